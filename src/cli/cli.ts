@@ -1,0 +1,55 @@
+// Dispatch: `hopscope COMMAND [options]`. Each command lives in commands/ and
+// returns its exit status; user errors become one line on stderr and exit 2.
+import { EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
+import { CAPTURE_HELP, DEMO_HELP, IFACES_HELP, LAB_HELP, MAIN_HELP, REPLAY_HELP } from './help.js';
+
+type CommandRunner = (argv: string[]) => Promise<number>;
+
+interface CommandEntry {
+  help: string;
+  load: () => Promise<CommandRunner>;
+}
+
+const COMMANDS: Record<string, CommandEntry> = {
+  capture: { help: CAPTURE_HELP, load: async () => (await import('./commands/capture.js')).runCapture },
+  replay: { help: REPLAY_HELP, load: async () => (await import('./commands/replay.js')).runReplay },
+  ifaces: { help: IFACES_HELP, load: async () => (await import('./commands/ifaces.js')).runIfaces },
+  lab: { help: LAB_HELP, load: async () => (await import('./commands/lab.js')).runLab },
+  demo: { help: DEMO_HELP, load: async () => (await import('./commands/demo.js')).runDemo },
+};
+
+function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(topic && COMMANDS[topic] ? COMMANDS[topic].help : MAIN_HELP);
+    return EXIT_OK;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write('hopscope 0.1.0\n');
+    return EXIT_OK;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`hopscope: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}; see hopscope --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(entry.help);
+    return EXIT_OK;
+  }
+  try {
+    const run = await entry.load();
+    return await run(rest);
+  } catch (err) {
+    if (err instanceof UserError) {
+      process.stderr.write(`hopscope: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}

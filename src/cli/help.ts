@@ -1,0 +1,151 @@
+// Help texts: each teaches its command with examples from the field (DESIGN §2).
+
+export const MAIN_HELP = `hopscope — find the hop where your packets die.
+
+A VM or pod is "running" but unreachable. hopscope captures on every virtual
+interface at once (tap*, qbr/qvb/qvo, br100, qr-*/qg-* in qrouter-* namespaces,
+tun0, vxlan_sys_4789, on several hosts), recognises the same packet at every hop
+(through NAT and VXLAN), and tells, per ICMP echo, TCP handshake, DNS query, DHCP
+handshake and ARP exchange, where the request went and where the reply vanished.
+
+Usage:
+  hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
+  hopscope replay  FILE [FILE ...] [--speed N | --realtime] [--json] [--packets]
+  hopscope ifaces  [--host H] [--netns NS | --all-netns] [--json]
+  hopscope lab     up|down|status|list [SCENARIO] [--fault NAME]
+
+Commands:
+  capture   capture live on many interfaces (local, in namespaces, over ssh)
+  replay    read pcap/pcapng recordings through the same pipeline
+  ifaces    list candidate interfaces across namespaces and hosts
+  lab       build a namespace lab (nova-flat, dvr-fip, sdn-vxlan, dnat-local)
+  demo      what \`npm start\` runs: a lab with a fault, captured and explained
+
+Examples:
+  hopscope capture -i 'tap*' -i 'qrouter-*/qr-*' -i br100 -w incident.pcapng
+  hopscope capture -i root@compute2:vxlan_sys_4789 -i tun0 -f 'icmp or arp'
+  hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
+  hopscope lab up dvr-fip --fault sg-drop
+
+Exit status: 0 ok, 1 lost or unanswered exchanges found, 2 usage or environment error.
+Run 'hopscope COMMAND --help' for a command's options.
+`;
+
+export const CAPTURE_HELP = `hopscope capture — capture on many interfaces at once.
+
+Usage:
+  hopscope capture -i SPEC [-i SPEC ...] [options]
+
+SPEC is [HOST:][NETNS/]IFACE:
+  IFACE   an interface name or a glob: tap7aa08012-d0, 'tap*', 'qr-*', br100, any
+  NETNS   a named namespace (qrouter-6f774e8e-...), a glob ('qrouter-*'),
+          pid:1234 (the namespace of a process: a pod or container), or '*' (all)
+  HOST    an ssh destination (root@compute2); the system ssh runs
+          'tcpdump -U -w -' there, so your ~/.ssh/config applies
+  Quote globs so your shell does not expand them.
+
+Options:
+  -i, --interface SPEC   where to capture (repeat for several)
+  -f, --filter BPF       tcpdump filter, applied in the kernel on every source
+  -w, --write FILE       record everything to one pcapng (one interface block per
+                         interface, named by its label); file mode 0600
+      --max-size MB      rotate the recording at this size (ring buffer)
+      --max-files N      keep at most N rotated files
+      --json             JSON lines (DESIGN §3 contract) instead of the report/TUI
+      --packets          also print every packet (tcpdump -n style, or JSON records)
+      --duration S       stop after S seconds
+      --ssh-config FILE  ssh config for remote hosts (the lab writes one)
+
+Examples:
+  hopscope capture -i 'tap*' -i br100 -i eth1
+  hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --json
+  hopscope capture -i root@compute2:'qrouter-*/rfp-*' --ssh-config .lab/ssh_config
+  hopscope capture -i pid:4242/eth0 -i tun0 -i vxlan_sys_4789 -w pod.pcapng
+
+Status: live capture arrives with the capture engine (issue "live capture");
+until then this command reports that it is not available yet.
+`;
+
+export const REPLAY_HELP = `hopscope replay — read recordings through the same pipeline as live capture.
+
+Usage:
+  hopscope replay FILE [FILE ...] [options]
+
+Reads pcap (microsecond or nanosecond, either byte order) and pcapng (several
+interfaces, any timestamp resolution), merging several files by timestamp. An
+interface without a recorded name is labelled by its file's name without
+extension (natdrop-qg.pcap -> natdrop-qg).
+
+Options:
+      --packets          print every packet, one line each, tcpdump -n style
+      --json             JSON lines (DESIGN §3); with --packets, one record per packet
+      --speed N          replay N times faster than recorded (TUI)
+      --realtime         replay at recorded speed (same as --speed 1)
+
+Examples:
+  hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
+  hopscope replay natdrop-tap.pcap natdrop-qg.pcap --packets --json | jq .
+`;
+
+export const IFACES_HELP = `hopscope ifaces — the map of interfaces to choose what to capture.
+
+Usage:
+  hopscope ifaces [--host H] [--netns NS | --all-netns] [--json]
+
+Lists every interface with its namespace, a role guessed from its name
+(tap, qbr, qvb, qvo, qr, qg, rfp, fpr, fg, bridge, tun, vxlan, veth, physical),
+state, MTU, addresses and master bridge.
+
+Options:
+      --host H           ask a remote host over ssh
+      --netns NS         only this namespace (a name or a glob)
+      --all-netns        every namespace, not only the root one
+      --json             one JSON object per interface
+      --ssh-config FILE  ssh config for remote hosts
+
+Examples:
+  hopscope ifaces --all-netns
+  hopscope ifaces --host root@compute2 --netns 'qrouter-*'
+
+Status: arrives with the capture engine (issue "live capture").
+`;
+
+export const LAB_HELP = `hopscope lab — build real topologies in network namespaces to see hopscope work.
+
+Usage:
+  hopscope lab list
+  hopscope lab up SCENARIO [--fault NAME] [--prefix P]
+  hopscope lab status [SCENARIO]
+  hopscope lab down [SCENARIO]
+
+Scenarios (run 'hopscope lab list' for their faults):
+  nova-flat    nova-network FlatDHCP: vm eth0 -> tap -> br100 -> eth1, SNAT to a
+               floating IP -> external host; real dnsmasq for DHCP and DNS
+  dvr-fip      Neutron DVR with a floating IP: tap -> qbr -> qvb/qvo -> br-int ->
+               qrouter qr-/rfp- -> fip fpr-/fg- -> br-ex -> outside
+  sdn-vxlan    OpenShift SDN: pod veth -> br0 -> tun0; node to node over
+               vxlan_sys_4789 on an underlay
+  dnat-local   DNAT to a local port: ingress NIC -> nat PREROUTING -> lo
+
+Everything lives in namespaces named like the real thing (qrouter-<uuid>,
+tap<port-id>), addresses in 10/8, 192.168/16 and the documentation ranges; the
+root namespace is never touched. Hosts of multi-host scenarios run their own sshd,
+reachable through the ssh config that 'lab up' writes.
+
+Options:
+      --fault NAME       inject a fault (see 'hopscope lab list')
+      --prefix P         prefix for every namespace (tests use one per run)
+      --json             machine-readable status
+
+Examples:
+  hopscope lab up dvr-fip --fault sg-drop
+  hopscope lab status
+  hopscope lab down
+`;
+
+export const DEMO_HELP = `hopscope demo — what 'npm start' runs.
+
+As root: brings up the dvr-fip lab with its security-group fault, generates its
+traffic, captures on all its interfaces and shows what happened, then tears the
+lab down. Not root: replays the shipped recording in captures/.
+`;

@@ -1,0 +1,76 @@
+// The stream contract between stages (DESIGN §3–§4). Types only, no logic.
+//
+// Timestamps travel as two plain numbers, whole seconds and nanoseconds, because
+// nanoseconds since 1970 do not fit a double exactly and a bigint per packet would
+// allocate on the hot path.
+
+/** Where an interface lives: `[HOST:][NETNS/]NAME` (DESIGN §3 "label"). */
+export interface InterfaceLocation {
+  /** ssh destination as the user typed it; null for the local machine. */
+  host: string | null;
+  /** named network namespace; null for the root namespace. */
+  netns: string | null;
+  name: string;
+}
+
+export interface InterfaceDescriptor extends InterfaceLocation {
+  /** index used by packets and stats of this run (pcapng interface id when recording). */
+  id: number;
+  label: string;
+  /** LINKTYPE_* number (1 = EN10MB, 101 = RAW, 113 = LINUX_SLL, 276 = LINUX_SLL2, ...). */
+  linktype: number;
+  snaplen: number;
+  description?: string;
+}
+
+/**
+ * One captured packet as framing and sources hand it on. The object is reused by
+ * its producer: `data` is only valid during the callback; whoever keeps bytes
+ * longer copies them (see STYLE "buffer ownership").
+ */
+export interface FramedPacket {
+  interfaceId: number;
+  tsSec: number;
+  tsNsec: number;
+  /** bytes captured */
+  caplen: number;
+  /** length on the wire */
+  len: number;
+  /** bytes of the packet are data[offset .. offset + caplen) */
+  data: Uint8Array;
+  offset: number;
+  /** pcapng epb_flags direction bits: 0 unknown, 1 inbound, 2 outbound */
+  direction: number;
+}
+
+export interface InterfaceStats {
+  interfaceId: number;
+  received: number;
+  dropped: number;
+  /** dropped by the interface/driver where known (pcap_stats ps_ifdrop) */
+  ifDropped?: number;
+  final: boolean;
+}
+
+export type InterfaceState = 'up' | 'gone' | 'retrying' | 'stopped';
+
+export const LINKTYPE = {
+  NULL: 0,
+  EN10MB: 1,
+  RAW: 101,
+  LOOP: 108,
+  LINUX_SLL: 113,
+  IPV4: 228,
+  IPV6: 229,
+  LINUX_SLL2: 276,
+} as const;
+
+export function linktypeName(linktype: number): string {
+  for (const [name, value] of Object.entries(LINKTYPE)) if (value === linktype) return name;
+  return `LINKTYPE_${linktype}`;
+}
+
+/** `[HOST:][NETNS/]NAME`, host left out when local, namespace when root (DESIGN §3). */
+export function interfaceLabel(loc: InterfaceLocation): string {
+  return `${loc.host !== null ? `${loc.host}:` : ''}${loc.netns !== null ? `${loc.netns}/` : ''}${loc.name}`;
+}
