@@ -51,8 +51,10 @@ export const enum TunnelType {
   Vxlan = 1,
   Geneve = 2,
   Gre = 3,
+  /** IP-in-IP: IPv4 or IPv6 carried directly in IPv4/IPv6 (protocol 4 or 41) */
+  IpIp = 4,
 }
-export const TUNNEL_NAMES: readonly string[] = ['none', 'vxlan', 'geneve', 'gre'];
+export const TUNNEL_NAMES: readonly string[] = ['none', 'vxlan', 'geneve', 'gre', 'ipip'];
 
 export const MAX_LAYERS = 32;
 export const MAX_VLANS = 4;
@@ -150,6 +152,11 @@ export class PacketRecord {
   quotedIcmpId = -1;
   quotedIcmpSeq = -1;
   quotedTcpSeq = 0;
+  /** quoted IP total length as declared (IPv6: 40 + payload length), -1 when none */
+  quotedIpTotalLen = -1;
+  /** quoted transport header offset, -1 when none; the quote ends at quotedEnd (RFC 4884 length applied) */
+  quotedL4Off = -1;
+  quotedEnd = -1;
   /** ICMPv6 neighbour discovery target address offset, -1 when none */
   ndTargetOff = -1;
 
@@ -199,6 +206,13 @@ export class PacketRecord {
   dnsAnswerDataOff: Int32Array = new Int32Array(MAX_DNS_ANSWERS);
   dnsAnswerDataLen: Uint16Array = new Uint16Array(MAX_DNS_ANSWERS);
   dnsAnswerTtl: Uint32Array = new Uint32Array(MAX_DNS_ANSWERS);
+  /** authority and additional counts from the header */
+  dnsNsCount = 0;
+  dnsArCount = 0;
+  /** EDNS (RFC 6891), from the first OPT RR of the additional section: requestor's UDP payload size, -1 when no OPT */
+  dnsEdnsUdpSize = -1;
+  /** 12-bit extended RCODE (OPT upper 8 bits << 4 | header RCODE) when OPT present, else -1 */
+  dnsExtRcode = -1;
 
   // --- DHCPv4 (RFC 2131/2132) ---
   dhcpOff = -1;
@@ -298,6 +312,9 @@ export class PacketRecord {
     this.quotedIcmpId = -1;
     this.quotedIcmpSeq = -1;
     this.quotedTcpSeq = 0;
+    this.quotedIpTotalLen = -1;
+    this.quotedL4Off = -1;
+    this.quotedEnd = -1;
     this.ndTargetOff = -1;
     this.payloadOff = -1;
     this.payloadLen = 0;
@@ -328,6 +345,10 @@ export class PacketRecord {
     this.dnsQtype = -1;
     this.dnsQclass = -1;
     this.dnsAnswerCount = 0;
+    this.dnsNsCount = 0;
+    this.dnsArCount = 0;
+    this.dnsEdnsUdpSize = -1;
+    this.dnsExtRcode = -1;
     this.dhcpOff = -1;
     this.dhcpOp = -1;
     this.dhcpXid = -1;
@@ -370,5 +391,57 @@ export class PacketRecord {
   markTruncated(layer: Layer, off: number): void {
     this.truncated = true;
     this.markMalformed(layer, TRUNCATED_REASONS[layer], off);
+  }
+
+  /**
+   * Forgets the L3/L4/application fields before a tunnel's inner packet is decoded
+   * (decode/dispatch.ts enterTunnel), so nothing of the outer packet leaks into the innermost view.
+   * Kept: the packet itself, the layers list, L2 (MACs, VLANs, SLL: overwritten by an
+   * inner Ethernet header when there is one), the tunnel context and the health flags.
+   * Implemented as save + reset() + restore so that a field appended to reset() later
+   * is cleared here too without anyone having to remember this method.
+   */
+  clearInner(): void {
+    const layerCount = this.layerCount;
+    const ethDstOff = this.ethDstOff;
+    const ethSrcOff = this.ethSrcOff;
+    const etherType = this.etherType;
+    const vlanCount = this.vlanCount;
+    const sllPacketType = this.sllPacketType;
+    const sllIfIndex = this.sllIfIndex;
+    const tunnelType = this.tunnelType;
+    const tunnelDepth = this.tunnelDepth;
+    const tunnelVni = this.tunnelVni;
+    const tunnelOuterIpVersion = this.tunnelOuterIpVersion;
+    const tunnelOuterSrcOff = this.tunnelOuterSrcOff;
+    const tunnelOuterDstOff = this.tunnelOuterDstOff;
+    const tunnelOuterSrcPort = this.tunnelOuterSrcPort;
+    const tunnelOuterDstPort = this.tunnelOuterDstPort;
+    const greProto = this.greProto;
+    const truncated = this.truncated;
+    const malformedLayer = this.malformedLayer;
+    const malformedReason = this.malformedReason;
+    const malformedOff = this.malformedOff;
+    this.reset(this.bytes, this.start, this.end, this.linktype, this.wireLen);
+    this.layerCount = layerCount;
+    this.ethDstOff = ethDstOff;
+    this.ethSrcOff = ethSrcOff;
+    this.etherType = etherType;
+    this.vlanCount = vlanCount;
+    this.sllPacketType = sllPacketType;
+    this.sllIfIndex = sllIfIndex;
+    this.tunnelType = tunnelType;
+    this.tunnelDepth = tunnelDepth;
+    this.tunnelVni = tunnelVni;
+    this.tunnelOuterIpVersion = tunnelOuterIpVersion;
+    this.tunnelOuterSrcOff = tunnelOuterSrcOff;
+    this.tunnelOuterDstOff = tunnelOuterDstOff;
+    this.tunnelOuterSrcPort = tunnelOuterSrcPort;
+    this.tunnelOuterDstPort = tunnelOuterDstPort;
+    this.greProto = greProto;
+    this.truncated = truncated;
+    this.malformedLayer = malformedLayer;
+    this.malformedReason = malformedReason;
+    this.malformedOff = malformedOff;
   }
 }

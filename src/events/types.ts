@@ -74,3 +74,44 @@ export function linktypeName(linktype: number): string {
 export function interfaceLabel(loc: InterfaceLocation): string {
   return `${loc.host !== null ? `${loc.host}:` : ''}${loc.netns !== null ? `${loc.netns}/` : ''}${loc.name}`;
 }
+
+/** DESIGN §3 `packet` record: the decoder's view of one packet (JSON `--packets`). */
+export interface PacketView {
+  type: 'packet';
+  /** 1-based packet number in this run */
+  n: number;
+  iface: string;
+  ts: string;
+  len: number;
+  caplen: number;
+  layers: string[];
+  src: string | null;
+  dst: string | null;
+  /** innermost protocol: icmp, icmpv6, tcp, udp, arp, gre, sctp, igmp, ip-<n>, or null */
+  proto: string | null;
+  ipId: number | null;
+  ttl: number | null;
+  sport: number | null;
+  dport: number | null;
+  icmp: { type: number; code: number; id: number | null; seq: number | null; mtu?: number } | null;
+  /** flags in tcpdump's letters: S SYN, F FIN, R RST, P PSH, . ACK, U URG, E ECE, W CWR */
+  tcp: { flags: string; seq: number; ack: number } | null;
+  tunnel: { type: 'vxlan' | 'geneve' | 'gre'; vni: number | null; outerSrc: string | null; outerDst: string | null } | null;
+  dns: { id: number; qr: boolean; rcode: number; qname: string | null; qtype: string | null; answers: string[] } | null;
+  dhcp: {
+    op: number;
+    xid: number;
+    chaddr: string | null;
+    msgType: string | null;
+    yiaddr: string | null;
+    serverId: string | null;
+  } | null;
+  arp: { op: number; spa: string | null; tpa: string | null; sha: string | null; tha: string | null } | null;
+  vlan: number[];
+  truncated: boolean;
+  /** the first layer that did not parse and why (a snaplen cut alone is `truncated`, not malformed) */
+  malformed: { layer: string; reason: string; offset: number } | null;
+  /** ICMP error: the quoted packet, so a reader sees what it refers to */
+  quoted?: { src: string | null; dst: string | null; proto: number; sport: number | null; dport: number | null };
+  fragment?: { offset: number; more: boolean; later: boolean };
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// `npm run bench`: hopscope measured against tcpdump and tshark on the same input in
+// the same run, reported as ratios (absolute times depend on the machine; ratios to
+// the field's tools on the same machine and file are what the budgets are about).
+//   node scripts/bench.mjs [--packets N] [--big-packets N] [--runs R] [--skip-tshark]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const PACKETS = opt('--packets', 1_000_000);
+const BIG_PACKETS = opt('--big-packets', 5_000_000);
+const RUNS = opt('--runs', 3);
+const skipTshark = args.includes('--skip-tshark');
+
+const dir = join(tmpdir(), 'hopscope-bench');
+mkdirSync(dir, { recursive: true });
+
+function generate(packets, flows) {
+  const file = join(dir, `mixed-${packets}-${flows}.pcap`);
+  if (!existsSync(file)) {
+    process.stderr.write(`generating ${file} (${packets} packets, ${flows} flows)\n`);
+    execFileSync(process.execPath, [join(root, 'scripts/gen-mixed-pcap.mjs'), file, '--packets', String(packets), '--flows', String(flows)], { stdio: 'inherit' });
+  }
+  return file;
+}
+
+/** Runs a command under GNU time; returns wall seconds and peak RSS, output discarded. */
+function timed(cmd, argv) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const [secs, rssKb] = last.split(' ').map(Number);
+  return { seconds: secs, maxRssMB: rssKb / 1024, stdout: r.stdout };
+}
+
+function best(runs, fn) {
+  let bestRun = null;
+  for (let i = 0; i < runs; i++) {
+    const r = fn();
+    if (!bestRun || r.seconds < bestRun.seconds) bestRun = r;
+  }
+  return bestRun;
+}
+
+function nodeBench(script, file, extra = []) {
+  const r = timed(process.execPath, [join(root, 'scripts', script), file, ...extra]);
+  const inner = JSON.parse(r.stdout.trim().split('\n').pop());
+  // wall time of the whole process (startup included) is what tcpdump is measured on too
+  return { ...inner, wallSeconds: r.seconds, seconds: r.seconds, maxRssMB: r.maxRssMB };
+}
+
+const fmt = (n, d = 2) => n.toLocaleString('en-US', { maximumFractionDigits: d });
+const rows = [];
+function row(what, tool, seconds, packets, rss, reference) {
+  const pps = packets / seconds;
+  rows.push({ what, tool, seconds, pps, rss, ratio: reference ? reference / seconds : null });
+}
+
+const file = generate(PACKETS, 1000);
+process.stderr.write(`file: ${file} (${fmt(statSync(file).size / 1e6, 1)} MB)\n`);
+
+const tcpdump = best(RUNS, () => timed('tcpdump', ['-nr', file]));
+row('read + decode + print', 'tcpdump -nr', tcpdump.seconds, PACKETS, tcpdump.maxRssMB, null);
+if (!skipTshark) {
+  const tshark = timed('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.proto', '-e', 'tcp.flags', '-e', 'dns.qry.name']);
+  row('read + decode (fields)', 'tshark -T fields', tshark.seconds, PACKETS, tshark.maxRssMB, null);
+}
+const decode = best(RUNS, () => nodeBench('bench-decode.mjs', file));
+if (decode.packets !== PACKETS) throw new Error(`hopscope read ${decode.packets} packets, expected ${PACKETS}`);
+row('framing + decode', 'hopscope', decode.seconds, PACKETS, decode.maxRssMB, tcpdump.seconds);
+const framing = best(RUNS, () => nodeBench('bench-decode.mjs', file, ['--framing-only']));
+row('framing only', 'hopscope', framing.seconds, PACKETS, framing.maxRssMB, tcpdump.seconds);
+const pcapParser = best(RUNS, () => nodeBench('bench-pcap-parser.mjs', file));
+if (pcapParser.packets !== PACKETS) throw new Error(`pcap-parser read ${pcapParser.packets} packets`);
+row('framing only', 'pcap-parser 0.2.1', pcapParser.seconds, PACKETS, pcapParser.maxRssMB, tcpdump.seconds);
+
+if (BIG_PACKETS > 0) {
+  const big = generate(BIG_PACKETS, 100_000);
+  const bigDecode = nodeBench('bench-decode.mjs', big);
+  row(`framing + decode, ${fmt(BIG_PACKETS / 1e6, 0)}M packets`, 'hopscope', bigDecode.seconds, BIG_PACKETS, bigDecode.maxRssMB, null);
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+process.stdout.write(`\n${pad('measurement', 34)}${pad('tool', 20)}${pad('seconds', 10)}${pad('packets/s', 14)}${pad('peak RSS MB', 13)}× tcpdump\n`);
+for (const r of rows) {
+  process.stdout.write(
+    `${pad(r.what, 34)}${pad(r.tool, 20)}${pad(fmt(r.seconds), 10)}${pad(fmt(r.pps, 0), 14)}${pad(fmt(r.rss, 0), 13)}${r.ratio ? fmt(r.ratio, 1) : ''}\n`,
+  );
+}
+process.stdout.write(`\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`);

@@ -1,0 +1,104 @@
+// Capture files read incrementally: one reused chunk buffer, never the whole file.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { CaptureReader } from './capture-reader.js';
+import { CaptureFormatError } from './errors.js';
+import type { CaptureFormat, CaptureHandlers, CaptureReaderOptions } from './types.js';
+
+/** 256 KiB: large enough that syscalls cost little per packet, small enough to stay in cache. */
+export const DEFAULT_CHUNK_BYTES = 256 * 1024;
+
+export interface ReadFileOptions extends CaptureReaderOptions {
+  /** bytes per read (default DEFAULT_CHUNK_BYTES) */
+  chunkSize?: number;
+}
+
+export interface ReadFileSummary {
+  format: CaptureFormat | null;
+  packets: number;
+  bytes: number;
+}
+
+/**
+ * One capture file read a chunk at a time on demand (the merge pulls from several).
+ * Handlers run inside readChunk(). Errors name the file.
+ */
+export class CaptureFileReader {
+  private readonly reader: CaptureReader;
+  private readonly buffer: Uint8Array;
+  private done = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+    handlers: CaptureHandlers,
+    options: ReadFileOptions,
+  ) {
+    this.reader = new CaptureReader(handlers, options);
+    this.buffer = new Uint8Array(Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_BYTES));
+  }
+
+  static async open(path: string, handlers: CaptureHandlers, options: ReadFileOptions = {}): Promise<CaptureFileReader> {
+    return new CaptureFileReader(path, await open(path, 'r'), handlers, options);
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  get packetCount(): number {
+    return this.reader.packetCount;
+  }
+
+  get format(): CaptureFormat | null {
+    return this.reader.format;
+  }
+
+  get bytesRead(): number {
+    return this.reader.bytesReceived;
+  }
+
+  /**
+   * Reads and frames the next chunk; at end of file ends the reader. Returns false
+   * once the file is finished. The chunk buffer is reused: the reader copies what it
+   * keeps, and packets are only valid during their callback anyway.
+   */
+  async readChunk(): Promise<boolean> {
+    if (this.done) return false;
+    try {
+      const { bytesRead } = await this.fh.read(this.buffer, 0, this.buffer.length, null);
+      if (bytesRead > 0) {
+        this.reader.push(bytesRead === this.buffer.length ? this.buffer : this.buffer.subarray(0, bytesRead));
+        return true;
+      }
+      this.done = true;
+      this.reader.end();
+      return false;
+    } catch (err) {
+      this.done = true;
+      throw err instanceof CaptureFormatError && err.file === null ? err.inFile(this.path) : err;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.done = true;
+    await this.fh.close();
+  }
+}
+
+/** Streams one capture file through `handlers`; resolves when it is all read. */
+export async function readCaptureFile(
+  path: string,
+  handlers: CaptureHandlers,
+  options: ReadFileOptions = {},
+): Promise<ReadFileSummary> {
+  const file = await CaptureFileReader.open(path, handlers, options);
+  try {
+    while (await file.readChunk()) {
+      // each chunk's packets went to the handlers
+    }
+    return { format: file.format, packets: file.packetCount, bytes: file.bytesRead };
+  } finally {
+    await file.close();
+  }
+}

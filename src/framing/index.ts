@@ -1,0 +1,49 @@
+// The framing stage's public API (DESIGN §4 "framing"): byte streams and files in,
+// interfaces, packets and statistics out; and the pcapng recorder's writer.
+
+export { CaptureReader, readCaptureBytes } from './capture-reader.js';
+export { CaptureFormatError, type CaptureErrorCode } from './errors.js';
+export {
+  CaptureFileReader,
+  DEFAULT_CHUNK_BYTES,
+  readCaptureFile,
+  type ReadFileOptions,
+  type ReadFileSummary,
+} from './file-source.js';
+export { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
+export {
+  DEFAULT_MERGE_CHUNK_BYTES,
+  mergeCaptureFiles,
+  type MergedInterface,
+  type MergeOptions,
+  type MergeSummary,
+} from './merge.js';
+export { maxSnaplenForLinktype } from './pcap-reader.js';
+export {
+  DEFAULT_WRITER_BUFFER_BYTES,
+  fileSink,
+  PcapngWriter,
+  type ByteSink,
+  type PcapngWriterOptions,
+  type WriterInterface,
+} from './pcapng-writer.js';
+export {
+  compareTimestamps,
+  formatTimestamp,
+  makeTimestampConverter,
+  parseTimestamp,
+  timestampToNanoUnits,
+  unitsToTimestamp,
+  type TimestampConverter,
+} from './timestamp.js';
+export {
+  MAX_BLOCK_BYTES,
+  type ByteOrder,
+  type CaptureFormat,
+  type CaptureHandlers,
+  type CaptureInterface,
+  type CapturePacket,
+  type CaptureReaderOptions,
+  type CaptureSection,
+  type TimestampResolution,
+} from './types.js';

@@ -1,0 +1,322 @@
+// Several capture files read as one stream ordered by timestamp (`hopscope replay a b c`):
+// a k-way merge over per-file cursors.
+//
+// Memory is bounded: every file is read a chunk at a time, and a file's next chunk is
+// read only when every packet of its previous one has been handed on. Because readers
+// reuse their buffers, the packets of a chunk are copied into the file's queue (one
+// byte arena + typed arrays of fields, reused from chunk to chunk), so a file holds at
+// most one chunk's worth of packets: chunkSize / 16 records at the very worst.
+//
+// Order: by (seconds, nanoseconds), then by file position on the command line, then by
+// order within the file — equal timestamps come out stably. Each file is assumed to be
+// in time order itself (as captures are); one that is not is merged as it stands,
+// like mergecap does.
+//
+// Interfaces get ids across all files in the order they are found (file by file at
+// start) and labels per DESIGN §2/§3: the recorded if_name (parsed as
+// `[HOST:][NETNS/]NAME`), else the file's base name, or `<base>#<idx>` when the file
+// has several unnamed interfaces. A file's interfaces are announced once it has been
+// read up to its first packet, so that "several" is known; an unnamed interface found
+// later in a file that already has one (a new section) is `<base>#<idx>`.
+
+import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
+import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
+import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
+import type { CaptureInterface, CapturePacket, CaptureReaderOptions } from './types.js';
+
+export interface MergedInterface extends InterfaceDescriptor {
+  /** the file it was read from, as given */
+  file: string;
+  /** its id within that file (CaptureInterface.id) */
+  fileInterfaceId: number;
+  /** everything the file said about it */
+  capture: CaptureInterface;
+}
+
+export interface MergeOptions extends CaptureReaderOptions {
+  /** bytes read from a file at a time, and so the bound of its queue (default 64 KiB) */
+  chunkSize?: number;
+  /** statistics blocks, with interfaceId the merged id */
+  onStats?(stats: InterfaceStats): void;
+  /** reader warnings, prefixed by the file's path; duplicate labels */
+  onWarning?(message: string): void;
+}
+
+export interface MergeSummary {
+  packets: number;
+  interfaces: number;
+  files: Array<ReadFileSummary & { path: string }>;
+}
+
+export const DEFAULT_MERGE_CHUNK_BYTES = 64 * 1024;
+
+/** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
+class PacketQueue {
+  bytes = new Uint8Array(DEFAULT_MERGE_CHUNK_BYTES);
+  used = 0;
+  count = 0;
+  head = 0;
+  iface = new Int32Array(256);
+  sec = new Float64Array(256);
+  nsec = new Float64Array(256);
+  caplen = new Float64Array(256);
+  len = new Float64Array(256);
+  offset = new Float64Array(256);
+  direction = new Uint8Array(256);
+
+  reset(): void {
+    this.used = 0;
+    this.count = 0;
+    this.head = 0;
+  }
+
+  add(p: FramedPacket): void {
+    const i = this.count;
+    if (i === this.iface.length) this.growFields();
+    if (this.used + p.caplen > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(this.used + p.caplen, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.used));
+      this.bytes = grown;
+    }
+    this.bytes.set(p.data.subarray(p.offset, p.offset + p.caplen), this.used);
+    this.iface[i] = p.interfaceId;
+    this.sec[i] = p.tsSec;
+    this.nsec[i] = p.tsNsec;
+    this.caplen[i] = p.caplen;
+    this.len[i] = p.len;
+    this.offset[i] = this.used;
+    this.direction[i] = p.direction;
+    this.used += p.caplen;
+    this.count = i + 1;
+  }
+
+  private growFields(): void {
+    const n = this.iface.length * 2;
+    const grow = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.iface = grow(this.iface, (k) => new Int32Array(k));
+    this.sec = grow(this.sec, (k) => new Float64Array(k));
+    this.nsec = grow(this.nsec, (k) => new Float64Array(k));
+    this.caplen = grow(this.caplen, (k) => new Float64Array(k));
+    this.len = grow(this.len, (k) => new Float64Array(k));
+    this.offset = grow(this.offset, (k) => new Float64Array(k));
+    this.direction = grow(this.direction, (k) => new Uint8Array(k));
+  }
+}
+
+class FileCursor {
+  readonly queue = new PacketQueue();
+  reader!: CaptureFileReader;
+  /** file interface id → merged id */
+  readonly globalIds: number[] = [];
+  /** found before the first packet, announced together once it is known how many are unnamed */
+  pending: CaptureInterface[] | null = [];
+  pendingStats: InterfaceStats[] = [];
+  unnamed = 0;
+
+  readonly base: string;
+
+  constructor(
+    readonly index: number,
+    readonly path: string,
+  ) {
+    this.base = fileBaseLabel(path);
+  }
+}
+
+/**
+ * Reads `paths` as one stream ordered by time. onInterface is called for every
+ * interface before its first packet; onPacket's packet (and its bytes) are reused
+ * after the callback returns. Rejects with CaptureFormatError (naming the file) when
+ * one of them is damaged, after the packets before the fault.
+ */
+export async function mergeCaptureFiles(
+  paths: readonly string[],
+  onInterface: (iface: MergedInterface) => void,
+  onPacket: (packet: FramedPacket) => void,
+  options: MergeOptions = {},
+): Promise<MergeSummary> {
+  const chunkSize = options.chunkSize ?? DEFAULT_MERGE_CHUNK_BYTES;
+  const cursors = paths.map((path, i) => new FileCursor(i, path));
+  const labels = new Map<string, MergedInterface>();
+  let nextId = 0;
+
+  const announce = (c: FileCursor, id: number, ci: CaptureInterface, severalUnnamed: boolean): void => {
+    const iface = describe(id, fileInterfaceLabel(ci.name, c.base, ci.id, severalUnnamed), c.path, ci);
+    const clash = labels.get(iface.label);
+    if (clash !== undefined) {
+      options.onWarning?.(
+        `interfaces ${clash.id} (${clash.file}) and ${iface.id} (${iface.file}) are both labelled "${iface.label}"`,
+      );
+    } else labels.set(iface.label, iface);
+    onInterface(iface);
+  };
+
+  const openCursor = async (c: FileCursor): Promise<void> => {
+    c.reader = await CaptureFileReader.open(
+      c.path,
+      {
+        onInterface(ci: CaptureInterface): void {
+          const id = nextId++;
+          c.globalIds[ci.id] = id;
+          const unnamed = ci.name === null || ci.name.length === 0;
+          if (c.pending !== null) c.pending.push(ci);
+          // Found after the first packet: the #idx form if the file has an unnamed one already.
+          else announce(c, id, ci, unnamed && c.unnamed > 0);
+          if (unnamed) c.unnamed++;
+        },
+        onPacket(p: CapturePacket): void {
+          c.queue.add(p);
+        },
+        onStats(s: InterfaceStats): void {
+          const mapped = { ...s, interfaceId: c.globalIds[s.interfaceId] };
+          if (c.pending !== null) c.pendingStats.push(mapped);
+          else options.onStats?.(mapped);
+        },
+        onWarning(message: string): void {
+          options.onWarning?.(`${c.path}: ${message}`);
+        },
+      },
+      { ...options, chunkSize },
+    );
+  };
+
+  /** Refill an emptied queue with the file's next chunk(s) holding packets; false at end of file. */
+  const fill = async (c: FileCursor): Promise<boolean> => {
+    c.queue.reset();
+    while (c.queue.count === 0 && (await c.reader.readChunk())) {
+      // read on until a chunk yields a packet or the file ends
+    }
+    return c.queue.count > 0;
+  };
+
+  const heap: FileCursor[] = [];
+  try {
+    for (const c of cursors) {
+      await openCursor(c);
+      const hasPackets = await fill(c);
+      const pending = c.pending ?? [];
+      c.pending = null;
+      // Now the file's interfaces up to its first packet are known: name them.
+      for (const ci of pending) announce(c, c.globalIds[ci.id], ci, c.unnamed > 1);
+      for (const s of c.pendingStats) options.onStats?.(s);
+      c.pendingStats = [];
+      if (hasPackets) heapPush(heap, c);
+    }
+
+    const out: FramedPacket = {
+      interfaceId: 0,
+      tsSec: 0,
+      tsNsec: 0,
+      caplen: 0,
+      len: 0,
+      data: new Uint8Array(0),
+      offset: 0,
+      direction: 0,
+    };
+    let packets = 0;
+    while (heap.length > 0) {
+      const c = heap[0];
+      const q = c.queue;
+      const i = q.head;
+      out.interfaceId = c.globalIds[q.iface[i]];
+      out.tsSec = q.sec[i];
+      out.tsNsec = q.nsec[i];
+      out.caplen = q.caplen[i];
+      out.len = q.len[i];
+      out.data = q.bytes;
+      out.offset = q.offset[i];
+      out.direction = q.direction[i];
+      onPacket(out);
+      packets++;
+      q.head = i + 1;
+      if (q.head === q.count && !(await fill(c))) heapPopTop(heap);
+      else heapSiftDown(heap, 0);
+    }
+
+    return {
+      packets,
+      interfaces: nextId,
+      files: cursors.map((c) => ({
+        path: c.path,
+        format: c.reader.format,
+        packets: c.reader.packetCount,
+        bytes: c.reader.bytesRead,
+      })),
+    };
+  } finally {
+    await Promise.all(cursors.map((c) => (c.reader !== undefined ? c.reader.close() : undefined)));
+  }
+}
+
+function describe(id: number, label: string, file: string, ci: CaptureInterface): MergedInterface {
+  const loc = parseLabel(label);
+  const iface: MergedInterface = {
+    id,
+    label,
+    host: loc.host,
+    netns: loc.netns,
+    name: loc.name,
+    linktype: ci.linktype,
+    snaplen: ci.snaplen,
+    file,
+    fileInterfaceId: ci.id,
+    capture: ci,
+  };
+  if (ci.description !== null) iface.description = ci.description;
+  return iface;
+}
+
+// A binary min-heap of cursors keyed by their head packet's time, then file order.
+
+function before(a: FileCursor, b: FileCursor): boolean {
+  const qa = a.queue;
+  const qb = b.queue;
+  const sa = qa.sec[qa.head];
+  const sb = qb.sec[qb.head];
+  if (sa !== sb) return sa < sb;
+  const na = qa.nsec[qa.head];
+  const nb = qb.nsec[qb.head];
+  if (na !== nb) return na < nb;
+  return a.index < b.index;
+}
+
+function heapPush(heap: FileCursor[], c: FileCursor): void {
+  heap.push(c);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (!before(heap[i], heap[parent])) break;
+    const t = heap[i];
+    heap[i] = heap[parent];
+    heap[parent] = t;
+    i = parent;
+  }
+}
+
+function heapPopTop(heap: FileCursor[]): void {
+  const last = heap.pop();
+  if (heap.length > 0 && last !== undefined) {
+    heap[0] = last;
+    heapSiftDown(heap, 0);
+  }
+}
+
+function heapSiftDown(heap: FileCursor[], i: number): void {
+  const n = heap.length;
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < n && before(heap[l], heap[m])) m = l;
+    if (r < n && before(heap[r], heap[m])) m = r;
+    if (m === i) return;
+    const t = heap[i];
+    heap[i] = heap[m];
+    heap[m] = t;
+    i = m;
+  }
+}

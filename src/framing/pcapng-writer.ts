@@ -1,0 +1,288 @@
+// pcapng writer for `-w FILE.pcapng` recordings (DESIGN §2), readable by tshark and
+// Wireshark. Layout per draft-ietf-opsawg-pcapng, always little-endian:
+//
+//   SHB  shb_userappl "hopscope"
+//   IDB  one per interface, written when the interface is added (so before any of its
+//        packets): linktype, snaplen, if_name = the label ([HOST:][NETNS/]NAME),
+//        if_description, if_tsresol = 9 (nanoseconds)
+//   EPB  one per packet: 64-bit nanosecond timestamp, epb_flags direction when known
+//   ISB  at close (or writeStats): isb_starttime/isb_endtime (when the interface was
+//        added / the statistics taken), isb_ifrecv, isb_ifdrop
+//
+// Blocks are assembled in one buffer (256 KiB by default) and handed to the sink when
+// it fills, on flush() (a recorder flushes every second, so a crash loses at most that)
+// and on close(). A packet larger than the buffer goes out in pieces, not copied.
+//
+// Statistics: isb_ifdrop carries InterfaceStats.dropped, the kernel's count of packets
+// the capture lost (dumpcap puts pcap_stats' ps_drop there too, and Wireshark shows it
+// as "dropped"); ifDropped has no block field of its own and is not written.
+
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
+import type { FramedPacket, InterfaceStats } from '../events/types.js';
+import { pad4, writeU16LE, writeU32LE } from './bytes.js';
+import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-reader.js';
+import { timestampToNanoUnits, type Units64 } from './timestamp.js';
+
+/** Where a writer's bytes go. Synchronous: the recorder's own pace is the backpressure. */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+  close(): void;
+}
+
+/** What the writer needs of an interface (InterfaceDescriptor fits). */
+export interface WriterInterface {
+  /** the caller's id, as packets carry it in FramedPacket.interfaceId */
+  id: number;
+  /** written as if_name */
+  label: string;
+  description?: string;
+  linktype: number;
+  snaplen: number;
+}
+
+export interface PcapngWriterOptions {
+  /** bytes buffered before the sink is written (default 256 KiB) */
+  bufferSize?: number;
+  /** shb_userappl (default "hopscope") */
+  userAppl?: string;
+  /** SHB opt_comment */
+  comment?: string;
+  /** wall clock for isb_starttime/isb_endtime (tests pin it) */
+  now?: () => { sec: number; nsec: number };
+}
+
+export const DEFAULT_WRITER_BUFFER_BYTES = 256 * 1024;
+
+/** Opens (creating or truncating) `path` with mode 0600: captures hold other people's traffic. */
+export function fileSink(path: string): ByteSink {
+  const fd = openSync(path, 'w', 0o600);
+  // The mode given to open applies only to a new file, and is cut by the umask anyway.
+  fchmodSync(fd, 0o600);
+  return {
+    write(bytes: Uint8Array): void {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    },
+    close(): void {
+      closeSync(fd);
+    },
+  };
+}
+
+interface WriterInterfaceState {
+  index: number;
+  startSec: number;
+  startNsec: number;
+}
+
+const encoder = new TextEncoder();
+const EPB_FIXED = 28;
+
+export class PcapngWriter {
+  private buf: Uint8Array;
+  private used = 0;
+  private readonly sink: ByteSink;
+  private readonly now: () => { sec: number; nsec: number };
+  /** caller's interface id → pcapng interface index (dense array: ids are small) */
+  private readonly interfaces: Array<WriterInterfaceState | undefined> = [];
+  private interfaceCount = 0;
+  private readonly units: Units64 = { hi: 0, lo: 0 };
+  private closed = false;
+  private written = 0;
+  private packets = 0;
+
+  /** Writer onto `path`, created with mode 0600. */
+  static toFile(path: string, options: PcapngWriterOptions = {}): PcapngWriter {
+    return new PcapngWriter(fileSink(path), options);
+  }
+
+  constructor(sink: ByteSink, options: PcapngWriterOptions = {}) {
+    this.sink = sink;
+    this.buf = new Uint8Array(Math.max(4096, options.bufferSize ?? DEFAULT_WRITER_BUFFER_BYTES));
+    this.now =
+      options.now ??
+      (() => {
+        const ms = Date.now();
+        return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+      });
+    const options4 = [
+      ...(options.comment !== undefined ? [option(1, encoder.encode(options.comment))] : []),
+      option(4, encoder.encode(options.userAppl ?? 'hopscope')),
+    ];
+    const body = new Uint8Array(16);
+    writeU32LE(body, 0, BYTE_ORDER_MAGIC);
+    writeU16LE(body, 4, 1); // major
+    writeU16LE(body, 6, 0); // minor
+    writeU32LE(body, 8, 0xffffffff); // section length: unknown (-1), we stream
+    writeU32LE(body, 12, 0xffffffff);
+    this.block(BLOCK_SHB, body, options4);
+  }
+
+  /** Bytes handed to the sink or buffered so far (for size-based rotation). */
+  get bytesWritten(): number {
+    return this.written + this.used;
+  }
+
+  get packetCount(): number {
+    return this.packets;
+  }
+
+  /** Writes the interface's IDB; returns its pcapng interface index. Adding an id twice is a no-op. */
+  addInterface(iface: WriterInterface): number {
+    this.checkOpen();
+    const known = this.interfaces[iface.id];
+    if (known !== undefined) return known.index;
+    const body = new Uint8Array(8);
+    writeU16LE(body, 0, iface.linktype);
+    writeU32LE(body, 4, iface.snaplen);
+    const opts = [option(2, encoder.encode(iface.label))];
+    if (iface.description !== undefined) opts.push(option(3, encoder.encode(iface.description)));
+    opts.push(option(9, Uint8Array.of(9)));
+    this.block(BLOCK_IDB, body, opts);
+    const { sec, nsec } = this.now();
+    const state = { index: this.interfaceCount++, startSec: sec, startNsec: nsec };
+    this.interfaces[iface.id] = state;
+    return state.index;
+  }
+
+  /** One EPB. `p.interfaceId` must have been added; bytes are copied before returning. */
+  writePacket(p: FramedPacket): void {
+    this.checkOpen();
+    const iface = this.interfaces[p.interfaceId];
+    if (iface === undefined) throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
+    if (!timestampToNanoUnits(p.tsSec, p.tsNsec, this.units)) {
+      throw new Error(`pcapng writer: timestamp ${p.tsSec}.${p.tsNsec} cannot be written`);
+    }
+    const padded = pad4(p.caplen);
+    const flags = p.direction === 1 || p.direction === 2;
+    // type, length, 5 fixed fields | data, padded | [epb_flags 8 + opt_endofopt 4] | length
+    const total = EPB_FIXED + padded + (flags ? 12 : 0) + 4;
+    if (total > this.buf.length - this.used) this.flush();
+    const inPlace = total <= this.buf.length;
+    const b = inPlace ? this.buf : new Uint8Array(EPB_FIXED);
+    let o = inPlace ? this.used : 0;
+    writeU32LE(b, o, BLOCK_EPB);
+    writeU32LE(b, o + 4, total);
+    writeU32LE(b, o + 8, iface.index);
+    writeU32LE(b, o + 12, this.units.hi);
+    writeU32LE(b, o + 16, this.units.lo);
+    writeU32LE(b, o + 20, p.caplen);
+    writeU32LE(b, o + 24, p.len);
+    o += EPB_FIXED;
+    const data = p.data.subarray(p.offset, p.offset + p.caplen);
+    if (inPlace) {
+      b.set(data, o);
+      b.fill(0, o + p.caplen, o + padded);
+      o += padded;
+      o = writeEpbTail(b, o, flags ? p.direction : 0, total);
+      this.used = o;
+    } else {
+      // Larger than the whole buffer: header, the packet's own bytes, then the rest.
+      this.emit(b);
+      this.emit(data);
+      const rest = new Uint8Array(padded - p.caplen + (flags ? 12 : 0) + 4);
+      writeEpbTail(rest, padded - p.caplen, flags ? p.direction : 0, total);
+      this.emit(rest);
+    }
+    this.packets++;
+  }
+
+  /** An ISB for the interface (also what close() writes for each final statistics). */
+  writeStats(stats: InterfaceStats): void {
+    this.checkOpen();
+    const iface = this.interfaces[stats.interfaceId];
+    if (iface === undefined) throw new Error(`pcapng writer: statistics for interface ${stats.interfaceId}, which was not added`);
+    const { sec, nsec } = this.now();
+    const when: Units64 = { hi: 0, lo: 0 };
+    timestampToNanoUnits(sec, nsec, when);
+    const start: Units64 = { hi: 0, lo: 0 };
+    timestampToNanoUnits(iface.startSec, iface.startNsec, start);
+    const body = new Uint8Array(12);
+    writeU32LE(body, 0, iface.index);
+    writeU32LE(body, 4, when.hi);
+    writeU32LE(body, 8, when.lo);
+    this.block(BLOCK_ISB, body, [
+      option(2, u64(start.hi, start.lo)),
+      option(3, u64(when.hi, when.lo)),
+      option(4, u64(Math.floor(stats.received / 4294967296), stats.received >>> 0)),
+      option(5, u64(Math.floor(stats.dropped / 4294967296), stats.dropped >>> 0)),
+    ]);
+  }
+
+  /** Hands buffered blocks to the sink. */
+  flush(): void {
+    if (this.used === 0) return;
+    this.emit(this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  /** Writes an ISB per given statistics, flushes, closes the sink. Idempotent. */
+  close(stats: readonly InterfaceStats[] = []): void {
+    if (this.closed) return;
+    for (const s of stats) this.writeStats(s);
+    this.flush();
+    this.closed = true;
+    this.sink.close();
+  }
+
+  private emit(bytes: Uint8Array): void {
+    this.sink.write(bytes);
+    this.written += bytes.length;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('pcapng writer is closed');
+  }
+
+  /** A non-packet block: fixed body, then options and opt_endofopt. Not on the hot path. */
+  private block(type: number, body: Uint8Array, options: Uint8Array[]): void {
+    const optBytes = options.reduce((n, o) => n + o.length, 0) + (options.length > 0 ? 4 : 0);
+    const total = 8 + body.length + optBytes + 4;
+    const b = new Uint8Array(total);
+    writeU32LE(b, 0, type);
+    writeU32LE(b, 4, total);
+    b.set(body, 8);
+    let o = 8 + body.length;
+    for (const opt of options) {
+      b.set(opt, o);
+      o += opt.length;
+    }
+    if (options.length > 0) o += 4; // opt_endofopt: code 0, length 0
+    writeU32LE(b, o, total);
+    if (total > this.buf.length - this.used) this.flush();
+    if (total <= this.buf.length) {
+      this.buf.set(b, this.used);
+      this.used += total;
+    } else this.emit(b);
+  }
+}
+
+/** epb_flags (if direction), opt_endofopt, trailing length; returns the offset after them. */
+function writeEpbTail(b: Uint8Array, o: number, direction: number, total: number): number {
+  if (direction !== 0) {
+    writeU16LE(b, o, 2); // epb_flags
+    writeU16LE(b, o + 2, 4);
+    writeU32LE(b, o + 4, direction); // bits 0-1: 1 inbound, 2 outbound
+    writeU32LE(b, o + 8, 0); // opt_endofopt
+    o += 12;
+  }
+  writeU32LE(b, o, total);
+  return o + 4;
+}
+
+/** One option: code, length, value padded to 32 bits. */
+function option(code: number, value: Uint8Array): Uint8Array {
+  const b = new Uint8Array(4 + pad4(value.length));
+  writeU16LE(b, 0, code);
+  writeU16LE(b, 2, value.length);
+  b.set(value, 4);
+  return b;
+}
+
+/** A 64-bit little-endian value from its halves. */
+function u64(hi: number, lo: number): Uint8Array {
+  const b = new Uint8Array(8);
+  writeU32LE(b, 0, lo);
+  writeU32LE(b, 4, hi);
+  return b;
+}

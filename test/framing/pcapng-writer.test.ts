@@ -1,0 +1,246 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FramedPacket, InterfaceStats } from '../../src/events/types.js';
+import {
+  formatTimestamp,
+  mergeCaptureFiles,
+  PcapngWriter,
+  readCaptureBytes,
+  type ByteSink,
+  type MergedInterface,
+} from '../../src/framing/index.js';
+import { collector } from './support.js';
+
+const CORPUS = '/work/shared/corpus';
+const dir = mkdtempSync(join(tmpdir(), 'hopscope-writer-'));
+const fixedClock = (): { sec: number; nsec: number } => ({ sec: 1700000100, nsec: 250000000 });
+
+function tshark(path: string, fields: string[]): string[][] {
+  const out = execFileSync('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  // not trimEnd(): a last empty field is a trailing tab
+  return out
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => l.split('\t'));
+}
+
+/** A sink that keeps what it is given, to look at the bytes without a file. */
+function memorySink(): ByteSink & { bytes(): Uint8Array; writes: number; closed: boolean } {
+  const parts: Uint8Array[] = [];
+  const sink = {
+    writes: 0,
+    closed: false,
+    write(b: Uint8Array): void {
+      parts.push(Uint8Array.from(b));
+      sink.writes++;
+    },
+    close(): void {
+      sink.closed = true;
+    },
+    bytes(): Uint8Array {
+      return Uint8Array.from(Buffer.concat(parts));
+    },
+  };
+  return sink;
+}
+
+const packet = (interfaceId: number, tsSec: number, tsNsec: number, bytes: number[], direction = 0, len = bytes.length): FramedPacket => ({
+  interfaceId,
+  tsSec,
+  tsNsec,
+  caplen: bytes.length,
+  len,
+  data: Uint8Array.from(bytes),
+  offset: 0,
+  direction,
+});
+
+describe('pcapng writer: round trip through tshark and our reader', () => {
+  // Five link types: EN10MB, LINUX_SLL (ns pcap), RAW, LINUX_SLL2, NULL; named and unnamed interfaces.
+  const sources = ['dns_tcp.pcap', 'tcp-handshake-nano.pcap', 'LINKTYPE_RAW_ipv6.pcap', 'linux_dlt_sll2.pcap', 'dns-badcookie.pcap', 'pcapng-multi-interface.pcapng'].map(
+    (f) => join(CORPUS, f),
+  );
+  const out = join(dir, 'roundtrip.pcapng');
+  const written: Array<{ label: string; ts: string; len: number; caplen: number; bytes: string; direction: number }> = [];
+  const ifaces: MergedInterface[] = [];
+
+  it('writes a merged recording', async () => {
+    const w = PcapngWriter.toFile(out, { now: fixedClock });
+    let n = 0;
+    await mergeCaptureFiles(
+      sources,
+      (i) => {
+        ifaces.push(i);
+        w.addInterface(i);
+      },
+      (p) => {
+        // give some packets a direction, to see epb_flags come back
+        const direction = n++ % 3;
+        w.writePacket({ ...p, direction });
+        written.push({
+          label: ifaces[p.interfaceId].label,
+          ts: formatTimestamp(p.tsSec, p.tsNsec),
+          len: p.len,
+          caplen: p.caplen,
+          bytes: Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)).toString('hex'),
+          direction,
+        });
+      },
+    );
+    w.close(ifaces.map((i) => ({ interfaceId: i.id, received: 1000 + i.id, dropped: i.id, final: true })));
+    expect(written.length).toBe(11 + 3 + 1 + 6 + 4 + 6);
+  });
+
+  it('tshark shows the same interface names, nanosecond timestamps, lengths, directions and count', () => {
+    const rows = tshark(out, ['frame.interface_name', 'frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.packet_flags_direction']);
+    expect(rows).toEqual(
+      written.map((w) => [w.label, w.ts, String(w.len), String(w.caplen), w.direction === 0 ? '' : `0x0000000${w.direction}`]),
+    );
+    // the labels: file base names for unnamed pcap interfaces, recorded names otherwise
+    expect(ifaces.map((i) => i.label)).toEqual([
+      'dns_tcp',
+      'tcp-handshake-nano',
+      'LINKTYPE_RAW_ipv6',
+      'linux_dlt_sll2',
+      'dns-badcookie',
+      'eth0',
+      '\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}', // as recorded by Wireshark on Windows
+    ]);
+  });
+
+  it('tshark reads the IDBs (link types, snaplen, resolution) and capinfos the statistics', () => {
+    const info = execFileSync('capinfos', ['-M', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(info).toMatch(/File type:\s+pcapng/);
+    expect(info).toMatch(/Number of packets:\s+31/);
+    expect(info).toMatch(/Number of interfaces in file: 7/);
+    expect(info).toMatch(/Encapsulation = Linux cooked-mode capture v2/);
+    expect(info).toMatch(/Time precision = nanoseconds/);
+    expect(info).toMatch(/Capture application: hopscope/);
+    expect(info).toMatch(/Name = tcp-handshake-nano\n\s+Encapsulation = Linux cooked-mode capture v1/);
+    expect(info).toMatch(/Description = Ethernet 2/);
+    // one ISB per interface (capinfos counts them; our reader checks their values below)
+    expect(info.match(/Number of stat entries = 1/g)?.length).toBe(7);
+  });
+
+  it('our reader reads back exactly what was written, statistics included', () => {
+    const { seen, handlers } = collector();
+    readCaptureBytes(readFileSync(out), handlers);
+    expect(seen.sections.map((s) => s.userAppl)).toEqual(['hopscope']);
+    expect(seen.interfaces.map((i) => [i.name, i.linktype, i.tsResolution.exponent])).toEqual(
+      ifaces.map((i) => [i.label, i.linktype, 9]),
+    );
+    expect(seen.packets.map((p) => ({ label: seen.interfaces[p.iface].name, ts: p.ts, len: p.len, caplen: p.caplen, bytes: p.bytes, direction: p.direction }))).toEqual(written);
+    expect(seen.stats.filter((s) => s.final)).toEqual(ifaces.map((i) => ({ interfaceId: i.id, received: 1000 + i.id, dropped: i.id, final: true })));
+  });
+
+  it('creates the file with mode 0600, whatever the umask and an existing file said', () => {
+    const path = join(dir, 'mode.pcapng');
+    writeFileSync(path, 'old');
+    chmodSync(path, 0o666);
+    const old = process.umask(0);
+    try {
+      PcapngWriter.toFile(path).close();
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      const fresh = join(dir, 'fresh.pcapng');
+      PcapngWriter.toFile(fresh).close();
+      expect(statSync(fresh).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(old);
+    }
+  });
+});
+
+describe('pcapng writer: buffering and blocks', () => {
+  it('buffers until flush(): a recorder flushing every second loses at most that second', () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, { now: fixedClock });
+    w.addInterface({ id: 7, label: 'br100', linktype: 1, snaplen: 262144 });
+    w.writePacket(packet(7, 1700000000, 1, [1, 2, 3]));
+    expect(sink.writes).toBe(0);
+    const before = w.bytesWritten;
+    w.flush();
+    expect(sink.writes).toBe(1);
+    expect(sink.bytes().length).toBe(before);
+    w.flush(); // nothing new: no empty write
+    expect(sink.writes).toBe(1);
+    w.close();
+    expect(sink.closed).toBe(true);
+    w.close(); // idempotent
+  });
+
+  it('a packet larger than the buffer goes out whole, in pieces', () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, { bufferSize: 4096, now: fixedClock });
+    w.addInterface({ id: 0, label: 'vxlan_sys_4789', linktype: 1, snaplen: 262144 });
+    const big = Array.from({ length: 10001 }, (_, i) => i & 0xff);
+    w.writePacket(packet(0, 1700000000, 5, [9, 9]));
+    w.writePacket(packet(0, 1700000000, 6, big, 2, 20000));
+    w.writePacket(packet(0, 1700000000, 7, [8]));
+    w.close();
+    const { seen, handlers } = collector();
+    readCaptureBytes(sink.bytes(), handlers);
+    expect(seen.packets.map((p) => [p.ts, p.caplen, p.len, p.direction])).toEqual([
+      ['1700000000.000000005', 2, 2, 0],
+      ['1700000000.000000006', 10001, 20000, 2],
+      ['1700000000.000000007', 1, 1, 0],
+    ]);
+    expect(seen.packets[1].bytes).toBe(Buffer.from(big).toString('hex'));
+  });
+
+  it('interfaces may be added at any time: each IDB precedes its first packet', () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, { now: fixedClock });
+    expect(w.addInterface({ id: 3, label: 'tap1', linktype: 1, snaplen: 65535, description: 'vm port' })).toBe(0);
+    w.writePacket(packet(3, 1700000000, 0, [1]));
+    expect(w.addInterface({ id: 1, label: 'root@compute2:qrouter-1/qr-2', linktype: 113, snaplen: 65535 })).toBe(1);
+    expect(w.addInterface({ id: 3, label: 'tap1', linktype: 1, snaplen: 65535 })).toBe(0); // again: no second IDB
+    w.writePacket(packet(1, 1700000000, 1, [2]));
+    w.writePacket(packet(3, 1700000000, 2, [3]));
+    w.close([{ interfaceId: 1, received: 5, dropped: 0, final: true }]);
+    const { seen, handlers } = collector();
+    readCaptureBytes(sink.bytes(), handlers);
+    expect(seen.events).toEqual(['i0', 'p1', 'i1', 'p2', 'p3', 's1', 's1']);
+    expect(seen.interfaces.map((i) => [i.name, i.description])).toEqual([
+      ['tap1', 'vm port'],
+      ['root@compute2:qrouter-1/qr-2', null],
+    ]);
+  });
+
+  it('ISB: 64-bit counters, start/end times from the clock in nanoseconds', () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, { now: fixedClock });
+    w.addInterface({ id: 0, label: 'eth0', linktype: 1, snaplen: 0 });
+    const stats: InterfaceStats = { interfaceId: 0, received: 2 ** 40 + 5, dropped: 3, final: true };
+    w.close([stats]);
+    const bytes = sink.bytes();
+    const { seen, handlers } = collector();
+    readCaptureBytes(bytes, handlers);
+    expect(seen.stats.at(-1)).toEqual({ interfaceId: 0, received: 2 ** 40 + 5, dropped: 3, final: true });
+    // the ISB is the last block: type 5, length 76 (type, length, interface, timestamp: 20;
+    // starttime/endtime/ifrecv/ifdrop 12 each; endofopt 4; trailer 4); its timestamp is
+    // 1700000100.25 s in ns
+    const isb = Buffer.from(bytes.subarray(bytes.length - 76));
+    expect(isb.readUInt32LE(0)).toBe(5);
+    expect(isb.readUInt32LE(4)).toBe(76);
+    const ns = (o: number): bigint => (BigInt(isb.readUInt32LE(o)) << 32n) | BigInt(isb.readUInt32LE(o + 4));
+    expect(ns(12)).toBe(1700000100250000000n);
+    expect(isb.readUInt16LE(20)).toBe(2); // isb_starttime
+    expect(isb.readUInt16LE(32)).toBe(3); // isb_endtime
+    expect(isb.readBigUInt64LE(36)).toBe(1700000100250000000n);
+  });
+
+  it('refuses packets on interfaces it was not told of, and times it cannot write', () => {
+    const w = new PcapngWriter(memorySink());
+    w.addInterface({ id: 0, label: 'eth0', linktype: 1, snaplen: 0 });
+    expect(() => w.writePacket(packet(1, 1, 0, [1]))).toThrow(/interface 1, which was not added/);
+    expect(() => w.writePacket(packet(0, -5, 0, [1]))).toThrow(/cannot be written/);
+    w.close();
+    expect(() => w.writePacket(packet(0, 1, 0, [1]))).toThrow(/closed/);
+  });
+});

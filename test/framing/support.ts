@@ -1,0 +1,87 @@
+// Collects what a reader reports, as plain values, for tests to compare.
+
+import { CaptureReader, formatTimestamp } from '../../src/framing/index.js';
+import type { InterfaceStats } from '../../src/events/types.js';
+import type { CaptureInterface, CaptureReaderOptions, CaptureSection } from '../../src/framing/index.js';
+
+export interface SeenPacket {
+  iface: number;
+  ts: string;
+  caplen: number;
+  len: number;
+  bytes: string;
+  direction: number;
+  comment: string | null;
+  hasTimestamp: boolean;
+  n: number;
+}
+
+export interface Seen {
+  sections: CaptureSection[];
+  interfaces: CaptureInterface[];
+  packets: SeenPacket[];
+  stats: InterfaceStats[];
+  warnings: string[];
+  /** order of events: `i<id>` interface, `p<n>` packet, `s<id>` stats */
+  events: string[];
+}
+
+export function collector(): { seen: Seen; handlers: ConstructorParameters<typeof CaptureReader>[0] } {
+  const seen: Seen = { sections: [], interfaces: [], packets: [], stats: [], warnings: [], events: [] };
+  return {
+    seen,
+    handlers: {
+      onSection: (s) => void seen.sections.push(s),
+      onInterface: (i) => {
+        seen.interfaces.push(i);
+        seen.events.push(`i${i.id}`);
+      },
+      onPacket: (p) => {
+        seen.packets.push({
+          iface: p.interfaceId,
+          ts: formatTimestamp(p.tsSec, p.tsNsec),
+          caplen: p.caplen,
+          len: p.len,
+          bytes: Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)).toString('hex'),
+          direction: p.direction,
+          comment: p.comment,
+          hasTimestamp: p.hasTimestamp,
+          n: p.packetNumber,
+        });
+        seen.events.push(`p${p.packetNumber}`);
+      },
+      onStats: (s) => {
+        seen.stats.push(s);
+        seen.events.push(`s${s.interfaceId}`);
+      },
+      onWarning: (m) => void seen.warnings.push(m),
+    },
+  };
+}
+
+/** Reads `bytes` pushed in chunks of the given sizes (cycled), then end(). */
+export function readChunked(bytes: Uint8Array, sizes: number[], options?: CaptureReaderOptions): Seen {
+  const { seen, handlers } = collector();
+  const reader = new CaptureReader(handlers, options);
+  let o = 0;
+  for (let i = 0; o < bytes.length; i++) {
+    const n = sizes[i % sizes.length];
+    reader.push(bytes.subarray(o, o + n));
+    o += n;
+  }
+  reader.end();
+  return seen;
+}
+
+/** Deterministic pseudo-random numbers (tests must replay the same way). */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}

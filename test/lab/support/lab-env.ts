@@ -1,0 +1,63 @@
+// Shared helpers of the lab tests: root check, per-run prefixes, cleanup, and
+// commands inside namespaces.
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { execa } from 'execa';
+import { labDown, LAB_STATE_ROOT } from '../../../src/lab/index.js';
+
+/** Lab tests are never skipped: without root they fail, saying why. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'lab tests must run as root: they build network namespaces, veths, bridges and nftables rulesets (run `npm test` as root)',
+    );
+  }
+}
+
+/** A prefix unique to this test run and this tag, e.g. `t3f9a1c-dnat-`. */
+export function runPrefix(tag: string): string {
+  return `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-${tag}-`;
+}
+
+export function namespacesStartingWith(prefix: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+  return names.filter((n) => n.startsWith(prefix)).sort();
+}
+
+/** Take down every lab whose prefix starts with `runPrefix` (also half-built ones). */
+export async function downAllLabs(prefix: string): Promise<void> {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(LAB_STATE_ROOT);
+  } catch {
+    dirs = [];
+  }
+  await Promise.all(dirs.filter((d) => d.startsWith(prefix)).map((d) => labDown(basename(d))));
+}
+
+export interface NsResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `argv` inside `netns`, never throwing for a non-zero exit. */
+export async function inNetns(netns: string, argv: readonly string[], timeoutMs = 20_000): Promise<NsResult> {
+  const r = await execa('ip', ['netns', 'exec', netns, ...argv], {
+    reject: false,
+    timeout: timeoutMs,
+    stdin: 'ignore',
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+export async function run(argv: readonly string[], timeoutMs = 20_000): Promise<NsResult> {
+  const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
