@@ -1,6 +1,134 @@
-// `hopscope replay`: not available until the framing and decoding stages land.
-import { UserError } from '../errors.js';
+// `hopscope replay FILE...`: recordings through the same pipeline as live capture —
+// merge by timestamp (framing), decode, then the sinks chosen by the options.
+import { statSync } from 'node:fs';
+import { decodePacket } from '../../decode/decode-packet.js';
+import { describePacket } from '../../decode/packet-view.js';
+import { PacketRecord } from '../../decode/record.js';
+import { linktypeName, type FramedPacket, type InterfaceStats } from '../../events/types.js';
+import { CaptureFormatError } from '../../framing/errors.js';
+import { mergeCaptureFiles, type MergedInterface } from '../../framing/merge.js';
+import { formatTimestamp } from '../../framing/timestamp.js';
+import { LineWriter } from '../../sinks/line-writer.js';
+import { formatPacketLine } from '../../sinks/packet-text.js';
+import { ProgressMeter } from '../../sinks/progress.js';
+import { numberOption, parseArgs, type OptionSpec } from '../args.js';
+import { EXIT_OK, UserError } from '../errors.js';
 
-export async function runReplay(_argv: string[]): Promise<number> {
-  throw new UserError('replay: not implemented yet (it arrives with the framing and decoding stages)');
+const OPTIONS: OptionSpec[] = [
+  { name: 'packets', kind: 'flag' },
+  { name: 'json', kind: 'flag' },
+  { name: 'speed', kind: 'string' },
+  { name: 'realtime', kind: 'flag' },
+];
+
+/** Files large enough that a progress line on a terminal helps. */
+const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
+
+export async function runReplay(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, OPTIONS, 'replay');
+  const files = args.positionals;
+  if (files.length === 0) throw new UserError('replay: no capture file given (usage: hopscope replay FILE [FILE ...])');
+  const speed = numberOption(args, 'speed', 'replay', undefined, Number.MIN_VALUE);
+  if (speed !== undefined && args.flags.has('realtime')) throw new UserError('replay: --speed and --realtime exclude each other');
+  let totalBytes = 0;
+  for (const file of files) {
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) throw new UserError(`replay: ${file}: not a regular file`);
+      totalBytes += st.size;
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+    }
+  }
+  if (speed !== undefined || args.flags.has('realtime')) {
+    process.stderr.write('hopscope: note: --speed/--realtime pace the terminal UI (not available yet); reading at full speed\n');
+  }
+
+  const json = args.flags.has('json');
+  const printPackets = args.flags.has('packets');
+  const out = new LineWriter();
+  const rec = new PacketRecord();
+  const interfaces: MergedInterface[] = [];
+  const counts: number[] = [];
+  const fileStats = new Map<number, InterfaceStats>();
+  const progress =
+    process.stderr.isTTY && totalBytes > PROGRESS_ABOVE_BYTES ? new ProgressMeter(process.stderr, totalBytes) : null;
+  let n = 0;
+
+  const onInterface = (iface: MergedInterface): void => {
+    interfaces[iface.id] = iface;
+    counts[iface.id] = 0;
+    if (json) {
+      out.line(
+        JSON.stringify({
+          type: 'interface',
+          id: iface.id,
+          label: iface.label,
+          host: iface.host,
+          netns: iface.netns,
+          name: iface.name,
+          linktype: linktypeName(iface.linktype),
+          file: iface.file,
+        }),
+      );
+    }
+  };
+
+  const onPacket = (p: FramedPacket): void => {
+    n++;
+    counts[p.interfaceId]++;
+    const iface = interfaces[p.interfaceId];
+    decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+    if (printPackets) {
+      const view = describePacket(rec, n, iface.label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);
+      out.line(json ? JSON.stringify(view) : formatPacketLine(view));
+    }
+    progress?.advance(p.caplen + 24);
+  };
+
+  let failure: CaptureFormatError | null = null;
+  try {
+    await mergeCaptureFiles(files, onInterface, onPacket, {
+      onStats: (s) => fileStats.set(s.interfaceId, s),
+      onWarning: (message) => {
+        progress?.clear();
+        process.stderr.write(`hopscope: warning: ${message}\n`);
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof CaptureFormatError)) throw err;
+    failure = err;
+  } finally {
+    progress?.done();
+  }
+
+  if (json) {
+    for (const iface of interfaces) {
+      if (!iface) continue;
+      const recorded = fileStats.get(iface.id);
+      out.line(
+        JSON.stringify({
+          type: 'stats',
+          iface: iface.label,
+          received: counts[iface.id],
+          dropped: recorded?.dropped ?? 0,
+          ...(recorded ? { recordedReceived: recorded.received } : {}),
+          final: true,
+        }),
+      );
+    }
+  } else if (!printPackets && !(failure && n === 0)) {
+    out.line(`${n} packets on ${interfaces.filter(Boolean).length} interfaces:`);
+    for (const iface of interfaces) {
+      if (iface) out.line(`  ${String(counts[iface.id]).padStart(9)}  ${iface.label}  (${linktypeName(iface.linktype)}, ${iface.file})`);
+    }
+    out.line('(exchange verdicts arrive with the correlation stage; --packets prints every packet)');
+  }
+  await out.end();
+  if (failure) {
+    // every packet before the fault has been printed; the file is bad from here on
+    throw new UserError(`replay: ${failure.message}`);
+  }
+  return EXIT_OK;
 }
