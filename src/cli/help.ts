@@ -59,7 +59,7 @@ Options:
 Examples:
   hopscope capture -i 'tap*' -i br100 -i eth1
   hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --json
-  hopscope capture -i root@compute2:'qrouter-*/rfp-*' --ssh-config .lab/ssh_config
+  hopscope capture -i root@compute2:'qrouter-*/rfp-*' --ssh-config /run/hopscope/lab/hs-/ssh_config
   hopscope capture -i pid:4242/eth0 -i tun0 -i vxlan_sys_4789 -w pod.pcapng
 
 Status: live capture arrives with the capture engine (issue "live capture");
@@ -113,10 +113,10 @@ Status: arrives with the capture engine (issue "live capture").
 export const LAB_HELP = `hopscope lab — build real topologies in network namespaces to see hopscope work.
 
 Usage:
-  hopscope lab list
-  hopscope lab up SCENARIO [--fault NAME] [--prefix P]
-  hopscope lab status [SCENARIO]
-  hopscope lab down [SCENARIO]
+  hopscope lab list [--json]
+  hopscope lab up SCENARIO [--fault NAME] [--prefix P] [--json]
+  hopscope lab status [SCENARIO] [--prefix P] [--json]
+  hopscope lab down [SCENARIO] [--prefix P]
 
 Scenarios (run 'hopscope lab list' for their faults):
   nova-flat    nova-network FlatDHCP: vm eth0 -> tap -> br100 -> eth1, SNAT to a
@@ -125,21 +125,26 @@ Scenarios (run 'hopscope lab list' for their faults):
                qrouter qr-/rfp- -> fip fpr-/fg- -> br-ex -> outside
   sdn-vxlan    OpenShift SDN: pod veth -> br0 -> tun0; node to node over
                vxlan_sys_4789 on an underlay
-  dnat-local   DNAT to a local port: ingress NIC -> nat PREROUTING -> lo
+  dnat-local   DNAT to a local port: ingress NIC -> nat PREROUTING -> a service
+               on 127.0.0.1:8080
 
 Everything lives in namespaces named like the real thing (qrouter-<uuid>,
 tap<port-id>), addresses in 10/8, 192.168/16 and the documentation ranges; the
 root namespace is never touched. Hosts of multi-host scenarios run their own sshd,
-reachable through the ssh config that 'lab up' writes.
+reachable through the ssh config that 'lab up' writes
+(/run/hopscope/lab/<prefix>/ssh_config); 'lab status' prints ready-to-paste
+traffic and capture commands. Must run as root.
 
 Options:
       --fault NAME       inject a fault (see 'hopscope lab list')
-      --prefix P         prefix for every namespace (tests use one per run)
-      --json             machine-readable status
+      --prefix P         prefix of every namespace and ssh host (default hs-);
+                         tests use one per run so labs never collide
+      --json             machine-readable output
 
 Examples:
   hopscope lab up dvr-fip --fault sg-drop
   hopscope lab status
+  ip netns exec hs-instance-00000001 ping -c 3 203.0.113.10   # as printed by status
   hopscope lab down
 `;
 
