@@ -77,9 +77,8 @@ async function liveDemo(durationS: number): Promise<number> {
   // A demo interrupted earlier may have left its lab: it is ours (our prefix), remove it.
   await labDown(PREFIX);
   process.stdout.write(`Building lab ${SCENARIO} with fault ${FAULT} (namespaces ${PREFIX}*)…\n`);
-  let lab: LabView | null = null;
   try {
-    lab = await labUp(SCENARIO, { fault: FAULT, prefix: PREFIX, signal: abort.signal });
+    const lab = await labUp(SCENARIO, { fault: FAULT, prefix: PREFIX, signal: abort.signal });
     await captureWhileTrafficRuns(lab, durationS, out, abort.signal);
   } finally {
     process.removeListener('SIGINT', onSignal);
