@@ -4,7 +4,7 @@
 // the field's tools on the same machine and file are what the budgets are about).
 //   node scripts/bench.mjs [--packets N] [--big-packets N] [--runs R] [--skip-tshark]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,9 +32,11 @@ function generate(packets, flows) {
   return file;
 }
 
-/** Runs a command under GNU time; returns wall seconds and peak RSS, output discarded. */
-function timed(cmd, argv) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+/** Runs a command under GNU time; returns wall seconds and peak RSS (output to /dev/null unless kept). */
+function timed(cmd, argv, keepOutput = false) {
+  const stdout = keepOutput ? 'pipe' : openSync('/dev/null', 'w');
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { encoding: 'utf8', stdio: ['ignore', stdout, 'pipe'], maxBuffer: 1 << 26 });
+  if (typeof stdout === 'number') closeSync(stdout);
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
   const last = r.stderr.trim().split('\n').pop() ?? '';
   const [secs, rssKb] = last.split(' ').map(Number);
@@ -51,7 +53,7 @@ function best(runs, fn) {
 }
 
 function nodeBench(script, file, extra = []) {
-  const r = timed(process.execPath, [join(root, 'scripts', script), file, ...extra]);
+  const r = timed(process.execPath, [join(root, 'scripts', script), file, ...extra], true);
   const inner = JSON.parse(r.stdout.trim().split('\n').pop());
   // wall time of the whole process (startup included) is what tcpdump is measured on too
   return { ...inner, wallSeconds: r.seconds, seconds: r.seconds, maxRssMB: r.maxRssMB };
