@@ -29,7 +29,8 @@
 //   anomaly (a cookie cut by the capture: truncated).
 // - Options `code | len | value`: pad 0 (one byte), end 255 stops; the area ends with
 //   the UDP data. An option (or its length byte) past the end: `dhcp_option_overrun`
-//   (or truncated). Recorded, first occurrence each: 53 message type, 54 server id,
+//   (or truncated). No end option where snaplen stopped the data: truncated (a list
+//   without the end option is otherwise tolerated). Recorded, first occurrence each: 53 message type, 54 server id,
 //   50 requested address, 51 lease time, 1 subnet mask, 3 router (first), 6 DNS server
 //   (first), 26 interface MTU, 82 relay agent information (presence). A length that
 //   does not fit its option: `dhcp_option_bad_len`, the value ignored, the walk goes on.
@@ -151,6 +152,8 @@ function decodeOptions(b: Uint8Array, p: number, end: number, rec: PacketRecord)
     }
     p = v + len;
   }
+  // no end option before the data stopped: if the capture stopped it, options were cut
+  if (cutByCapture(rec, end + 1)) rec.markTruncated(Layer.Dhcp, end);
 }
 
 function badLen(rec: PacketRecord, p: number): void {

@@ -250,9 +250,16 @@ function checkRdata(
     case DNS_TYPE_DNAME:
       return checkRdataName(b, msgOff, msgEnd, rdOff, rdEnd, rec, prefix) >= 0;
     case DNS_TYPE_MX: // preference (16), exchange
-      return checkRdataName(b, msgOff, msgEnd, rdOff + 2, rdEnd, rec, prefix) >= 0;
-    case DNS_TYPE_SRV: // priority, weight, port (16 each), target
-      return checkRdataName(b, msgOff, msgEnd, rdOff + 6, rdEnd, rec, prefix) >= 0;
+    case DNS_TYPE_SRV: {
+      // priority, weight, port (16 each), target
+      const fixed = type === DNS_TYPE_MX ? 2 : 6;
+      // the fixed part must fit in the rdata, or the name's offset would point past it
+      if (rdEnd - rdOff < fixed) {
+        rec.markMalformed(Layer.Dns, 'dns_rdata_bad_len', rdOff);
+        return false;
+      }
+      return checkRdataName(b, msgOff, msgEnd, rdOff + fixed, rdEnd, rec, prefix) >= 0;
+    }
     case DNS_TYPE_SOA: {
       // MNAME, RNAME, then five 32-bit values
       const mnameEnd = checkRdataName(b, msgOff, msgEnd, rdOff, rdEnd, rec, prefix);

@@ -12,7 +12,7 @@ import { MAX_DNS_ANSWERS, type PacketRecord } from '../../src/decode/record.js';
 import { CORPUS_AVAILABLE } from './support/corpus.js';
 import { cutAtEveryLength } from './support/cut-at-every-length.js';
 import { anomaly, decode, ethIpv4Udp, layerNames, LT_EN10MB } from './support/frames.js';
-import { concat, hex } from './support/hex.js';
+import { hex } from './support/hex.js';
 import {
   corpusIpFrames,
   cutEveryLengthDirect,
@@ -501,7 +501,8 @@ describe.skipIf(!CORPUS_AVAILABLE)('DNS against tshark (corpus)', () => {
       let checked = 0;
       for (const f of corpusIpFrames(name)) {
         const udp = udpPayload(f);
-        if (udp === null || ![53, 5353].includes(udp.srcPort) && ![53, 5353].includes(udp.dstPort)) continue;
+        if (udp === null || (![53, 5353].includes(udp.srcPort) && ![53, 5353].includes(udp.dstPort)))
+          continue;
         const rec = recordFor(f);
         expect(() => decodeDns(f.bytes, udp.off, udp.end, rec)).not.toThrow();
         const row = rows.get(f.number);
@@ -580,7 +581,12 @@ describe.skipIf(!CORPUS_AVAILABLE)('DNS against tshark (corpus)', () => {
   });
 
   it('corpus DNS messages survive every cut and random corruption', () => {
-    for (const name of ['dns_udp.pcap', 'edns-opts.pcap', 'max-compression-depth.pcap', 'dns-invalid-names.pcap']) {
+    for (const name of [
+      'dns_udp.pcap',
+      'edns-opts.pcap',
+      'max-compression-depth.pcap',
+      'dns-invalid-names.pcap',
+    ]) {
       for (const f of corpusIpFrames(name).slice(0, 4)) {
         const udp = udpPayload(f);
         if (udp === null) continue;

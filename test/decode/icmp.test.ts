@@ -376,7 +376,8 @@ describe.skipIf(!CORPUS_AVAILABLE)('ICMP against tshark (corpus)', () => {
         if (outerEcho) expect([rec.icmpId, rec.icmpSeq], what).toEqual([ident[0], seq[0]]);
         if (types.length > 1) {
           expect(rec.quotedIcmpType, what).toBe(types[1]);
-          if (ident.length > 0) expect([rec.quotedIcmpId, rec.quotedIcmpSeq], what).toEqual([ident[0], seq[0]]);
+          if (ident.length > 0)
+            expect([rec.quotedIcmpId, rec.quotedIcmpSeq], what).toEqual([ident[0], seq[0]]);
         }
         const src = values(row, 'ip.src');
         if (src.length > 1 && !outerEcho) {

@@ -109,7 +109,9 @@ describe('ICMPv6 errors quote the original packet', () => {
     expect(formatIpv6(packetTooBig, rec.quotedDstAddrOff)).toBe('2001:db8::2');
     expect(rec.quotedIpTotalLen).toBe(40 + 16);
     expect(rec.quotedIpId).toBe(-1); // no fragment header
-    expect([rec.quotedIpProto, rec.quotedL4Off, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([17, 48, 30000, 13000]);
+    expect([rec.quotedIpProto, rec.quotedL4Off, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([
+      17, 48, 30000, 13000,
+    ]);
     expect(anomaly(rec)).toBeNull();
   });
 
@@ -134,7 +136,9 @@ describe('ICMPv6 errors quote the original packet', () => {
     );
     const rec = decodeWith(decodeIcmpv6, bytes);
     expect([rec.icmpType, rec.icmpCode]).toEqual([1, 4]);
-    expect([rec.quotedIpProto, rec.quotedL4Off, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([17, 56, 30000, 13000]);
+    expect([rec.quotedIpProto, rec.quotedL4Off, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([
+      17, 56, 30000, 13000,
+    ]);
     expect(anomaly(rec)).toBeNull();
   });
 
@@ -152,7 +156,9 @@ describe('ICMPv6 errors quote the original packet', () => {
       '0001', // quoted sequence 1
     );
     const rec = decodeWith(decodeIcmpv6, bytes);
-    expect([rec.quotedIpProto, rec.quotedIcmpType, rec.quotedIcmpId, rec.quotedIcmpSeq]).toEqual([58, 128, 9, 1]);
+    expect([rec.quotedIpProto, rec.quotedIcmpType, rec.quotedIcmpId, rec.quotedIcmpSeq]).toEqual([
+      58, 128, 9, 1,
+    ]);
     expect(rec.icmpId).toBe(-1);
   });
 
@@ -331,7 +337,8 @@ describe('ICMPv6 anomalies', () => {
   });
 
   it('random corruption never throws', () => {
-    for (const bytes of [echoRequest, packetTooBig, neighborSolicitation]) mutateAndDecode(decodeIcmpv6, bytes, 0);
+    for (const bytes of [echoRequest, packetTooBig, neighborSolicitation])
+      mutateAndDecode(decodeIcmpv6, bytes, 0);
   });
 });
 
@@ -391,7 +398,9 @@ describe.skipIf(!CORPUS_AVAILABLE)('ICMPv6 against tshark (corpus)', () => {
     const [f] = corpusIpFrames('icmp6-toobig.pcap');
     const rec = recordFor(f);
     decodeIcmpv6(f.bytes, f.l4Off, f.l4End, rec);
-    expect([rec.icmpType, rec.icmpMtu, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([2, 1280, 30000, 13000]);
+    expect([rec.icmpType, rec.icmpMtu, rec.quotedSrcPort, rec.quotedDstPort]).toEqual([
+      2, 1280, 30000, 13000,
+    ]);
   });
 
   it('corpus ICMPv6 frames survive every cut and random corruption', () => {

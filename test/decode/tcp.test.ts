@@ -327,7 +327,10 @@ describe.skipIf(!CORPUS_AVAILABLE)('TCP against tshark (corpus)', () => {
         const sport = values(row, 'tcp.srcport');
         if (sport.length === 0) continue;
         checked++;
-        expect([rec.srcPort, rec.dstPort], what).toEqual([Number(sport[0]), Number(values(row, 'tcp.dstport')[0])]);
+        expect([rec.srcPort, rec.dstPort], what).toEqual([
+          Number(sport[0]),
+          Number(values(row, 'tcp.dstport')[0]),
+        ]);
         expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
         expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
         const dnsId = values(row, 'dns.id');
@@ -357,12 +360,10 @@ describe.skipIf(!CORPUS_AVAILABLE)('TCP against tshark (corpus)', () => {
         const f = frames.find((x) => x.number === n)!;
         const rec = recordFor(f);
         decodeTcp(f.bytes, f.l4Off, f.l4End, rec);
-        expect([rec.tcpMss, rec.tcpWindowScale, rec.tcpSackPermitted, rec.tcpTimestamp], `${name} #${n}`).toEqual([
-          mss,
-          ws,
-          true,
-          true,
-        ]);
+        expect(
+          [rec.tcpMss, rec.tcpWindowScale, rec.tcpSackPermitted, rec.tcpTimestamp],
+          `${name} #${n}`,
+        ).toEqual([mss, ws, true, true]);
         expect(anomaly(rec)).toBeNull();
       }
     }

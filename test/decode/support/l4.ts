@@ -49,7 +49,9 @@ export function cutEveryLengthDirect(
     rec.reset(bytes, 0, end, 1, bytes.length);
     expect(() => decoder(bytes, off, end, rec), `cut at ${end}`).not.toThrow();
     if (rec.malformedReason !== '' && rec.malformedReason !== full.malformedReason) {
-      expect(TRUNCATED_REASONS.includes(rec.malformedReason), `cut at ${end}: ${rec.malformedReason}`).toBe(true);
+      expect(TRUNCATED_REASONS.includes(rec.malformedReason), `cut at ${end}: ${rec.malformedReason}`).toBe(
+        true,
+      );
     }
     if (!rec.truncated) expect(project(rec), `cut at ${end} not marked truncated`).toEqual(fullView);
   }
@@ -69,7 +71,13 @@ export function prng(seed: number): () => number {
 }
 
 /** Flips random bytes of `bytes` (after `off`) `rounds` times and decodes each: never throws. */
-export function mutateAndDecode(decoder: Decoder, bytes: Uint8Array, off: number, rounds = 300, seed = 7): void {
+export function mutateAndDecode(
+  decoder: Decoder,
+  bytes: Uint8Array,
+  off: number,
+  rounds = 300,
+  seed = 7,
+): void {
   const rnd = prng(seed);
   for (let r = 0; r < rounds; r++) {
     const copy = bytes.slice();
@@ -148,7 +156,8 @@ function linkToL3(b: Uint8Array, s: number, e: number, linktype: number): number
     case 0: // DLT_NULL, address family in host order
       return s + 4;
     case 9: // PPP in HDLC-like framing
-      if (b[s] === 0xff && b[s + 1] === 0x03) return u16(b, s + 2) === 0x21 || u16(b, s + 2) === 0x57 ? s + 4 : -1;
+      if (b[s] === 0xff && b[s + 1] === 0x03)
+        return u16(b, s + 2) === 0x21 || u16(b, s + 2) === 0x57 ? s + 4 : -1;
       return -1;
     case 12:
     case 101:
@@ -164,7 +173,11 @@ function linkToL3(b: Uint8Array, s: number, e: number, linktype: number): number
   }
 }
 
-function ipToL4(b: Uint8Array, o: number, e: number): Omit<IpFrame, 'number' | 'bytes' | 'start' | 'end' | 'wireLen' | 'l3Off'> | null {
+function ipToL4(
+  b: Uint8Array,
+  o: number,
+  e: number,
+): Omit<IpFrame, 'number' | 'bytes' | 'start' | 'end' | 'wireLen' | 'l3Off'> | null {
   const version = b[o] >> 4;
   if (version === 4) {
     if (e - o < 20) return null;
@@ -210,7 +223,9 @@ function ipToL4(b: Uint8Array, o: number, e: number): Omit<IpFrame, 'number' | '
 }
 
 /** UDP payload offset and end (by the UDP length, bounded by the IP end) of a UDP frame. */
-export function udpPayload(f: IpFrame): { off: number; end: number; srcPort: number; dstPort: number } | null {
+export function udpPayload(
+  f: IpFrame,
+): { off: number; end: number; srcPort: number; dstPort: number } | null {
   if (f.proto !== 17 || f.laterFragment || f.l4End - f.l4Off < 8) return null;
   const len = u16(f.bytes, f.l4Off + 4);
   const end = len >= 8 ? Math.min(f.l4Off + len, f.l4End) : f.l4End;
