@@ -30,8 +30,8 @@
 // - Options `code | len | value`: pad 0 (one byte), end 255 stops; the area ends with
 //   the UDP data. An option (or its length byte) past the end: `dhcp_option_overrun`
 //   (or truncated). No end option where snaplen stopped the data: truncated (a list
-//   without the end option is otherwise tolerated). Recorded, first occurrence each: 53 message type, 54 server id,
-//   50 requested address, 51 lease time, 1 subnet mask, 3 router (first), 6 DNS server
+//   without the end option is otherwise tolerated). Recorded, first occurrence each:
+//   53 message type, 54 server id, 50 requested address, 51 lease time, 1 subnet mask, 3 router (first), 6 DNS server
 //   (first), 26 interface MTU, 82 relay agent information (presence). A length that
 //   does not fit its option: `dhcp_option_bad_len`, the value ignored, the walk goes on.
 // - Option overload (52, RFC 2132 §9.3: more options in `file`/`sname`) is not

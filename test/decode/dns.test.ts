@@ -241,6 +241,33 @@ describe('DNS answers', () => {
     expect(anomaly(rec)).toBeNull();
   });
 
+  it('MX or SRV rdata shorter than its fixed part: dns_rdata_bad_len inside the rdata', () => {
+    const mx = hex(
+      'abcd', // id
+      '8180', // response
+      '0001', // QDCOUNT
+      '0001', // ANCOUNT
+      '00000000', // NS/AR
+      name('example.com'), // @12 QNAME (13 bytes)
+      '000f0001', // @25 MX IN
+      'c00c', // @29 answer NAME -> @12
+      '000f', // @31 TYPE MX
+      '0001', // @33 CLASS IN
+      '0000003c', // @35 TTL
+      '0001', // @39 RDLENGTH 1: not even the 16-bit preference
+      '00', // @41 RDATA
+    );
+    const rec = decodeWith(decodeDns, mx);
+    expect(anomaly(rec)).toBe('dns:dns_rdata_bad_len');
+    expect(rec.malformedOff).toBe(41);
+    const srv = mx.slice();
+    srv[26] = srv[32] = 33; // QTYPE and TYPE SRV: 6 fixed bytes needed
+    srv[40] = 5; // RDLENGTH 5 (runs past the message: overrun comes first)
+    expect(anomaly(decodeWith(decodeDns, srv))).toBe('dns:dns_rdata_overrun');
+    srv[40] = 1;
+    expect(anomaly(decodeWith(decodeDns, srv))).toBe('dns:dns_rdata_bad_len');
+  });
+
   it('an A record of the wrong length: dns_rdata_bad_len, the record kept', () => {
     const bad = response.slice();
     bad[62] = 5; // RDLENGTH 5 for an A record; the next record then starts one byte late
