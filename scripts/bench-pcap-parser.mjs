@@ -20,5 +20,11 @@ await new Promise((resolve, reject) => {
 });
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 process.stdout.write(
-  JSON.stringify({ packets, seconds, packetsPerSecond: packets / seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, checksum }) + '\n',
+  JSON.stringify({
+    packets,
+    seconds,
+    packetsPerSecond: packets / seconds,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    checksum,
+  }) + '\n',
 );

@@ -27,7 +27,18 @@ function generate(packets, flows) {
   const file = join(dir, `mixed-${packets}-${flows}.pcap`);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} (${packets} packets, ${flows} flows)\n`);
-    execFileSync(process.execPath, [join(root, 'scripts/gen-mixed-pcap.mjs'), file, '--packets', String(packets), '--flows', String(flows)], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [
+        join(root, 'scripts/gen-mixed-pcap.mjs'),
+        file,
+        '--packets',
+        String(packets),
+        '--flows',
+        String(flows),
+      ],
+      { stdio: 'inherit' },
+    );
   }
   return file;
 }
@@ -35,7 +46,11 @@ function generate(packets, flows) {
 /** Runs a command under GNU time; returns wall seconds and peak RSS (output to /dev/null unless kept). */
 function timed(cmd, argv, keepOutput = false) {
   const stdout = keepOutput ? 'pipe' : openSync('/dev/null', 'w');
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], { encoding: 'utf8', stdio: ['ignore', stdout, 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', cmd, ...argv], {
+    encoding: 'utf8',
+    stdio: ['ignore', stdout, 'pipe'],
+    maxBuffer: 1 << 26,
+  });
   if (typeof stdout === 'number') closeSync(stdout);
   if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr.slice(-500)}`);
   const last = r.stderr.trim().split('\n').pop() ?? '';
@@ -72,11 +87,29 @@ process.stderr.write(`file: ${file} (${fmt(statSync(file).size / 1e6, 1)} MB)\n`
 const tcpdump = best(RUNS, () => timed('tcpdump', ['-nr', file]));
 row('read + decode + print', 'tcpdump -nr', tcpdump.seconds, PACKETS, tcpdump.maxRssMB, null);
 if (!skipTshark) {
-  const tshark = timed('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ip.proto', '-e', 'tcp.flags', '-e', 'dns.qry.name']);
+  const tshark = timed('tshark', [
+    '-r',
+    file,
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'ip.src',
+    '-e',
+    'ip.dst',
+    '-e',
+    'ip.proto',
+    '-e',
+    'tcp.flags',
+    '-e',
+    'dns.qry.name',
+  ]);
   row('read + decode (fields)', 'tshark -T fields', tshark.seconds, PACKETS, tshark.maxRssMB, null);
 }
 const decode = best(RUNS, () => nodeBench('bench-decode.mjs', file));
-if (decode.packets !== PACKETS) throw new Error(`hopscope read ${decode.packets} packets, expected ${PACKETS}`);
+if (decode.packets !== PACKETS)
+  throw new Error(`hopscope read ${decode.packets} packets, expected ${PACKETS}`);
 row('framing + decode', 'hopscope', decode.seconds, PACKETS, decode.maxRssMB, tcpdump.seconds);
 const framing = best(RUNS, () => nodeBench('bench-decode.mjs', file, ['--framing-only']));
 row('framing only', 'hopscope', framing.seconds, PACKETS, framing.maxRssMB, tcpdump.seconds);
@@ -87,14 +120,25 @@ row('framing only', 'pcap-parser 0.2.1', pcapParser.seconds, PACKETS, pcapParser
 if (BIG_PACKETS > 0) {
   const big = generate(BIG_PACKETS, 100_000);
   const bigDecode = nodeBench('bench-decode.mjs', big);
-  row(`framing + decode, ${fmt(BIG_PACKETS / 1e6, 0)}M packets`, 'hopscope', bigDecode.seconds, BIG_PACKETS, bigDecode.maxRssMB, null);
+  row(
+    `framing + decode, ${fmt(BIG_PACKETS / 1e6, 0)}M packets`,
+    'hopscope',
+    bigDecode.seconds,
+    BIG_PACKETS,
+    bigDecode.maxRssMB,
+    null,
+  );
 }
 
 const pad = (s, n) => String(s).padEnd(n);
-process.stdout.write(`\n${pad('measurement', 34)}${pad('tool', 20)}${pad('seconds', 10)}${pad('packets/s', 14)}${pad('peak RSS MB', 13)}× tcpdump\n`);
+process.stdout.write(
+  `\n${pad('measurement', 34)}${pad('tool', 20)}${pad('seconds', 10)}${pad('packets/s', 14)}${pad('peak RSS MB', 13)}× tcpdump\n`,
+);
 for (const r of rows) {
   process.stdout.write(
     `${pad(r.what, 34)}${pad(r.tool, 20)}${pad(fmt(r.seconds), 10)}${pad(fmt(r.pps, 0), 14)}${pad(fmt(r.rss, 0), 13)}${r.ratio ? fmt(r.ratio, 1) : ''}\n`,
   );
 }
-process.stdout.write(`\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`);
+process.stdout.write(
+  `\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`,
+);

@@ -47,17 +47,29 @@ function checksum(b, s, e) {
   return ~x & 0xffff;
 }
 function ethernet(o, type) {
-  buf[o] = 0xfa; buf[o + 1] = 0x16; buf[o + 2] = 0x3e; buf[o + 3] = 0x56; buf[o + 4] = 0x0b; buf[o + 5] = 0x6f;
-  buf[o + 6] = 0xfa; buf[o + 7] = 0x16; buf[o + 8] = 0x3e; buf[o + 9] = 0x01; buf[o + 10] = 0x02; buf[o + 11] = 0x03;
+  buf[o] = 0xfa;
+  buf[o + 1] = 0x16;
+  buf[o + 2] = 0x3e;
+  buf[o + 3] = 0x56;
+  buf[o + 4] = 0x0b;
+  buf[o + 5] = 0x6f;
+  buf[o + 6] = 0xfa;
+  buf[o + 7] = 0x16;
+  buf[o + 8] = 0x3e;
+  buf[o + 9] = 0x01;
+  buf[o + 10] = 0x02;
+  buf[o + 11] = 0x03;
   buf.writeUInt16BE(type, o + 12);
   return o + 14;
 }
 function ipv4(o, proto, src, dst, totalLen, id) {
-  buf[o] = 0x45; buf[o + 1] = 0;
+  buf[o] = 0x45;
+  buf[o + 1] = 0;
   buf.writeUInt16BE(totalLen, o + 2);
   buf.writeUInt16BE(id, o + 4);
   buf.writeUInt16BE(0x4000, o + 6);
-  buf[o + 8] = 64; buf[o + 9] = proto;
+  buf[o + 8] = 64;
+  buf[o + 9] = proto;
   buf.writeUInt16BE(0, o + 10);
   buf.writeUInt32BE(src >>> 0, o + 12);
   buf.writeUInt32BE(dst >>> 0, o + 16);
@@ -65,7 +77,8 @@ function ipv4(o, proto, src, dst, totalLen, id) {
   return o + 20;
 }
 function icmpEcho(o, type, id, seq) {
-  buf[o] = type; buf[o + 1] = 0;
+  buf[o] = type;
+  buf[o + 1] = 0;
   buf.writeUInt16BE(0, o + 2);
   buf.writeUInt16BE(id, o + 4);
   buf.writeUInt16BE(seq, o + 6);

@@ -36,11 +36,28 @@ function startTcpdump(netns, iface, file) {
   return new Promise((resolve, reject) => {
     const child = spawn(
       'ip',
-      ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-n', '-U', '-s', '262144', '--time-stamp-precision=nano', '-w', file],
+      [
+        'netns',
+        'exec',
+        netns,
+        'tcpdump',
+        '-i',
+        iface,
+        '-n',
+        '-U',
+        '-s',
+        '262144',
+        '--time-stamp-precision=nano',
+        '-w',
+        file,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';
-    const timer = setTimeout(() => reject(new Error(`tcpdump on ${netns}/${iface} did not start: ${stderr}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`tcpdump on ${netns}/${iface} did not start: ${stderr}`)),
+      10_000,
+    );
     child.stderr.on('data', (d) => {
       stderr += d;
       if (stderr.includes('listening on')) {
@@ -81,13 +98,21 @@ async function record(scenario, fault) {
     await new Promise((r) => setTimeout(r, 500));
     for (const d of dumps) await stopTcpdump(d);
 
-    const writer = PcapngWriter.toFile(out, { comment: `hopscope lab ${scenario}, fault ${fault}; re-create with npm run record-captures` });
+    const writer = PcapngWriter.toFile(out, {
+      comment: `hopscope lab ${scenario}, fault ${fault}; re-create with npm run record-captures`,
+    });
     const perInterface = new Map();
     await mergeCaptureFiles(
       files,
       (iface) => {
         const { label, role } = labels.get(iface.file);
-        writer.addInterface({ id: iface.id, label, description: role, linktype: iface.linktype, snaplen: iface.snaplen });
+        writer.addInterface({
+          id: iface.id,
+          label,
+          description: role,
+          linktype: iface.linktype,
+          snaplen: iface.snaplen,
+        });
         perInterface.set(iface.id, { label, packets: 0 });
       },
       (p) => {
@@ -97,8 +122,12 @@ async function record(scenario, fault) {
     );
     writer.close();
     process.stdout.write(`${out}: ${statSync(out).size} bytes\n`);
-    for (const { label, packets } of perInterface.values()) process.stdout.write(`  ${String(packets).padStart(5)}  ${label}\n`);
-    for (const r of results) process.stdout.write(`  traffic ${r.name}: ${r.succeeded ? 'succeeded' : 'failed'} (expected ${r.expectSuccess ? 'success' : 'failure'})\n`);
+    for (const { label, packets } of perInterface.values())
+      process.stdout.write(`  ${String(packets).padStart(5)}  ${label}\n`);
+    for (const r of results)
+      process.stdout.write(
+        `  traffic ${r.name}: ${r.succeeded ? 'succeeded' : 'failed'} (expected ${r.expectSuccess ? 'success' : 'failure'})\n`,
+      );
   } finally {
     for (const d of dumps) await stopTcpdump(d);
     await labDown(PREFIX);

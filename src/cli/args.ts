@@ -18,7 +18,11 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
-export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
+export function parseArgs(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  command: string,
+): ParsedArgs {
   const byLong = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short as string, s]));
   const out: ParsedArgs = { flags: new Set(), values: new Map(), lists: new Map(), positionals: [] };
@@ -74,6 +78,7 @@ export function numberOption(
   const raw = args.values.get(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new UserError(`${command}: --${name} must be a number ≥ ${min}, got '${raw}'`);
+  if (!Number.isFinite(n) || n < min)
+    throw new UserError(`${command}: --${name} must be a number ≥ ${min}, got '${raw}'`);
   return n;
 }

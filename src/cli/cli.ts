@@ -35,7 +35,9 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[command];
   if (!entry) {
-    process.stderr.write(`hopscope: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}; see hopscope --help)\n`);
+    process.stderr.write(
+      `hopscope: unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')}; see hopscope --help)\n`,
+    );
     return EXIT_USAGE;
   }
   if (wantsHelp(rest)) {

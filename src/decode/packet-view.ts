@@ -4,10 +4,33 @@
 import { type PacketView } from '../events/types.js';
 import { dhcpMessageTypeName } from './dhcp.js';
 import { dnsTypeName, readDnsName } from './dns.js';
-import { formatDstAddr, formatIp, formatIpv4, formatIpv4Number, formatIpv6, formatMac, formatSrcAddr } from './format.js';
-import { LAYER_NAMES, Layer, type PacketRecord, TRUNCATED_REASONS, TUNNEL_NAMES, TunnelType } from './record.js';
+import {
+  formatDstAddr,
+  formatIp,
+  formatIpv4,
+  formatIpv4Number,
+  formatIpv6,
+  formatMac,
+  formatSrcAddr,
+} from './format.js';
+import {
+  LAYER_NAMES,
+  Layer,
+  type PacketRecord,
+  TRUNCATED_REASONS,
+  TUNNEL_NAMES,
+  TunnelType,
+} from './record.js';
 
-const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 6: 'tcp', 17: 'udp', 47: 'gre', 58: 'icmpv6', 132: 'sctp' };
+const PROTO_NAMES: Record<number, string> = {
+  1: 'icmp',
+  2: 'igmp',
+  6: 'tcp',
+  17: 'udp',
+  47: 'gre',
+  58: 'icmpv6',
+  132: 'sctp',
+};
 
 /** tcpdump's flag letters, in tcpdump's order (ACK is '.'). */
 export function tcpFlagLetters(flags: number): string {
@@ -76,17 +99,20 @@ export function describePacket(
         }
       : null;
 
-  const tcp = rec.ipProto === 6 && rec.l4Off >= 0 && rec.tcpHeaderLen > 0
-    ? { flags: tcpFlagLetters(rec.tcpFlags), seq: rec.tcpSeq, ack: rec.tcpAck }
-    : null;
+  const tcp =
+    rec.ipProto === 6 && rec.l4Off >= 0 && rec.tcpHeaderLen > 0
+      ? { flags: tcpFlagLetters(rec.tcpFlags), seq: rec.tcpSeq, ack: rec.tcpAck }
+      : null;
 
   const tunnel =
     rec.tunnelType !== TunnelType.None
       ? {
           type: TUNNEL_NAMES[rec.tunnelType] as 'vxlan' | 'geneve' | 'gre',
           vni: nullable(rec.tunnelVni),
-          outerSrc: rec.tunnelOuterSrcOff < 0 ? null : formatIp(b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion),
-          outerDst: rec.tunnelOuterDstOff < 0 ? null : formatIp(b, rec.tunnelOuterDstOff, rec.tunnelOuterIpVersion),
+          outerSrc:
+            rec.tunnelOuterSrcOff < 0 ? null : formatIp(b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion),
+          outerDst:
+            rec.tunnelOuterDstOff < 0 ? null : formatIp(b, rec.tunnelOuterDstOff, rec.tunnelOuterIpVersion),
         }
       : null;
 
@@ -128,10 +154,16 @@ export function describePacket(
       : null;
 
   const onlyTruncated =
-    rec.truncated && rec.malformedLayer !== Layer.None && rec.malformedReason === TRUNCATED_REASONS[rec.malformedLayer];
+    rec.truncated &&
+    rec.malformedLayer !== Layer.None &&
+    rec.malformedReason === TRUNCATED_REASONS[rec.malformedLayer];
   const malformed =
     rec.malformedLayer !== Layer.None && !onlyTruncated
-      ? { layer: LAYER_NAMES[rec.malformedLayer], reason: rec.malformedReason, offset: rec.malformedOff - rec.start }
+      ? {
+          layer: LAYER_NAMES[rec.malformedLayer],
+          reason: rec.malformedReason,
+          offset: rec.malformedOff - rec.start,
+        }
       : null;
 
   const view: PacketView = {

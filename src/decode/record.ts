@@ -39,8 +39,30 @@ export const enum Layer {
 
 /** Names used in JSON `layers` and `malformed` (DESIGN §3), indexed by Layer. */
 export const LAYER_NAMES: readonly string[] = [
-  'none', 'null', 'sll', 'sll2', 'eth', 'vlan', 'arp', 'ipv4', 'ipv6', 'icmp', 'icmpv6', 'tcp', 'udp',
-  'vxlan', 'geneve', 'gre', 'dns', 'dhcp', 'dhcpv6', 'ipv6ext', 'payload', 'sctp', 'igmp', 'other',
+  'none',
+  'null',
+  'sll',
+  'sll2',
+  'eth',
+  'vlan',
+  'arp',
+  'ipv4',
+  'ipv6',
+  'icmp',
+  'icmpv6',
+  'tcp',
+  'udp',
+  'vxlan',
+  'geneve',
+  'gre',
+  'dns',
+  'dhcp',
+  'dhcpv6',
+  'ipv6ext',
+  'payload',
+  'sctp',
+  'igmp',
+  'other',
 ];
 
 /** `<layer>_truncated` reasons, precomputed so marking a cut packet allocates nothing. */

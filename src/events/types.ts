@@ -96,8 +96,20 @@ export interface PacketView {
   icmp: { type: number; code: number; id: number | null; seq: number | null; mtu?: number } | null;
   /** flags in tcpdump's letters: S SYN, F FIN, R RST, P PSH, . ACK, U URG, E ECE, W CWR */
   tcp: { flags: string; seq: number; ack: number } | null;
-  tunnel: { type: 'vxlan' | 'geneve' | 'gre'; vni: number | null; outerSrc: string | null; outerDst: string | null } | null;
-  dns: { id: number; qr: boolean; rcode: number; qname: string | null; qtype: string | null; answers: string[] } | null;
+  tunnel: {
+    type: 'vxlan' | 'geneve' | 'gre';
+    vni: number | null;
+    outerSrc: string | null;
+    outerDst: string | null;
+  } | null;
+  dns: {
+    id: number;
+    qr: boolean;
+    rcode: number;
+    qname: string | null;
+    qtype: string | null;
+    answers: string[];
+  } | null;
   dhcp: {
     op: number;
     xid: number;
@@ -112,6 +124,12 @@ export interface PacketView {
   /** the first layer that did not parse and why (a snaplen cut alone is `truncated`, not malformed) */
   malformed: { layer: string; reason: string; offset: number } | null;
   /** ICMP error: the quoted packet, so a reader sees what it refers to */
-  quoted?: { src: string | null; dst: string | null; proto: number; sport: number | null; dport: number | null };
+  quoted?: {
+    src: string | null;
+    dst: string | null;
+    proto: number;
+    sport: number | null;
+    dport: number | null;
+  };
   fragment?: { offset: number; more: boolean; later: boolean };
 }

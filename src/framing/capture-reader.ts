@@ -18,7 +18,12 @@ import { CaptureFormatError } from './errors.js';
 import { ParserContext, type FormatParser } from './format-parser.js';
 import { isPcapMagic, PcapParser } from './pcap-reader.js';
 import { BLOCK_SHB, PcapngParser } from './pcapng-reader.js';
-import { MAX_BLOCK_BYTES, type CaptureFormat, type CaptureHandlers, type CaptureReaderOptions } from './types.js';
+import {
+  MAX_BLOCK_BYTES,
+  type CaptureFormat,
+  type CaptureHandlers,
+  type CaptureReaderOptions,
+} from './types.js';
 
 const INITIAL_CARRY_BYTES = 64 * 1024;
 const SHRINK_CARRY_ABOVE = 4 * 1024 * 1024;
@@ -124,7 +129,8 @@ export class CaptureReader {
         if (this.carryLen < need) return;
       }
       const used = parser.parse(this.carry, 0, this.carryLen, this.carryBase);
-      if (used !== this.carryLen) throw new Error(`internal: parsed ${used} of ${this.carryLen} carried bytes`);
+      if (used !== this.carryLen)
+        throw new Error(`internal: parsed ${used} of ${this.carryLen} carried bytes`);
       this.carryLen = 0;
       // One huge record should not pin its buffer for the rest of the stream.
       if (this.carry.length > SHRINK_CARRY_ABOVE) this.carry = new Uint8Array(INITIAL_CARRY_BYTES);
@@ -166,7 +172,11 @@ export class CaptureReader {
 }
 
 /** Reads a whole capture held in memory (tests, small inputs): push + end. */
-export function readCaptureBytes(bytes: Uint8Array, handlers: CaptureHandlers, options?: CaptureReaderOptions): CaptureReader {
+export function readCaptureBytes(
+  bytes: Uint8Array,
+  handlers: CaptureHandlers,
+  options?: CaptureReaderOptions,
+): CaptureReader {
   const reader = new CaptureReader(handlers, options);
   reader.push(bytes);
   reader.end();

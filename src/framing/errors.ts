@@ -42,7 +42,13 @@ export class CaptureFormatError extends Error {
   /** the fault without location, as passed in (the message adds offset, packet, file) */
   readonly detail: string;
 
-  constructor(code: CaptureErrorCode, detail: string, offset: number, packetNumber: number, file: string | null = null) {
+  constructor(
+    code: CaptureErrorCode,
+    detail: string,
+    offset: number,
+    packetNumber: number,
+    file: string | null = null,
+  ) {
     super(
       `${file !== null ? `${file}: ` : ''}${detail} at byte ${offset}${packetNumber > 0 ? ` (packet ${packetNumber})` : ''}`,
     );

@@ -38,7 +38,11 @@ export class CaptureFileReader {
     this.buffer = new Uint8Array(Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_BYTES));
   }
 
-  static async open(path: string, handlers: CaptureHandlers, options: ReadFileOptions = {}): Promise<CaptureFileReader> {
+  static async open(
+    path: string,
+    handlers: CaptureHandlers,
+    options: ReadFileOptions = {},
+  ): Promise<CaptureFileReader> {
     return new CaptureFileReader(path, await open(path, 'r'), handlers, options);
   }
 

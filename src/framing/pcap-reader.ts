@@ -193,10 +193,17 @@ export class PcapParser implements FormatParser {
     this.nano = magic === MAGIC_NANO;
     this.recordHeaderBytes = magic === MAGIC_KUZNETZOV ? 24 : 16;
     this.lengthOrder =
-      major === 2 && minor < 3 ? LENGTHS_SWAPPED : major === 2 && minor === 3 ? LENGTHS_MAYBE_SWAPPED : LENGTHS_NORMAL;
+      major === 2 && minor < 3
+        ? LENGTHS_SWAPPED
+        : major === 2 && minor === 3
+          ? LENGTHS_MAYBE_SWAPPED
+          : LENGTHS_NORMAL;
     this.snaplen = snaplen;
     this.linktype = linkField & 0xffff;
-    this.maxCaplen = Math.max(maxSnaplenForLinktype(this.linktype), Math.min(snaplen, this.ctx.maxBlockBytes));
+    this.maxCaplen = Math.max(
+      maxSnaplenForLinktype(this.linktype),
+      Math.min(snaplen, this.ctx.maxBlockBytes),
+    );
     this.headerDone = true;
     const byteOrder = le ? 'LE' : 'BE';
     this.ctx.handlers.onSection?.({

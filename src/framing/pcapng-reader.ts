@@ -406,7 +406,12 @@ export class PcapngParser implements FormatParser {
     this.ctx.handlers.onStats?.(stats);
   }
 
-  private packetInterface(sectionInterfaceId: number, what: string, off: number, base: number): InterfaceState {
+  private packetInterface(
+    sectionInterfaceId: number,
+    what: string,
+    off: number,
+    base: number,
+  ): InterfaceState {
     const iface = this.interfaces[sectionInterfaceId];
     if (iface === undefined) {
       throw new CaptureFormatError(

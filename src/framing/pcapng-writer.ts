@@ -149,7 +149,8 @@ export class PcapngWriter {
   writePacket(p: FramedPacket): void {
     this.checkOpen();
     const iface = this.interfaces[p.interfaceId];
-    if (iface === undefined) throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
+    if (iface === undefined)
+      throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
     if (!timestampToNanoUnits(p.tsSec, p.tsNsec, this.units)) {
       throw new Error(`pcapng writer: timestamp ${p.tsSec}.${p.tsNsec} cannot be written`);
     }
@@ -191,7 +192,8 @@ export class PcapngWriter {
   writeStats(stats: InterfaceStats): void {
     this.checkOpen();
     const iface = this.interfaces[stats.interfaceId];
-    if (iface === undefined) throw new Error(`pcapng writer: statistics for interface ${stats.interfaceId}, which was not added`);
+    if (iface === undefined)
+      throw new Error(`pcapng writer: statistics for interface ${stats.interfaceId}, which was not added`);
     const { sec, nsec } = this.now();
     const when: Units64 = { hi: 0, lo: 0 };
     timestampToNanoUnits(sec, nsec, when);

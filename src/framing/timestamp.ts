@@ -92,7 +92,12 @@ export function makeTimestampConverter(resolution: TimestampResolution, offsetSe
  * Convert a 64-bit count of units, given as its high and low 32-bit halves, into
  * out.tsSec/out.tsNsec (floor: a fraction of a nanosecond is dropped, as tshark does).
  */
-export function unitsToTimestamp(conv: TimestampConverter, hi: number, lo: number, out: TimestampTarget): void {
+export function unitsToTimestamp(
+  conv: TimestampConverter,
+  hi: number,
+  lo: number,
+  out: TimestampTarget,
+): void {
   if (conv.kind === 0) {
     // Long division of the 64-bit value by d = 10^n <= 1e9 < 2^30, 32 then 16 then
     // 16 bits at a time: each partial dividend is remainder * 2^16 + 16 bits < 2^46.

@@ -24,10 +24,12 @@ function icmpText(v: PacketView, icmp: NonNullable<PacketView['icmp']>): string 
   const six = v.proto === 'icmpv6';
   const { type, code } = icmp;
   let text: string;
-  if (!six && (type === 8 || type === 0)) text = `ICMP echo ${type === 8 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
+  if (!six && (type === 8 || type === 0))
+    text = `ICMP echo ${type === 8 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
   else if (six && (type === 128 || type === 129))
     text = `ICMP6 echo ${type === 128 ? 'request' : 'reply'}, id ${icmp.id}, seq ${icmp.seq}`;
-  else if (!six && type === 3) text = `ICMP ${ICMP4_UNREACH[code] ?? `unreachable code ${code}`}${icmp.mtu !== undefined ? ` mtu ${icmp.mtu}` : ''}`;
+  else if (!six && type === 3)
+    text = `ICMP ${ICMP4_UNREACH[code] ?? `unreachable code ${code}`}${icmp.mtu !== undefined ? ` mtu ${icmp.mtu}` : ''}`;
   else if (!six && type === 11) text = 'ICMP time exceeded in-transit';
   else if (!six && type === 5) text = 'ICMP redirect';
   else if (six && type === 1) text = `ICMP6 unreachable ${ICMP6_UNREACH[code] ?? `code ${code}`}`;
@@ -61,7 +63,10 @@ function l4Text(v: PacketView): string {
   }
   if (v.dhcp) {
     const d = v.dhcp;
-    const parts = [`DHCP ${d.msgType ?? (d.op === 1 ? 'BOOTREQUEST' : 'BOOTREPLY')}`, `xid 0x${d.xid.toString(16).padStart(8, '0')}`];
+    const parts = [
+      `DHCP ${d.msgType ?? (d.op === 1 ? 'BOOTREQUEST' : 'BOOTREPLY')}`,
+      `xid 0x${d.xid.toString(16).padStart(8, '0')}`,
+    ];
     if (d.chaddr) parts.push(`chaddr ${d.chaddr}`);
     if (d.yiaddr && d.yiaddr !== '0.0.0.0') parts.push(`yiaddr ${d.yiaddr}`);
     if (d.serverId) parts.push(`server ${d.serverId}`);
@@ -94,7 +99,8 @@ export function formatPacketLine(v: PacketView): string {
     body = `${t.type.toUpperCase()}${t.vni !== null ? ` vni ${t.vni}` : ''} ${t.outerSrc} > ${t.outerDst}: ${body}`;
   }
   if (v.vlan.length) body = `vlan ${v.vlan.join(',')} ${body}`;
-  if (v.malformed) body += ` [malformed ${v.malformed.layer}: ${v.malformed.reason} at +${v.malformed.offset}]`;
+  if (v.malformed)
+    body += ` [malformed ${v.malformed.layer}: ${v.malformed.reason} at +${v.malformed.offset}]`;
   else if (v.truncated) body += ' [|truncated]';
   return `${v.ts} ${v.iface} ${body}, length ${v.len}`;
 }

@@ -28,7 +28,9 @@ export class ProgressMeter {
     const pct = Math.min(99, Math.floor((this.bytes / this.totalBytes) * 100));
     const secs = (now - this.startedAt) / 1000;
     const rate = secs > 0 ? this.packets / secs : 0;
-    this.out.write(`\r\x1b[K${pct}%  ${this.packets.toLocaleString('en-US')} packets  ${(rate / 1e6).toFixed(2)} M/s`);
+    this.out.write(
+      `\r\x1b[K${pct}%  ${this.packets.toLocaleString('en-US')} packets  ${(rate / 1e6).toFixed(2)} M/s`,
+    );
     this.shown = true;
   }
 

@@ -36,7 +36,11 @@ export class LocalCaptureSet {
   ) {}
 
   /** Opens every target (all or nothing: a failure closes what was opened and throws). */
-  static open(targets: readonly LocalTarget[], options: LocalCaptureOptions = {}, firstId = 0): LocalCaptureSet {
+  static open(
+    targets: readonly LocalTarget[],
+    options: LocalCaptureOptions = {},
+    firstId = 0,
+  ): LocalCaptureSet {
     const captures: LiveCapture[] = [];
     const interfaces: InterfaceDescriptor[] = [];
     try {
@@ -52,7 +56,13 @@ export class LocalCaptureSet {
         });
         captures.push(capture);
         const loc = { host: null, netns: t.netns, name: t.iface };
-        interfaces.push({ ...loc, id: firstId + i, label: interfaceLabel(loc), linktype: capture.linktype, snaplen: capture.snaplen });
+        interfaces.push({
+          ...loc,
+          id: firstId + i,
+          label: interfaceLabel(loc),
+          linktype: capture.linktype,
+          snaplen: capture.snaplen,
+        });
       });
     } catch (err) {
       for (const c of captures) c.close();

@@ -6,7 +6,8 @@ describe('hopscope --help', () => {
   it('lists every command of the design with examples from the field', () => {
     const r = runCli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['capture', 'replay', 'ifaces', 'lab']) expect(r.stdout).toContain(`hopscope ${command}`);
+    for (const command of ['capture', 'replay', 'ifaces', 'lab'])
+      expect(r.stdout).toContain(`hopscope ${command}`);
     expect(r.stdout).toMatch(/tap\*/);
     expect(r.stdout).toMatch(/qrouter-\*/);
     expect(r.stdout).toMatch(/vxlan_sys_4789/);

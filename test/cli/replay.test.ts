@@ -47,7 +47,9 @@ describe('hopscope replay', () => {
     const packets = records.filter((x) => x.type === 'packet');
     expect(packets).toHaveLength(14);
     const ts = packets.map((p) => String(p.ts));
-    expect([...ts].sort((x, y) => Number(x.split('.')[0]) - Number(y.split('.')[0]) || x.localeCompare(y))).toEqual(ts);
+    expect(
+      [...ts].sort((x, y) => Number(x.split('.')[0]) - Number(y.split('.')[0]) || x.localeCompare(y)),
+    ).toEqual(ts);
     expect(packets.map((p) => p.n)).toEqual(packets.map((_, i) => i + 1));
     const stats = records.filter((x) => x.type === 'stats');
     expect(stats).toEqual([
@@ -57,9 +59,9 @@ describe('hopscope replay', () => {
   });
 
   it('emits the DESIGN §3 packet record: DNS, VXLAN inner addresses with the outer in tunnel', () => {
-    const dns = jsonLines(runCli(['replay', corpusPath('dns_udp.pcap'), '--packets', '--json']).stdout).filter(
-      (x) => x.type === 'packet',
-    );
+    const dns = jsonLines(
+      runCli(['replay', corpusPath('dns_udp.pcap'), '--packets', '--json']).stdout,
+    ).filter((x) => x.type === 'packet');
     expect(dns[1]).toMatchObject({
       layers: ['eth', 'ipv4', 'udp', 'dns'],
       src: '209.87.249.18',

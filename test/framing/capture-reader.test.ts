@@ -8,7 +8,10 @@ import { collector, readChunked, seededRandom, type Seen } from './support.js';
 
 const CORPUS = '/work/shared/corpus';
 
-function outcome(bytes: Uint8Array, sizes: number[] = [bytes.length || 1]): { seen: Seen; error: CaptureFormatError | null } {
+function outcome(
+  bytes: Uint8Array,
+  sizes: number[] = [bytes.length || 1],
+): { seen: Seen; error: CaptureFormatError | null } {
   const { seen, handlers } = collector();
   const reader = new CaptureReader(handlers);
   try {
@@ -36,12 +39,18 @@ describe('capture reader: format detection', () => {
   });
 
   it('says so when the capture is gzip-compressed', () => {
-    expect(outcome(hex`1f 8b 08 00 00 00 00 00`).error?.message).toMatch(/gzip-compressed: decompress it first/);
+    expect(outcome(hex`1f 8b 08 00 00 00 00 00`).error?.message).toMatch(
+      /gzip-compressed: decompress it first/,
+    );
   });
 
   it('empty input and inputs shorter than a header are errors, not empty captures', () => {
-    expect(outcome(new Uint8Array(0)).error?.message).toBe('empty input: not a pcap or pcapng file at byte 0');
-    expect(outcome(hex`d4 c3`).error?.message).toBe('input of 2 bytes is too short to be a pcap or pcapng file at byte 0');
+    expect(outcome(new Uint8Array(0)).error?.message).toBe(
+      'empty input: not a pcap or pcapng file at byte 0',
+    );
+    expect(outcome(hex`d4 c3`).error?.message).toBe(
+      'input of 2 bytes is too short to be a pcap or pcapng file at byte 0',
+    );
     expect(outcome(PCAP_MICRO_LE.subarray(0, 20)).error?.message).toBe(
       'pcap file cut short in its file header (20 bytes in all) at byte 20',
     );
@@ -69,7 +78,9 @@ describe('capture reader: a capture cut short', () => {
     const { seen, error } = outcome(PCAP_MICRO_LE.subarray(0, 60));
     expect(error).toBeNull();
     expect(seen.packets.length).toBe(1);
-    expect(seen.warnings).toEqual(['capture cut short at byte 60: last record incomplete (packet 2, 12 bytes from byte 48)']);
+    expect(seen.warnings).toEqual([
+      'capture cut short at byte 60: last record incomplete (packet 2, 12 bytes from byte 48)',
+    ]);
   });
 
   it('at every length of the fixtures: an error only inside the file header, else whole records', () => {
@@ -89,14 +100,23 @@ describe('capture reader: a capture cut short', () => {
         expect(seen.packets, `cut at ${cut}`).toEqual(whole.slice(0, seen.packets.length));
         if (cut < bytes.length && seen.packets.length < whole.length) {
           // every cut that loses something says so, unless it fell between records
-          expect(seen.warnings.some((w) => w.startsWith(`capture cut short at byte ${cut}:`)) || isBoundary(bytes, cut)).toBe(true);
+          expect(
+            seen.warnings.some((w) => w.startsWith(`capture cut short at byte ${cut}:`)) ||
+              isBoundary(bytes, cut),
+          ).toBe(true);
         }
       }
     }
   });
 
   it('corpus files cut at several lengths: whole packets before the cut + a warning', () => {
-    for (const file of ['dns_tcp.pcap', 'get-to-ssh-server.pcap', 'pcapng-multi-interface.pcapng', 'gopacket-be-test202.pcapng', 'isup.pcap']) {
+    for (const file of [
+      'dns_tcp.pcap',
+      'get-to-ssh-server.pcap',
+      'pcapng-multi-interface.pcapng',
+      'gopacket-be-test202.pcapng',
+      'isup.pcap',
+    ]) {
       const bytes = readFileSync(join(CORPUS, file));
       const whole = outcome(bytes).seen.packets;
       for (const fraction of [0.3, 0.5, 0.77, 0.99]) {
@@ -105,7 +125,9 @@ describe('capture reader: a capture cut short', () => {
         expect(error, `${file} cut at ${cut}`).toBeNull();
         expect(seen.packets.length).toBeLessThan(whole.length);
         expect(seen.packets).toEqual(whole.slice(0, seen.packets.length));
-        const cutWarning = new RegExp(`^capture cut short at byte ${cut}: last record incomplete \\(packet ${seen.packets.length + 1}`);
+        const cutWarning = new RegExp(
+          `^capture cut short at byte ${cut}: last record incomplete \\(packet ${seen.packets.length + 1}`,
+        );
         expect(seen.warnings.filter((w) => cutWarning.test(w)).length).toBe(1);
       }
     }
@@ -132,9 +154,12 @@ describe('capture reader: garbage never hangs or crashes', () => {
 
   it('mutated real files: an error with an offset inside the file, or packets', () => {
     const rnd = seededRandom(42);
-    const originals = ['pcapng-multi-interface.pcapng', 'gopacket-be-test202.pcapng', 'dns_tcp.pcap', 'modify-request.pcapng'].map((f) =>
-      readFileSync(join(CORPUS, f)),
-    );
+    const originals = [
+      'pcapng-multi-interface.pcapng',
+      'gopacket-be-test202.pcapng',
+      'dns_tcp.pcap',
+      'modify-request.pcapng',
+    ].map((f) => readFileSync(join(CORPUS, f)));
     for (let i = 0; i < 400; i++) {
       const bytes = Uint8Array.from(originals[i % originals.length]);
       for (let k = 0; k < 1 + (i % 5); k++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 256);
@@ -183,7 +208,12 @@ describe('capture reader: contract', () => {
 
   it('random chunk sizes give what one chunk gives, for every corpus capture', () => {
     const rnd = seededRandom(3);
-    for (const file of ['modify-request.pcapng', 'afs.pcap', 'gopacket-be-test202.pcapng', 'gopacket-le-test902.pcapng']) {
+    for (const file of [
+      'modify-request.pcapng',
+      'afs.pcap',
+      'gopacket-be-test202.pcapng',
+      'gopacket-le-test902.pcapng',
+    ]) {
       const bytes = readFileSync(join(CORPUS, file));
       const whole = outcome(bytes);
       const sizes = Array.from({ length: 50 }, () => 1 + Math.floor(rnd() * 3000));

@@ -52,7 +52,9 @@ function manifest(): ManifestRow[] {
 }
 
 function tsharkRows(file: string): Array<Record<string, string>> {
-  const lines = readFileSync(join(CORPUS, `${file}.tshark.noreasm.tsv`), 'utf8').trimEnd().split('\n');
+  const lines = readFileSync(join(CORPUS, `${file}.tshark.noreasm.tsv`), 'utf8')
+    .trimEnd()
+    .split('\n');
   const head = lines[0].split('\t');
   return lines.slice(1).map((line) => {
     const f = line.split('\t');
@@ -98,7 +100,10 @@ async function readAll(
 }
 
 /** The same as readAll, pushing `chunk` bytes at a time from memory. */
-function readInChunks(bytes: Uint8Array, chunk: number): { packets: ReadPacket[]; error: CaptureFormatError | null } {
+function readInChunks(
+  bytes: Uint8Array,
+  chunk: number,
+): { packets: ReadPacket[]; error: CaptureFormatError | null } {
   const packets: ReadPacket[] = [];
   const ifaces: CaptureInterface[] = [];
   const reader = new CaptureReader({
@@ -137,9 +142,21 @@ const TSHARK_ODD_TIMES: Record<string, number[]> = {
 
 // Files tshark rejects, and what we say about them: code and words of the message.
 const EXPECTED_ERRORS: Record<string, { code: CaptureErrorCode; words: RegExp; offset: number }> = {
-  'linktype-reserved-field-not-zero.pcap': { code: 'reserved_bits', words: /0x00300000 has reserved bits/, offset: 20 },
-  'pcap-invalid-version-1.pcap': { code: 'unsupported_version', words: /unsupported pcap version 1\.4/, offset: 4 },
-  'pcap-truncated-hdr-23.pcap': { code: 'truncated_header', words: /cut short in its file header/, offset: 23 },
+  'linktype-reserved-field-not-zero.pcap': {
+    code: 'reserved_bits',
+    words: /0x00300000 has reserved bits/,
+    offset: 20,
+  },
+  'pcap-invalid-version-1.pcap': {
+    code: 'unsupported_version',
+    words: /unsupported pcap version 1\.4/,
+    offset: 4,
+  },
+  'pcap-truncated-hdr-23.pcap': {
+    code: 'truncated_header',
+    words: /cut short in its file header/,
+    offset: 23,
+  },
   'pcapng-block-len-not-mult4.pcapng': {
     code: 'bad_block_length',
     words: /pcapng block length 21 not a multiple of 4/,
@@ -158,7 +175,11 @@ const EXPECTED_ERRORS: Record<string, { code: CaptureErrorCode; words: RegExp; o
     offset: 48,
   },
   // tshark "reads" this one with its MIME fallback (README); as pcapng it is cut short.
-  'pcapng-truncated-shb.pcapng': { code: 'truncated_header', words: /cut short in its Section Header Block/, offset: 16 },
+  'pcapng-truncated-shb.pcapng': {
+    code: 'truncated_header',
+    words: /cut short in its Section Header Block/,
+    offset: 16,
+  },
 };
 
 describe('corpus: every file reads like tshark reads it', () => {
@@ -182,7 +203,9 @@ describe('corpus: every file reads like tshark reads it', () => {
         const where = `${row.file} frame ${want['frame.number']}`;
         expect(String(got.len), where).toBe(want['frame.len']);
         expect(String(got.caplen), where).toBe(want['frame.cap_len']);
-        expect(got.format === 'pcapng' ? String(got.sectionInterfaceId) : '', where).toBe(want['frame.interface_id']);
+        expect(got.format === 'pcapng' ? String(got.sectionInterfaceId) : '', where).toBe(
+          want['frame.interface_id'],
+        );
         const epoch = want['frame.time_epoch'];
         if (epoch === '') {
           // Simple Packet Block: no timestamp in the file (tshark prints none); we give
@@ -205,8 +228,16 @@ describe('corpus: every file reads like tshark reads it', () => {
     //   micro #3: 1418145370 s + 2147483648 µs   "1418145370.000000000"    1418147517.483648000
     //   nano #2:  1418145370 s + 1000000000 ns   "1418145370.1000000000"   1418145371.000000000
     //   nano #3:  1418145370 s + 2147483648 ns   "-1418145370.2147483648"  1418145372.147483648
-    expect(micro.packets.map((p) => p.ts)).toEqual(['1418145369.999999000', '1418145371.000000000', '1418147517.483648000']);
-    expect(nano.packets.map((p) => p.ts)).toEqual(['1418145369.999999999', '1418145371.000000000', '1418145372.147483648']);
+    expect(micro.packets.map((p) => p.ts)).toEqual([
+      '1418145369.999999000',
+      '1418145371.000000000',
+      '1418147517.483648000',
+    ]);
+    expect(nano.packets.map((p) => p.ts)).toEqual([
+      '1418145369.999999999',
+      '1418145371.000000000',
+      '1418145372.147483648',
+    ]);
     expect(micro.warnings.join('\n')).toMatch(/microsecond field of 1000000/);
     expect(nano.warnings.join('\n')).toMatch(/nanosecond field of 1000000000/);
   });
@@ -223,7 +254,8 @@ describe('corpus: every file reads like tshark reads it', () => {
   }
 
   it('every MANIFEST error file is in the error table', () => {
-    for (const r of rows.filter((x) => x.status === 'error')) expect(Object.keys(EXPECTED_ERRORS)).toContain(r.file);
+    for (const r of rows.filter((x) => x.status === 'error'))
+      expect(Object.keys(EXPECTED_ERRORS)).toContain(r.file);
   });
 
   it('gopacket-be-test901.pcapng (partial): the first frame, then an error at the version-2.0 SHB, like tshark', async () => {

@@ -281,7 +281,8 @@ export const PCAPNG_TWO_SECTIONS = hex`
 /** A pcapng file with one unnamed Ethernet interface and one packet per timestamp given. */
 export function pcapngOneInterface(name: string | null, timesNs: bigint[]): Uint8Array {
   const parts: number[] = [];
-  const u32 = (v: number): void => void parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  const u32 = (v: number): void =>
+    void parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
   const u16 = (v: number): void => void parts.push(v & 0xff, (v >>> 8) & 0xff);
   u32(0x0a0d0d0a);
   u32(28);

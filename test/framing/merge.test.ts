@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { InterfaceStats } from '../../src/events/types.js';
-import { CaptureFormatError, formatTimestamp, mergeCaptureFiles, type MergedInterface } from '../../src/framing/index.js';
+import {
+  CaptureFormatError,
+  formatTimestamp,
+  mergeCaptureFiles,
+  type MergedInterface,
+} from '../../src/framing/index.js';
 import { PCAPNG_TWO_SECTIONS, pcapMicro, pcapngOneInterface } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-merge-'));
@@ -19,7 +24,13 @@ const us = (n: number): bigint => S + BigInt(n) * 1000n;
 async function merge(
   paths: string[],
   chunkSize?: number,
-): Promise<{ ifaces: MergedInterface[]; packets: string[]; stats: InterfaceStats[]; warnings: string[]; events: string[] }> {
+): Promise<{
+  ifaces: MergedInterface[];
+  packets: string[];
+  stats: InterfaceStats[];
+  warnings: string[];
+  events: string[];
+}> {
   const ifaces: MergedInterface[] = [];
   const packets: string[] = [];
   const stats: InterfaceStats[] = [];
@@ -36,7 +47,9 @@ async function merge(
     (p) => {
       // an interface is always announced before its first packet
       expect(seenIds.has(p.interfaceId)).toBe(true);
-      packets.push(`${p.interfaceId} ${formatTimestamp(p.tsSec, p.tsNsec)} ${Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)).toString('hex')}`);
+      packets.push(
+        `${p.interfaceId} ${formatTimestamp(p.tsSec, p.tsNsec)} ${Buffer.from(p.data.subarray(p.offset, p.offset + p.caplen)).toString('hex')}`,
+      );
       events.push('p');
     },
     {
@@ -69,9 +82,25 @@ describe('mergeCaptureFiles', () => {
 
   it('labels: recorded name (parsed into host/netns/name), else the file base name', async () => {
     const { ifaces } = await merge([a, b]);
-    expect(ifaces.map((i) => ({ id: i.id, label: i.label, host: i.host, netns: i.netns, name: i.name, linktype: i.linktype }))).toEqual([
+    expect(
+      ifaces.map((i) => ({
+        id: i.id,
+        label: i.label,
+        host: i.host,
+        netns: i.netns,
+        name: i.name,
+        linktype: i.linktype,
+      })),
+    ).toEqual([
       { id: 0, label: 'natdrop-qg', host: null, netns: null, name: 'natdrop-qg', linktype: 1 },
-      { id: 1, label: 'compute:qrouter-x/qr-1', host: 'compute', netns: 'qrouter-x', name: 'qr-1', linktype: 1 },
+      {
+        id: 1,
+        label: 'compute:qrouter-x/qr-1',
+        host: 'compute',
+        netns: 'qrouter-x',
+        name: 'qr-1',
+        linktype: 1,
+      },
     ]);
     expect(ifaces[1].file).toBe(b);
     expect(ifaces[1].fileInterfaceId).toBe(0);
@@ -80,7 +109,13 @@ describe('mergeCaptureFiles', () => {
   it('several unnamed interfaces in one file: <base>#<idx>; ids and stats mapped across files', async () => {
     const two = file('two-sections.pcapng', PCAPNG_TWO_SECTIONS);
     const { ifaces, packets, stats } = await merge([a, two]);
-    expect(ifaces.map((i) => `${i.id} ${i.label}`)).toEqual(['0 natdrop-qg', '1 eth0', '2 two-sections#1', '3 two-sections#2', '4 tap0']);
+    expect(ifaces.map((i) => `${i.id} ${i.label}`)).toEqual([
+      '0 natdrop-qg',
+      '1 eth0',
+      '2 two-sections#1',
+      '3 two-sections#2',
+      '4 tap0',
+    ]);
     expect(ifaces[1].description).toBe('uplnk');
     expect(stats).toEqual([
       { interfaceId: 1, received: 100, dropped: 3, final: false },
@@ -130,15 +165,25 @@ describe('mergeCaptureFiles', () => {
     bad[24 + 20 + 11] = 0xff;
     const badPath = file('bad.pcap', bad);
     const packets: string[] = [];
-    const err = await mergeCaptureFiles([a, badPath], () => {}, (p) => void packets.push(formatTimestamp(p.tsSec, p.tsNsec))).catch(
-      (e: unknown) => e,
-    );
+    const err = await mergeCaptureFiles(
+      [a, badPath],
+      () => {},
+      (p) => void packets.push(formatTimestamp(p.tsSec, p.tsNsec)),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CaptureFormatError);
     expect((err as CaptureFormatError).file).toBe(badPath);
-    expect((err as CaptureFormatError).message).toMatch(/^.*bad\.pcap: pcap record caplen \d+ exceeds .* at byte 44 \(packet 2\)$/);
+    expect((err as CaptureFormatError).message).toMatch(
+      /^.*bad\.pcap: pcap record caplen \d+ exceeds .* at byte 44 \(packet 2\)$/,
+    );
   });
 
   it('a missing file rejects with the system error', async () => {
-    await expect(mergeCaptureFiles([join(dir, 'nope.pcap')], () => {}, () => {})).rejects.toThrow(/ENOENT/);
+    await expect(
+      mergeCaptureFiles(
+        [join(dir, 'nope.pcap')],
+        () => {},
+        () => {},
+      ),
+    ).rejects.toThrow(/ENOENT/);
   });
 });

@@ -36,7 +36,17 @@ describe('pcap reader', () => {
   it('µs little-endian: one interface without name, records cut by the snaplen', () => {
     const seen = read(PCAP_MICRO_LE);
     expect(seen.sections).toEqual([
-      { index: 0, format: 'pcap', byteOrder: 'LE', versionMajor: 2, versionMinor: 4, comments: [], hardware: null, os: null, userAppl: null },
+      {
+        index: 0,
+        format: 'pcap',
+        byteOrder: 'LE',
+        versionMajor: 2,
+        versionMinor: 4,
+        comments: [],
+        hardware: null,
+        os: null,
+        userAppl: null,
+      },
     ]);
     expect(seen.interfaces).toEqual([
       {
@@ -56,8 +66,28 @@ describe('pcap reader', () => {
       },
     ]);
     expect(seen.packets).toEqual([
-      { iface: 0, ts: '1700000000.123456000', caplen: 8, len: 60, bytes: '0102030405060708', direction: 0, comment: null, hasTimestamp: true, n: 1 },
-      { iface: 0, ts: '1700000001.000000000', caplen: 2, len: 2, bytes: 'aabb', direction: 0, comment: null, hasTimestamp: true, n: 2 },
+      {
+        iface: 0,
+        ts: '1700000000.123456000',
+        caplen: 8,
+        len: 60,
+        bytes: '0102030405060708',
+        direction: 0,
+        comment: null,
+        hasTimestamp: true,
+        n: 1,
+      },
+      {
+        iface: 0,
+        ts: '1700000001.000000000',
+        caplen: 2,
+        len: 2,
+        bytes: 'aabb',
+        direction: 0,
+        comment: null,
+        hasTimestamp: true,
+        n: 2,
+      },
     ]);
     expect(seen.warnings).toEqual([]);
   });
@@ -82,11 +112,15 @@ describe('pcap reader', () => {
 
   it('Kuznetzov pcap: 24-byte records; pkt_type OUTGOING is outbound', () => {
     const seen = read(PCAP_KUZNETZOV_LE);
-    expect(seen.packets.map((p) => [p.ts, p.bytes, p.direction])).toEqual([['1700000000.123456000', 'cafe', 2]]);
+    expect(seen.packets.map((p) => [p.ts, p.bytes, p.direction])).toEqual([
+      ['1700000000.123456000', 'cafe', 2],
+    ]);
   });
 
   it('version 2.2: caplen and len stored swapped, as libpcap untangles them', () => {
-    expect(read(PCAP_V22_SWAPPED).packets.map((p) => [p.caplen, p.len, p.bytes])).toEqual([[4, 60, '01020304']]);
+    expect(read(PCAP_V22_SWAPPED).packets.map((p) => [p.caplen, p.len, p.bytes])).toEqual([
+      [4, 60, '01020304'],
+    ]);
   });
 
   it('header only: zero packets, no error, no warning', () => {
@@ -106,8 +140,8 @@ describe('pcap reader', () => {
     const seen = read(small);
     expect(seen.packets.map((p) => p.bytes)).toEqual(['01020304', '05060708']);
     expect(seen.warnings).toEqual([
-      'pcap record caplen 4 exceeds the file\'s snaplen 2 at byte 24 (packet 1); kept as stored',
-      'pcap record caplen 4 exceeds the file\'s snaplen 2 at byte 24 (packet 1); kept as stored [2 times in all]',
+      "pcap record caplen 4 exceeds the file's snaplen 2 at byte 24 (packet 1); kept as stored",
+      "pcap record caplen 4 exceeds the file's snaplen 2 at byte 24 (packet 1); kept as stored [2 times in all]",
     ]);
   });
 
@@ -143,7 +177,14 @@ describe('pcap reader', () => {
   });
 
   it('every chunking gives the same packets', () => {
-    for (const bytes of [PCAP_MICRO_LE, PCAP_MICRO_BE, PCAP_NANO_LE, PCAP_NANO_BE, PCAP_KUZNETZOV_LE, PCAP_V22_SWAPPED]) {
+    for (const bytes of [
+      PCAP_MICRO_LE,
+      PCAP_MICRO_BE,
+      PCAP_NANO_LE,
+      PCAP_NANO_BE,
+      PCAP_KUZNETZOV_LE,
+      PCAP_V22_SWAPPED,
+    ]) {
       const whole = read(bytes);
       expect(readChunked(bytes, [1])).toEqual(whole);
       expect(readChunked(bytes, [5, 1, 23, 2])).toEqual(whole);

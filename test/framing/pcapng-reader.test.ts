@@ -60,23 +60,131 @@ describe('pcapng reader: the two-section fixture', () => {
         fcs: i.fcsLen,
       })),
     ).toEqual([
-      { id: 0, section: 0, local: 0, linktype: 1, snaplen: 262144, name: 'eth0', description: 'uplnk', comments: ['idb0'], res: '10^-6', offset: 0, fcs: null },
-      { id: 1, section: 0, local: 1, linktype: 113, snaplen: 0, name: null, description: null, comments: [], res: '10^-9', offset: 0, fcs: null },
-      { id: 2, section: 0, local: 2, linktype: 101, snaplen: 64, name: null, description: null, comments: [], res: '2^-8', offset: 10, fcs: 4 },
-      { id: 3, section: 1, local: 0, linktype: 1, snaplen: 65535, name: 'tap0', description: null, comments: [], res: '10^-6', offset: 0, fcs: null },
+      {
+        id: 0,
+        section: 0,
+        local: 0,
+        linktype: 1,
+        snaplen: 262144,
+        name: 'eth0',
+        description: 'uplnk',
+        comments: ['idb0'],
+        res: '10^-6',
+        offset: 0,
+        fcs: null,
+      },
+      {
+        id: 1,
+        section: 0,
+        local: 1,
+        linktype: 113,
+        snaplen: 0,
+        name: null,
+        description: null,
+        comments: [],
+        res: '10^-9',
+        offset: 0,
+        fcs: null,
+      },
+      {
+        id: 2,
+        section: 0,
+        local: 2,
+        linktype: 101,
+        snaplen: 64,
+        name: null,
+        description: null,
+        comments: [],
+        res: '2^-8',
+        offset: 10,
+        fcs: 4,
+      },
+      {
+        id: 3,
+        section: 1,
+        local: 0,
+        linktype: 1,
+        snaplen: 65535,
+        name: 'tap0',
+        description: null,
+        comments: [],
+        res: '10^-6',
+        offset: 0,
+        fcs: null,
+      },
     ]);
   });
 
   it('reads EPB, SPB and PB packets with exact nanosecond timestamps, direction and comment', () => {
     expect(seen.packets).toEqual([
-      { iface: 0, ts: '1700000000.123456000', caplen: 5, len: 60, bytes: '0102030405', direction: 1, comment: 'pkt', hasTimestamp: true, n: 1 },
-      { iface: 1, ts: '1700000000.123456789', caplen: 4, len: 4, bytes: 'aabbccdd', direction: 2, comment: null, hasTimestamp: true, n: 2 },
+      {
+        iface: 0,
+        ts: '1700000000.123456000',
+        caplen: 5,
+        len: 60,
+        bytes: '0102030405',
+        direction: 1,
+        comment: 'pkt',
+        hasTimestamp: true,
+        n: 1,
+      },
+      {
+        iface: 1,
+        ts: '1700000000.123456789',
+        caplen: 4,
+        len: 4,
+        bytes: 'aabbccdd',
+        direction: 2,
+        comment: null,
+        hasTimestamp: true,
+        n: 2,
+      },
       // 2^-8 s units: 0x53f10080 & 0xff = 128/256 = .5 s; plus if_tsoffset 10 s
-      { iface: 2, ts: '1700000010.500000000', caplen: 1, len: 1, bytes: '45', direction: 0, comment: null, hasTimestamp: true, n: 3 },
+      {
+        iface: 2,
+        ts: '1700000010.500000000',
+        caplen: 1,
+        len: 1,
+        bytes: '45',
+        direction: 0,
+        comment: null,
+        hasTimestamp: true,
+        n: 3,
+      },
       // SPB: no timestamp of its own, the previous packet's is carried
-      { iface: 0, ts: '1700000010.500000000', caplen: 6, len: 6, bytes: '101112131415', direction: 0, comment: null, hasTimestamp: false, n: 4 },
-      { iface: 0, ts: '1700000000.123457000', caplen: 2, len: 2, bytes: 'eeff', direction: 2, comment: null, hasTimestamp: true, n: 5 },
-      { iface: 3, ts: '1700000000.123458000', caplen: 3, len: 3, bytes: '0a0b0c', direction: 0, comment: null, hasTimestamp: true, n: 6 },
+      {
+        iface: 0,
+        ts: '1700000010.500000000',
+        caplen: 6,
+        len: 6,
+        bytes: '101112131415',
+        direction: 0,
+        comment: null,
+        hasTimestamp: false,
+        n: 4,
+      },
+      {
+        iface: 0,
+        ts: '1700000000.123457000',
+        caplen: 2,
+        len: 2,
+        bytes: 'eeff',
+        direction: 2,
+        comment: null,
+        hasTimestamp: true,
+        n: 5,
+      },
+      {
+        iface: 3,
+        ts: '1700000000.123458000',
+        caplen: 3,
+        len: 3,
+        bytes: '0a0b0c',
+        direction: 0,
+        comment: null,
+        hasTimestamp: true,
+        n: 6,
+      },
     ]);
   });
 
@@ -92,7 +200,9 @@ describe('pcapng reader: the two-section fixture', () => {
   });
 
   it('warns once that the SPB has no timestamp', () => {
-    expect(seen.warnings).toEqual([expect.stringMatching(/Simple Packet Block at byte \d+ \(packet 4\) has no timestamp/)]);
+    expect(seen.warnings).toEqual([
+      expect.stringMatching(/Simple Packet Block at byte \d+ \(packet 4\) has no timestamp/),
+    ]);
   });
 
   it('decodes packet comments only when asked', () => {
@@ -110,7 +220,22 @@ describe('pcapng reader: the two-section fixture', () => {
     writeFileSync(path, PCAPNG_TWO_SECTIONS);
     const out = execFileSync(
       'tshark',
-      ['-r', path, '-T', 'fields', '-E', 'separator=/t', '-e', 'frame.interface_id', '-e', 'frame.time_epoch', '-e', 'frame.len', '-e', 'frame.cap_len'],
+      [
+        '-r',
+        path,
+        '-T',
+        'fields',
+        '-E',
+        'separator=/t',
+        '-e',
+        'frame.interface_id',
+        '-e',
+        'frame.time_epoch',
+        '-e',
+        'frame.len',
+        '-e',
+        'frame.cap_len',
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
     );
     const rows = out
@@ -176,11 +301,15 @@ describe('pcapng reader: damaged files', () => {
 
   it('block shorter than its type needs', () => {
     const err = readError(concat(SHB_LE, IDB_LE, hex`06 00 00 00  10 00 00 00  00 00 00 00  10 00 00 00`));
-    expect(err.message).toBe('pcapng Enhanced Packet Block length 16 below its 32-byte minimum at byte 52 (packet 1)');
+    expect(err.message).toBe(
+      'pcapng Enhanced Packet Block length 16 below its 32-byte minimum at byte 52 (packet 1)',
+    );
   });
 
   it('trailing length differs from the leading one', () => {
-    const err = readError(concat(SHB_LE, hex`01 00 00 00  14 00 00 00  01 00 00 00  00 00 00 00  18 00 00 00`));
+    const err = readError(
+      concat(SHB_LE, hex`01 00 00 00  14 00 00 00  01 00 00 00  00 00 00 00  18 00 00 00`),
+    );
     expect(err.code).toBe('block_length_mismatch');
     expect(err.offset).toBe(28 + 16);
   });
@@ -203,26 +332,40 @@ describe('pcapng reader: damaged files', () => {
 
   it('captured length running past its block', () => {
     const err = readError(
-      concat(SHB_LE, IDB_LE, hex`06 00 00 00  20 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  08 00 00 00  08 00 00 00  20 00 00 00`),
+      concat(
+        SHB_LE,
+        IDB_LE,
+        hex`06 00 00 00  20 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  08 00 00 00  08 00 00 00  20 00 00 00`,
+      ),
     );
     expect(err.code).toBe('packet_overruns_block');
     expect(err.packetNumber).toBe(1);
   });
 
   it('bad byte-order magic', () => {
-    const err = readError(hex`0a 0d 0d 0a  1c 00 00 00  11 22 33 44  01 00 00 00  ff ff ff ff ff ff ff ff  1c 00 00 00`);
+    const err = readError(
+      hex`0a 0d 0d 0a  1c 00 00 00  11 22 33 44  01 00 00 00  ff ff ff ff ff ff ff ff  1c 00 00 00`,
+    );
     expect(err.code).toBe('bad_byte_order_magic');
     expect(err.offset).toBe(8);
   });
 
   it('an unsupported section version', () => {
-    const err = readError(hex`0a 0d 0d 0a  1c 00 00 00  4d 3c 2b 1a  01 00 01 00  ff ff ff ff ff ff ff ff  1c 00 00 00`);
-    expect(err.message).toBe('unsupported pcapng section version 1.1 (section 0; 1.0 and 1.2 are read) at byte 12');
+    const err = readError(
+      hex`0a 0d 0d 0a  1c 00 00 00  4d 3c 2b 1a  01 00 01 00  ff ff ff ff ff ff ff ff  1c 00 00 00`,
+    );
+    expect(err.message).toBe(
+      'unsupported pcapng section version 1.1 (section 0; 1.0 and 1.2 are read) at byte 12',
+    );
   });
 
   it('an EPB on an interface the section has not described', () => {
     const err = readError(
-      concat(SHB_LE, IDB_LE, hex`06 00 00 00  20 00 00 00  01 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  20 00 00 00`),
+      concat(
+        SHB_LE,
+        IDB_LE,
+        hex`06 00 00 00  20 00 00 00  01 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  20 00 00 00`,
+      ),
     );
     expect(err.message).toBe(
       'pcapng Enhanced Packet Block on interface 1, but section 0 has described 1 interface(s) at byte 48 (packet 1)',
@@ -231,7 +374,12 @@ describe('pcapng reader: damaged files', () => {
 
   it('interface ids restart with a new section: section 1 cannot use section 0 interfaces', () => {
     const err = readError(
-      concat(SHB_LE, IDB_LE, SHB_LE, hex`06 00 00 00  20 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  20 00 00 00`),
+      concat(
+        SHB_LE,
+        IDB_LE,
+        SHB_LE,
+        hex`06 00 00 00  20 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  00 00 00 00  20 00 00 00`,
+      ),
     );
     expect(err.code).toBe('unknown_interface');
   });

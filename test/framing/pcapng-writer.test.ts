@@ -19,10 +19,14 @@ const dir = mkdtempSync(join(tmpdir(), 'hopscope-writer-'));
 const fixedClock = (): { sec: number; nsec: number } => ({ sec: 1700000100, nsec: 250000000 });
 
 function tshark(path: string, fields: string[]): string[][] {
-  const out = execFileSync('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const out = execFileSync(
+    'tshark',
+    ['-r', path, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   // not trimEnd(): a last empty field is a trailing tab
   return out
     .replace(/\n$/, '')
@@ -50,7 +54,14 @@ function memorySink(): ByteSink & { bytes(): Uint8Array; writes: number; closed:
   return sink;
 }
 
-const packet = (interfaceId: number, tsSec: number, tsNsec: number, bytes: number[], direction = 0, len = bytes.length): FramedPacket => ({
+const packet = (
+  interfaceId: number,
+  tsSec: number,
+  tsNsec: number,
+  bytes: number[],
+  direction = 0,
+  len = bytes.length,
+): FramedPacket => ({
   interfaceId,
   tsSec,
   tsNsec,
@@ -63,11 +74,23 @@ const packet = (interfaceId: number, tsSec: number, tsNsec: number, bytes: numbe
 
 describe('pcapng writer: round trip through tshark and our reader', () => {
   // Five link types: EN10MB, LINUX_SLL (ns pcap), RAW, LINUX_SLL2, NULL; named and unnamed interfaces.
-  const sources = ['dns_tcp.pcap', 'tcp-handshake-nano.pcap', 'LINKTYPE_RAW_ipv6.pcap', 'linux_dlt_sll2.pcap', 'dns-badcookie.pcap', 'pcapng-multi-interface.pcapng'].map(
-    (f) => join(CORPUS, f),
-  );
+  const sources = [
+    'dns_tcp.pcap',
+    'tcp-handshake-nano.pcap',
+    'LINKTYPE_RAW_ipv6.pcap',
+    'linux_dlt_sll2.pcap',
+    'dns-badcookie.pcap',
+    'pcapng-multi-interface.pcapng',
+  ].map((f) => join(CORPUS, f));
   const out = join(dir, 'roundtrip.pcapng');
-  const written: Array<{ label: string; ts: string; len: number; caplen: number; bytes: string; direction: number }> = [];
+  const written: Array<{
+    label: string;
+    ts: string;
+    len: number;
+    caplen: number;
+    bytes: string;
+    direction: number;
+  }> = [];
   const ifaces: MergedInterface[] = [];
 
   it('writes a merged recording', async () => {
@@ -98,9 +121,21 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
   });
 
   it('tshark shows the same interface names, nanosecond timestamps, lengths, directions and count', () => {
-    const rows = tshark(out, ['frame.interface_name', 'frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.packet_flags_direction']);
+    const rows = tshark(out, [
+      'frame.interface_name',
+      'frame.time_epoch',
+      'frame.len',
+      'frame.cap_len',
+      'frame.packet_flags_direction',
+    ]);
     expect(rows).toEqual(
-      written.map((w) => [w.label, w.ts, String(w.len), String(w.caplen), w.direction === 0 ? '' : `0x0000000${w.direction}`]),
+      written.map((w) => [
+        w.label,
+        w.ts,
+        String(w.len),
+        String(w.caplen),
+        w.direction === 0 ? '' : `0x0000000${w.direction}`,
+      ]),
     );
     // the labels: file base names for unnamed pcap interfaces, recorded names otherwise
     expect(ifaces.map((i) => i.label)).toEqual([
@@ -115,7 +150,10 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
   });
 
   it('tshark reads the IDBs (link types, snaplen, resolution) and capinfos the statistics', () => {
-    const info = execFileSync('capinfos', ['-M', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const info = execFileSync('capinfos', ['-M', out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     expect(info).toMatch(/File type:\s+pcapng/);
     expect(info).toMatch(/Number of packets:\s+31/);
     expect(info).toMatch(/Number of interfaces in file: 7/);
@@ -135,8 +173,19 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
     expect(seen.interfaces.map((i) => [i.name, i.linktype, i.tsResolution.exponent])).toEqual(
       ifaces.map((i) => [i.label, i.linktype, 9]),
     );
-    expect(seen.packets.map((p) => ({ label: seen.interfaces[p.iface].name, ts: p.ts, len: p.len, caplen: p.caplen, bytes: p.bytes, direction: p.direction }))).toEqual(written);
-    expect(seen.stats.filter((s) => s.final)).toEqual(ifaces.map((i) => ({ interfaceId: i.id, received: 1000 + i.id, dropped: i.id, final: true })));
+    expect(
+      seen.packets.map((p) => ({
+        label: seen.interfaces[p.iface].name,
+        ts: p.ts,
+        len: p.len,
+        caplen: p.caplen,
+        bytes: p.bytes,
+        direction: p.direction,
+      })),
+    ).toEqual(written);
+    expect(seen.stats.filter((s) => s.final)).toEqual(
+      ifaces.map((i) => ({ interfaceId: i.id, received: 1000 + i.id, dropped: i.id, final: true })),
+    );
   });
 
   it('creates the file with mode 0600, whatever the umask and an existing file said', () => {
@@ -196,9 +245,13 @@ describe('pcapng writer: buffering and blocks', () => {
   it('interfaces may be added at any time: each IDB precedes its first packet', () => {
     const sink = memorySink();
     const w = new PcapngWriter(sink, { now: fixedClock });
-    expect(w.addInterface({ id: 3, label: 'tap1', linktype: 1, snaplen: 65535, description: 'vm port' })).toBe(0);
+    expect(
+      w.addInterface({ id: 3, label: 'tap1', linktype: 1, snaplen: 65535, description: 'vm port' }),
+    ).toBe(0);
     w.writePacket(packet(3, 1700000000, 0, [1]));
-    expect(w.addInterface({ id: 1, label: 'root@compute2:qrouter-1/qr-2', linktype: 113, snaplen: 65535 })).toBe(1);
+    expect(
+      w.addInterface({ id: 1, label: 'root@compute2:qrouter-1/qr-2', linktype: 113, snaplen: 65535 }),
+    ).toBe(1);
     expect(w.addInterface({ id: 3, label: 'tap1', linktype: 1, snaplen: 65535 })).toBe(0); // again: no second IDB
     w.writePacket(packet(1, 1700000000, 1, [2]));
     w.writePacket(packet(3, 1700000000, 2, [3]));

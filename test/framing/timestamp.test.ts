@@ -62,13 +62,24 @@ describe('unitsToTimestamp: 64-bit units to seconds + nanoseconds, checked again
     ...[0, 1, 8, 9, 10, 20, 30, 31, 32, 33, 40, 63].map((exponent) => ({ base: 2 as const, exponent })),
   ];
   const rnd = seededRandom(5);
-  const randomU64 = (): bigint => (BigInt(Math.floor(rnd() * 4294967296)) << 32n) | BigInt(Math.floor(rnd() * 4294967296));
+  const randomU64 = (): bigint =>
+    (BigInt(Math.floor(rnd() * 4294967296)) << 32n) | BigInt(Math.floor(rnd() * 4294967296));
   for (const res of resolutions) {
     it(`${res.base}^-${res.exponent}`, () => {
       const per = BigInt(res.base) ** BigInt(res.exponent);
       const conv = makeTimestampConverter(res, -3);
       const out = { tsSec: 0, tsNsec: 0 };
-      const samples = [0n, 1n, per - 1n, per, per + 1n, 0xffffffffn, 0x100000000n, 0xffffffffffffffffn, ...Array.from({ length: 300 }, randomU64)];
+      const samples = [
+        0n,
+        1n,
+        per - 1n,
+        per,
+        per + 1n,
+        0xffffffffn,
+        0x100000000n,
+        0xffffffffffffffffn,
+        ...Array.from({ length: 300 }, randomU64),
+      ];
       for (const units of samples.map((u) => u & 0xffffffffffffffffn)) {
         unitsToTimestamp(conv, Number(units >> 32n), Number(units & 0xffffffffn), out);
         const sec = units / per - 3n;

@@ -90,7 +90,12 @@ async function liveDemo(durationS: number): Promise<number> {
   return EXIT_OK;
 }
 
-async function captureWhileTrafficRuns(lab: LabView, durationS: number, out: LineWriter, signal: AbortSignal): Promise<void> {
+async function captureWhileTrafficRuns(
+  lab: LabView,
+  durationS: number,
+  out: LineWriter,
+  signal: AbortSignal,
+): Promise<void> {
   const points = lab.capturePoints;
   const set = LocalCaptureSet.open(points.map((p) => ({ netns: p.netns, iface: p.iface })));
   const seen = points.map(() => emptySightings());
@@ -115,7 +120,14 @@ async function captureWhileTrafficRuns(lab: LabView, durationS: number, out: Lin
       batch.forEach((p) => {
         decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
         count(rec, seen[iface.id]);
-        const view = describePacket(rec, ++n, iface.label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);
+        const view = describePacket(
+          rec,
+          ++n,
+          iface.label,
+          formatTimestamp(p.tsSec, p.tsNsec),
+          p.caplen,
+          p.len,
+        );
         pending.push({ sec: p.tsSec, nsec: p.tsNsec, line: formatPacketLine(view) });
       });
     },
@@ -124,7 +136,9 @@ async function captureWhileTrafficRuns(lab: LabView, durationS: number, out: Lin
     },
   });
   const timer = setInterval(() => flush(false), 250);
-  process.stdout.write(`Capturing on ${points.length} interfaces; running the scenario's traffic for ${durationS} s…\n\n`);
+  process.stdout.write(
+    `Capturing on ${points.length} interfaces; running the scenario's traffic for ${durationS} s…\n\n`,
+  );
   try {
     if (!signal.aborted) await runTraffic(lab, { durationMs: durationS * 1000, timeoutMs: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -138,10 +152,12 @@ async function captureWhileTrafficRuns(lab: LabView, durationS: number, out: Lin
     out.line(`  ${'interface'.padEnd(width)}echo-req echo-rep   SYN SYN-ACK   RST ARP-req ARP-rep  dropped`);
     points.forEach((_, i) => {
       const s = seen[i];
-      const cells = [s.echoRequest, s.echoReply, s.syn, s.synAck, s.rst, s.arpRequest, s.arpReply].map((v, j) =>
-        String(v).padStart([8, 9, 6, 8, 6, 8, 8][j]),
+      const cells = [s.echoRequest, s.echoReply, s.syn, s.synAck, s.rst, s.arpRequest, s.arpReply].map(
+        (v, j) => String(v).padStart([8, 9, 6, 8, 6, 8, 8][j]),
       );
-      out.line(`  ${set.interfaces[i].label.padEnd(width)}${cells.join('')}${String(stats[i].dropped).padStart(9)}`);
+      out.line(
+        `  ${set.interfaces[i].label.padEnd(width)}${cells.join('')}${String(stats[i].dropped).padStart(9)}`,
+      );
     });
     out.line('');
     out.line(

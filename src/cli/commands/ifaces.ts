@@ -2,5 +2,7 @@
 import { UserError } from '../errors.js';
 
 export async function runIfaces(_argv: string[]): Promise<number> {
-  throw new UserError('ifaces: not implemented yet (it arrives with the live-capture engine); meanwhile: ip -br link, ip netns list');
+  throw new UserError(
+    'ifaces: not implemented yet (it arrives with the live-capture engine); meanwhile: ip -br link, ip netns list',
+  );
 }

@@ -27,9 +27,11 @@ const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
 export async function runReplay(argv: string[]): Promise<number> {
   const args = parseArgs(argv, OPTIONS, 'replay');
   const files = args.positionals;
-  if (files.length === 0) throw new UserError('replay: no capture file given (usage: hopscope replay FILE [FILE ...])');
+  if (files.length === 0)
+    throw new UserError('replay: no capture file given (usage: hopscope replay FILE [FILE ...])');
   const speed = numberOption(args, 'speed', 'replay', undefined, Number.MIN_VALUE);
-  if (speed !== undefined && args.flags.has('realtime')) throw new UserError('replay: --speed and --realtime exclude each other');
+  if (speed !== undefined && args.flags.has('realtime'))
+    throw new UserError('replay: --speed and --realtime exclude each other');
   let totalBytes = 0;
   for (const file of files) {
     try {
@@ -38,11 +40,15 @@ export async function runReplay(argv: string[]): Promise<number> {
       totalBytes += st.size;
     } catch (err) {
       if (err instanceof UserError) throw err;
-      throw new UserError(`replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+      throw new UserError(
+        `replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`,
+      );
     }
   }
   if (speed !== undefined || args.flags.has('realtime')) {
-    process.stderr.write('hopscope: note: --speed/--realtime pace the terminal UI (not available yet); reading at full speed\n');
+    process.stderr.write(
+      'hopscope: note: --speed/--realtime pace the terminal UI (not available yet); reading at full speed\n',
+    );
   }
 
   const json = args.flags.has('json');
@@ -53,7 +59,9 @@ export async function runReplay(argv: string[]): Promise<number> {
   const counts: number[] = [];
   const fileStats = new Map<number, InterfaceStats>();
   const progress =
-    process.stderr.isTTY && totalBytes > PROGRESS_ABOVE_BYTES ? new ProgressMeter(process.stderr, totalBytes) : null;
+    process.stderr.isTTY && totalBytes > PROGRESS_ABOVE_BYTES
+      ? new ProgressMeter(process.stderr, totalBytes)
+      : null;
   let n = 0;
 
   const onInterface = (iface: MergedInterface): void => {
@@ -121,7 +129,10 @@ export async function runReplay(argv: string[]): Promise<number> {
   } else if (!printPackets && !(failure && n === 0)) {
     out.line(`${n} packets on ${interfaces.filter(Boolean).length} interfaces:`);
     for (const iface of interfaces) {
-      if (iface) out.line(`  ${String(counts[iface.id]).padStart(9)}  ${iface.label}  (${linktypeName(iface.linktype)}, ${iface.file})`);
+      if (iface)
+        out.line(
+          `  ${String(counts[iface.id]).padStart(9)}  ${iface.label}  (${linktypeName(iface.linktype)}, ${iface.file})`,
+        );
     }
     out.line('(exchange verdicts arrive with the correlation stage; --packets prints every packet)');
   }
