@@ -1,0 +1,589 @@
+// The `-w` recording sink (DESIGN §2): everything captured, all interfaces in one
+// pcapng file, written by framing's PcapngWriter:
+//
+//   SHB, one IDB per interface (if_name = its label, DESIGN §3; if_tsresol = 9),
+//   EPBs with nanosecond timestamps, and at close one ISB per interface with the
+//   latest statistics given (isb_ifrecv, isb_ifdrop, isb_starttime, isb_endtime).
+//
+// Files are created with mode 0600 (captures hold other people's traffic) and made
+// 0600 after opening when they existed with another mode; like tcpdump, an existing
+// file is overwritten.
+//
+// Crash safety: blocks are gathered in the writer's buffer and handed to the kernel
+// with writeSync every `flushIntervalMs` (1 s by default; an unref'd timer), when the
+// buffer fills, and at rotation and close. A killed process (SIGKILL, a crash) thus
+// loses at most the last interval of packets, and what it leaves is a pcapng that ends
+// on a block boundary, readable by tshark (without ISBs). The file header and the
+// IDBs known at open are handed over at once, so even an empty recording is valid.
+// close() / closeSync() write the ISBs, flush, fsync and close; they are idempotent
+// and synchronous underneath, so they are safe in SIGINT/SIGTERM handlers and (the
+// sync one) in process.on('exit'). Signals themselves belong to the capture command.
+//
+// Ring buffer (`--max-size`, `--max-files`), tcpdump's -C/-W adapted: before a packet
+// that would make the current file (with the ISBs its close will add) exceed
+// maxSizeBytes, the file is closed complete — ISBs included — and the next one opened:
+//
+//   NAME.pcapng, NAME-1.pcapng, NAME-2.pcapng, ...   (the number before the extension;
+//   a path without extension gets `-N` appended: rec, rec-1, rec-2, ...)
+//
+// Numbers only grow (tcpdump -W instead reuses names, which loses their order). With
+// maxFiles N, opening a file deletes the oldest ones so that at most N remain. Every
+// file is a complete pcapng on its own: SHB, the IDB of every interface added so far in
+// the same order (so interface ids match across files), its packets, and ISBs. A file
+// always takes at least one packet, so a packet larger than maxSizeBytes gets its own
+// file rather than none. The ISB counters are the capture's (cumulative since it
+// started), as pcap_stats gives them.
+//
+// Default path: with no path, recordings go to `<capturesDir>/hopscope-YYYYMMDD-HHMMSS.pcapng`
+// (UTC, the directory created 0700 if missing); when a recording of that second
+// already exists there, `_2`, `_3`, ... is added to the name rather than overwriting it.
+//
+// Buffer ownership (STYLE 5): writePacket copies the packet's bytes into the writer's
+// buffer before returning — that is the one copy; nothing else is allocated per packet.
+
+import {
+  closeSync,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
+import { PcapngWriter, type ByteSink, type WriterInterface } from '../framing/index.js';
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+
+export interface PcapngRecorderOptions {
+  /** `-w FILE`; null/undefined → `<capturesDir>/hopscope-YYYYMMDD-HHMMSS.pcapng` */
+  path?: string | null;
+  /** where recordings without a path go (the project's `captures/`) */
+  capturesDir: string;
+  /** rotate before a file would exceed this many bytes (ring buffer); none by default */
+  maxSizeBytes?: number;
+  /** keep at most this many files, deleting the oldest (needs maxSizeBytes) */
+  maxFiles?: number;
+  /** hand buffered packets to the kernel at least this often (default 1000 ms) */
+  flushIntervalMs?: number;
+  /**
+   * Called once when writing fails outside any call of the caller's (the flush timer);
+   * the recorder then stops recording. Without it, the error is thrown by the next
+   * writePacket() or close().
+   */
+  onError?: (err: RecordingError) => void;
+  /** wall clock for the default file name (tests pin it) */
+  now?: () => Date;
+  /** bytes the writer buffers between flushes (PcapngWriter's default otherwise) */
+  bufferSize?: number;
+}
+
+/** Creating, writing or closing a recording failed; names the file and the errno code. */
+export class RecordingError extends Error {
+  readonly path: string;
+  /** errno code (ENOENT, EACCES, ENOSPC, ...) when the system gave one */
+  readonly code: string | null;
+
+  constructor(message: string, path: string, code: string | null, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'RecordingError';
+    this.path = path;
+    this.code = code;
+  }
+}
+
+/**
+ * The path of file number `n` of a recording (0 is the path itself): `name.pcapng` →
+ * `name-1.pcapng`, `name-2.pcapng`, ...; a path without extension gets `-n` appended.
+ */
+export function recordingFilePath(path: string, n: number): string {
+  if (n === 0) return path;
+  const ext = extname(path);
+  const stem = ext === '' ? path : path.slice(0, -ext.length);
+  return `${stem}-${n}${ext}`;
+}
+
+/** `hopscope-YYYYMMDD-HHMMSS` in UTC. */
+export function defaultRecordingStem(date: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `hopscope-${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}` +
+    `-${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`
+  );
+}
+
+const RECORDING_EXT = '.pcapng';
+
+// Block sizes as PcapngWriter lays them out (see pcapng-writer.ts): an EPB is 28 bytes
+// of header and fixed fields, the data padded to 32 bits, epb_flags (12 bytes with
+// opt_endofopt) when the direction is known, and the trailing length; an ISB with its
+// four 64-bit options is 76 bytes. Only the rotation threshold depends on them.
+const EPB_FIXED_BYTES = 28 + 4;
+const EPB_FLAGS_BYTES = 12;
+const ISB_BYTES = 76;
+
+type RecorderState = 'open' | 'closed' | 'failed';
+
+export class PcapngRecorder {
+  /** the path given, or the default one chosen; file 0 of a ring buffer */
+  readonly basePath: string;
+  private readonly maxSizeBytes: number | null;
+  private readonly maxFiles: number | null;
+  private readonly bufferSize: number | undefined;
+  private readonly onError: ((err: RecordingError) => void) | undefined;
+  /** every interface added, in the order added (= pcapng interface index in every file) */
+  private readonly interfaces: WriterInterface[] = [];
+  /** caller's interface id → added? (dense: ids are small) */
+  private readonly known: boolean[] = [];
+  /** caller's interface id → latest statistics */
+  private readonly latestStats: Array<InterfaceStats | undefined> = [];
+  private writer: PcapngWriter;
+  private file: RecordingFile;
+  private fileNumber = 0;
+  private readonly present: string[] = [];
+  private closedFilesBytes = 0;
+  private closedFilesPackets = 0;
+  private ignored = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private state: RecorderState = 'open';
+  private failure: RecordingError | null = null;
+  private failureDelivered = false;
+
+  /** Opens (creates or truncates) the first file of a recording. Throws RecordingError. */
+  static open(options: PcapngRecorderOptions): PcapngRecorder {
+    return new PcapngRecorder(options);
+  }
+
+  private constructor(options: PcapngRecorderOptions) {
+    this.maxSizeBytes = positive(options.maxSizeBytes, 'maxSizeBytes', false);
+    this.maxFiles = positive(options.maxFiles, 'maxFiles', true);
+    if (this.maxFiles !== null && this.maxSizeBytes === null) {
+      throw new Error('pcapng recorder: maxFiles (--max-files) needs maxSizeBytes (--max-size)');
+    }
+    const interval = positive(options.flushIntervalMs, 'flushIntervalMs', false) ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.bufferSize = options.bufferSize;
+    this.onError = options.onError;
+    this.basePath =
+      options.path !== null && options.path !== undefined && options.path !== ''
+        ? options.path
+        : defaultPath(options.capturesDir, options.now ?? (() => new Date()));
+    this.file = RecordingFile.open(this.basePath);
+    try {
+      this.writer = this.startWriter(this.file);
+    } catch (err) {
+      this.file.abandon();
+      throw err;
+    }
+    this.present.push(this.basePath);
+    this.timer = setInterval(() => this.flushFromTimer(), interval);
+    this.timer.unref();
+  }
+
+  /** Files of this recording still on disk, oldest first (the last is being written). */
+  get files(): string[] {
+    return [...this.present];
+  }
+
+  /** The file being written (after close: the last one written). */
+  get currentPath(): string {
+    return recordingFilePath(this.basePath, this.fileNumber);
+  }
+
+  /** Bytes of every file of this recording so far, deleted ones included, buffered ones included. */
+  get bytesWritten(): number {
+    return this.closedFilesBytes + this.writer.bytesWritten;
+  }
+
+  /** Bytes of the current file so far (buffered ones included). */
+  get currentFileBytes(): number {
+    return this.writer.bytesWritten;
+  }
+
+  /** Packets recorded so far over all files (deleted ones included). */
+  get packetsWritten(): number {
+    return this.closedFilesPackets + this.writer.packetCount;
+  }
+
+  /** Packets given after close() (a source's last batch during shutdown): not recorded. */
+  get packetsIgnored(): number {
+    return this.ignored;
+  }
+
+  get isClosed(): boolean {
+    return this.state !== 'open';
+  }
+
+  /**
+   * Declares an interface; its IDB goes into the current file now (so before any of its
+   * packets) and into every later file of a ring buffer, in the order added. Adding an
+   * id twice keeps the first.
+   */
+  addInterface(desc: InterfaceDescriptor & { description?: string }): void {
+    if (this.state !== 'open' || this.known[desc.id] === true) return;
+    const iface: WriterInterface = {
+      id: desc.id,
+      label: desc.label,
+      linktype: desc.linktype,
+      snaplen: desc.snaplen,
+      ...(desc.description !== undefined ? { description: desc.description } : {}),
+    };
+    this.interfaces.push(iface);
+    this.known[desc.id] = true;
+    try {
+      this.writer.addInterface(iface);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
+  /**
+   * Records one packet (its bytes are copied before returning). Rotates first when the
+   * packet would take the current file past maxSizeBytes. After close(), ignored.
+   */
+  writePacket(p: FramedPacket): void {
+    if (this.state !== 'open') {
+      if (this.state === 'failed') this.throwFailure();
+      this.ignored++;
+      return;
+    }
+    if (this.known[p.interfaceId] !== true) {
+      throw new Error(`pcapng recorder: packet on interface ${p.interfaceId}, which was not added`);
+    }
+    if (this.maxSizeBytes !== null && this.writer.packetCount > 0) {
+      const epb =
+        EPB_FIXED_BYTES +
+        p.caplen +
+        ((4 - (p.caplen & 3)) & 3) +
+        (p.direction === 1 || p.direction === 2 ? EPB_FLAGS_BYTES : 0);
+      if (this.writer.bytesWritten + epb + ISB_BYTES * this.interfaces.length > this.maxSizeBytes)
+        this.rotate();
+    }
+    // (no closure here: this is the per-packet path)
+    try {
+      this.writer.writePacket(p);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
+  /** Keeps the latest counters of an interface, for the ISBs written at close and rotation. */
+  updateStats(stats: InterfaceStats): void {
+    if (this.state !== 'open') return;
+    const kept = this.latestStats[stats.interfaceId];
+    if (kept === undefined) this.latestStats[stats.interfaceId] = { ...stats };
+    else {
+      kept.received = stats.received;
+      kept.dropped = stats.dropped;
+      kept.ifDropped = stats.ifDropped;
+      kept.final = stats.final;
+    }
+  }
+
+  /** Hands buffered packets to the kernel now (the timer does it every flushIntervalMs). */
+  flush(): void {
+    if (this.state === 'failed') this.throwFailure();
+    if (this.state !== 'open') return;
+    try {
+      this.writer.flush();
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
+  /** closeSync() as a promise: for `await recorder.close()` in a shutdown path. */
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  /**
+   * Writes an ISB for every interface that has statistics, flushes, fsyncs and closes
+   * the file. Idempotent; synchronous, so usable from process.on('exit'). Throws a
+   * write failure nobody has been told of yet (onError, an earlier throw), once.
+   */
+  closeSync(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    if (this.state === 'failed') {
+      if (!this.failureDelivered) this.throwFailure();
+      return;
+    }
+    if (this.state === 'closed') return;
+    try {
+      this.finishFile();
+    } catch (err) {
+      this.writeFailed(err);
+    }
+    this.state = 'closed';
+  }
+
+  private startWriter(file: RecordingFile): PcapngWriter {
+    const writer = new PcapngWriter(
+      file,
+      this.bufferSize !== undefined ? { bufferSize: this.bufferSize } : {},
+    );
+    for (const iface of this.interfaces) writer.addInterface(iface);
+    // The file is a valid (empty) pcapng from here on, whatever happens to the process.
+    writer.flush();
+    return writer;
+  }
+
+  /** ISBs, flush, fsync, close of the current file. */
+  private finishFile(): void {
+    const stats: InterfaceStats[] = [];
+    for (const iface of this.interfaces) {
+      const s = this.latestStats[iface.id];
+      if (s !== undefined) stats.push(s);
+    }
+    this.writer.close(stats);
+  }
+
+  private rotate(): void {
+    try {
+      this.finishFile();
+      this.closedFilesBytes += this.writer.bytesWritten;
+      this.closedFilesPackets += this.writer.packetCount;
+      this.fileNumber++;
+      const path = recordingFilePath(this.basePath, this.fileNumber);
+      this.file = RecordingFile.open(path);
+      this.writer = this.startWriter(this.file);
+      this.present.push(path);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+    while (this.maxFiles !== null && this.present.length > this.maxFiles) {
+      const oldest = this.present.shift() as string;
+      try {
+        unlinkSync(oldest);
+      } catch (err) {
+        // Gone already (the operator removed it) is fine; anything else is worth saying
+        // but not worth stopping the recording for.
+        if (errnoCode(err) !== 'ENOENT') {
+          this.onError?.(
+            new RecordingError(
+              `cannot delete old recording ${oldest}: ${reason(err)}`,
+              oldest,
+              errnoCode(err),
+              err,
+            ),
+          );
+        }
+      }
+    }
+  }
+
+  private flushFromTimer(): void {
+    if (this.state !== 'open') return;
+    try {
+      this.writer.flush();
+    } catch (err) {
+      // Nothing may escape a timer: the recording stops, onError hears of it, and
+      // without onError the next writePacket() or close() throws it.
+      this.fail(
+        err instanceof RecordingError
+          ? err
+          : new RecordingError(
+              `cannot write recording ${this.currentPath}: ${reason(err)}`,
+              this.currentPath,
+              errnoCode(err),
+              err,
+            ),
+      );
+      if (this.onError !== undefined && this.failure !== null) {
+        this.failureDelivered = true;
+        this.onError(this.failure);
+      }
+    }
+  }
+
+  /** A write threw: a failing file stops the recording (its fd closed); the error is rethrown. */
+  private writeFailed(err: unknown): never {
+    if (!(err instanceof RecordingError)) throw err;
+    this.fail(err);
+    this.throwFailure();
+  }
+
+  /** Stops recording after a file error: no timer, the fd closed, the first error kept. */
+  private fail(err: RecordingError): void {
+    this.failure ??= err;
+    this.state = 'failed';
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    this.file.abandon();
+  }
+
+  private throwFailure(): never {
+    this.failureDelivered = true;
+    throw this.failure as RecordingError;
+  }
+}
+
+/**
+ * The file under a writer: synchronous writes straight to the fd (so a flush puts the
+ * bytes in the kernel), fsync at close. Errors become RecordingError naming the file.
+ */
+class RecordingFile implements ByteSink {
+  private fd: number | null;
+
+  private constructor(
+    readonly path: string,
+    fd: number,
+    private readonly regular: boolean,
+  ) {
+    this.fd = fd;
+  }
+
+  static open(path: string): RecordingFile {
+    let fd: number;
+    try {
+      fd = openSync(path, 'w', 0o600);
+    } catch (err) {
+      throw new RecordingError(
+        `cannot create recording ${path}: ${reason(err, path)}`,
+        path,
+        errnoCode(err),
+        err,
+      );
+    }
+    try {
+      // The mode given to open() applies only to a new file, and the umask cuts it. Only a
+      // regular file is made 0600: `-w /dev/null` must not change /dev/null.
+      const regular = fstatSync(fd).isFile();
+      if (regular) fchmodSync(fd, 0o600);
+      return new RecordingFile(path, fd, regular);
+    } catch (err) {
+      closeSync(fd);
+      throw new RecordingError(
+        `cannot make recording ${path} private (mode 0600): ${reason(err)}`,
+        path,
+        errnoCode(err),
+        err,
+      );
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    const fd = this.openFd();
+    try {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      throw new RecordingError(
+        `cannot write recording ${this.path}: ${reason(err)}`,
+        this.path,
+        errnoCode(err),
+        err,
+      );
+    }
+  }
+
+  close(): void {
+    const fd = this.openFd();
+    this.fd = null;
+    try {
+      if (this.regular) fsyncSync(fd);
+    } catch (err) {
+      throw new RecordingError(
+        `cannot sync recording ${this.path}: ${reason(err)}`,
+        this.path,
+        errnoCode(err),
+        err,
+      );
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Closes the fd after a failure, without writing anything more. */
+  abandon(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+    } catch {
+      // already failing; the first error is the one to report
+    }
+  }
+
+  private openFd(): number {
+    if (this.fd === null) throw new RecordingError(`recording ${this.path} is closed`, this.path, null);
+    return this.fd;
+  }
+}
+
+function defaultPath(capturesDir: string, now: () => Date): string {
+  try {
+    mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new RecordingError(
+      `cannot create captures directory ${capturesDir}: ${reason(err, capturesDir)}`,
+      capturesDir,
+      errnoCode(err),
+      err,
+    );
+  }
+  const stem = defaultRecordingStem(now());
+  let names: string[];
+  try {
+    names = readdirSync(capturesDir);
+  } catch (err) {
+    throw new RecordingError(
+      `cannot read captures directory ${capturesDir}: ${reason(err)}`,
+      capturesDir,
+      errnoCode(err),
+      err,
+    );
+  }
+  // A recording of the same second (a ring buffer's numbered files included) is kept.
+  const taken = (s: string): boolean =>
+    names.some((n) => n === `${s}${RECORDING_EXT}` || (n.startsWith(`${s}-`) && n.endsWith(RECORDING_EXT)));
+  let candidate = stem;
+  for (let k = 2; taken(candidate); k++) candidate = `${stem}_${k}`;
+  return join(capturesDir, `${candidate}${RECORDING_EXT}`);
+}
+
+function positive(value: number | undefined, name: string, integer: boolean): number | null {
+  if (value === undefined) return null;
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new Error(
+      `pcapng recorder: ${name} must be a positive ${integer ? 'integer' : 'number'}, not ${value}`,
+    );
+  }
+  return value;
+}
+
+function errnoCode(err: unknown): string | null {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string')
+    return err.code;
+  return null;
+}
+
+/** A short, operator-facing reason for a failed file operation. */
+function reason(err: unknown, path?: string): string {
+  switch (errnoCode(err)) {
+    case 'ENOENT':
+      return path !== undefined ? `directory ${dirname(path)} does not exist` : 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return path !== undefined ? `${basename(path)} is a directory` : 'is a directory';
+    case 'ENOTDIR':
+      return 'a component of the path is not a directory';
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
