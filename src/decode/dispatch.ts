@@ -109,3 +109,23 @@ export function markShort(
   if (cutByCapture(rec, needEnd)) rec.markTruncated(layer, off);
   else rec.markMalformed(layer, reason, off);
 }
+
+/** How each IPv6 extension header states its length (shared by ipv6.ts and quoted-ip.ts). */
+export const enum ExtKind {
+  None = 0,
+  /** RFC 8200 §4.2 form: length in 8-octet units after the first 8 */
+  Generic = 1,
+  Fragment = 2,
+  /** RFC 4302: length in 4-octet units minus 2 */
+  Auth = 3,
+}
+
+export const EXT_HEADER_TABLE = new Uint8Array(256);
+EXT_HEADER_TABLE[0] = ExtKind.Generic; // hop-by-hop options
+EXT_HEADER_TABLE[43] = ExtKind.Generic; // routing
+EXT_HEADER_TABLE[44] = ExtKind.Fragment;
+EXT_HEADER_TABLE[51] = ExtKind.Auth;
+EXT_HEADER_TABLE[60] = ExtKind.Generic; // destination options
+EXT_HEADER_TABLE[135] = ExtKind.Generic; // mobility
+EXT_HEADER_TABLE[139] = ExtKind.Generic; // HIP
+EXT_HEADER_TABLE[140] = ExtKind.Generic; // shim6

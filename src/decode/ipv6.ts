@@ -30,6 +30,7 @@
 // Anomalies: `ipv6_too_short`, `ipv6_version_not_6`, `ipv6_ext_too_short`,
 // `ipv6_too_many_ext`, `ipv6_payload_len_gt_available`.
 
+import { EXT_HEADER_TABLE, ExtKind } from './dispatch.js';
 import { u16be, u32be } from './bytes.js';
 import { cutByCapture, markShort } from './dispatch.js';
 import { decodeIpProto } from './ip-proto.js';
@@ -42,25 +43,6 @@ const NEXT_HEADER_HOP_BY_HOP = 0;
 const OPTION_PAD1 = 0;
 const OPTION_JUMBO_PAYLOAD = 0xc2;
 const FRAGMENT_HEADER_LEN = 8;
-
-const enum ExtKind {
-  None = 0,
-  /** RFC 8200 §4.2 form: length in 8-octet units after the first 8 */
-  Generic = 1,
-  Fragment = 2,
-  /** RFC 4302: length in 4-octet units minus 2 */
-  Auth = 3,
-}
-
-const EXT_HEADER_TABLE = new Uint8Array(256);
-EXT_HEADER_TABLE[0] = ExtKind.Generic; // hop-by-hop options
-EXT_HEADER_TABLE[43] = ExtKind.Generic; // routing
-EXT_HEADER_TABLE[44] = ExtKind.Fragment;
-EXT_HEADER_TABLE[51] = ExtKind.Auth;
-EXT_HEADER_TABLE[60] = ExtKind.Generic; // destination options
-EXT_HEADER_TABLE[135] = ExtKind.Generic; // mobility
-EXT_HEADER_TABLE[139] = ExtKind.Generic; // HIP
-EXT_HEADER_TABLE[140] = ExtKind.Generic; // shim6
 
 export function decodeIpv6(b: Uint8Array, off: number, end: number, rec: PacketRecord): void {
   rec.pushLayer(Layer.Ipv6);

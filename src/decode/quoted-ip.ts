@@ -27,6 +27,7 @@
 // quotedIpTotalLen, quotedIpProto, quotedL4Off, quotedEnd, quotedSrcPort,
 // quotedDstPort, quotedTcpSeq, quotedIcmpType, quotedIcmpId, quotedIcmpSeq.
 
+import { EXT_HEADER_TABLE, ExtKind } from './dispatch.js';
 import { u16be, u32be } from './bytes.js';
 import type { PacketRecord } from './record.js';
 
@@ -61,25 +62,6 @@ const ICMP_ECHO_REPLY = 0;
 const ICMP_ECHO_REQUEST = 8;
 const ICMPV6_ECHO_REQUEST = 128;
 const ICMPV6_ECHO_REPLY = 129;
-
-const enum ExtKind {
-  None = 0,
-  /** RFC 8200 §4.2 form: length in 8-octet units after the first 8 */
-  Generic = 1,
-  Fragment = 2,
-  /** RFC 4302: length in 4-octet units minus 2 */
-  Auth = 3,
-}
-
-const EXT_HEADER_TABLE = new Uint8Array(256);
-EXT_HEADER_TABLE[0] = ExtKind.Generic; // hop-by-hop options
-EXT_HEADER_TABLE[43] = ExtKind.Generic; // routing
-EXT_HEADER_TABLE[44] = ExtKind.Fragment;
-EXT_HEADER_TABLE[51] = ExtKind.Auth;
-EXT_HEADER_TABLE[60] = ExtKind.Generic; // destination options
-EXT_HEADER_TABLE[135] = ExtKind.Generic; // mobility
-EXT_HEADER_TABLE[139] = ExtKind.Generic; // HIP
-EXT_HEADER_TABLE[140] = ExtKind.Generic; // shim6
 
 /** The quoted IPv4 packet in [off, end) (an ICMP error's data). */
 export function decodeQuotedIpv4(b: Uint8Array, off: number, end: number, rec: PacketRecord): QuoteStatus {
