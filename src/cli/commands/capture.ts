@@ -1,8 +1,368 @@
-// `hopscope capture`: not available until the live-capture engine lands.
-import { UserError } from '../errors.js';
+// `hopscope capture -i SPEC ...` (DESIGN §2): resolve the specs, capture on every
+// interface at once (sources/capture-session), and hand what arrives to the sinks
+// the options choose — the pcapng recorder (-w), packet lines (--packets), JSON
+// records (--json) — until --duration, Ctrl-C, SIGTERM or SIGHUP. Whatever ends
+// the capture, the recording is closed complete (interface statistics included)
+// and the final counters are printed.
+import { fileURLToPath } from 'node:url';
+import { decodePacket } from '../../decode/decode-packet.js';
+import { describePacket } from '../../decode/packet-view.js';
+import { PacketRecord } from '../../decode/record.js';
+import {
+  linktypeName,
+  type InterfaceDescriptor,
+  type InterfaceStats,
+  type PacketView,
+} from '../../events/types.js';
+import { formatTimestamp } from '../../framing/timestamp.js';
+import { LineWriter } from '../../sinks/line-writer.js';
+import { formatPacketLine } from '../../sinks/packet-text.js';
+import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
+import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
+import { DiscoveryError } from '../../sources/discovery.js';
+import { RemoteCaptureError } from '../../sources/remote-capture.js';
+import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
+import { TimeOrderBuffer } from '../../sources/time-order.js';
+import { numberOption, parseArgs, type OptionSpec } from '../args.js';
+import { EXIT_OK, UserError } from '../errors.js';
 
-export async function runCapture(_argv: string[]): Promise<number> {
-  throw new UserError(
-    'capture: live capture is not implemented yet (it arrives with the live-capture engine); use `hopscope replay` on a recording',
-  );
+const OPTIONS: OptionSpec[] = [
+  { name: 'interface', short: 'i', kind: 'list' },
+  { name: 'filter', short: 'f', kind: 'string' },
+  { name: 'write', short: 'w', kind: 'string' },
+  { name: 'record', kind: 'flag' },
+  { name: 'max-size', kind: 'string' },
+  { name: 'max-files', kind: 'string' },
+  { name: 'json', kind: 'flag' },
+  { name: 'packets', kind: 'flag' },
+  { name: 'duration', kind: 'string' },
+  { name: 'ssh-config', kind: 'string' },
+  { name: 'snaplen', short: 's', kind: 'string' },
+  { name: 'buffer-size', short: 'B', kind: 'string' },
+];
+
+/** The project's captures/ (DESIGN §4: the default home of recordings). */
+const CAPTURES_DIR = fileURLToPath(new URL('../../../captures/', import.meta.url));
+
+/** How long packet lines wait for other interfaces' packets before printing in time order. */
+const HOLD_LOCAL_S = 0.3;
+const HOLD_REMOTE_S = 2.5;
+const PRINT_INTERVAL_MS = 100;
+
+interface CaptureOptions {
+  specs: CaptureSpec[];
+  filter: string | undefined;
+  write: string | null | undefined;
+  maxSizeBytes: number | undefined;
+  maxFiles: number | undefined;
+  json: boolean;
+  packets: boolean;
+  durationS: number | undefined;
+  sshConfig: string | undefined;
+  snaplen: number | undefined;
+  bufferSize: number | undefined;
+}
+
+function parseOptions(argv: string[]): CaptureOptions {
+  const args = parseArgs(argv, OPTIONS, 'capture');
+  if (args.positionals.length > 0) {
+    throw new UserError(
+      `capture: unexpected argument '${args.positionals[0]}' (interfaces go after -i, the filter after -f)`,
+    );
+  }
+  const specTexts = args.lists.get('interface') ?? [];
+  if (specTexts.length === 0)
+    throw new UserError("capture: no interface given (use -i SPEC, e.g. -i 'tap*'; see hopscope ifaces)");
+  let specs: CaptureSpec[];
+  try {
+    specs = specTexts.map(parseSpec);
+  } catch (err) {
+    if (err instanceof SpecError) throw new UserError(`capture: ${err.message}`);
+    throw err;
+  }
+  const maxSizeMB = numberOption(args, 'max-size', 'capture', undefined, Number.MIN_VALUE);
+  const maxFiles = numberOption(args, 'max-files', 'capture', undefined, 1);
+  if (maxFiles !== undefined && !Number.isInteger(maxFiles))
+    throw new UserError('capture: --max-files must be a whole number');
+  if (maxFiles !== undefined && maxSizeMB === undefined)
+    throw new UserError('capture: --max-files needs --max-size (the size at which files rotate)');
+  const writing = args.values.has('write') || args.flags.has('record');
+  if (args.values.has('write') && args.flags.has('record'))
+    throw new UserError(
+      'capture: -w FILE and --record exclude each other (--record picks a name in captures/)',
+    );
+  if (maxSizeMB !== undefined && !writing)
+    throw new UserError('capture: --max-size rotates a recording: give -w FILE.pcapng or --record');
+  if (args.values.get('write') === '-')
+    throw new UserError('capture: -w - (pcapng on stdout) is not supported; give a file name');
+  const snaplen = numberOption(args, 'snaplen', 'capture', undefined, 1);
+  if (snaplen !== undefined && (!Number.isInteger(snaplen) || snaplen > 262144))
+    throw new UserError('capture: --snaplen must be a whole number from 1 to 262144');
+  const bufferKiB = numberOption(args, 'buffer-size', 'capture', undefined, 1);
+  return {
+    specs,
+    filter: args.values.get('filter'),
+    write: writing ? (args.values.get('write') ?? null) : undefined,
+    maxSizeBytes: maxSizeMB === undefined ? undefined : Math.round(maxSizeMB * 1024 * 1024),
+    maxFiles,
+    json: args.flags.has('json'),
+    packets: args.flags.has('packets'),
+    durationS: numberOption(args, 'duration', 'capture', undefined, Number.MIN_VALUE),
+    sshConfig: args.values.get('ssh-config'),
+    snaplen,
+    bufferSize: bufferKiB === undefined ? undefined : Math.round(bufferKiB * 1024),
+  };
+}
+
+function checkPrivileges(specs: readonly CaptureSpec[]): void {
+  if (process.getuid?.() === 0) return;
+  const local = specs.filter((s) => s.host === null);
+  if (local.some((s) => s.netns.kind !== 'root')) {
+    throw new UserError(
+      `capture: entering network namespaces needs root (-i ${JSON.stringify(local.find((s) => s.netns.kind !== 'root')?.text)}); run as root`,
+    );
+  }
+}
+
+/** One line for an error that ends the capture before it began. */
+function userMessage(err: unknown): string | null {
+  if (err instanceof SpecError || err instanceof DiscoveryError || err instanceof CaptureStartError)
+    return err.message;
+  if (err instanceof RemoteCaptureError || err instanceof RecordingError) return err.message;
+  return null;
+}
+
+function permissionHint(message: string): string {
+  return /permission|not permitted|EPERM/i.test(message) && process.getuid?.() !== 0
+    ? `${message} (capturing needs root or CAP_NET_RAW)`
+    : message;
+}
+
+export async function runCapture(argv: string[]): Promise<number> {
+  const opts = parseOptions(argv);
+  checkPrivileges(opts.specs);
+
+  let session: CaptureSession;
+  try {
+    session = await CaptureSession.resolve(opts.specs, { filter: opts.filter, sshConfig: opts.sshConfig });
+  } catch (err) {
+    const message = userMessage(err);
+    if (message !== null) throw new UserError(`capture: ${message}`);
+    throw err;
+  }
+
+  let recorder: PcapngRecorder | null = null;
+  if (opts.write !== undefined) {
+    try {
+      recorder = PcapngRecorder.open({
+        path: opts.write,
+        capturesDir: CAPTURES_DIR,
+        maxSizeBytes: opts.maxSizeBytes,
+        maxFiles: opts.maxFiles,
+        onError: (err) => {
+          process.stderr.write(`hopscope: recording stopped: ${err.message}\n`);
+        },
+      });
+    } catch (err) {
+      if (err instanceof RecordingError) throw new UserError(`capture: ${err.message}`);
+      throw err;
+    }
+  }
+
+  const out = new LineWriter();
+  const rec = new PacketRecord();
+  const interfaces: InterfaceDescriptor[] = [];
+  const counts: number[] = [];
+  const hold = session.hasRemote ? HOLD_REMOTE_S : HOLD_LOCAL_S;
+  const ordered = new TimeOrderBuffer<PacketView>();
+  const json = opts.json;
+  const note = (text: string): void => {
+    if (json) return;
+    process.stderr.write(`hopscope: ${text}\n`);
+  };
+  /** interfaces reported gone or retrying, so their return is reported too */
+  const down = new Set<number>();
+  let n = 0;
+  const emitPacket = (view: PacketView): void => {
+    view.n = ++n;
+    out.line(json ? JSON.stringify(view) : formatPacketLine(view));
+  };
+
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) {
+      // A second Ctrl-C: do not wait for remote hosts; the recording still closes complete.
+      recorder?.closeSync();
+      process.stderr.write(`hopscope: ${signal} again, quitting without waiting for remote hosts\n`);
+      process.exit(130);
+    }
+    stop.abort(signal);
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, onSignal);
+  // Should anything throw past us, the recording is still closed with what it has.
+  const onExit = (): void => recorder?.closeSync();
+  process.on('exit', onExit);
+
+  try {
+    try {
+      await session.start({
+        onInterface(iface) {
+          interfaces[iface.id] = iface;
+          counts[iface.id] ??= 0;
+          recorder?.addInterface(iface);
+          if (json) {
+            out.line(
+              JSON.stringify({
+                type: 'interface',
+                id: iface.id,
+                label: iface.label,
+                host: iface.host,
+                netns: iface.netns,
+                name: iface.name,
+                linktype: linktypeName(iface.linktype),
+              }),
+            );
+            out.flush();
+          }
+        },
+        onPacket(p, iface) {
+          counts[iface.id]++;
+          recorder?.writePacket(p);
+          if (opts.packets) {
+            decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+            const view = describePacket(
+              rec,
+              0,
+              iface.label,
+              formatTimestamp(p.tsSec, p.tsNsec),
+              p.caplen,
+              p.len,
+            );
+            ordered.push(p.tsSec, p.tsNsec, view);
+          }
+        },
+        onState(iface, state, reason) {
+          if (json) {
+            out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
+            out.flush();
+          } else if (state !== 'up' && state !== 'stopped') {
+            down.add(iface.id);
+            note(`${iface.label} is ${state}${reason ? `: ${reason}` : ''}`);
+          } else if (state === 'up' && down.delete(iface.id)) {
+            note(`${iface.label} is back`);
+          }
+        },
+        onStats(stats, iface) {
+          recorder?.updateStats(stats);
+          if (json && !stats.final) {
+            out.line(
+              JSON.stringify({
+                type: 'stats',
+                iface: iface.label,
+                received: stats.received,
+                dropped: stats.dropped,
+                final: false,
+              }),
+            );
+          }
+        },
+        onWarning(message) {
+          note(`warning: ${message}`);
+        },
+      });
+    } catch (err) {
+      const message = userMessage(err);
+      if (message !== null) throw new UserError(`capture: ${permissionHint(message)}`);
+      throw err;
+    }
+
+    const targets = session.targets;
+    note(
+      `capturing on ${targets.length} interface${targets.length === 1 ? '' : 's'}: ${targets.map((t) => t.label).join(', ')}` +
+        (recorder ? `; recording to ${recorder.basePath}` : '') +
+        (opts.durationS !== undefined ? `; for ${opts.durationS} s` : '; Ctrl-C to stop'),
+    );
+
+    const printer = opts.packets
+      ? setInterval(() => {
+          ordered.release(Date.now() / 1000 - hold, emitPacket);
+          out.flush();
+        }, PRINT_INTERVAL_MS)
+      : null;
+    const flusher = setInterval(() => out.flush(), 1000);
+    await new Promise<void>((resolve) => {
+      if (stop.signal.aborted) resolve();
+      stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      if (opts.durationS !== undefined) {
+        setTimeout(() => stop.abort('duration'), opts.durationS * 1000).unref();
+      }
+      // An output pipe closed by its reader (`| head`) ends the capture too.
+      const pipeWatch = setInterval(() => {
+        if (out.isClosed) stop.abort('EPIPE');
+      }, 200);
+      stop.signal.addEventListener('abort', () => clearInterval(pipeWatch), { once: true });
+    });
+    if (printer !== null) clearInterval(printer);
+    clearInterval(flusher);
+
+    const finals = await session.stop();
+    ordered.drain(emitPacket);
+    for (const s of finals) recorder?.updateStats(s);
+    if (recorder !== null) await recorder.close();
+    report(finals, session, counts, out, json, opts.packets, recorder);
+  } finally {
+    for (const s of signals) process.removeListener(s, onSignal);
+    process.removeListener('exit', onExit);
+    if (recorder !== null && !recorder.isClosed) recorder.closeSync();
+    await session.stop();
+    await out.end();
+  }
+  return EXIT_OK;
+}
+
+function report(
+  finals: readonly InterfaceStats[],
+  session: CaptureSession,
+  counts: readonly number[],
+  out: LineWriter,
+  json: boolean,
+  packets: boolean,
+  recorder: PcapngRecorder | null,
+): void {
+  const targets = session.targets;
+  if (json) {
+    for (const s of finals) {
+      out.line(
+        JSON.stringify({
+          type: 'stats',
+          iface: targets[s.interfaceId].label,
+          received: s.received,
+          dropped: s.dropped,
+          captured: counts[s.interfaceId] ?? 0,
+          final: true,
+        }),
+      );
+    }
+    return;
+  }
+  const total = counts.reduce((a, b) => a + (b ?? 0), 0);
+  const width = Math.max(9, ...targets.map((t) => t.label.length));
+  const lines = [
+    `${total} packets captured on ${targets.length} interfaces:`,
+    `  ${'interface'.padEnd(width)}  captured  received   dropped`,
+    ...finals.map(
+      (s) =>
+        `  ${targets[s.interfaceId].label.padEnd(width)}  ${String(counts[s.interfaceId] ?? 0).padStart(8)}  ${String(s.received).padStart(8)}  ${String(s.dropped).padStart(8)}`,
+    ),
+  ];
+  if (recorder !== null) {
+    const files = recorder.files;
+    lines.push(
+      `recorded ${recorder.packetsWritten} packets to ${files.length === 1 ? files[0] : `${files.length} files: ${files.join(', ')}`}`,
+    );
+  }
+  // The report goes to stderr when stdout carries packet lines, like tcpdump's counts.
+  if (packets) process.stderr.write(`${lines.join('\n')}\n`);
+  else for (const line of lines) out.line(line);
 }

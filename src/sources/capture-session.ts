@@ -1,0 +1,447 @@
+// One capture run over every SPEC (DESIGN §2, §4 "sources"): local interfaces
+// (root namespace, named namespaces, pid:N) through the native addon, remote ones
+// through ssh + tcpdump; every interface gets a run-wide id and label, and every
+// packet, state change and counter reaches one set of handlers.
+//
+// Lifecycle, because interfaces come and go while an incident is being chased:
+//   - a local interface that disappears (tap deleted with its VM, link set down)
+//     is marked `gone`; the others go on. Every poll (1 s) it is opened again, and
+//     when that works it is `up` again with the same id and label.
+//   - a SPEC with a glob is asked again every poll: an interface that now matches
+//     (a new tap, a new qrouter namespace) is attached with a new id.
+//   - remote interfaces restart themselves (RemoteCapture: gone/retrying, backoff);
+//     remote globs are re-asked over ssh, one request at a time per host.
+//   - counters: pcap_stats polled every second, cumulative over re-attachments.
+import {
+  interfaceLabel,
+  type FramedPacket,
+  type InterfaceDescriptor,
+  type InterfaceState,
+  type InterfaceStats,
+} from '../events/types.js';
+import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
+import { LiveCapture, listInterfaces, netnsPathOf, type PacketBatchView } from './live-capture.js';
+import type { CaptureError, CaptureErrorCode } from './native-addon.js';
+import { isCaptureError } from './native-addon.js';
+import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
+import {
+  resolveSpecs,
+  specIsOpen,
+  specMatches,
+  specSelectsNamespace,
+  type CaptureSpec,
+  type CaptureTarget,
+} from './spec.js';
+
+export interface CaptureSessionOptions {
+  /** tcpdump filter syntax, in the kernel of every source */
+  filter?: string;
+  snaplen?: number;
+  /** kernel ring per local interface, bytes */
+  bufferSize?: number;
+  /** `ssh -F` for remote hosts */
+  sshConfig?: string;
+  /** how often gone interfaces and globs are looked at again, default 1000 ms */
+  pollIntervalMs?: number;
+  /** remote: program on the host (tests name a missing one) */
+  tcpdumpPath?: string;
+  /** remote: how ssh is run */
+  sshProgram?: readonly string[];
+  remoteBackoff?: Partial<BackoffOptions>;
+  remoteStartTimeoutMs?: number;
+}
+
+export interface CaptureSessionHandlers {
+  /** An interface's id becomes known: before any of its packets (the recorder adds its IDB here). */
+  onInterface(iface: InterfaceDescriptor): void;
+  /** The record is reused and `data` valid only during the call (copy what you keep). */
+  onPacket(packet: FramedPacket, iface: InterfaceDescriptor): void;
+  /** After a batch of packets: a point to flush output. */
+  onBatchEnd?(): void;
+  /** up / gone / retrying / stopped, with a reason (null for up). */
+  onState?(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null): void;
+  /** Cumulative counters, once a second per local interface and when a remote session ends; final at stop. */
+  onStats?(stats: InterfaceStats, iface: CaptureTarget & { id: number }): void;
+  onWarning?(message: string): void;
+}
+
+/** Opening errors that mean "not there (yet)": the interface is waited for, not fatal. */
+const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
+  'ERR_NO_SUCH_DEVICE',
+  'ERR_NETNS_NOT_FOUND',
+  'ERR_IFACE_DOWN',
+  'ERR_IFACE_GONE',
+]);
+
+const DEFAULT_POLL_MS = 1000;
+
+interface LocalEntry {
+  kind: 'local';
+  target: CaptureTarget;
+  id: number;
+  descriptor: InterfaceDescriptor | null;
+  capture: LiveCapture | null;
+  state: InterfaceState;
+  /** counters of captures of this interface that ended (before a re-attach) */
+  baseReceived: number;
+  baseDropped: number;
+  lastReported: string;
+}
+
+interface RemoteEntry {
+  kind: 'remote';
+  target: CaptureTarget;
+  id: number;
+  capture: RemoteCapture;
+}
+
+type Entry = LocalEntry | RemoteEntry;
+
+/** A capture that cannot start; one line for the user. */
+export class CaptureStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaptureStartError';
+  }
+}
+
+function absent(err: unknown): err is CaptureError {
+  return isCaptureError(err) && ABSENT.has(err.code);
+}
+
+export class CaptureSession {
+  readonly #specs: readonly CaptureSpec[];
+  readonly #options: CaptureSessionOptions;
+  readonly #entries: Entry[] = [];
+  readonly #byLabel = new Map<string, Entry>();
+  #handlers: CaptureSessionHandlers | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #remotePolls = new Map<string, Promise<void>>();
+  #stopped = false;
+  #nextId = 0;
+
+  private constructor(
+    specs: readonly CaptureSpec[],
+    targets: readonly CaptureTarget[],
+    options: CaptureSessionOptions,
+  ) {
+    this.#specs = specs;
+    this.#options = options;
+    for (const t of targets) this.#addTarget(t);
+  }
+
+  /**
+   * Asks every host named by the specs what exists and resolves the specs (a spec
+   * that matches nothing throws a SpecError listing what exists). Nothing is
+   * opened yet.
+   */
+  static async resolve(
+    specs: readonly CaptureSpec[],
+    options: CaptureSessionOptions = {},
+  ): Promise<CaptureSession> {
+    const inventories = await Promise.all(
+      [...new Set(specs.map((s) => s.host))].map((host) => {
+        const forHost = specs.filter((s) => s.host === host);
+        const scope = forHost.some((s) => s.netns.kind !== 'root') ? 'all' : 'root';
+        const pids = forHost.flatMap((s) => (s.netns.kind === 'pid' ? [s.netns.pid] : []));
+        return discoverInterfaces({ host, scope, pids, sshConfig: options.sshConfig });
+      }),
+    );
+    return new CaptureSession(specs, resolveSpecs(specs, inventories), options);
+  }
+
+  /** Targets in id order (grows as globs attach new interfaces). */
+  get targets(): Array<CaptureTarget & { id: number }> {
+    return this.#entries.map((e) => ({ ...e.target, id: e.id }));
+  }
+
+  get hasRemote(): boolean {
+    return this.#entries.some((e) => e.kind === 'remote');
+  }
+
+  #addTarget(target: CaptureTarget): Entry {
+    const id = this.#nextId++;
+    let entry: Entry;
+    if (target.host === null) {
+      entry = {
+        kind: 'local',
+        target,
+        id,
+        descriptor: null,
+        capture: null,
+        state: 'stopped',
+        baseReceived: 0,
+        baseDropped: 0,
+        lastReported: '',
+      };
+    } else {
+      entry = { kind: 'remote', target, id, capture: this.#remoteCapture(target, id) };
+    }
+    this.#entries.push(entry);
+    this.#byLabel.set(target.label, entry);
+    return entry;
+  }
+
+  #remoteCapture(target: CaptureTarget, id: number): RemoteCapture {
+    const info = { ...target, id };
+    return new RemoteCapture(
+      {
+        host: target.host as string,
+        netns: target.netns,
+        iface: target.name,
+        filter: this.#options.filter,
+        sshConfig: this.#options.sshConfig,
+        snaplen: this.#options.snaplen,
+        interfaceId: id,
+        tcpdumpPath: this.#options.tcpdumpPath,
+        sshProgram: this.#options.sshProgram,
+        backoff: this.#options.remoteBackoff,
+        startTimeoutMs: this.#options.remoteStartTimeoutMs,
+      },
+      {
+        onInterface: (desc) => this.#handlers?.onInterface(desc),
+        onPacket: (p) => {
+          const h = this.#handlers;
+          const entry = this.#entries[id] as RemoteEntry;
+          const desc = entry.capture.descriptor;
+          if (h !== null && desc !== null) h.onPacket(p, desc);
+        },
+        onBatchEnd: () => this.#handlers?.onBatchEnd?.(),
+        onState: (state, reason) => this.#handlers?.onState?.(info, state, reason),
+        onStats: (stats) => this.#handlers?.onStats?.(stats, info),
+        onWarning: (message) => this.#handlers?.onWarning?.(message),
+      },
+    );
+  }
+
+  /**
+   * Opens every local capture and starts every remote one. All or nothing: when one
+   * cannot start (no permission, a bad filter, ssh or tcpdump failing), everything
+   * opened is closed and a CaptureStartError says why. A local interface that is
+   * absent at this moment (it matched during resolve and vanished) starts `gone`.
+   */
+  async start(handlers: CaptureSessionHandlers): Promise<void> {
+    this.#handlers = handlers;
+    try {
+      for (const e of this.#entries) if (e.kind === 'local') this.#openLocal(e, true);
+      const remotes = this.#entries.filter((e): e is RemoteEntry => e.kind === 'remote');
+      const started = await Promise.allSettled(remotes.map((e) => e.capture.start()));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed !== undefined) {
+        const err: unknown = failed.reason;
+        throw new CaptureStartError(err instanceof Error ? err.message : String(err));
+      }
+    } catch (err) {
+      await this.stop();
+      if (err instanceof CaptureStartError) throw err;
+      if (isCaptureError(err) || err instanceof RemoteCaptureError) throw new CaptureStartError(err.message);
+      throw err;
+    }
+    const poll = this.#options.pollIntervalMs ?? DEFAULT_POLL_MS;
+    this.#timer = setInterval(() => this.#poll(), poll);
+  }
+
+  /** Opens a local capture; `initial` makes errors other than absence fatal. */
+  #openLocal(e: LocalEntry, initial: boolean): void {
+    const t = e.target;
+    let capture: LiveCapture;
+    try {
+      capture = LiveCapture.open({
+        iface: t.name,
+        netnsPath: t.netns === null ? undefined : netnsPathOf(t.netns),
+        filter: this.#options.filter,
+        snaplen: this.#options.snaplen,
+        bufferSize: this.#options.bufferSize,
+        // TPACKET_V3 blocks: drop-free in bursts where immediate mode is not (LocalCaptureOptions).
+        immediate: false,
+        interfaceId: e.id,
+      });
+    } catch (err) {
+      if (absent(err)) {
+        if (e.state !== 'gone') this.#setState(e, 'gone', err.message);
+        return;
+      }
+      if (initial) throw err;
+      this.#handlers?.onWarning?.(`${t.label}: ${(err as Error).message}`);
+      return;
+    }
+    if (capture.warning !== null) this.#handlers?.onWarning?.(`${t.label}: ${capture.warning}`);
+    if (e.descriptor === null || e.descriptor.linktype !== capture.linktype) {
+      if (e.descriptor !== null) {
+        // Same name, different link type: a different interface in all but name.
+        this.#handlers?.onWarning?.(
+          `${t.label}: came back with another link type; recorded as a new interface`,
+        );
+      }
+      e.descriptor = {
+        host: null,
+        netns: t.netns,
+        name: t.name,
+        id: e.id,
+        label: t.label,
+        linktype: capture.linktype,
+        snaplen: capture.snaplen,
+      };
+      this.#handlers?.onInterface(e.descriptor);
+    }
+    e.capture = capture;
+    const desc = e.descriptor;
+    const handlers = this.#handlers;
+    capture.start(
+      (batch: PacketBatchView) => {
+        if (handlers === null) return;
+        batch.forEach((p) => handlers.onPacket(p, desc));
+        handlers.onBatchEnd?.();
+      },
+      (err) => this.#lost(e, err),
+    );
+    this.#setState(e, 'up', null);
+  }
+
+  #lost(e: LocalEntry, err: CaptureError): void {
+    if (e.capture === null) return;
+    this.#retire(e);
+    this.#setState(e, 'gone', err.message);
+  }
+
+  /** Closes the entry's capture, keeping its counters in the entry's base. */
+  #retire(e: LocalEntry): InterfaceStats | null {
+    const c = e.capture;
+    if (c === null) return null;
+    c.close();
+    let s: InterfaceStats | null = null;
+    try {
+      s = c.stats();
+    } catch {
+      // no counters from a broken socket: what was reported last stands
+    }
+    if (s !== null) {
+      e.baseReceived += s.received;
+      e.baseDropped += s.dropped;
+    }
+    e.capture = null;
+    return s;
+  }
+
+  #setState(e: LocalEntry, state: InterfaceState, reason: string | null): void {
+    if (e.state === state) return;
+    e.state = state;
+    this.#handlers?.onState?.({ ...e.target, id: e.id }, state, reason);
+  }
+
+  #localStats(e: LocalEntry, final: boolean): InterfaceStats {
+    let received = e.baseReceived;
+    let dropped = e.baseDropped;
+    if (e.capture !== null) {
+      try {
+        const s = e.capture.stats();
+        received += s.received;
+        dropped += s.dropped;
+      } catch {
+        // counted at retire
+      }
+    }
+    return { interfaceId: e.id, received, dropped, final };
+  }
+
+  #poll(): void {
+    if (this.#stopped) return;
+    for (const e of this.#entries) {
+      if (e.kind !== 'local') continue;
+      if (e.capture === null) this.#openLocal(e, false);
+      const s = this.#localStats(e, false);
+      const key = `${s.received}/${s.dropped}`;
+      if (key !== e.lastReported) {
+        e.lastReported = key;
+        this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
+      }
+    }
+    this.#attachLocalMatches();
+    for (const host of new Set(
+      this.#specs.filter((s) => s.host !== null && specIsOpen(s)).map((s) => s.host),
+    )) {
+      if (host !== null && !this.#remotePolls.has(host)) {
+        const p = this.#attachRemoteMatches(host).finally(() => this.#remotePolls.delete(host));
+        this.#remotePolls.set(host, p);
+      }
+    }
+  }
+
+  /** Local globs: interfaces that match now and are not captured yet get attached. */
+  #attachLocalMatches(): void {
+    const open = this.#specs.filter((s) => s.host === null && specIsOpen(s));
+    if (open.length === 0) return;
+    const needsNamed = open.some((s) => s.netns.kind === 'all' || s.netns.kind === 'named');
+    const namespaces: Array<string | null> = [null, ...(needsNamed ? listLocalNamespaces() : [])];
+    for (const s of open) if (s.netns.kind === 'pid') namespaces.push(`pid:${s.netns.pid}`);
+    for (const netns of namespaces) {
+      if (!open.some((s) => specSelectsNamespace(s, netns))) continue;
+      let names: string[];
+      try {
+        names = listInterfaces(netns === null ? undefined : netnsPathOf(netns)).map((i) => i.name);
+      } catch {
+        continue; // the namespace went away between listing and entering it
+      }
+      for (const name of names) this.#attachIfNew(open, { host: null, netns, name });
+    }
+  }
+
+  async #attachRemoteMatches(host: string): Promise<void> {
+    const open = this.#specs.filter((s) => s.host === host && specIsOpen(s));
+    let inv: HostInventory;
+    try {
+      const pids = open.flatMap((s) => (s.netns.kind === 'pid' ? [s.netns.pid] : []));
+      const scope = open.some((s) => s.netns.kind !== 'root') ? 'all' : 'root';
+      inv = await discoverInterfaces({ host, scope, pids, sshConfig: this.#options.sshConfig });
+    } catch {
+      return; // the host is unreachable for now; its captures report that themselves
+    }
+    if (this.#stopped) return;
+    for (const ns of inv.inventories) {
+      for (const iface of ns.interfaces) this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name });
+    }
+  }
+
+  #attachIfNew(
+    open: readonly CaptureSpec[],
+    loc: { host: string | null; netns: string | null; name: string },
+  ): void {
+    const spec = open.find((s) => specMatches(s, loc));
+    if (spec === undefined) return;
+    const label = interfaceLabel(loc);
+    if (this.#byLabel.has(label)) return;
+    const entry = this.#addTarget({ ...loc, label, spec: spec.text });
+    if (entry.kind === 'local') this.#openLocal(entry, false);
+    else {
+      entry.capture.start().catch((err: unknown) => {
+        this.#handlers?.onWarning?.(`${label}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+  }
+
+  /** Current cumulative counters of every interface. */
+  stats(): InterfaceStats[] {
+    return this.#entries.map((e) => (e.kind === 'local' ? this.#localStats(e, false) : e.capture.stats()));
+  }
+
+  /**
+   * Stops everything: local captures closed at once, remote ones told to stop and
+   * drained (their last packets and final counts arrive first). Returns the final
+   * counters, one per interface in id order. Idempotent.
+   */
+  async stop(): Promise<InterfaceStats[]> {
+    this.#stopped = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    const finals: Array<Promise<InterfaceStats>> = this.#entries.map(async (e) => {
+      if (e.kind === 'remote') return e.capture.stop();
+      this.#retire(e);
+      const s = this.#localStats(e, true);
+      this.#setState(e, 'stopped', 'capture ended');
+      return s;
+    });
+    const stats = await Promise.all(finals);
+    await Promise.allSettled([...this.#remotePolls.values()]);
+    return stats;
+  }
+}

@@ -1,0 +1,223 @@
+// `-i SPEC` (DESIGN §2): `[HOST:][NETNS/]IFACE`, parsed, validated, and resolved
+// against what exists into concrete capture targets.
+//
+//   tap7aa08012-d0            an interface of the root namespace
+//   'tap*'                    every root-namespace interface whose name matches
+//   qrouter-6f77…/qr-56c7…    an interface in a named namespace
+//   'qrouter-*/qr-*'          globs on both
+//   pid:1234/eth0             the namespace of a process (a pod, a container)
+//   '*/tap*'                  every namespace, the root one included
+//   root@compute2:tun0        on a remote host, over ssh (any of the above after the ':')
+//   any                       libpcap's pseudo-device, as tcpdump -i any
+//
+// Interface names cannot contain ':' or '/' (Linux dev_valid_name), so the first
+// ':' ends the host — except in a leading `pid:N`, which is a namespace. A glob
+// never matches `lo` or libpcap's pseudo-devices (any, nflog, …): name them.
+import { interfaceLabel, type InterfaceLocation } from '../events/types.js';
+import type { HostInventory } from './discovery.js';
+import { NamePattern } from './glob.js';
+import {
+  RemoteCaptureError,
+  validateHost,
+  validateInterfaceName,
+  validateNetnsName,
+} from './remote-capture.js';
+
+export type NetnsSelector =
+  { kind: 'root' } | { kind: 'all' } | { kind: 'pid'; pid: number } | { kind: 'named'; pattern: NamePattern };
+
+export interface CaptureSpec {
+  /** as the user wrote it */
+  text: string;
+  /** ssh destination; null for this machine */
+  host: string | null;
+  netns: NetnsSelector;
+  iface: NamePattern;
+}
+
+/** A SPEC that cannot be parsed or resolved; the message is one line for the user. */
+export class SpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpecError';
+  }
+}
+
+const PSEUDO_DEVICES = /^(any|nflog|nfqueue|dbus-system|dbus-session|bluetooth-monitor|usbmon\d*)$/;
+
+/** libpcap's pseudo-devices, which are not kernel interfaces and never match a glob. */
+export function isPseudoDevice(name: string): boolean {
+  return PSEUDO_DEVICES.test(name);
+}
+
+function validated(check: () => void, spec: string): void {
+  try {
+    check();
+  } catch (err) {
+    if (err instanceof RemoteCaptureError) throw new SpecError(`-i ${JSON.stringify(spec)}: ${err.message}`);
+    throw err;
+  }
+}
+
+export function parseSpec(text: string): CaptureSpec {
+  if (text.trim() === '') throw new SpecError('-i: empty interface spec');
+  let rest = text;
+  let host: string | null = null;
+  const colon = rest.indexOf(':');
+  if (colon >= 0 && !/^pid:\d+(\/|$)/.test(rest)) {
+    host = rest.slice(0, colon);
+    rest = rest.slice(colon + 1);
+    validated(() => validateHost(host as string), text);
+  }
+  let netns: NetnsSelector = { kind: 'root' };
+  const slash = rest.lastIndexOf('/');
+  if (slash >= 0) {
+    const ns = rest.slice(0, slash);
+    rest = rest.slice(slash + 1);
+    const pid = /^pid:(\d+)$/.exec(ns);
+    if (ns === '*') netns = { kind: 'all' };
+    else if (pid !== null) {
+      const n = Number(pid[1]);
+      if (!Number.isSafeInteger(n) || n <= 0)
+        throw new SpecError(`-i ${JSON.stringify(text)}: bad process id`);
+      netns = { kind: 'pid', pid: n };
+    } else {
+      validated(() => validateNetnsName(ns), text);
+      netns = { kind: 'named', pattern: new NamePattern(ns) };
+    }
+  } else if (/^pid:\d+$/.test(rest)) {
+    throw new SpecError(`-i ${JSON.stringify(text)}: a namespace needs an interface: ${rest}/IFACE`);
+  }
+  if (rest === '') throw new SpecError(`-i ${JSON.stringify(text)}: no interface name after the namespace`);
+  if (rest.includes(':'))
+    throw new SpecError(`-i ${JSON.stringify(text)}: interface names cannot contain ':'`);
+  validated(() => validateInterfaceName(rest), text);
+  return { text, host, netns, iface: new NamePattern(rest) };
+}
+
+/** One interface to capture on. */
+export interface CaptureTarget extends InterfaceLocation {
+  label: string;
+  /** the SPEC that named it first */
+  spec: string;
+}
+
+/** Whether a spec names this (host, netns, iface) — also used to attach interfaces that appear later. */
+export function specMatches(spec: CaptureSpec, loc: InterfaceLocation): boolean {
+  if (spec.host !== loc.host || !specSelectsNamespace(spec, loc.netns)) return false;
+  if (!spec.iface.isGlob) return spec.iface.text === loc.name;
+  return loc.name !== 'lo' && !isPseudoDevice(loc.name) && spec.iface.matches(loc.name);
+}
+
+/** Whether the spec's NETNS part selects this namespace (null: root; `pid:N`; a name). */
+export function specSelectsNamespace(spec: CaptureSpec, netns: string | null): boolean {
+  switch (spec.netns.kind) {
+    case 'root':
+      return netns === null;
+    case 'all':
+      // `*` is every namespace by name, and the root one; a process's namespace is named by pid:N only.
+      return netns === null || !netns.startsWith('pid:');
+    case 'pid':
+      return netns === `pid:${spec.netns.pid}`;
+    case 'named':
+      return netns !== null && !netns.startsWith('pid:') && spec.netns.pattern.matches(netns);
+  }
+}
+
+/** Whether the spec can name interfaces that do not exist yet (a glob somewhere in it). */
+export function specIsOpen(spec: CaptureSpec): boolean {
+  return (
+    spec.iface.isGlob ||
+    spec.netns.kind === 'all' ||
+    (spec.netns.kind === 'named' && spec.netns.pattern.isGlob)
+  );
+}
+
+function hostName(host: string | null): string {
+  return host === null ? 'this host' : host;
+}
+
+function listOf(names: readonly string[], max = 30): string {
+  if (names.length === 0) return '(none)';
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown}, … (${names.length - max} more)` : shown;
+}
+
+/**
+ * Turns specs into targets against the hosts' inventories (one per host named by
+ * a spec, from discoverInterfaces). A spec that matches nothing is an error that
+ * lists what exists; duplicates (two specs naming one interface) are kept once.
+ */
+export function resolveSpecs(
+  specs: readonly CaptureSpec[],
+  inventories: readonly HostInventory[],
+): CaptureTarget[] {
+  const targets: CaptureTarget[] = [];
+  const seen = new Set<string>();
+  const add = (spec: CaptureSpec, loc: InterfaceLocation): void => {
+    const label = interfaceLabel(loc);
+    if (seen.has(label)) return;
+    seen.add(label);
+    targets.push({ ...loc, label, spec: spec.text });
+  };
+  for (const spec of specs) {
+    const inv = inventories.find((i) => i.host === spec.host);
+    if (inv === undefined) throw new Error(`no inventory for ${hostName(spec.host)}`);
+    const where = `on ${hostName(spec.host)}`;
+    // Namespaces the spec selects, each with the interfaces it has.
+    const selected = inv.inventories.filter((ns) => specSelectsNamespace(spec, ns.netns));
+    if (spec.netns.kind === 'named' && selected.length === 0) {
+      const what = spec.netns.pattern.isGlob ? 'no namespace matches' : 'no such namespace';
+      throw new SpecError(
+        `-i ${JSON.stringify(spec.text)}: ${what} '${spec.netns.pattern.text}' ${where} (namespaces: ${listOf(inv.namespaces)})`,
+      );
+    }
+    if (spec.netns.kind === 'pid') {
+      const ns = selected[0];
+      if (ns === undefined || ns.error !== null) {
+        throw new SpecError(
+          `-i ${JSON.stringify(spec.text)}: cannot enter the namespace of process ${spec.netns.pid} ${where}` +
+            `${ns?.error ? ` (${ns.error})` : ''}`,
+        );
+      }
+    }
+    let matched = 0;
+    for (const ns of selected) {
+      if (ns.error !== null) continue;
+      if (spec.iface.text === 'any') {
+        add(spec, { host: spec.host, netns: ns.netns, name: 'any' });
+        matched++;
+        continue;
+      }
+      for (const iface of ns.interfaces) {
+        const loc = { host: spec.host, netns: ns.netns, name: iface.name };
+        if (specMatches(spec, loc)) {
+          add(spec, loc);
+          matched++;
+        }
+      }
+    }
+    if (matched === 0) {
+      const existing = selected
+        .filter((ns) => ns.error === null)
+        .flatMap((ns) =>
+          ns.interfaces.map((i) => interfaceLabel({ host: null, netns: ns.netns, name: i.name })),
+        );
+      const what = spec.iface.isGlob
+        ? `no interface matches '${spec.iface.text}'`
+        : `no interface '${spec.iface.text}'`;
+      const scope =
+        spec.netns.kind === 'root'
+          ? 'in the root namespace'
+          : spec.netns.kind === 'all'
+            ? 'in any namespace'
+            : spec.netns.kind === 'pid'
+              ? `in the namespace of process ${spec.netns.pid}`
+              : `in ${spec.netns.pattern.isGlob ? 'namespaces matching ' : 'namespace '}'${spec.netns.pattern.text}'`;
+      throw new SpecError(
+        `-i ${JSON.stringify(spec.text)}: ${what} ${scope} ${where} (interfaces: ${listOf(existing)})`,
+      );
+    }
+  }
+  return targets;
+}
