@@ -38,32 +38,55 @@ Usage:
 
 SPEC is [HOST:][NETNS/]IFACE:
   IFACE   an interface name or a glob: tap7aa08012-d0, 'tap*', 'qr-*', br100, any
+          (globs never match lo or libpcap's pseudo-devices; name those)
   NETNS   a named namespace (qrouter-6f774e8e-...), a glob ('qrouter-*'),
-          pid:1234 (the namespace of a process: a pod or container), or '*' (all)
-  HOST    an ssh destination (root@compute2); the system ssh runs
-          'tcpdump -U -w -' there, so your ~/.ssh/config applies
-  Quote globs so your shell does not expand them.
+          pid:1234 (the namespace of a process: a pod or container), or '*'
+          (every named namespace and the root one); without it: the root namespace
+  HOST    an ssh destination (root@compute2, a Host of your ssh config); the
+          system ssh runs 'tcpdump -U -w -' there, so ProxyJump, keys etc. apply
+  Quote globs so your shell does not expand them. A SPEC that matches nothing is
+  an error that lists what exists (see also: hopscope ifaces --all-netns).
+
+While capturing:
+  - an interface that disappears (a tap deleted with its VM) or is set down is
+    shown gone and the others go on; when it is back it is captured again, and
+    a new interface matching a glob is attached, within about a second;
+  - a remote session that dies is restarted with backoff (shown retrying);
+  - Ctrl-C, SIGTERM, SIGHUP or --duration end the capture: the recording is
+    closed complete, with each interface's received/dropped counts.
 
 Options:
   -i, --interface SPEC   where to capture (repeat for several)
   -f, --filter BPF       tcpdump filter, applied in the kernel on every source
-  -w, --write FILE       record everything to one pcapng (one interface block per
-                         interface, named by its label); file mode 0600
-      --max-size MB      rotate the recording at this size (ring buffer)
-      --max-files N      keep at most N rotated files
-      --json             JSON lines (DESIGN §3 contract) instead of the report/TUI
-      --packets          also print every packet (tcpdump -n style, or JSON records)
+  -w, --write FILE       record everything to one pcapng: one interface block per
+                         interface, named by its label; file mode 0600; flushed
+                         every second
+      --record           record to captures/hopscope-YYYYMMDD-HHMMSS.pcapng
+      --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
+      --max-files N      keep only the newest N files of the ring
+      --packets          print every packet (tcpdump -n style), in time order
+      --json             JSON lines (DESIGN §3): interface, state, stats records;
+                         with --packets also one packet record each
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
+  -s, --snaplen N        bytes kept per packet (default 262144)
+  -B, --buffer-size KiB  kernel capture buffer per local interface (default 4096)
+      --remote-tcpdump P tcpdump's path on remote hosts (default: tcpdump in PATH)
+
+Output: without --packets and --json, a table of packets captured, received and
+dropped (by the kernel) per interface at the end; notes about interfaces coming
+and going go to stderr. Exchange verdicts arrive with the correlation stage.
 
 Examples:
-  hopscope capture -i 'tap*' -i br100 -i eth1
-  hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --json
-  hopscope capture -i root@compute2:'qrouter-*/rfp-*' --ssh-config /run/hopscope/lab/hs-/ssh_config
-  hopscope capture -i pid:4242/eth0 -i tun0 -i vxlan_sys_4789 -w pod.pcapng
+  hopscope capture -i 'tap*' -i br100 -i eth1 -w incident.pcapng
+  hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --packets
+  hopscope capture -i root@compute2:vxlan_sys_4789 -i tun0 -f 'icmp or arp' --json
+  hopscope capture -i pid:4242/eth0 -i tun0 --duration 30 --record
+  hopscope capture --ssh-config /run/hopscope/lab/hs-/ssh_config \\
+                   -i hs-compute:'hs-qrouter-*/qr-*' -i hs-network:'hs-qdhcp-*/ns-*'
 
-Status: live capture arrives with the capture engine (issue "live capture");
-until then this command reports that it is not available yet.
+Exit status: 0 when the capture ran, 2 when it could not start (not root, no such
+interface or namespace, bad filter, ssh or remote tcpdump failing).
 `;
 
 export const REPLAY_HELP = `hopscope replay — read recordings through the same pipeline as live capture.

@@ -74,6 +74,8 @@ const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
 ]);
 
 const DEFAULT_POLL_MS = 1000;
+/** Several times the addon's ring-block timeout (10 ms, native/capture_handle.h). */
+const LOCAL_STOP_SETTLE_MS = 60;
 
 interface LocalEntry {
   kind: 'local';
@@ -346,9 +348,11 @@ export class CaptureSession {
 
   #poll(): void {
     if (this.#stopped) return;
+    this.#checkLinksUp();
     for (const e of this.#entries) {
       if (e.kind !== 'local') continue;
       if (e.capture === null) this.#openLocal(e, false);
+      if (e.descriptor === null) continue; // never opened: no counters to speak of
       const s = this.#localStats(e, false);
       const key = `${s.received}/${s.dropped}`;
       if (key !== e.lastReported) {
@@ -363,6 +367,35 @@ export class CaptureSession {
       if (host !== null && !this.#remotePolls.has(host)) {
         const p = this.#attachRemoteMatches(host).finally(() => this.#remotePolls.delete(host));
         this.#remotePolls.set(host, p);
+      }
+    }
+  }
+
+  /**
+   * A link set down (a DHCP client, `ip link set … down`) keeps its packet socket but
+   * carries nothing: it is shown `gone` while down and `up` again when it comes back,
+   * without re-opening (so nothing between is lost).
+   */
+  #checkLinksUp(): void {
+    const attached = this.#entries.filter(
+      (e): e is LocalEntry => e.kind === 'local' && e.capture !== null && e.target.name !== 'any',
+    );
+    const byNetns = new Map<string | null, LocalEntry[]>();
+    for (const e of attached) byNetns.set(e.target.netns, [...(byNetns.get(e.target.netns) ?? []), e]);
+    for (const [netns, entries] of byNetns) {
+      let up: Map<string, boolean>;
+      try {
+        up = new Map(
+          listInterfaces(netns === null ? undefined : netnsPathOf(netns)).map((i) => [i.name, i.up]),
+        );
+      } catch {
+        continue; // the namespace is going away: the captures will report it
+      }
+      for (const e of entries) {
+        const isUp = up.get(e.target.name);
+        if (isUp === false)
+          this.#setState(e, 'gone', 'link is down (still attached: capture resumes when it is up)');
+        else if (isUp === true) this.#setState(e, 'up', null);
       }
     }
   }
@@ -430,9 +463,15 @@ export class CaptureSession {
    * counters, one per interface in id order. Idempotent.
    */
   async stop(): Promise<InterfaceStats[]> {
+    const first = !this.#stopped;
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    // Packets of the last moments sit in a ring block the kernel hands over after its
+    // timeout: let the event loop take them before the sockets close.
+    if (first && this.#entries.some((e) => e.kind === 'local' && e.capture !== null)) {
+      await new Promise((resolve) => setTimeout(resolve, LOCAL_STOP_SETTLE_MS));
+    }
     const finals: Array<Promise<InterfaceStats>> = this.#entries.map(async (e) => {
       if (e.kind === 'remote') return e.capture.stop();
       this.#retire(e);

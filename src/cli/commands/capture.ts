@@ -39,6 +39,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'ssh-config', kind: 'string' },
   { name: 'snaplen', short: 's', kind: 'string' },
   { name: 'buffer-size', short: 'B', kind: 'string' },
+  { name: 'remote-tcpdump', kind: 'string' },
 ];
 
 /** The project's captures/ (DESIGN §4: the default home of recordings). */
@@ -61,6 +62,7 @@ interface CaptureOptions {
   sshConfig: string | undefined;
   snaplen: number | undefined;
   bufferSize: number | undefined;
+  remoteTcpdump: string | undefined;
 }
 
 function parseOptions(argv: string[]): CaptureOptions {
@@ -111,6 +113,7 @@ function parseOptions(argv: string[]): CaptureOptions {
     sshConfig: args.values.get('ssh-config'),
     snaplen,
     bufferSize: bufferKiB === undefined ? undefined : Math.round(bufferKiB * 1024),
+    remoteTcpdump: args.values.get('remote-tcpdump'),
   };
 }
 
@@ -132,19 +135,19 @@ function userMessage(err: unknown): string | null {
   return null;
 }
 
-function permissionHint(message: string): string {
-  return /permission|not permitted|EPERM/i.test(message) && process.getuid?.() !== 0
-    ? `${message} (capturing needs root or CAP_NET_RAW)`
-    : message;
-}
-
 export async function runCapture(argv: string[]): Promise<number> {
   const opts = parseOptions(argv);
   checkPrivileges(opts.specs);
 
   let session: CaptureSession;
   try {
-    session = await CaptureSession.resolve(opts.specs, { filter: opts.filter, sshConfig: opts.sshConfig });
+    session = await CaptureSession.resolve(opts.specs, {
+      filter: opts.filter,
+      sshConfig: opts.sshConfig,
+      snaplen: opts.snaplen,
+      bufferSize: opts.bufferSize,
+      tcpdumpPath: opts.remoteTcpdump,
+    });
   } catch (err) {
     const message = userMessage(err);
     if (message !== null) throw new UserError(`capture: ${message}`);
@@ -273,7 +276,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       });
     } catch (err) {
       const message = userMessage(err);
-      if (message !== null) throw new UserError(`capture: ${permissionHint(message)}`);
+      if (message !== null) throw new UserError(`capture: ${message}`);
       throw err;
     }
 
@@ -349,7 +352,7 @@ function report(
   const total = counts.reduce((a, b) => a + (b ?? 0), 0);
   const width = Math.max(9, ...targets.map((t) => t.label.length));
   const lines = [
-    `${total} packets captured on ${targets.length} interfaces:`,
+    `${total} packets captured on ${targets.length} interface${targets.length === 1 ? '' : 's'}:`,
     `  ${'interface'.padEnd(width)}  captured  received   dropped`,
     ...finals.map(
       (s) =>

@@ -1,0 +1,390 @@
+// `hopscope capture` end to end on the dvr-fip lab (real namespaces, real traffic):
+// what it captures on many interfaces across namespaces equals what independent
+// tcpdumps captured on the same interfaces in the same window, to the packet and
+// the time stamp; its recording is read back by tshark; SIGINT and SIGTERM leave a
+// complete recording; an interface deleted and re-created mid-capture comes back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FramedPacket } from '../../src/events/types.js';
+import { readCaptureFile } from '../../src/framing/index.js';
+import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
+import { downAllLabs, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
+import { jsonRecords, startCli, type CliProcess } from '../support/cli-process.js';
+
+const PREFIX = runPrefix('cap');
+let lab: LabView;
+let work: string;
+
+/** Interfaces to compare: 8 points in 5 namespaces, along the path and off it. */
+const POINTS: ReadonlyArray<[string, string]> = [
+  ['instance-0000002a', 'eth0'],
+  ['compute', 'tap7aa08012-d0'],
+  ['compute', 'qvb7aa08012-d0'],
+  ['qrouter-6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50', 'qr-56c70d72-3b'],
+  ['qrouter-6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50', 'rfp-6f774e8e-2'],
+  ['fip-2b9c3e1a-7d4f-4e8b-a1c2-d3e4f5a6b7c8', 'fpr-6f774e8e-2'],
+  ['fip-2b9c3e1a-7d4f-4e8b-a1c2-d3e4f5a6b7c8', 'fg-3c1d5e7f-a2'],
+  ['outside', 'eth0'],
+];
+
+interface Packet {
+  ns: bigint;
+  len: number;
+  hash: string;
+}
+
+function toPacket(p: FramedPacket): Packet {
+  return {
+    ns: BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec),
+    len: p.len,
+    hash: createHash('sha1')
+      .update(p.data.subarray(p.offset, p.offset + p.caplen))
+      .digest('hex'),
+  };
+}
+
+/** Every packet of a capture file, grouped by interface name (pcapng if_name, or the given one for pcap). */
+async function readByInterface(file: string, pcapName = ''): Promise<Map<string, Packet[]>> {
+  const out = new Map<string, Packet[]>();
+  const names: string[] = [];
+  await readCaptureFile(file, {
+    onInterface: (i) => {
+      names[i.id] = i.name ?? pcapName;
+    },
+    onPacket: (p) => {
+      const name = names[p.interfaceId] ?? pcapName;
+      const list = out.get(name) ?? [];
+      list.push(toPacket(p));
+      out.set(name, list);
+    },
+  });
+  return out;
+}
+
+/** tcpdump as the independent witness: immediate mode, nanosecond stamps, a pcap file. */
+async function startTcpdump(netns: string, iface: string, file: string): Promise<ChildProcess> {
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      netns,
+      'tcpdump',
+      '-i',
+      iface,
+      '-n',
+      '-U',
+      '--immediate-mode',
+      '--time-stamp-precision=nano',
+      '-s',
+      '262144',
+      '-w',
+      file,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tcpdump ${netns}/${iface}: ${stderr}`)), 10_000);
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', () => reject(new Error(`tcpdump ${netns}/${iface} exited: ${stderr}`)));
+  });
+  return child;
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  await exited;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function tshark(args: readonly string[]): Promise<string> {
+  const r = await run(['tshark', ...args], 60_000);
+  if (r.exitCode !== 0) throw new Error(`tshark ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Per interface name, how many packets tshark reads from a file. */
+async function tsharkCounts(file: string): Promise<Map<string, number>> {
+  const out = await tshark(['-r', file, '-T', 'fields', '-e', 'frame.interface_name']);
+  const counts = new Map<string, number>();
+  for (const name of out.split('\n').filter((l) => l !== '')) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return counts;
+}
+
+function upCount(lines: readonly string[]): number {
+  return jsonRecords(lines).filter((r) => r.type === 'state' && r.state === 'up').length;
+}
+
+/** Starts a capture with --json and waits until every interface is up. */
+async function startCapture(args: readonly string[], interfaces: number): Promise<CliProcess> {
+  const cli = startCli(['capture', ...args, '--json']);
+  await cli.waitForLine(() => upCount(cli.lines) >= interfaces);
+  return cli;
+}
+
+beforeAll(async () => {
+  requireRoot();
+  work = mkdtempSync(join(tmpdir(), 'hopscope-capture-'));
+  lab = await labUp('dvr-fip', { fault: 'sg-drop', prefix: PREFIX });
+}, 180_000);
+
+afterAll(async () => {
+  await downAllLabs(PREFIX);
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 120_000);
+
+describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', () => {
+  it('captures the same packets with the same time stamps as tcpdump, and records them for tshark', async () => {
+    const points = POINTS.map(([ns, iface]) => ({ netns: `${lab.prefix}${ns}`, iface }));
+    const witnesses = await Promise.all(
+      points.map((p, i) => startTcpdump(p.netns, p.iface, join(work, `witness-${i}.pcap`))),
+    );
+    const recording = join(work, 'eight.pcapng');
+    const specs = points.flatMap((p) => ['-i', `${p.netns}/${p.iface}`]);
+    const cli = await startCapture([...specs, '-w', recording], points.length);
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    await runTraffic(lab, { durationMs: 3000, timeoutMs: 20_000 });
+    await sleep(200);
+    const t1 = BigInt(Date.now()) * 1_000_000n;
+    await stopProcess(cli.child, 'SIGINT');
+    expect(await cli.exited).toBe(0);
+    await sleep(200);
+    await Promise.all(witnesses.map((w) => stopProcess(w)));
+
+    const records = jsonRecords(cli.lines);
+    const finals = records.filter((r) => r.type === 'stats' && r.final === true);
+    expect(finals.map((r) => r.iface).sort()).toEqual(points.map((p) => `${p.netns}/${p.iface}`).sort());
+    for (const f of finals) expect(f.dropped).toBe(0);
+
+    const recorded = await readByInterface(recording);
+    let compared = 0;
+    for (const [i, p] of points.entries()) {
+      const label = `${p.netns}/${p.iface}`;
+      const witness = (await readByInterface(join(work, `witness-${i}.pcap`))).get('') ?? [];
+      const ours = recorded.get(label) ?? [];
+      // Everything recorded was seen by tcpdump, which ran longer…
+      const fromWitness = new Map<string, bigint[]>();
+      for (const w of witness) fromWitness.set(w.hash, [...(fromWitness.get(w.hash) ?? []), w.ns]);
+      for (const o of ours) {
+        const stamps = fromWitness.get(o.hash) ?? [];
+        const nearest = stamps.reduce<bigint | null>(
+          (best, ns) => (best === null || abs(ns - o.ns) < abs(best - o.ns) ? ns : best),
+          null,
+        );
+        expect(nearest, `${label}: packet at ${o.ns} not seen by tcpdump`).not.toBeNull();
+        // "within a few microseconds": both read the kernel's stamp of the same skb.
+        expect(abs((nearest as bigint) - o.ns)).toBeLessThanOrEqual(5_000n);
+      }
+      // …and in the window when both ran, tcpdump saw nothing we did not.
+      const inWindow = (x: Packet): boolean => x.ns >= t0 && x.ns <= t1;
+      const theirs = witness.filter(inWindow);
+      const mine = ours.filter(inWindow);
+      expect(mine.length, `${label}: packets in the window`).toBe(theirs.length);
+      compared += theirs.length;
+      // The JSON counters tell the truth about the recording.
+      const final = finals.find((f) => f.iface === label);
+      expect(final?.captured).toBe(ours.length);
+    }
+    // The scenario's traffic went through these interfaces (not an empty comparison).
+    expect(compared).toBeGreaterThan(100);
+    expect(recorded.get(`${lab.prefix}compute/tap7aa08012-d0`)?.length ?? 0).toBeGreaterThan(0);
+
+    // tshark reads the recording: same interfaces by label, same counts; mode 0600.
+    const counts = await tsharkCounts(recording);
+    for (const [label, packets] of recorded) expect(counts.get(label)).toBe(packets.length);
+    expect(statSync(recording).mode & 0o777).toBe(0o600);
+    // Interface statistics blocks carry the final counters.
+    const isb = await tshark(['-r', recording, '-q', '-z', 'io,stat,0']);
+    expect(isb).toContain('Interval');
+  }, 120_000);
+});
+
+function abs(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
+
+describe('ending a capture', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`${signal} mid-recording leaves a complete pcapng holding every packet captured`, async () => {
+      const ns = `${lab.prefix}compute`;
+      const recording = join(work, `${signal}.pcapng`);
+      const cli = await startCapture(
+        ['-i', `${ns}/tap7aa08012-d0`, '-i', `${ns}/qvb7aa08012-d0`, '-w', recording],
+        2,
+      );
+      // Traffic is still running when the signal arrives.
+      const traffic = runTraffic(lab, { durationMs: 4000, timeoutMs: 20_000 });
+      await sleep(2000);
+      await stopProcess(cli.child, signal);
+      expect(await cli.exited).toBe(0);
+      await traffic;
+      const finals = jsonRecords(cli.lines).filter((r) => r.type === 'stats' && r.final === true);
+      const recorded = await readByInterface(recording);
+      const total = [...recorded.values()].reduce((a, l) => a + l.length, 0);
+      expect(total).toBeGreaterThan(0);
+      for (const f of finals) expect(recorded.get(f.iface as string)?.length ?? 0).toBe(f.captured);
+      // capinfos reads it to the end, and tshark finds the statistics blocks written at close.
+      const info = await run(['capinfos', '-c', '-M', recording]);
+      expect(info.exitCode).toBe(0);
+      expect(info.stdout).toMatch(new RegExp(`Number of packets:\\s+${total}\\b`));
+      const isb = await run(['tshark', '-r', recording, '-T', 'fields', '-e', 'frame.number', '-c', '1']);
+      expect(isb.exitCode).toBe(0);
+    }, 60_000);
+  }
+
+  it('--duration ends the capture by itself with exit 0 and the per-interface table', async () => {
+    const ns = `${lab.prefix}compute`;
+    const started = Date.now();
+    const cli = startCli(['capture', '-i', `${ns}/tap7aa08012-d0`, '--duration', '1.5']);
+    expect(await cli.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(cli.lines.join('\n')).toMatch(/packets captured on 1 interface:/);
+    expect(cli.lines.join('\n')).toContain(`${ns}/tap7aa08012-d0`);
+  }, 30_000);
+});
+
+describe('interfaces that come and go', () => {
+  it('a veth deleted mid-capture is reported gone, and captured again when re-created', async () => {
+    const a = `${lab.prefix}compute`;
+    const b = `${lab.prefix}outside`;
+    // A pair of our own between two lab namespaces, on a private /30 of the lab's ranges.
+    const create = async (): Promise<void> => {
+      for (const argv of [
+        ['ip', '-n', a, 'link', 'add', 'tapcafe0001-aa', 'type', 'veth', 'peer', 'name', 'pcafe', 'netns', b],
+        ['ip', '-n', a, 'addr', 'add', '192.168.250.1/30', 'dev', 'tapcafe0001-aa'],
+        ['ip', '-n', b, 'addr', 'add', '192.168.250.2/30', 'dev', 'pcafe'],
+        ['ip', '-n', a, 'link', 'set', 'tapcafe0001-aa', 'up'],
+        ['ip', '-n', b, 'link', 'set', 'pcafe', 'up'],
+      ]) {
+        const r = await run(argv);
+        expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+      }
+    };
+    const ping = async (count: number): Promise<void> => {
+      await run([
+        'ip',
+        'netns',
+        'exec',
+        a,
+        'ping',
+        '-c',
+        String(count),
+        '-i',
+        '0.2',
+        '-W',
+        '1',
+        '192.168.250.2',
+      ]);
+    };
+    await create();
+    const recording = join(work, 'comeback.pcapng');
+    const label = `${a}/tapcafe0001-aa`;
+    const cli = await startCapture(
+      ['-i', `${a}/tapcafe*`, '-i', `${a}/qvb7aa08012-d0`, '-w', recording, '-f', 'icmp'],
+      2,
+    );
+    await ping(3);
+    await sleep(300);
+    await run(['ip', '-n', a, 'link', 'del', 'tapcafe0001-aa']);
+    await cli.waitForLine((l) => l.includes('"state":"gone"') && l.includes(label), 10_000);
+    await create();
+    // Back within about a second (the poll), before any ping is sent.
+    await cli.waitForLine(
+      () =>
+        jsonRecords(cli.lines).filter((r) => r.type === 'state' && r.iface === label && r.state === 'up')
+          .length >= 2,
+      5_000,
+    );
+    await ping(3);
+    // A new interface matching the glob is attached too.
+    await run(['ip', '-n', a, 'link', 'add', 'tapcafe0002-bb', 'type', 'veth', 'peer', 'name', 'pcafe2']);
+    await run(['ip', '-n', a, 'link', 'set', 'tapcafe0002-bb', 'up']);
+    await cli.waitForLine(
+      (l) => l.includes('"type":"interface"') && l.includes(`${a}/tapcafe0002-bb`),
+      5_000,
+    );
+    await stopProcess(cli.child, 'SIGINT');
+    expect(await cli.exited).toBe(0);
+    await run(['ip', '-n', a, 'link', 'del', 'tapcafe0001-aa']);
+    await run(['ip', '-n', a, 'link', 'del', 'tapcafe0002-bb']);
+
+    const records = jsonRecords(cli.lines);
+    const states = records.filter((r) => r.iface === label && r.type === 'state').map((r) => r.state);
+    expect(states).toEqual(['up', 'gone', 'up', 'stopped']);
+    // One interface block for it (same id before and after), and both rounds of pings recorded.
+    const ids = records.filter((r) => r.type === 'interface' && r.label === label).map((r) => r.id);
+    expect(ids).toHaveLength(1);
+    const packets = (await readByInterface(recording)).get(label) ?? [];
+    // 3 requests and 3 replies before, 3 and 3 after
+    expect(packets.length).toBe(12);
+    const counts = await tsharkCounts(recording);
+    expect(counts.get(label)).toBe(12);
+  }, 60_000);
+
+  it('a link set down is shown gone and up again, without losing what comes after', async () => {
+    const a = `${lab.prefix}compute`;
+    const b = `${lab.prefix}outside`;
+    for (const argv of [
+      ['ip', '-n', a, 'link', 'add', 'tapbeef0001-aa', 'type', 'veth', 'peer', 'name', 'pbeef', 'netns', b],
+      ['ip', '-n', a, 'addr', 'add', '192.168.251.1/30', 'dev', 'tapbeef0001-aa'],
+      ['ip', '-n', b, 'addr', 'add', '192.168.251.2/30', 'dev', 'pbeef'],
+      ['ip', '-n', a, 'link', 'set', 'tapbeef0001-aa', 'up'],
+      ['ip', '-n', b, 'link', 'set', 'pbeef', 'up'],
+    ]) {
+      expect((await run(argv)).exitCode).toBe(0);
+    }
+    const label = `${a}/tapbeef0001-aa`;
+    const cli = await startCapture(['-i', label, '-f', 'icmp'], 1);
+    try {
+      await run(['ip', '-n', a, 'link', 'set', 'tapbeef0001-aa', 'down']);
+      await cli.waitForLine((l) => l.includes('"state":"gone"') && l.includes('link is down'), 5_000);
+      await run(['ip', '-n', a, 'link', 'set', 'tapbeef0001-aa', 'up']);
+      await cli.waitForLine(() => upCount(cli.lines) >= 2, 5_000);
+      // The route comes back with the link; then a ping crosses it.
+      await sleep(200);
+      const ping = await run([
+        'ip',
+        'netns',
+        'exec',
+        a,
+        'ping',
+        '-c',
+        '2',
+        '-i',
+        '0.2',
+        '-W',
+        '2',
+        '192.168.251.2',
+      ]);
+      expect(ping.exitCode).toBe(0);
+      await stopProcess(cli.child, 'SIGINT');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await stopProcess(cli.child, 'SIGKILL');
+      await run(['ip', '-n', a, 'link', 'del', 'tapbeef0001-aa']);
+    }
+    const records = jsonRecords(cli.lines);
+    expect(records.filter((r) => r.type === 'state').map((r) => r.state)).toEqual([
+      'up',
+      'gone',
+      'up',
+      'stopped',
+    ]);
+    const final = records.find((r) => r.type === 'stats' && r.final === true);
+    expect(final?.captured).toBe(4);
+  }, 60_000);
+});

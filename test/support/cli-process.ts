@@ -1,0 +1,77 @@
+// The built CLI as a long-running child (a capture): its stdout lines as they come,
+// a way to wait for one, signals, and its exit.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { CLI, PROJECT_ROOT } from './run-cli.js';
+
+export interface CliProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** stdout lines so far */
+  lines: string[];
+  stderr(): string;
+  /** resolves with the first line (old or new) for which `match` is true */
+  waitForLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  /** resolves with the exit code (null when killed by a signal) */
+  exited: Promise<number | null>;
+}
+
+export function startCli(args: readonly string[]): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  const waiters: Array<() => void> = [];
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('close', (code) => {
+      if (partial !== '') lines.push(partial);
+      partial = '';
+      for (const w of waiters.splice(0)) w();
+      resolve(code);
+    });
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  const waitForLine = (match: (line: string) => boolean, timeoutMs = 30_000): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no matching line after ${timeoutMs} ms; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`,
+            ),
+          ),
+        timeoutMs,
+      );
+      const check = (): void => {
+        const found = lines.find(match);
+        if (found !== undefined) {
+          clearTimeout(timer);
+          resolve(found);
+        } else if (done) {
+          clearTimeout(timer);
+          reject(
+            new Error(`exited without a matching line; stdout:\n${lines.join('\n')}\nstderr:\n${stderr}`),
+          );
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { child, lines, stderr: () => stderr, waitForLine, exited };
+}
+
+/** The JSON records among the lines (a capture with --json prints only those). */
+export function jsonRecords(lines: readonly string[]): Array<Record<string, unknown>> {
+  return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
