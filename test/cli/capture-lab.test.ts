@@ -5,7 +5,7 @@
 // complete recording; an interface deleted and re-created mid-capture comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { readCaptureFile } from '../../src/framing/index.js';
 import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
 import { jsonRecords, startCli, type CliProcess } from '../support/cli-process.js';
+import { runCli } from '../support/run-cli.js';
 
 const PREFIX = runPrefix('cap');
 let lab: LabView;
@@ -193,7 +194,7 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
       const inWindow = (x: Packet): boolean => x.ns >= t0 && x.ns <= t1;
       const theirs = witness.filter(inWindow);
       const mine = ours.filter(inWindow);
-      expect(mine.length, `${label}: packets in the window`).toBe(theirs.length);
+      expectSamePackets(label, mine, theirs);
       compared += theirs.length;
       // The JSON counters tell the truth about the recording.
       const final = finals.find((f) => f.iface === label);
@@ -212,6 +213,21 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
     expect(isb).toContain('Interval');
   }, 120_000);
 });
+
+/**
+ * The same packets in the same order, each stamped within 5 µs of the witness's
+ * stamp (both read the kernel's time of the packet, but the kernel may stamp the
+ * copy for each capture socket separately on transmit: ~1–2 µs apart).
+ */
+function expectSamePackets(label: string, mine: readonly Packet[], theirs: readonly Packet[]): void {
+  expect(
+    mine.map((p) => `${p.len} ${p.hash}`),
+    label,
+  ).toEqual(theirs.map((p) => `${p.len} ${p.hash}`));
+  for (const [i, p] of mine.entries()) {
+    expect(abs(p.ns - theirs[i].ns), `${label}: packet ${i + 1} time stamp`).toBeLessThanOrEqual(5_000n);
+  }
+}
 
 function abs(x: bigint): bigint {
   return x < 0n ? -x : x;
@@ -387,4 +403,121 @@ describe('interfaces that come and go', () => {
     const final = records.find((r) => r.type === 'stats' && r.final === true);
     expect(final?.captured).toBe(4);
   }, 60_000);
+});
+
+describe('over ssh, on two lab hosts', () => {
+  const sshName = (host: string): string => {
+    const h = lab.hosts.find((x) => x.name === host);
+    if (h === undefined) throw new Error(`no lab host ${host}`);
+    return h.sshName;
+  };
+
+  it('captures remote interfaces (root and named namespaces) as tcpdump on them does', async () => {
+    const compute = sshName('compute');
+    const outside = sshName('outside');
+    const qrouter = `${lab.prefix}qrouter-6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50`;
+    const points = [
+      { spec: `${compute}:tap7aa08012-d0`, netns: `${lab.prefix}compute`, iface: 'tap7aa08012-d0' },
+      { spec: `${compute}:${lab.prefix}qrouter-*/qr-*`, netns: qrouter, iface: 'qr-56c70d72-3b' },
+      { spec: `${outside}:eth0`, netns: `${lab.prefix}outside`, iface: 'eth0' },
+      // and one local, in the same run
+      { spec: `${lab.prefix}compute/qvb7aa08012-d0`, netns: `${lab.prefix}compute`, iface: 'qvb7aa08012-d0' },
+    ];
+    const labels = [
+      `${compute}:tap7aa08012-d0`,
+      `${compute}:${qrouter}/qr-56c70d72-3b`,
+      `${outside}:eth0`,
+      `${lab.prefix}compute/qvb7aa08012-d0`,
+    ];
+    const witnesses = await Promise.all(
+      points.map((p, i) => startTcpdump(p.netns, p.iface, join(work, `remote-witness-${i}.pcap`))),
+    );
+    const recording = join(work, 'remote.pcapng');
+    const cli = await startCapture(
+      [...points.flatMap((p) => ['-i', p.spec]), '--ssh-config', lab.sshConfigPath, '-w', recording],
+      points.length,
+    );
+    const t0 = BigInt(Date.now()) * 1_000_000n;
+    await runTraffic(lab, { durationMs: 3000, timeoutMs: 20_000 });
+    await sleep(200);
+    const t1 = BigInt(Date.now()) * 1_000_000n;
+    await stopProcess(cli.child, 'SIGINT');
+    expect(await cli.exited).toBe(0);
+    await Promise.all(witnesses.map((w) => stopProcess(w)));
+
+    const records = jsonRecords(cli.lines);
+    expect(
+      records
+        .filter((r) => r.type === 'interface')
+        .map((r) => r.label)
+        .sort(),
+    ).toEqual([...labels].sort());
+    const recorded = await readByInterface(recording);
+    let compared = 0;
+    for (const [i, label] of labels.entries()) {
+      const witness = (await readByInterface(join(work, `remote-witness-${i}.pcap`))).get('') ?? [];
+      const inWindow = (x: Packet): boolean => x.ns >= t0 && x.ns <= t1;
+      const theirs = witness.filter(inWindow);
+      expectSamePackets(label, (recorded.get(label) ?? []).filter(inWindow), theirs);
+      compared += theirs.length;
+      const final = records.find((r) => r.type === 'stats' && r.final === true && r.iface === label);
+      expect(final?.dropped, label).toBe(0);
+      expect(final?.captured, label).toBe(recorded.get(label)?.length ?? 0);
+    }
+    expect(compared).toBeGreaterThan(50);
+    const counts = await tsharkCounts(recording);
+    for (const label of labels) expect(counts.get(label)).toBe(recorded.get(label)?.length);
+  }, 120_000);
+
+  it('a killed ssh session is reported, retried, and the capture goes on', async () => {
+    const compute = sshName('compute');
+    const label = `${compute}:qvb7aa08012-d0`;
+    const recording = join(work, 'sshkill.pcapng');
+    const cli = await startCapture(
+      ['-i', label, '--ssh-config', lab.sshConfigPath, '-w', recording, '-f', 'icmp'],
+      1,
+    );
+    try {
+      const ssh = await run(['pgrep', '-P', String(cli.child.pid), '-x', 'ssh']);
+      const pids = ssh.stdout.split('\n').filter((l) => l !== '');
+      expect(pids).toHaveLength(1);
+      await run(['kill', '-KILL', pids[0]]);
+      await cli.waitForLine((l) => l.includes('"state":"retrying"'), 10_000);
+      await cli.waitForLine(() => upCount(cli.lines) >= 2, 20_000);
+      await runTraffic(lab, { durationMs: 1500, timeoutMs: 20_000, only: ['ping-floating-ip'] });
+      await stopProcess(cli.child, 'SIGINT');
+      expect(await cli.exited).toBe(0);
+    } finally {
+      await stopProcess(cli.child, 'SIGKILL');
+    }
+    const records = jsonRecords(cli.lines);
+    const states = records.filter((r) => r.type === 'state').map((r) => r.state);
+    expect(states).toEqual(['up', 'retrying', 'up', 'stopped']);
+    const recorded = await readByInterface(recording);
+    const final = records.find((r) => r.type === 'stats' && r.final === true);
+    // The pings sent after the restart were captured and recorded.
+    expect(final?.captured).toBeGreaterThan(0);
+    expect(recorded.get(label)?.length ?? 0).toBe(final?.captured);
+  }, 60_000);
+
+  it('remote failures are one line and exit 2: unknown host, tcpdump missing, no such interface', () => {
+    const compute = sshName('compute');
+    const marker = join(work, 'pwned');
+    const cases: Array<[string[], RegExp]> = [
+      [['-i', 'hs-no-such-host:eth0'], /^hopscope: capture: hs-no-such-host: cannot list interfaces: .*\n$/],
+      [['-i', `${compute}:tap7aa08012-d0`, '--remote-tcpdump', '/nonexistent/tcpdump'], /tcpdump/],
+      [['-i', `${compute}:nosuch0`], /no interface 'nosuch0' .* \(interfaces: .*tap7aa08012-d0/],
+      [['-i', `${compute}:${lab.prefix}nosuch/eth0`], /no such namespace .*\(namespaces: .*qrouter/],
+      // hostile text reaches the remote tcpdump as one argument, never the shell
+      [['-i', `${compute}:tap7aa08012-d0`, '-f', `icmp; touch ${marker}`], /filter|syntax/],
+      [['-i', `${compute}:$(touch\${IFS}${marker})/eth0`], /no such namespace|contains/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['capture', ...args, '--ssh-config', lab.sshConfigPath, '--duration', '1']);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(marker)).toBe(false);
+  }, 120_000);
 });
