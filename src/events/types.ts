@@ -50,6 +50,9 @@ export interface InterfaceStats {
   /** dropped by the interface/driver where known (pcap_stats ps_ifdrop) */
   ifDropped?: number;
   final: boolean;
+  /** when the counting started and ended (a recording's isb_starttime / isb_endtime) */
+  start?: { sec: number; nsec: number };
+  end?: { sec: number; nsec: number };
 }
 
 export type InterfaceState = 'up' | 'gone' | 'retrying' | 'stopped';
@@ -132,4 +135,51 @@ export interface PacketView {
     dport: number | null;
   };
   fragment?: { offset: number; more: boolean; later: boolean };
+}
+
+/** Verdict of an exchange (DESIGN §3 `status`). */
+export type ExchangeStatus = 'ok' | 'lost' | 'unanswered' | 'error' | 'inconclusive';
+
+/** One sighting of a stage's packet: where, when (on the reference clock), and the delay from the previous hop. */
+export interface StageSighting {
+  iface: string;
+  ts: string;
+  /** milliseconds since the previous sighting of the same stage (per-hop latency); absent on the first */
+  hopMs?: number;
+  /** VXLAN/Geneve/GRE context when the packet was seen encapsulated here */
+  tunnel?: { type: string; vni: number | null };
+}
+
+/** DESIGN §3 `exchange` record. */
+export interface ExchangeRecord {
+  type: 'exchange';
+  kind: string;
+  key: string;
+  status: ExchangeStatus;
+  stages: Array<{ name: string; packets: number; seen: StageSighting[] }>;
+  lost?: { stage: string; lastSeen: string | null; missingOn: string[] };
+  detail?: string;
+  rttMs?: number;
+  /** time of the first sighting (reference clock) */
+  ts: string;
+}
+
+/** DESIGN §5.5: a host's clock offset against the reference host, as estimated and applied. */
+export interface ClockRecord {
+  type: 'clock';
+  host: string;
+  reference: string;
+  /** host clock minus reference clock, milliseconds */
+  offsetMs: number;
+  samples: number;
+}
+
+export interface SummaryRecord {
+  type: 'summary';
+  exchanges: number;
+  ok: number;
+  lost: number;
+  unanswered: number;
+  error: number;
+  inconclusive: number;
 }

@@ -387,9 +387,18 @@ export class PcapngParser implements FormatParser {
     let received: number | null = null;
     let ifDrop: number | null = null;
     let osDrop: number | null = null;
+    const startTime = { tsSec: 0, tsNsec: 0 };
+    const endTime = { tsSec: 0, tsNsec: 0 };
+    let hasStart = false;
+    let hasEnd = false;
     this.forEachOption(b, off + 20, off + length - 4, base, BLOCK_ISB, false, (code, start, len) => {
       if (len !== 8) return;
-      if (code === 4) received = readU64(b, start, le);
+      // isb_starttime / isb_endtime: high and low 32 bits, in the interface's resolution
+      if (code === 2 || code === 3) {
+        unitsToTimestamp(iface.conv, readU32(b, start, le), readU32(b, start + 4, le), code === 2 ? startTime : endTime);
+        if (code === 2) hasStart = true;
+        else hasEnd = true;
+      } else if (code === 4) received = readU64(b, start, le);
       else if (code === 5) ifDrop = readU64(b, start, le);
       else if (code === 7) osDrop = readU64(b, start, le);
     });
@@ -402,6 +411,8 @@ export class PcapngParser implements FormatParser {
       dropped: (ifDrop ?? 0) + (osDrop ?? 0),
       final: false,
     };
+    if (hasStart) stats.start = { sec: startTime.tsSec, nsec: startTime.tsNsec };
+    if (hasEnd) stats.end = { sec: endTime.tsSec, nsec: endTime.tsNsec };
     this.lastStats.set(iface.id, stats);
     this.ctx.handlers.onStats?.(stats);
   }

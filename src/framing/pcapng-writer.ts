@@ -204,8 +204,9 @@ export class PcapngWriter {
     writeU32LE(body, 4, when.hi);
     writeU32LE(body, 8, when.lo);
     this.block(BLOCK_ISB, body, [
-      option(2, u64(start.hi, start.lo)),
-      option(3, u64(when.hi, when.lo)),
+      // Time stamps as in an EPB: the high 32 bits first, then the low (spec §4.6).
+      option(2, timestampOption(start.hi, start.lo)),
+      option(3, timestampOption(when.hi, when.lo)),
       option(4, u64(Math.floor(stats.received / 4294967296), stats.received >>> 0)),
       option(5, u64(Math.floor(stats.dropped / 4294967296), stats.dropped >>> 0)),
     ]);
@@ -282,6 +283,13 @@ function option(code: number, value: Uint8Array): Uint8Array {
 }
 
 /** A 64-bit little-endian value from its halves. */
+function timestampOption(hi: number, lo: number): Uint8Array {
+  const b = new Uint8Array(8);
+  writeU32LE(b, 0, hi);
+  writeU32LE(b, 4, lo);
+  return b;
+}
+
 function u64(hi: number, lo: number): Uint8Array {
   const b = new Uint8Array(8);
   writeU32LE(b, 0, lo);

@@ -13,6 +13,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The packet lines of text output (verdicts and the summary follow them). */
+function packetLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => /^\d+\.\d{9} /.test(l));
+}
+
 function jsonLines(stdout: string): Array<Record<string, unknown>> {
   return stdout
     .trim()
@@ -26,8 +31,10 @@ describe('hopscope replay', () => {
     copyFileSync(corpusPath('5-pings.pcap'), file);
     const r = runCli(['replay', file, '--packets']);
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n');
+    const lines = packetLines(r.stdout);
     expect(lines).toHaveLength(10);
+    // five echo exchanges, all answered
+    expect(r.stdout).toContain('5 exchanges: 5 ok, 0 lost, 0 unanswered, 0 error, 0 inconclusive');
     expect(lines[0]).toBe(
       '1607454603.986596000 natdrop-qg IP 172.16.133.2 > 172.217.11.78: ICMP echo request, id 1226, seq 1, length 98',
     );
@@ -106,7 +113,7 @@ describe('hopscope replay', () => {
     writeFileSync(cut, whole.subarray(0, whole.length - 30));
     const r = runCli(['replay', cut, '--packets']);
     expect(r.status).toBe(0);
-    expect(r.stdout.trim().split('\n')).toHaveLength(9);
+    expect(packetLines(r.stdout)).toHaveLength(9);
     expect(r.stderr).toMatch(/warning: .*cut short/);
   });
 

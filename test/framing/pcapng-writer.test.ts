@@ -275,6 +275,7 @@ describe('pcapng writer: buffering and blocks', () => {
     const { seen, handlers } = collector();
     readCaptureBytes(bytes, handlers);
     expect(seen.stats.at(-1)).toEqual({ interfaceId: 0, received: 2 ** 40 + 5, dropped: 3, final: true });
+    expect(seen.statTimes.at(-1)?.end).toEqual({ sec: 1700000100, nsec: 250000000 });
     // the ISB is the last block: type 5, length 76 (type, length, interface, timestamp: 20;
     // starttime/endtime/ifrecv/ifdrop 12 each; endofopt 4; trailer 4); its timestamp is
     // 1700000100.25 s in ns
@@ -285,7 +286,8 @@ describe('pcapng writer: buffering and blocks', () => {
     expect(ns(12)).toBe(1700000100250000000n);
     expect(isb.readUInt16LE(20)).toBe(2); // isb_starttime
     expect(isb.readUInt16LE(32)).toBe(3); // isb_endtime
-    expect(isb.readBigUInt64LE(36)).toBe(1700000100250000000n);
+    // option timestamps are laid out as the block's: high word, then low word
+    expect(ns(36)).toBe(1700000100250000000n);
   });
 
   it('refuses packets on interfaces it was not told of, and times it cannot write', () => {

@@ -21,13 +21,23 @@ export interface Seen {
   interfaces: CaptureInterface[];
   packets: SeenPacket[];
   stats: InterfaceStats[];
+  /** isb_starttime / isb_endtime of the statistics blocks that had them */
+  statTimes: Array<Pick<InterfaceStats, 'interfaceId' | 'start' | 'end'>>;
   warnings: string[];
   /** order of events: `i<id>` interface, `p<n>` packet, `s<id>` stats */
   events: string[];
 }
 
 export function collector(): { seen: Seen; handlers: ConstructorParameters<typeof CaptureReader>[0] } {
-  const seen: Seen = { sections: [], interfaces: [], packets: [], stats: [], warnings: [], events: [] };
+  const seen: Seen = {
+    sections: [],
+    interfaces: [],
+    packets: [],
+    stats: [],
+    statTimes: [],
+    warnings: [],
+    events: [],
+  };
   return {
     seen,
     handlers: {
@@ -51,7 +61,11 @@ export function collector(): { seen: Seen; handlers: ConstructorParameters<typeo
         seen.events.push(`p${p.packetNumber}`);
       },
       onStats: (s) => {
-        seen.stats.push(s);
+        // Counters here; the time span a block covers (start/end) is checked where it matters.
+        const { start, end, ...counters } = s;
+        seen.stats.push(counters);
+        if (start !== undefined || end !== undefined)
+          seen.statTimes.push({ interfaceId: s.interfaceId, start, end });
         seen.events.push(`s${s.interfaceId}`);
       },
       onWarning: (m) => void seen.warnings.push(m),

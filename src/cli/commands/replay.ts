@@ -11,6 +11,8 @@ import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { ProgressMeter } from '../../sinks/progress.js';
+import { Correlator } from '../../correlate/correlator.js';
+import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
 
@@ -63,10 +65,19 @@ export async function runReplay(argv: string[]): Promise<number> {
       ? new ProgressMeter(process.stderr, totalBytes)
       : null;
   let n = 0;
+  const verdicts = new ExchangeOutput(out, { json });
+  // Replay judges by packet time: a recording gives the verdicts it gave live.
+  const correlator = new Correlator({
+    onExchange: (ex) => verdicts.exchange(ex),
+    onClock: (c) => verdicts.clock(c),
+  });
+  let lastSec = 0;
+  let lastNsec = 0;
 
   const onInterface = (iface: MergedInterface): void => {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
+    correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
     if (json) {
       out.line(
         JSON.stringify({
@@ -88,6 +99,9 @@ export async function runReplay(argv: string[]): Promise<number> {
     counts[p.interfaceId]++;
     const iface = interfaces[p.interfaceId];
     decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+    correlator.packet(rec, p.interfaceId, p.tsSec, p.tsNsec);
+    lastSec = p.tsSec;
+    lastNsec = p.tsNsec;
     if (printPackets) {
       const view = describePacket(rec, n, iface.label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);
       out.line(json ? JSON.stringify(view) : formatPacketLine(view));
@@ -98,7 +112,13 @@ export async function runReplay(argv: string[]): Promise<number> {
   let failure: CaptureFormatError | null = null;
   try {
     await mergeCaptureFiles(files, onInterface, onPacket, {
-      onStats: (s) => fileStats.set(s.interfaceId, s),
+      onStats: (s) => {
+        fileStats.set(s.interfaceId, s);
+        // The recorder writes a statistics block whenever a capture's drop counter grows,
+        // and at the end: the drops between two blocks make verdicts of that time inconclusive.
+        if (s.start !== undefined) correlator.interfaceStarted(s.interfaceId, s.start.sec, s.start.nsec);
+        if (s.end !== undefined) correlator.interfaceDrops(s.interfaceId, s.dropped, s.end.sec, s.end.nsec);
+      },
       onWarning: (message) => {
         progress?.clear();
         process.stderr.write(`hopscope: warning: ${message}\n`);
@@ -111,6 +131,16 @@ export async function runReplay(argv: string[]): Promise<number> {
     progress?.done();
   }
 
+  // The end of the recording: its interfaces' end times when recorded, else its last packet.
+  let endSec = lastSec;
+  let endNsec = lastNsec;
+  for (const st of fileStats.values()) {
+    if (st.end !== undefined && (st.end.sec > endSec || (st.end.sec === endSec && st.end.nsec > endNsec))) {
+      endSec = st.end.sec;
+      endNsec = st.end.nsec;
+    }
+  }
+  const summary = correlator.finish(endSec, endNsec);
   if (json) {
     for (const iface of interfaces) {
       if (!iface) continue;
@@ -134,12 +164,12 @@ export async function runReplay(argv: string[]): Promise<number> {
           `  ${String(counts[iface.id]).padStart(9)}  ${iface.label}  (${linktypeName(iface.linktype)}, ${iface.file})`,
         );
     }
-    out.line('(exchange verdicts arrive with the correlation stage; --packets prints every packet)');
   }
+  const status = verdicts.summary(summary);
   await out.end();
   if (failure) {
     // every packet before the fault has been printed; the file is bad from here on
     throw new UserError(`replay: ${failure.message}`);
   }
-  return EXIT_OK;
+  return status === 0 ? EXIT_OK : status;
 }

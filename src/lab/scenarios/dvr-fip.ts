@@ -249,6 +249,21 @@ export const dvrFip: ScenarioSpec = {
     { kind: 'tcp-listener', name: 'vm-sshd', netns: VM, address: '0.0.0.0', port: 22 },
   ],
   traffic: [
+    // In the order a VM lives it: lease, outbound traffic, then what the incident is about.
+    {
+      name: 'dhcp',
+      netns: VM,
+      argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true'],
+      description: 'the VM renews its lease from the network node’s dnsmasq, over the VXLAN tunnel',
+      failsWith: [],
+    },
+    {
+      name: 'ping-outside',
+      netns: VM,
+      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', OUTSIDE_GATEWAY_IP],
+      description: 'the VM pings the outside router, SNAT-ed to its floating IP',
+      failsWith: ['br-ex-no-uplink'],
+    },
     {
       name: 'ping-floating-ip',
       netns: OUTSIDE,
@@ -262,20 +277,6 @@ export const dvrFip: ScenarioSpec = {
       argv: ['nc', '-z', '-w', '2', FLOATING_IP, '22'],
       description: 'the outside connects to the VM’s port 22 through its floating IP',
       failsWith: ['sg-drop', 'br-ex-no-uplink'],
-    },
-    {
-      name: 'ping-outside',
-      netns: VM,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', OUTSIDE_GATEWAY_IP],
-      description: 'the VM pings the outside router, SNAT-ed to its floating IP',
-      failsWith: ['br-ex-no-uplink'],
-    },
-    {
-      name: 'dhcp',
-      netns: VM,
-      argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true'],
-      description: 'the VM renews its lease from the network node’s dnsmasq, over the VXLAN tunnel',
-      failsWith: [],
     },
   ],
   // Not the bridges: frames a Linux bridge forwards between its ports never show on the bridge device.

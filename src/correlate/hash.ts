@@ -1,0 +1,40 @@
+// Small non-cryptographic hashing for fingerprints and keys: murmur3-style 32-bit
+// mixing, widened at the end to a 52-bit integer (exact in a double, so usable as a
+// Map key without allocating): two differently-seeded 32-bit lanes.
+export const HASH_SEED = 0x9747b28c;
+
+/** Mixes one 32-bit value into the state. */
+export function mix(h: number, k: number): number {
+  k = Math.imul(k | 0, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** Mixes bytes b[start, end) into the state, four at a time. */
+export function hashBytes(h: number, b: Uint8Array, start: number, end: number): number {
+  let i = start;
+  for (; i + 4 <= end; i += 4) h = mix(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+  let tail = 0;
+  let shift = 0;
+  for (; i < end; i++, shift += 8) tail |= b[i] << shift;
+  return mix(h, tail ^ (end - start));
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The final value: 52 bits (32 from one finaliser, 20 from a second), never negative. */
+export function finish(h: number): number {
+  const lo = fmix(h);
+  const hi = fmix(h ^ 0x5bd1e995) & 0xfffff;
+  return hi * 4294967296 + lo;
+}

@@ -1,0 +1,99 @@
+// Capture health per interface (DESIGN §5.6): when it was running, when it was gone,
+// when the kernel dropped packets. A verdict consults it before blaming the network:
+// a packet "missing" on an interface whose capture was not looking is inconclusive.
+// Times are relative nanoseconds on the reference clock (see correlator.ts).
+
+/** Most intervals kept per interface; older ones are forgotten (bounded state). */
+const MAX_INTERVALS = 256;
+
+export interface HealthProblem {
+  iface: number;
+  text: string;
+}
+
+class InterfaceHealth {
+  /** capture start, -Infinity when unknown (replay without statistics: assumed running) */
+  start = Number.NEGATIVE_INFINITY;
+  /** capture end, +Infinity while running */
+  end = Number.POSITIVE_INFINITY;
+  /** [from, to) pairs; `to` is +Infinity while still gone */
+  gone: number[] = [];
+  /** [from, to, count] triples: drops counted between two polls */
+  drops: number[] = [];
+  lastDropTotal = 0;
+  lastPoll = Number.NEGATIVE_INFINITY;
+}
+
+export class CaptureHealth {
+  readonly #ifaces: InterfaceHealth[] = [];
+
+  #get(iface: number): InterfaceHealth {
+    let h = this.#ifaces[iface];
+    if (h === undefined) {
+      h = new InterfaceHealth();
+      this.#ifaces[iface] = h;
+    }
+    return h;
+  }
+
+  started(iface: number, at: number): void {
+    const h = this.#get(iface);
+    if (h.start === Number.NEGATIVE_INFINITY) h.start = at;
+    h.lastPoll = Math.max(h.lastPoll, at);
+  }
+
+  stopped(iface: number, at: number): void {
+    this.#get(iface).end = at;
+  }
+
+  gone(iface: number, at: number): void {
+    const h = this.#get(iface);
+    const n = h.gone.length;
+    if (n > 0 && h.gone[n - 1] === Number.POSITIVE_INFINITY) return;
+    if (n >= MAX_INTERVALS * 2) h.gone.splice(0, 2);
+    h.gone.push(at, Number.POSITIVE_INFINITY);
+  }
+
+  back(iface: number, at: number): void {
+    const h = this.#get(iface);
+    const n = h.gone.length;
+    if (n > 0 && h.gone[n - 1] === Number.POSITIVE_INFINITY) h.gone[n - 1] = at;
+  }
+
+  /** A cumulative drop counter read at `at`: an increase is blamed on the time since the last reading. */
+  dropCounter(iface: number, total: number, at: number): void {
+    const h = this.#get(iface);
+    if (total > h.lastDropTotal) {
+      if (h.drops.length >= MAX_INTERVALS * 3) h.drops.splice(0, 3);
+      h.drops.push(h.lastPoll, at, total - h.lastDropTotal);
+      h.lastDropTotal = total;
+    }
+    h.lastPoll = at;
+  }
+
+  /**
+   * Drops known only as a total over the whole capture (a recording's statistics
+   * block): every moment of [from, to] is suspect.
+   */
+  dropsOverall(iface: number, total: number, from: number, to: number): void {
+    if (total <= 0) return;
+    const h = this.#get(iface);
+    h.drops.push(from, to, total);
+    h.lastDropTotal = total;
+  }
+
+  /** What was wrong with the capture of `iface` during [from, to], or null when it was looking all along. */
+  problem(iface: number, from: number, to: number): string | null {
+    const h = this.#ifaces[iface];
+    if (h === undefined) return null;
+    if (h.start > from) return 'not running yet';
+    if (h.end < to) return 'stopped';
+    for (let i = 0; i < h.gone.length; i += 2) {
+      if (h.gone[i] <= to && h.gone[i + 1] >= from) return 'gone';
+    }
+    for (let i = 0; i < h.drops.length; i += 3) {
+      if (h.drops[i] <= to && h.drops[i + 1] >= from) return `dropped ${h.drops[i + 2]} packets`;
+    }
+    return null;
+  }
+}

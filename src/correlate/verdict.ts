@@ -1,0 +1,222 @@
+// The verdict of one exchange (DESIGN §3 statuses, §5.2 paths), as a pure function of
+// its stages' ordered sightings, what was learned about paths, and capture health.
+//
+// Each kind has a sequence of stages (echo: request → reply; DHCP: discover → offer →
+// request → ack; …). The last stage seen decides:
+//   - its packet did not get as far as expected  → lost (that stage, lastSeen, missingOn)
+//   - it got there and was the last of the kind  → ok
+//   - it got there and nothing answered it       → unanswered (the next stage)
+// An error answer (ICMP error quoting the request, RST, NAK, DNS rcode) → error.
+// Where a packet is expected after the last interface it was seen on, nearest first:
+//   1. the path learned for its flow direction from packets that made it;
+//   2. for an answer, the asking stage's path in reverse (it goes back the way it came);
+//   3. the route learned towards its destination from that interface (any packet
+//      that went on from there to that address, or came from it).
+// A lost/unanswered verdict becomes inconclusive when a capture where the packet was
+// missing (or, for unanswered, where the answer would have appeared) was not
+// running, gone, or dropping packets at the time.
+import type { ExchangeStatus } from '../events/types.js';
+import { Kind, STAGE } from './classify.js';
+
+export interface OrderedStage {
+  /** interface ids in time order (reference clock) */
+  ifaces: number[];
+  /** relative ns, same order */
+  times: number[];
+  srcs: number[];
+  dsts: number[];
+  tunnels: number[];
+  packets: number;
+  /** flooded (broadcast/multicast): reached wherever it was seen; no path to expect */
+  broadcast: boolean;
+}
+
+export interface PathOracle {
+  /** the learned path of a flow direction (addresses at its first sighting), or null */
+  flowPath(src: number, dst: number): readonly number[] | null;
+  /** where packets towards `addr` went on from `iface`, nearest first, or null */
+  towards(iface: number, addr: number): readonly number[] | null;
+  /** what was wrong with the capture on `iface` during [from, to], or null */
+  problem(iface: number, from: number, to: number): string | null;
+}
+
+export interface JudgeTiming {
+  /** when the exchange's timeout ran out (relative ns) */
+  deadline: number;
+  /** when it is judged */
+  now: number;
+  /** judged early for a reason of ours (state limit): not ok → inconclusive */
+  forcedReason: string | null;
+}
+
+export interface Verdict {
+  status: ExchangeStatus;
+  lost: { stage: number; lastSeen: number | null; missingOn: number[] } | null;
+  detail: string | null;
+  rttNs: number | null;
+  /** stages whose packets got as far as expected (their paths are worth learning) */
+  delivered: number[];
+  /** inconclusive: the captures that were not looking, and why */
+  problems: Array<{ iface: number; text: string }>;
+}
+
+/** The stages a kind goes through, from the stage it started with. */
+function sequenceOf(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>): number[] {
+  switch (kind) {
+    case Kind.IcmpEcho:
+    case Kind.Icmpv6Echo:
+      return [STAGE.ECHO_REQUEST, STAGE.ECHO_REPLY];
+    case Kind.TcpHandshake:
+      // The ACK is judged only when seen: data may ride on it, so its absence proves nothing.
+      return stages[STAGE.ACK] !== undefined
+        ? [STAGE.SYN, STAGE.SYN_ACK, STAGE.ACK]
+        : [STAGE.SYN, STAGE.SYN_ACK];
+    case Kind.Dns:
+      return [STAGE.DNS_QUERY, STAGE.DNS_RESPONSE];
+    case Kind.Dhcp:
+      return stages[STAGE.DHCP_DISCOVER] !== undefined
+        ? [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER, STAGE.DHCP_REQUEST, STAGE.DHCP_ACK]
+        : [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
+    case Kind.Arp:
+      return [STAGE.ARP_REQUEST, STAGE.ARP_REPLY];
+    default:
+      return [];
+  }
+}
+
+/** Answer stages go back towards the asker: their expected path is the asking path reversed. */
+function askingStageOf(kind: Kind, stage: number): number | null {
+  if (kind === Kind.TcpHandshake)
+    return stage === STAGE.SYN_ACK ? STAGE.SYN : stage === STAGE.ACK ? STAGE.SYN_ACK : null;
+  if (kind === Kind.Dhcp)
+    return stage === STAGE.DHCP_OFFER
+      ? STAGE.DHCP_DISCOVER
+      : stage === STAGE.DHCP_ACK
+        ? STAGE.DHCP_REQUEST
+        : stage === STAGE.DHCP_REQUEST
+          ? STAGE.DHCP_OFFER
+          : null;
+  return stage === 1 ? 0 : null;
+}
+
+interface Delivery {
+  lastSeen: number;
+  missing: number[];
+}
+
+function continuation(path: readonly number[], at: number): number[] | null {
+  const p = path.indexOf(at);
+  return p < 0 ? null : path.slice(p + 1);
+}
+
+/** Where the stage's packet was last seen, and the interfaces after it where it should have been. */
+function delivery(
+  kind: Kind,
+  index: number,
+  stages: ReadonlyArray<OrderedStage | undefined>,
+  oracle: PathOracle,
+): Delivery {
+  const s = stages[index] as OrderedStage;
+  const last = s.ifaces.length - 1;
+  const lastSeen = s.ifaces[last];
+  if (s.broadcast) return { lastSeen, missing: [] };
+  let expected: readonly number[] | null = null;
+  const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
+  if (learned !== null) expected = continuation(learned, lastSeen);
+  if (expected === null) {
+    const asking = askingStageOf(kind, index);
+    const a = asking === null ? undefined : stages[asking];
+    if (a !== undefined) {
+      const back = [...a.ifaces].reverse();
+      expected = continuation(back, lastSeen);
+      // An answer seen nowhere on the way back cannot tell where it should go next.
+    }
+  }
+  if (expected === null) expected = oracle.towards(lastSeen, s.dsts[last]);
+  const seen = new Set(s.ifaces);
+  return { lastSeen, missing: (expected ?? []).filter((i) => !seen.has(i)) };
+}
+
+function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined): number | null {
+  if (ask === undefined || answer === undefined || ask.ifaces.length === 0 || answer.ifaces.length === 0)
+    return null;
+  const origin = ask.ifaces[0];
+  const back = answer.ifaces.indexOf(origin);
+  const answerTime = back >= 0 ? answer.times[back] : answer.times[answer.times.length - 1];
+  return answerTime - ask.times[0];
+}
+
+export function judge(
+  kind: Kind,
+  stages: ReadonlyArray<OrderedStage | undefined>,
+  errorStage: number,
+  errorDetail: string,
+  oracle: PathOracle,
+  timing: JudgeTiming,
+): Verdict {
+  const seq = sequenceOf(kind, stages);
+  const first = stages[seq[0]];
+  const finalAnswer = stages[seq[seq.length - 1]] ?? stages[seq[1]];
+  const rttNs = rttOf(first, kind === Kind.Dhcp ? finalAnswer : stages[seq[1]]);
+  if (errorStage >= 0) {
+    return {
+      status: 'error',
+      lost: null,
+      detail: errorDetail,
+      rttNs: rttOf(first, stages[errorStage]),
+      delivered: [],
+      problems: [],
+    };
+  }
+  let lastIdx = -1;
+  for (let i = 0; i < seq.length; i++) if (stages[seq[i]] !== undefined) lastIdx = i;
+  if (lastIdx < 0) {
+    return {
+      status: 'inconclusive',
+      lost: null,
+      detail: 'no packet of it was kept',
+      rttNs: null,
+      delivered: [],
+      problems: [],
+    };
+  }
+  const stageIdx = seq[lastIdx];
+  const d = delivery(kind, stageIdx, stages, oracle);
+  // Earlier stages were answered, so they got where they had to go.
+  const delivered = seq.slice(0, lastIdx).filter((i) => stages[i] !== undefined);
+  const s = stages[stageIdx] as OrderedStage;
+  const lastTime = s.times[s.times.length - 1];
+
+  let status: ExchangeStatus;
+  let lost: Verdict['lost'] = null;
+  let suspects: number[];
+  if (d.missing.length > 0) {
+    status = 'lost';
+    lost = { stage: stageIdx, lastSeen: d.lastSeen, missingOn: d.missing };
+    suspects = d.missing;
+  } else if (lastIdx === seq.length - 1) {
+    delivered.push(stageIdx);
+    return { status: 'ok', lost: null, detail: null, rttNs, delivered, problems: [] };
+  } else {
+    delivered.push(stageIdx);
+    status = 'unanswered';
+    lost = { stage: seq[lastIdx + 1], lastSeen: d.lastSeen, missingOn: [] };
+    // The answer would have been seen first where the question was last seen, then back along its path.
+    suspects = [...s.ifaces].reverse();
+  }
+  const from = lastTime;
+  const to = Math.max(timing.deadline, from);
+  const problems: Array<{ iface: number; text: string }> = [];
+  for (const iface of suspects) {
+    const text = oracle.problem(iface, from, to);
+    if (text !== null) problems.push({ iface, text });
+  }
+  if (timing.forcedReason !== null) {
+    return { status: 'inconclusive', lost, detail: timing.forcedReason, rttNs: null, delivered, problems };
+  }
+  if (problems.length > 0) {
+    // The correlator words the detail with interface labels.
+    return { status: 'inconclusive', lost, detail: null, rttNs: null, delivered, problems };
+  }
+  return { status, lost, detail: null, rttNs: null, delivered, problems };
+}

@@ -1,0 +1,83 @@
+// The plain-text report of exchanges (DESIGN §2: `capture`/`replay` on a non-TTY
+// without --json): per exchange the verdict in words and, per stage, the path as a
+// chain of interface labels with the delay of each hop.
+//
+//   LOST        icmp-echo  203.0.113.50>203.0.113.10 id=4242 seq=1
+//     request   outside/eth0 → fg-3c1d5e7f-a2 +0.021ms → rfp-6f774e8e-2 +0.010ms → qvb7aa08012-d0 +0.018ms
+//     request last seen on qvb7aa08012-d0, never reached tap7aa08012-d0, instance/eth0
+import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
+
+const STATUS_WORDS: Record<ExchangeRecord['status'], string> = {
+  ok: 'OK',
+  lost: 'LOST',
+  unanswered: 'UNANSWERED',
+  error: 'ERROR',
+  inconclusive: 'INCONCLUSIVE',
+};
+
+function chain(stage: ExchangeRecord['stages'][number]): string {
+  return stage.seen
+    .map((s) => {
+      const hop = s.hopMs !== undefined ? ` +${s.hopMs.toFixed(3)}ms` : '';
+      const tunnel = s.tunnel
+        ? ` [${s.tunnel.type}${s.tunnel.vni !== null ? ` vni ${s.tunnel.vni}` : ''}]`
+        : '';
+      return `${s.iface}${tunnel}${hop}`;
+    })
+    .join(' → ');
+}
+
+function list(labels: readonly string[]): string {
+  return labels.join(', ');
+}
+
+/** The verdict in words: where it went and where it disappeared. */
+export function verdictWords(ex: ExchangeRecord): string {
+  const lost = ex.lost;
+  switch (ex.status) {
+    case 'ok':
+      return ex.rttMs !== undefined ? `answered in ${ex.rttMs.toFixed(3)} ms` : 'answered';
+    case 'error':
+      return `answered with an error: ${ex.detail ?? 'error'}`;
+    case 'lost':
+      if (lost === undefined) return 'lost';
+      return `${lost.stage} last seen on ${lost.lastSeen ?? '(nowhere)'}, never reached ${list(lost.missingOn)}`;
+    case 'unanswered':
+      if (lost === undefined) return 'unanswered';
+      return `no ${lost.stage} anywhere: the ${ex.stages[ex.stages.length - 1]?.name ?? 'request'} reached ${lost.lastSeen ?? '(nowhere)'} and nothing answered`;
+    case 'inconclusive': {
+      const would =
+        lost === undefined
+          ? ''
+          : lost.missingOn.length > 0
+            ? `${lost.stage} last seen on ${lost.lastSeen ?? '?'}, missing on ${list(lost.missingOn)}; `
+            : `no ${lost.stage} seen; `;
+      return `${would}cannot tell: ${ex.detail ?? 'the capture was incomplete'}`;
+    }
+  }
+}
+
+/** The lines of one exchange. */
+export function formatExchange(ex: ExchangeRecord): string[] {
+  const head = `${STATUS_WORDS[ex.status].padEnd(12)} ${ex.kind.padEnd(13)} ${ex.key}`;
+  const width = Math.max(...ex.stages.map((s) => s.name.length));
+  return [
+    head,
+    ...ex.stages.map(
+      (s) => `    ${s.name.padEnd(width)}  ${chain(s)}${s.packets > 1 ? `  (${s.packets} packets)` : ''}`,
+    ),
+    `    ${verdictWords(ex)}`,
+  ];
+}
+
+export function formatSummary(s: SummaryRecord): string {
+  return (
+    `${s.exchanges} exchanges: ${s.ok} ok, ${s.lost} lost, ${s.unanswered} unanswered, ` +
+    `${s.error} error, ${s.inconclusive} inconclusive`
+  );
+}
+
+export function formatClock(c: ClockRecord): string {
+  const sign = c.offsetMs >= 0 ? '+' : '';
+  return `clock of ${c.host}: ${sign}${c.offsetMs.toFixed(3)} ms against ${c.reference} (median of ${c.samples} estimates, applied)`;
+}
