@@ -188,7 +188,7 @@ export function judge(
   const lastTime = s.times[s.times.length - 1];
 
   let status: ExchangeStatus;
-  let lost: Verdict['lost'] = null;
+  let lost: Verdict['lost'];
   let suspects: number[];
   if (d.missing.length > 0) {
     status = 'lost';
