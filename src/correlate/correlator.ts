@@ -53,6 +53,12 @@ export interface CorrelatorOptions {
   maxExchanges?: number;
   /** learned flow paths and routes kept, default 65 536 each */
   maxFlows?: number;
+  /**
+   * true (replay): packet time judges exchanges as it passes their deadlines. false
+   * (live capture): only advance() does — packets of several interfaces and hosts
+   * arrive out of order, so the caller advances to a time all sources have passed.
+   */
+  advanceWithPackets?: boolean;
 }
 
 /** Sightings kept per stage (interfaces on one path); more are counted, not kept. */
@@ -81,6 +87,9 @@ class StageTrack {
 
 class Exchange {
   readonly stages: Array<StageTrack | undefined> = [];
+  /** the key text is written from the earliest packet of the asking stage (before any NAT) */
+  keyText: string;
+  keyRel: number;
   judged = false;
   errorStage = -1;
   errorDetail = '';
@@ -93,10 +102,12 @@ class Exchange {
   constructor(
     readonly kind: Kind,
     readonly key: number,
-    readonly keyText: string,
+    keyText: string,
     rel: number,
     timeoutNs: number,
   ) {
+    this.keyText = keyText;
+    this.keyRel = rel;
     this.firstRel = rel;
     this.lastRel = rel;
     this.timeoutNs = timeoutNs;
@@ -135,6 +146,7 @@ export class Correlator {
   readonly #minTimeoutNs: number;
   readonly #maxTimeoutNs: number;
   readonly #maxExchanges: number;
+  readonly #advanceWithPackets: boolean;
   readonly #summary: SummaryRecord = {
     type: 'summary',
     exchanges: 0,
@@ -151,6 +163,7 @@ export class Correlator {
     this.#minTimeoutNs = (options.minTimeoutMs ?? 250) * 1e6;
     this.#maxTimeoutNs = (options.maxTimeoutMs ?? 5000) * 1e6;
     this.#maxExchanges = options.maxExchanges ?? 200_000;
+    this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#flows = new BoundedMap(options.maxFlows ?? 65_536);
     this.#towards = new BoundedMap(options.maxFlows ?? 65_536);
   }
@@ -235,6 +248,10 @@ export class Correlator {
       this.#exchanges.set(c.key, ex);
       this.#queue.push(ex);
       this.#summary.exchanges++;
+    } else if (rel < ex.keyRel && opensExchange(c.kind, c.stage)) {
+      // Live, an interface further along may deliver first: name it by its first hop.
+      ex.keyText = keyText(rec, c.kind);
+      ex.keyRel = rel;
     }
     if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) ex.serverIsn = rec.tcpSeq;
     if (c.errorDetail !== '' && ex.errorStage < 0) {
@@ -263,7 +280,7 @@ export class Correlator {
       } else stage.extraSightings++;
     }
     if (rel > ex.lastRel) ex.lastRel = rel;
-    if (rel > this.#nowRel) this.#advanceRel(rel);
+    if (this.#advanceWithPackets && rel > this.#nowRel) this.#advanceRel(rel);
   }
 
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */

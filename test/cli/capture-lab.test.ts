@@ -162,7 +162,7 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
     await sleep(200);
     const t1 = BigInt(Date.now()) * 1_000_000n;
     await stopProcess(cli.child, 'SIGINT');
-    expect(await cli.exited).toBe(0);
+    expect(await cli.exited).toBe(1); // the security group drops the inbound pings: lost
     await sleep(200);
     await Promise.all(witnesses.map((w) => stopProcess(w)));
 
@@ -246,7 +246,8 @@ describe('ending a capture', () => {
       const traffic = runTraffic(lab, { durationMs: 4000, timeoutMs: 20_000 });
       await sleep(2000);
       await stopProcess(cli.child, signal);
-      expect(await cli.exited).toBe(0);
+      // 1 when the inbound pings were judged lost before the signal, 0 when still pending
+      expect([0, 1]).toContain(await cli.exited);
       await traffic;
       const finals = jsonRecords(cli.lines).filter((r) => r.type === 'stats' && r.final === true);
       const recorded = await readByInterface(recording);
@@ -442,7 +443,7 @@ describe('over ssh, on two lab hosts', () => {
     await sleep(200);
     const t1 = BigInt(Date.now()) * 1_000_000n;
     await stopProcess(cli.child, 'SIGINT');
-    expect(await cli.exited).toBe(0);
+    expect(await cli.exited).toBe(1); // the security group drops the inbound pings: lost
     await Promise.all(witnesses.map((w) => stopProcess(w)));
 
     const records = jsonRecords(cli.lines);
@@ -486,7 +487,7 @@ describe('over ssh, on two lab hosts', () => {
       await cli.waitForLine(() => upCount(cli.lines) >= 2, 20_000);
       await runTraffic(lab, { durationMs: 1500, timeoutMs: 20_000, only: ['ping-floating-ip'] });
       await stopProcess(cli.child, 'SIGINT');
-      expect(await cli.exited).toBe(0);
+      expect(await cli.exited).toBe(1); // the security group drops the inbound pings: lost
     } finally {
       await stopProcess(cli.child, 'SIGKILL');
     }

@@ -19,6 +19,8 @@ import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
+import { Correlator } from '../../correlate/correlator.js';
+import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { DiscoveryError } from '../../sources/discovery.js';
 import { RemoteCaptureError } from '../../sources/remote-capture.js';
 import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
@@ -45,9 +47,14 @@ const OPTIONS: OptionSpec[] = [
 /** The project's captures/ (DESIGN §4: the default home of recordings). */
 const CAPTURES_DIR = fileURLToPath(new URL('../../../captures/', import.meta.url));
 
-/** How long packet lines wait for other interfaces' packets before printing in time order. */
-const HOLD_LOCAL_S = 0.3;
+/**
+ * How long packet lines and verdicts wait for other interfaces' packets (local: ring
+ * blocks of 10 ms and counters read every 250 ms; remote: tcpdump's 1 s buffer and ssh)
+ * before they are printed in time order or judged.
+ */
+const HOLD_LOCAL_S = 0.6;
 const HOLD_REMOTE_S = 2.5;
+const JUDGE_INTERVAL_MS = 100;
 const PRINT_INTERVAL_MS = 100;
 
 interface CaptureOptions {
@@ -185,12 +192,23 @@ export async function runCapture(argv: string[]): Promise<number> {
   };
   /** interfaces reported gone or retrying, so their return is reported too */
   const down = new Set<number>();
+  const verdicts = new ExchangeOutput(out, { json });
+  const correlator = new Correlator({
+    onExchange: (ex) => verdicts.exchange(ex),
+    onClock: (c) => verdicts.clock(c),
+    advanceWithPackets: false,
+  });
+  const wallNow = (): { sec: number; nsec: number } => {
+    const ms = Date.now();
+    return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+  };
   let n = 0;
   const emitPacket = (view: PacketView): void => {
     view.n = ++n;
     out.line(json ? JSON.stringify(view) : formatPacketLine(view));
   };
 
+  let status = 0;
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
@@ -214,6 +232,9 @@ export async function runCapture(argv: string[]): Promise<number> {
           interfaces[iface.id] = iface;
           counts[iface.id] ??= 0;
           recorder?.addInterface(iface);
+          correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
+          const t = wallNow();
+          correlator.interfaceStarted(iface.id, t.sec, t.nsec);
           if (json) {
             out.line(
               JSON.stringify({
@@ -232,8 +253,9 @@ export async function runCapture(argv: string[]): Promise<number> {
         onPacket(p, iface) {
           counts[iface.id]++;
           recorder?.writePacket(p);
+          decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+          correlator.packet(rec, iface.id, p.tsSec, p.tsNsec);
           if (opts.packets) {
-            decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
             const view = describePacket(
               rec,
               0,
@@ -246,6 +268,9 @@ export async function runCapture(argv: string[]): Promise<number> {
           }
         },
         onState(iface, state, reason) {
+          const t = wallNow();
+          if (state === 'gone' || state === 'retrying') correlator.interfaceGone(iface.id, t.sec, t.nsec);
+          else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
           if (json) {
             out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
             out.flush();
@@ -258,6 +283,8 @@ export async function runCapture(argv: string[]): Promise<number> {
         },
         onStats(stats, iface) {
           recorder?.updateStats(stats);
+          const t = wallNow();
+          correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
           if (json && !stats.final) {
             out.line(
               JSON.stringify({
@@ -294,6 +321,13 @@ export async function runCapture(argv: string[]): Promise<number> {
         }, PRINT_INTERVAL_MS)
       : null;
     const flusher = setInterval(() => out.flush(), 1000);
+    // Verdicts for exchanges whose timeout passed longer ago than every source can lag.
+    const judge = setInterval(() => {
+      const t = wallNow();
+      const held = t.sec + t.nsec / 1e9 - hold;
+      const sec = Math.floor(held);
+      correlator.advance(sec, Math.round((held - sec) * 1e9));
+    }, JUDGE_INTERVAL_MS);
     await new Promise<void>((resolve) => {
       if (stop.signal.aborted) resolve();
       stop.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -308,12 +342,15 @@ export async function runCapture(argv: string[]): Promise<number> {
     });
     if (printer !== null) clearInterval(printer);
     clearInterval(flusher);
+    clearInterval(judge);
 
     const finals = await session.stop();
+    const end = wallNow();
     ordered.drain(emitPacket);
     for (const s of finals) recorder?.updateStats(s);
     if (recorder !== null) await recorder.close();
     report(finals, session, counts, out, json, opts.packets, recorder);
+    status = verdicts.summary(correlator.finish(end.sec, end.nsec));
   } finally {
     for (const s of signals) process.removeListener(s, onSignal);
     process.removeListener('exit', onExit);
@@ -321,7 +358,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     await session.stop();
     await out.end();
   }
-  return EXIT_OK;
+  return status === 0 ? EXIT_OK : status;
 }
 
 function report(
