@@ -104,12 +104,27 @@ interface Delivery {
   missing: number[];
 }
 
-function continuation(path: readonly number[], at: number): number[] | null {
-  const p = path.indexOf(at);
-  return p < 0 ? null : path.slice(p + 1);
+/**
+ * What is missing of an expected path: nothing once its far end was reached (a hop in
+ * between whose sighting is absent is the capture's gap, not a loss); otherwise every
+ * interface of it from where the packet was first seen on it that did not see it —
+ * order-free, since two ends of a veth or a bridge and its port stamp the same nanosecond.
+ * Null when the packet was seen nowhere on the path (the path does not apply).
+ */
+function missingAlong(path: readonly number[], seen: ReadonlySet<number>): number[] | null {
+  let first = -1;
+  for (let i = 0; i < path.length; i++) {
+    if (seen.has(path[i])) {
+      first = i;
+      break;
+    }
+  }
+  if (first < 0) return null;
+  if (seen.has(path[path.length - 1])) return [];
+  return path.slice(first).filter((i) => !seen.has(i));
 }
 
-/** Where the stage's packet was last seen, and the interfaces after it where it should have been. */
+/** Where the stage's packet was last seen, and the interfaces where it should have been. */
 function delivery(
   kind: Kind,
   index: number,
@@ -120,21 +135,20 @@ function delivery(
   const last = s.ifaces.length - 1;
   const lastSeen = s.ifaces[last];
   if (s.broadcast) return { lastSeen, missing: [] };
-  let expected: readonly number[] | null = null;
+  const seen = new Set(s.ifaces);
   const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
-  if (learned !== null) expected = continuation(learned, lastSeen);
-  if (expected === null) {
+  let missing = learned === null ? null : missingAlong(learned, seen);
+  if (missing === null) {
     const asking = askingStageOf(kind, index);
     const a = asking === null ? undefined : stages[asking];
-    if (a !== undefined) {
-      const back = [...a.ifaces].reverse();
-      expected = continuation(back, lastSeen);
-      // An answer seen nowhere on the way back cannot tell where it should go next.
-    }
+    // An answer goes back the way its question came.
+    if (a !== undefined && !a.broadcast) missing = missingAlong([...a.ifaces].reverse(), seen);
   }
-  if (expected === null) expected = oracle.towards(lastSeen, s.dsts[last]);
-  const seen = new Set(s.ifaces);
-  return { lastSeen, missing: (expected ?? []).filter((i) => !seen.has(i)) };
+  if (missing === null) {
+    const towards = oracle.towards(lastSeen, s.dsts[last]);
+    missing = towards === null ? [] : towards.filter((i) => !seen.has(i));
+  }
+  return { lastSeen, missing };
 }
 
 function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined): number | null {

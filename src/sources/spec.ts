@@ -91,8 +91,10 @@ export function parseSpec(text: string): CaptureSpec {
   if (rest === '') throw new SpecError(`-i ${JSON.stringify(text)}: no interface name after the namespace`);
   if (rest.includes(':'))
     throw new SpecError(`-i ${JSON.stringify(text)}: interface names cannot contain ':'`);
-  validated(() => validateInterfaceName(rest), text);
-  return { text, host, netns, iface: new NamePattern(rest) };
+  const iface = new NamePattern(rest);
+  // A glob may be longer than any name it matches (`qr-[0-9a-f][0-9a-f]*`): only its characters are checked.
+  validated(() => validateInterfaceName(iface.isGlob ? rest.slice(0, 15) : rest), text);
+  return { text, host, netns, iface };
 }
 
 /** One interface to capture on. */

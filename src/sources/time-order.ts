@@ -29,12 +29,15 @@ export class TimeOrderBuffer<T> {
    * before `horizonSec` (seconds, fractional); keeps the rest.
    */
   release(horizonSec: number, emit: (item: T) => void): void {
-    if (this.#held.length === 0) return;
+    if (this.#held.length === 0 || !(horizonSec > Number.NEGATIVE_INFINITY)) return;
     this.#held.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec || a.seq - b.seq);
+    // Whole seconds and nanoseconds compared apart: a double of epoch seconds steps by ~240 ns.
+    const hSec = Math.floor(horizonSec);
+    const hNsec = Number.isFinite(horizonSec) ? Math.round((horizonSec - hSec) * 1e9) : 0;
     let i = 0;
     for (; i < this.#held.length; i++) {
       const h = this.#held[i];
-      if (h.sec + h.nsec / 1e9 >= horizonSec) break;
+      if (Number.isFinite(horizonSec) && (h.sec > hSec || (h.sec === hSec && h.nsec >= hNsec))) break;
       emit(h.item);
     }
     this.#held = this.#held.slice(i);
