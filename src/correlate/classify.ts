@@ -77,6 +77,8 @@ export class Classified {
   ackNumber = 0;
   /** an error answer: its text (DNS rcode, ICMP error) — '' when none */
   errorDetail = '';
+  /** the ICMP error quotes the answer (an echo reply that could not be delivered), not the question */
+  errorAboutAnswer = false;
   /** flow direction (addresses and protocol at this sighting, before NAT), for learned paths */
   srcHash = 0;
   dstHash = 0;
@@ -218,6 +220,7 @@ export function classify(rec: PacketRecord, out: Classified): void {
   out.key = 0;
   out.maybeAck = false;
   out.errorDetail = '';
+  out.errorAboutAnswer = false;
   out.fingerprint = 0;
   const b = rec.bytes;
   out.broadcast =
@@ -375,6 +378,8 @@ function classifyIcmpError(rec: PacketRecord, out: Classified, v6: boolean): voi
   if ((qp === 1 && !v6) || (qp === 58 && v6)) {
     if (rec.quotedIcmpId < 0 || rec.quotedIcmpSeq < 0) return;
     out.kind = v6 ? Kind.Icmpv6Echo : Kind.IcmpEcho;
+    // About the reply (no route back, …): the question was answered, the answer died.
+    out.errorAboutAnswer = rec.quotedIcmpType === (v6 ? 129 : 0);
     out.stage = STAGE.ECHO_ERROR;
     out.key = echoKey(rec.quotedIcmpId, rec.quotedIcmpSeq, b, l4 + 8, end, v6);
   } else if (qp === 6) {

@@ -46,7 +46,7 @@ export interface CorrelatorOptions {
   onClock?(record: ClockRecord): void;
   /** timeout before any RTT is known, default 1000 ms */
   defaultTimeoutMs?: number;
-  /** bounds of RTT-adaptive timeouts, default 250 ms .. 5000 ms */
+  /** bounds of RTT-adaptive timeouts, default 500 ms .. 5000 ms */
   minTimeoutMs?: number;
   maxTimeoutMs?: number;
   /** exchanges in flight at most, default 200 000 */
@@ -93,6 +93,8 @@ class Exchange {
   judged = false;
   errorStage = -1;
   errorDetail = '';
+  /** an ICMP error about the answer (it could not be delivered): told with a lost verdict */
+  answerError = '';
   /** TCP: the server's ISN, from the SYN-ACK, to recognise the handshake's ACK */
   serverIsn = -1;
   firstRel: number;
@@ -137,6 +139,9 @@ export class Correlator {
   readonly #health = new CaptureHealth();
   readonly #clock = new ClockEstimator();
   readonly #labels: string[] = [];
+  /** interface id → order of announcement */
+  readonly #rank: number[] = [];
+  #announced = 0;
   /** interface id → host index (0 = reference host) */
   readonly #hostOf: number[] = [];
   readonly #hosts: Array<string | null> = [];
@@ -160,7 +165,7 @@ export class Correlator {
   constructor(options: CorrelatorOptions) {
     this.#options = options;
     this.#defaultTimeoutNs = (options.defaultTimeoutMs ?? 1000) * 1e6;
-    this.#minTimeoutNs = (options.minTimeoutMs ?? 250) * 1e6;
+    this.#minTimeoutNs = (options.minTimeoutMs ?? 500) * 1e6;
     this.#maxTimeoutNs = (options.maxTimeoutMs ?? 5000) * 1e6;
     this.#maxExchanges = options.maxExchanges ?? 200_000;
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
@@ -178,6 +183,7 @@ export class Correlator {
   }
 
   addInterface(iface: CorrelatorInterface): void {
+    if (this.#labels[iface.id] === undefined) this.#rank[iface.id] = this.#announced++;
     this.#labels[iface.id] = iface.label;
     let host = this.#hosts.indexOf(iface.host);
     if (host < 0) {
@@ -254,7 +260,9 @@ export class Correlator {
       ex.keyRel = rel;
     }
     if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) ex.serverIsn = rec.tcpSeq;
-    if (c.errorDetail !== '' && ex.errorStage < 0) {
+    if (c.errorAboutAnswer) {
+      if (ex.answerError === '') ex.answerError = c.errorDetail;
+    } else if (c.errorDetail !== '' && ex.errorStage < 0) {
       ex.errorStage = c.stage;
       ex.errorDetail = c.errorDetail;
     }
@@ -345,6 +353,15 @@ export class Correlator {
     const idx = Array.from({ length: n }, (_, i) => i);
     const t = stage.times.map((raw, i) => raw - this.#clock.offsetNs(this.#hostOf[stage.ifaces[i]] ?? 0));
     idx.sort((a, b) => t[a] - t[b] || a - b);
+    // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
+    // the interfaces were announced (the order of a recording's interface blocks), in the
+    // stage's overall direction: the same live and in replay, and right when interfaces
+    // were listed along the path (as `lab status` prints them).
+    if (n > 1) {
+      const rank = this.#rank;
+      const dir = (rank[stage.ifaces[idx[0]]] ?? 0) <= (rank[stage.ifaces[idx[n - 1]]] ?? 0) ? 1 : -1;
+      idx.sort((a, b) => t[a] - t[b] || dir * ((rank[stage.ifaces[a]] ?? 0) - (rank[stage.ifaces[b]] ?? 0)));
+    }
     return {
       ifaces: idx.map((i) => stage.ifaces[i]),
       times: idx.map((i) => Math.round(t[i])),
@@ -406,7 +423,9 @@ export class Correlator {
       };
     }
     if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (verdict.problems.length > 0) {
+    else if (ex.answerError !== '' && verdict.status !== 'ok') {
+      record.detail = `${ex.answerError} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
+    } else if (verdict.problems.length > 0) {
       record.detail = verdict.problems
         .map(
           (p) =>

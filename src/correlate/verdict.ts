@@ -136,14 +136,17 @@ function delivery(
   const lastSeen = s.ifaces[last];
   if (s.broadcast) return { lastSeen, missing: [] };
   const seen = new Set(s.ifaces);
+  const asking = askingStageOf(kind, index);
+  const a = asking === null ? undefined : stages[asking];
+  if (a !== undefined && a.broadcast && a.ifaces.length > 0) {
+    // The answer to a flooded question goes to the asker only: was it seen where the question started?
+    const origin = a.ifaces[0];
+    return { lastSeen, missing: seen.has(origin) ? [] : [origin] };
+  }
   const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
   let missing = learned === null ? null : missingAlong(learned, seen);
-  if (missing === null) {
-    const asking = askingStageOf(kind, index);
-    const a = asking === null ? undefined : stages[asking];
-    // An answer goes back the way its question came.
-    if (a !== undefined && !a.broadcast) missing = missingAlong([...a.ifaces].reverse(), seen);
-  }
+  // An answer goes back the way its question came.
+  if (missing === null && a !== undefined) missing = missingAlong([...a.ifaces].reverse(), seen);
   if (missing === null) {
     const towards = oracle.towards(lastSeen, s.dsts[last]);
     missing = towards === null ? [] : towards.filter((i) => !seen.has(i));

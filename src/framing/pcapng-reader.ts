@@ -395,7 +395,12 @@ export class PcapngParser implements FormatParser {
       if (len !== 8) return;
       // isb_starttime / isb_endtime: high and low 32 bits, in the interface's resolution
       if (code === 2 || code === 3) {
-        unitsToTimestamp(iface.conv, readU32(b, start, le), readU32(b, start + 4, le), code === 2 ? startTime : endTime);
+        unitsToTimestamp(
+          iface.conv,
+          readU32(b, start, le),
+          readU32(b, start + 4, le),
+          code === 2 ? startTime : endTime,
+        );
         if (code === 2) hasStart = true;
         else hasEnd = true;
       } else if (code === 4) received = readU64(b, start, le);
