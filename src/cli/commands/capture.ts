@@ -55,6 +55,8 @@ const CAPTURES_DIR = fileURLToPath(new URL('../../../captures/', import.meta.url
 const HOLD_LOCAL_S = 0.6;
 const HOLD_REMOTE_S = 2.5;
 const JUDGE_INTERVAL_MS = 100;
+/** tcpdump's buffer timeout (1 s) and a margin: what a remote session that died may not have sent. */
+const REMOTE_UNFLUSHED_NS = 1.5e9;
 const PRINT_INTERVAL_MS = 100;
 
 interface CaptureOptions {
@@ -269,7 +271,17 @@ export async function runCapture(argv: string[]): Promise<number> {
         },
         onState(iface, state, reason) {
           const t = wallNow();
-          if (state === 'gone' || state === 'retrying') correlator.interfaceGone(iface.id, t.sec, t.nsec);
+          if (state === 'gone' || state === 'retrying') {
+            // A remote tcpdump that died takes its unwritten buffer with it: up to a ring
+            // block's timeout of packets before we noticed are missing too.
+            let sec = t.sec;
+            let nsec = t.nsec - (iface.host !== null ? REMOTE_UNFLUSHED_NS : 0);
+            while (nsec < 0) {
+              nsec += 1e9;
+              sec -= 1;
+            }
+            correlator.interfaceGone(iface.id, sec, nsec);
+          }
           else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
           if (json) {
             out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));

@@ -1,0 +1,103 @@
+// A verdict never blames the network for what the capture lost (DESIGN §5.6): the remote
+// tcpdump on the pod's interface is killed while pings run — the replies it could not
+// see make those exchanges inconclusive, naming the capture, and none lost.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExchangeRecord, SummaryRecord } from '../../src/events/types.js';
+import { labUp, type LabView } from '../../src/lab/index.js';
+import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
+import { jsonRecords, startCli } from '../support/cli-process.js';
+
+const PREFIX = runPrefix('vin');
+const POD1 = 'cni-5c1e7a2d-8b3f-4a6e-9d0c-1f2e3a4b5c6d';
+let lab: LabView;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  requireRoot();
+  lab = await labUp('sdn-vxlan', { prefix: PREFIX });
+}, 180_000);
+afterAll(async () => downAllLabs(PREFIX), 120_000);
+
+/** tcpdump processes inside a namespace (the remote capture runs there). */
+function tcpdumpsIn(netns: string): number[] {
+  const pids = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number);
+  return pids.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'tcpdump';
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('capture health', () => {
+  it('a remote capture killed mid-exchange makes the exchanges it could not see inconclusive, never lost', async () => {
+    const node1 = lab.hosts.find((h) => h.name === 'node1')?.sshName as string;
+    const node2 = lab.hosts.find((h) => h.name === 'node2')?.sshName as string;
+    const pod1 = `${lab.prefix}${POD1}`;
+    const origin = `${node1}:${pod1}/eth0`;
+    const cli = startCli([
+      'capture',
+      '--ssh-config',
+      lab.sshConfigPath,
+      '-i',
+      origin,
+      '-i',
+      `${node1}:vxlan_sys_4789`,
+      '-i',
+      `${node2}:vxlan_sys_4789`,
+      '-f',
+      'icmp',
+      '--json',
+    ]);
+    try {
+      await cli.waitForLine(
+        () => jsonRecords(cli.lines).filter((r) => r.type === 'state' && r.state === 'up').length >= 3,
+        60_000,
+      );
+      const ping = execFileSyncAsync([
+        'ip',
+        'netns',
+        'exec',
+        pod1,
+        'ping',
+        '-c',
+        '80',
+        '-i',
+        '0.05',
+        '-W',
+        '1',
+        '10.128.2.5',
+      ]);
+      await sleep(1500);
+      const victims = tcpdumpsIn(pod1);
+      expect(victims).toHaveLength(1);
+      process.kill(victims[0], 'SIGKILL');
+      await cli.waitForLine((l) => l.includes('"state":"retrying"'), 10_000);
+      await ping;
+      await sleep(3500);
+      cli.child.kill('SIGINT');
+      await cli.exited;
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+    const records = jsonRecords(cli.lines);
+    const exchanges = records.filter((r) => r.type === 'exchange') as unknown as ExchangeRecord[];
+    const summary = records.find((r) => r.type === 'summary') as unknown as SummaryRecord;
+    expect(summary.exchanges).toBeGreaterThanOrEqual(60);
+    expect(summary.lost).toBe(0);
+    expect(summary.unanswered).toBe(0);
+    const inconclusive = exchanges.filter((e) => e.status === 'inconclusive');
+    expect(inconclusive.length).toBeGreaterThan(0);
+    for (const e of inconclusive) expect(e.detail).toContain(`capture on ${origin} was gone`);
+    // before and after the gap: ok
+    expect(summary.ok).toBeGreaterThan(40);
+  }, 120_000);
+});
