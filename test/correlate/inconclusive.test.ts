@@ -62,8 +62,8 @@ describe('capture health', () => {
         () => jsonRecords(cli.lines).filter((r) => r.type === 'state' && r.state === 'up').length >= 3,
         60_000,
       );
-      const ping = execFileSyncAsync([
-        'ip',
+      // 80 pings 50 ms apart: some are in flight while the capture at their origin is down
+      const ping = promisify(execFile)('ip', [
         'netns',
         'exec',
         pod1,

@@ -210,7 +210,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     out.line(json ? JSON.stringify(view) : formatPacketLine(view));
   };
 
-  let status = 0;
+  let status: number;
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
