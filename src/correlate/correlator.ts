@@ -24,7 +24,7 @@
 // oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
 // recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
-import { formatIp, formatIpv4, formatMac } from '../decode/format.js';
+import { formatIp, formatIpv4Number, formatMac } from '../decode/format.js';
 import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { BoundedMap } from './bounded-map.js';
@@ -43,6 +43,11 @@ export interface CorrelatorInterface {
 
 export interface CorrelatorOptions {
   onExchange(record: ExchangeRecord): void;
+  /**
+   * Whether a verdict of this status is wanted as a record; false skips building it
+   * (it is still counted in the summary). Default: every verdict.
+   */
+  wants?(status: ExchangeRecord['status']): boolean;
   onClock?(record: ClockRecord): void;
   /** timeout before any RTT is known, default 1000 ms */
   defaultTimeoutMs?: number;
@@ -65,31 +70,64 @@ export interface CorrelatorOptions {
 const MAX_SIGHTINGS = 64;
 /** Distinct packets (fingerprints) remembered per stage, to count retransmissions. */
 const MAX_STAGE_PACKETS = 16;
+/** An exchange is judged at most this long after its first packet (retries included). */
+const MAX_EXCHANGE_NS = 10e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
+const NO_STAGES: Array<StageTrack | undefined> = [];
+
+/** Fields per sighting in StageTrack.s: interface, raw relative ns, src hash, dst hash, tunnel. */
+const SIGHTING = 5;
+
 class StageTrack {
-  /** interface ids, in arrival order, one per interface */
-  ifaces: number[] = [];
-  /** raw relative ns of each sighting (on its host's clock) */
-  times: number[] = [];
-  /** flow-direction address hashes at each sighting (translation changes them hop by hop) */
-  srcs: number[] = [];
-  dsts: number[] = [];
-  /** tunnel context per sighting: type << 24 | (vni & 0xffffff), or -1 */
-  tunnels: number[] = [];
-  fingerprints: number[] = [];
+  /**
+   * Sightings in arrival order, SIGHTING numbers each, first per interface only:
+   * interface id, raw relative ns (its host's clock), the flow-direction address hashes
+   * there (translation changes them hop by hop), tunnel (type << 24 | vni, or -1).
+   * One flat array: one allocation per stage on the hot path.
+   */
+  s: number[] = [];
+  /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
+  fp0 = 0;
+  more: number[] | null = null;
   packets = 0;
   extraSightings = 0;
   /** a packet of the stage was broadcast or multicast (flooded: no path to learn or expect) */
   broadcast = false;
+
+  get count(): number {
+    return this.s.length / SIGHTING;
+  }
+
+  indexOf(iface: number): number {
+    const s = this.s;
+    for (let i = 0; i < s.length; i += SIGHTING) if (s[i] === iface) return i / SIGHTING;
+    return -1;
+  }
+
+  iface(i: number): number {
+    return this.s[i * SIGHTING];
+  }
+
+  time(i: number): number {
+    return this.s[i * SIGHTING + 1];
+  }
 }
 
 class Exchange {
-  readonly stages: Array<StageTrack | undefined> = [];
-  /** the key text is written from the earliest packet of the asking stage (before any NAT) */
-  keyText: string;
+  /** by stage index (STAGE_NAMES), sized for the kind; emptied once judged */
+  stages: Array<StageTrack | undefined>;
+  /**
+   * The key text is written from the earliest packet of the asking stage (before any
+   * NAT). For IPv4 echo, TCP and ARP it is kept as numbers and written only when a
+   * record is built (most ok verdicts are only counted); otherwise as text at once.
+   */
+  keyText: string | null = null;
+  keyParts: number[] | null = null;
   keyRel: number;
+  /** the upper bits of the 52-bit key, checked against the map's 30-bit slot */
+  keyCheck = 0;
   judged = false;
   errorStage = -1;
   errorDetail = '';
@@ -104,19 +142,19 @@ class Exchange {
   constructor(
     readonly kind: Kind,
     readonly key: number,
-    keyText: string,
     rel: number,
     timeoutNs: number,
   ) {
-    this.keyText = keyText;
+    this.stages = new Array<StageTrack | undefined>(STAGE_NAMES[kind].length).fill(undefined);
     this.keyRel = rel;
     this.firstRel = rel;
     this.lastRel = rel;
     this.timeoutNs = timeoutNs;
   }
 
+  /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
   get deadline(): number {
-    return this.lastRel + this.timeoutNs;
+    return Math.min(this.lastRel + this.timeoutNs, this.firstRel + MAX_EXCHANGE_NS);
   }
 }
 
@@ -152,6 +190,14 @@ export class Correlator {
   readonly #maxTimeoutNs: number;
   readonly #maxExchanges: number;
   readonly #advanceWithPackets: boolean;
+  #collisions = 0;
+  /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
+  #judgedKind: Kind = Kind.None;
+  readonly #oracle: PathOracle = {
+    flowPath: (src, dst) => this.#flows.get(flowKey(this.#judgedKind, src, dst))?.path ?? null,
+    towards: (iface, addr) => this.#towards.get(towardsKey(iface, addr)) ?? null,
+    problem: (iface, from, to) => this.#health.problem(iface, from, to),
+  };
   readonly #summary: SummaryRecord = {
     type: 'summary',
     exchanges: 0,
@@ -175,6 +221,11 @@ export class Correlator {
 
   get summary(): Readonly<SummaryRecord> {
     return this.#summary;
+  }
+
+  /** Packets of an exchange not tracked because another held its key slot (rare). */
+  get keyCollisions(): number {
+    return this.#collisions;
   }
 
   /** Exchanges waiting for their verdict. */
@@ -236,7 +287,26 @@ export class Correlator {
     classify(rec, c);
     if (c.kind === Kind.None) return;
     const rel = this.rel(sec, nsec);
-    let ex = this.#exchanges.get(c.key);
+    // Small-integer map keys (V8 Smis) cost no allocation; the rest of the key is checked.
+    const slot = c.key % KEY_SLOTS;
+    const check = Math.floor(c.key / KEY_SLOTS);
+    let ex = this.#exchanges.get(slot);
+    if (ex !== undefined && ex.keyCheck !== check) {
+      // Two exchanges in one slot at once: the newer one is not tracked (counted).
+      this.#collisions++;
+      return;
+    }
+    if (
+      ex !== undefined &&
+      ex.kind === c.kind &&
+      answered(ex, c.kind, c.stage) &&
+      repeated(ex, c.stage, c.fingerprint, iface)
+    ) {
+      // The same question again after its answer (ARP refreshing, a DNS id reused, a new
+      // DHCP transaction with the old xid): the old exchange is over, this one begins.
+      this.#judge(ex, this.#nowRel > ex.deadline ? this.#nowRel : ex.deadline);
+      ex = undefined;
+    }
     if (c.maybeAck) {
       // Only the ACK of a handshake we are tracking, acknowledging the server's ISN.
       if (ex === undefined || ex.kind !== Kind.TcpHandshake || ex.serverIsn < 0) return;
@@ -247,16 +317,18 @@ export class Correlator {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#exchanges.size >= this.#maxExchanges) this.#judgeOldest();
-      ex = new Exchange(c.kind, c.key, keyText(rec, c.kind), rel, this.#defaultTimeoutNs);
+      ex = new Exchange(c.kind, slot, rel, this.#defaultTimeoutNs);
+      ex.keyCheck = check;
+      setKey(ex, rec, c.kind);
       ex.flowKey = flowKey(c.kind, c.srcHash, c.dstHash);
       const flow = this.#flows.get(ex.flowKey);
       if (flow !== undefined && flow.srttNs > 0) ex.timeoutNs = this.#timeoutFor(flow.srttNs);
-      this.#exchanges.set(c.key, ex);
+      this.#exchanges.set(slot, ex);
       this.#queue.push(ex);
       this.#summary.exchanges++;
     } else if (rel < ex.keyRel && opensExchange(c.kind, c.stage)) {
       // Live, an interface further along may deliver first: name it by its first hop.
-      ex.keyText = keyText(rec, c.kind);
+      setKey(ex, rec, c.kind);
       ex.keyRel = rel;
     }
     if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) ex.serverIsn = rec.tcpSeq;
@@ -272,19 +344,22 @@ export class Correlator {
       ex.stages[c.stage] = stage;
     }
     if (c.broadcast) stage.broadcast = true;
-    if (stage.fingerprints.indexOf(c.fingerprint) < 0) {
+    const fp = c.fingerprint;
+    if (stage.packets === 0) {
+      stage.fp0 = fp;
+      stage.packets = 1;
+    } else if (fp !== stage.fp0 && (stage.more === null || stage.more.indexOf(fp) < 0)) {
       stage.packets++;
-      if (stage.fingerprints.length < MAX_STAGE_PACKETS) stage.fingerprints.push(c.fingerprint);
+      if (stage.more === null) stage.more = [fp];
+      else if (stage.more.length < MAX_STAGE_PACKETS) stage.more.push(fp);
     }
-    if (stage.ifaces.indexOf(iface) < 0) {
-      if (stage.ifaces.length < MAX_SIGHTINGS) {
-        stage.ifaces.push(iface);
-        stage.times.push(rel);
-        stage.srcs.push(c.srcHash);
-        stage.dsts.push(c.dstHash);
-        stage.tunnels.push(
-          rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff),
-        );
+    if (stage.indexOf(iface) < 0) {
+      if (stage.count < MAX_SIGHTINGS) {
+        const tunnel =
+          rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
+        // The first sighting makes an exactly-sized array (most stages have one or a few).
+        if (stage.s.length === 0) stage.s = [iface, rel, c.srcHash, c.dstHash, tunnel];
+        else stage.s.push(iface, rel, c.srcHash, c.dstHash, tunnel);
       } else stage.extraSightings++;
     }
     if (rel > ex.lastRel) ex.lastRel = rel;
@@ -331,7 +406,8 @@ export class Correlator {
       }
       this.#queueHead++;
     }
-    if (this.#queueHead > 4096 && this.#queueHead * 2 > q.length) {
+    // Judged exchanges leave the queue in chunks (they hold little once judged).
+    if (this.#queueHead > 1024 && this.#queueHead * 4 > q.length) {
       this.#queue = q.slice(this.#queueHead);
       this.#queueHead = 0;
     }
@@ -349,28 +425,50 @@ export class Correlator {
 
   /** Orders a stage's sightings on the reference clock. */
   #ordered(stage: StageTrack): OrderedStage {
-    const n = stage.ifaces.length;
-    const idx = Array.from({ length: n }, (_, i) => i);
-    const t = stage.times.map((raw, i) => raw - this.#clock.offsetNs(this.#hostOf[stage.ifaces[i]] ?? 0));
-    idx.sort((a, b) => t[a] - t[b] || a - b);
+    const n = stage.count;
+    const raw = stage.s;
+    const o: OrderedStage = {
+      ifaces: new Array<number>(n),
+      times: new Array<number>(n),
+      srcs: new Array<number>(n),
+      dsts: new Array<number>(n),
+      tunnels: new Array<number>(n),
+      packets: stage.packets,
+      broadcast: stage.broadcast,
+    };
+    if (n === 1) {
+      o.ifaces[0] = raw[0];
+      o.times[0] = Math.round(raw[1] - this.#clock.offsetNs(this.#hostOf[raw[0]] ?? 0));
+      o.srcs[0] = raw[2];
+      o.dsts[0] = raw[3];
+      o.tunnels[0] = raw[4];
+      return o;
+    }
+    const t = new Array<number>(n);
+    const idx = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      idx[i] = i;
+      t[i] = raw[i * SIGHTING + 1] - this.#clock.offsetNs(this.#hostOf[raw[i * SIGHTING]] ?? 0);
+    }
     // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
     // the interfaces were announced (the order of a recording's interface blocks), in the
     // stage's overall direction: the same live and in replay, and right when interfaces
     // were listed along the path (as `lab status` prints them).
-    if (n > 1) {
-      const rank = this.#rank;
-      const dir = (rank[stage.ifaces[idx[0]]] ?? 0) <= (rank[stage.ifaces[idx[n - 1]]] ?? 0) ? 1 : -1;
-      idx.sort((a, b) => t[a] - t[b] || dir * ((rank[stage.ifaces[a]] ?? 0) - (rank[stage.ifaces[b]] ?? 0)));
+    idx.sort((a, b) => t[a] - t[b] || a - b);
+    const rank = this.#rank;
+    const r = (i: number): number => rank[raw[i * SIGHTING]] ?? 0;
+    const dir = r(idx[0]) <= r(idx[n - 1]) ? 1 : -1;
+    idx.sort((a, b) => t[a] - t[b] || dir * (r(a) - r(b)));
+    for (let k = 0; k < n; k++) {
+      const i = idx[k];
+      const b = i * SIGHTING;
+      o.ifaces[k] = raw[b];
+      o.times[k] = Math.round(t[i]);
+      o.srcs[k] = raw[b + 2];
+      o.dsts[k] = raw[b + 3];
+      o.tunnels[k] = raw[b + 4];
     }
-    return {
-      ifaces: idx.map((i) => stage.ifaces[i]),
-      times: idx.map((i) => Math.round(t[i])),
-      srcs: idx.map((i) => stage.srcs[i]),
-      dsts: idx.map((i) => stage.dsts[i]),
-      tunnels: idx.map((i) => stage.tunnels[i]),
-      packets: stage.packets,
-      broadcast: stage.broadcast,
-    };
+    return o;
   }
 
   #judge(ex: Exchange, nowRel: number, forcedReason?: string): void {
@@ -380,23 +478,23 @@ export class Correlator {
     const stages: Array<OrderedStage | undefined> = ex.stages.map((s) =>
       s === undefined ? undefined : this.#ordered(s),
     );
-    const oracle: PathOracle = {
-      flowPath: (src, dst) => this.#flows.get(flowKey(ex.kind, src, dst))?.path ?? null,
-      towards: (iface, addr) => this.#towards.get(towardsKey(iface, addr)) ?? null,
-      problem: (iface, from, to) => this.#health.problem(iface, from, to),
-    };
-    const verdict = judge(ex.kind, stages, ex.errorStage, ex.errorDetail, oracle, {
+    this.#judgedKind = ex.kind;
+    const verdict = judge(ex.kind, stages, ex.errorStage, ex.errorDetail, this.#oracle, {
       deadline: ex.deadline,
       now: nowRel,
       forcedReason: forcedReason ?? null,
     });
     this.#learn(ex, stages, verdict.delivered, verdict.rttNs);
     this.#summary[verdict.status]++;
+    if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
+      this.#release(ex);
+      return;
+    }
     const names = STAGE_NAMES[ex.kind];
     const record: ExchangeRecord = {
       type: 'exchange',
       kind: KIND_NAMES[ex.kind],
-      key: ex.keyText,
+      key: ex.keyText ?? keyTextOf(ex),
       status: verdict.status,
       ts: this.#tsText(Math.min(...stages.flatMap((s) => (s === undefined ? [] : s.times.slice(0, 1))))),
       stages: [],
@@ -434,7 +532,14 @@ export class Correlator {
         .join('; ');
     }
     if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
+    this.#release(ex);
     this.#options.onExchange(record);
+  }
+
+  /** What a judged exchange no longer needs (it may wait in the queue a while). */
+  #release(ex: Exchange): void {
+    ex.stages = NO_STAGES;
+    ex.keyParts = null;
   }
 
   /** Paths that made it become expectations (§5.2); RTTs adapt the flow's timeout (§5.4). */
@@ -457,17 +562,25 @@ export class Correlator {
     }
     for (const i of delivered) {
       const s = stages[i];
-      if (s === undefined || s.ifaces.length === 0 || s.broadcast) continue;
-      const key = flowKey(ex.kind, s.srcs[0], s.dsts[0]);
-      const flow = this.#flows.get(key) ?? { path: null, srttNs: 0 };
+      // A path of one interface says nothing about where a packet goes next.
+      if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
+      const flow = this.#flow(flowKey(ex.kind, s.srcs[0], s.dsts[0]));
       if (flow.path === null || s.ifaces.length >= flow.path.length) flow.path = s.ifaces;
-      this.#flows.set(key, flow);
     }
     if (rttNs !== null && rttNs > 0) {
-      const flow = this.#flows.get(ex.flowKey) ?? { path: null, srttNs: 0 };
+      const flow = this.#flow(ex.flowKey);
       flow.srttNs = flow.srttNs === 0 ? rttNs : (7 * flow.srttNs + rttNs) / 8;
-      this.#flows.set(ex.flowKey, flow);
     }
+  }
+
+  /** The flow's state, created (and the oldest flow forgotten beyond the limit) when new. */
+  #flow(key: number): FlowState {
+    let flow = this.#flows.get(key);
+    if (flow === undefined) {
+      flow = { path: null, srttNs: 0 };
+      this.#flows.set(key, flow);
+    }
+    return flow;
   }
 
   #learnTowards(iface: number, addr: number, rest: number[]): void {
@@ -492,14 +605,15 @@ export class Correlator {
       if (ask === undefined || ans === undefined) continue;
       // Per host: interfaces that saw both, with their local round trip.
       const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
-      ask.ifaces.forEach((iface, i) => {
-        const j = ans.ifaces.indexOf(iface);
-        if (j < 0) return;
+      for (let i = 0; i < ask.count; i++) {
+        const iface = ask.iface(i);
+        const j = ans.indexOf(iface);
+        if (j < 0) continue;
         const host = this.#hostOf[iface] ?? 0;
         const list = spans.get(host) ?? [];
-        list.push({ iface, ask: ask.times[i], ans: ans.times[j], span: ans.times[j] - ask.times[i] });
+        list.push({ iface, ask: ask.time(i), ans: ans.time(j), span: ans.time(j) - ask.time(i) });
         spans.set(host, list);
-      });
+      }
       const ref = spans.get(0);
       if (ref === undefined) continue;
       for (const [host, list] of spans) {
@@ -555,6 +669,47 @@ export class Correlator {
   }
 }
 
+/**
+ * Whether the asker already got an answer to this stage: an answer (or error) was seen on
+ * the interface where the question was first seen. Then the same question again starts
+ * a new exchange (ARP refreshing, a DNS id reused, a new DHCP transaction with the old
+ * xid); an answer that never reached the asker leaves retransmissions in the exchange.
+ */
+function answered(ex: Exchange, kind: Kind, stage: number): boolean {
+  if (!opensExchange(kind, stage)) return false;
+  const ask = ex.stages[stage];
+  if (ask === undefined || ask.count === 0) return false;
+  let origin = ask.iface(0);
+  let first = ask.time(0);
+  for (let i = 1; i < ask.count; i++) {
+    if (ask.time(i) < first) {
+      first = ask.time(i);
+      origin = ask.iface(i);
+    }
+  }
+  const reached = (st: StageTrack | undefined): boolean => st !== undefined && st.indexOf(origin) >= 0;
+  const st = ex.stages;
+  if (kind === Kind.Dhcp) {
+    if (stage === STAGE.DHCP_DISCOVER)
+      return reached(st[STAGE.DHCP_OFFER]) || reached(st[STAGE.DHCP_ACK]) || reached(st[STAGE.DHCP_NAK]);
+    return reached(st[STAGE.DHCP_ACK]) || reached(st[STAGE.DHCP_NAK]);
+  }
+  // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
+  return reached(st[1]) || (ex.errorStage >= 0 && reached(st[ex.errorStage]));
+}
+
+/**
+ * Whether an asking packet is a new one rather than the same packet reaching one more
+ * interface (live, interfaces deliver in batches: a request's later hops may arrive
+ * after its answer): another fingerprint, or one more sighting where it was seen.
+ */
+function repeated(ex: Exchange, stage: number, fingerprint: number, iface: number): boolean {
+  const st = ex.stages[stage];
+  if (st === undefined) return true;
+  if (fingerprint !== st.fp0 && (st.more === null || st.more.indexOf(fingerprint) < 0)) return true;
+  return st.indexOf(iface) >= 0;
+}
+
 /** Which stage may open an exchange (the asking side). */
 function opensExchange(kind: Kind, stage: number): boolean {
   switch (kind) {
@@ -589,15 +744,64 @@ function answerPairs(kind: Kind): ReadonlyArray<readonly [number, number]> {
   }
 }
 
+/** 2^30: map keys below it are V8 small integers (no allocation per lookup). */
+const KEY_SLOTS = 1073741824;
+
+/** What was learned is per flow direction; a 30-bit key (a collision merges two flows' hints). */
 function flowKey(kind: Kind, src: number, dst: number): number {
-  return finish(mix(mix(mix(HASH_SEED ^ 0x464c4f57, kind), src), dst) ^ (dst / 4294967296));
+  return finish(mix(mix(mix(HASH_SEED ^ 0x464c4f57, kind), src), dst) ^ (dst / 4294967296)) % KEY_SLOTS;
 }
 
 function towardsKey(iface: number, addr: number): number {
-  return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296));
+  return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296)) % KEY_SLOTS;
 }
 
-/** The exchange's key as a reader would write it (DESIGN §3 `key`); once per exchange. */
+function ipv4At(b: Uint8Array, off: number): number {
+  return off < 0 ? -1 : ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
+}
+
+function v4(n: number): string {
+  return n < 0 ? '?' : formatIpv4Number(n);
+}
+
+/**
+ * Keeps what the exchange's key text needs (DESIGN §3 `key`): numbers for IPv4 echo,
+ * TCP and ARP (written out by keyTextOf when a record is built), text for the rest.
+ */
+function setKey(ex: Exchange, rec: PacketRecord, kind: Kind): void {
+  const b = rec.bytes;
+  if (rec.ipVersion === 4 && (kind === Kind.IcmpEcho || kind === Kind.TcpHandshake)) {
+    ex.keyText = null;
+    ex.keyParts =
+      kind === Kind.IcmpEcho
+        ? [ipv4At(b, rec.srcAddrOff), ipv4At(b, rec.dstAddrOff), rec.icmpId, rec.icmpSeq]
+        : [ipv4At(b, rec.srcAddrOff), ipv4At(b, rec.dstAddrOff), rec.srcPort, rec.dstPort, rec.tcpSeq >>> 0];
+    return;
+  }
+  if (kind === Kind.Arp) {
+    ex.keyText = null;
+    ex.keyParts = [ipv4At(b, rec.arpSpaOff), ipv4At(b, rec.arpTpaOff)];
+    return;
+  }
+  ex.keyParts = null;
+  ex.keyText = keyText(rec, kind);
+}
+
+function keyTextOf(ex: Exchange): string {
+  const k = ex.keyParts ?? [];
+  switch (ex.kind) {
+    case Kind.IcmpEcho:
+      return `${v4(k[0])}>${v4(k[1])} id=${k[2]} seq=${k[3]}`;
+    case Kind.TcpHandshake:
+      return `${v4(k[0])}:${k[2]}>${v4(k[1])}:${k[3]} isn=${k[4]}`;
+    case Kind.Arp:
+      return `who-has ${v4(k[1])} tell ${v4(k[0])}`;
+    default:
+      return '';
+  }
+}
+
+/** The exchange's key as a reader would write it (DESIGN §3 `key`). */
 function keyText(rec: PacketRecord, kind: Kind): string {
   const b = rec.bytes;
   const addr = (off: number): string => (off < 0 ? '?' : formatIp(b, off, rec.ipVersion));
@@ -616,8 +820,6 @@ function keyText(rec: PacketRecord, kind: Kind): string {
     }
     case Kind.Dhcp:
       return `xid=0x${(rec.dhcpXid >>> 0).toString(16).padStart(8, '0')} chaddr=${rec.dhcpChaddrOff >= 0 ? formatMac(b, rec.dhcpChaddrOff) : '?'}`;
-    case Kind.Arp:
-      return `who-has ${formatIpv4(b, rec.arpTpaOff)} tell ${formatIpv4(b, rec.arpSpaOff)}`;
     default:
       return '';
   }

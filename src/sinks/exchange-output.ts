@@ -9,20 +9,21 @@ export const EXIT_FOUND_LOSS = 1;
 
 export interface ExchangeOutputOptions {
   json: boolean;
-  /** text report: print ok exchanges too (one line each); default true */
-  showOk?: boolean;
+  /** text report: ok exchanges printed (one line each) before they are only counted; default 20 */
+  okLines?: number;
 }
 
 export class ExchangeOutput {
   readonly #out: LineWriter;
   readonly #json: boolean;
-  readonly #showOk: boolean;
+  readonly #okLines: number;
+  #okShown = 0;
   readonly #clocks = new Map<string, ClockRecord>();
 
   constructor(out: LineWriter, options: ExchangeOutputOptions) {
     this.#out = out;
     this.#json = options.json;
-    this.#showOk = options.showOk ?? true;
+    this.#okLines = options.okLines ?? 20;
   }
 
   exchange(ex: ExchangeRecord): void {
@@ -31,13 +32,21 @@ export class ExchangeOutput {
       return;
     }
     if (ex.status === 'ok') {
-      if (this.#showOk)
-        this.#out.line(
-          formatExchange(ex)[0] + `  (${ex.rttMs !== undefined ? `${ex.rttMs.toFixed(3)} ms` : 'answered'})`,
-        );
+      if (this.#okShown >= this.#okLines) return;
+      this.#okShown++;
+      const rtt = ex.rttMs !== undefined ? `${ex.rttMs.toFixed(3)} ms` : 'answered';
+      this.#out.line(`${formatExchange(ex)[0]}  (${rtt})`);
+      if (this.#okShown === this.#okLines) {
+        this.#out.line('(further ok exchanges are only counted in the summary; --json lists every one)');
+      }
       return;
     }
     for (const line of formatExchange(ex)) this.#out.line(line);
+  }
+
+  /** For the correlator: whether a verdict of this status will be printed (else it is only counted). */
+  wants(status: ExchangeRecord['status']): boolean {
+    return this.#json || status !== 'ok' || this.#okShown < this.#okLines;
   }
 
   clock(c: ClockRecord): void {

@@ -48,8 +48,10 @@ describe('nova-flat', () => {
     expect(dhcp[0].lost).toEqual({ stage: 'offer', lastSeen: `${p}compute/br100`, missingOn: [] });
     // udhcpc retried: the discover stage holds its three packets
     expect(dhcp[0].stages[0]).toMatchObject({ name: 'discover', packets: 3 });
+    // every attempt dig makes is refused by the host: one error exchange each
     const dns = ofKind(run.live, 'dns');
-    expect(dns.map((e) => [e.status, e.detail])).toEqual([['error', 'port-unreachable']]);
+    expect(dns.length).toBeGreaterThanOrEqual(1);
+    for (const e of dns) expect([e.status, e.detail]).toEqual(['error', 'port-unreachable']);
     expect(run.liveExit).toBe(1);
     expectReplayEqualsLive(run);
   }, 180_000);

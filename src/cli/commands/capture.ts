@@ -197,6 +197,7 @@ export async function runCapture(argv: string[]): Promise<number> {
   const verdicts = new ExchangeOutput(out, { json });
   const correlator = new Correlator({
     onExchange: (ex) => verdicts.exchange(ex),
+    wants: (status) => verdicts.wants(status),
     onClock: (c) => verdicts.clock(c),
     advanceWithPackets: false,
   });
@@ -281,8 +282,7 @@ export async function runCapture(argv: string[]): Promise<number> {
               sec -= 1;
             }
             correlator.interfaceGone(iface.id, sec, nsec);
-          }
-          else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+          } else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
           if (json) {
             out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
             out.flush();

@@ -69,6 +69,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   // Replay judges by packet time: a recording gives the verdicts it gave live.
   const correlator = new Correlator({
     onExchange: (ex) => verdicts.exchange(ex),
+    wants: (status) => verdicts.wants(status),
     onClock: (c) => verdicts.clock(c),
   });
   let lastSec = 0;
