@@ -115,22 +115,25 @@ export const IFACES_HELP = `hopscope ifaces — the map of interfaces to choose 
 Usage:
   hopscope ifaces [--host H] [--netns NS | --all-netns] [--json]
 
-Lists every interface with its namespace, a role guessed from its name
-(tap, qbr, qvb, qvo, qr, qg, rfp, fpr, fg, bridge, tun, vxlan, veth, physical),
-state, MTU, addresses and master bridge.
+Lists every interface, one block per namespace: its name, a role guessed from the
+name and link kind (tap, qbr, qvb, qvo, qr, qg, rfp, fpr, fg, bridge, tun, vxlan,
+veth, physical, loopback), its state as ip prints it ("set down" when the link is
+administratively down), MTU, master bridge and addresses — then a capture command
+to start from. Without --netns/--all-netns: the root namespace only.
 
 Options:
-      --host H           ask a remote host over ssh
-      --netns NS         only this namespace (a name or a glob)
-      --all-netns        every namespace, not only the root one
-      --json             one JSON object per interface
-      --ssh-config FILE  ssh config for remote hosts
+      --host H           ask a remote host over ssh (your ssh config applies)
+      --netns NS         only this namespace: a name, a glob ('qrouter-*') or pid:1234
+      --all-netns        the root namespace and every named one
+      --json             one JSON object per interface: host, netns, name, label
+                         (as -i takes it), role, kind, state, adminUp, mtu, mac,
+                         master, addresses
+      --ssh-config FILE  ssh config for remote hosts (the lab writes one)
 
 Examples:
   hopscope ifaces --all-netns
+  hopscope ifaces --netns 'qrouter-*' --json | jq -r .label
   hopscope ifaces --host root@compute2 --netns 'qrouter-*'
-
-Status: arrives with the capture engine (issue "live capture").
 `;
 
 export const LAB_HELP = `hopscope lab — build real topologies in network namespaces to see hopscope work.
