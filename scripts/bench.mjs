@@ -2,7 +2,11 @@
 // `npm run bench`: hopscope measured against tcpdump and tshark on the same input in
 // the same run, reported as ratios (absolute times depend on the machine; ratios to
 // the field's tools on the same machine and file are what the budgets are about).
-//   node scripts/bench.mjs [--packets N] [--big-packets N] [--runs R] [--skip-tshark]
+//   node scripts/bench.mjs [--packets N] [--big-packets N] [--pipeline-packets N] [--runs R]
+//                          [--skip-tshark] [--skip-live]
+// The full pipeline (framing, decode, correlation, verdicts) is `hopscope replay`, timed
+// like tcpdump -nr; its memory is measured on --pipeline-packets (10M) with 1M flows. The
+// live case (scripts/bench-live.mjs) runs last, as root.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +23,8 @@ const PACKETS = opt('--packets', 1_000_000);
 const BIG_PACKETS = opt('--big-packets', 5_000_000);
 const RUNS = opt('--runs', 3);
 const skipTshark = args.includes('--skip-tshark');
+const skipLive = args.includes('--skip-live');
+const PIPELINE_PACKETS = opt('--pipeline-packets', 10_000_000);
 
 const dir = join(tmpdir(), 'hopscope-bench');
 mkdirSync(dir, { recursive: true });
@@ -130,6 +136,38 @@ if (BIG_PACKETS > 0) {
   );
 }
 
+const hopscope = join(root, 'bin', 'hopscope.js');
+const pipeline = best(RUNS, () => timed(process.execPath, [hopscope, 'replay', file]));
+row(
+  'full pipeline (replay, verdicts)',
+  'hopscope replay',
+  pipeline.seconds,
+  PACKETS,
+  pipeline.maxRssMB,
+  tcpdump.seconds,
+);
+const pipelineJson = timed(process.execPath, [hopscope, 'replay', file, '--json']);
+row(
+  'full pipeline, every verdict as JSON',
+  'hopscope replay --json',
+  pipelineJson.seconds,
+  PACKETS,
+  pipelineJson.maxRssMB,
+  tcpdump.seconds,
+);
+if (PIPELINE_PACKETS > 0) {
+  const huge = generate(PIPELINE_PACKETS, 1_000_000);
+  const r = timed(process.execPath, [hopscope, 'replay', huge]);
+  row(
+    `full pipeline, ${fmt(PIPELINE_PACKETS / 1e6, 0)}M packets, 1M flows`,
+    'hopscope replay',
+    r.seconds,
+    PIPELINE_PACKETS,
+    r.maxRssMB,
+    null,
+  );
+}
+
 const pad = (s, n) => String(s).padEnd(n);
 process.stdout.write(
   `\n${pad('measurement', 34)}${pad('tool', 20)}${pad('seconds', 10)}${pad('packets/s', 14)}${pad('peak RSS MB', 13)}× tcpdump\n`,
@@ -142,3 +180,9 @@ for (const r of rows) {
 process.stdout.write(
   `\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`,
 );
+
+if (!skipLive) {
+  process.stdout.write('\nlive capture (scripts/bench-live.mjs):\n');
+  const live = spawnSync(process.execPath, [join(root, 'scripts', 'bench-live.mjs')], { stdio: 'inherit' });
+  if (live.status !== 0) process.stdout.write(`live capture bench failed (exit ${live.status})\n`);
+}

@@ -70,7 +70,7 @@ Options:
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
   -s, --snaplen N        bytes kept per packet (default 262144)
-  -B, --buffer-size KiB  kernel capture buffer per local interface (default 4096)
+  -B, --buffer-size KiB  kernel capture buffer per local interface (default 8192)
       --remote-tcpdump P tcpdump's path on remote hosts (default: tcpdump in PATH)
 
 Output: without --packets and --json, a table of packets captured, received and

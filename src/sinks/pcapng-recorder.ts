@@ -10,8 +10,9 @@
 // file is overwritten.
 //
 // Crash safety: blocks are gathered in the writer's buffer and handed to the kernel
-// with writeSync every `flushIntervalMs` (1 s by default; an unref'd timer), when the
-// buffer fills, and at rotation and close. A killed process (SIGKILL, a crash) thus
+// every `flushIntervalMs` (1 s by default; an unref'd timer), when the buffer fills,
+// and at rotation and close — for a regular file by ordered positional writes on the
+// thread pool (a slow disk must not stall the capture), otherwise synchronously. A killed process (SIGKILL, a crash) thus
 // loses at most the last interval of packets, and what it leaves is a pcapng that ends
 // on a block boundary, readable by tshark (without ISBs). The file header and the
 // IDBs known at open are handed over at once, so even an empty recording is valid.
@@ -50,6 +51,7 @@ import {
   openSync,
   readdirSync,
   unlinkSync,
+  write,
   writeSync,
 } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
@@ -282,12 +284,16 @@ export class PcapngRecorder {
     }
   }
 
-  /** Hands buffered packets to the kernel now (the timer does it every flushIntervalMs). */
+  /**
+   * Hands buffered packets to the kernel now, synchronously (the timer does it every
+   * flushIntervalMs, without waiting for the disk).
+   */
   flush(): void {
     if (this.state === 'failed') this.throwFailure();
     if (this.state !== 'open') return;
     try {
       this.writer.flush();
+      this.file.drain();
     } catch (err) {
       this.writeFailed(err);
     }
@@ -424,12 +430,33 @@ export class PcapngRecorder {
   }
 }
 
+/** Bytes handed to the kernel asynchronously at most; beyond, writes wait (back-pressure). */
+const MAX_ASYNC_BYTES = 64 << 20;
+
 /**
- * The file under a writer: synchronous writes straight to the fd (so a flush puts the
- * bytes in the kernel), fsync at close. Errors become RecordingError naming the file.
+ * The file under a writer. A regular file is written with positional writes on libuv's
+ * thread pool, so a slow disk (dirty-page throttling after a burst) does not stall the
+ * thread that drains every capture ring; each chunk is copied and kept until written.
+ * Other files (a device, a pipe) are written synchronously. close() rewrites, in place,
+ * whatever is still in flight — a positional write is idempotent — so a close from an
+ * exit handler loses nothing; then fsync. Errors become RecordingError naming the file.
  */
+/** Writes all of `bytes`, at `position` for a regular file (positional), else at the fd's offset. */
+function writeFully(fd: number, bytes: Uint8Array, position: number, positional: boolean): void {
+  let done = 0;
+  while (done < bytes.length) {
+    done += writeSync(fd, bytes, done, bytes.length - done, positional ? position + done : null);
+  }
+}
+
 class RecordingFile implements ByteSink {
   private fd: number | null;
+  private position = 0;
+  private readonly inFlight = new Map<number, Uint8Array>();
+  private inFlightBytes = 0;
+  private asyncError: unknown = null;
+  /** close() came while writes were in flight: the last one closes the fd */
+  private closeWhenDone = false;
 
   private constructor(
     readonly path: string,
@@ -468,18 +495,88 @@ class RecordingFile implements ByteSink {
     }
   }
 
+  private failed(err: unknown, what = 'write'): RecordingError {
+    return new RecordingError(
+      `cannot ${what} recording ${this.path}: ${reason(err)}`,
+      this.path,
+      errnoCode(err),
+      err,
+    );
+  }
+
   write(bytes: Uint8Array): void {
     const fd = this.openFd();
+    if (this.asyncError !== null) throw this.failed(this.asyncError);
+    const position = this.position;
+    this.position += bytes.length;
+    if (!this.regular || this.inFlightBytes + bytes.length > MAX_ASYNC_BYTES) {
+      try {
+        writeFully(fd, bytes, position, this.regular);
+      } catch (err) {
+        throw this.failed(err);
+      }
+      return;
+    }
+    const copy = bytes.slice(); // a memcpy (Uint8Array.from would iterate byte by byte)
+    this.inFlight.set(position, copy);
+    this.inFlightBytes += copy.length;
+    if (this.inFlight.size === 1) this.writeNext(fd);
+  }
+
+  /**
+   * Writes the oldest queued chunk, then the next: one at a time, in order, so the file
+   * is always a prefix of the recording (a crash leaves no hole before written data).
+   */
+  private writeNext(fd: number): void {
+    const next = this.inFlight.entries().next();
+    if (next.done === true) {
+      if (this.closeWhenDone) {
+        this.closeWhenDone = false;
+        try {
+          closeSync(fd);
+        } catch {
+          // nothing left to lose
+        }
+      }
+      return;
+    }
+    const [position, copy] = next.value;
+    write(fd, copy, 0, copy.length, position, (err, written) => {
+      if (err === null && written < copy.length) {
+        try {
+          writeFully(fd, copy.subarray(written), position + written, true);
+        } catch (e) {
+          err = e as NodeJS.ErrnoException;
+        }
+      }
+      if (err !== null && this.asyncError === null) this.asyncError = err;
+      if (this.inFlight.get(position) === copy) {
+        this.inFlight.delete(position);
+        this.inFlightBytes -= copy.length;
+      }
+      if (err === null) this.writeNext(fd);
+      else if (this.closeWhenDone) {
+        this.inFlight.clear();
+        this.writeNext(fd);
+      }
+    });
+  }
+
+  /** Writes what is queued now, synchronously (the chunk in the thread pool lands twice: same bytes). */
+  drain(): void {
+    const fd = this.openFd();
+    if (this.asyncError !== null) throw this.failed(this.asyncError);
     try {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      for (const [position, bytes] of this.inFlight) writeFully(fd, bytes, position, true);
     } catch (err) {
-      throw new RecordingError(
-        `cannot write recording ${this.path}: ${reason(err)}`,
-        this.path,
-        errnoCode(err),
-        err,
-      );
+      throw this.failed(err);
+    }
+    const first = this.inFlight.entries().next();
+    this.inFlight.clear();
+    this.inFlightBytes = 0;
+    if (first.done !== true) {
+      this.inFlight.set(first.value[0], first.value[1]);
+      this.inFlightBytes = first.value[1].length;
     }
   }
 
@@ -487,16 +584,21 @@ class RecordingFile implements ByteSink {
     const fd = this.openFd();
     this.fd = null;
     try {
+      // What is queued or in flight is written here, synchronously, at its place (the
+      // chunk in the thread pool may land again: the same bytes at the same place).
+      for (const [position, bytes] of this.inFlight) writeFully(fd, bytes, position, true);
+      const first = this.inFlight.entries().next();
+      this.inFlight.clear();
+      if (first.done !== true) this.inFlight.set(first.value[0], first.value[1]);
+      if (this.asyncError !== null) throw this.asyncError;
       if (this.regular) fsyncSync(fd);
     } catch (err) {
-      throw new RecordingError(
-        `cannot sync recording ${this.path}: ${reason(err)}`,
-        this.path,
-        errnoCode(err),
-        err,
-      );
+      throw this.failed(err, this.asyncError !== null ? 'write' : 'sync');
     } finally {
-      closeSync(fd);
+      // The thread pool may still hold a write to this fd: it closes it when done, so the
+      // number is not reused under it.
+      if (this.inFlight.size > 0) this.closeWhenDone = true;
+      else closeSync(fd);
     }
   }
 

@@ -76,6 +76,11 @@ const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
 // Counters are read this often so that a drop is known before the verdicts of its time
 // are given (the capture command holds verdicts for longer than this).
 const DEFAULT_POLL_MS = 250;
+/**
+ * Kernel ring per local interface: 8 MiB (tcpdump's is 2 MiB). One process drains every
+ * interface here, and a garbage collection must not cost packets in a burst.
+ */
+const DEFAULT_RING_BYTES = 8 << 20;
 /** Several times the addon's ring-block timeout (10 ms, native/capture_handle.h). */
 const LOCAL_STOP_SETTLE_MS = 60;
 
@@ -255,7 +260,7 @@ export class CaptureSession {
         netnsPath: t.netns === null ? undefined : netnsPathOf(t.netns),
         filter: this.#options.filter,
         snaplen: this.#options.snaplen,
-        bufferSize: this.#options.bufferSize,
+        bufferSize: this.#options.bufferSize ?? DEFAULT_RING_BYTES,
         // TPACKET_V3 blocks: drop-free in bursts where immediate mode is not (LocalCaptureOptions).
         immediate: false,
         interfaceId: e.id,

@@ -14,8 +14,16 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
+/** Every child still running when the test process ends is killed (a failed test leaves none). */
+const running = new Set<ChildProcessWithoutNullStreams>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startCli(args: readonly string[]): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+  running.add(child);
+  child.once('close', () => running.delete(child));
   const lines: string[] = [];
   let partial = '';
   let stderr = '';

@@ -20,6 +20,7 @@ import { formatPacketLine } from '../../sinks/packet-text.js';
 import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
+import { warmUpPipeline } from '../../correlate/warm-up.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { DiscoveryError } from '../../sources/discovery.js';
 import { RemoteCaptureError } from '../../sources/remote-capture.js';
@@ -163,6 +164,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     throw err;
   }
 
+  warmUpPipeline();
   let recorder: PcapngRecorder | null = null;
   if (opts.write !== undefined) {
     try {
