@@ -1,0 +1,254 @@
+// The correlation stage's parts on their own: the verdict function against hand-made
+// paths, the NTP offset, capture health, the bounded maps, classification of real
+// packets (through NAT the echo keeps its identity), and exchange bookkeeping.
+import { describe, expect, it } from 'vitest';
+import { BoundedMap } from '../../src/correlate/bounded-map.js';
+import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.js';
+import { ClockEstimator, ntpOffset } from '../../src/correlate/clock.js';
+import { Correlator } from '../../src/correlate/correlator.js';
+import { CaptureHealth } from '../../src/correlate/health.js';
+import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
+import { decodePacket } from '../../src/decode/decode-packet.js';
+import { PacketRecord } from '../../src/decode/record.js';
+import type { ExchangeRecord } from '../../src/events/types.js';
+
+function stage(ifaces: number[], opts: Partial<OrderedStage> = {}): OrderedStage {
+  return {
+    ifaces,
+    times: ifaces.map((_, i) => 1000 * (i + 1)),
+    srcs: ifaces.map(() => 11),
+    dsts: ifaces.map(() => 22),
+    tunnels: ifaces.map(() => -1),
+    packets: 1,
+    broadcast: false,
+    ...opts,
+  };
+}
+
+const noKnowledge: PathOracle = { flowPath: () => null, towards: () => null, problem: () => null };
+const timing = { deadline: 1e9, now: 2e9, forcedReason: null };
+
+describe('verdict', () => {
+  it('ok: the reply came back the way the request went', () => {
+    const v = judge(Kind.IcmpEcho, [stage([0, 1, 2, 3]), stage([3, 2, 1, 0])], -1, '', noKnowledge, timing);
+    expect(v.status).toBe('ok');
+    expect(v.rttNs).toBe(4000 - 1000);
+  });
+
+  it('lost reply: last seen on 2, missing on 1 and 0, nearest first', () => {
+    const v = judge(Kind.IcmpEcho, [stage([0, 1, 2, 3]), stage([3, 2])], -1, '', noKnowledge, timing);
+    expect(v).toMatchObject({ status: 'lost', lost: { stage: 1, lastSeen: 2, missingOn: [1, 0] } });
+  });
+
+  it('a hop the capture missed is not a loss once the far end was reached', () => {
+    const v = judge(Kind.IcmpEcho, [stage([0, 1, 2, 3]), stage([3, 1, 0])], -1, '', noKnowledge, timing);
+    expect(v.status).toBe('ok');
+  });
+
+  it('lost request: the learned path of the flow goes on after where it was last seen', () => {
+    const oracle: PathOracle = { ...noKnowledge, flowPath: () => [0, 1, 2, 3, 4] };
+    const v = judge(Kind.IcmpEcho, [stage([0, 1, 2]), undefined], -1, '', oracle, timing);
+    expect(v).toMatchObject({ status: 'lost', lost: { stage: 0, lastSeen: 2, missingOn: [3, 4] } });
+  });
+
+  it('lost request: a route learned towards its destination from the last interface', () => {
+    const oracle: PathOracle = {
+      ...noKnowledge,
+      towards: (iface, addr) => (iface === 2 && addr === 22 ? [5, 6] : null),
+    };
+    const v = judge(Kind.TcpHandshake, [stage([0, 1, 2]), undefined], -1, '', oracle, timing);
+    expect(v).toMatchObject({ status: 'lost', lost: { stage: STAGE.SYN, lastSeen: 2, missingOn: [5, 6] } });
+  });
+
+  it('unanswered: the request went as far as anything is known, no answer anywhere', () => {
+    const v = judge(Kind.Dns, [stage([0, 1])], -1, '', noKnowledge, timing);
+    expect(v).toMatchObject({
+      status: 'unanswered',
+      lost: { stage: STAGE.DNS_RESPONSE, lastSeen: 1, missingOn: [] },
+    });
+  });
+
+  it('error: an ICMP error quoting the request, with its detail', () => {
+    const v = judge(
+      Kind.IcmpEcho,
+      [stage([0, 1]), undefined, stage([1, 0])],
+      2,
+      'frag-needed mtu=1450',
+      noKnowledge,
+      timing,
+    );
+    expect(v).toMatchObject({ status: 'error', detail: 'frag-needed mtu=1450' });
+  });
+
+  it('inconclusive: the capture where the reply was missing was gone at the time', () => {
+    const oracle: PathOracle = { ...noKnowledge, problem: (iface) => (iface === 0 ? 'gone' : null) };
+    const v = judge(Kind.IcmpEcho, [stage([0, 1, 2]), stage([2, 1])], -1, '', oracle, timing);
+    expect(v.status).toBe('inconclusive');
+    expect(v.lost).toMatchObject({ lastSeen: 1, missingOn: [0] });
+    expect(v.problems).toEqual([{ iface: 0, text: 'gone' }]);
+  });
+
+  it('inconclusive: an unanswered request where a capture on its path was dropping', () => {
+    const oracle: PathOracle = {
+      ...noKnowledge,
+      problem: (iface) => (iface === 1 ? 'dropped 12 packets' : null),
+    };
+    const v = judge(Kind.IcmpEcho, [stage([0, 1])], -1, '', oracle, timing);
+    expect(v.status).toBe('inconclusive');
+  });
+
+  it('a flooded ARP request: answered when the reply reaches the asker, unanswered otherwise', () => {
+    const flood = stage([0, 1, 2, 3], { broadcast: true });
+    expect(judge(Kind.Arp, [flood, stage([2, 1, 0])], -1, '', noKnowledge, timing).status).toBe('ok');
+    expect(judge(Kind.Arp, [flood, stage([2, 1])], -1, '', noKnowledge, timing)).toMatchObject({
+      status: 'lost',
+      lost: { stage: STAGE.ARP_REPLY, lastSeen: 1, missingOn: [0] },
+    });
+    expect(judge(Kind.Arp, [flood], -1, '', noKnowledge, timing)).toMatchObject({ status: 'unanswered' });
+  });
+
+  it('DHCP: discover, offer, request, ack in one exchange; no offer is unanswered at the offer', () => {
+    const b = { broadcast: true };
+    const full = [stage([0, 1], b), stage([1, 0], b), stage([0, 1], b), stage([1, 0], b)];
+    expect(judge(Kind.Dhcp, full, -1, '', noKnowledge, timing).status).toBe('ok');
+    expect(judge(Kind.Dhcp, [stage([0, 1], b)], -1, '', noKnowledge, timing)).toMatchObject({
+      status: 'unanswered',
+      lost: { stage: STAGE.DHCP_OFFER },
+    });
+  });
+});
+
+describe('clock offsets', () => {
+  it('NTP formula: the link delay cancels', () => {
+    // B is 300 ms ahead; the link takes 20 µs each way
+    const theta = 300e6;
+    expect(ntpOffset(0, 20e3 + theta, 100e3 + 20e3, 100e3 + theta)).toBe(theta);
+  });
+
+  it('the median of recent samples is applied; one outlier does not move it', () => {
+    const c = new ClockEstimator();
+    for (const s of [1000, 1010, 990, 1005, 50_000, 995]) c.addSample(1, s);
+    expect(c.offsetNs(1)).toBe(1002.5);
+    expect(c.samples(1)).toBe(6);
+    expect(c.offsetNs(7)).toBe(0);
+  });
+});
+
+describe('capture health', () => {
+  it('not running yet, gone, dropping, stopped', () => {
+    const h = new CaptureHealth();
+    h.started(0, 100);
+    expect(h.problem(0, 50, 150)).toBe('not running yet');
+    h.gone(0, 200);
+    h.back(0, 300);
+    expect(h.problem(0, 250, 260)).toBe('gone');
+    expect(h.problem(0, 310, 320)).toBeNull();
+    h.dropCounter(0, 0, 400);
+    h.dropCounter(0, 7, 500);
+    expect(h.problem(0, 450, 460)).toBe('dropped 7 packets');
+    expect(h.problem(0, 510, 520)).toBeNull();
+    h.stopped(0, 600);
+    expect(h.problem(0, 550, 700)).toBe('stopped');
+    expect(h.problem(9, 0, 1)).toBeNull();
+  });
+});
+
+describe('bounded maps', () => {
+  it('forget the oldest entries beyond the limit, in O(1), and updates do not rejuvenate', () => {
+    const m = new BoundedMap<number, string>(3);
+    for (let i = 0; i < 10; i++) m.set(i, `v${i}`);
+    expect(m.size).toBe(3);
+    expect([m.get(6), m.get(7), m.get(8), m.get(9)]).toEqual([undefined, 'v7', 'v8', 'v9']);
+    m.set(7, 'again');
+    m.set(10, 'v10');
+    expect(m.get(7)).toBeUndefined();
+    expect(m.get(10)).toBe('v10');
+  });
+});
+
+/** An Ethernet + IPv4 + ICMP echo frame. */
+function echo(
+  type: number,
+  src: number[],
+  dst: number[],
+  id: number,
+  seq: number,
+  ttl = 64,
+  ipId = 7,
+): Uint8Array {
+  const b = new Uint8Array(14 + 20 + 8 + 16);
+  b.set([2, 0, 0, 0, 0, ttl, 2, 0, 0, 0, 0, 2, 0x08, 0x00], 0);
+  b.set([0x45, 0, 0, 44, ipId >> 8, ipId & 0xff, 0x40, 0, ttl, 1, 0, 0, ...src, ...dst], 14);
+  b.set([type, 0, 0, 0, id >> 8, id & 0xff, seq >> 8, seq & 0xff], 34);
+  for (let i = 0; i < 16; i++) b[42 + i] = i * 3;
+  return b;
+}
+
+describe('classification and the correlator', () => {
+  const rec = new PacketRecord();
+  const c = new Classified();
+  const fill = (b: Uint8Array): void => {
+    decodePacket(b, 0, b.length, 1, b.length, rec);
+    classify(rec, c);
+  };
+
+  it('the same echo before and after SNAT, TTL and MAC rewrite: one fingerprint, one key', () => {
+    fill(echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 4242, 1, 64));
+    const before = { fp: c.fingerprint, key: c.key, kind: c.kind, stage: c.stage };
+    fill(echo(8, [203, 0, 113, 20], [203, 0, 113, 1], 4242, 1, 63));
+    expect({ fp: c.fingerprint, key: c.key, kind: c.kind, stage: c.stage }).toEqual(before);
+    expect(before.kind).toBe(Kind.IcmpEcho);
+    // the reply belongs to the same exchange, as a different packet
+    fill(echo(0, [203, 0, 113, 1], [203, 0, 113, 20], 4242, 1, 64, 9));
+    expect(c.key).toBe(before.key);
+    expect(c.stage).toBe(STAGE.ECHO_REPLY);
+    expect(c.fingerprint).not.toBe(before.fp);
+  });
+
+  it('judges by packet time in replay; a request seen again after its answer is a new exchange, judged on the learned path', () => {
+    const records: ExchangeRecord[] = [];
+    const corr = new Correlator({ onExchange: (r) => records.push(r) });
+    corr.addInterface({ id: 0, label: 'tap0', host: null });
+    corr.addInterface({ id: 1, label: 'eth1', host: null });
+    const at = (b: Uint8Array, iface: number, ms: number): void => {
+      decodePacket(b, 0, b.length, 1, b.length, rec);
+      corr.packet(rec, iface, 1_700_000_000, ms * 1e6);
+    };
+    const req = echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 1, 1);
+    const rep = echo(0, [203, 0, 113, 1], [10, 0, 0, 5], 1, 1, 64, 9);
+    at(req, 0, 0);
+    at(req, 1, 0.01);
+    at(rep, 1, 0.5);
+    at(rep, 0, 0.51);
+    // the same request again (ARP-like repetition of a key) after the answer reached the asker
+    at(req, 0, 100);
+    const summary = corr.finish(1_700_000_005, 0);
+    // The second request never reached eth1, where the first one's path (learned) went on.
+    expect(records.map((r) => r.status)).toEqual(['ok', 'lost']);
+    expect(records[1].lost).toEqual({ stage: 'request', lastSeen: 'tap0', missingOn: ['eth1'] });
+    expect(records[0].stages.map((s) => s.seen.map((x) => x.iface))).toEqual([
+      ['tap0', 'eth1'],
+      ['eth1', 'tap0'],
+    ]);
+    expect(records[0].rttMs).toBe(0.51);
+    expect(records[0].ts).toBe('1700000000.000000000');
+    expect(records[0].stages[0].seen[1].hopMs).toBe(0.01);
+    expect(summary).toMatchObject({ exchanges: 2, ok: 1, lost: 1 });
+  });
+
+  it('state stays bounded: beyond maxExchanges the oldest is judged early, as inconclusive', () => {
+    const records: ExchangeRecord[] = [];
+    const corr = new Correlator({ onExchange: (r) => records.push(r), maxExchanges: 100 });
+    corr.addInterface({ id: 0, label: 'tap0', host: null });
+    for (let i = 0; i < 1000; i++) {
+      const b = echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 7, i);
+      decodePacket(b, 0, b.length, 1, b.length, rec);
+      corr.packet(rec, 0, 1_700_000_000, i * 1000);
+      expect(corr.pending).toBeLessThanOrEqual(100);
+    }
+    expect(records.length).toBe(900);
+    expect(records.every((r) => r.status === 'inconclusive' && /state limit/.test(r.detail ?? ''))).toBe(
+      true,
+    );
+  });
+});
