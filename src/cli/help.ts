@@ -73,9 +73,13 @@ Options:
   -B, --buffer-size KiB  kernel capture buffer per local interface (default 8192)
       --remote-tcpdump P tcpdump's path on remote hosts (default: tcpdump in PATH)
 
-Output: without --packets and --json, a table of packets captured, received and
-dropped (by the kernel) per interface at the end; notes about interfaces coming
-and going go to stderr. Exchange verdicts arrive with the correlation stage.
+Output: every exchange (ICMP echo, TCP handshake, DNS, DHCP, ARP) is judged about
+half a second after its timeout: ok, lost (where it was last seen, where it went
+missing), unanswered, error or inconclusive (the capture was not looking). Without
+--json: problems in full, the first 20 ok ones a line each, then a table of packets
+captured, received and dropped (by the kernel) per interface; notes about interfaces
+coming and going go to stderr. With --json: interface, state, stats, exchange,
+clock and summary records (DESIGN §3).
 
 Examples:
   hopscope capture -i 'tap*' -i br100 -i eth1 -w incident.pcapng
@@ -85,8 +89,9 @@ Examples:
   hopscope capture --ssh-config /run/hopscope/lab/hs-/ssh_config \\
                    -i hs-compute:'hs-qrouter-*/qr-*' -i hs-network:'hs-qdhcp-*/ns-*'
 
-Exit status: 0 when the capture ran, 2 when it could not start (not root, no such
-interface or namespace, bad filter, ssh or remote tcpdump failing).
+Exit status: 0 when nothing was lost, 1 when an exchange was lost or unanswered,
+2 when the capture could not start (not root, no such interface or namespace, bad
+filter, ssh or remote tcpdump failing).
 `;
 
 export const REPLAY_HELP = `hopscope replay — read recordings through the same pipeline as live capture.
@@ -98,6 +103,12 @@ Reads pcap (microsecond or nanosecond, either byte order) and pcapng (several
 interfaces, any timestamp resolution), merging several files by timestamp. An
 interface without a recorded name is labelled by its file's name without
 extension (natdrop-qg.pcap -> natdrop-qg).
+
+Every exchange is judged as live capture judges it, by packet time: ok, lost (last
+seen on …, never reached …), unanswered, error, inconclusive; the text report shows
+each problem with its path hop by hop, --json one exchange record each. Exit status
+1 when anything was lost or unanswered, 2 when a file cannot be read (with the
+byte offset).
 
 Options:
       --packets          print every packet, one line each, tcpdump -n style

@@ -271,6 +271,21 @@ export class PcapngRecorder {
     }
   }
 
+  /**
+   * Writes an ISB now (as well as keeping the counters): the capture command does so when
+   * a drop counter grows, so a replay knows when the capture lost packets, not only that
+   * it did by the end.
+   */
+  recordStats(stats: InterfaceStats): void {
+    this.updateStats(stats);
+    if (this.state !== 'open' || this.known[stats.interfaceId] !== true) return;
+    try {
+      this.writer.writeStats(stats);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
   /** Keeps the latest counters of an interface, for the ISBs written at close and rotation. */
   updateStats(stats: InterfaceStats): void {
     if (this.state !== 'open') return;

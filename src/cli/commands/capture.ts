@@ -194,6 +194,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     if (json) return;
     process.stderr.write(`hopscope: ${text}\n`);
   };
+  const lastDropped: number[] = [];
   /** interfaces reported gone or retrying, so their return is reported too */
   const down = new Set<number>();
   const verdicts = new ExchangeOutput(out, { json });
@@ -296,7 +297,10 @@ export async function runCapture(argv: string[]): Promise<number> {
           }
         },
         onStats(stats, iface) {
-          recorder?.updateStats(stats);
+          // A drop is recorded when it happens (an ISB), so a replay judges that time as live did.
+          if (stats.dropped > (lastDropped[stats.interfaceId] ?? 0)) recorder?.recordStats(stats);
+          else recorder?.updateStats(stats);
+          lastDropped[stats.interfaceId] = stats.dropped;
           const t = wallNow();
           correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
           if (json && !stats.final) {

@@ -23,6 +23,9 @@ const OPTIONS: OptionSpec[] = [
   { name: 'realtime', kind: 'flag' },
 ];
 
+/** How often a live capture reads its drop counters (sources/capture-session.ts). */
+const DROP_WINDOW_NS = 250_000_000;
+
 /** Files large enough that a progress line on a terminal helps. */
 const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
 
@@ -74,6 +77,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   });
   let lastSec = 0;
   let lastNsec = 0;
+  const droppedSoFar = new Map<number, number>();
 
   const onInterface = (iface: MergedInterface): void => {
     interfaces[iface.id] = iface;
@@ -118,7 +122,23 @@ export async function runReplay(argv: string[]): Promise<number> {
         // The recorder writes a statistics block whenever a capture's drop counter grows,
         // and at the end: the drops between two blocks make verdicts of that time inconclusive.
         if (s.start !== undefined) correlator.interfaceStarted(s.interfaceId, s.start.sec, s.start.nsec);
-        if (s.end !== undefined) correlator.interfaceDrops(s.interfaceId, s.dropped, s.end.sec, s.end.nsec);
+        const before = droppedSoFar.get(s.interfaceId) ?? 0;
+        if (s.end !== undefined && s.dropped > before) {
+          // Live, counters are read every 250 ms: the drops happened in the 250 ms before the block.
+          const from =
+            s.end.nsec >= DROP_WINDOW_NS
+              ? { sec: s.end.sec, nsec: s.end.nsec - DROP_WINDOW_NS }
+              : { sec: s.end.sec - 1, nsec: s.end.nsec + 1e9 - DROP_WINDOW_NS };
+          correlator.interfaceDropsOverall(
+            s.interfaceId,
+            s.dropped - before,
+            from.sec,
+            from.nsec,
+            s.end.sec,
+            s.end.nsec,
+          );
+        }
+        droppedSoFar.set(s.interfaceId, Math.max(before, s.dropped));
       },
       onWarning: (message) => {
         progress?.clear();
