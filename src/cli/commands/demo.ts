@@ -63,7 +63,9 @@ export async function runDemo(argv: string[]): Promise<number> {
       `Not root, so no live lab: replaying the recording of ${SCENARIO} with fault ${FAULT}.\n` +
         `(Run as root to build the lab and capture it live.)\n\n`,
     );
-    return runReplay([RECORDING, '--packets']);
+    // The verdicts of the incident (lost exchanges make replay say 1; the demo itself went fine).
+    await runReplay([RECORDING]);
+    return EXIT_OK;
   }
   return liveDemo(durationS);
 }
