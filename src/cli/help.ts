@@ -124,27 +124,47 @@ Examples:
 export const IFACES_HELP = `hopscope ifaces — the map of interfaces to choose what to capture.
 
 Usage:
-  hopscope ifaces [--host H] [--netns NS | --all-netns] [--json]
+  hopscope ifaces [--host H] [--netns NS | --all-netns] [--json] [--ssh-config FILE]
 
-Lists every interface, one block per namespace: its name, a role guessed from the
-name and link kind (tap, qbr, qvb, qvo, qr, qg, rfp, fpr, fg, bridge, tun, vxlan,
-veth, physical, loopback), its state as ip prints it ("set down" when the link is
-administratively down), MTU, master bridge and addresses — then a capture command
-to start from. Without --netns/--all-netns: the root namespace only.
+Lists every interface, one block per namespace ("namespace qrouter-6f77… (3
+interfaces)", or "root namespace"; "HOST: …" for a remote host), like
+'ip -br addr' with more columns:
+  NAME       the interface name, as -i takes it
+  ROLE       guessed from the name, then the link kind: tap (VM port), qbr, qvb,
+             qvo (OpenStack hybrid plug), qr, qg (router ports), rfp, fpr, fg (DVR
+             floating-IP ports), bridge (Linux bridge or OVS: br-int, br100, br0),
+             tun (tun0), vxlan (vxlan_sys_4789, geneve, gre), veth, physical (a
+             NIC: eth0, ens3), loopback, other
+  STATE      the operational state as ip prints it (UP, DOWN, UNKNOWN for taps
+             and lo, LOWERLAYERDOWN); "(set down)" when administratively down
+  MTU        the MTU
+  MASTER     the bridge (or ovs-system) the interface is a port of, "-" if none
+  ADDRESSES  IPv4 and IPv6 addresses with their prefix length
+then a capture command to start from. Without --netns/--all-netns: the root
+namespace only. A namespace that cannot be asked (it vanished meanwhile) is a
+warning on stderr naming it and why; the others are listed.
 
 Options:
-      --host H           ask a remote host over ssh (your ssh config applies)
-      --netns NS         only this namespace: a name, a glob ('qrouter-*') or pid:1234
+      --host H           ask a remote host over ssh (your ssh config applies;
+                         one ssh session runs ip there)
+      --netns NS         only these namespaces: a name, a glob ('qrouter-*'), or
+                         pid:1234 (the namespace of a process: a pod or container)
       --all-netns        the root namespace and every named one
-      --json             one JSON object per interface: host, netns, name, label
-                         (as -i takes it), role, kind, state, adminUp, mtu, mac,
-                         master, addresses
+      --json             one JSON object per interface: {"type":"iface", host,
+                         netns, name, label ([HOST:][NETNS/]NAME, as -i takes it),
+                         role, kind (ip's link kind), state, adminUp, mtu, mac,
+                         master, addresses}
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
 
 Examples:
   hopscope ifaces --all-netns
-  hopscope ifaces --netns 'qrouter-*' --json | jq -r .label
+  hopscope ifaces --netns 'qrouter-*' --json | jq -r 'select(.role=="qr") | .label'
+  hopscope ifaces --netns pid:$(pgrep -f my-pod-app | head -1)
   hopscope ifaces --host root@compute2 --netns 'qrouter-*'
+  hopscope ifaces --ssh-config /run/hopscope/lab/hs-/ssh_config --host hs-compute
+
+Exit status: 0 listed, 2 when nothing could be listed: no such namespace (the
+message lists those that exist), no process for pid:N, ssh failing, ip failing.
 `;
 
 export const LAB_HELP = `hopscope lab — build real topologies in network namespaces to see hopscope work.

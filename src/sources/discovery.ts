@@ -85,6 +85,11 @@ export interface DiscoverOptions {
 const DEFAULT_TIMEOUT_MS = 15_000;
 const NETNS_DIR = '/run/netns';
 
+/**
+ * Names that say what the interface is whatever its link kind: OpenStack's port
+ * prefixes, OpenShift SDN's `tun0` (an OVS internal port there, a veth in the lab)
+ * and the tunnel devices OVS creates (`vxlan_sys_4789`, `genev_sys_6081`).
+ */
 const NAME_ROLES: ReadonlyArray<[RegExp, InterfaceRole]> = [
   [/^tap/, 'tap'],
   [/^qbr/, 'qbr'],
@@ -95,10 +100,17 @@ const NAME_ROLES: ReadonlyArray<[RegExp, InterfaceRole]> = [
   [/^rfp-/, 'rfp'],
   [/^fpr-/, 'fpr'],
   [/^fg-/, 'fg'],
-  [/^(vxlan|genev|gre|gretap|erspan)/, 'vxlan'],
-  [/^(tun|flannel|cilium_vxlan|weave)/, 'tun'],
+  [/^tun\d+$/, 'tun'],
+  [/^(vxlan|genev|gre|stt)_sys_/, 'vxlan'],
+];
+
+/** Naming habits, used when neither a telling name nor the link kind decides. */
+const HABIT_ROLES: ReadonlyArray<[RegExp, InterfaceRole]> = [
+  [/^(vxlan|genev|gre|gretap|erspan|flannel|cilium_vxlan)/, 'vxlan'],
+  [/^(tun|weave)/, 'tun'],
+  [/^vnet/, 'tap'],
   [/^(br|virbr|docker|cni|obr|ovs-system)/, 'bridge'],
-  [/^(veth|vnet|cali|lxc)/, 'veth'],
+  [/^(veth|cali|lxc)/, 'veth'],
   [/^(eth|en|em|eno|ens|enp|bond|wl)/, 'physical'],
 ];
 
@@ -109,20 +121,26 @@ const KIND_ROLES: Readonly<Record<string, InterfaceRole>> = {
   geneve: 'vxlan',
   gretap: 'vxlan',
   gre: 'vxlan',
+  ip6gretap: 'vxlan',
+  ip6gre: 'vxlan',
+  erspan: 'vxlan',
   tun: 'tun',
+  // not an `ip -d` kind: parseIpAddrJson passes it for a tun device in tap mode
+  tap: 'tap',
   veth: 'veth',
 };
 
 /**
- * The role an operator would give the interface: OpenStack and Kubernetes names
- * first (a `tap…` is a VM port whatever its kind), then the link kind, then
- * common naming habits.
+ * The role an operator would give the interface: telling names first (a `tap…` is
+ * a VM port whatever its kind, `tun0` is OpenShift's gateway port), then the link
+ * kind, then common naming habits. `kind` may also be `tap` for a tun device in tap
+ * mode (libvirt's `vnet0`).
  */
 export function roleOf(name: string, kind: string | null, loopback = false): InterfaceRole {
   if (loopback || name === 'lo') return 'loopback';
-  for (const [pattern, role] of NAME_ROLES.slice(0, 9)) if (pattern.test(name)) return role;
-  if (kind !== null && KIND_ROLES[kind] !== undefined) return KIND_ROLES[kind];
-  for (const [pattern, role] of NAME_ROLES.slice(9)) if (pattern.test(name)) return role;
+  for (const [pattern, role] of NAME_ROLES) if (pattern.test(name)) return role;
+  if (kind !== null && Object.hasOwn(KIND_ROLES, kind)) return KIND_ROLES[kind];
+  for (const [pattern, role] of HABIT_ROLES) if (pattern.test(name)) return role;
   // A plain device without a kind is a real NIC (or a driver's): physical.
   return kind === null ? 'physical' : 'other';
 }
@@ -137,7 +155,13 @@ export function parseIpAddrJson(
   host: string | null,
   netns: string | null,
 ): DiscoveredInterface[] {
-  const parsed: unknown = JSON.parse(text.trim() === '' ? '[]' : text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text.trim() === '' ? '[]' : text);
+  } catch {
+    const first = text.trim().split('\n')[0].slice(0, 80);
+    throw new Error(`ip -j addr: output is not JSON (iproute2 too old for -j?): ${first}`);
+  }
   if (!Array.isArray(parsed)) throw new Error('ip -j addr: not a JSON array');
   const out: DiscoveredInterface[] = [];
   for (const entry of parsed) {
@@ -145,6 +169,7 @@ export function parseIpAddrJson(
     const flags = Array.isArray(entry.flags) ? entry.flags.filter((f) => typeof f === 'string') : [];
     const linkinfo = isRecord(entry.linkinfo) ? entry.linkinfo : null;
     const kind = linkinfo !== null && typeof linkinfo.info_kind === 'string' ? linkinfo.info_kind : null;
+    const tapMode = kind === 'tun' && isRecord(linkinfo?.info_data) && linkinfo.info_data.type === 'tap';
     const addresses: string[] = [];
     if (Array.isArray(entry.addr_info)) {
       for (const a of entry.addr_info) {
@@ -158,7 +183,7 @@ export function parseIpAddrJson(
       name: entry.ifname,
       ifindex: typeof entry.ifindex === 'number' ? entry.ifindex : 0,
       kind,
-      role: roleOf(entry.ifname, kind, flags.includes('LOOPBACK')),
+      role: roleOf(entry.ifname, tapMode ? 'tap' : kind, flags.includes('LOOPBACK')),
       state: typeof entry.operstate === 'string' ? entry.operstate : 'UNKNOWN',
       adminUp: flags.includes('UP'),
       mtu: typeof entry.mtu === 'number' ? entry.mtu : 0,
@@ -187,18 +212,55 @@ function ipArgv(netns: string | null): string[] {
   return ['ip', '-n', netns, '-j', '-d', 'addr', 'show'];
 }
 
+/** Why a command run with `reject: false` failed, in a few words. */
+function failureText(
+  r: { exitCode?: number; signal?: string; timedOut: boolean; code?: string; stderr: string },
+  command: string,
+  timeoutMs: number,
+): string {
+  if (r.timedOut) return `${command} did not answer within ${timeoutMs / 1000} s`;
+  if (r.code === 'ENOENT')
+    return `${command} not found (is ${command === 'ip' ? 'iproute2' : 'util-linux'} installed?)`;
+  const lines = r.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  if (lines.length > 0) return lines[0];
+  if (r.signal !== undefined) return `${command} killed by ${r.signal}`;
+  return `${command} exited with status ${r.exitCode ?? 'unknown'}`;
+}
+
 async function askLocalNamespace(netns: string | null, timeoutMs: number): Promise<NamespaceInventory> {
   const [cmd, ...args] = ipArgv(netns);
   const r = await execa(cmd, args, { reject: false, timeout: timeoutMs, stdin: 'ignore' });
-  if (r.exitCode !== 0 || r.timedOut) {
-    const why = r.timedOut ? 'timed out' : (r.stderr.trim().split('\n')[0] ?? `exit ${r.exitCode}`);
-    return { host: null, netns, interfaces: [], error: why || `exit ${r.exitCode}` };
+  if (r.failed) {
+    return { host: null, netns, interfaces: [], error: failureText(r, cmd, timeoutMs) };
   }
   try {
     return { host: null, netns, interfaces: parseIpAddrJson(r.stdout, null, netns), error: null };
   } catch (err) {
     return { host: null, netns, interfaces: [], error: (err as Error).message };
   }
+}
+
+/** At most this many `ip` processes at once: a network node may have a thousand namespaces. */
+const LOCAL_CONCURRENCY = 16;
+
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** Markers of the remote script's output: one line before each namespace's JSON. */
@@ -296,7 +358,7 @@ export async function discoverInterfaces(options: DiscoverOptions): Promise<Host
     ...(options.scope === 'all' ? namespaces : []),
     ...pids.map((p) => `pid:${p}`),
   ];
-  const inventories = await Promise.all(asked.map((ns) => askLocalNamespace(ns, timeoutMs)));
+  const inventories = await mapBounded(asked, LOCAL_CONCURRENCY, (ns) => askLocalNamespace(ns, timeoutMs));
   return { host: null, namespaces, inventories };
 }
 
@@ -320,12 +382,15 @@ async function discoverRemote(
   const argv = sshArgv({ host, sshConfig }, command.trimEnd());
   const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore' });
   if (r.timedOut) throw new DiscoveryError(`${host}: no answer from ssh within ${timeoutMs / 1000} s`);
-  if (r.exitCode !== 0) {
+  if (r.code === 'ENOENT') throw new DiscoveryError(`${host}: cannot list interfaces: ${argv[0]} not found`);
+  if (r.failed) {
     const lines = r.stderr
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('Warning: Permanently added'));
-    const last = lines[lines.length - 1] ?? `ssh exited with status ${r.exitCode}`;
+    const last =
+      lines[lines.length - 1] ??
+      (r.signal !== undefined ? `ssh killed by ${r.signal}` : `ssh exited with status ${r.exitCode}`);
     throw new DiscoveryError(`${host}: cannot list interfaces: ${last}`);
   }
   try {

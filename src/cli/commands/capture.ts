@@ -28,6 +28,7 @@ import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
 import { TimeOrderBuffer } from '../../sources/time-order.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { canCapture, canEnterNamespaces } from '../privileges.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'interface', short: 'i', kind: 'list' },
@@ -128,11 +129,17 @@ function parseOptions(argv: string[]): CaptureOptions {
 }
 
 function checkPrivileges(specs: readonly CaptureSpec[]): void {
-  if (process.getuid?.() === 0) return;
   const local = specs.filter((s) => s.host === null);
-  if (local.some((s) => s.netns.kind !== 'root')) {
+  if (local.length === 0) return; // remote hosts: ssh and the remote tcpdump need nothing here
+  const namespaced = local.find((s) => s.netns.kind !== 'root');
+  if (namespaced !== undefined && !canEnterNamespaces()) {
     throw new UserError(
-      `capture: entering network namespaces needs root (-i ${JSON.stringify(local.find((s) => s.netns.kind !== 'root')?.text)}); run as root`,
+      `capture: entering network namespaces needs root (CAP_SYS_ADMIN) (-i ${JSON.stringify(namespaced.text)}); run as root`,
+    );
+  }
+  if (!canCapture()) {
+    throw new UserError(
+      `capture: capturing on local interfaces needs root or CAP_NET_RAW (-i ${JSON.stringify(local[0].text)}); run as root`,
     );
   }
 }

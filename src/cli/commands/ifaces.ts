@@ -8,6 +8,7 @@ import { RemoteCaptureError, validateHost, validateNetnsName } from '../../sourc
 import { LineWriter } from '../../sinks/line-writer.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { canEnterNamespaces } from '../privileges.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'host', kind: 'string' },
@@ -38,9 +39,11 @@ export async function runIfaces(argv: string[]): Promise<number> {
     throw err;
   }
   const pid = netnsArg !== undefined ? /^pid:(\d+)$/.exec(netnsArg) : null;
+  if (pid !== null && !(Number.isSafeInteger(Number(pid[1])) && Number(pid[1]) > 0))
+    throw new UserError(`ifaces: '${netnsArg}' does not name a process (pid:N, N a process id)`);
   const where = host ?? 'this host';
-  if (host === null && process.getuid?.() !== 0 && (all || netnsArg !== undefined)) {
-    throw new UserError('ifaces: looking into network namespaces needs root');
+  if (host === null && !canEnterNamespaces() && (all || netnsArg !== undefined)) {
+    throw new UserError('ifaces: looking into network namespaces needs root (CAP_SYS_ADMIN)');
   }
 
   let inventory;
@@ -76,11 +79,18 @@ export async function runIfaces(argv: string[]): Promise<number> {
     }
   }
 
+  // Nothing could be asked (ip missing or failing, the namespace gone since it was
+  // listed): an environment error. Some could not: each one is a warning.
+  const failed = shown.filter((ns) => ns.error !== null);
+  if (failed.length > 0 && failed.length === shown.length) {
+    const what = failed.length === 1 ? namespaceText(failed[0].netns) : `${failed.length} namespaces`;
+    throw new UserError(`ifaces: cannot list interfaces of ${what} on ${where}: ${failed[0].error}`);
+  }
   const out = new LineWriter();
-  for (const ns of shown) {
-    if (ns.error !== null) {
-      process.stderr.write(`hopscope: warning: namespace ${ns.netns ?? '(root)'} on ${where}: ${ns.error}\n`);
-    }
+  for (const ns of failed) {
+    process.stderr.write(
+      `hopscope: warning: ${namespaceText(ns.netns)} on ${where} could not be asked: ${ns.error}\n`,
+    );
   }
   const rows = shown.flatMap((ns) => ns.interfaces);
   if (args.flags.has('json')) {
@@ -90,6 +100,10 @@ export async function runIfaces(argv: string[]): Promise<number> {
   }
   await out.end();
   return EXIT_OK;
+}
+
+function namespaceText(netns: string | null): string {
+  return netns === null ? 'the root namespace' : `namespace ${netns}`;
 }
 
 function jsonRecord(i: DiscoveredInterface): Record<string, unknown> {
