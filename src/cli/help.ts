@@ -135,14 +135,16 @@ interfaces)", or "root namespace"; "HOST: …" for a remote host), like
              floating-IP ports), bridge (Linux bridge or OVS: br-int, br100, br0),
              tun (tun0), vxlan (vxlan_sys_4789, geneve, gre), veth, physical (a
              NIC: eth0, ens3), loopback, other
-  STATE      the operational state as ip prints it (UP, DOWN, UNKNOWN for taps
-             and lo, LOWERLAYERDOWN); "(set down)" when administratively down
+  STATE      the operational state as ip prints it (UP, DOWN, LOWERLAYERDOWN,
+             UNKNOWN for lo and taps in use); "(set down)" when administratively
+             down
   MTU        the MTU
   MASTER     the bridge (or ovs-system) the interface is a port of, "-" if none
   ADDRESSES  IPv4 and IPv6 addresses with their prefix length
 then a capture command to start from. Without --netns/--all-netns: the root
-namespace only. A namespace that cannot be asked (it vanished meanwhile) is a
-warning on stderr naming it and why; the others are listed.
+namespace only (no privileges needed); looking into other namespaces on this
+machine needs root (CAP_SYS_ADMIN). A namespace that cannot be asked (it vanished
+meanwhile) is a warning on stderr naming it and why; the others are listed.
 
 Options:
       --host H           ask a remote host over ssh (your ssh config applies;
