@@ -27,17 +27,15 @@ export function globToRegExp(glob: string): RegExp {
     } else if (ch === '?') re += '.';
     else if (ch === '\\' && i + 1 < glob.length) re += escapeRegExp(glob[++i]);
     else if (ch === '[') {
-      const close = glob.indexOf(']', i + 2);
+      // A ']' right after '[' (or after '[!'/'[^') is a member of the class, not its end.
+      const negate = glob[i + 1] === '!' || glob[i + 1] === '^';
+      const first = i + (negate ? 2 : 1);
+      const close = glob.indexOf(']', first + 1);
       if (close < 0) {
         re += '\\[';
         continue;
       }
-      let body = glob.slice(i + 1, close);
-      let negate = false;
-      if (body[0] === '!' || body[0] === '^') {
-        negate = true;
-        body = body.slice(1);
-      }
+      const body = glob.slice(first, close);
       re += `[${negate ? '^' : ''}${body.replace(/[\\\]^]/g, (c) => `\\${c}`)}]`;
       i = close;
     } else re += escapeRegExp(ch);

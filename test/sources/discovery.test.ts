@@ -262,6 +262,10 @@ describe('glob.ts', () => {
 
   it('runs of * are collapsed into one', () => {
     expect(globToRegExp('a***b').source).toBe('^a.*b$');
+    // a ']' first in a class (also after '!') is a member, as fnmatch reads it
+    expect(new NamePattern('x[!]]').matches('xa')).toBe(true);
+    expect(new NamePattern('x[!]]').matches('x]')).toBe(false);
+    expect(new NamePattern('x[]a]').matches('x]')).toBe(true);
     expect(globToRegExp('**').source).toBe('^.*$');
     expect(new NamePattern(`${'*'.repeat(10_000)}x`).matches(`${'a'.repeat(10_000)}y`)).toBe(false);
   });
