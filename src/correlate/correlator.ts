@@ -191,6 +191,17 @@ export class Correlator {
   readonly #maxExchanges: number;
   readonly #advanceWithPackets: boolean;
   #collisions = 0;
+  /** Scratch for judging: one ordered stage per stage index, reused (judging is synchronous). */
+  readonly #scratch: OrderedStage[] = Array.from({ length: 8 }, () => ({
+    ifaces: [],
+    times: [],
+    srcs: [],
+    dsts: [],
+    tunnels: [],
+    packets: 0,
+    broadcast: false,
+  }));
+  readonly #judgedStages: Array<OrderedStage | undefined> = [];
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
@@ -424,18 +435,17 @@ export class Correlator {
   }
 
   /** Orders a stage's sightings on the reference clock. */
-  #ordered(stage: StageTrack): OrderedStage {
+  #ordered(stage: StageTrack, o: OrderedStage): OrderedStage {
     const n = stage.count;
     const raw = stage.s;
-    const o: OrderedStage = {
-      ifaces: new Array<number>(n),
-      times: new Array<number>(n),
-      srcs: new Array<number>(n),
-      dsts: new Array<number>(n),
-      tunnels: new Array<number>(n),
-      packets: stage.packets,
-      broadcast: stage.broadcast,
-    };
+    // The scratch object's arrays are reused from one judgement to the next (no garbage).
+    o.ifaces.length = n;
+    o.times.length = n;
+    o.srcs.length = n;
+    o.dsts.length = n;
+    o.tunnels.length = n;
+    o.packets = stage.packets;
+    o.broadcast = stage.broadcast;
     if (n === 1) {
       o.ifaces[0] = raw[0];
       o.times[0] = Math.round(raw[1] - this.#clock.offsetNs(this.#hostOf[raw[0]] ?? 0));
@@ -475,9 +485,12 @@ export class Correlator {
     ex.judged = true;
     this.#exchanges.delete(ex.key);
     this.#sampleClocks(ex);
-    const stages: Array<OrderedStage | undefined> = ex.stages.map((s) =>
-      s === undefined ? undefined : this.#ordered(s),
-    );
+    const stages = this.#judgedStages;
+    stages.length = ex.stages.length;
+    for (let i = 0; i < ex.stages.length; i++) {
+      const st = ex.stages[i];
+      stages[i] = st === undefined ? undefined : this.#ordered(st, this.#scratch[i]);
+    }
     this.#judgedKind = ex.kind;
     const verdict = judge(ex.kind, stages, ex.errorStage, ex.errorDetail, this.#oracle, {
       deadline: ex.deadline,
@@ -565,7 +578,7 @@ export class Correlator {
       // A path of one interface says nothing about where a packet goes next.
       if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
       const flow = this.#flow(flowKey(ex.kind, s.srcs[0], s.dsts[0]));
-      if (flow.path === null || s.ifaces.length >= flow.path.length) flow.path = s.ifaces;
+      if (flow.path === null || s.ifaces.length >= flow.path.length) flow.path = s.ifaces.slice();
     }
     if (rttNs !== null && rttNs > 0) {
       const flow = this.#flow(ex.flowKey);

@@ -61,26 +61,32 @@ export interface Verdict {
 }
 
 /** The stages a kind goes through, from the stage it started with. */
-function sequenceOf(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>): number[] {
+const SEQ_ECHO = [STAGE.ECHO_REQUEST, STAGE.ECHO_REPLY];
+const SEQ_TCP = [STAGE.SYN, STAGE.SYN_ACK];
+const SEQ_TCP_ACK = [STAGE.SYN, STAGE.SYN_ACK, STAGE.ACK];
+const SEQ_DNS = [STAGE.DNS_QUERY, STAGE.DNS_RESPONSE];
+const SEQ_DORA = [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER, STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
+const SEQ_RA = [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
+const SEQ_ARP = [STAGE.ARP_REQUEST, STAGE.ARP_REPLY];
+const SEQ_NONE: number[] = [];
+
+/** The stages a kind goes through, from the stage it started with (shared arrays: read only). */
+function sequenceOf(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>): readonly number[] {
   switch (kind) {
     case Kind.IcmpEcho:
     case Kind.Icmpv6Echo:
-      return [STAGE.ECHO_REQUEST, STAGE.ECHO_REPLY];
+      return SEQ_ECHO;
     case Kind.TcpHandshake:
       // The ACK is judged only when seen: data may ride on it, so its absence proves nothing.
-      return stages[STAGE.ACK] !== undefined
-        ? [STAGE.SYN, STAGE.SYN_ACK, STAGE.ACK]
-        : [STAGE.SYN, STAGE.SYN_ACK];
+      return stages[STAGE.ACK] !== undefined ? SEQ_TCP_ACK : SEQ_TCP;
     case Kind.Dns:
-      return [STAGE.DNS_QUERY, STAGE.DNS_RESPONSE];
+      return SEQ_DNS;
     case Kind.Dhcp:
-      return stages[STAGE.DHCP_DISCOVER] !== undefined
-        ? [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER, STAGE.DHCP_REQUEST, STAGE.DHCP_ACK]
-        : [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
+      return stages[STAGE.DHCP_DISCOVER] !== undefined ? SEQ_DORA : SEQ_RA;
     case Kind.Arp:
-      return [STAGE.ARP_REQUEST, STAGE.ARP_REPLY];
+      return SEQ_ARP;
     default:
-      return [];
+      return SEQ_NONE;
   }
 }
 
@@ -111,18 +117,25 @@ interface Delivery {
  * order-free, since two ends of a veth or a bridge and its port stamp the same nanosecond.
  * Null when the packet was seen nowhere on the path (the path does not apply).
  */
-function missingAlong(path: readonly number[], seen: ReadonlySet<number>): number[] | null {
+function missingAlong(path: readonly number[], seen: readonly number[], reversed = false): number[] | null {
+  const n = path.length;
+  const at = (i: number): number => path[reversed ? n - 1 - i : i];
   let first = -1;
-  for (let i = 0; i < path.length; i++) {
-    if (seen.has(path[i])) {
+  for (let i = 0; i < n; i++) {
+    if (seen.includes(at(i))) {
       first = i;
       break;
     }
   }
   if (first < 0) return null;
-  if (seen.has(path[path.length - 1])) return [];
-  return path.slice(first).filter((i) => !seen.has(i));
+  if (seen.includes(at(n - 1))) return NOTHING_MISSING;
+  const missing: number[] = [];
+  for (let i = first; i < n; i++) if (!seen.includes(at(i))) missing.push(at(i));
+  return missing;
 }
+
+/** Shared by every delivered stage; never modified. */
+const NOTHING_MISSING: number[] = [];
 
 /** Where the stage's packet was last seen, and the interfaces where it should have been. */
 function delivery(
@@ -134,22 +147,22 @@ function delivery(
   const s = stages[index] as OrderedStage;
   const last = s.ifaces.length - 1;
   const lastSeen = s.ifaces[last];
-  if (s.broadcast) return { lastSeen, missing: [] };
-  const seen = new Set(s.ifaces);
+  if (s.broadcast) return { lastSeen, missing: NOTHING_MISSING };
+  const seen = s.ifaces;
   const asking = askingStageOf(kind, index);
   const a = asking === null ? undefined : stages[asking];
   if (a !== undefined && a.broadcast && a.ifaces.length > 0) {
     // The answer to a flooded question goes to the asker only: was it seen where the question started?
     const origin = a.ifaces[0];
-    return { lastSeen, missing: seen.has(origin) ? [] : [origin] };
+    return { lastSeen, missing: seen.includes(origin) ? NOTHING_MISSING : [origin] };
   }
   const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
   let missing = learned === null ? null : missingAlong(learned, seen);
   // An answer goes back the way its question came.
-  if (missing === null && a !== undefined) missing = missingAlong([...a.ifaces].reverse(), seen);
+  if (missing === null && a !== undefined) missing = missingAlong(a.ifaces, seen, true);
   if (missing === null) {
     const towards = oracle.towards(lastSeen, s.dsts[last]);
-    missing = towards === null ? [] : towards.filter((i) => !seen.has(i));
+    missing = towards === null ? NOTHING_MISSING : towards.filter((i) => !seen.includes(i));
   }
   return { lastSeen, missing };
 }
