@@ -1,6 +1,7 @@
 // `hopscope replay FILE...`: recordings through the same pipeline as live capture —
 // merge by timestamp (framing), decode, then the sinks chosen by the options.
 import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
 import { PacketRecord } from '../../decode/record.js';
@@ -13,6 +14,7 @@ import { formatPacketLine } from '../../sinks/packet-text.js';
 import { ProgressMeter } from '../../sinks/progress.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
+import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
 
@@ -64,16 +66,34 @@ export async function runReplay(argv: string[]): Promise<number> {
   const counts: number[] = [];
   const fileStats = new Map<number, InterfaceStats>();
   const progress =
-    process.stderr.isTTY && totalBytes > PROGRESS_ABOVE_BYTES
+    process.stderr.isTTY &&
+    totalBytes > PROGRESS_ABOVE_BYTES &&
+    !(process.stdout.isTTY && !json && !printPackets)
       ? new ProgressMeter(process.stderr, totalBytes)
       : null;
   let n = 0;
+  // On a terminal, without --json/--packets: the TUI (DESIGN §2), loaded only then.
+  const model =
+    process.stdout.isTTY === true && !json && !printPackets
+      ? new TuiModel('replay', files.map((f) => basename(f)).join(' + '))
+      : null;
+  let quitTui: () => void = () => undefined;
+  const tuiClosed = new Promise<void>((resolve) => {
+    quitTui = resolve;
+  });
+  const tui =
+    model === null ? null : new (await import('../../ui/tui.js')).Tui(model, { onQuit: () => quitTui() });
   const verdicts = new ExchangeOutput(out, { json });
   // Replay judges by packet time: a recording gives the verdicts it gave live.
   const correlator = new Correlator({
-    onExchange: (ex) => verdicts.exchange(ex),
-    wants: (status) => verdicts.wants(status),
-    onClock: (c) => verdicts.clock(c),
+    onExchange: (ex) => {
+      if (model !== null) {
+        model.exchange(ex);
+        tui?.changed();
+      } else verdicts.exchange(ex);
+    },
+    wants: (status) => model !== null || verdicts.wants(status),
+    onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
   });
   let lastSec = 0;
   let lastNsec = 0;
@@ -83,6 +103,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
     correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
+    model?.addInterface(iface.id, iface.label);
     if (json) {
       out.line(
         JSON.stringify({
@@ -105,6 +126,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     const iface = interfaces[p.interfaceId];
     decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
     correlator.packet(rec, p.interfaceId, p.tsSec, p.tsNsec);
+    model?.packet(p.interfaceId);
     lastSec = p.tsSec;
     lastNsec = p.tsNsec;
     if (printPackets) {
@@ -162,6 +184,15 @@ export async function runReplay(argv: string[]): Promise<number> {
     }
   }
   const summary = correlator.finish(endSec, endNsec);
+  if (model !== null && tui !== null) {
+    // The whole recording is in: the operator reads it until q.
+    for (const st of fileStats.values()) model.setDropped(st.interfaceId, st.dropped);
+    model.tick();
+    tui.changed();
+    await tuiClosed;
+    if (failure) throw new UserError(`replay: ${failure.message}`);
+    return summary.lost > 0 || summary.unanswered > 0 ? 1 : EXIT_OK;
+  }
   if (json) {
     for (const iface of interfaces) {
       if (!iface) continue;

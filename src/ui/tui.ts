@@ -1,0 +1,199 @@
+// The terminal UI (DESIGN §4: a sink; the only importer of blessed). It places the
+// panels that render.ts computes — header, interfaces, exchanges (problems first) —
+// and the ladder of the selected exchange (ladder.ts), and handles the keys. Redraws
+// are throttled to 10 per second and happen only when something changed.
+import blessed from 'blessed';
+import { ladderLines } from './ladder.js';
+import type { TuiModel } from './model.js';
+import { exchangeLine, headerLine, HELP_TEXT, interfaceLines } from './render.js';
+
+const REDRAW_MS = 100;
+const TICK_MS = 1000;
+
+export interface TuiOptions {
+  /** called once when the user quits (q, Ctrl-C) */
+  onQuit: () => void;
+}
+
+export class Tui {
+  readonly #model: TuiModel;
+  readonly #screen: blessed.Widgets.Screen;
+  readonly #header: blessed.Widgets.BoxElement;
+  readonly #ifaces: blessed.Widgets.BoxElement;
+  readonly #table: blessed.Widgets.ListElement;
+  readonly #ladder: blessed.Widgets.BoxElement;
+  readonly #help: blessed.Widgets.BoxElement;
+  readonly #prompt: blessed.Widgets.TextboxElement;
+  #dirty = true;
+  #shown: ReturnType<TuiModel['visibleExchanges']> = [];
+  readonly #timers: NodeJS.Timeout[] = [];
+  #destroyed = false;
+
+  constructor(model: TuiModel, options: TuiOptions) {
+    this.#model = model;
+    this.#screen = blessed.screen({
+      smartCSR: true,
+      title: 'hopscope',
+      fullUnicode: true,
+      autoPadding: false,
+    });
+    this.#header = blessed.box({
+      parent: this.#screen,
+      top: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      tags: false,
+      style: { inverse: true },
+    });
+    this.#ifaces = blessed.box({
+      parent: this.#screen,
+      top: 1,
+      left: 0,
+      width: '100%',
+      height: '35%',
+      label: ' interfaces ',
+      border: { type: 'line' },
+      tags: true,
+    });
+    this.#table = blessed.list({
+      parent: this.#screen,
+      top: '35%+1',
+      left: 0,
+      width: '100%',
+      height: '65%-1',
+      label: ' exchanges (problems first) — Enter: ladder, /: filter, ?: help ',
+      border: { type: 'line' },
+      keys: true,
+      vi: false,
+      mouse: false,
+      style: { selected: { inverse: true } },
+      items: [],
+    });
+    this.#ladder = blessed.box({
+      parent: this.#screen,
+      top: 'center',
+      left: 'center',
+      width: '95%',
+      height: '80%',
+      label: ' ladder — Esc to close ',
+      border: { type: 'line' },
+      hidden: true,
+      scrollable: true,
+      keys: true,
+    });
+    this.#help = blessed.box({
+      parent: this.#screen,
+      top: 'center',
+      left: 'center',
+      width: 80,
+      height: 12,
+      border: { type: 'line' },
+      hidden: true,
+      content: HELP_TEXT,
+    });
+    this.#prompt = blessed.textbox({
+      parent: this.#screen,
+      bottom: 0,
+      left: 0,
+      width: '100%',
+      height: 1,
+      hidden: true,
+      inputOnFocus: true,
+    });
+    this.#table.focus();
+
+    const quit = (): void => {
+      this.destroy();
+      options.onQuit();
+    };
+    this.#screen.key(['q', 'C-c'], () => {
+      if (this.#prompt.visible) return;
+      quit();
+    });
+    this.#screen.key(['enter'], () => {
+      if (this.#prompt.visible || !this.#ladder.hidden) return;
+      const selected = (this.#table as unknown as { selected: number }).selected;
+      const ex = this.#shown[selected];
+      if (ex === undefined) return;
+      const width = Math.max(40, (this.#screen.width as number) - 8);
+      this.#ladder.setContent(ladderLines(ex, width).join('\n'));
+      this.#ladder.show();
+      this.#ladder.focus();
+      this.#render();
+    });
+    this.#screen.key(['escape'], () => {
+      if (!this.#ladder.hidden) this.#ladder.hide();
+      if (!this.#help.hidden) this.#help.hide();
+      this.#table.focus();
+      this.#render();
+    });
+    this.#screen.key(['?'], () => {
+      if (this.#prompt.visible) return;
+      if (this.#help.hidden) this.#help.show();
+      else this.#help.hide();
+      this.#render();
+    });
+    this.#screen.key(['p'], () => {
+      if (this.#prompt.visible) return;
+      this.#model.paused = !this.#model.paused;
+      this.#dirty = true;
+      this.#render();
+    });
+    this.#screen.key(['/'], () => {
+      if (this.#prompt.visible) return;
+      this.#prompt.setValue(this.#model.filter);
+      this.#prompt.show();
+      this.#prompt.readInput((err, value) => {
+        this.#prompt.hide();
+        if (!err && typeof value === 'string') this.#model.filter = value;
+        this.#table.focus();
+        this.#dirty = true;
+        this.#render();
+      });
+      this.#screen.render();
+    });
+    this.#screen.on('resize', () => {
+      this.#dirty = true;
+      this.#render();
+    });
+    this.#timers.push(
+      setInterval(() => {
+        if (this.#dirty && !this.#model.paused) this.#render();
+      }, REDRAW_MS),
+      setInterval(() => {
+        this.#model.tick();
+        this.#dirty = true;
+      }, TICK_MS),
+    );
+    this.#render();
+  }
+
+  /** Something changed: the next redraw (at most 10 per second) shows it. */
+  changed(): void {
+    this.#dirty = true;
+  }
+
+  #render(): void {
+    if (this.#destroyed) return;
+    this.#dirty = false;
+    const width = (this.#screen.width as number) - 2;
+    this.#header.setContent(headerLine(this.#model, width + 2));
+    this.#ifaces.setContent(interfaceLines(this.#model, width).join('\n'));
+    const selected = (this.#table as unknown as { selected: number }).selected ?? 0;
+    this.#shown = this.#model.visibleExchanges();
+    this.#table.setItems(this.#shown.map((e) => exchangeLine(e, width)) as unknown as string[]);
+    this.#table.select(Math.min(selected, Math.max(0, this.#shown.length - 1)));
+    this.#table.setLabel(
+      ` exchanges (problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''}) — Enter: ladder, /: filter, ?: help `,
+    );
+    this.#screen.render();
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#screen.destroy();
+  }
+}
