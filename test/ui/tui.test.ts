@@ -63,3 +63,47 @@ describe('TUI on a recording', () => {
     await waitFor((t) => t.includes('EXIT=1'));
   }, 60_000);
 });
+
+describe('TUI on a live capture', () => {
+  it('shows the lab interfaces and the lost inbound pings live; q stops the capture and prints the report', async () => {
+    const { labUp } = await import('../../src/lab/index.js');
+    const { downAllLabs, runPrefix, inNetns } = await import('../lab/support/lab-env.js');
+    const prefix = runPrefix('tui');
+    try {
+      const lab = await labUp('dvr-fip', { fault: 'sg-drop', prefix });
+      const specs = lab.capturePoints.map((p) => `-i ${p.netns}/${p.iface}`).join(' ');
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        'live',
+        '-x',
+        '160',
+        '-y',
+        '45',
+        `LANG=C.UTF-8 ${process.execPath} ${CLI} capture ${specs}; echo EXIT=$?; sleep 30`,
+      );
+      const live = (): string => tmux('capture-pane', '-p', '-t', 'live');
+      const waitLive = async (p: (t: string) => boolean): Promise<string> => {
+        const end = Date.now() + 30_000;
+        let t = '';
+        while (Date.now() < end) {
+          t = live();
+          if (p(t)) return t;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        throw new Error(`live screen never matched:\n${t}`);
+      };
+      await waitLive((t) => t.includes('LIVE 14 interfaces'));
+      await inNetns(`${prefix}instance-0000002a`, ['ping', '-c', '2', '-i', '0.2', '203.0.113.1']);
+      await inNetns(`${prefix}outside`, ['ping', '-c', '2', '-i', '0.2', '-W', '1', '203.0.113.20']);
+      const screenText = await waitLive((t) => /LOST .*request lost after qvb7aa08012-d0/.test(t));
+      expect(screenText).toContain(`${prefix}compute/tap7aa08012-d0`);
+      tmux('send-keys', '-t', 'live', 'q');
+      const after = await waitLive((t) => t.includes('EXIT=1'));
+      expect(after).toMatch(/packets captured on 14 interfaces/);
+    } finally {
+      await downAllLabs(prefix);
+    }
+  }, 120_000);
+});

@@ -21,6 +21,7 @@ import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
+import { TuiModel } from '../../ui/model.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { DiscoveryError } from '../../sources/discovery.js';
 import { RemoteCaptureError } from '../../sources/remote-capture.js';
@@ -197,8 +198,24 @@ export async function runCapture(argv: string[]): Promise<number> {
   const hold = session.hasRemote ? HOLD_REMOTE_S : HOLD_LOCAL_S;
   const ordered = new TimeOrderBuffer<PacketView>();
   const json = opts.json;
+  // On a terminal, without --json/--packets: the TUI (loaded only then).
+  const model =
+    process.stdout.isTTY === true && !json && !opts.packets
+      ? new TuiModel(
+          'live',
+          `${session.targets.length} interface${session.targets.length === 1 ? '' : 's'}`,
+          Date.now(),
+          recorder?.basePath ?? null,
+        )
+      : null;
+  const stopFromTui = { stop: (): void => undefined };
+  const tui =
+    model === null
+      ? null
+      : new (await import('../../ui/tui.js')).Tui(model, { onQuit: () => stopFromTui.stop() });
   const note = (text: string): void => {
-    if (json) return;
+    // The TUI shows states itself; stderr would write over its screen.
+    if (json || tui !== null) return;
     process.stderr.write(`hopscope: ${text}\n`);
   };
   const lastDropped: number[] = [];
@@ -206,9 +223,14 @@ export async function runCapture(argv: string[]): Promise<number> {
   const down = new Set<number>();
   const verdicts = new ExchangeOutput(out, { json });
   const correlator = new Correlator({
-    onExchange: (ex) => verdicts.exchange(ex),
-    wants: (status) => verdicts.wants(status),
-    onClock: (c) => verdicts.clock(c),
+    onExchange: (ex) => {
+      if (model !== null) {
+        model.exchange(ex);
+        tui?.changed();
+      } else verdicts.exchange(ex);
+    },
+    wants: (status) => model !== null || verdicts.wants(status),
+    onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
     advanceWithPackets: false,
   });
   const wallNow = (): { sec: number; nsec: number } => {
@@ -223,6 +245,7 @@ export async function runCapture(argv: string[]): Promise<number> {
 
   let status: number;
   const stop = new AbortController();
+  stopFromTui.stop = () => stop.abort('quit');
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stop.signal.aborted) {
       // A second Ctrl-C: do not wait for remote hosts; the recording still closes complete.
@@ -243,6 +266,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       await session.start({
         onInterface(iface) {
           interfaces[iface.id] = iface;
+          model?.addInterface(iface.id, iface.label);
           counts[iface.id] ??= 0;
           recorder?.addInterface(iface);
           correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
@@ -265,6 +289,7 @@ export async function runCapture(argv: string[]): Promise<number> {
         },
         onPacket(p, iface) {
           counts[iface.id]++;
+          model?.packet(iface.id);
           recorder?.writePacket(p);
           decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
           correlator.packet(rec, iface.id, p.tsSec, p.tsNsec);
@@ -293,6 +318,8 @@ export async function runCapture(argv: string[]): Promise<number> {
             }
             correlator.interfaceGone(iface.id, sec, nsec);
           } else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+          model?.setState(iface.id, state);
+          tui?.changed();
           if (json) {
             out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
             out.flush();
@@ -310,6 +337,7 @@ export async function runCapture(argv: string[]): Promise<number> {
           lastDropped[stats.interfaceId] = stats.dropped;
           const t = wallNow();
           correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
+          model?.setDropped(stats.interfaceId, stats.dropped);
           if (json && !stats.final) {
             out.line(
               JSON.stringify({
@@ -380,14 +408,19 @@ export async function runCapture(argv: string[]): Promise<number> {
     clearInterval(flusher);
     clearInterval(judge);
 
+    // The terminal is the operator's again before the final report is printed.
+    tui?.destroy();
     const finals = await session.stop();
     const end = wallNow();
     ordered.drain(emitPacket);
     for (const s of finals) recorder?.updateStats(s);
     if (recorder !== null) await recorder.close();
+    // Exchanges still open are judged now (before the table, after their packets).
+    const summary = correlator.finish(end.sec, end.nsec);
     report(finals, session, counts, out, json, opts.packets, recorder);
-    status = verdicts.summary(correlator.finish(end.sec, end.nsec));
+    status = verdicts.summary(summary);
   } finally {
+    tui?.destroy();
     for (const s of signals) process.removeListener(s, onSignal);
     process.removeListener('exit', onExit);
     if (recorder !== null && !recorder.isClosed) recorder.closeSync();

@@ -1,23 +1,16 @@
 // `hopscope demo` — what `npm start` runs (README: "the main job").
 //
-// As root: brings up the dvr-fip lab with its security-group fault, captures on all
-// its interfaces at once through the native addon, runs the scenario's traffic, prints
-// every packet as it is seen and then, per interface in path order, which requests and
-// answers reached it — the hop after which the reply (or request) stopped appearing.
-// The lab is torn down on the way out, Ctrl-C included.
-// Not root: replays the shipped recording of the same incident.
+// As root: brings up the dvr-fip lab with its security-group fault, runs the scenario's
+// traffic over and over, and captures every interface of it: on a terminal in the TUI
+// (q quits), otherwise for a few seconds with the text report of verdicts. The lab is
+// torn down on the way out, Ctrl-C included. Not root: the shipped recording of the same
+// incident is replayed (in the TUI on a terminal).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { decodePacket } from '../../decode/decode-packet.js';
-import { describePacket } from '../../decode/packet-view.js';
-import { PacketRecord } from '../../decode/record.js';
-import { formatTimestamp } from '../../framing/timestamp.js';
-import { labDown, labUp, runTraffic, type LabView } from '../../lab/index.js';
-import { LineWriter } from '../../sinks/line-writer.js';
-import { formatPacketLine } from '../../sinks/packet-text.js';
-import { LocalCaptureSet } from '../../sources/local-capture-set.js';
+import { labDown, labUp, runTraffic } from '../../lab/index.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { runCapture } from './capture.js';
 import { runReplay } from './replay.js';
 
 const SCENARIO = 'dvr-fip';
@@ -26,33 +19,6 @@ const PREFIX = 'hsdemo-';
 const RECORDING = fileURLToPath(new URL(`../../../captures/${SCENARIO}-${FAULT}.pcapng`, import.meta.url));
 
 const OPTIONS: OptionSpec[] = [{ name: 'duration', kind: 'string' }];
-
-/** What one interface saw of each kind of exchange step. */
-interface Sightings {
-  echoRequest: number;
-  echoReply: number;
-  syn: number;
-  synAck: number;
-  rst: number;
-  arpRequest: number;
-  arpReply: number;
-  other: number;
-}
-
-function emptySightings(): Sightings {
-  return { echoRequest: 0, echoReply: 0, syn: 0, synAck: 0, rst: 0, arpRequest: 0, arpReply: 0, other: 0 };
-}
-
-function count(rec: PacketRecord, s: Sightings): void {
-  if (rec.arpOp === 1) s.arpRequest++;
-  else if (rec.arpOp === 2) s.arpReply++;
-  else if (rec.icmpType === 8) s.echoRequest++;
-  else if (rec.icmpType === 0) s.echoReply++;
-  else if ((rec.tcpFlags & 0x12) === 0x02) s.syn++;
-  else if ((rec.tcpFlags & 0x12) === 0x12) s.synAck++;
-  else if (rec.tcpFlags & 0x04) s.rst++;
-  else s.other++;
-}
 
 export async function runDemo(argv: string[]): Promise<number> {
   const args = parseArgs(argv, OPTIONS, 'demo');
@@ -71,100 +37,49 @@ export async function runDemo(argv: string[]): Promise<number> {
 }
 
 async function liveDemo(durationS: number): Promise<number> {
-  const out = new LineWriter();
+  const interactive = process.stdout.isTTY === true;
+  // A demo interrupted earlier may have left its lab: it is ours (our prefix), remove it.
+  await labDown(PREFIX);
+  process.stdout.write(`Building lab ${SCENARIO} with fault ${FAULT} (namespaces ${PREFIX}*)…\n`);
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  // A demo interrupted earlier may have left its lab: it is ours (our prefix), remove it.
-  await labDown(PREFIX);
-  process.stdout.write(`Building lab ${SCENARIO} with fault ${FAULT} (namespaces ${PREFIX}*)…\n`);
   try {
     const lab = await labUp(SCENARIO, { fault: FAULT, prefix: PREFIX, signal: abort.signal });
-    await captureWhileTrafficRuns(lab, durationS, out, abort.signal);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (abort.signal.aborted) return EXIT_OK;
+    // The scenario's traffic, over and over, while the capture runs.
+    let capturing = true;
+    const traffic = (async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 1500));
+      while (capturing) await runTraffic(lab, { timeoutMs: 10_000 });
+    })();
+    const specs = lab.capturePoints.flatMap((p) => ['-i', `${p.netns}/${p.iface}`]);
+    if (!interactive) {
+      process.stdout.write(
+        `Capturing on ${lab.capturePoints.length} interfaces for ${durationS} s while the scenario's traffic runs…\n\n`,
+      );
+    }
+    try {
+      // On a terminal: the TUI until q. Otherwise the text report after durationS.
+      await runCapture([...specs, ...(interactive ? [] : ['--duration', String(durationS)])]);
+    } finally {
+      capturing = false;
+      await traffic;
+    }
+    if (!interactive) {
+      process.stdout.write(
+        `\nThe security group on qbr drops inbound ICMP and TCP 22: the outside's requests reach qvb…, never the tap.\n`,
+      );
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    await out.end();
     process.stdout.write(`Tearing the lab down…\n`);
     await labDown(PREFIX);
   }
+  // The demo went fine whatever the verdicts were (lost exchanges are its point).
   return EXIT_OK;
-}
-
-async function captureWhileTrafficRuns(
-  lab: LabView,
-  durationS: number,
-  out: LineWriter,
-  signal: AbortSignal,
-): Promise<void> {
-  const points = lab.capturePoints;
-  const set = LocalCaptureSet.open(points.map((p) => ({ netns: p.netns, iface: p.iface })));
-  const seen = points.map(() => emptySightings());
-  const rec = new PacketRecord();
-  // Packets of different interfaces arrive in separate batches; print them in time
-  // order by holding each line a moment (the batches are at most ~10 ms apart).
-  let pending: Array<{ sec: number; nsec: number; line: string }> = [];
-  let n = 0;
-  const flush = (all: boolean): void => {
-    const horizon = Date.now() / 1000 - 0.3;
-    pending.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
-    const keep: typeof pending = [];
-    for (const p of pending) {
-      if (all || p.sec + p.nsec / 1e9 < horizon) out.line(p.line);
-      else keep.push(p);
-    }
-    pending = keep;
-    out.flush();
-  };
-  set.start({
-    onBatch(batch, iface) {
-      batch.forEach((p) => {
-        decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
-        count(rec, seen[iface.id]);
-        const view = describePacket(
-          rec,
-          ++n,
-          iface.label,
-          formatTimestamp(p.tsSec, p.tsNsec),
-          p.caplen,
-          p.len,
-        );
-        pending.push({ sec: p.tsSec, nsec: p.tsNsec, line: formatPacketLine(view) });
-      });
-    },
-    onGone(iface, err) {
-      out.line(`hopscope: ${iface.label} is gone: ${err.message}`);
-    },
-  });
-  const timer = setInterval(() => flush(false), 250);
-  process.stdout.write(
-    `Capturing on ${points.length} interfaces; running the scenario's traffic for ${durationS} s…\n\n`,
-  );
-  try {
-    if (!signal.aborted) await runTraffic(lab, { durationMs: durationS * 1000, timeoutMs: 10_000 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  } finally {
-    clearInterval(timer);
-    const stats = set.close();
-    flush(true);
-    out.line('');
-    out.line(`What each interface saw, in path order (${lab.scenario}, fault ${lab.fault}):`);
-    const width = Math.max(...set.interfaces.map((i) => i.label.length)) + 2;
-    out.line(`  ${'interface'.padEnd(width)}echo-req echo-rep   SYN SYN-ACK   RST ARP-req ARP-rep  dropped`);
-    points.forEach((_, i) => {
-      const s = seen[i];
-      const cells = [s.echoRequest, s.echoReply, s.syn, s.synAck, s.rst, s.arpRequest, s.arpReply].map(
-        (v, j) => String(v).padStart([8, 9, 6, 8, 6, 8, 8][j]),
-      );
-      out.line(
-        `  ${set.interfaces[i].label.padEnd(width)}${cells.join('')}${String(stats[i].dropped).padStart(9)}`,
-      );
-    });
-    out.line('');
-    out.line(
-      'Read down a column: the first interface where a count falls to zero is where that packet stopped appearing.\n' +
-        `Here the security group on qbr drops inbound ICMP and TCP 22: requests reach qvb…, never the tap.`,
-    );
-  }
 }
