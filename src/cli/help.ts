@@ -209,7 +209,12 @@ Examples:
 
 export const DEMO_HELP = `hopscope demo — what 'npm start' runs.
 
-As root: brings up the dvr-fip lab with its security-group fault, generates its
-traffic, captures on all its interfaces and shows what happened, then tears the
-lab down. Not root: replays the shipped recording in captures/.
+As root: brings up the dvr-fip lab with its security-group fault, runs its traffic
+over and over and captures all 14 of its interfaces — in the terminal UI on a
+terminal (q quits and tears the lab down), otherwise for --duration seconds
+(default 6) with the text report of verdicts. Not root: replays the shipped
+recording of the same incident from captures/.
+
+Options:
+      --duration S       how long to capture without a terminal (default 6)
 `;
