@@ -20,6 +20,17 @@ export interface InterfaceRow {
   lastTickPackets: number;
 }
 
+/** Tabs of the exchanges table (keys 1–6). */
+export const VIEWS = ['all', 'dhcp', 'dns', 'arp', 'icmp', 'tcp'] as const;
+export type ViewName = (typeof VIEWS)[number];
+
+function inView(e: ExchangeRecord, view: ViewName): boolean {
+  if (view === 'all') return true;
+  if (view === 'icmp') return e.kind === 'icmp-echo' || e.kind === 'icmpv6-echo';
+  if (view === 'tcp') return e.kind === 'tcp-handshake';
+  return e.kind === view;
+}
+
 const STATUS_ORDER: Record<ExchangeRecord['status'], number> = {
   lost: 0,
   unanswered: 1,
@@ -42,6 +53,8 @@ export class TuiModel {
     inconclusive: 0,
   };
   filter = '';
+  /** the view: every kind, or one (the DHCP, DNS and ARP tabs) */
+  view: ViewName = 'all';
   paused = false;
   packets = 0;
   packetsPerSecond = 0;
@@ -125,7 +138,9 @@ export class TuiModel {
       e.key.toLowerCase().includes(f) ||
       e.stages.some((s) => s.seen.some((x) => x.iface.toLowerCase().includes(f))) ||
       verdictWords(e).toLowerCase().includes(f);
-    const indexed = this.exchanges.map((e, i) => ({ e, i })).filter(({ e }) => match(e));
+    const indexed = this.exchanges
+      .map((e, i) => ({ e, i }))
+      .filter(({ e }) => inView(e, this.view) && match(e));
     indexed.sort((a, b) => STATUS_ORDER[a.e.status] - STATUS_ORDER[b.e.status] || b.i - a.i);
     return indexed.map(({ e }) => e);
   }

@@ -3,7 +3,7 @@
 // exchanges table (problems first, each saying where it broke). blessed only places them.
 import type { ExchangeRecord } from '../events/types.js';
 import { shortLabel } from './ladder.js';
-import type { InterfaceRow, TuiModel } from './model.js';
+import { VIEWS, type InterfaceRow, type TuiModel } from './model.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
@@ -96,12 +96,18 @@ export function exchangeLine(ex: ExchangeRecord, width: number): string {
   );
 }
 
+/** The tab bar: the current view in brackets, with its key. */
+export function tabsLine(model: TuiModel): string {
+  return VIEWS.map((v, i) => (v === model.view ? `[${i + 1} ${v}]` : ` ${i + 1} ${v} `)).join(' ');
+}
+
 export const HELP_TEXT = [
   'hopscope — keys',
   '',
   '  ↑ ↓ PgUp PgDn   move in the exchanges table',
   '  Enter           the ladder of the selected exchange (Esc closes it)',
   '  /               filter: an address, an interface, a kind, a status (empty: all)',
+  '  1 … 6           all exchanges, DHCP, DNS, ARP, ICMP echo, TCP handshakes',
   '  p               pause / resume the display',
   '  ?               this help',
   '  q, Ctrl-C       quit (a recording is closed complete)',

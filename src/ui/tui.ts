@@ -4,8 +4,8 @@
 // are throttled to 10 per second and happen only when something changed.
 import blessed from 'blessed';
 import { ladderLines } from './ladder.js';
-import type { TuiModel } from './model.js';
-import { exchangeLine, headerLine, HELP_TEXT, interfaceLines } from './render.js';
+import { VIEWS, type TuiModel } from './model.js';
+import { exchangeLine, headerLine, HELP_TEXT, interfaceLines, tabsLine } from './render.js';
 
 const REDRAW_MS = 100;
 const TICK_MS = 1000;
@@ -87,7 +87,7 @@ export class Tui {
       top: 'center',
       left: 'center',
       width: 80,
-      height: 12,
+      height: 13,
       border: { type: 'line' },
       hidden: true,
       content: HELP_TEXT,
@@ -132,6 +132,12 @@ export class Tui {
       if (this.#prompt.visible) return;
       if (this.#help.hidden) this.#help.show();
       else this.#help.hide();
+      this.#render();
+    });
+    this.#screen.key(['1', '2', '3', '4', '5', '6'], (ch: string) => {
+      if (this.#prompt.visible) return;
+      this.#model.view = VIEWS[Number(ch) - 1] ?? 'all';
+      this.#table.select(0);
       this.#render();
     });
     this.#screen.key(['p'], () => {
@@ -185,7 +191,7 @@ export class Tui {
     this.#table.setItems(this.#shown.map((e) => exchangeLine(e, width)) as unknown as string[]);
     this.#table.select(Math.min(selected, Math.max(0, this.#shown.length - 1)));
     this.#table.setLabel(
-      ` exchanges (problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''}) — Enter: ladder, /: filter, ?: help `,
+      ` ${tabsLine(this.#model)} — problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''} — Enter: ladder, /: filter, ?: help `,
     );
     this.#screen.render();
   }

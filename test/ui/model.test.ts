@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { TuiModel } from '../../src/ui/model.js';
-import { exchangeLine, headerLine, interfaceLines, sparkline, whereItBroke } from '../../src/ui/render.js';
+import {
+  exchangeLine,
+  headerLine,
+  interfaceLines,
+  sparkline,
+  tabsLine,
+  whereItBroke,
+} from '../../src/ui/render.js';
 
 function ex(status: ExchangeRecord['status'], key: string, kind = 'icmp-echo'): ExchangeRecord {
   return {
@@ -36,6 +43,13 @@ describe('TUI model', () => {
     m.filter = 'tap1';
     expect(m.visibleExchanges()).toHaveLength(4);
     expect(m.summary).toMatchObject({ exchanges: 4, ok: 2, lost: 1, unanswered: 1 });
+    // the DNS tab shows DNS exchanges only; the ICMP tab the echoes
+    m.filter = '';
+    m.view = 'dns';
+    expect(m.visibleExchanges().map((e) => e.kind)).toEqual(['dns']);
+    m.view = 'icmp';
+    expect(m.visibleExchanges()).toHaveLength(3);
+    expect(tabsLine(m)).toBe(' 1 all   2 dhcp   3 dns   4 arp  [5 icmp]  6 tcp ');
   });
 
   it('rates per interface become sparklines; drops are flagged; the header sums it up', () => {

@@ -59,6 +59,17 @@ describe('TUI on a recording', () => {
     expect(shown).toHaveLength(1);
     expect(shown[0]).toContain('tcp-handshake');
 
+    // the ARP tab: every ARP exchange of the incident was answered
+    tmux('send-keys', '-t', SESSION, '/');
+    await new Promise((r) => setTimeout(r, 300));
+    // clear the filter ('tcp'), then the ARP tab
+    tmux('send-keys', '-t', SESSION, 'BSpace', 'BSpace', 'BSpace', 'Enter');
+    tmux('send-keys', '-t', SESSION, '4');
+    const arp = await waitFor((t) => t.includes('[4 arp]'));
+    const arpRows = arp.split('\n').filter((l) => /(LOST|OK) {2,}/.test(l));
+    expect(arpRows.length).toBeGreaterThan(0);
+    for (const row of arpRows) expect(row).toMatch(/OK +arp +who-has/);
+
     tmux('send-keys', '-t', SESSION, 'q');
     await waitFor((t) => t.includes('EXIT=1'));
   }, 60_000);
