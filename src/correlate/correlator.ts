@@ -64,6 +64,12 @@ export interface CorrelatorOptions {
    * arrive out of order, so the caller advances to a time all sources have passed.
    */
   advanceWithPackets?: boolean;
+  /**
+   * With advanceWithPackets: judge only what is due this long before the latest packet —
+   * a recording made live holds packets in arrival order, which across interfaces and
+   * hosts trails their time stamps by up to the live hold.
+   */
+  packetLagMs?: number;
 }
 
 /** Sightings kept per stage (interfaces on one path); more are counted, not kept. */
@@ -190,6 +196,7 @@ export class Correlator {
   readonly #maxTimeoutNs: number;
   readonly #maxExchanges: number;
   readonly #advanceWithPackets: boolean;
+  #lagNs: number;
   #collisions = 0;
   /** Scratch for judging: one ordered stage per stage index, reused (judging is synchronous). */
   readonly #scratch: OrderedStage[] = Array.from({ length: 8 }, () => ({
@@ -226,6 +233,7 @@ export class Correlator {
     this.#maxTimeoutNs = (options.maxTimeoutMs ?? 5000) * 1e6;
     this.#maxExchanges = options.maxExchanges ?? 200_000;
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
+    this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
     this.#flows = new BoundedMap(options.maxFlows ?? 65_536);
     this.#towards = new BoundedMap(options.maxFlows ?? 65_536);
   }
@@ -242,6 +250,11 @@ export class Correlator {
   /** Exchanges waiting for their verdict. */
   get pending(): number {
     return this.#exchanges.size;
+  }
+
+  /** Raise the packet lag (a replay learns of remote interfaces as it reads them). */
+  setPacketLagMs(ms: number): void {
+    this.#lagNs = Math.max(this.#lagNs, ms * 1e6);
   }
 
   addInterface(iface: CorrelatorInterface): void {
@@ -374,7 +387,7 @@ export class Correlator {
       } else stage.extraSightings++;
     }
     if (rel > ex.lastRel) ex.lastRel = rel;
-    if (this.#advanceWithPackets && rel > this.#nowRel) this.#advanceRel(rel);
+    if (this.#advanceWithPackets && rel - this.#lagNs > this.#nowRel) this.#advanceRel(rel - this.#lagNs);
   }
 
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */

@@ -53,7 +53,13 @@ export interface InterfaceStats {
   /** when the counting started and ended (a recording's isb_starttime / isb_endtime) */
   start?: { sec: number; nsec: number };
   end?: { sec: number; nsec: number };
+  /** opt_comment of a statistics block (the recorder notes capture gaps: CAPTURE_GONE / CAPTURE_BACK) */
+  comments?: string[];
 }
+
+/** ISB comments the recorder writes when a capture stops seeing an interface and when it sees it again. */
+export const CAPTURE_GONE = 'hopscope: capture gone';
+export const CAPTURE_BACK = 'hopscope: capture back';
 
 export type InterfaceState = 'up' | 'gone' | 'retrying' | 'stopped';
 

@@ -391,7 +391,12 @@ export class PcapngParser implements FormatParser {
     const endTime = { tsSec: 0, tsNsec: 0 };
     let hasStart = false;
     let hasEnd = false;
+    const comments: string[] = [];
     this.forEachOption(b, off + 20, off + length - 4, base, BLOCK_ISB, false, (code, start, len) => {
+      if (code === 1) {
+        comments.push(new TextDecoder().decode(b.subarray(start, start + len)));
+        return;
+      }
       if (len !== 8) return;
       // isb_starttime / isb_endtime: high and low 32 bits, in the interface's resolution
       if (code === 2 || code === 3) {
@@ -417,6 +422,7 @@ export class PcapngParser implements FormatParser {
       final: false,
     };
     if (hasStart) stats.start = { sec: startTime.tsSec, nsec: startTime.tsNsec };
+    if (comments.length > 0) stats.comments = comments;
     if (hasEnd) stats.end = { sec: endTime.tsSec, nsec: endTime.tsNsec };
     this.lastStats.set(iface.id, stats);
     this.ctx.handlers.onStats?.(stats);

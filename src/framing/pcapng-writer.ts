@@ -189,7 +189,7 @@ export class PcapngWriter {
   }
 
   /** An ISB for the interface (also what close() writes for each final statistics). */
-  writeStats(stats: InterfaceStats): void {
+  writeStats(stats: InterfaceStats, comment?: string): void {
     this.checkOpen();
     const iface = this.interfaces[stats.interfaceId];
     if (iface === undefined)
@@ -204,6 +204,7 @@ export class PcapngWriter {
     writeU32LE(body, 4, when.hi);
     writeU32LE(body, 8, when.lo);
     this.block(BLOCK_ISB, body, [
+      ...(comment !== undefined ? [option(1, encoder.encode(comment))] : []),
       // Time stamps as in an EPB: the high 32 bits first, then the low (spec §4.6).
       option(2, timestampOption(start.hi, start.lo)),
       option(3, timestampOption(when.hi, when.lo)),

@@ -286,6 +286,20 @@ export class PcapngRecorder {
     }
   }
 
+  /**
+   * Notes in the recording (an ISB with a comment, CAPTURE_GONE / CAPTURE_BACK) that the
+   * capture of an interface stopped or resumed now, so a replay knows the gap too.
+   */
+  recordGap(interfaceId: number, comment: string): void {
+    if (this.state !== 'open' || this.known[interfaceId] !== true) return;
+    const latest = this.latestStats[interfaceId] ?? { interfaceId, received: 0, dropped: 0, final: false };
+    try {
+      this.writer.writeStats(latest, comment);
+    } catch (err) {
+      this.writeFailed(err);
+    }
+  }
+
   /** Keeps the latest counters of an interface, for the ISBs written at close and rotation. */
   updateStats(stats: InterfaceStats): void {
     if (this.state !== 'open') return;

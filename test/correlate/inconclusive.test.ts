@@ -3,12 +3,15 @@
 // see make those exchanges inconclusive, naming the capture, and none lost.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord, SummaryRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { jsonRecords, startCli } from '../support/cli-process.js';
+import { runCli } from '../support/run-cli.js';
 
 const PREFIX = runPrefix('vin');
 const POD1 = 'cni-5c1e7a2d-8b3f-4a6e-9d0c-1f2e3a4b5c6d';
@@ -38,10 +41,11 @@ function tcpdumpsIn(netns: string): number[] {
 }
 
 describe('capture health', () => {
-  it('a remote capture killed mid-exchange makes the exchanges it could not see inconclusive, never lost', async () => {
+  it('a remote capture killed mid-exchange makes the exchanges it could not see inconclusive, never lost — live and replayed', async () => {
     const node1 = lab.hosts.find((h) => h.name === 'node1')?.sshName as string;
     const node2 = lab.hosts.find((h) => h.name === 'node2')?.sshName as string;
     const pod1 = `${lab.prefix}${POD1}`;
+    const recording = join(mkdtempSync(join(tmpdir(), 'hopscope-gap-')), 'gap.pcapng');
     const origin = `${node1}:${pod1}/eth0`;
     const cli = startCli([
       'capture',
@@ -56,6 +60,8 @@ describe('capture health', () => {
       '-f',
       'icmp',
       '--json',
+      '-w',
+      recording,
     ]);
     try {
       await cli.waitForLine(
@@ -99,5 +105,18 @@ describe('capture health', () => {
     for (const e of inconclusive) expect(e.detail).toContain(`capture on ${origin} was gone`);
     // before and after the gap: ok
     expect(summary.ok).toBeGreaterThan(40);
+
+    // The recording notes the gap: replayed, the same verdicts, none of them lost.
+    const replay = runCli(['replay', recording, '--json']);
+    const replayed = replay.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const replaySummary = replayed.find((r) => r.type === 'summary') as unknown as SummaryRecord;
+    expect(replaySummary).toEqual(summary);
+    const statusOf = (list: ExchangeRecord[]): string[] => list.map((e) => `${e.key} ${e.status}`).sort();
+    expect(statusOf(replayed.filter((r) => r.type === 'exchange') as unknown as ExchangeRecord[])).toEqual(
+      statusOf(exchanges),
+    );
   }, 120_000);
 });

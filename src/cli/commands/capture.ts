@@ -9,6 +9,8 @@ import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
 import { PacketRecord } from '../../decode/record.js';
 import {
+  CAPTURE_BACK,
+  CAPTURE_GONE,
   linktypeName,
   type InterfaceDescriptor,
   type InterfaceStats,
@@ -219,6 +221,8 @@ export async function runCapture(argv: string[]): Promise<number> {
     process.stderr.write(`hopscope: ${text}\n`);
   };
   const lastDropped: number[] = [];
+  /** interfaces whose capture gap is open in the recording */
+  const gaps = new Set<number>();
   /** interfaces reported gone or retrying, so their return is reported too */
   const down = new Set<number>();
   const verdicts = new ExchangeOutput(out, { json });
@@ -318,6 +322,11 @@ export async function runCapture(argv: string[]): Promise<number> {
             }
             correlator.interfaceGone(iface.id, sec, nsec);
           } else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+          // The recording keeps the gap too, for a replay to judge it as live capture did.
+          if (state === 'gone' || state === 'retrying') {
+            if (!gaps.has(iface.id)) recorder?.recordGap(iface.id, CAPTURE_GONE);
+            gaps.add(iface.id);
+          } else if (state === 'up' && gaps.delete(iface.id)) recorder?.recordGap(iface.id, CAPTURE_BACK);
           model?.setState(iface.id, state);
           tui?.changed();
           if (json) {

@@ -5,7 +5,13 @@ import { basename } from 'node:path';
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
 import { PacketRecord } from '../../decode/record.js';
-import { linktypeName, type FramedPacket, type InterfaceStats } from '../../events/types.js';
+import {
+  CAPTURE_BACK,
+  CAPTURE_GONE,
+  linktypeName,
+  type FramedPacket,
+  type InterfaceStats,
+} from '../../events/types.js';
 import { CaptureFormatError } from '../../framing/errors.js';
 import { mergeCaptureFiles, type MergedInterface } from '../../framing/merge.js';
 import { formatTimestamp } from '../../framing/timestamp.js';
@@ -24,6 +30,10 @@ const OPTIONS: OptionSpec[] = [
   { name: 'speed', kind: 'string' },
   { name: 'realtime', kind: 'flag' },
 ];
+
+/** The live capture's holds (capture.ts): how far packets of a recording may trail in file order. */
+const REPLAY_LAG_LOCAL_MS = 600;
+const REPLAY_LAG_REMOTE_MS = 2500;
 
 /** How often a live capture reads its drop counters (sources/capture-session.ts). */
 const DROP_WINDOW_NS = 250_000_000;
@@ -103,6 +113,8 @@ export async function runReplay(argv: string[]): Promise<number> {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
     correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
+    // Judge as live capture did: after its hold (remote sources trail by up to 2.5 s).
+    correlator.setPacketLagMs(iface.host !== null ? REPLAY_LAG_REMOTE_MS : REPLAY_LAG_LOCAL_MS);
     model?.addInterface(iface.id, iface.label);
     if (json) {
       out.line(
@@ -161,6 +173,24 @@ export async function runReplay(argv: string[]): Promise<number> {
           );
         }
         droppedSoFar.set(s.interfaceId, Math.max(before, s.dropped));
+        // A capture gap noted by the recorder: judged as live capture judged it.
+        if (s.end !== undefined && s.comments !== undefined) {
+          if (s.comments.includes(CAPTURE_GONE)) {
+            // like capture.ts: a remote session that died took up to 1.5 s of packets along
+            const back =
+              interfaces[s.interfaceId]?.host !== null && interfaces[s.interfaceId] !== undefined
+                ? 1_500_000_000
+                : 0;
+            let sec = s.end.sec;
+            let nsec = s.end.nsec - back;
+            while (nsec < 0) {
+              nsec += 1e9;
+              sec -= 1;
+            }
+            correlator.interfaceGone(s.interfaceId, sec, nsec);
+          } else if (s.comments.includes(CAPTURE_BACK))
+            correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
+        }
       },
       onWarning: (message) => {
         progress?.clear();
