@@ -113,8 +113,8 @@ byte offset).
 Options:
       --packets          print every packet, one line each, tcpdump -n style
       --json             JSON lines (DESIGN §3); with --packets, one record per packet
-      --speed N          replay N times faster than recorded (TUI)
-      --realtime         replay at recorded speed (same as --speed 1)
+      --speed N          in the TUI, replay at N times the recorded speed (+/- change it)
+      --realtime         in the TUI, replay at the recorded speed (same as --speed 1)
 
 Examples:
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets

@@ -40,6 +40,11 @@ export interface MergeOptions extends CaptureReaderOptions {
   onStats?(stats: InterfaceStats): void;
   /** reader warnings, prefixed by the file's path; duplicate labels */
   onWarning?(message: string): void;
+  /**
+   * Called before each packet with its time stamp when given: a replay paced to the
+   * recording's time (the TUI's --speed) waits here. Unpaced reads never await it.
+   */
+  pace?(tsSec: number, tsNsec: number): Promise<void> | undefined;
 }
 
 export interface MergeSummary {
@@ -230,6 +235,10 @@ export async function mergeCaptureFiles(
       out.data = q.bytes;
       out.offset = q.offset[i];
       out.direction = q.direction[i];
+      if (options.pace !== undefined) {
+        const wait = options.pace(out.tsSec, out.tsNsec);
+        if (wait !== undefined) await wait;
+      }
       onPacket(out);
       packets++;
       q.head = i + 1;

@@ -53,6 +53,12 @@ export class TuiModel {
     inconclusive: 0,
   };
   filter = '';
+  /** replay paced to the recording's time: its speed (1 = as recorded); null = as fast as it reads */
+  speed: number | null = null;
+  /** replay: the time stamp of the last packet read (decimal seconds) */
+  position: number | null = null;
+  /** replay: the whole recording has been read */
+  finished = false;
   /** the view: every kind, or one (the DHCP, DNS and ARP tabs) */
   view: ViewName = 'all';
   paused = false;

@@ -31,6 +31,11 @@ export function headerLine(model: TuiModel, width: number, now = Date.now()): st
   const s = model.summary;
   const parts = [
     `hopscope ${model.mode === 'live' ? 'LIVE' : 'REPLAY'} ${model.source}`,
+    ...(model.mode === 'replay'
+      ? [
+          `${model.finished ? 'read to the end' : 'at'}${model.position !== null ? ` ${new Date(model.position * 1000).toISOString().slice(11, 23)}` : ''}${model.speed !== null ? ` ×${model.speed}` : ''}`,
+        ]
+      : []),
     duration(now - model.startedMs),
     `${Math.round(model.packetsPerSecond)} pkt/s`,
     `${s.exchanges} exchanges: ${s.lost} lost, ${s.unanswered} unanswered, ${s.error} error, ${s.inconclusive} inconclusive, ${s.ok} ok`,
@@ -108,7 +113,8 @@ export const HELP_TEXT = [
   '  Enter           the ladder of the selected exchange (Esc closes it)',
   '  /               filter: an address, an interface, a kind, a status (empty: all)',
   '  1 … 6           all exchanges, DHCP, DNS, ARP, ICMP echo, TCP handshakes',
-  '  p               pause / resume the display',
+  '  p               pause / resume (a paced replay stops reading)',
+  '  + -             replay faster / slower (with --speed or --realtime)',
   '  ?               this help',
   '  q, Ctrl-C       quit (a recording is closed complete)',
 ].join('\n');

@@ -87,7 +87,7 @@ export class Tui {
       top: 'center',
       left: 'center',
       width: 80,
-      height: 13,
+      height: 14,
       border: { type: 'line' },
       hidden: true,
       content: HELP_TEXT,
@@ -138,6 +138,13 @@ export class Tui {
       if (this.#prompt.visible) return;
       this.#model.view = VIEWS[Number(ch) - 1] ?? 'all';
       this.#table.select(0);
+      this.#render();
+    });
+    this.#screen.key(['+', '-'], (ch: string) => {
+      if (this.#prompt.visible || this.#model.speed === null) return;
+      this.#model.speed =
+        ch === '+' ? Math.min(this.#model.speed * 2, 1024) : Math.max(this.#model.speed / 2, 1 / 64);
+      this.#dirty = true;
       this.#render();
     });
     this.#screen.key(['p'], () => {

@@ -118,3 +118,29 @@ describe('TUI on a live capture', () => {
     }
   }, 120_000);
 });
+
+describe('TUI on a paced replay', () => {
+  it('--speed paces the recording, + and - change the speed, q stops it before the end', async () => {
+    const command = `LANG=C.UTF-8 ${process.execPath} ${CLI} replay captures/dvr-fip-sg-drop.pcapng --speed 0.25; echo EXIT=$?; sleep 30`;
+    tmux('new-session', '-d', '-s', 'paced', '-x', '150', '-y', '40', command);
+    const paced = (): string => tmux('capture-pane', '-p', '-t', 'paced');
+    const wait = async (p: (t: string) => boolean): Promise<string> => {
+      const end = Date.now() + 15_000;
+      let t = '';
+      while (Date.now() < end) {
+        t = paced();
+        if (p(t)) return t;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      throw new Error(`paced screen never matched:\n${t}`);
+    };
+    const first = await wait((t) => / at \d\d:\d\d:\d\d\.\d{3} ×0\.25/.test(t));
+    // a quarter of the recorded speed: still reading, not at the end
+    expect(first).not.toContain('read to the end');
+    tmux('send-keys', '-t', 'paced', '+');
+    await wait((t) => t.includes('×0.5'));
+    tmux('send-keys', '-t', 'paced', 'q');
+    const after = await wait((t) => /EXIT=\d/.test(t));
+    expect(after).toMatch(/EXIT=[01]/);
+  }, 60_000);
+});

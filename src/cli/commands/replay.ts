@@ -31,6 +31,9 @@ const OPTIONS: OptionSpec[] = [
   { name: 'realtime', kind: 'flag' },
 ];
 
+/** Thrown from the pacing hook when the operator quits a paced replay. */
+class ReplayStopped extends Error {}
+
 /** The live capture's holds (capture.ts): how far packets of a recording may trail in file order. */
 const REPLAY_LAG_LOCAL_MS = 600;
 const REPLAY_LAG_REMOTE_MS = 2500;
@@ -62,9 +65,10 @@ export async function runReplay(argv: string[]): Promise<number> {
       );
     }
   }
-  if (speed !== undefined || args.flags.has('realtime')) {
+  const paced = speed !== undefined || args.flags.has('realtime');
+  if (paced && !(process.stdout.isTTY === true && !args.flags.has('json') && !args.flags.has('packets'))) {
     process.stderr.write(
-      'hopscope: note: --speed/--realtime pace the terminal UI (not available yet); reading at full speed\n',
+      'hopscope: note: --speed/--realtime pace the terminal UI; without it the recording is read at full speed\n',
     );
   }
 
@@ -88,11 +92,44 @@ export async function runReplay(argv: string[]): Promise<number> {
       ? new TuiModel('replay', files.map((f) => basename(f)).join(' + '))
       : null;
   let quitTui: () => void = () => undefined;
+  let quitting = false;
   const tuiClosed = new Promise<void>((resolve) => {
     quitTui = resolve;
   });
   const tui =
-    model === null ? null : new (await import('../../ui/tui.js')).Tui(model, { onQuit: () => quitTui() });
+    model === null
+      ? null
+      : new (await import('../../ui/tui.js')).Tui(model, {
+          onQuit: () => {
+            quitting = true;
+            quitTui();
+          },
+        });
+  if (model !== null && paced) model.speed = speed ?? 1;
+  // Pacing (TUI with --speed/--realtime): each packet waits until its time, scaled, has come.
+  let anchorWall = 0;
+  let anchorTs = -1;
+  let anchorSpeed = 1;
+  const pace =
+    model === null || !paced
+      ? undefined
+      : async (sec: number, nsec: number): Promise<void> => {
+          // q during a paced replay: stop reading (caught below, like the end of the file)
+          if (quitting) throw new ReplayStopped();
+          const ts = sec + nsec / 1e9;
+          model.position = ts;
+          while (model.paused) await new Promise((r) => setTimeout(r, 100));
+          const s = model.speed ?? 1;
+          if (anchorTs < 0 || s !== anchorSpeed) {
+            anchorTs = ts;
+            anchorWall = Date.now();
+            anchorSpeed = s;
+            return;
+          }
+          const due = anchorWall + ((ts - anchorTs) * 1000) / s;
+          const wait = due - Date.now();
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        };
   const verdicts = new ExchangeOutput(out, { json });
   // Replay judges by packet time: a recording gives the verdicts it gave live.
   const correlator = new Correlator({
@@ -192,14 +229,17 @@ export async function runReplay(argv: string[]): Promise<number> {
             correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
         }
       },
+      ...(pace !== undefined ? { pace } : {}),
       onWarning: (message) => {
         progress?.clear();
         process.stderr.write(`hopscope: warning: ${message}\n`);
       },
     });
   } catch (err) {
-    if (!(err instanceof CaptureFormatError)) throw err;
-    failure = err;
+    if (err instanceof ReplayStopped) {
+      // the operator quit: what was read is judged below
+    } else if (!(err instanceof CaptureFormatError)) throw err;
+    else failure = err;
   } finally {
     progress?.done();
   }
@@ -216,6 +256,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const summary = correlator.finish(endSec, endNsec);
   if (model !== null && tui !== null) {
     // The whole recording is in: the operator reads it until q.
+    model.finished = true;
     for (const st of fileStats.values()) model.setDropped(st.interfaceId, st.dropped);
     model.tick();
     tui.changed();
