@@ -60,3 +60,25 @@ export class ClockEstimator {
 export function ntpOffset(askA: number, askB: number, answerA: number, answerB: number): number {
   return (askB - askA + (answerB - answerA)) / 2;
 }
+
+// A recording names its clock reference in its Section Header Block comment, so that a
+// replay puts time stamps on the same host's clock as the live run did, whatever order
+// the interfaces happened to start in. Host names never hold parentheses (SPEC grammar).
+const REFERENCE_PREFIX = 'hopscope clock reference: ';
+const LOCAL_REFERENCE = '(local)';
+
+/** The SHB comment naming the clock reference (null: the capturing machine). */
+export function clockReferenceComment(host: string | null): string {
+  return REFERENCE_PREFIX + (host ?? LOCAL_REFERENCE);
+}
+
+/** The reference host a section's comments name: a host, null for local, undefined when none. */
+export function parseClockReference(comments: readonly string[]): string | null | undefined {
+  for (const c of comments) {
+    if (!c.startsWith(REFERENCE_PREFIX)) continue;
+    const host = c.slice(REFERENCE_PREFIX.length).trim();
+    if (host === LOCAL_REFERENCE) return null;
+    if (host.length > 0) return host;
+  }
+  return undefined;
+}

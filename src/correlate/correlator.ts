@@ -257,6 +257,14 @@ export class Correlator {
     this.#lagNs = Math.max(this.#lagNs, ms * 1e6);
   }
 
+  /**
+   * The host whose clock time stamps are on (DESIGN §3: the first host named). Without
+   * it, the host of the first interface added. Only before any interface is added.
+   */
+  setReferenceHost(host: string | null): void {
+    if (this.#hosts.length === 0) this.#hosts.push(host);
+  }
+
   addInterface(iface: CorrelatorInterface): void {
     if (this.#labels[iface.id] === undefined) this.#rank[iface.id] = this.#announced++;
     this.#labels[iface.id] = iface.label;

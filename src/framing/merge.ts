@@ -22,7 +22,7 @@
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
-import type { CaptureInterface, CapturePacket, CaptureReaderOptions } from './types.js';
+import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 
 export interface MergedInterface extends InterfaceDescriptor {
   /** the file it was read from, as given */
@@ -38,6 +38,8 @@ export interface MergeOptions extends CaptureReaderOptions {
   chunkSize?: number;
   /** statistics blocks, with interfaceId the merged id */
   onStats?(stats: InterfaceStats): void;
+  /** each file's sections, before the interfaces they describe */
+  onSection?(section: CaptureSection, path: string): void;
   /** reader warnings, prefixed by the file's path; duplicate labels */
   onWarning?(message: string): void;
   /**
@@ -172,6 +174,9 @@ export async function mergeCaptureFiles(
           // Found after the first packet: the #idx form if the file has an unnamed one already.
           else announce(c, id, ci, unnamed && c.unnamed > 0);
           if (unnamed) c.unnamed++;
+        },
+        onSection(section: CaptureSection): void {
+          options.onSection?.(section, c.path);
         },
         onPacket(p: CapturePacket): void {
           c.queue.add(p);

@@ -81,6 +81,8 @@ export interface PcapngRecorderOptions {
   now?: () => Date;
   /** bytes the writer buffers between flushes (PcapngWriter's default otherwise) */
   bufferSize?: number;
+  /** the Section Header Block's comment, in every file of a ring buffer */
+  comment?: string;
 }
 
 /** Creating, writing or closing a recording failed; names the file and the errno code. */
@@ -135,6 +137,7 @@ export class PcapngRecorder {
   private readonly maxSizeBytes: number | null;
   private readonly maxFiles: number | null;
   private readonly bufferSize: number | undefined;
+  private readonly comment: string | undefined;
   private readonly onError: ((err: RecordingError) => void) | undefined;
   /** every interface added, in the order added (= pcapng interface index in every file) */
   private readonly interfaces: WriterInterface[] = [];
@@ -167,6 +170,7 @@ export class PcapngRecorder {
     }
     const interval = positive(options.flushIntervalMs, 'flushIntervalMs', false) ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.bufferSize = options.bufferSize;
+    this.comment = options.comment;
     this.onError = options.onError;
     this.basePath =
       options.path !== null && options.path !== undefined && options.path !== ''
@@ -357,10 +361,10 @@ export class PcapngRecorder {
   }
 
   private startWriter(file: RecordingFile): PcapngWriter {
-    const writer = new PcapngWriter(
-      file,
-      this.bufferSize !== undefined ? { bufferSize: this.bufferSize } : {},
-    );
+    const writer = new PcapngWriter(file, {
+      ...(this.bufferSize !== undefined ? { bufferSize: this.bufferSize } : {}),
+      ...(this.comment !== undefined ? { comment: this.comment } : {}),
+    });
     for (const iface of this.interfaces) writer.addInterface(iface);
     // The file is a valid (empty) pcapng from here on, whatever happens to the process.
     writer.flush();

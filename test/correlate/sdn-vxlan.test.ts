@@ -29,21 +29,48 @@ function remoteSpecs(lab: LabView): string[] {
   });
 }
 
-/** Rewrites a recording with every interface of `host` shifted by `shiftNs`. */
-async function shiftHost(input: string, output: string, host: string, shiftNs: bigint): Promise<void> {
-  const writer = PcapngWriter.toFile(output);
-  const shifted = new Set<number>();
+/**
+ * Rewrites a recording with every interface of `host` shifted by `shiftNs`, the Section
+ * Header Block's comments kept; with `hostFirst`, that host's interfaces are described
+ * first (so the recording's first interface is not on the clock reference host).
+ */
+async function shiftHost(
+  input: string,
+  output: string,
+  host: string,
+  shiftNs: bigint,
+  hostFirst: boolean,
+): Promise<void> {
+  const comments: string[] = [];
+  const ifaces: Array<{ id: number; label: string; linktype: number; snaplen: number }> = [];
   await readCaptureFile(input, {
-    onInterface(i) {
-      const label = i.name ?? `#${i.id}`;
-      if (label.startsWith(`${host}:`)) shifted.add(i.id);
-      writer.addInterface({ id: i.id, label, linktype: i.linktype, snaplen: i.snaplen });
+    onSection(s) {
+      if (s.index === 0) comments.push(...s.comments);
     },
+    onInterface(i) {
+      ifaces.push({ id: i.id, label: i.name ?? `#${i.id}`, linktype: i.linktype, snaplen: i.snaplen });
+    },
+    onPacket() {},
+  });
+  const onHost = (label: string): boolean => label.startsWith(`${host}:`);
+  const order = hostFirst
+    ? [...ifaces.filter((i) => onHost(i.label)), ...ifaces.filter((i) => !onHost(i.label))]
+    : ifaces;
+  const writer = PcapngWriter.toFile(output, comments.length > 0 ? { comment: comments[0] } : {});
+  const newId: number[] = [];
+  order.forEach((i, n) => {
+    newId[i.id] = n;
+    writer.addInterface({ ...i, id: n });
+  });
+  const shifted = new Set(ifaces.filter((i) => onHost(i.label)).map((i) => i.id));
+  await readCaptureFile(input, {
+    onInterface() {},
     onPacket(p) {
       let ns = BigInt(p.tsSec) * 1_000_000_000n + BigInt(p.tsNsec);
       if (shifted.has(p.interfaceId)) ns += shiftNs;
       writer.writePacket({
         ...p,
+        interfaceId: newId[p.interfaceId],
         tsSec: Number(ns / 1_000_000_000n),
         tsNsec: Number(ns % 1_000_000_000n),
       });
@@ -141,17 +168,36 @@ describe('sdn-vxlan', () => {
       for (const s of e.stages) for (const seen of s.seen) expect(seen.iface).toMatch(/^[^/]+:/);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
 
+    // The recording names the first host given as the clock reference.
+    const shb: string[] = [];
+    await readCaptureFile(run.recording, {
+      onSection: (s) => shb.push(...s.comments),
+      onInterface() {},
+      onPacket() {},
+    });
+    expect(shb).toEqual([`hopscope clock reference: ${node1}`]);
+
     const work = mkdtempSync(join(tmpdir(), 'hopscope-shift-'));
     const shifted = join(work, 'node2-ahead.pcapng');
     const SHIFT_MS = 300;
-    await shiftHost(run.recording, shifted, node2, BigInt(SHIFT_MS) * 1_000_000n);
+    await shiftHost(run.recording, shifted, node2, BigInt(SHIFT_MS) * 1_000_000n, false);
     const records = replayJson(shifted);
     const exchanges = records.filter((r) => r.type === 'exchange') as unknown as ExchangeRecord[];
     // Same verdicts and paths; time stamps are on node1's clock, so they match too.
     expect(exchanges.map(verdictOf).sort()).toEqual(run.replayed.map(verdictOf).sort());
-    const clocks = records.filter((r) => r.type === 'clock') as unknown as ClockRecord[];
-    const last = clocks.filter((c) => c.host === node2).at(-1);
+    const nodeTwoOffset = (recs: Array<Record<string, unknown>>): ClockRecord | undefined =>
+      (recs.filter((r) => r.type === 'clock') as unknown as ClockRecord[])
+        .filter((c) => c.host === node2)
+        .at(-1);
+    const last = nodeTwoOffset(records);
     expect(last?.reference).toBe(node1);
     expect(Math.abs((last?.offsetMs ?? 0) - SHIFT_MS)).toBeLessThan(1);
+
+    // node2's interfaces first in the file: the reference is still the one the recording names.
+    const reordered = join(work, 'node2-first.pcapng');
+    await shiftHost(run.recording, reordered, node2, BigInt(SHIFT_MS) * 1_000_000n, true);
+    const again = nodeTwoOffset(replayJson(reordered));
+    expect(again?.reference).toBe(node1);
+    expect(Math.abs((again?.offsetMs ?? 0) - SHIFT_MS)).toBeLessThan(1);
   }, 240_000);
 });

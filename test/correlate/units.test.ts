@@ -4,7 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { BoundedMap } from '../../src/correlate/bounded-map.js';
 import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.js';
-import { ClockEstimator, ntpOffset } from '../../src/correlate/clock.js';
+import {
+  ClockEstimator,
+  clockReferenceComment,
+  ntpOffset,
+  parseClockReference,
+} from '../../src/correlate/clock.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { CaptureHealth } from '../../src/correlate/health.js';
 import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
@@ -131,6 +136,14 @@ describe('clock offsets', () => {
     expect(c.offsetNs(1)).toBe(1002.5);
     expect(c.samples(1)).toBe(6);
     expect(c.offsetNs(7)).toBe(0);
+  });
+
+  it('a recording names its clock reference host in a comment that reads back', () => {
+    expect(clockReferenceComment('node1')).toBe('hopscope clock reference: node1');
+    expect(parseClockReference(['other', clockReferenceComment('node1')])).toBe('node1');
+    expect(parseClockReference([clockReferenceComment(null)])).toBeNull();
+    expect(parseClockReference(['written by someone else'])).toBeUndefined();
+    expect(parseClockReference([])).toBeUndefined();
   });
 });
 

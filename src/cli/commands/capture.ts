@@ -19,6 +19,7 @@ import {
 import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
+import { clockReferenceComment } from '../../correlate/clock.js';
 import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
@@ -175,6 +176,9 @@ export async function runCapture(argv: string[]): Promise<number> {
   }
 
   warmUpPipeline();
+  // Time stamps are on the first named host's clock (DESIGN §3), whatever order the
+  // captures start in; the recording names it, so a replay uses the same one.
+  const referenceHost = session.targets[0]?.host ?? null;
   let recorder: PcapngRecorder | null = null;
   if (opts.write !== undefined) {
     try {
@@ -183,6 +187,7 @@ export async function runCapture(argv: string[]): Promise<number> {
         capturesDir: CAPTURES_DIR,
         maxSizeBytes: opts.maxSizeBytes,
         maxFiles: opts.maxFiles,
+        comment: clockReferenceComment(referenceHost),
         onError: (err) => {
           process.stderr.write(`hopscope: recording stopped: ${err.message}\n`);
         },
@@ -237,6 +242,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
     advanceWithPackets: false,
   });
+  correlator.setReferenceHost(referenceHost);
   const wallNow = (): { sec: number; nsec: number } => {
     const ms = Date.now();
     return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };

@@ -18,6 +18,7 @@ import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { ProgressMeter } from '../../sinks/progress.js';
+import { parseClockReference } from '../../correlate/clock.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { TuiModel } from '../../ui/model.js';
@@ -188,6 +189,11 @@ export async function runReplay(argv: string[]): Promise<number> {
   let failure: CaptureFormatError | null = null;
   try {
     await mergeCaptureFiles(files, onInterface, onPacket, {
+      onSection: (section) => {
+        // A hopscope recording names the host its live run's time stamps were on.
+        const reference = parseClockReference(section.comments);
+        if (reference !== undefined) correlator.setReferenceHost(reference);
+      },
       onStats: (s) => {
         fileStats.set(s.interfaceId, s);
         // The recorder writes a statistics block whenever a capture's drop counter grows,
