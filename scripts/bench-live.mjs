@@ -11,7 +11,8 @@
 //   outside/eth0 → compute/eth1 → (br-ex) → compute/tap3c1d5e7f-a2 → fip-…/fg-3c1d5e7f-a2
 // — veth pairs and a bridge, all forwarded in the kernel. (A path through the VM's tap,
 // such as nova-flat's VM → external host, goes through the lab's userspace tap shuttle,
-// socat, which caps it at about 100k packets/s and drops before the first capture point.)
+// socat, which caps it far below what the kernel forwards — near 100k packets/s on a
+// 2-core machine — and drops the excess before the first capture point.)
 //
 // At each aggregate rate (packets/s summed over the 4 interfaces; every packet crosses all
 // 4, so the generator sends a quarter of it), increasing:
@@ -22,16 +23,17 @@
 //     the generator once it has printed its 4 `interface` records; it ends by itself; its
 //     final `stats` records.
 // A trial is drop-free when every interface reports 0 kernel drops and the tool captured
-// every packet the interface carried (its own counters, ip -s link). A tool stops climbing
-// after its second failing rate; the ladder stops when the sender cannot go faster.
-// Result: each tool's highest drop-free aggregate rate (as measured), and the ratio
-// hopscope / tcpdump against the budget (≥ 1.5×). Must run as root.
+// every packet the interface carried (the interface's own counter, ip -s link). A tool
+// stops climbing after its second failing rate; the ladder stops when the sender cannot go
+// faster. CPU: user+sys seconds of the capturing process(es) from the generator's start to
+// 1 s after its end. Result: each tool's highest drop-free aggregate rate (as measured),
+// and the ratio hopscope / tcpdump against the budget (≥ 1.5×). Must run as root.
 //
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
 //                               [--threads N] [--json FILE] [--dir DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, release, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +44,9 @@ const opt = (name, fallback) => {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : fallback;
 };
 /** Aggregate rates (packets/s over the 4 interfaces), tried in increasing order. */
-const RATES = String(opt('--rates', '100000,200000,400000,600000,800000,1000000,1200000,1600000'))
+const RATES = String(
+  opt('--rates', '100000,200000,300000,400000,500000,600000,800000,1000000,1200000,1600000'),
+)
   .split(',')
   .map(Number)
   .filter((r) => r > 0)
@@ -56,6 +60,8 @@ const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
 const PREFIX = `hsb${process.pid.toString(36)}-`;
+/** Other work on the machine skews every figure: the 1-minute load when this run began. */
+const LOAD_AT_START = Math.round(loadavg()[0] * 100) / 100;
 const SCENARIO = 'dvr-fip';
 const PORT = 9;
 const FILTER = `udp and dst port ${PORT}`;
@@ -65,6 +71,8 @@ const SENDER_KEEPS_UP = 0.9;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (line) => process.stderr.write(`${line}\n`);
 const k = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(0)}k`);
+const round = (n, d) => Math.round(n * 10 ** d) / 10 ** d;
+const tail = (s, n = 300) => s.trim().split('\n').slice(-3).join(' | ').slice(-n);
 
 // ---------------------------------------------------------------------------------------
 // processes
@@ -73,7 +81,7 @@ const k = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${(n / 1e3).toFixed(0
 const children = new Set();
 
 /** Starts a process; `ready(io)` is checked on each output chunk. */
-function start(cmd, argv, ready = () => true, timeoutMs = 20_000) {
+function start(cmd, argv, ready = () => true, timeoutMs = 20_000, name = cmd) {
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const io = { stdout: '', stderr: '' };
@@ -92,7 +100,7 @@ function start(cmd, argv, ready = () => true, timeoutMs = 20_000) {
   });
   const started = new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${cmd} did not start within ${timeoutMs / 1000} s: ${tail(io.stderr)}`)),
+      () => reject(new Error(`${name} did not start within ${timeoutMs / 1000} s: ${tail(io.stderr)}`)),
       timeoutMs,
     );
     const check = () => {
@@ -105,16 +113,14 @@ function start(cmd, argv, ready = () => true, timeoutMs = 20_000) {
     child.stderr.on('data', check);
     exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}) before it was ready: ${tail(io.stderr || io.stdout)}`));
+      reject(new Error(`${name} exited (${code}) before it was ready: ${tail(io.stderr || io.stdout)}`));
     });
   });
   started.catch(() => {}); // awaited by the caller; no unhandled rejection meanwhile
   return { child, io, exited, started };
 }
 
-const tail = (s, n = 300) => s.trim().split('\n').slice(-3).join(' | ').slice(-n);
-
-/** Waits for a process to exit; SIGINT after `ms`, SIGKILL 5 s later. */
+/** Waits for a process to exit: true if it did; else SIGINT after `ms`, SIGKILL 5 s later. */
 async function stopWithin(p, ms) {
   const timeout = Symbol('timeout');
   if ((await Promise.race([p.exited, sleep(ms).then(() => timeout)])) !== timeout) return true;
@@ -153,6 +159,7 @@ function usage(pids) {
 // ---------------------------------------------------------------------------------------
 // the generator
 
+/** scripts/.build/trafficgen, compiled when missing or older than its source. */
 function buildGenerator() {
   const src = join(root, 'scripts', 'trafficgen.c');
   const bin = join(root, 'scripts', '.build', 'trafficgen');
@@ -173,7 +180,7 @@ function buildGenerator() {
   return bin;
 }
 
-/** Sends `perIface` packets/s for SECONDS from the outside namespace; what it sent. */
+/** Sends `perIface` packets/s for `seconds` from the outside namespace; what it sent. */
 async function generate(path, perIface, seconds = SECONDS) {
   const p = start('ip', [
     'netns',
@@ -196,7 +203,7 @@ async function generate(path, perIface, seconds = SECONDS) {
     target: perIface,
     sent,
     elapsed,
-    rate: sent / elapsed,
+    rate: round(sent / elapsed, 0),
     keptUp: sent / elapsed >= SENDER_KEEPS_UP * perIface,
   };
 }
@@ -235,8 +242,6 @@ async function traffic(path, perIface, pids) {
   return { g, expected, ...window };
 }
 
-const round = (n, d) => Math.round(n * 10 ** d) / 10 ** d;
-
 function verdict(tool, g, expected, perIface, extra) {
   const rows = perIface.map((r, i) => ({
     ...r,
@@ -249,9 +254,12 @@ function verdict(tool, g, expected, perIface, extra) {
     target: g.target * 4,
     sent: g.sent,
     elapsed: g.elapsed,
-    senderRate: round(g.rate, 0),
+    senderRate: g.rate,
     senderKeptUp: g.keptUp,
+    /** packets/s the 4 interfaces carried, summed */
     aggregate: round(expected.reduce((a, b) => a + b, 0) / g.elapsed, 0),
+    /** packets/s the tool captured, summed */
+    captured: round(rows.reduce((a, r) => a + (r.captured ?? r.received), 0) / g.elapsed, 0),
     dropFree,
     dropped: rows.reduce((a, r) => a + r.dropped, 0),
     missing: rows.reduce((a, r) => a + r.missing, 0),
@@ -271,6 +279,7 @@ async function tcpdumpTrial(path, perIface, i) {
   );
   try {
     await Promise.all(procs.map((p) => p.started));
+    await sleep(500); // as for hopscope: a moment between "listening" and the first packet
     const t = await traffic(
       path,
       perIface,
@@ -303,12 +312,13 @@ async function tcpdumpTrial(path, perIface, i) {
   }
 }
 
+/** `hopscope capture` could not be measured at all (not there, failed, no final counters). */
 class Unavailable extends Error {}
 
 async function hopscopeTrial(path, perIface, i) {
   const file = join(WORK, `hopscope-${i}.pcapng`);
   const duration = SECONDS + 2.5; // 0.5 s to settle, the traffic, 2 s to spare
-  const interfaces = (io) => (io.stdout.match(/"type":"interface"/g) ?? []).length;
+  const interfaces = (io) => (io.stdout.match(/"type"\s*:\s*"interface"/g) ?? []).length;
   const p = start(
     process.execPath,
     [
@@ -324,6 +334,8 @@ async function hopscopeTrial(path, perIface, i) {
       String(duration),
     ],
     (io) => interfaces(io) >= path.points.length,
+    20_000,
+    'hopscope capture',
   );
   try {
     try {
@@ -336,10 +348,10 @@ async function hopscopeTrial(path, perIface, i) {
     const stoppedByItself = await stopWithin(p, (duration + 15) * 1000);
     const finals = new Map();
     for (const line of p.io.stdout.split('\n')) {
-      if (!line.startsWith('{') || !line.includes('"final":true')) continue;
+      if (!line.startsWith('{') || !line.includes('final')) continue;
       try {
         const r = JSON.parse(line);
-        if (r.type === 'stats') finals.set(r.iface, r);
+        if (r.type === 'stats' && r.final === true) finals.set(r.iface, r);
       } catch {
         // not a record
       }
@@ -401,10 +413,12 @@ function pathOf(view, generator) {
 }
 
 let lab = null; // the prefix while a lab may exist
+let building = null; // labUp() under way: on failure or abort it removes what it built
 const abort = new AbortController();
 
 async function teardown() {
   for (const c of children) c.kill('SIGKILL');
+  await building?.catch(() => {});
   if (lab !== null) {
     const prefix = lab;
     lab = null;
@@ -436,10 +450,14 @@ function summarize(rows, tools, generatorAlone, path) {
   for (const tool of ['tcpdump', 'hopscope']) {
     const trials = rows.map((r) => r[tool]).filter((t) => t && !t.unavailable);
     const ok = trials.filter((t) => t.dropFree);
+    const top = ok.reduce((a, t) => (a === null || t.aggregate > a.aggregate ? t : a), null);
     best[tool] = {
-      aggregate: ok.length ? Math.max(...ok.map((t) => t.aggregate)) : 0,
-      // never dropped: the true limit is higher than what the sender reached
-      lowerBound: trials.length > 0 && trials.every((t) => t.dropFree),
+      aggregate: top?.aggregate ?? 0,
+      target: top?.target ?? null,
+      cpuSeconds: top?.cpuSeconds ?? null,
+      peakRssMB: top?.peakRssMB ?? null,
+      // no drop at or above it: the true limit is higher than what the sender reached
+      lowerBound: top !== null && !trials.some((t) => !t.dropFree && t.target >= top.target),
       unavailable: tools[tool].unavailable ?? null,
       failures: tools[tool].failures,
     };
@@ -454,14 +472,14 @@ function summarize(rows, tools, generatorAlone, path) {
     budget = 'met (tcpdump dropped at every rate)';
   } else if (td.aggregate === 0) {
     budget = 'not measured: neither captured any rate without drops';
+  } else if (td.lowerBound && hs.lowerBound) {
+    ratioKind = 'unknown';
+    budget = 'not measurable: neither dropped at any rate the sender reached';
   } else {
     ratio = round(hs.aggregate / td.aggregate, 2);
     if (!td.lowerBound && !hs.lowerBound) {
       ratioKind = 'exact';
       budget = ratio >= 1.5 ? 'met' : 'not met';
-    } else if (td.lowerBound && hs.lowerBound) {
-      ratioKind = 'unknown';
-      budget = 'not measurable: neither dropped at any rate the sender reached';
     } else if (td.lowerBound) {
       ratioKind = 'at most';
       budget = ratio >= 1.5 ? 'not measurable: tcpdump never dropped' : 'not met';
@@ -470,6 +488,7 @@ function summarize(rows, tools, generatorAlone, path) {
       budget = ratio >= 1.5 ? 'met' : 'not measurable: hopscope never dropped';
     }
   }
+  const senderRates = rows.flatMap((r) => [r.tcpdump, r.hopscope]).map((t) => t?.senderRate ?? 0);
   return {
     scenario: SCENARIO,
     path: path.points.map((p) => `${p.label} (${p.direction})`),
@@ -479,11 +498,11 @@ function summarize(rows, tools, generatorAlone, path) {
     senderThreads: THREADS,
     cores: availableParallelism(),
     kernel: release(),
-    generatorAlone,
-    generatorMax: Math.max(
-      generatorAlone?.rate ?? 0,
-      ...rows.flatMap((r) => [r.tcpdump, r.hopscope]).map((t) => t?.senderRate ?? 0),
-    ),
+    loadAverageAtStart: LOAD_AT_START,
+    /** the sender with nobody capturing (packets/s per interface) */
+    generatorAlone: generatorAlone ?? null,
+    /** the highest per-interface rate the sender reached in any trial or alone */
+    generatorMax: Math.max(generatorAlone?.rate ?? 0, ...senderRates),
     dropFree: best,
     ratio,
     ratioKind,
@@ -506,11 +525,19 @@ function cell(t) {
   ];
 }
 
+function ratioText(result) {
+  if (result.ratioKind === 'unknown') return '– (neither dropped)';
+  if (result.ratio === null) return '–';
+  const sign = { exact: '', 'at most': '≤ ', 'at least': '≥ ' }[result.ratioKind];
+  return `${sign}${result.ratio.toFixed(2)}×`;
+}
+
 function printReport(result) {
   const out = [];
   out.push(
     `live capture: ${result.scenario} lab, 4 interfaces (${result.path.join(' → ')}), ` +
-      `${result.payloadBytes}-byte UDP payloads, ${result.seconds} s per trial, ${result.senderThreads} sender threads, ${result.cores} cores`,
+      `${result.payloadBytes}-byte UDP payloads, ${result.seconds} s per trial, ${result.senderThreads} sender threads, ` +
+      `${result.cores} cores (load average ${result.loadAverageAtStart} at start)`,
   );
   if (result.generatorAlone)
     out.push(
@@ -521,7 +548,7 @@ function printReport(result) {
     'target agg. pkt/s',
     'tool',
     'sent pkt/s per iface',
-    'captured agg. pkt/s',
+    'carried agg. pkt/s',
     'kernel drops per iface',
     'missing',
     'CPU s',
@@ -550,10 +577,7 @@ function printReport(result) {
         : `${b.lowerBound ? '≥ ' : ''}${k(b.aggregate)} pkt/s${b.lowerBound ? ' (never dropped; the sender was the limit)' : ''}`;
   out.push(`highest drop-free aggregate rate, hopscope:     ${describe(result.dropFree.hopscope)}`);
   out.push(`highest drop-free aggregate rate, 4 × tcpdump:  ${describe(result.dropFree.tcpdump)}`);
-  out.push(
-    `ratio hopscope / tcpdump: ${result.ratio === null ? '–' : `${result.ratioKind === 'exact' ? '' : `${result.ratioKind} `}${result.ratio.toFixed(2)}×`}` +
-      `; budget ≥ 1.5×: ${result.budget.status}`,
-  );
+  out.push(`ratio hopscope / tcpdump: ${ratioText(result)}; budget ≥ 1.5×: ${result.budget.status}`);
   out.push(`(JSON: ${JSON_OUT})`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -579,14 +603,11 @@ async function main() {
   try {
     lab = PREFIX;
     log(`live capture bench: building the ${SCENARIO} lab (prefix ${PREFIX})`);
-    const view = await labUp(SCENARIO, { prefix: PREFIX, signal: abort.signal });
+    building = labUp(SCENARIO, { prefix: PREFIX, signal: abort.signal });
+    const view = await building;
     path = pathOf(view, generator);
     log(`path: ${path.points.map((p) => p.label).join(' → ')}; UDP to ${path.dst}:${PORT}`);
-    // Warm-up (ARP, caches) and what the sender does with nobody capturing.
-    const top = RATES[RATES.length - 1] / 4;
-    await generate(path, 1000, 1);
-    generatorAlone = await generate(path, top, Math.min(SECONDS, 2));
-    log(`generator alone: ${k(generatorAlone.rate)} pkt/s per interface (target ${k(top)})`);
+    await generate(path, 1000, 1); // warm-up: ARP, route and neighbour caches
 
     let senderLimited = 0;
     for (const [i, rate] of RATES.entries()) {
@@ -613,7 +634,7 @@ async function main() {
         if (!t.unavailable)
           log(
             `  ${k(rate).padStart(6)} target: ${tool.padEnd(8)} sent ${k(t.senderRate)}/s per iface${t.senderKeptUp ? '' : ' (below target)'}, ` +
-              `captured ${k(t.aggregate)}/s aggregate, drops ${t.perIface.map((x) => x.dropped).join('/')}, missing ${t.missing}, ` +
+              `carried ${k(t.aggregate)}/s aggregate, drops ${t.perIface.map((x) => x.dropped).join('/')}, missing ${t.missing}, ` +
               `CPU ${t.cpuSeconds ?? '?'} s${t.dropFree ? '' : ' — DROPS'}`,
           );
         await sleep(500);
@@ -625,6 +646,12 @@ async function main() {
         log('  the sender is saturated: higher rates would not be reached');
         break;
       }
+    }
+    if (!interrupted) {
+      // What the sender reaches with nobody capturing: what capturing itself costs it.
+      const top = RATES[RATES.length - 1] / 4;
+      generatorAlone = await generate(path, top);
+      log(`generator alone (no capture): ${k(generatorAlone.rate)} pkt/s per interface (target ${k(top)})`);
     }
   } finally {
     if (!interrupted) await teardown();
@@ -640,6 +667,9 @@ async function main() {
 try {
   process.exitCode = await main();
 } catch (err) {
-  log(`live capture bench failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  // interrupted: the signal handler is taking the lab down and sets the exit status
+  if (!interrupted) {
+    log(`live capture bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
 }

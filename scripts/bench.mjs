@@ -8,7 +8,7 @@
 // like tcpdump -nr; its memory is measured on --pipeline-packets (10M) with 1M flows. The
 // live case (scripts/bench-live.mjs) runs last, as root.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -181,8 +181,51 @@ process.stdout.write(
   `\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`,
 );
 
-if (!skipLive) {
+// The live case: 4 lab interfaces under the project's own traffic generator, hopscope
+// against 4 tcpdump processes (scripts/bench-live.mjs prints its table; its rows here).
+if (skipLive) {
+  process.stdout.write('\nlive capture: skipped (--skip-live)\n');
+} else if (process.getuid?.() !== 0) {
+  process.stdout.write(
+    '\nlive capture: skipped — it needs root (it builds a lab in network namespaces and captures in them); ' +
+      'run `sudo npm run bench`, or pass --skip-live\n',
+  );
+} else {
   process.stdout.write('\nlive capture (scripts/bench-live.mjs):\n');
-  const live = spawnSync(process.execPath, [join(root, 'scripts', 'bench-live.mjs')], { stdio: 'inherit' });
-  if (live.status !== 0) process.stdout.write(`live capture bench failed (exit ${live.status})\n`);
+  const liveJson = join(dir, 'live.json');
+  rmSync(liveJson, { force: true });
+  const live = spawnSync(process.execPath, [join(root, 'scripts', 'bench-live.mjs'), '--json', liveJson], {
+    stdio: 'inherit',
+  });
+  if (live.status !== 0 || !existsSync(liveJson)) {
+    process.stdout.write(`live capture bench failed (exit ${live.status ?? live.signal})\n`);
+  } else {
+    const r = JSON.parse(readFileSync(liveJson, 'utf8'));
+    const rate = (b) =>
+      b.unavailable !== null
+        ? 'unavailable'
+        : b.aggregate === 0
+          ? 'drops at all'
+          : `${b.lowerBound ? '≥ ' : ''}${fmt(b.aggregate, 0)}`;
+    const ratio =
+      r.ratioKind === 'unknown' || r.ratio === null
+        ? '–'
+        : `${{ exact: '', 'at most': '≤ ', 'at least': '≥ ' }[r.ratioKind]}${fmt(r.ratio, 2)}`;
+    const what = 'live, 4 ifaces, drop-free agg.';
+    process.stdout.write(
+      `\n${pad('measurement', 34)}${pad('tool', 20)}${pad('seconds', 10)}${pad('packets/s', 14)}${pad('peak RSS MB', 13)}× tcpdump\n`,
+    );
+    for (const [tool, b, x] of [
+      ['4 × tcpdump -w', r.dropFree.tcpdump, ''],
+      ['hopscope capture -w', r.dropFree.hopscope, ratio],
+    ]) {
+      process.stdout.write(
+        `${pad(what, 34)}${pad(tool, 20)}${pad(fmt(r.seconds), 10)}${pad(rate(b), 14)}${pad(b.peakRssMB === null ? '–' : fmt(b.peakRssMB, 0), 13)}${x}\n`,
+      );
+    }
+    process.stdout.write(
+      `(live: ${r.payloadBytes}-byte UDP, packets/s summed over the 4 interfaces; ≥: never dropped, the sender was the limit; ` +
+        `budget ≥ 1.5×: ${r.budget.status})\n`,
+    );
+  }
 }
