@@ -44,6 +44,7 @@
 
 import {
   closeSync,
+  existsSync,
   fchmodSync,
   fstatSync,
   fsyncSync,
@@ -108,6 +109,21 @@ export function recordingFilePath(path: string, n: number): string {
   const ext = extname(path);
   const stem = ext === '' ? path : path.slice(0, -ext.length);
   return `${stem}-${n}${ext}`;
+}
+
+/**
+ * The path of another recording in the same run (the TUI's `r` after a stop): next to
+ * `-w name.pcapng` as `name.2.pcapng`, `name.3.pcapng`, ... — the first that does not
+ * exist; null (a new timestamped name under captures/) when no path was given.
+ */
+export function nextRecordingPath(written: string | null): string | null {
+  if (written === null || written === '') return null;
+  const ext = extname(written);
+  const stem = ext === '' ? written : written.slice(0, -ext.length);
+  for (let n = 2; ; n++) {
+    const candidate = `${stem}.${n}${ext}`;
+    if (!existsSync(candidate)) return candidate;
+  }
 }
 
 /** `hopscope-YYYYMMDD-HHMMSS` in UTC. */

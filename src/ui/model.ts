@@ -6,6 +6,8 @@ import { verdictWords } from '../sinks/exchange-text.js';
 
 /** Exchanges kept for the table; beyond, the oldest ok ones go first. */
 const MAX_EXCHANGES = 5000;
+/** How long a notice stays in the header. */
+const NOTICE_MS = 5000;
 /** Samples of packets/s kept per interface for its sparkline. */
 const HISTORY = 30;
 
@@ -29,6 +31,38 @@ function inView(e: ExchangeRecord, view: ViewName): boolean {
   if (view === 'icmp') return e.kind === 'icmp-echo' || e.kind === 'icmpv6-echo';
   if (view === 'tcp') return e.kind === 'tcp-handshake';
   return e.kind === view;
+}
+
+/**
+ * The flow an exchange belongs to, from its key: the same ping, connection target, query
+ * or client without the per-exchange identifiers (sequence, source port, ISN, query id).
+ */
+export function flowOf(e: ExchangeRecord): string {
+  const k = e.key;
+  switch (e.kind) {
+    case 'icmp-echo':
+    case 'icmpv6-echo':
+      return k.replace(/ seq=\d+$/, '');
+    case 'tcp-handshake': {
+      const m = /^(.*):\d+>(.*) isn=\d+$/.exec(k);
+      return m ? `${m[1]}>${m[2]}` : k;
+    }
+    case 'dns':
+      return k.replace(/ id=\d+ /, ' ');
+    case 'dhcp':
+      // a client's attempts, whatever transaction id each one took
+      return k.replace(/^xid=\S+ /, '');
+    default:
+      return k;
+  }
+}
+
+/** Exchanges of one flow with the same verdict, broken in the same place: one table row. */
+export interface ExchangeGroup {
+  /** the newest exchange of the group (its ladder is shown) */
+  latest: ExchangeRecord;
+  count: number;
+  flow: string;
 }
 
 const STATUS_ORDER: Record<ExchangeRecord['status'], number> = {
@@ -62,6 +96,11 @@ export class TuiModel {
   /** the view: every kind, or one (the DHCP, DNS and ARP tabs) */
   view: ViewName = 'all';
   paused = false;
+  /** bytes written to the recording, updated while recording */
+  recordingBytes = 0;
+  /** a short message in the header (a recording started or stopped, a key that does nothing here) */
+  notice: string | null = null;
+  #noticeUntilMs = 0;
   packets = 0;
   packetsPerSecond = 0;
   #lastTickPackets = 0;
@@ -117,12 +156,19 @@ export class TuiModel {
     }
   }
 
+  /** Shows `text` in the header for a few seconds. */
+  note(text: string, now = Date.now()): void {
+    this.notice = text;
+    this.#noticeUntilMs = now + NOTICE_MS;
+  }
+
   clock(c: ClockRecord): void {
     this.clocks.set(c.host, c);
   }
 
   /** Once a second or so: rates for the header and the sparklines. */
   tick(now = Date.now()): void {
+    if (this.notice !== null && now >= this.#noticeUntilMs) this.notice = null;
     const seconds = Math.max((now - this.#lastTickMs) / 1000, 1e-3);
     this.packetsPerSecond = (this.packets - this.#lastTickPackets) / seconds;
     this.#lastTickPackets = this.packets;
@@ -149,5 +195,28 @@ export class TuiModel {
       .filter(({ e }) => inView(e, this.view) && match(e));
     indexed.sort((a, b) => STATUS_ORDER[a.e.status] - STATUS_ORDER[b.e.status] || b.i - a.i);
     return indexed.map(({ e }) => e);
+  }
+
+  /**
+   * The table's rows: visible exchanges grouped by flow, verdict and where they broke
+   * (three lost pings of one ping are one row ×3), problems first, newest first.
+   */
+  visibleGroups(): ExchangeGroup[] {
+    const groups = new Map<string, ExchangeGroup>();
+    const rows: ExchangeGroup[] = [];
+    for (const e of this.visibleExchanges()) {
+      const flow = flowOf(e);
+      const where = e.status === 'ok' ? '' : verdictWords(e);
+      const id = `${e.kind}\u0000${flow}\u0000${e.status}\u0000${where}`;
+      const g = groups.get(id);
+      // visibleExchanges is newest first within a status: the first one met is the latest.
+      if (g !== undefined) g.count++;
+      else {
+        const row = { latest: e, count: 1, flow };
+        groups.set(id, row);
+        rows.push(row);
+      }
+    }
+    return rows;
   }
 }

@@ -2,8 +2,10 @@
 // the interfaces (state, packets/s as a sparkline, drops, clock offsets), and the
 // exchanges table (problems first, each saying where it broke). blessed only places them.
 import type { ExchangeRecord } from '../events/types.js';
+import { parseLabel } from '../framing/label.js';
+import { roleOf } from '../sources/roles.js';
 import { shortLabel } from './ladder.js';
-import { VIEWS, type InterfaceRow, type TuiModel } from './model.js';
+import { VIEWS, type ExchangeGroup, type InterfaceRow, type TuiModel } from './model.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
@@ -27,8 +29,28 @@ function duration(ms: number): string {
   return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
-export function headerLine(model: TuiModel, width: number, now = Date.now()): string {
+/** 1536 → "1.5 KiB", as ls -h would say it. */
+export function byteSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+/** "16 exchanges: 4 lost, 12 ok" — the statuses that occurred, problems first. */
+function summaryText(model: TuiModel): string {
   const s = model.summary;
+  const counts = (['lost', 'unanswered', 'error', 'inconclusive', 'ok'] as const)
+    .filter((k) => s[k] > 0)
+    .map((k) => `${s[k]} ${k}`);
+  return `${s.exchanges} exchange${s.exchanges === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
+}
+
+export function headerLine(model: TuiModel, width: number, now = Date.now()): string {
   const parts = [
     `hopscope ${model.mode === 'live' ? 'LIVE' : 'REPLAY'} ${model.source}`,
     ...(model.mode === 'replay'
@@ -38,9 +60,10 @@ export function headerLine(model: TuiModel, width: number, now = Date.now()): st
       : []),
     duration(now - model.startedMs),
     `${Math.round(model.packetsPerSecond)} pkt/s`,
-    `${s.exchanges} exchanges: ${s.lost} lost, ${s.unanswered} unanswered, ${s.error} error, ${s.inconclusive} inconclusive, ${s.ok} ok`,
-    ...(model.recording !== null ? [`recording ${model.recording}`] : []),
+    summaryText(model),
+    ...(model.recording !== null ? [`recording ${model.recording} (${byteSize(model.recordingBytes)})`] : []),
     ...(model.paused ? ['PAUSED'] : []),
+    ...(model.notice !== null ? [model.notice] : []),
   ];
   return fit(parts.join('  │  '), width);
 }
@@ -49,16 +72,24 @@ function stateText(row: InterfaceRow): string {
   return row.state === 'up' ? 'up' : row.state.toUpperCase();
 }
 
-/** One line per interface; drops are flagged with '!' (the TUI colours them red). */
+/**
+ * One line per interface: label, role, state, packets/s as a sparkline, the rate and
+ * count, kernel drops flagged with '!' (the TUI colours them red), and for an interface
+ * on a remote host, that host's clock offset.
+ */
 export function interfaceLines(model: TuiModel, width: number): string[] {
   const rows = [...model.interfaces.values()];
   const labelWidth = Math.max(10, Math.min(48, Math.max(0, ...rows.map((r) => r.label.length))));
-  const spark = Math.max(5, Math.min(30, width - labelWidth - 40));
+  const spark = Math.max(5, Math.min(30, width - labelWidth - 50));
   const lines = rows.map((r) => {
     const rate = r.history.at(-1) ?? 0;
+    const where = parseLabel(r.label);
+    const clock = where.host !== null ? model.clocks.get(where.host) : undefined;
+    const offset =
+      clock !== undefined ? `clock ${clock.offsetMs >= 0 ? '+' : ''}${clock.offsetMs.toFixed(3)} ms` : '';
     const drops = r.dropped > 0 ? `! ${r.dropped} dropped` : '';
     return fit(
-      `${fit(r.label, labelWidth)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${drops}`,
+      `${fit(r.label, labelWidth)} ${roleOf(where.name, null).padEnd(8)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${[drops, offset].filter((x) => x !== '').join('  ')}`,
       width,
     );
   });
@@ -101,6 +132,20 @@ export function exchangeLine(ex: ExchangeRecord, width: number): string {
   );
 }
 
+/**
+ * A table row: one exchange as exchangeLine shows it, or a group of a flow's exchanges
+ * with the same verdict as "×N" and the flow (the newest one's timing).
+ */
+export function groupLine(g: ExchangeGroup, width: number): string {
+  const ex = g.latest;
+  const count = g.count > 1 ? `×${g.count}` : '';
+  const what = g.count > 1 ? g.flow : ex.key;
+  return fit(
+    `${ex.status.toUpperCase().padEnd(12)} ${count.padEnd(5)} ${ex.kind.padEnd(13)} ${fit(what, 44)} ${whereItBroke(ex)}`,
+    width,
+  );
+}
+
 /** The tab bar: the current view in brackets, with its key. */
 export function tabsLine(model: TuiModel): string {
   return VIEWS.map((v, i) => (v === model.view ? `[${i + 1} ${v}]` : ` ${i + 1} ${v} `)).join(' ');
@@ -114,6 +159,7 @@ export const HELP_TEXT = [
   '  /               filter: an address, an interface, a kind, a status (empty: all)',
   '  1 … 6           all exchanges, DHCP, DNS, ARP, ICMP echo, TCP handshakes',
   '  p               pause / resume (a paced replay stops reading)',
+  '  r               live: stop the recording, or start one (next to -w FILE, else in captures/)',
   '  + -             replay faster / slower (with --speed or --realtime)',
   '  ?               this help',
   '  q, Ctrl-C       quit (a recording is closed complete)',

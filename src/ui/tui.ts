@@ -5,7 +5,7 @@
 import blessed from 'blessed';
 import { ladderLines } from './ladder.js';
 import { VIEWS, type TuiModel } from './model.js';
-import { exchangeLine, headerLine, HELP_TEXT, interfaceLines, tabsLine } from './render.js';
+import { groupLine, headerLine, HELP_TEXT, interfaceLines, tabsLine } from './render.js';
 
 const REDRAW_MS = 100;
 const TICK_MS = 1000;
@@ -13,6 +13,8 @@ const TICK_MS = 1000;
 export interface TuiOptions {
   /** called once when the user quits (q, Ctrl-C) */
   onQuit: () => void;
+  /** `r`: stop the recording, or start one (live capture only; the caller updates the model) */
+  onRecord?: () => void;
 }
 
 export class Tui {
@@ -25,7 +27,7 @@ export class Tui {
   readonly #help: blessed.Widgets.BoxElement;
   readonly #prompt: blessed.Widgets.TextboxElement;
   #dirty = true;
-  #shown: ReturnType<TuiModel['visibleExchanges']> = [];
+  #shown: ReturnType<TuiModel['visibleGroups']> = [];
   readonly #timers: NodeJS.Timeout[] = [];
   #destroyed = false;
 
@@ -86,8 +88,8 @@ export class Tui {
       parent: this.#screen,
       top: 'center',
       left: 'center',
-      width: 80,
-      height: 14,
+      width: 92,
+      height: 15,
       border: { type: 'line' },
       hidden: true,
       content: HELP_TEXT,
@@ -114,8 +116,14 @@ export class Tui {
     this.#screen.key(['enter'], () => {
       if (this.#prompt.visible || !this.#ladder.hidden) return;
       const selected = (this.#table as unknown as { selected: number }).selected;
-      const ex = this.#shown[selected];
-      if (ex === undefined) return;
+      const group = this.#shown[selected];
+      if (group === undefined) return;
+      const ex = group.latest;
+      this.#ladder.setLabel(
+        group.count > 1
+          ? ` ladder — the newest of ${group.count} — Esc to close `
+          : ' ladder — Esc to close ',
+      );
       const width = Math.max(40, (this.#screen.width as number) - 8);
       this.#ladder.setContent(ladderLines(ex, width).join('\n'));
       this.#ladder.show();
@@ -150,6 +158,14 @@ export class Tui {
     this.#screen.key(['p'], () => {
       if (this.#prompt.visible) return;
       this.#model.paused = !this.#model.paused;
+      this.#dirty = true;
+      this.#render();
+    });
+    this.#screen.key(['r'], () => {
+      if (this.#prompt.visible) return;
+      if (options.onRecord === undefined)
+        this.#model.note('r records live captures; a replay reads one already');
+      else options.onRecord();
       this.#dirty = true;
       this.#render();
     });
@@ -194,8 +210,8 @@ export class Tui {
     this.#header.setContent(headerLine(this.#model, width + 2));
     this.#ifaces.setContent(interfaceLines(this.#model, width).join('\n'));
     const selected = (this.#table as unknown as { selected: number }).selected ?? 0;
-    this.#shown = this.#model.visibleExchanges();
-    this.#table.setItems(this.#shown.map((e) => exchangeLine(e, width)) as unknown as string[]);
+    this.#shown = this.#model.visibleGroups();
+    this.#table.setItems(this.#shown.map((g) => groupLine(g, width)) as unknown as string[]);
     this.#table.select(Math.min(selected, Math.max(0, this.#shown.length - 1)));
     this.#table.setLabel(
       ` ${tabsLine(this.#model)} — problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''} — Enter: ladder, /: filter, ?: help `,

@@ -23,6 +23,7 @@ import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../../sr
 import { formatTimestamp, readCaptureBytes, readCaptureFile } from '../../src/framing/index.js';
 import {
   defaultRecordingStem,
+  nextRecordingPath,
   PcapngRecorder,
   recordingFilePath,
   RecordingError,
@@ -334,6 +335,17 @@ describe('pcapng recorder: file mode, path and errors', () => {
     const r3 = open({ capturesDir });
     expect(r3.currentPath).toMatch(/\/hopscope-\d{8}-\d{6}\.pcapng$/);
     await r3.close();
+  });
+
+  it('a further recording of the run (the TUI\'s r) goes next to -w FILE and never over a file', () => {
+    const base = join(dir, 'take.pcapng');
+    writeFileSync(base, '');
+    expect(nextRecordingPath(base)).toBe(join(dir, 'take.2.pcapng'));
+    writeFileSync(join(dir, 'take.2.pcapng'), '');
+    expect(nextRecordingPath(base)).toBe(join(dir, 'take.3.pcapng'));
+    expect(nextRecordingPath(join(dir, 'noext'))).toBe(join(dir, 'noext.2'));
+    // --record: a new timestamped name under captures/ (the recorder picks it)
+    expect(nextRecordingPath(null)).toBeNull();
   });
 
   it('says which path it could not create, and why', () => {

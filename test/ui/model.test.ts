@@ -2,9 +2,11 @@
 // rates and sparklines, drops flagged, where each exchange broke.
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
-import { TuiModel } from '../../src/ui/model.js';
+import { flowOf, TuiModel } from '../../src/ui/model.js';
 import {
+  byteSize,
   exchangeLine,
+  groupLine,
   headerLine,
   interfaceLines,
   sparkline,
@@ -62,12 +64,68 @@ describe('TUI model', () => {
     m.setDropped(0, 3);
     expect(m.interfaces.get(0)?.history).toEqual([10, 40]);
     const line = interfaceLines(m, 100)[0];
-    expect(line).toContain('compute:tap1');
+    expect(line).toMatch(/^compute:tap1 +tap +up /);
     expect(line).toMatch(/▂█ +40\/s +50 {2}! 3 dropped/);
-    expect(headerLine(m, 200, 5000)).toMatch(
-      /^hopscope LIVE 3 interfaces {2}│ {2}00:00:05 {2}│ {2}40 pkt\/s .* recording \/tmp\/x\.pcapng/,
+    m.recordingBytes = 1536;
+    m.exchange(ex('lost', 'a>b id=1 seq=1'));
+    m.exchange(ex('ok', 'a>b id=1 seq=2'));
+    expect(headerLine(m, 200, 5000)).toBe(
+      'hopscope LIVE 3 interfaces  │  00:00:05  │  40 pkt/s  │  2 exchanges: 1 lost, 1 ok  │  recording /tmp/x.pcapng (1.5 KiB)'.padEnd(
+        200,
+      ),
     );
+    // a notice (the recording stopped, …) shows for 5 s, until a tick after that
+    m.note('recorded 50 packets to /tmp/x.pcapng', 5000);
+    m.recording = null;
+    expect(headerLine(m, 200, 6000)).toMatch(/1 ok  │  recorded 50 packets to \/tmp\/x\.pcapng +$/);
+    m.tick(10_000);
+    expect(headerLine(m, 200, 10_000)).not.toContain('recorded');
+    expect(byteSize(0)).toBe('0 B');
+    expect(byteSize(5 * 1024 * 1024 * 1024)).toBe('5.0 GiB');
+    expect(byteSize(300 * 1024 * 1024)).toBe('300 MiB');
     expect(sparkline([0, 1, 2, 4, 8], 6)).toBe('  ▁▂▄█');
+  });
+
+  it('a remote interface shows its host clock offset', () => {
+    const m = new TuiModel('live', '2 interfaces', 0);
+    m.addInterface(0, 'node1:eth0');
+    m.addInterface(1, 'node2:vxlan_sys_4789');
+    m.clock({ type: 'clock', host: 'node2', reference: 'node1', offsetMs: 300.012, samples: 3 });
+    const [one, two] = interfaceLines(m, 120);
+    expect(one).toMatch(/^node1:eth0 +physical +up /);
+    expect(one).not.toContain('clock');
+    expect(two).toMatch(/^node2:vxlan_sys_4789 +vxlan +up .* clock \+300\.012 ms/);
+  });
+
+  it('groups a flow’s exchanges with the same verdict into one row with a count', () => {
+    const m = new TuiModel('replay', 'x', 0);
+    for (let seq = 1; seq <= 3; seq++) m.exchange(ex('lost', `10.0.0.1>10.0.0.2 id=7 seq=${seq}`));
+    m.exchange(ex('ok', '10.0.0.1>10.0.0.2 id=7 seq=4'));
+    m.exchange(ex('lost', '10.0.0.1>10.0.0.3 id=7 seq=1'));
+    m.exchange(ex('lost', '10.0.0.1:40000>10.0.0.2:22 isn=1', 'tcp-handshake'));
+    m.exchange(ex('lost', '10.0.0.1:40002>10.0.0.2:22 isn=9', 'tcp-handshake'));
+    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4660 example.org A', 'dns'));
+    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4661 example.org A', 'dns'));
+    const rows = m.visibleGroups().map((g) => `${g.latest.status} ${g.count} ${g.latest.kind} ${g.flow}`);
+    expect(rows).toEqual([
+      'lost 2 tcp-handshake 10.0.0.1>10.0.0.2:22',
+      'lost 1 icmp-echo 10.0.0.1>10.0.0.3 id=7',
+      'lost 3 icmp-echo 10.0.0.1>10.0.0.2 id=7',
+      'ok 2 dns 10.0.0.9>10.0.0.2 example.org A',
+      'ok 1 icmp-echo 10.0.0.1>10.0.0.2 id=7',
+    ]);
+    // the newest of a group is the one whose ladder Enter shows
+    expect(m.visibleGroups()[2].latest.key).toBe('10.0.0.1>10.0.0.2 id=7 seq=3');
+    expect(groupLine(m.visibleGroups()[2], 120)).toMatch(
+      /^LOST {9}×3 {4}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.2 id=7 +reply lost after br100/,
+    );
+    // one of a kind: the whole key, no count
+    expect(groupLine(m.visibleGroups()[1], 120)).toMatch(
+      /^LOST {15}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.3 id=7 seq=1 /,
+    );
+    expect(flowOf(ex('ok', 'xid=0x0000abcd chaddr=fa:16:3e:00:00:01', 'dhcp'))).toBe(
+      'chaddr=fa:16:3e:00:00:01',
+    );
   });
 
   it('says where an exchange broke, in the table row', () => {

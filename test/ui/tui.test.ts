@@ -2,6 +2,9 @@
 // interfaces, the lost exchanges first with where they broke, the ladder with the
 // break at the right hop after Enter, the filter, and q leaving with the exit status.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, PROJECT_ROOT } from '../support/run-cli.js';
 
@@ -41,10 +44,18 @@ describe('TUI on a recording', () => {
     expect(first).toMatch(/REPLAY dvr-fip-sg-drop\.pcapng/);
     expect(first).toContain('compute:qvb7aa08012-d0');
     expect(first).toContain('outside:eth0');
-    // problems first: the first exchange row is a lost one, saying where it broke
+    // problems first: the first exchange rows are the lost ones, saying where they broke;
+    // the three lost pings of one ping are one row, ×3
     const rows = first.split('\n').filter((l) => /(LOST|OK) {2,}/.test(l));
     expect(rows[0]).toMatch(/LOST .* lost after qvb7aa08012-d0, missing on tap7aa08012-d0, eth0/);
-    expect(rows.filter((l) => l.includes('LOST'))).toHaveLength(4);
+    const lost = rows.filter((l) => l.includes('LOST'));
+    expect(lost).toHaveLength(2);
+    expect(lost.join('\n')).toMatch(
+      /LOST +×3 +icmp-echo +203\.0\.113\.1>203\.0\.113\.20 id=\d+ +request lost after qvb7aa08012-d0/,
+    );
+    expect(lost.join('\n')).toMatch(/LOST +tcp-handshake +203\.0\.113\.1:\d+>203\.0\.113\.20:22 .*syn lost/);
+    // each interface with its role
+    expect(first).toMatch(/compute:tap7aa08012-d0 +tap +up/);
 
     tmux('send-keys', '-t', SESSION, 'Enter');
     const ladder = await waitFor((t) => t.includes('missing on: tap7aa08012-d0'));
@@ -70,16 +81,23 @@ describe('TUI on a recording', () => {
     expect(arpRows.length).toBeGreaterThan(0);
     for (const row of arpRows) expect(row).toMatch(/OK +arp +who-has/);
 
+    // r in a replay says why it does nothing
+    tmux('send-keys', '-t', SESSION, 'r');
+    await waitFor((t) => t.includes('r records live captures'));
+
     tmux('send-keys', '-t', SESSION, 'q');
     await waitFor((t) => t.includes('EXIT=1'));
   }, 60_000);
 });
 
 describe('TUI on a live capture', () => {
-  it('shows the lab interfaces and the lost inbound pings live; q stops the capture and prints the report', async () => {
+  it('shows the lab interfaces and the lost inbound pings live; r stops and starts recordings; q leaves them valid', async () => {
     const { labUp } = await import('../../src/lab/index.js');
     const { downAllLabs, runPrefix, inNetns } = await import('../lab/support/lab-env.js');
     const prefix = runPrefix('tui');
+    const dir = mkdtempSync(join(tmpdir(), 'hopscope-tui-'));
+    const first = join(dir, 'live.pcapng');
+    const second = join(dir, 'live.2.pcapng');
     try {
       const lab = await labUp('dvr-fip', { fault: 'sg-drop', prefix });
       const specs = lab.capturePoints.map((p) => `-i ${p.netns}/${p.iface}`).join(' ');
@@ -89,10 +107,10 @@ describe('TUI on a live capture', () => {
         '-s',
         'live',
         '-x',
-        '160',
+        '220',
         '-y',
         '45',
-        `LANG=C.UTF-8 ${process.execPath} ${CLI} capture ${specs}; echo EXIT=$?; sleep 30`,
+        `LANG=C.UTF-8 ${process.execPath} ${CLI} capture ${specs} -w ${first}; echo EXIT=$?; sleep 30`,
       );
       const live = (): string => tmux('capture-pane', '-p', '-t', 'live');
       const waitLive = async (p: (t: string) => boolean): Promise<string> => {
@@ -105,16 +123,45 @@ describe('TUI on a live capture', () => {
         }
         throw new Error(`live screen never matched:\n${t}`);
       };
-      await waitLive((t) => t.includes('LIVE 14 interfaces'));
+      await waitLive((t) => t.includes('LIVE 14 interfaces') && t.includes(`recording ${first} (`));
       await inNetns(`${prefix}instance-0000002a`, ['ping', '-c', '2', '-i', '0.2', '203.0.113.1']);
       await inNetns(`${prefix}outside`, ['ping', '-c', '2', '-i', '0.2', '-W', '1', '203.0.113.20']);
       const screenText = await waitLive((t) => /LOST .*request lost after qvb7aa08012-d0/.test(t));
       expect(screenText).toContain(`${prefix}compute/tap7aa08012-d0`);
+
+      // r: the recording stops (closed complete); r again: a new one next to it
+      tmux('send-keys', '-t', 'live', 'r');
+      await waitLive((t) => new RegExp(`recorded \\d+ packets to ${first}`).test(t));
+      tmux('send-keys', '-t', 'live', 'r');
+      await waitLive((t) => t.includes(`recording ${second} (`));
+      await inNetns(`${prefix}instance-0000002a`, ['ping', '-c', '3', '-i', '0.2', '203.0.113.1']);
+      await new Promise((r) => setTimeout(r, 1500));
+
       tmux('send-keys', '-t', 'live', 'q');
       const after = await waitLive((t) => t.includes('EXIT=1'));
       expect(after).toMatch(/packets captured on 14 interfaces/);
+      expect(after).toMatch(new RegExp(`recorded \\d+ packets to ${first}`));
+      expect(after).toMatch(new RegExp(`recorded \\d+ packets to ${second}`));
+
+      // tshark reads both back: all 14 interfaces described, the pings in each
+      for (const file of [first, second]) {
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const names = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.interface_name'], {
+          encoding: 'utf8',
+        });
+        expect(new Set(names.trim().split('\n')).size).toBeGreaterThan(1);
+        const echoes = execFileSync(
+          'tshark',
+          ['-r', file, '-Y', 'icmp.type == 8', '-T', 'fields', '-e', 'frame.number'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        expect(echoes.trim().split('\n').length).toBeGreaterThanOrEqual(2);
+      }
     } finally {
       await downAllLabs(prefix);
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 });

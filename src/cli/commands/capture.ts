@@ -20,7 +20,7 @@ import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { clockReferenceComment } from '../../correlate/clock.js';
-import { PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
+import { nextRecordingPath, PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
@@ -179,19 +179,25 @@ export async function runCapture(argv: string[]): Promise<number> {
   // Time stamps are on the first named host's clock (DESIGN §3), whatever order the
   // captures start in; the recording names it, so a replay uses the same one.
   const referenceHost = session.targets[0]?.host ?? null;
+  /** Where a write failure outside our calls is told (the TUI's header once it is up). */
+  let tellRecordingError = (text: string): void => {
+    process.stderr.write(`hopscope: ${text}\n`);
+  };
+  const openRecorder = (path: string | null): PcapngRecorder =>
+    PcapngRecorder.open({
+      path,
+      capturesDir: CAPTURES_DIR,
+      maxSizeBytes: opts.maxSizeBytes,
+      maxFiles: opts.maxFiles,
+      comment: clockReferenceComment(referenceHost),
+      onError: (err) => tellRecordingError(`recording stopped: ${err.message}`),
+    });
   let recorder: PcapngRecorder | null = null;
+  /** recordings stopped with the TUI's `r` (the final report lists them too) */
+  const recorded: PcapngRecorder[] = [];
   if (opts.write !== undefined) {
     try {
-      recorder = PcapngRecorder.open({
-        path: opts.write,
-        capturesDir: CAPTURES_DIR,
-        maxSizeBytes: opts.maxSizeBytes,
-        maxFiles: opts.maxFiles,
-        comment: clockReferenceComment(referenceHost),
-        onError: (err) => {
-          process.stderr.write(`hopscope: recording stopped: ${err.message}\n`);
-        },
-      });
+      recorder = openRecorder(opts.write);
     } catch (err) {
       if (err instanceof RecordingError) throw new UserError(`capture: ${err.message}`);
       throw err;
@@ -216,10 +222,42 @@ export async function runCapture(argv: string[]): Promise<number> {
         )
       : null;
   const stopFromTui = { stop: (): void => undefined };
+  /** The TUI's `r`: stops the recording, or starts a new one (never over an existing file). */
+  const toggleRecording = (): void => {
+    if (model === null) return;
+    if (recorder !== null) {
+      const done = recorder;
+      recorder = null;
+      recorded.push(done);
+      model.recording = null;
+      try {
+        done.closeSync();
+        model.note(`recorded ${done.packetsWritten} packets to ${done.basePath}`);
+      } catch (err) {
+        model.note(`recording: ${(err as Error).message}`);
+      }
+      return;
+    }
+    try {
+      const next = openRecorder(nextRecordingPath(opts.write ?? null));
+      for (const d of interfaces) if (d !== undefined) next.addInterface(d);
+      for (const id of gaps) next.recordGap(id, CAPTURE_GONE);
+      recorder = next;
+      model.recording = next.basePath;
+      model.recordingBytes = next.bytesWritten;
+      model.note(`recording to ${next.basePath}`);
+    } catch (err) {
+      model.note(`cannot record: ${(err as Error).message}`);
+    }
+  };
   const tui =
     model === null
       ? null
-      : new (await import('../../ui/tui.js')).Tui(model, { onQuit: () => stopFromTui.stop() });
+      : new (await import('../../ui/tui.js')).Tui(model, {
+          onQuit: () => stopFromTui.stop(),
+          onRecord: toggleRecording,
+        });
+  if (model !== null) tellRecordingError = (text) => model.note(text);
   const note = (text: string): void => {
     // The TUI shows states itself; stderr would write over its screen.
     if (json || tui !== null) return;
@@ -388,7 +426,10 @@ export async function runCapture(argv: string[]): Promise<number> {
           out.flush();
         }, PRINT_INTERVAL_MS)
       : null;
-    const flusher = setInterval(() => out.flush(), 1000);
+    const flusher = setInterval(() => {
+      out.flush();
+      if (model !== null && recorder !== null) model.recordingBytes = recorder.bytesWritten;
+    }, 1000);
     // Verdicts for exchanges whose timeout passed longer ago than every source can lag.
     let lastTick = Date.now();
     let skipped = false;
@@ -432,7 +473,10 @@ export async function runCapture(argv: string[]): Promise<number> {
     if (recorder !== null) await recorder.close();
     // Exchanges still open are judged now (before the table, after their packets).
     const summary = correlator.finish(end.sec, end.nsec);
-    report(finals, session, counts, out, json, opts.packets, recorder);
+    report(finals, session, counts, out, json, opts.packets, [
+      ...recorded,
+      ...(recorder !== null ? [recorder] : []),
+    ]);
     status = verdicts.summary(summary);
   } finally {
     tui?.destroy();
@@ -452,7 +496,7 @@ function report(
   out: LineWriter,
   json: boolean,
   packets: boolean,
-  recorder: PcapngRecorder | null,
+  recordings: readonly PcapngRecorder[],
 ): void {
   const targets = session.targets;
   if (json) {
@@ -480,7 +524,7 @@ function report(
         `  ${targets[s.interfaceId].label.padEnd(width)}  ${String(counts[s.interfaceId] ?? 0).padStart(8)}  ${String(s.received).padStart(8)}  ${String(s.dropped).padStart(8)}`,
     ),
   ];
-  if (recorder !== null) {
+  for (const recorder of recordings) {
     const files = recorder.files;
     lines.push(
       `recorded ${recorder.packetsWritten} packets to ${files.length === 1 ? files[0] : `${files.length} files: ${files.join(', ')}`}`,
