@@ -337,7 +337,7 @@ describe('pcapng recorder: file mode, path and errors', () => {
     await r3.close();
   });
 
-  it('a further recording of the run (the TUI\'s r) goes next to -w FILE and never over a file', () => {
+  it("a further recording of the run (the TUI's r) goes next to -w FILE and never over a file", () => {
     const base = join(dir, 'take.pcapng');
     writeFileSync(base, '');
     expect(nextRecordingPath(base)).toBe(join(dir, 'take.2.pcapng'));
