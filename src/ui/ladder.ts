@@ -55,6 +55,13 @@ function center(text: string, width: number): string {
   return ' '.repeat(left) + t + ' '.repeat(width - t.length - left);
 }
 
+/** a − b in ms, for time stamps in decimal seconds with nanosecond digits (no float rounding of the seconds). */
+export function tsDiffMs(a: string, b: string): number {
+  const [as, an = '0'] = a.split('.');
+  const [bs, bn = '0'] = b.split('.');
+  return (Number(as) - Number(bs)) * 1e3 + (Number(an.padEnd(9, '0')) - Number(bn.padEnd(9, '0'))) / 1e6;
+}
+
 /** Lines of the ladder, each at most `width` characters. */
 export function ladderLines(ex: ExchangeRecord, width: number): string[] {
   const columns = ladderColumns(ex);
@@ -86,9 +93,16 @@ export function ladderLines(ex: ExchangeRecord, width: number): string[] {
   );
   emit(blank());
 
+  let previousLast: string | null = null;
   for (const stage of ex.stages) {
     const seen = stage.seen.filter((s) => columns.includes(s.iface));
     if (seen.length === 0) continue;
+    if (previousLast !== null) {
+      // the turnaround: how long after the previous stage's last sighting this one began
+      // (a server's think time, an ARP resolution holding the reply)
+      emit(blank(), `${stage.name} ${tsDiffMs(seen[0].ts, previousLast).toFixed(3)} ms later`);
+    }
+    previousLast = seen[seen.length - 1].ts;
     if (seen.length === 1) {
       const row = blank();
       row[mid(columns.indexOf(seen[0].iface))] = '●';

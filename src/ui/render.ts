@@ -9,6 +9,20 @@ import { VIEWS, type ExchangeGroup, type InterfaceRow, type TuiModel } from './m
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
+/**
+ * A label in `width` columns keeping what tells interfaces apart — the host and the
+ * interface's own name — and cutting the middle of the namespace:
+ * "compute:qrouter-6f77…/qr-56c1b2a3-7e".
+ */
+export function fitLabel(label: string, width: number): string {
+  if (label.length <= width) return label.padEnd(width);
+  const name = shortLabel(label);
+  const head = label.slice(0, label.length - name.length);
+  const room = width - name.length - 1;
+  if (room < 4) return `…${label.slice(label.length - width + 1)}`;
+  return `${head.slice(0, room - 1)}…${head.slice(-1)}${name}`;
+}
+
 function fit(text: string, width: number): string {
   return text.length <= width ? text.padEnd(width) : `${text.slice(0, Math.max(0, width - 1))}…`;
 }
@@ -89,7 +103,7 @@ export function interfaceLines(model: TuiModel, width: number): string[] {
       clock !== undefined ? `clock ${clock.offsetMs >= 0 ? '+' : ''}${clock.offsetMs.toFixed(3)} ms` : '';
     const drops = r.dropped > 0 ? `! ${r.dropped} dropped` : '';
     return fit(
-      `${fit(r.label, labelWidth)} ${roleOf(where.name, null).padEnd(8)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${[drops, offset].filter((x) => x !== '').join('  ')}`,
+      `${fitLabel(r.label, labelWidth)} ${roleOf(where.name, null).padEnd(8)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${[drops, offset].filter((x) => x !== '').join('  ')}`,
       width,
     );
   });

@@ -208,7 +208,15 @@ export class Tui {
     this.#dirty = false;
     const width = (this.#screen.width as number) - 2;
     this.#header.setContent(headerLine(this.#model, width + 2));
-    this.#ifaces.setContent(interfaceLines(this.#model, width).join('\n'));
+    const ifaceLines = interfaceLines(this.#model, width);
+    this.#ifaces.setContent(ifaceLines.join('\n'));
+    // As tall as its lines (every interface visible), up to 45% of the screen; the
+    // exchanges table takes the rest.
+    const rows = this.#screen.height as number;
+    const ifaceHeight = Math.max(3, Math.min(ifaceLines.length + 2, Math.floor(rows * 0.45)));
+    this.#ifaces.height = ifaceHeight;
+    this.#table.top = ifaceHeight + 1;
+    this.#table.height = Math.max(3, rows - ifaceHeight - 1);
     const selected = (this.#table as unknown as { selected: number }).selected ?? 0;
     this.#shown = this.#model.visibleGroups();
     this.#table.setItems(this.#shown.map((g) => groupLine(g, width)) as unknown as string[]);

@@ -3,11 +3,15 @@
 // delay of each hop, and ✗ where the packet should have been and was not.
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
-import { columnNames, ladderColumns, ladderLines } from '../../src/ui/ladder.js';
+import { columnNames, ladderColumns, ladderLines, tsDiffMs } from '../../src/ui/ladder.js';
 
-const seen = (iface: string, hopMs?: number): { iface: string; ts: string; hopMs?: number } => ({
+const seen = (
+  iface: string,
+  hopMs?: number,
+  ts = '1700000000.000000000',
+): { iface: string; ts: string; hopMs?: number } => ({
   iface,
-  ts: '1700000000.000000000',
+  ts,
   ...(hopMs !== undefined ? { hopMs } : {}),
 });
 
@@ -29,12 +33,21 @@ const replyLost: ExchangeRecord = {
         seen('external:eth0', 0.2),
       ],
     },
-    { name: 'reply', packets: 1, seen: [seen('external:eth0'), seen('compute:br100', 0.007)] },
+    {
+      name: 'reply',
+      packets: 1,
+      seen: [seen('external:eth0', undefined, '1700000000.000534000'), seen('compute:br100', 0.007)],
+    },
   ],
   lost: { stage: 'reply', lastSeen: 'compute:br100', missingOn: ['compute:tap1', 'compute:vm/eth0'] },
 };
 
 describe('ladder', () => {
+  it('differences of time stamps keep every nanosecond', () => {
+    expect(tsDiffMs('1795352627.101997314', '1795352626.757980161')).toBeCloseTo(344.017153, 6);
+    expect(tsDiffMs('1700000001.000000001', '1700000000.999999999')).toBeCloseTo(0.000002, 9);
+  });
+
   it('draws the request out, the reply back, and the break under the interfaces it never reached', () => {
     expect(ladderLines(replyLost, 100)).toEqual([
       'LOST icmp-echo 10.0.0.10>203.0.113.10 id=1 seq=1',
@@ -43,6 +56,7 @@ describe('ladder', () => {
       '         ●─────request─────▶                 │                 │          +0.134 ms',
       '         │                 ●─────────────────▶                 │          +0.000 ms',
       '         │                 │                 ●─────────────────▶          +0.200 ms',
+      '         │                 │                 │                 │          reply 0.534 ms later',
       '         │                 │                 ◀──────reply──────●          +0.007 ms',
       '         ✗                 ✗                 ●                 │          reply stops after br100',
       '✗ missing on: tap1, eth0',
