@@ -94,26 +94,29 @@ function stateText(row: InterfaceRow): string {
 export function interfaceLines(model: TuiModel, width: number): string[] {
   const rows = [...model.interfaces.values()];
   const labelWidth = Math.max(10, Math.min(48, Math.max(0, ...rows.map((r) => r.label.length))));
-  const spark = Math.max(5, Math.min(30, width - labelWidth - 50));
-  const lines = rows.map((r) => {
-    const rate = r.history.at(-1) ?? 0;
-    const where = parseLabel(r.label);
-    const clock = where.host !== null ? model.clocks.get(where.host) : undefined;
+  const tails = rows.map((r) => {
+    const host = parseLabel(r.label).host;
+    const clock = host !== null ? model.clocks.get(host) : undefined;
     const offset =
       clock !== undefined ? `clock ${clock.offsetMs >= 0 ? '+' : ''}${clock.offsetMs.toFixed(3)} ms` : '';
     const drops = r.dropped > 0 ? `! ${r.dropped} dropped` : '';
+    return [drops, offset].filter((x) => x !== '').join('  ');
+  });
+  // label, role (9), state (9), the sparkline, rate (10), packets (11), the tail: the
+  // sparkline gives way first.
+  const tailWidth = Math.max(0, ...tails.map((t) => t.length));
+  const spark = Math.max(5, Math.min(30, width - labelWidth - 9 - 9 - 1 - 10 - 11 - 2 - tailWidth));
+  const lines = rows.map((r, i) => {
+    const rate = r.history.at(-1) ?? 0;
     return fit(
-      `${fitLabel(r.label, labelWidth)} ${roleOf(where.name, null).padEnd(8)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${[drops, offset].filter((x) => x !== '').join('  ')}`,
+      `${fitLabel(r.label, labelWidth)} ${roleOf(shortLabel(r.label), null).padEnd(8)} ${stateText(r).padEnd(8)} ${sparkline(r.history, spark)} ${String(Math.round(rate)).padStart(7)}/s ${String(r.packets).padStart(9)}  ${tails[i]}`,
       width,
     );
   });
-  for (const c of model.clocks.values()) {
-    lines.push(
-      fit(
-        `clock of ${c.host}: ${c.offsetMs >= 0 ? '+' : ''}${c.offsetMs.toFixed(3)} ms against ${c.reference}`,
-        width,
-      ),
-    );
+  // The rows show each host's offset; one line says against which host's clock.
+  const reference = [...model.clocks.values()][0]?.reference;
+  if (reference !== undefined) {
+    lines.push(fit(`clock offsets against ${reference} (time stamps are on its clock)`, width));
   }
   return lines;
 }
