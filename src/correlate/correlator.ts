@@ -81,7 +81,8 @@ const MAX_EXCHANGE_NS = 10e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
-const NO_STAGES: Array<StageTrack | undefined> = [];
+/** Judged exchanges and their stage tracks kept for reuse, at most this many each. */
+const MAX_POOLED = 65_536;
 
 /** Fields per sighting in StageTrack.s: interface, raw relative ns, src hash, dst hash, tunnel. */
 const SIGHTING = 5;
@@ -91,9 +92,11 @@ class StageTrack {
    * Sightings in arrival order, SIGHTING numbers each, first per interface only:
    * interface id, raw relative ns (its host's clock), the flow-direction address hashes
    * there (translation changes them hop by hop), tunnel (type << 24 | vni, or -1).
-   * One flat array: one allocation per stage on the hot path.
+   * One flat array, of which the first `n` numbers are in use: tracks are pooled and
+   * reused, keeping their array (no allocation per stage once the pool is warm).
    */
-  s: number[] = [];
+  readonly s: number[] = [];
+  n = 0;
   /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
   fp0 = 0;
   more: number[] | null = null;
@@ -102,13 +105,35 @@ class StageTrack {
   /** a packet of the stage was broadcast or multicast (flooded: no path to learn or expect) */
   broadcast = false;
 
+  reset(): void {
+    this.n = 0;
+    this.fp0 = 0;
+    this.more = null;
+    this.packets = 0;
+    this.extraSightings = 0;
+    this.broadcast = false;
+  }
+
   get count(): number {
-    return this.s.length / SIGHTING;
+    return this.n / SIGHTING;
+  }
+
+  add(iface: number, rel: number, src: number, dst: number, tunnel: number): void {
+    const s = this.s;
+    const n = this.n;
+    if (n + SIGHTING <= s.length) {
+      s[n] = iface;
+      s[n + 1] = rel;
+      s[n + 2] = src;
+      s[n + 3] = dst;
+      s[n + 4] = tunnel;
+    } else s.push(iface, rel, src, dst, tunnel);
+    this.n = n + SIGHTING;
   }
 
   indexOf(iface: number): number {
     const s = this.s;
-    for (let i = 0; i < s.length; i += SIGHTING) if (s[i] === iface) return i / SIGHTING;
+    for (let i = 0; i < this.n; i += SIGHTING) if (s[i] === iface) return i / SIGHTING;
     return -1;
   }
 
@@ -122,16 +147,20 @@ class StageTrack {
 }
 
 class Exchange {
-  /** by stage index (STAGE_NAMES), sized for the kind; emptied once judged */
-  stages: Array<StageTrack | undefined>;
+  kind: Kind = Kind.None;
+  /** the map slot (30-bit key) */
+  key = 0;
+  /** by stage index (STAGE_NAMES), sized for the kind; its tracks go back to the pool once judged */
+  readonly stages: Array<StageTrack | undefined> = [];
   /**
    * The key text is written from the earliest packet of the asking stage (before any
-   * NAT). For IPv4 echo, TCP and ARP it is kept as numbers and written only when a
-   * record is built (most ok verdicts are only counted); otherwise as text at once.
+   * NAT). For IPv4 echo, TCP and ARP it is kept as numbers (`parts`) and written only
+   * when a record is built (most ok verdicts are only counted); otherwise as text at once.
    */
   keyText: string | null = null;
-  keyParts: number[] | null = null;
-  keyRel: number;
+  readonly parts: number[] = [0, 0, 0, 0, 0];
+  hasParts = false;
+  keyRel = 0;
   /** the upper bits of the 52-bit key, checked against the map's 30-bit slot */
   keyCheck = 0;
   judged = false;
@@ -141,21 +170,33 @@ class Exchange {
   answerError = '';
   /** TCP: the server's ISN, from the SYN-ACK, to recognise the handshake's ACK */
   serverIsn = -1;
-  firstRel: number;
-  lastRel: number;
-  timeoutNs: number;
+  firstRel = 0;
+  lastRel = 0;
+  timeoutNs = 0;
   flowKey = 0;
-  constructor(
-    readonly kind: Kind,
-    readonly key: number,
-    rel: number,
-    timeoutNs: number,
-  ) {
-    this.stages = new Array<StageTrack | undefined>(STAGE_NAMES[kind].length).fill(undefined);
+
+  /** (Re)starts the object as a new exchange (exchanges are pooled). */
+  init(kind: Kind, key: number, rel: number, timeoutNs: number): this {
+    this.kind = kind;
+    this.key = key;
+    const n = STAGE_NAMES[kind].length;
+    const st = this.stages;
+    st.length = n;
+    for (let i = 0; i < n; i++) st[i] = undefined;
+    this.keyText = null;
+    this.hasParts = false;
     this.keyRel = rel;
+    this.keyCheck = 0;
+    this.judged = false;
+    this.errorStage = -1;
+    this.errorDetail = '';
+    this.answerError = '';
+    this.serverIsn = -1;
     this.firstRel = rel;
     this.lastRel = rel;
     this.timeoutNs = timeoutNs;
+    this.flowKey = 0;
+    return this;
   }
 
   /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
@@ -175,6 +216,8 @@ export class Correlator {
   readonly #options: CorrelatorOptions;
   readonly #classified = new Classified();
   readonly #exchanges = new Map<number, Exchange>();
+  readonly #exchangePool: Exchange[] = [];
+  readonly #stagePool: StageTrack[] = [];
   /** exchanges in creation order; judged ones are skipped */
   #queue: Exchange[] = [];
   #queueHead = 0;
@@ -209,6 +252,9 @@ export class Correlator {
     broadcast: false,
   }));
   readonly #judgedStages: Array<OrderedStage | undefined> = [];
+  /** Scratch for #ordered: times on the reference clock and the sort order, by sighting. */
+  readonly #orderTimes: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  readonly #orderIndex: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
@@ -349,7 +395,7 @@ export class Correlator {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#exchanges.size >= this.#maxExchanges) this.#judgeOldest();
-      ex = new Exchange(c.kind, slot, rel, this.#defaultTimeoutNs);
+      ex = (this.#exchangePool.pop() ?? new Exchange()).init(c.kind, slot, rel, this.#defaultTimeoutNs);
       ex.keyCheck = check;
       setKey(ex, rec, c.kind);
       ex.flowKey = flowKey(c.kind, c.srcHash, c.dstHash);
@@ -372,7 +418,8 @@ export class Correlator {
     }
     let stage = ex.stages[c.stage];
     if (stage === undefined) {
-      stage = new StageTrack();
+      stage = this.#stagePool.pop() ?? new StageTrack();
+      stage.reset();
       ex.stages[c.stage] = stage;
     }
     if (c.broadcast) stage.broadcast = true;
@@ -389,9 +436,7 @@ export class Correlator {
       if (stage.count < MAX_SIGHTINGS) {
         const tunnel =
           rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
-        // The first sighting makes an exactly-sized array (most stages have one or a few).
-        if (stage.s.length === 0) stage.s = [iface, rel, c.srcHash, c.dstHash, tunnel];
-        else stage.s.push(iface, rel, c.srcHash, c.dstHash, tunnel);
+        stage.add(iface, rel, c.srcHash, c.dstHash, tunnel);
       } else stage.extraSightings++;
     }
     if (rel > ex.lastRel) ex.lastRel = rel;
@@ -437,6 +482,7 @@ export class Correlator {
         this.#judge(ex, rel);
       }
       this.#queueHead++;
+      this.#recycle(ex);
     }
     // Judged exchanges leave the queue in chunks (they hold little once judged).
     if (this.#queueHead > 1024 && this.#queueHead * 4 > q.length) {
@@ -448,10 +494,10 @@ export class Correlator {
   #judgeOldest(): void {
     while (this.#queueHead < this.#queue.length) {
       const ex = this.#queue[this.#queueHead++];
-      if (!ex.judged) {
-        this.#judge(ex, this.#nowRel, 'state limit reached: judged before its timeout');
-        return;
-      }
+      const open = !ex.judged;
+      if (open) this.#judge(ex, this.#nowRel, 'state limit reached: judged before its timeout');
+      this.#recycle(ex);
+      if (open) return;
     }
   }
 
@@ -460,11 +506,13 @@ export class Correlator {
     const n = stage.count;
     const raw = stage.s;
     // The scratch object's arrays are reused from one judgement to the next (no garbage).
-    o.ifaces.length = n;
-    o.times.length = n;
-    o.srcs.length = n;
-    o.dsts.length = n;
-    o.tunnels.length = n;
+    if (o.ifaces.length !== n) {
+      o.ifaces.length = n;
+      o.times.length = n;
+      o.srcs.length = n;
+      o.dsts.length = n;
+      o.tunnels.length = n;
+    }
     o.packets = stage.packets;
     o.broadcast = stage.broadcast;
     if (n === 1) {
@@ -475,8 +523,8 @@ export class Correlator {
       o.tunnels[0] = raw[4];
       return o;
     }
-    const t = new Array<number>(n);
-    const idx = new Array<number>(n);
+    const t = this.#orderTimes;
+    const idx = this.#orderIndex;
     for (let i = 0; i < n; i++) {
       idx[i] = i;
       t[i] = raw[i * SIGHTING + 1] - this.#clock.offsetNs(this.#hostOf[raw[i * SIGHTING]] ?? 0);
@@ -484,12 +532,32 @@ export class Correlator {
     // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
     // the interfaces were announced (the order of a recording's interface blocks), in the
     // stage's overall direction: the same live and in replay, and right when interfaces
-    // were listed along the path (as `lab status` prints them).
-    idx.sort((a, b) => t[a] - t[b] || a - b);
+    // were listed along the path (as `lab status` prints them). Insertion sorts: a stage
+    // has a few sightings (at most MAX_SIGHTINGS), mostly in order already.
+    for (let i = 1; i < n; i++) {
+      const x = idx[i];
+      let j = i - 1;
+      while (j >= 0 && t[idx[j]] > t[x]) {
+        idx[j + 1] = idx[j];
+        j--;
+      }
+      idx[j + 1] = x;
+    }
     const rank = this.#rank;
-    const r = (i: number): number => rank[raw[i * SIGHTING]] ?? 0;
-    const dir = r(idx[0]) <= r(idx[n - 1]) ? 1 : -1;
-    idx.sort((a, b) => t[a] - t[b] || dir * (r(a) - r(b)));
+    const dir = (rank[raw[idx[0] * SIGHTING]] ?? 0) <= (rank[raw[idx[n - 1] * SIGHTING]] ?? 0) ? 1 : -1;
+    for (let i = 1; i < n; i++) {
+      const x = idx[i];
+      const rx = dir * (rank[raw[x * SIGHTING]] ?? 0);
+      let j = i - 1;
+      while (j >= 0) {
+        const y = idx[j];
+        const dt = t[y] - t[x];
+        if (dt < 0 || (dt === 0 && dir * (rank[raw[y * SIGHTING]] ?? 0) <= rx)) break;
+        idx[j + 1] = y;
+        j--;
+      }
+      idx[j + 1] = x;
+    }
     for (let k = 0; k < n; k++) {
       const i = idx[k];
       const b = i * SIGHTING;
@@ -570,10 +638,20 @@ export class Correlator {
     this.#options.onExchange(record);
   }
 
-  /** What a judged exchange no longer needs (it may wait in the queue a while). */
+  /** A judged exchange's stage tracks go back to the pool (the exchange may wait in the queue a while). */
   #release(ex: Exchange): void {
-    ex.stages = NO_STAGES;
-    ex.keyParts = null;
+    const st = ex.stages;
+    for (let i = 0; i < st.length; i++) {
+      const track = st[i];
+      if (track === undefined) continue;
+      st[i] = undefined;
+      if (this.#stagePool.length < MAX_POOLED) this.#stagePool.push(track);
+    }
+  }
+
+  /** An exchange the queue has passed (judged, referenced nowhere else) is reused. */
+  #recycle(ex: Exchange): void {
+    if (this.#exchangePool.length < MAX_POOLED) this.#exchangePool.push(ex);
   }
 
   /** Paths that made it become expectations (§5.2); RTTs adapt the flow's timeout (§5.4). */
@@ -589,9 +667,9 @@ export class Correlator {
       const n = s.ifaces.length;
       for (let j = 0; j < n; j++) {
         // From here, packets to this destination went on along the rest of the path…
-        if (j < n - 1) this.#learnTowards(s.ifaces[j], s.dsts[j], s.ifaces.slice(j + 1));
+        if (j < n - 1) this.#learnTowards(s.ifaces, j, s.dsts[j], false);
         // …and packets back to this source would retrace the path so far.
-        if (j > 0) this.#learnTowards(s.ifaces[j], s.srcs[j], s.ifaces.slice(0, j).reverse());
+        if (j > 0) this.#learnTowards(s.ifaces, j, s.srcs[j], true);
       }
     }
     for (const i of delivered) {
@@ -599,7 +677,9 @@ export class Correlator {
       // A path of one interface says nothing about where a packet goes next.
       if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
       const flow = this.#flow(flowKey(ex.kind, s.srcs[0], s.dsts[0]));
-      if (flow.path === null || s.ifaces.length >= flow.path.length) flow.path = s.ifaces.slice();
+      // The longest path seen wins; of equal ones the latest (copied only when it differs).
+      if (flow.path === null || s.ifaces.length > flow.path.length) flow.path = s.ifaces.slice();
+      else if (s.ifaces.length === flow.path.length && !samePath(s.ifaces, flow.path)) flow.path = s.ifaces.slice();
     }
     if (rttNs !== null && rttNs > 0) {
       const flow = this.#flow(ex.flowKey);
@@ -617,11 +697,18 @@ export class Correlator {
     return flow;
   }
 
-  #learnTowards(iface: number, addr: number, rest: number[]): void {
+  /**
+   * From path[j], packets to `addr` go on along the rest of the path (backwards: back
+   * along the part before j, nearest first). The longer knowledge is kept; the rest is
+   * copied only when it is kept (most exchanges confirm what is known).
+   */
+  #learnTowards(path: readonly number[], j: number, addr: number, backwards: boolean): void {
     if (addr === 0) return;
-    const key = towardsKey(iface, addr);
+    const key = towardsKey(path[j], addr);
     const known = this.#towards.get(key);
-    if (known === undefined || rest.length > known.length) this.#towards.set(key, rest);
+    const length = backwards ? j : path.length - j - 1;
+    if (known !== undefined && length <= known.length) return;
+    this.#towards.set(key, backwards ? path.slice(0, j).reverse() : path.slice(j + 1));
   }
 
   /**
@@ -701,6 +788,12 @@ export class Correlator {
     const nsec = r - Math.floor(r / NS) * NS;
     return `${sec}.${String(nsec).padStart(9, '0')}`;
   }
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -804,25 +897,36 @@ function v4(n: number): string {
  */
 function setKey(ex: Exchange, rec: PacketRecord, kind: Kind): void {
   const b = rec.bytes;
+  const k = ex.parts;
   if (rec.ipVersion === 4 && (kind === Kind.IcmpEcho || kind === Kind.TcpHandshake)) {
     ex.keyText = null;
-    ex.keyParts =
-      kind === Kind.IcmpEcho
-        ? [ipv4At(b, rec.srcAddrOff), ipv4At(b, rec.dstAddrOff), rec.icmpId, rec.icmpSeq]
-        : [ipv4At(b, rec.srcAddrOff), ipv4At(b, rec.dstAddrOff), rec.srcPort, rec.dstPort, rec.tcpSeq >>> 0];
+    ex.hasParts = true;
+    k[0] = ipv4At(b, rec.srcAddrOff);
+    k[1] = ipv4At(b, rec.dstAddrOff);
+    if (kind === Kind.IcmpEcho) {
+      k[2] = rec.icmpId;
+      k[3] = rec.icmpSeq;
+    } else {
+      k[2] = rec.srcPort;
+      k[3] = rec.dstPort;
+      k[4] = rec.tcpSeq >>> 0;
+    }
     return;
   }
   if (kind === Kind.Arp) {
     ex.keyText = null;
-    ex.keyParts = [ipv4At(b, rec.arpSpaOff), ipv4At(b, rec.arpTpaOff)];
+    ex.hasParts = true;
+    k[0] = ipv4At(b, rec.arpSpaOff);
+    k[1] = ipv4At(b, rec.arpTpaOff);
     return;
   }
-  ex.keyParts = null;
+  ex.hasParts = false;
   ex.keyText = keyText(rec, kind);
 }
 
 function keyTextOf(ex: Exchange): string {
-  const k = ex.keyParts ?? [];
+  if (!ex.hasParts) return '';
+  const k = ex.parts;
   switch (ex.kind) {
     case Kind.IcmpEcho:
       return `${v4(k[0])}>${v4(k[1])} id=${k[2]} seq=${k[3]}`;

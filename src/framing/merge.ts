@@ -34,7 +34,7 @@ export interface MergedInterface extends InterfaceDescriptor {
 }
 
 export interface MergeOptions extends CaptureReaderOptions {
-  /** bytes read from a file at a time, and so the bound of its queue (default 64 KiB) */
+  /** bytes read from a file at a time, and so the bound of its queue (default 1 MiB) */
   chunkSize?: number;
   /** statistics blocks, with interfaceId the merged id */
   onStats?(stats: InterfaceStats): void;
@@ -55,7 +55,7 @@ export interface MergeSummary {
   files: Array<ReadFileSummary & { path: string }>;
 }
 
-export const DEFAULT_MERGE_CHUNK_BYTES = 64 * 1024;
+export const DEFAULT_MERGE_CHUNK_BYTES = 1024 * 1024;
 
 /** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
 class PacketQueue {
