@@ -81,6 +81,8 @@ const MAX_EXCHANGE_NS = 10e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
+const EMPTY_SIGHTINGS: number[] = [];
+
 /** Judged exchanges and their stage tracks kept for reuse, at most this many each. */
 const MAX_POOLED = 65_536;
 
@@ -95,7 +97,7 @@ class StageTrack {
    * One flat array, of which the first `n` numbers are in use: tracks are pooled and
    * reused, keeping their array (no allocation per stage once the pool is warm).
    */
-  readonly s: number[] = [];
+  s: number[] = EMPTY_SIGHTINGS;
   n = 0;
   /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
   fp0 = 0;
@@ -127,6 +129,10 @@ class StageTrack {
       s[n + 2] = src;
       s[n + 3] = dst;
       s[n + 4] = tunnel;
+    } else if (n === 0) {
+      // An exactly-sized first array (a push would reserve room for 18 more numbers, and
+      // most stages have one sighting or a few): memory, with 200k exchanges open.
+      this.s = [iface, rel, src, dst, tunnel];
     } else s.push(iface, rel, src, dst, tunnel);
     this.n = n + SIGHTING;
   }
