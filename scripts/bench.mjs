@@ -3,7 +3,7 @@
 // the same run, reported as ratios (absolute times depend on the machine; ratios to
 // the field's tools on the same machine and file are what the budgets are about).
 //   node scripts/bench.mjs [--packets N] [--big-packets N] [--pipeline-packets N] [--runs R]
-//                          [--skip-tshark] [--skip-live]
+//                          [--skip-tshark] [--skip-live] [--skip-ui]
 // The full pipeline (framing, decode, correlation, verdicts) is `hopscope replay`, timed
 // like tcpdump -nr; its memory is measured on --pipeline-packets (10M) with 1M flows. The
 // live case (scripts/bench-live.mjs) runs last, as root.
@@ -180,6 +180,22 @@ for (const r of rows) {
 process.stdout.write(
   `\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`,
 );
+
+// The terminal UI's cost: a replay paced at 50k packets/s in the TUI (in tmux) against
+// the same paced replay without it (scripts/bench-ui.mjs).
+if (args.includes('--skip-ui')) {
+  process.stdout.write('\nTUI overhead: skipped (--skip-ui)\n');
+} else {
+  process.stdout.write('\nTUI overhead (scripts/bench-ui.mjs):\n');
+  const uiJson = join(dir, 'ui.json');
+  rmSync(uiJson, { force: true });
+  const ui = spawnSync(process.execPath, [join(root, 'scripts', 'bench-ui.mjs'), '--json', uiJson], {
+    stdio: 'inherit',
+  });
+  if (ui.status !== 0 || !existsSync(uiJson)) {
+    process.stdout.write(`TUI overhead bench failed (exit ${ui.status ?? ui.signal})\n`);
+  }
+}
 
 // The live case: 4 lab interfaces under the project's own traffic generator, hopscope
 // against 4 tcpdump processes (scripts/bench-live.mjs prints its table; its rows here).

@@ -119,8 +119,9 @@ byte offset).
 Options:
       --packets          print every packet, one line each, tcpdump -n style
       --json             JSON lines (DESIGN §3); with --packets, one record per packet
-      --speed N          in the TUI, replay at N times the recorded speed (+/- change it)
-      --realtime         in the TUI, replay at the recorded speed (same as --speed 1)
+      --speed N          replay at N times the recorded speed, verdicts coming as they
+                         would have live (in the TUI +/- change it, p pauses)
+      --realtime         replay at the recorded speed (same as --speed 1)
 
 Examples:
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets

@@ -599,17 +599,24 @@ export class Correlator {
       return;
     }
     const names = STAGE_NAMES[ex.kind];
+    // Plain loops: with the TUI or --json every verdict becomes a record.
+    let first = Number.POSITIVE_INFINITY;
+    for (const s of stages)
+      if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
     const record: ExchangeRecord = {
       type: 'exchange',
       kind: KIND_NAMES[ex.kind],
       key: ex.keyText ?? keyTextOf(ex),
       status: verdict.status,
-      ts: this.#tsText(Math.min(...stages.flatMap((s) => (s === undefined ? [] : s.times.slice(0, 1))))),
+      ts: this.#tsText(first),
       stages: [],
     };
-    stages.forEach((s, i) => {
-      if (s === undefined) return;
-      const seen: StageSighting[] = s.ifaces.map((iface, j) => {
+    for (let i = 0; i < stages.length; i++) {
+      const s = stages[i];
+      if (s === undefined) continue;
+      const seen: StageSighting[] = new Array<StageSighting>(s.ifaces.length);
+      for (let j = 0; j < s.ifaces.length; j++) {
+        const iface = s.ifaces[j];
         const sighting: StageSighting = {
           iface: this.#labels[iface] ?? `#${iface}`,
           ts: this.#tsText(s.times[j]),
@@ -617,10 +624,10 @@ export class Correlator {
         if (j > 0) sighting.hopMs = Math.round((s.times[j] - s.times[j - 1]) / 1e3) / 1e3;
         const tun = s.tunnels[j];
         if (tun >= 0) sighting.tunnel = { type: TUNNEL_NAMES[tun >>> 24] ?? 'tunnel', vni: tun & 0xffffff };
-        return sighting;
-      });
+        seen[j] = sighting;
+      }
       record.stages.push({ name: names[i], packets: s.packets, seen });
-    });
+    }
     if (verdict.lost !== null) {
       record.lost = {
         stage: names[verdict.lost.stage],
@@ -685,7 +692,8 @@ export class Correlator {
       const flow = this.#flow(flowKey(ex.kind, s.srcs[0], s.dsts[0]));
       // The longest path seen wins; of equal ones the latest (copied only when it differs).
       if (flow.path === null || s.ifaces.length > flow.path.length) flow.path = s.ifaces.slice();
-      else if (s.ifaces.length === flow.path.length && !samePath(s.ifaces, flow.path)) flow.path = s.ifaces.slice();
+      else if (s.ifaces.length === flow.path.length && !samePath(s.ifaces, flow.path))
+        flow.path = s.ifaces.slice();
     }
     if (rttNs !== null && rttNs > 0) {
       const flow = this.#flow(ex.flowKey);
@@ -790,9 +798,10 @@ export class Correlator {
   #tsText(rel: number): string {
     if (!Number.isFinite(rel)) return '0.000000000';
     const r = Math.round(rel);
-    const sec = this.#baseSec + Math.floor(r / NS);
-    const nsec = r - Math.floor(r / NS) * NS;
-    return `${sec}.${String(nsec).padStart(9, '0')}`;
+    const whole = Math.floor(r / NS);
+    const nsec = r - whole * NS;
+    // nsec + 1e9 has ten digits: its last nine are nsec zero-padded (no padStart).
+    return `${this.#baseSec + whole}.${String(nsec + NS).slice(1)}`;
   }
 }
 

@@ -6,6 +6,10 @@ import { verdictWords } from '../sinks/exchange-text.js';
 
 /** Exchanges kept for the table; beyond, the oldest ok ones go first. */
 const MAX_EXCHANGES = 5000;
+/** ok verdicts a second that become table rows; problems are never limited. */
+const OK_RECORDS_PER_SECOND = 500;
+/** Exchanges beyond the bound before trimming (in batches: no per-exchange shifting). */
+const TRIM_BATCH = 500;
 /** How long a notice stays in the header. */
 const NOTICE_MS = 5000;
 /** Samples of packets/s kept per interface for its sparkline. */
@@ -65,17 +69,25 @@ export interface ExchangeGroup {
   flow: string;
 }
 
-const STATUS_ORDER: Record<ExchangeRecord['status'], number> = {
-  lost: 0,
-  unanswered: 1,
-  error: 2,
-  inconclusive: 3,
-  ok: 4,
-};
+/** The table's order of statuses: problems first. */
+const STATUSES: ReadonlyArray<ExchangeRecord['status']> = [
+  'lost',
+  'unanswered',
+  'error',
+  'inconclusive',
+  'ok',
+];
 
 export class TuiModel {
   readonly interfaces = new Map<number, InterfaceRow>();
   exchanges: ExchangeRecord[] = [];
+  /** ok verdicts counted but not listed (beyond OK_RECORDS_PER_SECOND) */
+  okNotListed = 0;
+  #okSecond = -1;
+  #okThisSecond = 0;
+  /** by exchange (parallel to `exchanges`): its flow, and the row it groups into */
+  #flows: string[] = [];
+  #groupIds: string[] = [];
   readonly clocks = new Map<string, ClockRecord>();
   summary: SummaryRecord = {
     type: 'summary',
@@ -146,14 +158,54 @@ export class TuiModel {
     if (row) row.packets++;
   }
 
+  /**
+   * For the correlator: whether a verdict of this status should become a record for the
+   * table. Problems always do; ok ones up to OK_RECORDS_PER_SECOND (building a record per
+   * verdict is most of what the TUI costs at tens of thousands of exchanges a second) —
+   * the others are counted in the header and said to be unlisted.
+   */
+  wants(status: ExchangeRecord['status'], now = Date.now()): boolean {
+    if (status !== 'ok') return true;
+    const second = Math.floor(now / 1000);
+    if (second !== this.#okSecond) {
+      this.#okSecond = second;
+      this.#okThisSecond = 0;
+    }
+    if (this.#okThisSecond < OK_RECORDS_PER_SECOND) {
+      this.#okThisSecond++;
+      return true;
+    }
+    // counted here, as exchange() counts the listed ones
+    this.okNotListed++;
+    this.summary.ok++;
+    this.summary.exchanges++;
+    return false;
+  }
+
   exchange(ex: ExchangeRecord): void {
     this.summary[ex.status]++;
     this.summary.exchanges++;
     this.exchanges.push(ex);
-    if (this.exchanges.length > MAX_EXCHANGES) {
-      const okAt = this.exchanges.findIndex((e) => e.status === 'ok');
-      this.exchanges.splice(okAt >= 0 ? okAt : 0, 1);
+    const flow = flowOf(ex);
+    this.#flows.push(flow);
+    this.#groupIds.push(
+      `${ex.kind}\u0000${flow}\u0000${ex.status}\u0000${ex.status === 'ok' ? '' : verdictWords(ex)}`,
+    );
+    if (this.exchanges.length > MAX_EXCHANGES + TRIM_BATCH) this.#trim();
+  }
+
+  /** Back to MAX_EXCHANGES in one pass: the oldest ok exchanges go first, then the oldest. */
+  #trim(): void {
+    let excess = this.exchanges.length - MAX_EXCHANGES;
+    const keep: number[] = [];
+    for (let i = 0; i < this.exchanges.length; i++) {
+      if (excess > 0 && this.exchanges[i].status === 'ok') excess--;
+      else keep.push(i);
     }
+    if (excess > 0) keep.splice(0, excess);
+    this.exchanges = keep.map((i) => this.exchanges[i]);
+    this.#flows = keep.map((i) => this.#flows[i]);
+    this.#groupIds = keep.map((i) => this.#groupIds[i]);
   }
 
   /** Shows `text` in the header for a few seconds. */
@@ -182,6 +234,11 @@ export class TuiModel {
 
   /** The exchanges table: problems first (lost, unanswered, error, inconclusive, ok), newest first within a status. */
   visibleExchanges(): ExchangeRecord[] {
+    return this.#visible().map((i) => this.exchanges[i]);
+  }
+
+  /** Indexes of the exchanges shown, in table order: a pass per status, newest first (no sort). */
+  #visible(): number[] {
     const f = this.filter.trim().toLowerCase();
     const match = (e: ExchangeRecord): boolean =>
       f === '' ||
@@ -190,29 +247,33 @@ export class TuiModel {
       e.key.toLowerCase().includes(f) ||
       e.stages.some((s) => s.seen.some((x) => x.iface.toLowerCase().includes(f))) ||
       verdictWords(e).toLowerCase().includes(f);
-    const indexed = this.exchanges
-      .map((e, i) => ({ e, i }))
-      .filter(({ e }) => inView(e, this.view) && match(e));
-    indexed.sort((a, b) => STATUS_ORDER[a.e.status] - STATUS_ORDER[b.e.status] || b.i - a.i);
-    return indexed.map(({ e }) => e);
+    const all = this.exchanges;
+    const shown: number[] = [];
+    for (const status of STATUSES) {
+      for (let i = all.length - 1; i >= 0; i--) {
+        const e = all[i];
+        if (e.status === status && inView(e, this.view) && match(e)) shown.push(i);
+      }
+    }
+    return shown;
   }
 
   /**
    * The table's rows: visible exchanges grouped by flow, verdict and where they broke
-   * (three lost pings of one ping are one row ×3), problems first, newest first.
+   * (three lost pings of one ping are one row ×3), problems first, newest first. Each
+   * exchange's group is worked out once, when it arrives (this runs at every redraw).
    */
   visibleGroups(): ExchangeGroup[] {
     const groups = new Map<string, ExchangeGroup>();
     const rows: ExchangeGroup[] = [];
-    for (const e of this.visibleExchanges()) {
-      const flow = flowOf(e);
-      const where = e.status === 'ok' ? '' : verdictWords(e);
-      const id = `${e.kind}\u0000${flow}\u0000${e.status}\u0000${where}`;
+    for (const i of this.#visible()) {
+      const e = this.exchanges[i];
+      const id = this.#groupIds[i];
       const g = groups.get(id);
-      // visibleExchanges is newest first within a status: the first one met is the latest.
+      // newest first within a status: the first one met is the latest.
       if (g !== undefined) g.count++;
       else {
-        const row = { latest: e, count: 1, flow };
+        const row = { latest: e, count: 1, flow: this.#flows[i] };
         groups.set(id, row);
         rows.push(row);
       }

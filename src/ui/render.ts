@@ -165,7 +165,8 @@ export function groupLine(g: ExchangeGroup, width: number): string {
 
 /** The tab bar: the current view in brackets, with its key. */
 export function tabsLine(model: TuiModel): string {
-  return VIEWS.map((v, i) => (v === model.view ? `[${i + 1} ${v}]` : ` ${i + 1} ${v} `)).join(' ');
+  const tabs = VIEWS.map((v, i) => (v === model.view ? `[${i + 1} ${v}]` : ` ${i + 1} ${v} `)).join(' ');
+  return model.okNotListed > 0 ? `${tabs} — ${model.okNotListed} ok not listed (over 500/s)` : tabs;
 }
 
 export const HELP_TEXT = [

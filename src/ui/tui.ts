@@ -22,7 +22,14 @@ export class Tui {
   readonly #screen: blessed.Widgets.Screen;
   readonly #header: blessed.Widgets.BoxElement;
   readonly #ifaces: blessed.Widgets.BoxElement;
-  readonly #table: blessed.Widgets.ListElement;
+  /**
+   * The exchanges table: a plain box showing only the rows that fit (thousands of rows
+   * handed to a blessed list would be parsed on every redraw); selection and scrolling
+   * are ours.
+   */
+  readonly #table: blessed.Widgets.BoxElement;
+  #selected = 0;
+  #top = 0;
   readonly #ladder: blessed.Widgets.BoxElement;
   readonly #help: blessed.Widgets.BoxElement;
   readonly #prompt: blessed.Widgets.TextboxElement;
@@ -58,7 +65,7 @@ export class Tui {
       border: { type: 'line' },
       tags: true,
     });
-    this.#table = blessed.list({
+    this.#table = blessed.box({
       parent: this.#screen,
       top: '35%+1',
       left: 0,
@@ -66,11 +73,7 @@ export class Tui {
       height: '65%-1',
       label: ' exchanges (problems first) — Enter: ladder, /: filter, ?: help ',
       border: { type: 'line' },
-      keys: true,
-      vi: false,
-      mouse: false,
-      style: { selected: { inverse: true } },
-      items: [],
+      tags: true,
     });
     this.#ladder = blessed.box({
       parent: this.#screen,
@@ -115,8 +118,7 @@ export class Tui {
     });
     this.#screen.key(['enter'], () => {
       if (this.#prompt.visible || !this.#ladder.hidden) return;
-      const selected = (this.#table as unknown as { selected: number }).selected;
-      const group = this.#shown[selected];
+      const group = this.#shown[this.#selected];
       if (group === undefined) return;
       const ex = group.latest;
       this.#ladder.setLabel(
@@ -145,7 +147,7 @@ export class Tui {
     this.#screen.key(['1', '2', '3', '4', '5', '6'], (ch: string) => {
       if (this.#prompt.visible) return;
       this.#model.view = VIEWS[Number(ch) - 1] ?? 'all';
-      this.#table.select(0);
+      this.#selected = 0;
       this.#render();
     });
     this.#screen.key(['+', '-'], (ch: string) => {
@@ -161,6 +163,18 @@ export class Tui {
       this.#dirty = true;
       this.#render();
     });
+    // Moving in the table (not while the ladder, the help or the filter prompt is up).
+    const move = (to: (rows: number) => number): void => {
+      if (this.#prompt.visible || !this.#ladder.hidden || !this.#help.hidden) return;
+      this.#selected = Math.max(0, Math.min(to(this.#tableRows()), this.#shown.length - 1));
+      this.#render();
+    };
+    this.#screen.key(['up', 'k'], () => move(() => this.#selected - 1));
+    this.#screen.key(['down', 'j'], () => move(() => this.#selected + 1));
+    this.#screen.key(['pageup'], () => move((rows) => this.#selected - rows));
+    this.#screen.key(['pagedown'], () => move((rows) => this.#selected + rows));
+    this.#screen.key(['home', 'g'], () => move(() => 0));
+    this.#screen.key(['end', 'S-g'], () => move(() => this.#shown.length - 1));
     this.#screen.key(['r'], () => {
       if (this.#prompt.visible) return;
       if (options.onRecord === undefined)
@@ -198,6 +212,11 @@ export class Tui {
     this.#render();
   }
 
+  /** Rows of the exchanges table inside its border. */
+  #tableRows(): number {
+    return Math.max(1, (this.#table.height as number) - 2);
+  }
+
   /** Something changed: the next redraw (at most 10 per second) shows it. */
   changed(): void {
     this.#dirty = true;
@@ -217,10 +236,18 @@ export class Tui {
     this.#ifaces.height = ifaceHeight;
     this.#table.top = ifaceHeight + 1;
     this.#table.height = Math.max(3, rows - ifaceHeight - 1);
-    const selected = (this.#table as unknown as { selected: number }).selected ?? 0;
     this.#shown = this.#model.visibleGroups();
-    this.#table.setItems(this.#shown.map((g) => groupLine(g, width)) as unknown as string[]);
-    this.#table.select(Math.min(selected, Math.max(0, this.#shown.length - 1)));
+    this.#selected = Math.min(this.#selected, Math.max(0, this.#shown.length - 1));
+    const visible = this.#tableRows();
+    if (this.#selected < this.#top) this.#top = this.#selected;
+    else if (this.#selected >= this.#top + visible) this.#top = this.#selected - visible + 1;
+    this.#top = Math.max(0, Math.min(this.#top, Math.max(0, this.#shown.length - visible)));
+    const lines: string[] = [];
+    for (let i = this.#top; i < Math.min(this.#shown.length, this.#top + visible); i++) {
+      const text = blessed.escape(groupLine(this.#shown[i], width));
+      lines.push(i === this.#selected ? `{inverse}${text}{/inverse}` : text);
+    }
+    this.#table.setContent(lines.join('\n'));
     this.#table.setLabel(
       ` ${tabsLine(this.#model)} — problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''} — Enter: ladder, /: filter, ?: help `,
     );

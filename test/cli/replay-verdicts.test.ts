@@ -76,4 +76,17 @@ describe('verdicts of the shipped recordings', () => {
       ['unanswered', 'syn-ack', 'edge:eth0'],
     ]);
   });
+
+  it('--speed paces a replay without the TUI too: the same records, no sooner than the recording allows', () => {
+    const file = 'dnat-local-no-route-localnet.pcapng';
+    const fast = runCli(['replay', `captures/${file}`, '--json']);
+    const started = Date.now();
+    const paced = runCli(['replay', `captures/${file}`, '--json', '--speed', '2']);
+    const seconds = (Date.now() - started) / 1000;
+    expect(paced.status).toBe(fast.status);
+    expect(paced.stdout).toBe(fast.stdout);
+    expect(paced.stderr).toBe('');
+    // 1.44 s recorded, at twice the speed: not before 0.72 s (pacing honoured, not a speed budget)
+    expect(seconds).toBeGreaterThanOrEqual(0.72);
+  });
 });

@@ -128,6 +128,34 @@ describe('TUI model', () => {
     );
   });
 
+  it('keeps at most about 5000 exchanges: the oldest ok ones go, problems stay', () => {
+    const m = new TuiModel('replay', 'x', 0);
+    m.exchange(ex('lost', '10.0.0.1>10.0.0.2 id=1 seq=1'));
+    for (let i = 0; i < 6000; i++) m.exchange(ex('ok', `10.0.0.${i % 200}>10.0.0.2 id=2 seq=${i}`));
+    expect(m.exchanges.length).toBeLessThanOrEqual(5500);
+    expect(m.exchanges.length).toBeGreaterThanOrEqual(5000);
+    expect(m.exchanges[0].status).toBe('lost');
+    expect(m.exchanges.at(-1)?.key).toBe('10.0.0.199>10.0.0.2 id=2 seq=5999');
+    // the groups still match the exchanges kept: 200 flows of ok echoes, one lost
+    const groups = m.visibleGroups();
+    expect(groups[0]).toMatchObject({ count: 1, flow: '10.0.0.1>10.0.0.2 id=1' });
+    expect(groups).toHaveLength(201);
+    expect(groups.reduce((a, g) => a + g.count, 0)).toBe(m.exchanges.length);
+    expect(m.summary).toMatchObject({ exchanges: 6001, ok: 6000, lost: 1 });
+  });
+
+  it('lists at most 500 ok verdicts a second, counting the rest; problems are always listed', () => {
+    const m = new TuiModel('live', 'x', 0);
+    let listed = 0;
+    for (let i = 0; i < 800; i++) if (m.wants('ok', 5_000)) listed++;
+    expect(listed).toBe(500);
+    expect(m.wants('lost', 5_000)).toBe(true);
+    expect(m.wants('ok', 6_000)).toBe(true);
+    expect(m.okNotListed).toBe(300);
+    expect(m.summary).toMatchObject({ exchanges: 300, ok: 300 });
+    expect(tabsLine(m)).toContain('300 ok not listed (over 500/s)');
+  });
+
   it('says where an exchange broke, in the table row', () => {
     expect(whereItBroke(ex('lost', 'k'))).toBe('reply lost after br100, missing on tap1, eth0');
     expect(exchangeLine(ex('lost', 'k'), 120)).toMatch(/^LOST {9}icmp-echo {5}k +reply lost after br100/);

@@ -276,7 +276,7 @@ export async function runCapture(argv: string[]): Promise<number> {
         tui?.changed();
       } else verdicts.exchange(ex);
     },
-    wants: (status) => model !== null || verdicts.wants(status),
+    wants: (status) => (model !== null ? model.wants(status) : verdicts.wants(status)),
     onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
     advanceWithPackets: false,
   });

@@ -67,11 +67,6 @@ export async function runReplay(argv: string[]): Promise<number> {
     }
   }
   const paced = speed !== undefined || args.flags.has('realtime');
-  if (paced && !(process.stdout.isTTY === true && !args.flags.has('json') && !args.flags.has('packets'))) {
-    process.stderr.write(
-      'hopscope: note: --speed/--realtime pace the terminal UI; without it the recording is read at full speed\n',
-    );
-  }
 
   const json = args.flags.has('json');
   const printPackets = args.flags.has('packets');
@@ -107,30 +102,32 @@ export async function runReplay(argv: string[]): Promise<number> {
           },
         });
   if (model !== null && paced) model.speed = speed ?? 1;
-  // Pacing (TUI with --speed/--realtime): each packet waits until its time, scaled, has come.
+  // Pacing (--speed/--realtime): each packet waits until its time, scaled, has come; in the
+  // TUI, p pauses and +/- change the speed.
   let anchorWall = 0;
   let anchorTs = -1;
   let anchorSpeed = 1;
-  const pace =
-    model === null || !paced
-      ? undefined
-      : async (sec: number, nsec: number): Promise<void> => {
-          // q during a paced replay: stop reading (caught below, like the end of the file)
-          if (quitting) throw new ReplayStopped();
-          const ts = sec + nsec / 1e9;
+  const pace = !paced
+    ? undefined
+    : async (sec: number, nsec: number): Promise<void> => {
+        // q during a paced replay: stop reading (caught below, like the end of the file)
+        if (quitting) throw new ReplayStopped();
+        const ts = sec + nsec / 1e9;
+        if (model !== null) {
           model.position = ts;
           while (model.paused) await new Promise((r) => setTimeout(r, 100));
-          const s = model.speed ?? 1;
-          if (anchorTs < 0 || s !== anchorSpeed) {
-            anchorTs = ts;
-            anchorWall = Date.now();
-            anchorSpeed = s;
-            return;
-          }
-          const due = anchorWall + ((ts - anchorTs) * 1000) / s;
-          const wait = due - Date.now();
-          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-        };
+        }
+        const s = model?.speed ?? speed ?? 1;
+        if (anchorTs < 0 || s !== anchorSpeed) {
+          anchorTs = ts;
+          anchorWall = Date.now();
+          anchorSpeed = s;
+          return;
+        }
+        const due = anchorWall + ((ts - anchorTs) * 1000) / s;
+        const wait = due - Date.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      };
   const verdicts = new ExchangeOutput(out, { json });
   // Replay judges by packet time: a recording gives the verdicts it gave live.
   const correlator = new Correlator({
@@ -140,7 +137,7 @@ export async function runReplay(argv: string[]): Promise<number> {
         tui?.changed();
       } else verdicts.exchange(ex);
     },
-    wants: (status) => model !== null || verdicts.wants(status),
+    wants: (status) => (model !== null ? model.wants(status) : verdicts.wants(status)),
     onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
   });
   let lastSec = 0;
@@ -187,6 +184,8 @@ export async function runReplay(argv: string[]): Promise<number> {
   };
 
   let failure: CaptureFormatError | null = null;
+  // Paced lines come out as they happen, as live capture's do.
+  const flusher = paced && model === null ? setInterval(() => out.flush(), 1000) : null;
   try {
     await mergeCaptureFiles(files, onInterface, onPacket, {
       onSection: (section) => {
@@ -248,6 +247,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     else failure = err;
   } finally {
     progress?.done();
+    if (flusher !== null) clearInterval(flusher);
   }
 
   // The end of the recording: its interfaces' end times when recorded, else its last packet.
