@@ -67,6 +67,8 @@ function summaryText(model: TuiModel): string {
 export function headerLine(model: TuiModel, width: number, now = Date.now()): string {
   const parts = [
     `hopscope ${model.mode === 'live' ? 'LIVE' : 'REPLAY'} ${model.source}`,
+    // a notice (a recording started or stopped) goes first: a narrow terminal cuts the end
+    ...(model.notice !== null ? [model.notice] : []),
     ...(model.mode === 'replay'
       ? [
           `${model.finished ? 'read to the end' : 'at'}${model.position !== null ? ` ${new Date(model.position * 1000).toISOString().slice(11, 23)}` : ''}${model.speed !== null ? ` ×${model.speed}` : ''}`,
@@ -77,7 +79,6 @@ export function headerLine(model: TuiModel, width: number, now = Date.now()): st
     summaryText(model),
     ...(model.recording !== null ? [`recording ${model.recording} (${byteSize(model.recordingBytes)})`] : []),
     ...(model.paused ? ['PAUSED'] : []),
-    ...(model.notice !== null ? [model.notice] : []),
   ];
   return fit(parts.join('  │  '), width);
 }
@@ -157,8 +158,10 @@ export function groupLine(g: ExchangeGroup, width: number): string {
   const ex = g.latest;
   const count = g.count > 1 ? `×${g.count}` : '';
   const what = g.count > 1 ? g.flow : ex.key;
+  // Where it broke matters most: on a narrow terminal the key column gives way.
+  const keyWidth = Math.max(20, Math.min(44, width - 80));
   return fit(
-    `${ex.status.toUpperCase().padEnd(12)} ${count.padEnd(5)} ${ex.kind.padEnd(13)} ${fit(what, 44)} ${whereItBroke(ex)}`,
+    `${ex.status.toUpperCase().padEnd(12)} ${count.padEnd(5)} ${ex.kind.padEnd(13)} ${fit(what, keyWidth)} ${whereItBroke(ex)}`,
     width,
   );
 }

@@ -64,6 +64,7 @@ export class Tui {
       label: ' interfaces ',
       border: { type: 'line' },
       tags: true,
+      wrap: false,
     });
     this.#table = blessed.box({
       parent: this.#screen,
@@ -74,6 +75,8 @@ export class Tui {
       label: ' exchanges (problems first) — Enter: ladder, /: filter, ?: help ',
       border: { type: 'line' },
       tags: true,
+      // rows are cut to the width already; a wrapped row would push the others down
+      wrap: false,
     });
     this.#ladder = blessed.box({
       parent: this.#screen,
@@ -248,9 +251,9 @@ export class Tui {
       lines.push(i === this.#selected ? `{inverse}${text}{/inverse}` : text);
     }
     this.#table.setContent(lines.join('\n'));
-    this.#table.setLabel(
-      ` ${tabsLine(this.#model)} — problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''} — Enter: ladder, /: filter, ?: help `,
-    );
+    // The label must fit on the border (blessed would wrap it over the first row).
+    const label = ` ${tabsLine(this.#model)} — problems first${this.#model.filter ? `, filter: ${this.#model.filter}` : ''} — Enter: ladder, /: filter, ?: help `;
+    this.#table.setLabel(label.length > width - 2 ? `${label.slice(0, Math.max(0, width - 3))}…` : label);
     this.#screen.render();
   }
 

@@ -77,7 +77,9 @@ describe('TUI model', () => {
     // a notice (the recording stopped, …) shows for 5 s, until a tick after that
     m.note('recorded 50 packets to /tmp/x.pcapng', 5000);
     m.recording = null;
-    expect(headerLine(m, 200, 6000)).toMatch(/1 ok {2}│ {2}recorded 50 packets to \/tmp\/x\.pcapng +$/);
+    expect(headerLine(m, 200, 6000)).toMatch(
+      /^hopscope LIVE 3 interfaces {2}│ {2}recorded 50 packets to \/tmp\/x\.pcapng {2}│ {2}00:00:06/,
+    );
     m.tick(10_000);
     expect(headerLine(m, 200, 10_000)).not.toContain('recorded');
     expect(byteSize(0)).toBe('0 B');

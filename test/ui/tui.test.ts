@@ -62,6 +62,12 @@ describe('TUI on a recording', () => {
     expect(ladder).toMatch(/stops after qvb7aa08012/);
 
     tmux('send-keys', '-t', SESSION, 'Escape');
+    // ↓ then Enter: the second row, the three lost echoes; the ladder is the newest one's
+    tmux('send-keys', '-t', SESSION, 'Down');
+    tmux('send-keys', '-t', SESSION, 'Enter');
+    const second = await waitFor((t) => t.includes('the newest of 3'));
+    expect(second).toMatch(/LOST icmp-echo 203\.0\.113\.1>203\.0\.113\.20 id=\d+ seq=3/);
+    tmux('send-keys', '-t', SESSION, 'Escape');
     tmux('send-keys', '-t', SESSION, '/');
     await new Promise((r) => setTimeout(r, 300));
     tmux('send-keys', '-t', SESSION, 'tcp', 'Enter');
@@ -80,6 +86,20 @@ describe('TUI on a recording', () => {
     const arpRows = arp.split('\n').filter((l) => /(LOST|OK) {2,}/.test(l));
     expect(arpRows.length).toBeGreaterThan(0);
     for (const row of arpRows) expect(row).toMatch(/OK +arp +who-has/);
+
+    // a smaller terminal: everything is drawn again to fit it
+    tmux('send-keys', '-t', SESSION, '1');
+    tmux('resize-window', '-t', SESSION, '-x', '100', '-y', '30');
+    const small = await waitFor((t) => {
+      const lines = t.split('\n');
+      return (
+        lines[0].startsWith('hopscope REPLAY') && lines[0].trimEnd().length <= 100 && t.includes('[1 all]')
+      );
+    });
+    const smallLines = small.split('\n');
+    expect(smallLines.filter((l) => l.trim() !== '').length).toBeLessThanOrEqual(30);
+    expect(smallLines.filter((l) => /LOST/.test(l))).toHaveLength(2);
+    for (const l of smallLines) expect(l.length).toBeLessThanOrEqual(100);
 
     // r in a replay says why it does nothing
     tmux('send-keys', '-t', SESSION, 'r');
