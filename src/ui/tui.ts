@@ -17,6 +17,29 @@ export interface TuiOptions {
   onRecord?: () => void;
 }
 
+/** Kernel drops in red, an interface gone or retrying in yellow (the text says it too). */
+export function colourInterface(line: string): string {
+  return blessed
+    .escape(line)
+    .replace(/! \d+ dropped/, (m) => `{red-fg}${m}{/red-fg}`)
+    .replace(/ (GONE|RETRYING|STOPPED) /, (m) => `{yellow-fg}${m}{/yellow-fg}`);
+}
+
+const STATUS_COLOURS: Record<string, string> = {
+  LOST: 'red',
+  UNANSWERED: 'red',
+  ERROR: 'magenta',
+  INCONCLUSIVE: 'yellow',
+  OK: 'green',
+};
+
+/** A table row (escaped already) with its status word coloured. */
+export function colourStatus(row: string): string {
+  const word = /^[A-Z]+/.exec(row)?.[0] ?? '';
+  const colour = STATUS_COLOURS[word];
+  return colour === undefined ? row : `{${colour}-fg}${word}{/${colour}-fg}${row.slice(word.length)}`;
+}
+
 export class Tui {
   readonly #model: TuiModel;
   readonly #screen: blessed.Widgets.Screen;
@@ -231,7 +254,7 @@ export class Tui {
     const width = (this.#screen.width as number) - 2;
     this.#header.setContent(headerLine(this.#model, width + 2));
     const ifaceLines = interfaceLines(this.#model, width);
-    this.#ifaces.setContent(ifaceLines.join('\n'));
+    this.#ifaces.setContent(ifaceLines.map(colourInterface).join('\n'));
     // As tall as its lines (every interface visible), up to 45% of the screen; the
     // exchanges table takes the rest.
     const rows = this.#screen.height as number;
@@ -248,7 +271,7 @@ export class Tui {
     const lines: string[] = [];
     for (let i = this.#top; i < Math.min(this.#shown.length, this.#top + visible); i++) {
       const text = blessed.escape(groupLine(this.#shown[i], width));
-      lines.push(i === this.#selected ? `{inverse}${text}{/inverse}` : text);
+      lines.push(i === this.#selected ? `{inverse}${text}{/inverse}` : colourStatus(text));
     }
     this.#table.setContent(lines.join('\n'));
     // The label must fit on the border (blessed would wrap it over the first row).

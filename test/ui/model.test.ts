@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { flowOf, TuiModel } from '../../src/ui/model.js';
+import { colourInterface, colourStatus } from '../../src/ui/tui.js';
 import {
   byteSize,
   exchangeLine,
@@ -86,6 +87,16 @@ describe('TUI model', () => {
     expect(byteSize(5 * 1024 * 1024 * 1024)).toBe('5.0 GiB');
     expect(byteSize(300 * 1024 * 1024)).toBe('300 MiB');
     expect(sparkline([0, 1, 2, 4, 8], 6)).toBe('  ▁▂▄█');
+  });
+
+  it('the TUI colours drops red, a gone interface yellow, statuses by severity', () => {
+    expect(colourInterface('compute:tap1 tap      up  ▂█  40/s  50  ! 3 dropped')).toBe(
+      'compute:tap1 tap      up  ▂█  40/s  50  {red-fg}! 3 dropped{/red-fg}',
+    );
+    expect(colourInterface('compute:tap1 tap      GONE     ')).toContain('{yellow-fg} GONE {/yellow-fg}');
+    expect(colourInterface('eth0 {weird} name')).toBe('eth0 {open}weird{close} name');
+    expect(colourStatus('LOST  ×3 icmp-echo')).toBe('{red-fg}LOST{/red-fg}  ×3 icmp-echo');
+    expect(colourStatus('INCONCLUSIVE icmp')).toBe('{yellow-fg}INCONCLUSIVE{/yellow-fg} icmp');
   });
 
   it('a remote interface shows its host clock offset', () => {

@@ -54,6 +54,12 @@ describe('TUI on a recording', () => {
       /LOST +×3 +icmp-echo +203\.0\.113\.1>203\.0\.113\.20 id=\d+ +request lost after qvb7aa08012-d0/,
     );
     expect(lost.join('\n')).toMatch(/LOST +tcp-handshake +203\.0\.113\.1:\d+>203\.0\.113\.20:22 .*syn lost/);
+    // statuses in colour (the first row is selected: inverse): the second LOST in red, OKs in green
+    const colours = tmux('capture-pane', '-p', '-e', '-t', SESSION);
+    // eslint-disable-next-line no-control-regex
+    expect(colours).toMatch(/\x1b\[31m(\x0f)?LOST\x1b\[39m +×3/);
+    // eslint-disable-next-line no-control-regex
+    expect(colours).toMatch(/\x1b\[32m(\x0f)?OK\x1b\[39m/);
     // each interface with its role
     expect(first).toMatch(/compute:tap7aa08012-d0 +tap +up/);
 
