@@ -119,23 +119,28 @@ interface Delivery {
  */
 function missingAlong(path: readonly number[], seen: readonly number[], reversed = false): number[] | null {
   const n = path.length;
-  const at = (i: number): number => path[reversed ? n - 1 - i : i];
+  // (no closure for the index: this runs for every exchange judged)
   let first = -1;
   for (let i = 0; i < n; i++) {
-    if (seen.includes(at(i))) {
+    if (seen.includes(path[reversed ? n - 1 - i : i])) {
       first = i;
       break;
     }
   }
   if (first < 0) return null;
-  if (seen.includes(at(n - 1))) return NOTHING_MISSING;
+  if (seen.includes(path[reversed ? 0 : n - 1])) return NOTHING_MISSING;
   const missing: number[] = [];
-  for (let i = first; i < n; i++) if (!seen.includes(at(i))) missing.push(at(i));
+  for (let i = first; i < n; i++) {
+    const iface = path[reversed ? n - 1 - i : i];
+    if (!seen.includes(iface)) missing.push(iface);
+  }
   return missing;
 }
 
 /** Shared by every delivered stage; never modified. */
 const NOTHING_MISSING: number[] = [];
+/** Shared by every verdict without capture problems; never modified. */
+const NO_PROBLEMS: Array<{ iface: number; text: string }> = [];
 
 /** Where the stage's packet was last seen, and the interfaces where it should have been. */
 function delivery(
@@ -213,7 +218,8 @@ export function judge(
   const stageIdx = seq[lastIdx];
   const d = delivery(kind, stageIdx, stages, oracle);
   // Earlier stages were answered, so they got where they had to go.
-  const delivered = seq.slice(0, lastIdx).filter((i) => stages[i] !== undefined);
+  const delivered: number[] = [];
+  for (let i = 0; i < lastIdx; i++) if (stages[seq[i]] !== undefined) delivered.push(seq[i]);
   const s = stages[stageIdx] as OrderedStage;
   const lastTime = s.times[s.times.length - 1];
 
@@ -226,7 +232,7 @@ export function judge(
     suspects = d.missing;
   } else if (lastIdx === seq.length - 1) {
     delivered.push(stageIdx);
-    return { status: 'ok', lost: null, detail: null, rttNs, delivered, problems: [] };
+    return { status: 'ok', lost: null, detail: null, rttNs, delivered, problems: NO_PROBLEMS };
   } else {
     delivered.push(stageIdx);
     status = 'unanswered';

@@ -55,6 +55,9 @@ export interface MergeSummary {
   files: Array<ReadFileSummary & { path: string }>;
 }
 
+/** Packets up to this many bytes are copied by a loop (larger ones by TypedArray.set). */
+const COPY_LOOP_MAX = 512;
+
 export const DEFAULT_MERGE_CHUNK_BYTES = 1024 * 1024;
 
 /** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
@@ -85,7 +88,15 @@ class PacketQueue {
       grown.set(this.bytes.subarray(0, this.used));
       this.bytes = grown;
     }
-    this.bytes.set(p.data.subarray(p.offset, p.offset + p.caplen), this.used);
+    const caplen = p.caplen;
+    if (caplen <= COPY_LOOP_MAX) {
+      // A plain loop: a subarray view per packet was the pipeline's largest allocation.
+      const dst = this.bytes;
+      const src = p.data;
+      const from = p.offset;
+      const to = this.used;
+      for (let k = 0; k < caplen; k++) dst[to + k] = src[from + k];
+    } else this.bytes.set(p.data.subarray(p.offset, p.offset + caplen), this.used);
     this.iface[i] = p.interfaceId;
     this.sec[i] = p.tsSec;
     this.nsec[i] = p.tsNsec;
