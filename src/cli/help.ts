@@ -116,6 +116,11 @@ each problem with its path hop by hop, --json one exchange record each. Exit sta
 1 when anything was lost or unanswered, 2 when a file cannot be read (with the
 byte offset).
 
+On a terminal (without --json or --packets) the replay opens the terminal UI, as
+capture does: interfaces, exchanges with problems first and where each broke, Enter
+for the ladder of one, / to filter, 1-6 for DHCP/DNS/ARP/ICMP/TCP, ? for every key,
+q to quit. With --speed or --realtime it plays the recording at its own pace.
+
 Options:
       --packets          print every packet, one line each, tcpdump -n style
       --json             JSON lines (DESIGN §3); with --packets, one record per packet
