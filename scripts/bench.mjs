@@ -181,21 +181,28 @@ process.stdout.write(
   `\n(process wall time including Node start-up; best of ${RUNS}; ${fmt(PACKETS)} packets; ${new Date().toISOString()})\n`,
 );
 
-// The terminal UI's cost: a replay paced at 50k packets/s in the TUI (in tmux) against
-// the same paced replay without it (scripts/bench-ui.mjs).
-if (args.includes('--skip-ui')) {
-  process.stdout.write('\nTUI overhead: skipped (--skip-ui)\n');
-} else {
-  process.stdout.write('\nTUI overhead (scripts/bench-ui.mjs):\n');
-  const uiJson = join(dir, 'ui.json');
-  rmSync(uiJson, { force: true });
-  const ui = spawnSync(process.execPath, [join(root, 'scripts', 'bench-ui.mjs'), '--json', uiJson], {
+/**
+ * Runs a bench script of its own (it prints its table), with its figures as JSON in
+ * dir/NAME.json; returns them, or null (said) when the script failed.
+ */
+function runScript(what, script, name) {
+  process.stdout.write(`\n${what} (scripts/${script}):\n`);
+  const json = join(dir, `${name}.json`);
+  rmSync(json, { force: true });
+  const r = spawnSync(process.execPath, [join(root, 'scripts', script), '--json', json], {
     stdio: 'inherit',
   });
-  if (ui.status !== 0 || !existsSync(uiJson)) {
-    process.stdout.write(`TUI overhead bench failed (exit ${ui.status ?? ui.signal})\n`);
+  if (r.status !== 0 || !existsSync(json)) {
+    process.stdout.write(`${what} bench failed (exit ${r.status ?? r.signal})\n`);
+    return null;
   }
+  return JSON.parse(readFileSync(json, 'utf8'));
 }
+
+// The terminal UI's cost: a replay paced at 50k packets/s in the TUI (in tmux) against
+// the same paced replay without it (scripts/bench-ui.mjs).
+if (args.includes('--skip-ui')) process.stdout.write('\nTUI overhead: skipped (--skip-ui)\n');
+else runScript('TUI overhead', 'bench-ui.mjs', 'ui');
 
 // The live case: 4 lab interfaces under the project's own traffic generator, hopscope
 // against 4 tcpdump processes (scripts/bench-live.mjs prints its table; its rows here).
@@ -207,16 +214,8 @@ if (skipLive) {
       'run `sudo npm run bench`, or pass --skip-live\n',
   );
 } else {
-  process.stdout.write('\nlive capture (scripts/bench-live.mjs):\n');
-  const liveJson = join(dir, 'live.json');
-  rmSync(liveJson, { force: true });
-  const live = spawnSync(process.execPath, [join(root, 'scripts', 'bench-live.mjs'), '--json', liveJson], {
-    stdio: 'inherit',
-  });
-  if (live.status !== 0 || !existsSync(liveJson)) {
-    process.stdout.write(`live capture bench failed (exit ${live.status ?? live.signal})\n`);
-  } else {
-    const r = JSON.parse(readFileSync(liveJson, 'utf8'));
+  const r = runScript('live capture', 'bench-live.mjs', 'live');
+  if (r !== null) {
     const rate = (b) =>
       b.unavailable !== null
         ? 'unavailable'

@@ -27,6 +27,7 @@ import { dnsTypeName, readDnsName } from '../decode/dns.js';
 import { formatIp, formatIpv4Number, formatMac } from '../decode/format.js';
 import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
+import { formatTimestamp } from '../framing/timestamp.js';
 import { BoundedMap } from './bounded-map.js';
 import { classify, Classified, Kind, KIND_NAMES, STAGE, STAGE_NAMES } from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
@@ -78,6 +79,8 @@ const MAX_SIGHTINGS = 64;
 const MAX_STAGE_PACKETS = 16;
 /** An exchange is judged at most this long after its first packet (retries included). */
 const MAX_EXCHANGE_NS = 10e9;
+/** tcpdump's buffer timeout (1 s) and a margin: what a remote session that died may not have sent. */
+const REMOTE_UNFLUSHED_NS = 1.5e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
@@ -342,8 +345,14 @@ export class Correlator {
   interfaceStopped(id: number, sec: number, nsec: number): void {
     this.#health.stopped(id, this.rel(sec, nsec));
   }
+  /**
+   * The capture of `id` stopped (interface gone, remote session lost) at (sec, nsec). A
+   * remote tcpdump that died took its unwritten buffer with it: up to its buffer timeout
+   * of packets before that are missing too, so the gap starts that much earlier.
+   */
   interfaceGone(id: number, sec: number, nsec: number): void {
-    this.#health.gone(id, this.rel(sec, nsec));
+    const remote = (this.#hosts[this.#hostOf[id] ?? 0] ?? null) !== null;
+    this.#health.gone(id, this.rel(sec, nsec) - (remote ? REMOTE_UNFLUSHED_NS : 0));
   }
   interfaceBack(id: number, sec: number, nsec: number): void {
     this.#health.back(id, this.rel(sec, nsec));
@@ -538,19 +547,17 @@ export class Correlator {
     // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
     // the interfaces were announced (the order of a recording's interface blocks), in the
     // stage's overall direction: the same live and in replay, and right when interfaces
-    // were listed along the path (as `lab status` prints them). Insertion sorts: a stage
-    // has a few sightings (at most MAX_SIGHTINGS), mostly in order already.
+    // were listed along the path (as `lab status` prints them). The direction: from the
+    // earliest sighting to the latest (ties: the first and the last to arrive).
+    let earliest = 0;
+    let latest = 0;
     for (let i = 1; i < n; i++) {
-      const x = idx[i];
-      let j = i - 1;
-      while (j >= 0 && t[idx[j]] > t[x]) {
-        idx[j + 1] = idx[j];
-        j--;
-      }
-      idx[j + 1] = x;
+      if (t[i] < t[earliest]) earliest = i;
+      if (t[i] >= t[latest]) latest = i;
     }
     const rank = this.#rank;
-    const dir = (rank[raw[idx[0] * SIGHTING]] ?? 0) <= (rank[raw[idx[n - 1] * SIGHTING]] ?? 0) ? 1 : -1;
+    const dir = (rank[raw[earliest * SIGHTING]] ?? 0) <= (rank[raw[latest * SIGHTING]] ?? 0) ? 1 : -1;
+    // An insertion sort: a stage has a few sightings (at most MAX_SIGHTINGS), mostly in order.
     for (let i = 1; i < n; i++) {
       const x = idx[i];
       const rx = dir * (rank[raw[x * SIGHTING]] ?? 0);
@@ -799,9 +806,7 @@ export class Correlator {
     if (!Number.isFinite(rel)) return '0.000000000';
     const r = Math.round(rel);
     const whole = Math.floor(r / NS);
-    const nsec = r - whole * NS;
-    // nsec + 1e9 has ten digits: its last nine are nsec zero-padded (no padStart).
-    return `${this.#baseSec + whole}.${String(nsec + NS).slice(1)}`;
+    return formatTimestamp(this.#baseSec + whole, r - whole * NS);
   }
 }
 

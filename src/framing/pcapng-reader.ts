@@ -393,8 +393,8 @@ export class PcapngParser implements FormatParser {
     let hasEnd = false;
     const comments: string[] = [];
     this.forEachOption(b, off + 20, off + length - 4, base, BLOCK_ISB, false, (code, start, len) => {
-      if (code === 1) {
-        comments.push(new TextDecoder().decode(b.subarray(start, start + len)));
+      if (code === OPT_COMMENT) {
+        comments.push(decodeOptionString(b, start, len));
         return;
       }
       if (len !== 8) return;

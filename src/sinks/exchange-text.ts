@@ -77,7 +77,11 @@ export function formatSummary(s: SummaryRecord): string {
   );
 }
 
+/** A clock offset with its sign: "+300.012 ms". */
+export function offsetText(offsetMs: number): string {
+  return `${offsetMs >= 0 ? '+' : ''}${offsetMs.toFixed(3)} ms`;
+}
+
 export function formatClock(c: ClockRecord): string {
-  const sign = c.offsetMs >= 0 ? '+' : '';
-  return `clock of ${c.host}: ${sign}${c.offsetMs.toFixed(3)} ms against ${c.reference} (median of ${c.samples} estimates, applied)`;
+  return `clock of ${c.host}: ${offsetText(c.offsetMs)} against ${c.reference} (median of ${c.samples} estimates, applied)`;
 }

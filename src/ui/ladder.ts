@@ -5,6 +5,7 @@
 // every interface where it should have appeared and did not. A pure function of the
 // exchange record and a width, so the TUI draws it and the tests read it as strings.
 import type { ExchangeRecord } from '../events/types.js';
+import { parseTimestamp } from '../framing/timestamp.js';
 
 const MIN_COLUMN = 8;
 /** Right margin for the hop delay and notes. */
@@ -57,9 +58,9 @@ function center(text: string, width: number): string {
 
 /** a − b in ms, for time stamps in decimal seconds with nanosecond digits (no float rounding of the seconds). */
 export function tsDiffMs(a: string, b: string): number {
-  const [as, an = '0'] = a.split('.');
-  const [bs, bn = '0'] = b.split('.');
-  return (Number(as) - Number(bs)) * 1e3 + (Number(an.padEnd(9, '0')) - Number(bn.padEnd(9, '0'))) / 1e6;
+  const x = parseTimestamp(a);
+  const y = parseTimestamp(b);
+  return (x.sec - y.sec) * 1e3 + (x.nsec - y.nsec) / 1e6;
 }
 
 /** Lines of the ladder, each at most `width` characters. */

@@ -70,7 +70,7 @@ export interface ExchangeGroup {
 }
 
 /** The table's order of statuses: problems first. */
-const STATUSES: ReadonlyArray<ExchangeRecord['status']> = [
+export const STATUSES: ReadonlyArray<ExchangeRecord['status']> = [
   'lost',
   'unanswered',
   'error',

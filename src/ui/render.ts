@@ -2,10 +2,11 @@
 // the interfaces (state, packets/s as a sparkline, drops, clock offsets), and the
 // exchanges table (problems first, each saying where it broke). blessed only places them.
 import type { ExchangeRecord } from '../events/types.js';
+import { offsetText } from '../sinks/exchange-text.js';
 import { parseLabel } from '../framing/label.js';
 import { roleOf } from '../sources/roles.js';
 import { shortLabel } from './ladder.js';
-import { VIEWS, type ExchangeGroup, type InterfaceRow, type TuiModel } from './model.js';
+import { STATUSES, VIEWS, type ExchangeGroup, type InterfaceRow, type TuiModel } from './model.js';
 
 const SPARKS = '▁▂▃▄▅▆▇█';
 
@@ -58,9 +59,7 @@ export function byteSize(bytes: number): string {
 /** "16 exchanges: 4 lost, 12 ok" — the statuses that occurred, problems first. */
 function summaryText(model: TuiModel): string {
   const s = model.summary;
-  const counts = (['lost', 'unanswered', 'error', 'inconclusive', 'ok'] as const)
-    .filter((k) => s[k] > 0)
-    .map((k) => `${s[k]} ${k}`);
+  const counts = STATUSES.filter((k) => s[k] > 0).map((k) => `${s[k]} ${k}`);
   return `${s.exchanges} exchange${s.exchanges === 1 ? '' : 's'}${counts.length > 0 ? `: ${counts.join(', ')}` : ''}`;
 }
 
@@ -98,8 +97,7 @@ export function interfaceLines(model: TuiModel, width: number): string[] {
   const tails = rows.map((r) => {
     const host = parseLabel(r.label).host;
     const clock = host !== null ? model.clocks.get(host) : undefined;
-    const offset =
-      clock !== undefined ? `clock ${clock.offsetMs >= 0 ? '+' : ''}${clock.offsetMs.toFixed(3)} ms` : '';
+    const offset = clock !== undefined ? `clock ${offsetText(clock.offsetMs)}` : '';
     const drops = r.dropped > 0 ? `! ${r.dropped} dropped` : '';
     return [drops, offset].filter((x) => x !== '').join('  ');
   });
@@ -143,16 +141,9 @@ export function whereItBroke(ex: ExchangeRecord): string {
   }
 }
 
-export function exchangeLine(ex: ExchangeRecord, width: number): string {
-  return fit(
-    `${ex.status.toUpperCase().padEnd(12)} ${ex.kind.padEnd(13)} ${fit(ex.key, 44)} ${whereItBroke(ex)}`,
-    width,
-  );
-}
-
 /**
- * A table row: one exchange as exchangeLine shows it, or a group of a flow's exchanges
- * with the same verdict as "×N" and the flow (the newest one's timing).
+ * A table row: status, count, kind, key and where it broke — for a group of a flow's
+ * exchanges with the same verdict "×N" and the flow (the newest one's timing).
  */
 export function groupLine(g: ExchangeGroup, width: number): string {
   const ex = g.latest;

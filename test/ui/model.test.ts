@@ -6,7 +6,6 @@ import { flowOf, TuiModel } from '../../src/ui/model.js';
 import { colourInterface, colourStatus } from '../../src/ui/tui.js';
 import {
   byteSize,
-  exchangeLine,
   groupLine,
   headerLine,
   interfaceLines,
@@ -171,6 +170,8 @@ describe('TUI model', () => {
 
   it('says where an exchange broke, in the table row', () => {
     expect(whereItBroke(ex('lost', 'k'))).toBe('reply lost after br100, missing on tap1, eth0');
-    expect(exchangeLine(ex('lost', 'k'), 120)).toMatch(/^LOST {9}icmp-echo {5}k +reply lost after br100/);
+    expect(groupLine({ latest: ex('lost', 'k'), count: 1, flow: 'k' }, 120)).toMatch(
+      /^LOST {15}icmp-echo {5}k +reply lost after br100/,
+    );
   });
 });

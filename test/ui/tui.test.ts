@@ -15,17 +15,22 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8', cwd: PROJECT_ROOT });
 }
 
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
+const screen = (session = SESSION): string => tmux('capture-pane', '-p', '-t', session);
 
-async function waitFor(predicate: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+/** The screen of a tmux session once it satisfies `predicate`. */
+async function waitFor(
+  predicate: (text: string) => boolean,
+  timeoutMs = 15_000,
+  session = SESSION,
+): Promise<string> {
   const end = Date.now() + timeoutMs;
   let text = '';
   while (Date.now() < end) {
-    text = screen();
+    text = screen(session);
     if (predicate(text)) return text;
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`screen never matched; last screen:\n${text}`);
+  throw new Error(`screen of ${session} never matched; last screen:\n${text}`);
 }
 
 afterAll(() => {
@@ -138,17 +143,7 @@ describe('TUI on a live capture', () => {
         '45',
         `LANG=C.UTF-8 ${process.execPath} ${CLI} capture ${specs} -w ${first}; echo EXIT=$?; sleep 30`,
       );
-      const live = (): string => tmux('capture-pane', '-p', '-t', 'live');
-      const waitLive = async (p: (t: string) => boolean): Promise<string> => {
-        const end = Date.now() + 30_000;
-        let t = '';
-        while (Date.now() < end) {
-          t = live();
-          if (p(t)) return t;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-        throw new Error(`live screen never matched:\n${t}`);
-      };
+      const waitLive = (p: (t: string) => boolean): Promise<string> => waitFor(p, 30_000, 'live');
       await waitLive((t) => t.includes('LIVE 14 interfaces') && t.includes(`recording ${first} (`));
       await inNetns(`${prefix}instance-0000002a`, ['ping', '-c', '2', '-i', '0.2', '203.0.113.1']);
       await inNetns(`${prefix}outside`, ['ping', '-c', '2', '-i', '0.2', '-W', '1', '203.0.113.20']);
@@ -196,17 +191,7 @@ describe('TUI on a paced replay', () => {
   it('--speed paces the recording, + and - change the speed, q stops it before the end', async () => {
     const command = `LANG=C.UTF-8 ${process.execPath} ${CLI} replay captures/dvr-fip-sg-drop.pcapng --speed 0.25; echo EXIT=$?; sleep 30`;
     tmux('new-session', '-d', '-s', 'paced', '-x', '150', '-y', '40', command);
-    const paced = (): string => tmux('capture-pane', '-p', '-t', 'paced');
-    const wait = async (p: (t: string) => boolean): Promise<string> => {
-      const end = Date.now() + 15_000;
-      let t = '';
-      while (Date.now() < end) {
-        t = paced();
-        if (p(t)) return t;
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      throw new Error(`paced screen never matched:\n${t}`);
-    };
+    const wait = (p: (t: string) => boolean): Promise<string> => waitFor(p, 15_000, 'paced');
     const first = await wait((t) => / at \d\d:\d\d:\d\d\.\d{3} ×0\.25/.test(t));
     // a quarter of the recorded speed: still reading, not at the end
     expect(first).not.toContain('read to the end');

@@ -61,8 +61,6 @@ const CAPTURES_DIR = fileURLToPath(new URL('../../../captures/', import.meta.url
 const HOLD_LOCAL_S = 0.6;
 const HOLD_REMOTE_S = 2.5;
 const JUDGE_INTERVAL_MS = 100;
-/** tcpdump's buffer timeout (1 s) and a margin: what a remote session that died may not have sent. */
-const REMOTE_UNFLUSHED_NS = 1.5e9;
 const PRINT_INTERVAL_MS = 100;
 
 interface CaptureOptions {
@@ -355,17 +353,8 @@ export async function runCapture(argv: string[]): Promise<number> {
         },
         onState(iface, state, reason) {
           const t = wallNow();
-          if (state === 'gone' || state === 'retrying') {
-            // A remote tcpdump that died takes its unwritten buffer with it: up to a ring
-            // block's timeout of packets before we noticed are missing too.
-            let sec = t.sec;
-            let nsec = t.nsec - (iface.host !== null ? REMOTE_UNFLUSHED_NS : 0);
-            while (nsec < 0) {
-              nsec += 1e9;
-              sec -= 1;
-            }
-            correlator.interfaceGone(iface.id, sec, nsec);
-          } else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+          if (state === 'gone' || state === 'retrying') correlator.interfaceGone(iface.id, t.sec, t.nsec);
+          else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
           // The recording keeps the gap too, for a replay to judge it as live capture did.
           if (state === 'gone' || state === 'retrying') {
             if (!gaps.has(iface.id)) recorder?.recordGap(iface.id, CAPTURE_GONE);

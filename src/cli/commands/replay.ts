@@ -107,26 +107,32 @@ export async function runReplay(argv: string[]): Promise<number> {
   let anchorWall = 0;
   let anchorTs = -1;
   let anchorSpeed = 1;
+  /** Waits while the TUI is paused, then paces (q stops the read with ReplayStopped). */
+  const pausedThenPaced = async (sec: number, nsec: number): Promise<void> => {
+    while (model?.paused === true) await new Promise((r) => setTimeout(r, 100));
+    anchorTs = -1; // resume from here, not catching up on the pause
+    await pace?.(sec, nsec);
+  };
+  // Called for every packet: a promise only when there is something to wait for.
   const pace = !paced
     ? undefined
-    : async (sec: number, nsec: number): Promise<void> => {
+    : (sec: number, nsec: number): Promise<void> | undefined => {
         // q during a paced replay: stop reading (caught below, like the end of the file)
-        if (quitting) throw new ReplayStopped();
+        if (quitting) return Promise.reject(new ReplayStopped());
         const ts = sec + nsec / 1e9;
         if (model !== null) {
           model.position = ts;
-          while (model.paused) await new Promise((r) => setTimeout(r, 100));
+          if (model.paused) return pausedThenPaced(sec, nsec);
         }
         const s = model?.speed ?? speed ?? 1;
         if (anchorTs < 0 || s !== anchorSpeed) {
           anchorTs = ts;
           anchorWall = Date.now();
           anchorSpeed = s;
-          return;
+          return undefined;
         }
-        const due = anchorWall + ((ts - anchorTs) * 1000) / s;
-        const wait = due - Date.now();
-        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+        const wait = anchorWall + ((ts - anchorTs) * 1000) / s - Date.now();
+        return wait > 1 ? new Promise((r) => setTimeout(r, wait)) : undefined;
       };
   const verdicts = new ExchangeOutput(out, { json });
   // Replay judges by packet time: a recording gives the verdicts it gave live.
@@ -218,18 +224,7 @@ export async function runReplay(argv: string[]): Promise<number> {
         // A capture gap noted by the recorder: judged as live capture judged it.
         if (s.end !== undefined && s.comments !== undefined) {
           if (s.comments.includes(CAPTURE_GONE)) {
-            // like capture.ts: a remote session that died took up to 1.5 s of packets along
-            const back =
-              interfaces[s.interfaceId]?.host !== null && interfaces[s.interfaceId] !== undefined
-                ? 1_500_000_000
-                : 0;
-            let sec = s.end.sec;
-            let nsec = s.end.nsec - back;
-            while (nsec < 0) {
-              nsec += 1e9;
-              sec -= 1;
-            }
-            correlator.interfaceGone(s.interfaceId, sec, nsec);
+            correlator.interfaceGone(s.interfaceId, s.end.sec, s.end.nsec);
           } else if (s.comments.includes(CAPTURE_BACK))
             correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
         }
