@@ -24,7 +24,7 @@
 // oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
 // recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
-import { formatIp, formatIpv4Number, formatMac } from '../decode/format.js';
+import { formatIp, formatMac } from '../decode/format.js';
 import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
@@ -33,7 +33,14 @@ import { classify, Classified, Kind, KIND_NAMES, STAGE, STAGE_NAMES } from './cl
 import { ClockEstimator, ntpOffset } from './clock.js';
 import { finish, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
-import { judge, type OrderedStage, type PathOracle } from './verdict.js';
+import {
+  judge,
+  newVerdict,
+  type JudgeTiming,
+  type OrderedStage,
+  type PathOracle,
+  type Verdict,
+} from './verdict.js';
 
 export interface CorrelatorInterface {
   id: number;
@@ -162,13 +169,19 @@ class Exchange {
   /** by stage index (STAGE_NAMES), sized for the kind; its tracks go back to the pool once judged */
   readonly stages: Array<StageTrack | undefined> = [];
   /**
-   * The key text is written from the earliest packet of the asking stage (before any
-   * NAT). For IPv4 echo, TCP and ARP it is kept as numbers (`parts`) and written only
-   * when a record is built (most ok verdicts are only counted); otherwise as text at once.
+   * What the key text is written from, taken from the earliest packet of the asking
+   * stage (before any NAT): kept as numbers and bytes, and written only when a record
+   * is built (most ok verdicts are only counted). `parts`: echo id/seq, TCP ports/ISN,
+   * DNS id/qtype/name offset, DHCP xid; `addrs`: source and destination address (16
+   * bytes each; DHCP: the client MAC); `dns`: the DNS message's header and question.
    */
-  keyText: string | null = null;
   readonly parts: number[] = [0, 0, 0, 0, 0];
-  hasParts = false;
+  readonly addrs = new Uint8Array(32);
+  addrVersion = 0;
+  srcKnown = false;
+  dstKnown = false;
+  dns: Uint8Array | null = null;
+  dnsLen = 0;
   keyRel = 0;
   /** the upper bits of the 52-bit key, checked against the map's 30-bit slot */
   keyCheck = 0;
@@ -192,8 +205,10 @@ class Exchange {
     const st = this.stages;
     st.length = n;
     for (let i = 0; i < n; i++) st[i] = undefined;
-    this.keyText = null;
-    this.hasParts = false;
+    this.addrVersion = 0;
+    this.srcKnown = false;
+    this.dstKnown = false;
+    this.dnsLen = 0;
     this.keyRel = rel;
     this.keyCheck = 0;
     this.judged = false;
@@ -264,6 +279,9 @@ export class Correlator {
   /** Scratch for #ordered: times on the reference clock and the sort order, by sighting. */
   readonly #orderTimes: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   readonly #orderIndex: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
+  readonly #verdict: Verdict = newVerdict();
+  readonly #timing: JudgeTiming = { deadline: 0, now: 0, forcedReason: null };
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
@@ -594,11 +612,19 @@ export class Correlator {
       stages[i] = st === undefined ? undefined : this.#ordered(st, this.#scratch[i]);
     }
     this.#judgedKind = ex.kind;
-    const verdict = judge(ex.kind, stages, ex.errorStage, ex.errorDetail, this.#oracle, {
-      deadline: ex.deadline,
-      now: nowRel,
-      forcedReason: forcedReason ?? null,
-    });
+    const timing = this.#timing;
+    timing.deadline = ex.deadline;
+    timing.now = nowRel;
+    timing.forcedReason = forcedReason ?? null;
+    const verdict = judge(
+      ex.kind,
+      stages,
+      ex.errorStage,
+      ex.errorDetail,
+      this.#oracle,
+      timing,
+      this.#verdict,
+    );
     this.#learn(ex, stages, verdict.delivered, verdict.rttNs);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
@@ -613,7 +639,7 @@ export class Correlator {
     const record: ExchangeRecord = {
       type: 'exchange',
       kind: KIND_NAMES[ex.kind],
-      key: ex.keyText ?? keyTextOf(ex),
+      key: keyTextOf(ex),
       status: verdict.status,
       ts: this.#tsText(first),
       stages: [],
@@ -903,81 +929,83 @@ function towardsKey(iface: number, addr: number): number {
   return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296)) % KEY_SLOTS;
 }
 
-function ipv4At(b: Uint8Array, off: number): number {
-  return off < 0 ? -1 : ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
+/** DNS header and question bytes kept for the key text: a name is at most 255 bytes. */
+const DNS_KEY_BYTES = 12 + 255 + 4;
 
-function v4(n: number): string {
-  return n < 0 ? '?' : formatIpv4Number(n);
+/** Copies `len` bytes at `off` (none when off < 0) to `to[at..]`; whether there were any. */
+function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: number): boolean {
+  if (off < 0) return false;
+  for (let i = 0; i < len; i++) to[at + i] = b[off + i];
+  return true;
 }
 
 /**
- * Keeps what the exchange's key text needs (DESIGN §3 `key`): numbers for IPv4 echo,
- * TCP and ARP (written out by keyTextOf when a record is built), text for the rest.
+ * Keeps what the exchange's key text needs (DESIGN §3 `key`) as numbers and bytes,
+ * without building a string: keyTextOf writes it when a record is built.
  */
 function setKey(ex: Exchange, rec: PacketRecord, kind: Kind): void {
   const b = rec.bytes;
   const k = ex.parts;
-  if (rec.ipVersion === 4 && (kind === Kind.IcmpEcho || kind === Kind.TcpHandshake)) {
-    ex.keyText = null;
-    ex.hasParts = true;
-    k[0] = ipv4At(b, rec.srcAddrOff);
-    k[1] = ipv4At(b, rec.dstAddrOff);
-    if (kind === Kind.IcmpEcho) {
-      k[2] = rec.icmpId;
-      k[3] = rec.icmpSeq;
-    } else {
-      k[2] = rec.srcPort;
-      k[3] = rec.dstPort;
-      k[4] = rec.tcpSeq >>> 0;
-    }
-    return;
-  }
   if (kind === Kind.Arp) {
-    ex.keyText = null;
-    ex.hasParts = true;
-    k[0] = ipv4At(b, rec.arpSpaOff);
-    k[1] = ipv4At(b, rec.arpTpaOff);
+    ex.addrVersion = 4;
+    ex.srcKnown = copyBytes(b, rec.arpSpaOff, 4, ex.addrs, 0);
+    ex.dstKnown = copyBytes(b, rec.arpTpaOff, 4, ex.addrs, 16);
     return;
   }
-  ex.hasParts = false;
-  ex.keyText = keyText(rec, kind);
-}
-
-function keyTextOf(ex: Exchange): string {
-  if (!ex.hasParts) return '';
-  const k = ex.parts;
-  switch (ex.kind) {
-    case Kind.IcmpEcho:
-      return `${v4(k[0])}>${v4(k[1])} id=${k[2]} seq=${k[3]}`;
-    case Kind.TcpHandshake:
-      return `${v4(k[0])}:${k[2]}>${v4(k[1])}:${k[3]} isn=${k[4]}`;
-    case Kind.Arp:
-      return `who-has ${v4(k[1])} tell ${v4(k[0])}`;
-    default:
-      return '';
+  if (kind === Kind.Dhcp) {
+    k[0] = rec.dhcpXid >>> 0;
+    ex.srcKnown = copyBytes(b, rec.dhcpChaddrOff, 6, ex.addrs, 0);
+    return;
+  }
+  const alen = rec.ipVersion === 6 ? 16 : 4;
+  ex.addrVersion = rec.ipVersion;
+  ex.srcKnown = copyBytes(b, rec.srcAddrOff, alen, ex.addrs, 0);
+  ex.dstKnown = copyBytes(b, rec.dstAddrOff, alen, ex.addrs, 16);
+  if (kind === Kind.TcpHandshake) {
+    k[0] = rec.srcPort;
+    k[1] = rec.dstPort;
+    k[2] = rec.tcpSeq >>> 0;
+  } else if (kind === Kind.Dns) {
+    k[0] = rec.dnsId;
+    k[1] = rec.dnsQtype;
+    k[2] = -1;
+    ex.dnsLen = 0;
+    if (rec.dnsQnameOff >= 0 && rec.dnsOff >= 0) {
+      const end = rec.dnsEnd > 0 ? rec.dnsEnd : rec.end;
+      const len = Math.min(end - rec.dnsOff, DNS_KEY_BYTES);
+      if (len > 0) {
+        ex.dns ??= new Uint8Array(DNS_KEY_BYTES);
+        copyBytes(b, rec.dnsOff, len, ex.dns, 0);
+        ex.dnsLen = len;
+        k[2] = rec.dnsQnameOff - rec.dnsOff;
+      }
+    }
+  } else {
+    k[0] = rec.icmpId;
+    k[1] = rec.icmpSeq;
   }
 }
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */
-function keyText(rec: PacketRecord, kind: Kind): string {
-  const b = rec.bytes;
-  const addr = (off: number): string => (off < 0 ? '?' : formatIp(b, off, rec.ipVersion));
-  switch (kind) {
+function keyTextOf(ex: Exchange): string {
+  const k = ex.parts;
+  const a = ex.addrs;
+  const src = ex.srcKnown ? formatIp(a, 0, ex.addrVersion) : '?';
+  const dst = ex.dstKnown ? formatIp(a, 16, ex.addrVersion) : '?';
+  switch (ex.kind) {
     case Kind.IcmpEcho:
     case Kind.Icmpv6Echo:
-      return `${addr(rec.srcAddrOff)}>${addr(rec.dstAddrOff)} id=${rec.icmpId} seq=${rec.icmpSeq}`;
+      return `${src}>${dst} id=${k[0]} seq=${k[1]}`;
     case Kind.TcpHandshake:
-      return `${addr(rec.srcAddrOff)}:${rec.srcPort}>${addr(rec.dstAddrOff)}:${rec.dstPort} isn=${rec.tcpSeq >>> 0}`;
+      return `${src}:${k[0]}>${dst}:${k[1]} isn=${k[2]}`;
     case Kind.Dns: {
-      const name =
-        rec.dnsQnameOff >= 0
-          ? readDnsName(b, rec.dnsOff, rec.dnsEnd > 0 ? rec.dnsEnd : rec.end, rec.dnsQnameOff)
-          : null;
-      return `${addr(rec.srcAddrOff)}>${addr(rec.dstAddrOff)} id=${rec.dnsId} ${name ?? '?'} ${dnsTypeName(rec.dnsQtype)}`;
+      const name = k[2] >= 0 && ex.dns !== null ? readDnsName(ex.dns, 0, ex.dnsLen, k[2]) : null;
+      return `${src}>${dst} id=${k[0]} ${name ?? '?'} ${dnsTypeName(k[1])}`;
     }
     case Kind.Dhcp:
-      return `xid=0x${(rec.dhcpXid >>> 0).toString(16).padStart(8, '0')} chaddr=${rec.dhcpChaddrOff >= 0 ? formatMac(b, rec.dhcpChaddrOff) : '?'}`;
+      return `xid=0x${k[0].toString(16).padStart(8, '0')} chaddr=${ex.srcKnown ? formatMac(a, 0) : '?'}`;
+    case Kind.Arp:
+      return `who-has ${dst} tell ${src}`;
     default:
       return '';
   }

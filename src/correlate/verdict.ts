@@ -105,11 +105,6 @@ function askingStageOf(kind: Kind, stage: number): number | null {
   return stage === 1 ? 0 : null;
 }
 
-interface Delivery {
-  lastSeen: number;
-  missing: number[];
-}
-
 /**
  * What is missing of an expected path: nothing once its far end was reached (a hop in
  * between whose sighting is absent is the capture's gap, not a loss); otherwise every
@@ -142,24 +137,27 @@ const NOTHING_MISSING: number[] = [];
 /** Shared by every verdict without capture problems; never modified. */
 const NO_PROBLEMS: Array<{ iface: number; text: string }> = [];
 
-/** Where the stage's packet was last seen, and the interfaces where it should have been. */
-function delivery(
+/**
+ * The interfaces where the stage's packet should have been after where it was last
+ * seen (its last sighting), nearest first.
+ */
+function missingAfter(
   kind: Kind,
   index: number,
   stages: ReadonlyArray<OrderedStage | undefined>,
   oracle: PathOracle,
-): Delivery {
+): number[] {
   const s = stages[index] as OrderedStage;
   const last = s.ifaces.length - 1;
   const lastSeen = s.ifaces[last];
-  if (s.broadcast) return { lastSeen, missing: NOTHING_MISSING };
+  if (s.broadcast) return NOTHING_MISSING;
   const seen = s.ifaces;
   const asking = askingStageOf(kind, index);
   const a = asking === null ? undefined : stages[asking];
   if (a !== undefined && a.broadcast && a.ifaces.length > 0) {
     // The answer to a flooded question goes to the asker only: was it seen where the question started?
     const origin = a.ifaces[0];
-    return { lastSeen, missing: seen.includes(origin) ? NOTHING_MISSING : [origin] };
+    return seen.includes(origin) ? NOTHING_MISSING : [origin];
   }
   const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
   let missing = learned === null ? null : missingAlong(learned, seen);
@@ -169,7 +167,7 @@ function delivery(
     const towards = oracle.towards(lastSeen, s.dsts[last]);
     missing = towards === null ? NOTHING_MISSING : towards.filter((i) => !seen.includes(i));
   }
-  return { lastSeen, missing };
+  return missing;
 }
 
 function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined): number | null {
@@ -181,6 +179,16 @@ function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined):
   return answerTime - ask.times[0];
 }
 
+/** A verdict to fill: the correlator judges into one object again and again. */
+export function newVerdict(): Verdict {
+  return { status: 'ok', lost: null, detail: null, rttNs: null, delivered: [], problems: NO_PROBLEMS };
+}
+
+/**
+ * Judges into `out` (default: a new verdict) and returns it. An ok verdict allocates
+ * nothing: this runs for every exchange. `out.delivered` is reused; the rest is
+ * replaced, never modified, so what a previous verdict handed on stays intact.
+ */
 export function judge(
   kind: Kind,
   stages: ReadonlyArray<OrderedStage | undefined>,
@@ -188,71 +196,70 @@ export function judge(
   errorDetail: string,
   oracle: PathOracle,
   timing: JudgeTiming,
+  out: Verdict = newVerdict(),
 ): Verdict {
   const seq = sequenceOf(kind, stages);
   const first = stages[seq[0]];
   const finalAnswer = stages[seq[seq.length - 1]] ?? stages[seq[1]];
-  const rttNs = rttOf(first, kind === Kind.Dhcp ? finalAnswer : stages[seq[1]]);
+  const delivered = out.delivered;
+  delivered.length = 0;
+  out.lost = null;
+  out.detail = null;
+  out.problems = NO_PROBLEMS;
+  out.rttNs = null;
   if (errorStage >= 0) {
-    return {
-      status: 'error',
-      lost: null,
-      detail: errorDetail,
-      rttNs: rttOf(first, stages[errorStage]),
-      delivered: [],
-      problems: [],
-    };
+    out.status = 'error';
+    out.detail = errorDetail;
+    out.rttNs = rttOf(first, stages[errorStage]);
+    return out;
   }
   let lastIdx = -1;
   for (let i = 0; i < seq.length; i++) if (stages[seq[i]] !== undefined) lastIdx = i;
   if (lastIdx < 0) {
-    return {
-      status: 'inconclusive',
-      lost: null,
-      detail: 'no packet of it was kept',
-      rttNs: null,
-      delivered: [],
-      problems: [],
-    };
+    out.status = 'inconclusive';
+    out.detail = 'no packet of it was kept';
+    return out;
   }
   const stageIdx = seq[lastIdx];
-  const d = delivery(kind, stageIdx, stages, oracle);
+  const missing = missingAfter(kind, stageIdx, stages, oracle);
   // Earlier stages were answered, so they got where they had to go.
-  const delivered: number[] = [];
   for (let i = 0; i < lastIdx; i++) if (stages[seq[i]] !== undefined) delivered.push(seq[i]);
   const s = stages[stageIdx] as OrderedStage;
+  const lastSeen = s.ifaces[s.ifaces.length - 1];
   const lastTime = s.times[s.times.length - 1];
 
   let status: ExchangeStatus;
-  let lost: Verdict['lost'];
-  let suspects: number[];
-  if (d.missing.length > 0) {
+  let suspects: readonly number[];
+  if (missing.length > 0) {
     status = 'lost';
-    lost = { stage: stageIdx, lastSeen: d.lastSeen, missingOn: d.missing };
-    suspects = d.missing;
+    out.lost = { stage: stageIdx, lastSeen, missingOn: missing };
+    suspects = missing;
   } else if (lastIdx === seq.length - 1) {
     delivered.push(stageIdx);
-    return { status: 'ok', lost: null, detail: null, rttNs, delivered, problems: NO_PROBLEMS };
+    out.status = 'ok';
+    out.rttNs = rttOf(first, kind === Kind.Dhcp ? finalAnswer : stages[seq[1]]);
+    return out;
   } else {
     delivered.push(stageIdx);
     status = 'unanswered';
-    lost = { stage: seq[lastIdx + 1], lastSeen: d.lastSeen, missingOn: [] };
+    out.lost = { stage: seq[lastIdx + 1], lastSeen, missingOn: [] };
     // The answer would have been seen first where the question was last seen, then back along its path.
     suspects = [...s.ifaces].reverse();
   }
   const from = lastTime;
   const to = Math.max(timing.deadline, from);
-  const problems: Array<{ iface: number; text: string }> = [];
+  let problems: Array<{ iface: number; text: string }> | null = null;
   for (const iface of suspects) {
     const text = oracle.problem(iface, from, to);
-    if (text !== null) problems.push({ iface, text });
+    if (text !== null) (problems ??= []).push({ iface, text });
   }
+  if (problems !== null) out.problems = problems;
   if (timing.forcedReason !== null) {
-    return { status: 'inconclusive', lost, detail: timing.forcedReason, rttNs: null, delivered, problems };
+    out.status = 'inconclusive';
+    out.detail = timing.forcedReason;
+    return out;
   }
-  if (problems.length > 0) {
-    // The correlator words the detail with interface labels.
-    return { status: 'inconclusive', lost, detail: null, rttNs: null, delivered, problems };
-  }
-  return { status, lost, detail: null, rttNs: null, delivered, problems };
+  // With problems, the correlator words the detail with interface labels.
+  out.status = problems !== null ? 'inconclusive' : status;
+  return out;
 }

@@ -190,7 +190,8 @@ export async function mergeCaptureFiles(
           options.onSection?.(section, c.path);
         },
         onPacket(p: CapturePacket): void {
-          c.queue.add(p);
+          if (direct === c) deliverDirect(c, p);
+          else c.queue.add(p);
         },
         onStats(s: InterfaceStats): void {
           const mapped = { ...s, interfaceId: c.globalIds[s.interfaceId] };
@@ -214,6 +215,35 @@ export async function mergeCaptureFiles(
     return c.queue.count > 0;
   };
 
+  const out: FramedPacket = {
+    interfaceId: 0,
+    tsSec: 0,
+    tsNsec: 0,
+    caplen: 0,
+    len: 0,
+    data: new Uint8Array(0),
+    offset: 0,
+    direction: 0,
+  };
+  let packets = 0;
+  /**
+   * One file, read without pacing: once its first chunk has been handed on there is
+   * nothing to merge, and its reader's packets go straight on (no copy into the queue).
+   */
+  let direct: FileCursor | null = null;
+  const deliverDirect = (c: FileCursor, p: CapturePacket): void => {
+    out.interfaceId = c.globalIds[p.interfaceId];
+    out.tsSec = p.tsSec;
+    out.tsNsec = p.tsNsec;
+    out.caplen = p.caplen;
+    out.len = p.len;
+    out.data = p.data;
+    out.offset = p.offset;
+    out.direction = p.direction;
+    onPacket(out);
+    packets++;
+  };
+
   const heap: FileCursor[] = [];
   try {
     for (const c of cursors) {
@@ -228,17 +258,6 @@ export async function mergeCaptureFiles(
       if (hasPackets) heapPush(heap, c);
     }
 
-    const out: FramedPacket = {
-      interfaceId: 0,
-      tsSec: 0,
-      tsNsec: 0,
-      caplen: 0,
-      len: 0,
-      data: new Uint8Array(0),
-      offset: 0,
-      direction: 0,
-    };
-    let packets = 0;
     while (heap.length > 0) {
       const c = heap[0];
       const q = c.queue;
@@ -258,7 +277,13 @@ export async function mergeCaptureFiles(
       onPacket(out);
       packets++;
       q.head = i + 1;
-      if (q.head === q.count && !(await fill(c))) heapPopTop(heap);
+      if (q.head === q.count && cursors.length === 1 && options.pace === undefined) {
+        direct = c;
+        while (await c.reader.readChunk()) {
+          // every packet of the chunk went to onPacket as it was read
+        }
+        heapPopTop(heap);
+      } else if (q.head === q.count && !(await fill(c))) heapPopTop(heap);
       else heapSiftDown(heap, 0);
     }
 
