@@ -28,11 +28,20 @@ import { formatIp, formatMac } from '../decode/format.js';
 import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
-import { BoundedMap } from './bounded-map.js';
+import {
+  ExchangeRows,
+  KEY_ADDR_BYTES,
+  KEY_NAME_BYTES,
+  MAX_STAGES,
+  SIGHTING_FIELDS,
+  SlotIndex,
+  TrackRows,
+} from './tables.js';
 import { classify, Classified, Kind, KIND_NAMES, STAGE, STAGE_NAMES } from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
 import { finish, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
+import { LearnedTable, PathStore } from './learned.js';
 import {
   judge,
   newVerdict,
@@ -91,162 +100,29 @@ const REMOTE_UNFLUSHED_NS = 1.5e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
-const EMPTY_SIGHTINGS: number[] = [];
-
-/** Judged exchanges and their stage tracks kept for reuse, at most this many each. */
-const MAX_POOLED = 65_536;
-
-/** Fields per sighting in StageTrack.s: interface, raw relative ns, src hash, dst hash, tunnel. */
-const SIGHTING = 5;
-
-class StageTrack {
-  /**
-   * Sightings in arrival order, SIGHTING numbers each, first per interface only:
-   * interface id, raw relative ns (its host's clock), the flow-direction address hashes
-   * there (translation changes them hop by hop), tunnel (type << 24 | vni, or -1).
-   * One flat array, of which the first `n` numbers are in use: tracks are pooled and
-   * reused, keeping their array (no allocation per stage once the pool is warm).
-   */
-  s: number[] = EMPTY_SIGHTINGS;
-  n = 0;
-  /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
-  fp0 = 0;
-  more: number[] | null = null;
-  packets = 0;
-  extraSightings = 0;
-  /** a packet of the stage was broadcast or multicast (flooded: no path to learn or expect) */
-  broadcast = false;
-
-  reset(): void {
-    this.n = 0;
-    this.fp0 = 0;
-    this.more = null;
-    this.packets = 0;
-    this.extraSightings = 0;
-    this.broadcast = false;
-  }
-
-  get count(): number {
-    return this.n / SIGHTING;
-  }
-
-  add(iface: number, rel: number, src: number, dst: number, tunnel: number): void {
-    const s = this.s;
-    const n = this.n;
-    if (n + SIGHTING <= s.length) {
-      s[n] = iface;
-      s[n + 1] = rel;
-      s[n + 2] = src;
-      s[n + 3] = dst;
-      s[n + 4] = tunnel;
-    } else if (n === 0) {
-      // An exactly-sized first array (a push would reserve room for 18 more numbers, and
-      // most stages have one sighting or a few): memory, with 200k exchanges open.
-      this.s = [iface, rel, src, dst, tunnel];
-    } else s.push(iface, rel, src, dst, tunnel);
-    this.n = n + SIGHTING;
-  }
-
-  indexOf(iface: number): number {
-    const s = this.s;
-    for (let i = 0; i < this.n; i += SIGHTING) if (s[i] === iface) return i / SIGHTING;
-    return -1;
-  }
-
-  iface(i: number): number {
-    return this.s[i * SIGHTING];
-  }
-
-  time(i: number): number {
-    return this.s[i * SIGHTING + 1];
-  }
-}
-
-class Exchange {
-  kind: Kind = Kind.None;
-  /** the map slot (30-bit key) */
-  key = 0;
-  /** by stage index (STAGE_NAMES), sized for the kind; its tracks go back to the pool once judged */
-  readonly stages: Array<StageTrack | undefined> = [];
-  /**
-   * What the key text is written from, taken from the earliest packet of the asking
-   * stage (before any NAT): kept as numbers and bytes, and written only when a record
-   * is built (most ok verdicts are only counted). `parts`: echo id/seq, TCP ports/ISN,
-   * DNS id/qtype/name offset, DHCP xid; `addrs`: source and destination address (16
-   * bytes each; DHCP: the client MAC); `dns`: the DNS message's header and question.
-   */
-  readonly parts: number[] = [0, 0, 0, 0, 0];
-  readonly addrs = new Uint8Array(32);
-  addrVersion = 0;
-  srcKnown = false;
-  dstKnown = false;
-  dns: Uint8Array | null = null;
-  dnsLen = 0;
-  keyRel = 0;
-  /** the upper bits of the 52-bit key, checked against the map's 30-bit slot */
-  keyCheck = 0;
-  judged = false;
-  errorStage = -1;
-  errorDetail = '';
-  /** an ICMP error about the answer (it could not be delivered): told with a lost verdict */
-  answerError = '';
-  /** TCP: the server's ISN, from the SYN-ACK, to recognise the handshake's ACK */
-  serverIsn = -1;
-  firstRel = 0;
-  lastRel = 0;
-  timeoutNs = 0;
-  flowKey = 0;
-
-  /** (Re)starts the object as a new exchange (exchanges are pooled). */
-  init(kind: Kind, key: number, rel: number, timeoutNs: number): this {
-    this.kind = kind;
-    this.key = key;
-    const n = STAGE_NAMES[kind].length;
-    const st = this.stages;
-    st.length = n;
-    for (let i = 0; i < n; i++) st[i] = undefined;
-    this.addrVersion = 0;
-    this.srcKnown = false;
-    this.dstKnown = false;
-    this.dnsLen = 0;
-    this.keyRel = rel;
-    this.keyCheck = 0;
-    this.judged = false;
-    this.errorStage = -1;
-    this.errorDetail = '';
-    this.answerError = '';
-    this.serverIsn = -1;
-    this.firstRel = rel;
-    this.lastRel = rel;
-    this.timeoutNs = timeoutNs;
-    this.flowKey = 0;
-    return this;
-  }
-
-  /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
-  get deadline(): number {
-    return Math.min(this.lastRel + this.timeoutNs, this.firstRel + MAX_EXCHANGE_NS);
-  }
-}
-
-interface FlowState {
-  path: number[] | null;
-  srttNs: number;
-}
+/** No exchange row (SlotIndex.get's miss). */
+const NONE = -1;
 
 const NS = 1_000_000_000;
 
 export class Correlator {
   readonly #options: CorrelatorOptions;
   readonly #classified = new Classified();
-  readonly #exchanges = new Map<number, Exchange>();
-  readonly #exchangePool: Exchange[] = [];
-  readonly #stagePool: StageTrack[] = [];
-  /** exchanges in creation order; judged ones are skipped */
-  #queue: Exchange[] = [];
+  /** exchanges in flight, by key slot; their rows, stage tracks and sightings */
+  readonly #index = new SlotIndex();
+  readonly #ex = new ExchangeRows();
+  readonly #tracks = new TrackRows();
+  /**
+   * Exchange rows in creation order (a ring, a power of two long); judged ones are
+   * skipped, and a row is freed once the queue has passed it.
+   */
+  #queue = new Int32Array(4096);
   #queueHead = 0;
-  readonly #flows: BoundedMap<number, FlowState>;
-  readonly #towards: BoundedMap<number, number[]>;
+  #queueLength = 0;
+  /** learned per flow direction: path and smoothed RTT; per (interface, address): the route on */
+  readonly #flows: LearnedTable;
+  readonly #towards: LearnedTable;
+  readonly #paths = new PathStore();
   readonly #health = new CaptureHealth();
   readonly #clock = new ClockEstimator();
   readonly #labels: string[] = [];
@@ -276,17 +152,19 @@ export class Correlator {
     broadcast: false,
   }));
   readonly #judgedStages: Array<OrderedStage | undefined> = [];
-  /** Scratch for #ordered: times on the reference clock and the sort order, by sighting. */
+  /** Scratch for #ordered, by sighting: times on the reference clock, sort order, interface, row. */
   readonly #orderTimes: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   readonly #orderIndex: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  readonly #orderIface: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  readonly #orderBase: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
   readonly #verdict: Verdict = newVerdict();
   readonly #timing: JudgeTiming = { deadline: 0, now: 0, forcedReason: null };
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
-    flowPath: (src, dst) => this.#flows.get(flowKey(this.#judgedKind, src, dst))?.path ?? null,
-    towards: (iface, addr) => this.#towards.get(towardsKey(iface, addr)) ?? null,
+    flowPath: (src, dst) => this.#learnedPath(this.#flows, flowKey(this.#judgedKind, src, dst)),
+    towards: (iface, addr) => this.#learnedPath(this.#towards, towardsKey(iface, addr)),
     problem: (iface, from, to) => this.#health.problem(iface, from, to),
   };
   readonly #summary: SummaryRecord = {
@@ -307,8 +185,8 @@ export class Correlator {
     this.#maxExchanges = options.maxExchanges ?? 200_000;
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
-    this.#flows = new BoundedMap(options.maxFlows ?? 65_536);
-    this.#towards = new BoundedMap(options.maxFlows ?? 65_536);
+    this.#flows = new LearnedTable(options.maxFlows ?? 65_536);
+    this.#towards = new LearnedTable(options.maxFlows ?? 65_536);
   }
 
   get summary(): Readonly<SummaryRecord> {
@@ -322,7 +200,7 @@ export class Correlator {
 
   /** Exchanges waiting for their verdict. */
   get pending(): number {
-    return this.#exchanges.size;
+    return this.#index.size;
   }
 
   /** Raise the packet lag (a replay learns of remote interfaces as it reads them). */
@@ -398,82 +276,128 @@ export class Correlator {
     classify(rec, c);
     if (c.kind === Kind.None) return;
     const rel = this.rel(sec, nsec);
-    // Small-integer map keys (V8 Smis) cost no allocation; the rest of the key is checked.
+    // A 30-bit slot indexes the exchange; the rest of the 52-bit key is checked.
     const slot = c.key % KEY_SLOTS;
     const check = Math.floor(c.key / KEY_SLOTS);
-    let ex = this.#exchanges.get(slot);
-    if (ex !== undefined && ex.keyCheck !== check) {
+    const X = this.#ex;
+    let x = this.#index.get(slot);
+    if (x !== NONE && X.check[x] !== check) {
       // Two exchanges in one slot at once: the newer one is not tracked (counted).
       this.#collisions++;
       return;
     }
     if (
-      ex !== undefined &&
-      ex.kind === c.kind &&
-      answered(ex, c.kind, c.stage) &&
-      repeated(ex, c.stage, c.fingerprint, iface)
+      x !== NONE &&
+      X.kind[x] === c.kind &&
+      this.#answered(x, c.kind, c.stage) &&
+      this.#repeated(x, c.stage, c.fingerprint, iface)
     ) {
       // The same question again after its answer (ARP refreshing, a DNS id reused, a new
       // DHCP transaction with the old xid): the old exchange is over, this one begins.
-      this.#judge(ex, this.#nowRel > ex.deadline ? this.#nowRel : ex.deadline);
-      ex = undefined;
+      const deadline = this.#deadline(x);
+      this.#judge(x, this.#nowRel > deadline ? this.#nowRel : deadline);
+      x = NONE;
     }
     if (c.maybeAck) {
       // Only the ACK of a handshake we are tracking, acknowledging the server's ISN.
-      if (ex === undefined || ex.kind !== Kind.TcpHandshake || ex.serverIsn < 0) return;
-      if (c.ackNumber !== (ex.serverIsn + 1) >>> 0) return;
+      if (x === NONE || X.kind[x] !== Kind.TcpHandshake || X.serverIsn[x] < 0) return;
+      if (c.ackNumber !== (X.serverIsn[x] + 1) >>> 0) return;
     }
-    if (ex !== undefined && ex.kind !== c.kind) return; // a key collision across kinds: ignore
-    if (ex === undefined) {
+    if (x !== NONE && X.kind[x] !== c.kind) return; // a key collision across kinds: ignore
+    if (x === NONE) {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
-      if (this.#exchanges.size >= this.#maxExchanges) this.#judgeOldest();
-      ex = (this.#exchangePool.pop() ?? new Exchange()).init(c.kind, slot, rel, this.#defaultTimeoutNs);
-      ex.keyCheck = check;
-      setKey(ex, rec, c.kind);
-      ex.flowKey = flowKey(c.kind, c.srcHash, c.dstHash);
-      const flow = this.#flows.get(ex.flowKey);
-      if (flow !== undefined && flow.srttNs > 0) ex.timeoutNs = this.#timeoutFor(flow.srttNs);
-      this.#exchanges.set(slot, ex);
-      this.#queue.push(ex);
+      if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
+      x = X.open();
+      X.kind[x] = c.kind;
+      X.judged[x] = 0;
+      X.slot[x] = slot;
+      X.check[x] = check;
+      X.errorStage[x] = -1;
+      X.errorDetail[x] = '';
+      X.answerError[x] = '';
+      X.serverIsn[x] = -1;
+      X.firstRel[x] = rel;
+      X.lastRel[x] = rel;
+      X.keyRel[x] = rel;
+      X.stages.fill(0, x * MAX_STAGES, x * MAX_STAGES + MAX_STAGES);
+      setKey(X, x, rec, c.kind);
+      const fk = flowKey(c.kind, c.srcHash, c.dstHash);
+      X.flowKey[x] = fk;
+      const flow = this.#flows.find(fk);
+      const srtt = flow >= 0 ? this.#flows.value[flow] : 0;
+      X.timeoutNs[x] = srtt > 0 ? this.#timeoutFor(srtt) : this.#defaultTimeoutNs;
+      this.#index.set(slot, x);
+      this.#enqueue(x);
       this.#summary.exchanges++;
-    } else if (rel < ex.keyRel && opensExchange(c.kind, c.stage)) {
+    } else if (rel < X.keyRel[x] && opensExchange(c.kind, c.stage)) {
       // Live, an interface further along may deliver first: name it by its first hop.
-      setKey(ex, rec, c.kind);
-      ex.keyRel = rel;
+      setKey(X, x, rec, c.kind);
+      X.keyRel[x] = rel;
     }
-    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) ex.serverIsn = rec.tcpSeq;
+    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) X.serverIsn[x] = rec.tcpSeq;
     if (c.errorAboutAnswer) {
-      if (ex.answerError === '') ex.answerError = c.errorDetail;
-    } else if (c.errorDetail !== '' && ex.errorStage < 0) {
-      ex.errorStage = c.stage;
-      ex.errorDetail = c.errorDetail;
+      if (X.answerError[x] === '') X.answerError[x] = c.errorDetail;
+    } else if (c.errorDetail !== '' && X.errorStage[x] < 0) {
+      X.errorStage[x] = c.stage;
+      X.errorDetail[x] = c.errorDetail;
     }
-    let stage = ex.stages[c.stage];
-    if (stage === undefined) {
-      stage = this.#stagePool.pop() ?? new StageTrack();
-      stage.reset();
-      ex.stages[c.stage] = stage;
+    const T = this.#tracks;
+    const at = x * MAX_STAGES + c.stage;
+    let t = X.stages[at] - 1;
+    if (t < 0) {
+      t = T.open();
+      X.stages[at] = t + 1;
     }
-    if (c.broadcast) stage.broadcast = true;
+    if (c.broadcast) T.broadcast[t] = 1;
     const fp = c.fingerprint;
-    if (stage.packets === 0) {
-      stage.fp0 = fp;
-      stage.packets = 1;
-    } else if (fp !== stage.fp0 && (stage.more === null || stage.more.indexOf(fp) < 0)) {
-      stage.packets++;
-      if (stage.more === null) stage.more = [fp];
-      else if (stage.more.length < MAX_STAGE_PACKETS) stage.more.push(fp);
+    if (T.packets[t] === 0) {
+      T.fp0[t] = fp;
+      T.packets[t] = 1;
+    } else if (!T.hasPacket(t, fp)) {
+      // a retransmission that differs (rare: an array then)
+      T.packets[t]++;
+      const more = T.more[t];
+      if (more === null) T.more[t] = [fp];
+      else if (more.length < MAX_STAGE_PACKETS) more.push(fp);
     }
-    if (stage.indexOf(iface) < 0) {
-      if (stage.count < MAX_SIGHTINGS) {
+    // Within a stage the first sighting per interface counts.
+    if (T.find(t, iface) < 0) {
+      if (T.count[t] < MAX_SIGHTINGS) {
         const tunnel =
           rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
-        stage.add(iface, rel, c.srcHash, c.dstHash, tunnel);
-      } else stage.extraSightings++;
+        T.addSighting(t, iface, rel, c.srcHash, c.dstHash, tunnel);
+      } else T.extra[t]++;
     }
-    if (rel > ex.lastRel) ex.lastRel = rel;
+    if (rel > X.lastRel[x]) X.lastRel[x] = rel;
     if (this.#advanceWithPackets && rel - this.#lagNs > this.#nowRel) this.#advanceRel(rel - this.#lagNs);
+  }
+
+  /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
+  #deadline(x: number): number {
+    const X = this.#ex;
+    return Math.min(X.lastRel[x] + X.timeoutNs[x], X.firstRel[x] + MAX_EXCHANGE_NS);
+  }
+
+  #enqueue(x: number): void {
+    let q = this.#queue;
+    if (this.#queueLength === q.length) {
+      // Full: unroll the ring into one twice as long.
+      const grown = new Int32Array(q.length * 2);
+      for (let i = 0; i < this.#queueLength; i++) grown[i] = q[(this.#queueHead + i) & (q.length - 1)];
+      this.#queue = q = grown;
+      this.#queueHead = 0;
+    }
+    q[(this.#queueHead + this.#queueLength) & (q.length - 1)] = x;
+    this.#queueLength++;
+  }
+
+  /** The oldest row of the queue, taken off it. */
+  #dequeue(): number {
+    const x = this.#queue[this.#queueHead];
+    this.#queueHead = (this.#queueHead + 1) & (this.#queue.length - 1);
+    this.#queueLength--;
+    return x;
   }
 
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
@@ -491,14 +415,18 @@ export class Correlator {
     for (let id = 0; id < this.#labels.length; id++) {
       if (this.#labels[id] !== undefined) this.#health.stopped(id, end);
     }
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const ex = this.#queue[i];
-      if (!ex.judged) this.#judge(ex, end);
+    while (this.#queueLength > 0) {
+      const x = this.#dequeue();
+      if (this.#ex.judged[x] === 0) this.#judge(x, end);
+      this.#recycle(x);
     }
-    this.#queue = [];
-    this.#queueHead = 0;
     this.#emitClocks(true);
     return { ...this.#summary };
+  }
+
+  #learnedPath(table: LearnedTable, key: number): readonly number[] | null {
+    const row = table.find(key);
+    return row < 0 || table.path[row] < 0 ? null : this.#paths.path(table.path[row]);
   }
 
   #timeoutFor(srttNs: number): number {
@@ -507,37 +435,34 @@ export class Correlator {
 
   #advanceRel(rel: number): void {
     this.#nowRel = rel;
-    const q = this.#queue;
-    while (this.#queueHead < q.length) {
-      const ex = q[this.#queueHead];
-      if (!ex.judged) {
-        if (ex.deadline >= rel) break;
-        this.#judge(ex, rel);
+    const judged = this.#ex.judged;
+    while (this.#queueLength > 0) {
+      const x = this.#queue[this.#queueHead];
+      if (judged[x] === 0) {
+        if (this.#deadline(x) >= rel) break;
+        this.#judge(x, rel);
       }
-      this.#queueHead++;
-      this.#recycle(ex);
-    }
-    // Judged exchanges leave the queue in chunks (they hold little once judged).
-    if (this.#queueHead > 1024 && this.#queueHead * 4 > q.length) {
-      this.#queue = q.slice(this.#queueHead);
-      this.#queueHead = 0;
+      this.#dequeue();
+      this.#recycle(x);
     }
   }
 
   #judgeOldest(): void {
-    while (this.#queueHead < this.#queue.length) {
-      const ex = this.#queue[this.#queueHead++];
-      const open = !ex.judged;
-      if (open) this.#judge(ex, this.#nowRel, 'state limit reached: judged before its timeout');
-      this.#recycle(ex);
+    while (this.#queueLength > 0) {
+      const x = this.#dequeue();
+      const open = this.#ex.judged[x] === 0;
+      if (open) this.#judge(x, this.#nowRel, 'state limit reached: judged before its timeout');
+      this.#recycle(x);
       if (open) return;
     }
   }
 
-  /** Orders a stage's sightings on the reference clock. */
-  #ordered(stage: StageTrack, o: OrderedStage): OrderedStage {
-    const n = stage.count;
-    const raw = stage.s;
+  /** Orders a stage track's sightings on the reference clock. */
+  #ordered(track: number, o: OrderedStage): OrderedStage {
+    const T = this.#tracks;
+    const n = T.count[track];
+    const f = T.sightings.f;
+    const next = T.sightings.next;
     // The scratch object's arrays are reused from one judgement to the next (no garbage).
     if (o.ifaces.length !== n) {
       o.ifaces.length = n;
@@ -546,21 +471,28 @@ export class Correlator {
       o.dsts.length = n;
       o.tunnels.length = n;
     }
-    o.packets = stage.packets;
-    o.broadcast = stage.broadcast;
+    o.packets = T.packets[track];
+    o.broadcast = T.broadcast[track] === 1;
     if (n === 1) {
-      o.ifaces[0] = raw[0];
-      o.times[0] = Math.round(raw[1] - this.#clock.offsetNs(this.#hostOf[raw[0]] ?? 0));
-      o.srcs[0] = raw[2];
-      o.dsts[0] = raw[3];
-      o.tunnels[0] = raw[4];
+      const b = T.head[track] * SIGHTING_FIELDS;
+      o.ifaces[0] = f[b];
+      o.times[0] = Math.round(f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0));
+      o.srcs[0] = f[b + 2];
+      o.dsts[0] = f[b + 3];
+      o.tunnels[0] = f[b + 4];
       return o;
     }
     const t = this.#orderTimes;
     const idx = this.#orderIndex;
-    for (let i = 0; i < n; i++) {
+    const ifc = this.#orderIface;
+    const base = this.#orderBase;
+    let i = 0;
+    for (let r = T.head[track]; r >= 0 && i < n; r = next[r], i++) {
+      const b = r * SIGHTING_FIELDS;
       idx[i] = i;
-      t[i] = raw[i * SIGHTING + 1] - this.#clock.offsetNs(this.#hostOf[raw[i * SIGHTING]] ?? 0);
+      base[i] = b;
+      ifc[i] = f[b];
+      t[i] = f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0);
     }
     // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
     // the interfaces were announced (the order of a recording's interface blocks), in the
@@ -569,77 +501,80 @@ export class Correlator {
     // earliest sighting to the latest (ties: the first and the last to arrive).
     let earliest = 0;
     let latest = 0;
-    for (let i = 1; i < n; i++) {
-      if (t[i] < t[earliest]) earliest = i;
-      if (t[i] >= t[latest]) latest = i;
+    for (let k = 1; k < n; k++) {
+      if (t[k] < t[earliest]) earliest = k;
+      if (t[k] >= t[latest]) latest = k;
     }
     const rank = this.#rank;
-    const dir = (rank[raw[earliest * SIGHTING]] ?? 0) <= (rank[raw[latest * SIGHTING]] ?? 0) ? 1 : -1;
+    const dir = (rank[ifc[earliest]] ?? 0) <= (rank[ifc[latest]] ?? 0) ? 1 : -1;
     // An insertion sort: a stage has a few sightings (at most MAX_SIGHTINGS), mostly in order.
-    for (let i = 1; i < n; i++) {
-      const x = idx[i];
-      const rx = dir * (rank[raw[x * SIGHTING]] ?? 0);
-      let j = i - 1;
+    for (let k = 1; k < n; k++) {
+      const xk = idx[k];
+      const rx = dir * (rank[ifc[xk]] ?? 0);
+      let j = k - 1;
       while (j >= 0) {
         const y = idx[j];
-        const dt = t[y] - t[x];
-        if (dt < 0 || (dt === 0 && dir * (rank[raw[y * SIGHTING]] ?? 0) <= rx)) break;
+        const dt = t[y] - t[xk];
+        if (dt < 0 || (dt === 0 && dir * (rank[ifc[y]] ?? 0) <= rx)) break;
         idx[j + 1] = y;
         j--;
       }
-      idx[j + 1] = x;
+      idx[j + 1] = xk;
     }
     for (let k = 0; k < n; k++) {
-      const i = idx[k];
-      const b = i * SIGHTING;
-      o.ifaces[k] = raw[b];
-      o.times[k] = Math.round(t[i]);
-      o.srcs[k] = raw[b + 2];
-      o.dsts[k] = raw[b + 3];
-      o.tunnels[k] = raw[b + 4];
+      const s = idx[k];
+      const b = base[s];
+      o.ifaces[k] = ifc[s];
+      o.times[k] = Math.round(t[s]);
+      o.srcs[k] = f[b + 2];
+      o.dsts[k] = f[b + 3];
+      o.tunnels[k] = f[b + 4];
     }
     return o;
   }
 
-  #judge(ex: Exchange, nowRel: number, forcedReason?: string): void {
-    ex.judged = true;
-    this.#exchanges.delete(ex.key);
-    this.#sampleClocks(ex);
+  #judge(x: number, nowRel: number, forcedReason?: string): void {
+    const X = this.#ex;
+    X.judged[x] = 1;
+    this.#index.delete(X.slot[x]);
+    this.#sampleClocks(x);
+    const kind = X.kind[x] as Kind;
     const stages = this.#judgedStages;
-    stages.length = ex.stages.length;
-    for (let i = 0; i < ex.stages.length; i++) {
-      const st = ex.stages[i];
-      stages[i] = st === undefined ? undefined : this.#ordered(st, this.#scratch[i]);
+    const count = STAGE_NAMES[kind].length;
+    stages.length = count;
+    for (let i = 0; i < count; i++) {
+      const t = X.stages[x * MAX_STAGES + i] - 1;
+      stages[i] = t < 0 ? undefined : this.#ordered(t, this.#scratch[i]);
     }
-    this.#judgedKind = ex.kind;
+    this.#judgedKind = kind;
     const timing = this.#timing;
-    timing.deadline = ex.deadline;
+    timing.deadline = this.#deadline(x);
     timing.now = nowRel;
     timing.forcedReason = forcedReason ?? null;
     const verdict = judge(
-      ex.kind,
+      kind,
       stages,
-      ex.errorStage,
-      ex.errorDetail,
+      X.errorStage[x],
+      X.errorDetail[x],
       this.#oracle,
       timing,
       this.#verdict,
     );
-    this.#learn(ex, stages, verdict.delivered, verdict.rttNs);
+    this.#learn(kind, X.flowKey[x], stages, verdict.delivered, verdict.rttNs);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
-      this.#release(ex);
+      this.#release(x);
       return;
     }
-    const names = STAGE_NAMES[ex.kind];
+    const names = STAGE_NAMES[kind];
     // Plain loops: with the TUI or --json every verdict becomes a record.
     let first = Number.POSITIVE_INFINITY;
     for (const s of stages)
       if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
     const record: ExchangeRecord = {
       type: 'exchange',
-      kind: KIND_NAMES[ex.kind],
-      key: keyTextOf(ex),
+      kind: KIND_NAMES[kind],
+      key: keyTextOf(this.#ex, x),
       status: verdict.status,
       ts: this.#tsText(first),
       stages: [],
@@ -669,8 +604,8 @@ export class Correlator {
       };
     }
     if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (ex.answerError !== '' && verdict.status !== 'ok') {
-      record.detail = `${ex.answerError} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
+    else if (this.#ex.answerError[x] !== '' && verdict.status !== 'ok') {
+      record.detail = `${this.#ex.answerError[x]} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
     } else if (verdict.problems.length > 0) {
       record.detail = verdict.problems
         .map(
@@ -680,29 +615,31 @@ export class Correlator {
         .join('; ');
     }
     if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
-    this.#release(ex);
+    this.#release(x);
     this.#options.onExchange(record);
   }
 
-  /** A judged exchange's stage tracks go back to the pool (the exchange may wait in the queue a while). */
-  #release(ex: Exchange): void {
-    const st = ex.stages;
-    for (let i = 0; i < st.length; i++) {
-      const track = st[i];
-      if (track === undefined) continue;
-      st[i] = undefined;
-      if (this.#stagePool.length < MAX_POOLED) this.#stagePool.push(track);
+  /** A judged exchange's stage tracks are freed (its row may wait in the queue a while). */
+  #release(x: number): void {
+    const st = this.#ex.stages;
+    for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) {
+      if (st[i] === 0) continue;
+      this.#tracks.close(st[i] - 1);
+      st[i] = 0;
     }
   }
 
-  /** An exchange the queue has passed (judged, referenced nowhere else) is reused. */
-  #recycle(ex: Exchange): void {
-    if (this.#exchangePool.length < MAX_POOLED) this.#exchangePool.push(ex);
+  /** A row the queue has passed (judged, referenced nowhere else) is free again. */
+  #recycle(x: number): void {
+    this.#ex.errorDetail[x] = '';
+    this.#ex.answerError[x] = '';
+    this.#ex.rows.give(x);
   }
 
   /** Paths that made it become expectations (§5.2); RTTs adapt the flow's timeout (§5.4). */
   #learn(
-    ex: Exchange,
+    kind: Kind,
+    exchangeFlow: number,
     stages: Array<OrderedStage | undefined>,
     delivered: readonly number[],
     rttNs: number | null,
@@ -718,44 +655,56 @@ export class Correlator {
         if (j > 0) this.#learnTowards(s.ifaces, j, s.srcs[j], true);
       }
     }
+    const flows = this.#flows;
     for (const i of delivered) {
       const s = stages[i];
       // A path of one interface says nothing about where a packet goes next.
       if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
-      const flow = this.#flow(flowKey(ex.kind, s.srcs[0], s.dsts[0]));
-      // The longest path seen wins; of equal ones the latest (copied only when it differs).
-      if (flow.path === null || s.ifaces.length > flow.path.length) flow.path = s.ifaces.slice();
-      else if (s.ifaces.length === flow.path.length && !samePath(s.ifaces, flow.path))
-        flow.path = s.ifaces.slice();
+      const row = flows.row(flowKey(kind, s.srcs[0], s.dsts[0]));
+      const known = flows.path[row];
+      // The longest path seen wins; of equal ones the latest (stored only when new).
+      const path = known < 0 ? null : this.#paths.path(known);
+      if (
+        path === null ||
+        s.ifaces.length > path.length ||
+        (s.ifaces.length === path.length && !samePath(s.ifaces, path))
+      )
+        flows.path[row] = this.#intern(s.ifaces, 0, s.ifaces.length, false);
     }
     if (rttNs !== null && rttNs > 0) {
-      const flow = this.#flow(ex.flowKey);
-      flow.srttNs = flow.srttNs === 0 ? rttNs : (7 * flow.srttNs + rttNs) / 8;
+      const row = flows.row(exchangeFlow);
+      const srtt = flows.value[row];
+      flows.value[row] = srtt === 0 ? rttNs : (7 * srtt + rttNs) / 8;
     }
   }
 
-  /** The flow's state, created (and the oldest flow forgotten beyond the limit) when new. */
-  #flow(key: number): FlowState {
-    let flow = this.#flows.get(key);
-    if (flow === undefined) {
-      flow = { path: null, srttNs: 0 };
-      this.#flows.set(key, flow);
-    }
-    return flow;
+  /** The number of a path (part), stored when new; a full store forgets everything learned. */
+  #intern(path: readonly number[], from: number, to: number, reversed: boolean): number {
+    const id = this.#paths.intern(path, from, to, reversed);
+    if (id >= 0) return id;
+    this.#paths.clear();
+    this.#flows.forgetPaths();
+    this.#towards.forgetPaths();
+    return this.#paths.intern(path, from, to, reversed);
   }
 
   /**
    * From path[j], packets to `addr` go on along the rest of the path (backwards: back
-   * along the part before j, nearest first). The longer knowledge is kept; the rest is
-   * copied only when it is kept (most exchanges confirm what is known).
+   * along the part before j, nearest first). The longer knowledge is kept (most
+   * exchanges confirm what is known).
    */
   #learnTowards(path: readonly number[], j: number, addr: number, backwards: boolean): void {
     if (addr === 0) return;
     const key = towardsKey(path[j], addr);
-    const known = this.#towards.get(key);
+    const towards = this.#towards;
+    const found = towards.find(key);
     const length = backwards ? j : path.length - j - 1;
-    if (known !== undefined && length <= known.length) return;
-    this.#towards.set(key, backwards ? path.slice(0, j).reverse() : path.slice(j + 1));
+    if (found >= 0 && towards.path[found] >= 0 && length <= this.#paths.path(towards.path[found]).length)
+      return;
+    const row = found >= 0 ? found : towards.row(key);
+    towards.path[row] = backwards
+      ? this.#intern(path, 0, j, true)
+      : this.#intern(path, j + 1, path.length, false);
   }
 
   /**
@@ -765,21 +714,27 @@ export class Correlator {
    * answerer's side the one with the longest — the two ends of the crossing — so the
    * hosts' own forwarding times stay out of the estimate.
    */
-  #sampleClocks(ex: Exchange): void {
+  #sampleClocks(x: number): void {
     if (this.#hosts.length < 2) return;
-    for (const [askIdx, ansIdx] of answerPairs(ex.kind)) {
-      const ask = ex.stages[askIdx];
-      const ans = ex.stages[ansIdx];
-      if (ask === undefined || ans === undefined) continue;
+    const X = this.#ex;
+    const T = this.#tracks;
+    const f = T.sightings.f;
+    const next = T.sightings.next;
+    for (const [askIdx, ansIdx] of answerPairs(X.kind[x] as Kind)) {
+      const ask = X.stages[x * MAX_STAGES + askIdx] - 1;
+      const ans = X.stages[x * MAX_STAGES + ansIdx] - 1;
+      if (ask < 0 || ans < 0) continue;
       // Per host: interfaces that saw both, with their local round trip.
       const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
-      for (let i = 0; i < ask.count; i++) {
-        const iface = ask.iface(i);
-        const j = ans.indexOf(iface);
+      for (let r = T.head[ask]; r >= 0; r = next[r]) {
+        const iface = f[r * SIGHTING_FIELDS];
+        const j = T.find(ans, iface);
         if (j < 0) continue;
         const host = this.#hostOf[iface] ?? 0;
         const list = spans.get(host) ?? [];
-        list.push({ iface, ask: ask.time(i), ans: ans.time(j), span: ans.time(j) - ask.time(i) });
+        const askTime = f[r * SIGHTING_FIELDS + 1];
+        const ansTime = f[j * SIGHTING_FIELDS + 1];
+        list.push({ iface, ask: askTime, ans: ansTime, span: ansTime - askTime });
         spans.set(host, list);
       }
       const ref = spans.get(0);
@@ -798,6 +753,60 @@ export class Correlator {
         if (this.#clock.addSample(host, theta)) this.#clockChanged(host);
       }
     }
+  }
+
+  /**
+   * Whether the asker already got an answer to this stage: an answer (or error) was seen on
+   * the interface where the question was first seen. Then the same question again starts
+   * a new exchange (ARP refreshing, a DNS id reused, a new DHCP transaction with the old
+   * xid); an answer that never reached the asker leaves retransmissions in the exchange.
+   */
+  #answered(x: number, kind: Kind, stage: number): boolean {
+    if (!opensExchange(kind, stage)) return false;
+    const X = this.#ex;
+    const T = this.#tracks;
+    const ask = X.stages[x * MAX_STAGES + stage] - 1;
+    if (ask < 0 || T.count[ask] === 0) return false;
+    const f = T.sightings.f;
+    const next = T.sightings.next;
+    let r = T.head[ask];
+    let origin = f[r * SIGHTING_FIELDS];
+    let first = f[r * SIGHTING_FIELDS + 1];
+    for (r = next[r]; r >= 0; r = next[r]) {
+      if (f[r * SIGHTING_FIELDS + 1] < first) {
+        first = f[r * SIGHTING_FIELDS + 1];
+        origin = f[r * SIGHTING_FIELDS];
+      }
+    }
+    if (kind === Kind.Dhcp) {
+      if (stage === STAGE.DHCP_DISCOVER)
+        return (
+          this.#reached(x, STAGE.DHCP_OFFER, origin) ||
+          this.#reached(x, STAGE.DHCP_ACK, origin) ||
+          this.#reached(x, STAGE.DHCP_NAK, origin)
+        );
+      return this.#reached(x, STAGE.DHCP_ACK, origin) || this.#reached(x, STAGE.DHCP_NAK, origin);
+    }
+    // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
+    return this.#reached(x, 1, origin) || (X.errorStage[x] >= 0 && this.#reached(x, X.errorStage[x], origin));
+  }
+
+  /** Whether a packet of the exchange's stage was seen on `iface`. */
+  #reached(x: number, stage: number, iface: number): boolean {
+    const t = this.#ex.stages[x * MAX_STAGES + stage] - 1;
+    return t >= 0 && this.#tracks.find(t, iface) >= 0;
+  }
+
+  /**
+   * Whether an asking packet is a new one rather than the same packet reaching one more
+   * interface (live, interfaces deliver in batches: a request's later hops may arrive
+   * after its answer): another fingerprint, or one more sighting where it was seen.
+   */
+  #repeated(x: number, stage: number, fingerprint: number, iface: number): boolean {
+    const t = this.#ex.stages[x * MAX_STAGES + stage] - 1;
+    if (t < 0) return true;
+    if (!this.#tracks.hasPacket(t, fingerprint)) return true;
+    return this.#tracks.find(t, iface) >= 0;
   }
 
   readonly #reported = new Map<number, number>();
@@ -840,47 +849,6 @@ function samePath(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/**
- * Whether the asker already got an answer to this stage: an answer (or error) was seen on
- * the interface where the question was first seen. Then the same question again starts
- * a new exchange (ARP refreshing, a DNS id reused, a new DHCP transaction with the old
- * xid); an answer that never reached the asker leaves retransmissions in the exchange.
- */
-function answered(ex: Exchange, kind: Kind, stage: number): boolean {
-  if (!opensExchange(kind, stage)) return false;
-  const ask = ex.stages[stage];
-  if (ask === undefined || ask.count === 0) return false;
-  let origin = ask.iface(0);
-  let first = ask.time(0);
-  for (let i = 1; i < ask.count; i++) {
-    if (ask.time(i) < first) {
-      first = ask.time(i);
-      origin = ask.iface(i);
-    }
-  }
-  const reached = (st: StageTrack | undefined): boolean => st !== undefined && st.indexOf(origin) >= 0;
-  const st = ex.stages;
-  if (kind === Kind.Dhcp) {
-    if (stage === STAGE.DHCP_DISCOVER)
-      return reached(st[STAGE.DHCP_OFFER]) || reached(st[STAGE.DHCP_ACK]) || reached(st[STAGE.DHCP_NAK]);
-    return reached(st[STAGE.DHCP_ACK]) || reached(st[STAGE.DHCP_NAK]);
-  }
-  // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
-  return reached(st[1]) || (ex.errorStage >= 0 && reached(st[ex.errorStage]));
-}
-
-/**
- * Whether an asking packet is a new one rather than the same packet reaching one more
- * interface (live, interfaces deliver in batches: a request's later hops may arrive
- * after its answer): another fingerprint, or one more sighting where it was seen.
- */
-function repeated(ex: Exchange, stage: number, fingerprint: number, iface: number): boolean {
-  const st = ex.stages[stage];
-  if (st === undefined) return true;
-  if (fingerprint !== st.fp0 && (st.more === null || st.more.indexOf(fingerprint) < 0)) return true;
-  return st.indexOf(iface) >= 0;
 }
 
 /** Which stage may open an exchange (the asking side). */
@@ -929,9 +897,6 @@ function towardsKey(iface: number, addr: number): number {
   return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296)) % KEY_SLOTS;
 }
 
-/** DNS header and question bytes kept for the key text: a name is at most 255 bytes. */
-const DNS_KEY_BYTES = 12 + 255 + 4;
-
 /** Copies `len` bytes at `off` (none when off < 0) to `to[at..]`; whether there were any. */
 function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: number): boolean {
   if (off < 0) return false;
@@ -940,70 +905,76 @@ function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: 
 }
 
 /**
- * Keeps what the exchange's key text needs (DESIGN §3 `key`) as numbers and bytes,
- * without building a string: keyTextOf writes it when a record is built.
+ * Keeps what the exchange's key text needs (DESIGN §3 `key`) in its row, as numbers and
+ * bytes, without building a string: keyTextOf writes it when a record is built.
  */
-function setKey(ex: Exchange, rec: PacketRecord, kind: Kind): void {
+function setKey(X: ExchangeRows, x: number, rec: PacketRecord, kind: Kind): void {
   const b = rec.bytes;
-  const k = ex.parts;
+  const k = x * 3;
+  const at = x * ExchangeRows.KEY_STRIDE;
+  const bytes = X.keyBytes;
+  X.nameLen[x] = -1;
   if (kind === Kind.Arp) {
-    ex.addrVersion = 4;
-    ex.srcKnown = copyBytes(b, rec.arpSpaOff, 4, ex.addrs, 0);
-    ex.dstKnown = copyBytes(b, rec.arpTpaOff, 4, ex.addrs, 16);
+    X.addrVersion[x] = 4;
+    X.addrKnown[x] =
+      (copyBytes(b, rec.arpSpaOff, 4, bytes, at) ? 1 : 0) |
+      (copyBytes(b, rec.arpTpaOff, 4, bytes, at + 16) ? 2 : 0);
     return;
   }
   if (kind === Kind.Dhcp) {
-    k[0] = rec.dhcpXid >>> 0;
-    ex.srcKnown = copyBytes(b, rec.dhcpChaddrOff, 6, ex.addrs, 0);
+    X.parts[k] = rec.dhcpXid >>> 0;
+    X.addrKnown[x] = copyBytes(b, rec.dhcpChaddrOff, 6, bytes, at) ? 1 : 0;
     return;
   }
   const alen = rec.ipVersion === 6 ? 16 : 4;
-  ex.addrVersion = rec.ipVersion;
-  ex.srcKnown = copyBytes(b, rec.srcAddrOff, alen, ex.addrs, 0);
-  ex.dstKnown = copyBytes(b, rec.dstAddrOff, alen, ex.addrs, 16);
+  X.addrVersion[x] = rec.ipVersion;
+  X.addrKnown[x] =
+    (copyBytes(b, rec.srcAddrOff, alen, bytes, at) ? 1 : 0) |
+    (copyBytes(b, rec.dstAddrOff, alen, bytes, at + 16) ? 2 : 0);
   if (kind === Kind.TcpHandshake) {
-    k[0] = rec.srcPort;
-    k[1] = rec.dstPort;
-    k[2] = rec.tcpSeq >>> 0;
+    X.parts[k] = rec.srcPort;
+    X.parts[k + 1] = rec.dstPort;
+    X.parts[k + 2] = rec.tcpSeq >>> 0;
   } else if (kind === Kind.Dns) {
-    k[0] = rec.dnsId;
-    k[1] = rec.dnsQtype;
-    k[2] = -1;
-    ex.dnsLen = 0;
-    if (rec.dnsQnameOff >= 0 && rec.dnsOff >= 0) {
+    X.parts[k] = rec.dnsId;
+    X.parts[k + 1] = rec.dnsQtype;
+    if (rec.dnsQnameOff >= 0) {
+      // The question's name as on the wire (a name is at most 255 bytes).
       const end = rec.dnsEnd > 0 ? rec.dnsEnd : rec.end;
-      const len = Math.min(end - rec.dnsOff, DNS_KEY_BYTES);
+      const len = Math.min(end - rec.dnsQnameOff, KEY_NAME_BYTES);
       if (len > 0) {
-        ex.dns ??= new Uint8Array(DNS_KEY_BYTES);
-        copyBytes(b, rec.dnsOff, len, ex.dns, 0);
-        ex.dnsLen = len;
-        k[2] = rec.dnsQnameOff - rec.dnsOff;
+        copyBytes(b, rec.dnsQnameOff, len, bytes, at + KEY_ADDR_BYTES);
+        X.nameLen[x] = len;
       }
     }
   } else {
-    k[0] = rec.icmpId;
-    k[1] = rec.icmpSeq;
+    X.parts[k] = rec.icmpId;
+    X.parts[k + 1] = rec.icmpSeq;
   }
 }
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */
-function keyTextOf(ex: Exchange): string {
-  const k = ex.parts;
-  const a = ex.addrs;
-  const src = ex.srcKnown ? formatIp(a, 0, ex.addrVersion) : '?';
-  const dst = ex.dstKnown ? formatIp(a, 16, ex.addrVersion) : '?';
-  switch (ex.kind) {
+function keyTextOf(X: ExchangeRows, x: number): string {
+  const k = x * 3;
+  const p = X.parts;
+  const at = x * ExchangeRows.KEY_STRIDE;
+  const bytes = X.keyBytes;
+  const known = X.addrKnown[x];
+  const src = (known & 1) !== 0 ? formatIp(bytes, at, X.addrVersion[x]) : '?';
+  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, X.addrVersion[x]) : '?';
+  switch (X.kind[x] as Kind) {
     case Kind.IcmpEcho:
     case Kind.Icmpv6Echo:
-      return `${src}>${dst} id=${k[0]} seq=${k[1]}`;
+      return `${src}>${dst} id=${p[k]} seq=${p[k + 1]}`;
     case Kind.TcpHandshake:
-      return `${src}:${k[0]}>${dst}:${k[1]} isn=${k[2]}`;
+      return `${src}:${p[k]}>${dst}:${p[k + 1]} isn=${p[k + 2]}`;
     case Kind.Dns: {
-      const name = k[2] >= 0 && ex.dns !== null ? readDnsName(ex.dns, 0, ex.dnsLen, k[2]) : null;
-      return `${src}>${dst} id=${k[0]} ${name ?? '?'} ${dnsTypeName(k[1])}`;
+      const from = at + KEY_ADDR_BYTES;
+      const name = X.nameLen[x] > 0 ? readDnsName(bytes, from, from + X.nameLen[x], from) : null;
+      return `${src}>${dst} id=${p[k]} ${name ?? '?'} ${dnsTypeName(p[k + 1])}`;
     }
     case Kind.Dhcp:
-      return `xid=0x${k[0].toString(16).padStart(8, '0')} chaddr=${ex.srcKnown ? formatMac(a, 0) : '?'}`;
+      return `xid=0x${p[k].toString(16).padStart(8, '0')} chaddr=${(known & 1) !== 0 ? formatMac(bytes, at) : '?'}`;
     case Kind.Arp:
       return `who-has ${dst} tell ${src}`;
     default:

@@ -1,8 +1,7 @@
 // The correlation stage's parts on their own: the verdict function against hand-made
-// paths, the NTP offset, capture health, the bounded maps, classification of real
+// paths, the NTP offset, capture health, the learned tables, classification of real
 // packets (through NAT the echo keeps its identity), and exchange bookkeeping.
 import { describe, expect, it } from 'vitest';
-import { BoundedMap } from '../../src/correlate/bounded-map.js';
 import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.js';
 import {
   ClockEstimator,
@@ -12,6 +11,7 @@ import {
 } from '../../src/correlate/clock.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { CaptureHealth } from '../../src/correlate/health.js';
+import { LearnedTable, PathStore } from '../../src/correlate/learned.js';
 import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
@@ -166,16 +166,30 @@ describe('capture health', () => {
   });
 });
 
-describe('bounded maps', () => {
-  it('forget the oldest entries beyond the limit, in O(1), and updates do not rejuvenate', () => {
-    const m = new BoundedMap<number, string>(3);
-    for (let i = 0; i < 10; i++) m.set(i, `v${i}`);
-    expect(m.size).toBe(3);
-    expect([m.get(6), m.get(7), m.get(8), m.get(9)]).toEqual([undefined, 'v7', 'v8', 'v9']);
-    m.set(7, 'again');
-    m.set(10, 'v10');
-    expect(m.get(7)).toBeUndefined();
-    expect(m.get(10)).toBe('v10');
+describe('learned tables', () => {
+  it('forget the oldest keys beyond the limit, and writing a key again does not rejuvenate it', () => {
+    const t = new LearnedTable(3);
+    for (let i = 0; i < 10; i++) t.value[t.row(i)] = i * 10;
+    expect(t.size).toBe(3);
+    const valueOf = (k: number): number | undefined => (t.find(k) < 0 ? undefined : t.value[t.find(k)]);
+    expect([6, 7, 8, 9].map(valueOf)).toEqual([undefined, 70, 80, 90]);
+    t.value[t.row(7)] = 1;
+    t.row(10);
+    expect(valueOf(7)).toBeUndefined();
+    expect(t.find(10)).toBeGreaterThanOrEqual(0);
+    expect(t.path[t.find(10)]).toBe(-1);
+  });
+
+  it('store each distinct path once, forwards or reversed parts alike', () => {
+    const paths = new PathStore();
+    const a = paths.intern([1, 2, 3, 4], 1, 4, false);
+    expect(paths.path(a)).toEqual([2, 3, 4]);
+    expect(paths.intern([9, 2, 3, 4, 9], 1, 4, false)).toBe(a);
+    const r = paths.intern([4, 3, 2, 1], 0, 3, true);
+    expect(paths.path(r)).toEqual([2, 3, 4]);
+    expect(r).toBe(a);
+    expect(paths.path(paths.intern([1, 2], 0, 2, true))).toEqual([2, 1]);
+    expect(paths.size).toBe(2);
   });
 });
 

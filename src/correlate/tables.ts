@@ -1,0 +1,326 @@
+// The correlator's state in flight as columns of typed arrays, one row per exchange,
+// stage track and sighting: no object per exchange, nothing for the garbage collector
+// to trace or free (DESIGN §5.5, bounded state). Rows are reused through free lists;
+// a table doubles when full and keeps its size (its peak) afterwards.
+//
+//   SlotIndex       exchange key slot (30 bits) → exchange row
+//   ExchangeRows    kind, key, times, timeout, error, one track row per stage
+//   TrackRows       per stage: first fingerprint, packet count, sightings (a chain)
+//   SightingRows    interface, raw relative ns, address hashes, tunnel; next in chain
+
+/** Stages per exchange at most (TCP and DHCP have five; see STAGE_NAMES). */
+export const MAX_STAGES = 5;
+/** Key bytes per exchange row: source and destination address (16 each), DNS name (255). */
+export const KEY_ADDR_BYTES = 32;
+export const KEY_NAME_BYTES = 255;
+const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
+
+const INITIAL_ROWS = 1024;
+
+function grownF64(a: Float64Array, rows: number, stride = 1): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(rows * stride);
+  b.set(a);
+  return b;
+}
+function grownI32(a: Int32Array, rows: number, stride = 1, fill = 0): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(rows * stride);
+  if (fill !== 0) b.fill(fill, a.length);
+  b.set(a);
+  return b;
+}
+function grownU8(a: Uint8Array, rows: number, stride = 1): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(rows * stride);
+  b.set(a);
+  return b;
+}
+
+/** A stack of free row numbers, and the count of rows ever handed out. */
+class RowAllocator {
+  free = new Int32Array(INITIAL_ROWS);
+  freeTop = 0;
+  used = 0;
+  capacity = INITIAL_ROWS;
+
+  /** A free row, or -1 when the table must grow first. */
+  take(): number {
+    if (this.freeTop > 0) return this.free[--this.freeTop];
+    if (this.used < this.capacity) return this.used++;
+    return -1;
+  }
+
+  give(row: number): void {
+    if (this.freeTop === this.free.length) this.free = grownI32(this.free, this.free.length * 2);
+    this.free[this.freeTop++] = row;
+  }
+
+  /** Rows in use. */
+  get live(): number {
+    return this.used - this.freeTop;
+  }
+}
+
+/** Fields per sighting: interface, raw relative ns, src hash, dst hash, tunnel. */
+export const SIGHTING_FIELDS = 5;
+
+/** Sightings, chained per stage track in arrival order. */
+export class SightingRows {
+  readonly rows = new RowAllocator();
+  /** SIGHTING_FIELDS numbers per row */
+  f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
+  next = new Int32Array(INITIAL_ROWS);
+
+  add(iface: number, rel: number, src: number, dst: number, tunnel: number): number {
+    let r = this.rows.take();
+    if (r < 0) {
+      this.#grow();
+      r = this.rows.take();
+    }
+    const b = r * SIGHTING_FIELDS;
+    const f = this.f;
+    f[b] = iface;
+    f[b + 1] = rel;
+    f[b + 2] = src;
+    f[b + 3] = dst;
+    f[b + 4] = tunnel;
+    this.next[r] = -1;
+    return r;
+  }
+
+  #grow(): void {
+    const n = this.rows.capacity * 2;
+    this.f = grownF64(this.f, n, SIGHTING_FIELDS);
+    this.next = grownI32(this.next, n);
+    this.rows.capacity = n;
+  }
+}
+
+/** Stage tracks: the packets of one stage of one exchange and where they were seen. */
+export class TrackRows {
+  readonly rows = new RowAllocator();
+  readonly sightings = new SightingRows();
+  /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
+  fp0 = new Float64Array(INITIAL_ROWS);
+  packets = new Int32Array(INITIAL_ROWS);
+  /** sightings in the chain, and sightings beyond the limit (counted, not kept) */
+  count = new Int32Array(INITIAL_ROWS);
+  extra = new Int32Array(INITIAL_ROWS);
+  head = new Int32Array(INITIAL_ROWS);
+  tail = new Int32Array(INITIAL_ROWS);
+  /** a packet of the stage was broadcast or multicast (flooded) */
+  broadcast = new Uint8Array(INITIAL_ROWS);
+  /** more distinct fingerprints (rare: retransmissions that differ) */
+  more: Array<number[] | null> = [];
+
+  open(): number {
+    let t = this.rows.take();
+    if (t < 0) {
+      this.#grow();
+      t = this.rows.take();
+    }
+    this.fp0[t] = 0;
+    this.packets[t] = 0;
+    this.count[t] = 0;
+    this.extra[t] = 0;
+    this.head[t] = -1;
+    this.tail[t] = -1;
+    this.broadcast[t] = 0;
+    this.more[t] = null;
+    return t;
+  }
+
+  /** Frees the track and its sightings. */
+  close(t: number): void {
+    const s = this.sightings;
+    for (let r = this.head[t]; r >= 0;) {
+      const next = s.next[r];
+      s.rows.give(r);
+      r = next;
+    }
+    this.more[t] = null;
+    this.rows.give(t);
+  }
+
+  addSighting(t: number, iface: number, rel: number, src: number, dst: number, tunnel: number): void {
+    const r = this.sightings.add(iface, rel, src, dst, tunnel);
+    if (this.head[t] < 0) this.head[t] = r;
+    else this.sightings.next[this.tail[t]] = r;
+    this.tail[t] = r;
+    this.count[t]++;
+  }
+
+  /** The sighting row of `iface` on track t, or -1. */
+  find(t: number, iface: number): number {
+    const s = this.sightings;
+    const f = s.f;
+    for (let r = this.head[t]; r >= 0; r = s.next[r]) if (f[r * SIGHTING_FIELDS] === iface) return r;
+    return -1;
+  }
+
+  /** Whether the track holds fingerprint fp already. */
+  hasPacket(t: number, fp: number): boolean {
+    if (this.fp0[t] === fp) return true;
+    const more = this.more[t];
+    return more !== null && more.indexOf(fp) >= 0;
+  }
+
+  #grow(): void {
+    const n = this.rows.capacity * 2;
+    this.fp0 = grownF64(this.fp0, n);
+    this.packets = grownI32(this.packets, n);
+    this.count = grownI32(this.count, n);
+    this.extra = grownI32(this.extra, n);
+    this.head = grownI32(this.head, n);
+    this.tail = grownI32(this.tail, n);
+    this.broadcast = grownU8(this.broadcast, n);
+    this.rows.capacity = n;
+  }
+}
+
+/** Exchanges: one row each, from the first packet until the queue has passed its verdict. */
+export class ExchangeRows {
+  readonly rows = new RowAllocator();
+  kind = new Uint8Array(INITIAL_ROWS);
+  judged = new Uint8Array(INITIAL_ROWS);
+  /** the key's map slot (30 bits) and its upper bits, checked on lookup */
+  slot = new Int32Array(INITIAL_ROWS);
+  check = new Int32Array(INITIAL_ROWS);
+  flowKey = new Int32Array(INITIAL_ROWS);
+  errorStage = new Int32Array(INITIAL_ROWS);
+  /** TCP: the server's ISN from the SYN-ACK (to recognise the handshake's ACK), or -1 */
+  serverIsn = new Float64Array(INITIAL_ROWS);
+  firstRel = new Float64Array(INITIAL_ROWS);
+  lastRel = new Float64Array(INITIAL_ROWS);
+  keyRel = new Float64Array(INITIAL_ROWS);
+  timeoutNs = new Float64Array(INITIAL_ROWS);
+  /** track row + 1 per stage (0: no packet of that stage yet), MAX_STAGES per row */
+  stages = new Int32Array(INITIAL_ROWS * MAX_STAGES);
+  /**
+   * What the key text is written from (DESIGN §3 `key`), taken from the earliest packet
+   * of the asking stage: three numbers (echo id/seq, TCP ports and ISN, DNS id and
+   * qtype, DHCP xid), the addresses' IP version and which are known (bit 0 source,
+   * bit 1 destination), the DNS name's length (-1: none), and the bytes: source and
+   * destination address (DHCP: the client MAC), then the DNS name as on the wire.
+   */
+  parts = new Float64Array(INITIAL_ROWS * 3);
+  addrVersion = new Uint8Array(INITIAL_ROWS);
+  addrKnown = new Uint8Array(INITIAL_ROWS);
+  nameLen = new Int32Array(INITIAL_ROWS);
+  keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
+  /** error text of a stage (ICMP error, RST, NAK, rcode) and of an error about the answer */
+  errorDetail: string[] = [];
+  answerError: string[] = [];
+
+  static readonly KEY_STRIDE = KEY_STRIDE;
+
+  open(): number {
+    let x = this.rows.take();
+    if (x < 0) {
+      this.#grow();
+      x = this.rows.take();
+    }
+    return x;
+  }
+
+  #grow(): void {
+    const n = this.rows.capacity * 2;
+    this.kind = grownU8(this.kind, n);
+    this.judged = grownU8(this.judged, n);
+    this.slot = grownI32(this.slot, n);
+    this.check = grownI32(this.check, n);
+    this.flowKey = grownI32(this.flowKey, n);
+    this.errorStage = grownI32(this.errorStage, n);
+    this.serverIsn = grownF64(this.serverIsn, n);
+    this.firstRel = grownF64(this.firstRel, n);
+    this.lastRel = grownF64(this.lastRel, n);
+    this.keyRel = grownF64(this.keyRel, n);
+    this.timeoutNs = grownF64(this.timeoutNs, n);
+    this.stages = grownI32(this.stages, n, MAX_STAGES);
+    this.parts = grownF64(this.parts, n, 3);
+    this.addrVersion = grownU8(this.addrVersion, n);
+    this.addrKnown = grownU8(this.addrKnown, n);
+    this.nameLen = grownI32(this.nameLen, n);
+    this.keyBytes = grownU8(this.keyBytes, n, KEY_STRIDE);
+    this.rows.capacity = n;
+  }
+}
+
+/**
+ * Exchange key slot → exchange row: open addressing with linear probing and
+ * backward-shift deletion (no tombstones, so lookups stay short however many
+ * exchanges come and go). Holds at most one row per slot.
+ */
+export class SlotIndex {
+  /** row + 1 per bucket, 0 when empty; the slot of a bucket's row is in `slots` */
+  #buckets = new Int32Array(4096);
+  #slots = new Int32Array(4096);
+  #mask = 4095;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  #home(slot: number): number {
+    return (Math.imul(slot, 0x9e3779b1) >>> 0) & this.#mask;
+  }
+
+  /** The row of `slot`, or -1. */
+  get(slot: number): number {
+    const b = this.#buckets;
+    const s = this.#slots;
+    for (let i = this.#home(slot); ; i = (i + 1) & this.#mask) {
+      const v = b[i];
+      if (v === 0) return -1;
+      if (s[i] === slot) return v - 1;
+    }
+  }
+
+  /** Adds slot → row (the slot must be absent). */
+  set(slot: number, row: number): void {
+    if ((this.#size + 1) * 2 > this.#buckets.length) this.#resize(this.#buckets.length * 2);
+    this.#insert(slot, row);
+    this.#size++;
+  }
+
+  delete(slot: number): void {
+    const b = this.#buckets;
+    const s = this.#slots;
+    const mask = this.#mask;
+    let i = this.#home(slot);
+    for (; ; i = (i + 1) & mask) {
+      if (b[i] === 0) return;
+      if (s[i] === slot) break;
+    }
+    // Backward shift: move later entries of the probe run into the hole when their
+    // home position allows, so no lookup ever stops early at it.
+    let hole = i;
+    for (let j = (i + 1) & mask; b[j] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(s[j]);
+      // j's entry may move to the hole when its home is not cyclically in (hole, j]
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        b[hole] = b[j];
+        s[hole] = s[j];
+        hole = j;
+      }
+    }
+    b[hole] = 0;
+    this.#size--;
+  }
+
+  #insert(slot: number, row: number): void {
+    const b = this.#buckets;
+    let i = this.#home(slot);
+    while (b[i] !== 0) i = (i + 1) & this.#mask;
+    b[i] = row + 1;
+    this.#slots[i] = slot;
+  }
+
+  #resize(n: number): void {
+    const oldB = this.#buckets;
+    const oldS = this.#slots;
+    this.#buckets = new Int32Array(n);
+    this.#slots = new Int32Array(n);
+    this.#mask = n - 1;
+    for (let i = 0; i < oldB.length; i++) if (oldB[i] !== 0) this.#insert(oldS[i], oldB[i] - 1);
+  }
+}

@@ -1,0 +1,121 @@
+// The correlator's typed-array tables: what they hold must match what a plain Map and
+// arrays would hold, through heavy churn (rows and buckets are reused).
+import { describe, expect, it } from 'vitest';
+import { ExchangeRows, SlotIndex, SIGHTING_FIELDS, TrackRows } from '../../src/correlate/tables.js';
+
+/** A small deterministic generator (xorshift32): the same churn on every run. */
+function random(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+describe('SlotIndex', () => {
+  it('agrees with a Map through 200k random inserts and deletes', () => {
+    const index = new SlotIndex();
+    const map = new Map<number, number>();
+    const next = random(12345);
+    const live: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      // Slots from a small range too, so probe runs collide and wrap.
+      const slot = i % 3 === 0 ? next() % 5000 : next() % 1073741824;
+      if (live.length > 0 && next() % 2 === 0) {
+        const k = live.splice(next() % live.length, 1)[0];
+        index.delete(k);
+        map.delete(k);
+      } else if (!map.has(slot)) {
+        index.set(slot, i);
+        map.set(slot, i);
+        live.push(slot);
+      }
+      if (i % 997 === 0) {
+        for (const k of live) expect(index.get(k)).toBe(map.get(k));
+        expect(index.size).toBe(map.size);
+      }
+    }
+    for (const k of live) expect(index.get(k)).toBe(map.get(k));
+    // Absent slots are absent, also the deleted ones.
+    for (let k = 0; k < 5000; k++) if (!map.has(k)) expect(index.get(k)).toBe(-1);
+  });
+
+  it('deleting an absent slot changes nothing', () => {
+    const index = new SlotIndex();
+    index.set(7, 1);
+    index.delete(8);
+    expect(index.size).toBe(1);
+    expect(index.get(7)).toBe(1);
+  });
+});
+
+describe('TrackRows', () => {
+  it('keeps sightings in arrival order, finds them by interface, and reuses freed rows', () => {
+    const tracks = new TrackRows();
+    const opened: number[] = [];
+    // More tracks and sightings than the initial rows: the tables grow.
+    for (let t = 0; t < 3000; t++) {
+      const row = tracks.open();
+      opened.push(row);
+      for (let s = 0; s < (t % 4) + 1; s++) tracks.addSighting(row, 100 + s, t * 10 + s, s, -s, -1);
+    }
+    for (let t = 0; t < 3000; t++) {
+      const row = opened[t];
+      expect(tracks.count[row]).toBe((t % 4) + 1);
+      const f = tracks.sightings.f;
+      const seen: number[] = [];
+      for (let r = tracks.head[row]; r >= 0; r = tracks.sightings.next[r]) {
+        seen.push(f[r * SIGHTING_FIELDS], f[r * SIGHTING_FIELDS + 1]);
+      }
+      const want: number[] = [];
+      for (let s = 0; s < (t % 4) + 1; s++) want.push(100 + s, t * 10 + s);
+      expect(seen).toEqual(want);
+      expect(tracks.find(row, 100)).toBeGreaterThanOrEqual(0);
+      expect(tracks.find(row, 99)).toBe(-1);
+    }
+    const sightingRows = tracks.sightings.rows.used;
+    for (const row of opened) tracks.close(row);
+    expect(tracks.rows.live).toBe(0);
+    expect(tracks.sightings.rows.live).toBe(0);
+    // Reopening as many uses the freed rows: nothing new is handed out.
+    for (let t = 0; t < 3000; t++) tracks.addSighting(tracks.open(), 1, 1, 1, 1, -1);
+    expect(tracks.rows.used).toBe(3000);
+    expect(tracks.sightings.rows.used).toBe(sightingRows);
+  });
+
+  it('counts distinct fingerprints', () => {
+    const tracks = new TrackRows();
+    const t = tracks.open();
+    tracks.fp0[t] = 42;
+    expect(tracks.hasPacket(t, 42)).toBe(true);
+    expect(tracks.hasPacket(t, 43)).toBe(false);
+    tracks.more[t] = [43];
+    expect(tracks.hasPacket(t, 43)).toBe(true);
+  });
+});
+
+describe('ExchangeRows', () => {
+  it('grows keeping every column, and reuses a freed row', () => {
+    const rows = new ExchangeRows();
+    const xs: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const x = rows.open();
+      rows.lastRel[x] = i * 1.5;
+      rows.slot[x] = i;
+      rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31] = i & 0xff;
+      xs.push(x);
+    }
+    for (let i = 0; i < 5000; i++) {
+      const x = xs[i];
+      expect([rows.lastRel[x], rows.slot[x], rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31]]).toEqual([
+        i * 1.5,
+        i,
+        i & 0xff,
+      ]);
+    }
+    rows.rows.give(xs[10]);
+    expect(rows.open()).toBe(xs[10]);
+  });
+});
