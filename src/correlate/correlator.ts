@@ -320,7 +320,7 @@ export class Correlator {
       X.firstRel[x] = rel;
       X.lastRel[x] = rel;
       X.keyRel[x] = rel;
-      X.stages.fill(0, x * MAX_STAGES, x * MAX_STAGES + MAX_STAGES);
+      for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) X.stages[i] = 0;
       setKey(X, x, rec, c.kind);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.flowKey[x] = fk;
