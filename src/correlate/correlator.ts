@@ -23,6 +23,8 @@
 // Bounds (all documented in the README): exchanges in flight (`maxExchanges`, the
 // oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
 // recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples.
+// The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
+// object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
 import { formatIp, formatMac } from '../decode/format.js';
 import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
