@@ -35,6 +35,7 @@ import {
   KEY_ADDR_BYTES,
   KEY_NAME_BYTES,
   MAX_STAGES,
+  RowQueue,
   SIGHTING_FIELDS,
   SlotIndex,
   TrackRows,
@@ -114,13 +115,8 @@ export class Correlator {
   readonly #index = new SlotIndex();
   readonly #ex = new ExchangeRows();
   readonly #tracks = new TrackRows();
-  /**
-   * Exchange rows in creation order (a ring, a power of two long); judged ones are
-   * skipped, and a row is freed once the queue has passed it.
-   */
-  #queue = new Int32Array(4096);
-  #queueHead = 0;
-  #queueLength = 0;
+  /** Exchange rows in creation order; judged ones are skipped, a row is freed once passed. */
+  readonly #queue = new RowQueue();
   /** learned per flow direction: path and smoothed RTT; per (interface, address): the route on */
   readonly #flows: LearnedTable;
   readonly #towards: LearnedTable;
@@ -310,27 +306,15 @@ export class Correlator {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
-      x = X.open();
-      X.kind[x] = c.kind;
-      X.judged[x] = 0;
-      X.slot[x] = slot;
-      X.check[x] = check;
-      X.errorStage[x] = -1;
-      X.errorDetail[x] = '';
-      X.answerError[x] = '';
-      X.serverIsn[x] = -1;
-      X.firstRel[x] = rel;
-      X.lastRel[x] = rel;
-      X.keyRel[x] = rel;
-      for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) X.stages[i] = 0;
+      x = X.open(c.kind, slot, check, rel, this.#defaultTimeoutNs);
       setKey(X, x, rec, c.kind);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.flowKey[x] = fk;
       const flow = this.#flows.find(fk);
       const srtt = flow >= 0 ? this.#flows.value[flow] : 0;
-      X.timeoutNs[x] = srtt > 0 ? this.#timeoutFor(srtt) : this.#defaultTimeoutNs;
+      if (srtt > 0) X.timeoutNs[x] = this.#timeoutFor(srtt);
       this.#index.set(slot, x);
-      this.#enqueue(x);
+      this.#queue.push(x);
       this.#summary.exchanges++;
     } else if (rel < X.keyRel[x] && opensExchange(c.kind, c.stage)) {
       // Live, an interface further along may deliver first: name it by its first hop.
@@ -381,27 +365,6 @@ export class Correlator {
     return Math.min(X.lastRel[x] + X.timeoutNs[x], X.firstRel[x] + MAX_EXCHANGE_NS);
   }
 
-  #enqueue(x: number): void {
-    let q = this.#queue;
-    if (this.#queueLength === q.length) {
-      // Full: unroll the ring into one twice as long.
-      const grown = new Int32Array(q.length * 2);
-      for (let i = 0; i < this.#queueLength; i++) grown[i] = q[(this.#queueHead + i) & (q.length - 1)];
-      this.#queue = q = grown;
-      this.#queueHead = 0;
-    }
-    q[(this.#queueHead + this.#queueLength) & (q.length - 1)] = x;
-    this.#queueLength++;
-  }
-
-  /** The oldest row of the queue, taken off it. */
-  #dequeue(): number {
-    const x = this.#queue[this.#queueHead];
-    this.#queueHead = (this.#queueHead + 1) & (this.#queue.length - 1);
-    this.#queueLength--;
-    return x;
-  }
-
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
   advance(sec: number, nsec: number): void {
     if (this.#baseSec < 0) return;
@@ -417,8 +380,8 @@ export class Correlator {
     for (let id = 0; id < this.#labels.length; id++) {
       if (this.#labels[id] !== undefined) this.#health.stopped(id, end);
     }
-    while (this.#queueLength > 0) {
-      const x = this.#dequeue();
+    while (this.#queue.length > 0) {
+      const x = this.#queue.shift();
       if (this.#ex.judged[x] === 0) this.#judge(x, end);
       this.#recycle(x);
     }
@@ -438,20 +401,20 @@ export class Correlator {
   #advanceRel(rel: number): void {
     this.#nowRel = rel;
     const judged = this.#ex.judged;
-    while (this.#queueLength > 0) {
-      const x = this.#queue[this.#queueHead];
+    while (this.#queue.length > 0) {
+      const x = this.#queue.peek();
       if (judged[x] === 0) {
         if (this.#deadline(x) >= rel) break;
         this.#judge(x, rel);
       }
-      this.#dequeue();
+      this.#queue.shift();
       this.#recycle(x);
     }
   }
 
   #judgeOldest(): void {
-    while (this.#queueLength > 0) {
-      const x = this.#dequeue();
+    while (this.#queue.length > 0) {
+      const x = this.#queue.shift();
       const open = this.#ex.judged[x] === 0;
       if (open) this.#judge(x, this.#nowRel, 'state limit reached: judged before its timeout');
       this.#recycle(x);
@@ -633,8 +596,6 @@ export class Correlator {
 
   /** A row the queue has passed (judged, referenced nowhere else) is free again. */
   #recycle(x: number): void {
-    this.#ex.errorDetail[x] = '';
-    this.#ex.answerError[x] = '';
     this.#ex.rows.give(x);
   }
 

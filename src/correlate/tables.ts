@@ -7,6 +7,7 @@
 //   ExchangeRows    kind, key, times, timeout, error, one track row per stage
 //   TrackRows       per stage: first fingerprint, packet count, sightings (a chain)
 //   SightingRows    interface, raw relative ns, address hashes, tunnel; next in chain
+//   RowQueue        exchange rows in creation order
 
 /** Stages per exchange at most (TCP and DHCP have five; see STAGE_NAMES). */
 export const MAX_STAGES = 5;
@@ -22,9 +23,8 @@ function grownF64(a: Float64Array, rows: number, stride = 1): Float64Array<Array
   b.set(a);
   return b;
 }
-function grownI32(a: Int32Array, rows: number, stride = 1, fill = 0): Int32Array<ArrayBuffer> {
+function grownI32(a: Int32Array, rows: number, stride = 1): Int32Array<ArrayBuffer> {
   const b = new Int32Array(rows * stride);
-  if (fill !== 0) b.fill(fill, a.length);
   b.set(a);
   return b;
 }
@@ -212,12 +212,26 @@ export class ExchangeRows {
 
   static readonly KEY_STRIDE = KEY_STRIDE;
 
-  open(): number {
+  /** A row for a new exchange that began at `rel`, its stages empty and key not yet kept. */
+  open(kind: number, slot: number, check: number, rel: number, timeoutNs: number): number {
     let x = this.rows.take();
     if (x < 0) {
       this.#grow();
       x = this.rows.take();
     }
+    this.kind[x] = kind;
+    this.judged[x] = 0;
+    this.slot[x] = slot;
+    this.check[x] = check;
+    this.errorStage[x] = -1;
+    this.errorDetail[x] = '';
+    this.answerError[x] = '';
+    this.serverIsn[x] = -1;
+    this.firstRel[x] = rel;
+    this.lastRel[x] = rel;
+    this.keyRel[x] = rel;
+    this.timeoutNs[x] = timeoutNs;
+    for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) this.stages[i] = 0;
     return x;
   }
 
@@ -241,6 +255,39 @@ export class ExchangeRows {
     this.nameLen = grownI32(this.nameLen, n);
     this.keyBytes = grownU8(this.keyBytes, n, KEY_STRIDE);
     this.rows.capacity = n;
+  }
+}
+
+/** Rows in the order they were pushed: a ring, a power of two long, doubled when full. */
+export class RowQueue {
+  #ring = new Int32Array(4096);
+  #head = 0;
+  length = 0;
+
+  push(row: number): void {
+    let ring = this.#ring;
+    if (this.length === ring.length) {
+      // Full: unroll the ring into one twice as long.
+      const grown = new Int32Array(ring.length * 2);
+      for (let i = 0; i < this.length; i++) grown[i] = ring[(this.#head + i) & (ring.length - 1)];
+      this.#ring = ring = grown;
+      this.#head = 0;
+    }
+    ring[(this.#head + this.length) & (ring.length - 1)] = row;
+    this.length++;
+  }
+
+  /** The oldest row (the queue must not be empty). */
+  peek(): number {
+    return this.#ring[this.#head];
+  }
+
+  /** The oldest row, taken off the queue (the queue must not be empty). */
+  shift(): number {
+    const row = this.#ring[this.#head];
+    this.#head = (this.#head + 1) & (this.#ring.length - 1);
+    this.length--;
+    return row;
   }
 }
 

@@ -5,7 +5,9 @@
 // read only when every packet of its previous one has been handed on. Because readers
 // reuse their buffers, the packets of a chunk are copied into the file's queue (one
 // byte arena + typed arrays of fields, reused from chunk to chunk), so a file holds at
-// most one chunk's worth of packets: chunkSize / 16 records at the very worst.
+// most one chunk's worth of packets: chunkSize / 16 records at the very worst. A single
+// file read without pacing has nothing to merge: after its first chunk its packets go
+// straight from the reader to the consumer.
 //
 // Order: by (seconds, nanoseconds), then by file position on the command line, then by
 // order within the file — equal timestamps come out stably. Each file is assumed to be
@@ -190,7 +192,7 @@ export async function mergeCaptureFiles(
           options.onSection?.(section, c.path);
         },
         onPacket(p: CapturePacket): void {
-          if (direct === c) deliverDirect(c, p);
+          if (direct) deliverDirect(c, p);
           else c.queue.add(p);
         },
         onStats(s: InterfaceStats): void {
@@ -230,7 +232,7 @@ export async function mergeCaptureFiles(
    * One file, read without pacing: once its first chunk has been handed on there is
    * nothing to merge, and its reader's packets go straight on (no copy into the queue).
    */
-  let direct: FileCursor | null = null;
+  let direct = false;
   const deliverDirect = (c: FileCursor, p: CapturePacket): void => {
     out.interfaceId = c.globalIds[p.interfaceId];
     out.tsSec = p.tsSec;
@@ -277,14 +279,15 @@ export async function mergeCaptureFiles(
       onPacket(out);
       packets++;
       q.head = i + 1;
-      if (q.head === q.count && cursors.length === 1 && options.pace === undefined) {
-        direct = c;
+      if (q.head < q.count) heapSiftDown(heap, 0);
+      else if (cursors.length === 1 && options.pace === undefined) {
+        direct = true;
         while (await c.reader.readChunk()) {
           // every packet of the chunk went to onPacket as it was read
         }
         heapPopTop(heap);
-      } else if (q.head === q.count && !(await fill(c))) heapPopTop(heap);
-      else heapSiftDown(heap, 0);
+      } else if (await fill(c)) heapSiftDown(heap, 0);
+      else heapPopTop(heap);
     }
 
     return {

@@ -1,7 +1,14 @@
 // The correlator's typed-array tables: what they hold must match what a plain Map and
 // arrays would hold, through heavy churn (rows and buckets are reused).
 import { describe, expect, it } from 'vitest';
-import { ExchangeRows, SlotIndex, SIGHTING_FIELDS, TrackRows } from '../../src/correlate/tables.js';
+import {
+  ExchangeRows,
+  MAX_STAGES,
+  RowQueue,
+  SIGHTING_FIELDS,
+  SlotIndex,
+  TrackRows,
+} from '../../src/correlate/tables.js';
 
 /** A small deterministic generator (xorshift32): the same churn on every run. */
 function random(seed: number): () => number {
@@ -97,25 +104,55 @@ describe('TrackRows', () => {
 });
 
 describe('ExchangeRows', () => {
-  it('grows keeping every column, and reuses a freed row', () => {
+  it('opens rows with every column set, grows keeping them, and reuses a freed row cleared', () => {
     const rows = new ExchangeRows();
     const xs: number[] = [];
     for (let i = 0; i < 5000; i++) {
-      const x = rows.open();
-      rows.lastRel[x] = i * 1.5;
-      rows.slot[x] = i;
+      const x = rows.open(1, i, 7, i * 1.5, 1e9);
       rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31] = i & 0xff;
+      rows.stages[x * MAX_STAGES + 1] = i + 1;
       xs.push(x);
     }
     for (let i = 0; i < 5000; i++) {
       const x = xs[i];
-      expect([rows.lastRel[x], rows.slot[x], rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31]]).toEqual([
-        i * 1.5,
-        i,
-        i & 0xff,
-      ]);
+      expect([
+        rows.kind[x],
+        rows.slot[x],
+        rows.check[x],
+        rows.firstRel[x],
+        rows.lastRel[x],
+        rows.errorStage[x],
+        rows.stages[x * MAX_STAGES + 1],
+        rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31],
+      ]).toEqual([1, i, 7, i * 1.5, i * 1.5, -1, i + 1, i & 0xff]);
     }
+    rows.errorDetail[xs[10]] = 'port-unreachable';
     rows.rows.give(xs[10]);
-    expect(rows.open()).toBe(xs[10]);
+    const again = rows.open(3, 99, 0, 5, 1e9);
+    expect(again).toBe(xs[10]);
+    expect([rows.kind[again], rows.stages[again * MAX_STAGES + 1], rows.errorDetail[again]]).toEqual([
+      3,
+      0,
+      '',
+    ]);
+  });
+});
+
+describe('RowQueue', () => {
+  it('gives rows back in the order pushed, also when it grows while wrapped around', () => {
+    const q = new RowQueue();
+    const want: number[] = [];
+    let next = 0;
+    // Push 3, take 2, repeatedly: the ring wraps, then has to grow several times.
+    for (let round = 0; round < 10_000; round++) {
+      for (let k = 0; k < 3; k++) {
+        q.push(next);
+        want.push(next++);
+      }
+      for (let k = 0; k < 2; k++) expect(q.shift()).toBe(want.shift());
+    }
+    expect(q.length).toBe(want.length);
+    expect(q.peek()).toBe(want[0]);
+    while (q.length > 0) expect(q.shift()).toBe(want.shift());
   });
 });
