@@ -3,8 +3,9 @@
 // interface, through NAT and tunnels), and — when it belongs to an exchange — the
 // exchange kind, stage and key. Packets of no exchange (TCP data, other UDP) get
 // kind None and cost nothing more.
-import { Layer, type PacketRecord } from '../decode/record.js';
+import { Layer, TunnelType, type PacketRecord } from '../decode/record.js';
 import { mix, finish, hashBytes, HASH_SEED } from './hash.js';
+import { KEY_ADDR_BYTES, KEY_NAME_BYTES, KEY_STRIDE } from './tables.js';
 
 export const enum Kind {
   None = 0,
@@ -84,6 +85,44 @@ export class Classified {
   dstHash = 0;
   /** sent to a broadcast or multicast address: it floods, its "path" is a tree */
   broadcast = false;
+  /** TCP sequence number (a SYN-ACK's is the server's ISN) */
+  tcpSeq = 0;
+  /** the tunnel it was seen in: (TunnelType << 24) | VNI, or -1 outside any */
+  tunnel = -1;
+  /**
+   * Asking-stage packets only (`hasKey`): what the exchange's key text is written from
+   * (ExchangeRows keeps the same): three numbers (echo id/seq, TCP ports and ISN, DNS id
+   * and qtype, DHCP xid), the addresses' IP version, which are known (bit 0 source, bit
+   * 1 destination), the DNS name's length (-1: none), and the bytes: source and
+   * destination address (DHCP: the client MAC), then the DNS name as on the wire.
+   */
+  hasKey = false;
+  keyPart0 = 0;
+  keyPart1 = 0;
+  keyPart2 = 0;
+  addrVersion = 0;
+  addrKnown = 0;
+  nameLen = -1;
+  readonly keyBytes = new Uint8Array(KEY_STRIDE);
+}
+
+/** Which stage may open an exchange (the asking side). */
+export function opensExchange(kind: Kind, stage: number): boolean {
+  switch (kind) {
+    case Kind.IcmpEcho:
+    case Kind.Icmpv6Echo:
+      return stage === STAGE.ECHO_REQUEST;
+    case Kind.TcpHandshake:
+      return stage === STAGE.SYN;
+    case Kind.Dns:
+      return stage === STAGE.DNS_QUERY;
+    case Kind.Dhcp:
+      return stage === STAGE.DHCP_DISCOVER || stage === STAGE.DHCP_REQUEST;
+    case Kind.Arp:
+      return stage === STAGE.ARP_REQUEST;
+    default:
+      return false;
+  }
 }
 
 function hashAddr(b: Uint8Array, off: number, len: number): number {
@@ -213,8 +252,76 @@ function arpKey(b: Uint8Array, requesterOff: number, targetOff: number): number 
  * Fills `out` from a decoded packet. The fingerprint (§5.1) covers IP identification,
  * protocol, L4 invariants and the first payload bytes — never MACs, TTL, checksums,
  * addresses or ports — of the innermost packet, so translation and encapsulation keep it.
+ * A packet of an exchange also gets what the correlator keeps of it (`tcpSeq`,
+ * `tunnel`, and for an asking stage the key), so that `out` alone carries it on (the
+ * replay's decoder thread sends only this).
  */
 export function classify(rec: PacketRecord, out: Classified): void {
+  classifyPacket(rec, out);
+  out.hasKey = false;
+  if (out.kind === Kind.None) return;
+  out.tcpSeq = rec.tcpSeq;
+  out.tunnel = rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
+  if (opensExchange(out.kind, out.stage)) keepKey(rec, out);
+}
+
+/** Copies `len` bytes at `off` (none when off < 0) to `to[at..]`; whether there were any. */
+function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: number): boolean {
+  if (off < 0) return false;
+  for (let i = 0; i < len; i++) to[at + i] = b[off + i];
+  return true;
+}
+
+/** What the key text needs (DESIGN §3 `key`), as numbers and bytes: no string is built. */
+function keepKey(rec: PacketRecord, out: Classified): void {
+  const b = rec.bytes;
+  const bytes = out.keyBytes;
+  out.hasKey = true;
+  out.nameLen = -1;
+  out.keyPart0 = 0;
+  out.keyPart1 = 0;
+  out.keyPart2 = 0;
+  out.addrVersion = 0;
+  if (out.kind === Kind.Arp) {
+    out.addrVersion = 4;
+    out.addrKnown =
+      (copyBytes(b, rec.arpSpaOff, 4, bytes, 0) ? 1 : 0) |
+      (copyBytes(b, rec.arpTpaOff, 4, bytes, 16) ? 2 : 0);
+    return;
+  }
+  if (out.kind === Kind.Dhcp) {
+    out.keyPart0 = rec.dhcpXid >>> 0;
+    out.addrKnown = copyBytes(b, rec.dhcpChaddrOff, 6, bytes, 0) ? 1 : 0;
+    return;
+  }
+  const alen = rec.ipVersion === 6 ? 16 : 4;
+  out.addrVersion = rec.ipVersion;
+  out.addrKnown =
+    (copyBytes(b, rec.srcAddrOff, alen, bytes, 0) ? 1 : 0) |
+    (copyBytes(b, rec.dstAddrOff, alen, bytes, 16) ? 2 : 0);
+  if (out.kind === Kind.TcpHandshake) {
+    out.keyPart0 = rec.srcPort;
+    out.keyPart1 = rec.dstPort;
+    out.keyPart2 = rec.tcpSeq >>> 0;
+  } else if (out.kind === Kind.Dns) {
+    out.keyPart0 = rec.dnsId;
+    out.keyPart1 = rec.dnsQtype;
+    if (rec.dnsQnameOff >= 0) {
+      // The question's name as on the wire (a name is at most 255 bytes).
+      const end = rec.dnsEnd > 0 ? rec.dnsEnd : rec.end;
+      const len = Math.min(end - rec.dnsQnameOff, KEY_NAME_BYTES);
+      if (len > 0) {
+        copyBytes(b, rec.dnsQnameOff, len, bytes, KEY_ADDR_BYTES);
+        out.nameLen = len;
+      }
+    }
+  } else {
+    out.keyPart0 = rec.icmpId;
+    out.keyPart1 = rec.icmpSeq;
+  }
+}
+
+function classifyPacket(rec: PacketRecord, out: Classified): void {
   out.kind = Kind.None;
   out.stage = 0;
   out.key = 0;

@@ -27,20 +27,19 @@
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
 import { formatIp, formatMac } from '../decode/format.js';
-import { TunnelType, TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
+import { TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
 import {
   ExchangeRows,
   KEY_ADDR_BYTES,
-  KEY_NAME_BYTES,
   MAX_STAGES,
   RowQueue,
   SIGHTING_FIELDS,
   SlotIndex,
   TrackRows,
 } from './tables.js';
-import { classify, Classified, Kind, KIND_NAMES, STAGE, STAGE_NAMES } from './classify.js';
+import { classify, Classified, Kind, KIND_NAMES, opensExchange, STAGE, STAGE_NAMES } from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
 import { finish, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
@@ -272,7 +271,14 @@ export class Correlator {
   packet(rec: PacketRecord, iface: number, sec: number, nsec: number): void {
     const c = this.#classified;
     classify(rec, c);
-    if (c.kind === Kind.None) return;
+    if (c.kind !== Kind.None) this.classified(c, iface, sec, nsec);
+  }
+
+  /**
+   * One packet of an exchange, classified already (classify.ts; the replay classifies
+   * on its decoder thread): what `packet` does after classifying.
+   */
+  classified(c: Classified, iface: number, sec: number, nsec: number): void {
     const rel = this.rel(sec, nsec);
     // A 30-bit slot indexes the exchange; the rest of the 52-bit key is checked.
     const slot = c.key % KEY_SLOTS;
@@ -307,7 +313,7 @@ export class Correlator {
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
       x = X.open(c.kind, slot, check, rel, this.#defaultTimeoutNs);
-      setKey(X, x, rec, c.kind);
+      setKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.flowKey[x] = fk;
       const flow = this.#flows.find(fk);
@@ -318,10 +324,10 @@ export class Correlator {
       this.#summary.exchanges++;
     } else if (rel < X.keyRel[x] && opensExchange(c.kind, c.stage)) {
       // Live, an interface further along may deliver first: name it by its first hop.
-      setKey(X, x, rec, c.kind);
+      setKey(X, x, c);
       X.keyRel[x] = rel;
     }
-    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) X.serverIsn[x] = rec.tcpSeq;
+    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) X.serverIsn[x] = c.tcpSeq;
     if (c.errorAboutAnswer) {
       if (X.answerError[x] === '') X.answerError[x] = c.errorDetail;
     } else if (c.errorDetail !== '' && X.errorStage[x] < 0) {
@@ -350,9 +356,7 @@ export class Correlator {
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
       if (T.count[t] < MAX_SIGHTINGS) {
-        const tunnel =
-          rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
-        T.addSighting(t, iface, rel, c.srcHash, c.dstHash, tunnel);
+        T.addSighting(t, iface, rel, c.srcHash, c.dstHash, c.tunnel);
       } else T.extra[t]++;
     }
     if (rel > X.lastRel[x]) X.lastRel[x] = rel;
@@ -814,25 +818,6 @@ function samePath(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** Which stage may open an exchange (the asking side). */
-function opensExchange(kind: Kind, stage: number): boolean {
-  switch (kind) {
-    case Kind.IcmpEcho:
-    case Kind.Icmpv6Echo:
-      return stage === STAGE.ECHO_REQUEST;
-    case Kind.TcpHandshake:
-      return stage === STAGE.SYN;
-    case Kind.Dns:
-      return stage === STAGE.DNS_QUERY;
-    case Kind.Dhcp:
-      return stage === STAGE.DHCP_DISCOVER || stage === STAGE.DHCP_REQUEST;
-    case Kind.Arp:
-      return stage === STAGE.ARP_REQUEST;
-    default:
-      return false;
-  }
-}
-
 /** Asking stage → answering stage pairs, for clock samples. */
 function answerPairs(kind: Kind): ReadonlyArray<readonly [number, number]> {
   switch (kind) {
@@ -860,60 +845,20 @@ function towardsKey(iface: number, addr: number): number {
   return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296)) % KEY_SLOTS;
 }
 
-/** Copies `len` bytes at `off` (none when off < 0) to `to[at..]`; whether there were any. */
-function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: number): boolean {
-  if (off < 0) return false;
-  for (let i = 0; i < len; i++) to[at + i] = b[off + i];
-  return true;
-}
-
-/**
- * Keeps what the exchange's key text needs (DESIGN §3 `key`) in its row, as numbers and
- * bytes, without building a string: keyTextOf writes it when a record is built.
- */
-function setKey(X: ExchangeRows, x: number, rec: PacketRecord, kind: Kind): void {
-  const b = rec.bytes;
+/** Keeps the asking packet's key (Classified.keyBytes and parts) in the exchange's row. */
+function setKey(X: ExchangeRows, x: number, c: Classified): void {
   const k = x * 3;
+  X.parts[k] = c.keyPart0;
+  X.parts[k + 1] = c.keyPart1;
+  X.parts[k + 2] = c.keyPart2;
+  X.addrVersion[x] = c.addrVersion;
+  X.addrKnown[x] = c.addrKnown;
+  X.nameLen[x] = c.nameLen;
+  const n = c.nameLen > 0 ? KEY_ADDR_BYTES + c.nameLen : KEY_ADDR_BYTES;
+  const from = c.keyBytes;
+  const to = X.keyBytes;
   const at = x * ExchangeRows.KEY_STRIDE;
-  const bytes = X.keyBytes;
-  X.nameLen[x] = -1;
-  if (kind === Kind.Arp) {
-    X.addrVersion[x] = 4;
-    X.addrKnown[x] =
-      (copyBytes(b, rec.arpSpaOff, 4, bytes, at) ? 1 : 0) |
-      (copyBytes(b, rec.arpTpaOff, 4, bytes, at + 16) ? 2 : 0);
-    return;
-  }
-  if (kind === Kind.Dhcp) {
-    X.parts[k] = rec.dhcpXid >>> 0;
-    X.addrKnown[x] = copyBytes(b, rec.dhcpChaddrOff, 6, bytes, at) ? 1 : 0;
-    return;
-  }
-  const alen = rec.ipVersion === 6 ? 16 : 4;
-  X.addrVersion[x] = rec.ipVersion;
-  X.addrKnown[x] =
-    (copyBytes(b, rec.srcAddrOff, alen, bytes, at) ? 1 : 0) |
-    (copyBytes(b, rec.dstAddrOff, alen, bytes, at + 16) ? 2 : 0);
-  if (kind === Kind.TcpHandshake) {
-    X.parts[k] = rec.srcPort;
-    X.parts[k + 1] = rec.dstPort;
-    X.parts[k + 2] = rec.tcpSeq >>> 0;
-  } else if (kind === Kind.Dns) {
-    X.parts[k] = rec.dnsId;
-    X.parts[k + 1] = rec.dnsQtype;
-    if (rec.dnsQnameOff >= 0) {
-      // The question's name as on the wire (a name is at most 255 bytes).
-      const end = rec.dnsEnd > 0 ? rec.dnsEnd : rec.end;
-      const len = Math.min(end - rec.dnsQnameOff, KEY_NAME_BYTES);
-      if (len > 0) {
-        copyBytes(b, rec.dnsQnameOff, len, bytes, at + KEY_ADDR_BYTES);
-        X.nameLen[x] = len;
-      }
-    }
-  } else {
-    X.parts[k] = rec.icmpId;
-    X.parts[k + 1] = rec.icmpSeq;
-  }
+  for (let i = 0; i < n; i++) to[at + i] = from[i];
 }
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */

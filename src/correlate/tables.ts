@@ -14,7 +14,7 @@ export const MAX_STAGES = 5;
 /** Key bytes per exchange row: source and destination address (16 each), DNS name (255). */
 export const KEY_ADDR_BYTES = 32;
 export const KEY_NAME_BYTES = 255;
-const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
+export const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
 
 const INITIAL_ROWS = 1024;
 
@@ -297,9 +297,11 @@ export class RowQueue {
  * exchanges come and go). Holds at most one row per slot.
  */
 export class SlotIndex {
-  /** row + 1 per bucket, 0 when empty; the slot of a bucket's row is in `slots` */
-  #buckets = new Int32Array(4096);
-  #slots = new Int32Array(4096);
+  /**
+   * Two numbers per bucket, side by side so a probe touches one cache line: row + 1
+   * (0 when empty), then the slot of that row.
+   */
+  #buckets = new Int32Array(2 * 4096);
   #mask = 4095;
   #size = 0;
 
@@ -314,60 +316,57 @@ export class SlotIndex {
   /** The row of `slot`, or -1. */
   get(slot: number): number {
     const b = this.#buckets;
-    const s = this.#slots;
-    for (let i = this.#home(slot); ; i = (i + 1) & this.#mask) {
-      const v = b[i];
+    const mask = this.#mask;
+    for (let i = this.#home(slot); ; i = (i + 1) & mask) {
+      const v = b[2 * i];
       if (v === 0) return -1;
-      if (s[i] === slot) return v - 1;
+      if (b[2 * i + 1] === slot) return v - 1;
     }
   }
 
   /** Adds slot → row (the slot must be absent). */
   set(slot: number, row: number): void {
-    if ((this.#size + 1) * 2 > this.#buckets.length) this.#resize(this.#buckets.length * 2);
+    if ((this.#size + 1) * 4 > this.#buckets.length) this.#resize((this.#mask + 1) * 2);
     this.#insert(slot, row);
     this.#size++;
   }
 
   delete(slot: number): void {
     const b = this.#buckets;
-    const s = this.#slots;
     const mask = this.#mask;
     let i = this.#home(slot);
     for (; ; i = (i + 1) & mask) {
-      if (b[i] === 0) return;
-      if (s[i] === slot) break;
+      if (b[2 * i] === 0) return;
+      if (b[2 * i + 1] === slot) break;
     }
     // Backward shift: move later entries of the probe run into the hole when their
     // home position allows, so no lookup ever stops early at it.
     let hole = i;
-    for (let j = (i + 1) & mask; b[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(s[j]);
+    for (let j = (i + 1) & mask; b[2 * j] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(b[2 * j + 1]);
       // j's entry may move to the hole when its home is not cyclically in (hole, j]
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        b[hole] = b[j];
-        s[hole] = s[j];
+        b[2 * hole] = b[2 * j];
+        b[2 * hole + 1] = b[2 * j + 1];
         hole = j;
       }
     }
-    b[hole] = 0;
+    b[2 * hole] = 0;
     this.#size--;
   }
 
   #insert(slot: number, row: number): void {
     const b = this.#buckets;
     let i = this.#home(slot);
-    while (b[i] !== 0) i = (i + 1) & this.#mask;
-    b[i] = row + 1;
-    this.#slots[i] = slot;
+    while (b[2 * i] !== 0) i = (i + 1) & this.#mask;
+    b[2 * i] = row + 1;
+    b[2 * i + 1] = slot;
   }
 
   #resize(n: number): void {
-    const oldB = this.#buckets;
-    const oldS = this.#slots;
-    this.#buckets = new Int32Array(n);
-    this.#slots = new Int32Array(n);
+    const old = this.#buckets;
+    this.#buckets = new Int32Array(2 * n);
     this.#mask = n - 1;
-    for (let i = 0; i < oldB.length; i++) if (oldB[i] !== 0) this.#insert(oldS[i], oldB[i] - 1);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.#insert(old[i + 1], old[i] - 1);
   }
 }

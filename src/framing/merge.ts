@@ -22,6 +22,7 @@
 // later in a file that already has one (a new section) is `<base>#<idx>`.
 
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
+import { CaptureFormatError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
@@ -136,6 +137,8 @@ class FileCursor {
   pending: CaptureInterface[] | null = [];
   pendingStats: InterfaceStats[] = [];
   unnamed = 0;
+  /** the file's fault, thrown once the packets read before it are delivered */
+  failure: CaptureFormatError | null = null;
 
   readonly base: string;
 
@@ -208,11 +211,20 @@ export async function mergeCaptureFiles(
     );
   };
 
-  /** Refill an emptied queue with the file's next chunk(s) holding packets; false at end of file. */
+  /**
+   * Refill an emptied queue with the file's next chunk(s) holding packets; false at end
+   * of file. A fault part-way through a chunk is held until the packets read before it
+   * have been delivered (nothing before the fault is lost).
+   */
   const fill = async (c: FileCursor): Promise<boolean> => {
     c.queue.reset();
-    while (c.queue.count === 0 && (await c.reader.readChunk())) {
-      // read on until a chunk yields a packet or the file ends
+    try {
+      while (c.queue.count === 0 && (await c.reader.readChunk())) {
+        // read on until a chunk yields a packet or the file ends
+      }
+    } catch (err) {
+      if (!(err instanceof CaptureFormatError) || c.queue.count === 0) throw err;
+      c.failure = err;
     }
     return c.queue.count > 0;
   };
@@ -280,6 +292,7 @@ export async function mergeCaptureFiles(
       packets++;
       q.head = i + 1;
       if (q.head < q.count) heapSiftDown(heap, 0);
+      else if (c.failure !== null) throw c.failure;
       else if (cursors.length === 1 && options.pace === undefined) {
         direct = true;
         while (await c.reader.readChunk()) {

@@ -21,6 +21,7 @@ import { ProgressMeter } from '../../sinks/progress.js';
 import { parseClockReference } from '../../correlate/clock.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
+import { decodeFilesOnThread } from '../../sources/file-decoder-thread.js';
 import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
@@ -189,57 +190,80 @@ export async function runReplay(argv: string[]): Promise<number> {
     progress?.advance(p.caplen + 24);
   };
 
-  let failure: CaptureFormatError | null = null;
+  // A hopscope recording names the host its live run's time stamps were on.
+  const onSection = (comments: string[]): void => {
+    const reference = parseClockReference(comments);
+    if (reference !== undefined) correlator.setReferenceHost(reference);
+  };
+  const onStats = (s: InterfaceStats): void => {
+    fileStats.set(s.interfaceId, s);
+    // The recorder writes a statistics block whenever a capture's drop counter grows,
+    // and at the end: the drops between two blocks make verdicts of that time inconclusive.
+    if (s.start !== undefined) correlator.interfaceStarted(s.interfaceId, s.start.sec, s.start.nsec);
+    const before = droppedSoFar.get(s.interfaceId) ?? 0;
+    if (s.end !== undefined && s.dropped > before) {
+      // Live, counters are read every 250 ms: the drops happened in the 250 ms before the block.
+      const from =
+        s.end.nsec >= DROP_WINDOW_NS
+          ? { sec: s.end.sec, nsec: s.end.nsec - DROP_WINDOW_NS }
+          : { sec: s.end.sec - 1, nsec: s.end.nsec + 1e9 - DROP_WINDOW_NS };
+      correlator.interfaceDropsOverall(
+        s.interfaceId,
+        s.dropped - before,
+        from.sec,
+        from.nsec,
+        s.end.sec,
+        s.end.nsec,
+      );
+    }
+    droppedSoFar.set(s.interfaceId, Math.max(before, s.dropped));
+    // A capture gap noted by the recorder: judged as live capture judged it.
+    if (s.end !== undefined && s.comments !== undefined) {
+      if (s.comments.includes(CAPTURE_GONE)) {
+        correlator.interfaceGone(s.interfaceId, s.end.sec, s.end.nsec);
+      } else if (s.comments.includes(CAPTURE_BACK))
+        correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
+    }
+  };
+  const onWarning = (message: string): void => {
+    progress?.clear();
+    process.stderr.write(`hopscope: warning: ${message}\n`);
+  };
+
+  /** a damaged file's message, after every packet before the fault */
+  let failure: string | null = null;
   // Paced lines come out as they happen, as live capture's do.
   const flusher = paced && model === null ? setInterval(() => out.flush(), 1000) : null;
   try {
-    await mergeCaptureFiles(files, onInterface, onPacket, {
-      onSection: (section) => {
-        // A hopscope recording names the host its live run's time stamps were on.
-        const reference = parseClockReference(section.comments);
-        if (reference !== undefined) correlator.setReferenceHost(reference);
-      },
-      onStats: (s) => {
-        fileStats.set(s.interfaceId, s);
-        // The recorder writes a statistics block whenever a capture's drop counter grows,
-        // and at the end: the drops between two blocks make verdicts of that time inconclusive.
-        if (s.start !== undefined) correlator.interfaceStarted(s.interfaceId, s.start.sec, s.start.nsec);
-        const before = droppedSoFar.get(s.interfaceId) ?? 0;
-        if (s.end !== undefined && s.dropped > before) {
-          // Live, counters are read every 250 ms: the drops happened in the 250 ms before the block.
-          const from =
-            s.end.nsec >= DROP_WINDOW_NS
-              ? { sec: s.end.sec, nsec: s.end.nsec - DROP_WINDOW_NS }
-              : { sec: s.end.sec - 1, nsec: s.end.nsec + 1e9 - DROP_WINDOW_NS };
-          correlator.interfaceDropsOverall(
-            s.interfaceId,
-            s.dropped - before,
-            from.sec,
-            from.nsec,
-            s.end.sec,
-            s.end.nsec,
-          );
-        }
-        droppedSoFar.set(s.interfaceId, Math.max(before, s.dropped));
-        // A capture gap noted by the recorder: judged as live capture judged it.
-        if (s.end !== undefined && s.comments !== undefined) {
-          if (s.comments.includes(CAPTURE_GONE)) {
-            correlator.interfaceGone(s.interfaceId, s.end.sec, s.end.nsec);
-          } else if (s.comments.includes(CAPTURE_BACK))
-            correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
-        }
-      },
-      ...(pace !== undefined ? { pace } : {}),
-      onWarning: (message) => {
-        progress?.clear();
-        process.stderr.write(`hopscope: warning: ${message}\n`);
-      },
-    });
+    if (!paced && model === null && !printPackets) {
+      // Only verdicts: files decoded and classified on a second thread while this one correlates.
+      const end = await decodeFilesOnThread(files, {
+        onInterface,
+        onPacket: (c, iface, sec, nsec) => correlator.classified(c, iface, sec, nsec),
+        onSection,
+        onStats,
+        onWarning,
+        onProgress: (bytes) => progress?.advance(bytes),
+      });
+      n = end.packets;
+      for (let id = 0; id < end.counts.length; id++)
+        if (end.counts[id] !== undefined) counts[id] = end.counts[id];
+      lastSec = end.lastSec;
+      lastNsec = end.lastNsec;
+      failure = end.failure;
+    } else {
+      await mergeCaptureFiles(files, onInterface, onPacket, {
+        onSection: (section) => onSection(section.comments),
+        onStats,
+        onWarning,
+        ...(pace !== undefined ? { pace } : {}),
+      });
+    }
   } catch (err) {
     if (err instanceof ReplayStopped) {
       // the operator quit: what was read is judged below
     } else if (!(err instanceof CaptureFormatError)) throw err;
-    else failure = err;
+    else failure = err.message;
   } finally {
     progress?.done();
     if (flusher !== null) clearInterval(flusher);
@@ -262,7 +286,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     model.tick();
     tui.changed();
     await tuiClosed;
-    if (failure) throw new UserError(`replay: ${failure.message}`);
+    if (failure) throw new UserError(`replay: ${failure}`);
     return summary.lost > 0 || summary.unanswered > 0 ? 1 : EXIT_OK;
   }
   if (json) {
@@ -293,7 +317,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   await out.end();
   if (failure) {
     // every packet before the fault has been printed; the file is bad from here on
-    throw new UserError(`replay: ${failure.message}`);
+    throw new UserError(`replay: ${failure}`);
   }
   return status === 0 ? EXIT_OK : status;
 }

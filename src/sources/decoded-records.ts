@@ -1,0 +1,187 @@
+// The records the replay's decoder thread sends the correlating thread through a
+// SlotRing (slot-ring.ts): a classified packet (the Classified fields, its interface
+// and time stamp — what Correlator.classified takes), an event (interface, section,
+// statistics, warning, end: rare, structured-cloned), and the bytes read so far (for
+// the progress line). Packets of no exchange are counted on the decoder thread and
+// never sent.
+import { deserialize, serialize } from 'node:v8';
+import { Classified } from '../correlate/classify.js';
+import { KEY_ADDR_BYTES } from '../correlate/tables.js';
+import { recordBytes, recordHeader, recordType, type SlotReader, type SlotWriter } from './slot-ring.js';
+
+export const RECORD_PACKET = 1;
+export const RECORD_EVENT = 2;
+export const RECORD_PROGRESS = 3;
+
+const BROADCAST = 1;
+const MAYBE_ACK = 2;
+const ERROR_ABOUT_ANSWER = 4;
+const HAS_KEY = 8;
+const HAS_ERROR = 16;
+
+/** A packet record's fixed part, in bytes; the key and error text follow when present. */
+const PACKET_FIXED_BYTES = 72;
+/** Bytes before the key's address bytes in a packet with a key. */
+const KEY_NUMBERS_BYTES = 32;
+/** Event bytes per record; a longer event is sent in parts (the last one flagged). */
+const EVENT_PART_BYTES = 64 * 1024;
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
+
+/** Writes one classified packet (kind not None) seen on `iface` at (sec, nsec). */
+export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: number, nsec: number): void {
+  const keyBytes = c.hasKey ? KEY_NUMBERS_BYTES + KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0) : 0;
+  const errorLen = c.errorDetail.length;
+  const bytes = align8(PACKET_FIXED_BYTES + keyBytes + (errorLen > 0 ? 4 + errorLen : 0));
+  const at = w.reserve(bytes);
+  const i32 = w.i32;
+  const f64 = w.f64;
+  const u8 = w.u8;
+  const wd = at >>> 2;
+  const flags =
+    (c.broadcast ? BROADCAST : 0) |
+    (c.maybeAck ? MAYBE_ACK : 0) |
+    (c.errorAboutAnswer ? ERROR_ABOUT_ANSWER : 0) |
+    (c.hasKey ? HAS_KEY : 0) |
+    (errorLen > 0 ? HAS_ERROR : 0);
+  i32[wd] = recordHeader(RECORD_PACKET, bytes);
+  i32[wd + 1] = iface;
+  i32[wd + 2] = c.kind | (c.stage << 8) | (flags << 16);
+  i32[wd + 3] = c.ackNumber;
+  i32[wd + 4] = c.tcpSeq;
+  i32[wd + 5] = c.tunnel;
+  const fd = at >>> 3;
+  f64[fd + 3] = sec;
+  f64[fd + 4] = nsec;
+  f64[fd + 5] = c.fingerprint;
+  f64[fd + 6] = c.key;
+  f64[fd + 7] = c.srcHash;
+  f64[fd + 8] = c.dstHash;
+  let p = at + PACKET_FIXED_BYTES;
+  if (c.hasKey) {
+    f64[p >>> 3] = c.keyPart0;
+    f64[(p >>> 3) + 1] = c.keyPart1;
+    f64[(p >>> 3) + 2] = c.keyPart2;
+    i32[(p >>> 2) + 6] = c.addrVersion | (c.addrKnown << 8);
+    i32[(p >>> 2) + 7] = c.nameLen;
+    p += KEY_NUMBERS_BYTES;
+    const n = keyBytes - KEY_NUMBERS_BYTES;
+    const from = c.keyBytes;
+    for (let i = 0; i < n; i++) u8[p + i] = from[i];
+    p += n;
+  }
+  if (errorLen > 0) {
+    // ICMP error and rcode texts are ASCII (classify.ts writes them)
+    p = (p + 3) & ~3;
+    i32[p >>> 2] = errorLen;
+    p += 4;
+    for (let i = 0; i < errorLen; i++) u8[p + i] = c.errorDetail.charCodeAt(i) & 0x7f;
+  }
+  w.commit(bytes);
+}
+
+/** Writes a structured-cloneable event, in parts when it is long. */
+export function writeEvent(w: SlotWriter, event: unknown): void {
+  const data = serialize(event);
+  for (let off = 0; off === 0 || off < data.length; off += EVENT_PART_BYTES) {
+    const n = Math.min(EVENT_PART_BYTES, data.length - off);
+    const bytes = align8(8 + n);
+    const at = w.reserve(bytes);
+    w.i32[at >>> 2] = recordHeader(RECORD_EVENT, bytes);
+    // the part's length, and whether more parts follow (sign bit)
+    w.i32[(at >>> 2) + 1] = off + n < data.length ? n | 0x80000000 : n;
+    w.u8.set(data.subarray(off, off + n), at + 8);
+    w.commit(bytes);
+  }
+}
+
+/** Notes how many bytes of the files have been read (for a progress line). */
+export function writeProgress(w: SlotWriter, bytesRead: number): void {
+  const at = w.reserve(16);
+  w.i32[at >>> 2] = recordHeader(RECORD_PROGRESS, 16);
+  w.f64[(at >>> 3) + 1] = bytesRead;
+  w.commit(16);
+}
+
+export interface DecodedRecordHandlers {
+  packet(c: Classified, iface: number, sec: number, nsec: number): void;
+  event(event: unknown): void;
+  progress(bytesRead: number): void;
+}
+
+/** Reads the records of one slot [start, end), in order. */
+export class DecodedRecordReader {
+  readonly #c = new Classified();
+  #eventParts: Uint8Array[] = [];
+
+  constructor(private readonly r: SlotReader) {}
+
+  read(start: number, end: number, h: DecodedRecordHandlers): void {
+    const { i32, f64, u8 } = this.r;
+    const c = this.#c;
+    for (let at = start; at < end;) {
+      const header = i32[at >>> 2];
+      const bytes = recordBytes(header);
+      if (bytes === 0) throw new Error(`decoder thread: empty record at byte ${at}`);
+      const type = recordType(header);
+      if (type === RECORD_PACKET) {
+        const wd = at >>> 2;
+        const fd = at >>> 3;
+        const iface = i32[wd + 1];
+        const kindStage = i32[wd + 2];
+        const flags = kindStage >>> 16;
+        c.kind = kindStage & 0xff;
+        c.stage = (kindStage >>> 8) & 0xff;
+        c.broadcast = (flags & BROADCAST) !== 0;
+        c.maybeAck = (flags & MAYBE_ACK) !== 0;
+        c.errorAboutAnswer = (flags & ERROR_ABOUT_ANSWER) !== 0;
+        c.hasKey = (flags & HAS_KEY) !== 0;
+        c.ackNumber = i32[wd + 3] >>> 0;
+        c.tcpSeq = i32[wd + 4] >>> 0;
+        c.tunnel = i32[wd + 5];
+        const sec = f64[fd + 3];
+        const nsec = f64[fd + 4];
+        c.fingerprint = f64[fd + 5];
+        c.key = f64[fd + 6];
+        c.srcHash = f64[fd + 7];
+        c.dstHash = f64[fd + 8];
+        let p = at + PACKET_FIXED_BYTES;
+        if (c.hasKey) {
+          c.keyPart0 = f64[p >>> 3];
+          c.keyPart1 = f64[(p >>> 3) + 1];
+          c.keyPart2 = f64[(p >>> 3) + 2];
+          const addr = i32[(p >>> 2) + 6];
+          c.addrVersion = addr & 0xff;
+          c.addrKnown = addr >>> 8;
+          c.nameLen = i32[(p >>> 2) + 7];
+          p += KEY_NUMBERS_BYTES;
+          const n = KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0);
+          const to = c.keyBytes;
+          for (let i = 0; i < n; i++) to[i] = u8[p + i];
+          p += n;
+        }
+        if ((flags & HAS_ERROR) !== 0) {
+          p = (p + 3) & ~3;
+          const len = i32[p >>> 2];
+          c.errorDetail = String.fromCharCode(...u8.subarray(p + 4, p + 4 + len));
+        } else c.errorDetail = '';
+        h.packet(c, iface, sec, nsec);
+      } else if (type === RECORD_EVENT) {
+        const word = i32[(at >>> 2) + 1];
+        const n = word & 0x7fffffff;
+        // copied out of the ring: the slot is reused once handed back
+        this.#eventParts.push(u8.slice(at + 8, at + 8 + n));
+        if (word >= 0) {
+          const parts = this.#eventParts;
+          this.#eventParts = [];
+          h.event(deserialize(parts.length === 1 ? parts[0] : Buffer.concat(parts)));
+        }
+      } else if (type === RECORD_PROGRESS) {
+        h.progress(f64[(at >>> 3) + 1]);
+      } else throw new Error(`decoder thread: unknown record type ${type} at byte ${at}`);
+      at += bytes;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// `replay` without pacing, TUI or packet printing: capture files read, decoded and
+// classified on a second thread (file-decoder-worker.ts) while this one correlates —
+// the two halves of the pipeline each get a core. Records arrive through a slot ring
+// (slot-ring.ts) in file order, so the correlator sees exactly what it would see
+// reading the files itself (the same verdicts; test/cli/replay.test.ts compares).
+import { Worker } from 'node:worker_threads';
+import type { Classified } from '../correlate/classify.js';
+import type { InterfaceStats } from '../events/types.js';
+import type { MergedInterface } from '../framing/merge.js';
+import { DecodedRecordReader } from './decoded-records.js';
+import { createSlotRing, SlotReader, type SlotRingBuffers } from './slot-ring.js';
+
+export interface DecoderThreadInput {
+  files: string[];
+  ring: SlotRingBuffers;
+}
+
+export type DecoderEvent =
+  | { type: 'interface'; iface: MergedInterface }
+  | { type: 'section'; comments: string[] }
+  | { type: 'stats'; stats: InterfaceStats }
+  | { type: 'warning'; message: string }
+  | {
+      type: 'end';
+      packets: number;
+      /** packets per interface id */
+      counts: number[];
+      /** the last packet's time stamp (0 when none) */
+      lastSec: number;
+      lastNsec: number;
+      /** a damaged file's message (CaptureFormatError), after every packet before the fault */
+      failure: string | null;
+    };
+
+export type DecodedFilesEnd = Extract<DecoderEvent, { type: 'end' }>;
+
+export interface DecodedFilesHandlers {
+  onInterface(iface: MergedInterface): void;
+  /** a packet of an exchange; `c` is reused after the call */
+  onPacket(c: Classified, iface: number, sec: number, nsec: number): void;
+  onSection(comments: string[]): void;
+  onStats(stats: InterfaceStats): void;
+  onWarning(message: string): void;
+  onProgress?(bytesRead: number): void;
+}
+
+/** Reads `files` on a decoder thread, calling the handlers here in file order. */
+export async function decodeFilesOnThread(
+  files: readonly string[],
+  h: DecodedFilesHandlers,
+): Promise<DecodedFilesEnd> {
+  const ring = createSlotRing();
+  const input: DecoderThreadInput = { files: [...files], ring };
+  const worker = new Worker(new URL('./file-decoder-worker.js', import.meta.url), { workerData: input });
+  const reader = new SlotReader(ring);
+  const records = new DecodedRecordReader(reader);
+  let crash: Error | null = null;
+  worker.on('error', (err) => {
+    crash = err;
+    reader.abort();
+  });
+  // An exit before the end record (killed, out of memory) ends the wait too.
+  worker.on('exit', () => reader.abort());
+  let end: DecodedFilesEnd | null = null;
+  let previous = 0;
+  const handlers = {
+    packet: h.onPacket,
+    progress: (bytes: number): void => {
+      h.onProgress?.(bytes - previous);
+      previous = bytes;
+    },
+    event: (e: unknown): void => {
+      const event = e as DecoderEvent;
+      switch (event.type) {
+        case 'interface':
+          h.onInterface(event.iface);
+          break;
+        case 'section':
+          h.onSection(event.comments);
+          break;
+        case 'stats':
+          h.onStats(event.stats);
+          break;
+        case 'warning':
+          h.onWarning(event.message);
+          break;
+        case 'end':
+          end = event;
+          break;
+      }
+    },
+  };
+  try {
+    while (end === null) {
+      const slot = await reader.next();
+      if (slot === null) break;
+      records.read(slot.start, slot.end, handlers);
+      reader.release();
+    }
+  } finally {
+    if (end === null) await worker.terminate();
+  }
+  if (end === null)
+    throw crash ?? new Error('replay: the decoder thread stopped before the end of the files');
+  return end;
+}

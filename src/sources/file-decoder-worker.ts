@@ -1,0 +1,83 @@
+// The replay's decoder thread (started by file-decoder-thread.ts): reads the capture
+// files merged by time, decodes and classifies every packet, and sends the packets of
+// exchanges, in order, with the files' interfaces, sections, statistics and warnings,
+// through the shared slot ring. Packets of no exchange are only counted.
+import { workerData } from 'node:worker_threads';
+import { classify, Classified, Kind } from '../correlate/classify.js';
+import { decodePacket } from '../decode/decode-packet.js';
+import { PacketRecord } from '../decode/record.js';
+import { CaptureFormatError } from '../framing/errors.js';
+import { mergeCaptureFiles } from '../framing/merge.js';
+import { writeEvent, writePacket, writeProgress } from './decoded-records.js';
+import type { DecoderEvent, DecoderThreadInput } from './file-decoder-thread.js';
+import { SlotWriter } from './slot-ring.js';
+
+/** Progress is noted about this often (bytes read). */
+const PROGRESS_EVERY_BYTES = 4 * 1024 * 1024;
+/**
+ * The first slots are handed on after this many packets, then twice as many each time
+ * until slots go full: the correlating thread starts while this one reads on.
+ */
+const FIRST_HANDOVER_PACKETS = 512;
+
+const input = workerData as DecoderThreadInput;
+const w = new SlotWriter(input.ring);
+const send = (event: DecoderEvent): void => writeEvent(w, event);
+
+const rec = new PacketRecord();
+const c = new Classified();
+const linktypes: number[] = [];
+const counts: number[] = [];
+let packets = 0;
+let lastSec = 0;
+let lastNsec = 0;
+let bytesRead = 0;
+let progressAt = PROGRESS_EVERY_BYTES;
+let failure: string | null = null;
+let handoverAt = FIRST_HANDOVER_PACKETS;
+let sentInSlot = 0;
+
+try {
+  await mergeCaptureFiles(
+    input.files,
+    (iface) => {
+      linktypes[iface.id] = iface.linktype;
+      counts[iface.id] = 0;
+      send({ type: 'interface', iface });
+    },
+    (p) => {
+      packets++;
+      counts[p.interfaceId]++;
+      lastSec = p.tsSec;
+      lastNsec = p.tsNsec;
+      // what a pcap record costs in the file: header and captured bytes
+      bytesRead += p.caplen + 24;
+      decodePacket(p.data, p.offset, p.offset + p.caplen, linktypes[p.interfaceId], p.len, rec);
+      classify(rec, c);
+      if (c.kind !== Kind.None) {
+        writePacket(w, c, p.interfaceId, p.tsSec, p.tsNsec);
+        if (++sentInSlot === handoverAt) {
+          w.publish();
+          sentInSlot = 0;
+          handoverAt *= 2;
+        }
+      }
+      if (bytesRead >= progressAt) {
+        writeProgress(w, bytesRead);
+        progressAt = bytesRead + PROGRESS_EVERY_BYTES;
+      }
+    },
+    {
+      onSection: (section) => send({ type: 'section', comments: section.comments }),
+      onStats: (stats) => send({ type: 'stats', stats }),
+      onWarning: (message) => send({ type: 'warning', message }),
+    },
+  );
+} catch (err) {
+  // A damaged file: what came before the fault has been sent; the reader reports it.
+  if (!(err instanceof CaptureFormatError)) throw err;
+  failure = err.message;
+}
+writeProgress(w, bytesRead);
+send({ type: 'end', packets, counts, lastSec, lastNsec, failure });
+w.publish();
