@@ -49,9 +49,12 @@ export async function decodeFilesOnThread(
   files: readonly string[],
   h: DecodedFilesHandlers,
 ): Promise<DecodedFilesEnd> {
-  const ring = createSlotRing();
+  const ring = createSlotRing(8, 256 * 1024);
   const input: DecoderThreadInput = { files: [...files], ring };
-  const worker = new Worker(new URL('./file-decoder-worker.js', import.meta.url), { workerData: input });
+  const worker = new Worker(new URL('./file-decoder-worker.js', import.meta.url), {
+    workerData: input,
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
   const reader = new SlotReader(ring);
   const records = new DecodedRecordReader(reader);
   let crash: Error | null = null;
