@@ -62,6 +62,8 @@ export const STAGE = {
 
 /** Payload bytes hashed into fingerprints and echo keys (ping's timestamp lives in the first 8-16). */
 const PAYLOAD_HASH_BYTES = 32;
+/** 2^30: an exchange key's slot is its low 30 bits. */
+const KEY_SLOTS = 1073741824;
 /** Bytes of a DNS name hashed, at most (a name is at most 255 bytes). */
 const MAX_DNS_NAME_BYTES = 255;
 
@@ -70,8 +72,11 @@ export class Classified {
   fingerprint = 0;
   kind: Kind = Kind.None;
   stage = 0;
-  /** exchange key (kind-specific hash); 0 when none */
+  /** exchange key (kind-specific hash, 52 bits); 0 when none */
   key = 0;
+  /** the key as a 30-bit slot (key % 2^30) and the bits above it (the correlator's index) */
+  keySlot = 0;
+  keyCheck = 0;
   /** TCP: a pure ACK that may complete the handshake keyed by `key` (checked against the exchange) */
   maybeAck = false;
   /** the acknowledgement number of that ACK (to check against the server's ISN) */
@@ -260,6 +265,8 @@ export function classify(rec: PacketRecord, out: Classified): void {
   classifyPacket(rec, out);
   out.hasKey = false;
   if (out.kind === Kind.None) return;
+  out.keySlot = out.key % KEY_SLOTS;
+  out.keyCheck = Math.floor(out.key / KEY_SLOTS);
   out.tcpSeq = rec.tcpSeq;
   out.tunnel = rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
   if (opensExchange(out.kind, out.stage)) keepKey(rec, out);

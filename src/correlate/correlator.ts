@@ -41,7 +41,7 @@ import {
 } from './tables.js';
 import { classify, Classified, Kind, KIND_NAMES, opensExchange, STAGE, STAGE_NAMES } from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
-import { finish, HASH_SEED, mix } from './hash.js';
+import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
 import { LearnedTable, PathStore } from './learned.js';
 import {
@@ -281,8 +281,8 @@ export class Correlator {
   classified(c: Classified, iface: number, sec: number, nsec: number): void {
     const rel = this.rel(sec, nsec);
     // A 30-bit slot indexes the exchange; the rest of the 52-bit key is checked.
-    const slot = c.key % KEY_SLOTS;
-    const check = Math.floor(c.key / KEY_SLOTS);
+    const slot = c.keySlot;
+    const check = c.keyCheck;
     const X = this.#ex;
     let x = this.#index.get(slot);
     if (x !== NONE && X.check[x] !== check) {
@@ -833,16 +833,13 @@ function answerPairs(kind: Kind): ReadonlyArray<readonly [number, number]> {
   }
 }
 
-/** 2^30: map keys below it are V8 small integers (no allocation per lookup). */
-const KEY_SLOTS = 1073741824;
-
 /** What was learned is per flow direction; a 30-bit key (a collision merges two flows' hints). */
 function flowKey(kind: Kind, src: number, dst: number): number {
-  return finish(mix(mix(mix(HASH_SEED ^ 0x464c4f57, kind), src), dst) ^ (dst / 4294967296)) % KEY_SLOTS;
+  return finish30(mix(mix(mix(HASH_SEED ^ 0x464c4f57, kind), src), dst) ^ (dst / 4294967296));
 }
 
 function towardsKey(iface: number, addr: number): number {
-  return finish(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296)) % KEY_SLOTS;
+  return finish30(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296));
 }
 
 /** Keeps the asking packet's key (Classified.keyBytes and parts) in the exchange's row. */

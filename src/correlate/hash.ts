@@ -38,3 +38,8 @@ export function finish(h: number): number {
   const hi = fmix(h ^ 0x5bd1e995) & 0xfffff;
   return hi * 4294967296 + lo;
 }
+
+/** The low 30 bits of finish(h) (finish(h) % 2^30), computed without the second lane. */
+export function finish30(h: number): number {
+  return fmix(h) & 0x3fffffff;
+}

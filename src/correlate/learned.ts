@@ -6,7 +6,7 @@
 // Both tables are bounded: beyond `limit` keys the oldest learned is forgotten (first
 // in, first out — a ring of rows). Nothing is allocated per flow: with a million
 // flows, learning churns no objects for the garbage collector.
-import { finish, HASH_SEED, mix } from './hash.js';
+import { finish30, HASH_SEED, mix } from './hash.js';
 import { SlotIndex } from './tables.js';
 
 /** Distinct paths kept at most; beyond it everything learned is forgotten at once. */
@@ -33,7 +33,7 @@ export class PathStore {
   intern(path: readonly number[], from: number, to: number, reversed: boolean): number {
     let h = HASH_SEED ^ 0x50415448;
     for (let k = 0; k < to - from; k++) h = mix(h, reversed ? path[to - 1 - k] : path[from + k]);
-    const key = finish(mix(h, to - from)) % 1073741824;
+    const key = finish30(mix(h, to - from));
     const ids = this.#byHash.get(key);
     if (ids !== undefined) {
       for (const id of ids) if (samePart(this.#paths[id], path, from, to, reversed)) return id;

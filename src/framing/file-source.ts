@@ -1,5 +1,6 @@
 // Capture files read incrementally: one reused chunk buffer, never the whole file.
 
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CaptureReader } from './capture-reader.js';
 import { CaptureFormatError } from './errors.js';
@@ -11,6 +12,11 @@ export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 export interface ReadFileOptions extends CaptureReaderOptions {
   /** bytes per read (default DEFAULT_CHUNK_BYTES) */
   chunkSize?: number;
+  /**
+   * Read with blocking calls: for a thread that does nothing else (the replay's decoder
+   * thread), where waiting on the event loop per chunk only adds latency.
+   */
+  blocking?: boolean;
 }
 
 export interface ReadFileSummary {
@@ -26,6 +32,7 @@ export interface ReadFileSummary {
 export class CaptureFileReader {
   private readonly reader: CaptureReader;
   private readonly buffer: Uint8Array;
+  private readonly blocking: boolean;
   private done = false;
 
   private constructor(
@@ -36,6 +43,7 @@ export class CaptureFileReader {
   ) {
     this.reader = new CaptureReader(handlers, options);
     this.buffer = new Uint8Array(Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_BYTES));
+    this.blocking = options.blocking === true;
   }
 
   static async open(
@@ -70,7 +78,9 @@ export class CaptureFileReader {
   async readChunk(): Promise<boolean> {
     if (this.done) return false;
     try {
-      const { bytesRead } = await this.fh.read(this.buffer, 0, this.buffer.length, null);
+      const bytesRead = this.blocking
+        ? readSync(this.fh.fd, this.buffer, 0, this.buffer.length, null)
+        : (await this.fh.read(this.buffer, 0, this.buffer.length, null)).bytesRead;
       if (bytesRead > 0) {
         this.reader.push(bytesRead === this.buffer.length ? this.buffer : this.buffer.subarray(0, bytesRead));
         return true;

@@ -39,6 +39,8 @@ export interface MergedInterface extends InterfaceDescriptor {
 export interface MergeOptions extends CaptureReaderOptions {
   /** bytes read from a file at a time, and so the bound of its queue (default 1 MiB) */
   chunkSize?: number;
+  /** read files with blocking calls (a thread that does nothing else; see ReadFileOptions) */
+  blocking?: boolean;
   /** statistics blocks, with interfaceId the merged id */
   onStats?(stats: InterfaceStats): void;
   /** each file's sections, before the interfaces they describe */

@@ -56,7 +56,8 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
   f64[fd + 3] = sec;
   f64[fd + 4] = nsec;
   f64[fd + 5] = c.fingerprint;
-  f64[fd + 6] = c.key;
+  i32[wd + 12] = c.keySlot;
+  i32[wd + 13] = c.keyCheck;
   f64[fd + 7] = c.srcHash;
   f64[fd + 8] = c.dstHash;
   let p = at + PACKET_FIXED_BYTES;
@@ -144,7 +145,8 @@ export class DecodedRecordReader {
         const sec = f64[fd + 3];
         const nsec = f64[fd + 4];
         c.fingerprint = f64[fd + 5];
-        c.key = f64[fd + 6];
+        c.keySlot = i32[wd + 12];
+        c.keyCheck = i32[wd + 13];
         c.srcHash = f64[fd + 7];
         c.dstHash = f64[fd + 8];
         let p = at + PACKET_FIXED_BYTES;

@@ -68,6 +68,7 @@ try {
       }
     },
     {
+      blocking: true,
       onSection: (section) => send({ type: 'section', comments: section.comments }),
       onStats: (stats) => send({ type: 'stats', stats }),
       onWarning: (message) => send({ type: 'warning', message }),

@@ -31,7 +31,8 @@ type Fields = Record<string, unknown>;
 
 function fieldsOf(c: Classified, iface: number, sec: number, nsec: number): Fields {
   const f: Fields = { iface, sec, nsec };
-  for (const [k, v] of Object.entries(c)) if (k !== 'keyBytes') f[k] = v;
+  // the 52-bit key travels as the slot and check the correlator indexes by
+  for (const [k, v] of Object.entries(c)) if (k !== 'keyBytes' && k !== 'key') f[k] = v;
   // bytes beyond what the key holds are stale scratch on either side: compare the key's
   const n = c.hasKey ? 32 + Math.max(c.nameLen, 0) : 0;
   f.keyBytes = Array.from(c.keyBytes.subarray(0, n));
