@@ -109,6 +109,12 @@ export class Classified {
   addrKnown = 0;
   nameLen = -1;
   readonly keyBytes = new Uint8Array(KEY_STRIDE);
+  /**
+   * Where the key's bytes are: keyBytes from 0 here; a packet read off the replay's
+   * decoder ring points into the ring instead (read in place, not copied per packet).
+   */
+  keySource: Uint8Array = this.keyBytes;
+  keyAt = 0;
 }
 
 /** Which stage may open an exchange (the asking side). */

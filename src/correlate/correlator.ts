@@ -131,6 +131,12 @@ export class Correlator {
   readonly #hosts: Array<string | null> = [];
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
+  /**
+   * Packet time up to which nothing in the queue is due: the deadline of the unjudged
+   * exchange at its head when last looked at (a deadline only moves later while the
+   * exchange is open). Any judgement can change the head: it resets this.
+   */
+  #dueAfter = Number.NEGATIVE_INFINITY;
   readonly #defaultTimeoutNs: number;
   readonly #minTimeoutNs: number;
   readonly #maxTimeoutNs: number;
@@ -138,17 +144,15 @@ export class Correlator {
   readonly #advanceWithPackets: boolean;
   #lagNs: number;
   #collisions = 0;
-  /** Scratch for judging: one ordered stage per stage index, reused (judging is synchronous). */
-  readonly #scratch: OrderedStage[] = Array.from({ length: 8 }, () => ({
-    ifaces: [],
-    times: [],
-    srcs: [],
-    dsts: [],
-    tunnels: [],
-    packets: 0,
-    broadcast: false,
-  }));
-  readonly #judgedStages: Array<OrderedStage | undefined> = [];
+  /**
+   * Scratch for judging (synchronous, so reused): per stage index and sighting count, one
+   * ordered stage whose arrays have that length, so they are never resized; per kind, the
+   * array of its stages.
+   */
+  readonly #scratch: OrderedStage[][] = Array.from({ length: MAX_STAGES }, () => []);
+  readonly #judgedStages: Array<Array<OrderedStage | undefined>> = KIND_NAMES.map((_, kind) =>
+    new Array<OrderedStage | undefined>(STAGE_NAMES[kind as Kind].length).fill(undefined),
+  );
   /** Scratch for #ordered, by sighting: times on the reference clock, sort order, interface, row. */
   readonly #orderTimes: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   readonly #orderIndex: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
@@ -404,11 +408,17 @@ export class Correlator {
 
   #advanceRel(rel: number): void {
     this.#nowRel = rel;
+    // Most packets move time on without reaching the head's deadline.
+    if (rel <= this.#dueAfter) return;
     const judged = this.#ex.judged;
     while (this.#queue.length > 0) {
       const x = this.#queue.peek();
       if (judged[x] === 0) {
-        if (this.#deadline(x) >= rel) break;
+        const deadline = this.#deadline(x);
+        if (deadline >= rel) {
+          this.#dueAfter = deadline;
+          return;
+        }
         this.#judge(x, rel);
       }
       this.#queue.shift();
@@ -427,25 +437,20 @@ export class Correlator {
   }
 
   /** Orders a stage track's sightings on the reference clock. */
-  #ordered(track: number, o: OrderedStage): OrderedStage {
+  #ordered(track: number, stage: number): OrderedStage {
     const T = this.#tracks;
     const n = T.count[track];
     const f = T.sightings.f;
     const next = T.sightings.next;
-    // The scratch object's arrays are reused from one judgement to the next (no garbage).
-    if (o.ifaces.length !== n) {
-      o.ifaces.length = n;
-      o.times.length = n;
-      o.srcs.length = n;
-      o.dsts.length = n;
-      o.tunnels.length = n;
-    }
+    const o = this.#scratch[stage][n] ?? this.#newScratch(stage, n);
     o.packets = T.packets[track];
     o.broadcast = T.broadcast[track] === 1;
+    // One host: every time stamp is on the reference clock already.
+    const oneHost = this.#hosts.length < 2;
     if (n === 1) {
       const b = T.head[track] * SIGHTING_FIELDS;
       o.ifaces[0] = f[b];
-      o.times[0] = Math.round(f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0));
+      o.times[0] = Math.round(oneHost ? f[b + 1] : f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0));
       o.srcs[0] = f[b + 2];
       o.dsts[0] = f[b + 3];
       o.tunnels[0] = f[b + 4];
@@ -461,7 +466,7 @@ export class Correlator {
       idx[i] = i;
       base[i] = b;
       ifc[i] = f[b];
-      t[i] = f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0);
+      t[i] = oneHost ? f[b + 1] : f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0);
     }
     // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
     // the interfaces were announced (the order of a recording's interface blocks), in the
@@ -502,18 +507,32 @@ export class Correlator {
     return o;
   }
 
+  #newScratch(stage: number, n: number): OrderedStage {
+    const filled = (): number[] => new Array<number>(n).fill(0);
+    const o: OrderedStage = {
+      ifaces: filled(),
+      times: filled(),
+      srcs: filled(),
+      dsts: filled(),
+      tunnels: filled(),
+      packets: 0,
+      broadcast: false,
+    };
+    this.#scratch[stage][n] = o;
+    return o;
+  }
+
   #judge(x: number, nowRel: number, forcedReason?: string): void {
     const X = this.#ex;
     X.judged[x] = 1;
+    this.#dueAfter = Number.NEGATIVE_INFINITY;
     this.#index.delete(X.slot[x]);
     this.#sampleClocks(x);
     const kind = X.kind[x] as Kind;
-    const stages = this.#judgedStages;
-    const count = STAGE_NAMES[kind].length;
-    stages.length = count;
-    for (let i = 0; i < count; i++) {
+    const stages = this.#judgedStages[kind];
+    for (let i = 0; i < stages.length; i++) {
       const t = X.stages[x * MAX_STAGES + i] - 1;
-      stages[i] = t < 0 ? undefined : this.#ordered(t, this.#scratch[i]);
+      stages[i] = t < 0 ? undefined : this.#ordered(t, i);
     }
     this.#judgedKind = kind;
     const timing = this.#timing;
@@ -842,7 +861,7 @@ function towardsKey(iface: number, addr: number): number {
   return finish30(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296));
 }
 
-/** Keeps the asking packet's key (Classified.keyBytes and parts) in the exchange's row. */
+/** Keeps the asking packet's key (Classified's parts and key bytes) in the exchange's row. */
 function setKey(X: ExchangeRows, x: number, c: Classified): void {
   const k = x * 3;
   X.parts[k] = c.keyPart0;
@@ -851,11 +870,17 @@ function setKey(X: ExchangeRows, x: number, c: Classified): void {
   X.addrVersion[x] = c.addrVersion;
   X.addrKnown[x] = c.addrKnown;
   X.nameLen[x] = c.nameLen;
-  const n = c.nameLen > 0 ? KEY_ADDR_BYTES + c.nameLen : KEY_ADDR_BYTES;
-  const from = c.keyBytes;
+  const from = c.keySource;
+  const src = c.keyAt;
   const to = X.keyBytes;
   const at = x * ExchangeRows.KEY_STRIDE;
-  for (let i = 0; i < n; i++) to[at + i] = from[i];
+  // The addresses (IPv4: 4 bytes of each 16; a DHCP client's MAC: 6), then the name.
+  const addrLen = c.addrVersion === 4 ? 4 : c.addrVersion === 6 ? 16 : 6;
+  for (let i = 0; i < addrLen; i++) {
+    to[at + i] = from[src + i];
+    to[at + 16 + i] = from[src + 16 + i];
+  }
+  for (let i = KEY_ADDR_BYTES, n = KEY_ADDR_BYTES + c.nameLen; i < n; i++) to[at + i] = from[src + i];
 }
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */

@@ -69,8 +69,9 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
     i32[(p >>> 2) + 7] = c.nameLen;
     p += KEY_NUMBERS_BYTES;
     const n = keyBytes - KEY_NUMBERS_BYTES;
-    const from = c.keyBytes;
-    for (let i = 0; i < n; i++) u8[p + i] = from[i];
+    const from = c.keySource;
+    const k = c.keyAt;
+    for (let i = 0; i < n; i++) u8[p + i] = from[k + i];
     p += n;
   }
   if (errorLen > 0) {
@@ -159,10 +160,10 @@ export class DecodedRecordReader {
           c.addrKnown = addr >>> 8;
           c.nameLen = i32[(p >>> 2) + 7];
           p += KEY_NUMBERS_BYTES;
-          const n = KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0);
-          const to = c.keyBytes;
-          for (let i = 0; i < n; i++) to[i] = u8[p + i];
-          p += n;
+          // the key's bytes stay in the ring until the slot is released (after this call)
+          c.keySource = u8;
+          c.keyAt = p;
+          p += KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0);
         }
         if ((flags & HAS_ERROR) !== 0) {
           p = (p + 3) & ~3;

@@ -3,11 +3,11 @@
 // the two halves of the pipeline each get a core. Records arrive through a slot ring
 // (slot-ring.ts) in file order, so the correlator sees exactly what it would see
 // reading the files itself (the same verdicts; test/cli/replay.test.ts compares).
-import { Worker } from 'node:worker_threads';
 import type { Classified } from '../correlate/classify.js';
 import type { InterfaceStats } from '../events/types.js';
 import type { MergedInterface } from '../framing/merge.js';
 import { DecodedRecordReader } from './decoded-records.js';
+import { takeDecoderThread } from './decoder-thread-boot.js';
 import { createSlotRing, SlotReader, type SlotRingBuffers } from './slot-ring.js';
 
 export interface DecoderThreadInput {
@@ -51,19 +51,19 @@ export async function decodeFilesOnThread(
 ): Promise<DecodedFilesEnd> {
   const ring = createSlotRing(8, 256 * 1024);
   const input: DecoderThreadInput = { files: [...files], ring };
-  const worker = new Worker(new URL('./file-decoder-worker.js', import.meta.url), {
-    workerData: input,
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-  });
+  const thread = takeDecoderThread();
+  const worker = thread.worker;
   const reader = new SlotReader(ring);
   const records = new DecodedRecordReader(reader);
-  let crash: Error | null = null;
+  let crash: Error | null = thread.failure;
   worker.on('error', (err) => {
     crash = err;
     reader.abort();
   });
   // An exit before the end record (killed, out of memory) ends the wait too.
   worker.on('exit', () => reader.abort());
+  if (thread.exited) reader.abort();
+  else worker.postMessage(input);
   let end: DecodedFilesEnd | null = null;
   let previous = 0;
   const handlers = {

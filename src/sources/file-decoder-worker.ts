@@ -1,8 +1,9 @@
-// The replay's decoder thread (started by file-decoder-thread.ts): reads the capture
+// The replay's decoder thread (started by decoder-thread-boot.ts): reads the capture
 // files merged by time, decodes and classifies every packet, and sends the packets of
 // exchanges, in order, with the files' interfaces, sections, statistics and warnings,
 // through the shared slot ring. Packets of no exchange are only counted.
-import { workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { parentPort } from 'node:worker_threads';
 import { classify, Classified, Kind } from '../correlate/classify.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';
@@ -20,7 +21,9 @@ const PROGRESS_EVERY_BYTES = 4 * 1024 * 1024;
  */
 const FIRST_HANDOVER_PACKETS = 512;
 
-const input = workerData as DecoderThreadInput;
+// Started early (decoder-thread-boot.ts): the input comes once the replay knows it.
+if (parentPort === null) throw new Error('file-decoder-worker: not started as a worker thread');
+const [input] = (await once(parentPort, 'message')) as [DecoderThreadInput];
 const w = new SlotWriter(input.ring);
 const send = (event: DecoderEvent): void => writeEvent(w, event);
 

@@ -70,6 +70,27 @@ describe('replay on the decoder thread', () => {
     expect(r.stdout).toMatch(/"type":"exchange"/);
   });
 
+  it('the thread started early: one never taken lets the process end; --packets lets it go', () => {
+    // The CLI starts it for every replay (decoder-thread-boot.ts); an error before the
+    // replay takes it (here: no such file) must not leave the process waiting on it.
+    const boot = new URL('../../dist/sources/decoder-thread-boot.js', import.meta.url).href;
+    const script = join(dir, 'boot-only.mjs');
+    writeFileSync(
+      script,
+      `import { bootDecoderThread } from '${boot}';\nbootDecoderThread();\nconsole.log('booted');\n`,
+    );
+    const idle = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(idle.error).toBeUndefined(); // not killed by the timeout
+    expect(idle.status).toBe(0);
+    expect(idle.stdout).toBe('booted\n');
+    const missing = runCli(['replay', join(dir, 'no-such-file.pcap')], { timeout: 60_000 });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no such file/);
+    const packets = runCli(['replay', 'captures/dvr-fip-sg-drop.pcapng', '--packets'], { timeout: 60_000 });
+    expect(packets.status).not.toBeNull();
+    expect(packets.stdout.split('\n').length).toBeGreaterThan(10);
+  });
+
   it('200k generated packets: the same records', () => {
     const file = join(dir, 'mixed.pcap');
     const gen = spawnSync(process.execPath, [

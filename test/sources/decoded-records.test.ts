@@ -32,10 +32,12 @@ type Fields = Record<string, unknown>;
 function fieldsOf(c: Classified, iface: number, sec: number, nsec: number): Fields {
   const f: Fields = { iface, sec, nsec };
   // the 52-bit key travels as the slot and check the correlator indexes by
-  for (const [k, v] of Object.entries(c)) if (k !== 'keyBytes' && k !== 'key') f[k] = v;
+  for (const [k, v] of Object.entries(c))
+    if (k !== 'keyBytes' && k !== 'keySource' && k !== 'keyAt' && k !== 'key') f[k] = v;
   // bytes beyond what the key holds are stale scratch on either side: compare the key's
+  // (read where they are: the classifier's own bytes, or in place in the ring)
   const n = c.hasKey ? 32 + Math.max(c.nameLen, 0) : 0;
-  f.keyBytes = Array.from(c.keyBytes.subarray(0, n));
+  f.keyBytes = Array.from(c.keySource.subarray(c.keyAt, c.keyAt + n));
   if (!c.hasKey)
     for (const k of ['keyPart0', 'keyPart1', 'keyPart2', 'addrVersion', 'addrKnown', 'nameLen']) delete f[k];
   return f;

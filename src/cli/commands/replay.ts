@@ -21,6 +21,7 @@ import { ProgressMeter } from '../../sinks/progress.js';
 import { parseClockReference } from '../../correlate/clock.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
+import { releaseDecoderThread } from '../../sources/decoder-thread-boot.js';
 import { decodeFilesOnThread } from '../../sources/file-decoder-thread.js';
 import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
@@ -234,8 +235,11 @@ export async function runReplay(argv: string[]): Promise<number> {
   let failure: string | null = null;
   // Paced lines come out as they happen, as live capture's do.
   const flusher = paced && model === null ? setInterval(() => out.flush(), 1000) : null;
+  const onSecondThread = !paced && model === null && !printPackets;
+  // Packets printed, paced or shown in the TUI are decoded here: the early thread goes.
+  if (!onSecondThread) await releaseDecoderThread();
   try {
-    if (!paced && model === null && !printPackets) {
+    if (onSecondThread) {
       // Only verdicts: files decoded and classified on a second thread while this one correlates.
       const end = await decodeFilesOnThread(files, {
         onInterface,
