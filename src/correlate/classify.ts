@@ -4,7 +4,7 @@
 // exchange kind, stage and key. Packets of no exchange (TCP data, other UDP) get
 // kind None and cost nothing more.
 import { Layer, TunnelType, type PacketRecord } from '../decode/record.js';
-import { mix, finish, hashBytes, HASH_SEED } from './hash.js';
+import { mix, finish, finish30, hashBytes, HASH_SEED } from './hash.js';
 import { KEY_ADDR_BYTES, KEY_NAME_BYTES, KEY_STRIDE } from './tables.js';
 
 export const enum Kind {
@@ -85,7 +85,7 @@ export class Classified {
   errorDetail = '';
   /** the ICMP error quotes the answer (an echo reply that could not be delivered), not the question */
   errorAboutAnswer = false;
-  /** flow direction (addresses and protocol at this sighting, before NAT), for learned paths */
+  /** flow direction (addresses at this sighting, before NAT; 30-bit hashes, 0: none), for learned paths */
   srcHash = 0;
   dstHash = 0;
   /** sent to a broadcast or multicast address: it floods, its "path" is a tree */
@@ -136,8 +136,13 @@ export function opensExchange(kind: Kind, stage: number): boolean {
   }
 }
 
+/**
+ * An address as a 30-bit hash (0: none; an address that hashes to 0 becomes 1). The
+ * flow and route keys made of it are 30 bits anyway, and a small integer crosses calls
+ * without being boxed.
+ */
 function hashAddr(b: Uint8Array, off: number, len: number): number {
-  return off < 0 ? 0 : finish(hashBytes(HASH_SEED, b, off, off + len));
+  return off < 0 ? 0 : finish30(hashBytes(HASH_SEED, b, off, off + len)) || 1;
 }
 
 function payloadHash(rec: PacketRecord, h: number): number {
@@ -155,18 +160,25 @@ export function dnsQuestionKey(b: Uint8Array, dnsOff: number, end: number): numb
   if (qd === 0) return finish(h);
   let p = dnsOff + 12;
   const limit = Math.min(end, p + MAX_DNS_NAME_BYTES);
+  // The name's bytes case-folded, a dot after each label, mixed four at a time.
+  let word = 0;
+  let count = 0;
   // Labels up to the root label or a compression pointer; every step moves p forward.
   while (p < limit) {
     const len = b[p];
     if (len === 0 || len >= 0xc0) break;
-    if (len > 63 || p + 1 + len > limit) return finish(h);
-    for (let i = p + 1; i <= p + len; i++) {
-      const c = b[i];
-      h = mix(h, c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
+    if (len > 63 || p + 1 + len > limit) break;
+    for (let i = p + 1; i <= p + len + 1; i++) {
+      const c = i <= p + len ? b[i] : 0x2e;
+      word |= (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) << ((count & 3) << 3);
+      if ((++count & 3) === 0) {
+        h = mix(h, word);
+        word = 0;
+      }
     }
-    h = mix(h, 0x2e);
     p += 1 + len;
   }
+  h = mix(mix(h, word), count);
   if (p < end && b[p] === 0 && p + 3 < end) h = mix(h, (b[p + 1] << 8) | b[p + 2]);
   return finish(h);
 }

@@ -364,7 +364,14 @@ export class Correlator {
       } else T.extra[t]++;
     }
     if (rel > X.lastRel[x]) X.lastRel[x] = rel;
-    if (this.#advanceWithPackets && rel - this.#lagNs > this.#nowRel) this.#advanceRel(rel - this.#lagNs);
+    if (this.#advanceWithPackets) {
+      // (checked here, not in a call: a time in ns is a double, boxed when passed)
+      const at = rel - this.#lagNs;
+      if (at > this.#nowRel) {
+        this.#nowRel = at;
+        if (at > this.#dueAfter) this.#advanceRel(at);
+      }
+    }
   }
 
   /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
@@ -627,7 +634,7 @@ export class Correlator {
     kind: Kind,
     exchangeFlow: number,
     stages: Array<OrderedStage | undefined>,
-    delivered: readonly number[],
+    delivered: number,
     rttNs: number | null,
   ): void {
     for (const s of stages) {
@@ -642,7 +649,8 @@ export class Correlator {
       }
     }
     const flows = this.#flows;
-    for (const i of delivered) {
+    for (let i = 0; i < stages.length; i++) {
+      if ((delivered & (1 << i)) === 0) continue;
       const s = stages[i];
       // A path of one interface says nothing about where a packet goes next.
       if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;

@@ -54,8 +54,11 @@ export interface Verdict {
   lost: { stage: number; lastSeen: number | null; missingOn: number[] } | null;
   detail: string | null;
   rttNs: number | null;
-  /** stages whose packets got as far as expected (their paths are worth learning) */
-  delivered: number[];
+  /**
+   * Stages whose packets got as far as expected (their paths are worth learning): bit
+   * i for stage i (a number, so judging an ok exchange allocates nothing).
+   */
+  delivered: number;
   /** inconclusive: the captures that were not looking, and why */
   problems: Array<{ iface: number; text: string }>;
 }
@@ -181,13 +184,13 @@ function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined):
 
 /** A verdict to fill: the correlator judges into one object again and again. */
 export function newVerdict(): Verdict {
-  return { status: 'ok', lost: null, detail: null, rttNs: null, delivered: [], problems: NO_PROBLEMS };
+  return { status: 'ok', lost: null, detail: null, rttNs: null, delivered: 0, problems: NO_PROBLEMS };
 }
 
 /**
  * Judges into `out` (default: a new verdict) and returns it. An ok verdict allocates
- * nothing: this runs for every exchange. `out.delivered` is reused; the rest is
- * replaced, never modified, so what a previous verdict handed on stays intact.
+ * nothing: this runs for every exchange. What a verdict holds is replaced, never
+ * modified, so what a previous verdict handed on stays intact.
  */
 export function judge(
   kind: Kind,
@@ -201,8 +204,7 @@ export function judge(
   const seq = sequenceOf(kind, stages);
   const first = stages[seq[0]];
   const finalAnswer = stages[seq[seq.length - 1]] ?? stages[seq[1]];
-  const delivered = out.delivered;
-  delivered.length = 0;
+  out.delivered = 0;
   out.lost = null;
   out.detail = null;
   out.problems = NO_PROBLEMS;
@@ -223,7 +225,7 @@ export function judge(
   const stageIdx = seq[lastIdx];
   const missing = missingAfter(kind, stageIdx, stages, oracle);
   // Earlier stages were answered, so they got where they had to go.
-  for (let i = 0; i < lastIdx; i++) if (stages[seq[i]] !== undefined) delivered.push(seq[i]);
+  for (let i = 0; i < lastIdx; i++) if (stages[seq[i]] !== undefined) out.delivered |= 1 << seq[i];
   const s = stages[stageIdx] as OrderedStage;
   const lastSeen = s.ifaces[s.ifaces.length - 1];
   const lastTime = s.times[s.times.length - 1];
@@ -235,12 +237,12 @@ export function judge(
     out.lost = { stage: stageIdx, lastSeen, missingOn: missing };
     suspects = missing;
   } else if (lastIdx === seq.length - 1) {
-    delivered.push(stageIdx);
+    out.delivered |= 1 << stageIdx;
     out.status = 'ok';
     out.rttNs = rttOf(first, kind === Kind.Dhcp ? finalAnswer : stages[seq[1]]);
     return out;
   } else {
-    delivered.push(stageIdx);
+    out.delivered |= 1 << stageIdx;
     status = 'unanswered';
     out.lost = { stage: seq[lastIdx + 1], lastSeen, missingOn: [] };
     // The answer would have been seen first where the question was last seen, then back along its path.

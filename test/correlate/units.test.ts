@@ -9,6 +9,7 @@ import {
   ntpOffset,
   parseClockReference,
 } from '../../src/correlate/clock.js';
+import { HASH_SEED, hashBytes, mix } from '../../src/correlate/hash.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { CaptureHealth } from '../../src/correlate/health.js';
 import { LearnedTable, PathStore } from '../../src/correlate/learned.js';
@@ -277,5 +278,36 @@ describe('classification and the correlator', () => {
     expect(records.every((r) => r.status === 'inconclusive' && /state limit/.test(r.detail ?? ''))).toBe(
       true,
     );
+  });
+});
+
+describe('byte hashing', () => {
+  /** What hashBytes computes, byte by byte (the words little-endian). */
+  function reference(h: number, b: Uint8Array, start: number, end: number): number {
+    let i = start;
+    for (; i + 4 <= end; i += 4) h = mix(h, b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24));
+    let tail = 0;
+    let shift = 0;
+    for (; i < end; i++, shift += 8) tail |= b[i] << shift;
+    return mix(h, tail ^ (end - start));
+  }
+
+  it('reads words in place: the same hash as byte by byte, whatever the buffer, offset and length', () => {
+    let seed = 12345;
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    const backing = new Uint8Array(4096).map(() => rand() & 0xff);
+    // views at odd offsets into one buffer, and two buffers taking turns (the cached view changes)
+    const buffers = [
+      backing,
+      backing.subarray(3),
+      backing.subarray(1001, 2000),
+      new Uint8Array(64).fill(0xa5),
+    ];
+    for (let k = 0; k < 5000; k++) {
+      const b = buffers[k % buffers.length];
+      const start = rand() % (b.length - 41);
+      const end = start + (rand() % 41);
+      expect(hashBytes(HASH_SEED, b, start, end)).toBe(reference(HASH_SEED, b, start, end));
+    }
   });
 });
