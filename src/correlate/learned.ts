@@ -72,7 +72,8 @@ function samePart(
  * path number (-1: none) and a number (the flow's smoothed RTT in ns).
  */
 export class LearnedTable {
-  readonly #index = new SlotIndex();
+  /** sized for `limit` keys up front: it fills to that on a busy capture */
+  readonly #index: SlotIndex;
   readonly #keyOf: Int32Array;
   readonly path: Int32Array;
   readonly value: Float64Array;
@@ -81,6 +82,7 @@ export class LearnedTable {
 
   constructor(readonly limit: number) {
     if (!(limit >= 1)) throw new Error(`learned table limit must be at least 1, got ${limit}`);
+    this.#index = new SlotIndex(limit);
     this.#keyOf = new Int32Array(limit);
     this.path = new Int32Array(limit);
     this.value = new Float64Array(limit);

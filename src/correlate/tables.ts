@@ -1,7 +1,7 @@
 // The correlator's state in flight as columns of typed arrays, one row per exchange,
 // stage track and sighting: no object per exchange, nothing for the garbage collector
 // to trace or free (DESIGN §5.5, bounded state). Rows are reused through free lists;
-// a table doubles when full and keeps its size (its peak) afterwards.
+// a table grows fourfold when full and keeps its size (its peak) afterwards.
 //
 //   SlotIndex       exchange key slot (30 bits) → exchange row
 //   ExchangeRows    kind, key, times, timeout, error, one track row per stage
@@ -17,6 +17,11 @@ export const KEY_NAME_BYTES = 255;
 export const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
 
 const INITIAL_ROWS = 1024;
+/**
+ * A full table grows fourfold: fewer copies on the way to its peak (each copy touches
+ * every page of a new array), and the rows not used yet cost address space, not memory.
+ */
+const GROWTH = 4;
 
 function grownF64(a: Float64Array, rows: number, stride = 1): Float64Array<ArrayBuffer> {
   const b = new Float64Array(rows * stride);
@@ -87,7 +92,7 @@ export class SightingRows {
   }
 
   #grow(): void {
-    const n = this.rows.capacity * 2;
+    const n = this.rows.capacity * GROWTH;
     this.f = grownF64(this.f, n, SIGHTING_FIELDS);
     this.next = grownI32(this.next, n);
     this.rows.capacity = n;
@@ -164,7 +169,7 @@ export class TrackRows {
   }
 
   #grow(): void {
-    const n = this.rows.capacity * 2;
+    const n = this.rows.capacity * GROWTH;
     this.fp0 = grownF64(this.fp0, n);
     this.packets = grownI32(this.packets, n);
     this.count = grownI32(this.count, n);
@@ -236,7 +241,7 @@ export class ExchangeRows {
   }
 
   #grow(): void {
-    const n = this.rows.capacity * 2;
+    const n = this.rows.capacity * GROWTH;
     this.kind = grownU8(this.kind, n);
     this.judged = grownU8(this.judged, n);
     this.slot = grownI32(this.slot, n);
@@ -301,9 +306,17 @@ export class SlotIndex {
    * Two numbers per bucket, side by side so a probe touches one cache line: row + 1
    * (0 when empty), then the slot of that row.
    */
-  #buckets = new Int32Array(2 * 4096);
-  #mask = 4095;
+  #buckets: Int32Array;
+  #mask: number;
   #size = 0;
+
+  /** Room for `expected` slots before the first resize (rounded up to a power of two). */
+  constructor(expected = 2048) {
+    let n = 4096;
+    while (n < expected * 2) n *= 2;
+    this.#buckets = new Int32Array(2 * n);
+    this.#mask = n - 1;
+  }
 
   get size(): number {
     return this.#size;
