@@ -157,24 +157,17 @@ row(
 );
 if (PIPELINE_PACKETS > 0) {
   const huge = generate(PIPELINE_PACKETS, 1_000_000);
-  // tcpdump once on the big file too: the ratio once start-up costs are spread thin
-  const hugeTcpdump = timed('tcpdump', ['-nr', huge]);
-  row(
-    `tcpdump, ${fmt(PIPELINE_PACKETS / 1e6, 0)}M packets, 1M flows`,
-    'tcpdump -nr',
-    hugeTcpdump.seconds,
-    PIPELINE_PACKETS,
-    hugeTcpdump.maxRssMB,
-    null,
-  );
-  const r = timed(process.execPath, [hopscope, 'replay', huge]);
+  // No tcpdump -nr on this file: with a million TCP flows it had not finished after ten
+  // minutes (its table for relative TCP sequence numbers has a fixed number of chained
+  // buckets), which says nothing about reading speed.
+  const r = best(Math.min(RUNS, 2), () => timed(process.execPath, [hopscope, 'replay', huge]));
   row(
     `full pipeline, ${fmt(PIPELINE_PACKETS / 1e6, 0)}M packets, 1M flows`,
     'hopscope replay',
     r.seconds,
     PIPELINE_PACKETS,
     r.maxRssMB,
-    hugeTcpdump.seconds,
+    null,
   );
 }
 

@@ -1,6 +1,6 @@
 // Dispatch: `hopscope COMMAND [options]`. Each command lives in commands/ and
 // returns its exit status; user errors become one line on stderr and exit 2.
-import { bootDecoderThread } from '../sources/decoder-thread-boot.js';
+import { bootDecoderThread, replayMayUseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
 import { CAPTURE_HELP, DEMO_HELP, IFACES_HELP, LAB_HELP, MAIN_HELP, REPLAY_HELP } from './help.js';
 
@@ -46,7 +46,8 @@ export async function runCli(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   // A replay's decoder thread starts while the command loads (decoder-thread-boot.ts).
-  if (command === 'replay') bootDecoderThread();
+  if (command === 'replay' && replayMayUseDecoderThread(rest, process.stdout.isTTY === true))
+    bootDecoderThread();
   try {
     const run = await entry.load();
     return await run(rest);

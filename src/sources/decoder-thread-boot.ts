@@ -3,8 +3,8 @@
 // it sends its first packets the correlating thread has nothing to do. The CLI starts
 // it as soon as it knows the command is `replay`, before loading the command's modules,
 // so the two start-ups overlap; the thread then waits for its input (files and ring).
-// A replay that does not decode on a second thread (paced, the TUI, --packets) lets it
-// go. Until taken, the thread does not keep the process alive.
+// Not for a replay that will decode on its own thread (paced, the TUI, --packets); one
+// started for nothing is let go. Until taken, the thread does not keep the process alive.
 import { Worker } from 'node:worker_threads';
 
 /** A decoder thread, and what happened to it before anyone listened. */
@@ -33,6 +33,18 @@ function start(): DecoderThread {
     thread.exited = true;
   });
   return thread;
+}
+
+/**
+ * Whether a `replay` with these arguments will likely decode on a second thread: not
+ * paced, not printing packets, not the TUI (a terminal without --json). A guess from
+ * the raw arguments, before they are parsed: a wrong guess only costs a thread started
+ * for nothing, or started later.
+ */
+export function replayMayUseDecoderThread(argv: readonly string[], stdoutIsTerminal: boolean): boolean {
+  const has = (flag: string): boolean => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+  if (has('--packets') || has('--speed') || has('--realtime')) return false;
+  return !stdoutIsTerminal || has('--json');
 }
 
 /** Starts a decoder thread now, for a `replay` that may take it. */

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { replayMayUseDecoderThread } from '../../src/sources/decoder-thread-boot.js';
 import { runCli } from '../support/run-cli.js';
 
 /** Paced this fast, a replay waits for nothing but still reads in one thread. */
@@ -89,6 +90,17 @@ describe('replay on the decoder thread', () => {
     const packets = runCli(['replay', 'captures/dvr-fip-sg-drop.pcapng', '--packets'], { timeout: 60_000 });
     expect(packets.status).not.toBeNull();
     expect(packets.stdout.split('\n').length).toBeGreaterThan(10);
+  });
+
+  it('the CLI starts it early only for a replay that will take it', () => {
+    expect(replayMayUseDecoderThread(['a.pcap'], false)).toBe(true);
+    expect(replayMayUseDecoderThread(['a.pcap', '--json'], true)).toBe(true);
+    // the TUI, packets printed, paced: decoded on the command's own thread
+    expect(replayMayUseDecoderThread(['a.pcap'], true)).toBe(false);
+    expect(replayMayUseDecoderThread(['a.pcap', '--packets'], false)).toBe(false);
+    expect(replayMayUseDecoderThread(['a.pcap', '--speed', '2'], false)).toBe(false);
+    expect(replayMayUseDecoderThread(['a.pcap', '--speed=2', '--json'], false)).toBe(false);
+    expect(replayMayUseDecoderThread(['--realtime', 'a.pcap'], false)).toBe(false);
   });
 
   it('200k generated packets: the same records', () => {
