@@ -36,6 +36,9 @@ export async function runDemo(argv: string[]): Promise<number> {
   return liveDemo(durationS);
 }
 
+/** No new round of traffic this close to the end of a fixed-length capture (a round and a timeout). */
+const QUIET_TAIL_MS = 3000;
+
 async function liveDemo(durationS: number): Promise<number> {
   const interactive = process.stdout.isTTY === true;
   // A demo interrupted earlier may have left its lab: it is ours (our prefix), remove it.
@@ -50,11 +53,17 @@ async function liveDemo(durationS: number): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     if (abort.signal.aborted) return EXIT_OK;
-    // The scenario's traffic, over and over, while the capture runs.
+    // The scenario's traffic, over and over, while the capture runs. With a fixed
+    // duration no round starts in its last seconds: exchanges cut short by the end of
+    // the capture could only be judged inconclusive.
     let capturing = true;
+    const endsAt = Date.now() + durationS * 1000;
     const traffic = (async (): Promise<void> => {
       await new Promise((r) => setTimeout(r, 1500));
-      while (capturing) await runTraffic(lab, { timeoutMs: 10_000 });
+      for (let round = 0; capturing; round++) {
+        if (!interactive && round > 0 && Date.now() > endsAt - QUIET_TAIL_MS) break;
+        await runTraffic(lab, { timeoutMs: 10_000 });
+      }
     })();
     const specs = lab.capturePoints.flatMap((p) => ['-i', `${p.netns}/${p.iface}`]);
     if (!interactive) {
