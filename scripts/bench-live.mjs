@@ -322,6 +322,8 @@ async function hopscopeTrial(path, perIface, i) {
   const p = start(
     process.execPath,
     [
+      // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
+      ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       join(root, 'bin', 'hopscope.js'),
       'capture',
       ...path.points.flatMap((pt) => ['-i', pt.label]),

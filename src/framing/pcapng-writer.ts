@@ -77,6 +77,8 @@ interface WriterInterfaceState {
 
 const encoder = new TextEncoder();
 const EPB_FIXED = 28;
+/** Packets up to this many bytes are copied by a loop (no subarray object per packet). */
+const COPY_LOOP_MAX = 512;
 
 export class PcapngWriter {
   private buf: Uint8Array;
@@ -170,17 +172,20 @@ export class PcapngWriter {
     writeU32LE(b, o + 20, p.caplen);
     writeU32LE(b, o + 24, p.len);
     o += EPB_FIXED;
-    const data = p.data.subarray(p.offset, p.offset + p.caplen);
     if (inPlace) {
-      b.set(data, o);
-      b.fill(0, o + p.caplen, o + padded);
+      const src = p.data;
+      const from = p.offset;
+      const caplen = p.caplen;
+      if (caplen <= COPY_LOOP_MAX) for (let k = 0; k < caplen; k++) b[o + k] = src[from + k];
+      else b.set(src.subarray(from, from + caplen), o);
+      for (let k = o + caplen; k < o + padded; k++) b[k] = 0;
       o += padded;
       o = writeEpbTail(b, o, flags ? p.direction : 0, total);
       this.used = o;
     } else {
       // Larger than the whole buffer: header, the packet's own bytes, then the rest.
       this.emit(b);
-      this.emit(data);
+      this.emit(p.data.subarray(p.offset, p.offset + p.caplen));
       const rest = new Uint8Array(padded - p.caplen + (flags ? 12 : 0) + 4);
       writeEpbTail(rest, padded - p.caplen, flags ? p.direction : 0, total);
       this.emit(rest);
