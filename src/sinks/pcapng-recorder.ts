@@ -506,11 +506,13 @@ class RecordingFile implements ByteSink {
   private readonly inFlight = new Map<number, Uint8Array>();
   private inFlightBytes = 0;
   /**
-   * Copies whose write has landed, for the next chunks: the writer flushes chunks of one
-   * size, and a fresh megabyte per flush (zero-filled, counted as external memory) made
-   * the garbage collector run far more often under load.
+   * Chunks whose write has landed, for the next copies: the writer flushes up to its
+   * buffer's size each time, and a fresh megabyte per flush (zero-filled, counted as
+   * external memory) made the garbage collector run far more often under load.
    */
   private readonly spare: Uint8Array[] = [];
+  /** the largest chunk written so far: the size spare chunks are made */
+  private chunkBytes = 0;
   private asyncError: unknown = null;
   /** close() came while writes were in flight: the last one closes the fd */
   private closeWhenDone = false;
@@ -580,14 +582,20 @@ class RecordingFile implements ByteSink {
     if (this.inFlight.size === 1) this.writeNext(fd);
   }
 
-  /** A copy of `bytes` (a memcpy), in a spare chunk of that size when there is one. */
+  /** A copy of `bytes` (a memcpy), at the start of a spare chunk when one is large enough. */
   private copyOf(bytes: Uint8Array): Uint8Array {
-    const spare = this.spare.pop();
-    if (spare !== undefined && spare.length === bytes.length) {
-      spare.set(bytes);
-      return spare;
-    }
-    return bytes.slice(); // (Uint8Array.from would iterate byte by byte)
+    const n = bytes.length;
+    if (n > this.chunkBytes) this.chunkBytes = n;
+    let chunk = this.spare.pop();
+    if (chunk === undefined || chunk.length < n) chunk = new Uint8Array(this.chunkBytes);
+    const copy = chunk.length === n ? chunk : chunk.subarray(0, n);
+    copy.set(bytes);
+    return copy;
+  }
+
+  /** A copy whose write has landed: its whole chunk is spare again. */
+  private recycle(copy: Uint8Array): void {
+    if (this.spare.length < MAX_SPARE_CHUNKS) this.spare.push(new Uint8Array(copy.buffer));
   }
 
   /**
@@ -620,7 +628,7 @@ class RecordingFile implements ByteSink {
       if (this.inFlight.get(position) === copy) {
         this.inFlight.delete(position);
         this.inFlightBytes -= copy.length;
-        if (this.spare.length < MAX_SPARE_CHUNKS) this.spare.push(copy);
+        this.recycle(copy);
       }
       if (err === null) this.writeNext(fd);
       else if (this.closeWhenDone) {

@@ -437,6 +437,48 @@ describe('pcapng recorder: flushing (a crash loses at most the flush interval)',
     await r.close();
   });
 
+  it('many small flushes while earlier ones are still being written: every byte lands in order', async () => {
+    // Small chunks flushed 4,000 times, many queued behind the one being written, the
+    // event loop turning now and then so writes land and their chunks are reused for
+    // later copies: a chunk reused too early would put one flush's bytes in another's place.
+    const path = join(dir, 'reused-chunks.pcapng');
+    const r = open({ path, flushIntervalMs: 60_000, bufferSize: 4096 });
+    r.addInterface(INTERFACES[1]);
+    const data = new Uint8Array(300);
+    const framed: FramedPacket = {
+      interfaceId: 1,
+      tsSec: 1_700_000_000,
+      tsNsec: 0,
+      caplen: 0,
+      len: 0,
+      data,
+      offset: 0,
+      direction: 0,
+    };
+    for (let i = 0; i < 20_000; i++) {
+      // every packet's bytes say which packet it is
+      const caplen = 60 + (i % 200);
+      for (let k = 0; k < caplen; k++) data[k] = (i * 7 + k) & 0xff;
+      framed.caplen = caplen;
+      framed.len = caplen;
+      framed.tsNsec = i;
+      r.writePacket(framed);
+      // a flush every 5 packets, the loop turning every 200: ~40 chunks queued at a time
+      if (i % 5 === 0) r.flush();
+      if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await r.close();
+    const { seen, handlers } = collector();
+    readCaptureBytes(readFileSync(path), handlers);
+    expect(seen.packets).toHaveLength(20_000);
+    seen.packets.forEach((p, i) => {
+      const caplen = 60 + (i % 200);
+      const want = Buffer.alloc(caplen);
+      for (let k = 0; k < caplen; k++) want[k] = (i * 7 + k) & 0xff;
+      if (p.bytes !== want.toString('hex')) expect.fail(`packet ${i} differs`);
+    });
+  });
+
   it('flush() hands packets to the kernel at once', async () => {
     const path = join(dir, 'flush-now.pcapng');
     const r = open({ path, flushIntervalMs: 60_000 });
