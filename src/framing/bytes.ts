@@ -57,3 +57,15 @@ export function pad4(n: number): number {
 export function hex32(v: number): string {
   return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
 }
+
+/** Packets up to this many bytes are copied by a loop; larger ones by TypedArray.set. */
+const COPY_LOOP_MAX = 512;
+
+/**
+ * Copies src[from, from + len) to dst at `at`. A packet is copied by a plain loop: a
+ * subarray view per packet (what set() needs) was a hot path's largest allocation.
+ */
+export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, len: number): void {
+  if (len <= COPY_LOOP_MAX) for (let k = 0; k < len; k++) dst[at + k] = src[from + k];
+  else dst.set(src.subarray(from, from + len), at);
+}

@@ -22,6 +22,7 @@
 // later in a file that already has one (a new section) is `<base>#<idx>`.
 
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
+import { copyBytes } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
@@ -60,9 +61,6 @@ export interface MergeSummary {
   files: Array<ReadFileSummary & { path: string }>;
 }
 
-/** Packets up to this many bytes are copied by a loop (larger ones by TypedArray.set). */
-const COPY_LOOP_MAX = 512;
-
 export const DEFAULT_MERGE_CHUNK_BYTES = 1024 * 1024;
 
 /** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
@@ -93,15 +91,7 @@ class PacketQueue {
       grown.set(this.bytes.subarray(0, this.used));
       this.bytes = grown;
     }
-    const caplen = p.caplen;
-    if (caplen <= COPY_LOOP_MAX) {
-      // A plain loop: a subarray view per packet was the pipeline's largest allocation.
-      const dst = this.bytes;
-      const src = p.data;
-      const from = p.offset;
-      const to = this.used;
-      for (let k = 0; k < caplen; k++) dst[to + k] = src[from + k];
-    } else this.bytes.set(p.data.subarray(p.offset, p.offset + caplen), this.used);
+    copyBytes(this.bytes, this.used, p.data, p.offset, p.caplen);
     this.iface[i] = p.interfaceId;
     this.sec[i] = p.tsSec;
     this.nsec[i] = p.tsNsec;

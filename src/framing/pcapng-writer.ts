@@ -19,7 +19,7 @@
 
 import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
-import { pad4, writeU16LE, writeU32LE } from './bytes.js';
+import { copyBytes, pad4, writeU16LE, writeU32LE } from './bytes.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-reader.js';
 import { timestampToNanoUnits, type Units64 } from './timestamp.js';
 
@@ -77,8 +77,6 @@ interface WriterInterfaceState {
 
 const encoder = new TextEncoder();
 const EPB_FIXED = 28;
-/** Packets up to this many bytes are copied by a loop (no subarray object per packet). */
-const COPY_LOOP_MAX = 512;
 
 export class PcapngWriter {
   private buf: Uint8Array;
@@ -173,12 +171,8 @@ export class PcapngWriter {
     writeU32LE(b, o + 24, p.len);
     o += EPB_FIXED;
     if (inPlace) {
-      const src = p.data;
-      const from = p.offset;
-      const caplen = p.caplen;
-      if (caplen <= COPY_LOOP_MAX) for (let k = 0; k < caplen; k++) b[o + k] = src[from + k];
-      else b.set(src.subarray(from, from + caplen), o);
-      for (let k = o + caplen; k < o + padded; k++) b[k] = 0;
+      copyBytes(b, o, p.data, p.offset, p.caplen);
+      for (let k = o + p.caplen; k < o + padded; k++) b[k] = 0;
       o += padded;
       o = writeEpbTail(b, o, flags ? p.direction : 0, total);
       this.used = o;
