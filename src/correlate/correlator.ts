@@ -284,7 +284,7 @@ export class Correlator {
    */
   classified(c: Classified, iface: number, sec: number, nsec: number): void {
     const rel = this.rel(sec, nsec);
-    // A 30-bit slot indexes the exchange; the rest of the 52-bit key is checked.
+    // A 30-bit slot indexes the exchange; the key's two bits above it are checked.
     const slot = c.keySlot;
     const check = c.keyCheck;
     const X = this.#ex;

@@ -1,6 +1,7 @@
 // Small non-cryptographic hashing for fingerprints and keys: murmur3-style 32-bit
-// mixing, widened at the end to a 52-bit integer (exact in a double, so usable as a
-// Map key without allocating): two differently-seeded 32-bit lanes.
+// mixing and finaliser. Every value is a signed 32-bit integer — a small integer to V8,
+// so a hash passed between functions or stored in a field is never boxed on the heap
+// (the decoder thread hashes several times per packet).
 export const HASH_SEED = 0x9747b28c;
 
 /** Mixes one 32-bit value into the state. */
@@ -36,23 +37,16 @@ export function hashBytes(h: number, b: Uint8Array, start: number, end: number):
   return mix(h, tail ^ (end - start));
 }
 
-function fmix(h: number): number {
+/** The final value: murmur3's finaliser, a signed 32-bit integer (a bijection of the state). */
+export function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return h ^ (h >>> 16);
 }
 
-/** The final value: 52 bits (32 from one finaliser, 20 from a second), never negative. */
-export function finish(h: number): number {
-  const lo = fmix(h);
-  const hi = fmix(h ^ 0x5bd1e995) & 0xfffff;
-  return hi * 4294967296 + lo;
-}
-
-/** The low 30 bits of finish(h) (finish(h) % 2^30), computed without the second lane. */
+/** The low 30 bits of finish(h), never negative. */
 export function finish30(h: number): number {
-  return fmix(h) & 0x3fffffff;
+  return finish(h) & 0x3fffffff;
 }

@@ -104,7 +104,7 @@ export class TrackRows {
   readonly rows = new RowAllocator();
   readonly sightings = new SightingRows();
   /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
-  fp0 = new Float64Array(INITIAL_ROWS);
+  fp0 = new Int32Array(INITIAL_ROWS);
   packets = new Int32Array(INITIAL_ROWS);
   /** sightings in the chain, and sightings beyond the limit (counted, not kept) */
   count = new Int32Array(INITIAL_ROWS);
@@ -170,7 +170,7 @@ export class TrackRows {
 
   #grow(): void {
     const n = this.rows.capacity * GROWTH;
-    this.fp0 = grownF64(this.fp0, n);
+    this.fp0 = grownI32(this.fp0, n);
     this.packets = grownI32(this.packets, n);
     this.count = grownI32(this.count, n);
     this.extra = grownI32(this.extra, n);

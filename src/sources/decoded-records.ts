@@ -20,7 +20,7 @@ const HAS_KEY = 8;
 const HAS_ERROR = 16;
 
 /** A packet record's fixed part, in bytes; the key and error text follow when present. */
-const PACKET_FIXED_BYTES = 72;
+const PACKET_FIXED_BYTES = 56;
 /** Bytes before the key's address bytes in a packet with a key. */
 const KEY_NUMBERS_BYTES = 32;
 /** Event bytes per record; a longer event is sent in parts (the last one flagged). */
@@ -54,12 +54,12 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
   i32[wd + 5] = c.tunnel;
   const fd = at >>> 3;
   f64[fd + 3] = sec;
-  f64[fd + 4] = nsec;
-  f64[fd + 5] = c.fingerprint;
-  i32[wd + 12] = c.keySlot;
-  i32[wd + 13] = c.keyCheck;
-  f64[fd + 7] = c.srcHash;
-  f64[fd + 8] = c.dstHash;
+  i32[wd + 8] = nsec;
+  i32[wd + 9] = c.fingerprint;
+  i32[wd + 10] = c.keySlot;
+  i32[wd + 11] = c.keyCheck;
+  i32[wd + 12] = c.srcHash;
+  i32[wd + 13] = c.dstHash;
   let p = at + PACKET_FIXED_BYTES;
   if (c.hasKey) {
     f64[p >>> 3] = c.keyPart0;
@@ -144,12 +144,12 @@ export class DecodedRecordReader {
         c.tcpSeq = i32[wd + 4] >>> 0;
         c.tunnel = i32[wd + 5];
         const sec = f64[fd + 3];
-        const nsec = f64[fd + 4];
-        c.fingerprint = f64[fd + 5];
-        c.keySlot = i32[wd + 12];
-        c.keyCheck = i32[wd + 13];
-        c.srcHash = f64[fd + 7];
-        c.dstHash = f64[fd + 8];
+        const nsec = i32[wd + 8];
+        c.fingerprint = i32[wd + 9];
+        c.keySlot = i32[wd + 10];
+        c.keyCheck = i32[wd + 11];
+        c.srcHash = i32[wd + 12];
+        c.dstHash = i32[wd + 13];
         let p = at + PACKET_FIXED_BYTES;
         if (c.hasKey) {
           c.keyPart0 = f64[p >>> 3];
