@@ -111,7 +111,7 @@ export class Correlator {
   readonly #options: CorrelatorOptions;
   readonly #classified = new Classified();
   /** exchanges in flight, by key slot; their rows, stage tracks and sightings */
-  readonly #index = new SlotIndex();
+  readonly #index = new SlotIndex(65536);
   readonly #ex = new ExchangeRows();
   readonly #tracks = new TrackRows();
   /** Exchange rows in creation order; judged ones are skipped, a row is freed once passed. */

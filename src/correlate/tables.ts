@@ -16,7 +16,7 @@ export const KEY_ADDR_BYTES = 32;
 export const KEY_NAME_BYTES = 255;
 export const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
 
-const INITIAL_ROWS = 1024;
+const INITIAL_ROWS = 65536;
 /**
  * A full table grows fourfold: fewer copies on the way to its peak (each copy touches
  * every page of a new array), and the rows not used yet cost address space, not memory.
