@@ -5,7 +5,7 @@
 // kind None and cost nothing more.
 import { Layer, TunnelType, type PacketRecord } from '../decode/record.js';
 import { mix, finish, finish30, hashBytes, HASH_SEED } from './hash.js';
-import { KEY_ADDR_BYTES, KEY_NAME_BYTES, KEY_STRIDE } from './tables.js';
+import { KEY_NAME_BYTES } from './tables.js';
 
 export const enum Kind {
   None = 0,
@@ -96,8 +96,10 @@ export class Classified {
    * Asking-stage packets only (`hasKey`): what the exchange's key text is written from
    * (ExchangeRows keeps the same): three numbers (echo id/seq, TCP ports and ISN, DNS id
    * and qtype, DHCP xid), the addresses' IP version, which are known (bit 0 source, bit
-   * 1 destination), the DNS name's length (-1: none), and the bytes: source and
-   * destination address (DHCP: the client MAC), then the DNS name as on the wire.
+   * 1 destination), the DNS name's length on the wire (-1: none), and where the bytes
+   * are: the source and destination address (DHCP: the client MAC; keyAddrBytes long
+   * each) and the name, in `keySource` — the packet itself, or the replay's decoder
+   * ring. Nothing is copied until an exchange keeps its key.
    */
   hasKey = false;
   keyPart0 = 0;
@@ -106,13 +108,15 @@ export class Classified {
   addrVersion = 0;
   addrKnown = 0;
   nameLen = -1;
-  readonly keyBytes = new Uint8Array(KEY_STRIDE);
-  /**
-   * Where the key's bytes are: keyBytes from 0 here; a packet read off the replay's
-   * decoder ring points into the ring instead (read in place, not copied per packet).
-   */
-  keySource: Uint8Array = this.keyBytes;
-  keyAt = 0;
+  keySource: Uint8Array = new Uint8Array(0);
+  keySrcAt = 0;
+  keyDstAt = 0;
+  keyNameAt = 0;
+}
+
+/** Bytes of each key address: IPv4 4, IPv6 16, a DHCP client's MAC (version 0) 6. */
+export function keyAddrBytes(addrVersion: number): number {
+  return addrVersion === 4 ? 4 : addrVersion === 6 ? 16 : 6;
 }
 
 /** Which stage may open an exchange (the asking side). */
@@ -292,18 +296,27 @@ export function classify(rec: PacketRecord, out: Classified): void {
   if (opensExchange(out.kind, out.stage)) keepKey(rec, out);
 }
 
-/** Copies `len` bytes at `off` (none when off < 0) to `to[at..]`; whether there were any. */
-function copyBytes(b: Uint8Array, off: number, len: number, to: Uint8Array, at: number): boolean {
-  if (off < 0) return false;
-  for (let i = 0; i < len; i++) to[at + i] = b[off + i];
-  return true;
+/**
+ * Bytes of the DNS name at `off` as on the wire: its labels up to the root label or a
+ * compression pointer, at most KEY_NAME_BYTES and never past `end`.
+ */
+function nameWireBytes(b: Uint8Array, off: number, end: number): number {
+  const limit = Math.min(end, off + KEY_NAME_BYTES);
+  let p = off;
+  // every step moves p forward
+  while (p < limit) {
+    const len = b[p];
+    if (len === 0) return p + 1 - off;
+    if (len >= 0xc0) return Math.min(p + 2, limit) - off;
+    p += 1 + len;
+  }
+  return Math.min(p, limit) - off;
 }
 
-/** What the key text needs (DESIGN §3 `key`), as numbers and bytes: no string is built. */
+/** What the key text needs (DESIGN §3 `key`), as numbers and offsets: no string is built, nothing copied. */
 function keepKey(rec: PacketRecord, out: Classified): void {
-  const b = rec.bytes;
-  const bytes = out.keyBytes;
   out.hasKey = true;
+  out.keySource = rec.bytes;
   out.nameLen = -1;
   out.keyPart0 = 0;
   out.keyPart1 = 0;
@@ -311,21 +324,21 @@ function keepKey(rec: PacketRecord, out: Classified): void {
   out.addrVersion = 0;
   if (out.kind === Kind.Arp) {
     out.addrVersion = 4;
-    out.addrKnown =
-      (copyBytes(b, rec.arpSpaOff, 4, bytes, 0) ? 1 : 0) |
-      (copyBytes(b, rec.arpTpaOff, 4, bytes, 16) ? 2 : 0);
+    out.keySrcAt = rec.arpSpaOff;
+    out.keyDstAt = rec.arpTpaOff;
+    out.addrKnown = (rec.arpSpaOff >= 0 ? 1 : 0) | (rec.arpTpaOff >= 0 ? 2 : 0);
     return;
   }
   if (out.kind === Kind.Dhcp) {
     out.keyPart0 = rec.dhcpXid >>> 0;
-    out.addrKnown = copyBytes(b, rec.dhcpChaddrOff, 6, bytes, 0) ? 1 : 0;
+    out.keySrcAt = rec.dhcpChaddrOff;
+    out.addrKnown = rec.dhcpChaddrOff >= 0 ? 1 : 0;
     return;
   }
-  const alen = rec.ipVersion === 6 ? 16 : 4;
   out.addrVersion = rec.ipVersion;
-  out.addrKnown =
-    (copyBytes(b, rec.srcAddrOff, alen, bytes, 0) ? 1 : 0) |
-    (copyBytes(b, rec.dstAddrOff, alen, bytes, 16) ? 2 : 0);
+  out.keySrcAt = rec.srcAddrOff;
+  out.keyDstAt = rec.dstAddrOff;
+  out.addrKnown = (rec.srcAddrOff >= 0 ? 1 : 0) | (rec.dstAddrOff >= 0 ? 2 : 0);
   if (out.kind === Kind.TcpHandshake) {
     out.keyPart0 = rec.srcPort;
     out.keyPart1 = rec.dstPort;
@@ -334,11 +347,9 @@ function keepKey(rec: PacketRecord, out: Classified): void {
     out.keyPart0 = rec.dnsId;
     out.keyPart1 = rec.dnsQtype;
     if (rec.dnsQnameOff >= 0) {
-      // The question's name as on the wire (a name is at most 255 bytes).
-      const end = rec.dnsEnd > 0 ? rec.dnsEnd : rec.end;
-      const len = Math.min(end - rec.dnsQnameOff, KEY_NAME_BYTES);
+      const len = nameWireBytes(rec.bytes, rec.dnsQnameOff, rec.dnsEnd > 0 ? rec.dnsEnd : rec.end);
       if (len > 0) {
-        copyBytes(b, rec.dnsQnameOff, len, bytes, KEY_ADDR_BYTES);
+        out.keyNameAt = rec.dnsQnameOff;
         out.nameLen = len;
       }
     }

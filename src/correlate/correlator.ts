@@ -39,7 +39,16 @@ import {
   SlotIndex,
   TrackRows,
 } from './tables.js';
-import { classify, Classified, Kind, KIND_NAMES, opensExchange, STAGE, STAGE_NAMES } from './classify.js';
+import {
+  classify,
+  Classified,
+  keyAddrBytes,
+  Kind,
+  KIND_NAMES,
+  opensExchange,
+  STAGE,
+  STAGE_NAMES,
+} from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
 import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
@@ -879,16 +888,14 @@ function setKey(X: ExchangeRows, x: number, c: Classified): void {
   X.addrKnown[x] = c.addrKnown;
   X.nameLen[x] = c.nameLen;
   const from = c.keySource;
-  const src = c.keyAt;
   const to = X.keyBytes;
   const at = x * ExchangeRows.KEY_STRIDE;
   // The addresses (IPv4: 4 bytes of each 16; a DHCP client's MAC: 6), then the name.
-  const addrLen = c.addrVersion === 4 ? 4 : c.addrVersion === 6 ? 16 : 6;
-  for (let i = 0; i < addrLen; i++) {
-    to[at + i] = from[src + i];
-    to[at + 16 + i] = from[src + 16 + i];
-  }
-  for (let i = KEY_ADDR_BYTES, n = KEY_ADDR_BYTES + c.nameLen; i < n; i++) to[at + i] = from[src + i];
+  const addrLen = keyAddrBytes(c.addrVersion);
+  if ((c.addrKnown & 1) !== 0) for (let i = 0, s = c.keySrcAt; i < addrLen; i++) to[at + i] = from[s + i];
+  if ((c.addrKnown & 2) !== 0)
+    for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + 16 + i] = from[s + i];
+  for (let i = 0, s = c.keyNameAt, n = c.nameLen; i < n; i++) to[at + KEY_ADDR_BYTES + i] = from[s + i];
 }
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */

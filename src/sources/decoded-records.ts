@@ -5,8 +5,8 @@
 // the progress line). Packets of no exchange are counted on the decoder thread and
 // never sent.
 import { deserialize, serialize } from 'node:v8';
-import { Classified } from '../correlate/classify.js';
-import { KEY_ADDR_BYTES } from '../correlate/tables.js';
+import { Classified, keyAddrBytes } from '../correlate/classify.js';
+import { copyBytes } from '../framing/bytes.js';
 import { recordBytes, recordHeader, recordType, type SlotReader, type SlotWriter } from './slot-ring.js';
 
 export const RECORD_PACKET = 1;
@@ -32,7 +32,10 @@ function align8(n: number): number {
 
 /** Writes one classified packet (kind not None) seen on `iface` at (sec, nsec). */
 export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: number, nsec: number): void {
-  const keyBytes = c.hasKey ? KEY_NUMBERS_BYTES + KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0) : 0;
+  // the key's bytes: its two addresses (each keyAddrBytes long) then the name
+  const addrLen = keyAddrBytes(c.addrVersion);
+  const nameLen = c.nameLen > 0 ? c.nameLen : 0;
+  const keyBytes = c.hasKey ? KEY_NUMBERS_BYTES + 2 * addrLen + nameLen : 0;
   const errorLen = c.errorDetail.length;
   const bytes = align8(PACKET_FIXED_BYTES + keyBytes + (errorLen > 0 ? 4 + errorLen : 0));
   const at = w.reserve(bytes);
@@ -68,11 +71,12 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
     i32[(p >>> 2) + 6] = c.addrVersion | (c.addrKnown << 8);
     i32[(p >>> 2) + 7] = c.nameLen;
     p += KEY_NUMBERS_BYTES;
-    const n = keyBytes - KEY_NUMBERS_BYTES;
     const from = c.keySource;
-    const k = c.keyAt;
-    for (let i = 0; i < n; i++) u8[p + i] = from[k + i];
-    p += n;
+    // (an address not known is not read: its bytes in the record are whatever was there)
+    if ((c.addrKnown & 1) !== 0) copyBytes(u8, p, from, c.keySrcAt, addrLen);
+    if ((c.addrKnown & 2) !== 0) copyBytes(u8, p + addrLen, from, c.keyDstAt, addrLen);
+    if (nameLen > 0) copyBytes(u8, p + 2 * addrLen, from, c.keyNameAt, nameLen);
+    p += 2 * addrLen + nameLen;
   }
   if (errorLen > 0) {
     // ICMP error and rcode texts are ASCII (classify.ts writes them)
@@ -161,9 +165,12 @@ export class DecodedRecordReader {
           c.nameLen = i32[(p >>> 2) + 7];
           p += KEY_NUMBERS_BYTES;
           // the key's bytes stay in the ring until the slot is released (after this call)
+          const addrLen = keyAddrBytes(c.addrVersion);
           c.keySource = u8;
-          c.keyAt = p;
-          p += KEY_ADDR_BYTES + (c.nameLen > 0 ? c.nameLen : 0);
+          c.keySrcAt = p;
+          c.keyDstAt = p + addrLen;
+          c.keyNameAt = p + 2 * addrLen;
+          p += 2 * addrLen + (c.nameLen > 0 ? c.nameLen : 0);
         }
         if ((flags & HAS_ERROR) !== 0) {
           p = (p + 3) & ~3;

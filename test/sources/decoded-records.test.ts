@@ -3,7 +3,7 @@
 // TCP, DNS with names and rcodes, DHCP, ARP, VXLAN) written to the ring and read back
 // field for field, key bytes included; long events arrive whole.
 import { describe, expect, it } from 'vitest';
-import { classify, Classified, Kind } from '../../src/correlate/classify.js';
+import { classify, Classified, keyAddrBytes, Kind } from '../../src/correlate/classify.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import { mergeCaptureFiles } from '../../src/framing/merge.js';
@@ -31,13 +31,17 @@ type Fields = Record<string, unknown>;
 
 function fieldsOf(c: Classified, iface: number, sec: number, nsec: number): Fields {
   const f: Fields = { iface, sec, nsec };
-  // the 52-bit key travels as the slot and check the correlator indexes by
-  for (const [k, v] of Object.entries(c))
-    if (k !== 'keyBytes' && k !== 'keySource' && k !== 'keyAt' && k !== 'key') f[k] = v;
-  // bytes beyond what the key holds are stale scratch on either side: compare the key's
-  // (read where they are: the classifier's own bytes, or in place in the ring)
-  const n = c.hasKey ? 32 + Math.max(c.nameLen, 0) : 0;
-  f.keyBytes = Array.from(c.keySource.subarray(c.keyAt, c.keyAt + n));
+  // the key travels as the slot and check the correlator indexes by; its bytes are
+  // compared where they are (in the packet, or in place in the ring), not by offset
+  const skip = ['keySource', 'keySrcAt', 'keyDstAt', 'keyNameAt', 'key'];
+  for (const [k, v] of Object.entries(c)) if (!skip.includes(k)) f[k] = v;
+  if (c.hasKey) {
+    const n = keyAddrBytes(c.addrVersion);
+    const from = c.keySource;
+    if ((c.addrKnown & 1) !== 0) f.src = Array.from(from.subarray(c.keySrcAt, c.keySrcAt + n));
+    if ((c.addrKnown & 2) !== 0) f.dst = Array.from(from.subarray(c.keyDstAt, c.keyDstAt + n));
+    if (c.nameLen > 0) f.name = Array.from(from.subarray(c.keyNameAt, c.keyNameAt + c.nameLen));
+  }
   if (!c.hasKey)
     for (const k of ['keyPart0', 'keyPart1', 'keyPart2', 'addrVersion', 'addrKnown', 'nameLen']) delete f[k];
   return f;
