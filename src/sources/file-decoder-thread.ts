@@ -49,7 +49,9 @@ export async function decodeFilesOnThread(
   files: readonly string[],
   h: DecodedFilesHandlers,
 ): Promise<DecodedFilesEnd> {
-  const ring = createSlotRing(8, 256 * 1024);
+  // 8 MiB of records (~70k packets): while this thread is still cold and opening the
+  // first second's exchanges, the decoder thread reads on instead of waiting for slots.
+  const ring = createSlotRing(32, 256 * 1024);
   const input: DecoderThreadInput = { files: [...files], ring };
   const thread = takeDecoderThread();
   const worker = thread.worker;
