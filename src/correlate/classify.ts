@@ -4,7 +4,7 @@
 // exchange kind, stage and key. Packets of no exchange (TCP data, other UDP) get
 // kind None and cost nothing more.
 import { Layer, TunnelType, type PacketRecord } from '../decode/record.js';
-import { mix, finish, finish30, hashBytes, HASH_SEED } from './hash.js';
+import { mix, finish, finish30, hashBytes, hashFoldedBytes, HASH_SEED } from './hash.js';
 import { KEY_NAME_BYTES } from './tables.js';
 
 export const enum Kind {
@@ -164,27 +164,18 @@ export function dnsQuestionKey(b: Uint8Array, dnsOff: number, end: number): numb
   const qd = (b[dnsOff + 4] << 8) | b[dnsOff + 5];
   let h = mix(HASH_SEED ^ 0x444e53, id);
   if (qd === 0) return finish(h) || 1;
-  let p = dnsOff + 12;
+  const name = dnsOff + 12;
+  let p = name;
   const limit = Math.min(end, p + MAX_DNS_NAME_BYTES);
-  // The name's bytes case-folded, a dot after each label, mixed four at a time.
-  let word = 0;
-  let count = 0;
   // Labels up to the root label or a compression pointer; every step moves p forward.
   while (p < limit) {
     const len = b[p];
     if (len === 0 || len >= 0xc0) break;
     if (len > 63 || p + 1 + len > limit) break;
-    for (let i = p + 1; i <= p + len + 1; i++) {
-      const c = i <= p + len ? b[i] : 0x2e;
-      word |= (c >= 0x41 && c <= 0x5a ? c | 0x20 : c) << ((count & 3) << 3);
-      if ((++count & 3) === 0) {
-        h = mix(h, word);
-        word = 0;
-      }
-    }
     p += 1 + len;
   }
-  h = mix(mix(h, word), count);
+  // The whole labels as on the wire (length bytes are below 0x41: folding leaves them).
+  h = hashFoldedBytes(h, b, name, p);
   if (p < end && b[p] === 0 && p + 3 < end) h = mix(h, (b[p + 1] << 8) | b[p + 2]);
   return finish(h) || 1;
 }

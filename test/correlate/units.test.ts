@@ -9,7 +9,7 @@ import {
   ntpOffset,
   parseClockReference,
 } from '../../src/correlate/clock.js';
-import { HASH_SEED, hashBytes, mix } from '../../src/correlate/hash.js';
+import { HASH_SEED, hashBytes, hashFoldedBytes, mix } from '../../src/correlate/hash.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { CaptureHealth } from '../../src/correlate/health.js';
 import { LearnedTable, PathStore } from '../../src/correlate/learned.js';
@@ -309,5 +309,31 @@ describe('byte hashing', () => {
       const end = start + (rand() % 41);
       expect(hashBytes(HASH_SEED, b, start, end)).toBe(reference(HASH_SEED, b, start, end));
     }
+  });
+
+  it('folds case four bytes at a time: the hash of the bytes lower-cased one by one, for every byte value', () => {
+    // every byte value 0..255 in every position of a word, and random runs
+    const all = Uint8Array.from({ length: 1024 }, (_, i) => (i >> 2) & 0xff);
+    const lower = (b: Uint8Array): Uint8Array => b.map((c) => (c >= 0x41 && c <= 0x5a ? c | 0x20 : c));
+    for (let shift = 0; shift < 4; shift++) {
+      const b = all.subarray(shift);
+      expect(hashFoldedBytes(HASH_SEED, b, 0, b.length)).toBe(reference(HASH_SEED, lower(b), 0, b.length));
+    }
+    let seed = 777;
+    const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let k = 0; k < 2000; k++) {
+      const b = Uint8Array.from({ length: 1 + (rand() % 40) }, () => rand() & 0xff);
+      const start = rand() % b.length;
+      expect(hashFoldedBytes(HASH_SEED, b, start, b.length)).toBe(
+        reference(HASH_SEED, lower(b), start, b.length),
+      );
+    }
+    // and names differing only in case hash alike
+    const folded = (s: string): number => {
+      const b = new TextEncoder().encode(s);
+      return hashFoldedBytes(HASH_SEED, b, 0, b.length);
+    };
+    expect(folded('\x03WEB\x09OpenStack\x03Org')).toBe(folded('\x03web\x09openstack\x03org'));
+    expect(folded('\x03web\x09openstack\x03org')).not.toBe(folded('\x03web\x09openstack\x03net'));
   });
 });
