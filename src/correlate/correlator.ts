@@ -141,6 +141,11 @@ export class Correlator {
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
   /**
+   * The time #judge judges at, set just before each call: a time in ns is a double, and
+   * a double passed as an argument to a call that is not inlined is boxed on the heap.
+   */
+  #judgeNow = 0;
+  /**
    * Packet time up to which nothing in the queue is due: the deadline of the unjudged
    * exchange at its head when last looked at (a deadline only moves later while the
    * exchange is open). Any judgement can change the head: it resets this.
@@ -292,7 +297,9 @@ export class Correlator {
    * on its decoder thread): what `packet` does after classifying.
    */
   classified(c: Classified, iface: number, sec: number, nsec: number): void {
-    const rel = this.rel(sec, nsec);
+    // (this.rel, written out: its double result would be boxed when the call is not inlined)
+    if (this.#baseSec < 0) this.#baseSec = sec;
+    const rel = (sec - this.#baseSec) * NS + nsec;
     // A 30-bit slot indexes the exchange; the key's two bits above it are checked.
     const slot = c.keySlot;
     const check = c.keyCheck;
@@ -312,7 +319,8 @@ export class Correlator {
       // The same question again after its answer (ARP refreshing, a DNS id reused, a new
       // DHCP transaction with the old xid): the old exchange is over, this one begins.
       const deadline = this.#deadline(x);
-      this.#judge(x, this.#nowRel > deadline ? this.#nowRel : deadline);
+      this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
+      this.#judge(x);
       x = NONE;
     }
     if (c.maybeAck) {
@@ -325,13 +333,21 @@ export class Correlator {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
-      x = X.open(c.kind, slot, check, rel, this.#defaultTimeoutNs);
+      x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
+      X.firstRel[x] = rel;
+      X.lastRel[x] = rel;
+      X.keyRel[x] = rel;
       setKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.flowKey[x] = fk;
       const flow = this.#flows.find(fk);
       const srtt = flow >= 0 ? this.#flows.value[flow] : 0;
-      if (srtt > 0) X.timeoutNs[x] = this.#timeoutFor(srtt);
+      if (srtt > 0) {
+        // RTT_TIMEOUT_FACTOR × the flow's smoothed RTT, within bounds (written out: no boxed double)
+        const t = srtt * RTT_TIMEOUT_FACTOR;
+        X.timeoutNs[x] =
+          t < this.#minTimeoutNs ? this.#minTimeoutNs : t > this.#maxTimeoutNs ? this.#maxTimeoutNs : t;
+      }
       this.#index.set(slot, x);
       this.#queue.push(x);
       this.#summary.exchanges++;
@@ -369,7 +385,8 @@ export class Correlator {
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
       if (T.count[t] < MAX_SIGHTINGS) {
-        T.addSighting(t, iface, rel, c.srcHash, c.dstHash, c.tunnel);
+        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel);
+        T.sightings.f[r * SIGHTING_FIELDS + 1] = rel;
       } else T.extra[t]++;
     }
     if (rel > X.lastRel[x]) X.lastRel[x] = rel;
@@ -378,7 +395,7 @@ export class Correlator {
       const at = rel - this.#lagNs;
       if (at > this.#nowRel) {
         this.#nowRel = at;
-        if (at > this.#dueAfter) this.#advanceRel(at);
+        if (at > this.#dueAfter) this.#judgeDue();
       }
     }
   }
@@ -392,7 +409,8 @@ export class Correlator {
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
   advance(sec: number, nsec: number): void {
     if (this.#baseSec < 0) return;
-    this.#advanceRel(this.rel(sec, nsec));
+    this.#nowRel = this.rel(sec, nsec);
+    this.#judgeDue();
   }
 
   /**
@@ -406,7 +424,10 @@ export class Correlator {
     }
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
-      if (this.#ex.judged[x] === 0) this.#judge(x, end);
+      if (this.#ex.judged[x] === 0) {
+        this.#judgeNow = end;
+        this.#judge(x);
+      }
       this.#recycle(x);
     }
     this.#emitClocks(true);
@@ -418,12 +439,9 @@ export class Correlator {
     return row < 0 || table.path[row] < 0 ? null : this.#paths.path(table.path[row]);
   }
 
-  #timeoutFor(srttNs: number): number {
-    return Math.min(this.#maxTimeoutNs, Math.max(this.#minTimeoutNs, srttNs * RTT_TIMEOUT_FACTOR));
-  }
-
-  #advanceRel(rel: number): void {
-    this.#nowRel = rel;
+  /** Judges what is due at #nowRel (the time is a field, not a parameter: see #judgeNow). */
+  #judgeDue(): void {
+    const rel = this.#nowRel;
     // Most packets move time on without reaching the head's deadline.
     if (rel <= this.#dueAfter) return;
     const judged = this.#ex.judged;
@@ -435,7 +453,8 @@ export class Correlator {
           this.#dueAfter = deadline;
           return;
         }
-        this.#judge(x, rel);
+        this.#judgeNow = rel;
+        this.#judge(x);
       }
       this.#queue.shift();
       this.#recycle(x);
@@ -446,7 +465,10 @@ export class Correlator {
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
       const open = this.#ex.judged[x] === 0;
-      if (open) this.#judge(x, this.#nowRel, 'state limit reached: judged before its timeout');
+      if (open) {
+        this.#judgeNow = this.#nowRel;
+        this.#judge(x, 'state limit reached: judged before its timeout');
+      }
       this.#recycle(x);
       if (open) return;
     }
@@ -538,7 +560,8 @@ export class Correlator {
     return o;
   }
 
-  #judge(x: number, nowRel: number, forcedReason?: string): void {
+  /** Judges exchange x at packet time #judgeNow. */
+  #judge(x: number, forcedReason?: string): void {
     const X = this.#ex;
     X.judged[x] = 1;
     this.#dueAfter = Number.NEGATIVE_INFINITY;
@@ -553,7 +576,7 @@ export class Correlator {
     this.#judgedKind = kind;
     const timing = this.#timing;
     timing.deadline = this.#deadline(x);
-    timing.now = nowRel;
+    timing.now = this.#judgeNow;
     timing.forcedReason = forcedReason ?? null;
     const verdict = judge(
       kind,

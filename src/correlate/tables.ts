@@ -74,7 +74,8 @@ export class SightingRows {
   f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
   next = new Int32Array(INITIAL_ROWS);
 
-  add(iface: number, rel: number, src: number, dst: number, tunnel: number): number {
+  /** A sighting row (its time, field 1, is the caller's to set: see TrackRows.addSighting). */
+  add(iface: number, src: number, dst: number, tunnel: number): number {
     let r = this.rows.take();
     if (r < 0) {
       this.#grow();
@@ -83,7 +84,6 @@ export class SightingRows {
     const b = r * SIGHTING_FIELDS;
     const f = this.f;
     f[b] = iface;
-    f[b + 1] = rel;
     f[b + 2] = src;
     f[b + 3] = dst;
     f[b + 4] = tunnel;
@@ -145,12 +145,18 @@ export class TrackRows {
     this.rows.give(t);
   }
 
-  addSighting(t: number, iface: number, rel: number, src: number, dst: number, tunnel: number): void {
-    const r = this.sightings.add(iface, rel, src, dst, tunnel);
+  /**
+   * Adds a sighting to track t and returns its row; the caller writes its time into
+   * `sightings.f[row * SIGHTING_FIELDS + 1]` (a time in ns is a double, and a double
+   * passed to a call that is not inlined is boxed on the heap: once per packet).
+   */
+  addSighting(t: number, iface: number, src: number, dst: number, tunnel: number): number {
+    const r = this.sightings.add(iface, src, dst, tunnel);
     if (this.head[t] < 0) this.head[t] = r;
     else this.sightings.next[this.tail[t]] = r;
     this.tail[t] = r;
     this.count[t]++;
+    return r;
   }
 
   /** The sighting row of `iface` on track t, or -1. */
@@ -217,8 +223,11 @@ export class ExchangeRows {
 
   static readonly KEY_STRIDE = KEY_STRIDE;
 
-  /** A row for a new exchange that began at `rel`, its stages empty and key not yet kept. */
-  open(kind: number, slot: number, check: number, rel: number, timeoutNs: number): number {
+  /**
+   * A row for a new exchange, its stages empty and key not yet kept; the caller sets
+   * its times (firstRel, lastRel, keyRel: doubles, not passed, so never boxed).
+   */
+  open(kind: number, slot: number, check: number, timeoutNs: number): number {
     let x = this.rows.take();
     if (x < 0) {
       this.#grow();
@@ -232,9 +241,6 @@ export class ExchangeRows {
     this.errorDetail[x] = '';
     this.answerError[x] = '';
     this.serverIsn[x] = -1;
-    this.firstRel[x] = rel;
-    this.lastRel[x] = rel;
-    this.keyRel[x] = rel;
     this.timeoutNs[x] = timeoutNs;
     for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) this.stages[i] = 0;
     return x;

@@ -62,13 +62,18 @@ describe('TrackRows', () => {
   it('keeps sightings in arrival order, finds them by interface, and reuses freed rows', () => {
     const tracks = new TrackRows();
     const opened: number[] = [];
-    // More tracks and sightings than the initial rows: the tables grow.
-    for (let t = 0; t < 3000; t++) {
+    // More tracks and sightings than the initial rows (64k): the tables grow.
+    const TRACKS = 70_000;
+    for (let t = 0; t < TRACKS; t++) {
       const row = tracks.open();
       opened.push(row);
-      for (let s = 0; s < (t % 4) + 1; s++) tracks.addSighting(row, 100 + s, t * 10 + s, s, -s, -1);
+      for (let s = 0; s < (t % 4) + 1; s++) {
+        const r = tracks.addSighting(row, 100 + s, s, -s, -1);
+        tracks.sightings.f[r * SIGHTING_FIELDS + 1] = t * 10 + s;
+      }
     }
-    for (let t = 0; t < 3000; t++) {
+    expect(tracks.rows.capacity).toBeGreaterThan(65_536);
+    for (let t = 0; t < TRACKS; t++) {
       const row = opened[t];
       expect(tracks.count[row]).toBe((t % 4) + 1);
       const f = tracks.sightings.f;
@@ -87,8 +92,8 @@ describe('TrackRows', () => {
     expect(tracks.rows.live).toBe(0);
     expect(tracks.sightings.rows.live).toBe(0);
     // Reopening as many uses the freed rows: nothing new is handed out.
-    for (let t = 0; t < 3000; t++) tracks.addSighting(tracks.open(), 1, 1, 1, 1, -1);
-    expect(tracks.rows.used).toBe(3000);
+    for (let t = 0; t < TRACKS; t++) tracks.addSighting(tracks.open(), 1, 1, 1, -1);
+    expect(tracks.rows.used).toBe(TRACKS);
     expect(tracks.sightings.rows.used).toBe(sightingRows);
   });
 
@@ -107,13 +112,18 @@ describe('ExchangeRows', () => {
   it('opens rows with every column set, grows keeping them, and reuses a freed row cleared', () => {
     const rows = new ExchangeRows();
     const xs: number[] = [];
-    for (let i = 0; i < 5000; i++) {
-      const x = rows.open(1, i, 7, i * 1.5, 1e9);
+    // more than the initial rows (64k): the table grows
+    const ROWS = 70_000;
+    for (let i = 0; i < ROWS; i++) {
+      const x = rows.open(1, i, 7, 1e9);
+      rows.firstRel[x] = i * 1.5;
+      rows.lastRel[x] = i * 1.5;
       rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31] = i & 0xff;
       rows.stages[x * MAX_STAGES + 1] = i + 1;
       xs.push(x);
     }
-    for (let i = 0; i < 5000; i++) {
+    expect(rows.rows.capacity).toBeGreaterThan(65_536);
+    for (let i = 0; i < ROWS; i++) {
       const x = xs[i];
       expect([
         rows.kind[x],
@@ -128,7 +138,7 @@ describe('ExchangeRows', () => {
     }
     rows.errorDetail[xs[10]] = 'port-unreachable';
     rows.rows.give(xs[10]);
-    const again = rows.open(3, 99, 0, 5, 1e9);
+    const again = rows.open(3, 99, 0, 1e9);
     expect(again).toBe(xs[10]);
     expect([rows.kind[again], rows.stages[again * MAX_STAGES + 1], rows.errorDetail[again]]).toEqual([
       3,
