@@ -21,11 +21,12 @@
 
 import { u16be } from './bytes.js';
 import { ETHERTYPE_IPV4, markShort } from './dispatch.js';
-import { Layer, type PacketRecord } from './record.js';
+import { FieldGroup, Layer, type PacketRecord } from './record.js';
 
 const ARP_FIXED_LEN = 8;
 
 export function decodeArp(b: Uint8Array, off: number, end: number, rec: PacketRecord): void {
+  rec.touched |= FieldGroup.Arp;
   rec.pushLayer(Layer.Arp);
   if (end - off < ARP_FIXED_LEN) {
     markShort(rec, Layer.Arp, off, off + ARP_FIXED_LEN, 'arp_too_short');

@@ -40,7 +40,7 @@
 
 import { u16be, u32be } from './bytes.js';
 import { cutByCapture, markShort } from './dispatch.js';
-import { Layer, type PacketRecord } from './record.js';
+import { FieldGroup, Layer, type PacketRecord } from './record.js';
 
 export const DHCP_FIXED_LEN = 236;
 export const DHCP_MAGIC_COOKIE = 0x63825363;
@@ -69,6 +69,7 @@ export const DHCP_RELEASE = 7;
 export const DHCP_INFORM = 8;
 
 export function decodeDhcp(b: Uint8Array, off: number, end: number, rec: PacketRecord): void {
+  rec.touched |= FieldGroup.Dhcp;
   rec.pushLayer(Layer.Dhcp);
   rec.dhcpOff = off;
   const avail = end - off;

@@ -43,7 +43,7 @@
 
 import { u16be, u32be } from './bytes.js';
 import { cutByCapture, markShort } from './dispatch.js';
-import { Layer, MAX_DNS_ANSWERS, type PacketRecord } from './record.js';
+import { FieldGroup, Layer, MAX_DNS_ANSWERS, type PacketRecord } from './record.js';
 
 export const DNS_HEADER_LEN = 12;
 export const DNS_MAX_NAME_LEN = 255;
@@ -146,6 +146,7 @@ export function decodeDnsPrefix(b: Uint8Array, off: number, end: number, rec: Pa
 }
 
 function decodeMessage(b: Uint8Array, off: number, end: number, rec: PacketRecord, prefix: boolean): void {
+  rec.touched |= FieldGroup.Dns;
   rec.pushLayer(Layer.Dns);
   rec.dnsOff = off;
   rec.dnsEnd = end;

@@ -29,7 +29,7 @@
 
 import { EXT_HEADER_TABLE, ExtKind } from './dispatch.js';
 import { u16be, u32be } from './bytes.js';
-import type { PacketRecord } from './record.js';
+import { FieldGroup, type PacketRecord } from './record.js';
 
 export const enum QuoteStatus {
   /** the IP header and every transport field recorded for its protocol were present */
@@ -65,6 +65,7 @@ const ICMPV6_ECHO_REPLY = 129;
 
 /** The quoted IPv4 packet in [off, end) (an ICMP error's data). */
 export function decodeQuotedIpv4(b: Uint8Array, off: number, end: number, rec: PacketRecord): QuoteStatus {
+  rec.touched |= FieldGroup.Quoted;
   rec.quotedL3Off = off;
   rec.quotedEnd = end;
   const avail = end - off;
@@ -85,6 +86,7 @@ export function decodeQuotedIpv4(b: Uint8Array, off: number, end: number, rec: P
 
 /** The quoted IPv6 packet in [off, end) (an ICMPv6 error's data). */
 export function decodeQuotedIpv6(b: Uint8Array, off: number, end: number, rec: PacketRecord): QuoteStatus {
+  rec.touched |= FieldGroup.Quoted;
   rec.quotedL3Off = off;
   rec.quotedEnd = end;
   const avail = end - off;

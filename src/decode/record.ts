@@ -78,6 +78,18 @@ export const enum TunnelType {
 }
 export const TUNNEL_NAMES: readonly string[] = ['none', 'vxlan', 'geneve', 'gre', 'ipip'];
 
+/**
+ * Field groups that only some packets have, marked in `touched` by the decoder that
+ * writes them (before it writes any): reset() clears a group only when it was written,
+ * instead of some sixty fields for every packet.
+ */
+export const enum FieldGroup {
+  Quoted = 1,
+  Arp = 2,
+  Dns = 4,
+  Dhcp = 8,
+}
+
 export const MAX_LAYERS = 32;
 export const MAX_VLANS = 4;
 export const MAX_DNS_ANSWERS = 16;
@@ -274,6 +286,9 @@ export class PacketRecord {
   /** byte offset (in `bytes`) where the anomaly was found, -1 when none */
   malformedOff = -1;
 
+  /** FieldGroup bits of the groups written since the last reset */
+  touched = 0;
+
   reset(bytes: Uint8Array, start: number, end: number, linktype: number, wireLen: number): void {
     this.bytes = bytes;
     this.start = start;
@@ -322,21 +337,6 @@ export class PacketRecord {
     this.icmpSeq = -1;
     this.icmpMtu = -1;
     this.icmpGatewayOff = -1;
-    this.quotedIpVersion = 0;
-    this.quotedL3Off = -1;
-    this.quotedSrcAddrOff = -1;
-    this.quotedDstAddrOff = -1;
-    this.quotedIpId = -1;
-    this.quotedIpProto = -1;
-    this.quotedSrcPort = -1;
-    this.quotedDstPort = -1;
-    this.quotedIcmpType = -1;
-    this.quotedIcmpId = -1;
-    this.quotedIcmpSeq = -1;
-    this.quotedTcpSeq = 0;
-    this.quotedIpTotalLen = -1;
-    this.quotedL4Off = -1;
-    this.quotedEnd = -1;
     this.ndTargetOff = -1;
     this.payloadOff = -1;
     this.payloadLen = 0;
@@ -349,52 +349,78 @@ export class PacketRecord {
     this.tunnelOuterSrcPort = -1;
     this.tunnelOuterDstPort = -1;
     this.greProto = -1;
-    this.arpOp = -1;
-    this.arpShaOff = -1;
-    this.arpSpaOff = -1;
-    this.arpThaOff = -1;
-    this.arpTpaOff = -1;
-    this.dnsOff = -1;
-    this.dnsEnd = -1;
-    this.dnsId = -1;
-    this.dnsQr = false;
-    this.dnsOpcode = 0;
-    this.dnsRcode = 0;
-    this.dnsFlags = 0;
-    this.dnsQdCount = 0;
-    this.dnsAnCount = 0;
-    this.dnsQnameOff = -1;
-    this.dnsQtype = -1;
-    this.dnsQclass = -1;
-    this.dnsAnswerCount = 0;
-    this.dnsNsCount = 0;
-    this.dnsArCount = 0;
-    this.dnsEdnsUdpSize = -1;
-    this.dnsExtRcode = -1;
-    this.dhcpOff = -1;
-    this.dhcpOp = -1;
-    this.dhcpXid = -1;
-    this.dhcpChaddrOff = -1;
-    this.dhcpHlen = 0;
-    this.dhcpCiaddr = -1;
-    this.dhcpYiaddr = -1;
-    this.dhcpSiaddr = -1;
-    this.dhcpGiaddr = -1;
-    this.dhcpMsgType = -1;
-    this.dhcpServerId = -1;
-    this.dhcpRequestedIp = -1;
-    this.dhcpLeaseTime = -1;
-    this.dhcpRouter = -1;
-    this.dhcpDnsServer = -1;
-    this.dhcpMtu = -1;
-    this.dhcpSubnetMask = -1;
-    this.dhcpRelayAgent = false;
     this.dhcpv6MsgType = -1;
     this.dhcpv6TransactionId = -1;
     this.truncated = false;
     this.malformedLayer = Layer.None;
     this.malformedReason = '';
     this.malformedOff = -1;
+    // Groups only a few packets have: cleared when a decoder wrote them (it marks `touched`).
+    const touched = this.touched;
+    this.touched = 0;
+    if ((touched & FieldGroup.Quoted) !== 0) {
+      this.quotedIpVersion = 0;
+      this.quotedL3Off = -1;
+      this.quotedSrcAddrOff = -1;
+      this.quotedDstAddrOff = -1;
+      this.quotedIpId = -1;
+      this.quotedIpProto = -1;
+      this.quotedSrcPort = -1;
+      this.quotedDstPort = -1;
+      this.quotedIcmpType = -1;
+      this.quotedIcmpId = -1;
+      this.quotedIcmpSeq = -1;
+      this.quotedTcpSeq = 0;
+      this.quotedIpTotalLen = -1;
+      this.quotedL4Off = -1;
+      this.quotedEnd = -1;
+    }
+    if ((touched & FieldGroup.Arp) !== 0) {
+      this.arpOp = -1;
+      this.arpShaOff = -1;
+      this.arpSpaOff = -1;
+      this.arpThaOff = -1;
+      this.arpTpaOff = -1;
+    }
+    if ((touched & FieldGroup.Dns) !== 0) {
+      this.dnsOff = -1;
+      this.dnsEnd = -1;
+      this.dnsId = -1;
+      this.dnsQr = false;
+      this.dnsOpcode = 0;
+      this.dnsRcode = 0;
+      this.dnsFlags = 0;
+      this.dnsQdCount = 0;
+      this.dnsAnCount = 0;
+      this.dnsQnameOff = -1;
+      this.dnsQtype = -1;
+      this.dnsQclass = -1;
+      this.dnsAnswerCount = 0;
+      this.dnsNsCount = 0;
+      this.dnsArCount = 0;
+      this.dnsEdnsUdpSize = -1;
+      this.dnsExtRcode = -1;
+    }
+    if ((touched & FieldGroup.Dhcp) !== 0) {
+      this.dhcpOff = -1;
+      this.dhcpOp = -1;
+      this.dhcpXid = -1;
+      this.dhcpChaddrOff = -1;
+      this.dhcpHlen = 0;
+      this.dhcpCiaddr = -1;
+      this.dhcpYiaddr = -1;
+      this.dhcpSiaddr = -1;
+      this.dhcpGiaddr = -1;
+      this.dhcpMsgType = -1;
+      this.dhcpServerId = -1;
+      this.dhcpRequestedIp = -1;
+      this.dhcpLeaseTime = -1;
+      this.dhcpRouter = -1;
+      this.dhcpDnsServer = -1;
+      this.dhcpMtu = -1;
+      this.dhcpSubnetMask = -1;
+      this.dhcpRelayAgent = false;
+    }
   }
 
   pushLayer(layer: Layer): void {
