@@ -31,7 +31,11 @@ import { TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
 import {
+  EX_DOUBLES,
+  EX_INTS,
   ExchangeRows,
+  ExDouble,
+  ExInt,
   KEY_ADDR_BYTES,
   MAX_STAGES,
   RowQueue,
@@ -305,14 +309,14 @@ export class Correlator {
     const check = c.keyCheck;
     const X = this.#ex;
     let x = this.#index.get(slot);
-    if (x !== NONE && X.check[x] !== check) {
+    if (x !== NONE && X.ints[x * EX_INTS + ExInt.Check] !== check) {
       // Two exchanges in one slot at once: the newer one is not tracked (counted).
       this.#collisions++;
       return;
     }
     if (
       x !== NONE &&
-      X.kind[x] === c.kind &&
+      X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
       this.#answered(x, c.kind, c.stage) &&
       this.#repeated(x, c.stage, c.fingerprint, iface)
     ) {
@@ -325,50 +329,59 @@ export class Correlator {
     }
     if (c.maybeAck) {
       // Only the ACK of a handshake we are tracking, acknowledging the server's ISN.
-      if (x === NONE || X.kind[x] !== Kind.TcpHandshake || X.serverIsn[x] < 0) return;
-      if (c.ackNumber !== (X.serverIsn[x] + 1) >>> 0) return;
+      if (
+        x === NONE ||
+        X.ints[x * EX_INTS + ExInt.Kind] !== Kind.TcpHandshake ||
+        X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] < 0
+      )
+        return;
+      if (c.ackNumber !== (X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] + 1) >>> 0) return;
     }
-    if (x !== NONE && X.kind[x] !== c.kind) return; // a key collision across kinds: ignore
+    if (x !== NONE && X.ints[x * EX_INTS + ExInt.Kind] !== c.kind) return; // a key collision across kinds: ignore
     if (x === NONE) {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
-      X.firstRel[x] = rel;
-      X.lastRel[x] = rel;
-      X.keyRel[x] = rel;
+      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = rel;
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = rel;
+      X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = rel;
       setKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
-      X.flowKey[x] = fk;
+      X.ints[x * EX_INTS + ExInt.Flow] = fk;
       const flow = this.#flows.find(fk);
       const srtt = flow >= 0 ? this.#flows.value[flow] : 0;
       if (srtt > 0) {
         // RTT_TIMEOUT_FACTOR × the flow's smoothed RTT, within bounds (written out: no boxed double)
         const t = srtt * RTT_TIMEOUT_FACTOR;
-        X.timeoutNs[x] =
+        X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs] =
           t < this.#minTimeoutNs ? this.#minTimeoutNs : t > this.#maxTimeoutNs ? this.#maxTimeoutNs : t;
       }
       this.#index.set(slot, x);
       this.#queue.push(x);
       this.#summary.exchanges++;
-    } else if (rel < X.keyRel[x] && opensExchange(c.kind, c.stage)) {
+    } else if (rel < X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] && opensExchange(c.kind, c.stage)) {
       // Live, an interface further along may deliver first: name it by its first hop.
       setKey(X, x, c);
-      X.keyRel[x] = rel;
+      X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = rel;
     }
-    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK) X.serverIsn[x] = c.tcpSeq;
+    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK)
+      X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] = c.tcpSeq;
     if (c.errorAboutAnswer) {
-      if (X.answerError[x] === '') X.answerError[x] = c.errorDetail;
-    } else if (c.errorDetail !== '' && X.errorStage[x] < 0) {
-      X.errorStage[x] = c.stage;
+      if (X.ints[x * EX_INTS + ExInt.AnswerError] === 0) {
+        X.ints[x * EX_INTS + ExInt.AnswerError] = 1;
+        X.answerError[x] = c.errorDetail;
+      }
+    } else if (c.errorDetail !== '' && X.ints[x * EX_INTS + ExInt.ErrorStage] < 0) {
+      X.ints[x * EX_INTS + ExInt.ErrorStage] = c.stage;
       X.errorDetail[x] = c.errorDetail;
     }
     const T = this.#tracks;
-    const at = x * MAX_STAGES + c.stage;
-    let t = X.stages[at] - 1;
+    const at = x * EX_INTS + ExInt.Stages + c.stage;
+    let t = X.ints[at] - 1;
     if (t < 0) {
       t = T.open();
-      X.stages[at] = t + 1;
+      X.ints[at] = t + 1;
     }
     if (c.broadcast) T.broadcast[t] = 1;
     const fp = c.fingerprint;
@@ -389,7 +402,8 @@ export class Correlator {
         T.sightings.f[r * SIGHTING_FIELDS + 1] = rel;
       } else T.extra[t]++;
     }
-    if (rel > X.lastRel[x]) X.lastRel[x] = rel;
+    if (rel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = rel;
     if (this.#advanceWithPackets) {
       // (checked here, not in a call: a time in ns is a double, boxed when passed)
       const at = rel - this.#lagNs;
@@ -403,7 +417,10 @@ export class Correlator {
   /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
   #deadline(x: number): number {
     const X = this.#ex;
-    return Math.min(X.lastRel[x] + X.timeoutNs[x], X.firstRel[x] + MAX_EXCHANGE_NS);
+    return Math.min(
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs],
+      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] + MAX_EXCHANGE_NS,
+    );
   }
 
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
@@ -424,7 +441,7 @@ export class Correlator {
     }
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
-      if (this.#ex.judged[x] === 0) {
+      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) {
         this.#judgeNow = end;
         this.#judge(x);
       }
@@ -444,10 +461,10 @@ export class Correlator {
     const rel = this.#nowRel;
     // Most packets move time on without reaching the head's deadline.
     if (rel <= this.#dueAfter) return;
-    const judged = this.#ex.judged;
+    const ints = this.#ex.ints;
     while (this.#queue.length > 0) {
       const x = this.#queue.peek();
-      if (judged[x] === 0) {
+      if (ints[x * EX_INTS + ExInt.Judged] === 0) {
         const deadline = this.#deadline(x);
         if (deadline >= rel) {
           this.#dueAfter = deadline;
@@ -464,7 +481,7 @@ export class Correlator {
   #judgeOldest(): void {
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
-      const open = this.#ex.judged[x] === 0;
+      const open = this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0;
       if (open) {
         this.#judgeNow = this.#nowRel;
         this.#judge(x, 'state limit reached: judged before its timeout');
@@ -563,14 +580,14 @@ export class Correlator {
   /** Judges exchange x at packet time #judgeNow. */
   #judge(x: number, forcedReason?: string): void {
     const X = this.#ex;
-    X.judged[x] = 1;
+    X.ints[x * EX_INTS + ExInt.Judged] = 1;
     this.#dueAfter = Number.NEGATIVE_INFINITY;
-    this.#index.delete(X.slot[x]);
+    this.#index.delete(X.ints[x * EX_INTS + ExInt.Slot]);
     this.#sampleClocks(x);
-    const kind = X.kind[x] as Kind;
+    const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
     const stages = this.#judgedStages[kind];
     for (let i = 0; i < stages.length; i++) {
-      const t = X.stages[x * MAX_STAGES + i] - 1;
+      const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
       stages[i] = t < 0 ? undefined : this.#ordered(t, i);
     }
     this.#judgedKind = kind;
@@ -581,13 +598,13 @@ export class Correlator {
     const verdict = judge(
       kind,
       stages,
-      X.errorStage[x],
-      X.errorDetail[x],
+      X.ints[x * EX_INTS + ExInt.ErrorStage],
+      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 ? X.errorDetail[x] : '',
       this.#oracle,
       timing,
       this.#verdict,
     );
-    this.#learn(kind, X.flowKey[x], stages, verdict.delivered, verdict.rttNs);
+    this.#learn(kind, X.ints[x * EX_INTS + ExInt.Flow], stages, verdict.delivered, verdict.rttNs);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
       this.#release(x);
@@ -631,7 +648,7 @@ export class Correlator {
       };
     }
     if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (this.#ex.answerError[x] !== '' && verdict.status !== 'ok') {
+    else if (this.#ex.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
       record.detail = `${this.#ex.answerError[x]} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
     } else if (verdict.problems.length > 0) {
       record.detail = verdict.problems
@@ -648,8 +665,8 @@ export class Correlator {
 
   /** A judged exchange's stage tracks are freed (its row may wait in the queue a while). */
   #release(x: number): void {
-    const st = this.#ex.stages;
-    for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) {
+    const st = this.#ex.ints;
+    for (let i = x * EX_INTS + ExInt.Stages; i < x * EX_INTS + ExInt.Stages + MAX_STAGES; i++) {
       if (st[i] === 0) continue;
       this.#tracks.close(st[i] - 1);
       st[i] = 0;
@@ -746,9 +763,9 @@ export class Correlator {
     const T = this.#tracks;
     const f = T.sightings.f;
     const next = T.sightings.next;
-    for (const [askIdx, ansIdx] of answerPairs(X.kind[x] as Kind)) {
-      const ask = X.stages[x * MAX_STAGES + askIdx] - 1;
-      const ans = X.stages[x * MAX_STAGES + ansIdx] - 1;
+    for (const [askIdx, ansIdx] of answerPairs(X.ints[x * EX_INTS + ExInt.Kind] as Kind)) {
+      const ask = X.ints[x * EX_INTS + ExInt.Stages + askIdx] - 1;
+      const ans = X.ints[x * EX_INTS + ExInt.Stages + ansIdx] - 1;
       if (ask < 0 || ans < 0) continue;
       // Per host: interfaces that saw both, with their local round trip.
       const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
@@ -791,7 +808,7 @@ export class Correlator {
     if (!opensExchange(kind, stage)) return false;
     const X = this.#ex;
     const T = this.#tracks;
-    const ask = X.stages[x * MAX_STAGES + stage] - 1;
+    const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     if (ask < 0 || T.count[ask] === 0) return false;
     const f = T.sightings.f;
     const next = T.sightings.next;
@@ -814,12 +831,16 @@ export class Correlator {
       return this.#reached(x, STAGE.DHCP_ACK, origin) || this.#reached(x, STAGE.DHCP_NAK, origin);
     }
     // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
-    return this.#reached(x, 1, origin) || (X.errorStage[x] >= 0 && this.#reached(x, X.errorStage[x], origin));
+    return (
+      this.#reached(x, 1, origin) ||
+      (X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
+        this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin))
+    );
   }
 
   /** Whether a packet of the exchange's stage was seen on `iface`. */
   #reached(x: number, stage: number, iface: number): boolean {
-    const t = this.#ex.stages[x * MAX_STAGES + stage] - 1;
+    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     return t >= 0 && this.#tracks.find(t, iface) >= 0;
   }
 
@@ -829,7 +850,7 @@ export class Correlator {
    * after its answer): another fingerprint, or one more sighting where it was seen.
    */
   #repeated(x: number, stage: number, fingerprint: number, iface: number): boolean {
-    const t = this.#ex.stages[x * MAX_STAGES + stage] - 1;
+    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     if (t < 0) return true;
     if (!this.#tracks.hasPacket(t, fingerprint)) return true;
     return this.#tracks.find(t, iface) >= 0;
@@ -903,13 +924,13 @@ function towardsKey(iface: number, addr: number): number {
 
 /** Keeps the asking packet's key (Classified's parts and key bytes) in the exchange's row. */
 function setKey(X: ExchangeRows, x: number, c: Classified): void {
-  const k = x * 3;
-  X.parts[k] = c.keyPart0;
-  X.parts[k + 1] = c.keyPart1;
-  X.parts[k + 2] = c.keyPart2;
-  X.addrVersion[x] = c.addrVersion;
-  X.addrKnown[x] = c.addrKnown;
-  X.nameLen[x] = c.nameLen;
+  const k = x * EX_DOUBLES + ExDouble.Parts;
+  X.doubles[k] = c.keyPart0;
+  X.doubles[k + 1] = c.keyPart1;
+  X.doubles[k + 2] = c.keyPart2;
+  X.ints[x * EX_INTS + ExInt.AddrVersion] = c.addrVersion;
+  X.ints[x * EX_INTS + ExInt.AddrKnown] = c.addrKnown;
+  X.ints[x * EX_INTS + ExInt.NameLen] = c.nameLen;
   const from = c.keySource;
   const to = X.keyBytes;
   const at = x * ExchangeRows.KEY_STRIDE;
@@ -923,14 +944,14 @@ function setKey(X: ExchangeRows, x: number, c: Classified): void {
 
 /** The exchange's key as a reader would write it (DESIGN §3 `key`). */
 function keyTextOf(X: ExchangeRows, x: number): string {
-  const k = x * 3;
-  const p = X.parts;
+  const k = x * EX_DOUBLES + ExDouble.Parts;
+  const p = X.doubles;
   const at = x * ExchangeRows.KEY_STRIDE;
   const bytes = X.keyBytes;
-  const known = X.addrKnown[x];
-  const src = (known & 1) !== 0 ? formatIp(bytes, at, X.addrVersion[x]) : '?';
-  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, X.addrVersion[x]) : '?';
-  switch (X.kind[x] as Kind) {
+  const known = X.ints[x * EX_INTS + ExInt.AddrKnown];
+  const src = (known & 1) !== 0 ? formatIp(bytes, at, X.ints[x * EX_INTS + ExInt.AddrVersion]) : '?';
+  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, X.ints[x * EX_INTS + ExInt.AddrVersion]) : '?';
+  switch (X.ints[x * EX_INTS + ExInt.Kind] as Kind) {
     case Kind.IcmpEcho:
     case Kind.Icmpv6Echo:
       return `${src}>${dst} id=${p[k]} seq=${p[k + 1]}`;
@@ -938,7 +959,10 @@ function keyTextOf(X: ExchangeRows, x: number): string {
       return `${src}:${p[k]}>${dst}:${p[k + 1]} isn=${p[k + 2]}`;
     case Kind.Dns: {
       const from = at + KEY_ADDR_BYTES;
-      const name = X.nameLen[x] > 0 ? readDnsName(bytes, from, from + X.nameLen[x], from) : null;
+      const name =
+        X.ints[x * EX_INTS + ExInt.NameLen] > 0
+          ? readDnsName(bytes, from, from + X.ints[x * EX_INTS + ExInt.NameLen], from)
+          : null;
       return `${src}>${dst} id=${p[k]} ${name ?? '?'} ${dnsTypeName(p[k + 1])}`;
     }
     case Kind.Dhcp:

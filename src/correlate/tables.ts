@@ -187,37 +187,62 @@ export class TrackRows {
   }
 }
 
+/**
+ * An exchange row's numbers, side by side so that opening, answering and judging an
+ * exchange touches a few cache lines, not one per column: many thousands are in flight
+ * (a replay holds a second and more of them), so a row is usually cold by its verdict.
+ * Integers: one 64-byte line per row (EX_INTS); doubles (times, the key's numbers):
+ * another (EX_DOUBLES).
+ */
+export const enum ExInt {
+  /** Kind */
+  Kind = 0,
+  /** 1 once judged (the row waits in the queue until passed) */
+  Judged = 1,
+  /** the key's map slot (30 bits) and the two bits above it, checked on lookup */
+  Slot = 2,
+  Check = 3,
+  /** the flow direction's learned-table key */
+  Flow = 4,
+  /** stage of the first error (ICMP error, RST, NAK, rcode), -1 when none; its text in errorDetail */
+  ErrorStage = 5,
+  /** the key: DNS name length (-1: none), addresses' IP version, which are known (bit 0 source, bit 1 destination) */
+  NameLen = 6,
+  AddrVersion = 7,
+  AddrKnown = 8,
+  /** 1 when an ICMP error about the answer was seen (its text in answerError) */
+  AnswerError = 9,
+  /** track row + 1 per stage (0: no packet of that stage yet), MAX_STAGES of them */
+  Stages = 10,
+}
+export const enum ExDouble {
+  /** relative ns of the first packet, the latest packet, and the packet the key was taken from */
+  FirstRel = 0,
+  LastRel = 1,
+  KeyRel = 2,
+  TimeoutNs = 3,
+  /** TCP: the server's ISN from the SYN-ACK (to recognise the handshake's ACK), or -1 */
+  ServerIsn = 4,
+  /** the key's three numbers (echo id/seq, TCP ports and ISN, DNS id and qtype, DHCP xid) */
+  Parts = 5,
+}
+export const EX_INTS = 16;
+export const EX_DOUBLES = 8;
+
 /** Exchanges: one row each, from the first packet until the queue has passed its verdict. */
 export class ExchangeRows {
   readonly rows = new RowAllocator();
-  kind = new Uint8Array(INITIAL_ROWS);
-  judged = new Uint8Array(INITIAL_ROWS);
-  /** the key's map slot (30 bits) and its upper bits, checked on lookup */
-  slot = new Int32Array(INITIAL_ROWS);
-  check = new Int32Array(INITIAL_ROWS);
-  flowKey = new Int32Array(INITIAL_ROWS);
-  errorStage = new Int32Array(INITIAL_ROWS);
-  /** TCP: the server's ISN from the SYN-ACK (to recognise the handshake's ACK), or -1 */
-  serverIsn = new Float64Array(INITIAL_ROWS);
-  firstRel = new Float64Array(INITIAL_ROWS);
-  lastRel = new Float64Array(INITIAL_ROWS);
-  keyRel = new Float64Array(INITIAL_ROWS);
-  timeoutNs = new Float64Array(INITIAL_ROWS);
-  /** track row + 1 per stage (0: no packet of that stage yet), MAX_STAGES per row */
-  stages = new Int32Array(INITIAL_ROWS * MAX_STAGES);
+  /** EX_INTS per row (ExInt.Kind … ExInt.Stages + MAX_STAGES - 1) */
+  ints = new Int32Array(INITIAL_ROWS * EX_INTS);
+  /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Parts + 2) */
+  doubles = new Float64Array(INITIAL_ROWS * EX_DOUBLES);
   /**
-   * What the key text is written from (DESIGN §3 `key`), taken from the earliest packet
-   * of the asking stage: three numbers (echo id/seq, TCP ports and ISN, DNS id and
-   * qtype, DHCP xid), the addresses' IP version and which are known (bit 0 source,
-   * bit 1 destination), the DNS name's length (-1: none), and the bytes: source and
-   * destination address (DHCP: the client MAC), then the DNS name as on the wire.
+   * The key's bytes (DESIGN §3 `key`), from the earliest packet of the asking stage:
+   * source and destination address (DHCP: the client MAC) at 0 and 16, then the DNS
+   * name as on the wire.
    */
-  parts = new Float64Array(INITIAL_ROWS * 3);
-  addrVersion = new Uint8Array(INITIAL_ROWS);
-  addrKnown = new Uint8Array(INITIAL_ROWS);
-  nameLen = new Int32Array(INITIAL_ROWS);
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
-  /** error text of a stage (ICMP error, RST, NAK, rcode) and of an error about the answer */
+  /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
   errorDetail: string[] = [];
   answerError: string[] = [];
 
@@ -225,7 +250,7 @@ export class ExchangeRows {
 
   /**
    * A row for a new exchange, its stages empty and key not yet kept; the caller sets
-   * its times (firstRel, lastRel, keyRel: doubles, not passed, so never boxed).
+   * its times (ExDouble.FirstRel, LastRel, KeyRel: doubles, not passed, so never boxed).
    */
   open(kind: number, slot: number, check: number, timeoutNs: number): number {
     let x = this.rows.take();
@@ -233,37 +258,25 @@ export class ExchangeRows {
       this.#grow();
       x = this.rows.take();
     }
-    this.kind[x] = kind;
-    this.judged[x] = 0;
-    this.slot[x] = slot;
-    this.check[x] = check;
-    this.errorStage[x] = -1;
-    this.errorDetail[x] = '';
-    this.answerError[x] = '';
-    this.serverIsn[x] = -1;
-    this.timeoutNs[x] = timeoutNs;
-    for (let i = x * MAX_STAGES; i < x * MAX_STAGES + MAX_STAGES; i++) this.stages[i] = 0;
+    const i = x * EX_INTS;
+    const n = this.ints;
+    n[i + ExInt.Kind] = kind;
+    n[i + ExInt.Judged] = 0;
+    n[i + ExInt.Slot] = slot;
+    n[i + ExInt.Check] = check;
+    n[i + ExInt.ErrorStage] = -1;
+    n[i + ExInt.AnswerError] = 0;
+    for (let k = i + ExInt.Stages; k < i + ExInt.Stages + MAX_STAGES; k++) n[k] = 0;
+    const d = x * EX_DOUBLES;
+    this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;
+    this.doubles[d + ExDouble.ServerIsn] = -1;
     return x;
   }
 
   #grow(): void {
     const n = this.rows.capacity * GROWTH;
-    this.kind = grownU8(this.kind, n);
-    this.judged = grownU8(this.judged, n);
-    this.slot = grownI32(this.slot, n);
-    this.check = grownI32(this.check, n);
-    this.flowKey = grownI32(this.flowKey, n);
-    this.errorStage = grownI32(this.errorStage, n);
-    this.serverIsn = grownF64(this.serverIsn, n);
-    this.firstRel = grownF64(this.firstRel, n);
-    this.lastRel = grownF64(this.lastRel, n);
-    this.keyRel = grownF64(this.keyRel, n);
-    this.timeoutNs = grownF64(this.timeoutNs, n);
-    this.stages = grownI32(this.stages, n, MAX_STAGES);
-    this.parts = grownF64(this.parts, n, 3);
-    this.addrVersion = grownU8(this.addrVersion, n);
-    this.addrKnown = grownU8(this.addrKnown, n);
-    this.nameLen = grownI32(this.nameLen, n);
+    this.ints = grownI32(this.ints, n, EX_INTS);
+    this.doubles = grownF64(this.doubles, n, EX_DOUBLES);
     this.keyBytes = grownU8(this.keyBytes, n, KEY_STRIDE);
     this.rows.capacity = n;
   }

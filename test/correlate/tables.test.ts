@@ -2,7 +2,11 @@
 // arrays would hold, through heavy churn (rows and buckets are reused).
 import { describe, expect, it } from 'vitest';
 import {
+  EX_DOUBLES,
+  EX_INTS,
   ExchangeRows,
+  ExDouble,
+  ExInt,
   MAX_STAGES,
   RowQueue,
   SIGHTING_FIELDS,
@@ -109,42 +113,55 @@ describe('TrackRows', () => {
 });
 
 describe('ExchangeRows', () => {
-  it('opens rows with every column set, grows keeping them, and reuses a freed row cleared', () => {
+  it('opens rows with every field set, grows keeping them, and reuses a freed row cleared', () => {
     const rows = new ExchangeRows();
     const xs: number[] = [];
+    const int = (x: number, f: ExInt): number => rows.ints[x * EX_INTS + f];
+    const dbl = (x: number, f: ExDouble): number => rows.doubles[x * EX_DOUBLES + f];
     // more than the initial rows (64k): the table grows
     const ROWS = 70_000;
     for (let i = 0; i < ROWS; i++) {
       const x = rows.open(1, i, 7, 1e9);
-      rows.firstRel[x] = i * 1.5;
-      rows.lastRel[x] = i * 1.5;
+      rows.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = i * 1.5;
+      rows.doubles[x * EX_DOUBLES + ExDouble.LastRel] = i * 1.5 + 1;
       rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31] = i & 0xff;
-      rows.stages[x * MAX_STAGES + 1] = i + 1;
+      rows.ints[x * EX_INTS + ExInt.Stages + 1] = i + 1;
+      // fields of neighbouring rows do not overlap
+      rows.ints[x * EX_INTS + ExInt.Stages + MAX_STAGES - 1] = i * 3;
+      rows.doubles[x * EX_DOUBLES + ExDouble.Parts + 2] = i + 0.25;
       xs.push(x);
     }
     expect(rows.rows.capacity).toBeGreaterThan(65_536);
     for (let i = 0; i < ROWS; i++) {
       const x = xs[i];
       expect([
-        rows.kind[x],
-        rows.slot[x],
-        rows.check[x],
-        rows.firstRel[x],
-        rows.lastRel[x],
-        rows.errorStage[x],
-        rows.stages[x * MAX_STAGES + 1],
+        int(x, ExInt.Kind),
+        int(x, ExInt.Slot),
+        int(x, ExInt.Check),
+        dbl(x, ExDouble.FirstRel),
+        dbl(x, ExDouble.LastRel),
+        dbl(x, ExDouble.TimeoutNs),
+        dbl(x, ExDouble.ServerIsn),
+        int(x, ExInt.ErrorStage),
+        int(x, ExInt.Stages + 1),
+        int(x, ExInt.Stages + MAX_STAGES - 1),
+        dbl(x, ExDouble.Parts + 2),
         rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31],
-      ]).toEqual([1, i, 7, i * 1.5, i * 1.5, -1, i + 1, i & 0xff]);
+      ]).toEqual([1, i, 7, i * 1.5, i * 1.5 + 1, 1e9, -1, -1, i + 1, i * 3, i + 0.25, i & 0xff]);
     }
-    rows.errorDetail[xs[10]] = 'port-unreachable';
+    rows.ints[xs[10] * EX_INTS + ExInt.ErrorStage] = 2;
+    rows.ints[xs[10] * EX_INTS + ExInt.AnswerError] = 1;
+    rows.ints[xs[10] * EX_INTS + ExInt.Judged] = 1;
     rows.rows.give(xs[10]);
     const again = rows.open(3, 99, 0, 1e9);
     expect(again).toBe(xs[10]);
-    expect([rows.kind[again], rows.stages[again * MAX_STAGES + 1], rows.errorDetail[again]]).toEqual([
-      3,
-      0,
-      '',
-    ]);
+    expect([
+      int(again, ExInt.Kind),
+      int(again, ExInt.Judged),
+      int(again, ExInt.ErrorStage),
+      int(again, ExInt.AnswerError),
+      ...Array.from({ length: MAX_STAGES }, (_, k) => int(again, ExInt.Stages + k)),
+    ]).toEqual([3, 0, -1, 0, 0, 0, 0, 0, 0]);
   });
 });
 
