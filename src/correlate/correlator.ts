@@ -41,6 +41,8 @@ import {
   RowQueue,
   SIGHTING_FIELDS,
   SlotIndex,
+  Tr,
+  TRACK_INTS,
   TrackRows,
 } from './tables.js';
 import {
@@ -383,24 +385,17 @@ export class Correlator {
       t = T.open();
       X.ints[at] = t + 1;
     }
-    if (c.broadcast) T.broadcast[t] = 1;
+    const ti = t * TRACK_INTS;
+    if (c.broadcast) T.ints[ti + Tr.Broadcast] = 1;
+    // a retransmission that differs is one more packet (rare: an array then)
     const fp = c.fingerprint;
-    if (T.packets[t] === 0) {
-      T.fp0[t] = fp;
-      T.packets[t] = 1;
-    } else if (!T.hasPacket(t, fp)) {
-      // a retransmission that differs (rare: an array then)
-      T.packets[t]++;
-      const more = T.more[t];
-      if (more === null) T.more[t] = [fp];
-      else if (more.length < MAX_STAGE_PACKETS) more.push(fp);
-    }
+    if (T.ints[ti + Tr.Packets] === 0 || !T.hasPacket(t, fp)) T.addPacket(t, fp, MAX_STAGE_PACKETS);
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
-      if (T.count[t] < MAX_SIGHTINGS) {
+      if (T.ints[ti + Tr.Count] < MAX_SIGHTINGS) {
         const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel);
         T.sightings.f[r * SIGHTING_FIELDS + 1] = rel;
-      } else T.extra[t]++;
+      } else T.ints[ti + Tr.Extra]++;
     }
     if (rel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = rel;
@@ -494,16 +489,16 @@ export class Correlator {
   /** Orders a stage track's sightings on the reference clock. */
   #ordered(track: number, stage: number): OrderedStage {
     const T = this.#tracks;
-    const n = T.count[track];
+    const n = T.ints[track * TRACK_INTS + Tr.Count];
     const f = T.sightings.f;
     const next = T.sightings.next;
     const o = this.#scratch[stage][n] ?? this.#newScratch(stage, n);
-    o.packets = T.packets[track];
-    o.broadcast = T.broadcast[track] === 1;
+    o.packets = T.ints[track * TRACK_INTS + Tr.Packets];
+    o.broadcast = T.ints[track * TRACK_INTS + Tr.Broadcast] === 1;
     // One host: every time stamp is on the reference clock already.
     const oneHost = this.#hosts.length < 2;
     if (n === 1) {
-      const b = T.head[track] * SIGHTING_FIELDS;
+      const b = T.ints[track * TRACK_INTS + Tr.Head] * SIGHTING_FIELDS;
       o.ifaces[0] = f[b];
       o.times[0] = Math.round(oneHost ? f[b + 1] : f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0));
       o.srcs[0] = f[b + 2];
@@ -516,7 +511,7 @@ export class Correlator {
     const ifc = this.#orderIface;
     const base = this.#orderBase;
     let i = 0;
-    for (let r = T.head[track]; r >= 0 && i < n; r = next[r], i++) {
+    for (let r = T.ints[track * TRACK_INTS + Tr.Head]; r >= 0 && i < n; r = next[r], i++) {
       const b = r * SIGHTING_FIELDS;
       idx[i] = i;
       base[i] = b;
@@ -769,7 +764,7 @@ export class Correlator {
       if (ask < 0 || ans < 0) continue;
       // Per host: interfaces that saw both, with their local round trip.
       const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
-      for (let r = T.head[ask]; r >= 0; r = next[r]) {
+      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = next[r]) {
         const iface = f[r * SIGHTING_FIELDS];
         const j = T.find(ans, iface);
         if (j < 0) continue;
@@ -809,10 +804,10 @@ export class Correlator {
     const X = this.#ex;
     const T = this.#tracks;
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
-    if (ask < 0 || T.count[ask] === 0) return false;
+    if (ask < 0 || T.ints[ask * TRACK_INTS + Tr.Count] === 0) return false;
     const f = T.sightings.f;
     const next = T.sightings.next;
-    let r = T.head[ask];
+    let r = T.ints[ask * TRACK_INTS + Tr.Head];
     let origin = f[r * SIGHTING_FIELDS];
     let first = f[r * SIGHTING_FIELDS + 1];
     for (r = next[r]; r >= 0; r = next[r]) {

@@ -99,21 +99,30 @@ export class SightingRows {
   }
 }
 
+/** A stage track's numbers, side by side in one row (half a cache line): see TrackRows. */
+export const enum Tr {
+  /** the first packet's fingerprint */
+  Fp0 = 0,
+  /** distinct packets (fingerprints) seen; beyond the first, in `more` */
+  Packets = 1,
+  /** sightings in the chain, and sightings beyond the limit (counted, not kept) */
+  Count = 2,
+  Extra = 3,
+  /** first and last sighting row of the chain (-1: none) */
+  Head = 4,
+  Tail = 5,
+  /** 1 when a packet of the stage was broadcast or multicast (flooded) */
+  Broadcast = 6,
+}
+export const TRACK_INTS = 8;
+
 /** Stage tracks: the packets of one stage of one exchange and where they were seen. */
 export class TrackRows {
   readonly rows = new RowAllocator();
   readonly sightings = new SightingRows();
-  /** the first packet's fingerprint; more distinct ones (retransmissions) in `more` */
-  fp0 = new Int32Array(INITIAL_ROWS);
-  packets = new Int32Array(INITIAL_ROWS);
-  /** sightings in the chain, and sightings beyond the limit (counted, not kept) */
-  count = new Int32Array(INITIAL_ROWS);
-  extra = new Int32Array(INITIAL_ROWS);
-  head = new Int32Array(INITIAL_ROWS);
-  tail = new Int32Array(INITIAL_ROWS);
-  /** a packet of the stage was broadcast or multicast (flooded) */
-  broadcast = new Uint8Array(INITIAL_ROWS);
-  /** more distinct fingerprints (rare: retransmissions that differ) */
+  /** TRACK_INTS per row (Tr.Fp0 … Tr.Broadcast) */
+  ints = new Int32Array(INITIAL_ROWS * TRACK_INTS);
+  /** more distinct fingerprints (rare: retransmissions that differ); read only while Tr.Packets > 1 */
   more: Array<number[] | null> = [];
 
   open(): number {
@@ -122,26 +131,27 @@ export class TrackRows {
       this.#grow();
       t = this.rows.take();
     }
-    this.fp0[t] = 0;
-    this.packets[t] = 0;
-    this.count[t] = 0;
-    this.extra[t] = 0;
-    this.head[t] = -1;
-    this.tail[t] = -1;
-    this.broadcast[t] = 0;
-    this.more[t] = null;
+    const i = t * TRACK_INTS;
+    const n = this.ints;
+    n[i + Tr.Fp0] = 0;
+    n[i + Tr.Packets] = 0;
+    n[i + Tr.Count] = 0;
+    n[i + Tr.Extra] = 0;
+    n[i + Tr.Head] = -1;
+    n[i + Tr.Tail] = -1;
+    n[i + Tr.Broadcast] = 0;
     return t;
   }
 
   /** Frees the track and its sightings. */
   close(t: number): void {
     const s = this.sightings;
-    for (let r = this.head[t]; r >= 0;) {
+    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0;) {
       const next = s.next[r];
       s.rows.give(r);
       r = next;
     }
-    this.more[t] = null;
+    if (this.ints[t * TRACK_INTS + Tr.Packets] > 1) this.more[t] = null;
     this.rows.give(t);
   }
 
@@ -152,10 +162,12 @@ export class TrackRows {
    */
   addSighting(t: number, iface: number, src: number, dst: number, tunnel: number): number {
     const r = this.sightings.add(iface, src, dst, tunnel);
-    if (this.head[t] < 0) this.head[t] = r;
-    else this.sightings.next[this.tail[t]] = r;
-    this.tail[t] = r;
-    this.count[t]++;
+    const i = t * TRACK_INTS;
+    const n = this.ints;
+    if (n[i + Tr.Head] < 0) n[i + Tr.Head] = r;
+    else this.sightings.next[n[i + Tr.Tail]] = r;
+    n[i + Tr.Tail] = r;
+    n[i + Tr.Count]++;
     return r;
   }
 
@@ -163,26 +175,34 @@ export class TrackRows {
   find(t: number, iface: number): number {
     const s = this.sightings;
     const f = s.f;
-    for (let r = this.head[t]; r >= 0; r = s.next[r]) if (f[r * SIGHTING_FIELDS] === iface) return r;
+    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = s.next[r])
+      if (f[r * SIGHTING_FIELDS] === iface) return r;
     return -1;
   }
 
   /** Whether the track holds fingerprint fp already. */
   hasPacket(t: number, fp: number): boolean {
-    if (this.fp0[t] === fp) return true;
-    const more = this.more[t];
-    return more !== null && more.indexOf(fp) >= 0;
+    const i = t * TRACK_INTS;
+    if (this.ints[i + Tr.Fp0] === fp) return true;
+    return this.ints[i + Tr.Packets] > 1 && (this.more[t] as number[]).indexOf(fp) >= 0;
+  }
+
+  /** Notes packet fp of the stage: the first, or one more distinct one (kept up to `keep`). */
+  addPacket(t: number, fp: number, keep: number): void {
+    const i = t * TRACK_INTS;
+    const n = this.ints;
+    const packets = ++n[i + Tr.Packets];
+    if (packets === 1) n[i + Tr.Fp0] = fp;
+    else if (packets === 2) this.more[t] = [fp];
+    else {
+      const more = this.more[t] as number[];
+      if (more.length < keep) more.push(fp);
+    }
   }
 
   #grow(): void {
     const n = this.rows.capacity * GROWTH;
-    this.fp0 = grownI32(this.fp0, n);
-    this.packets = grownI32(this.packets, n);
-    this.count = grownI32(this.count, n);
-    this.extra = grownI32(this.extra, n);
-    this.head = grownI32(this.head, n);
-    this.tail = grownI32(this.tail, n);
-    this.broadcast = grownU8(this.broadcast, n);
+    this.ints = grownI32(this.ints, n, TRACK_INTS);
     this.rows.capacity = n;
   }
 }

@@ -11,6 +11,8 @@ import {
   RowQueue,
   SIGHTING_FIELDS,
   SlotIndex,
+  Tr,
+  TRACK_INTS,
   TrackRows,
 } from '../../src/correlate/tables.js';
 
@@ -79,10 +81,10 @@ describe('TrackRows', () => {
     expect(tracks.rows.capacity).toBeGreaterThan(65_536);
     for (let t = 0; t < TRACKS; t++) {
       const row = opened[t];
-      expect(tracks.count[row]).toBe((t % 4) + 1);
+      expect(tracks.ints[row * TRACK_INTS + Tr.Count]).toBe((t % 4) + 1);
       const f = tracks.sightings.f;
       const seen: number[] = [];
-      for (let r = tracks.head[row]; r >= 0; r = tracks.sightings.next[r]) {
+      for (let r = tracks.ints[row * TRACK_INTS + Tr.Head]; r >= 0; r = tracks.sightings.next[r]) {
         seen.push(f[r * SIGHTING_FIELDS], f[r * SIGHTING_FIELDS + 1]);
       }
       const want: number[] = [];
@@ -101,14 +103,24 @@ describe('TrackRows', () => {
     expect(tracks.sightings.rows.used).toBe(sightingRows);
   });
 
-  it('counts distinct fingerprints', () => {
+  it('counts distinct fingerprints, keeping a bounded number, and forgets them when a row is reused', () => {
     const tracks = new TrackRows();
     const t = tracks.open();
-    tracks.fp0[t] = 42;
+    tracks.addPacket(t, 42, 3);
     expect(tracks.hasPacket(t, 42)).toBe(true);
     expect(tracks.hasPacket(t, 43)).toBe(false);
-    tracks.more[t] = [43];
-    expect(tracks.hasPacket(t, 43)).toBe(true);
+    for (const fp of [43, 44, 45, 46]) tracks.addPacket(t, fp, 3);
+    expect([43, 44, 45].map((fp) => tracks.hasPacket(t, fp))).toEqual([true, true, true]);
+    // counted, not kept beyond the bound
+    expect(tracks.hasPacket(t, 46)).toBe(false);
+    expect(tracks.ints[t * TRACK_INTS + Tr.Packets]).toBe(5);
+    tracks.close(t);
+    const again = tracks.open();
+    expect(again).toBe(t);
+    tracks.addPacket(again, 7, 3);
+    expect([7, 42, 43].map((fp) => tracks.hasPacket(again, fp))).toEqual([true, false, false]);
+    tracks.addPacket(again, 8, 3);
+    expect([7, 8, 43].map((fp) => tracks.hasPacket(again, fp))).toEqual([true, true, false]);
   });
 });
 
