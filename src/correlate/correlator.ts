@@ -40,6 +40,7 @@ import {
   MAX_STAGES,
   RowQueue,
   SIGHTING_FIELDS,
+  SIGHTING_NEXT,
   SlotIndex,
   Tr,
   TRACK_INTS,
@@ -491,7 +492,6 @@ export class Correlator {
     const T = this.#tracks;
     const n = T.ints[track * TRACK_INTS + Tr.Count];
     const f = T.sightings.f;
-    const next = T.sightings.next;
     const o = this.#scratch[stage][n] ?? this.#newScratch(stage, n);
     o.packets = T.ints[track * TRACK_INTS + Tr.Packets];
     o.broadcast = T.ints[track * TRACK_INTS + Tr.Broadcast] === 1;
@@ -511,7 +511,11 @@ export class Correlator {
     const ifc = this.#orderIface;
     const base = this.#orderBase;
     let i = 0;
-    for (let r = T.ints[track * TRACK_INTS + Tr.Head]; r >= 0 && i < n; r = next[r], i++) {
+    for (
+      let r = T.ints[track * TRACK_INTS + Tr.Head];
+      r >= 0 && i < n;
+      r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT], i++
+    ) {
       const b = r * SIGHTING_FIELDS;
       idx[i] = i;
       base[i] = b;
@@ -757,14 +761,13 @@ export class Correlator {
     const X = this.#ex;
     const T = this.#tracks;
     const f = T.sightings.f;
-    const next = T.sightings.next;
     for (const [askIdx, ansIdx] of answerPairs(X.ints[x * EX_INTS + ExInt.Kind] as Kind)) {
       const ask = X.ints[x * EX_INTS + ExInt.Stages + askIdx] - 1;
       const ans = X.ints[x * EX_INTS + ExInt.Stages + ansIdx] - 1;
       if (ask < 0 || ans < 0) continue;
       // Per host: interfaces that saw both, with their local round trip.
       const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
-      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = next[r]) {
+      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]) {
         const iface = f[r * SIGHTING_FIELDS];
         const j = T.find(ans, iface);
         if (j < 0) continue;
@@ -806,11 +809,10 @@ export class Correlator {
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     if (ask < 0 || T.ints[ask * TRACK_INTS + Tr.Count] === 0) return false;
     const f = T.sightings.f;
-    const next = T.sightings.next;
     let r = T.ints[ask * TRACK_INTS + Tr.Head];
     let origin = f[r * SIGHTING_FIELDS];
     let first = f[r * SIGHTING_FIELDS + 1];
-    for (r = next[r]; r >= 0; r = next[r]) {
+    for (r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]) {
       if (f[r * SIGHTING_FIELDS + 1] < first) {
         first = f[r * SIGHTING_FIELDS + 1];
         origin = f[r * SIGHTING_FIELDS];

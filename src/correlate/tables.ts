@@ -6,7 +6,7 @@
 //   SlotIndex       exchange key slot (30 bits) → exchange row
 //   ExchangeRows    kind, key, times, timeout, error, one track row per stage
 //   TrackRows       per stage: first fingerprint, packet count, sightings (a chain)
-//   SightingRows    interface, raw relative ns, address hashes, tunnel; next in chain
+//   SightingRows    interface, raw relative ns, address hashes, tunnel, next in chain
 //   RowQueue        exchange rows in creation order
 
 /** Stages per exchange at most (TCP and DHCP have five; see STAGE_NAMES). */
@@ -64,15 +64,19 @@ class RowAllocator {
   }
 }
 
-/** Fields per sighting: interface, raw relative ns, src hash, dst hash, tunnel. */
-export const SIGHTING_FIELDS = 5;
+/**
+ * Fields per sighting: interface, raw relative ns, src hash, dst hash, tunnel, the next
+ * sighting of its chain (-1: none); padded to eight doubles, one 64-byte cache line.
+ */
+export const SIGHTING_FIELDS = 8;
+/** the field holding the next sighting row of the chain */
+export const SIGHTING_NEXT = 5;
 
 /** Sightings, chained per stage track in arrival order. */
 export class SightingRows {
   readonly rows = new RowAllocator();
   /** SIGHTING_FIELDS numbers per row */
   f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
-  next = new Int32Array(INITIAL_ROWS);
 
   /** A sighting row (its time, field 1, is the caller's to set: see TrackRows.addSighting). */
   add(iface: number, src: number, dst: number, tunnel: number): number {
@@ -87,14 +91,18 @@ export class SightingRows {
     f[b + 2] = src;
     f[b + 3] = dst;
     f[b + 4] = tunnel;
-    this.next[r] = -1;
+    f[b + SIGHTING_NEXT] = -1;
     return r;
+  }
+
+  /** The next sighting row of r's chain, or -1. */
+  next(r: number): number {
+    return this.f[r * SIGHTING_FIELDS + SIGHTING_NEXT];
   }
 
   #grow(): void {
     const n = this.rows.capacity * GROWTH;
     this.f = grownF64(this.f, n, SIGHTING_FIELDS);
-    this.next = grownI32(this.next, n);
     this.rows.capacity = n;
   }
 }
@@ -147,7 +155,7 @@ export class TrackRows {
   close(t: number): void {
     const s = this.sightings;
     for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0;) {
-      const next = s.next[r];
+      const next = s.next(r);
       s.rows.give(r);
       r = next;
     }
@@ -165,7 +173,7 @@ export class TrackRows {
     const i = t * TRACK_INTS;
     const n = this.ints;
     if (n[i + Tr.Head] < 0) n[i + Tr.Head] = r;
-    else this.sightings.next[n[i + Tr.Tail]] = r;
+    else this.sightings.f[n[i + Tr.Tail] * SIGHTING_FIELDS + SIGHTING_NEXT] = r;
     n[i + Tr.Tail] = r;
     n[i + Tr.Count]++;
     return r;
@@ -175,7 +183,7 @@ export class TrackRows {
   find(t: number, iface: number): number {
     const s = this.sightings;
     const f = s.f;
-    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = s.next[r])
+    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT])
       if (f[r * SIGHTING_FIELDS] === iface) return r;
     return -1;
   }

@@ -84,7 +84,7 @@ describe('TrackRows', () => {
       expect(tracks.ints[row * TRACK_INTS + Tr.Count]).toBe((t % 4) + 1);
       const f = tracks.sightings.f;
       const seen: number[] = [];
-      for (let r = tracks.ints[row * TRACK_INTS + Tr.Head]; r >= 0; r = tracks.sightings.next[r]) {
+      for (let r = tracks.ints[row * TRACK_INTS + Tr.Head]; r >= 0; r = tracks.sightings.next(r)) {
         seen.push(f[r * SIGHTING_FIELDS], f[r * SIGHTING_FIELDS + 1]);
       }
       const want: number[] = [];
