@@ -3,7 +3,7 @@
 // interface, through NAT and tunnels), and — when it belongs to an exchange — the
 // exchange kind, stage and key. Packets of no exchange (TCP data, other UDP) get
 // kind None and cost nothing more.
-import { Layer, TunnelType, type PacketRecord } from '../decode/record.js';
+import { Layer, TunnelType, UNSIGNED_32, type PacketRecord } from '../decode/record.js';
 import { mix, finish, finish30, hashBytes, hashFoldedBytes, HASH_SEED } from './hash.js';
 import { KEY_NAME_BYTES } from './tables.js';
 
@@ -78,7 +78,7 @@ export class Classified {
   /** TCP: a pure ACK that may complete the handshake keyed by `key` (checked against the exchange) */
   maybeAck = false;
   /** the acknowledgement number of that ACK (to check against the server's ISN) */
-  ackNumber = 0;
+  ackNumber = UNSIGNED_32;
   /** an error answer: its text (DNS rcode, ICMP error) — '' when none */
   errorDetail = '';
   /** the ICMP error quotes the answer (an echo reply that could not be delivered), not the question */
@@ -89,7 +89,7 @@ export class Classified {
   /** sent to a broadcast or multicast address: it floods, its "path" is a tree */
   broadcast = false;
   /** TCP sequence number (a SYN-ACK's is the server's ISN) */
-  tcpSeq = 0;
+  tcpSeq = UNSIGNED_32;
   /** the tunnel it was seen in: (TunnelType << 24) | VNI, or -1 outside any */
   tunnel = -1;
   /**
@@ -102,9 +102,9 @@ export class Classified {
    * ring. Nothing is copied until an exchange keeps its key.
    */
   hasKey = false;
-  keyPart0 = 0;
-  keyPart1 = 0;
-  keyPart2 = 0;
+  keyPart0 = UNSIGNED_32;
+  keyPart1 = UNSIGNED_32;
+  keyPart2 = UNSIGNED_32;
   addrVersion = 0;
   addrKnown = 0;
   nameLen = -1;
@@ -112,6 +112,15 @@ export class Classified {
   keySrcAt = 0;
   keyDstAt = 0;
   keyNameAt = 0;
+
+  constructor() {
+    // the unsigned 32-bit fields hold doubles from the start (see UNSIGNED_32), then 0
+    this.ackNumber = 0;
+    this.tcpSeq = 0;
+    this.keyPart0 = 0;
+    this.keyPart1 = 0;
+    this.keyPart2 = 0;
+  }
 }
 
 /** Bytes of each key address: IPv4 4, IPv6 16, a DHCP client's MAC (version 0) 6. */

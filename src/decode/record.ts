@@ -90,6 +90,19 @@ export const enum FieldGroup {
   Dhcp = 8,
 }
 
+/**
+ * The first value of a field that holds unsigned 32-bit numbers (sequence numbers, DHCP
+ * xids and addresses, wire lengths). Above 2^31 such a number is a double to V8; a field
+ * that first held small integers would then change representation, and every function
+ * optimised for the record's old shape would be thrown away at once (a few tens of ms,
+ * whenever the first large sequence number turns up). A fraction makes the field a
+ * double from the start; the constructor sets the neutral value right after.
+ */
+export const UNSIGNED_32 = 0.5;
+
+/** Every FieldGroup bit. */
+const ALL_GROUPS = 0xf;
+
 export const MAX_LAYERS = 32;
 export const MAX_VLANS = 4;
 export const MAX_DNS_ANSWERS = 16;
@@ -102,7 +115,7 @@ export class PacketRecord {
   end = 0;
   linktype = 0;
   /** original (wire) length, for reports */
-  wireLen = 0;
+  wireLen = UNSIGNED_32; // (neutral: 0, set by the constructor)
 
   layers: Uint8Array = new Uint8Array(MAX_LAYERS);
   layerCount = 0;
@@ -154,8 +167,8 @@ export class PacketRecord {
   /** TCP flags byte (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32, ECE 64, CWR 128) */
   tcpFlags = 0;
   /** unsigned 32-bit values */
-  tcpSeq = 0;
-  tcpAck = 0;
+  tcpSeq = UNSIGNED_32; // (neutral: 0, set by the constructor)
+  tcpAck = UNSIGNED_32; // (neutral: 0, set by the constructor)
   tcpWindow = 0;
   tcpHeaderLen = 0;
   /** TCP MSS option, -1 when absent */
@@ -185,7 +198,7 @@ export class PacketRecord {
   quotedIcmpType = -1;
   quotedIcmpId = -1;
   quotedIcmpSeq = -1;
-  quotedTcpSeq = 0;
+  quotedTcpSeq = UNSIGNED_32; // (neutral: 0, set by the constructor)
   /** quoted IP total length as declared (IPv6: 40 + payload length), -1 when none */
   quotedIpTotalLen = -1;
   /** quoted transport header offset, -1 when none; the quote ends at quotedEnd (RFC 4884 length applied) */
@@ -252,23 +265,23 @@ export class PacketRecord {
   dhcpOff = -1;
   dhcpOp = -1;
   /** unsigned 32-bit */
-  dhcpXid = -1;
+  dhcpXid = UNSIGNED_32; // (neutral: -1, set by the constructor)
   dhcpChaddrOff = -1;
   dhcpHlen = 0;
   /** addresses as unsigned 32-bit numbers; -1 when absent */
-  dhcpCiaddr = -1;
-  dhcpYiaddr = -1;
-  dhcpSiaddr = -1;
-  dhcpGiaddr = -1;
+  dhcpCiaddr = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpYiaddr = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpSiaddr = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpGiaddr = UNSIGNED_32; // (neutral: -1, set by the constructor)
   /** option 53 (1 DISCOVER, 2 OFFER, 3 REQUEST, 4 DECLINE, 5 ACK, 6 NAK, 7 RELEASE, 8 INFORM), -1 when absent */
   dhcpMsgType = -1;
-  dhcpServerId = -1;
-  dhcpRequestedIp = -1;
-  dhcpLeaseTime = -1;
-  dhcpRouter = -1;
-  dhcpDnsServer = -1;
+  dhcpServerId = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpRequestedIp = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpLeaseTime = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpRouter = UNSIGNED_32; // (neutral: -1, set by the constructor)
+  dhcpDnsServer = UNSIGNED_32; // (neutral: -1, set by the constructor)
   dhcpMtu = -1;
-  dhcpSubnetMask = -1;
+  dhcpSubnetMask = UNSIGNED_32; // (neutral: -1, set by the constructor)
   /** option 82 present */
   dhcpRelayAgent = false;
 
@@ -288,6 +301,12 @@ export class PacketRecord {
 
   /** FieldGroup bits of the groups written since the last reset */
   touched = 0;
+
+  constructor() {
+    // every field to its neutral value (see UNSIGNED_32)
+    this.touched = ALL_GROUPS;
+    this.reset(this.bytes, 0, 0, 0, 0);
+  }
 
   reset(bytes: Uint8Array, start: number, end: number, linktype: number, wireLen: number): void {
     this.bytes = bytes;

@@ -69,12 +69,16 @@ class PacketQueue {
   used = 0;
   count = 0;
   head = 0;
+  // Integers where they fit (nanoseconds, captured lengths, offsets): read back from a
+  // Float64Array they would be doubles, and a double stored once into a packet's offset
+  // field makes V8 keep every offset derived from it (the decoders') as a double, for
+  // the rest of the run. Seconds and wire lengths are unsigned 32-bit: doubles.
   iface = new Int32Array(256);
   sec = new Float64Array(256);
-  nsec = new Float64Array(256);
-  caplen = new Float64Array(256);
+  nsec = new Int32Array(256);
+  caplen = new Int32Array(256);
   len = new Float64Array(256);
-  offset = new Float64Array(256);
+  offset = new Int32Array(256);
   direction = new Uint8Array(256);
 
   reset(): void {
@@ -112,10 +116,10 @@ class PacketQueue {
     };
     this.iface = grow(this.iface, (k) => new Int32Array(k));
     this.sec = grow(this.sec, (k) => new Float64Array(k));
-    this.nsec = grow(this.nsec, (k) => new Float64Array(k));
-    this.caplen = grow(this.caplen, (k) => new Float64Array(k));
+    this.nsec = grow(this.nsec, (k) => new Int32Array(k));
+    this.caplen = grow(this.caplen, (k) => new Int32Array(k));
     this.len = grow(this.len, (k) => new Float64Array(k));
-    this.offset = grow(this.offset, (k) => new Float64Array(k));
+    this.offset = grow(this.offset, (k) => new Int32Array(k));
     this.direction = grow(this.direction, (k) => new Uint8Array(k));
   }
 }
