@@ -151,7 +151,7 @@ export class Correlator {
    * The time #judge judges at, set just before each call: a time in ns is a double, and
    * a double passed as an argument to a call that is not inlined is boxed on the heap.
    */
-  #judgeNow = 0;
+  #judgeNow = Number.NEGATIVE_INFINITY;
   /**
    * Packet time up to which nothing in the queue is due: the deadline of the unjudged
    * exchange at its head when last looked at (a deadline only moves later while the
@@ -181,7 +181,12 @@ export class Correlator {
   readonly #orderBase: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
   readonly #verdict: Verdict = newVerdict();
-  readonly #timing: JudgeTiming = { deadline: 0, now: 0, forcedReason: null };
+  // (times start as -Infinity: a double, so that the first time stored keeps the shape; see UNSIGNED_32)
+  readonly #timing: JudgeTiming = {
+    deadline: Number.NEGATIVE_INFINITY,
+    now: Number.NEGATIVE_INFINITY,
+    forcedReason: null,
+  };
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
@@ -565,7 +570,9 @@ export class Correlator {
     const filled = (): number[] => new Array<number>(n).fill(0);
     const o: OrderedStage = {
       ifaces: filled(),
-      times: filled(),
+      // an array of doubles from the start (filled with one first): times are doubles, and
+      // an array of small integers that later gets one changes kind (see UNSIGNED_32)
+      times: new Array<number>(n).fill(0.5).fill(0),
       srcs: filled(),
       dsts: filled(),
       tunnels: filled(),
