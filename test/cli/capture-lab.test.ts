@@ -180,6 +180,7 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
       // Everything recorded was seen by tcpdump, which ran longer…
       const fromWitness = new Map<string, bigint[]>();
       for (const w of witness) fromWitness.set(w.hash, [...(fromWitness.get(w.hash) ?? []), w.ns]);
+      const gaps: bigint[] = [];
       for (const o of ours) {
         const stamps = fromWitness.get(o.hash) ?? [];
         const nearest = stamps.reduce<bigint | null>(
@@ -187,8 +188,18 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
           null,
         );
         expect(nearest, `${label}: packet at ${o.ns} not seen by tcpdump`).not.toBeNull();
-        // "within a few microseconds": both read the kernel's stamp of the same skb.
-        expect(abs((nearest as bigint) - o.ns)).toBeLessThanOrEqual(5_000n);
+        gaps.push(abs((nearest as bigint) - o.ns));
+      }
+      // Both read the kernel's stamp: the same one for most packets (within tcpdump's µs).
+      // When the skb carries none, the kernel stamps each socket's copy as it delivers it,
+      // so on a busy machine a few differ by tens of µs — never by a batch's worth (ms),
+      // which a time taken in user space would.
+      gaps.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      if (gaps.length > 0) {
+        expect(gaps[gaps.length >> 1], `${label}: median gap to tcpdump's stamp`).toBeLessThanOrEqual(2_000n);
+        expect(gaps[gaps.length - 1], `${label}: largest gap to tcpdump's stamp`).toBeLessThanOrEqual(
+          500_000n,
+        );
       }
       // …and in the window when both ran, tcpdump saw nothing we did not.
       const inWindow = (x: Packet): boolean => x.ns >= t0 && x.ns <= t1;
