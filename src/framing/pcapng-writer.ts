@@ -77,6 +77,13 @@ interface WriterInterfaceState {
 
 const encoder = new TextEncoder();
 const EPB_FIXED = 28;
+const TWO_32 = 4294967296;
+const NS_PER_SEC = 1_000_000_000;
+/**
+ * Whether this machine stores a word's low byte first: then an EPB's fields and a
+ * packet's bytes go into the (little-endian) section four bytes at a time.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class PcapngWriter {
   private buf: Uint8Array;
@@ -87,6 +94,15 @@ export class PcapngWriter {
   private readonly interfaces: Array<WriterInterfaceState | undefined> = [];
   private interfaceCount = 0;
   private readonly units: Units64 = { hi: 0, lo: 0 };
+  /** `buf` as 32-bit words (blocks start on 4-byte boundaries) */
+  private readonly words: Int32Array;
+  /** the packets' buffer last seen, and its words (null when it does not start on a 4-byte boundary) */
+  private srcOf: Uint8Array | null = null;
+  private srcWords: Int32Array | null = null;
+  /** the second last converted to nanosecond units, and its units as two 32-bit halves */
+  private unitsSec = -1;
+  private secHi = 0;
+  private secLo = 0;
   private closed = false;
   private written = 0;
   private packets = 0;
@@ -98,7 +114,8 @@ export class PcapngWriter {
 
   constructor(sink: ByteSink, options: PcapngWriterOptions = {}) {
     this.sink = sink;
-    this.buf = new Uint8Array(Math.max(4096, options.bufferSize ?? DEFAULT_WRITER_BUFFER_BYTES));
+    this.buf = new Uint8Array(Math.max(4096, options.bufferSize ?? DEFAULT_WRITER_BUFFER_BYTES) & ~3);
+    this.words = new Int32Array(this.buf.buffer);
     this.now =
       options.now ??
       (() => {
@@ -151,40 +168,104 @@ export class PcapngWriter {
     const iface = this.interfaces[p.interfaceId];
     if (iface === undefined)
       throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
-    if (!timestampToNanoUnits(p.tsSec, p.tsNsec, this.units)) {
-      throw new Error(`pcapng writer: timestamp ${p.tsSec}.${p.tsNsec} cannot be written`);
+    // Nanosecond units: the packets of one second share its conversion (a live capture
+    // writes a million a second); within it only the nanoseconds are added.
+    const nsec = p.tsNsec;
+    if (p.tsSec !== this.unitsSec) {
+      if (!timestampToNanoUnits(p.tsSec, 0, this.units)) {
+        throw new Error(`pcapng writer: timestamp ${p.tsSec}.${nsec} cannot be written`);
+      }
+      this.unitsSec = p.tsSec;
+      this.secHi = this.units.hi;
+      this.secLo = this.units.lo;
     }
-    const padded = pad4(p.caplen);
+    let hi = this.secHi;
+    let lo = this.secLo + nsec;
+    if (lo >= TWO_32) {
+      lo -= TWO_32;
+      hi++;
+    }
+    if (!(nsec >= 0 && nsec < NS_PER_SEC) || hi >= TWO_32) {
+      throw new Error(`pcapng writer: timestamp ${p.tsSec}.${nsec} cannot be written`);
+    }
+    const caplen = p.caplen;
+    const padded = pad4(caplen);
     const flags = p.direction === 1 || p.direction === 2;
     // type, length, 5 fixed fields | data, padded | [epb_flags 8 + opt_endofopt 4] | length
     const total = EPB_FIXED + padded + (flags ? 12 : 0) + 4;
     if (total > this.buf.length - this.used) this.flush();
-    const inPlace = total <= this.buf.length;
-    const b = inPlace ? this.buf : new Uint8Array(EPB_FIXED);
-    let o = inPlace ? this.used : 0;
-    writeU32LE(b, o, BLOCK_EPB);
-    writeU32LE(b, o + 4, total);
-    writeU32LE(b, o + 8, iface.index);
-    writeU32LE(b, o + 12, this.units.hi);
-    writeU32LE(b, o + 16, this.units.lo);
-    writeU32LE(b, o + 20, p.caplen);
-    writeU32LE(b, o + 24, p.len);
-    o += EPB_FIXED;
-    if (inPlace) {
-      copyBytes(b, o, p.data, p.offset, p.caplen);
-      for (let k = o + p.caplen; k < o + padded; k++) b[k] = 0;
+    if (total <= this.buf.length) {
+      const b = this.buf;
+      let o = this.used;
+      if (LITTLE_ENDIAN) {
+        // (o is on a 4-byte boundary: every block's length is a multiple of 4)
+        const w = this.words;
+        const i = o >>> 2;
+        w[i] = BLOCK_EPB;
+        w[i + 1] = total;
+        w[i + 2] = iface.index;
+        w[i + 3] = hi;
+        w[i + 4] = lo;
+        w[i + 5] = caplen;
+        w[i + 6] = p.len;
+        o += EPB_FIXED;
+        this.copyPacket(p.data, p.offset, caplen, o);
+      } else {
+        writeU32LE(b, o, BLOCK_EPB);
+        writeU32LE(b, o + 4, total);
+        writeU32LE(b, o + 8, iface.index);
+        writeU32LE(b, o + 12, hi);
+        writeU32LE(b, o + 16, lo);
+        writeU32LE(b, o + 20, caplen);
+        writeU32LE(b, o + 24, p.len);
+        o += EPB_FIXED;
+        copyBytes(b, o, p.data, p.offset, caplen);
+      }
+      for (let k = o + caplen; k < o + padded; k++) b[k] = 0;
       o += padded;
       o = writeEpbTail(b, o, flags ? p.direction : 0, total);
       this.used = o;
     } else {
       // Larger than the whole buffer: header, the packet's own bytes, then the rest.
-      this.emit(b);
-      this.emit(p.data.subarray(p.offset, p.offset + p.caplen));
-      const rest = new Uint8Array(padded - p.caplen + (flags ? 12 : 0) + 4);
-      writeEpbTail(rest, padded - p.caplen, flags ? p.direction : 0, total);
+      const head = new Uint8Array(EPB_FIXED);
+      writeU32LE(head, 0, BLOCK_EPB);
+      writeU32LE(head, 4, total);
+      writeU32LE(head, 8, iface.index);
+      writeU32LE(head, 12, hi);
+      writeU32LE(head, 16, lo);
+      writeU32LE(head, 20, caplen);
+      writeU32LE(head, 24, p.len);
+      this.emit(head);
+      this.emit(p.data.subarray(p.offset, p.offset + caplen));
+      const rest = new Uint8Array(padded - caplen + (flags ? 12 : 0) + 4);
+      writeEpbTail(rest, padded - caplen, flags ? p.direction : 0, total);
       this.emit(rest);
     }
     this.packets++;
+  }
+
+  /**
+   * Copies a packet's bytes into `buf` at `at` (on a 4-byte boundary): four at a time
+   * when the packet starts on one too (a capture batch's packets do), then the rest.
+   */
+  private copyPacket(src: Uint8Array, from: number, len: number, at: number): void {
+    if (src !== this.srcOf) {
+      this.srcOf = src;
+      this.srcWords =
+        (src.byteOffset & 3) === 0 ? new Int32Array(src.buffer, src.byteOffset, src.byteLength >>> 2) : null;
+    }
+    const sw = this.srcWords;
+    let k = 0;
+    if (sw !== null && (from & 3) === 0) {
+      const w = this.words;
+      const n = len >>> 2;
+      const s0 = from >>> 2;
+      const d0 = at >>> 2;
+      for (let j = 0; j < n; j++) w[d0 + j] = sw[s0 + j];
+      k = n << 2;
+    }
+    const b = this.buf;
+    for (; k < len; k++) b[at + k] = src[from + k];
   }
 
   /** An ISB for the interface (also what close() writes for each final statistics). */
