@@ -25,7 +25,14 @@ import { timestampToNanoUnits, type Units64 } from './timestamp.js';
 
 /** Where a writer's bytes go. Synchronous: the recorder's own pace is the backpressure. */
 export interface ByteSink {
+  /** writes `bytes`, which the caller may reuse once this returns */
   write(bytes: Uint8Array): void;
+  /**
+   * Optional: writes the first `length` bytes of `buffer` and keeps `buffer` until they
+   * are written, returning another of the same length (4-byte aligned) for the writer to
+   * fill meanwhile — a flush without a copy.
+   */
+  writeOwned?(buffer: Uint8Array, length: number): Uint8Array;
   close(): void;
 }
 
@@ -95,7 +102,7 @@ export class PcapngWriter {
   private interfaceCount = 0;
   private readonly units: Units64 = { hi: 0, lo: 0 };
   /** `buf` as 32-bit words (blocks start on 4-byte boundaries) */
-  private readonly words: Int32Array;
+  private words: Int32Array;
   /** the packets' buffer last seen, and its words (null when it does not start on a 4-byte boundary) */
   private srcOf: Uint8Array | null = null;
   private srcWords: Int32Array | null = null;
@@ -296,7 +303,14 @@ export class PcapngWriter {
   /** Hands buffered blocks to the sink. */
   flush(): void {
     if (this.used === 0) return;
-    this.emit(this.buf.subarray(0, this.used));
+    if (this.sink.writeOwned !== undefined) {
+      const next = this.sink.writeOwned(this.buf, this.used);
+      this.written += this.used;
+      if (next !== this.buf) {
+        this.buf = next;
+        this.words = new Int32Array(next.buffer, next.byteOffset, next.length >>> 2);
+      }
+    } else this.emit(this.buf.subarray(0, this.used));
     this.used = 0;
   }
 

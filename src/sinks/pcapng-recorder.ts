@@ -12,7 +12,8 @@
 // Crash safety: blocks are gathered in the writer's buffer and handed to the kernel
 // every `flushIntervalMs` (1 s by default; an unref'd timer), when the buffer fills,
 // and at rotation and close — for a regular file by ordered positional writes on the
-// thread pool (a slow disk must not stall the capture), otherwise synchronously. A killed process (SIGKILL, a crash) thus
+// thread pool (RecordingFile: a slow disk must not stall the capture), otherwise
+// synchronously. A killed process (SIGKILL, a crash) thus
 // loses at most the last interval of packets, and what it leaves is a pcapng that ends
 // on a block boundary, readable by tshark (without ISBs). The file header and the
 // IDBs known at open are handed over at once, so even an empty recording is valid.
@@ -42,22 +43,14 @@
 // Buffer ownership (STYLE 5): writePacket copies the packet's bytes into the writer's
 // buffer before returning — that is the one copy; nothing else is allocated per packet.
 
-import {
-  closeSync,
-  existsSync,
-  fchmodSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  unlinkSync,
-  write,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
-import { PcapngWriter, type ByteSink, type WriterInterface } from '../framing/index.js';
+import { PcapngWriter, type WriterInterface } from '../framing/index.js';
+import { errnoCode, reason, RecordingError, RecordingFile } from './recording-file.js';
+
+/** Creating, writing or closing a recording failed; names the file and the errno code. */
+export { RecordingError };
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 
@@ -84,20 +77,6 @@ export interface PcapngRecorderOptions {
   bufferSize?: number;
   /** the Section Header Block's comment, in every file of a ring buffer */
   comment?: string;
-}
-
-/** Creating, writing or closing a recording failed; names the file and the errno code. */
-export class RecordingError extends Error {
-  readonly path: string;
-  /** errno code (ENOENT, EACCES, ENOSPC, ...) when the system gave one */
-  readonly code: string | null;
-
-  constructor(message: string, path: string, code: string | null, cause?: unknown) {
-    super(message, cause === undefined ? undefined : { cause });
-    this.name = 'RecordingError';
-    this.path = path;
-    this.code = code;
-  }
 }
 
 /**
@@ -479,223 +458,6 @@ export class PcapngRecorder {
   }
 }
 
-/** Bytes handed to the kernel asynchronously at most; beyond, writes wait (back-pressure). */
-const MAX_ASYNC_BYTES = 64 << 20;
-/** Written chunks kept for reuse at most. */
-const MAX_SPARE_CHUNKS = 4;
-
-/**
- * The file under a writer. A regular file is written with positional writes on libuv's
- * thread pool, so a slow disk (dirty-page throttling after a burst) does not stall the
- * thread that drains every capture ring; each chunk is copied and kept until written.
- * Other files (a device, a pipe) are written synchronously. close() rewrites, in place,
- * whatever is still in flight — a positional write is idempotent — so a close from an
- * exit handler loses nothing; then fsync. Errors become RecordingError naming the file.
- */
-/** Writes all of `bytes`, at `position` for a regular file (positional), else at the fd's offset. */
-function writeFully(fd: number, bytes: Uint8Array, position: number, positional: boolean): void {
-  let done = 0;
-  while (done < bytes.length) {
-    done += writeSync(fd, bytes, done, bytes.length - done, positional ? position + done : null);
-  }
-}
-
-class RecordingFile implements ByteSink {
-  private fd: number | null;
-  private position = 0;
-  private readonly inFlight = new Map<number, Uint8Array>();
-  private inFlightBytes = 0;
-  /**
-   * Chunks whose write has landed, for the next copies: the writer flushes up to its
-   * buffer's size each time, and a fresh megabyte per flush (zero-filled, counted as
-   * external memory) made the garbage collector run far more often under load.
-   */
-  private readonly spare: Uint8Array[] = [];
-  /** the largest chunk written so far: the size spare chunks are made */
-  private chunkBytes = 0;
-  private asyncError: unknown = null;
-  /** close() came while writes were in flight: the last one closes the fd */
-  private closeWhenDone = false;
-
-  private constructor(
-    readonly path: string,
-    fd: number,
-    private readonly regular: boolean,
-  ) {
-    this.fd = fd;
-  }
-
-  static open(path: string): RecordingFile {
-    let fd: number;
-    try {
-      fd = openSync(path, 'w', 0o600);
-    } catch (err) {
-      throw new RecordingError(
-        `cannot create recording ${path}: ${reason(err, path)}`,
-        path,
-        errnoCode(err),
-        err,
-      );
-    }
-    try {
-      // The mode given to open() applies only to a new file, and the umask cuts it. Only a
-      // regular file is made 0600: `-w /dev/null` must not change /dev/null.
-      const regular = fstatSync(fd).isFile();
-      if (regular) fchmodSync(fd, 0o600);
-      return new RecordingFile(path, fd, regular);
-    } catch (err) {
-      closeSync(fd);
-      throw new RecordingError(
-        `cannot make recording ${path} private (mode 0600): ${reason(err)}`,
-        path,
-        errnoCode(err),
-        err,
-      );
-    }
-  }
-
-  private failed(err: unknown, what = 'write'): RecordingError {
-    return new RecordingError(
-      `cannot ${what} recording ${this.path}: ${reason(err)}`,
-      this.path,
-      errnoCode(err),
-      err,
-    );
-  }
-
-  write(bytes: Uint8Array): void {
-    const fd = this.openFd();
-    if (this.asyncError !== null) throw this.failed(this.asyncError);
-    const position = this.position;
-    this.position += bytes.length;
-    if (!this.regular || this.inFlightBytes + bytes.length > MAX_ASYNC_BYTES) {
-      try {
-        writeFully(fd, bytes, position, this.regular);
-      } catch (err) {
-        throw this.failed(err);
-      }
-      return;
-    }
-    const copy = this.copyOf(bytes);
-    this.inFlight.set(position, copy);
-    this.inFlightBytes += copy.length;
-    if (this.inFlight.size === 1) this.writeNext(fd);
-  }
-
-  /** A copy of `bytes` (a memcpy), at the start of a spare chunk when one is large enough. */
-  private copyOf(bytes: Uint8Array): Uint8Array {
-    const n = bytes.length;
-    if (n > this.chunkBytes) this.chunkBytes = n;
-    let chunk = this.spare.pop();
-    if (chunk === undefined || chunk.length < n) chunk = new Uint8Array(this.chunkBytes);
-    const copy = chunk.length === n ? chunk : chunk.subarray(0, n);
-    copy.set(bytes);
-    return copy;
-  }
-
-  /** A copy whose write has landed: its whole chunk is spare again. */
-  private recycle(copy: Uint8Array): void {
-    if (this.spare.length < MAX_SPARE_CHUNKS) this.spare.push(new Uint8Array(copy.buffer));
-  }
-
-  /**
-   * Writes the oldest queued chunk, then the next: one at a time, in order, so the file
-   * is always a prefix of the recording (a crash leaves no hole before written data).
-   */
-  private writeNext(fd: number): void {
-    const next = this.inFlight.entries().next();
-    if (next.done === true) {
-      if (this.closeWhenDone) {
-        this.closeWhenDone = false;
-        try {
-          closeSync(fd);
-        } catch {
-          // nothing left to lose
-        }
-      }
-      return;
-    }
-    const [position, copy] = next.value;
-    write(fd, copy, 0, copy.length, position, (err, written) => {
-      if (err === null && written < copy.length) {
-        try {
-          writeFully(fd, copy.subarray(written), position + written, true);
-        } catch (e) {
-          err = e as NodeJS.ErrnoException;
-        }
-      }
-      if (err !== null && this.asyncError === null) this.asyncError = err;
-      if (this.inFlight.get(position) === copy) {
-        this.inFlight.delete(position);
-        this.inFlightBytes -= copy.length;
-        this.recycle(copy);
-      }
-      if (err === null) this.writeNext(fd);
-      else if (this.closeWhenDone) {
-        this.inFlight.clear();
-        this.writeNext(fd);
-      }
-    });
-  }
-
-  /** Writes what is queued now, synchronously (the chunk in the thread pool lands twice: same bytes). */
-  drain(): void {
-    const fd = this.openFd();
-    if (this.asyncError !== null) throw this.failed(this.asyncError);
-    try {
-      for (const [position, bytes] of this.inFlight) writeFully(fd, bytes, position, true);
-    } catch (err) {
-      throw this.failed(err);
-    }
-    const first = this.inFlight.entries().next();
-    this.inFlight.clear();
-    this.inFlightBytes = 0;
-    if (first.done !== true) {
-      this.inFlight.set(first.value[0], first.value[1]);
-      this.inFlightBytes = first.value[1].length;
-    }
-  }
-
-  close(): void {
-    const fd = this.openFd();
-    this.fd = null;
-    try {
-      // What is queued or in flight is written here, synchronously, at its place (the
-      // chunk in the thread pool may land again: the same bytes at the same place).
-      for (const [position, bytes] of this.inFlight) writeFully(fd, bytes, position, true);
-      const first = this.inFlight.entries().next();
-      this.inFlight.clear();
-      if (first.done !== true) this.inFlight.set(first.value[0], first.value[1]);
-      if (this.asyncError !== null) throw this.asyncError;
-      if (this.regular) fsyncSync(fd);
-    } catch (err) {
-      throw this.failed(err, this.asyncError !== null ? 'write' : 'sync');
-    } finally {
-      // The thread pool may still hold a write to this fd: it closes it when done, so the
-      // number is not reused under it.
-      if (this.inFlight.size > 0) this.closeWhenDone = true;
-      else closeSync(fd);
-    }
-  }
-
-  /** Closes the fd after a failure, without writing anything more. */
-  abandon(): void {
-    if (this.fd === null) return;
-    const fd = this.fd;
-    this.fd = null;
-    try {
-      closeSync(fd);
-    } catch {
-      // already failing; the first error is the one to report
-    }
-  }
-
-  private openFd(): number {
-    if (this.fd === null) throw new RecordingError(`recording ${this.path} is closed`, this.path, null);
-    return this.fd;
-  }
-}
-
 function defaultPath(capturesDir: string, now: () => Date): string {
   try {
     mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
@@ -735,33 +497,4 @@ function positive(value: number | undefined, name: string, integer: boolean): nu
     );
   }
   return value;
-}
-
-function errnoCode(err: unknown): string | null {
-  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string')
-    return err.code;
-  return null;
-}
-
-/** A short, operator-facing reason for a failed file operation. */
-function reason(err: unknown, path?: string): string {
-  switch (errnoCode(err)) {
-    case 'ENOENT':
-      return path !== undefined ? `directory ${dirname(path)} does not exist` : 'no such file or directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return path !== undefined ? `${basename(path)} is a directory` : 'is a directory';
-    case 'ENOTDIR':
-      return 'a component of the path is not a directory';
-    case 'ENOSPC':
-      return 'no space left on device';
-    case 'EROFS':
-      return 'read-only file system';
-    case 'EDQUOT':
-      return 'disk quota exceeded';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
 }

@@ -1,0 +1,143 @@
+// The file under a recording, as the capture relies on it: bytes land in the order they
+// were given however many wait behind a write in the thread pool; a buffer handed over is
+// not touched until written and then comes back for reuse, so a steady capture allocates
+// nothing; what is queued is bounded; close() leaves every byte on disk even with a write
+// still in the pool.
+
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RecordingError, RecordingFile } from '../../src/sinks/recording-file.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hopscope-recording-file-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `size` bytes, each a function of the chunk number and its position. */
+function chunk(k: number, size: number): Uint8Array {
+  const b = new Uint8Array(size);
+  for (let i = 0; i < size; i++) b[i] = (k * 31 + i * 7) & 0xff;
+  return b;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Turns the event loop until nothing is queued (the pool's writes have landed). */
+async function landed(file: RecordingFile): Promise<void> {
+  for (let i = 0; i < 10_000 && file.pendingBytes > 0; i++) await new Promise((r) => setTimeout(r, 1));
+  expect(file.pendingBytes).toBe(0);
+}
+
+describe('RecordingFile', () => {
+  it('is created mode 0600', () => {
+    const path = join(dir, 'mode.bin');
+    const file = RecordingFile.open(path);
+    file.close();
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  it('many chunks given while a write is in the pool land in order, copies and handed-over buffers alike', async () => {
+    const path = join(dir, 'order.bin');
+    const file = RecordingFile.open(path);
+    const expected: Uint8Array[] = [];
+    let owned: Uint8Array = new Uint8Array(4096);
+    for (let k = 0; k < 600; k++) {
+      if (k % 3 === 0) {
+        // handed over: filled, given, and the buffer given back is the one to fill next
+        const size = 1 + ((k * 37) % 4096);
+        owned.set(chunk(k, size));
+        expected.push(chunk(k, size));
+        const next = file.writeOwned(owned, size);
+        expect(next).not.toBe(owned);
+        expect(next.length).toBe(4096);
+        owned = next;
+        owned.fill(0xee); // scribbled over at once, as the writer does: must not reach the file
+      } else {
+        const bytes = chunk(k, 1 + ((k * 101) % 9000));
+        expected.push(bytes.slice());
+        file.write(bytes);
+        bytes.fill(0xdd); // the caller reuses its bytes once write() returns
+      }
+      if (k % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await landed(file);
+    file.close();
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(expected)))).toBe(true);
+  });
+
+  it('a handed-over buffer comes back once written: a steady writer allocates nothing', async () => {
+    const file = RecordingFile.open(join(dir, 'reuse.bin'));
+    const a = new Uint8Array(8192);
+    const b = file.writeOwned(a, 100);
+    await landed(file);
+    const c = file.writeOwned(b, 200);
+    expect(c).toBe(a);
+    await landed(file);
+    expect(file.writeOwned(c, 300)).toBe(b);
+    file.close();
+  });
+
+  it('queues at most 64 MiB: beyond, writes are synchronous', () => {
+    const path = join(dir, 'bounded.bin');
+    const file = RecordingFile.open(path);
+    const mib = new Uint8Array(1 << 20);
+    let most = 0;
+    for (let k = 0; k < 80; k++) {
+      mib[0] = k;
+      file.write(mib);
+      most = Math.max(most, file.pendingBytes);
+    }
+    expect(most).toBeGreaterThan(32 << 20); // the pool had no turn to write: it did queue
+    expect(most).toBeLessThanOrEqual(64 << 20);
+    file.close();
+    const bytes = readFileSync(path);
+    expect(bytes.length).toBe(80 << 20);
+    for (let k = 0; k < 80; k++) expect(bytes[k << 20]).toBe(k);
+  });
+
+  it('close() with a write still in the pool: every byte is on disk and nothing throws later', async () => {
+    const path = join(dir, 'close.bin');
+    const file = RecordingFile.open(path);
+    const parts = [chunk(1, 300_000), chunk(2, 5), chunk(3, 70_000)];
+    for (const p of parts) file.write(p);
+    file.close();
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    // the pool's write lands after the close: the fd it closes then is still its own
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    expect(() => file.write(parts[1])).toThrow(RecordingError);
+  });
+
+  it('drain() puts what is queued on disk at once', () => {
+    const path = join(dir, 'drain.bin');
+    const file = RecordingFile.open(path);
+    const parts = [chunk(4, 1000), chunk(5, 2000), chunk(6, 3000)];
+    for (const p of parts) file.write(p);
+    file.drain();
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    file.close();
+  });
+
+  it('a device is written synchronously, its buffer given straight back', () => {
+    const file = RecordingFile.open('/dev/null');
+    const buf = new Uint8Array(4096);
+    expect(file.writeOwned(buf, 4096)).toBe(buf);
+    expect(file.pendingBytes).toBe(0);
+    file.close();
+  });
+
+  it('a recording that cannot be created says why, naming the file', () => {
+    const path = join(dir, 'no-such-dir', 'x.pcapng');
+    expect(() => RecordingFile.open(path)).toThrow(
+      /cannot create recording .*x\.pcapng: directory .*no-such-dir does not exist/,
+    );
+  });
+});
