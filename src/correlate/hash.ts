@@ -22,13 +22,17 @@ export function mix(h: number, k: number): number {
 let words: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 let wordsOf: Uint8Array | null = null;
 
-/** Mixes bytes b[start, end) into the state, four at a time (little-endian words). */
-export function hashBytes(h: number, b: Uint8Array, start: number, end: number): number {
+function wordView(b: Uint8Array): DataView<ArrayBufferLike> {
   if (b !== wordsOf) {
     words = new DataView(b.buffer, b.byteOffset, b.byteLength);
     wordsOf = b;
   }
-  const view = words;
+  return words;
+}
+
+/** Mixes bytes b[start, end) into the state, four at a time (little-endian words). */
+export function hashBytes(h: number, b: Uint8Array, start: number, end: number): number {
+  const view = wordView(b);
   let i = start;
   for (; i + 4 <= end; i += 4) h = mix(h, view.getInt32(i, true));
   let tail = 0;
@@ -42,11 +46,7 @@ export function hashBytes(h: number, b: Uint8Array, start: number, end: number):
  * case): four bytes folded at once — a byte 0x41..0x5a gets bit 0x20, others stay.
  */
 export function hashFoldedBytes(h: number, b: Uint8Array, start: number, end: number): number {
-  if (b !== wordsOf) {
-    words = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    wordsOf = b;
-  }
-  const view = words;
+  const view = wordView(b);
   let i = start;
   for (; i + 4 <= end; i += 4) h = mix(h, foldWord(view.getInt32(i, true)));
   let tail = 0;

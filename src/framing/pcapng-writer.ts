@@ -143,6 +143,11 @@ export class PcapngWriter {
   }
 
   /** Bytes handed to the sink or buffered so far (for size-based rotation). */
+  /** Bytes the writer gathers between flushes (the length of its buffer). */
+  get bufferSize(): number {
+    return this.buf.length;
+  }
+
   get bytesWritten(): number {
     return this.written + this.used;
   }
@@ -218,13 +223,7 @@ export class PcapngWriter {
         o += EPB_FIXED;
         this.copyPacket(p.data, p.offset, caplen, o);
       } else {
-        writeU32LE(b, o, BLOCK_EPB);
-        writeU32LE(b, o + 4, total);
-        writeU32LE(b, o + 8, iface.index);
-        writeU32LE(b, o + 12, hi);
-        writeU32LE(b, o + 16, lo);
-        writeU32LE(b, o + 20, caplen);
-        writeU32LE(b, o + 24, p.len);
+        writeEpbHead(b, o, total, iface.index, hi, lo, caplen, p.len);
         o += EPB_FIXED;
         copyBytes(b, o, p.data, p.offset, caplen);
       }
@@ -235,13 +234,7 @@ export class PcapngWriter {
     } else {
       // Larger than the whole buffer: header, the packet's own bytes, then the rest.
       const head = new Uint8Array(EPB_FIXED);
-      writeU32LE(head, 0, BLOCK_EPB);
-      writeU32LE(head, 4, total);
-      writeU32LE(head, 8, iface.index);
-      writeU32LE(head, 12, hi);
-      writeU32LE(head, 16, lo);
-      writeU32LE(head, 20, caplen);
-      writeU32LE(head, 24, p.len);
+      writeEpbHead(head, 0, total, iface.index, hi, lo, caplen, p.len);
       this.emit(head);
       this.emit(p.data.subarray(p.offset, p.offset + caplen));
       const rest = new Uint8Array(padded - caplen + (flags ? 12 : 0) + 4);
@@ -353,6 +346,29 @@ export class PcapngWriter {
       this.used += total;
     } else this.emit(b);
   }
+}
+
+/**
+ * An EPB's type, length and five fixed fields, byte by byte (writePacket stores them as
+ * words where it can: on a little-endian machine, into its own buffer).
+ */
+function writeEpbHead(
+  b: Uint8Array,
+  o: number,
+  total: number,
+  ifIndex: number,
+  hi: number,
+  lo: number,
+  caplen: number,
+  len: number,
+): void {
+  writeU32LE(b, o, BLOCK_EPB);
+  writeU32LE(b, o + 4, total);
+  writeU32LE(b, o + 8, ifIndex);
+  writeU32LE(b, o + 12, hi);
+  writeU32LE(b, o + 16, lo);
+  writeU32LE(b, o + 20, caplen);
+  writeU32LE(b, o + 24, len);
 }
 
 /** epb_flags (if direction), opt_endofopt, trailing length; returns the offset after them. */

@@ -47,7 +47,7 @@ import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { PcapngWriter, type WriterInterface } from '../framing/index.js';
-import { errnoCode, reason, RecordingError, RecordingFile } from './recording-file.js';
+import { BufferPool, errnoCode, reason, RecordingError, RecordingFile } from './recording-file.js';
 
 /** Creating, writing or closing a recording failed; names the file and the errno code. */
 export { RecordingError };
@@ -77,6 +77,16 @@ export interface PcapngRecorderOptions {
   bufferSize?: number;
   /** the Section Header Block's comment, in every file of a ring buffer */
   comment?: string;
+  /**
+   * Where the files' write buffers come from and go back to (RecordingFile): a capture
+   * gives all its recordings one, so a recording started later finds them ready.
+   */
+  pool?: BufferPool;
+  /**
+   * Buffers to have ready (pages touched) before the first packet, in bytes: a live
+   * capture's first burst then costs no page faults (see recording-file.ts).
+   */
+  reserveBytes?: number;
 }
 
 /**
@@ -142,6 +152,7 @@ export class PcapngRecorder {
   private readonly latestStats: Array<InterfaceStats | undefined> = [];
   private writer: PcapngWriter;
   private file: RecordingFile;
+  private readonly pool: BufferPool;
   private fileNumber = 0;
   private readonly present: string[] = [];
   private closedFilesBytes = 0;
@@ -171,9 +182,11 @@ export class PcapngRecorder {
       options.path !== null && options.path !== undefined && options.path !== ''
         ? options.path
         : defaultPath(options.capturesDir, options.now ?? (() => new Date()));
-    this.file = RecordingFile.open(this.basePath);
+    this.pool = options.pool ?? new BufferPool();
+    this.file = RecordingFile.open(this.basePath, this.pool);
     try {
       this.writer = this.startWriter(this.file);
+      if (options.reserveBytes !== undefined) this.pool.reserve(this.writer.bufferSize, options.reserveBytes);
     } catch (err) {
       this.file.abandon();
       throw err;
@@ -383,7 +396,7 @@ export class PcapngRecorder {
       this.closedFilesPackets += this.writer.packetCount;
       this.fileNumber++;
       const path = recordingFilePath(this.basePath, this.fileNumber);
-      this.file = RecordingFile.open(path);
+      this.file = RecordingFile.open(path, this.pool);
       this.writer = this.startWriter(this.file);
       this.present.push(path);
     } catch (err) {

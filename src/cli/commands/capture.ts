@@ -21,6 +21,7 @@ import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { clockReferenceComment } from '../../correlate/clock.js';
 import { nextRecordingPath, PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
+import { BufferPool, MAX_SPARE_BYTES } from '../../sinks/recording-file.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
@@ -181,10 +182,16 @@ export async function runCapture(argv: string[]): Promise<number> {
   let tellRecordingError = (text: string): void => {
     process.stderr.write(`hopscope: ${text}\n`);
   };
+  // One pool of write buffers for every recording of this capture, ready before the first
+  // packet: as many as the file may queue, so a burst at the start (a capture begun in the
+  // middle of a flood) finds them without page faults (src/sinks/recording-file.ts).
+  const recordingBuffers = new BufferPool();
   const openRecorder = (path: string | null): PcapngRecorder =>
     PcapngRecorder.open({
       path,
       capturesDir: CAPTURES_DIR,
+      pool: recordingBuffers,
+      reserveBytes: MAX_SPARE_BYTES,
       maxSizeBytes: opts.maxSizeBytes,
       maxFiles: opts.maxFiles,
       comment: clockReferenceComment(referenceHost),
