@@ -53,7 +53,7 @@ const RATES = String(
   .sort((a, b) => a - b);
 /** Seconds of traffic per trial. */
 const SECONDS = Number(opt('--seconds', 3));
-/** UDP payload bytes (64: a packet-rate test; 1024 makes it one of disk throughput). */
+/** UDP payload bytes (64: a packet-rate test; 1024: ~1 GB a trial to the recordings as well). */
 const SIZE = Number(opt('--size', 64));
 const THREADS = Number(opt('--threads', Math.min(availableParallelism(), 4)));
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
