@@ -186,7 +186,9 @@ export class PcapngRecorder {
     this.file = RecordingFile.open(this.basePath, this.pool);
     try {
       this.writer = this.startWriter(this.file);
-      if (options.reserveBytes !== undefined) this.pool.reserve(this.writer.bufferSize, options.reserveBytes);
+      if (options.reserveBytes !== undefined && this.file.queues) {
+        this.pool.reserve(this.writer.bufferSize, options.reserveBytes);
+      }
     } catch (err) {
       this.file.abandon();
       throw err;

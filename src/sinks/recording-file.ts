@@ -154,6 +154,11 @@ export class RecordingFile implements ByteSink {
     }
   }
 
+  /** Whether writes go through the thread pool and its buffers (a regular file), or straight. */
+  get queues(): boolean {
+    return this.regular;
+  }
+
   /** Bytes queued and not yet known to be written. */
   get pendingBytes(): number {
     return this.queuedBytes;

@@ -29,6 +29,7 @@ import {
   RecordingError,
   type PcapngRecorderOptions,
 } from '../../src/sinks/pcapng-recorder.js';
+import { BufferPool } from '../../src/sinks/recording-file.js';
 import { collector } from '../framing/support.js';
 
 const CORPUS = '/work/shared/corpus';
@@ -382,6 +383,31 @@ describe('pcapng recorder: file mode, path and errors', () => {
     await r.close();
     expect(mode('/dev/null')).toBe(before);
     expect(mode('/dev/full')).toBe(0o666);
+  });
+
+  it('reserves its write buffers up front for a file, not for a device; a shared pool serves the next recording', async () => {
+    const pool = new BufferPool();
+    const dev = open({ path: '/dev/null', pool, reserveBytes: 1 << 20 });
+    expect(pool.bytes).toBe(0);
+    await dev.close();
+    const r = open({ path: join(dir, 'reserved.pcapng'), pool, reserveBytes: 1 << 20, bufferSize: 64 << 10 });
+    expect(pool.bytes).toBe(1 << 20);
+    for (const i of INTERFACES) r.addInterface(i);
+    const write = writer(r);
+    const expected = [0, 1, 2, 2, 1, 0].map((id) => write(onInterface(id)));
+    await r.close();
+    expect(tshark(join(dir, 'reserved.pcapng'))).toEqual(expected);
+    // the buffers went out and came back: the next recording finds them all
+    await new Promise((done) => setTimeout(done, 50));
+    expect(pool.bytes).toBeGreaterThanOrEqual(1 << 20);
+    const next = open({
+      path: join(dir, 'reserved-2.pcapng'),
+      pool,
+      reserveBytes: 1 << 20,
+      bufferSize: 64 << 10,
+    });
+    expect(pool.bytes).toBeGreaterThanOrEqual(1 << 20);
+    await next.close();
   });
 
   it('rejects ring-buffer options that make no sense', () => {

@@ -168,6 +168,7 @@ describe('RecordingFile', () => {
 
   it('a device is written synchronously, its buffer given straight back', () => {
     const file = RecordingFile.open('/dev/null');
+    expect(file.queues).toBe(false);
     const buf = new Uint8Array(4096);
     expect(file.writeOwned(buf, 4096)).toBe(buf);
     expect(file.pendingBytes).toBe(0);
