@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { concat } from '../framing/hex.js';
 import {
   BufferPool,
   MAX_SPARE_BYTES,
@@ -23,16 +24,6 @@ function chunk(k: number, size: number): Uint8Array {
   const b = new Uint8Array(size);
   for (let i = 0; i < size; i++) b[i] = (k * 31 + i * 7) & 0xff;
   return b;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** Turns the event loop until nothing is queued (the pool's writes have landed). */
@@ -75,7 +66,7 @@ describe('RecordingFile', () => {
     }
     await landed(file);
     file.close();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(expected)))).toBe(true);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...expected)))).toBe(true);
   });
 
   it('a handed-over buffer comes back once written: a steady writer allocates nothing', async () => {
@@ -149,10 +140,10 @@ describe('RecordingFile', () => {
     const parts = [chunk(1, 300_000), chunk(2, 5), chunk(3, 70_000)];
     for (const p of parts) file.write(p);
     file.close();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
     // the pool's write lands after the close: the fd it closes then is still its own
     await new Promise((r) => setTimeout(r, 50));
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
     expect(() => file.write(parts[1])).toThrow(RecordingError);
   });
 
@@ -162,7 +153,7 @@ describe('RecordingFile', () => {
     const parts = [chunk(4, 1000), chunk(5, 2000), chunk(6, 3000)];
     for (const p of parts) file.write(p);
     file.drain();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(parts)))).toBe(true);
+    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
     file.close();
   });
 
