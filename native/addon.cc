@@ -5,6 +5,7 @@
 //       → CaptureHandle (capture_handle.h: batch layout, polling, lifetime)
 //   listInterfaces(netnsPath?) → [{name, description, flags, up, running,
 //       loopback, addresses: [{family, address, prefixLength}]}]
+//   listInterfacesAsync(netnsPath?) → Promise of the same, listed on the thread pool
 //   defaults, recordHeaderBytes, libpcapVersion
 //
 // Namespaces are entered on a short-lived thread for the open (netns.h says
@@ -301,18 +302,21 @@ bool AddressOf(const struct pcap_addr* a, AddressInfo* out) {
   return true;
 }
 
-Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  InitLibpcapOnce();
-  bool present = false;
-  std::string netnsPath =
-      info.Length() > 0 ? OptionalString(env, info[0], "listInterfaces(netnsPath)", &present) : std::string();
-
+// What one listing found, or why it failed; built off the main thread, no N-API inside.
+struct InterfaceListing {
+  std::string netnsPath;
   std::vector<InterfaceInfo> list;
+  std::string errorCode;  // empty: the listing worked
+  std::string errorMessage;
+};
+
+// pcap_findalldevs inside the namespace (empty path: this process's). Runs on any thread.
+void ListIn(InterfaceListing* out) {
+  InitLibpcapOnce();
   std::string error;
   NetnsFailure nsFailure;
   bool entered = RunInNetns(
-      netnsPath,
+      out->netnsPath,
       [&] {
         // getifaddrs/netlink and the ioctl sockets behind pcap_findalldevs are
         // created on this thread, so they see the namespace's interfaces.
@@ -331,19 +335,23 @@ Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
             AddressInfo addr;
             if (AddressOf(a, &addr)) i.addresses.push_back(addr);
           }
-          list.push_back(std::move(i));
+          out->list.push_back(std::move(i));
         }
         pcap_freealldevs(all);
       },
       &nsFailure);
-  if (!entered) throw CaptureError(env, nsFailure.code, nsFailure.message);
-  if (!error.empty()) {
-    throw CaptureError(env, "ERR_CAPTURE",
-                       "cannot list interfaces" +
-                           (netnsPath.empty() ? std::string() : " in netns " + NetnsLabel(netnsPath)) +
-                           ": " + error);
+  if (!entered) {
+    out->errorCode = nsFailure.code;
+    out->errorMessage = nsFailure.message;
+  } else if (!error.empty()) {
+    out->errorCode = "ERR_CAPTURE";
+    out->errorMessage = "cannot list interfaces" +
+                        (out->netnsPath.empty() ? std::string() : " in netns " + NetnsLabel(out->netnsPath)) +
+                        ": " + error;
   }
+}
 
+Napi::Array ListingToJs(Napi::Env env, const std::vector<InterfaceInfo>& list) {
   Napi::Array result = Napi::Array::New(env, list.size());
   for (size_t k = 0; k < list.size(); ++k) {
     const InterfaceInfo& i = list[k];
@@ -370,6 +378,54 @@ Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
   return result;
 }
 
+std::string NetnsPathArg(const Napi::CallbackInfo& info, const char* what) {
+  bool present = false;
+  return info.Length() > 0 ? OptionalString(info.Env(), info[0], what, &present) : std::string();
+}
+
+Napi::Value ListInterfaces(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  InterfaceListing listing;
+  listing.netnsPath = NetnsPathArg(info, "listInterfaces(netnsPath)");
+  ListIn(&listing);
+  if (!listing.errorCode.empty()) throw CaptureError(env, listing.errorCode, listing.errorMessage);
+  return ListingToJs(env, listing.list);
+}
+
+// The same listing on libuv's thread pool, so a capture polling many namespaces (a
+// compute node has one per router and network) never waits for it on its main thread.
+class ListInterfacesWorker : public Napi::AsyncWorker {
+ public:
+  ListInterfacesWorker(Napi::Env env, std::string netnsPath)
+      : Napi::AsyncWorker(env, "hopscope.listInterfaces"), deferred_(Napi::Promise::Deferred::New(env)) {
+    listing_.netnsPath = std::move(netnsPath);
+  }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { ListIn(&listing_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (listing_.errorCode.empty()) {
+      deferred_.Resolve(ListingToJs(env, listing_.list));
+    } else {
+      deferred_.Reject(CaptureError(env, listing_.errorCode, listing_.errorMessage).Value());
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  InterfaceListing listing_;
+};
+
+Napi::Value ListInterfacesAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new ListInterfacesWorker(info.Env(), NetnsPathArg(info, "listInterfacesAsync(netnsPath)"));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // deletes itself when done
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->captureHandleClass = Napi::Persistent(CaptureHandle::DefineClass(env));
@@ -377,6 +433,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces, "listInterfaces"));
+  exports.Set("listInterfacesAsync", Napi::Function::New(env, ListInterfacesAsync, "listInterfacesAsync"));
   Napi::Object defaults = Napi::Object::New(env);
   defaults.Set("snaplen", Napi::Number::New(env, kDefaultSnaplen));
   defaults.Set("bufferSize", Napi::Number::New(env, kDefaultBufferSize));

@@ -20,7 +20,7 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
-import { LiveCapture, listInterfaces, netnsPathOf, type PacketBatchView } from './live-capture.js';
+import { LiveCapture, listInterfacesAsync, netnsPathOf, type PacketBatchView } from './live-capture.js';
 import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
 import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
@@ -41,7 +41,7 @@ export interface CaptureSessionOptions {
   bufferSize?: number;
   /** `ssh -F` for remote hosts */
   sshConfig?: string;
-  /** how often counters are read and gone interfaces and globs looked at again, default 250 ms */
+  /** how often counters are read, default 250 ms (namespaces are listed every DISCOVERY_MS) */
   pollIntervalMs?: number;
   /** remote: program on the host (tests name a missing one) */
   tcpdumpPath?: string;
@@ -76,6 +76,13 @@ const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
 // Counters are read this often so that a drop is known before the verdicts of its time
 // are given (the capture command holds verdicts for longer than this).
 const DEFAULT_POLL_MS = 250;
+/**
+ * Local namespaces are listed (links down or up, interfaces back, new glob matches) this
+ * often: an interface that appears is attached within about a second. Listing one costs
+ * a thread entering the namespace and pcap_findalldevs — with 100 namespaces, every
+ * 250 ms took most of a core.
+ */
+const DISCOVERY_MS = 1000;
 /**
  * Kernel ring per local interface: 8 MiB (tcpdump's is 2 MiB). One process drains every
  * interface here, and a garbage collection must not cost packets in a burst.
@@ -126,6 +133,10 @@ export class CaptureSession {
   #handlers: CaptureSessionHandlers | null = null;
   #timer: NodeJS.Timeout | null = null;
   #remotePolls = new Map<string, Promise<void>>();
+  /** the local namespaces being listed (#discoverLocal), or null */
+  #localDiscovery: Promise<void> | null = null;
+  /** when the last #discoverLocal began (performance.now) */
+  #discoveredAt = -Infinity;
   #stopped = false;
   #nextId = 0;
 
@@ -355,11 +366,8 @@ export class CaptureSession {
 
   #poll(): void {
     if (this.#stopped) return;
-    this.#checkLinksUp();
     for (const e of this.#entries) {
-      if (e.kind !== 'local') continue;
-      if (e.capture === null) this.#openLocal(e, false);
-      if (e.descriptor === null) continue; // never opened: no counters to speak of
+      if (e.kind !== 'local' || e.descriptor === null) continue; // never opened: no counters to speak of
       const s = this.#localStats(e, false);
       const key = `${s.received}/${s.dropped}`;
       if (key !== e.lastReported) {
@@ -367,7 +375,18 @@ export class CaptureSession {
         this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
       }
     }
-    this.#attachLocalMatches();
+    if (this.#localDiscovery === null && performance.now() - this.#discoveredAt >= DISCOVERY_MS) {
+      this.#discoveredAt = performance.now();
+      this.#localDiscovery = this.#discoverLocal()
+        .catch((err: unknown) => {
+          this.#handlers?.onWarning?.(
+            `looking for interfaces: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        })
+        .finally(() => {
+          this.#localDiscovery = null;
+        });
+    }
     for (const host of new Set(
       this.#specs.filter((s) => s.host !== null && specIsOpen(s)).map((s) => s.host),
     )) {
@@ -379,50 +398,53 @@ export class CaptureSession {
   }
 
   /**
-   * A link set down (a DHCP client, `ip link set … down`) keeps its packet socket but
-   * carries nothing: it is shown `gone` while down and `up` again when it comes back,
-   * without re-opening (so nothing between is lost).
+   * Lists the local namespaces that matter — those of the captured interfaces and those
+   * an open glob selects — on libuv's thread pool, never on this thread (a compute node
+   * has a namespace per router and network, and this thread drains every capture ring),
+   * then acts on what they hold now:
+   * - a link set down (a DHCP client, `ip link set … down`) keeps its packet socket but
+   *   carries nothing: it is shown `gone` while down and `up` again when it comes back,
+   *   without re-opening (so nothing between is lost);
+   * - an interface that went away is re-opened once it is listed again;
+   * - interfaces that match a glob and are not captured yet get attached.
    */
-  #checkLinksUp(): void {
-    const attached = this.#entries.filter(
-      (e): e is LocalEntry => e.kind === 'local' && e.capture !== null && e.target.name !== 'any',
+  async #discoverLocal(): Promise<void> {
+    const open = this.#specs.filter((s) => s.host === null && specIsOpen(s));
+    const namespaces = new Set<string | null>();
+    for (const e of this.#entries) if (e.kind === 'local') namespaces.add(e.target.netns);
+    if (open.length > 0) {
+      const needsNamed = open.some((s) => s.netns.kind === 'all' || s.netns.kind === 'named');
+      const candidates: Array<string | null> = [null, ...(needsNamed ? listLocalNamespaces() : [])];
+      for (const s of open) if (s.netns.kind === 'pid') candidates.push(`pid:${s.netns.pid}`);
+      for (const netns of candidates)
+        if (open.some((s) => specSelectsNamespace(s, netns))) namespaces.add(netns);
+    }
+    const listed = new Map<string | null, Map<string, boolean>>();
+    await Promise.all(
+      [...namespaces].map(async (netns) => {
+        try {
+          const list = await listInterfacesAsync(netns === null ? undefined : netnsPathOf(netns));
+          listed.set(netns, new Map(list.map((i) => [i.name, i.up])));
+        } catch {
+          // the namespace is not there (now): its captures report that themselves
+        }
+      }),
     );
-    const byNetns = new Map<string | null, LocalEntry[]>();
-    for (const e of attached) byNetns.set(e.target.netns, [...(byNetns.get(e.target.netns) ?? []), e]);
-    for (const [netns, entries] of byNetns) {
-      let up: Map<string, boolean>;
-      try {
-        up = new Map(
-          listInterfaces(netns === null ? undefined : netnsPathOf(netns)).map((i) => [i.name, i.up]),
-        );
-      } catch {
-        continue; // the namespace is going away: the captures will report it
-      }
-      for (const e of entries) {
-        const isUp = up.get(e.target.name);
+    if (this.#stopped) return;
+    for (const e of this.#entries) {
+      if (e.kind !== 'local') continue;
+      const isUp = listed.get(e.target.netns)?.get(e.target.name);
+      if (e.capture === null) {
+        if (isUp !== undefined) this.#openLocal(e, false);
+      } else if (e.target.name !== 'any') {
         if (isUp === false)
           this.#setState(e, 'gone', 'link is down (still attached: capture resumes when it is up)');
         else if (isUp === true) this.#setState(e, 'up', null);
       }
     }
-  }
-
-  /** Local globs: interfaces that match now and are not captured yet get attached. */
-  #attachLocalMatches(): void {
-    const open = this.#specs.filter((s) => s.host === null && specIsOpen(s));
-    if (open.length === 0) return;
-    const needsNamed = open.some((s) => s.netns.kind === 'all' || s.netns.kind === 'named');
-    const namespaces: Array<string | null> = [null, ...(needsNamed ? listLocalNamespaces() : [])];
-    for (const s of open) if (s.netns.kind === 'pid') namespaces.push(`pid:${s.netns.pid}`);
-    for (const netns of namespaces) {
+    for (const [netns, names] of listed) {
       if (!open.some((s) => specSelectsNamespace(s, netns))) continue;
-      let names: string[];
-      try {
-        names = listInterfaces(netns === null ? undefined : netnsPathOf(netns)).map((i) => i.name);
-      } catch {
-        continue; // the namespace went away between listing and entering it
-      }
-      for (const name of names) this.#attachIfNew(open, { host: null, netns, name });
+      for (const name of names.keys()) this.#attachIfNew(open, { host: null, netns, name });
     }
   }
 
@@ -487,7 +509,7 @@ export class CaptureSession {
       return s;
     });
     const stats = await Promise.all(finals);
-    await Promise.allSettled([...this.#remotePolls.values()]);
+    await Promise.allSettled([...this.#remotePolls.values(), this.#localDiscovery]);
     return stats;
   }
 }

@@ -255,3 +255,8 @@ export function netnsPathOf(netns: string): string {
 export function listInterfaces(netnsPath?: string): NativeInterfaceInfo[] {
   return loadNativeAddon().listInterfaces(netnsPath ?? null);
 }
+
+/** listInterfaces on libuv's thread pool: what a running capture polls with. */
+export function listInterfacesAsync(netnsPath?: string): Promise<NativeInterfaceInfo[]> {
+  return loadNativeAddon().listInterfacesAsync(netnsPath ?? null);
+}

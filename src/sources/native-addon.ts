@@ -167,6 +167,8 @@ export interface NativeAddon {
   open(options: NativeOpenOptions): NativeCaptureHandle;
   /** pcap_findalldevs inside the namespace (also lists libpcap's pseudo-devices: any, nflog, dbus-*, ...). */
   listInterfaces(netnsPath?: string | null): NativeInterfaceInfo[];
+  /** The same on libuv's thread pool; rejects with the same CaptureError. */
+  listInterfacesAsync(netnsPath?: string | null): Promise<NativeInterfaceInfo[]>;
   readonly defaults: Readonly<{
     snaplen: number;
     bufferSize: number;
@@ -208,6 +210,7 @@ function isNativeAddon(value: unknown): value is NativeAddon {
   return (
     typeof v.open === 'function' &&
     typeof v.listInterfaces === 'function' &&
+    typeof v.listInterfacesAsync === 'function' &&
     v.recordHeaderBytes === RECORD_HEADER_BYTES
   );
 }

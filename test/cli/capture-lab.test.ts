@@ -226,17 +226,25 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
 });
 
 /**
- * The same packets in the same order, each stamped within 5 µs of the witness's
- * stamp (both read the kernel's time of the packet, but the kernel may stamp the
- * copy for each capture socket separately on transmit: ~1–2 µs apart).
+ * The same packets in the same order, stamped as the witness stamped them: both read the
+ * kernel's stamp, the same one for most packets (the median pair within tcpdump's µs);
+ * when an skb carries none, the kernel stamps each capture socket's copy as it delivers
+ * it, so on a busy machine a few pairs differ by tens of µs — never by a batch's worth
+ * (ms), which a time taken in user space would. (A bound of 5 µs for every pair failed
+ * once at 25 µs with the machine busy.)
  */
 function expectSamePackets(label: string, mine: readonly Packet[], theirs: readonly Packet[]): void {
   expect(
     mine.map((p) => `${p.len} ${p.hash}`),
     label,
   ).toEqual(theirs.map((p) => `${p.len} ${p.hash}`));
-  for (const [i, p] of mine.entries()) {
-    expect(abs(p.ns - theirs[i].ns), `${label}: packet ${i + 1} time stamp`).toBeLessThanOrEqual(5_000n);
+  const gaps = mine.map((p, i) => abs(p.ns - theirs[i].ns));
+  for (const [i, gap] of gaps.entries()) {
+    expect(gap, `${label}: packet ${i + 1} time stamp`).toBeLessThanOrEqual(500_000n);
+  }
+  gaps.sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  if (gaps.length > 0) {
+    expect(gaps[gaps.length >> 1], `${label}: median time stamp gap`).toBeLessThanOrEqual(2_000n);
   }
 }
 

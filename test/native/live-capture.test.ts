@@ -10,7 +10,12 @@ import {
   type CaptureError,
   type NativeInterfaceInfo,
 } from '../../src/sources/native-addon.js';
-import { LiveCapture, listInterfaces, netnsPathOf } from '../../src/sources/live-capture.js';
+import {
+  LiveCapture,
+  listInterfaces,
+  listInterfacesAsync,
+  netnsPathOf,
+} from '../../src/sources/live-capture.js';
 import {
   A1_ADDR,
   A_ADDR,
@@ -306,5 +311,23 @@ describe('live capture in a network namespace', () => {
     expect(thrown(() => listInterfaces(netnsPathOf(`${topo.prefix}-missing`))).code).toBe(
       'ERR_NETNS_NOT_FOUND',
     );
+  });
+
+  it('lists on the thread pool what it lists on the spot, and rejects with the same error', async () => {
+    const names = (list: NativeInterfaceInfo[]): string[] => list.map((i) => `${i.name}:${i.up}`).sort();
+    const [a, b] = await Promise.all([
+      listInterfacesAsync(topo.pathA),
+      listInterfacesAsync(netnsPathOf(topo.nsB)),
+    ]);
+    expect(names(a)).toEqual(names(listInterfaces(topo.pathA)));
+    expect(names(b)).toEqual(names(listInterfaces(netnsPathOf(topo.nsB))));
+    expect(names(a)).toContain('a0:true');
+    expect(names(a).some((n) => n.startsWith('b0:'))).toBe(false);
+    const err = await listInterfacesAsync(netnsPathOf(`${topo.prefix}-missing`)).then(
+      () => null,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(err?.code).toBe('ERR_NETNS_NOT_FOUND');
+    expect(err?.message).toContain(`${topo.prefix}-missing`);
   });
 });
