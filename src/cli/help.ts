@@ -60,7 +60,8 @@ Options:
   -f, --filter BPF       tcpdump filter, applied in the kernel on every source
   -w, --write FILE       record everything to one pcapng: one interface block per
                          interface, named by its label; file mode 0600; flushed
-                         every second
+                         every second, from 32 MiB of write buffers made ready
+                         before the first packet
       --record           record to captures/hopscope-YYYYMMDD-HHMMSS.pcapng
       --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
       --max-files N      keep only the newest N files of the ring
