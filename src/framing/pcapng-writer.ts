@@ -142,12 +142,12 @@ export class PcapngWriter {
     this.block(BLOCK_SHB, body, options4);
   }
 
-  /** Bytes handed to the sink or buffered so far (for size-based rotation). */
   /** Bytes the writer gathers between flushes (the length of its buffer). */
   get bufferSize(): number {
     return this.buf.length;
   }
 
+  /** Bytes handed to the sink or buffered so far (for size-based rotation). */
   get bytesWritten(): number {
     return this.written + this.used;
   }

@@ -190,11 +190,10 @@ export class RecordingFile implements ByteSink {
     const fd = this.openFd();
     if (this.asyncError !== null) throw this.failed(this.asyncError);
     try {
-      for (const c of this.queue) writeFully(fd, c.bytes, c.position, true);
+      this.writeQueueNow(fd);
     } catch (err) {
       throw this.failed(err);
     }
-    this.keepOnlyWriting();
   }
 
   /** Writes what is queued, fsyncs and closes. */
@@ -202,8 +201,7 @@ export class RecordingFile implements ByteSink {
     const fd = this.openFd();
     this.fd = null;
     try {
-      for (const c of this.queue) writeFully(fd, c.bytes, c.position, true);
-      this.keepOnlyWriting();
+      this.writeQueueNow(fd);
       if (this.asyncError !== null) throw this.asyncError;
       if (this.regular) fsyncSync(fd);
     } catch (err) {
@@ -306,8 +304,12 @@ export class RecordingFile implements ByteSink {
     this.writing = 0;
   }
 
-  /** After a synchronous write of the queue: only what the pool still writes stays queued. */
-  private keepOnlyWriting(): void {
+  /**
+   * Writes every queued chunk at its place, synchronously; then only what the pool still
+   * writes stays queued (it lands again as the same bytes), the rest back to the pool.
+   */
+  private writeQueueNow(fd: number): void {
+    for (const c of this.queue) writeFully(fd, c.bytes, c.position, true);
     for (let i = this.writing; i < this.queue.length; i++) {
       this.queuedBytes -= this.queue[i].bytes.length;
       this.pool.give(this.queue[i].buffer);

@@ -26,6 +26,11 @@ function chunk(k: number, size: number): Uint8Array {
   return b;
 }
 
+/** The file holds exactly these bytes, in this order. */
+function expectFileHolds(path: string, parts: readonly Uint8Array[]): void {
+  expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
+}
+
 /** Turns the event loop until nothing is queued (the pool's writes have landed). */
 async function landed(file: RecordingFile): Promise<void> {
   for (let i = 0; i < 10_000 && file.pendingBytes > 0; i++) await new Promise((r) => setTimeout(r, 1));
@@ -66,7 +71,7 @@ describe('RecordingFile', () => {
     }
     await landed(file);
     file.close();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...expected)))).toBe(true);
+    expectFileHolds(path, expected);
   });
 
   it('a handed-over buffer comes back once written: a steady writer allocates nothing', async () => {
@@ -140,10 +145,10 @@ describe('RecordingFile', () => {
     const parts = [chunk(1, 300_000), chunk(2, 5), chunk(3, 70_000)];
     for (const p of parts) file.write(p);
     file.close();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
+    expectFileHolds(path, parts);
     // the pool's write lands after the close: the fd it closes then is still its own
     await new Promise((r) => setTimeout(r, 50));
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
+    expectFileHolds(path, parts);
     expect(() => file.write(parts[1])).toThrow(RecordingError);
   });
 
@@ -153,7 +158,7 @@ describe('RecordingFile', () => {
     const parts = [chunk(4, 1000), chunk(5, 2000), chunk(6, 3000)];
     for (const p of parts) file.write(p);
     file.drain();
-    expect(Buffer.from(readFileSync(path)).equals(Buffer.from(concat(...parts)))).toBe(true);
+    expectFileHolds(path, parts);
     file.close();
   });
 
