@@ -137,7 +137,8 @@ export async function labUp(scenarioName: string, options: LabUpOptions = {}): P
 
 /** Take down the lab with this prefix: exactly the namespaces and processes it recorded. */
 export async function labDown(prefix: string = DEFAULT_PREFIX): Promise<LabDownResult> {
-  validatePrefix(prefix);
+  // '' is refused for `lab up`, but a lab an older version built without a prefix can still go.
+  if (prefix !== '') validatePrefix(prefix);
   assertRoot();
   const stateDir = labStateDir(prefix);
   if (!existsSync(stateDir)) return { found: false, prefix, scenario: null, namespacesDeleted: [] };

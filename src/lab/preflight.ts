@@ -58,7 +58,8 @@ export function checkTools(spec: ScenarioSpec): LabTools {
 
 /** Prefixes become part of namespace names, ssh host aliases and a directory name. */
 export function validatePrefix(prefix: string): void {
-  if (prefix === '') return;
+  // An empty prefix would give namespaces the bare names of a real deployment
+  // (`client`, `qrouter-…`), which a lab must never take or delete.
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,23}$/.test(prefix)) {
     throw new UserError(
       `lab: bad --prefix '${prefix}' (up to 24 letters, digits, '.', '_' or '-', starting with a letter or digit)`,

@@ -92,6 +92,12 @@ describe('hopscope lab (command line and lifecycle)', () => {
     expect((await cli('lab', 'up', 'dnat-local', '--prefix', 'bad/prefix')).stderr).toMatch(
       /^hopscope: lab: bad --prefix 'bad\/prefix'/,
     );
+    // An empty prefix (an unset $PREFIX) would build namespaces with a real deployment's names.
+    const empty = await cli('lab', 'up', 'dnat-local', '--prefix', '');
+    if (empty.code === 0) await labDown(''); // built after all: leave nothing behind, then fail
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/^hopscope: lab: bad --prefix '' \(up to 24 letters/);
+    expect(empty.stderr.split('\n')).toHaveLength(2);
     expect((await cli('lab', 'frobnicate')).code).toBe(2);
   });
 

@@ -33,6 +33,7 @@ import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
 import { TimeOrderBuffer } from '../../sources/time-order.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { setLongTimeout } from '../long-timer.js';
 import { canCapture, canEnterNamespaces } from '../privileges.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -448,7 +449,8 @@ export async function runCapture(argv: string[]): Promise<number> {
       if (stop.signal.aborted) resolve();
       stop.signal.addEventListener('abort', () => resolve(), { once: true });
       if (opts.durationS !== undefined) {
-        setTimeout(() => stop.abort('duration'), opts.durationS * 1000).unref();
+        const cancel = setLongTimeout(opts.durationS * 1000, () => stop.abort('duration'));
+        stop.signal.addEventListener('abort', cancel, { once: true });
       }
       // An output pipe closed by its reader (`| head`) ends the capture too.
       const pipeWatch = setInterval(() => {
