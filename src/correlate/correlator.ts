@@ -74,6 +74,12 @@ export interface CorrelatorInterface {
   label: string;
   /** ssh destination; null for this machine */
   host: string | null;
+  /**
+   * How finely its time stamps tell time apart, in ns (1: nanosecond stamps; 1000: a
+   * µs pcap, a remote tcpdump without nanosecond support). Two stamps closer than this
+   * say nothing about which packet came first. Default 1.
+   */
+  tsResolutionNs?: number;
 }
 
 export interface CorrelatorOptions {
@@ -144,6 +150,8 @@ export class Correlator {
   #announced = 0;
   /** interface id → host index (0 = reference host) */
   readonly #hostOf: number[] = [];
+  /** interface id → time stamp resolution in ns */
+  readonly #resolutionOf: number[] = [];
   readonly #hosts: Array<string | null> = [];
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
@@ -252,6 +260,7 @@ export class Correlator {
       this.#hosts.push(iface.host);
     }
     this.#hostOf[iface.id] = host;
+    this.#resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
   }
 
   /** Relative ns of a timestamp (the first one seen sets the base second). */
