@@ -92,6 +92,8 @@ export class Classified {
   tcpSeq = UNSIGNED_32;
   /** the tunnel it was seen in: (TunnelType << 24) | VNI, or -1 outside any */
   tunnel = -1;
+  /** TTL / hop limit of the innermost IP header (a routed hop lowers it), -1 when none */
+  ttl = -1;
   /**
    * Asking-stage packets only (`hasKey`): what the exchange's key text is written from
    * (ExchangeRows keeps the same): three numbers (echo id/seq, TCP ports and ISN, DNS id
@@ -293,6 +295,7 @@ export function classify(rec: PacketRecord, out: Classified): void {
   out.keyCheck = out.key >>> 30;
   out.tcpSeq = rec.tcpSeq;
   out.tunnel = rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
+  out.ttl = out.kind === Kind.Arp ? -1 : rec.ttl;
   if (opensExchange(out.kind, out.stage)) keepKey(rec, out);
 }
 

@@ -39,8 +39,8 @@ import {
   KEY_ADDR_BYTES,
   MAX_STAGES,
   RowQueue,
+  Sighting,
   SIGHTING_FIELDS,
-  SIGHTING_NEXT,
   SlotIndex,
   Tr,
   TRACK_INTS,
@@ -56,13 +56,16 @@ import {
   STAGE,
   STAGE_NAMES,
 } from './classify.js';
-import { ClockEstimator, ntpOffset } from './clock.js';
+import { ClockEstimator, offsetInterval } from './clock.js';
+import { HopOrder, MAX_HOPS } from './hop-order.js';
 import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
 import { LearnedTable, PathStore } from './learned.js';
 import {
+  askingStageOf,
   judge,
   newVerdict,
+  roundTripPartner,
   type JudgeTiming,
   type OrderedStage,
   type PathOracle,
@@ -114,7 +117,7 @@ export interface CorrelatorOptions {
 }
 
 /** Sightings kept per stage (interfaces on one path); more are counted, not kept. */
-const MAX_SIGHTINGS = 64;
+const MAX_SIGHTINGS = MAX_HOPS;
 /** Distinct packets (fingerprints) remembered per stage, to count retransmissions. */
 const MAX_STAGE_PACKETS = 16;
 /** An exchange is judged at most this long after its first packet (retries included). */
@@ -152,6 +155,15 @@ export class Correlator {
   readonly #hostOf: number[] = [];
   /** interface id → time stamp resolution in ns */
   readonly #resolutionOf: number[] = [];
+  /**
+   * host index → its clock's estimated offset (ns) as of now, subtracted from a packet's
+   * time to judge deadlines on the reference clock (a plain typed array: read per packet)
+   */
+  #offsetOf = new Float64Array(16);
+  /** host index → its latest packet's time (relative ns on its own clock) */
+  readonly #hostLastRel: number[] = [];
+  /** interface id → when its capture stopped (relative ns on its host's clock), if told */
+  readonly #stoppedRel: number[] = [];
   readonly #hosts: Array<string | null> = [];
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
@@ -173,6 +185,8 @@ export class Correlator {
   readonly #advanceWithPackets: boolean;
   #lagNs: number;
   #collisions = 0;
+  /** finish() sampled the clocks of every exchange still open: #judge does not again */
+  #clocksSampled = false;
   /**
    * Scratch for judging (synchronous, so reused): per stage index and sighting count, one
    * ordered stage whose arrays have that length, so they are never resized; per kind, the
@@ -182,11 +196,10 @@ export class Correlator {
   readonly #judgedStages: Array<Array<OrderedStage | undefined>> = KIND_NAMES.map((_, kind) =>
     new Array<OrderedStage | undefined>(STAGE_NAMES[kind as Kind].length).fill(undefined),
   );
-  /** Scratch for #ordered, by sighting: times on the reference clock, sort order, interface, row. */
-  readonly #orderTimes: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
-  readonly #orderIndex: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
-  readonly #orderIface: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
-  readonly #orderBase: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  /** Orders a stage's sightings along its path (hop-order.ts); reused. */
+  readonly #hops = new HopOrder();
+  /** Scratch for #ordered: each sighting's row, by its index in #hops. */
+  readonly #hopRow: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
   /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
   readonly #verdict: Verdict = newVerdict();
   // (times start as -Infinity: a double, so that the first time stored keeps the shape; see UNSIGNED_32)
@@ -260,6 +273,11 @@ export class Correlator {
       this.#hosts.push(iface.host);
     }
     this.#hostOf[iface.id] = host;
+    if (host >= this.#offsetOf.length) {
+      const grown = new Float64Array(this.#offsetOf.length * 2 > host ? this.#offsetOf.length * 2 : host + 1);
+      grown.set(this.#offsetOf);
+      this.#offsetOf = grown;
+    }
     this.#resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
   }
 
@@ -274,8 +292,12 @@ export class Correlator {
   interfaceStarted(id: number, sec: number, nsec: number): void {
     this.#health.started(id, this.rel(sec, nsec));
   }
+  /**
+   * The capture of `id` stopped at (sec, nsec) of its host's clock (a recording's last
+   * statistics block): finish() without a time ends it there, on the reference clock.
+   */
   interfaceStopped(id: number, sec: number, nsec: number): void {
-    this.#health.stopped(id, this.rel(sec, nsec));
+    this.#stoppedRel[id] = this.rel(sec, nsec);
   }
   /**
    * The capture of `id` stopped (interface gone, remote session lost) at (sec, nsec). A
@@ -321,6 +343,10 @@ export class Correlator {
     // (this.rel, written out: its double result would be boxed when the call is not inlined)
     if (this.#baseSec < 0) this.#baseSec = sec;
     const rel = (sec - this.#baseSec) * NS + nsec;
+    // Deadlines and the judging time are on the reference clock: a host's clock ahead
+    // would otherwise judge everything early, one behind make a capture "end" too soon.
+    const host = this.#hostOf[iface] ?? 0;
+    const refRel = rel - this.#offsetOf[host];
     // A 30-bit slot indexes the exchange; the key's two bits above it are checked.
     const slot = c.keySlot;
     const check = c.keyCheck;
@@ -360,9 +386,9 @@ export class Correlator {
       if (!opensExchange(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
-      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = rel;
-      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = rel;
-      X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = rel;
+      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = refRel;
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
+      X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
       setKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.ints[x * EX_INTS + ExInt.Flow] = fk;
@@ -377,10 +403,16 @@ export class Correlator {
       this.#index.set(slot, x);
       this.#queue.push(x);
       this.#summary.exchanges++;
-    } else if (rel < X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] && opensExchange(c.kind, c.stage)) {
-      // Live, an interface further along may deliver first: name it by its first hop.
-      setKey(X, x, c);
-      X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = rel;
+    } else if (opensExchange(c.kind, c.stage)) {
+      // Live, an interface further along may deliver first, and in a replay of several
+      // hosts' files a clock ahead puts a later hop first: the exchange is named by its
+      // first hop — the highest TTL, then the earliest on the reference clock.
+      const keyTtl = X.ints[x * EX_INTS + ExInt.KeyTtl];
+      if (c.ttl > keyTtl || (c.ttl === keyTtl && refRel < X.doubles[x * EX_DOUBLES + ExDouble.KeyRel])) {
+        setKey(X, x, c);
+        X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
+        X.ints[x * EX_INTS + ExInt.Flow] = flowKey(c.kind, c.srcHash, c.dstHash);
+      }
     }
     if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK)
       X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] = c.tcpSeq;
@@ -408,15 +440,16 @@ export class Correlator {
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
       if (T.ints[ti + Tr.Count] < MAX_SIGHTINGS) {
-        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel);
-        T.sightings.f[r * SIGHTING_FIELDS + 1] = rel;
+        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel, c.ttl);
+        T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = rel;
       } else T.ints[ti + Tr.Extra]++;
     }
-    if (rel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
-      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = rel;
+    if (refRel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
+    if (!(rel <= this.#hostLastRel[host])) this.#hostLastRel[host] = rel;
     if (this.#advanceWithPackets) {
       // (checked here, not in a call: a time in ns is a double, boxed when passed)
-      const at = rel - this.#lagNs;
+      const at = refRel - this.#lagNs;
       if (at > this.#nowRel) {
         this.#nowRel = at;
         if (at > this.#dueAfter) this.#judgeDue();
@@ -433,6 +466,30 @@ export class Correlator {
     );
   }
 
+  /**
+   * #deadline with every sighting put on the reference clock by today's offsets (several
+   * hosts): packets read before a host's offset was known were timed with an older
+   * estimate, and a replay of several hosts' files judges its first seconds only then.
+   */
+  #deadlineNow(x: number): number {
+    const X = this.#ex;
+    const T = this.#tracks;
+    const f = T.sightings.f;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (let i = x * EX_INTS + ExInt.Stages; i < x * EX_INTS + ExInt.Stages + MAX_STAGES; i++) {
+      const t = X.ints[i] - 1;
+      if (t < 0) continue;
+      for (let r = T.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
+        const at = this.#referenceTime(r);
+        if (at < first) first = at;
+        if (at > last) last = at;
+      }
+    }
+    if (last === Number.NEGATIVE_INFINITY) return this.#deadline(x);
+    return Math.min(last + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs], first + MAX_EXCHANGE_NS);
+  }
+
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
   advance(sec: number, nsec: number): void {
     if (this.#baseSec < 0) return;
@@ -441,13 +498,37 @@ export class Correlator {
   }
 
   /**
-   * The capture ended at (sec, nsec): every interface stops there, and every exchange
-   * still open is judged now (one whose timeout had not run out is inconclusive).
+   * The capture ended: every exchange still open is judged now (one whose timeout had not
+   * run out is inconclusive). Live, at (sec, nsec) on the reference clock, where every
+   * interface stops. Without a time (a replay), each interface stops where its capture
+   * stopped (interfaceStopped), else at its host's last packet — each on the reference
+   * clock, since hosts' clocks disagree — and what is open is judged at the latest.
    */
   finish(sec?: number, nsec?: number): SummaryRecord {
-    const end = sec !== undefined ? this.rel(sec, nsec ?? 0) : this.#nowRel;
+    let end = sec !== undefined ? this.rel(sec, nsec ?? 0) : this.#nowRel;
+    // What the exchanges still open say about the clocks first: the capture's end on
+    // each host, and their own deadlines, are put on the reference clock with it.
+    const queue = this.#queue;
+    for (let k = 0; k < queue.length; k++) {
+      const x = queue.at(k);
+      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) this.#sampleClocks(x);
+    }
+    this.#clocksSampled = true;
     for (let id = 0; id < this.#labels.length; id++) {
-      if (this.#labels[id] !== undefined) this.#health.stopped(id, end);
+      if (this.#labels[id] === undefined) continue;
+      if (sec !== undefined) {
+        this.#health.stopped(id, end);
+        continue;
+      }
+      const host = this.#hostOf[id] ?? 0;
+      const own = Math.max(
+        this.#stoppedRel[id] ?? Number.NEGATIVE_INFINITY,
+        this.#hostLastRel[host] ?? Number.NEGATIVE_INFINITY,
+      );
+      if (own === Number.NEGATIVE_INFINITY) continue;
+      const stop = own - this.#clock.offsetNs(host);
+      this.#health.stopped(id, stop);
+      if (stop > end) end = stop;
     }
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
@@ -501,8 +582,18 @@ export class Correlator {
     }
   }
 
-  /** Orders a stage track's sightings on the reference clock. */
-  #ordered(track: number, stage: number): OrderedStage {
+  /**
+   * Orders a stage track's sightings along the packet's path (hop-order.ts), with times
+   * on the reference clock. Stages are ordered in index order, questions before their
+   * answers: an answer's order leans on its question's (`stages`, filled so far).
+   */
+  #ordered(
+    x: number,
+    kind: Kind,
+    track: number,
+    stage: number,
+    stages: ReadonlyArray<OrderedStage | undefined>,
+  ): OrderedStage {
     const T = this.#tracks;
     const n = T.ints[track * TRACK_INTS + Tr.Count];
     const f = T.sightings.f;
@@ -513,66 +604,101 @@ export class Correlator {
     const oneHost = this.#hosts.length < 2;
     if (n === 1) {
       const b = T.ints[track * TRACK_INTS + Tr.Head] * SIGHTING_FIELDS;
-      o.ifaces[0] = f[b];
-      o.times[0] = Math.round(oneHost ? f[b + 1] : f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0));
-      o.srcs[0] = f[b + 2];
-      o.dsts[0] = f[b + 3];
-      o.tunnels[0] = f[b + 4];
+      const iface = f[b + Sighting.Iface];
+      o.ifaces[0] = iface;
+      o.times[0] = Math.round(
+        oneHost
+          ? f[b + Sighting.Time]
+          : f[b + Sighting.Time] - this.#clock.offsetNs(this.#hostOf[iface] ?? 0),
+      );
+      o.srcs[0] = f[b + Sighting.Src];
+      o.dsts[0] = f[b + Sighting.Dst];
+      o.tunnels[0] = f[b + Sighting.Tunnel];
       return o;
     }
-    const t = this.#orderTimes;
-    const idx = this.#orderIndex;
-    const ifc = this.#orderIface;
-    const base = this.#orderBase;
+    const h = this.#hops;
+    h.begin(n);
+    const rows = this.#hopRow;
+    // the stage it measures round trips against: its answer, or the question it answers
+    const partnerStage = roundTripPartner(kind, stage);
+    const partner = partnerStage < 0 ? -1 : this.#ex.ints[x * EX_INTS + ExInt.Stages + partnerStage] - 1;
+    const asking = askingStageOf(kind, stage);
     let i = 0;
     for (
       let r = T.ints[track * TRACK_INTS + Tr.Head];
       r >= 0 && i < n;
-      r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT], i++
+      r = f[r * SIGHTING_FIELDS + Sighting.Next], i++
     ) {
       const b = r * SIGHTING_FIELDS;
-      idx[i] = i;
-      base[i] = b;
-      ifc[i] = f[b];
-      t[i] = oneHost ? f[b + 1] : f[b + 1] - this.#clock.offsetNs(this.#hostOf[f[b]] ?? 0);
+      const iface = f[b + Sighting.Iface];
+      const host = this.#hostOf[iface] ?? 0;
+      const time = f[b + Sighting.Time];
+      rows[i] = r;
+      h.iface[i] = iface;
+      h.host[i] = host;
+      h.time[i] = time;
+      h.refTime[i] = oneHost ? time : time - this.#clock.offsetNs(host);
+      h.clockError[i] = oneHost ? 0 : this.#clock.uncertaintyNs(host);
+      h.resolution[i] = this.#resolutionOf[iface] ?? 1;
+      h.ttl[i] = f[b + Sighting.Ttl];
+      h.tunnelled[i] = f[b + Sighting.Tunnel] >= 0 ? 1 : 0;
+      h.rank[i] = this.#rank[iface] ?? 0;
+      // the local round trip on this interface, when it saw the partner stage too
+      const p = partner < 0 ? -1 : T.find(partner, iface);
+      h.roundTrip[i] =
+        p < 0
+          ? Number.NaN
+          : asking === partnerStage
+            ? time - f[p * SIGHTING_FIELDS + Sighting.Time]
+            : f[p * SIGHTING_FIELDS + Sighting.Time] - time;
     }
-    // Equal stamps (two ends of a veth, a bridge and its port) are ordered by the order
-    // the interfaces were announced (the order of a recording's interface blocks), in the
-    // stage's overall direction: the same live and in replay, and right when interfaces
-    // were listed along the path (as `lab status` prints them). The direction: from the
-    // earliest sighting to the latest (ties: the first and the last to arrive).
-    let earliest = 0;
-    let latest = 0;
-    for (let k = 1; k < n; k++) {
-      if (t[k] < t[earliest]) earliest = k;
-      if (t[k] >= t[latest]) latest = k;
-    }
-    const rank = this.#rank;
-    const dir = (rank[ifc[earliest]] ?? 0) <= (rank[ifc[latest]] ?? 0) ? 1 : -1;
-    // An insertion sort: a stage has a few sightings (at most MAX_SIGHTINGS), mostly in order.
-    for (let k = 1; k < n; k++) {
-      const xk = idx[k];
-      const rx = dir * (rank[ifc[xk]] ?? 0);
-      let j = k - 1;
-      while (j >= 0) {
-        const y = idx[j];
-        const dt = t[y] - t[xk];
-        if (dt < 0 || (dt === 0 && dir * (rank[ifc[y]] ?? 0) <= rx)) break;
-        idx[j + 1] = y;
-        j--;
-      }
-      idx[j + 1] = xk;
-    }
+    if (partner >= 0) h.roundTripSign = asking === partnerStage ? -1 : 1;
+    h.addNetworkEvidence();
+    // Paths packets took before: this flow direction's; the question's, back; the opposite direction's, back.
+    const flowPath = this.#hintPath(kind, false);
+    if (flowPath !== null) h.addPathHint(flowPath, false);
+    const ask = asking === null ? undefined : stages[asking];
+    if (ask !== undefined && ask.ifaces.length > 1) h.addPathHint(ask.ifaces, true);
+    const backPath = this.#hintPath(kind, true);
+    if (backPath !== null) h.addPathHint(backPath, true);
+    if (!oneHost) h.addClockEvidence();
+    h.finish();
     for (let k = 0; k < n; k++) {
-      const s = idx[k];
-      const b = base[s];
-      o.ifaces[k] = ifc[s];
-      o.times[k] = Math.round(t[s]);
-      o.srcs[k] = f[b + 2];
-      o.dsts[k] = f[b + 3];
-      o.tunnels[k] = f[b + 4];
+      const s = h.order[k];
+      const b = rows[s] * SIGHTING_FIELDS;
+      o.ifaces[k] = h.iface[s];
+      o.times[k] = Math.round(h.refTime[s]);
+      o.srcs[k] = f[b + Sighting.Src];
+      o.dsts[k] = f[b + Sighting.Dst];
+      o.tunnels[k] = f[b + Sighting.Tunnel];
     }
     return o;
+  }
+
+  /**
+   * The learned path of the flow direction of the sightings in #hops (`opposite`: of the
+   * direction back), or null. A path is learned under the addresses at its first hop,
+   * which are not known before ordering: each sighting's addresses are tried, and the
+   * first path that holds two of the stage's interfaces is taken.
+   */
+  #hintPath(kind: Kind, opposite: boolean): readonly number[] | null {
+    const h = this.#hops;
+    const f = this.#tracks.sightings.f;
+    const rows = this.#hopRow;
+    for (let i = 0; i < h.n; i++) {
+      const b = rows[i] * SIGHTING_FIELDS;
+      const src = f[b + Sighting.Src];
+      const dst = f[b + Sighting.Dst];
+      const path = this.#learnedPath(
+        this.#flows,
+        opposite ? flowKey(kind, dst, src) : flowKey(kind, src, dst),
+      );
+      if (path === null) continue;
+      let on = 0;
+      for (let k = 0; k < h.n && on < 2; k++) if (path.includes(h.iface[k])) on++;
+      if (on >= 2) return path;
+    }
+    return null;
   }
 
   #newScratch(stage: number, n: number): OrderedStage {
@@ -598,16 +724,16 @@ export class Correlator {
     X.ints[x * EX_INTS + ExInt.Judged] = 1;
     this.#dueAfter = Number.NEGATIVE_INFINITY;
     this.#index.delete(X.ints[x * EX_INTS + ExInt.Slot]);
-    this.#sampleClocks(x);
+    if (!this.#clocksSampled) this.#sampleClocks(x);
     const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
     const stages = this.#judgedStages[kind];
     for (let i = 0; i < stages.length; i++) {
       const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
-      stages[i] = t < 0 ? undefined : this.#ordered(t, i);
+      stages[i] = t < 0 ? undefined : this.#ordered(x, kind, t, i, stages);
     }
     this.#judgedKind = kind;
     const timing = this.#timing;
-    timing.deadline = this.#deadline(x);
+    timing.deadline = this.#hosts.length < 2 ? this.#deadline(x) : this.#deadlineNow(x);
     timing.now = this.#judgeNow;
     timing.forcedReason = forcedReason ?? null;
     const verdict = judge(
@@ -766,11 +892,10 @@ export class Correlator {
   }
 
   /**
-   * NTP-style samples from an exchange seen on two hosts (asking stage and its answer).
-   * The pair of interfaces used is the one facing the other host on each side: on the
-   * asker's side the interface with the shortest local round trip (answer − ask), on the
-   * answerer's side the one with the longest — the two ends of the crossing — so the
-   * hosts' own forwarding times stay out of the estimate.
+   * Clock samples from an exchange seen on two hosts (clock.ts): for each other host,
+   * of the pairs of interfaces (one on the reference host, one on it) that saw both the
+   * question and its answer, the pair that bounds the offset most tightly — the two
+   * ends of the crossing between the hosts, whose round trips differ least.
    */
   #sampleClocks(x: number): void {
     if (this.#hosts.length < 2) return;
@@ -781,33 +906,33 @@ export class Correlator {
       const ask = X.ints[x * EX_INTS + ExInt.Stages + askIdx] - 1;
       const ans = X.ints[x * EX_INTS + ExInt.Stages + ansIdx] - 1;
       if (ask < 0 || ans < 0) continue;
-      // Per host: interfaces that saw both, with their local round trip.
-      const spans = new Map<number, Array<{ iface: number; ask: number; ans: number; span: number }>>();
-      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]) {
-        const iface = f[r * SIGHTING_FIELDS];
+      // the reference host's interfaces that saw both: (ask time, answer time, resolution)
+      const ref: number[] = [];
+      const others: Array<{ host: number; ask: number; ans: number; res: number }> = [];
+      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
+        const iface = f[r * SIGHTING_FIELDS + Sighting.Iface];
         const j = T.find(ans, iface);
         if (j < 0) continue;
         const host = this.#hostOf[iface] ?? 0;
-        const list = spans.get(host) ?? [];
-        const askTime = f[r * SIGHTING_FIELDS + 1];
-        const ansTime = f[j * SIGHTING_FIELDS + 1];
-        list.push({ iface, ask: askTime, ans: ansTime, span: ansTime - askTime });
-        spans.set(host, list);
+        const askTime = f[r * SIGHTING_FIELDS + Sighting.Time];
+        const ansTime = f[j * SIGHTING_FIELDS + Sighting.Time];
+        const res = this.#resolutionOf[iface] ?? 1;
+        if (host === 0) ref.push(askTime, ansTime, res);
+        else others.push({ host, ask: askTime, ans: ansTime, res });
       }
-      const ref = spans.get(0);
-      if (ref === undefined) continue;
-      for (const [host, list] of spans) {
-        if (host === 0) continue;
-        const refMax = Math.max(...ref.map((x) => x.span));
-        const otherMax = Math.max(...list.map((x) => x.span));
-        // The host with the longer round trip is on the asker's side.
-        const pick = (xs: typeof list, shortest: boolean): (typeof list)[number] =>
-          xs.reduce((best, x) => ((shortest ? x.span < best.span : x.span > best.span) ? x : best));
-        const refAsker = refMax >= otherMax;
-        const a = pick(ref, refAsker);
-        const b = pick(list, !refAsker);
-        const theta = ntpOffset(a.ask, b.ask, a.ans, b.ans);
-        if (this.#clock.addSample(host, theta)) this.#clockChanged(host);
+      if (ref.length === 0 || others.length === 0) continue;
+      const best = new Map<number, { lo: number; hi: number }>();
+      for (const o of others) {
+        for (let k = 0; k < ref.length; k += 3) {
+          const iv = offsetInterval(ref[k], o.ask, ref[k + 1], o.ans, ref[k + 2], o.res);
+          const known = best.get(o.host);
+          if (known === undefined || iv.hi - iv.lo < known.hi - known.lo) best.set(o.host, iv);
+        }
+      }
+      for (const [host, iv] of best) {
+        if (!this.#clock.addSample(host, iv.lo, iv.hi)) continue;
+        this.#offsetOf[host] = this.#clock.offsetNs(host);
+        this.#clockChanged(host);
       }
     }
   }
@@ -825,13 +950,18 @@ export class Correlator {
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     if (ask < 0 || T.ints[ask * TRACK_INTS + Tr.Count] === 0) return false;
     const f = T.sightings.f;
+    // where the question started: its highest TTL, then its earliest on the reference clock
     let r = T.ints[ask * TRACK_INTS + Tr.Head];
-    let origin = f[r * SIGHTING_FIELDS];
-    let first = f[r * SIGHTING_FIELDS + 1];
-    for (r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT]) {
-      if (f[r * SIGHTING_FIELDS + 1] < first) {
-        first = f[r * SIGHTING_FIELDS + 1];
-        origin = f[r * SIGHTING_FIELDS];
+    let origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
+    let ttl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
+    let first = this.#referenceTime(r);
+    for (r = f[r * SIGHTING_FIELDS + Sighting.Next]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
+      const rTtl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
+      const t = this.#referenceTime(r);
+      if (rTtl > ttl || (rTtl === ttl && t < first)) {
+        first = t;
+        ttl = rTtl;
+        origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
       }
     }
     if (kind === Kind.Dhcp) {
@@ -849,6 +979,15 @@ export class Correlator {
       (X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
         this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin))
     );
+  }
+
+  /** A sighting's time on the reference clock. */
+  #referenceTime(r: number): number {
+    const f = this.#tracks.sightings.f;
+    const t = f[r * SIGHTING_FIELDS + Sighting.Time];
+    return this.#hosts.length < 2
+      ? t
+      : t - this.#clock.offsetNs(this.#hostOf[f[r * SIGHTING_FIELDS + Sighting.Iface]] ?? 0);
   }
 
   /** Whether a packet of the exchange's stage was seen on `iface`. */
@@ -887,6 +1026,8 @@ export class Correlator {
       host: this.#hosts[host] ?? 'local',
       reference: this.#hosts[0] ?? 'local',
       offsetMs: Math.round(this.#clock.offsetNs(host) / 1e3) / 1e3,
+      // rounded up: the truth stays within what is reported
+      uncertaintyMs: Math.ceil(this.#clock.uncertaintyNs(host) / 1e3) / 1e3,
       samples: this.#clock.samples(host),
     });
   }
@@ -941,8 +1082,8 @@ function setKey(X: ExchangeRows, x: number, c: Classified): void {
   X.doubles[k] = c.keyPart0;
   X.doubles[k + 1] = c.keyPart1;
   X.doubles[k + 2] = c.keyPart2;
-  X.ints[x * EX_INTS + ExInt.AddrVersion] = c.addrVersion;
-  X.ints[x * EX_INTS + ExInt.AddrKnown] = c.addrKnown;
+  X.ints[x * EX_INTS + ExInt.Addr] = c.addrVersion | (c.addrKnown << 8);
+  X.ints[x * EX_INTS + ExInt.KeyTtl] = c.ttl;
   X.ints[x * EX_INTS + ExInt.NameLen] = c.nameLen;
   const from = c.keySource;
   const to = X.keyBytes;
@@ -961,9 +1102,11 @@ function keyTextOf(X: ExchangeRows, x: number): string {
   const p = X.doubles;
   const at = x * ExchangeRows.KEY_STRIDE;
   const bytes = X.keyBytes;
-  const known = X.ints[x * EX_INTS + ExInt.AddrKnown];
-  const src = (known & 1) !== 0 ? formatIp(bytes, at, X.ints[x * EX_INTS + ExInt.AddrVersion]) : '?';
-  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, X.ints[x * EX_INTS + ExInt.AddrVersion]) : '?';
+  const addr = X.ints[x * EX_INTS + ExInt.Addr];
+  const version = addr & 0xff;
+  const known = addr >>> 8;
+  const src = (known & 1) !== 0 ? formatIp(bytes, at, version) : '?';
+  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, version) : '?';
   switch (X.ints[x * EX_INTS + ExInt.Kind] as Kind) {
     case Kind.IcmpEcho:
     case Kind.Icmpv6Echo:

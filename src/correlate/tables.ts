@@ -64,13 +64,23 @@ class RowAllocator {
   }
 }
 
-/**
- * Fields per sighting: interface, raw relative ns, src hash, dst hash, tunnel, the next
- * sighting of its chain (-1: none); padded to eight doubles, one 64-byte cache line.
- */
+/** A sighting's fields, side by side in one row of eight doubles (one 64-byte cache line). */
+export const enum Sighting {
+  /** interface id */
+  Iface = 0,
+  /** time stamp on its host's clock, relative ns */
+  Time = 1,
+  /** flow direction at this sighting: source and destination address hashes */
+  Src = 2,
+  Dst = 3,
+  /** (TunnelType << 24) | VNI, or -1 outside any tunnel */
+  Tunnel = 4,
+  /** the next sighting row of its chain (-1: none) */
+  Next = 5,
+  /** TTL / hop limit of the innermost IP header (-1: none) */
+  Ttl = 6,
+}
 export const SIGHTING_FIELDS = 8;
-/** the field holding the next sighting row of the chain */
-export const SIGHTING_NEXT = 5;
 
 /** Sightings, chained per stage track in arrival order. */
 export class SightingRows {
@@ -78,8 +88,8 @@ export class SightingRows {
   /** SIGHTING_FIELDS numbers per row */
   f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
 
-  /** A sighting row (its time, field 1, is the caller's to set: see TrackRows.addSighting). */
-  add(iface: number, src: number, dst: number, tunnel: number): number {
+  /** A sighting row (its time is the caller's to set: see TrackRows.addSighting). */
+  add(iface: number, src: number, dst: number, tunnel: number, ttl: number): number {
     let r = this.rows.take();
     if (r < 0) {
       this.#grow();
@@ -87,17 +97,18 @@ export class SightingRows {
     }
     const b = r * SIGHTING_FIELDS;
     const f = this.f;
-    f[b] = iface;
-    f[b + 2] = src;
-    f[b + 3] = dst;
-    f[b + 4] = tunnel;
-    f[b + SIGHTING_NEXT] = -1;
+    f[b + Sighting.Iface] = iface;
+    f[b + Sighting.Src] = src;
+    f[b + Sighting.Dst] = dst;
+    f[b + Sighting.Tunnel] = tunnel;
+    f[b + Sighting.Ttl] = ttl;
+    f[b + Sighting.Next] = -1;
     return r;
   }
 
   /** The next sighting row of r's chain, or -1. */
   next(r: number): number {
-    return this.f[r * SIGHTING_FIELDS + SIGHTING_NEXT];
+    return this.f[r * SIGHTING_FIELDS + Sighting.Next];
   }
 
   #grow(): void {
@@ -165,15 +176,15 @@ export class TrackRows {
 
   /**
    * Adds a sighting to track t and returns its row; the caller writes its time into
-   * `sightings.f[row * SIGHTING_FIELDS + 1]` (a time in ns is a double, and a double
+   * `sightings.f[row * SIGHTING_FIELDS + Sighting.Time]` (a time in ns is a double, and a double
    * passed to a call that is not inlined is boxed on the heap: once per packet).
    */
-  addSighting(t: number, iface: number, src: number, dst: number, tunnel: number): number {
-    const r = this.sightings.add(iface, src, dst, tunnel);
+  addSighting(t: number, iface: number, src: number, dst: number, tunnel: number, ttl: number): number {
+    const r = this.sightings.add(iface, src, dst, tunnel, ttl);
     const i = t * TRACK_INTS;
     const n = this.ints;
     if (n[i + Tr.Head] < 0) n[i + Tr.Head] = r;
-    else this.sightings.f[n[i + Tr.Tail] * SIGHTING_FIELDS + SIGHTING_NEXT] = r;
+    else this.sightings.f[n[i + Tr.Tail] * SIGHTING_FIELDS + Sighting.Next] = r;
     n[i + Tr.Tail] = r;
     n[i + Tr.Count]++;
     return r;
@@ -183,8 +194,8 @@ export class TrackRows {
   find(t: number, iface: number): number {
     const s = this.sightings;
     const f = s.f;
-    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + SIGHTING_NEXT])
-      if (f[r * SIGHTING_FIELDS] === iface) return r;
+    for (let r = this.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next])
+      if (f[r * SIGHTING_FIELDS + Sighting.Iface] === iface) return r;
     return -1;
   }
 
@@ -234,17 +245,21 @@ export const enum ExInt {
   Flow = 4,
   /** stage of the first error (ICMP error, RST, NAK, rcode), -1 when none; its text in errorDetail */
   ErrorStage = 5,
-  /** the key: DNS name length (-1: none), addresses' IP version, which are known (bit 0 source, bit 1 destination) */
+  /**
+   * the key: DNS name length (-1: none); its addresses' IP version | which are known << 8
+   * (bit 0 source, bit 1 destination)
+   */
   NameLen = 6,
-  AddrVersion = 7,
-  AddrKnown = 8,
+  Addr = 7,
+  /** the TTL of the packet the key was taken from (-1: none): the highest is nearest the asker */
+  KeyTtl = 8,
   /** 1 when an ICMP error about the answer was seen (its text in answerError) */
   AnswerError = 9,
   /** track row + 1 per stage (0: no packet of that stage yet), MAX_STAGES of them */
   Stages = 10,
 }
 export const enum ExDouble {
-  /** relative ns of the first packet, the latest packet, and the packet the key was taken from */
+  /** relative ns of the first packet, the latest packet, and the packet the key was taken from (reference clock) */
   FirstRel = 0,
   LastRel = 1,
   KeyRel = 2,
@@ -327,6 +342,11 @@ export class RowQueue {
     }
     ring[(this.#head + this.length) & (ring.length - 1)] = row;
     this.length++;
+  }
+
+  /** The k-th oldest row (0 ≤ k < length). */
+  at(k: number): number {
+    return this.#ring[(this.#head + k) & (this.#ring.length - 1)];
   }
 
   /** The oldest row (the queue must not be empty). */

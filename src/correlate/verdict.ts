@@ -94,7 +94,7 @@ function sequenceOf(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>)
 }
 
 /** Answer stages go back towards the asker: their expected path is the asking path reversed. */
-function askingStageOf(kind: Kind, stage: number): number | null {
+export function askingStageOf(kind: Kind, stage: number): number | null {
   if (kind === Kind.TcpHandshake)
     return stage === STAGE.SYN_ACK ? STAGE.SYN : stage === STAGE.ACK ? STAGE.SYN_ACK : null;
   if (kind === Kind.Dhcp)
@@ -106,6 +106,31 @@ function askingStageOf(kind: Kind, stage: number): number | null {
           ? STAGE.DHCP_OFFER
           : null;
   return stage === 1 ? 0 : null;
+}
+
+/**
+ * The stage whose packets, seen on the same interfaces, measure round trips against
+ * `stage`'s (hop-order.ts): the question it answers, or else the answer it asks for;
+ * -1 when none.
+ */
+export function roundTripPartner(kind: Kind, stage: number): number {
+  const asking = askingStageOf(kind, stage);
+  if (asking !== null) return asking;
+  switch (kind) {
+    case Kind.IcmpEcho:
+    case Kind.Icmpv6Echo:
+      return stage === STAGE.ECHO_REQUEST ? STAGE.ECHO_REPLY : -1;
+    case Kind.TcpHandshake:
+      return stage === STAGE.SYN ? STAGE.SYN_ACK : -1;
+    case Kind.Dns:
+      return stage === STAGE.DNS_QUERY ? STAGE.DNS_RESPONSE : -1;
+    case Kind.Dhcp:
+      return stage === STAGE.DHCP_DISCOVER ? STAGE.DHCP_OFFER : -1;
+    case Kind.Arp:
+      return stage === STAGE.ARP_REQUEST ? STAGE.ARP_REPLY : -1;
+    case Kind.None:
+      return -1;
+  }
 }
 
 /**

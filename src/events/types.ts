@@ -177,6 +177,8 @@ export interface ClockRecord {
   reference: string;
   /** host clock minus reference clock, milliseconds */
   offsetMs: number;
+  /** how far the true offset may be from offsetMs (the samples' intersection's half-width), milliseconds */
+  uncertaintyMs: number;
   samples: number;
 }
 

@@ -83,5 +83,5 @@ export function offsetText(offsetMs: number): string {
 }
 
 export function formatClock(c: ClockRecord): string {
-  return `clock of ${c.host}: ${offsetText(c.offsetMs)} against ${c.reference} (median of ${c.samples} estimates, applied)`;
+  return `clock of ${c.host}: ${offsetText(c.offsetMs)} ± ${c.uncertaintyMs.toFixed(3)} ms against ${c.reference} (${c.samples} estimates, applied)`;
 }

@@ -51,7 +51,8 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
     (errorLen > 0 ? HAS_ERROR : 0);
   i32[wd] = recordHeader(RECORD_PACKET, bytes);
   i32[wd + 1] = iface;
-  i32[wd + 2] = c.kind | (c.stage << 8) | (flags << 16);
+  // kind, stage, flags (5 bits) and TTL + 1 (9 bits: 0 when none)
+  i32[wd + 2] = c.kind | (c.stage << 8) | (flags << 16) | ((c.ttl + 1) << 21);
   i32[wd + 3] = c.ackNumber;
   i32[wd + 4] = c.tcpSeq;
   i32[wd + 5] = c.tunnel;
@@ -137,7 +138,8 @@ export class DecodedRecordReader {
         const fd = at >>> 3;
         const iface = i32[wd + 1];
         const kindStage = i32[wd + 2];
-        const flags = kindStage >>> 16;
+        const flags = (kindStage >>> 16) & 0x1f;
+        c.ttl = ((kindStage >>> 21) & 0x1ff) - 1;
         c.kind = kindStage & 0xff;
         c.stage = (kindStage >>> 8) & 0xff;
         c.broadcast = (flags & BROADCAST) !== 0;

@@ -97,7 +97,8 @@ export function interfaceLines(model: TuiModel, width: number): string[] {
   const tails = rows.map((r) => {
     const host = parseLabel(r.label).host;
     const clock = host !== null ? model.clocks.get(host) : undefined;
-    const offset = clock !== undefined ? `clock ${offsetText(clock.offsetMs)}` : '';
+    const offset =
+      clock !== undefined ? `clock ${offsetText(clock.offsetMs)} ±${clock.uncertaintyMs.toFixed(3)}` : '';
     const drops = r.dropped > 0 ? `! ${r.dropped} dropped` : '';
     return [drops, offset].filter((x) => x !== '').join('  ');
   });

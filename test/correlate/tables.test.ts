@@ -9,6 +9,7 @@ import {
   ExInt,
   MAX_STAGES,
   RowQueue,
+  Sighting,
   SIGHTING_FIELDS,
   SlotIndex,
   Tr,
@@ -74,8 +75,8 @@ describe('TrackRows', () => {
       const row = tracks.open();
       opened.push(row);
       for (let s = 0; s < (t % 4) + 1; s++) {
-        const r = tracks.addSighting(row, 100 + s, s, -s, -1);
-        tracks.sightings.f[r * SIGHTING_FIELDS + 1] = t * 10 + s;
+        const r = tracks.addSighting(row, 100 + s, s, -s, -1, 64);
+        tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = t * 10 + s;
       }
     }
     expect(tracks.rows.capacity).toBeGreaterThan(65_536);
@@ -85,7 +86,7 @@ describe('TrackRows', () => {
       const f = tracks.sightings.f;
       const seen: number[] = [];
       for (let r = tracks.ints[row * TRACK_INTS + Tr.Head]; r >= 0; r = tracks.sightings.next(r)) {
-        seen.push(f[r * SIGHTING_FIELDS], f[r * SIGHTING_FIELDS + 1]);
+        seen.push(f[r * SIGHTING_FIELDS + Sighting.Iface], f[r * SIGHTING_FIELDS + Sighting.Time]);
       }
       const want: number[] = [];
       for (let s = 0; s < (t % 4) + 1; s++) want.push(100 + s, t * 10 + s);
@@ -98,7 +99,7 @@ describe('TrackRows', () => {
     expect(tracks.rows.live).toBe(0);
     expect(tracks.sightings.rows.live).toBe(0);
     // Reopening as many uses the freed rows: nothing new is handed out.
-    for (let t = 0; t < TRACKS; t++) tracks.addSighting(tracks.open(), 1, 1, 1, -1);
+    for (let t = 0; t < TRACKS; t++) tracks.addSighting(tracks.open(), 1, 1, 1, -1, 64);
     expect(tracks.rows.used).toBe(TRACKS);
     expect(tracks.sightings.rows.used).toBe(sightingRows);
   });

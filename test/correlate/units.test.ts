@@ -6,7 +6,7 @@ import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.
 import {
   ClockEstimator,
   clockReferenceComment,
-  ntpOffset,
+  offsetInterval,
   parseClockReference,
 } from '../../src/correlate/clock.js';
 import { HASH_SEED, hashBytes, hashFoldedBytes, mix } from '../../src/correlate/hash.js';
@@ -125,17 +125,36 @@ describe('verdict', () => {
 });
 
 describe('clock offsets', () => {
-  it('NTP formula: the link delay cancels', () => {
-    // B is 300 ms ahead; the link takes 20 µs each way
+  it('NTP formula: the offset lies within half the difference of the two round trips', () => {
+    // B is 300 ms ahead; the link takes 20 µs one way and 30 µs back; B answers in 100 µs
     const theta = 300e6;
-    expect(ntpOffset(0, 20e3 + theta, 100e3 + 20e3, 100e3 + theta)).toBe(theta);
+    const askA = 0;
+    const askB = 20e3 + theta;
+    const answerB = askB + 100e3;
+    const answerA = 20e3 + 100e3 + 30e3;
+    const iv = offsetInterval(askA, askB, answerA, answerB, 1, 1);
+    expect(iv.lo).toBeLessThanOrEqual(theta);
+    expect(iv.hi).toBeGreaterThanOrEqual(theta);
+    // half the round trips' difference (25 µs), plus both stamps' resolution
+    expect(iv.hi - iv.lo).toBe(2 * (25e3 + 2));
+    // which host asked does not matter: the same pair seen from the other side
+    const back = offsetInterval(askB - theta, askA + theta, answerB - theta, answerA + theta, 1, 1);
+    expect(back.lo).toBeLessThanOrEqual(theta);
+    expect(back.hi).toBeGreaterThanOrEqual(theta);
   });
 
-  it('the median of recent samples is applied; one outlier does not move it', () => {
+  it('the newest samples that agree are intersected: the offset in the middle, the half-width its uncertainty', () => {
     const c = new ClockEstimator();
-    for (const s of [1000, 1010, 990, 1005, 50_000, 995]) c.addSample(1, s);
-    expect(c.offsetNs(1)).toBe(1002.5);
-    expect(c.samples(1)).toBe(6);
+    expect(c.uncertaintyNs(1)).toBe(Number.POSITIVE_INFINITY);
+    expect(c.uncertaintyNs(0)).toBe(0);
+    c.addSample(1, 900, 1100);
+    expect([c.offsetNs(1), c.uncertaintyNs(1)]).toEqual([1000, 100]);
+    c.addSample(1, 950, 1300); // narrows it to [950, 1100]
+    expect([c.offsetNs(1), c.uncertaintyNs(1)]).toEqual([1025, 75]);
+    // the clock drifted: a sample that no longer meets the old ones starts over from it
+    c.addSample(1, 5000, 5100);
+    expect([c.offsetNs(1), c.uncertaintyNs(1)]).toEqual([5050, 50]);
+    expect(c.samples(1)).toBe(3);
     expect(c.offsetNs(7)).toBe(0);
   });
 

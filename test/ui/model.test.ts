@@ -102,11 +102,18 @@ describe('TUI model', () => {
     const m = new TuiModel('live', '2 interfaces', 0);
     m.addInterface(0, 'node1:eth0');
     m.addInterface(1, 'node2:vxlan_sys_4789');
-    m.clock({ type: 'clock', host: 'node2', reference: 'node1', offsetMs: 300.012, samples: 3 });
+    m.clock({
+      type: 'clock',
+      host: 'node2',
+      reference: 'node1',
+      offsetMs: 300.012,
+      uncertaintyMs: 0.021,
+      samples: 3,
+    });
     const [one, two] = interfaceLines(m, 120);
     expect(one).toMatch(/^node1:eth0 +physical +up /);
     expect(one).not.toContain('clock');
-    expect(two).toMatch(/^node2:vxlan_sys_4789 +vxlan +up .* clock \+300\.012 ms/);
+    expect(two).toMatch(/^node2:vxlan_sys_4789 +vxlan +up .* clock \+300\.012 ms ±0\.021/);
   });
 
   it('groups a flow’s exchanges with the same verdict into one row with a count', () => {

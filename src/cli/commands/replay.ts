@@ -273,16 +273,11 @@ export async function runReplay(argv: string[]): Promise<number> {
     if (flusher !== null) clearInterval(flusher);
   }
 
-  // The end of the recording: its interfaces' end times when recorded, else its last packet.
-  let endSec = lastSec;
-  let endNsec = lastNsec;
-  for (const st of fileStats.values()) {
-    if (st.end !== undefined && (st.end.sec > endSec || (st.end.sec === endSec && st.end.nsec > endNsec))) {
-      endSec = st.end.sec;
-      endNsec = st.end.nsec;
-    }
-  }
-  const summary = correlator.finish(endSec, endNsec);
+  // The end of the recording: where each interface's capture stopped when recorded, else
+  // its host's last packet, each on its host's clock (the correlator puts them on one).
+  for (const st of fileStats.values())
+    if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
+  const summary = correlator.finish();
   if (model !== null && tui !== null) {
     // The whole recording is in: the operator reads it until q.
     model.finished = true;

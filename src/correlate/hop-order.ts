@@ -1,0 +1,296 @@
+// The order of one packet's sightings along its path (DESIGN §5.2): by position, from
+// what the network shows, not by time stamps alone. Hops on one host are microseconds
+// apart, two ends of a veth or a bridge and its port often carry the very same stamp,
+// a µs capture ties hops that a ns one tells apart, and two hosts' clocks disagree by
+// more than a hop's delay — so time alone puts a reply "last seen" on the interface it
+// crossed first.
+//
+// Evidence, strongest first; each says "sighting i is before sighting j" for a pair, and
+// an edge that would contradict what stronger evidence already says is not added:
+//
+//   1. the network and one clock (certain):
+//      - TTL / hop limit: a routed hop decrements it, so the higher one is nearer the
+//        sender (the innermost header's: tunnels carry it unchanged);
+//      - nested round trips: where an interface saw both the question and its answer,
+//        answer − question is a round trip on ONE clock; the interface nearer the asker
+//        sees the longer one (it encloses the other's), so a question goes from longer
+//        to shorter round trips and its answer back the other way — across hosts too,
+//        without any clock offset; only where the round trips differ by more than
+//        twice the stamps' resolution;
+//      - time on one clock, where two stamps differ by more than their resolution;
+//   2. encapsulation: on a host where the inner packet comes before its tunnelled form,
+//      the packet is leaving (that host encapsulates); where the tunnelled form comes
+//      first, it is arriving. Every hop of the leaving host precedes every hop of the
+//      arriving one;
+//   3. paths learned from packets that made it (the caller's hints, in its order of
+//      preference: the flow's own path, the question's path reversed for an answer,
+//      the opposite direction's path reversed);
+//   4. time across hosts, on the reference clock, only where the gap exceeds both
+//      clocks' uncertainty plus the stamps' resolution.
+//
+// What stays undecided is laid out by the last of these: a path visits a host's
+// interfaces together (the next hop is taken on the host of the last one while one is
+// ready), then the earliest on the reference clock, then the order the interfaces were
+// announced in (the order of a recording's interface blocks), in the stage's overall
+// direction — the same live and in replay.
+//
+// Sets of "after" sightings are 64-bit masks in two 32-bit words (a stage keeps at most
+// MAX_HOPS sightings), kept transitively closed: one edge costs O(n), a stage O(n³) at
+// worst and O(n²) in practice, with nothing allocated.
+
+/** Sightings ordered at most (the correlator keeps this many per stage). */
+export const MAX_HOPS = 64;
+
+/** No TTL (ARP; an IP header not decoded). */
+export const NO_TTL = -1;
+
+export class HopOrder {
+  /** sightings in this stage (0 .. n-1); the caller fills the columns below for each */
+  n = 0;
+  /** interface id */
+  readonly iface = new Int32Array(MAX_HOPS);
+  /** host index (0: the reference host) */
+  readonly host = new Int32Array(MAX_HOPS);
+  /** time stamp on its own host's clock (relative ns) */
+  readonly time = new Float64Array(MAX_HOPS);
+  /** the same on the reference clock (the host's estimated offset subtracted) */
+  readonly refTime = new Float64Array(MAX_HOPS);
+  /** how far refTime may be from the truth: the offset's uncertainty (0 on the reference host, Infinity when unknown) */
+  readonly clockError = new Float64Array(MAX_HOPS);
+  /** how finely the source's stamps tell time apart (ns, at least 1) */
+  readonly resolution = new Float64Array(MAX_HOPS);
+  /** TTL / hop limit of the innermost IP header, NO_TTL when none */
+  readonly ttl = new Int32Array(MAX_HOPS);
+  /** 1 when seen tunnelled (VXLAN, Geneve, GRE), else 0 */
+  readonly tunnelled = new Uint8Array(MAX_HOPS);
+  /** the local round trip on this interface (answer − question, one clock), NaN when it did not see both */
+  readonly roundTrip = new Float64Array(MAX_HOPS);
+  /** +1: this stage asks (longer round trips are nearer the start); -1: it answers; 0: no round trips */
+  roundTripSign = 0;
+  /** the order the interface was announced in: the last tie-break */
+  readonly rank = new Int32Array(MAX_HOPS);
+
+  /** the result of finish(): sighting indices in path order */
+  readonly order = new Int32Array(MAX_HOPS);
+
+  // transitive closure: sightings known to come after i
+  readonly #afterLo = new Uint32Array(MAX_HOPS);
+  readonly #afterHi = new Uint32Array(MAX_HOPS);
+  // scratch for finish(): sightings known to come before k
+  readonly #beforeLo = new Uint32Array(MAX_HOPS);
+  readonly #beforeHi = new Uint32Array(MAX_HOPS);
+  // scratch for hints: each sighting's position on the hint path (-1: not on it)
+  readonly #position = new Int32Array(MAX_HOPS);
+  // scratch for encapsulation: per sighting, its host's role (1 leaving, 2 arriving, 3 both)
+  readonly #role = new Uint8Array(MAX_HOPS);
+
+  /** Starts a stage of n sightings (n ≤ MAX_HOPS); then fill the columns. */
+  begin(n: number): void {
+    this.n = n;
+    for (let i = 0; i < n; i++) {
+      this.#afterLo[i] = 0;
+      this.#afterHi[i] = 0;
+    }
+    this.roundTripSign = 0;
+  }
+
+  /** Whether j is known to come after i. */
+  isBefore(i: number, j: number): boolean {
+    return j < 32 ? ((this.#afterLo[i] >>> j) & 1) === 1 : ((this.#afterHi[i] >>> (j - 32)) & 1) === 1;
+  }
+
+  /**
+   * Records "i before j" with everything it implies, unless it contradicts what is known
+   * already (then nothing changes). Returns whether i is now before j.
+   */
+  before(i: number, j: number): boolean {
+    if (i === j || this.isBefore(j, i)) return false;
+    if (this.isBefore(i, j)) return true;
+    const lo = this.#afterLo;
+    const hi = this.#afterHi;
+    // j and everything after it come after i and after everything before i
+    const addLo = lo[j] | (j < 32 ? (1 << j) >>> 0 : 0);
+    const addHi = hi[j] | (j >= 32 ? (1 << (j - 32)) >>> 0 : 0);
+    for (let a = 0; a < this.n; a++) {
+      if (a === i || this.isBefore(a, i)) {
+        lo[a] = (lo[a] | addLo) >>> 0;
+        hi[a] = (hi[a] | addHi) >>> 0;
+      }
+    }
+    return true;
+  }
+
+  /** Evidence 1 and 2: TTL, nested round trips, one clock, encapsulation. */
+  addNetworkEvidence(): void {
+    const n = this.n;
+    const ttl = this.ttl;
+    for (let i = 0; i < n; i++) {
+      if (ttl[i] === NO_TTL) continue;
+      for (let j = i + 1; j < n; j++) {
+        if (ttl[j] === NO_TTL || ttl[j] === ttl[i]) continue;
+        if (ttl[i] > ttl[j]) this.before(i, j);
+        else this.before(j, i);
+      }
+    }
+    const sign = this.roundTripSign;
+    if (sign !== 0) {
+      const rt = this.roundTrip;
+      const res = this.resolution;
+      for (let i = 0; i < n; i++) {
+        if (rt[i] !== rt[i]) continue; // NaN: not both seen here
+        for (let j = i + 1; j < n; j++) {
+          if (rt[j] !== rt[j]) continue;
+          const d = (rt[i] - rt[j]) * sign;
+          // each round trip is two stamps, each off by up to its resolution
+          const margin = 2 * (res[i] > res[j] ? res[i] : res[j]);
+          if (d > margin) this.before(i, j);
+          else if (-d > margin) this.before(j, i);
+        }
+      }
+    }
+    const host = this.host;
+    const t = this.time;
+    const res = this.resolution;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        if (host[i] !== host[j]) continue;
+        const d = t[j] - t[i];
+        const margin = res[i] > res[j] ? res[i] : res[j];
+        if (d > margin) this.before(i, j);
+        else if (-d > margin) this.before(j, i);
+      }
+    }
+    this.#addEncapsulation();
+  }
+
+  /** Evidence 2: the host that encapsulates comes before the host that decapsulates. */
+  #addEncapsulation(): void {
+    const n = this.n;
+    const tun = this.tunnelled;
+    let any = 0;
+    for (let i = 0; i < n; i++) any |= tun[i];
+    if (any === 0) return;
+    const host = this.host;
+    const role = this.#role;
+    for (let i = 0; i < n; i++) role[i] = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (host[i] !== host[j] || tun[i] === tun[j] || !this.isBefore(i, j)) continue;
+        // inner then tunnelled: leaving; tunnelled then inner: arriving
+        const r = tun[i] === 0 ? 1 : 2;
+        for (let k = 0; k < n; k++) if (host[k] === host[i]) role[k] |= r;
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if (role[i] !== 1) continue;
+      for (let j = 0; j < n; j++) if (role[j] === 2 && host[j] !== host[i]) this.before(i, j);
+    }
+  }
+
+  /**
+   * Evidence 3: a path packets took before (interface ids, nearest first; `reversed`:
+   * read from its end). Sightings on it keep its order where nothing stronger says otherwise.
+   */
+  addPathHint(path: readonly number[], reversed: boolean): void {
+    const n = this.n;
+    const pos = this.#position;
+    const len = path.length;
+    let on = 0;
+    for (let i = 0; i < n; i++) {
+      pos[i] = -1;
+      for (let p = 0; p < len; p++) {
+        if (path[reversed ? len - 1 - p : p] === this.iface[i]) {
+          pos[i] = p;
+          on++;
+          break;
+        }
+      }
+    }
+    if (on < 2) return;
+    for (let i = 0; i < n; i++) {
+      if (pos[i] < 0) continue;
+      for (let j = 0; j < n; j++) if (pos[j] > pos[i]) this.before(i, j);
+    }
+  }
+
+  /** Evidence 4: time across hosts, beyond the clocks' uncertainty. */
+  addClockEvidence(): void {
+    const n = this.n;
+    const host = this.host;
+    const t = this.refTime;
+    const err = this.clockError;
+    const res = this.resolution;
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        if (host[i] === host[j]) continue;
+        const margin = err[i] + err[j] + res[i] + res[j];
+        if (margin === Number.POSITIVE_INFINITY) continue;
+        const d = t[j] - t[i];
+        if (d > margin) this.before(i, j);
+        else if (-d > margin) this.before(j, i);
+      }
+    }
+  }
+
+  /** Lays the sightings out in `order`: every known "before" kept, the rest as the header says. */
+  finish(): void {
+    const n = this.n;
+    const order = this.order;
+    if (n === 1) {
+      order[0] = 0;
+      return;
+    }
+    const bLo = this.#beforeLo;
+    const bHi = this.#beforeHi;
+    for (let k = 0; k < n; k++) {
+      bLo[k] = 0;
+      bHi[k] = 0;
+    }
+    for (let p = 0; p < n; p++) {
+      for (let k = 0; k < n; k++) {
+        if (!this.isBefore(p, k)) continue;
+        if (p < 32) bLo[k] = (bLo[k] | (1 << p)) >>> 0;
+        else bHi[k] = (bHi[k] | (1 << (p - 32))) >>> 0;
+      }
+    }
+    // The stage's overall direction in announcement order: from its earliest sighting to its latest.
+    const t = this.refTime;
+    const rank = this.rank;
+    let earliest = 0;
+    let latest = 0;
+    for (let k = 1; k < n; k++) {
+      if (t[k] < t[earliest]) earliest = k;
+      if (t[k] >= t[latest]) latest = k;
+    }
+    const dir = rank[earliest] <= rank[latest] ? 1 : -1;
+    const host = this.host;
+    let placedLo = 0;
+    let placedHi = 0;
+    let previousHost = -1;
+    for (let step = 0; step < n; step++) {
+      let best = -1;
+      for (let k = 0; k < n; k++) {
+        const placed = k < 32 ? (placedLo >>> k) & 1 : (placedHi >>> (k - 32)) & 1;
+        if (placed === 1 || (bLo[k] & ~placedLo) !== 0 || (bHi[k] & ~placedHi) !== 0) continue;
+        if (best < 0 || this.#preferred(k, best, previousHost, dir)) best = k;
+      }
+      // (the closure is acyclic, so some sighting is always ready)
+      order[step] = best;
+      if (best < 32) placedLo = (placedLo | (1 << best)) >>> 0;
+      else placedHi = (placedHi | (1 << (best - 32))) >>> 0;
+      previousHost = host[best];
+    }
+  }
+
+  /** Whether ready sighting k goes before ready sighting b. */
+  #preferred(k: number, b: number, previousHost: number, dir: number): boolean {
+    const host = this.host;
+    if (previousHost >= 0 && host[k] !== host[b]) {
+      if (host[k] === previousHost) return true;
+      if (host[b] === previousHost) return false;
+    }
+    const t = this.refTime;
+    if (t[k] !== t[b]) return t[k] < t[b];
+    return dir * this.rank[k] < dir * this.rank[b];
+  }
+}
