@@ -148,8 +148,6 @@ export async function runReplay(argv: string[]): Promise<number> {
     wants: (status) => (model !== null ? model.wants(status) : verdicts.wants(status)),
     onClock: (c) => (model !== null ? model.clock(c) : verdicts.clock(c)),
   });
-  let lastSec = 0;
-  let lastNsec = 0;
   const droppedSoFar = new Map<number, number>();
 
   const onInterface = (iface: MergedInterface): void => {
@@ -182,8 +180,6 @@ export async function runReplay(argv: string[]): Promise<number> {
     decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
     correlator.packet(rec, p.interfaceId, p.tsSec, p.tsNsec);
     model?.packet(p.interfaceId);
-    lastSec = p.tsSec;
-    lastNsec = p.tsNsec;
     if (printPackets) {
       const view = describePacket(rec, n, iface.label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);
       out.line(json ? JSON.stringify(view) : formatPacketLine(view));
@@ -252,8 +248,6 @@ export async function runReplay(argv: string[]): Promise<number> {
       n = end.packets;
       for (let id = 0; id < end.counts.length; id++)
         if (end.counts[id] !== undefined) counts[id] = end.counts[id];
-      lastSec = end.lastSec;
-      lastNsec = end.lastNsec;
       failure = end.failure;
     } else {
       await mergeCaptureFiles(files, onInterface, onPacket, {
