@@ -501,7 +501,11 @@ export class CaptureSession {
       if (e.kind !== 'local') continue;
       const netns = e.target.netns;
       const inode = netns === null ? undefined : inodes.get(netns);
-      if (e.capture !== null && netns !== null && inode !== undefined && inode !== e.capture.netnsInode) {
+      const opened = e.capture === null ? null : e.capture.netnsInode;
+      // No namespace under the name now, or another one than the capture's (an addon
+      // built before it reported inodes gives null: then only the first is told).
+      const lost = inode === null || (inode !== undefined && opened !== null && inode !== opened);
+      if (e.capture !== null && netns !== null && lost) {
         this.#retire(e);
         this.#setState(e, 'gone', namespaceLostReason(netns, inode !== null));
       }

@@ -139,7 +139,8 @@ export class LiveCapture {
     this.snaplen = handle.snaplen;
     this.tsPrecision = handle.tsPrecision;
     this.warning = handle.warning;
-    this.netnsInode = handle.netnsInode;
+    // `?? null`: an addon built before it had netnsInode (undefined) knows none
+    this.netnsInode = handle.netnsInode ?? null;
     this.#view = new PacketBatchView(this.interfaceId);
   }
 
