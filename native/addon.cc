@@ -2,7 +2,8 @@
 //
 // Exports
 //   open({iface, netnsPath?, filter?, snaplen?, bufferSize?, promisc?, immediate?, batchBytes?})
-//       → CaptureHandle (capture_handle.h: batch layout, polling, lifetime)
+//       → CaptureHandle (capture_handle.h: batch layout, polling, lifetime;
+//         netnsInode: the namespace it was opened in)
 //   listInterfaces(netnsPath?) → [{name, description, flags, up, running,
 //       loopback, addresses: [{family, address, prefixLength}]}]
 //   listInterfacesAsync(netnsPath?) → Promise of the same, listed on the thread pool
@@ -226,10 +227,13 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   OpenedPcap opened;
   OpenFailure failure;
   NetnsFailure nsFailure;
-  if (!RunInNetns(o.target.netnsPath, [&] { OpenInCurrentNamespace(o, &opened, &failure); }, &nsFailure)) {
+  uint64_t netnsInode = 0;
+  if (!RunInNetns(o.target.netnsPath, [&] { OpenInCurrentNamespace(o, &opened, &failure); }, &nsFailure,
+                  &netnsInode)) {
     throw CaptureError(env, nsFailure.code, nsFailure.message);
   }
   if (opened.pcap == nullptr) throw CaptureError(env, failure.code, failure.message);
+  opened.netnsInode = netnsInode;
 
   Napi::Object handleObject;
   try {

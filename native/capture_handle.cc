@@ -40,6 +40,7 @@ Napi::Function CaptureHandle::DefineClass(Napi::Env env) {
           InstanceAccessor<&CaptureHandle::GetClosed>("closed"),
           InstanceAccessor<&CaptureHandle::GetStarted>("started"),
           InstanceAccessor<&CaptureHandle::GetBatchCapacity>("batchCapacity"),
+          InstanceAccessor<&CaptureHandle::GetNetnsInode>("netnsInode"),
           InstanceMethod<&CaptureHandle::SetFilter>("setFilter"),
           InstanceMethod<&CaptureHandle::Read>("read"),
           InstanceMethod<&CaptureHandle::Start>("start"),
@@ -71,6 +72,7 @@ void CaptureHandle::Adopt(Napi::Env env, const CaptureTarget& target, OpenedPcap
   nano_ = opened.nano;
   netmask_ = opened.netmask;
   warning_ = std::move(opened.warning);
+  netnsInode_ = opened.netnsInode;
   maxRecord_ = kRecordHeaderBytes + Align8(static_cast<size_t>(std::max(snaplen_, 1)));
   capacity_ = std::max(Align8(batchBytes), 2 * maxRecord_);
   if (napi_add_env_cleanup_hook(env, CleanupHook, this) == napi_ok) hookInstalled_ = true;
@@ -121,6 +123,11 @@ Napi::Value CaptureHandle::GetStarted(const Napi::CallbackInfo& info) {
 }
 Napi::Value CaptureHandle::GetBatchCapacity(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(capacity_));
+}
+Napi::Value CaptureHandle::GetNetnsInode(const Napi::CallbackInfo& info) {
+  // Namespace inodes are small (proc_alloc_inum): exact as a double.
+  if (target_.netnsPath.empty()) return info.Env().Null();
+  return Napi::Number::New(info.Env(), static_cast<double>(netnsInode_));
 }
 
 // ── reading ──────────────────────────────────────────────────────────────────

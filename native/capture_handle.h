@@ -58,7 +58,10 @@
 // stats, filters) runs on the main thread. libpcap reads ps_ifdrop from
 // /sys/class/net/<name>/statistics, and sysfs here is the root namespace's, so
 // for a handle opened in another namespace ifDropped is reported as null rather
-// than as another interface's counter.
+// than as another interface's counter. The open socket holds its namespace: one
+// deleted with `ip netns del` lives on (with its veths) until the handle closes.
+// netnsInode is the inode of the namespace entered (fstat of the fd setns used),
+// so the caller can tell when the name no longer leads there.
 //
 // ── Lifetime ─────────────────────────────────────────────────────────────────
 // close() is idempotent. While started, the handle keeps a strong reference to
@@ -104,6 +107,7 @@ struct OpenedPcap {
   bool nano = false;
   bpf_u_int32 netmask = PCAP_NETMASK_UNKNOWN;
   std::string warning;  // pcap_activate's warning, if any
+  uint64_t netnsInode = 0;  // the namespace's inode (0: the process's own)
 };
 
 struct CaptureTarget {
@@ -135,6 +139,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value GetStarted(const Napi::CallbackInfo& info);
   Napi::Value GetBatchCapacity(const Napi::CallbackInfo& info);
+  Napi::Value GetNetnsInode(const Napi::CallbackInfo& info);
   Napi::Value SetFilter(const Napi::CallbackInfo& info);
   Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value Start(const Napi::CallbackInfo& info);
@@ -173,6 +178,7 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   bool nano_ = false;
   bpf_u_int32 netmask_ = PCAP_NETMASK_UNKNOWN;
   std::string warning_;
+  uint64_t netnsInode_ = 0;
   bool closed_ = false;
   bool hookInstalled_ = false;
   napi_env env_ = nullptr;

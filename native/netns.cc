@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <system_error>
@@ -44,7 +45,8 @@ std::string NetnsLabel(const std::string& path) {
 }
 
 bool RunInNetns(const std::string& path, const std::function<void()>& work,
-                NetnsFailure* failure) {
+                NetnsFailure* failure, uint64_t* inode) {
+  if (inode != nullptr) *inode = 0;
   if (path.empty()) {
     work();
     return true;
@@ -70,6 +72,10 @@ bool RunInNetns(const std::string& path, const std::function<void()>& work,
     }
     return false;
   }
+  // The same fd is entered below, so this is the namespace the work runs in
+  // (stat of the path could already name a newer one).
+  struct stat st;
+  if (inode != nullptr && fstat(fd, &st) == 0) *inode = static_cast<uint64_t>(st.st_ino);
 
   int setnsErrno = 0;
   try {

@@ -20,6 +20,7 @@
 // The work function runs on the other thread: it must not call N-API.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -37,8 +38,10 @@ struct NetnsFailure {
 // Runs `work` with the current thread's network namespace set to `path`
 // (empty path: the caller's namespace, `work` runs inline on the caller's
 // thread). Returns false, without running `work`, if the namespace cannot be
-// opened or entered.
+// opened or entered. `inode`, if given, receives the inode number of the
+// namespace entered (0 for the caller's own): what identifies *this* namespace
+// once the name is deleted, or deleted and re-created for another one.
 bool RunInNetns(const std::string& path, const std::function<void()>& work,
-                NetnsFailure* failure);
+                NetnsFailure* failure, uint64_t* inode = nullptr);
 
 }  // namespace hopscope

@@ -51,6 +51,9 @@ While capturing:
   - an interface that disappears (a tap deleted with its VM) or is set down is
     shown gone and the others go on; when it is back it is captured again, and
     a new interface matching a glob is attached, within about a second;
+  - a namespace deleted (ip netns del; for pid:N the process gone) has its
+    interfaces shown gone and their captures closed, so the kernel frees it and
+    its veths; created again under its name, it is captured again;
   - a remote session that dies is restarted with backoff (shown retrying);
   - Ctrl-C, SIGTERM, SIGHUP or --duration end the capture: the recording is
     closed complete, with each interface's received/dropped counts.
@@ -71,7 +74,9 @@ Options:
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
   -s, --snaplen N        bytes kept per packet (default 262144)
-  -B, --buffer-size KiB  kernel capture buffer per local interface (default 8192)
+  -B, --buffer-size KiB  kernel capture buffer per local interface, mapped into
+                         hopscope's memory (default 8192; over 32 local interfaces
+                         share 256 MiB, at least 1024 each, and stderr says so)
       --remote-tcpdump P tcpdump's path on remote hosts (default: tcpdump in PATH)
 
 On a terminal (without --json or --packets) the capture opens the terminal UI:

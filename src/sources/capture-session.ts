@@ -7,11 +7,17 @@
 //   - a local interface that disappears (tap deleted with its VM, link set down)
 //     is marked `gone`; the others go on. Every poll (1 s) it is opened again, and
 //     when that works it is `up` again with the same id and label.
+//   - a namespace deleted (`ip netns del`, the process of pid:N gone) has its
+//     interfaces marked `gone` and their captures closed: an open packet socket
+//     keeps a namespace alive, with its veths. One deleted and created again under
+//     its name is another namespace: captured there, like an interface coming back.
 //   - a SPEC with a glob is asked again every poll: an interface that now matches
 //     (a new tap, a new qrouter namespace) is attached with a new id.
 //   - remote interfaces restart themselves (RemoteCapture: gone/retrying, backoff);
 //     remote globs are re-asked over ssh, one request at a time per host.
 //   - counters: pcap_stats polled every second, cumulative over re-attachments.
+//   - kernel rings: RingBudget bounds them in all (ring-budget.ts).
+import { stat } from 'node:fs/promises';
 import {
   interfaceLabel,
   type FramedPacket,
@@ -24,6 +30,7 @@ import { LiveCapture, listInterfacesAsync, netnsPathOf, type PacketBatchView } f
 import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
 import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
+import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,
   specIsOpen,
@@ -37,7 +44,7 @@ export interface CaptureSessionOptions {
   /** tcpdump filter syntax, in the kernel of every source */
   filter?: string;
   snaplen?: number;
-  /** kernel ring per local interface, bytes */
+  /** kernel ring per local interface, bytes (-B); absent: shared within RING_TOTAL_BYTES (ring-budget.ts) */
   bufferSize?: number;
   /** `ssh -F` for remote hosts */
   sshConfig?: string;
@@ -63,6 +70,8 @@ export interface CaptureSessionHandlers {
   /** Cumulative counters, once a second per local interface and when a remote session ends; final at stop. */
   onStats?(stats: InterfaceStats, iface: CaptureTarget & { id: number }): void;
   onWarning?(message: string): void;
+  /** Something the user should know once, not a problem (the kernel rings scaled down). */
+  onNotice?(message: string): void;
 }
 
 /** Opening errors that mean "not there (yet)": the interface is waited for, not fatal. */
@@ -83,11 +92,6 @@ const DEFAULT_POLL_MS = 250;
  * 250 ms took most of a core.
  */
 const DISCOVERY_MS = 1000;
-/**
- * Kernel ring per local interface: 8 MiB (tcpdump's is 2 MiB). One process drains every
- * interface here, and a garbage collection must not cost packets in a burst.
- */
-const DEFAULT_RING_BYTES = 8 << 20;
 /** Several times the addon's ring-block timeout (10 ms, native/capture_handle.h). */
 const LOCAL_STOP_SETTLE_MS = 60;
 
@@ -97,6 +101,8 @@ interface LocalEntry {
   id: number;
   descriptor: InterfaceDescriptor | null;
   capture: LiveCapture | null;
+  /** bytes the open capture's kernel ring maps (0 while closed) */
+  ringBytes: number;
   state: InterfaceState;
   /** counters of captures of this interface that ended (before a re-attach) */
   baseReceived: number;
@@ -125,6 +131,32 @@ function absent(err: unknown): err is CaptureError {
   return isCaptureError(err) && ABSENT.has(err.code);
 }
 
+/**
+ * Inode of the namespace a path leads to now (stat follows /proc/N/ns/net and the bind
+ * mount of /run/netns/NAME), null when there is none (deleted, the process gone), or
+ * undefined when that cannot be told (then nothing is concluded).
+ */
+async function namespaceInode(path: string): Promise<number | null | undefined> {
+  try {
+    return (await stat(path)).ino;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
+  }
+}
+
+/** Why the interfaces of `netns` are gone: it was deleted, or its name now leads to another one. */
+function namespaceLostReason(netns: string, replaced: boolean): string {
+  const pid = /^pid:(\d+)$/.exec(netns);
+  if (pid !== null) {
+    return replaced
+      ? `the namespace of process ${pid[1]} is another one now`
+      : `process ${pid[1]} exited (namespace ${netns} gone)`;
+  }
+  return replaced
+    ? `namespace ${netns} deleted (its name names a new namespace now)`
+    : `namespace ${netns} deleted`;
+}
+
 export class CaptureSession {
   readonly #specs: readonly CaptureSpec[];
   readonly #options: CaptureSessionOptions;
@@ -139,6 +171,7 @@ export class CaptureSession {
   #discoveredAt = -Infinity;
   #stopped = false;
   #nextId = 0;
+  readonly #rings: RingBudget;
 
   private constructor(
     specs: readonly CaptureSpec[],
@@ -147,6 +180,7 @@ export class CaptureSession {
   ) {
     this.#specs = specs;
     this.#options = options;
+    this.#rings = new RingBudget(options.bufferSize);
     for (const t of targets) this.#addTarget(t);
   }
 
@@ -189,6 +223,7 @@ export class CaptureSession {
         id,
         descriptor: null,
         capture: null,
+        ringBytes: 0,
         state: 'stopped',
         baseReceived: 0,
         baseDropped: 0,
@@ -242,6 +277,8 @@ export class CaptureSession {
    */
   async start(handlers: CaptureSessionHandlers): Promise<void> {
     this.#handlers = handlers;
+    const notice = this.#rings.plan(this.#entries.filter((e) => e.kind === 'local').length);
+    if (notice !== null) handlers.onNotice?.(notice);
     try {
       for (const e of this.#entries) if (e.kind === 'local') this.#openLocal(e, true);
       const remotes = this.#entries.filter((e): e is RemoteEntry => e.kind === 'remote');
@@ -264,6 +301,15 @@ export class CaptureSession {
   /** Opens a local capture; `initial` makes errors other than absence fatal. */
   #openLocal(e: LocalEntry, initial: boolean): void {
     const t = e.target;
+    let open = 0;
+    let openBytes = 0;
+    for (const o of this.#entries) {
+      if (o.kind === 'local' && o.capture !== null) {
+        open++;
+        openBytes += o.ringBytes;
+      }
+    }
+    const ring = this.#rings.sizeFor(open, openBytes);
     let capture: LiveCapture;
     try {
       capture = LiveCapture.open({
@@ -271,7 +317,7 @@ export class CaptureSession {
         netnsPath: t.netns === null ? undefined : netnsPathOf(t.netns),
         filter: this.#options.filter,
         snaplen: this.#options.snaplen,
-        bufferSize: this.#options.bufferSize ?? DEFAULT_RING_BYTES,
+        bufferSize: ring.bytes,
         // TPACKET_V3 blocks: drop-free in bursts where immediate mode is not (LocalCaptureOptions).
         immediate: false,
         interfaceId: e.id,
@@ -284,6 +330,10 @@ export class CaptureSession {
       if (initial) throw err;
       this.#handlers?.onWarning?.(`${t.label}: ${(err as Error).message}`);
       return;
+    }
+    if (ring.notice !== null) {
+      this.#rings.told();
+      this.#handlers?.onNotice?.(ring.notice);
     }
     if (capture.warning !== null) this.#handlers?.onWarning?.(`${t.label}: ${capture.warning}`);
     if (e.descriptor === null || e.descriptor.linktype !== capture.linktype) {
@@ -305,6 +355,7 @@ export class CaptureSession {
       this.#handlers?.onInterface(e.descriptor);
     }
     e.capture = capture;
+    e.ringBytes = mappedRingBytes(ring.bytes);
     const desc = e.descriptor;
     const handlers = this.#handlers;
     capture.start(
@@ -340,6 +391,7 @@ export class CaptureSession {
       e.baseDropped += s.dropped;
     }
     e.capture = null;
+    e.ringBytes = 0;
     return s;
   }
 
@@ -406,6 +458,10 @@ export class CaptureSession {
    *   carries nothing: it is shown `gone` while down and `up` again when it comes back,
    *   without re-opening (so nothing between is lost);
    * - an interface that went away is re-opened once it is listed again;
+   * - a namespace whose name leads nowhere now, or to another namespace than the one a
+   *   capture was opened in (compared by inode), lost its interfaces: their captures are
+   *   closed (an open packet socket would keep it, and its veths, alive) and shown `gone`;
+   *   listed again under that name, they are re-opened in the new namespace;
    * - interfaces that match a glob and are not captured yet get attached.
    */
   async #discoverLocal(): Promise<void> {
@@ -420,20 +476,40 @@ export class CaptureSession {
         if (open.some((s) => specSelectsNamespace(s, netns))) namespaces.add(netns);
     }
     const listed = new Map<string | null, Map<string, boolean>>();
+    /** inode of the namespace each name leads to now; null: none (absent: unknown) */
+    const inodes = new Map<string, number | null>();
     await Promise.all(
       [...namespaces].map(async (netns) => {
+        const path = netns === null ? undefined : netnsPathOf(netns);
+        if (netns !== null && path !== undefined) {
+          // stat, like the listing, runs on the thread pool
+          const inode = await namespaceInode(path);
+          if (inode !== undefined) inodes.set(netns, inode);
+        }
         try {
-          const list = await listInterfacesAsync(netns === null ? undefined : netnsPathOf(netns));
+          const list = await listInterfacesAsync(path);
           listed.set(netns, new Map(list.map((i) => [i.name, i.up])));
-        } catch {
-          // the namespace is not there (now): its captures report that themselves
+        } catch (err) {
+          // gone between the stat and the listing; other failures conclude nothing
+          if (netns !== null && isCaptureError(err) && err.code === 'ERR_NETNS_NOT_FOUND')
+            inodes.set(netns, null);
         }
       }),
     );
     if (this.#stopped) return;
     for (const e of this.#entries) {
       if (e.kind !== 'local') continue;
-      const isUp = listed.get(e.target.netns)?.get(e.target.name);
+      const netns = e.target.netns;
+      const inode = netns === null ? undefined : inodes.get(netns);
+      const opened = e.capture === null ? null : e.capture.netnsInode;
+      // No namespace under the name now, or another one than the capture's (an addon
+      // built before it reported inodes gives null: then only the first is told).
+      const lost = inode === null || (inode !== undefined && opened !== null && inode !== opened);
+      if (e.capture !== null && netns !== null && lost) {
+        this.#retire(e);
+        this.#setState(e, 'gone', namespaceLostReason(netns, inode !== null));
+      }
+      const isUp = listed.get(netns)?.get(e.target.name);
       if (e.capture === null) {
         if (isUp !== undefined) this.#openLocal(e, false);
       } else if (e.target.name !== 'any') {

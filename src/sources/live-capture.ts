@@ -124,6 +124,8 @@ export class LiveCapture {
   readonly tsPrecision: 'nano' | 'micro';
   /** pcap_activate's warning, or null */
   readonly warning: string | null;
+  /** inode of the namespace the capture lives in (NativeCaptureHandle.netnsInode); null: this process's */
+  readonly netnsInode: number | null;
   readonly #handle: NativeCaptureHandle;
   readonly #view: PacketBatchView;
   #finalStats: InterfaceStats | null = null;
@@ -137,6 +139,8 @@ export class LiveCapture {
     this.snaplen = handle.snaplen;
     this.tsPrecision = handle.tsPrecision;
     this.warning = handle.warning;
+    // `?? null`: an addon built before it had netnsInode (undefined) knows none
+    this.netnsInode = handle.netnsInode ?? null;
     this.#view = new PacketBatchView(this.interfaceId);
   }
 

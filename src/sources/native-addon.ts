@@ -126,6 +126,12 @@ export interface NativeCaptureHandle {
   readonly closed: boolean;
   readonly started: boolean;
   readonly batchCapacity: number;
+  /**
+   * Inode of the network namespace the capture was opened in (fstat of the very fd
+   * entered), null in this process's own: compared with the inode behind the path now,
+   * it tells whether the namespace was deleted, or deleted and re-created under its name.
+   */
+  readonly netnsInode: number | null;
   setFilter(expression: string): void;
   /** Drains up to maxPackets (default 4096) into the batch buffer, without waiting. Not while started. */
   read(maxPackets?: number): NativeBatch;

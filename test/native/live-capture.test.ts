@@ -2,6 +2,8 @@
 // from this (root-namespace) test process: the checks an operator would make
 // with tcpdump side by side.
 
+import { statSync } from 'node:fs';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { LINKTYPE } from '../../src/events/types.js';
@@ -209,6 +211,15 @@ describe('live capture in a network namespace', () => {
     expect(capture.closed).toBe(true);
     expect(capture.fd).toBe(-1);
     expect(capture.stats()).toEqual({ interfaceId: 7, received: 6, dropped: 0, final: true });
+  });
+
+  it('knows the namespace it was opened in by inode (what `stat` shows for its path), none in its own', async () => {
+    const inNamespace = open({ iface: 'a0', netnsPath: topo.pathA });
+    expect(inNamespace.netnsInode).toBe(statSync(topo.pathA).ino);
+    expect(inNamespace.netnsInode).not.toBe(statSync('/proc/self/ns/net').ino);
+    const byPid = open({ iface: 'lo', netnsPath: netnsPathOf(`pid:${process.pid}`) });
+    expect(byPid.netnsInode).toBe(statSync('/proc/self/ns/net').ino);
+    expect(open({ iface: 'lo' }).netnsInode).toBeNull();
   });
 
   it('reports an interface deleted mid-capture through onError, without crashing', async () => {

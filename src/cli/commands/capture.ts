@@ -403,6 +403,11 @@ export async function runCapture(argv: string[]): Promise<number> {
         onWarning(message) {
           note(`warning: ${message}`);
         },
+        onNotice(message) {
+          // On stderr with --json too: no record carries it. The TUI shows it in its notes.
+          if (model !== null) model.note(message);
+          else process.stderr.write(`hopscope: ${message}\n`);
+        },
       });
     } catch (err) {
       const message = userMessage(err);
