@@ -124,6 +124,13 @@ const MAX_STAGE_PACKETS = 16;
 const MAX_EXCHANGE_NS = 10e9;
 /** tcpdump's buffer timeout (1 s) and a margin: what a remote session that died may not have sent. */
 const REMOTE_UNFLUSHED_NS = 1.5e9;
+/**
+ * Packets of an exchange up to this long after its timeout still join it (a retry sent
+ * right at the timeout); later ones do not, however long the capture holds packets for
+ * late sources (0.6 s locally, 2.5 s with remote hosts): verdicts must not depend on it.
+ * The local hold, so a local capture judges as it always did.
+ */
+const LATE_JOIN_NS = 0.6e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 const RTT_TIMEOUT_FACTOR = 8;
 
@@ -160,6 +167,8 @@ export class Correlator {
    * time to judge deadlines on the reference clock (a plain typed array: read per packet)
    */
   #offsetOf = new Float64Array(16);
+  /** host index → how far that offset may be off (0 for the reference, Infinity until measured) */
+  #uncertaintyOf = new Float64Array(16).fill(Number.POSITIVE_INFINITY);
   /** host index → its latest packet's time (relative ns on its own clock) */
   readonly #hostLastRel: number[] = [];
   /** interface id → when its capture stopped (relative ns on its host's clock), if told */
@@ -274,10 +283,15 @@ export class Correlator {
     }
     this.#hostOf[iface.id] = host;
     if (host >= this.#offsetOf.length) {
-      const grown = new Float64Array(this.#offsetOf.length * 2 > host ? this.#offsetOf.length * 2 : host + 1);
-      grown.set(this.#offsetOf);
-      this.#offsetOf = grown;
+      const size = this.#offsetOf.length * 2 > host ? this.#offsetOf.length * 2 : host + 1;
+      const offsets = new Float64Array(size);
+      offsets.set(this.#offsetOf);
+      this.#offsetOf = offsets;
+      const uncertainties = new Float64Array(size).fill(Number.POSITIVE_INFINITY);
+      uncertainties.set(this.#uncertaintyOf);
+      this.#uncertaintyOf = uncertainties;
     }
+    this.#uncertaintyOf[0] = 0;
     this.#resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
   }
 
@@ -356,6 +370,15 @@ export class Correlator {
       // Two exchanges in one slot at once: the newer one is not tracked (counted).
       this.#collisions++;
       return;
+    }
+    if (x !== NONE && refRel - this.#uncertaintyOf[host] > this.#deadline(x) + LATE_JOIN_NS) {
+      // Past its timeout (and the grace a retry gets): the exchange is over, whenever it
+      // would have been judged — what a verdict holds must not depend on how long the
+      // capture waited for late sources. (A host whose clock is not known yet cannot tell.)
+      const deadline = this.#deadline(x);
+      this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
+      this.#judge(x);
+      x = NONE;
     }
     if (
       x !== NONE &&
@@ -659,6 +682,14 @@ export class Correlator {
     if (flowPath !== null) h.addPathHint(flowPath, false);
     const ask = asking === null ? undefined : stages[asking];
     if (ask !== undefined && ask.ifaces.length > 1) h.addPathHint(ask.ifaces, true);
+    // Routes learned from any packet: from an interface, packets to this destination went on there.
+    for (let k = 0; k < n; k++) {
+      const on = this.#learnedPath(
+        this.#towards,
+        towardsKey(h.iface[k], f[rows[k] * SIGHTING_FIELDS + Sighting.Dst]),
+      );
+      if (on !== null && on.length > 0) h.addRouteHint(k, on);
+    }
     const backPath = this.#hintPath(kind, true);
     if (backPath !== null) h.addPathHint(backPath, true);
     if (!oneHost) h.addClockEvidence();
@@ -932,6 +963,7 @@ export class Correlator {
       for (const [host, iv] of best) {
         if (!this.#clock.addSample(host, iv.lo, iv.hi)) continue;
         this.#offsetOf[host] = this.#clock.offsetNs(host);
+        this.#uncertaintyOf[host] = this.#clock.uncertaintyNs(host);
         this.#clockChanged(host);
       }
     }
@@ -1021,13 +1053,16 @@ export class Correlator {
   }
 
   #emitClock(host: number): void {
+    const offsetNs = this.#clock.offsetNs(host);
+    const offsetMs = Math.round(offsetNs / 1e3) / 1e3;
+    // rounded up, and widened by the offset's own rounding: the truth stays within what is written
+    const uncertaintyNs = this.#clock.uncertaintyNs(host) + Math.abs(offsetMs * 1e6 - offsetNs);
     this.#options.onClock?.({
       type: 'clock',
       host: this.#hosts[host] ?? 'local',
       reference: this.#hosts[0] ?? 'local',
-      offsetMs: Math.round(this.#clock.offsetNs(host) / 1e3) / 1e3,
-      // rounded up: the truth stays within what is reported
-      uncertaintyMs: Math.ceil(this.#clock.uncertaintyNs(host) / 1e3) / 1e3,
+      offsetMs,
+      uncertaintyMs: Math.ceil(uncertaintyNs / 1e3) / 1e3,
       samples: this.#clock.samples(host),
     });
   }

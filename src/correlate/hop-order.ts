@@ -24,6 +24,7 @@
 //      arriving one;
 //   3. paths learned from packets that made it (the caller's hints, in its order of
 //      preference: the flow's own path, the question's path reversed for an answer,
+//      the routes other packets took from these interfaces towards the destination,
 //      the opposite direction's path reversed);
 //   4. time across hosts, on the reference clock, only where the gap exceeds both
 //      clocks' uncertainty plus the stamps' resolution.
@@ -209,6 +210,35 @@ export class HopOrder {
     if (on < 2) return;
     for (let i = 0; i < n; i++) {
       if (pos[i] < 0) continue;
+      for (let j = 0; j < n; j++) if (pos[j] > pos[i]) this.before(i, j);
+    }
+  }
+
+  /**
+   * Evidence 3 too: a route learned from other packets — from sighting `from`'s
+   * interface, packets to its destination went on along `onwards` (nearest first).
+   * Sightings on it come after `from`, in its order.
+   */
+  addRouteHint(from: number, onwards: readonly number[]): void {
+    const n = this.n;
+    const pos = this.#position;
+    const len = onwards.length;
+    let on = 0;
+    for (let i = 0; i < n; i++) {
+      pos[i] = -1;
+      if (i === from) continue;
+      for (let p = 0; p < len; p++) {
+        if (onwards[p] === this.iface[i]) {
+          pos[i] = p;
+          on++;
+          break;
+        }
+      }
+    }
+    if (on === 0) return;
+    for (let i = 0; i < n; i++) {
+      if (pos[i] < 0) continue;
+      this.before(from, i);
       for (let j = 0; j < n; j++) if (pos[j] > pos[i]) this.before(i, j);
     }
   }

@@ -134,29 +134,25 @@ export function roundTripPartner(kind: Kind, stage: number): number {
 }
 
 /**
- * What is missing of an expected path: nothing once its far end was reached (a hop in
- * between whose sighting is absent is the capture's gap, not a loss); otherwise every
- * interface of it from where the packet was first seen on it that did not see it —
- * order-free, since two ends of a veth or a bridge and its port stamp the same nanosecond.
- * Null when the packet was seen nowhere on the path (the path does not apply).
+ * What is missing of an expected path: every interface of it after the furthest one
+ * that saw the packet, nearest first — nothing once its far end was reached. A hop
+ * before that one whose sighting is absent is the capture's gap, not a loss. Null when
+ * the packet was seen nowhere on the path (the path does not apply).
  */
 function missingAlong(path: readonly number[], seen: readonly number[], reversed = false): number[] | null {
   const n = path.length;
   // (no closure for the index: this runs for every exchange judged)
-  let first = -1;
-  for (let i = 0; i < n; i++) {
+  let furthest = -1;
+  for (let i = n - 1; i >= 0; i--) {
     if (seen.includes(path[reversed ? n - 1 - i : i])) {
-      first = i;
+      furthest = i;
       break;
     }
   }
-  if (first < 0) return null;
-  if (seen.includes(path[reversed ? 0 : n - 1])) return NOTHING_MISSING;
+  if (furthest < 0) return null;
+  if (furthest === n - 1) return NOTHING_MISSING;
   const missing: number[] = [];
-  for (let i = first; i < n; i++) {
-    const iface = path[reversed ? n - 1 - i : i];
-    if (!seen.includes(iface)) missing.push(iface);
-  }
+  for (let i = furthest + 1; i < n; i++) missing.push(path[reversed ? n - 1 - i : i]);
   return missing;
 }
 
@@ -178,24 +174,22 @@ function missingAfter(
   const s = stages[index] as OrderedStage;
   const last = s.ifaces.length - 1;
   const lastSeen = s.ifaces[last];
-  if (s.broadcast) return NOTHING_MISSING;
   const seen = s.ifaces;
   const asking = askingStageOf(kind, index);
   const a = asking === null ? undefined : stages[asking];
-  if (a !== undefined && a.broadcast && a.ifaces.length > 0) {
-    // The answer to a flooded question goes to the asker only: was it seen where the question started?
-    const origin = a.ifaces[0];
-    return seen.includes(origin) ? NOTHING_MISSING : [origin];
-  }
+  // A flooded question reaches wherever it was seen: there is no path to expect. Its
+  // answer, flooded or not, must still get back to the asker.
+  if (s.broadcast && a === undefined) return NOTHING_MISSING;
   const learned = oracle.flowPath(s.srcs[0], s.dsts[0]);
   let missing = learned === null ? null : missingAlong(learned, seen);
-  // An answer goes back the way its question came.
+  // An answer goes back the way its question came (a flooded question: the way it
+  // spread from the asker to wherever it was answered).
   if (missing === null && a !== undefined) missing = missingAlong(a.ifaces, seen, true);
-  if (missing === null) {
+  if (missing === null && !s.broadcast) {
     const towards = oracle.towards(lastSeen, s.dsts[last]);
     missing = towards === null ? NOTHING_MISSING : towards.filter((i) => !seen.includes(i));
   }
-  return missing;
+  return missing ?? NOTHING_MISSING;
 }
 
 function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined): number | null {

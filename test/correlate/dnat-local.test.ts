@@ -2,7 +2,7 @@
 // route_localnet are dropped as martians — unanswered, last seen on the ingress NIC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
-import { ofKind, runScenario, verdictOf } from './support/scenario-run.js';
+import { expectSameVerdictsOnHostClocks, ofKind, runScenario, verdictOf } from './support/scenario-run.js';
 
 const PREFIX = runPrefix('vdl');
 
@@ -24,5 +24,6 @@ describe('dnat-local', () => {
     expect(ofKind(run.live, 'icmp-echo').map((e) => e.status)).toEqual(['ok', 'ok', 'ok']);
     expect(run.liveExit).toBe(1);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
   }, 180_000);
 });

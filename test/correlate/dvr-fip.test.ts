@@ -2,7 +2,7 @@
 // (requests lost before the tap), br-ex without uplink (ARP unanswered at fg-).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
-import { ofKind, runScenario, verdictOf } from './support/scenario-run.js';
+import { expectSameVerdictsOnHostClocks, ofKind, runScenario, verdictOf } from './support/scenario-run.js';
 
 const PREFIX = runPrefix('vdf');
 const QROUTER = 'qrouter-6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50';
@@ -47,6 +47,7 @@ describe('dvr-fip', () => {
     expect(ofKind(run.live, 'dhcp').map((e) => e.status)).toEqual(['ok']);
     expect(run.liveExit).toBe(1);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
     expect(run.replayExit).toBe(1);
   }, 180_000);
 
@@ -66,5 +67,6 @@ describe('dvr-fip', () => {
     }
     expect(run.liveExit).toBe(1);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
   }, 180_000);
 });

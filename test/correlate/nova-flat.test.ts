@@ -2,17 +2,24 @@
 // br100, DHCP with dnsmasq stopped, DNS answers dropped — each judged exactly where it broke.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
-import { ofKind, runScenario, verdictOf, type ScenarioRun } from './support/scenario-run.js';
+import {
+  expectSameVerdictsOnHostClocks,
+  ofKind,
+  runScenario,
+  verdictOf,
+  type ScenarioRun,
+} from './support/scenario-run.js';
 
 const PREFIX = runPrefix('vnf');
 
 beforeAll(() => requireRoot());
 afterAll(async () => downAllLabs(PREFIX), 120_000);
 
-function expectReplayEqualsLive(run: ScenarioRun): void {
+async function expectReplayEqualsLive(run: ScenarioRun): Promise<void> {
   expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
   expect(run.replaySummary).toEqual(run.liveSummary);
   expect(run.replayExit).toBe(run.liveExit);
+  await expectSameVerdictsOnHostClocks(run);
 }
 
 describe('nova-flat', () => {
@@ -36,7 +43,7 @@ describe('nova-flat', () => {
       expect(ofKind(run.live, kind).map((e) => e.status)).toEqual(['ok']);
     }
     expect(run.liveExit).toBe(1);
-    expectReplayEqualsLive(run);
+    await expectReplayEqualsLive(run);
   }, 180_000);
 
   it('dnsmasq-stopped: the DHCP discover is unanswered at the bridge; DNS gets port-unreachable', async () => {
@@ -53,7 +60,7 @@ describe('nova-flat', () => {
     expect(dns.length).toBeGreaterThanOrEqual(1);
     for (const e of dns) expect([e.status, e.detail]).toEqual(['error', 'port-unreachable']);
     expect(run.liveExit).toBe(1);
-    expectReplayEqualsLive(run);
+    await expectReplayEqualsLive(run);
   }, 180_000);
 
   it('dns-answer-drop: the VM’s DNS query is unanswered, last seen where dnsmasq listens', async () => {
@@ -68,6 +75,28 @@ describe('nova-flat', () => {
     }
     expect(ofKind(run.live, 'dhcp').map((e) => e.status)).toEqual(['ok']);
     expect(run.liveExit).toBe(1);
-    expectReplayEqualsLive(run);
+    await expectReplayEqualsLive(run);
+  }, 180_000);
+
+  it('dhcp-offer-drop: the offer leaves br100 and never reaches the tap: missing on the tap and in the VM', async () => {
+    const run = await runScenario('nova-flat', 'dhcp-offer-drop', `${PREFIX}d-`);
+    const p = run.lab.prefix;
+    const dhcp = ofKind(run.live, 'dhcp');
+    expect(dhcp).toHaveLength(1);
+    expect(dhcp[0].status).toBe('lost');
+    // nearest first: the tap on the way back, then the VM that asked
+    expect(dhcp[0].lost).toEqual({
+      stage: 'offer',
+      lastSeen: `${p}compute/br100`,
+      missingOn: [`${p}compute/tap7aa08012-d0`, `${p}instance-00000001/eth0`],
+    });
+    // the discover went from the VM through the tap to br100, in that order
+    expect(dhcp[0].stages[0].seen.map((s) => s.iface)).toEqual([
+      `${p}instance-00000001/eth0`,
+      `${p}compute/tap7aa08012-d0`,
+      `${p}compute/br100`,
+    ]);
+    expect(run.liveExit).toBe(1);
+    await expectReplayEqualsLive(run);
   }, 180_000);
 });

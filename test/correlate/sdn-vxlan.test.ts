@@ -12,7 +12,7 @@ import { PcapngWriter, readCaptureFile } from '../../src/framing/index.js';
 import type { LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { runCli } from '../support/run-cli.js';
-import { ofKind, runScenario, verdictOf } from './support/scenario-run.js';
+import { expectSameVerdictsOnHostClocks, ofKind, runScenario, verdictOf } from './support/scenario-run.js';
 
 const PREFIX = runPrefix('vsx');
 const POD2 = 'cni-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -122,6 +122,7 @@ describe('sdn-vxlan', () => {
     }
     expect(ofKind(run.live, 'tcp-handshake').map((e) => e.status)).toEqual(['ok']);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
     expect(run.liveExit).toBe(1);
   }, 180_000);
 
@@ -144,6 +145,7 @@ describe('sdn-vxlan', () => {
       expect(e.stages[0].seen.map((s) => s.iface)).toContain(`${p}${POD2}/eth0`);
     }
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
   }, 180_000);
 
   it('over ssh on both nodes: the same verdicts; replayed with node2 300 ms ahead, the same verdicts and the offset estimated within 1 ms', async () => {
@@ -167,6 +169,7 @@ describe('sdn-vxlan', () => {
     for (const e of all)
       for (const s of e.stages) for (const seen of s.seen) expect(seen.iface).toMatch(/^[^/]+:/);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
+    await expectSameVerdictsOnHostClocks(run);
 
     // The recording names the first host given as the clock reference.
     const shb: string[] = [];

@@ -63,6 +63,7 @@ describe('hopscope lab (command line and lifecycle)', () => {
       'reply-drop-br100',
       'dnsmasq-stopped',
       'dns-answer-drop',
+      'dhcp-offer-drop',
       'sg-drop',
       'br-ex-no-uplink',
       'mtu-mismatch',

@@ -43,7 +43,7 @@ function targetNamespaces(argv: readonly string[]): string[] {
 describe('lab plans', () => {
   it('has the four scenarios with their fixed fault names', () => {
     expect(Object.fromEntries(SCENARIOS.map((s) => [s.name, s.faults.map((f) => f.name)]))).toEqual({
-      'nova-flat': ['reply-drop-br100', 'dnsmasq-stopped', 'dns-answer-drop'],
+      'nova-flat': ['reply-drop-br100', 'dnsmasq-stopped', 'dns-answer-drop', 'dhcp-offer-drop'],
       'dvr-fip': ['sg-drop', 'br-ex-no-uplink'],
       'sdn-vxlan': ['mtu-mismatch', 'missing-route'],
       'dnat-local': ['no-route-localnet'],

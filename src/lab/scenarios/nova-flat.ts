@@ -41,6 +41,16 @@ const DROP_ECHO_REPLY_TO_VM = `table bridge filter {
 }
 `;
 
+// Bridge-level filter on the VM's port for what the host itself sends: dnsmasq's DHCP
+// answers leave br100 and never reach the tap (a security group that forgot DHCP).
+const DROP_DHCP_TO_VM = `table bridge dhcp {
+  chain output {
+    type filter hook output priority filter; policy accept;
+    oifname "${TAP}" udp sport 67 drop
+  }
+}
+`;
+
 // A host firewall rule that swallows dnsmasq's answers: queries arrive, nothing leaves.
 const DROP_DNS_ANSWERS = `table inet filter {
   chain output {
@@ -66,6 +76,11 @@ export const novaFlat: ScenarioSpec = {
     {
       name: 'dns-answer-drop',
       description: 'a firewall rule drops dnsmasq’s DNS answers: the VM’s queries go unanswered',
+    },
+    {
+      name: 'dhcp-offer-drop',
+      description:
+        'dnsmasq’s DHCP offers are dropped between br100 and the tap: seen on br100, never on the tap or in the VM',
     },
   ],
   hosts: [
@@ -114,6 +129,12 @@ export const novaFlat: ScenarioSpec = {
     },
     {
       netns: COMPUTE,
+      name: 'drop-dhcp-to-vm',
+      ruleset: DROP_DHCP_TO_VM,
+      when: { withFault: 'dhcp-offer-drop' },
+    },
+    {
+      netns: COMPUTE,
       name: 'drop-dns-answers',
       ruleset: DROP_DNS_ANSWERS,
       when: { withFault: 'dns-answer-drop' },
@@ -141,7 +162,7 @@ export const novaFlat: ScenarioSpec = {
       // -s /bin/true: perform the exchange, leave eth0 as it is.
       argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true'],
       description: 'the VM asks dnsmasq for a lease (DISCOVER, OFFER, REQUEST, ACK)',
-      failsWith: ['dnsmasq-stopped'],
+      failsWith: ['dnsmasq-stopped', 'dhcp-offer-drop'],
     },
     {
       name: 'dns',

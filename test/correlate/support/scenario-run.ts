@@ -2,12 +2,15 @@
 // while the scenario's traffic runs, then the recording of that run replayed: the
 // verdicts of both, for tests to compare with each other and with what the fault does.
 import { mkdtempSync } from 'node:fs';
+import { expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExchangeRecord, SummaryRecord } from '../../../src/events/types.js';
+import { parseLabel } from '../../../src/framing/index.js';
 import { labDown, labUp, runTraffic, type LabView } from '../../../src/lab/index.js';
 import { jsonRecords, startCli } from '../../support/cli-process.js';
 import { runCli } from '../../support/run-cli.js';
+import { shiftRecording, smallestHopDelay, verdictFields, withoutHost } from './clock-shift.js';
 
 export interface ScenarioRun {
   lab: LabView;
@@ -98,4 +101,56 @@ export function short(label: string | null | undefined): string {
 /** Verdicts of one kind, in the order judged. */
 export function ofKind(run: readonly ExchangeRecord[], kind: string): ExchangeRecord[] {
   return run.filter((e) => e.kind === kind);
+}
+
+/**
+ * The run's recording as if each lab host had a clock of its own (clock-shift.ts): every
+ * interface labelled with its host, each host shifted by up to ±0.5 s, stamps jittered
+ * and cut to µs — the same verdicts as the recording replayed as it is, and each host's
+ * estimated offset within its reported uncertainty of the shift it got.
+ */
+export async function expectSameVerdictsOnHostClocks(
+  run: ScenarioRun,
+  seeds: readonly number[] = [11, 12, 13],
+): Promise<void> {
+  const hostOf = new Map(run.lab.capturePoints.map((p) => [`${p.netns}/${p.iface}`, p.host]));
+  const want = run.replayed.map((e) => verdictFields(e)).sort();
+  const jitterNs = Math.floor(smallestHopDelay(run.replayed) / 2);
+  for (const seed of seeds) {
+    const shifted = run.recording.replace(/\.pcapng$/, `-hosts-${seed}.pcapng`);
+    const { offsets } = await shiftRecording(run.recording, shifted, {
+      seed,
+      jitterNs,
+      // local captures are labelled by namespace; remote ones carry their host already
+      relabel: (label) =>
+        parseLabel(label).host !== null ? label : `${hostOf.get(label) ?? 'unknown'}:${label}`,
+    });
+    const replay = runCli(['replay', shifted, '--json']);
+    const records = replay.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string;
+            host?: string;
+            reference?: string;
+            offsetMs?: number;
+            uncertaintyMs?: number;
+          },
+      );
+    const got = (records.filter((r) => r.type === 'exchange') as unknown as ExchangeRecord[])
+      .map((e) => verdictFields(e, withoutHost))
+      .sort();
+    expect(got, `seed ${seed}: ${shifted}`).toEqual(want);
+    const clocks = new Map<string, (typeof records)[number]>();
+    for (const r of records) if (r.type === 'clock' && r.host !== undefined) clocks.set(r.host, r);
+    for (const c of clocks.values()) {
+      const truth = ((offsets.get(c.host ?? null) ?? 0) - (offsets.get(c.reference ?? null) ?? 0)) / 1e6;
+      expect(
+        Math.abs((c.offsetMs ?? 0) - truth),
+        `seed ${seed}: ${JSON.stringify(c)}, truth ${truth}`,
+      ).toBeLessThanOrEqual((c.uncertaintyMs ?? 0) + 1e-6);
+    }
+  }
 }
