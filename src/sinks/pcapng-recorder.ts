@@ -235,7 +235,10 @@ export class PcapngRecorder {
     } else {
       const series =
         options.series ??
-        defaultSeries(options.directory ?? process.cwd(), (options.now ?? (() => new Date()))());
+        defaultRecordingSeries(
+          options.directory ?? workingDirectory(),
+          (options.now ?? (() => new Date()))(),
+        );
       this.file = openFirstFree(series, this.pool);
       this.basePath = this.file.path;
     }
@@ -547,8 +550,11 @@ function nameTaken(err: RecordingError): boolean {
   return err.code === 'EEXIST' || err.code === 'ELOOP';
 }
 
-/** The default names in `directory`: `hopscope-YYYYMMDD-HHMMSS.pcapng`, then `_2`, `_3`, ... */
-function defaultSeries(directory: string, date: Date): (k: number) => string {
+/**
+ * The default names in `directory` (listed now): `hopscope-YYYYMMDD-HHMMSS.pcapng`, then
+ * `_2`, `_3`, ...; the recorder takes the first it can create.
+ */
+export function defaultRecordingSeries(directory: string, date: Date): (k: number) => string {
   const stem = defaultRecordingStem(date);
   let names: string[] = [];
   try {
@@ -569,6 +575,21 @@ function defaultSeries(directory: string, date: Date): (k: number) => string {
     }
     return free[k - 1];
   };
+}
+
+/** The working directory, or why a recording cannot go there (it was removed). */
+function workingDirectory(): string {
+  try {
+    return process.cwd();
+  } catch (err) {
+    throw new RecordingError(
+      `cannot record in the working directory: ${reason(err)}`,
+      '.',
+      errnoCode(err),
+      err,
+      reason(err),
+    );
+  }
 }
 
 /** Creates the first name of `series` that does not exist yet (exclusively: no race). */

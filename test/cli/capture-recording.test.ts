@@ -264,6 +264,11 @@ describe('where recordings go', () => {
     expect(readdirSync(CAPTURES).filter((n) => !capturesBefore.has(n))).toEqual([]);
   });
 
+  it('--overwrite without -w FILE: a usage error in one line, exit 2', () => {
+    const r = runCli(['capture', '-i', 'lo', '--record', '--overwrite', '--duration', '1', ...QUIET]);
+    expectOneLineError(r, 'hopscope: capture: --overwrite replaces the file of -w FILE: give -w FILE');
+  });
+
   it('capture --help says where --record writes and what --overwrite does', () => {
     const r = runCli(['capture', '--help']);
     expect(r.status).toBe(0);

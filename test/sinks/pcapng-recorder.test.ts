@@ -25,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../../src/events/types.js';
 import { formatTimestamp, readCaptureBytes, readCaptureFile } from '../../src/framing/index.js';
 import {
+  defaultRecordingSeries,
   defaultRecordingStem,
   nextRecordingSeries,
   PcapngRecorder,
@@ -365,6 +366,16 @@ describe('pcapng recorder: file mode, path and errors', () => {
     const r2 = open({ directory, now });
     expect(r2.currentPath).toBe(join(directory, 'hopscope-20240102-030405_2.pcapng'));
     await r2.close();
+    // another capture of that second creating its file after this one listed the
+    // directory: the name it took is not written over, the next one is taken
+    const racing = join(directory, 'race');
+    mkdirSync(racing);
+    const listed = defaultRecordingSeries(racing, now());
+    writeFileSync(join(racing, 'hopscope-20240102-030405.pcapng'), 'the other capture');
+    const raced = open({ series: listed });
+    expect(raced.currentPath).toBe(join(racing, 'hopscope-20240102-030405_2.pcapng'));
+    await raced.close();
+    expect(readFileSync(join(racing, 'hopscope-20240102-030405.pcapng'), 'utf8')).toBe('the other capture');
     // a ring of that second whose first file is gone (--max-files) keeps its name too
     writeFileSync(join(directory, 'hopscope-20240102-030405_3-4.pcapng'), '');
     const r3 = open({ directory, now });
@@ -375,6 +386,7 @@ describe('pcapng recorder: file mode, path and errors', () => {
       'hopscope-20240102-030405_2.pcapng',
       'hopscope-20240102-030405_3-4.pcapng',
       'hopscope-20240102-030405_4.pcapng',
+      'race',
     ]);
     expect(tshark(r1.currentPath)).toHaveLength(1);
     // the real clock gives a name of that shape too, and the working directory is the default

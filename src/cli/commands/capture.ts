@@ -207,7 +207,7 @@ export async function runCapture(argv: string[]): Promise<number> {
     PcapngRecorder.open({
       ...target,
       overwrite: opts.overwrite,
-      directory: process.cwd(),
+      // (without a path or series: a new name in the working directory)
       pool: recordingBuffers,
       reserveBytes: MAX_SPARE_BYTES,
       maxSizeBytes: opts.maxSizeBytes,
