@@ -56,7 +56,9 @@ While capturing:
     its veths; created again under its name, it is captured again;
   - a remote session that dies is restarted with backoff (shown retrying);
   - Ctrl-C, SIGTERM, SIGHUP or --duration end the capture: the recording is
-    closed complete, with each interface's received/dropped counts.
+    closed complete, with each interface's received/dropped counts;
+  - a full disk stops the recording, not the capture: the file is cut back to
+    its last whole block (still a valid pcapng) and stderr says so.
 
 Options:
   -i, --interface SPEC   where to capture (repeat for several)
@@ -64,8 +66,12 @@ Options:
   -w, --write FILE       record everything to one pcapng: one interface block per
                          interface, named by its label; file mode 0600; flushed
                          every second, from 32 MiB of write buffers made ready
-                         before the first packet
-      --record           record to captures/hopscope-YYYYMMDD-HHMMSS.pcapng
+                         before the first packet. An existing FILE is refused
+                         (see --overwrite); a symbolic link is never followed
+      --overwrite        replace FILE if it is a regular file of yours (never
+                         through a symbolic link)
+      --record           record to hopscope-YYYYMMDD-HHMMSS.pcapng (UTC) in the
+                         working directory (_2, _3, ... if taken)
       --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
       --max-files N      keep only the newest N files of the ring
       --packets          print every packet (tcpdump -n style), in time order
@@ -82,8 +88,8 @@ Options:
 On a terminal (without --json or --packets) the capture opens the terminal UI:
 interfaces with their rates and drops, exchanges with problems first and where each
 broke; Enter shows the ladder of one, / filters, 1-6 pick DHCP/DNS/ARP/ICMP/TCP,
-r stops the recording or starts one (next to -w FILE as FILE.2.pcapng, else under
-captures/), ? lists every key, q quits (the recording is closed complete).
+r stops the recording or starts one (next to -w FILE as FILE.2.pcapng, else in the
+working directory), ? lists every key, q quits (the recording is closed complete).
 
 Output: every exchange (ICMP echo, TCP handshake, DNS, DHCP, ARP) is judged about
 half a second after its timeout: ok, lost (where it was last seen, where it went

@@ -11,7 +11,9 @@
 //
 // Blocks are assembled in one buffer (256 KiB by default) and handed to the sink when
 // it fills, on flush() (a recorder flushes every second, so a crash loses at most that)
-// and on close(). A packet larger than the buffer goes out in pieces, not copied.
+// and on close(). A packet larger than the buffer goes out in pieces, not copied. Every
+// hand-over but those pieces ends on a block boundary, and the sink is told so
+// (blockEnd) after each, and after the last piece.
 //
 // Statistics: isb_ifdrop carries InterfaceStats.dropped, the kernel's count of packets
 // the capture lost (dumpcap puts pcap_stats' ps_drop there too, and Wireshark shows it
@@ -33,6 +35,11 @@ export interface ByteSink {
    * fill meanwhile — a flush without a copy.
    */
   writeOwned?(buffer: Uint8Array, length: number): Uint8Array;
+  /**
+   * Optional: everything written so far ends on a block boundary, with `packets` EPBs
+   * before it — where a recording cut short (a full disk) can be cut back to.
+   */
+  blockEnd?(packets: number): void;
   close(): void;
 }
 
@@ -240,6 +247,9 @@ export class PcapngWriter {
       const rest = new Uint8Array(padded - caplen + (flags ? 12 : 0) + 4);
       writeEpbTail(rest, padded - caplen, flags ? p.direction : 0, total);
       this.emit(rest);
+      this.packets++;
+      this.sink.blockEnd?.(this.packets);
+      return;
     }
     this.packets++;
   }
@@ -305,6 +315,7 @@ export class PcapngWriter {
       }
     } else this.emit(this.buf.subarray(0, this.used));
     this.used = 0;
+    this.sink.blockEnd?.(this.packets);
   }
 
   /** Writes an ISB per given statistics, flushes, closes the sink. Idempotent. */
@@ -344,7 +355,10 @@ export class PcapngWriter {
     if (total <= this.buf.length) {
       this.buf.set(b, this.used);
       this.used += total;
-    } else this.emit(b);
+    } else {
+      this.emit(b);
+      this.sink.blockEnd?.(this.packets);
+    }
   }
 }
 

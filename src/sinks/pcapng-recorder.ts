@@ -5,9 +5,9 @@
 //   EPBs with nanosecond timestamps, and at close one ISB per interface with the
 //   latest statistics given (isb_ifrecv, isb_ifdrop, isb_starttime, isb_endtime).
 //
-// Files are created with mode 0600 (captures hold other people's traffic) and made
-// 0600 after opening when they existed with another mode; like tcpdump, an existing
-// file is overwritten.
+// Files are created with mode 0600 (captures hold other people's traffic), never through
+// a symbolic link and never over an existing file unless `overwrite` (`--overwrite`),
+// which replaces a regular file (made 0600) — see recording-file.ts.
 //
 // Crash safety: blocks are gathered in the writer's buffer and handed to the kernel
 // every `flushIntervalMs` (1 s by default; an unref'd timer), when the buffer fills,
@@ -21,6 +21,14 @@
 // and synchronous underneath, so they are safe in SIGINT/SIGTERM handlers and (the
 // sync one) in process.on('exit'). Signals themselves belong to the capture command.
 //
+// A write that fails once the recording runs (a full disk: ENOSPC, EDQUOT, EFBIG, EIO; a
+// pipe whose reader left), from a packet, the flush timer, a rotation or close, never
+// throws out: the recording stops, its file cut back to the end of the last whole block
+// that landed (RecordingFile.stopAtLastBlock), so it stays a valid pcapng; onStop hears
+// of it once (file, reason, packets and bytes kept), `stopped` keeps it, and packets
+// given afterwards are not recorded. The capture goes on. Only opening the first file
+// throws (RecordingError), before anything is captured.
+//
 // Ring buffer (`--max-size`, `--max-files`), tcpdump's -C/-W adapted: before a packet
 // that would make the current file (with the ISBs its close will add) exceed
 // maxSizeBytes, the file is closed complete — ISBs included — and the next one opened:
@@ -28,49 +36,88 @@
 //   NAME.pcapng, NAME-1.pcapng, NAME-2.pcapng, ...   (the number before the extension;
 //   a path without extension gets `-N` appended: rec, rec-1, rec-2, ...)
 //
-// Numbers only grow (tcpdump -W instead reuses names, which loses their order). With
-// maxFiles N, opening a file deletes the oldest ones so that at most N remain. Every
+// Numbers only grow (tcpdump -W instead reuses names, which loses their order). A number
+// whose name is taken when its turn comes (a file this recording did not make, a
+// symbolic link) is not written over: the recording skips to the next number, and
+// onNotice says so (with `overwrite`, a regular file of ours is replaced, as the first
+// file was). With maxFiles N, opening a file deletes the oldest ones so that at most N
+// remain (only files of this recording). Every
 // file is a complete pcapng on its own: SHB, the IDB of every interface added so far in
 // the same order (so interface ids match across files), its packets, and ISBs. A file
 // always takes at least one packet, so a packet larger than maxSizeBytes gets its own
 // file rather than none. The ISB counters are the capture's (cumulative since it
 // started), as pcap_stats gives them.
 //
-// Default path: with no path, recordings go to `<capturesDir>/hopscope-YYYYMMDD-HHMMSS.pcapng`
-// (UTC, the directory created 0700 if missing); when a recording of that second
-// already exists there, `_2`, `_3`, ... is added to the name rather than overwriting it.
+// Default path: with no path, recordings go to `<directory>/hopscope-YYYYMMDD-HHMMSS.pcapng`
+// (UTC; the capture gives its working directory); when a recording of that second exists
+// there, `_2`, `_3`, ... is added to the name. The name is taken by creating the file
+// exclusively (O_EXCL), the next suffix tried when another process got there first: two
+// captures started in the same second never share a file. Another recording of the run
+// (the TUI's `r`) picks its name the same way from a series (nextRecordingSeries). Paths
+// are made absolute, so what the capture prints names the file wherever it is read.
 //
 // Buffer ownership (STYLE 5): writePacket copies the packet's bytes into the writer's
 // buffer before returning — that is the one copy; nothing else is allocated per packet.
 
-import { existsSync, mkdirSync, readdirSync, unlinkSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { PcapngWriter, type WriterInterface } from '../framing/index.js';
-import { BufferPool, errnoCode, reason, RecordingError, RecordingFile } from './recording-file.js';
+import {
+  BufferPool,
+  errnoCode,
+  reason,
+  RecordingError,
+  RecordingFile,
+  type CutBack,
+} from './recording-file.js';
 
 /** Creating, writing or closing a recording failed; names the file and the errno code. */
 export { RecordingError };
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 
+/** Why and where a recording stopped before it was closed (see the top of this file). */
+export interface RecordingStop {
+  /** the file being written then */
+  path: string;
+  /** what stopped it, short (`no space left on device`) */
+  reason: string;
+  /** errno code when the system gave one */
+  code: string | null;
+  /** packets and bytes in the recording's files (a ring's deleted ones included) */
+  packets: number;
+  bytes: number;
+  /** whether the file ends on a whole block (a regular file cut back to one) */
+  complete: boolean;
+}
+
 export interface PcapngRecorderOptions {
-  /** `-w FILE`; null/undefined → `<capturesDir>/hopscope-YYYYMMDD-HHMMSS.pcapng` */
+  /**
+   * `-w FILE`: exactly this file (refused if it exists, unless overwrite). null/undefined:
+   * the first free name of `series`, or of `hopscope-YYYYMMDD-HHMMSS.pcapng`, `_2`, … in
+   * `directory`.
+   */
   path?: string | null;
-  /** where recordings without a path go (the project's `captures/`) */
-  capturesDir: string;
+  /** replace an existing regular file at `path` (and at a ring's later numbers) */
+  overwrite?: boolean;
+  /** names to try in turn (k = 1, 2, …) when no path is given: the first free one is taken */
+  series?: (k: number) => string;
+  /** where recordings without a path or series go (default: the working directory) */
+  directory?: string;
   /** rotate before a file would exceed this many bytes (ring buffer); none by default */
   maxSizeBytes?: number;
   /** keep at most this many files, deleting the oldest (needs maxSizeBytes) */
   maxFiles?: number;
   /** hand buffered packets to the kernel at least this often (default 1000 ms) */
   flushIntervalMs?: number;
+  /** Called once when a write fails and the recording stops (see the top of this file). */
+  onStop?: (stop: RecordingStop) => void;
   /**
-   * Called once when writing fails outside any call of the caller's (the flush timer);
-   * the recorder then stops recording. Without it, the error is thrown by the next
-   * writePacket() or close().
+   * Something worth saying that does not stop the recording (a ring's number skipped, an
+   * old file that could not be deleted).
    */
-  onError?: (err: RecordingError) => void;
+  onNotice?: (text: string) => void;
   /** wall clock for the default file name (tests pin it) */
   now?: () => Date;
   /** bytes the writer buffers between flushes (PcapngWriter's default otherwise) */
@@ -101,18 +148,14 @@ export function recordingFilePath(path: string, n: number): string {
 }
 
 /**
- * The path of another recording in the same run (the TUI's `r` after a stop): next to
- * `-w name.pcapng` as `name.2.pcapng`, `name.3.pcapng`, ... — the first that does not
- * exist; null (a new timestamped name under captures/) when no path was given.
+ * The names of another recording in the same run (the TUI's `r` after a stop), next to
+ * `-w name.pcapng`: `name.2.pcapng`, `name.3.pcapng`, ... (k = 1, 2, ...); the recorder
+ * takes the first that does not exist.
  */
-export function nextRecordingPath(written: string | null): string | null {
-  if (written === null || written === '') return null;
+export function nextRecordingSeries(written: string): (k: number) => string {
   const ext = extname(written);
   const stem = ext === '' ? written : written.slice(0, -ext.length);
-  for (let n = 2; ; n++) {
-    const candidate = `${stem}.${n}${ext}`;
-    if (!existsSync(candidate)) return candidate;
-  }
+  return (k) => `${stem}.${k + 1}${ext}`;
 }
 
 /** `hopscope-YYYYMMDD-HHMMSS` in UTC. */
@@ -134,16 +177,21 @@ const EPB_FIXED_BYTES = 28 + 4;
 const EPB_FLAGS_BYTES = 12;
 const ISB_BYTES = 76;
 
-type RecorderState = 'open' | 'closed' | 'failed';
+type RecorderState = 'open' | 'closed' | 'stopped';
+
+/** Names tried for a file (a series, a ring's next number) before giving up. */
+const MAX_NAMES_TRIED = 1000;
 
 export class PcapngRecorder {
-  /** the path given, or the default one chosen; file 0 of a ring buffer */
+  /** the path given, or the default one chosen (absolute); file 0 of a ring buffer */
   readonly basePath: string;
+  private readonly overwrite: boolean;
   private readonly maxSizeBytes: number | null;
   private readonly maxFiles: number | null;
   private readonly bufferSize: number | undefined;
   private readonly comment: string | undefined;
-  private readonly onError: ((err: RecordingError) => void) | undefined;
+  private readonly onStop: ((stop: RecordingStop) => void) | undefined;
+  private readonly onNotice: ((text: string) => void) | undefined;
   /** every interface added, in the order added (= pcapng interface index in every file) */
   private readonly interfaces: WriterInterface[] = [];
   /** caller's interface id → added? (dense: ids are small) */
@@ -160,10 +208,9 @@ export class PcapngRecorder {
   private ignored = 0;
   private timer: NodeJS.Timeout | null = null;
   private state: RecorderState = 'open';
-  private failure: RecordingError | null = null;
-  private failureDelivered = false;
+  private stop: RecordingStop | null = null;
 
-  /** Opens (creates or truncates) the first file of a recording. Throws RecordingError. */
+  /** Opens (creates, or replaces with `overwrite`) the first file of a recording. Throws RecordingError. */
   static open(options: PcapngRecorderOptions): PcapngRecorder {
     return new PcapngRecorder(options);
   }
@@ -177,13 +224,24 @@ export class PcapngRecorder {
     const interval = positive(options.flushIntervalMs, 'flushIntervalMs', false) ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.bufferSize = options.bufferSize;
     this.comment = options.comment;
-    this.onError = options.onError;
-    this.basePath =
-      options.path !== null && options.path !== undefined && options.path !== ''
-        ? options.path
-        : defaultPath(options.capturesDir, options.now ?? (() => new Date()));
+    this.onStop = options.onStop;
+    this.onNotice = options.onNotice;
+    this.overwrite = options.overwrite === true;
     this.pool = options.pool ?? new BufferPool();
-    this.file = RecordingFile.open(this.basePath, this.pool);
+    if (options.path !== null && options.path !== undefined) {
+      if (options.path === '') throw new Error('pcapng recorder: an empty path');
+      this.basePath = resolve(options.path);
+      this.file = RecordingFile.open(this.basePath, this.pool, { overwrite: this.overwrite });
+    } else {
+      const series =
+        options.series ??
+        defaultRecordingSeries(
+          options.directory ?? workingDirectory(),
+          (options.now ?? (() => new Date()))(),
+        );
+      this.file = openFirstFree(series, this.pool);
+      this.basePath = this.file.path;
+    }
     try {
       this.writer = this.startWriter(this.file);
       if (options.reserveBytes !== undefined && this.file.queues) {
@@ -208,8 +266,12 @@ export class PcapngRecorder {
     return recordingFilePath(this.basePath, this.fileNumber);
   }
 
-  /** Bytes of every file of this recording so far, deleted ones included, buffered ones included. */
+  /**
+   * Bytes of every file of this recording so far, deleted ones included, buffered ones
+   * included; once stopped, what the files kept.
+   */
   get bytesWritten(): number {
+    if (this.stop !== null) return this.stop.bytes;
     return this.closedFilesBytes + this.writer.bytesWritten;
   }
 
@@ -218,18 +280,24 @@ export class PcapngRecorder {
     return this.writer.bytesWritten;
   }
 
-  /** Packets recorded so far over all files (deleted ones included). */
+  /** Packets recorded so far over all files (deleted ones included); once stopped, those kept. */
   get packetsWritten(): number {
+    if (this.stop !== null) return this.stop.packets;
     return this.closedFilesPackets + this.writer.packetCount;
   }
 
-  /** Packets given after close() (a source's last batch during shutdown): not recorded. */
+  /** Packets given after close() or a stop (a source's last batch during shutdown): not recorded. */
   get packetsIgnored(): number {
     return this.ignored;
   }
 
   get isClosed(): boolean {
     return this.state !== 'open';
+  }
+
+  /** Why the recording stopped before it was closed; null while it runs or when closed complete. */
+  get stopped(): RecordingStop | null {
+    return this.stop;
   }
 
   /**
@@ -251,17 +319,16 @@ export class PcapngRecorder {
     try {
       this.writer.addInterface(iface);
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
     }
   }
 
   /**
    * Records one packet (its bytes are copied before returning). Rotates first when the
-   * packet would take the current file past maxSizeBytes. After close(), ignored.
+   * packet would take the current file past maxSizeBytes. After close() or a stop, ignored.
    */
   writePacket(p: FramedPacket): void {
     if (this.state !== 'open') {
-      if (this.state === 'failed') this.throwFailure();
       this.ignored++;
       return;
     }
@@ -274,14 +341,19 @@ export class PcapngRecorder {
         p.caplen +
         ((4 - (p.caplen & 3)) & 3) +
         (p.direction === 1 || p.direction === 2 ? EPB_FLAGS_BYTES : 0);
-      if (this.writer.bytesWritten + epb + ISB_BYTES * this.interfaces.length > this.maxSizeBytes)
+      if (this.writer.bytesWritten + epb + ISB_BYTES * this.interfaces.length > this.maxSizeBytes) {
         this.rotate();
+        if (this.state !== 'open') {
+          this.ignored++;
+          return;
+        }
+      }
     }
     // (no closure here: this is the per-packet path)
     try {
       this.writer.writePacket(p);
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
     }
   }
 
@@ -296,7 +368,7 @@ export class PcapngRecorder {
     try {
       this.writer.writeStats(stats);
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
     }
   }
 
@@ -310,7 +382,7 @@ export class PcapngRecorder {
     try {
       this.writer.writeStats(latest, comment);
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
     }
   }
 
@@ -332,13 +404,12 @@ export class PcapngRecorder {
    * flushIntervalMs, without waiting for the disk).
    */
   flush(): void {
-    if (this.state === 'failed') this.throwFailure();
     if (this.state !== 'open') return;
     try {
       this.writer.flush();
       this.file.drain();
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
     }
   }
 
@@ -349,28 +420,27 @@ export class PcapngRecorder {
 
   /**
    * Writes an ISB for every interface that has statistics, flushes, fsyncs and closes
-   * the file. Idempotent; synchronous, so usable from process.on('exit'). Throws a
-   * write failure nobody has been told of yet (onError, an earlier throw), once.
+   * the file. Idempotent; synchronous, so usable from process.on('exit'). A write that
+   * fails stops the recording as anywhere else (onStop), without throwing.
    */
   closeSync(): void {
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
     }
-    if (this.state === 'failed') {
-      if (!this.failureDelivered) this.throwFailure();
-      return;
-    }
-    if (this.state === 'closed') return;
+    if (this.state !== 'open') return;
     try {
       this.finishFile();
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
+      return;
     }
     this.state = 'closed';
   }
 
   private startWriter(file: RecordingFile): PcapngWriter {
+    // A write of the pool that fails stops the recording at once (see recording-file.ts).
+    file.onFailure = (err) => this.stopAfter(err);
     const writer = new PcapngWriter(file, {
       ...(this.bufferSize !== undefined ? { bufferSize: this.bufferSize } : {}),
       ...(this.comment !== undefined ? { comment: this.comment } : {}),
@@ -394,16 +464,23 @@ export class PcapngRecorder {
   private rotate(): void {
     try {
       this.finishFile();
-      this.closedFilesBytes += this.writer.bytesWritten;
-      this.closedFilesPackets += this.writer.packetCount;
-      this.fileNumber++;
-      const path = recordingFilePath(this.basePath, this.fileNumber);
-      this.file = RecordingFile.open(path, this.pool);
-      this.writer = this.startWriter(this.file);
-      this.present.push(path);
     } catch (err) {
-      this.writeFailed(err);
+      this.stopAfter(err);
+      return;
     }
+    this.closedFilesBytes += this.writer.bytesWritten;
+    this.closedFilesPackets += this.writer.packetCount;
+    let path: string;
+    try {
+      path = this.openNextFile();
+      this.writer = this.startWriter(this.file);
+    } catch (err) {
+      // The files so far are closed complete; the one that could not be begun holds nothing.
+      this.file.abandon();
+      this.stopAfter(err, { bytes: 0, packets: 0, complete: true });
+      return;
+    }
+    this.present.push(path);
     while (this.maxFiles !== null && this.present.length > this.maxFiles) {
       const oldest = this.present.shift() as string;
       try {
@@ -411,16 +488,23 @@ export class PcapngRecorder {
       } catch (err) {
         // Gone already (the operator removed it) is fine; anything else is worth saying
         // but not worth stopping the recording for.
-        if (errnoCode(err) !== 'ENOENT') {
-          this.onError?.(
-            new RecordingError(
-              `cannot delete old recording ${oldest}: ${reason(err)}`,
-              oldest,
-              errnoCode(err),
-              err,
-            ),
-          );
-        }
+        if (errnoCode(err) !== 'ENOENT')
+          this.onNotice?.(`cannot delete old recording ${oldest}: ${reason(err)}`);
+      }
+    }
+  }
+
+  /** The ring's next file: the next number whose name is free (or ours to replace). */
+  private openNextFile(): string {
+    for (let tried = 0; ; tried++) {
+      this.fileNumber++;
+      const path = recordingFilePath(this.basePath, this.fileNumber);
+      try {
+        this.file = RecordingFile.open(path, this.pool, { overwrite: this.overwrite });
+        return path;
+      } catch (err) {
+        if (!(err instanceof RecordingError) || !nameTaken(err) || tried === MAX_NAMES_TRIED) throw err;
+        this.onNotice?.(`recording: skipped ${path} (${err.reason}); going on with the next number`);
       }
     }
   }
@@ -430,78 +514,94 @@ export class PcapngRecorder {
     try {
       this.writer.flush();
     } catch (err) {
-      // Nothing may escape a timer: the recording stops, onError hears of it, and
-      // without onError the next writePacket() or close() throws it.
-      this.fail(
-        err instanceof RecordingError
-          ? err
-          : new RecordingError(
-              `cannot write recording ${this.currentPath}: ${reason(err)}`,
-              this.currentPath,
-              errnoCode(err),
-              err,
-            ),
-      );
-      if (this.onError !== undefined && this.failure !== null) {
-        this.failureDelivered = true;
-        this.onError(this.failure);
-      }
+      // Nothing may escape a timer.
+      this.stopAfter(err);
     }
   }
 
-  /** A write threw: a failing file stops the recording (its fd closed); the error is rethrown. */
-  private writeFailed(err: unknown): never {
+  /**
+   * A file operation failed: the recording stops, its file cut back to the last whole
+   * block (or `cut` when there is no file to cut), and onStop is told once. Anything but
+   * a RecordingError is a bug and is thrown on.
+   */
+  private stopAfter(err: unknown, cut?: CutBack): void {
     if (!(err instanceof RecordingError)) throw err;
-    this.fail(err);
-    this.throwFailure();
-  }
-
-  /** Stops recording after a file error: no timer, the fd closed, the first error kept. */
-  private fail(err: RecordingError): void {
-    this.failure ??= err;
-    this.state = 'failed';
+    if (this.stop !== null) return;
+    this.state = 'stopped';
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
     }
-    this.file.abandon();
-  }
-
-  private throwFailure(): never {
-    this.failureDelivered = true;
-    throw this.failure as RecordingError;
+    const kept = cut ?? this.file.stopAtLastBlock();
+    this.stop = {
+      path: this.currentPath,
+      reason: err.reason,
+      code: err.code,
+      packets: this.closedFilesPackets + kept.packets,
+      bytes: this.closedFilesBytes + kept.bytes,
+      complete: kept.complete,
+    };
+    this.onStop?.(this.stop);
   }
 }
 
-function defaultPath(capturesDir: string, now: () => Date): string {
+/** A name another file (or a symbolic link) holds: the next name of a series is tried. */
+function nameTaken(err: RecordingError): boolean {
+  return err.code === 'EEXIST' || err.code === 'ELOOP';
+}
+
+/**
+ * The default names in `directory` (listed now): `hopscope-YYYYMMDD-HHMMSS.pcapng`, then
+ * `_2`, `_3`, ...; the recorder takes the first it can create.
+ */
+export function defaultRecordingSeries(directory: string, date: Date): (k: number) => string {
+  const stem = defaultRecordingStem(date);
+  let names: string[] = [];
   try {
-    mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
+    names = readdirSync(directory);
+  } catch {
+    // unreadable: the exclusive create below still never takes an existing name
+  }
+  // A ring buffer of that second whose first file is gone (--max-files) keeps its name too.
+  const ringOf = (s: string): boolean =>
+    names.some((n) => n.startsWith(`${s}-`) && n.endsWith(RECORDING_EXT));
+  const free: string[] = [];
+  let n = 1;
+  return (k) => {
+    while (free.length < k) {
+      const s = n === 1 ? stem : `${stem}_${n}`;
+      n++;
+      if (!ringOf(s)) free.push(join(directory, `${s}${RECORDING_EXT}`));
+    }
+    return free[k - 1];
+  };
+}
+
+/** The working directory, or why a recording cannot go there (it was removed). */
+function workingDirectory(): string {
+  try {
+    return process.cwd();
   } catch (err) {
     throw new RecordingError(
-      `cannot create captures directory ${capturesDir}: ${reason(err, capturesDir)}`,
-      capturesDir,
+      `cannot record in the working directory: ${reason(err)}`,
+      '.',
       errnoCode(err),
       err,
+      reason(err),
     );
   }
-  const stem = defaultRecordingStem(now());
-  let names: string[];
-  try {
-    names = readdirSync(capturesDir);
-  } catch (err) {
-    throw new RecordingError(
-      `cannot read captures directory ${capturesDir}: ${reason(err)}`,
-      capturesDir,
-      errnoCode(err),
-      err,
-    );
+}
+
+/** Creates the first name of `series` that does not exist yet (exclusively: no race). */
+function openFirstFree(series: (k: number) => string, pool: BufferPool): RecordingFile {
+  for (let k = 1; ; k++) {
+    const path = resolve(series(k));
+    try {
+      return RecordingFile.open(path, pool);
+    } catch (err) {
+      if (!(err instanceof RecordingError) || !nameTaken(err) || k === MAX_NAMES_TRIED) throw err;
+    }
   }
-  // A recording of the same second (a ring buffer's numbered files included) is kept.
-  const taken = (s: string): boolean =>
-    names.some((n) => n === `${s}${RECORDING_EXT}` || (n.startsWith(`${s}-`) && n.endsWith(RECORDING_EXT)));
-  let candidate = stem;
-  for (let k = 2; taken(candidate); k++) candidate = `${stem}_${k}`;
-  return join(capturesDir, `${candidate}${RECORDING_EXT}`);
 }
 
 function positive(value: number | undefined, name: string, integer: boolean): number | null {

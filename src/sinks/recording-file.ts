@@ -27,7 +27,37 @@
 // is idempotent, so a chunk the pool also writes lands twice as the same bytes — so a
 // close from an exit handler loses nothing; close() then fsyncs. Errors become
 // RecordingError naming the file.
-import { closeSync, fchmodSync, fstatSync, fsyncSync, openSync, writeSync, writev } from 'node:fs';
+//
+// Opening (a root tool writing where an unprivileged user may point it): the file is
+// created with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, so a symbolic link is never followed
+// (a dangling one would otherwise create its target) and nothing existing is clobbered.
+// An existing name is refused (code EEXIST) unless `overwrite`; a symbolic link always
+// (code ELOOP). With `overwrite` the existing file is opened O_NOFOLLOW without O_CREAT and
+// replaced only when it is a regular file of ours with one link — another user's file
+// could be held open by them to read the capture, and a hard link would clobber the
+// other name too — made 0600 first, then truncated. An existing device or FIFO (`-w
+// /dev/null`, a pipe to Wireshark) is written as it is, without --overwrite: nothing in
+// it is replaced.
+//
+// A write that fails (a full disk: ENOSPC, EDQUOT, EFBIG, EIO) must not leave a file cut
+// in the middle of a block. The writer says where its blocks end (blockEnd, at each
+// hand-over: chunks are handed over at block boundaries, and a block larger than the
+// writer's buffer goes out in pieces followed by one blockEnd); the file keeps the last
+// block end before the first byte not known written — by the pool or synchronously — and
+// stopAtLastBlock() cuts a regular file back to it. A write still in the pool then is
+// cut back again when it lands, before its fd is closed. An asynchronous failure is told
+// at once through onFailure, so the recording stops then, not at the next write.
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  writeSync,
+  writev,
+} from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ByteSink } from '../framing/index.js';
 
@@ -43,12 +73,15 @@ export class RecordingError extends Error {
   readonly path: string;
   /** errno code (ENOENT, EACCES, ENOSPC, ...) when the system gave one */
   readonly code: string | null;
+  /** what went wrong, short, without the file (`no space left on device`) */
+  readonly reason: string;
 
-  constructor(message: string, path: string, code: string | null, cause?: unknown) {
+  constructor(message: string, path: string, code: string | null, cause?: unknown, why?: string) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'RecordingError';
     this.path = path;
     this.code = code;
+    this.reason = why ?? message;
   }
 }
 
@@ -58,7 +91,33 @@ interface Chunk {
   bytes: Uint8Array;
   /** the whole buffer `bytes` lies in, spare again once they are written */
   buffer: Uint8Array;
+  /** known written (synchronously, or by a failed write of the pool that got this far) */
+  done: boolean;
 }
+
+/** A place where a block of the recording ends, and the packets before it. */
+interface BlockEnd {
+  end: number;
+  packets: number;
+}
+
+/** What stopAtLastBlock() left. */
+export interface CutBack {
+  /** the file's length now: the end of its last whole block */
+  bytes: number;
+  /** packets in it, as the writer counted them at that block end */
+  packets: number;
+  /** whether the file ends on a whole block (a regular file cut back to it) */
+  complete: boolean;
+}
+
+export interface RecordingOpenOptions {
+  /** replace an existing regular file (never a symbolic link) instead of refusing it */
+  overwrite?: boolean;
+}
+
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const EXISTING_FLAGS = constants.O_WRONLY | constants.O_NOFOLLOW;
 
 /** Buffers written and free again, for the next to fill (see the top of this file). */
 export class BufferPool {
@@ -114,6 +173,20 @@ export class RecordingFile implements ByteSink {
   private asyncError: unknown = null;
   /** close() came while a write was in the pool: its completion closes the fd */
   private closeWhenDone = false;
+  /** block ends handed over and not yet known written, in file order */
+  private readonly blockEnds: BlockEnd[] = [];
+  /** the last block end known written (everything before it is) */
+  private whole: BlockEnd = { end: 0, packets: 0 };
+  /** where a synchronous write that failed began */
+  private failedAt = Infinity;
+  /** stopAtLastBlock() with a write in the pool: the length to cut back to when it lands */
+  private cutTo: number | null = null;
+  private cut: CutBack | null = null;
+  /**
+   * Told once when a write in the pool fails (the error also stays for the next call):
+   * a recorder stops at once instead of at its next write.
+   */
+  onFailure: ((err: RecordingError) => void) | null = null;
 
   private constructor(
     readonly path: string,
@@ -124,22 +197,20 @@ export class RecordingFile implements ByteSink {
     this.fd = fd;
   }
 
-  /** Creates (or truncates) `path`, mode 0600; its buffers come from and go back to `pool`. */
-  static open(path: string, pool: BufferPool = new BufferPool()): RecordingFile {
-    let fd: number;
+  /**
+   * Creates `path` (mode 0600) or, with `overwrite`, replaces the regular file there (see
+   * the top of this file); its buffers come from and go back to `pool`. Throws
+   * RecordingError: code EEXIST for a name taken, ELOOP for a symbolic link.
+   */
+  static open(
+    path: string,
+    pool: BufferPool = new BufferPool(),
+    options: RecordingOpenOptions = {},
+  ): RecordingFile {
+    const fd = openRecording(path, options.overwrite === true);
     try {
-      fd = openSync(path, 'w', 0o600);
-    } catch (err) {
-      throw new RecordingError(
-        `cannot create recording ${path}: ${reason(err, path)}`,
-        path,
-        errnoCode(err),
-        err,
-      );
-    }
-    try {
-      // The mode given to open() applies only to a new file, and the umask cuts it. Only a
-      // regular file is made 0600: `-w /dev/null` must not change /dev/null.
+      // The mode given to open() is cut by the umask. Only a regular file is made 0600:
+      // `-w /dev/null` must not change /dev/null.
       const regular = fstatSync(fd).isFile();
       if (regular) fchmodSync(fd, 0o600);
       return new RecordingFile(path, fd, regular, pool);
@@ -185,6 +256,16 @@ export class RecordingFile implements ByteSink {
     return this.pool.take(buffer.length, true);
   }
 
+  /**
+   * Everything handed over so far ends on a block boundary, with `packets` packets before
+   * it (the writer says so after each hand-over; see the top of this file).
+   */
+  blockEnd(packets: number): void {
+    if (this.fd === null) return;
+    this.blockEnds.push({ end: this.position, packets });
+    this.settle();
+  }
+
   /** Writes what is queued now, synchronously. */
   drain(): void {
     const fd = this.openFd();
@@ -196,22 +277,26 @@ export class RecordingFile implements ByteSink {
     }
   }
 
-  /** Writes what is queued, fsyncs and closes. */
+  /**
+   * Writes what is queued, fsyncs and closes. On failure the fd stays open for the caller
+   * to cut the file back (stopAtLastBlock) or abandon it.
+   */
   close(): void {
     const fd = this.openFd();
-    this.fd = null;
+    if (this.asyncError !== null) throw this.failed(this.asyncError);
+    let what = 'write';
     try {
       this.writeQueueNow(fd);
-      if (this.asyncError !== null) throw this.asyncError;
+      what = 'sync';
       if (this.regular) fsyncSync(fd);
     } catch (err) {
-      throw this.failed(err, this.asyncError !== null ? 'write' : 'sync');
-    } finally {
-      // The pool may still hold a write to this fd: it closes it when done, so the number
-      // is not reused under it.
-      if (this.writing > 0) this.closeWhenDone = true;
-      else closeSync(fd);
+      throw this.failed(err, what);
     }
+    this.fd = null;
+    // The pool may still hold a write to this fd: it closes it when done, so the number
+    // is not reused under it.
+    if (this.writing > 0) this.closeWhenDone = true;
+    else closeQuietly(fd);
   }
 
   /** Closes the fd after a failure, without writing anything more. */
@@ -219,15 +304,43 @@ export class RecordingFile implements ByteSink {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
-    if (this.writing > 0) {
-      this.closeWhenDone = true;
-      return;
+    if (this.writing > 0) this.closeWhenDone = true;
+    else closeQuietly(fd);
+  }
+
+  /**
+   * After a failed write: cuts a regular file back to the end of the last whole block known
+   * written (see the top of this file), and closes it without writing anything more. Never
+   * throws; a second call returns what the first did.
+   */
+  stopAtLastBlock(): CutBack {
+    if (this.cut !== null) return this.cut;
+    const fd = this.fd;
+    this.fd = null;
+    this.settle();
+    const whole = this.whole;
+    let complete = false;
+    if (fd !== null) {
+      if (this.regular) {
+        try {
+          ftruncateSync(fd, whole.end);
+          complete = true;
+          fsyncSync(fd);
+        } catch {
+          // cut back or not, the recording stops here; `complete` says which
+        }
+      }
+      if (this.writing > 0) {
+        // its bytes may land past the cut: cut again then, before closing
+        if (this.regular) this.cutTo = whole.end;
+        this.closeWhenDone = true;
+      } else {
+        this.dropQueue();
+        closeQuietly(fd);
+      }
     }
-    try {
-      closeSync(fd);
-    } catch {
-      // already failing; the first error is the one to report
-    }
+    this.cut = { bytes: whole.end, packets: whole.packets, complete };
+    return this.cut;
   }
 
   /**
@@ -243,13 +356,14 @@ export class RecordingFile implements ByteSink {
     try {
       writeFully(fd, bytes, position, this.regular);
     } catch (err) {
+      this.failedAt = Math.min(this.failedAt, position);
       throw this.failed(err);
     }
     return true;
   }
 
   private enqueue(bytes: Uint8Array, buffer: Uint8Array): void {
-    this.queue.push({ position: this.position, bytes, buffer });
+    this.queue.push({ position: this.position, bytes, buffer, done: false });
     this.position += bytes.length;
     this.queuedBytes += bytes.length;
     if (this.writing === 0) this.writeNext(this.openFd());
@@ -270,29 +384,44 @@ export class RecordingFile implements ByteSink {
       n++;
     }
     this.writing = n;
-    const parts = q.slice(0, n).map((c) => c.bytes);
-    writev(fd, parts, first, (error, written) => {
-      let err: unknown = error;
-      if (err === null && written < end - first) {
-        try {
-          writeRest(fd, parts, first, written);
-        } catch (e) {
-          err = e;
+    const chunks = q.slice(0, n);
+    writev(
+      fd,
+      chunks.map((c) => c.bytes),
+      first,
+      (error, written) => {
+        let err: unknown = error;
+        const got = error === null ? written : 0;
+        if (err === null && got < end - first) {
+          try {
+            writeRest(fd, chunks, got);
+          } catch (e) {
+            err = e;
+          }
         }
-      }
-      if (err !== null && this.asyncError === null) this.asyncError = err;
-      this.landed(n);
-      if (this.closeWhenDone) {
-        this.closeWhenDone = false;
-        this.queue = [];
-        this.queuedBytes = 0;
-        try {
-          closeSync(fd);
-        } catch {
-          // nothing left to lose
+        this.writing = 0;
+        if (err === null) this.landed(n);
+        else {
+          // The chunks the write got through are written; the rest are not, and stay queued.
+          markWritten(chunks, got);
+          if (this.asyncError === null) this.asyncError = err;
         }
-      } else if (err === null) this.writeNext(fd);
-    });
+        if (this.closeWhenDone) {
+          this.closeWhenDone = false;
+          if (this.cutTo !== null) {
+            try {
+              ftruncateSync(fd, this.cutTo);
+            } catch {
+              // cut back already once, before this write landed
+            }
+          }
+          this.queue = [];
+          this.queuedBytes = 0;
+          closeQuietly(fd);
+        } else if (err === null) this.writeNext(fd);
+        else if (this.fd !== null) this.onFailure?.(this.failed(err));
+      },
+    );
   }
 
   /** The first n chunks are written: their buffers go back to the pool. */
@@ -301,7 +430,7 @@ export class RecordingFile implements ByteSink {
       this.queuedBytes -= c.bytes.length;
       this.pool.give(c.buffer);
     }
-    this.writing = 0;
+    this.settle();
   }
 
   /**
@@ -309,12 +438,41 @@ export class RecordingFile implements ByteSink {
    * writes stays queued (it lands again as the same bytes), the rest back to the pool.
    */
   private writeQueueNow(fd: number): void {
-    for (const c of this.queue) writeFully(fd, c.bytes, c.position, true);
+    for (const c of this.queue) {
+      writeFully(fd, c.bytes, c.position, true);
+      c.done = true;
+    }
     for (let i = this.writing; i < this.queue.length; i++) {
       this.queuedBytes -= this.queue[i].bytes.length;
       this.pool.give(this.queue[i].buffer);
     }
     this.queue.length = this.writing;
+    this.settle();
+  }
+
+  /** What is queued will not be written: buffers back to the pool. */
+  private dropQueue(): void {
+    for (let i = this.writing; i < this.queue.length; i++) this.pool.give(this.queue[i].buffer);
+    this.queue.length = this.writing;
+    this.queuedBytes = 0;
+  }
+
+  /** Moves `whole` to the last block end before the first byte not known written. */
+  private settle(): void {
+    let known = Math.min(this.position, this.failedAt);
+    for (const c of this.queue) {
+      if (!c.done) {
+        known = Math.min(known, c.position);
+        break;
+      }
+    }
+    const ends = this.blockEnds;
+    let n = 0;
+    while (n < ends.length && ends[n].end <= known) n++;
+    if (n > 0) {
+      this.whole = ends[n - 1];
+      ends.splice(0, n);
+    }
   }
 
   private openFd(): number {
@@ -323,11 +481,14 @@ export class RecordingFile implements ByteSink {
   }
 
   private failed(err: unknown, what = 'write'): RecordingError {
+    if (err instanceof RecordingError) return err;
+    const why = reason(err);
     return new RecordingError(
-      `cannot ${what} recording ${this.path}: ${reason(err)}`,
+      `cannot ${what} recording ${this.path}: ${why}`,
       this.path,
       errnoCode(err),
       err,
+      why,
     );
   }
 }
@@ -340,14 +501,97 @@ function writeFully(fd: number, bytes: Uint8Array, position: number, positional:
   }
 }
 
-/** After a short writev of `parts` at `position`: the bytes past `written`, synchronously. */
-function writeRest(fd: number, parts: readonly Uint8Array[], position: number, written: number): void {
-  let at = position;
-  for (const p of parts) {
-    const skip = Math.min(p.length, Math.max(0, position + written - at));
-    if (skip < p.length) writeFully(fd, p.subarray(skip), at + skip, true);
-    at += p.length;
+/** After a short writev of `chunks`: the bytes past `written`, synchronously, each chunk marked done. */
+function writeRest(fd: number, chunks: readonly Chunk[], written: number): void {
+  const start = chunks[0].position;
+  markWritten(chunks, written);
+  for (const c of chunks) {
+    if (c.done) continue;
+    const skip = Math.max(0, start + written - c.position);
+    writeFully(fd, c.bytes.subarray(skip), c.position + skip, true);
+    c.done = true;
   }
+}
+
+/** Marks the chunks that the first `written` bytes of a write of them covered completely. */
+function markWritten(chunks: readonly Chunk[], written: number): void {
+  const end = chunks[0].position + written;
+  for (const c of chunks) if (c.position + c.bytes.length <= end) c.done = true;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // nothing left to lose: every byte was written (or the recording stopped) before
+  }
+}
+
+/**
+ * Opens a recording without following a symbolic link or clobbering a file (see the top
+ * of this file); returns the fd.
+ */
+function openRecording(path: string, overwrite: boolean): number {
+  // A name that vanishes between the two opens is tried again; twice is plenty.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return openSync(path, CREATE_FLAGS, 0o600);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST' || attempt === 2) throw cannotCreate(path, err);
+    }
+    let fd: number;
+    try {
+      fd = openSync(path, EXISTING_FLAGS);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue;
+      if (errnoCode(err) === 'ELOOP')
+        throw new RecordingError(
+          `${path} is a symbolic link; not following it`,
+          path,
+          'ELOOP',
+          err,
+          'a symbolic link',
+        );
+      throw cannotCreate(path, err);
+    }
+    let refusal: string | null = null;
+    try {
+      const st = fstatSync(fd);
+      // A device or a FIFO is written as it is; a regular file is replaced or refused.
+      if (st.isFile()) {
+        refusal = replaceRefusal(st, overwrite);
+        if (refusal === null) {
+          // private before it is emptied: a failure leaves the old content, not a readable capture
+          fchmodSync(fd, 0o600);
+          ftruncateSync(fd, 0);
+        }
+      }
+    } catch (err) {
+      closeSync(fd);
+      throw cannotCreate(path, err);
+    }
+    if (refusal !== null) {
+      closeSync(fd);
+      throw new RecordingError(`${path} ${refusal}`, path, 'EEXIST', undefined, 'it exists');
+    }
+    return fd;
+  }
+}
+
+/** Why an existing regular file may not be replaced by a recording (null: it may). */
+function replaceRefusal(st: { nlink: number; uid: number }, overwrite: boolean): string | null {
+  if (!overwrite) return 'exists (give --overwrite to replace it, or another name)';
+  if (st.nlink > 1)
+    return `has ${st.nlink} hard links; not replacing it (remove it first, or give another name)`;
+  const me = process.geteuid?.();
+  if (me !== undefined && st.uid !== me)
+    return `belongs to another user (uid ${st.uid}); not replacing it (remove it first, or give another name)`;
+  return null;
+}
+
+function cannotCreate(path: string, err: unknown): RecordingError {
+  const why = reason(err, path);
+  return new RecordingError(`cannot create recording ${path}: ${why}`, path, errnoCode(err), err, why);
 }
 
 export function errnoCode(err: unknown): string | null {
@@ -374,6 +618,12 @@ export function reason(err: unknown, path?: string): string {
       return 'read-only file system';
     case 'EDQUOT':
       return 'disk quota exceeded';
+    case 'EFBIG':
+      return 'file too large';
+    case 'EIO':
+      return 'input/output error';
+    case 'EPIPE':
+      return 'broken pipe (its reader is gone)';
     default:
       return err instanceof Error ? err.message : String(err);
   }

@@ -1,7 +1,8 @@
 // The `-w` recorder as an operator checks it: tshark reads every recording back with
-// the same packets, interface labels and nanosecond timestamps; files are 0600; a
-// killed recorder leaves a readable file holding what it wrote a second before; the
-// ring buffer's files are each complete.
+// the same packets, interface labels and nanosecond timestamps; files are 0600, made
+// without following a link or clobbering a file; a killed recorder leaves a readable file
+// holding what it wrote a second before; the ring buffer's files are each complete; a
+// full disk stops the recording at its last whole block without throwing.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
@@ -11,8 +12,10 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,14 +25,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../../src/events/types.js';
 import { formatTimestamp, readCaptureBytes, readCaptureFile } from '../../src/framing/index.js';
 import {
+  defaultRecordingSeries,
   defaultRecordingStem,
-  nextRecordingPath,
+  nextRecordingSeries,
   PcapngRecorder,
   recordingFilePath,
   RecordingError,
   type PcapngRecorderOptions,
+  type RecordingStop,
 } from '../../src/sinks/pcapng-recorder.js';
 import { BufferPool } from '../../src/sinks/recording-file.js';
+import { requireRoot } from '../lab/support/lab-env.js';
 import { collector } from '../framing/support.js';
 
 const CORPUS = '/work/shared/corpus';
@@ -47,10 +53,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(
-  options: Omit<PcapngRecorderOptions, 'capturesDir'> & { capturesDir?: string },
-): PcapngRecorder {
-  const r = PcapngRecorder.open({ capturesDir: join(dir, 'captures'), ...options });
+function open(options: PcapngRecorderOptions): PcapngRecorder {
+  const r = PcapngRecorder.open({ directory: dir, ...options });
   opened.push(r);
   return r;
 }
@@ -288,7 +292,7 @@ describe('pcapng recorder: one file, every interface', () => {
 });
 
 describe('pcapng recorder: file mode, path and errors', () => {
-  it('creates 0600 with umask 0, and makes an existing 0644 file 0600 (overwriting it, as tcpdump)', async () => {
+  it('creates 0600 with umask 0', async () => {
     const old = process.umask(0);
     try {
       const fresh = join(dir, 'umask0.pcapng');
@@ -296,57 +300,120 @@ describe('pcapng recorder: file mode, path and errors', () => {
       expect(mode(fresh)).toBe(0o600);
       await r1.close();
       expect(mode(fresh)).toBe(0o600);
-
-      const existing = join(dir, 'existing.pcapng');
-      writeFileSync(existing, 'not a capture, and readable by everyone');
-      chmodSync(existing, 0o644);
-      const r2 = open({ path: existing });
-      expect(mode(existing)).toBe(0o600);
-      r2.addInterface(INTERFACES[1]);
-      writer(r2)(onInterface(1));
-      await r2.close();
-      expect(mode(existing)).toBe(0o600);
-      expect(tshark(existing)).toHaveLength(1);
     } finally {
       process.umask(old);
     }
   });
 
-  it('without a path, records under capturesDir (created) as hopscope-YYYYMMDD-HHMMSS.pcapng in UTC', async () => {
-    const capturesDir = join(dir, 'fresh', 'captures');
-    expect(existsSync(capturesDir)).toBe(false);
+  it('refuses an existing file; with overwrite, replaces it and makes it 0600', async () => {
+    const existing = join(dir, 'existing.pcapng');
+    writeFileSync(existing, 'not a capture, and readable by everyone');
+    chmodSync(existing, 0o644);
+    const refused = ((): unknown => {
+      try {
+        open({ path: existing });
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(refused).toBeInstanceOf(RecordingError);
+    expect((refused as RecordingError).code).toBe('EEXIST');
+    expect((refused as RecordingError).message).toBe(
+      `${existing} exists (give --overwrite to replace it, or another name)`,
+    );
+    expect(readFileSync(existing, 'utf8')).toBe('not a capture, and readable by everyone');
+    expect(mode(existing)).toBe(0o644);
+
+    const r = open({ path: existing, overwrite: true });
+    expect(mode(existing)).toBe(0o600);
+    r.addInterface(INTERFACES[1]);
+    writer(r)(onInterface(1));
+    await r.close();
+    expect(mode(existing)).toBe(0o600);
+    expect(tshark(existing)).toHaveLength(1);
+  });
+
+  it('never follows a symbolic link, with overwrite or without, dangling or not', () => {
+    const target = join(dir, 'link-target');
+    writeFileSync(target, 'kept');
+    const link = join(dir, 'link.pcapng');
+    symlinkSync(target, link);
+    const dangling = join(dir, 'dangling.pcapng');
+    symlinkSync(join(dir, 'never-made'), dangling);
+    for (const path of [link, dangling]) {
+      for (const overwrite of [false, true]) {
+        expect(() => open({ path, overwrite })).toThrow(`${path} is a symbolic link; not following it`);
+      }
+    }
+    expect(readFileSync(target, 'utf8')).toBe('kept');
+    expect(existsSync(join(dir, 'never-made'))).toBe(false);
+  });
+
+  it('without a path, records in the directory as hopscope-YYYYMMDD-HHMMSS.pcapng in UTC, never over another', async () => {
+    const directory = join(dir, 'default-names');
+    mkdirSync(directory);
     const now = (): Date => new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
     expect(defaultRecordingStem(now())).toBe('hopscope-20240102-030405');
-    const r1 = open({ path: null, capturesDir, now });
-    expect(r1.currentPath).toBe(join(capturesDir, 'hopscope-20240102-030405.pcapng'));
+    const r1 = open({ path: null, directory, now });
+    expect(r1.currentPath).toBe(join(directory, 'hopscope-20240102-030405.pcapng'));
     r1.addInterface(INTERFACES[0]);
     writer(r1)(onInterface(0));
     await r1.close();
     expect(mode(r1.currentPath)).toBe(0o600);
     expect(tshark(r1.currentPath)).toHaveLength(1);
     // another recording in the same second keeps the first
-    const r2 = open({ capturesDir, now });
-    expect(r2.currentPath).toBe(join(capturesDir, 'hopscope-20240102-030405_2.pcapng'));
+    const r2 = open({ directory, now });
+    expect(r2.currentPath).toBe(join(directory, 'hopscope-20240102-030405_2.pcapng'));
     await r2.close();
-    expect(readdirSync(capturesDir).sort()).toEqual([
+    // another capture of that second creating its file after this one listed the
+    // directory: the name it took is not written over, the next one is taken
+    const racing = join(directory, 'race');
+    mkdirSync(racing);
+    const listed = defaultRecordingSeries(racing, now());
+    writeFileSync(join(racing, 'hopscope-20240102-030405.pcapng'), 'the other capture');
+    const raced = open({ series: listed });
+    expect(raced.currentPath).toBe(join(racing, 'hopscope-20240102-030405_2.pcapng'));
+    await raced.close();
+    expect(readFileSync(join(racing, 'hopscope-20240102-030405.pcapng'), 'utf8')).toBe('the other capture');
+    // a ring of that second whose first file is gone (--max-files) keeps its name too
+    writeFileSync(join(directory, 'hopscope-20240102-030405_3-4.pcapng'), '');
+    const r3 = open({ directory, now });
+    expect(r3.currentPath).toBe(join(directory, 'hopscope-20240102-030405_4.pcapng'));
+    await r3.close();
+    expect(readdirSync(directory).sort()).toEqual([
       'hopscope-20240102-030405.pcapng',
       'hopscope-20240102-030405_2.pcapng',
+      'hopscope-20240102-030405_3-4.pcapng',
+      'hopscope-20240102-030405_4.pcapng',
+      'race',
     ]);
-    // the real clock gives a name of that shape too
-    const r3 = open({ capturesDir });
-    expect(r3.currentPath).toMatch(/\/hopscope-\d{8}-\d{6}\.pcapng$/);
-    await r3.close();
+    expect(tshark(r1.currentPath)).toHaveLength(1);
+    // the real clock gives a name of that shape too, and the working directory is the default
+    const cwd = process.cwd();
+    process.chdir(directory);
+    try {
+      const r4 = PcapngRecorder.open({});
+      opened.push(r4);
+      expect(r4.currentPath).toMatch(new RegExp(`^${directory}/hopscope-\\d{8}-\\d{6}(_\\d+)?\\.pcapng$`));
+      await r4.close();
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
-  it("a further recording of the run (the TUI's r) goes next to -w FILE and never over a file", () => {
+  it("a further recording of the run (the TUI's r) goes next to -w FILE and never over a file", async () => {
     const base = join(dir, 'take.pcapng');
-    writeFileSync(base, '');
-    expect(nextRecordingPath(base)).toBe(join(dir, 'take.2.pcapng'));
-    writeFileSync(join(dir, 'take.2.pcapng'), '');
-    expect(nextRecordingPath(base)).toBe(join(dir, 'take.3.pcapng'));
-    expect(nextRecordingPath(join(dir, 'noext'))).toBe(join(dir, 'noext.2'));
-    // --record: a new timestamped name under captures/ (the recorder picks it)
-    expect(nextRecordingPath(null)).toBeNull();
+    const series = nextRecordingSeries(base);
+    expect([1, 2, 3].map(series)).toEqual([2, 3, 4].map((n) => join(dir, `take.${n}.pcapng`)));
+    expect(nextRecordingSeries(join(dir, 'noext'))(1)).toBe(join(dir, 'noext.2'));
+    writeFileSync(join(dir, 'take.2.pcapng'), 'someone else');
+    symlinkSync(join(dir, 'take-victim'), join(dir, 'take.3.pcapng'));
+    const r = open({ series });
+    expect(r.currentPath).toBe(join(dir, 'take.4.pcapng'));
+    await r.close();
+    expect(readFileSync(join(dir, 'take.2.pcapng'), 'utf8')).toBe('someone else');
+    expect(existsSync(join(dir, 'take-victim'))).toBe(false);
   });
 
   it('says which path it could not create, and why', () => {
@@ -520,12 +587,12 @@ describe('pcapng recorder: a write that fails', () => {
   /** A recorder writing into a FIFO read by `cat`, which the test can kill (EPIPE afterwards). */
   async function intoFifo(
     name: string,
-    onError?: (err: RecordingError) => void,
+    onStop?: (stop: RecordingStop) => void,
   ): Promise<{ r: PcapngRecorder; stopReader: () => Promise<void> }> {
     const fifo = join(dir, name);
     execFileSync('mkfifo', [fifo]);
     const reader = spawn('cat', [fifo], { stdio: ['ignore', 'ignore', 'ignore'] });
-    const r = open({ path: fifo, flushIntervalMs: 100, ...(onError !== undefined ? { onError } : {}) });
+    const r = open({ path: fifo, flushIntervalMs: 100, ...(onStop !== undefined ? { onStop } : {}) });
     r.addInterface(INTERFACES[1]);
     return {
       r,
@@ -537,29 +604,163 @@ describe('pcapng recorder: a write that fails', () => {
     };
   }
 
-  it('from the flush timer: stops recording, tells onError once, then writePacket throws', async () => {
-    const errors: RecordingError[] = [];
-    const { r, stopReader } = await intoFifo('fifo-onerror', (e) => errors.push(e));
+  it('from the flush timer: stops recording, tells onStop once; later packets and close() do not throw', async () => {
+    const stops: RecordingStop[] = [];
+    const { r, stopReader } = await intoFifo('fifo-onstop', (s) => stops.push(s));
     await stopReader();
     const write = writer(r);
     write(onInterface(1));
-    await sleep(400);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(RecordingError);
-    expect(errors[0].code).toBe('EPIPE');
-    expect(errors[0].message).toContain(`cannot write recording ${join(dir, 'fifo-onerror')}`);
+    for (let i = 0; i < 200 && stops.length === 0; i++) await sleep(20);
+    expect(stops).toEqual([
+      {
+        path: join(dir, 'fifo-onstop'),
+        reason: 'broken pipe (its reader is gone)',
+        code: 'EPIPE',
+        packets: 0,
+        bytes: expect.any(Number) as number,
+        // a pipe cannot be cut back: what its reader got is not known to end on a block
+        complete: false,
+      },
+    ]);
     expect(r.isClosed).toBe(true);
-    expect(() => write(onInterface(1))).toThrow(errors[0]);
-    r.closeSync(); // already told: no second throw
+    expect(r.stopped).toEqual(stops[0]);
+    write(onInterface(1));
+    expect(r.packetsIgnored).toBe(1);
+    r.closeSync();
+    await r.close();
+    expect(stops).toHaveLength(1);
+  });
+});
+
+describe('pcapng recorder: a full disk', () => {
+  /** Runs `body` with a tmpfs of `size` mounted on a new directory, unmounted whatever happens. */
+  async function onTmpfs(size: string, body: (mnt: string) => Promise<void>): Promise<void> {
+    requireRoot();
+    const mnt = mkdtempSync(join(dir, 'tmpfs-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', mnt]);
+    try {
+      await body(mnt);
+      // every file on it closed: the pool's last write has landed
+      await fdsClosedUnder(mnt);
+    } finally {
+      try {
+        execFileSync('umount', [mnt]);
+      } catch {
+        execFileSync('umount', ['--lazy', mnt]); // still busy after a failure: never leave it mounted
+      }
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  }
+
+  /** Resolves once this process holds no file under `dir` open (10 s at most). */
+  async function fdsClosedUnder(mnt: string): Promise<void> {
+    const open = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(`${mnt}/`) ? [target] : [];
+        } catch {
+          return [];
+        }
+      });
+    for (let i = 0; i < 1000 && open().length > 0; i++) await sleep(10);
+    expect(open()).toEqual([]);
+  }
+
+  /** One packet of `caplen` bytes whose content says which it is; written through a recorder's writer. */
+  function bigPacket(n: number, caplen: number): StoredPacket {
+    const bytes = new Uint8Array(caplen);
+    for (let k = 0; k < caplen; k++) bytes[k] = (n * 13 + k) & 0xff;
+    return { interfaceId: 1, tsSec: 1_700_000_000 + n, tsNsec: n, len: caplen, bytes, direction: 0 };
+  }
+
+  /** Writes packets, letting the pool's writes land, until the recording stops; returns what was written. */
+  async function fillUp(r: PcapngRecorder, caplen: number, stops: RecordingStop[]): Promise<Row[]> {
+    const write = writer(r);
+    const rows: Row[] = [];
+    for (let n = 0; n < 100_000 && stops.length === 0; n++) {
+      rows.push(write(bigPacket(n, caplen)));
+      if (n % 8 === 0) await sleep(1);
+    }
+    expect(stops).toHaveLength(1);
+    return rows;
+  }
+
+  /** The file is a pcapng tshark reads to its end, holding the first `stop.packets` packets written. */
+  function expectCutBack(path: string, stop: RecordingStop, written: Row[]): void {
+    expect(stop.complete).toBe(true);
+    expect(statSync(path).size).toBe(stop.bytes);
+    expect(tshark(path)).toEqual(written.slice(0, stop.packets));
+    expect(capinfos(path)).toMatch(new RegExp(`Number of packets:\\s+${stop.packets}\\n`));
+  }
+
+  it('stops at the last whole block: the file cut back to it, onStop told, nothing thrown', async () => {
+    await onTmpfs('1m', async (mnt) => {
+      const path = join(mnt, 'full.pcapng');
+      const stops: RecordingStop[] = [];
+      const r = open({ path, bufferSize: 64 << 10, onStop: (s) => stops.push(s) });
+      r.addInterface(INTERFACES[1]);
+      const written = await fillUp(r, 1500, stops);
+      expect(stops[0]).toMatchObject({ path, reason: 'no space left on device', code: 'ENOSPC' });
+      expect(stops[0].packets).toBeGreaterThan(500);
+      expectCutBack(path, stops[0], written);
+      // packets keep coming: counted, not written; close() and closeSync() are quiet
+      writer(r)(bigPacket(0, 100));
+      await r.close();
+      r.closeSync();
+      expect(r.packetsWritten).toBe(stops[0].packets);
+      expect(r.bytesWritten).toBe(stops[0].bytes);
+      expect(stops).toHaveLength(1);
+      expectCutBack(path, stops[0], written);
+    });
   });
 
-  it('from the flush timer without onError: the next close() throws it, once', async () => {
-    const { r, stopReader } = await intoFifo('fifo-close');
-    await stopReader();
-    writer(r)(onInterface(1));
-    await sleep(400);
-    await expect(r.close()).rejects.toThrow(/cannot write recording .*fifo-close/);
-    await r.close();
+  it('packets larger than the writer buffer (written in pieces): still cut back to a whole block', async () => {
+    await onTmpfs('256k', async (mnt) => {
+      const path = join(mnt, 'pieces.pcapng');
+      const stops: RecordingStop[] = [];
+      const r = open({ path, bufferSize: 4096, onStop: (s) => stops.push(s) });
+      r.addInterface(INTERFACES[1]);
+      const written = await fillUp(r, 9000, stops);
+      expectCutBack(path, stops[0], written);
+      await r.close();
+    });
+  });
+
+  it('close() that cannot write its last blocks: cut back to what landed, no throw', async () => {
+    await onTmpfs('64k', async (mnt) => {
+      const path = join(mnt, 'close.pcapng');
+      const stops: RecordingStop[] = [];
+      // everything stays in the writer's buffer until close: 100 KB for 64 KB of disk
+      const r = open({ path, bufferSize: 1 << 20, flushIntervalMs: 60_000, onStop: (s) => stops.push(s) });
+      r.addInterface(INTERFACES[1]);
+      r.flush(); // the header and the interface block on disk
+      const write = writer(r);
+      const written = Array.from({ length: 100 }, (_, n) => write(bigPacket(n, 1000)));
+      r.updateStats({ interfaceId: 1, received: 100, dropped: 0, final: true });
+      expect(() => r.closeSync()).not.toThrow();
+      expect(stops).toHaveLength(1);
+      expect(stops[0].packets).toBe(0);
+      expectCutBack(path, stops[0], written);
+      expect(readBack(path).names).toEqual([INTERFACES[1].label]);
+    });
+  });
+
+  it('a ring buffer on a full disk: the files before are complete, the last cut back', async () => {
+    await onTmpfs('512k', async (mnt) => {
+      const path = join(mnt, 'ring.pcapng');
+      const stops: RecordingStop[] = [];
+      const r = open({ path, maxSizeBytes: 100_000, bufferSize: 16 << 10, onStop: (s) => stops.push(s) });
+      r.addInterface(INTERFACES[1]);
+      const written = await fillUp(r, 1500, stops);
+      const files = r.files;
+      expect(files.length).toBeGreaterThan(3);
+      expect(stops[0].path).toBe(files[files.length - 1]);
+      const seen = files.flatMap((f) => tshark(f));
+      expect(seen).toEqual(written.slice(0, stops[0].packets));
+      expect(files.reduce((n, f) => n + statSync(f).size, 0)).toBe(stops[0].bytes);
+      await r.close();
+    });
   });
 });
 
@@ -802,6 +1003,35 @@ describe('pcapng recorder: ring buffer (--max-size, --max-files)', () => {
       seen.push(...tshark(f));
     });
     expect(seen).toEqual(expected);
+  });
+
+  it('a number whose name is taken is skipped with a notice, never written over; overwrite replaces only regular files', async () => {
+    for (const overwrite of [false, true]) {
+      const sub = join(dir, `ring-taken-${overwrite}`);
+      mkdirSync(sub);
+      const path = join(sub, 'ring.pcapng');
+      writeFileSync(join(sub, 'ring-2.pcapng'), 'an older ring');
+      symlinkSync(join(sub, 'victim'), join(sub, 'ring-3.pcapng'));
+      const notices: string[] = [];
+      const r = open({ path, maxSizeBytes: 4000, overwrite, onNotice: (t) => notices.push(t) });
+      const expected = record(r);
+      await r.close();
+      const files = r.files;
+      expect(files.slice(0, 4)).toEqual(
+        overwrite
+          ? [path, join(sub, 'ring-1.pcapng'), join(sub, 'ring-2.pcapng'), join(sub, 'ring-4.pcapng')]
+          : [path, join(sub, 'ring-1.pcapng'), join(sub, 'ring-4.pcapng'), join(sub, 'ring-5.pcapng')],
+      );
+      expect(notices).toEqual([
+        ...(overwrite
+          ? []
+          : [`recording: skipped ${join(sub, 'ring-2.pcapng')} (it exists); going on with the next number`]),
+        `recording: skipped ${join(sub, 'ring-3.pcapng')} (a symbolic link); going on with the next number`,
+      ]);
+      expect(files.flatMap((f) => tshark(f))).toEqual(expected);
+      if (!overwrite) expect(readFileSync(join(sub, 'ring-2.pcapng'), 'utf8')).toBe('an older ring');
+      expect(existsSync(join(sub, 'victim'))).toBe(false);
+    }
   });
 
   it('a packet larger than --max-size gets a file of its own', async () => {

@@ -3,8 +3,10 @@
 // the options choose — the pcapng recorder (-w), packet lines (--packets), JSON
 // records (--json) — until --duration, Ctrl-C, SIGTERM or SIGHUP. Whatever ends
 // the capture, the recording is closed complete (interface statistics included)
-// and the final counters are printed.
-import { fileURLToPath } from 'node:url';
+// and the final counters are printed. A recording that cannot go on (a full disk)
+// stops at its last whole block with a notice; the capture goes on, and its exit
+// status does not change. Recordings without a name (--record, the TUI's `r`) go to
+// the working directory, as tcpdump's would.
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
 import { PacketRecord } from '../../decode/record.js';
@@ -20,7 +22,12 @@ import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { clockReferenceComment } from '../../correlate/clock.js';
-import { nextRecordingPath, PcapngRecorder, RecordingError } from '../../sinks/pcapng-recorder.js';
+import {
+  nextRecordingSeries,
+  PcapngRecorder,
+  RecordingError,
+  type RecordingStop,
+} from '../../sinks/pcapng-recorder.js';
 import { BufferPool, MAX_SPARE_BYTES } from '../../sinks/recording-file.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
@@ -41,6 +48,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'filter', short: 'f', kind: 'string' },
   { name: 'write', short: 'w', kind: 'string' },
   { name: 'record', kind: 'flag' },
+  { name: 'overwrite', kind: 'flag' },
   { name: 'max-size', kind: 'string' },
   { name: 'max-files', kind: 'string' },
   { name: 'json', kind: 'flag' },
@@ -51,9 +59,6 @@ const OPTIONS: OptionSpec[] = [
   { name: 'buffer-size', short: 'B', kind: 'string' },
   { name: 'remote-tcpdump', kind: 'string' },
 ];
-
-/** The project's captures/ (DESIGN §4: the default home of recordings). */
-const CAPTURES_DIR = fileURLToPath(new URL('../../../captures/', import.meta.url));
 
 /**
  * How long packet lines and verdicts wait for other interfaces' packets (local: ring
@@ -69,6 +74,7 @@ interface CaptureOptions {
   specs: CaptureSpec[];
   filter: string | undefined;
   write: string | null | undefined;
+  overwrite: boolean;
   maxSizeBytes: number | undefined;
   maxFiles: number | undefined;
   json: boolean;
@@ -106,8 +112,12 @@ function parseOptions(argv: string[]): CaptureOptions {
   const writing = args.values.has('write') || args.flags.has('record');
   if (args.values.has('write') && args.flags.has('record'))
     throw new UserError(
-      'capture: -w FILE and --record exclude each other (--record picks a name in captures/)',
+      'capture: -w FILE and --record exclude each other (--record picks a name in the working directory)',
     );
+  if (args.values.get('write') === '')
+    throw new UserError("capture: -w needs a file name, and '' was given (an unset variable?)");
+  if (args.flags.has('overwrite') && !args.values.has('write'))
+    throw new UserError('capture: --overwrite replaces the file of -w FILE: give -w FILE');
   if (maxSizeMB !== undefined && !writing)
     throw new UserError('capture: --max-size rotates a recording: give -w FILE.pcapng or --record');
   if (args.values.get('write') === '-')
@@ -120,6 +130,7 @@ function parseOptions(argv: string[]): CaptureOptions {
     specs,
     filter: args.values.get('filter'),
     write: writing ? (args.values.get('write') ?? null) : undefined,
+    overwrite: args.flags.has('overwrite'),
     maxSizeBytes: maxSizeMB === undefined ? undefined : Math.round(maxSizeMB * 1024 * 1024),
     maxFiles,
     json: args.flags.has('json'),
@@ -179,44 +190,67 @@ export async function runCapture(argv: string[]): Promise<number> {
   // Time stamps are on the first named host's clock (DESIGN §3), whatever order the
   // captures start in; the recording names it, so a replay uses the same one.
   const referenceHost = session.targets[0]?.host ?? null;
-  /** Where a write failure outside our calls is told (the TUI's header once it is up). */
-  let tellRecordingError = (text: string): void => {
+  /** Where a recording's notices go (the TUI's header once it is up). */
+  let tellRecording = (text: string): void => {
     process.stderr.write(`hopscope: ${text}\n`);
   };
+  let recorder: PcapngRecorder | null = null;
+  /** recordings stopped (the TUI's `r`, a full disk): the final report lists them too */
+  const recorded: PcapngRecorder[] = [];
+  const out = new LineWriter();
+  const json = opts.json;
   // One pool of write buffers for every recording of this capture, ready before the first
   // packet: as many as the file may queue, so a burst at the start (a capture begun in the
   // middle of a flood) finds them without page faults (src/sinks/recording-file.ts).
   const recordingBuffers = new BufferPool();
-  const openRecorder = (path: string | null): PcapngRecorder =>
+  /** `-w FILE` (path), or the first free name of a series; with neither, a new name in the working directory. */
+  const openRecorder = (target: { path?: string; series?: (k: number) => string }): PcapngRecorder =>
     PcapngRecorder.open({
-      path,
-      capturesDir: CAPTURES_DIR,
+      ...target,
+      overwrite: opts.overwrite,
+      // (without a path or series: a new name in the working directory)
       pool: recordingBuffers,
       reserveBytes: MAX_SPARE_BYTES,
       maxSizeBytes: opts.maxSizeBytes,
       maxFiles: opts.maxFiles,
       comment: clockReferenceComment(referenceHost),
-      onError: (err) => tellRecordingError(`recording stopped: ${err.message}`),
+      onNotice: (text) => tellRecording(text),
+      onStop: (stop) => {
+        // The capture goes on without it; the report lists it as incomplete.
+        if (recorder !== null && recorder.isClosed) {
+          recorded.push(recorder);
+          recorder = null;
+        }
+        tellRecording(stoppedText(stop));
+        if (json) {
+          out.line(
+            JSON.stringify({
+              type: 'state',
+              recording: stop.path,
+              state: 'incomplete',
+              reason: stop.reason,
+              packets: stop.packets,
+              bytes: stop.bytes,
+            }),
+          );
+          out.flush();
+        }
+      },
     });
-  let recorder: PcapngRecorder | null = null;
-  /** recordings stopped with the TUI's `r` (the final report lists them too) */
-  const recorded: PcapngRecorder[] = [];
   if (opts.write !== undefined) {
     try {
-      recorder = openRecorder(opts.write);
+      recorder = openRecorder(opts.write !== null ? { path: opts.write } : {});
     } catch (err) {
       if (err instanceof RecordingError) throw new UserError(`capture: ${err.message}`);
       throw err;
     }
   }
 
-  const out = new LineWriter();
   const rec = new PacketRecord();
   const interfaces: InterfaceDescriptor[] = [];
   const counts: number[] = [];
   const hold = session.hasRemote ? HOLD_REMOTE_S : HOLD_LOCAL_S;
   const ordered = new TimeOrderBuffer<PacketView>();
-  const json = opts.json;
   // On a terminal, without --json/--packets: the TUI (loaded only then).
   const model =
     process.stdout.isTTY === true && !json && !opts.packets
@@ -236,16 +270,16 @@ export async function runCapture(argv: string[]): Promise<number> {
       recorder = null;
       recorded.push(done);
       model.recording = null;
-      try {
-        done.closeSync();
-        model.note(`recorded ${done.packetsWritten} packets to ${done.basePath}`);
-      } catch (err) {
-        model.note(`recording: ${(err as Error).message}`);
-      }
+      done.closeSync();
+      // (a recording that could not be closed complete has said so itself)
+      if (done.stopped === null) model.note(`recorded ${done.packetsWritten} packets to ${done.basePath}`);
       return;
     }
     try {
-      const next = openRecorder(nextRecordingPath(opts.write ?? null));
+      // Never over an existing file: next to -w FILE as FILE.2, FILE.3, …, else a new name here.
+      const next = openRecorder(
+        typeof opts.write === 'string' ? { series: nextRecordingSeries(opts.write) } : {},
+      );
       for (const d of interfaces) if (d !== undefined) next.addInterface(d);
       for (const id of gaps) next.recordGap(id, CAPTURE_GONE);
       recorder = next;
@@ -263,7 +297,11 @@ export async function runCapture(argv: string[]): Promise<number> {
           onQuit: () => stopFromTui.stop(),
           onRecord: toggleRecording,
         });
-  if (model !== null) tellRecordingError = (text) => model.note(text);
+  if (model !== null)
+    tellRecording = (text) => {
+      model.note(text);
+      if (recorder === null) model.recording = null;
+    };
   const note = (text: string): void => {
     // The TUI shows states itself; stderr would write over its screen.
     if (json || tui !== null) return;
@@ -314,6 +352,11 @@ export async function runCapture(argv: string[]): Promise<number> {
   // Should anything throw past us, the recording is still closed with what it has.
   const onExit = (): void => recorder?.closeSync();
   process.on('exit', onExit);
+  // A file-size limit (ulimit -f) must stop the recording (EFBIG), not kill the capture.
+  // Node ignores SIGXFSZ, but a signal listener that comes and goes (execa's signal-exit,
+  // run for every child process) leaves it at its default, which kills: a listener of
+  // ours for the whole capture keeps the write returning EFBIG.
+  process.on('SIGXFSZ', ignoreSignal);
 
   try {
     try {
@@ -485,11 +528,16 @@ export async function runCapture(argv: string[]): Promise<number> {
     tui?.destroy();
     for (const s of signals) process.removeListener(s, onSignal);
     process.removeListener('exit', onExit);
+    process.removeListener('SIGXFSZ', ignoreSignal);
     if (recorder !== null && !recorder.isClosed) recorder.closeSync();
     await session.stop();
     await out.end();
   }
   return status === 0 ? EXIT_OK : status;
+}
+
+function ignoreSignal(): void {
+  // see process.on('SIGXFSZ') in runCapture
 }
 
 function report(
@@ -529,11 +577,27 @@ function report(
   ];
   for (const recorder of recordings) {
     const files = recorder.files;
+    const where = files.length === 1 ? files[0] : `${files.length} files: ${files.join(', ')}`;
+    const stop = recorder.stopped;
     lines.push(
-      `recorded ${recorder.packetsWritten} packets to ${files.length === 1 ? files[0] : `${files.length} files: ${files.join(', ')}`}`,
+      stop === null
+        ? `recorded ${recorder.packetsWritten} packets to ${where}`
+        : `recording ${where} incomplete: ${stoppedAt(stop)}`,
     );
   }
   // The report goes to stderr when stdout carries packet lines, like tcpdump's counts.
   if (packets) process.stderr.write(`${lines.join('\n')}\n`);
   else for (const line of lines) out.line(line);
+}
+
+/** `recording FILE stopped at N packets: REASON; the file is complete up to there` */
+function stoppedText(stop: RecordingStop): string {
+  return `recording ${stop.path} ${stoppedAt(stop)}`;
+}
+
+function stoppedAt(stop: RecordingStop): string {
+  return (
+    `stopped at ${stop.packets} packets: ${stop.reason}` +
+    (stop.complete ? '; the file is complete up to there' : '')
+  );
 }
