@@ -10,7 +10,7 @@ handshake and ARP exchange, where the request went and where the reply vanished.
 
 Usage:
   hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
-  hopscope replay  FILE [FILE ...] [--speed N | --realtime] [--json] [--packets]
+  hopscope replay  [LABEL=|HOST:=]FILE ... [--speed N | --realtime] [--json] [--packets]
   hopscope ifaces  [--host H] [--netns NS | --all-netns] [--json]
   hopscope lab     up|down|status|list [SCENARIO] [--fault NAME]
 
@@ -115,18 +115,28 @@ filter, ssh or remote tcpdump failing).
 export const REPLAY_HELP = `hopscope replay — read recordings through the same pipeline as live capture.
 
 Usage:
-  hopscope replay FILE [FILE ...] [options]
+  hopscope replay [LABEL=|HOST:=]FILE ... [options]
 
 Reads pcap (microsecond or nanosecond, either byte order) and pcapng (several
 interfaces, any timestamp resolution), merging several files by timestamp. An
 interface without a recorded name is labelled by its file's name without
 extension (natdrop-qg.pcap -> natdrop-qg).
 
+Files from several machines are several clocks: say which machine each came from.
+  LABEL=FILE   names the file's one interface; LABEL is a capture SPEC without globs,
+               [HOST:][NETNS/]IFACE (compute:tap7aa08012-d0=tap.pcap)
+  HOST:=FILE   puts every interface of the file on HOST: its labels become
+               HOST:<label> (external:=ext.pcap -> external:ext); a label recorded
+               with another host is an error, one with HOST is kept
+The correlator estimates each host's clock offset from packets seen on two hosts
+and puts every host on the first one's clock ("clock" records with --json). A file
+whose name holds '=' is given as ./a=b.pcap (a LABEL never starts with . or /).
+
 Every exchange is judged as live capture judges it, by packet time: ok, lost (last
 seen on …, never reached …), unanswered, error, inconclusive; the text report shows
 each problem with its path hop by hop, --json one exchange record each. Exit status
 1 when anything was lost or unanswered, 2 when a file cannot be read (with the
-byte offset).
+byte offset) or its interfaces cannot be named as its argument asks.
 
 On a terminal (without --json or --packets) the replay opens the terminal UI, as
 capture does: interfaces, exchanges with problems first and where each broke, Enter
@@ -143,6 +153,9 @@ Options:
 Examples:
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
   hopscope replay natdrop-tap.pcap natdrop-qg.pcap --packets --json | jq .
+  # tcpdump -i tap7aa08012-d0 -w tap.pcap on the compute node, tcpdump -i eth0 -w ext.pcap
+  # on the external host, then both files here:
+  hopscope replay compute:tap7aa08012-d0=tap.pcap external:eth0=ext.pcap
 `;
 
 export const IFACES_HELP = `hopscope ifaces — the map of interfaces to choose what to capture.

@@ -10,7 +10,15 @@ export {
   type ReadFileOptions,
   type ReadFileSummary,
 } from './file-source.js';
-export { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
+export {
+  fileBaseLabel,
+  fileInterfaceLabel,
+  givenInterfaceLabel,
+  InterfaceLabelError,
+  parseLabel,
+  plainFileArgument,
+  type CaptureFileInput,
+} from './label.js';
 export {
   DEFAULT_MERGE_CHUNK_BYTES,
   mergeCaptureFiles,

@@ -19,13 +19,23 @@
 // `[HOST:][NETNS/]NAME`), else the file's base name, or `<base>#<idx>` when the file
 // has several unnamed interfaces. A file's interfaces are announced once it has been
 // read up to its first packet, so that "several" is known; an unnamed interface found
-// later in a file that already has one (a new section) is `<base>#<idx>`.
+// later in a file that already has one (a new section) is `<base>#<idx>`. A file given
+// as `LABEL=FILE` or `HOST:=FILE` (CaptureFileInput) is named so (givenInterfaceLabel);
+// every file's interfaces up to its first packet are named before any is announced, so
+// a file that cannot be named as asked stops the merge before anything is handed on.
 
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { copyBytes } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
-import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
+import {
+  fileBaseLabel,
+  fileInterfaceLabel,
+  givenInterfaceLabel,
+  InterfaceLabelError,
+  parseLabel,
+  type CaptureFileInput,
+} from './label.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 
 export interface MergedInterface extends InterfaceDescriptor {
@@ -134,13 +144,15 @@ class FileCursor {
   pendingStats: InterfaceStats[] = [];
   unnamed = 0;
   /** the file's fault, thrown once the packets read before it are delivered */
-  failure: CaptureFormatError | null = null;
+  failure: CaptureFormatError | InterfaceLabelError | null = null;
 
   readonly base: string;
 
   constructor(
     readonly index: number,
     readonly path: string,
+    /** how the command line named the file's interfaces; null: as the file does */
+    readonly given: CaptureFileInput | null,
   ) {
     this.base = fileBaseLabel(path);
   }
@@ -153,22 +165,30 @@ class FileCursor {
  * one of them is damaged, after the packets before the fault.
  */
 export async function mergeCaptureFiles(
-  paths: readonly string[],
+  paths: readonly (string | CaptureFileInput)[],
   onInterface: (iface: MergedInterface) => void,
   onPacket: (packet: FramedPacket) => void,
   options: MergeOptions = {},
 ): Promise<MergeSummary> {
   const chunkSize = options.chunkSize ?? DEFAULT_MERGE_CHUNK_BYTES;
-  const cursors = paths.map((path, i) => new FileCursor(i, path));
+  const cursors = paths.map((p, i) =>
+    typeof p === 'string' ? new FileCursor(i, p, null) : new FileCursor(i, p.path, p),
+  );
   const labels = new Map<string, MergedInterface>();
   let nextId = 0;
 
-  const announce = (c: FileCursor, id: number, ci: CaptureInterface, severalUnnamed: boolean): void => {
-    const iface = describe(id, fileInterfaceLabel(ci.name, c.base, ci.id, severalUnnamed), c.path, ci);
+  const labelOf = (c: FileCursor, ci: CaptureInterface, severalUnnamed: boolean): string => {
+    const own = fileInterfaceLabel(ci.name, c.base, ci.id, severalUnnamed);
+    return c.given === null ? own : givenInterfaceLabel(c.given, own, c.globalIds.length);
+  };
+  const announce = (c: FileCursor, id: number, ci: CaptureInterface, label: string): void => {
+    const iface = describe(id, label, c.path, ci);
     const clash = labels.get(iface.label);
     if (clash !== undefined) {
+      // Two files of one name in different folders (a tcpdump per machine): their hosts tell them apart.
+      const hint = clash.file !== iface.file ? ': name them with LABEL=FILE or HOST:=FILE' : '';
       options.onWarning?.(
-        `interfaces ${clash.id} (${clash.file}) and ${iface.id} (${iface.file}) are both labelled "${iface.label}"`,
+        `interfaces ${clash.id} (${clash.file}) and ${iface.id} (${iface.file}) are both labelled "${iface.label}"${hint}`,
       );
     } else labels.set(iface.label, iface);
     onInterface(iface);
@@ -184,7 +204,7 @@ export async function mergeCaptureFiles(
           const unnamed = ci.name === null || ci.name.length === 0;
           if (c.pending !== null) c.pending.push(ci);
           // Found after the first packet: the #idx form if the file has an unnamed one already.
-          else announce(c, id, ci, unnamed && c.unnamed > 0);
+          else announce(c, id, ci, labelOf(c, ci, unnamed && c.unnamed > 0));
           if (unnamed) c.unnamed++;
         },
         onSection(section: CaptureSection): void {
@@ -219,7 +239,8 @@ export async function mergeCaptureFiles(
         // read on until a chunk yields a packet or the file ends
       }
     } catch (err) {
-      if (!(err instanceof CaptureFormatError) || c.queue.count === 0) throw err;
+      const held = err instanceof CaptureFormatError || err instanceof InterfaceLabelError;
+      if (!held || c.queue.count === 0) throw err;
       c.failure = err;
     }
     return c.queue.count > 0;
@@ -256,16 +277,20 @@ export async function mergeCaptureFiles(
 
   const heap: FileCursor[] = [];
   try {
+    const named: Array<Array<[CaptureInterface, string]>> = [];
+    const hasPackets: boolean[] = [];
     for (const c of cursors) {
       await openCursor(c);
-      const hasPackets = await fill(c);
-      const pending = c.pending ?? [];
-      c.pending = null;
+      hasPackets.push(await fill(c));
       // Now the file's interfaces up to its first packet are known: name them.
-      for (const ci of pending) announce(c, c.globalIds[ci.id], ci, c.unnamed > 1);
+      named.push((c.pending ?? []).map((ci) => [ci, labelOf(c, ci, c.unnamed > 1)]));
+      c.pending = null;
+    }
+    for (const c of cursors) {
+      for (const [ci, label] of named[c.index]) announce(c, c.globalIds[ci.id], ci, label);
       for (const s of c.pendingStats) options.onStats?.(s);
       c.pendingStats = [];
-      if (hasPackets) heapPush(heap, c);
+      if (hasPackets[c.index]) heapPush(heap, c);
     }
 
     while (heap.length > 0) {

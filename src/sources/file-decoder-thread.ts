@@ -5,13 +5,14 @@
 // reading the files itself (the same verdicts; test/cli/replay.test.ts compares).
 import type { Classified } from '../correlate/classify.js';
 import type { InterfaceStats } from '../events/types.js';
+import type { CaptureFileInput } from '../framing/label.js';
 import type { MergedInterface } from '../framing/merge.js';
 import { DecodedRecordReader } from './decoded-records.js';
 import { takeDecoderThread } from './decoder-thread-boot.js';
 import { createSlotRing, SlotReader, type SlotRingBuffers } from './slot-ring.js';
 
 export interface DecoderThreadInput {
-  files: string[];
+  files: Array<string | CaptureFileInput>;
   ring: SlotRingBuffers;
 }
 
@@ -30,6 +31,8 @@ export type DecoderEvent =
       lastNsec: number;
       /** a damaged file's message (CaptureFormatError), after every packet before the fault */
       failure: string | null;
+      /** why a file's interfaces cannot be named as its argument asks (InterfaceLabelError) */
+      refused: string | null;
     };
 
 export type DecodedFilesEnd = Extract<DecoderEvent, { type: 'end' }>;
@@ -46,7 +49,7 @@ export interface DecodedFilesHandlers {
 
 /** Reads `files` on a decoder thread, calling the handlers here in file order. */
 export async function decodeFilesOnThread(
-  files: readonly string[],
+  files: ReadonlyArray<string | CaptureFileInput>,
   h: DecodedFilesHandlers,
 ): Promise<DecodedFilesEnd> {
   // 8 MiB of records (~70k packets): while this thread is still cold and opening the

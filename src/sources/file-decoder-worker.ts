@@ -8,6 +8,7 @@ import { classify, Classified, Kind } from '../correlate/classify.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';
 import { CaptureFormatError } from '../framing/errors.js';
+import { InterfaceLabelError } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
 import { writeEvent, writePacket, writeProgress } from './decoded-records.js';
 import type { DecoderEvent, DecoderThreadInput } from './file-decoder-thread.js';
@@ -37,6 +38,7 @@ let lastNsec = 0;
 let bytesRead = 0;
 let progressAt = PROGRESS_EVERY_BYTES;
 let failure: string | null = null;
+let refused: string | null = null;
 let handoverAt = FIRST_HANDOVER_PACKETS;
 let sentInSlot = 0;
 
@@ -79,9 +81,11 @@ try {
   );
 } catch (err) {
   // A damaged file: what came before the fault has been sent; the reader reports it.
-  if (!(err instanceof CaptureFormatError)) throw err;
-  failure = err.message;
+  // So does a file whose interfaces cannot be named as asked (LABEL=FILE, HOST:=FILE).
+  if (err instanceof InterfaceLabelError) refused = err.message;
+  else if (!(err instanceof CaptureFormatError)) throw err;
+  else failure = err.message;
 }
 writeProgress(w, bytesRead);
-send({ type: 'end', packets, counts, lastSec, lastNsec, failure });
+send({ type: 'end', packets, counts, lastSec, lastNsec, failure, refused });
 w.publish();

@@ -50,24 +50,33 @@ export function isPseudoDevice(name: string): boolean {
   return PSEUDO_DEVICES.test(name);
 }
 
-function validated(check: () => void, spec: string): void {
+function validated(check: () => void, where: string): void {
   try {
     check();
   } catch (err) {
-    if (err instanceof RemoteCaptureError) throw new SpecError(`-i ${JSON.stringify(spec)}: ${err.message}`);
+    if (err instanceof RemoteCaptureError) throw new SpecError(`${where}: ${err.message}`);
     throw err;
   }
 }
 
 export function parseSpec(text: string): CaptureSpec {
-  if (text.trim() === '') throw new SpecError('-i: empty interface spec');
+  return parseSpecAs('-i', text);
+}
+
+/**
+ * parseSpec, with `what` naming the argument in messages: `label` for a replay's
+ * LABEL=FILE, which has a SPEC's form (cli/replay-files.ts).
+ */
+export function parseSpecAs(what: string, text: string): CaptureSpec {
+  if (text.trim() === '') throw new SpecError(`${what}: empty interface spec`);
+  const where = `${what} ${JSON.stringify(text)}`;
   let rest = text;
   let host: string | null = null;
   const colon = rest.indexOf(':');
   if (colon >= 0 && !/^pid:\d+(\/|$)/.test(rest)) {
     host = rest.slice(0, colon);
     rest = rest.slice(colon + 1);
-    validated(() => validateHost(host as string), text);
+    validated(() => validateHost(host as string), where);
   }
   let netns: NetnsSelector = { kind: 'root' };
   const slash = rest.lastIndexOf('/');
@@ -78,22 +87,20 @@ export function parseSpec(text: string): CaptureSpec {
     if (ns === '*') netns = { kind: 'all' };
     else if (pid !== null) {
       const n = Number(pid[1]);
-      if (!Number.isSafeInteger(n) || n <= 0)
-        throw new SpecError(`-i ${JSON.stringify(text)}: bad process id`);
+      if (!Number.isSafeInteger(n) || n <= 0) throw new SpecError(`${where}: bad process id`);
       netns = { kind: 'pid', pid: n };
     } else {
-      validated(() => validateNetnsName(ns), text);
+      validated(() => validateNetnsName(ns), where);
       netns = { kind: 'named', pattern: new NamePattern(ns) };
     }
   } else if (/^pid:\d+$/.test(rest)) {
-    throw new SpecError(`-i ${JSON.stringify(text)}: a namespace needs an interface: ${rest}/IFACE`);
+    throw new SpecError(`${where}: a namespace needs an interface: ${rest}/IFACE`);
   }
-  if (rest === '') throw new SpecError(`-i ${JSON.stringify(text)}: no interface name after the namespace`);
-  if (rest.includes(':'))
-    throw new SpecError(`-i ${JSON.stringify(text)}: interface names cannot contain ':'`);
+  if (rest === '') throw new SpecError(`${where}: no interface name after the namespace`);
+  if (rest.includes(':')) throw new SpecError(`${where}: interface names cannot contain ':'`);
   const iface = new NamePattern(rest);
   // A glob may be longer than any name it matches (`qr-[0-9a-f][0-9a-f]*`): only its characters are checked.
-  validated(() => validateInterfaceName(iface.isGlob ? rest.slice(0, 15) : rest), text);
+  validated(() => validateInterfaceName(iface.isGlob ? rest.slice(0, 15) : rest), where);
   return { text, host, netns, iface };
 }
 

@@ -16,7 +16,7 @@ describe('hopscope --help', () => {
 
   it.each([
     ['capture', /\[HOST:\]\[NETNS\/\]IFACE/],
-    ['replay', /pcapng/],
+    ['replay', /pcapng[\s\S]*compute:tap7aa08012-d0=tap\.pcap external:eth0=ext\.pcap/],
     ['ifaces', /role/],
     ['lab', /nova-flat[\s\S]*dvr-fip[\s\S]*sdn-vxlan[\s\S]*dnat-local/],
   ])('hopscope %s --help teaches the command', (command, pattern) => {

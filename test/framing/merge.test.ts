@@ -145,7 +145,9 @@ describe('mergeCaptureFiles', () => {
     const x = file('x1.pcapng', pcapngOneInterface('eth0', [us(1)]));
     const y = file('x2.pcapng', pcapngOneInterface('eth0', [us(2)]));
     const { warnings } = await merge([x, y]);
-    expect(warnings).toEqual([`interfaces 0 (${x}) and 1 (${y}) are both labelled "eth0"`]);
+    expect(warnings).toEqual([
+      `interfaces 0 (${x}) and 1 (${y}) are both labelled "eth0": name them with LABEL=FILE or HOST:=FILE`,
+    ]);
   });
 
   it('streams: a long file is not read ahead of a short one (bounded queues)', async () => {

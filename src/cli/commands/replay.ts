@@ -1,6 +1,7 @@
 // `hopscope replay FILE...`: recordings through the same pipeline as live capture —
-// merge by timestamp (framing), decode, then the sinks chosen by the options.
-import { statSync } from 'node:fs';
+// merge by timestamp (framing), decode, then the sinks chosen by the options. A file
+// may be given as LABEL=FILE or HOST:=FILE (replay-files.ts).
+import { existsSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
@@ -13,6 +14,7 @@ import {
   type InterfaceStats,
 } from '../../events/types.js';
 import { CaptureFormatError } from '../../framing/errors.js';
+import { InterfaceLabelError, plainFileArgument } from '../../framing/label.js';
 import { mergeCaptureFiles, type MergedInterface } from '../../framing/merge.js';
 import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
@@ -26,6 +28,7 @@ import { decodeFilesOnThread } from '../../sources/file-decoder-thread.js';
 import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
+import { parseReplayFile } from '../replay-files.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'packets', kind: 'flag' },
@@ -49,22 +52,25 @@ const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
 
 export async function runReplay(argv: string[]): Promise<number> {
   const args = parseArgs(argv, OPTIONS, 'replay');
-  const files = args.positionals;
-  if (files.length === 0)
-    throw new UserError('replay: no capture file given (usage: hopscope replay FILE [FILE ...])');
+  if (args.positionals.length === 0)
+    throw new UserError('replay: no capture file given (usage: hopscope replay [LABEL=]FILE ...)');
+  const files = args.positionals.map(parseReplayFile);
   const speed = numberOption(args, 'speed', 'replay', undefined, Number.MIN_VALUE);
   if (speed !== undefined && args.flags.has('realtime'))
     throw new UserError('replay: --speed and --realtime exclude each other');
   let totalBytes = 0;
-  for (const file of files) {
+  for (const { path: file, text } of files) {
     try {
       const st = statSync(file);
       if (!st.isFile()) throw new UserError(`replay: ${file}: not a regular file`);
       totalBytes += st.size;
     } catch (err) {
       if (err instanceof UserError) throw err;
+      // `a=b.pcap` reads as LABEL=FILE: say how to give the file whose name it is.
+      const named =
+        text !== file && existsSync(text) ? ` (for the file ${text} write ${plainFileArgument(text)})` : '';
       throw new UserError(
-        `replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`,
+        `replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}${named}`,
       );
     }
   }
@@ -87,7 +93,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   // On a terminal, without --json/--packets: the TUI (DESIGN §2), loaded only then.
   const model =
     process.stdout.isTTY === true && !json && !printPackets
-      ? new TuiModel('replay', files.map((f) => basename(f)).join(' + '))
+      ? new TuiModel('replay', files.map((f) => basename(f.path)).join(' + '))
       : null;
   let quitTui: () => void = () => undefined;
   let quitting = false;
@@ -249,6 +255,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       for (let id = 0; id < end.counts.length; id++)
         if (end.counts[id] !== undefined) counts[id] = end.counts[id];
       failure = end.failure;
+      if (end.refused !== null) throw new InterfaceLabelError(end.refused);
     } else {
       await mergeCaptureFiles(files, onInterface, onPacket, {
         onSection: (section) => onSection(section.comments),
@@ -258,7 +265,15 @@ export async function runReplay(argv: string[]): Promise<number> {
       });
     }
   } catch (err) {
-    if (err instanceof ReplayStopped) {
+    if (err instanceof InterfaceLabelError) {
+      // A file whose interfaces cannot be named as its argument asks: a usage error when
+      // found before anything was handed on; in a later section, where the file stops.
+      if (interfaces.length > 0) failure = err.message;
+      else {
+        tui?.destroy();
+        throw new UserError(`replay: ${err.message}`);
+      }
+    } else if (err instanceof ReplayStopped) {
       // the operator quit: what was read is judged below
     } else if (!(err instanceof CaptureFormatError)) throw err;
     else failure = err.message;

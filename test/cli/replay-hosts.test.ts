@@ -1,0 +1,171 @@
+// `hopscope replay LABEL=FILE HOST:=FILE` as an operator uses it (DESIGN §2, §5.5):
+// `tcpdump -w` on the compute node and on an external host, the two files replayed
+// together, each named with the machine it came from, so that each is its own clock.
+// The two files are cut from a shipped two-host recording with tshark (one interface
+// each, pcap as tcpdump writes it), the external host's clock set 0.3 s ahead with editcap.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
+
+const RECORDING = join(PROJECT_ROOT, 'captures/nova-flat-reply-drop-br100.pcapng');
+let dir: string;
+
+/** One interface of the recording, as `tcpdump -i IFACE -w FILE` on its machine would have written it. */
+function cut(iface: string, file: string): void {
+  execFileSync(
+    'tshark',
+    ['-r', RECORDING, '-Y', `frame.interface_name == "${iface}"`, '-F', 'pcap', '-w', join(dir, file)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hopscope-replay-hosts-'));
+  cut('compute:tap7aa08012-d0', 'tap.pcap');
+  cut('external:eth0', 'ext-own-clock.pcap');
+  // the external host's clock 300 ms ahead of the compute node's
+  execFileSync('editcap', ['-t', '0.3', join(dir, 'ext-own-clock.pcap'), join(dir, 'ext.pcap')]);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function replay(args: string[]): CliResult {
+  return runCli(['replay', ...args], { cwd: dir });
+}
+
+function records(stdout: string, type: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((r) => r.type === type);
+}
+
+/** The clock records; the last is the estimate at the end of the replay. */
+function clocks(stdout: string): Array<{ host: string; reference: string; offsetMs: number }> {
+  return records(stdout, 'clock') as unknown as Array<{ host: string; reference: string; offsetMs: number }>;
+}
+
+describe('replay of files from two machines', () => {
+  it('LABEL=FILE: each interface on its host, and the host 0.3 s ahead measured so', () => {
+    const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:eth0=ext.pcap', '--json']);
+    expect(r.stderr).toBe('');
+    expect(records(r.stdout, 'interface')).toEqual([
+      {
+        type: 'interface',
+        id: 0,
+        label: 'compute:tap7aa08012-d0',
+        host: 'compute',
+        netns: null,
+        name: 'tap7aa08012-d0',
+        linktype: 'EN10MB',
+        file: 'tap.pcap',
+      },
+      {
+        type: 'interface',
+        id: 1,
+        label: 'external:eth0',
+        host: 'external',
+        netns: null,
+        name: 'eth0',
+        linktype: 'EN10MB',
+        file: 'ext.pcap',
+      },
+    ]);
+    expect(records(r.stdout, 'stats').map((s) => s.iface)).toEqual([
+      'compute:tap7aa08012-d0',
+      'external:eth0',
+    ]);
+    const clock = clocks(r.stdout);
+    expect(clock.length).toBeGreaterThan(0);
+    for (const c of clock) expect([c.host, c.reference]).toEqual(['external', 'compute']);
+    expect(Math.abs((clock.at(-1)?.offsetMs ?? 0) - 300)).toBeLessThanOrEqual(1);
+    // the echo replies towards the VM, dropped on the compute node (the recording's fault)
+    const lost = records(r.stdout, 'exchange').filter((x) => x.status === 'lost');
+    expect(lost.map((x) => x.lost)).toEqual(
+      Array(3).fill({ stage: 'reply', lastSeen: 'external:eth0', missingOn: ['compute:tap7aa08012-d0'] }),
+    );
+    expect(r.status).toBe(1);
+  });
+
+  it('HOST:=FILE keeps the file-derived name behind the host; decoded on this thread too (--packets)', () => {
+    const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:=ext.pcap', '--packets', '--json']);
+    expect(r.stderr).toBe('');
+    expect(records(r.stdout, 'interface').map((i) => [i.label, i.host, i.name])).toEqual([
+      ['compute:tap7aa08012-d0', 'compute', 'tap7aa08012-d0'],
+      ['external:ext', 'external', 'ext'],
+    ]);
+    const packets = records(r.stdout, 'packet');
+    expect(packets).toHaveLength(45);
+    expect(new Set(packets.map((p) => p.iface))).toEqual(new Set(['compute:tap7aa08012-d0', 'external:ext']));
+    const clock = clocks(r.stdout);
+    expect(clock.length).toBeGreaterThan(0);
+    for (const c of clock) expect([c.host, c.reference]).toEqual(['external', 'compute']);
+    expect(Math.abs((clock.at(-1)?.offsetMs ?? 0) - 300)).toBeLessThanOrEqual(1);
+  });
+
+  it('forms that name nothing are one-line usage errors that say what to write', () => {
+    const bare = replay(['tap.pcap', '=ext.pcap', '--json']);
+    expect([bare.status, bare.stdout]).toEqual([2, '']);
+    expect(bare.stderr).toBe(
+      `hopscope: replay: "=ext.pcap": no label before '=': write LABEL=FILE (compute:eth0=ext.pcap), ` +
+        `HOST:=FILE (compute:=ext.pcap), or ./=ext.pcap for a file of that name\n`,
+    );
+    const glob = replay(['compute:tap*=tap.pcap']);
+    expect([glob.status, glob.stdout]).toEqual([2, '']);
+    expect(glob.stderr).toMatch(
+      /^hopscope: replay: label "compute:tap\*": a label names one interface[^\n]*\n$/,
+    );
+  });
+
+  it('a LABEL for a file of several interfaces, or HOST:= against a recorded host: refused before any output', () => {
+    copyFileSync(RECORDING, join(dir, 'nova.pcapng'));
+    // on the decoder thread (--json) and on this one (--packets)
+    for (const mode of [['--json'], ['--packets']]) {
+      const label = replay(['tap.pcap', 'compute:eth0=nova.pcapng', ...mode]);
+      expect([label.status, label.stdout]).toEqual([2, '']);
+      expect(label.stderr).toBe(
+        'hopscope: replay: compute:eth0=nova.pcapng: the file has 5 interfaces and a LABEL names one: ' +
+          'write nova.pcapng to keep their own labels, or compute:=nova.pcapng to put them all on that host\n',
+      );
+      const host = replay(['external:=nova.pcapng', ...mode]);
+      expect([host.status, host.stdout]).toEqual([2, '']);
+      expect(host.stderr).toBe(
+        'hopscope: replay: external:=nova.pcapng: interface "compute:instance-00000001/eth0" of the file was ' +
+          'recorded on host compute, not external (a recorded host is not replaced): write nova.pcapng to keep ' +
+          'the recorded hosts\n',
+      );
+    }
+    // one of its hosts is not enough: the other is refused the same way
+    const one = replay(['compute:=nova.pcapng', '--json']);
+    expect([one.status, one.stdout]).toEqual([2, '']);
+    expect(one.stderr).toMatch(/"external:eth0" of the file was recorded on host external, not compute/);
+  });
+
+  it("a file whose name holds '=' is replayed as ./NAME; without ./ the error says so", () => {
+    copyFileSync(join(dir, 'tap.pcap'), join(dir, 'vm=1.pcap'));
+    const wrong = replay(['vm=1.pcap']);
+    expect([wrong.status, wrong.stdout]).toEqual([2, '']);
+    expect(wrong.stderr).toBe(
+      'hopscope: replay: cannot open 1.pcap: no such file (for the file vm=1.pcap write ./vm=1.pcap)\n',
+    );
+    const right = replay(['./vm=1.pcap', '--json']);
+    expect(records(right.stdout, 'interface').map((i) => [i.label, i.host])).toEqual([['vm=1', null]]);
+  });
+
+  it('the same label from two machines: a warning that says how to tell them apart', () => {
+    for (const d of ['compute', 'external']) mkdirSync(join(dir, d), { recursive: true });
+    copyFileSync(join(dir, 'tap.pcap'), join(dir, 'compute/eth0.pcap'));
+    copyFileSync(join(dir, 'ext.pcap'), join(dir, 'external/eth0.pcap'));
+    const r = replay(['compute/eth0.pcap', 'external/eth0.pcap', '--json']);
+    expect(r.stderr).toBe(
+      'hopscope: warning: interfaces 0 (compute/eth0.pcap) and 1 (external/eth0.pcap) are both labelled "eth0": ' +
+        'name them with LABEL=FILE or HOST:=FILE\n',
+    );
+    const named = replay(['compute:=compute/eth0.pcap', 'external:=external/eth0.pcap', '--json']);
+    expect(named.stderr).toBe('');
+    expect(records(named.stdout, 'interface').map((i) => i.label)).toEqual(['compute:eth0', 'external:eth0']);
+  });
+});
