@@ -154,7 +154,8 @@ export function opensExchange(kind: Kind, stage: number): boolean {
  * flow and route keys made of it are 30 bits anyway, and a small integer crosses calls
  * without being boxed.
  */
-function hashAddr(b: Uint8Array, off: number, len: number): number {
+/** The 30-bit hash of the address bytes at `off` (4 or 16 long), as srcHash and dstHash hold it. */
+export function hashAddr(b: Uint8Array, off: number, len: number): number {
   if (off < 0) return 0;
   if (len !== 4) return finish30(hashBytes(HASH_SEED, b, off, off + len)) || 1;
   // IPv4, twice per packet: hashBytes' value for one word, without its loop.

@@ -26,7 +26,7 @@
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
-import { formatIp, formatMac } from '../decode/format.js';
+import { formatIp, formatMac, parseIp } from '../decode/format.js';
 import { TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
@@ -49,6 +49,7 @@ import {
 import {
   classify,
   Classified,
+  hashAddr,
   keyAddrBytes,
   Kind,
   KIND_NAMES,
@@ -83,6 +84,12 @@ export interface CorrelatorInterface {
    * say nothing about which packet came first. Default 1.
    */
   tsResolutionNs?: number;
+  /**
+   * The interface's own IP addresses (`10.0.0.5`, `10.0.0.5/24`, `fe80::1/64`), where
+   * known (a live capture's listing, a recording's IDB): a packet starts where its
+   * source lives and ends where its destination does (hop-order.ts).
+   */
+  addresses?: readonly string[];
 }
 
 export interface CorrelatorOptions {
@@ -162,6 +169,8 @@ export class Correlator {
   readonly #hostOf: number[] = [];
   /** interface id → time stamp resolution in ns */
   readonly #resolutionOf: number[] = [];
+  /** interface id → hashes of its own addresses (as classify hashes a packet's), or undefined */
+  readonly #addressesOf: Array<readonly number[] | undefined> = [];
   /**
    * host index → its clock's estimated offset (ns) as of now, subtracted from a packet's
    * time to judge deadlines on the reference clock (a plain typed array: read per packet)
@@ -292,6 +301,12 @@ export class Correlator {
       this.#uncertaintyOf = uncertainties;
     }
     this.#uncertaintyOf[0] = 0;
+    const hashes: number[] = [];
+    for (const text of iface.addresses ?? []) {
+      const bytes = parseIp(text);
+      if (bytes !== null) hashes.push(hashAddr(bytes, 0, bytes.length));
+    }
+    this.#addressesOf[iface.id] = hashes.length > 0 ? hashes : undefined;
     this.#resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
   }
 
@@ -665,6 +680,9 @@ export class Correlator {
       h.resolution[i] = this.#resolutionOf[iface] ?? 1;
       h.ttl[i] = f[b + Sighting.Ttl];
       h.tunnelled[i] = f[b + Sighting.Tunnel] >= 0 ? 1 : 0;
+      const own = this.#addressesOf[iface];
+      h.holdsSource[i] = own !== undefined && own.includes(f[b + Sighting.Src]) ? 1 : 0;
+      h.holdsDestination[i] = own !== undefined && own.includes(f[b + Sighting.Dst]) ? 1 : 0;
       h.rank[i] = this.#rank[iface] ?? 0;
       // the local round trip on this interface, when it saw the partner stage too
       const p = partner < 0 ? -1 : T.find(partner, iface);

@@ -11,6 +11,11 @@
 //   1. the network and one clock (certain):
 //      - TTL / hop limit: a routed hop decrements it, so the higher one is nearer the
 //        sender (the innermost header's: tunnels carry it unchanged);
+//      - where the addresses live: a packet starts on the interface that holds its
+//        source address (an ARP request: its sender's) and ends on the one that holds
+//        its destination — where that sighting has the packet's highest TTL (lowest,
+//        for the destination), so that a source rewritten to a router's own address by
+//        SNAT, seen after a routed hop, is not taken for the start;
 //      - nested round trips: where an interface saw both the question and its answer,
 //        answer − question is a round trip on ONE clock; the interface nearer the asker
 //        sees the longer one (it encloses the other's), so a question goes from longer
@@ -64,6 +69,10 @@ export class HopOrder {
   readonly ttl = new Int32Array(MAX_HOPS);
   /** 1 when seen tunnelled (VXLAN, Geneve, GRE), else 0 */
   readonly tunnelled = new Uint8Array(MAX_HOPS);
+  /** 1 when the interface holds the packet's source address as seen there, else 0 */
+  readonly holdsSource = new Uint8Array(MAX_HOPS);
+  /** 1 when the interface holds the packet's destination address as seen there, else 0 */
+  readonly holdsDestination = new Uint8Array(MAX_HOPS);
   /** the local round trip on this interface (answer − question, one clock), NaN when it did not see both */
   readonly roundTrip = new Float64Array(MAX_HOPS);
   /** +1: this stage asks (longer round trips are nearer the start); -1: it answers; 0: no round trips */
@@ -133,6 +142,7 @@ export class HopOrder {
         else this.before(j, i);
       }
     }
+    this.#addAddressOwners();
     const sign = this.roundTripSign;
     if (sign !== 0) {
       const rt = this.roundTrip;
@@ -162,6 +172,25 @@ export class HopOrder {
       }
     }
     this.#addEncapsulation();
+  }
+
+  /** Evidence 1: the packet starts where its source address lives and ends where its destination does. */
+  #addAddressOwners(): void {
+    const n = this.n;
+    const ttl = this.ttl;
+    let highest = NO_TTL;
+    let lowest = Number.MAX_SAFE_INTEGER;
+    for (let i = 0; i < n; i++) {
+      if (ttl[i] === NO_TTL) continue;
+      if (ttl[i] > highest) highest = ttl[i];
+      if (ttl[i] < lowest) lowest = ttl[i];
+    }
+    for (let i = 0; i < n; i++) {
+      if (this.holdsSource[i] === 1 && (ttl[i] === NO_TTL || ttl[i] === highest))
+        for (let j = 0; j < n; j++) if (j !== i) this.before(i, j);
+      if (this.holdsDestination[i] === 1 && (ttl[i] === NO_TTL || ttl[i] === lowest))
+        for (let j = 0; j < n; j++) if (j !== i) this.before(j, i);
+    }
   }
 
   /** Evidence 2: the host that encapsulates comes before the host that decapsulates. */

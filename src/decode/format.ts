@@ -71,6 +71,58 @@ export function formatIp(b: Uint8Array, off: number, version: number): string {
   return '';
 }
 
+/**
+ * The bytes of an IPv4 (4) or IPv6 (16) address written as text, a `/prefix` after it
+ * ignored (`10.0.0.5/24`, `fe80::1/64`, `::ffff:10.0.0.5`); null when it is not one.
+ * Not for the per-packet path (it allocates).
+ */
+export function parseIp(text: string): Uint8Array | null {
+  const slash = text.indexOf('/');
+  const addr = slash >= 0 ? text.slice(0, slash) : text;
+  if (!addr.includes(':')) return parseIpv4Text(addr);
+  const out = new Uint8Array(16);
+  const halves = addr.split('::');
+  if (halves.length > 2) return null;
+  const groupsOf = (part: string): number[] | null => {
+    if (part === '') return [];
+    const groups: number[] = [];
+    const pieces = part.split(':');
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i];
+      if (i === pieces.length - 1 && piece.includes('.')) {
+        const v4 = parseIpv4Text(piece);
+        if (v4 === null) return null;
+        groups.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(piece)) groups.push(parseInt(piece, 16));
+      else return null;
+    }
+    return groups;
+  };
+  const head = groupsOf(halves[0]);
+  const tail = halves.length === 2 ? groupsOf(halves[1]) : [];
+  if (head === null || tail === null) return null;
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return null;
+  const groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = groups[i] >> 8;
+    out[2 * i + 1] = groups[i] & 0xff;
+  }
+  return out;
+}
+
+function parseIpv4Text(text: string): Uint8Array | null {
+  const parts = text.split('.');
+  if (parts.length !== 4) return null;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    if (!/^\d{1,3}$/.test(parts[i])) return null;
+    const n = Number(parts[i]);
+    if (n > 255) return null;
+    out[i] = n;
+  }
+  return out;
+}
+
 /** `aa:bb:cc:dd:ee:ff` from the 6 bytes at `off`. */
 export function formatMac(b: Uint8Array, off: number): string {
   let s = '';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatIp, formatIpv4, formatIpv4Number, formatIpv6, formatMac } from '../../src/decode/format.js';
+import {
+  formatIp,
+  formatIpv4,
+  formatIpv4Number,
+  formatIpv6,
+  formatMac,
+  parseIp,
+} from '../../src/decode/format.js';
 import { hex } from './support/hex.js';
 
 describe('formatIpv6 (RFC 5952 §4)', () => {
@@ -39,5 +46,40 @@ describe('formatIpv4, formatMac', () => {
 
   it('formats MACs as lowercase colon-separated pairs', () => {
     expect(formatMac(hex('525400AB0C0D'), 0)).toBe('52:54:00:ab:0c:0d');
+  });
+});
+
+describe('parseIp', () => {
+  it('reads IPv4 and IPv6 text, with or without a prefix length, back to the bytes formatIp writes', () => {
+    for (const text of [
+      '10.0.0.5',
+      '203.0.113.255',
+      '2001:db8::7',
+      '::',
+      '::1',
+      'fe80::a00:27ff:fe4e:66a1',
+      '::ffff:10.0.0.5',
+    ]) {
+      const bytes = parseIp(text);
+      expect(bytes, text).not.toBeNull();
+      expect(formatIp(bytes as Uint8Array, 0, (bytes as Uint8Array).length === 4 ? 4 : 6)).toBe(text);
+    }
+    expect(Array.from(parseIp('10.0.0.5/24') ?? [])).toEqual([10, 0, 0, 5]);
+    expect(parseIp('2001:db8:0:0:1:0:0:1/64')?.[15]).toBe(1);
+  });
+
+  it('refuses what is not an address', () => {
+    for (const text of [
+      '',
+      'eth0',
+      '10.0.0',
+      '10.0.0.256',
+      '1.2.3.4.5',
+      '2001:db8::7::1',
+      '1:2:3:4:5:6:7:8:9',
+      'g::1',
+      '::ffff:10.0.0',
+    ])
+      expect(parseIp(text), text).toBeNull();
   });
 });
