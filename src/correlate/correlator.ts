@@ -22,7 +22,8 @@
 //
 // Bounds (all documented in the README): exchanges in flight (`maxExchanges`, the
 // oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
-// recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples.
+// recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples,
+// DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
@@ -57,6 +58,7 @@ import {
   STAGE_NAMES,
 } from './classify.js';
 import { ClockEstimator, ntpOffset } from './clock.js';
+import { DnsTcpStreams } from './dns-tcp.js';
 import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
 import { LearnedTable, PathStore } from './learned.js';
@@ -126,6 +128,7 @@ const NS = 1_000_000_000;
 export class Correlator {
   readonly #options: CorrelatorOptions;
   readonly #classified = new Classified();
+  readonly #dnsTcp = new DnsTcpStreams();
   /** exchanges in flight, by key slot; their rows, stage tracks and sightings */
   readonly #index = new SlotIndex(65536);
   readonly #ex = new ExchangeRows();
@@ -302,6 +305,14 @@ export class Correlator {
     const c = this.#classified;
     classify(rec, c);
     if (c.kind !== Kind.None) this.classified(c, iface, sec, nsec);
+    // DNS over TCP: the messages the segment begins or completes (the replay's decoder thread does the same)
+    const dnsTcp = this.#dnsTcp;
+    if (dnsTcp.segment(rec, c, iface)) while (dnsTcp.next(c)) this.classified(c, iface, sec, nsec);
+  }
+
+  /** DNS-over-TCP flow directions forgotten because DNS_TCP_MAX_FLOWS were followed already. */
+  get dnsTcpEvicted(): number {
+    return this.#dnsTcp.evicted;
   }
 
   /**
