@@ -9,9 +9,10 @@
 //   it expects next continue where the last segment stopped — inside a message, in its
 //   length prefix, or at the next message;
 // - otherwise (capture started mid-connection, state evicted, a segment missed) the
-//   segment's first bytes must be a whole message that decodes without an anomaly; its
-//   length then places the next one. A continuation segment does not pass that: it
-//   makes nothing.
+//   segment's first bytes must be a whole message that decodes without an anomaly, or
+//   the start of a longer one whose header and question are all there and read as a
+//   standard query's or answer's (#plausibleStart); its length then places the next
+//   one. A continuation segment does not pass that: it makes nothing.
 // A SYN or SYN-ACK starts following its direction at ISN + 1; a FIN or RST ends it.
 //
 // Reassembly: a message that does not end in the segment where it begins is completed
@@ -36,7 +37,7 @@
 // reassembly. State lives in typed arrays allocated once: following a message in one
 // segment (the common case) allocates and copies nothing — one lookup of its flow (of
 // classify's address hashes), and the DNS fields the packet's own decode found.
-import { decodeDns, decodeDnsPrefix, DNS_HEADER_LEN } from '../decode/dns.js';
+import { DNS_CLASS_IN, decodeDns, decodeDnsPrefix, DNS_HEADER_LEN } from '../decode/dns.js';
 import { Layer, PacketRecord, UNSIGNED_32 } from '../decode/record.js';
 import { classifyDnsMessage, tunnelOf, type Classified } from './classify.js';
 import { finish, HASH_SEED, mix } from './hash.js';
@@ -50,6 +51,11 @@ const DNS_PORT = 53;
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
+/** The header's Z bit (RFC 1035 §4.1.1: zero); question classes in use (RFC 1035 §3.2.4, §3.2.5). */
+const DNS_FLAG_Z = 0x0040;
+const DNS_CLASS_CH = 3;
+const DNS_CLASS_HS = 4;
+const DNS_CLASS_ANY = 255;
 /** Address bytes per flow: source then destination, 16 each (IPv4 uses the first 4 of each). */
 const ADDR_BYTES = 32;
 
@@ -291,6 +297,7 @@ export class DnsTcpStreams {
         continue;
       }
       // a message that goes on in later segments
+      if (!this.#trusted && this.#plausibleStart(msgOff, end)) this.#trusted = true;
       if (this.#trusted && this.#ensureRow()) {
         const r = this.#row;
         const got = end - msgOff;
@@ -344,6 +351,32 @@ export class DnsTcpStreams {
     msg.reset(rec.bytes, rec.start, rec.end, rec.linktype, rec.wireLen);
     decodeDns(rec.bytes, off, end, msg);
     return msg;
+  }
+
+  /**
+   * Whether [off, end), the start of a longer message in a segment not known to begin
+   * one, reads as the start of a question or answer: one question, complete here and
+   * well-formed, of a standard query, Z clear, a class in use. (A persistent
+   * connection's first answer seen may not fit in one segment; the rest of a message
+   * passes this by chance about once in 10^7.)
+   */
+  #plausibleStart(off: number, end: number): boolean {
+    const rec = this.#rec;
+    const msg = this.#msg;
+    msg.reset(rec.bytes, rec.start, rec.end, rec.linktype, rec.wireLen);
+    decodeDnsPrefix(rec.bytes, off, end, msg);
+    const qclass = msg.dnsQclass;
+    return (
+      msg.malformedLayer === Layer.None &&
+      msg.dnsQdCount === 1 &&
+      msg.dnsQnameOff >= 0 &&
+      msg.dnsOpcode === 0 &&
+      (msg.dnsFlags & DNS_FLAG_Z) === 0 &&
+      (qclass === DNS_CLASS_IN ||
+        qclass === DNS_CLASS_CH ||
+        qclass === DNS_CLASS_HS ||
+        qclass === DNS_CLASS_ANY)
+    );
   }
 
   /** A reassembled message of `len` bytes, complete in row r: classified from its kept bytes. */

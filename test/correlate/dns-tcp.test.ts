@@ -237,6 +237,14 @@ describe('DNS over TCP: crafted conversations', () => {
     ]);
   });
 
+  it('a persistent connection captured midway: its first answer, in three segments, counts', () => {
+    const addrs = Array.from({ length: 150 }, (_, i) => `0a02${i.toString(16).padStart(4, '0')}`);
+    const big = framed(dnsResponse(0x1234, NAME, 0, addrs));
+    const c = new Conversation().skip('client', 500).skip('server', 9000).send('client', query, 1);
+    for (const [i, piece] of cut(big, 1400, 2000).entries()) c.send('server', piece, 3 + i);
+    expect(dnsOf(correlate(c.packets))).toMatchObject([{ key: KEY, status: 'ok', rttMs: 4 }]);
+  });
+
   it('a length prefix for bytes that never come: no exchange, and the flow is let go at the FIN', () => {
     const oversized = framed(dnsQuery(0x1234, NAME), 0xffff);
     const c = new Conversation().handshake(0).send('client', oversized, 1).close(5);
