@@ -310,11 +310,6 @@ export class Correlator {
     if (dnsTcp.segment(rec, c, iface)) while (dnsTcp.next(c)) this.classified(c, iface, sec, nsec);
   }
 
-  /** DNS-over-TCP flow directions forgotten because DNS_TCP_MAX_FLOWS were followed already. */
-  get dnsTcpEvicted(): number {
-    return this.#dnsTcp.evicted;
-  }
-
   /**
    * One packet of an exchange, classified already (classify.ts; the replay classifies
    * on its decoder thread): what `packet` does after classifying.
