@@ -91,13 +91,13 @@ broke; Enter shows the ladder of one, / filters, 1-6 pick DHCP/DNS/ARP/ICMP/TCP,
 r stops the recording or starts one (next to -w FILE as FILE.2.pcapng, else in the
 working directory), ? lists every key, q quits (the recording is closed complete).
 
-Output: every exchange (ICMP echo, TCP handshake, DNS, DHCP, ARP) is judged about
-half a second after its timeout: ok, lost (where it was last seen, where it went
-missing), unanswered, error or inconclusive (the capture was not looking). Not on a
-terminal: problems in full, the first 20 ok ones a line each, then a table of packets
-captured, received and dropped (by the kernel) per interface; notes about interfaces
-coming and going go to stderr. With --json: interface, state, stats, exchange,
-clock and summary records (DESIGN §3).
+Output: every exchange (ICMP echo, TCP handshake, DNS over UDP and TCP, DHCP, ARP)
+is judged about half a second after its timeout: ok, lost (where it was last seen,
+where it went missing), unanswered, error or inconclusive (the capture was not
+looking). Not on a terminal: problems in full, the first 20 ok ones a line each,
+then a table of packets captured, received and dropped (by the kernel) per
+interface; notes about interfaces coming and going go to stderr. With --json:
+interface, state, stats, exchange, clock and summary records (DESIGN §3).
 
 Examples:
   hopscope capture -i 'tap*' -i br100 -i eth1 -w incident.pcapng

@@ -2,7 +2,8 @@
 // reused object without allocating: its fingerprint (the same packet on every
 // interface, through NAT and tunnels), and — when it belongs to an exchange — the
 // exchange kind, stage and key. Packets of no exchange (TCP data, other UDP) get
-// kind None and cost nothing more.
+// kind None and cost nothing more. DNS messages carried over TCP are found by
+// dns-tcp.ts (a segment may hold several, or a piece of one) and classified here.
 import { Layer, TunnelType, UNSIGNED_32, type PacketRecord } from '../decode/record.js';
 import { mix, finish, finish30, hashBytes, hashFoldedBytes, HASH_SEED } from './hash.js';
 import { KEY_NAME_BYTES } from './tables.js';
@@ -295,9 +296,61 @@ export function classify(rec: PacketRecord, out: Classified): void {
   out.keySlot = out.key & 0x3fffffff;
   out.keyCheck = out.key >>> 30;
   out.tcpSeq = rec.tcpSeq;
-  out.tunnel = rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
+  out.tunnel = tunnelOf(rec);
   out.ttl = out.kind === Kind.Arp ? -1 : rec.ttl;
   if (opensExchange(out.kind, out.stage)) keepKey(rec, out);
+}
+
+/** The tunnel a packet was seen in: (TunnelType << 24) | VNI, or -1 outside any. */
+export function tunnelOf(rec: PacketRecord): number {
+  return rec.tunnelType === TunnelType.None ? -1 : (rec.tunnelType << 24) | (rec.tunnelVni & 0xffffff);
+}
+
+/**
+ * One DNS message carried over TCP (dns-tcp.ts finds them), classified as a DNS message
+ * over UDP is: `msg` holds its decoded DNS fields, `seg` the segment that completed it.
+ * The message's fingerprint is the sequence number of its length prefix (`prefixSeq`),
+ * its length and its key (id, question): a message is one packet wherever it is seen,
+ * however TCP cut it into segments there (segmentation offload, GRO), and a
+ * retransmission of it is the same packet (a DNS client retrying over UDP sends a new
+ * datagram instead).
+ * The key's addresses are read at srcAt and dstAt of msg.bytes (the segment's own, or
+ * a copy next to a reassembled message). `out` keeps what classify() found for the
+ * segment's addresses (srcHash, dstHash, broadcast). False when the message is no
+ * exchange (malformed, not a standard query or response).
+ */
+export function classifyDnsMessage(
+  seg: PacketRecord,
+  msg: PacketRecord,
+  prefixSeq: number,
+  msgLen: number,
+  srcAt: number,
+  dstAt: number,
+  out: Classified,
+): boolean {
+  out.kind = Kind.None;
+  out.hasKey = false;
+  if (msg.dnsOff < 0 || msg.dnsOpcode !== 0 || msg.malformedLayer === Layer.Dns) return false;
+  out.errorDetail = '';
+  classifyDns(msg, out);
+  if (out.kind === Kind.None) return false;
+  out.fingerprint = finish(mix(mix(mix(HASH_SEED ^ 0x544344, out.key), prefixSeq), msgLen)) || 1;
+  out.maybeAck = false;
+  out.errorAboutAnswer = false;
+  out.keySlot = out.key & 0x3fffffff;
+  out.keyCheck = out.key >>> 30;
+  out.tcpSeq = seg.tcpSeq;
+  out.tunnel = tunnelOf(seg);
+  out.ttl = seg.ttl;
+  if (out.stage !== STAGE.DNS_QUERY) return true;
+  out.hasKey = true;
+  out.keySource = msg.bytes;
+  out.addrVersion = seg.ipVersion;
+  out.keySrcAt = srcAt;
+  out.keyDstAt = dstAt;
+  out.addrKnown = 3;
+  keepDnsKey(msg, out);
+  return true;
 }
 
 /**
@@ -348,18 +401,25 @@ function keepKey(rec: PacketRecord, out: Classified): void {
     out.keyPart1 = rec.dstPort;
     out.keyPart2 = rec.tcpSeq >>> 0;
   } else if (out.kind === Kind.Dns) {
-    out.keyPart0 = rec.dnsId;
-    out.keyPart1 = rec.dnsQtype;
-    if (rec.dnsQnameOff >= 0) {
-      const len = nameWireBytes(rec.bytes, rec.dnsQnameOff, rec.dnsEnd > 0 ? rec.dnsEnd : rec.end);
-      if (len > 0) {
-        out.keyNameAt = rec.dnsQnameOff;
-        out.nameLen = len;
-      }
-    }
+    keepDnsKey(rec, out);
   } else {
     out.keyPart0 = rec.icmpId;
     out.keyPart1 = rec.icmpSeq;
+  }
+}
+
+/** A DNS key's numbers and name (in rec.bytes, which must be out.keySource). */
+function keepDnsKey(rec: PacketRecord, out: Classified): void {
+  out.keyPart0 = rec.dnsId;
+  out.keyPart1 = rec.dnsQtype;
+  out.keyPart2 = 0;
+  out.nameLen = -1;
+  if (rec.dnsQnameOff >= 0) {
+    const len = nameWireBytes(rec.bytes, rec.dnsQnameOff, rec.dnsEnd > 0 ? rec.dnsEnd : rec.end);
+    if (len > 0) {
+      out.keyNameAt = rec.dnsQnameOff;
+      out.nameLen = len;
+    }
   }
 }
 

@@ -22,7 +22,8 @@
 //
 // Bounds (all documented in the README): exchanges in flight (`maxExchanges`, the
 // oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
-// recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples.
+// recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples,
+// DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import { dnsTypeName, readDnsName } from '../decode/dns.js';
@@ -58,6 +59,7 @@ import {
   STAGE_NAMES,
 } from './classify.js';
 import { ClockEstimator, offsetInterval } from './clock.js';
+import { DnsTcpStreams } from './dns-tcp.js';
 import { HopOrder, MAX_HOPS } from './hop-order.js';
 import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
@@ -149,6 +151,7 @@ const NS = 1_000_000_000;
 export class Correlator {
   readonly #options: CorrelatorOptions;
   readonly #classified = new Classified();
+  readonly #dnsTcp = new DnsTcpStreams();
   /** exchanges in flight, by key slot; their rows, stage tracks and sightings */
   readonly #index = new SlotIndex(65536);
   readonly #ex = new ExchangeRows();
@@ -362,6 +365,9 @@ export class Correlator {
     const c = this.#classified;
     classify(rec, c);
     if (c.kind !== Kind.None) this.classified(c, iface, sec, nsec);
+    // DNS over TCP: the messages the segment begins or completes (the replay's decoder thread does the same)
+    const dnsTcp = this.#dnsTcp;
+    if (dnsTcp.segment(rec, c, iface)) while (dnsTcp.next(c)) this.classified(c, iface, sec, nsec);
   }
 
   /**

@@ -34,7 +34,8 @@
 //   one holding its start decodes what is present (decodeDnsPrefix). A length below
 //   the 12-byte DNS header, or a segment with no more than the length, is left alone
 //   (it is no message start we can use). No reassembly: a segment continuing an
-//   earlier message is read as if it started one, like tshark without desegmenting.
+//   earlier message is read as if it started one, like tshark without desegmenting
+//   (the correlator follows the stream to tell them apart: correlate/dns-tcp.ts).
 // The checksum is not verified.
 
 import { u16be, u32be } from './bytes.js';

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { parentPort } from 'node:worker_threads';
 import { classify, Classified, Kind } from '../correlate/classify.js';
+import { DnsTcpStreams } from '../correlate/dns-tcp.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';
 import { CaptureFormatError } from '../framing/errors.js';
@@ -30,6 +31,7 @@ const send = (event: DecoderEvent): void => writeEvent(w, event);
 
 const rec = new PacketRecord();
 const c = new Classified();
+const dnsTcp = new DnsTcpStreams();
 const linktypes: number[] = [];
 const counts: number[] = [];
 let packets = 0;
@@ -41,6 +43,16 @@ let failure: string | null = null;
 let refused: string | null = null;
 let handoverAt = FIRST_HANDOVER_PACKETS;
 let sentInSlot = 0;
+
+/** Sends `c`, classified already; hands the slot on when it holds enough. */
+function sendPacket(iface: number, sec: number, nsec: number): void {
+  writePacket(w, c, iface, sec, nsec);
+  if (++sentInSlot === handoverAt) {
+    w.publish();
+    sentInSlot = 0;
+    handoverAt *= 2;
+  }
+}
 
 try {
   await mergeCaptureFiles(
@@ -59,14 +71,10 @@ try {
       bytesRead += p.caplen + 24;
       decodePacket(p.data, p.offset, p.offset + p.caplen, linktypes[p.interfaceId], p.len, rec);
       classify(rec, c);
-      if (c.kind !== Kind.None) {
-        writePacket(w, c, p.interfaceId, p.tsSec, p.tsNsec);
-        if (++sentInSlot === handoverAt) {
-          w.publish();
-          sentInSlot = 0;
-          handoverAt *= 2;
-        }
-      }
+      if (c.kind !== Kind.None) sendPacket(p.interfaceId, p.tsSec, p.tsNsec);
+      // DNS over TCP: the messages the segment begins or completes (as Correlator.packet does)
+      if (dnsTcp.segment(rec, c, p.interfaceId))
+        while (dnsTcp.next(c)) sendPacket(p.interfaceId, p.tsSec, p.tsNsec);
       if (bytesRead >= progressAt) {
         writeProgress(w, bytesRead);
         progressAt = bytesRead + PROGRESS_EVERY_BYTES;

@@ -1,13 +1,25 @@
 // `replay` without pacing decodes on a second thread (src/sources/file-decoder-thread.ts);
 // a paced replay reads in one thread. Both must give the same records, byte for byte:
 // the shipped incidents (lost, unanswered, error, several hosts), two recordings merged,
-// a damaged file, and 200k generated packets (the ring between the threads laps many times).
+// a damaged file, DNS over TCP (the corpus's, and crafted: reassembled, pipelined, resent),
+// and 200k generated packets (the ring between the threads laps many times).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replayMayUseDecoderThread } from '../../src/sources/decoder-thread-boot.js';
+import {
+  Conversation,
+  cut,
+  dnsQuery,
+  dnsResponse,
+  framed,
+  pcapFile,
+  type Timed,
+} from '../correlate/support/dns-tcp-frames.js';
+import { CORPUS_AVAILABLE, corpusPath } from '../decode/support/corpus.js';
+import { concat } from '../decode/support/hex.js';
 import { runCli } from '../support/run-cli.js';
 
 /** Paced this fast, a replay waits for nothing but still reads in one thread. */
@@ -40,6 +52,32 @@ describe('replay on the decoder thread', () => {
       both([`captures/${file}`]);
     });
   }
+
+  it('DNS over TCP (the corpus, and a query cut in segments, pipelined, resent, begun before the capture, never ended): the same dns exchanges', () => {
+    const file = join(dir, 'dns-tcp.pcap');
+    writeFileSync(file, pcapFile(dnsOverTcpConversations()));
+    both([file, '--json']);
+    both([file]);
+    const dns = runCli(['replay', file, '--json'])
+      .stdout.split('\n')
+      .filter((l) => l.includes('"kind":"dns"'))
+      .map((l) => JSON.parse(l) as { key: string; status: string });
+    expect(dns.map((x) => [x.key, x.status]).sort()).toEqual([
+      ['10.0.0.5>10.0.0.53 id=1 one.example.org A', 'ok'],
+      ['10.0.0.5>10.0.0.53 id=2 two.example.org A', 'error'],
+      ['10.0.0.5>10.0.0.53 id=3 three.example.org A', 'ok'],
+      ['10.0.0.5>10.0.0.53 id=4 four.example.org A', 'ok'],
+      ['10.0.0.5>10.0.0.53 id=5 five.example.org A', 'ok'],
+      ['10.0.0.5>10.0.0.53 id=6 six.example.org A', 'ok'],
+    ]);
+    if (CORPUS_AVAILABLE) {
+      for (const name of ['dns_tcp.pcap', 'dns-edns-ecs.pcap']) both([corpusPath(name), '--json']);
+      const corpus = runCli(['replay', corpusPath('dns_tcp.pcap'), '--json']).stdout;
+      expect(corpus).toMatch(
+        /"kind":"dns","key":"192.168.1.11>209.87.249.18 id=17177 www.tcpdump.org A","status":"ok"/,
+      );
+    }
+  });
 
   it('two recordings merged: the same records', () => {
     both(['captures/dvr-fip-sg-drop.pcapng', 'captures/nova-flat-reply-drop-br100.pcapng', '--json']);
@@ -117,6 +155,50 @@ describe('replay on the decoder thread', () => {
     both([file, '--json']);
   });
 });
+
+/**
+ * DNS over TCP, one conversation per case (client ports 40001…, a second apart): a
+ * query cut in its name; a query in three pieces answered NXDOMAIN; two queries in one
+ * segment; a query sent twice; the rest of a query whose start was before the capture
+ * (nothing), then a whole one; a length prefix for bytes that never come (nothing).
+ */
+function dnsOverTcpConversations(): Timed[] {
+  const q = (id: number, name: string): Uint8Array => framed(dnsQuery(id, name));
+  const a = (id: number, name: string, rcode = 0): Uint8Array => framed(dnsResponse(id, name, rcode));
+  const IN_NAME = 2 + 12 + 6; // the length, the header, "\x03one" / "\x03two" / …, two bytes more
+  const [one1, one2] = cut(q(1, 'one.example.org'), IN_NAME);
+  const cases = [
+    new Conversation(10, 20, 40001)
+      .handshake(0)
+      .send('client', one1, 1)
+      .send('client', one2, 2)
+      .send('server', a(1, 'one.example.org'), 5),
+    new Conversation(30, 40, 40002).handshake(0),
+    new Conversation(50, 60, 40003)
+      .handshake(0)
+      .send('client', concat(q(3, 'three.example.org'), q(4, 'four.example.org')), 1)
+      .send('server', concat(a(4, 'four.example.org'), a(3, 'three.example.org')), 4),
+    new Conversation(70, 80, 40004)
+      .handshake(0)
+      .send('client', q(5, 'five.example.org'), 1)
+      .resend('client', 0, q(5, 'five.example.org'), 3)
+      .send('server', a(5, 'five.example.org'), 5),
+    new Conversation(90, 100, 40005)
+      .skip('client', IN_NAME)
+      .send('client', cut(q(99, 'lost.example.org'), IN_NAME)[1], 1)
+      .send('client', q(6, 'six.example.org'), 2)
+      .send('server', a(6, 'six.example.org'), 4),
+    new Conversation(110, 120, 40006)
+      .handshake(0)
+      .send('client', framed(dnsQuery(7, 'seven.example.org'), 0xffff), 1),
+  ];
+  for (const [i, piece] of cut(q(2, 'two.example.org'), 1, IN_NAME).entries())
+    cases[1].send('client', piece, 1 + i);
+  cases[1].send('server', a(2, 'two.example.org', 3), 6);
+  return cases
+    .flatMap((c, i) => c.close(10).packets.map((p) => ({ ...p, ms: p.ms + i * 1000 })))
+    .sort((x, y) => x.ms - y.ms);
+}
 
 /** Byte offset of the first pcapng block at or after `from` (walking the blocks from the start). */
 function findBlockAfter(b: Buffer, from: number): number {

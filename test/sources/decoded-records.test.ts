@@ -1,17 +1,31 @@
 // What the replay's decoder thread sends is what the correlator would have computed
 // itself: every classified packet of real captures (echo, ICMP errors with their text,
-// TCP, DNS with names and rcodes, DHCP, ARP, VXLAN) written to the ring and read back
-// field for field, key bytes included; long events arrive whole.
-import { describe, expect, it } from 'vitest';
+// TCP, DNS with names and rcodes, DNS over TCP — a query reassembled from two segments
+// too —, DHCP, ARP, VXLAN) written to the ring and read back field for field, key bytes
+// included; long events arrive whole.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { classify, Classified, keyAddrBytes, Kind } from '../../src/correlate/classify.js';
+import { DnsTcpStreams } from '../../src/correlate/dns-tcp.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import { mergeCaptureFiles } from '../../src/framing/merge.js';
 import { DecodedRecordReader, writeEvent, writePacket } from '../../src/sources/decoded-records.js';
 import { createSlotRing, SlotReader, SlotWriter } from '../../src/sources/slot-ring.js';
+import {
+  Conversation,
+  cut,
+  dnsQuery,
+  dnsResponse,
+  framed,
+  pcapFile,
+} from '../correlate/support/dns-tcp-frames.js';
 import { corpusPath } from '../decode/support/corpus.js';
 
 const FILES = [
+  splitQueryFile(),
   'icmp-ping.pcap',
   'icmp6-ping.pcap',
   'icmp-destunreach-udp.pcap',
@@ -28,6 +42,22 @@ const FILES = [
 ];
 
 type Fields = Record<string, unknown>;
+
+/** A pcap of a DNS query cut in two over TCP (in the middle of its name), and its answer. */
+function splitQueryFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hopscope-decoded-records-'));
+  const query = framed(dnsQuery(0x1234, 'www.example.org'));
+  const [a, b] = cut(query, 2 + 12 + 7);
+  const c = new Conversation()
+    .handshake(0)
+    .send('client', a, 1)
+    .send('client', b, 2)
+    .send('server', framed(dnsResponse(0x1234, 'www.example.org', 3)), 3);
+  const file = join(dir, 'split-query.pcap');
+  writeFileSync(file, pcapFile(c.packets));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return file;
+}
 
 function fieldsOf(c: Classified, iface: number, sec: number, nsec: number): Fields {
   const f: Fields = { iface, sec, nsec };
@@ -74,23 +104,35 @@ describe('decoded records', () => {
     const c = new Classified();
     const kinds = new Set<number>();
     let errors = 0;
+    let dnsOverTcp = 0;
+    const send = (iface: number, sec: number, nsec: number): void => {
+      kinds.add(c.kind);
+      if (c.errorDetail !== '') errors++;
+      sent.push(fieldsOf(c, iface, sec, nsec));
+      writePacket(w, c, iface, sec, nsec);
+    };
     for (const file of FILES) {
       const linktypes: number[] = [];
+      // DNS over TCP as the decoder thread finds it (a reassembled message's key bytes are the streams' own)
+      const dnsTcp = new DnsTcpStreams();
       await mergeCaptureFiles(
-        [corpusPath(file)],
+        [file.startsWith('/') ? file : corpusPath(file)],
         (i) => (linktypes[i.id] = i.linktype),
         (p) => {
           decodePacket(p.data, p.offset, p.offset + p.caplen, linktypes[p.interfaceId], p.len, rec);
           classify(rec, c);
-          if (c.kind === Kind.None) return;
-          kinds.add(c.kind);
-          if (c.errorDetail !== '') errors++;
-          sent.push(fieldsOf(c, p.interfaceId, p.tsSec, p.tsNsec));
-          writePacket(w, c, p.interfaceId, p.tsSec, p.tsNsec);
+          if (c.kind !== Kind.None) send(p.interfaceId, p.tsSec, p.tsNsec);
+          if (dnsTcp.segment(rec, c, p.interfaceId))
+            while (dnsTcp.next(c)) {
+              dnsOverTcp++;
+              send(p.interfaceId, p.tsSec, p.tsNsec);
+            }
         },
       );
       await drain();
     }
+    // dns_tcp.pcap's query and answer, the split query and its answer
+    expect(dnsOverTcp).toBe(4);
     expect([...kinds].sort()).toEqual(
       [Kind.IcmpEcho, Kind.Icmpv6Echo, Kind.TcpHandshake, Kind.Dns, Kind.Dhcp, Kind.Arp].sort(),
     );
