@@ -32,7 +32,9 @@ export {
   formatTimestamp,
   makeTimestampConverter,
   parseTimestamp,
+  resolutionNs,
   timestampToNanoUnits,
+  timestampToUnits,
   unitsToTimestamp,
   type TimestampConverter,
 } from './timestamp.js';

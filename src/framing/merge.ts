@@ -26,6 +26,7 @@ import { copyBytes } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
+import { resolutionNs } from './timestamp.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 
 export interface MergedInterface extends InterfaceDescriptor {
@@ -324,6 +325,7 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
     name: loc.name,
     linktype: ci.linktype,
     snaplen: ci.snaplen,
+    tsResolutionNs: resolutionNs(ci.tsResolution),
     file,
     fileInterfaceId: ci.id,
     capture: ci,
