@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceStats } from '../../src/events/types.js';
 import {
   formatTimestamp,
@@ -16,6 +16,7 @@ import { collector } from './support.js';
 
 const CORPUS = '/work/shared/corpus';
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fixedClock = (): { sec: number; nsec: number } => ({ sec: 1700000100, nsec: 250000000 });
 
 function tshark(path: string, fields: string[]): string[][] {
