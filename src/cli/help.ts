@@ -43,7 +43,10 @@ SPEC is [HOST:][NETNS/]IFACE:
           pid:1234 (the namespace of a process: a pod or container), or '*'
           (every named namespace and the root one); without it: the root namespace
   HOST    an ssh destination (root@compute2, a Host of your ssh config); the
-          system ssh runs 'tcpdump -U -w -' there, so ProxyJump, keys etc. apply
+          system ssh runs 'tcpdump -U -w -' there, so ProxyJump, keys etc. apply;
+          time stamps in nanoseconds where that tcpdump takes
+          --time-stamp-precision=nano (tcpdump >= 4.6, libpcap >= 1.5), else in
+          microseconds (the interface record's tsResolutionNs says which)
   Quote globs so your shell does not expand them. A SPEC that matches nothing is
   an error that lists what exists (see also: hopscope ifaces --all-netns).
 
@@ -64,7 +67,8 @@ Options:
   -i, --interface SPEC   where to capture (repeat for several)
   -f, --filter BPF       tcpdump filter, applied in the kernel on every source
   -w, --write FILE       record everything to one pcapng: one interface block per
-                         interface, named by its label; file mode 0600; flushed
+                         interface, named by its label, its time stamps in their
+                         source's resolution (ns, or µs); file mode 0600; flushed
                          every second, from 32 MiB of write buffers made ready
                          before the first packet. An existing FILE is refused
                          (see --overwrite); a symbolic link is never followed
@@ -75,7 +79,8 @@ Options:
       --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
       --max-files N      keep only the newest N files of the ring
       --packets          print every packet (tcpdump -n style), in time order
-      --json             JSON lines (DESIGN §3): interface, state, stats records;
+      --json             JSON lines (DESIGN §3): interface (with tsResolutionNs:
+                         1 for ns time stamps, 1000 for µs), state, stats records;
                          with --packets also one packet record each
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
@@ -145,7 +150,10 @@ q to quit. With --speed or --realtime it plays the recording at its own pace.
 
 Options:
       --packets          print every packet, one line each, tcpdump -n style
-      --json             JSON lines (DESIGN §3); with --packets, one record per packet
+      --json             JSON lines (DESIGN §3): an interface record each, with its
+                         file and tsResolutionNs (what its time stamps tell apart,
+                         in ns: 1000 for µs pcap, pcapng if_tsresol rounded up);
+                         with --packets, one record per packet
       --speed N          replay at N times the recorded speed, verdicts coming as they
                          would have live (in the TUI +/- change it, p pauses)
       --realtime         replay at the recorded speed (same as --speed 1)

@@ -20,6 +20,12 @@ export interface InterfaceDescriptor extends InterfaceLocation {
   /** LINKTYPE_* number (1 = EN10MB, 101 = RAW, 113 = LINUX_SLL, 276 = LINUX_SLL2, ...). */
   linktype: number;
   snaplen: number;
+  /**
+   * How finely its time stamps tell time apart, in ns: 1 for nanosecond stamps (the
+   * native addon, tcpdump with --time-stamp-precision=nano, a nanosecond pcap), 1000 for
+   * microsecond ones; from a file, its unit rounded up (pcapng if_tsresol).
+   */
+  tsResolutionNs: number;
   description?: string;
 }
 

@@ -40,7 +40,9 @@ export {
   formatTimestamp,
   makeTimestampConverter,
   parseTimestamp,
+  resolutionNs,
   timestampToNanoUnits,
+  timestampToUnits,
   unitsToTimestamp,
   type TimestampConverter,
 } from './timestamp.js';

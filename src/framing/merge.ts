@@ -36,6 +36,7 @@ import {
   parseLabel,
   type CaptureFileInput,
 } from './label.js';
+import { resolutionNs } from './timestamp.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 
 export interface MergedInterface extends InterfaceDescriptor {
@@ -349,6 +350,7 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
     name: loc.name,
     linktype: ci.linktype,
     snaplen: ci.snaplen,
+    tsResolutionNs: resolutionNs(ci.tsResolution),
     file,
     fileInterfaceId: ci.id,
     capture: ci,

@@ -4,10 +4,13 @@
 //   SHB  shb_userappl "hopscope"
 //   IDB  one per interface, written when the interface is added (so before any of its
 //        packets): linktype, snaplen, if_name = the label ([HOST:][NETNS/]NAME),
-//        if_description, if_tsresol = 9 (nanoseconds)
-//   EPB  one per packet: 64-bit nanosecond timestamp, epb_flags direction when known
+//        if_description, if_tsresol = the source's own resolution: 9 (nanoseconds),
+//        6 for a source that stamps in microseconds (a tcpdump without nanosecond
+//        support), so a replay knows what the stamps can tell apart
+//   EPB  one per packet: 64-bit timestamp in its interface's units, epb_flags
+//        direction when known
 //   ISB  at close (or writeStats): isb_starttime/isb_endtime (when the interface was
-//        added / the statistics taken), isb_ifrecv, isb_ifdrop
+//        added / the statistics taken, in its units), isb_ifrecv, isb_ifdrop
 //
 // Blocks are assembled in one buffer (256 KiB by default) and handed to the sink when
 // it fills, on flush() (a recorder flushes every second, so a crash loses at most that)
@@ -23,7 +26,7 @@ import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
 import { copyBytes, pad4, writeU16LE, writeU32LE } from './bytes.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-reader.js';
-import { timestampToNanoUnits, type Units64 } from './timestamp.js';
+import { timestampToUnits, type Units64 } from './timestamp.js';
 
 /** Where a writer's bytes go. Synchronous: the recorder's own pace is the backpressure. */
 export interface ByteSink {
@@ -52,6 +55,12 @@ export interface WriterInterface {
   description?: string;
   linktype: number;
   snaplen: number;
+  /**
+   * ns its source's time stamps are multiples of (InterfaceDescriptor.tsResolutionNs):
+   * a power of ten up to 1e9 is the unit its time stamps are written in (1000 →
+   * if_tsresol 6); anything else, or none, nanoseconds. Finer digits are cut.
+   */
+  tsResolutionNs?: number;
 }
 
 export interface PcapngWriterOptions {
@@ -87,6 +96,16 @@ interface WriterInterfaceState {
   index: number;
   startSec: number;
   startNsec: number;
+  /** ns per unit of its time stamps (1: if_tsresol 9, 1000: 6), and units per second */
+  unitNs: number;
+  unitsPerSec: number;
+  /**
+   * Not in ns only: the second last converted to its units, and those units as two
+   * 32-bit halves (ns interfaces share the writer's own).
+   */
+  unitsSec: number;
+  secHi: number;
+  secLo: number;
 }
 
 const encoder = new TextEncoder();
@@ -113,7 +132,11 @@ export class PcapngWriter {
   /** the packets' buffer last seen, and its words (null when it does not start on a 4-byte boundary) */
   private srcOf: Uint8Array | null = null;
   private srcWords: Int32Array | null = null;
-  /** the second last converted to nanosecond units, and its units as two 32-bit halves */
+  /**
+   * The second last converted to nanosecond units, and its units as two 32-bit halves:
+   * kept here, not per interface, as every nanosecond interface shares them (and the
+   * writer's own fields are what the per-packet path reads fastest: measured).
+   */
   private unitsSec = -1;
   private secHi = 0;
   private secLo = 0;
@@ -173,10 +196,20 @@ export class PcapngWriter {
     writeU32LE(body, 4, iface.snaplen);
     const opts = [option(2, encoder.encode(iface.label))];
     if (iface.description !== undefined) opts.push(option(3, encoder.encode(iface.description)));
-    opts.push(option(9, Uint8Array.of(9)));
+    const exponent = decimalExponent(iface.tsResolutionNs ?? 1);
+    opts.push(option(9, Uint8Array.of(exponent)));
     this.block(BLOCK_IDB, body, opts);
     const { sec, nsec } = this.now();
-    const state = { index: this.interfaceCount++, startSec: sec, startNsec: nsec };
+    const state: WriterInterfaceState = {
+      index: this.interfaceCount++,
+      startSec: sec,
+      startNsec: nsec,
+      unitNs: POWERS_OF_TEN[9 - exponent],
+      unitsPerSec: POWERS_OF_TEN[exponent],
+      unitsSec: -1,
+      secHi: 0,
+      secLo: 0,
+    };
     this.interfaces[iface.id] = state;
     return state.index;
   }
@@ -187,19 +220,28 @@ export class PcapngWriter {
     const iface = this.interfaces[p.interfaceId];
     if (iface === undefined)
       throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
-    // Nanosecond units: the packets of one second share its conversion (a live capture
-    // writes a million a second); within it only the nanoseconds are added.
+    // The interface's units: the packets of one second share its conversion (a live
+    // capture writes a million a second); within it only the fraction is added.
     const nsec = p.tsNsec;
-    if (p.tsSec !== this.unitsSec) {
-      if (!timestampToNanoUnits(p.tsSec, 0, this.units)) {
-        throw new Error(`pcapng writer: timestamp ${p.tsSec}.${nsec} cannot be written`);
+    let hi: number;
+    let lo: number;
+    if (iface.unitNs === 1) {
+      if (p.tsSec !== this.unitsSec) {
+        if (!timestampToUnits(p.tsSec, 0, NS_PER_SEC, this.units)) {
+          throw new Error(`pcapng writer: timestamp ${p.tsSec}.${nsec} cannot be written`);
+        }
+        this.unitsSec = p.tsSec;
+        this.secHi = this.units.hi;
+        this.secLo = this.units.lo;
       }
-      this.unitsSec = p.tsSec;
-      this.secHi = this.units.hi;
-      this.secLo = this.units.lo;
+      hi = this.secHi;
+      lo = this.secLo + nsec;
+    } else {
+      // (out of line: the nanosecond path above stays as small as it was)
+      this.coarseUnits(iface, p.tsSec, nsec);
+      hi = this.units.hi;
+      lo = this.units.lo;
     }
-    let hi = this.secHi;
-    let lo = this.secLo + nsec;
     if (lo >= TWO_32) {
       lo -= TWO_32;
       hi++;
@@ -255,6 +297,24 @@ export class PcapngWriter {
   }
 
   /**
+   * A time stamp in the units of an interface coarser than ns, into `units` (the low half
+   * may reach 2^32: writePacket carries it). A µs source's stamps are whole µs: nothing
+   * is cut.
+   */
+  private coarseUnits(iface: WriterInterfaceState, sec: number, nsec: number): void {
+    if (sec !== iface.unitsSec) {
+      if (!timestampToUnits(sec, 0, iface.unitsPerSec, this.units)) {
+        throw new Error(`pcapng writer: timestamp ${sec}.${nsec} cannot be written`);
+      }
+      iface.unitsSec = sec;
+      iface.secHi = this.units.hi;
+      iface.secLo = this.units.lo;
+    }
+    this.units.hi = iface.secHi;
+    this.units.lo = iface.secLo + Math.floor(nsec / iface.unitNs);
+  }
+
+  /**
    * Copies a packet's bytes into `buf` at `at` (on a 4-byte boundary): four at a time
    * when the packet starts on one too (a capture batch's packets do), then the rest.
    */
@@ -286,9 +346,9 @@ export class PcapngWriter {
       throw new Error(`pcapng writer: statistics for interface ${stats.interfaceId}, which was not added`);
     const { sec, nsec } = this.now();
     const when: Units64 = { hi: 0, lo: 0 };
-    timestampToNanoUnits(sec, nsec, when);
+    timestampToUnits(sec, Math.floor(nsec / iface.unitNs), iface.unitsPerSec, when);
     const start: Units64 = { hi: 0, lo: 0 };
-    timestampToNanoUnits(iface.startSec, iface.startNsec, start);
+    timestampToUnits(iface.startSec, Math.floor(iface.startNsec / iface.unitNs), iface.unitsPerSec, start);
     const body = new Uint8Array(12);
     writeU32LE(body, 0, iface.index);
     writeU32LE(body, 4, when.hi);
@@ -397,6 +457,21 @@ function writeEpbTail(b: Uint8Array, o: number, direction: number, total: number
   writeU32LE(b, o, total);
   return o + 4;
 }
+
+/**
+ * if_tsresol of a source whose stamps are multiples of `resolutionNs`: 9 - k for 10^k ns
+ * (1 → 9, 1000 → 6), else 9 (nanoseconds hold any stamp exactly).
+ */
+function decimalExponent(resolutionNs: number): number {
+  const k = POWERS_OF_TEN.indexOf(resolutionNs);
+  return k < 0 ? 9 : 9 - k;
+}
+
+/**
+ * 10^0 .. 10^9 as small-integer literals: a field set from `10 ** n` (a double) is
+ * stored as one, and writePacket reading it was 2-3 ns a packet slower (measured).
+ */
+const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
 
 /** One option: code, length, value padded to 32 bits. */
 function option(code: number, value: Uint8Array): Uint8Array {

@@ -129,7 +129,18 @@ export function unitsToTimestamp(
   }
 }
 
-/** Where timestampToNanoUnits writes the 64-bit result. */
+/**
+ * How finely a unit tells time apart, in whole nanoseconds: the unit rounded up, at
+ * least 1 (10^-6 → 1000, 10^-9 and finer → 1, 2^-20 s ≈ 953.7 ns → 954).
+ */
+export function resolutionNs(resolution: TimestampResolution): number {
+  const { base, exponent } = resolution;
+  if (base === 10) return exponent >= 9 ? 1 : 10 ** (9 - exponent);
+  // 2^-n s: 1e9 / 2^n is exact in a double for every n the format allows (n <= 127).
+  return Math.max(1, Math.ceil(NS_PER_SEC / 2 ** exponent));
+}
+
+/** Where timestampToNanoUnits / timestampToUnits write the 64-bit result. */
 export interface Units64 {
   hi: number;
   lo: number;
@@ -141,13 +152,24 @@ export interface Units64 {
  * 0 <= nsec < 1e9; returns false otherwise.
  */
 export function timestampToNanoUnits(sec: number, nsec: number, out: Units64): boolean {
-  if (!(sec >= 0 && sec < 17179869184 && nsec >= 0 && nsec < NS_PER_SEC)) return false;
-  // sec = a * 2^16 + b, so sec * 1e9 = (a * 1e9) * 2^16 + b * 1e9; a * 1e9 < 2^48 and
-  // b * 1e9 + nsec < 2^47 are exact.
+  return timestampToUnits(sec, nsec, NS_PER_SEC, out);
+}
+
+/**
+ * sec * unitsPerSec + units (a pcapng timestamp in units of 1/unitsPerSec s, e.g.
+ * 1e6 for if_tsresol 6) in two 32-bit halves, without bigint. Requires 1 <=
+ * unitsPerSec <= 1e9, 0 <= sec < 2^34 and 0 <= units < unitsPerSec; returns false
+ * otherwise.
+ */
+export function timestampToUnits(sec: number, units: number, unitsPerSec: number, out: Units64): boolean {
+  if (!(sec >= 0 && sec < 17179869184 && units >= 0 && units < unitsPerSec && unitsPerSec <= NS_PER_SEC))
+    return false;
+  // sec = a * 2^16 + b, so sec * u = (a * u) * 2^16 + b * u; with u <= 1e9, a * u < 2^48
+  // and b * u + units < 2^47 are exact.
   const a = Math.floor(sec / TWO_16);
   const b = sec - a * TWO_16;
-  const y = a * NS_PER_SEC;
-  const x = b * NS_PER_SEC + nsec;
+  const y = a * unitsPerSec;
+  const x = b * unitsPerSec + units;
   const yHigh = Math.floor(y / TWO_16);
   const low = (y - yHigh * TWO_16) * TWO_16 + (x % TWO_32);
   const lowCarry = Math.floor(low / TWO_32);

@@ -1,8 +1,9 @@
 // The `-w` recording sink (DESIGN §2): everything captured, all interfaces in one
 // pcapng file, written by framing's PcapngWriter:
 //
-//   SHB, one IDB per interface (if_name = its label, DESIGN §3; if_tsresol = 9),
-//   EPBs with nanosecond timestamps, and at close one ISB per interface with the
+//   SHB, one IDB per interface (if_name = its label, DESIGN §3; if_tsresol = its
+//   source's resolution: 9, or 6 for µs stamps), EPBs with timestamps in those
+//   units, and at close one ISB per interface with the
 //   latest statistics given (isb_ifrecv, isb_ifdrop, isb_starttime, isb_endtime).
 //
 // Files are created with mode 0600 (captures hold other people's traffic), never through
@@ -312,6 +313,7 @@ export class PcapngRecorder {
       label: desc.label,
       linktype: desc.linktype,
       snaplen: desc.snaplen,
+      tsResolutionNs: desc.tsResolutionNs,
       ...(desc.description !== undefined ? { description: desc.description } : {}),
     };
     this.interfaces.push(iface);

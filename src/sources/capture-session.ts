@@ -351,6 +351,8 @@ export class CaptureSession {
         label: t.label,
         linktype: capture.linktype,
         snaplen: capture.snaplen,
+        // The addon asks libpcap for nanosecond stamps; where it refused, µs ones are scaled.
+        tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
       };
       this.#handlers?.onInterface(e.descriptor);
     }

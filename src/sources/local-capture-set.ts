@@ -62,6 +62,7 @@ export class LocalCaptureSet {
           label: interfaceLabel(loc),
           linktype: capture.linktype,
           snaplen: capture.snaplen,
+          tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
         });
       });
     } catch (err) {

@@ -34,10 +34,26 @@
 // reads a copy of stdin on fd 3 because background jobs get /dev/null as stdin.
 // The script runs under `sh -c`, so its meaning does not depend on the user's
 // login shell (which only has to parse `exec sh -c '…'`).
+//
+// Time stamps: tcpdump writes µs unless given --time-stamp-precision=nano (tcpdump
+// >= 4.6 built with libpcap >= 1.5); in µs, a packet on a tap and on its bridge get
+// the same stamp. The script asks for nanoseconds where the host's tcpdump takes the
+// option, found out on the host itself, without another ssh round trip:
+//
+//   if T --time-stamp-precision=nano --version || ! T --version   (quietly)
+//   then set -- --time-stamp-precision=nano; else set --; fi
+//   … T -i IFACE … "$@" -n -- FILTER
+//
+// A tcpdump that knows --version but rejects the option is run without it. One that
+// knows neither (old) or is not there is run with it: then its own error is what the
+// session reports, and a rejected option makes the next session go without (the
+// no_nano_precision failure). What the stream then holds is told by its pcap magic
+// (a1b2c3d4 µs, a1b23c4d ns), never by what was asked: the interface's tsResolutionNs.
 
 import { execa, type ResultPromise } from 'execa';
 import { CaptureReader } from '../framing/capture-reader.js';
 import { CaptureFormatError } from '../framing/errors.js';
+import { resolutionNs } from '../framing/timestamp.js';
 import type { CaptureInterface, CapturePacket } from '../framing/types.js';
 import {
   interfaceLabel,
@@ -217,33 +233,58 @@ export interface RemoteCommandInput {
   snaplen: number;
   tcpdumpPath: string;
   immediate: boolean;
-  /** false: microsecond time stamps, for a tcpdump/libpcap without nanosecond support */
+  /**
+   * true: nanosecond time stamps where the host's tcpdump takes the option (the script
+   * finds out, see the header comment); false: never asked (it was rejected before).
+   */
   nano: boolean;
 }
 
-/** What runs on the host, as an argument vector (quoted into the script by remoteCommand). */
-export function remoteCaptureArgv(input: RemoteCommandInput): string[] {
+/** The option asking tcpdump for nanosecond time stamps. */
+export const NANO_OPTION = '--time-stamp-precision=nano';
+
+/** The capture's words before and after the place of NANO_OPTION. */
+function captureWords(input: RemoteCommandInput): { head: string[]; tail: string[] } {
   const enter: string[] = [];
   if (input.netns !== null) {
     const pid = /^pid:(\d+)$/.exec(input.netns);
     // nsenter without --fork execs the program, so the pid the script signals is tcpdump's.
     enter.push(...(pid !== null ? ['nsenter', '-t', pid[1], '-n'] : ['ip', 'netns', 'exec', input.netns]));
   }
-  return [
-    ...enter,
-    input.tcpdumpPath,
-    '-i',
-    input.iface,
-    '-U',
-    '-w',
-    '-',
-    '-s',
-    String(input.snaplen),
-    ...(input.nano ? ['--time-stamp-precision=nano'] : []),
-    ...(input.immediate ? ['--immediate-mode'] : []),
-    '-n',
-    ...(input.filter !== null ? ['--', input.filter] : []),
-  ];
+  return {
+    head: [...enter, input.tcpdumpPath, '-i', input.iface, '-U', '-w', '-', '-s', String(input.snaplen)],
+    tail: [
+      ...(input.immediate ? ['--immediate-mode'] : []),
+      '-n',
+      ...(input.filter !== null ? ['--', input.filter] : []),
+    ],
+  };
+}
+
+/**
+ * What runs on the host, as an argument vector, when its tcpdump takes every option
+ * asked (without NANO_OPTION where it does not).
+ */
+export function remoteCaptureArgv(input: RemoteCommandInput): string[] {
+  const { head, tail } = captureWords(input);
+  return [...head, ...(input.nano ? [NANO_OPTION] : []), ...tail];
+}
+
+/**
+ * The capture command as the script holds it: every word single-quoted, and with
+ * `nano` a `"$@"` where NANO_OPTION goes — set, or not, by precisionProbe.
+ */
+export function remoteCaptureText(input: RemoteCommandInput): string {
+  const { head, tail } = captureWords(input);
+  return `${shellJoin(head)}${input.nano ? ' "$@"' : ''} ${shellJoin(tail)}`;
+}
+
+/** Sets the script's "$@" to NANO_OPTION where the host's tcpdump takes it, else empties it. */
+export function precisionProbe(tcpdumpPath: string): string {
+  const t = shellQuote(tcpdumpPath);
+  const option = shellQuote(NANO_OPTION);
+  const quiet = '</dev/null >/dev/null 2>&1';
+  return `if ${t} ${option} --version ${quiet} || ! ${t} --version ${quiet}; then set -- ${option}; else set --; fi; `;
 }
 
 /**
@@ -253,8 +294,9 @@ export function remoteCaptureArgv(input: RemoteCommandInput): string[] {
 export const STOP_FLUSH_SECONDS = 1.5;
 
 /** The POSIX sh script around the capture (see the header comment for why each piece is there). */
-export function remoteScript(captureArgv: readonly string[], flushSeconds: number): string {
-  if (!(flushSeconds >= 0 && flushSeconds < 60)) fail(`flush wait ${flushSeconds} s is out of range`);
+export function remoteScript(input: RemoteCommandInput): string {
+  // In immediate mode nothing waits in the kernel's ring: no flush wait.
+  const flushSeconds = input.immediate ? 0 : STOP_FLUSH_SECONDS;
   // A `sleep` without fractions fails at once; the whole-second one then still waits.
   const flush =
     flushSeconds > 0 ? `sleep ${flushSeconds} 2>/dev/null || sleep ${Math.ceil(flushSeconds)}; ` : '';
@@ -262,8 +304,9 @@ export function remoteScript(captureArgv: readonly string[], flushSeconds: numbe
     // tcpdump and ip live in sbin, which a non-login PATH may lack; C messages are the ones parsed.
     'PATH="$PATH:/usr/sbin:/sbin"; LC_ALL=C; export LC_ALL; ' +
     `echo ${SESSION_MARKER} >&2; ` +
+    (input.nano ? precisionProbe(input.tcpdumpPath) : '') +
     'exec 3<&0; ' +
-    `${shellJoin(captureArgv)} </dev/null 3<&- & pid=$!; ` +
+    `${remoteCaptureText(input)} </dev/null 3<&- & pid=$!; ` +
     `(read _ <&3; ${flush}kill -TERM $pid) </dev/null >/dev/null 2>&1 & w=$!; ` +
     'exec 3<&-; wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc'
   );
@@ -271,8 +314,7 @@ export function remoteScript(captureArgv: readonly string[], flushSeconds: numbe
 
 /** The one string ssh sends: the login shell only has to run `sh` with the quoted script. */
 export function remoteCommand(input: RemoteCommandInput): string {
-  const flushSeconds = input.immediate ? 0 : STOP_FLUSH_SECONDS;
-  return `exec sh -c ${shellQuote(remoteScript(remoteCaptureArgv(input), flushSeconds))}`;
+  return `exec sh -c ${shellQuote(remoteScript(input))}`;
 }
 
 export interface SshInput {
@@ -360,6 +402,7 @@ export class RemoteCapture {
   readonly #handlers: RemoteCaptureHandlers;
   readonly #backoff: BackoffOptions;
   readonly #snaplen: number;
+  /** whether the next session asks for nanosecond stamps (false once tcpdump rejected them) */
   #nano = true;
   #phase: Phase = 'idle';
   #state: InterfaceState | null = null;
@@ -429,11 +472,6 @@ export class RemoteCapture {
   /** pid of the local ssh of the running session (diagnostics, tests); null between sessions. */
   get sshPid(): number | null {
     return this.#session?.pid ?? null;
-  }
-
-  /** false after falling back to microseconds for a tcpdump that cannot do nanoseconds. */
-  get nanosecondTimestamps(): boolean {
-    return this.#nano;
   }
 
   /**
@@ -608,10 +646,18 @@ export class RemoteCapture {
 
   #announce(iface: CaptureInterface): void {
     const prev = this.#descriptor;
-    if (prev !== null && prev.linktype === iface.linktype && prev.snaplen === iface.snaplen) return;
+    // What the stream holds (its magic), not what was asked.
+    const tsResolutionNs = resolutionNs(iface.tsResolution);
+    if (
+      prev !== null &&
+      prev.linktype === iface.linktype &&
+      prev.snaplen === iface.snaplen &&
+      prev.tsResolutionNs === tsResolutionNs
+    )
+      return;
     if (prev !== null) {
       this.#handlers.onWarning?.(
-        `${this.label}: link type or snaplen changed between sessions (${prev.linktype}/${prev.snaplen} → ${iface.linktype}/${iface.snaplen})`,
+        `${this.label}: link type, snaplen or time stamp resolution changed between sessions (${prev.linktype}/${prev.snaplen}/${prev.tsResolutionNs} ns → ${iface.linktype}/${iface.snaplen}/${tsResolutionNs} ns)`,
       );
     }
     this.#descriptor = {
@@ -622,6 +668,7 @@ export class RemoteCapture {
       label: this.label,
       linktype: iface.linktype,
       snaplen: iface.snaplen,
+      tsResolutionNs,
     };
     this.#handlers.onInterface?.(this.#descriptor);
   }

@@ -5,7 +5,7 @@
 // complete recording; an interface deleted and re-created mid-capture comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -465,7 +465,13 @@ describe('over ssh, on two lab hosts', () => {
         .map((r) => r.label)
         .sort(),
     ).toEqual([...labels].sort());
+    // Nanosecond stamps everywhere: the remote tcpdumps were asked for them and gave them.
+    expect(records.filter((r) => r.type === 'interface').map((r) => r.tsResolutionNs)).toEqual([1, 1, 1, 1]);
     const recorded = await readByInterface(recording);
+    for (const label of labels.slice(0, 3)) {
+      // (microsecond stamps would all be multiples of 1000 ns)
+      expect((recorded.get(label) ?? []).filter((p) => p.ns % 1000n !== 0n).length, label).toBeGreaterThan(0);
+    }
     let compared = 0;
     for (const [i, label] of labels.entries()) {
       const witness = (await readByInterface(join(work, `remote-witness-${i}.pcap`))).get('') ?? [];
@@ -481,6 +487,76 @@ describe('over ssh, on two lab hosts', () => {
     const counts = await tsharkCounts(recording);
     for (const label of labels) expect(counts.get(label)).toBe(recorded.get(label)?.length);
   }, 120_000);
+
+  it('a remote tcpdump without nanosecond stamps: its interface says 1000 ns, and the recording keeps µs', async () => {
+    const compute = sshName('compute');
+    // An old tcpdump on the host (the lab's hosts share this file system): it knows
+    // --version, and refuses the option as tcpdump built against libpcap < 1.5 does.
+    const oldTcpdump = join(work, 'tcpdump-no-nano');
+    writeFileSync(
+      oldTcpdump,
+      '#!/bin/sh\n' +
+        `for a; do case $a in --time-stamp-precision*) echo "tcpdump: unrecognized option '$a'" >&2; exit 1;; esac; done\n` +
+        'exec tcpdump "$@"\n',
+      { mode: 0o755 },
+    );
+    const remote = `${compute}:tap7aa08012-d0`;
+    const local = `${lab.prefix}compute/qvb7aa08012-d0`;
+    const recording = join(work, 'micro.pcapng');
+    const cli = await startCapture(
+      [
+        ...['-i', remote, '-i', local, '--ssh-config', lab.sshConfigPath],
+        ...['--remote-tcpdump', oldTcpdump, '-w', recording, '-f', 'icmp', '--packets'],
+      ],
+      2,
+    );
+    await runTraffic(lab, { durationMs: 2000, timeoutMs: 20_000 });
+    await stopProcess(cli.child, 'SIGINT');
+    expect([0, 1]).toContain(await cli.exited);
+
+    const records = jsonRecords(cli.lines);
+    const resolutions = (from: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> =>
+      Object.fromEntries(from.filter((r) => r.type === 'interface').map((r) => [r.label, r.tsResolutionNs]));
+    expect(resolutions(records)).toEqual({ [remote]: 1000, [local]: 1 });
+    expect(records.filter((r) => r.type === 'state' && r.iface === remote).map((r) => r.state)).toEqual([
+      'up',
+      'stopped',
+    ]);
+    const stamps = (label: string): string[] =>
+      records.filter((r) => r.type === 'packet' && r.iface === label).map((r) => String(r.ts));
+    // The capture works: the VM's pings crossed its tap, stamped to the microsecond.
+    expect(stamps(remote).length).toBeGreaterThan(4);
+    for (const ts of stamps(remote)) expect(ts).toMatch(/^\d+\.\d{6}000$/);
+    expect(stamps(local).filter((ts) => !ts.endsWith('000')).length).toBeGreaterThan(0);
+    // The recording: each interface block with its source's resolution…
+    const info = await run(['capinfos', '-M', recording]);
+    expect(info.exitCode).toBe(0);
+    const precisions = [...info.stdout.matchAll(/Name = (.*)\n(?:.*\n)*?\s+Time precision = (\w+)/g)];
+    expect(precisions).toHaveLength(2);
+    expect(Object.fromEntries(precisions.map((m) => [m[1], m[2]]))).toEqual({
+      [remote]: 'microseconds',
+      [local]: 'nanoseconds',
+    });
+    // …and the same time stamps read back by tshark as the capture printed…
+    const rows = (
+      await tshark(['-r', recording, '-T', 'fields', '-e', 'frame.interface_name', '-e', 'frame.time_epoch'])
+    )
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => l.split('\t'));
+    for (const label of [remote, local]) {
+      expect(
+        rows
+          .filter(([name]) => name === label)
+          .map(([, ts]) => ts)
+          .sort(),
+        label,
+      ).toEqual([...stamps(label)].sort());
+    }
+    // …and by a replay, which knows what they can tell apart.
+    const replayed = runCli(['replay', recording, '--json']);
+    expect(resolutions(jsonRecords(replayed.stdout.split('\n')))).toEqual({ [remote]: 1000, [local]: 1 });
+  }, 60_000);
 
   it('a killed ssh session is reported, retried, and the capture goes on', async () => {
     const compute = sshName('compute');

@@ -12,6 +12,8 @@ import { PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
 
 const RECORDING = join(PROJECT_ROOT, 'captures/nova-flat-reply-drop-br100.pcapng');
 let dir: string;
+/** tshark's `-F pcap` writes microsecond stamps, as tcpdump -w does */
+const RESOLUTION = 1000;
 
 /** One interface of the recording, as `tcpdump -i IFACE -w FILE` on its machine would have written it. */
 function cut(iface: string, file: string): void {
@@ -61,6 +63,7 @@ describe('replay of files from two machines', () => {
         netns: null,
         name: 'tap7aa08012-d0',
         linktype: 'EN10MB',
+        tsResolutionNs: RESOLUTION,
         file: 'tap.pcap',
       },
       {
@@ -71,6 +74,7 @@ describe('replay of files from two machines', () => {
         netns: null,
         name: 'eth0',
         linktype: 'EN10MB',
+        tsResolutionNs: RESOLUTION,
         file: 'ext.pcap',
       },
     ]);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusPath } from '../decode/support/corpus.js';
+import { pcapngOneInterface } from '../framing/fixtures.js';
 import { runCli } from '../support/run-cli.js';
 
 let dir: string;
@@ -63,6 +64,37 @@ describe('hopscope replay', () => {
       { type: 'stats', iface: 'tap-side', received: 10, dropped: 0, final: true },
       { type: 'stats', iface: 'qg-side', received: 4, dropped: 0, final: true },
     ]);
+  });
+
+  it("gives each interface its time stamps' resolution in ns, from the file: pcap magic, pcapng if_tsresol", () => {
+    // 2^-20 s per unit: 953.67 ns, which cannot tell apart stamps 953 ns apart
+    const binary = join(dir, 'binary-unit.pcapng');
+    writeFileSync(binary, pcapngOneInterface('compute:tap-b', [1_700_000_000n << 20n], 0x94));
+    const files = [
+      corpusPath('dns_tcp.pcap'), // pcap, magic a1b2c3d4: µs
+      corpusPath('tcp-handshake-nano.pcap'), // pcap, magic a1b23c4d: ns
+      corpusPath('pcapng-multi-interface.pcapng'), // if_tsresol 9 and 6
+      corpusPath('gopacket-le-test902.pcapng'), // if_tsresol 0x88: 2^-8 s
+      binary,
+    ];
+    const expected = [
+      ['dns_tcp', 1000],
+      ['tcp-handshake-nano', 1],
+      ['eth0', 1],
+      ['\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}', 1000],
+      ['eth0', 3906250],
+      ['compute:tap-b', 954],
+    ];
+    // verdicts only: the files are decoded on the second thread, which hands the interfaces on
+    const threaded = runCli(['replay', ...files, '--json']);
+    // packets printed: decoded on the main thread
+    const printed = runCli(['replay', ...files, '--json', '--packets']);
+    for (const r of [threaded, printed]) {
+      // (0 or 1: these unrelated files hold exchanges cut short)
+      expect([0, 1], r.stderr).toContain(r.status);
+      const interfaces = jsonLines(r.stdout).filter((x) => x.type === 'interface');
+      expect(interfaces.map((x) => [x.label, x.tsResolutionNs])).toEqual(expected);
+    }
   });
 
   it('emits the DESIGN §3 packet record: DNS, VXLAN inner addresses with the outer in tunnel', () => {

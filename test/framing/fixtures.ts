@@ -278,8 +278,11 @@ export const PCAPNG_TWO_SECTIONS = hex`
   00 00 00 24
 `;
 
-/** A pcapng file with one unnamed Ethernet interface and one packet per timestamp given. */
-export function pcapngOneInterface(name: string | null, timesNs: bigint[]): Uint8Array {
+/**
+ * A pcapng file with one Ethernet interface and one packet per timestamp given: counts
+ * of the interface's unit, ns unless another if_tsresol byte is given (0x94: 2^-20 s).
+ */
+export function pcapngOneInterface(name: string | null, timesNs: bigint[], tsresol = 9): Uint8Array {
   const parts: number[] = [];
   const u32 = (v: number): void =>
     void parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
@@ -307,7 +310,7 @@ export function pcapngOneInterface(name: string | null, timesNs: bigint[]): Uint
   }
   u16(9);
   u16(1);
-  parts.push(9, 0, 0, 0);
+  parts.push(tsresol, 0, 0, 0);
   u32(0);
   u32(idbLen);
   for (const t of timesNs) {

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceStats } from '../../src/events/types.js';
 import {
   formatTimestamp,
@@ -16,6 +16,7 @@ import { collector } from './support.js';
 
 const CORPUS = '/work/shared/corpus';
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fixedClock = (): { sec: number; nsec: number } => ({ sec: 1700000100, nsec: 250000000 });
 
 function tshark(path: string, fields: string[]): string[][] {
@@ -158,7 +159,18 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
     expect(info).toMatch(/Number of packets:\s+31/);
     expect(info).toMatch(/Number of interfaces in file: 7/);
     expect(info).toMatch(/Encapsulation = Linux cooked-mode capture v2/);
-    expect(info).toMatch(/Time precision = nanoseconds/);
+    // each interface in its source's resolution: a µs pcap's stamps stay µs, not ns
+    expect(
+      [...info.matchAll(/Name = (.*)\n(?:.*\n)*?\s+Time precision = (\w+)/g)].map((m) => [m[1], m[2]]),
+    ).toEqual([
+      ['dns_tcp', 'microseconds'],
+      ['tcp-handshake-nano', 'nanoseconds'],
+      ['LINKTYPE_RAW_ipv6', 'microseconds'],
+      ['linux_dlt_sll2', 'microseconds'],
+      ['dns-badcookie', 'microseconds'],
+      ['eth0', 'nanoseconds'],
+      ['\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}', 'microseconds'],
+    ]);
     expect(info).toMatch(/Capture application: hopscope/);
     expect(info).toMatch(/Name = tcp-handshake-nano\n\s+Encapsulation = Linux cooked-mode capture v1/);
     expect(info).toMatch(/Description = Ethernet 2/);
@@ -171,7 +183,7 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
     readCaptureBytes(readFileSync(out), handlers);
     expect(seen.sections.map((s) => s.userAppl)).toEqual(['hopscope']);
     expect(seen.interfaces.map((i) => [i.name, i.linktype, i.tsResolution.exponent])).toEqual(
-      ifaces.map((i) => [i.label, i.linktype, 9]),
+      ifaces.map((i, k) => [i.label, i.linktype, [6, 9, 6, 6, 6, 9, 6][k]]),
     );
     expect(
       seen.packets.map((p) => ({
@@ -371,6 +383,78 @@ describe('pcapng writer: buffering and blocks', () => {
       o += total;
     }
     expect(got).toEqual(sent);
+  });
+
+  it('an interface of a µs source is written in µs (if_tsresol 6): EPBs across seconds and the carry, its ISB too', () => {
+    const sink = memorySink();
+    const w = new PcapngWriter(sink, { now: fixedClock });
+    w.addInterface({ id: 0, label: 'compute:tap1', linktype: 1, snaplen: 0, tsResolutionNs: 1000 });
+    w.addInterface({ id: 1, label: 'br100', linktype: 1, snaplen: 0, tsResolutionNs: 1 });
+    // not a power of ten (a base-2 file's unit): nanoseconds hold it exactly
+    w.addInterface({ id: 2, label: 'odd', linktype: 1, snaplen: 0, tsResolutionNs: 954 });
+    // a second whose µs units' low half plus some µs is exactly 2^32 (the carry's edge)
+    let edgeSec = 1_700_000_000;
+    while (Number((BigInt(edgeSec) * 1_000_000n) % 4294967296n) <= 4294967296 - 1_000_000) edgeSec++;
+    const edgeUs = 4294967296 - Number((BigInt(edgeSec) * 1_000_000n) % 4294967296n);
+    const sent: Array<[number, number, number]> = [
+      [0, 1_700_000_000, 123_456_000],
+      [1, 1_700_000_000, 123_456_789],
+      [0, 1_700_000_000, 999_999_000],
+      [0, 1_700_000_001, 0],
+      [2, 1_700_000_001, 953],
+      [0, edgeSec, edgeUs * 1000 - 1000],
+      [1, edgeSec, edgeUs * 1000 + 1],
+      [0, edgeSec, edgeUs * 1000],
+      [0, edgeSec, 999_999_000],
+    ];
+    for (const [id, sec, nsec] of sent) w.writePacket(packet(id, sec, nsec, [id]));
+    w.close([{ interfaceId: 0, received: 7, dropped: 0, final: true }]);
+    const out = sink.bytes();
+    const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const idbResolutions: number[] = [];
+    const epbUnits: Array<[number, bigint]> = [];
+    let isb: bigint[] = [];
+    for (let o = 0; o < out.length;) {
+      const type = dv.getUint32(o, true);
+      const total = dv.getUint32(o + 4, true);
+      const u64 = (at: number): bigint =>
+        (BigInt(dv.getUint32(at, true)) << 32n) | BigInt(dv.getUint32(at + 4, true));
+      if (type === 1) {
+        // options after linktype/snaplen: if_name, then if_tsresol (code 9, length 1)
+        for (let p = o + 16; p < o + total - 4;) {
+          const code = dv.getUint16(p, true);
+          const len = dv.getUint16(p + 2, true);
+          if (code === 9) idbResolutions.push(out[p + 4]);
+          if (code === 0) break;
+          p += 4 + ((len + 3) & ~3);
+        }
+      } else if (type === 6) epbUnits.push([dv.getUint32(o + 8, true), u64(o + 12)]);
+      else if (type === 5) isb = [u64(o + 12), u64(o + 24), u64(o + 36)]; // time, isb_starttime, isb_endtime
+      o += total;
+    }
+    expect(idbResolutions).toEqual([6, 9, 9]);
+    expect(epbUnits).toEqual(
+      sent.map(([id, sec, nsec]) => [
+        id,
+        id === 0
+          ? BigInt(sec) * 1_000_000n + BigInt(nsec / 1000)
+          : BigInt(sec) * 1_000_000_000n + BigInt(nsec),
+      ]),
+    );
+    // the statistics block's time, start and end, in the interface's µs
+    expect(isb).toEqual([1700000100250000n, 1700000100250000n, 1700000100250000n]);
+    // read back: the same stamps, to the nanosecond, and the same resolutions
+    const { seen, handlers } = collector();
+    readCaptureBytes(out, handlers);
+    expect(seen.packets.map((p) => [p.iface, p.ts])).toEqual(
+      sent.map(([id, sec, nsec]) => [id, formatTimestamp(sec, nsec)]),
+    );
+    expect(seen.interfaces.map((i) => i.tsResolution)).toEqual([
+      { base: 10, exponent: 6 },
+      { base: 10, exponent: 9 },
+      { base: 10, exponent: 9 },
+    ]);
+    expect(seen.statTimes.at(-1)?.end).toEqual({ sec: 1700000100, nsec: 250000000 });
   });
 
   it('refuses packets on interfaces it was not told of, and times it cannot write', () => {

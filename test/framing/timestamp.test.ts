@@ -4,7 +4,9 @@ import {
   formatTimestamp,
   makeTimestampConverter,
   parseTimestamp,
+  resolutionNs,
   timestampToNanoUnits,
+  timestampToUnits,
   unitsToTimestamp,
 } from '../../src/framing/index.js';
 import { seededRandom } from './support.js';
@@ -109,5 +111,37 @@ describe('timestampToNanoUnits (writer side)', () => {
     expect(timestampToNanoUnits(-1, 0, out)).toBe(false);
     expect(timestampToNanoUnits(0, 1e9, out)).toBe(false);
     expect(timestampToNanoUnits(2 ** 35, 0, out)).toBe(false);
+  });
+});
+
+describe('timestampToUnits (writer side, an interface in microseconds or coarser)', () => {
+  it('splits sec * 10^n + units into 32-bit halves exactly, for every decimal unit', () => {
+    const rnd = seededRandom(11);
+    const out = { hi: 0, lo: 0 };
+    for (let n = 0; n <= 9; n++) {
+      const perSec = 10 ** n;
+      for (let i = 0; i < 300; i++) {
+        const sec = i === 0 ? 17179869183 : Math.floor(rnd() * 17179869184);
+        const units = i === 1 ? perSec - 1 : Math.floor(rnd() * perSec);
+        expect(timestampToUnits(sec, units, perSec, out)).toBe(true);
+        expect((BigInt(out.hi) << 32n) | BigInt(out.lo)).toBe(BigInt(sec) * BigInt(perSec) + BigInt(units));
+      }
+    }
+    expect(timestampToUnits(1, 1e6, 1e6, out)).toBe(false);
+    expect(timestampToUnits(1, 0, 1e10, out)).toBe(false);
+  });
+});
+
+describe('resolutionNs: what a unit can tell apart, in whole ns', () => {
+  it('10^-n: 10^(9-n) ns, at least 1; 2^-n: rounded up', () => {
+    expect(resolutionNs({ base: 10, exponent: 6 })).toBe(1000);
+    expect(resolutionNs({ base: 10, exponent: 9 })).toBe(1);
+    expect(resolutionNs({ base: 10, exponent: 0 })).toBe(1e9);
+    expect(resolutionNs({ base: 10, exponent: 12 })).toBe(1);
+    expect(resolutionNs({ base: 2, exponent: 8 })).toBe(3906250); // exactly 1e9 / 256
+    expect(resolutionNs({ base: 2, exponent: 20 })).toBe(954); // 953.67…
+    expect(resolutionNs({ base: 2, exponent: 30 })).toBe(1); // 0.93…
+    expect(resolutionNs({ base: 2, exponent: 127 })).toBe(1);
+    expect(resolutionNs({ base: 2, exponent: 0 })).toBe(1e9);
   });
 });

@@ -71,6 +71,7 @@ const iface = (id: number, host: string | null, netns: string | null, name: stri
     label: `${host !== null ? `${host}:` : ''}${netns !== null ? `${netns}/` : ''}${name}`,
     linktype,
     snaplen: 262144,
+    tsResolutionNs: 1,
   }) satisfies InterfaceDescriptor;
 
 const INTERFACES = [

@@ -298,9 +298,12 @@ describe('remote capture over ssh (lab sdn-vxlan)', () => {
           label: r.capture.label,
           linktype: 1,
           snaplen: SNAP,
+          // tcpdump asked for nanosecond stamps, and its stream says it gives them
+          tsResolutionNs: 1,
         },
       ]);
-      expect(r.capture.nanosecondTimestamps).toBe(true);
+      // (a µs stream's stamps would all end in 000)
+      expect(r.packets.filter((line) => !/^\d+\.\d{6}000 /.test(line)).length).toBeGreaterThan(0);
       expect(r.states).toEqual([
         ['up', null],
         ['stopped', null],
@@ -336,6 +339,84 @@ describe('remote capture over ssh (lab sdn-vxlan)', () => {
     expect(new Set(icmp.protocols)).toEqual(new Set([1]));
     expect(tcp.packets.length).toBeGreaterThanOrEqual(5);
     expect(new Set(tcp.protocols)).toEqual(new Set([6]));
+  });
+
+  it('a tcpdump without nanosecond stamps: microseconds, told by the stream, in one session where it knows --version', async () => {
+    // Stand-ins for older tcpdumps on the host (the lab's hosts share this file system):
+    // each notes its arguments, then runs the real tcpdump — or refuses as an old one does.
+    const tcpdump = (name: string, body: string): { path: string; calls(): string[] } => {
+      const path = join(work, name);
+      const log = `${path}.log`;
+      writeFileSync(path, `#!/bin/sh\necho "$*" >> '${log}'\n${body}\nexec tcpdump "$@"\n`, { mode: 0o755 });
+      return {
+        path,
+        calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(0, -1) : []),
+      };
+    };
+    const refuse = (what: string): string =>
+      `for a; do case $a in ${what}) echo "tcpdump: unrecognized option '$a'" >&2; exit 1;; esac; done`;
+    // knows --version, not the option (a tcpdump built against libpcap < 1.5)
+    const noNano = tcpdump('tcpdump-no-nano', refuse('--time-stamp-precision*'));
+    // takes the option and still writes microseconds: what was asked is not what counts
+    const ignores = tcpdump(
+      'tcpdump-ignores',
+      'for a; do shift; case $a in --time-stamp-precision*) ;; *) set -- "$@" "$a";; esac; done',
+    );
+    // knows neither: the option is tried, refused, and the next session goes without it
+    const old = tcpdump('tcpdump-old', refuse('--time-stamp-precision*|--version'));
+    const filter = 'icmp';
+    const witnessed = await witness(ns('node1'), 'vxlan_sys_4789', filter);
+    const rs = [noNano, ignores, old].map((t, i) =>
+      record({
+        host: sshHost('node1'),
+        iface: 'vxlan_sys_4789',
+        filter,
+        tcpdumpPath: t.path,
+        interfaceId: 20 + i,
+      }),
+    );
+    await Promise.all(rs.map((r) => r.capture.start()));
+    const [ping] = await runTraffic(lab, { only: ['ping-pod'] });
+    expect(ping.succeeded, ping.stdout).toBe(true);
+    await sleep(300);
+    await Promise.all(rs.map((r) => r.capture.stop()));
+    // The witness's nanosecond stamps, cut to microseconds.
+    const inMicroseconds = (await witnessed.stop()).map((line) =>
+      line.replace(/^(\d+\.\d{6})\d{3}/, '$1000'),
+    );
+
+    const capture = `-i vxlan_sys_4789 -U -w - -s ${SNAP}`;
+    for (const r of rs) {
+      expect(r.interfaces.map((i) => i.tsResolutionNs)).toEqual([1000]);
+      expect(r.packets.length).toBeGreaterThanOrEqual(6);
+      expect(r.packets).toEqual(inMicroseconds);
+      expect(r.states).toEqual([
+        ['up', null],
+        ['stopped', null],
+      ]);
+    }
+    // Found out on the host, in the session itself: the capture ran once, without the option.
+    expect(noNano.calls()).toEqual([
+      '--time-stamp-precision=nano --version',
+      '--version',
+      `${capture} -n -- icmp`,
+    ]);
+    expect(rs[0].warnings).toEqual([]);
+    expect(ignores.calls()).toEqual([
+      '--time-stamp-precision=nano --version',
+      `${capture} --time-stamp-precision=nano -n -- icmp`,
+    ]);
+    expect(rs[1].warnings).toEqual([]);
+    // An old tcpdump costs one more session, once.
+    expect(old.calls()).toEqual([
+      '--time-stamp-precision=nano --version',
+      '--version',
+      `${capture} --time-stamp-precision=nano -n -- icmp`,
+      `${capture} -n -- icmp`,
+    ]);
+    expect(rs[2].warnings).toEqual([
+      `${rs[2].capture.label}: tcpdump: unrecognized option '--time-stamp-precision=nano' on ${sshHost('node1')}; capturing with microsecond time stamps`,
+    ]);
   });
 
   it('a killed ssh, then a killed sshd session: `retrying`, then `up` again, packets go on, no tcpdump left behind', async () => {

@@ -3,12 +3,17 @@
 // plain data: the remote shell sees exactly one string, built only from
 // validated, single-quoted parts.
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   normalizeFilter,
+  precisionProbe,
   RemoteCapture,
   RemoteCaptureError,
   remoteCaptureArgv,
+  remoteCaptureText,
   remoteCommand,
   remoteScript,
   sshArgv,
@@ -43,9 +48,12 @@ const HOSTILE = [
   '*',
 ];
 
-/** The words a POSIX shell makes of `text` (printf prints each, NUL-terminated). */
-function wordsIn(shell: 'sh' | 'bash', text: string): string[] {
-  const out = execFileSync(shell, ['-c', `printf '%s\\0' ${text}`]);
+/**
+ * The words a POSIX shell makes of `text` (printf prints each, NUL-terminated), with
+ * the positional parameters ("$@") set to `args`.
+ */
+function wordsIn(shell: 'sh' | 'bash', text: string, args: readonly string[] = []): string[] {
+  const out = execFileSync(shell, ['-c', `printf '%s\\0' ${text}`, shell, ...args]);
   return out.toString('utf8').split('\0').slice(0, -1);
 }
 
@@ -189,33 +197,76 @@ describe('the command lines', () => {
   });
 
   it('the remote script, word for word', () => {
-    const argv = remoteCaptureArgv({
-      ...BASE,
-      netns: 'qrouter-1',
-      iface: 'qr-1',
-      filter: 'icmp and host 10.0.0.1',
-    });
-    expect(remoteScript(argv, 1.5)).toBe(
+    const input = { ...BASE, netns: 'qrouter-1', iface: 'qr-1', filter: 'icmp and host 10.0.0.1' };
+    expect(remoteScript(input)).toBe(
       'PATH="$PATH:/usr/sbin:/sbin"; LC_ALL=C; export LC_ALL; ' +
         'echo hopscope-remote-session >&2; ' +
+        // nanosecond stamps where this tcpdump takes the option (see precisionProbe below)
+        "if 'tcpdump' '--time-stamp-precision=nano' --version </dev/null >/dev/null 2>&1 || " +
+        "! 'tcpdump' --version </dev/null >/dev/null 2>&1; " +
+        "then set -- '--time-stamp-precision=nano'; else set --; fi; " +
         'exec 3<&0; ' +
         "'ip' 'netns' 'exec' 'qrouter-1' 'tcpdump' '-i' 'qr-1' '-U' '-w' '-' '-s' '262144' " +
-        "'--time-stamp-precision=nano' '-n' '--' 'icmp and host 10.0.0.1' </dev/null 3<&- & pid=$!; " +
+        `"$@" '-n' '--' 'icmp and host 10.0.0.1' </dev/null 3<&- & pid=$!; ` +
         '(read _ <&3; sleep 1.5 2>/dev/null || sleep 2; kill -TERM $pid) </dev/null >/dev/null 2>&1 & w=$!; ' +
         'exec 3<&-; wait $pid; rc=$?; kill $w 2>/dev/null; exit $rc',
     );
     // In immediate mode nothing waits in the kernel: no flush wait.
-    expect(remoteScript(argv, 0)).toContain('(read _ <&3; kill -TERM $pid)');
+    expect(remoteScript({ ...input, immediate: true })).toContain('(read _ <&3; kill -TERM $pid)');
+    // Once a tcpdump has rejected the option: neither the probe nor "$@".
+    const micro = remoteScript({ ...input, nano: false });
+    expect(micro).not.toContain('--time-stamp-precision');
+    expect(micro).not.toContain('"$@"');
+    expect(micro).toContain("'-s' '262144' '-n' '--' 'icmp and host 10.0.0.1' </dev/null 3<&- &");
   });
+
+  // The probe on the host, run here by real shells against three stand-ins for tcpdump.
+  it.each(['sh', 'bash'] as const)(
+    '%s: the probe asks for nanoseconds unless this tcpdump knows --version and rejects the option',
+    (shell) => {
+      const dir = mkdtempSync(join(tmpdir(), 'hopscope-probe-'));
+      try {
+        const fake = (name: string, body: string): string => {
+          const path = join(dir, name);
+          writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+          return path;
+        };
+        // tcpdump >= 4.6 with libpcap >= 1.5
+        const modern = fake('modern', 'exit 0');
+        // knows --version, not the option (built against an old libpcap)
+        const noNano = fake(
+          'no-nano',
+          'for a; do case $a in --time-stamp-precision*) echo "tcpdump: unrecognized option \'$a\'" >&2; exit 1;; esac; done; exit 0',
+        );
+        // knows neither: it is asked, and its own error tells (the next session goes without)
+        const old = fake('old', 'for a; do case $a in --*) exit 1;; esac; done; exit 0');
+        // what "$@" holds after the probe (printf prints the count first, then each word)
+        const probe = (tcpdump: string): string[] =>
+          execFileSync(shell, ['-c', `${precisionProbe(tcpdump)}printf '%s\\0' "$#" "$@"`])
+            .toString('utf8')
+            .split('\0')
+            .slice(1, -1);
+        expect(probe(modern)).toEqual(['--time-stamp-precision=nano']);
+        expect(probe(noNano)).toEqual([]);
+        expect(probe(old)).toEqual(['--time-stamp-precision=nano']);
+        expect(probe(join(dir, 'missing'))).toEqual(['--time-stamp-precision=nano']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('the ssh argv: options, "--", the destination, and the remote command as ONE argument', () => {
     const input: RemoteCommandInput = { ...BASE, netns: 'qrouter-1', iface: 'qr-1', filter: 'icmp' };
     const command = remoteCommand(input);
     expect(command).toBe(
       'exec sh -c \'PATH="$PATH:/usr/sbin:/sbin"; LC_ALL=C; export LC_ALL; echo hopscope-remote-session >&2; ' +
+        "if '\\''tcpdump'\\'' '\\''--time-stamp-precision=nano'\\'' --version </dev/null >/dev/null 2>&1 || " +
+        "! '\\''tcpdump'\\'' --version </dev/null >/dev/null 2>&1; " +
+        "then set -- '\\''--time-stamp-precision=nano'\\''; else set --; fi; " +
         "exec 3<&0; '\\''ip'\\'' '\\''netns'\\'' '\\''exec'\\'' '\\''qrouter-1'\\'' '\\''tcpdump'\\'' '\\''-i'\\'' " +
         "'\\''qr-1'\\'' '\\''-U'\\'' '\\''-w'\\'' '\\''-'\\'' '\\''-s'\\'' '\\''262144'\\'' " +
-        "'\\''--time-stamp-precision=nano'\\'' '\\''-n'\\'' '\\''--'\\'' '\\''icmp'\\'' </dev/null 3<&- & pid=$!; " +
+        `"$@" '\\''-n'\\'' '\\''--'\\'' '\\''icmp'\\'' </dev/null 3<&- & pid=$!; ` +
         '(read _ <&3; sleep 1.5 2>/dev/null || sleep 2; kill -TERM $pid) </dev/null >/dev/null 2>&1 & w=$!; exec 3<&-; wait $pid; rc=$?; ' +
         "kill $w 2>/dev/null; exit $rc'",
     );
@@ -275,11 +326,13 @@ describe('the command lines', () => {
         const [script, ...rest] = wordsIn(shell, command.slice('exec sh -c '.length));
         expect(rest).toEqual([]);
         const argv = remoteCaptureArgv(input);
-        expect(script).toBe(remoteScript(argv, input.immediate ? 0 : 1.5));
-        // Step 2, sh: the capture command's words are the argv, each intact.
-        const quoted = shellJoin(argv);
-        expect(script).toContain(`; ${quoted} </dev/null 3<&- &`);
-        expect(wordsIn(shell, quoted)).toEqual(argv);
+        expect(script).toBe(remoteScript(input));
+        // Step 2, sh: the capture command's words are the argv, each intact, with the
+        // precision option or without it, as the probe set "$@".
+        const text = remoteCaptureText(input);
+        expect(script).toContain(`; ${text} </dev/null 3<&- &`);
+        expect(wordsIn(shell, text, ['--time-stamp-precision=nano'])).toEqual(argv);
+        expect(wordsIn(shell, text, [])).toEqual(argv.filter((w) => w !== '--time-stamp-precision=nano'));
         expect(argv).toContain(input.iface);
         if (input.filter !== null) expect(argv[argv.length - 1]).toBe(input.filter);
       }

@@ -366,7 +366,12 @@ export async function runCapture(argv: string[]): Promise<number> {
           model?.addInterface(iface.id, iface.label);
           counts[iface.id] ??= 0;
           recorder?.addInterface(iface);
-          correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
+          correlator.addInterface({
+            id: iface.id,
+            label: iface.label,
+            host: iface.host,
+            tsResolutionNs: iface.tsResolutionNs,
+          });
           const t = wallNow();
           correlator.interfaceStarted(iface.id, t.sec, t.nsec);
           if (json) {
@@ -379,6 +384,7 @@ export async function runCapture(argv: string[]): Promise<number> {
                 netns: iface.netns,
                 name: iface.name,
                 linktype: linktypeName(iface.linktype),
+                tsResolutionNs: iface.tsResolutionNs,
               }),
             );
             out.flush();

@@ -159,7 +159,12 @@ export async function runReplay(argv: string[]): Promise<number> {
   const onInterface = (iface: MergedInterface): void => {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
-    correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
+    correlator.addInterface({
+      id: iface.id,
+      label: iface.label,
+      host: iface.host,
+      tsResolutionNs: iface.tsResolutionNs,
+    });
     // Judge as live capture did: after its hold (remote sources trail by up to 2.5 s).
     correlator.setPacketLagMs(iface.host !== null ? REPLAY_LAG_REMOTE_MS : REPLAY_LAG_LOCAL_MS);
     model?.addInterface(iface.id, iface.label);
@@ -173,6 +178,7 @@ export async function runReplay(argv: string[]): Promise<number> {
           netns: iface.netns,
           name: iface.name,
           linktype: linktypeName(iface.linktype),
+          tsResolutionNs: iface.tsResolutionNs,
           file: iface.file,
         }),
       );
