@@ -50,6 +50,13 @@ export const MAX_HOPS = 64;
 /** No TTL (ARP; an IP header not decoded). */
 export const NO_TTL = -1;
 
+// A host's part in a tunnelled crossing (#addEncapsulation), seen on the host itself
+// (its inner and tunnelled sightings in order) or from the hosts' order.
+const LEAVING = 1;
+const ARRIVING = 2;
+const LEAVING_BY_ORDER = 4;
+const ARRIVING_BY_ORDER = 8;
+
 export class HopOrder {
   /** sightings in this stage (0 .. n-1); the caller fills the columns below for each */
   n = 0;
@@ -91,7 +98,7 @@ export class HopOrder {
   readonly #beforeHi = new Uint32Array(MAX_HOPS);
   // scratch for hints: each sighting's position on the hint path (-1: not on it)
   readonly #position = new Int32Array(MAX_HOPS);
-  // scratch for encapsulation: per sighting, its host's role (1 leaving, 2 arriving, 3 both)
+  // scratch for encapsulation: per sighting, its host's part (LEAVING, ARRIVING, ... bits)
   readonly #role = new Uint8Array(MAX_HOPS);
 
   /** Starts a stage of n sightings (n ≤ MAX_HOPS); then fill the columns. */
@@ -193,7 +200,12 @@ export class HopOrder {
     }
   }
 
-  /** Evidence 2: the host that encapsulates comes before the host that decapsulates. */
+  /**
+   * Evidence 2: the host that encapsulates comes before the host that decapsulates —
+   * and the other way round: on a host the packet is known to leave for another that
+   * sees it tunnelled, its inner form comes first; on one it is known to arrive at, its
+   * tunnelled form (a NIC and its VXLAN device often stamp the same nanosecond).
+   */
   #addEncapsulation(): void {
     const n = this.n;
     const tun = this.tunnelled;
@@ -207,13 +219,34 @@ export class HopOrder {
       for (let j = 0; j < n; j++) {
         if (host[i] !== host[j] || tun[i] === tun[j] || !this.isBefore(i, j)) continue;
         // inner then tunnelled: leaving; tunnelled then inner: arriving
-        const r = tun[i] === 0 ? 1 : 2;
+        const r = tun[i] === 0 ? LEAVING : ARRIVING;
         for (let k = 0; k < n; k++) if (host[k] === host[i]) role[k] |= r;
       }
     }
+    // where the hosts' order is known already (round trips, TTL), it says which role each has
     for (let i = 0; i < n; i++) {
-      if (role[i] !== 1) continue;
-      for (let j = 0; j < n; j++) if (role[j] === 2 && host[j] !== host[i]) this.before(i, j);
+      if (tun[i] === 0) continue;
+      for (let j = 0; j < n; j++) {
+        if (tun[j] === 0 || host[j] === host[i] || !this.isBefore(i, j)) continue;
+        for (let k = 0; k < n; k++) {
+          if (host[k] === host[i]) role[k] |= LEAVING_BY_ORDER;
+          else if (host[k] === host[j]) role[k] |= ARRIVING_BY_ORDER;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      if ((role[i] & (LEAVING | ARRIVING)) !== LEAVING) continue;
+      for (let j = 0; j < n; j++)
+        if ((role[j] & (LEAVING | ARRIVING)) === ARRIVING && host[j] !== host[i]) this.before(i, j);
+    }
+    for (let i = 0; i < n; i++) {
+      const r = role[i] & (LEAVING_BY_ORDER | ARRIVING_BY_ORDER);
+      if (tun[i] !== 0 || r === 0 || r === (LEAVING_BY_ORDER | ARRIVING_BY_ORDER)) continue;
+      for (let j = 0; j < n; j++) {
+        if (host[j] !== host[i] || tun[j] === 0) continue;
+        if (r === LEAVING_BY_ORDER) this.before(i, j);
+        else this.before(j, i);
+      }
     }
   }
 

@@ -182,6 +182,17 @@ describe('HopOrder', () => {
     expect(order(hops)).toEqual([11, 12, 21, 22]);
   });
 
+  it('a NIC and its VXLAN device stamping one nanosecond: the tunnelled form first where the packet arrives', () => {
+    // node1 → node2 known from the round trips; on each node the inner and tunnelled forms tie
+    const hops: Hop[] = [
+      { iface: 22, host: 1, time: 5e8, rank: 0, roundTrip: 90_000 }, // node2:vxlan_sys_4789 (inner)
+      { iface: 21, host: 1, time: 5e8, tunnelled: true, rank: 1, roundTrip: 90_000 }, // node2:eth0
+      { iface: 12, host: 0, time: 100, tunnelled: true, rank: 2, roundTrip: 150_000 }, // node1:eth0
+      { iface: 11, host: 0, time: 100, rank: 3, roundTrip: 150_000 }, // node1:tun0 (inner)
+    ];
+    expect(order(hops, { roundTripSign: 1 })).toEqual([11, 12, 21, 22]);
+  });
+
   it('a learned path orders what nothing else tells apart, and never overrides the network', () => {
     const tied: Hop[] = [
       { iface: 3, time: 0, rank: 0 },
