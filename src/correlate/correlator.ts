@@ -436,20 +436,33 @@ export class Correlator {
    * still open is judged now (one whose timeout had not run out is inconclusive).
    */
   finish(sec?: number, nsec?: number): SummaryRecord {
+    this.finishSome(Infinity, sec, nsec);
+    this.#emitClocks(true);
+    return { ...this.#summary };
+  }
+
+  /**
+   * finish() in steps, for a consumer whose output may fall behind (a replay waits for
+   * stdout's reader in between): judges at most `count` of the exchanges still open,
+   * as finish(sec, nsec) would; true once none is left. finish() with the same end
+   * then gives the summary.
+   */
+  finishSome(count: number, sec?: number, nsec?: number): boolean {
     const end = sec !== undefined ? this.rel(sec, nsec ?? 0) : this.#nowRel;
     for (let id = 0; id < this.#labels.length; id++) {
       if (this.#labels[id] !== undefined) this.#health.stopped(id, end);
     }
-    while (this.#queue.length > 0) {
+    let judged = 0;
+    while (this.#queue.length > 0 && judged < count) {
       const x = this.#queue.shift();
       if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) {
         this.#judgeNow = end;
         this.#judge(x);
+        judged++;
       }
       this.#recycle(x);
     }
-    this.#emitClocks(true);
-    return { ...this.#summary };
+    return this.#queue.length === 0;
   }
 
   #learnedPath(table: LearnedTable, key: number): readonly number[] | null {
