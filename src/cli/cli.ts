@@ -40,7 +40,9 @@ export async function runCli(argv: string[]): Promise<number> {
   const failure = await stdoutFailure();
   if (failure === null) return status;
   const known = command !== undefined && Object.hasOwn(COMMANDS, command);
-  process.stderr.write(`hopscope: ${known ? `${command}: ` : ''}cannot write to standard output: ${failure}\n`);
+  process.stderr.write(
+    `hopscope: ${known ? `${command}: ` : ''}cannot write to standard output: ${failure}\n`,
+  );
   return EXIT_USAGE;
 }
 

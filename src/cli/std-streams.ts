@@ -29,7 +29,7 @@ export async function stdoutFailure(): Promise<string | null> {
 }
 
 /** "no space left on device" for ENOSPC: the system's text, as strerror gives it. */
-export function errorText(err: NodeJS.ErrnoException): string {
+function errorText(err: NodeJS.ErrnoException): string {
   const known = err.errno !== undefined ? getSystemErrorMap().get(err.errno) : undefined;
   return known?.[1] ?? err.code ?? err.message;
 }

@@ -17,7 +17,7 @@ import type { Writable } from 'node:stream';
 const FLUSH_AT = 64 * 1024;
 
 /** What the stream may hold (bytes) before `full` asks waiting producers to wait. */
-export const WAIT_ABOVE_BYTES = 1024 * 1024;
+const WAIT_ABOVE_BYTES = 1024 * 1024;
 
 export interface LineWriterOptions {
   /** Never wait: skip lines that would take the queue (stream and pending) past this many bytes. */
@@ -29,7 +29,6 @@ export interface LineWriterOptions {
 export class LineWriter {
   #pending = '';
   #closed = false;
-  #error: NodeJS.ErrnoException | null = null;
   #full = false;
   /** write() calls whose callback has not come yet */
   #inFlight = 0;
@@ -39,7 +38,7 @@ export class LineWriter {
   #waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
   readonly #written = (err?: Error | null): void => {
     this.#inFlight--;
-    if (err) this.#fail(err as NodeJS.ErrnoException);
+    if (err) this.#stop();
     this.#wake();
   };
 
@@ -49,8 +48,9 @@ export class LineWriter {
   ) {
     this.#skipAbove = options.skipAboveBytes ?? Infinity;
     this.#onSkipped = options.onSkipped;
-    out.on('error', (err: NodeJS.ErrnoException) => this.#fail(err));
-    out.on('close', () => this.#fail(null));
+    // What the error was is the CLI's to say (cli/std-streams.ts); here the output just ends.
+    out.on('error', () => this.#stop());
+    out.on('close', () => this.#stop());
     out.on('drain', () => {
       this.#full = false;
       this.#reportSkipped();
@@ -63,12 +63,7 @@ export class LineWriter {
     return this.#closed;
   }
 
-  /** The write error that ended the output, if any (EPIPE: the reader went away). */
-  get error(): NodeJS.ErrnoException | null {
-    return this.#error;
-  }
-
-  /** The stream holds more than WAIT_ABOVE_BYTES: a producer that can wait should await `drained()`. */
+  /** The stream holds WAIT_ABOVE_BYTES or more: a producer that can wait should await `drained()`. */
   get full(): boolean {
     return this.#full;
   }
@@ -100,7 +95,7 @@ export class LineWriter {
     this.#pending = '';
     // A write that failed at once (EPIPE, ENOSPC) is known now; its callback and 'error'
     // come on a later tick, which a producer that never yields to the event loop would not reach.
-    if (this.out.errored !== null) this.#fail(this.out.errored as NodeJS.ErrnoException);
+    if (this.out.errored !== null) this.#stop();
     else if (this.out.writableLength >= WAIT_ABOVE_BYTES) this.#full = true;
   }
 
@@ -110,8 +105,8 @@ export class LineWriter {
   }
 
   /**
-   * From here on no line is skipped (the end of a live capture: its final verdicts and
-   * counters are few); lines skipped so far are reported first.
+   * From here on no line is skipped (the end of a live capture: it has stopped, and its
+   * final verdicts and counters wait for the reader); lines skipped so far are reported first.
    */
   keepEverything(): void {
     this.#skipAbove = Infinity;
@@ -135,10 +130,9 @@ export class LineWriter {
     this.#onSkipped?.(n);
   }
 
-  #fail(err: NodeJS.ErrnoException | null): void {
+  #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#error = err;
     this.#pending = '';
     this.#wake();
   }
