@@ -112,12 +112,13 @@ function consume(stream: Readable): Promise<{ lines: number; sha256: string }> {
 /**
  * Python runs the command as its child and reports on fd 3 the child's pid, then its
  * exit status and peak RSS (getrusage of the reaped child, KiB). The command's stdout
- * and stderr are Python's.
+ * and stderr are Python's; the command is killed if Python dies (PR_SET_PDEATHSIG).
  */
 const WITH_PEAK_RSS = `
-import os, resource, subprocess, sys
+import ctypes, os, resource, signal, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
 report = os.fdopen(3, 'w')
-child = subprocess.Popen(sys.argv[1:])
+child = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
 print(child.pid, file=report, flush=True)
 status = child.wait()
 print(status, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=report, flush=True)
@@ -284,7 +285,7 @@ describe('replay into a reader that stalls', () => {
         expect(stall).toBe('waiting');
         expect(peakMb).toBeLessThan(REPLAY_PEAK_RSS_MB);
       } finally {
-        slow.child.kill('SIGKILL');
+        slow.child.kill('SIGKILL'); // and with it the replay
       }
     }, 180_000);
   }
