@@ -104,6 +104,12 @@ then a table of packets captured, received and dropped (by the kernel) per
 interface; notes about interfaces coming and going go to stderr. With --json:
 interface, state, stats, exchange, clock and summary records (DESIGN §3).
 
+A reader slower than the capture (stdout into a busy pipe) never holds it up: at
+most 16 MiB of output waits for it; lines beyond are skipped and counted, and said
+(a skipped record with --json, and a line on stderr) once it reads again and at
+the end. The final counters and verdicts are always printed. A reader that goes
+away (| head) ends the capture, the recording closed complete.
+
 Examples:
   hopscope capture -i 'tap*' -i br100 -i eth1 -w incident.pcapng
   hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --packets
@@ -114,7 +120,7 @@ Examples:
 
 Exit status: 0 when nothing was lost, 1 when an exchange was lost or unanswered,
 2 when the capture could not start (not root, no such interface or namespace, bad
-filter, ssh or remote tcpdump failing).
+filter, ssh or remote tcpdump failing) or stdout could not be written (a full disk).
 `;
 
 export const REPLAY_HELP = `hopscope replay — read recordings through the same pipeline as live capture.
@@ -141,7 +147,12 @@ Every exchange is judged as live capture judges it, by packet time: ok, lost (la
 seen on …, never reached …), unanswered, error, inconclusive; the text report shows
 each problem with its path hop by hop, --json one exchange record each. Exit status
 1 when anything was lost or unanswered, 2 when a file cannot be read (with the
-byte offset) or its interfaces cannot be named as its argument asks.
+byte offset), its interfaces cannot be named as its argument asks, or stdout cannot
+be written (a full disk).
+
+Output waits for its reader: into a slow pipe (| jq) reading and decoding pause
+while 1 MiB is waiting, and every line is delivered. A reader that goes away
+(| head) ends the replay.
 
 On a terminal (without --json or --packets) the replay opens the terminal UI, as
 capture does: interfaces, exchanges with problems first and where each broke, Enter

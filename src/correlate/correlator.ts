@@ -208,6 +208,8 @@ export class Correlator {
   #collisions = 0;
   /** finish() sampled the clocks of every exchange still open: #judge does not again */
   #clocksSampled = false;
+  /** the time finish() judges what is still open at, once it began */
+  #finishEnd: number | undefined = undefined;
   /**
    * Scratch for judging (synchronous, so reused): per stage index and sighting count, one
    * ordered stage whose arrays have that length, so they are never resized; per kind, the
@@ -549,6 +551,35 @@ export class Correlator {
    * clock, since hosts' clocks disagree — and what is open is judged at the latest.
    */
   finish(sec?: number, nsec?: number): SummaryRecord {
+    this.finishSome(Infinity, sec, nsec);
+    this.#emitClocks(true);
+    return { ...this.#summary };
+  }
+
+  /**
+   * finish() in steps, for a consumer whose output may fall behind (a replay waits for
+   * stdout's reader in between): judges at most `count` of the exchanges still open,
+   * as finish(sec, nsec) would; true once none is left. finish() with the same end
+   * then gives the summary.
+   */
+  finishSome(count: number, sec?: number, nsec?: number): boolean {
+    const end = this.#finishEnd ?? this.#endCapture(sec, nsec);
+    this.#finishEnd = end;
+    let judged = 0;
+    while (this.#queue.length > 0 && judged < count) {
+      const x = this.#queue.shift();
+      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) {
+        this.#judgeNow = end;
+        this.#judge(x);
+        judged++;
+      }
+      this.#recycle(x);
+    }
+    return this.#queue.length === 0;
+  }
+
+  /** Where each interface's capture stopped (see finish), once; returns the time open exchanges are judged at. */
+  #endCapture(sec?: number, nsec?: number): number {
     let end = sec !== undefined ? this.rel(sec, nsec ?? 0) : this.#nowRel;
     // What the exchanges still open say about the clocks first: the capture's end on
     // each host, and their own deadlines, are put on the reference clock with it.
@@ -574,16 +605,7 @@ export class Correlator {
       this.#health.stopped(id, stop);
       if (stop > end) end = stop;
     }
-    while (this.#queue.length > 0) {
-      const x = this.#queue.shift();
-      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) {
-        this.#judgeNow = end;
-        this.#judge(x);
-      }
-      this.#recycle(x);
-    }
-    this.#emitClocks(true);
-    return { ...this.#summary };
+    return end;
   }
 
   #learnedPath(table: LearnedTable, key: number): readonly number[] | null {

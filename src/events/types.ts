@@ -197,3 +197,11 @@ export interface SummaryRecord {
   error: number;
   inconclusive: number;
 }
+
+/** Live output lines a capture did not print because stdout was not read fast enough. */
+export interface SkippedRecord {
+  type: 'skipped';
+  /** records skipped since the previous `skipped` record */
+  records: number;
+  reason: 'output too slow';
+}

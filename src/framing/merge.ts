@@ -7,7 +7,8 @@
 // byte arena + typed arrays of fields, reused from chunk to chunk), so a file holds at
 // most one chunk's worth of packets: chunkSize / 16 records at the very worst. A single
 // file read without pacing has nothing to merge: after its first chunk its packets go
-// straight from the reader to the consumer.
+// straight from the reader to the consumer. A consumer whose own output falls behind
+// is waited for before each chunk (`betweenChunks`), so its output is bounded too.
 //
 // Order: by (seconds, nanoseconds), then by file position on the command line, then by
 // order within the file — equal timestamps come out stably. Each file is assumed to be
@@ -64,6 +65,12 @@ export interface MergeOptions extends CaptureReaderOptions {
    * recording's time (the TUI's --speed) waits here. Unpaced reads never await it.
    */
   pace?(tsSec: number, tsNsec: number): Promise<void> | undefined;
+  /**
+   * Called before each chunk of a file is read: a consumer whose output fell behind
+   * (stdout into a slow reader) returns a promise, and reading waits until it settles.
+   * Rejecting stops the read with that error.
+   */
+  betweenChunks?(): Promise<void> | undefined;
 }
 
 export interface MergeSummary {
@@ -236,8 +243,9 @@ export async function mergeCaptureFiles(
   const fill = async (c: FileCursor): Promise<boolean> => {
     c.queue.reset();
     try {
-      while (c.queue.count === 0 && (await c.reader.readChunk())) {
-        // read on until a chunk yields a packet or the file ends
+      while (c.queue.count === 0) {
+        await waitForConsumer();
+        if (!(await c.reader.readChunk())) break;
       }
     } catch (err) {
       const held = err instanceof CaptureFormatError || err instanceof InterfaceLabelError;
@@ -275,6 +283,8 @@ export async function mergeCaptureFiles(
     onPacket(out);
     packets++;
   };
+
+  const waitForConsumer = (): Promise<void> | undefined => options.betweenChunks?.();
 
   const heap: FileCursor[] = [];
   try {
@@ -317,8 +327,10 @@ export async function mergeCaptureFiles(
       else if (c.failure !== null) throw c.failure;
       else if (cursors.length === 1 && options.pace === undefined) {
         direct = true;
-        while (await c.reader.readChunk()) {
-          // every packet of the chunk went to onPacket as it was read
+        // every packet of a chunk goes to onPacket as it is read
+        for (;;) {
+          await waitForConsumer();
+          if (!(await c.reader.readChunk())) break;
         }
         heapPopTop(heap);
       } else if (await fill(c)) heapSiftDown(heap, 0);

@@ -1,51 +1,154 @@
 // Buffered line output for stdout: printing a million packets one write() at a time
 // would cost more than decoding them. Lines are gathered into ~64 KiB strings and
-// written with back-pressure; a closed pipe (`hopscope ... | head`) ends output quietly.
+// written in one call each.
+//
+// A reader slower than hopscope (`hopscope replay big.pcap --json | jq`, a pipe not
+// read at all) must not make the output queue grow without bound. Two ways out:
+// - producers that can wait (replay) check `full` between chunks of their work and
+//   await `drained()`: reading and decoding pause, and every line is delivered. The
+//   stream then holds at most WAIT_ABOVE_BYTES plus what one chunk of work prints.
+// - producers that must never wait (live capture) give `skipAboveBytes`: a line that
+//   would take the queue past it is skipped and counted, and `onSkipped` is told how
+//   many once the reader has caught up (or at `keepEverything()`).
+// A closed pipe (`hopscope ... | head`) or a write error (a full disk) ends the output:
+// later lines are dropped, `isClosed` tells producers they may stop, and waits end.
 import type { Writable } from 'node:stream';
 
 const FLUSH_AT = 64 * 1024;
 
-export class LineWriter {
-  private pending = '';
-  private closed = false;
-  private waiting: Promise<void> | null = null;
+/** What the stream may hold (bytes) before `full` asks waiting producers to wait. */
+const WAIT_ABOVE_BYTES = 1024 * 1024;
 
-  constructor(private readonly out: Writable = process.stdout) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') this.closed = true;
-      else throw err;
+export interface LineWriterOptions {
+  /** Never wait: skip lines that would take the queue (stream and pending) past this many bytes. */
+  skipAboveBytes?: number;
+  /** Lines skipped since the last call: once the stream has drained, and at `keepEverything()`. */
+  onSkipped?(lines: number): void;
+}
+
+export class LineWriter {
+  #pending = '';
+  #closed = false;
+  #full = false;
+  /** write() calls whose callback has not come yet */
+  #inFlight = 0;
+  #skipAbove: number;
+  #skipped = 0;
+  readonly #onSkipped: ((lines: number) => void) | undefined;
+  #waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
+  readonly #written = (err?: Error | null): void => {
+    this.#inFlight--;
+    if (err) this.#stop();
+    this.#wake();
+  };
+
+  constructor(
+    private readonly out: Writable = process.stdout,
+    options: LineWriterOptions = {},
+  ) {
+    this.#skipAbove = options.skipAboveBytes ?? Infinity;
+    this.#onSkipped = options.onSkipped;
+    // What the error was is the CLI's to say (cli/std-streams.ts); here the output just ends.
+    out.on('error', () => this.#stop());
+    out.on('close', () => this.#stop());
+    out.on('drain', () => {
+      this.#full = false;
+      this.#reportSkipped();
+      this.#wake();
     });
   }
 
-  /** True once the reader went away (EPIPE): producers may stop early. */
+  /** True once the output ended (the reader went away, or a write failed): producers may stop. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.#closed;
+  }
+
+  /** The stream holds WAIT_ABOVE_BYTES or more: a producer that can wait should await `drained()`. */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /** Live output only: the queue is at its bound, the next line would be skipped. */
+  get saturated(): boolean {
+    return this.#skipAbove !== Infinity && this.#queued() >= this.#skipAbove;
+  }
+
+  /** Counts a line skipped without being made (its producer saw `saturated`). */
+  skip(): void {
+    if (!this.#closed) this.#skipped++;
   }
 
   line(text: string): void {
-    if (this.closed) return;
-    this.pending += text + '\n';
-    if (this.pending.length >= FLUSH_AT) this.flush();
+    if (this.#closed) return;
+    if (this.#skipAbove !== Infinity && this.#queued() + text.length >= this.#skipAbove) {
+      this.#skipped++;
+      return;
+    }
+    this.#pending += text + '\n';
+    if (this.#pending.length >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
-    if (this.closed || this.pending === '') return;
-    const ok = this.out.write(this.pending);
-    this.pending = '';
-    if (!ok && this.waiting === null) {
-      this.waiting = new Promise<void>((resolve) => this.out.once('drain', () => resolve())).then(() => {
-        this.waiting = null;
-      });
-    }
+    if (this.#closed || this.#pending === '') return;
+    this.#inFlight++;
+    this.out.write(this.#pending, this.#written);
+    this.#pending = '';
+    // A write that failed at once (EPIPE, ENOSPC) is known now; its callback and 'error'
+    // come on a later tick, which a producer that never yields to the event loop would not reach.
+    if (this.out.errored !== null) this.#stop();
+    else if (this.out.writableLength >= WAIT_ABOVE_BYTES) this.#full = true;
   }
 
-  /** Resolves when the stream can take more (call between chunks of work). */
-  async drained(): Promise<void> {
-    if (this.waiting !== null) await this.waiting;
+  /** Resolves once the stream is no longer `full` (or the output ended). */
+  drained(): Promise<void> {
+    return this.#wait(() => !this.#full);
   }
 
+  /**
+   * From here on no line is skipped (the end of a live capture: it has stopped, and its
+   * final verdicts and counters wait for the reader); lines skipped so far are reported first.
+   */
+  keepEverything(): void {
+    this.#skipAbove = Infinity;
+    this.#reportSkipped();
+  }
+
+  /** Writes what is pending and resolves once the stream has taken all of it (or the output ended). */
   async end(): Promise<void> {
     this.flush();
-    await this.drained();
+    await this.#wait(() => this.#inFlight === 0);
+  }
+
+  #queued(): number {
+    return this.out.writableLength + this.#pending.length;
+  }
+
+  #reportSkipped(): void {
+    if (this.#skipped === 0 || this.#closed) return;
+    const n = this.#skipped;
+    this.#skipped = 0;
+    this.#onSkipped?.(n);
+  }
+
+  #stop(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pending = '';
+    this.#wake();
+  }
+
+  #wait(done: () => boolean): Promise<void> {
+    if (this.#closed || done()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ done, resolve }));
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const still = [];
+    for (const w of this.#waiters) {
+      if (this.#closed || w.done()) w.resolve();
+      else still.push(w);
+    }
+    this.#waiters = still;
   }
 }

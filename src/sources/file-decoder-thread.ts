@@ -45,6 +45,13 @@ export interface DecodedFilesHandlers {
   onStats(stats: InterfaceStats): void;
   onWarning(message: string): void;
   onProgress?(bytesRead: number): void;
+  /**
+   * Called after each slot of records: a consumer whose output fell behind (stdout
+   * into a slow reader) returns a promise and the ring is not read until it settles;
+   * the decoder thread then fills the ring and sleeps (Atomics.wait) until a slot is
+   * handed back. Rejecting stops the read (the thread is terminated).
+   */
+  betweenSlots?(): Promise<void> | undefined;
 }
 
 /** Reads `files` on a decoder thread, calling the handlers here in file order. */
@@ -104,6 +111,8 @@ export async function decodeFilesOnThread(
       if (slot === null) break;
       records.read(slot.start, slot.end, handlers);
       reader.release();
+      const wait = h.betweenSlots?.();
+      if (wait !== undefined) await wait;
     }
   } finally {
     if (end === null) await worker.terminate();

@@ -17,6 +17,7 @@ import {
   type InterfaceDescriptor,
   type InterfaceStats,
   type PacketView,
+  type SkippedRecord,
 } from '../../events/types.js';
 import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
@@ -69,6 +70,13 @@ const HOLD_LOCAL_S = 0.6;
 const HOLD_REMOTE_S = 2.5;
 const JUDGE_INTERVAL_MS = 100;
 const PRINT_INTERVAL_MS = 100;
+/**
+ * Output waiting for stdout's reader, at most (bytes): the capture and the recording
+ * never wait for it; lines beyond are skipped, counted and reported.
+ */
+const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
+/** Exchanges judged at the end between two looks at stdout. */
+const FINISH_STEP = 4096;
 
 interface CaptureOptions {
   specs: CaptureSpec[];
@@ -197,8 +205,20 @@ export async function runCapture(argv: string[]): Promise<number> {
   let recorder: PcapngRecorder | null = null;
   /** recordings stopped (the TUI's `r`, a full disk): the final report lists them too */
   const recorded: PcapngRecorder[] = [];
-  const out = new LineWriter();
   const json = opts.json;
+  // A reader slower than the capture: what does not fit is skipped, and said once it reads again.
+  const out: LineWriter = new LineWriter(process.stdout, {
+    skipAboveBytes: OUTPUT_QUEUE_BYTES,
+    onSkipped: (n) => {
+      if (json) {
+        const skipped: SkippedRecord = { type: 'skipped', records: n, reason: 'output too slow' };
+        out.line(JSON.stringify(skipped));
+      }
+      process.stderr.write(
+        `hopscope: ${n} output ${json ? 'records' : 'lines'} skipped: standard output was not read fast enough\n`,
+      );
+    },
+  });
   // One pool of write buffers for every recording of this capture, ready before the first
   // packet: as many as the file may queue, so a burst at the start (a capture begun in the
   // middle of a flood) finds them without page faults (src/sinks/recording-file.ts).
@@ -396,7 +416,9 @@ export async function runCapture(argv: string[]): Promise<number> {
           recorder?.writePacket(p);
           decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
           correlator.packet(rec, iface.id, p.tsSec, p.tsNsec);
-          if (opts.packets) {
+          // stdout not read fast enough: this packet's line is skipped now, not made and held
+          if (opts.packets && out.saturated) out.skip();
+          else if (opts.packets) {
             const view = describePacket(
               rec,
               0,
@@ -506,7 +528,7 @@ export async function runCapture(argv: string[]): Promise<number> {
         const cancel = setLongTimeout(opts.durationS * 1000, () => stop.abort('duration'));
         stop.signal.addEventListener('abort', cancel, { once: true });
       }
-      // An output pipe closed by its reader (`| head`) ends the capture too.
+      // An output pipe closed by its reader (`| head`), or stdout failing, ends the capture too.
       const pipeWatch = setInterval(() => {
         if (out.isClosed) stop.abort('EPIPE');
       }, 200);
@@ -523,7 +545,10 @@ export async function runCapture(argv: string[]): Promise<number> {
     ordered.drain(emitPacket);
     for (const s of finals) recorder?.updateStats(s);
     if (recorder !== null) await recorder.close();
+    // Captured and recorded: from here the final records wait for stdout's reader.
+    out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
+    while (!correlator.finishSome(FINISH_STEP, end.sec, end.nsec)) if (out.full) await out.drained();
     const summary = correlator.finish(end.sec, end.nsec);
     report(finals, session, counts, out, json, opts.packets, [
       ...recorded,

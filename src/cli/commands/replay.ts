@@ -37,7 +37,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'realtime', kind: 'flag' },
 ];
 
-/** Thrown from the pacing hook when the operator quits a paced replay. */
+/** Thrown from the pacing hook when the operator quits a paced replay, or once stdout has ended. */
 class ReplayStopped extends Error {}
 
 /** The live capture's holds (capture.ts): how far packets of a recording may trail in file order. */
@@ -46,6 +46,9 @@ const REPLAY_LAG_REMOTE_MS = 2500;
 
 /** How often a live capture reads its drop counters (sources/capture-session.ts). */
 const DROP_WINDOW_NS = 250_000_000;
+
+/** Exchanges judged at the end between two looks at stdout (a few MB of JSON). */
+const FINISH_STEP = 4096;
 
 /** Files large enough that a progress line on a terminal helps. */
 const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
@@ -239,6 +242,16 @@ export async function runReplay(argv: string[]): Promise<number> {
     process.stderr.write(`hopscope: warning: ${message}\n`);
   };
 
+  // Between chunks of work: the output waits for stdout's reader (reading and decoding
+  // pause while it is full), and a reader gone (| head) or a failed write stops the read.
+  const waitForReader = (): Promise<void> | undefined => {
+    if (out.isClosed) return Promise.reject(new ReplayStopped());
+    if (!out.full) return undefined;
+    return out.drained().then(() => {
+      if (out.isClosed) throw new ReplayStopped();
+    });
+  };
+
   /** a damaged file's message, after every packet before the fault */
   let failure: string | null = null;
   // Paced lines come out as they happen, as live capture's do.
@@ -256,6 +269,7 @@ export async function runReplay(argv: string[]): Promise<number> {
         onStats,
         onWarning,
         onProgress: (bytes) => progress?.advance(bytes),
+        betweenSlots: waitForReader,
       });
       n = end.packets;
       for (let id = 0; id < end.counts.length; id++)
@@ -267,6 +281,7 @@ export async function runReplay(argv: string[]): Promise<number> {
         onSection: (section) => onSection(section.comments),
         onStats,
         onWarning,
+        betweenChunks: waitForReader,
         ...(pace !== undefined ? { pace } : {}),
       });
     }
@@ -280,7 +295,7 @@ export async function runReplay(argv: string[]): Promise<number> {
         throw new UserError(`replay: ${err.message}`);
       }
     } else if (err instanceof ReplayStopped) {
-      // the operator quit: what was read is judged below
+      // the operator quit, or stdout ended: what was read is judged below
     } else if (!(err instanceof CaptureFormatError)) throw err;
     else failure = err.message;
   } finally {
@@ -292,6 +307,9 @@ export async function runReplay(argv: string[]): Promise<number> {
   // its host's last packet, each on its host's clock (the correlator puts them on one).
   for (const st of fileStats.values())
     if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
+  // The exchanges still open (a second or more of them) are judged in steps, each
+  // after stdout's reader has caught up.
+  while (!correlator.finishSome(FINISH_STEP)) if (out.full) await out.drained();
   const summary = correlator.finish();
   if (model !== null && tui !== null) {
     // The whole recording is in: the operator reads it until q.
