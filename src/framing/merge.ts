@@ -20,10 +20,17 @@
 // has several unnamed interfaces. A file's interfaces are announced once it has been
 // read up to its first packet, so that "several" is known; an unnamed interface found
 // later in a file that already has one (a new section) is `<base>#<idx>`.
+//
+// Bounds: the files' readers share one budget (budget.ts): MAX_INTERFACES interfaces
+// and MAX_KEPT_TEXT_BYTES of their text over all the files. Statistics blocks met
+// before a file's first packet are held back with its interfaces, at most
+// MAX_PENDING_STATS of them: past that, the interfaces found so far are announced (as
+// if a packet had come) and the blocks handed on.
 
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { copyBytes } from './bytes.js';
-import { CaptureFormatError } from './errors.js';
+import { ReaderBudget } from './budget.js';
+import { isCaptureInputError, type CaptureFormatError, type CaptureReadError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import { fileBaseLabel, fileInterfaceLabel, parseLabel } from './label.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
@@ -62,6 +69,9 @@ export interface MergeSummary {
 }
 
 export const DEFAULT_MERGE_CHUNK_BYTES = 1024 * 1024;
+
+/** Statistics blocks held back before a file's first packet (see the header). */
+export const MAX_PENDING_STATS = 4096;
 
 /** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
 class PacketQueue {
@@ -134,7 +144,7 @@ class FileCursor {
   pendingStats: InterfaceStats[] = [];
   unnamed = 0;
   /** the file's fault, thrown once the packets read before it are delivered */
-  failure: CaptureFormatError | null = null;
+  failure: CaptureFormatError | CaptureReadError | null = null;
 
   readonly base: string;
 
@@ -150,7 +160,8 @@ class FileCursor {
  * Reads `paths` as one stream ordered by time. onInterface is called for every
  * interface before its first packet; onPacket's packet (and its bytes) are reused
  * after the callback returns. Rejects with CaptureFormatError (naming the file) when
- * one of them is damaged, after the packets before the fault.
+ * one of them is damaged, or CaptureReadError when one cannot be opened or read, after
+ * the packets before the fault.
  */
 export async function mergeCaptureFiles(
   paths: readonly string[],
@@ -160,7 +171,10 @@ export async function mergeCaptureFiles(
 ): Promise<MergeSummary> {
   const chunkSize = options.chunkSize ?? DEFAULT_MERGE_CHUNK_BYTES;
   const cursors = paths.map((path, i) => new FileCursor(i, path));
-  const labels = new Map<string, MergedInterface>();
+  /** label → the first interface with it: its merged id and file (not the whole record: 65k of those add up) */
+  const labels = new Map<string, { id: number; file: string }>();
+  const budget =
+    options.budget ?? new ReaderBudget(paths.length > 1 ? `in the ${paths.length} files together` : null);
   let nextId = 0;
 
   const announce = (c: FileCursor, id: number, ci: CaptureInterface, severalUnnamed: boolean): void => {
@@ -170,8 +184,17 @@ export async function mergeCaptureFiles(
       options.onWarning?.(
         `interfaces ${clash.id} (${clash.file}) and ${iface.id} (${iface.file}) are both labelled "${iface.label}"`,
       );
-    } else labels.set(iface.label, iface);
+    } else labels.set(iface.label, { id: iface.id, file: iface.file });
     onInterface(iface);
+  };
+
+  /** The file's interfaces up to now are named (how many are unnamed is known): announce them. */
+  const announcePending = (c: FileCursor): void => {
+    const pending = c.pending ?? [];
+    c.pending = null;
+    for (const ci of pending) announce(c, c.globalIds[ci.id], ci, c.unnamed > 1);
+    for (const s of c.pendingStats) options.onStats?.(s);
+    c.pendingStats = [];
   };
 
   const openCursor = async (c: FileCursor): Promise<void> => {
@@ -196,14 +219,14 @@ export async function mergeCaptureFiles(
         },
         onStats(s: InterfaceStats): void {
           const mapped = { ...s, interfaceId: c.globalIds[s.interfaceId] };
-          if (c.pending !== null) c.pendingStats.push(mapped);
-          else options.onStats?.(mapped);
+          if (c.pending === null) options.onStats?.(mapped);
+          else if (c.pendingStats.push(mapped) >= MAX_PENDING_STATS) announcePending(c);
         },
         onWarning(message: string): void {
           options.onWarning?.(`${c.path}: ${message}`);
         },
       },
-      { ...options, chunkSize },
+      { ...options, chunkSize, budget },
     );
   };
 
@@ -219,7 +242,7 @@ export async function mergeCaptureFiles(
         // read on until a chunk yields a packet or the file ends
       }
     } catch (err) {
-      if (!(err instanceof CaptureFormatError) || c.queue.count === 0) throw err;
+      if (!isCaptureInputError(err) || c.queue.count === 0) throw err;
       c.failure = err;
     }
     return c.queue.count > 0;
@@ -259,12 +282,8 @@ export async function mergeCaptureFiles(
     for (const c of cursors) {
       await openCursor(c);
       const hasPackets = await fill(c);
-      const pending = c.pending ?? [];
-      c.pending = null;
       // Now the file's interfaces up to its first packet are known: name them.
-      for (const ci of pending) announce(c, c.globalIds[ci.id], ci, c.unnamed > 1);
-      for (const s of c.pendingStats) options.onStats?.(s);
-      c.pendingStats = [];
+      announcePending(c);
       if (hasPackets) heapPush(heap, c);
     }
 

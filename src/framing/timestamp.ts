@@ -4,7 +4,9 @@
 //
 // Why not one number or a bigint: nanoseconds since 1970 (~1.7e18) exceed 2^53, so a
 // double loses them, and a bigint per packet allocates. Every step below keeps its
-// intermediate values under 2^53, where doubles are exact integers.
+// intermediate values under 2^53, where doubles are exact integers; the rare inputs
+// where that cannot hold (coarse units with a huge count, an offset beyond 2^53 s,
+// exotic units) take an exact bigint path, and a time that does not fit is refused.
 
 import type { TimestampResolution } from './types.js';
 
@@ -45,6 +47,16 @@ export function compareTimestamps(aSec: number, aNsec: number, bSec: number, bNs
 }
 
 /**
+ * The latest second a timestamp may have: seconds are JavaScript numbers, exact only
+ * up to 2^53 - 1 (year 285 million). A capture time past it, or before 1970, is
+ * refused (unitsToTimestamp returns false) rather than printed wrong.
+ */
+export const MAX_TIMESTAMP_SEC = Number.MAX_SAFE_INTEGER;
+const MAX_TIMESTAMP_SEC_BIG = BigInt(MAX_TIMESTAMP_SEC);
+/** 2^21 = 2^53 / 2^32: see fastHighBelow */
+const TWO_21 = 2097152;
+
+/**
  * A timestamp unit prepared once per interface (pcapng IDB, pcap header) so that
  * converting each packet's 64-bit count of units needs no allocation.
  */
@@ -58,14 +70,28 @@ export interface TimestampConverter {
   scale: number;
   /** kind 1: 2^(32-n), seconds per unit of the high word */
   secPerHigh: number;
-  /** kind 2 */
+  /** base^exponent, for the exact (bigint) path */
   unitsPerSecBig: bigint;
-  /** if_tsoffset, added to seconds */
+  /** if_tsoffset, added to seconds, when it is a safe integer (else 0: the bigint path adds it) */
   offsetSec: number;
+  /** if_tsoffset, exactly */
+  offsetSecBig: bigint;
+  /**
+   * The number paths are used for a high word below this, where the seconds the units
+   * make stay under 2^53 and every step is exact: (hi + 1) * 2^32 / unitsPerSec <= 2^53,
+   * i.e. hi < 2^21 * unitsPerSec (above 2^32, so never reached, from 10^-4 s and 2^-11 s
+   * on). 0 for kind 2 and for an offset beyond 2^53: every time on the bigint path.
+   */
+  fastHighBelow: number;
 }
 
-export function makeTimestampConverter(resolution: TimestampResolution, offsetSec = 0): TimestampConverter {
+export function makeTimestampConverter(
+  resolution: TimestampResolution,
+  offsetSec: number | bigint = 0,
+): TimestampConverter {
   const { base, exponent } = resolution;
+  const offsetBig = BigInt(offsetSec);
+  const offsetSafe = offsetBig >= -MAX_TIMESTAMP_SEC_BIG && offsetBig <= MAX_TIMESTAMP_SEC_BIG;
   const conv: TimestampConverter = {
     resolution: { base, exponent },
     kind: 2,
@@ -73,7 +99,9 @@ export function makeTimestampConverter(resolution: TimestampResolution, offsetSe
     scale: 0,
     secPerHigh: 0,
     unitsPerSecBig: BigInt(base) ** BigInt(exponent),
-    offsetSec,
+    offsetSec: offsetSafe ? Number(offsetBig) : 0,
+    offsetSecBig: offsetBig,
+    fastHighBelow: 0,
   };
   if (base === 10 && exponent <= 9) {
     conv.kind = 0;
@@ -85,19 +113,25 @@ export function makeTimestampConverter(resolution: TimestampResolution, offsetSe
     conv.scale = 2 ** (9 - exponent);
     conv.secPerHigh = 2 ** (32 - exponent);
   }
+  if (conv.kind !== 2 && offsetSafe) conv.fastHighBelow = TWO_21 * conv.unitsPerSec;
   return conv;
 }
 
 /**
- * Convert a 64-bit count of units, given as its high and low 32-bit halves, into
- * out.tsSec/out.tsNsec (floor: a fraction of a nanosecond is dropped, as tshark does).
+ * Convert a 64-bit count of units, given as its high and low 32-bit halves, plus the
+ * converter's offset, into out.tsSec/out.tsNsec (floor: a fraction of a nanosecond is
+ * dropped, as tshark does). Exact for every unit and offset. Returns false, leaving
+ * `out` as it was, when the time is before 1970 or its seconds exceed MAX_TIMESTAMP_SEC.
  */
 export function unitsToTimestamp(
   conv: TimestampConverter,
   hi: number,
   lo: number,
   out: TimestampTarget,
-): void {
+): boolean {
+  if (hi >= conv.fastHighBelow) return unitsToTimestampExact(conv, hi, lo, out);
+  let sec: number;
+  let nsec: number;
   if (conv.kind === 0) {
     // Long division of the 64-bit value by d = 10^n <= 1e9 < 2^30, 32 then 16 then
     // 16 bits at a time: each partial dividend is remainder * 2^16 + 16 bits < 2^46.
@@ -110,23 +144,52 @@ export function unitsToTimestamp(
     const y = r * TWO_16 + (lo & 0xffff);
     const q2 = Math.floor(y / d);
     r = y - q2 * d;
-    out.tsSec = qHi * TWO_32 + q1 * TWO_16 + q2 + conv.offsetSec;
-    out.tsNsec = r * conv.scale;
-  } else if (conv.kind === 1) {
+    sec = qHi * TWO_32 + q1 * TWO_16 + q2 + conv.offsetSec;
+    nsec = r * conv.scale;
+  } else {
     // 2^-n: seconds are the value shifted right by n; the fraction f < 2^n <= 2^32
     // becomes f * 1e9 / 2^n = f * 1953125 * 2^(9-n). f * 1953125 < 2^53 and scaling
     // by a power of two is exact, so the floor is the true one.
     const p = conv.unitsPerSec;
     const secLo = Math.floor(lo / p);
     const frac = lo - secLo * p;
-    out.tsSec = hi * conv.secPerHigh + secLo + conv.offsetSec;
-    out.tsNsec = Math.floor(frac * 1953125 * conv.scale);
-  } else {
-    const units = (BigInt(hi) << 32n) | BigInt(lo);
-    const per = conv.unitsPerSecBig;
-    out.tsSec = Number(units / per) + conv.offsetSec;
-    out.tsNsec = Number(((units % per) * 1_000_000_000n) / per);
+    sec = hi * conv.secPerHigh + secLo + conv.offsetSec;
+    nsec = Math.floor(frac * 1953125 * conv.scale);
   }
+  // The units' seconds are below 2^53 (fastHighBelow) and so is the offset's size: their
+  // sum rounds only when it is 2^53 or more, which this refuses, so what passes is exact.
+  if (!(sec >= 0 && sec <= MAX_TIMESTAMP_SEC)) return false;
+  out.tsSec = sec;
+  out.tsNsec = nsec;
+  return true;
+}
+
+/** unitsToTimestamp in bigints: exotic units, high words near 2^32 in coarse units, huge offsets. */
+function unitsToTimestampExact(
+  conv: TimestampConverter,
+  hi: number,
+  lo: number,
+  out: TimestampTarget,
+): boolean {
+  const units = (BigInt(hi) << 32n) | BigInt(lo);
+  const per = conv.unitsPerSecBig;
+  const sec = units / per + conv.offsetSecBig;
+  if (sec < 0n || sec > MAX_TIMESTAMP_SEC_BIG) return false;
+  out.tsSec = Number(sec);
+  out.tsNsec = Number(((units % per) * 1_000_000_000n) / per);
+  return true;
+}
+
+/**
+ * Why unitsToTimestamp refused a count of units, for the message:
+ * `5 × 10^0 s + if_tsoffset -10 s = -5 s, before 1970`. Error path only (bigints).
+ */
+export function describeOutOfRange(conv: TimestampConverter, hi: number, lo: number): string {
+  const units = (BigInt(hi) << 32n) | BigInt(lo);
+  const { base, exponent } = conv.resolution;
+  const sec = units / conv.unitsPerSecBig + conv.offsetSecBig;
+  const why = sec < 0n ? 'before 1970' : `past the ${MAX_TIMESTAMP_SEC}-second limit`;
+  return `${units} × ${base}^-${exponent} s + if_tsoffset ${conv.offsetSecBig} s = ${sec} s, ${why}`;
 }
 
 /** Where timestampToNanoUnits writes the 64-bit result. */

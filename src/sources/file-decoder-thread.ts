@@ -15,8 +15,12 @@ export interface DecoderThreadInput {
   ring: SlotRingBuffers;
 }
 
+/** What the replay needs of an interface: the merge's record without what the file said of it. */
+export type ThreadInterface = Omit<MergedInterface, 'capture'>;
+
 export type DecoderEvent =
-  | { type: 'interface'; iface: MergedInterface }
+  /** interfaces found, in id order, before any packet of theirs (batched: see the worker) */
+  | { type: 'interfaces'; list: ThreadInterface[] }
   | { type: 'section'; comments: string[] }
   | { type: 'stats'; stats: InterfaceStats }
   | { type: 'warning'; message: string }
@@ -28,14 +32,17 @@ export type DecoderEvent =
       /** the last packet's time stamp (0 when none) */
       lastSec: number;
       lastNsec: number;
-      /** a damaged file's message (CaptureFormatError), after every packet before the fault */
+      /**
+       * a damaged or unreadable file's message (CaptureFormatError, CaptureReadError),
+       * after every packet before the fault
+       */
       failure: string | null;
     };
 
 export type DecodedFilesEnd = Extract<DecoderEvent, { type: 'end' }>;
 
 export interface DecodedFilesHandlers {
-  onInterface(iface: MergedInterface): void;
+  onInterface(iface: ThreadInterface): void;
   /** a packet of an exchange; `c` is reused after the call */
   onPacket(c: Classified, iface: number, sec: number, nsec: number): void;
   onSection(comments: string[]): void;
@@ -77,8 +84,8 @@ export async function decodeFilesOnThread(
     event: (e: unknown): void => {
       const event = e as DecoderEvent;
       switch (event.type) {
-        case 'interface':
-          h.onInterface(event.iface);
+        case 'interfaces':
+          for (const iface of event.list) h.onInterface(iface);
           break;
         case 'section':
           h.onSection(event.comments);

@@ -7,10 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import { classify, Classified, Kind } from '../correlate/classify.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';
-import { CaptureFormatError } from '../framing/errors.js';
+import { isCaptureInputError } from '../framing/errors.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
 import { writeEvent, writePacket, writeProgress } from './decoded-records.js';
-import type { DecoderEvent, DecoderThreadInput } from './file-decoder-thread.js';
+import type { DecoderEvent, DecoderThreadInput, ThreadInterface } from './file-decoder-thread.js';
 import { SlotWriter } from './slot-ring.js';
 
 /** Progress is noted about this often (bytes read). */
@@ -25,7 +25,21 @@ const FIRST_HANDOVER_PACKETS = 512;
 if (parentPort === null) throw new Error('file-decoder-worker: not started as a worker thread');
 const [input] = (await once(parentPort, 'message')) as [DecoderThreadInput];
 const w = new SlotWriter(input.ring);
-const send = (event: DecoderEvent): void => writeEvent(w, event);
+
+// Interfaces go in batches: a file can describe 65,536 of them (framing's limit), and
+// an event each (a v8 serializer and its buffer apiece) took over 100 MB more at peak
+// than a few dozen events. A batch is sent when full and before anything else is, so
+// the correlating thread still learns of every interface before its packets.
+const INTERFACES_PER_EVENT = 1024;
+let found: ThreadInterface[] = [];
+const sendInterfaces = (): void => {
+  writeEvent(w, { type: 'interfaces', list: found } satisfies DecoderEvent);
+  found = [];
+};
+const send = (event: DecoderEvent): void => {
+  if (found.length > 0) sendInterfaces();
+  writeEvent(w, event);
+};
 
 const rec = new PacketRecord();
 const c = new Classified();
@@ -46,7 +60,10 @@ try {
     (iface) => {
       linktypes[iface.id] = iface.linktype;
       counts[iface.id] = 0;
-      send({ type: 'interface', iface });
+      // Not `capture` (the file's own record of it, comments and all): nothing there uses it.
+      const { id, label, host, netns, name, linktype, snaplen, description, file, fileInterfaceId } = iface;
+      found.push({ id, label, host, netns, name, linktype, snaplen, description, file, fileInterfaceId });
+      if (found.length === INTERFACES_PER_EVENT) sendInterfaces();
     },
     (p) => {
       packets++;
@@ -58,6 +75,7 @@ try {
       decodePacket(p.data, p.offset, p.offset + p.caplen, linktypes[p.interfaceId], p.len, rec);
       classify(rec, c);
       if (c.kind !== Kind.None) {
+        if (found.length > 0) sendInterfaces();
         writePacket(w, c, p.interfaceId, p.tsSec, p.tsNsec);
         if (++sentInSlot === handoverAt) {
           w.publish();
@@ -78,8 +96,9 @@ try {
     },
   );
 } catch (err) {
-  // A damaged file: what came before the fault has been sent; the reader reports it.
-  if (!(err instanceof CaptureFormatError)) throw err;
+  // A damaged file, or one the system would not read (EACCES, EIO): what came before
+  // the fault has been sent; the replay reports it in one line.
+  if (!isCaptureInputError(err)) throw err;
   failure = err.message;
 }
 writeProgress(w, bytesRead);

@@ -1,6 +1,5 @@
 // `hopscope replay FILE...`: recordings through the same pipeline as live capture —
 // merge by timestamp (framing), decode, then the sinks chosen by the options.
-import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
@@ -12,8 +11,9 @@ import {
   type FramedPacket,
   type InterfaceStats,
 } from '../../events/types.js';
-import { CaptureFormatError } from '../../framing/errors.js';
-import { mergeCaptureFiles, type MergedInterface } from '../../framing/merge.js';
+import { CaptureReadError, isCaptureInputError } from '../../framing/errors.js';
+import { checkCaptureFile } from '../../framing/file-source.js';
+import { mergeCaptureFiles } from '../../framing/merge.js';
 import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
@@ -22,7 +22,7 @@ import { parseClockReference } from '../../correlate/clock.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { releaseDecoderThread } from '../../sources/decoder-thread-boot.js';
-import { decodeFilesOnThread } from '../../sources/file-decoder-thread.js';
+import { decodeFilesOnThread, type ThreadInterface } from '../../sources/file-decoder-thread.js';
 import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
@@ -57,15 +57,12 @@ export async function runReplay(argv: string[]): Promise<number> {
     throw new UserError('replay: --speed and --realtime exclude each other');
   let totalBytes = 0;
   for (const file of files) {
+    // Every file readable before the first is read: `replay: FILE: cannot open: ... (EACCES)`.
     try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new UserError(`replay: ${file}: not a regular file`);
-      totalBytes += st.size;
+      totalBytes += checkCaptureFile(file);
     } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(
-        `replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`,
-      );
+      if (err instanceof CaptureReadError) throw new UserError(`replay: ${err.message}`);
+      throw err;
     }
   }
   const paced = speed !== undefined || args.flags.has('realtime');
@@ -74,7 +71,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const printPackets = args.flags.has('packets');
   const out = new LineWriter();
   const rec = new PacketRecord();
-  const interfaces: MergedInterface[] = [];
+  const interfaces: ThreadInterface[] = [];
   const counts: number[] = [];
   const fileStats = new Map<number, InterfaceStats>();
   const progress =
@@ -152,7 +149,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   let lastNsec = 0;
   const droppedSoFar = new Map<number, number>();
 
-  const onInterface = (iface: MergedInterface): void => {
+  const onInterface = (iface: ThreadInterface): void => {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
     correlator.addInterface({ id: iface.id, label: iface.label, host: iface.host });
@@ -231,7 +228,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     process.stderr.write(`hopscope: warning: ${message}\n`);
   };
 
-  /** a damaged file's message, after every packet before the fault */
+  /** a damaged or unreadable file's message, after every packet before the fault */
   let failure: string | null = null;
   // Paced lines come out as they happen, as live capture's do.
   const flusher = paced && model === null ? setInterval(() => out.flush(), 1000) : null;
@@ -266,7 +263,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ReplayStopped) {
       // the operator quit: what was read is judged below
-    } else if (!(err instanceof CaptureFormatError)) throw err;
+    } else if (!isCaptureInputError(err)) throw err;
     else failure = err.message;
   } finally {
     progress?.done();
