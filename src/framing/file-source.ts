@@ -125,7 +125,7 @@ export function checkCaptureFile(path: string): number {
     notRegular(path, statSync(path));
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    throw isErrno(err) ? CaptureReadError.from(err, path, null) : err;
+    throw isErrno(err) && !(err instanceof CaptureReadError) ? CaptureReadError.from(err, path, null) : err;
   }
   try {
     const st = fstatSync(fd);
