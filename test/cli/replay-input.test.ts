@@ -112,6 +112,8 @@ describe('a file that cannot be read', () => {
   ];
 
   it('EACCES: a user replaying a file it may not read', () => {
+    // a directory anyone may enter, a file only root may read: stat works, open does not
+    chmodSync(dir, 0o755);
     const shared = join(dir, 'shared');
     mkdirSync(shared);
     chmodSync(shared, 0o755);
