@@ -114,8 +114,10 @@ extension (natdrop-qg.pcap -> natdrop-qg).
 Every exchange is judged as live capture judges it, by packet time: ok, lost (last
 seen on …, never reached …), unanswered, error, inconclusive; the text report shows
 each problem with its path hop by hop, --json one exchange record each. Exit status
-1 when anything was lost or unanswered, 2 when a file cannot be read (with the
-byte offset).
+1 when anything was lost or unanswered, 2 when a file cannot be read: damaged (with
+the byte offset), not readable (permission denied, I/O error, not a regular file),
+or past a limit (more than 65,536 interfaces, a time before 1970 or past 2^53 s) —
+one line, after the verdicts of the packets read before it.
 
 On a terminal (without --json or --packets) the replay opens the terminal UI, as
 capture does: interfaces, exchanges with problems first and where each broke, Enter
