@@ -34,7 +34,8 @@
 //
 // Strictness: a damaged block frame (length, trailer) or SHB/IDB option is an error,
 // as in libpcap and tshark, because nothing after it can be trusted. Odd options in a
-// packet or statistics block only cost that option (a warning): the packet is sound.
+// packet or statistics block only cost that option (a warning, once per kind with a
+// count at the end: a file can repeat one a million times): the packet is sound.
 //
 // Limits (types.ts, budget.ts), each an error at the offset of the block or option that
 // passes it, so that memory stays bounded whatever the file: MAX_SECTION_INTERFACES
@@ -310,7 +311,10 @@ export class PcapngParser implements FormatParser {
         const want = code === 14 ? 8 : 1;
         if (len !== want) {
           const what = code === 9 ? 'if_tsresol' : code === 13 ? 'if_fcslen' : 'if_tsoffset';
-          this.ctx.warn(`pcapng ${what} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`);
+          this.ctx.warnOnce(
+            `idb-option-${code}`,
+            `pcapng ${what} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`,
+          );
         } else if (code === 9) {
           const v = b[start];
           resolution = (v & 0x80) !== 0 ? { base: 2, exponent: v & 0x7f } : { base: 10, exponent: v };
@@ -437,7 +441,8 @@ export class PcapngParser implements FormatParser {
     const sectionInterfaceId = readU32(b, off + 8, le);
     const iface = this.interfaces[sectionInterfaceId];
     if (iface === undefined) {
-      this.ctx.warn(
+      this.ctx.warnOnce(
+        'isb-interface',
         `pcapng Interface Statistics Block at byte ${base + off} names interface ${sectionInterfaceId}, which section ${this.section} has not described; ignored`,
       );
       return;
@@ -469,7 +474,8 @@ export class PcapngParser implements FormatParser {
           if (code === 2) hasStart = true;
           else hasEnd = true;
         } else {
-          this.ctx.warn(
+          this.ctx.warnOnce(
+            'isb-time',
             `pcapng Interface Statistics Block ${code === 2 ? 'isb_starttime' : 'isb_endtime'} at byte ${base + start - 4} is out of range (${describeOutOfRange(iface.conv, hi, lo)}); ignored`,
           );
         }
@@ -587,7 +593,10 @@ export class PcapngParser implements FormatParser {
       if (o + 4 + len > end) {
         const detail = `pcapng ${blockName(type)} option ${code} of ${len} bytes runs past the end of its block`;
         if (strict) throw new CaptureFormatError('option_overrun', detail, base + o, 0);
-        this.ctx.warn(`${detail} at byte ${base + o}; rest of its options ignored`);
+        this.ctx.warnOnce(
+          `option-overrun-${type}`,
+          `${detail} at byte ${base + o}; rest of its options ignored`,
+        );
         return;
       }
       each(code, o + 4, len, o);

@@ -19,7 +19,7 @@ export interface DecoderThreadInput {
 export type ThreadInterface = Omit<MergedInterface, 'capture'>;
 
 export type DecoderEvent =
-  /** interfaces found, in id order, before any packet of theirs (batched: see the worker) */
+  /** interfaces found one after another, in id order, before any packet of theirs */
   | { type: 'interfaces'; list: ThreadInterface[] }
   | { type: 'section'; comments: string[] }
   | { type: 'stats'; stats: InterfaceStats }
@@ -81,26 +81,29 @@ export async function decodeFilesOnThread(
       h.onProgress?.(bytes - previous);
       previous = bytes;
     },
-    event: (e: unknown): void => {
-      const event = e as DecoderEvent;
-      switch (event.type) {
-        case 'interfaces':
-          for (const iface of event.list) h.onInterface(iface);
-          break;
-        case 'section':
-          h.onSection(event.comments);
-          break;
-        case 'stats':
-          h.onStats(event.stats);
-          break;
-        case 'warning':
-          h.onWarning(event.message);
-          break;
-        case 'end':
-          end = event;
-          break;
-      }
+    // the worker sends its events in batches, in order (see file-decoder-worker.ts)
+    event: (batch: unknown): void => {
+      for (const event of batch as DecoderEvent[]) handleEvent(event);
     },
+  };
+  const handleEvent = (event: DecoderEvent): void => {
+    switch (event.type) {
+      case 'interfaces':
+        for (const iface of event.list) h.onInterface(iface);
+        break;
+      case 'section':
+        h.onSection(event.comments);
+        break;
+      case 'stats':
+        h.onStats(event.stats);
+        break;
+      case 'warning':
+        h.onWarning(event.message);
+        break;
+      case 'end':
+        end = event;
+        break;
+    }
   };
   try {
     while (end === null) {

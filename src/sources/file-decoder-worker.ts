@@ -26,19 +26,29 @@ if (parentPort === null) throw new Error('file-decoder-worker: not started as a 
 const [input] = (await once(parentPort, 'message')) as [DecoderThreadInput];
 const w = new SlotWriter(input.ring);
 
-// Interfaces go in batches: a file can describe 65,536 of them (framing's limit), and
-// an event each (a v8 serializer and its buffer apiece) took over 100 MB more at peak
-// than a few dozen events. A batch is sent when full and before anything else is, so
-// the correlating thread still learns of every interface before its packets.
-const INTERFACES_PER_EVENT = 1024;
-let found: ThreadInterface[] = [];
-const sendInterfaces = (): void => {
-  writeEvent(w, { type: 'interfaces', list: found } satisfies DecoderEvent);
-  found = [];
+// Events go in batches: a file can describe 65,536 interfaces (framing's limit), or hold
+// a million section or statistics blocks, and an event each (a v8 serializer and its
+// buffer apiece) took over 100 MB more at peak than a few dozen batches. A batch is
+// sent when full and before any packet, so the correlating thread still learns of
+// every interface and statistics block before the packets that follow it.
+const EVENTS_PER_BATCH = 1024;
+let batch: DecoderEvent[] = [];
+let batched = 0;
+const sendBatch = (): void => {
+  writeEvent(w, batch);
+  batch = [];
+  batched = 0;
 };
 const send = (event: DecoderEvent): void => {
-  if (found.length > 0) sendInterfaces();
-  writeEvent(w, event);
+  batch.push(event);
+  if (++batched === EVENTS_PER_BATCH) sendBatch();
+};
+/** Interfaces found one after another go as one list (no record around each). */
+const sendInterface = (iface: ThreadInterface): void => {
+  const last = batch[batch.length - 1];
+  if (last?.type === 'interfaces') last.list.push(iface);
+  else batch.push({ type: 'interfaces', list: [iface] });
+  if (++batched === EVENTS_PER_BATCH) sendBatch();
 };
 
 const rec = new PacketRecord();
@@ -62,8 +72,7 @@ try {
       counts[iface.id] = 0;
       // Not `capture` (the file's own record of it, comments and all): nothing there uses it.
       const { id, label, host, netns, name, linktype, snaplen, description, file, fileInterfaceId } = iface;
-      found.push({ id, label, host, netns, name, linktype, snaplen, description, file, fileInterfaceId });
-      if (found.length === INTERFACES_PER_EVENT) sendInterfaces();
+      sendInterface({ id, label, host, netns, name, linktype, snaplen, description, file, fileInterfaceId });
     },
     (p) => {
       packets++;
@@ -75,7 +84,7 @@ try {
       decodePacket(p.data, p.offset, p.offset + p.caplen, linktypes[p.interfaceId], p.len, rec);
       classify(rec, c);
       if (c.kind !== Kind.None) {
-        if (found.length > 0) sendInterfaces();
+        if (batch.length > 0) sendBatch();
         writePacket(w, c, p.interfaceId, p.tsSec, p.tsNsec);
         if (++sentInSlot === handoverAt) {
           w.publish();
@@ -103,4 +112,5 @@ try {
 }
 writeProgress(w, bytesRead);
 send({ type: 'end', packets, counts, lastSec, lastNsec, failure });
+sendBatch();
 w.publish();

@@ -18,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { epb, idb, manyIdbs, shb, tsoffset, tsresol } from '../framing/pcapng-blocks.js';
+import { epb, idb, isb, manyIdbs, shb, tsoffset, tsresol } from '../framing/pcapng-blocks.js';
 import { CLI, PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
 
 /** The peak memory the README promises a replay stays under, whatever the file. */
@@ -102,6 +102,24 @@ describe('a file of a million Interface Description Blocks', () => {
       );
       expect(r.peakMb, `${extra.join(' ')}: peak RSS`).toBeLessThan(PEAK_RSS_LIMIT_MB);
     }
+  });
+});
+
+describe('a file of a million other blocks', () => {
+  it('statistics blocks naming an undescribed interface: one warning with the count, memory bounded', () => {
+    const file = join(dir, 'isb-flood.pcapng');
+    const one = isb(7, []);
+    const flood = Buffer.alloc(one.length * 1_000_000);
+    flood.fill(one);
+    writeFileSync(file, Buffer.concat([shb(), idb(), flood]));
+    const r = runMeasured(['replay', file]);
+    expect(r.status, r.stderr).toBe(0);
+    const at = shb().length + idb().length;
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `hopscope: warning: ${file}: pcapng Interface Statistics Block at byte ${at} names interface 7, which section 0 has not described; ignored`,
+      `hopscope: warning: ${file}: pcapng Interface Statistics Block at byte ${at} names interface 7, which section 0 has not described; ignored [1000000 times in all]`,
+    ]);
+    expect(r.peakMb).toBeLessThan(PEAK_RSS_LIMIT_MB);
   });
 });
 
