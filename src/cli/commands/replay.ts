@@ -57,7 +57,7 @@ export async function runReplay(argv: string[]): Promise<number> {
     throw new UserError('replay: --speed and --realtime exclude each other');
   let totalBytes = 0;
   for (const file of files) {
-    // Every file readable before the first is read: `replay: FILE: cannot open: ... (EACCES)`.
+    // Every file checked before any is read: `replay: FILE: cannot open: ... (EACCES)`.
     try {
       totalBytes += checkCaptureFile(file);
     } catch (err) {
