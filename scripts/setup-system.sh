@@ -24,6 +24,9 @@ declare -A need=(
   [make]=make
   [g++]=g++
   [python3]=python3
+  [losetup]=mount
+  [mkfs.ext4]=e2fsprogs
+  [debugfs]=e2fsprogs
 )
 
 missing=()

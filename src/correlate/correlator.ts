@@ -186,6 +186,8 @@ export class Correlator {
   /** interface id → when its capture stopped (relative ns on its host's clock), if told */
   readonly #stoppedRel: number[] = [];
   readonly #hosts: Array<string | null> = [];
+  /** host → its index in #hosts: a file may name 65,536 interfaces, each on a host of its own */
+  readonly #hostIndex = new Map<string | null, number>();
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
   /**
@@ -284,16 +286,20 @@ export class Correlator {
    * it, the host of the first interface added. Only before any interface is added.
    */
   setReferenceHost(host: string | null): void {
-    if (this.#hosts.length === 0) this.#hosts.push(host);
+    if (this.#hosts.length === 0) {
+      this.#hosts.push(host);
+      this.#hostIndex.set(host, 0);
+    }
   }
 
   addInterface(iface: CorrelatorInterface): void {
     if (this.#labels[iface.id] === undefined) this.#rank[iface.id] = this.#announced++;
     this.#labels[iface.id] = iface.label;
-    let host = this.#hosts.indexOf(iface.host);
-    if (host < 0) {
+    let host = this.#hostIndex.get(iface.host);
+    if (host === undefined) {
       host = this.#hosts.length;
       this.#hosts.push(iface.host);
+      this.#hostIndex.set(iface.host, host);
     }
     this.#hostOf[iface.id] = host;
     if (host >= this.#offsetOf.length) {

@@ -4,7 +4,7 @@
 // Times are relative nanoseconds on the reference clock (see correlator.ts).
 
 /** Most intervals kept per interface; older ones are forgotten (bounded state). */
-const MAX_INTERVALS = 256;
+export const MAX_INTERVALS = 256;
 
 export interface HealthProblem {
   iface: number;
@@ -78,6 +78,8 @@ export class CaptureHealth {
   dropsOverall(iface: number, total: number, from: number, to: number): void {
     if (total <= 0) return;
     const h = this.#get(iface);
+    // a recording may hold any number of statistics blocks: bounded like dropCounter's
+    if (h.drops.length >= MAX_INTERVALS * 3) h.drops.splice(0, 3);
     h.drops.push(from, to, total);
     h.lastDropTotal = total;
   }

@@ -26,7 +26,13 @@ export type CaptureErrorCode =
   /** an option with the wrong value length (if_tsresol not 1 byte, ...) */
   | 'bad_option'
   /** a packet on an interface the section has not described (no such IDB) */
-  | 'unknown_interface';
+  | 'unknown_interface'
+  /** more interfaces than a section, a stream or a merge of files may describe (types.ts) */
+  | 'too_many_interfaces'
+  /** more interface and statistics option text than a stream may hand on (types.ts) */
+  | 'too_much_text'
+  /** a packet time before 1970 or past MAX_TIMESTAMP_SEC (timestamp.ts) */
+  | 'time_out_of_range';
 
 /**
  * A capture that is not one, or is damaged. `offset` is the absolute byte offset in
@@ -64,4 +70,60 @@ export class CaptureFormatError extends Error {
   inFile(file: string): CaptureFormatError {
     return new CaptureFormatError(this.code, this.detail, this.offset, this.packetNumber, file);
   }
+}
+
+/**
+ * A capture file the system would not let us open or read: permission denied, a
+ * failing disk (EIO), not a file. Not a fault of the capture, so not a
+ * CaptureFormatError, but handled alike: every packet read before it is delivered,
+ * then it is reported in one line. `offset` is how far the file had been read.
+ */
+export class CaptureReadError extends Error {
+  /** the system's error code: EACCES, EIO, EISDIR, ... */
+  readonly code: string;
+  readonly file: string;
+  readonly offset: number;
+
+  /** `FILE: what (detail)`; the detail is the code unless given. */
+  constructor(file: string, code: string, what: string, offset: number, detail = code) {
+    super(`${file}: ${what} (${detail})`);
+    this.name = 'CaptureReadError';
+    this.code = code;
+    this.file = file;
+    this.offset = offset;
+  }
+
+  /** From a failed open (offset null) or read (offset: bytes read before it) of `file`. */
+  static from(err: NodeJS.ErrnoException, file: string, offset: number | null): CaptureReadError {
+    const code = err.code ?? 'EUNKNOWN';
+    // libuv's text otherwise: "EXDEV: cross-device link not permitted, open '/x'"
+    const reason = ERRNO_TEXT[code] ?? err.message.replace(/^[A-Z0-9]+: /, '').replace(/, \w+( '.*')?$/, '');
+    const what = offset === null ? `cannot open: ${reason}` : `read failed at byte ${offset}: ${reason}`;
+    return new CaptureReadError(file, code, what, offset ?? 0);
+  }
+}
+
+/** Errors a capture file can meet, as the system's manuals say them (strerror). */
+const ERRNO_TEXT: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory',
+  EIO: 'input/output error',
+  ELOOP: 'too many levels of symbolic links',
+  ENOTDIR: 'a component of the path is not a directory',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENXIO: 'no such device or address',
+  ENODEV: 'no such device',
+  EINVAL: 'invalid argument',
+  EOVERFLOW: 'value too large',
+  ESTALE: 'stale file handle',
+  ENOMEM: 'out of memory',
+};
+
+/** A fault of a capture input: a damaged file or one the system would not read. */
+export function isCaptureInputError(err: unknown): err is CaptureFormatError | CaptureReadError {
+  return err instanceof CaptureFormatError || err instanceof CaptureReadError;
 }

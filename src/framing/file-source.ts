@@ -1,9 +1,9 @@
 // Capture files read incrementally: one reused chunk buffer, never the whole file.
 
-import { readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { CaptureReader } from './capture-reader.js';
-import { CaptureFormatError } from './errors.js';
+import { CaptureFormatError, CaptureReadError } from './errors.js';
 import type { CaptureFormat, CaptureHandlers, CaptureReaderOptions } from './types.js';
 
 /** 256 KiB: large enough that syscalls cost little per packet, small enough to stay in cache. */
@@ -27,7 +27,9 @@ export interface ReadFileSummary {
 
 /**
  * One capture file read a chunk at a time on demand (the merge pulls from several).
- * Handlers run inside readChunk(). Errors name the file.
+ * Handlers run inside readChunk(). Errors name the file: CaptureFormatError for a
+ * damaged file, CaptureReadError when the system fails to open or read it (EACCES,
+ * EIO, EISDIR, ...).
  */
 export class CaptureFileReader {
   private readonly reader: CaptureReader;
@@ -51,7 +53,13 @@ export class CaptureFileReader {
     handlers: CaptureHandlers,
     options: ReadFileOptions = {},
   ): Promise<CaptureFileReader> {
-    return new CaptureFileReader(path, await open(path, 'r'), handlers, options);
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      throw isErrno(err) ? CaptureReadError.from(err, path, null) : err;
+    }
+    return new CaptureFileReader(path, fh, handlers, options);
   }
 
   get finished(): boolean {
@@ -78,9 +86,14 @@ export class CaptureFileReader {
   async readChunk(): Promise<boolean> {
     if (this.done) return false;
     try {
-      const bytesRead = this.blocking
-        ? readSync(this.fh.fd, this.buffer, 0, this.buffer.length, null)
-        : (await this.fh.read(this.buffer, 0, this.buffer.length, null)).bytesRead;
+      let bytesRead: number;
+      try {
+        bytesRead = this.blocking
+          ? readSync(this.fh.fd, this.buffer, 0, this.buffer.length, null)
+          : (await this.fh.read(this.buffer, 0, this.buffer.length, null)).bytesRead;
+      } catch (err) {
+        throw isErrno(err) ? CaptureReadError.from(err, this.path, this.reader.bytesReceived) : err;
+      }
       if (bytesRead > 0) {
         this.reader.push(bytesRead === this.buffer.length ? this.buffer : this.buffer.subarray(0, bytesRead));
         return true;
@@ -100,6 +113,44 @@ export class CaptureFileReader {
   }
 }
 
+/**
+ * Checks before a replay starts that `path` is a regular file this process may open
+ * for reading, and returns its size; else throws CaptureReadError saying why (no such
+ * file, permission denied, a directory, a FIFO or a device: those would block or never
+ * end). Opened without blocking, so a FIFO swapped in meanwhile does not hang it.
+ */
+export function checkCaptureFile(path: string): number {
+  let fd: number;
+  try {
+    notRegular(path, statSync(path));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw isErrno(err) && !(err instanceof CaptureReadError) ? CaptureReadError.from(err, path, null) : err;
+  }
+  try {
+    const st = fstatSync(fd);
+    notRegular(path, st);
+    return st.size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function notRegular(path: string, st: Stats): void {
+  if (st.isFile()) return;
+  if (st.isDirectory()) throw new CaptureReadError(path, 'EISDIR', 'is a directory', 0);
+  const kind = st.isFIFO()
+    ? 'a FIFO'
+    : st.isCharacterDevice()
+      ? 'a character device'
+      : st.isBlockDevice()
+        ? 'a block device'
+        : st.isSocket()
+          ? 'a socket'
+          : 'not a file';
+  throw new CaptureReadError(path, 'EINVAL', 'not a regular file', 0, kind);
+}
+
 /** Streams one capture file through `handlers`; resolves when it is all read. */
 export async function readCaptureFile(
   path: string,
@@ -115,4 +166,9 @@ export async function readCaptureFile(
   } finally {
     await file.close();
   }
+}
+
+/** An error from the system (with an errno code), not one of ours. */
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
 }

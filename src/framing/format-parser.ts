@@ -5,6 +5,7 @@
 // chunks, absolute offsets); a format parser owns meaning (headers, records, blocks)
 // and only ever sees whole units lying in one buffer.
 
+import { ReaderBudget } from './budget.js';
 import type { CaptureHandlers, CapturePacket, CaptureReaderOptions } from './types.js';
 
 export interface FormatParser {
@@ -47,6 +48,8 @@ export class ParserContext {
   readonly maxBlockBytes: number;
   readonly packetComments: boolean;
   readonly skipUnknownSections: boolean;
+  /** interfaces and their text handed on (limits: types.ts) */
+  readonly budget: ReaderBudget;
   // One message per kind of oddity, however many records have it: a fuzzed file can
   // have a million of them and the operator needs to know once.
   private readonly warned = new Map<string, { message: string; count: number }>();
@@ -59,6 +62,7 @@ export class ParserContext {
     this.maxBlockBytes = options.maxBlockBytes ?? defaultMaxBlockBytes;
     this.packetComments = options.packetComments ?? false;
     this.skipUnknownSections = options.unknownSectionVersion === 'skip';
+    this.budget = options.budget ?? new ReaderBudget();
   }
 
   warn(message: string): void {

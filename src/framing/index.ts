@@ -1,8 +1,14 @@
 // The framing stage's public API (DESIGN §4 "framing"): byte streams and files in,
 // interfaces, packets and statistics out; and the pcapng recorder's writer.
 
+export { ReaderBudget } from './budget.js';
 export { CaptureReader, readCaptureBytes } from './capture-reader.js';
-export { CaptureFormatError, type CaptureErrorCode } from './errors.js';
+export {
+  CaptureFormatError,
+  CaptureReadError,
+  isCaptureInputError,
+  type CaptureErrorCode,
+} from './errors.js';
 export {
   CaptureFileReader,
   DEFAULT_CHUNK_BYTES,
@@ -21,6 +27,7 @@ export {
 } from './label.js';
 export {
   DEFAULT_MERGE_CHUNK_BYTES,
+  MAX_PENDING_STATS,
   mergeCaptureFiles,
   type MergedInterface,
   type MergeOptions,
@@ -38,7 +45,9 @@ export {
 export {
   compareTimestamps,
   formatTimestamp,
+  describeOutOfRange,
   makeTimestampConverter,
+  MAX_TIMESTAMP_SEC,
   parseTimestamp,
   resolutionNs,
   timestampToNanoUnits,
@@ -48,6 +57,9 @@ export {
 } from './timestamp.js';
 export {
   MAX_BLOCK_BYTES,
+  MAX_KEPT_TEXT_BYTES,
+  MAX_INTERFACES,
+  MAX_SECTION_INTERFACES,
   type ByteOrder,
   type CaptureFormat,
   type CaptureHandlers,

@@ -24,10 +24,18 @@
 // as `LABEL=FILE` or `HOST:=FILE` (CaptureFileInput) is named so (givenInterfaceLabel);
 // every file's interfaces up to its first packet are named before any is announced, so
 // a file that cannot be named as asked stops the merge before anything is handed on.
+//
+//
+// Bounds: the files' readers share one budget (budget.ts): MAX_INTERFACES interfaces
+// and MAX_KEPT_TEXT_BYTES of their text over all the files. Statistics blocks met
+// before a file's first packet are held back with its interfaces, at most
+// MAX_PENDING_STATS of them: past that, the interfaces found so far are announced (as
+// if a packet had come) and the blocks handed on.
 
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { copyBytes } from './bytes.js';
-import { CaptureFormatError } from './errors.js';
+import { ReaderBudget } from './budget.js';
+import { isCaptureInputError, type CaptureFormatError, type CaptureReadError } from './errors.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import {
   fileBaseLabel,
@@ -80,6 +88,9 @@ export interface MergeSummary {
 }
 
 export const DEFAULT_MERGE_CHUNK_BYTES = 1024 * 1024;
+
+/** Statistics blocks held back before a file's first packet (see the header). */
+export const MAX_PENDING_STATS = 4096;
 
 /** Copies of one chunk's packets, in typed arrays reused from chunk to chunk. */
 class PacketQueue {
@@ -152,7 +163,7 @@ class FileCursor {
   pendingStats: InterfaceStats[] = [];
   unnamed = 0;
   /** the file's fault, thrown once the packets read before it are delivered */
-  failure: CaptureFormatError | InterfaceLabelError | null = null;
+  failure: CaptureFormatError | CaptureReadError | InterfaceLabelError | null = null;
 
   readonly base: string;
 
@@ -170,7 +181,8 @@ class FileCursor {
  * Reads `paths` as one stream ordered by time. onInterface is called for every
  * interface before its first packet; onPacket's packet (and its bytes) are reused
  * after the callback returns. Rejects with CaptureFormatError (naming the file) when
- * one of them is damaged, after the packets before the fault.
+ * one of them is damaged, or CaptureReadError when one cannot be opened or read, after
+ * the packets before the fault.
  */
 export async function mergeCaptureFiles(
   paths: readonly (string | CaptureFileInput)[],
@@ -182,7 +194,10 @@ export async function mergeCaptureFiles(
   const cursors = paths.map((p, i) =>
     typeof p === 'string' ? new FileCursor(i, p, null) : new FileCursor(i, p.path, p),
   );
-  const labels = new Map<string, MergedInterface>();
+  /** label → the first interface with it: its merged id and file (not the whole record: 65k of those add up) */
+  const labels = new Map<string, { id: number; file: string }>();
+  const budget =
+    options.budget ?? new ReaderBudget(paths.length > 1 ? `in the ${paths.length} files together` : null);
   let nextId = 0;
 
   const labelOf = (c: FileCursor, ci: CaptureInterface, severalUnnamed: boolean): string => {
@@ -198,8 +213,22 @@ export async function mergeCaptureFiles(
       options.onWarning?.(
         `interfaces ${clash.id} (${clash.file}) and ${iface.id} (${iface.file}) are both labelled "${iface.label}"${hint}`,
       );
-    } else labels.set(iface.label, iface);
+    } else labels.set(iface.label, { id: iface.id, file: iface.file });
     onInterface(iface);
+  };
+
+  /**
+   * The file's interfaces up to now are named (how many are unnamed is known): announce
+   * them. (Files are named together before any is announced — see the loop below — but
+   * a file that holds back more than MAX_PENDING_STATS statistics blocks first is
+   * announced on its own, then.)
+   */
+  const announcePending = (c: FileCursor): void => {
+    const pending = c.pending ?? [];
+    c.pending = null;
+    for (const ci of pending) announce(c, c.globalIds[ci.id], ci, labelOf(c, ci, c.unnamed > 1));
+    for (const s of c.pendingStats) options.onStats?.(s);
+    c.pendingStats = [];
   };
 
   const openCursor = async (c: FileCursor): Promise<void> => {
@@ -224,14 +253,14 @@ export async function mergeCaptureFiles(
         },
         onStats(s: InterfaceStats): void {
           const mapped = { ...s, interfaceId: c.globalIds[s.interfaceId] };
-          if (c.pending !== null) c.pendingStats.push(mapped);
-          else options.onStats?.(mapped);
+          if (c.pending === null) options.onStats?.(mapped);
+          else if (c.pendingStats.push(mapped) >= MAX_PENDING_STATS) announcePending(c);
         },
         onWarning(message: string): void {
           options.onWarning?.(`${c.path}: ${message}`);
         },
       },
-      { ...options, chunkSize },
+      { ...options, chunkSize, budget },
     );
   };
 
@@ -248,7 +277,7 @@ export async function mergeCaptureFiles(
         if (!(await c.reader.readChunk())) break;
       }
     } catch (err) {
-      const held = err instanceof CaptureFormatError || err instanceof InterfaceLabelError;
+      const held = isCaptureInputError(err) || err instanceof InterfaceLabelError;
       if (!held || c.queue.count === 0) throw err;
       c.failure = err;
     }

@@ -204,6 +204,7 @@ export class PcapParser implements FormatParser {
       maxSnaplenForLinktype(this.linktype),
       Math.min(snaplen, this.ctx.maxBlockBytes),
     );
+    this.ctx.budget.addInterface(base + off, 'in the stream');
     this.headerDone = true;
     const byteOrder = le ? 'LE' : 'BE';
     this.ctx.handlers.onSection?.({
@@ -231,6 +232,7 @@ export class PcapParser implements FormatParser {
       tsOffsetSec: 0,
       // The FCS length counts 16-bit words and means something only with the F bit.
       fcsLen: (linkField & LT_FCS_PRESENT) !== 0 ? (linkField >>> 28) * 2 : null,
+      blockOffset: base + off,
     });
   }
 }

@@ -34,14 +34,33 @@
 //
 // Strictness: a damaged block frame (length, trailer) or SHB/IDB option is an error,
 // as in libpcap and tshark, because nothing after it can be trusted. Odd options in a
-// packet or statistics block only cost that option (a warning): the packet is sound.
+// packet or statistics block only cost that option (a warning, once per kind with a
+// count at the end: a file can repeat one a million times): the packet is sound.
+//
+// Limits (types.ts, budget.ts), each an error at the offset of the block or option that
+// passes it, so that memory stays bounded whatever the file: MAX_SECTION_INTERFACES
+// (65,536) interfaces per section, MAX_INTERFACES (65,536) over all sections (and all
+// files merged), MAX_KEPT_TEXT_BYTES (4 MiB) of IDB and ISB names, descriptions and
+// comments. Nothing else is kept per block: NRB, DSB, custom and unknown blocks are
+// skipped, packets and SHBs are handed on and forgotten, and of statistics only the
+// last block of each interface is kept.
+//
+// Time: 64-bit units times if_tsresol plus if_tsoffset, computed exactly for every
+// if_tsresol (10^-0 .. 10^-127, 2^-0 .. 2^-127) and offset (timestamp.ts); a packet
+// whose time is before 1970 or past 2^53 - 1 seconds is an error (its offset and
+// number), a statistics block's start or end time out of range is a warning.
 
 import { pad4, readI64, readU16, readU32, readU64 } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { decodeOptionString, type FormatParser, type ParserContext } from './format-parser.js';
-import { makeTimestampConverter, unitsToTimestamp, type TimestampConverter } from './timestamp.js';
+import {
+  describeOutOfRange,
+  makeTimestampConverter,
+  unitsToTimestamp,
+  type TimestampConverter,
+} from './timestamp.js';
 import type { InterfaceStats } from '../events/types.js';
-import type { TimestampResolution } from './types.js';
+import { MAX_SECTION_INTERFACES, type TimestampResolution } from './types.js';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -111,6 +130,8 @@ export class PcapngParser implements FormatParser {
   private lastSec = 0;
   private lastNsec = 0;
   private readonly lastStats = new Map<number, InterfaceStats>();
+  /** shared by interfaces alike, so that 65,536 of them do not each hold one */
+  private lastConverter: TimestampConverter | null = null;
 
   constructor(private readonly ctx: ParserContext) {}
 
@@ -256,33 +277,53 @@ export class PcapngParser implements FormatParser {
 
   private readInterface(b: Uint8Array, off: number, length: number, base: number): void {
     const le = this.le;
+    const sectionInterfaceId = this.interfaces.length;
+    if (sectionInterfaceId >= MAX_SECTION_INTERFACES) {
+      throw new CaptureFormatError(
+        'too_many_interfaces',
+        `pcapng section ${this.section} describes more than ${MAX_SECTION_INTERFACES} interfaces (the limit)`,
+        base + off,
+        0,
+      );
+    }
+    this.ctx.budget.addInterface(base + off, `in the file, over its ${this.section + 1} sections`);
     const linktype = readU16(b, off + 8, le);
     const snaplen = readU32(b, off + 12, le);
     let name: string | null = null;
     let description: string | null = null;
     const comments: string[] = [];
     let resolution: TimestampResolution = { base: 10, exponent: 6 };
-    let offsetSec = 0;
+    let offsetSec = 0n;
     let fcsLen: number | null = null;
-    const sectionInterfaceId = this.interfaces.length;
     this.forEachOption(b, off + 16, off + length - 4, base, BLOCK_IDB, true, (code, start, len, at) => {
-      if (code === OPT_COMMENT) comments.push(decodeOptionString(b, start, len));
-      else if (code === 2) name = decodeOptionString(b, start, len);
-      else if (code === 3) description = decodeOptionString(b, start, len);
-      else if (code === 9 || code === 13 || code === 14) {
+      if (code === OPT_COMMENT || code === 2 || code === 3) {
+        const what = code === OPT_COMMENT ? 'opt_comment' : code === 2 ? 'if_name' : 'if_description';
+        this.ctx.budget.keepText(
+          len,
+          `pcapng Interface Description Block ${what} of ${len} bytes`,
+          base + at,
+        );
+        const text = decodeOptionString(b, start, len);
+        if (code === OPT_COMMENT) comments.push(text);
+        else if (code === 2) name = text;
+        else description = text;
+      } else if (code === 9 || code === 13 || code === 14) {
         const want = code === 14 ? 8 : 1;
         if (len !== want) {
           const what = code === 9 ? 'if_tsresol' : code === 13 ? 'if_fcslen' : 'if_tsoffset';
-          this.ctx.warn(`pcapng ${what} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`);
+          this.ctx.warnOnce(
+            `idb-option-${code}`,
+            `pcapng ${what} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`,
+          );
         } else if (code === 9) {
           const v = b[start];
           resolution = (v & 0x80) !== 0 ? { base: 2, exponent: v & 0x7f } : { base: 10, exponent: v };
         } else if (code === 13) fcsLen = b[start];
-        else offsetSec = Number(readI64(b, start, le));
+        else offsetSec = readI64(b, start, le);
       }
     });
     const id = this.nextInterfaceId++;
-    this.interfaces.push({ id, snaplen, conv: makeTimestampConverter(resolution, offsetSec) });
+    this.interfaces.push({ id, snaplen, conv: this.converterFor(resolution, offsetSec) });
     this.ctx.handlers.onInterface({
       id,
       format: 'pcapng',
@@ -294,9 +335,24 @@ export class PcapngParser implements FormatParser {
       description,
       comments,
       tsResolution: resolution,
-      tsOffsetSec: offsetSec,
+      tsOffsetSec: Number(offsetSec),
       fcsLen,
+      blockOffset: base + off,
     });
+  }
+
+  /** The previous interface's converter when its unit and offset are these (the usual case), else a new one. */
+  private converterFor(resolution: TimestampResolution, offsetSec: bigint): TimestampConverter {
+    const last = this.lastConverter;
+    if (
+      last !== null &&
+      last.resolution.base === resolution.base &&
+      last.resolution.exponent === resolution.exponent &&
+      last.offsetSecBig === offsetSec
+    )
+      return last;
+    this.lastConverter = makeTimestampConverter(resolution, offsetSec);
+    return this.lastConverter;
   }
 
   /** The hot path: one call per packet, no allocation unless comments are asked for. */
@@ -307,7 +363,10 @@ export class PcapngParser implements FormatParser {
     const dataEnd = 28 + pad4(caplen);
     if (dataEnd > length - 4) this.overrun(caplen, length, off, base);
     const p = this.ctx.packet;
-    unitsToTimestamp(iface.conv, readU32(b, off + 12, le), readU32(b, off + 16, le), p);
+    const hi = readU32(b, off + 12, le);
+    const lo = readU32(b, off + 16, le);
+    if (!unitsToTimestamp(iface.conv, hi, lo, p))
+      this.timeOutOfRange(iface, hi, lo, 'Enhanced Packet Block', off, base);
     this.lastSec = p.tsSec;
     this.lastNsec = p.tsNsec;
     p.interfaceId = iface.id;
@@ -328,7 +387,10 @@ export class PcapngParser implements FormatParser {
     const dataEnd = 28 + pad4(caplen);
     if (dataEnd > length - 4) this.overrun(caplen, length, off, base);
     const p = this.ctx.packet;
-    unitsToTimestamp(iface.conv, readU32(b, off + 12, le), readU32(b, off + 16, le), p);
+    const hi = readU32(b, off + 12, le);
+    const lo = readU32(b, off + 16, le);
+    if (!unitsToTimestamp(iface.conv, hi, lo, p))
+      this.timeOutOfRange(iface, hi, lo, 'Packet Block', off, base);
     this.lastSec = p.tsSec;
     this.lastNsec = p.tsNsec;
     p.interfaceId = iface.id;
@@ -379,7 +441,8 @@ export class PcapngParser implements FormatParser {
     const sectionInterfaceId = readU32(b, off + 8, le);
     const iface = this.interfaces[sectionInterfaceId];
     if (iface === undefined) {
-      this.ctx.warn(
+      this.ctx.warnOnce(
+        'isb-interface',
         `pcapng Interface Statistics Block at byte ${base + off} names interface ${sectionInterfaceId}, which section ${this.section} has not described; ignored`,
       );
       return;
@@ -394,20 +457,28 @@ export class PcapngParser implements FormatParser {
     const comments: string[] = [];
     this.forEachOption(b, off + 20, off + length - 4, base, BLOCK_ISB, false, (code, start, len) => {
       if (code === OPT_COMMENT) {
+        this.ctx.budget.keepText(
+          len,
+          `pcapng Interface Statistics Block opt_comment of ${len} bytes`,
+          base + start - 4,
+        );
         comments.push(decodeOptionString(b, start, len));
         return;
       }
       if (len !== 8) return;
       // isb_starttime / isb_endtime: high and low 32 bits, in the interface's resolution
       if (code === 2 || code === 3) {
-        unitsToTimestamp(
-          iface.conv,
-          readU32(b, start, le),
-          readU32(b, start + 4, le),
-          code === 2 ? startTime : endTime,
-        );
-        if (code === 2) hasStart = true;
-        else hasEnd = true;
+        const hi = readU32(b, start, le);
+        const lo = readU32(b, start + 4, le);
+        if (unitsToTimestamp(iface.conv, hi, lo, code === 2 ? startTime : endTime)) {
+          if (code === 2) hasStart = true;
+          else hasEnd = true;
+        } else {
+          this.ctx.warnOnce(
+            'isb-time',
+            `pcapng Interface Statistics Block ${code === 2 ? 'isb_starttime' : 'isb_endtime'} at byte ${base + start - 4} is out of range (${describeOutOfRange(iface.conv, hi, lo)}); ignored`,
+          );
+        }
       } else if (code === 4) received = readU64(b, start, le);
       else if (code === 5) ifDrop = readU64(b, start, le);
       else if (code === 7) osDrop = readU64(b, start, le);
@@ -444,6 +515,23 @@ export class PcapngParser implements FormatParser {
       );
     }
     return iface;
+  }
+
+  /** A packet time the converter refused: before 1970, or seconds past 2^53 - 1. */
+  private timeOutOfRange(
+    iface: InterfaceState,
+    hi: number,
+    lo: number,
+    what: string,
+    off: number,
+    base: number,
+  ): never {
+    throw new CaptureFormatError(
+      'time_out_of_range',
+      `pcapng ${what} time stamp out of range (${describeOutOfRange(iface.conv, hi, lo)})`,
+      base + off + 12,
+      this.packetCount + 1,
+    );
   }
 
   private overrun(caplen: number, length: number, off: number, base: number): never {
@@ -505,7 +593,10 @@ export class PcapngParser implements FormatParser {
       if (o + 4 + len > end) {
         const detail = `pcapng ${blockName(type)} option ${code} of ${len} bytes runs past the end of its block`;
         if (strict) throw new CaptureFormatError('option_overrun', detail, base + o, 0);
-        this.ctx.warn(`${detail} at byte ${base + o}; rest of its options ignored`);
+        this.ctx.warnOnce(
+          `option-overrun-${type}`,
+          `${detail} at byte ${base + o}; rest of its options ignored`,
+        );
         return;
       }
       each(code, o + 4, len, o);

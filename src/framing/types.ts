@@ -2,6 +2,7 @@
 // interfaces and sections a capture describes, and the reader's handlers and limits.
 
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
+import type { ReaderBudget } from './budget.js';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 export type ByteOrder = 'LE' | 'BE';
@@ -50,13 +51,18 @@ export interface CaptureInterface {
   /** opt_comment values of the IDB */
   comments: string[];
   tsResolution: TimestampResolution;
-  /** if_tsoffset, seconds added to every timestamp of this interface */
+  /**
+   * if_tsoffset, seconds added to every timestamp of this interface. Exact within
+   * ±2^53; a larger one is rounded here (timestamps still add it exactly).
+   */
   tsOffsetSec: number;
   /**
    * Bytes of frame check sequence at the end of every packet: pcap link-type FCS bits
    * (when the F bit says they are present), pcapng if_fcslen; null when unknown.
    */
   fcsLen: number | null;
+  /** stream offset of the Interface Description Block (pcap: 0, the file header) */
+  blockOffset: number;
 }
 
 /**
@@ -103,7 +109,29 @@ export interface CaptureReaderOptions {
    * (as gopacket's SkipUnknownVersion).
    */
   unknownSectionVersion?: 'error' | 'skip';
+  /**
+   * The budget the interfaces and their text count against (MAX_INTERFACES,
+   * MAX_KEPT_TEXT_BYTES): a merge shares one among its files. Default: the stream's own.
+   */
+  budget?: ReaderBudget;
 }
 
 /** 16 MiB: libpcap's initial pcapng block limit, and our ceiling for any record. */
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+
+// What a reader keeps about a stream grows with what the stream describes, not with its
+// packets: interfaces and their text. Each is bounded (budget.ts), so a hostile file (a
+// million Interface Description Blocks in 20 MB) is refused at the block that goes over,
+// with its offset, instead of taking gigabytes. Real captures stay far below: hopscope's
+// own recordings have one interface per captured device and a few short comments.
+
+/** Interfaces one pcapng section may describe (its ids run 0 .. 65535). */
+export const MAX_SECTION_INTERFACES = 65_536;
+/** Interfaces one stream may describe over all its sections, and files merged together over all of theirs. */
+export const MAX_INTERFACES = 65_536;
+/**
+ * Bytes of option text handed on in interface and statistics records, which callers
+ * keep: if_name, if_description and opt_comment of every Interface Description and
+ * Interface Statistics Block, counted over the stream (or the files merged together).
+ */
+export const MAX_KEPT_TEXT_BYTES = 4 * 1024 * 1024;

@@ -16,8 +16,12 @@ export interface DecoderThreadInput {
   ring: SlotRingBuffers;
 }
 
+/** What the replay needs of an interface: the merge's record without what the file said of it. */
+export type ThreadInterface = Omit<MergedInterface, 'capture'>;
+
 export type DecoderEvent =
-  | { type: 'interface'; iface: MergedInterface }
+  /** interfaces found one after another, in id order, before any packet of theirs */
+  | { type: 'interfaces'; list: ThreadInterface[] }
   | { type: 'section'; comments: string[] }
   | { type: 'stats'; stats: InterfaceStats }
   | { type: 'warning'; message: string }
@@ -29,7 +33,10 @@ export type DecoderEvent =
       /** the last packet's time stamp (0 when none) */
       lastSec: number;
       lastNsec: number;
-      /** a damaged file's message (CaptureFormatError), after every packet before the fault */
+      /**
+       * a damaged or unreadable file's message (CaptureFormatError, CaptureReadError),
+       * after every packet before the fault
+       */
       failure: string | null;
       /** why a file's interfaces cannot be named as its argument asks (InterfaceLabelError) */
       refused: string | null;
@@ -38,7 +45,7 @@ export type DecoderEvent =
 export type DecodedFilesEnd = Extract<DecoderEvent, { type: 'end' }>;
 
 export interface DecodedFilesHandlers {
-  onInterface(iface: MergedInterface): void;
+  onInterface(iface: ThreadInterface): void;
   /** a packet of an exchange; `c` is reused after the call */
   onPacket(c: Classified, iface: number, sec: number, nsec: number): void;
   onSection(comments: string[]): void;
@@ -84,26 +91,29 @@ export async function decodeFilesOnThread(
       h.onProgress?.(bytes - previous);
       previous = bytes;
     },
-    event: (e: unknown): void => {
-      const event = e as DecoderEvent;
-      switch (event.type) {
-        case 'interface':
-          h.onInterface(event.iface);
-          break;
-        case 'section':
-          h.onSection(event.comments);
-          break;
-        case 'stats':
-          h.onStats(event.stats);
-          break;
-        case 'warning':
-          h.onWarning(event.message);
-          break;
-        case 'end':
-          end = event;
-          break;
-      }
+    // the worker sends its events in batches, in order (see file-decoder-worker.ts)
+    event: (batch: unknown): void => {
+      for (const event of batch as DecoderEvent[]) handleEvent(event);
     },
+  };
+  const handleEvent = (event: DecoderEvent): void => {
+    switch (event.type) {
+      case 'interfaces':
+        for (const iface of event.list) h.onInterface(iface);
+        break;
+      case 'section':
+        h.onSection(event.comments);
+        break;
+      case 'stats':
+        h.onStats(event.stats);
+        break;
+      case 'warning':
+        h.onWarning(event.message);
+        break;
+      case 'end':
+        end = event;
+        break;
+    }
   };
   try {
     while (end === null) {

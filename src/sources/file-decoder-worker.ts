@@ -8,11 +8,11 @@ import { classify, Classified, Kind } from '../correlate/classify.js';
 import { DnsTcpStreams } from '../correlate/dns-tcp.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';
-import { CaptureFormatError } from '../framing/errors.js';
+import { isCaptureInputError } from '../framing/errors.js';
 import { InterfaceLabelError } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
 import { writeEvent, writePacket, writeProgress } from './decoded-records.js';
-import type { DecoderEvent, DecoderThreadInput } from './file-decoder-thread.js';
+import type { DecoderEvent, DecoderThreadInput, ThreadInterface } from './file-decoder-thread.js';
 import { SlotWriter } from './slot-ring.js';
 
 /** Progress is noted about this often (bytes read). */
@@ -27,7 +27,31 @@ const FIRST_HANDOVER_PACKETS = 512;
 if (parentPort === null) throw new Error('file-decoder-worker: not started as a worker thread');
 const [input] = (await once(parentPort, 'message')) as [DecoderThreadInput];
 const w = new SlotWriter(input.ring);
-const send = (event: DecoderEvent): void => writeEvent(w, event);
+
+// Events go in batches: a file can describe 65,536 interfaces (framing's limit), or hold
+// a million section or statistics blocks, and an event each (a v8 serializer and its
+// buffer apiece) took over 100 MB more at peak than a few dozen batches. A batch is
+// sent when full and before any packet, so the correlating thread still learns of
+// every interface and statistics block before the packets that follow it.
+const EVENTS_PER_BATCH = 1024;
+let batch: DecoderEvent[] = [];
+let batched = 0;
+const sendBatch = (): void => {
+  writeEvent(w, batch);
+  batch = [];
+  batched = 0;
+};
+const send = (event: DecoderEvent): void => {
+  batch.push(event);
+  if (++batched === EVENTS_PER_BATCH) sendBatch();
+};
+/** Interfaces found one after another go as one list (no record around each). */
+const sendInterface = (iface: ThreadInterface): void => {
+  const last = batch[batch.length - 1];
+  if (last?.type === 'interfaces') last.list.push(iface);
+  else batch.push({ type: 'interfaces', list: [iface] });
+  if (++batched === EVENTS_PER_BATCH) sendBatch();
+};
 
 const rec = new PacketRecord();
 const c = new Classified();
@@ -46,6 +70,7 @@ let sentInSlot = 0;
 
 /** Sends `c`, classified already; hands the slot on when it holds enough. */
 function sendPacket(iface: number, sec: number, nsec: number): void {
+  if (batch.length > 0) sendBatch();
   writePacket(w, c, iface, sec, nsec);
   if (++sentInSlot === handoverAt) {
     w.publish();
@@ -60,7 +85,33 @@ try {
     (iface) => {
       linktypes[iface.id] = iface.linktype;
       counts[iface.id] = 0;
-      send({ type: 'interface', iface });
+      // Not `capture` (the file's own record of it, comments and all): nothing there uses it.
+      const {
+        id,
+        label,
+        host,
+        netns,
+        name,
+        linktype,
+        snaplen,
+        description,
+        file,
+        fileInterfaceId,
+        tsResolutionNs,
+      } = iface;
+      sendInterface({
+        id,
+        label,
+        host,
+        netns,
+        name,
+        linktype,
+        snaplen,
+        description,
+        file,
+        fileInterfaceId,
+        tsResolutionNs,
+      });
     },
     (p) => {
       packets++;
@@ -88,12 +139,14 @@ try {
     },
   );
 } catch (err) {
-  // A damaged file: what came before the fault has been sent; the reader reports it.
-  // So does a file whose interfaces cannot be named as asked (LABEL=FILE, HOST:=FILE).
+  // A damaged file, or one the system would not read (EACCES, EIO): what came before
+  // the fault has been sent; the replay reports it in one line. So does a file whose
+  // interfaces cannot be named as asked (LABEL=FILE, HOST:=FILE).
   if (err instanceof InterfaceLabelError) refused = err.message;
-  else if (!(err instanceof CaptureFormatError)) throw err;
+  else if (!isCaptureInputError(err)) throw err;
   else failure = err.message;
 }
 writeProgress(w, bytesRead);
 send({ type: 'end', packets, counts, lastSec, lastNsec, failure, refused });
+sendBatch();
 w.publish();

@@ -153,7 +153,7 @@ describe('replay of files from two machines', () => {
     const wrong = replay(['vm=1.pcap']);
     expect([wrong.status, wrong.stdout]).toEqual([2, '']);
     expect(wrong.stderr).toBe(
-      'hopscope: replay: cannot open 1.pcap: no such file (for the file vm=1.pcap write ./vm=1.pcap)\n',
+      'hopscope: replay: 1.pcap: cannot open: no such file (ENOENT) (for the file vm=1.pcap write ./vm=1.pcap)\n',
     );
     const right = replay(['./vm=1.pcap', '--json']);
     expect(records(right.stdout, 'interface').map((i) => [i.label, i.host])).toEqual([['vm=1', null]]);

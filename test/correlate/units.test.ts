@@ -11,7 +11,7 @@ import {
 } from '../../src/correlate/clock.js';
 import { HASH_SEED, hashBytes, hashFoldedBytes, mix } from '../../src/correlate/hash.js';
 import { Correlator } from '../../src/correlate/correlator.js';
-import { CaptureHealth } from '../../src/correlate/health.js';
+import { CaptureHealth, MAX_INTERVALS } from '../../src/correlate/health.js';
 import { LearnedTable, PathStore } from '../../src/correlate/learned.js';
 import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
@@ -183,6 +183,21 @@ describe('capture health', () => {
     h.stopped(0, 600);
     expect(h.problem(0, 550, 700)).toBe('stopped');
     expect(h.problem(9, 0, 1)).toBeNull();
+  });
+
+  it('drops from statistics blocks are bounded like those from live counters: the oldest forgotten', () => {
+    // a recording may hold any number of statistics blocks, each with a larger total
+    const h = new CaptureHealth();
+    const blocks = MAX_INTERVALS * 4;
+    for (let i = 0; i < blocks; i++) h.dropsOverall(0, i + 1, i * 100, i * 100 + 10);
+    expect(h.problem(0, 0, 5)).toBeNull();
+    expect(
+      h.problem(0, (blocks - MAX_INTERVALS - 1) * 100, (blocks - MAX_INTERVALS - 1) * 100 + 5),
+    ).toBeNull();
+    expect(h.problem(0, (blocks - MAX_INTERVALS) * 100, (blocks - MAX_INTERVALS) * 100 + 5)).toBe(
+      `dropped ${blocks - MAX_INTERVALS + 1} packets`,
+    );
+    expect(h.problem(0, (blocks - 1) * 100, (blocks - 1) * 100 + 5)).toBe(`dropped ${blocks} packets`);
   });
 });
 

@@ -63,6 +63,7 @@ describe('pcap reader', () => {
         tsOffsetSec: 0,
         // 0x30000001: FCS length bits set but not the F bit, so the length is unknown
         fcsLen: null,
+        blockOffset: 0,
       },
     ]);
     expect(seen.packets).toEqual([
@@ -174,6 +175,26 @@ describe('pcap reader', () => {
     expect(readError(hex`d4 c3 b2 a1 03 00 00 00 00000000 00000000 ffff0000 01 00 00 00`).message).toBe(
       'unsupported pcap version 3.0 (2.0 to 2.4 are read) at byte 4',
     );
+  });
+
+  it('the latest times a pcap can hold are exact: 32-bit seconds, the largest fraction carried', () => {
+    for (const [magic, perSec] of [
+      [0xa1b2c3d4, 1_000_000n],
+      [0xa1b23c4d, 1_000_000_000n],
+    ] as const) {
+      const b = Buffer.alloc(24 + 16);
+      b.writeUInt32LE(magic, 0);
+      b.writeUInt16LE(2, 4);
+      b.writeUInt16LE(4, 6);
+      b.writeUInt32LE(65535, 16);
+      b.writeUInt32LE(1, 20);
+      b.writeUInt32LE(0xffffffff, 24); // seconds
+      b.writeUInt32LE(0xffffffff, 28); // a fraction far past one second
+      const seen = read(new Uint8Array(b));
+      const total = 0xffffffffn * perSec + 0xffffffffn;
+      const frac = ((total % perSec) * 1_000_000_000n) / perSec;
+      expect(seen.packets[0].ts).toBe(`${total / perSec}.${String(frac).padStart(9, '0')}`);
+    }
   });
 
   it('every chunking gives the same packets', () => {

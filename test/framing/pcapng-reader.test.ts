@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CaptureFormatError, readCaptureBytes } from '../../src/framing/index.js';
 import { PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { concat, hex } from './hex.js';
+import { epb, idb, isb, shb, time64, tsoffset, tsresol, u64 } from './pcapng-blocks.js';
 import { collector, readChunked } from './support.js';
 
 function read(bytes: Uint8Array, packetComments = true): ReturnType<typeof collector>['seen'] {
@@ -290,6 +291,45 @@ describe('pcapng reader: timestamp resolutions', () => {
       if (want !== '-') expect(ref).toBe(want);
     });
   }
+});
+
+describe('pcapng reader: extreme if_tsoffset and timestamps', () => {
+  it('an offset of -2^63 s and 2^63 + 1700000000 one-second units: exactly 1700000000 s', () => {
+    const seen = read(
+      concat(shb(), idb([tsresol(0), tsoffset(-(2n ** 63n))]), epb(0, 2n ** 63n + 1700000000n)),
+    );
+    expect(seen.packets[0].ts).toBe('1700000000.000000000');
+    expect(seen.interfaces[0].tsOffsetSec).toBe(-(2 ** 63));
+  });
+
+  it('a time past 2^53 - 1 s is refused at the packet, never rounded (it was "9223372036854776000.000000000")', () => {
+    const file = concat(shb(), idb([tsoffset(2n ** 63n - 1n)]), epb(0, 1n));
+    const err = readError(file);
+    expect(err.code).toBe('time_out_of_range');
+    expect(err.offset).toBe(28 + 36 + 12); // the EPB's timestamp
+    expect(err.packetNumber).toBe(1);
+    expect(err.message).toBe(
+      'pcapng Enhanced Packet Block time stamp out of range (1 × 10^-6 s + if_tsoffset 9223372036854775807 s = 9223372036854775807 s, past the 9007199254740991-second limit) at byte 76 (packet 1)',
+    );
+  });
+
+  it('a time before 1970 is refused, after the packets before it were handed on', () => {
+    const { seen, handlers } = collector();
+    const file = concat(shb(), idb([tsoffset(-10n)]), epb(0, 20_000_000n), epb(0, 5_000_000n));
+    expect(() => readCaptureBytes(file, handlers)).toThrow(
+      /^pcapng Enhanced Packet Block time stamp out of range \(5000000 × 10\^-6 s \+ if_tsoffset -10 s = -5 s, before 1970\) at byte \d+ \(packet 2\)$/,
+    );
+    expect(seen.packets.map((p) => p.ts)).toEqual(['10.000000000']);
+  });
+
+  it('a statistics block time out of range costs only that time (a warning)', () => {
+    const seen = read(
+      concat(shb(), idb([tsoffset(-10n)]), isb(0, [time64(2, 1n), time64(3, 30_000_000n), u64(4, 5n)])),
+    );
+    expect(seen.stats[0]).toMatchObject({ interfaceId: 0, received: 5 });
+    expect(seen.statTimes[0]).toEqual({ interfaceId: 0, start: undefined, end: { sec: 20, nsec: 0 } });
+    expect(seen.warnings[0]).toMatch(/isb_starttime at byte \d+ is out of range \(.*before 1970\); ignored/);
+  });
 });
 
 describe('pcapng reader: damaged files', () => {

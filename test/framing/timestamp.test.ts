@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
   compareTimestamps,
+  describeOutOfRange,
   formatTimestamp,
   makeTimestampConverter,
+  MAX_TIMESTAMP_SEC,
   parseTimestamp,
   resolutionNs,
   timestampToNanoUnits,
   timestampToUnits,
   unitsToTimestamp,
+  type TimestampConverter,
 } from '../../src/framing/index.js';
 import { seededRandom } from './support.js';
 
@@ -58,39 +61,137 @@ describe('formatTimestamp / parseTimestamp', () => {
   });
 });
 
-describe('unitsToTimestamp: 64-bit units to seconds + nanoseconds, checked against bigint', () => {
-  const resolutions: Array<{ base: 10 | 2; exponent: number }> = [
-    ...[0, 1, 3, 6, 7, 9, 10, 12, 15, 19, 25].map((exponent) => ({ base: 10 as const, exponent })),
-    ...[0, 1, 8, 9, 10, 20, 30, 31, 32, 33, 40, 63].map((exponent) => ({ base: 2 as const, exponent })),
-  ];
+describe('unitsToTimestamp: 64-bit units × resolution + offset, exact or refused, against bigint', () => {
+  const MAX = 2n ** 53n - 1n;
   const rnd = seededRandom(5);
   const randomU64 = (): bigint =>
     (BigInt(Math.floor(rnd() * 4294967296)) << 32n) | BigInt(Math.floor(rnd() * 4294967296));
-  for (const res of resolutions) {
-    it(`${res.base}^-${res.exponent}`, () => {
+  /** What the conversion must give: the exact time, or null when it is before 1970 or past 2^53 - 1 s. */
+  const reference = (units: bigint, per: bigint, offset: bigint): [bigint, bigint] | null => {
+    const sec = units / per + offset;
+    return sec < 0n || sec > MAX ? null : [sec, ((units % per) * 1_000_000_000n) / per];
+  };
+  const check = (conv: TimestampConverter, per: bigint, offset: bigint, units: bigint): void => {
+    const out = { tsSec: -7, tsNsec: -7 };
+    const ok = unitsToTimestamp(conv, Number(units >> 32n), Number(units & 0xffffffffn), out);
+    const want = reference(units, per, offset);
+    const what = `units ${units}, per ${per}, offset ${offset}`;
+    if (want === null) {
+      expect([ok, out.tsSec, out.tsNsec], what).toEqual([false, -7, -7]);
+    } else {
+      expect(ok, what).toBe(true);
+      expect(Number.isSafeInteger(out.tsSec) && Number.isSafeInteger(out.tsNsec), what).toBe(true);
+      expect([BigInt(out.tsSec), BigInt(out.tsNsec)], what).toEqual(want);
+    }
+  };
+  /** Units at the high words where the number path's range starts and ends, and next to them. */
+  const edges = (conv: TimestampConverter): bigint[] =>
+    [
+      conv.fastHighFrom - 1,
+      conv.fastHighFrom,
+      conv.fastHighFrom + conv.fastHighSpan - 1,
+      conv.fastHighFrom + conv.fastHighSpan,
+    ]
+      .filter((hi) => hi >= 0 && hi <= 0xffffffff)
+      .flatMap((hi) => [BigInt(hi) << 32n, (BigInt(hi) << 32n) | 0xffffffffn]);
+  const offsets = [0n, -3n, 3n, 1700000000n, -MAX, MAX, -(2n ** 63n), 2n ** 63n - 1n, -(2n ** 62n) + 5n];
+
+  // every if_tsresol byte: 10^-0 .. 10^-127 and 2^-0 .. 2^-127
+  for (let v = 0; v < 256; v++) {
+    const res = v & 0x80 ? { base: 2 as const, exponent: v & 0x7f } : { base: 10 as const, exponent: v };
+    it(`if_tsresol 0x${v.toString(16).padStart(2, '0')} (${res.base}^-${res.exponent})`, () => {
       const per = BigInt(res.base) ** BigInt(res.exponent);
-      const conv = makeTimestampConverter(res, -3);
-      const out = { tsSec: 0, tsNsec: 0 };
-      const samples = [
-        0n,
-        1n,
-        per - 1n,
-        per,
-        per + 1n,
-        0xffffffffn,
-        0x100000000n,
-        0xffffffffffffffffn,
-        ...Array.from({ length: 300 }, randomU64),
-      ];
-      for (const units of samples.map((u) => u & 0xffffffffffffffffn)) {
-        unitsToTimestamp(conv, Number(units >> 32n), Number(units & 0xffffffffn), out);
-        const sec = units / per - 3n;
-        const nsec = ((units % per) * 1_000_000_000n) / per;
-        // seconds above 2^53 cannot be exact as numbers (and are past any real clock)
-        if (sec < 2n ** 53n) expect([BigInt(out.tsSec), BigInt(out.tsNsec)], `${units}`).toEqual([sec, nsec]);
+      for (const offset of offsets) {
+        const conv = makeTimestampConverter(res, offset);
+        const samples = [
+          0n,
+          1n,
+          per - 1n,
+          per,
+          per + 1n,
+          0xffffffffn,
+          0x100000000n,
+          2n ** 53n - 1n,
+          2n ** 53n,
+          2n ** 53n + 1n,
+          // the edges of the number path: high words 2^21 * per - 1 and 2^21 * per
+          ((2n ** 21n * per - 1n) << 32n) | 0xffffffffn,
+          (2n ** 21n * per) << 32n,
+          // and of the converter's own range, both sides
+          ...edges(makeTimestampConverter(res, offset)),
+          // the most seconds that fit, and one more, for this offset
+          (MAX - offset) * per + per - 1n,
+          (MAX - offset + 1n) * per,
+          // exactly 1970, and just before
+          -offset * per,
+          -offset * per - 1n,
+          0xffffffffffffffffn,
+          ...Array.from({ length: 40 }, randomU64),
+        ];
+        for (const units of samples)
+          if (units >= 0n && units <= 0xffffffffffffffffn) check(conv, per, offset, units);
       }
     });
   }
+
+  it('the long division carries the remainder of the high word into the low (10^-9)', () => {
+    const conv = makeTimestampConverter({ base: 10, exponent: 9 });
+    const out = { tsSec: 0, tsNsec: 0 };
+    // 2^32 ns = 4.294967296 s: the whole remainder of the high word carried
+    expect(unitsToTimestamp(conv, 1, 0, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('4.294967296');
+    expect(unitsToTimestamp(conv, 0xffffffff, 0xffffffff, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('18446744073.709551615');
+  });
+
+  it('whole seconds (10^-0): up to 2^53 - 1 exact, 2^53 refused, a negative offset brings 2^64 - 1 back', () => {
+    const out = { tsSec: 0, tsNsec: 0 };
+    const secs = makeTimestampConverter({ base: 10, exponent: 0 });
+    expect(unitsToTimestamp(secs, 0x1fffff, 0xffffffff, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('9007199254740991.000000000');
+    expect(unitsToTimestamp(secs, 0x200000, 0, out)).toBe(false);
+    const back = makeTimestampConverter({ base: 10, exponent: 0 }, -(2n ** 64n - 1n - 1700000000n));
+    expect(unitsToTimestamp(back, 0xffffffff, 0xffffffff, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('1700000000.000000000');
+  });
+
+  it('offsets: a negative one that reaches before 1970 is refused, to 1970 exactly is not', () => {
+    const out = { tsSec: 0, tsNsec: 0 };
+    const conv = makeTimestampConverter({ base: 10, exponent: 6 }, -1700000000n);
+    expect(unitsToTimestamp(conv, 0x00060a24, 0x181e3fff, out)).toBe(false); // 1699999999.999999 s
+    expect(unitsToTimestamp(conv, 0x00060a24, 0x181e4000, out)).toBe(true); // 1700000000 s exactly
+    expect([out.tsSec, out.tsNsec]).toEqual([0, 0]);
+    // the largest positive offset, as a file could give it: refused, never rounded to 9223372036854776000
+    const far = makeTimestampConverter({ base: 10, exponent: 6 }, 2n ** 63n - 1n);
+    expect(unitsToTimestamp(far, 0, 1, out)).toBe(false);
+    expect(describeOutOfRange(far, 0, 1)).toBe(
+      '1 × 10^-6 s + if_tsoffset 9223372036854775807 s = 9223372036854775807 s, past the 9007199254740991-second limit',
+    );
+  });
+
+  it('base 2: 2^-1 up to 2^53 - 1 s on the number path; 2^-127 is always the offset', () => {
+    const out = { tsSec: 0, tsNsec: 0 };
+    const half = makeTimestampConverter({ base: 2, exponent: 1 });
+    expect(unitsToTimestamp(half, 0x3fffff, 0xffffffff, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('9007199254740991.500000000');
+    expect(unitsToTimestamp(half, 0x400000, 0, out)).toBe(false);
+    const tiny = makeTimestampConverter({ base: 2, exponent: 127 }, 1700000000n);
+    expect(unitsToTimestamp(tiny, 0xffffffff, 0xffffffff, out)).toBe(true);
+    expect(formatTimestamp(out.tsSec, out.tsNsec)).toBe('1700000000.000000000');
+  });
+
+  it('the number path is the one taken for real units and offsets (no bigint per packet)', () => {
+    for (const res of [
+      { base: 10 as const, exponent: 6 },
+      { base: 10 as const, exponent: 9 },
+      { base: 2 as const, exponent: 32 },
+    ]) {
+      const conv = makeTimestampConverter(res, 3600n);
+      expect([conv.fastHighFrom, conv.fastHighSpan]).toEqual([0, 2 ** 32]);
+    }
+    expect(makeTimestampConverter({ base: 10, exponent: 6 }, 2n ** 60n).fastHighSpan).toBe(0);
+    expect(MAX_TIMESTAMP_SEC).toBe(Number.MAX_SAFE_INTEGER);
+  });
 });
 
 describe('timestampToNanoUnits (writer side)', () => {

@@ -1,7 +1,7 @@
 // `hopscope replay FILE...`: recordings through the same pipeline as live capture —
 // merge by timestamp (framing), decode, then the sinks chosen by the options. A file
 // may be given as LABEL=FILE or HOST:=FILE (replay-files.ts).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodePacket } from '../../decode/decode-packet.js';
 import { describePacket } from '../../decode/packet-view.js';
@@ -13,9 +13,10 @@ import {
   type FramedPacket,
   type InterfaceStats,
 } from '../../events/types.js';
-import { CaptureFormatError } from '../../framing/errors.js';
+import { CaptureReadError, isCaptureInputError } from '../../framing/errors.js';
+import { checkCaptureFile } from '../../framing/file-source.js';
 import { InterfaceLabelError, plainFileArgument } from '../../framing/label.js';
-import { mergeCaptureFiles, type MergedInterface } from '../../framing/merge.js';
+import { mergeCaptureFiles } from '../../framing/merge.js';
 import { formatTimestamp } from '../../framing/timestamp.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
@@ -24,7 +25,7 @@ import { parseClockReference } from '../../correlate/clock.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { ExchangeOutput } from '../../sinks/exchange-output.js';
 import { releaseDecoderThread } from '../../sources/decoder-thread-boot.js';
-import { decodeFilesOnThread } from '../../sources/file-decoder-thread.js';
+import { decodeFilesOnThread, type ThreadInterface } from '../../sources/file-decoder-thread.js';
 import { TuiModel } from '../../ui/model.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
@@ -63,18 +64,15 @@ export async function runReplay(argv: string[]): Promise<number> {
     throw new UserError('replay: --speed and --realtime exclude each other');
   let totalBytes = 0;
   for (const { path: file, text } of files) {
+    // Every file checked before any is read: `replay: FILE: cannot open: ... (EACCES)`.
     try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new UserError(`replay: ${file}: not a regular file`);
-      totalBytes += st.size;
+      totalBytes += checkCaptureFile(file);
     } catch (err) {
-      if (err instanceof UserError) throw err;
+      if (!(err instanceof CaptureReadError)) throw err;
       // `a=b.pcap` reads as LABEL=FILE: say how to give the file whose name it is.
       const named =
         text !== file && existsSync(text) ? ` (for the file ${text} write ${plainFileArgument(text)})` : '';
-      throw new UserError(
-        `replay: cannot open ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}${named}`,
-      );
+      throw new UserError(`replay: ${err.message}${named}`);
     }
   }
   const paced = speed !== undefined || args.flags.has('realtime');
@@ -83,7 +81,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   const printPackets = args.flags.has('packets');
   const out = new LineWriter();
   const rec = new PacketRecord();
-  const interfaces: MergedInterface[] = [];
+  const interfaces: ThreadInterface[] = [];
   const counts: number[] = [];
   const fileStats = new Map<number, InterfaceStats>();
   const progress =
@@ -159,7 +157,7 @@ export async function runReplay(argv: string[]): Promise<number> {
   });
   const droppedSoFar = new Map<number, number>();
 
-  const onInterface = (iface: MergedInterface): void => {
+  const onInterface = (iface: ThreadInterface): void => {
     interfaces[iface.id] = iface;
     counts[iface.id] = 0;
     correlator.addInterface({
@@ -296,7 +294,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       }
     } else if (err instanceof ReplayStopped) {
       // the operator quit, or stdout ended: what was read is judged below
-    } else if (!(err instanceof CaptureFormatError)) throw err;
+    } else if (!isCaptureInputError(err)) throw err;
     else failure = err.message;
   } finally {
     progress?.done();
