@@ -734,13 +734,14 @@ export class Correlator {
     if (flowPath !== null) h.addPathHint(flowPath, false);
     const ask = asking === null ? undefined : stages[asking];
     if (ask !== undefined && ask.ifaces.length > 1) h.addPathHint(ask.ifaces, true);
-    // Routes learned from any packet: from an interface, packets to this destination went on there.
+    // Routes learned from any packet: from an interface, packets to this destination went
+    // on there, and packets back to this source (the way this one came).
     for (let k = 0; k < n; k++) {
-      const on = this.#learnedPath(
-        this.#towards,
-        towardsKey(h.iface[k], f[rows[k] * SIGHTING_FIELDS + Sighting.Dst]),
-      );
-      if (on !== null && on.length > 0) h.addRouteHint(k, on);
+      const b = rows[k] * SIGHTING_FIELDS;
+      const on = this.#learnedPath(this.#towards, towardsKey(h.iface[k], f[b + Sighting.Dst]));
+      if (on !== null && on.length > 0) h.addRouteHint(k, on, false);
+      const back = this.#learnedPath(this.#towards, towardsKey(h.iface[k], f[b + Sighting.Src]));
+      if (back !== null && back.length > 0) h.addRouteHint(k, back, true);
     }
     const backPath = this.#hintPath(kind, true);
     if (backPath !== null) h.addPathHint(backPath, true);

@@ -29,7 +29,8 @@
 //      arriving one;
 //   3. paths learned from packets that made it (the caller's hints, in its order of
 //      preference: the flow's own path, the question's path reversed for an answer,
-//      the routes other packets took from these interfaces towards the destination,
+//      the routes other packets took from these interfaces towards the destination
+//      and back towards the source,
 //      the opposite direction's path reversed);
 //   4. time across hosts, on the reference clock, only where the gap exceeds both
 //      clocks' uncertainty plus the stamps' resolution.
@@ -277,20 +278,21 @@ export class HopOrder {
   }
 
   /**
-   * Evidence 3 too: a route learned from other packets — from sighting `from`'s
-   * interface, packets to its destination went on along `onwards` (nearest first).
-   * Sightings on it come after `from`, in its order.
+   * Evidence 3 too: a route learned from other packets. From sighting `from`'s interface,
+   * packets towards an address went along `route` (nearest first): towards this packet's
+   * destination, the sightings on it come after `from`; towards its source
+   * (`backwards`), they come before it — the way the packet came — nearest last.
    */
-  addRouteHint(from: number, onwards: readonly number[]): void {
+  addRouteHint(from: number, route: readonly number[], backwards: boolean): void {
     const n = this.n;
     const pos = this.#position;
-    const len = onwards.length;
+    const len = route.length;
     let on = 0;
     for (let i = 0; i < n; i++) {
       pos[i] = -1;
       if (i === from) continue;
       for (let p = 0; p < len; p++) {
-        if (onwards[p] === this.iface[i]) {
+        if (route[p] === this.iface[i]) {
           pos[i] = p;
           on++;
           break;
@@ -300,8 +302,14 @@ export class HopOrder {
     if (on === 0) return;
     for (let i = 0; i < n; i++) {
       if (pos[i] < 0) continue;
-      this.before(from, i);
-      for (let j = 0; j < n; j++) if (pos[j] > pos[i]) this.before(i, j);
+      if (backwards) this.before(i, from);
+      else this.before(from, i);
+      for (let j = 0; j < n; j++) {
+        if (pos[j] <= pos[i]) continue;
+        // further along the route: after i towards the destination, before it back to the source
+        if (backwards) this.before(j, i);
+        else this.before(i, j);
+      }
     }
   }
 

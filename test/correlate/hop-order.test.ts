@@ -23,7 +23,12 @@ interface Hop {
 /** Orders `hops` (given in arrival order) and returns their interfaces in path order. */
 function order(
   hops: Hop[],
-  options: { roundTripSign?: number; hints?: Array<[number[], boolean]>; clock?: boolean } = {},
+  options: {
+    roundTripSign?: number;
+    hints?: Array<[number[], boolean]>;
+    routes?: Array<[number, number[], boolean]>;
+    clock?: boolean;
+  } = {},
 ): number[] {
   const h = new HopOrder();
   h.begin(hops.length);
@@ -45,6 +50,7 @@ function order(
   h.roundTripSign = options.roundTripSign ?? 0;
   h.addNetworkEvidence();
   for (const [path, reversed] of options.hints ?? []) h.addPathHint(path, reversed);
+  for (const [from, route, backwards] of options.routes ?? []) h.addRouteHint(from, route, backwards);
   if (options.clock !== false) h.addClockEvidence();
   h.finish();
   return Array.from(h.order.subarray(0, hops.length), (i) => hops[i].iface);
@@ -206,6 +212,18 @@ describe('HopOrder', () => {
       { iface: 2, time: 0, ttl: 64 },
     ];
     expect(order(withTtl, { hints: [[[1, 2], false]] })).toEqual([2, 1]);
+  });
+
+  it('a route learned from other packets: onwards to the destination, and back the way to the source', () => {
+    // tap and br100 stamp one ns; nothing but routes tells which came first
+    const hops: Hop[] = [
+      { iface: 2, time: 0, rank: 0 }, // br100
+      { iface: 1, time: 0, rank: 1 }, // tap
+    ];
+    // from br100, packets back to the VM went through the tap: the request came that way
+    expect(order(hops, { routes: [[0, [1, 9], true]] })).toEqual([1, 2]);
+    // from the tap, packets to the destination went on to br100
+    expect(order(hops, { routes: [[1, [2, 7], false]] })).toEqual([1, 2]);
   });
 
   it('a path visits a host’s interfaces together', () => {
