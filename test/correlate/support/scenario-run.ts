@@ -154,3 +154,6 @@ export async function expectSameVerdictsOnHostClocks(
     }
   }
 }
+
+/** For other live runs that wait for verdicts the same way. */
+export { SETTLE_MS };
