@@ -246,7 +246,7 @@ function abs(x: bigint): bigint {
 }
 
 describe('ending a capture', () => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} mid-recording leaves a complete pcapng holding every packet captured`, async () => {
       const ns = `${lab.prefix}compute`;
       const recording = join(work, `${signal}.pcapng`);
@@ -274,6 +274,30 @@ describe('ending a capture', () => {
       expect(isb.exitCode).toBe(0);
     }, 60_000);
   }
+
+  it('SIGKILL mid-recording leaves a pcapng tshark reads to its end (at most its last second missing)', async () => {
+    const ns = `${lab.prefix}compute`;
+    const recording = join(work, 'SIGKILL.pcapng');
+    const cli = await startCapture(['-i', `${ns}/tap7aa08012-d0`, '-w', recording], 1);
+    const traffic = runTraffic(lab, { durationMs: 4000, timeoutMs: 20_000 });
+    // killed once the recording holds packets: the file's first flush has happened
+    const deadline = Date.now() + 20_000;
+    while (
+      (await run(['capinfos', '-c', '-M', recording])).stdout.match(/Number of packets:\s+([1-9]\d*)/) ===
+      null
+    ) {
+      if (Date.now() > deadline) throw new Error('no packet recorded within 20 s');
+      await sleep(200);
+    }
+    await stopProcess(cli.child, 'SIGKILL');
+    await traffic;
+    const info = await run(['capinfos', '-c', '-M', recording]);
+    expect(info.exitCode).toBe(0);
+    expect(info.stdout).toMatch(/Number of packets:\s+[1-9]\d*\b/);
+    const read = await run(['tshark', '-r', recording, '-T', 'fields', '-e', 'frame.number']);
+    expect(read.exitCode, read.stderr).toBe(0);
+    expect(read.stderr).toBe('');
+  }, 60_000);
 
   it('--duration ends the capture by itself with exit 0 and the per-interface table', async () => {
     const ns = `${lab.prefix}compute`;
