@@ -26,7 +26,9 @@ export type CaptureErrorCode =
   /** an option with the wrong value length (if_tsresol not 1 byte, ...) */
   | 'bad_option'
   /** a packet on an interface the section has not described (no such IDB) */
-  | 'unknown_interface';
+  | 'unknown_interface'
+  /** a pcapng IDB with more address options than MAX_INTERFACE_ADDRESSES (types.ts) */
+  | 'too_many_addresses';
 
 /**
  * A capture that is not one, or is damaged. `offset` is the absolute byte offset in

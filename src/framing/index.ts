@@ -48,6 +48,7 @@ export {
 } from './timestamp.js';
 export {
   MAX_BLOCK_BYTES,
+  MAX_INTERFACE_ADDRESSES,
   type ByteOrder,
   type CaptureFormat,
   type CaptureHandlers,

@@ -57,6 +57,11 @@ export interface CaptureInterface {
    * (when the F bit says they are present), pcapng if_fcslen; null when unknown.
    */
   fcsLen: number | null;
+  /**
+   * if_IPv4addr / if_IPv6addr: the interface's own addresses as `a.b.c.d/len` and
+   * `x::y/len` (interface-address.ts), at most MAX_INTERFACE_ADDRESSES; empty for pcap.
+   */
+  addresses: string[];
 }
 
 /**
@@ -107,3 +112,10 @@ export interface CaptureReaderOptions {
 
 /** 16 MiB: libpcap's initial pcapng block limit, and our ceiling for any record. */
 export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Most addresses (if_IPv4addr and if_IPv6addr options together) one pcapng interface
+ * may have: more is a hostile or broken file (an IDB of 16 MiB would hold a million),
+ * an error. hopscope's own writer never writes more.
+ */
+export const MAX_INTERFACE_ADDRESSES = 64;

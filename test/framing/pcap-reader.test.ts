@@ -63,6 +63,7 @@ describe('pcap reader', () => {
         tsOffsetSec: 0,
         // 0x30000001: FCS length bits set but not the F bit, so the length is unknown
         fcsLen: null,
+        addresses: [],
       },
     ]);
     expect(seen.packets).toEqual([

@@ -371,6 +371,7 @@ export async function runCapture(argv: string[]): Promise<number> {
             label: iface.label,
             host: iface.host,
             tsResolutionNs: iface.tsResolutionNs,
+            addresses: iface.addresses,
           });
           const t = wallNow();
           correlator.interfaceStarted(iface.id, t.sec, t.nsec);
@@ -385,6 +386,7 @@ export async function runCapture(argv: string[]): Promise<number> {
                 name: iface.name,
                 linktype: linktypeName(iface.linktype),
                 tsResolutionNs: iface.tsResolutionNs,
+                addresses: iface.addresses,
               }),
             );
             out.flush();
