@@ -137,11 +137,14 @@ async function ipAddresses(netns: string, iface: string): Promise<string[]> {
 }
 
 /** label → addresses (sorted) of the `interface` records among `records`. */
-function announcedAddresses(records: ReadonlyArray<Record<string, unknown>>): Record<string, string[]> {
+function announcedAddresses(records: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
   return Object.fromEntries(
     records
       .filter((r) => r.type === 'interface')
-      .map((r) => [String(r.label), [...(r.addresses as string[])].sort()]),
+      .map((r) => [
+        String(r.label),
+        Array.isArray(r.addresses) ? [...(r.addresses as string[])].sort() : r.addresses,
+      ]),
   );
 }
 
