@@ -70,7 +70,10 @@ export interface CaptureSessionOptions {
 }
 
 export interface CaptureSessionHandlers {
-  /** An interface's id becomes known: before any of its packets (the recorder adds its IDB here). */
+  /**
+   * An interface's id becomes known: before any of its packets (the recorder adds its IDB
+   * here). Again, same id, when it came back with other addresses or another link type.
+   */
   onInterface(iface: InterfaceDescriptor): void;
   /** The record is reused and `data` valid only during the call (copy what you keep). */
   onPacket(packet: FramedPacket, iface: InterfaceDescriptor): void;
@@ -550,7 +553,7 @@ export class CaptureSession {
         if (!now.up)
           this.#setState(e, 'gone', 'link is down (still attached: capture resumes when it is up)');
         else if (e.state !== 'up') {
-          // Back up (a DHCP client, `ip link set … up`): with the addresses it has now.
+          // Its link up again (`ip link set … up`): with the addresses it has now.
           this.#readdress(e, now.addresses);
           this.#setState(e, 'up', null);
         }
