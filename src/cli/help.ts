@@ -67,11 +67,12 @@ Options:
   -i, --interface SPEC   where to capture (repeat for several)
   -f, --filter BPF       tcpdump filter, applied in the kernel on every source
   -w, --write FILE       record everything to one pcapng: one interface block per
-                         interface, named by its label, its time stamps in their
-                         source's resolution (ns, or µs); file mode 0600; flushed
-                         every second, from 32 MiB of write buffers made ready
-                         before the first packet. An existing FILE is refused
-                         (see --overwrite); a symbolic link is never followed
+                         interface, named by its label, with its addresses, its
+                         time stamps in their source's resolution (ns, or µs);
+                         file mode 0600; flushed every second, from 32 MiB of
+                         write buffers made ready before the first packet.
+                         An existing FILE is refused (see --overwrite); a
+                         symbolic link is never followed
       --overwrite        replace FILE if it is a regular file of yours (never
                          through a symbolic link)
       --record           record to hopscope-YYYYMMDD-HHMMSS.pcapng (UTC) in the
@@ -80,8 +81,10 @@ Options:
       --max-files N      keep only the newest N files of the ring
       --packets          print every packet (tcpdump -n style), in time order
       --json             JSON lines (DESIGN §3): interface (with tsResolutionNs:
-                         1 for ns time stamps, 1000 for µs), state, stats records;
-                         with --packets also one packet record each
+                         1 for ns time stamps, 1000 for µs, and addresses: its own,
+                         as the listing showed them when it was attached or came
+                         back), state, stats records; with --packets also one
+                         packet record each
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
   -s, --snaplen N        bytes kept per packet (default 262144)
@@ -165,8 +168,9 @@ q to quit. With --speed or --realtime it plays the recording at its own pace.
 Options:
       --packets          print every packet, one line each, tcpdump -n style
       --json             JSON lines (DESIGN §3): an interface record each, with its
-                         file and tsResolutionNs (what its time stamps tell apart,
-                         in ns: 1000 for µs pcap, pcapng if_tsresol rounded up);
+                         file, tsResolutionNs (what its time stamps tell apart,
+                         in ns: 1000 for µs pcap, pcapng if_tsresol rounded up)
+                         and addresses (pcapng if_IPv4addr, if_IPv6addr);
                          with --packets, one record per packet
       --speed N          replay at N times the recorded speed, verdicts coming as they
                          would have live (in the TUI +/- change it, p pauses)

@@ -26,6 +26,13 @@ export interface InterfaceDescriptor extends InterfaceLocation {
    * microsecond ones; from a file, its unit rounded up (pcapng if_tsresol).
    */
   tsResolutionNs: number;
+  /**
+   * Its own IP addresses with their prefix length, as `ip -j addr` gives them
+   * (`10.0.0.1/24`, `fe80::1/64`): a live capture's listing when it was attached (and
+   * when it came back), a recording's if_IPv4addr / if_IPv6addr; empty when none are
+   * known. Where a packet's source lives is where it starts (correlate/hop-order.ts).
+   */
+  addresses: string[];
   description?: string;
 }
 

@@ -32,7 +32,9 @@ export type CaptureErrorCode =
   /** more interface and statistics option text than a stream may hand on (types.ts) */
   | 'too_much_text'
   /** a packet time before 1970 or past MAX_TIMESTAMP_SEC (timestamp.ts) */
-  | 'time_out_of_range';
+  | 'time_out_of_range'
+  /** a pcapng IDB with more address options than MAX_INTERFACE_ADDRESSES (types.ts) */
+  | 'too_many_addresses';
 
 /**
  * A capture that is not one, or is damaged. `offset` is the absolute byte offset in

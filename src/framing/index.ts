@@ -57,6 +57,7 @@ export {
 } from './timestamp.js';
 export {
   MAX_BLOCK_BYTES,
+  MAX_INTERFACE_ADDRESSES,
   MAX_KEPT_TEXT_BYTES,
   MAX_INTERFACES,
   MAX_SECTION_INTERFACES,

@@ -392,6 +392,7 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
     linktype: ci.linktype,
     snaplen: ci.snaplen,
     tsResolutionNs: resolutionNs(ci.tsResolution),
+    addresses: ci.addresses,
     file,
     fileInterfaceId: ci.id,
     capture: ci,

@@ -233,6 +233,8 @@ export class PcapParser implements FormatParser {
       // The FCS length counts 16-bit words and means something only with the F bit.
       fcsLen: (linkField & LT_FCS_PRESENT) !== 0 ? (linkField >>> 28) * 2 : null,
       blockOffset: base + off,
+      // (a pcap header has no room for them)
+      addresses: [],
     });
   }
 }

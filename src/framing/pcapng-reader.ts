@@ -12,8 +12,9 @@
 //       | block total length        |       8  linktype(16) | reserved(16)
 //       +---------------------------+      12  snaplen
 //  length: multiple of 4, >= 12;           16  options: if_name 2, if_description 3,
-//  options: code(16) length(16) value         if_tsresol 9, if_fcslen 13, if_tsoffset 14
-//  padded to 32 bits, ended by code 0.
+//  options: code(16) length(16) value         if_IPv4addr 4, if_IPv6addr 5 (repeated,
+//  padded to 32 bits, ended by code 0.        interface-address.ts), if_tsresol 9,
+//                                             if_fcslen 13, if_tsoffset 14
 //  opt_comment (1) is valid in every      Enhanced Packet Block (6):
 //  block.                                   8  interface id     12 timestamp high
 //                                          16  timestamp low    20 captured length
@@ -54,13 +55,21 @@ import { pad4, readI64, readU16, readU32, readU64 } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { decodeOptionString, type FormatParser, type ParserContext } from './format-parser.js';
 import {
+  IF_IPV4ADDR_BYTES,
+  IF_IPV6ADDR_BYTES,
+  ipv4AddressText,
+  ipv6AddressText,
+  OPT_IF_IPV4ADDR,
+  OPT_IF_IPV6ADDR,
+} from './interface-address.js';
+import {
   describeOutOfRange,
   makeTimestampConverter,
   unitsToTimestamp,
   type TimestampConverter,
 } from './timestamp.js';
 import type { InterfaceStats } from '../events/types.js';
-import { MAX_SECTION_INTERFACES, type TimestampResolution } from './types.js';
+import { MAX_INTERFACE_ADDRESSES, MAX_SECTION_INTERFACES, type TimestampResolution } from './types.js';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -295,6 +304,8 @@ export class PcapngParser implements FormatParser {
     let resolution: TimestampResolution = { base: 10, exponent: 6 };
     let offsetSec = 0n;
     let fcsLen: number | null = null;
+    const addresses: string[] = [];
+    let addressOptions = 0;
     this.forEachOption(b, off + 16, off + length - 4, base, BLOCK_IDB, true, (code, start, len, at) => {
       if (code === OPT_COMMENT || code === 2 || code === 3) {
         const what = code === OPT_COMMENT ? 'opt_comment' : code === 2 ? 'if_name' : 'if_description';
@@ -307,6 +318,23 @@ export class PcapngParser implements FormatParser {
         if (code === OPT_COMMENT) comments.push(text);
         else if (code === 2) name = text;
         else description = text;
+      } else if (code === OPT_IF_IPV4ADDR || code === OPT_IF_IPV6ADDR) {
+        // Counted before their length is looked at: a file of a million is refused, not warned about.
+        if (++addressOptions > MAX_INTERFACE_ADDRESSES) {
+          throw new CaptureFormatError(
+            'too_many_addresses',
+            `pcapng Interface Description Block ${sectionInterfaceId} of section ${this.section} has more than ${MAX_INTERFACE_ADDRESSES} address options`,
+            base + at,
+            0,
+          );
+        }
+        const v4 = code === OPT_IF_IPV4ADDR;
+        const want = v4 ? IF_IPV4ADDR_BYTES : IF_IPV6ADDR_BYTES;
+        if (len !== want) {
+          this.ctx.warn(
+            `pcapng ${v4 ? 'if_IPv4addr' : 'if_IPv6addr'} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`,
+          );
+        } else addresses.push(v4 ? ipv4AddressText(b, start) : ipv6AddressText(b, start));
       } else if (code === 9 || code === 13 || code === 14) {
         const want = code === 14 ? 8 : 1;
         if (len !== want) {
@@ -338,6 +366,7 @@ export class PcapngParser implements FormatParser {
       tsOffsetSec: Number(offsetSec),
       fcsLen,
       blockOffset: base + off,
+      addresses,
     });
   }
 

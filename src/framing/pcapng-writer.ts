@@ -4,9 +4,11 @@
 //   SHB  shb_userappl "hopscope"
 //   IDB  one per interface, written when the interface is added (so before any of its
 //        packets): linktype, snaplen, if_name = the label ([HOST:][NETNS/]NAME),
-//        if_description, if_tsresol = the source's own resolution: 9 (nanoseconds),
-//        6 for a source that stamps in microseconds (a tcpdump without nanosecond
-//        support), so a replay knows what the stamps can tell apart
+//        if_description, one if_IPv4addr / if_IPv6addr per address of the interface
+//        (its first MAX_INTERFACE_ADDRESSES, what a reader takes), if_tsresol = the
+//        source's own resolution: 9 (nanoseconds), 6 for a source that stamps in
+//        microseconds (a tcpdump without nanosecond support), so a replay knows what
+//        the stamps can tell apart
 //   EPB  one per packet: 64-bit timestamp in its interface's units, epb_flags
 //        direction when known
 //   ISB  at close (or writeStats): isb_starttime/isb_endtime (when the interface was
@@ -25,8 +27,10 @@
 import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
 import { copyBytes, pad4, writeU16LE, writeU32LE } from './bytes.js';
+import { addressOption } from './interface-address.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-reader.js';
 import { timestampToUnits, type Units64 } from './timestamp.js';
+import { MAX_INTERFACE_ADDRESSES } from './types.js';
 
 /** Where a writer's bytes go. Synchronous: the recorder's own pace is the backpressure. */
 export interface ByteSink {
@@ -61,6 +65,11 @@ export interface WriterInterface {
    * if_tsresol 6); anything else, or none, nanoseconds. Finer digits are cut.
    */
   tsResolutionNs?: number;
+  /**
+   * its own addresses (InterfaceDescriptor.addresses: `10.0.0.1/24`, `fe80::1/64`),
+   * written as if_IPv4addr / if_IPv6addr; text that is no address is left out
+   */
+  addresses?: readonly string[];
 }
 
 export interface PcapngWriterOptions {
@@ -196,6 +205,13 @@ export class PcapngWriter {
     writeU32LE(body, 4, iface.snaplen);
     const opts = [option(2, encoder.encode(iface.label))];
     if (iface.description !== undefined) opts.push(option(3, encoder.encode(iface.description)));
+    let addresses = 0;
+    for (const text of iface.addresses ?? []) {
+      const address = addressOption(text);
+      if (address === null) continue;
+      if (addresses++ === MAX_INTERFACE_ADDRESSES) break;
+      opts.push(option(address.code, address.value));
+    }
     const exponent = decimalExponent(iface.tsResolutionNs ?? 1);
     opts.push(option(9, Uint8Array.of(exponent)));
     this.block(BLOCK_IDB, body, opts);

@@ -63,6 +63,11 @@ export interface CaptureInterface {
   fcsLen: number | null;
   /** stream offset of the Interface Description Block (pcap: 0, the file header) */
   blockOffset: number;
+  /**
+   * if_IPv4addr / if_IPv6addr: the interface's own addresses as `a.b.c.d/len` and
+   * `x::y/len` (interface-address.ts), at most MAX_INTERFACE_ADDRESSES; empty for pcap.
+   */
+  addresses: string[];
 }
 
 /**
@@ -135,3 +140,9 @@ export const MAX_INTERFACES = 65_536;
  * Interface Statistics Block, counted over the stream (or the files merged together).
  */
 export const MAX_KEPT_TEXT_BYTES = 4 * 1024 * 1024;
+/**
+ * Most addresses (if_IPv4addr and if_IPv6addr options together) one pcapng interface
+ * may have: more is a hostile or broken file (an IDB of 16 MiB would hold a million),
+ * an error. hopscope's own writer never writes more.
+ */
+export const MAX_INTERFACE_ADDRESSES = 64;

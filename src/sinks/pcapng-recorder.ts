@@ -1,8 +1,9 @@
 // The `-w` recording sink (DESIGN §2): everything captured, all interfaces in one
 // pcapng file, written by framing's PcapngWriter:
 //
-//   SHB, one IDB per interface (if_name = its label, DESIGN §3; if_tsresol = its
-//   source's resolution: 9, or 6 for µs stamps), EPBs with timestamps in those
+//   SHB, one IDB per interface (if_name = its label, DESIGN §3; its addresses as
+//   if_IPv4addr / if_IPv6addr; if_tsresol = its source's resolution: 9, or 6 for µs
+//   stamps), EPBs with timestamps in those
 //   units, and at close one ISB per interface with the
 //   latest statistics given (isb_ifrecv, isb_ifdrop, isb_starttime, isb_endtime).
 //
@@ -314,6 +315,7 @@ export class PcapngRecorder {
       linktype: desc.linktype,
       snaplen: desc.snaplen,
       tsResolutionNs: desc.tsResolutionNs,
+      addresses: desc.addresses,
       ...(desc.description !== undefined ? { description: desc.description } : {}),
     };
     this.interfaces.push(iface);

@@ -7,6 +7,11 @@
 //   - a local interface that disappears (tap deleted with its VM, link set down)
 //     is marked `gone`; the others go on. Every poll (1 s) it is opened again, and
 //     when that works it is `up` again with the same id and label.
+//   - an interface's own addresses (InterfaceDescriptor.addresses) are those of the
+//     listing that found it; a local one that comes back takes those of the listing
+//     that saw it return, and is announced again (onInterface, same id) when they
+//     changed. A remote one keeps those it was attached with (asking again would take
+//     another ssh session each time).
 //   - a namespace deleted (`ip netns del`, the process of pid:N gone) has its
 //     interfaces marked `gone` and their captures closed: an open packet socket
 //     keeps a namespace alive, with its veths. One deleted and created again under
@@ -26,7 +31,13 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
-import { LiveCapture, listInterfacesAsync, netnsPathOf, type PacketBatchView } from './live-capture.js';
+import {
+  interfaceAddresses,
+  LiveCapture,
+  listInterfacesAsync,
+  netnsPathOf,
+  type PacketBatchView,
+} from './live-capture.js';
 import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
 import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
@@ -59,7 +70,10 @@ export interface CaptureSessionOptions {
 }
 
 export interface CaptureSessionHandlers {
-  /** An interface's id becomes known: before any of its packets (the recorder adds its IDB here). */
+  /**
+   * An interface's id becomes known: before any of its packets (the recorder adds its IDB
+   * here). Again, same id, when it came back with other addresses or another link type.
+   */
   onInterface(iface: InterfaceDescriptor): void;
   /** The record is reused and `data` valid only during the call (copy what you keep). */
   onPacket(packet: FramedPacket, iface: InterfaceDescriptor): void;
@@ -100,6 +114,8 @@ interface LocalEntry {
   target: CaptureTarget;
   id: number;
   descriptor: InterfaceDescriptor | null;
+  /** its addresses as last listed (the descriptor's once it is opened) */
+  addresses: string[];
   capture: LiveCapture | null;
   /** bytes the open capture's kernel ring maps (0 while closed) */
   ringBytes: number;
@@ -125,6 +141,11 @@ export class CaptureStartError extends Error {
     super(message);
     this.name = 'CaptureStartError';
   }
+}
+
+/** Whether two address lists hold the same addresses (listings may order them differently). */
+function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 function absent(err: unknown): err is CaptureError {
@@ -222,6 +243,7 @@ export class CaptureSession {
         target,
         id,
         descriptor: null,
+        addresses: target.addresses,
         capture: null,
         ringBytes: 0,
         state: 'stopped',
@@ -248,6 +270,7 @@ export class CaptureSession {
         sshConfig: this.#options.sshConfig,
         snaplen: this.#options.snaplen,
         interfaceId: id,
+        addresses: target.addresses,
         tcpdumpPath: this.#options.tcpdumpPath,
         sshProgram: this.#options.sshProgram,
         backoff: this.#options.remoteBackoff,
@@ -336,8 +359,12 @@ export class CaptureSession {
       this.#handlers?.onNotice?.(ring.notice);
     }
     if (capture.warning !== null) this.#handlers?.onWarning?.(`${t.label}: ${capture.warning}`);
-    if (e.descriptor === null || e.descriptor.linktype !== capture.linktype) {
-      if (e.descriptor !== null) {
+    if (
+      e.descriptor === null ||
+      e.descriptor.linktype !== capture.linktype ||
+      !sameAddresses(e.descriptor.addresses, e.addresses)
+    ) {
+      if (e.descriptor !== null && e.descriptor.linktype !== capture.linktype) {
         // Same name, different link type: a different interface in all but name.
         this.#handlers?.onWarning?.(
           `${t.label}: came back with another link type; recorded as a new interface`,
@@ -353,16 +380,18 @@ export class CaptureSession {
         snaplen: capture.snaplen,
         // The addon asks libpcap for nanosecond stamps; where it refused, µs ones are scaled.
         tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
+        addresses: e.addresses,
       };
       this.#handlers?.onInterface(e.descriptor);
     }
     e.capture = capture;
     e.ringBytes = mappedRingBytes(ring.bytes);
-    const desc = e.descriptor;
     const handlers = this.#handlers;
     capture.start(
       (batch: PacketBatchView) => {
-        if (handlers === null) return;
+        // (per batch: the descriptor is replaced when the interface's addresses change)
+        const desc = e.descriptor;
+        if (handlers === null || desc === null) return;
         batch.forEach((p) => handlers.onPacket(p, desc));
         handlers.onBatchEnd?.();
       },
@@ -477,7 +506,7 @@ export class CaptureSession {
       for (const netns of candidates)
         if (open.some((s) => specSelectsNamespace(s, netns))) namespaces.add(netns);
     }
-    const listed = new Map<string | null, Map<string, boolean>>();
+    const listed = new Map<string | null, Map<string, { up: boolean; addresses: string[] }>>();
     /** inode of the namespace each name leads to now; null: none (absent: unknown) */
     const inodes = new Map<string, number | null>();
     await Promise.all(
@@ -490,7 +519,10 @@ export class CaptureSession {
         }
         try {
           const list = await listInterfacesAsync(path);
-          listed.set(netns, new Map(list.map((i) => [i.name, i.up])));
+          listed.set(
+            netns,
+            new Map(list.map((i) => [i.name, { up: i.up, addresses: interfaceAddresses(i) }])),
+          );
         } catch (err) {
           // gone between the stat and the listing; other failures conclude nothing
           if (netns !== null && isCaptureError(err) && err.code === 'ERR_NETNS_NOT_FOUND')
@@ -511,19 +543,36 @@ export class CaptureSession {
         this.#retire(e);
         this.#setState(e, 'gone', namespaceLostReason(netns, inode !== null));
       }
-      const isUp = listed.get(netns)?.get(e.target.name);
+      const now = listed.get(netns)?.get(e.target.name);
       if (e.capture === null) {
-        if (isUp !== undefined) this.#openLocal(e, false);
-      } else if (e.target.name !== 'any') {
-        if (isUp === false)
+        if (now !== undefined) {
+          e.addresses = now.addresses;
+          this.#openLocal(e, false);
+        }
+      } else if (e.target.name !== 'any' && now !== undefined) {
+        if (!now.up)
           this.#setState(e, 'gone', 'link is down (still attached: capture resumes when it is up)');
-        else if (isUp === true) this.#setState(e, 'up', null);
+        else if (e.state !== 'up') {
+          // Its link up again (`ip link set … up`): with the addresses it has now.
+          this.#readdress(e, now.addresses);
+          this.#setState(e, 'up', null);
+        }
       }
     }
     for (const [netns, names] of listed) {
       if (!open.some((s) => specSelectsNamespace(s, netns))) continue;
-      for (const name of names.keys()) this.#attachIfNew(open, { host: null, netns, name });
+      for (const [name, { addresses }] of names)
+        this.#attachIfNew(open, { host: null, netns, name }, addresses);
     }
+  }
+
+  /** Announces the interface again (same id) when its addresses are not those it was announced with. */
+  #readdress(e: LocalEntry, addresses: string[]): void {
+    e.addresses = addresses;
+    const d = e.descriptor;
+    if (d === null || sameAddresses(d.addresses, addresses)) return;
+    e.descriptor = { ...d, addresses };
+    this.#handlers?.onInterface(e.descriptor);
   }
 
   async #attachRemoteMatches(host: string): Promise<void> {
@@ -538,19 +587,21 @@ export class CaptureSession {
     }
     if (this.#stopped) return;
     for (const ns of inv.inventories) {
-      for (const iface of ns.interfaces) this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name });
+      for (const iface of ns.interfaces)
+        this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name }, iface.addresses);
     }
   }
 
   #attachIfNew(
     open: readonly CaptureSpec[],
     loc: { host: string | null; netns: string | null; name: string },
+    addresses: string[],
   ): void {
     const spec = open.find((s) => specMatches(s, loc));
     if (spec === undefined) return;
     const label = interfaceLabel(loc);
     if (this.#byLabel.has(label)) return;
-    const entry = this.#addTarget({ ...loc, label, spec: spec.text });
+    const entry = this.#addTarget({ ...loc, label, spec: spec.text, addresses });
     if (entry.kind === 'local') this.#openLocal(entry, false);
     else {
       entry.capture.start().catch((err: unknown) => {

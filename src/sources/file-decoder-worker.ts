@@ -98,6 +98,7 @@ try {
         file,
         fileInterfaceId,
         tsResolutionNs,
+        addresses,
       } = iface;
       sendInterface({
         id,
@@ -111,6 +112,7 @@ try {
         file,
         fileInterfaceId,
         tsResolutionNs,
+        addresses,
       });
     },
     (p) => {

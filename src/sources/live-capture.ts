@@ -264,3 +264,8 @@ export function listInterfaces(netnsPath?: string): NativeInterfaceInfo[] {
 export function listInterfacesAsync(netnsPath?: string): Promise<NativeInterfaceInfo[]> {
   return loadNativeAddon().listInterfacesAsync(netnsPath ?? null);
 }
+
+/** An interface's own addresses as `ip -j addr` writes them (`10.0.0.1/24`, `fe80::1/64`). */
+export function interfaceAddresses(info: NativeInterfaceInfo): string[] {
+  return info.addresses.map((a) => (a.prefixLength !== null ? `${a.address}/${a.prefixLength}` : a.address));
+}

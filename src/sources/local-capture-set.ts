@@ -9,6 +9,8 @@ export interface LocalTarget {
   /** named namespace or `pid:N`; null for this process's namespace */
   netns: string | null;
   iface: string;
+  /** its own addresses (`10.0.0.1/24`), where the caller listed them */
+  addresses?: string[];
 }
 
 export interface LocalCaptureOptions {
@@ -63,6 +65,7 @@ export class LocalCaptureSet {
           linktype: capture.linktype,
           snaplen: capture.snaplen,
           tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
+          addresses: t.addresses ?? [],
         });
       });
     } catch (err) {

@@ -99,6 +99,8 @@ export interface RemoteCaptureOptions {
   snaplen?: number;
   /** FramedPacket.interfaceId / InterfaceStats.interfaceId of this capture */
   interfaceId: number;
+  /** the interface's own addresses (`10.0.0.1/24`) as the host's listing gave them; default none */
+  addresses?: readonly string[];
   /** program run on the host, default 'tcpdump' (tests name a missing one) */
   tcpdumpPath?: string;
   /**
@@ -669,6 +671,7 @@ export class RemoteCapture {
       linktype: iface.linktype,
       snaplen: iface.snaplen,
       tsResolutionNs,
+      addresses: [...(this.#options.addresses ?? [])],
     };
     this.#handlers.onInterface?.(this.#descriptor);
   }

@@ -109,6 +109,8 @@ export interface CaptureTarget extends InterfaceLocation {
   label: string;
   /** the SPEC that named it first */
   spec: string;
+  /** its own addresses (`10.0.0.1/24`) as the listing that found it gave them */
+  addresses: string[];
 }
 
 /** Whether a spec names this (host, netns, iface) — also used to attach interfaces that appear later. */
@@ -163,11 +165,11 @@ export function resolveSpecs(
 ): CaptureTarget[] {
   const targets: CaptureTarget[] = [];
   const seen = new Set<string>();
-  const add = (spec: CaptureSpec, loc: InterfaceLocation): void => {
+  const add = (spec: CaptureSpec, loc: InterfaceLocation, addresses: string[]): void => {
     const label = interfaceLabel(loc);
     if (seen.has(label)) return;
     seen.add(label);
-    targets.push({ ...loc, label, spec: spec.text });
+    targets.push({ ...loc, label, spec: spec.text, addresses });
   };
   for (const spec of specs) {
     const inv = inventories.find((i) => i.host === spec.host);
@@ -194,14 +196,15 @@ export function resolveSpecs(
     for (const ns of selected) {
       if (ns.error !== null) continue;
       if (spec.iface.text === 'any') {
-        add(spec, { host: spec.host, netns: ns.netns, name: 'any' });
+        // (libpcap's pseudo-device of every interface holds no address of its own)
+        add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, []);
         matched++;
         continue;
       }
       for (const iface of ns.interfaces) {
         const loc = { host: spec.host, netns: ns.netns, name: iface.name };
         if (specMatches(spec, loc)) {
-          add(spec, loc);
+          add(spec, loc, iface.addresses);
           matched++;
         }
       }

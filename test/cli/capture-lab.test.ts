@@ -1,8 +1,9 @@
 // `hopscope capture` end to end on the dvr-fip lab (real namespaces, real traffic):
 // what it captures on many interfaces across namespaces equals what independent
 // tcpdumps captured on the same interfaces in the same window, to the packet and
-// the time stamp; its recording is read back by tshark; SIGINT and SIGTERM leave a
-// complete recording; an interface deleted and re-created mid-capture comes back.
+// the time stamp; each interface's own addresses are what `ip addr` lists; its recording
+// is read back by tshark; SIGINT and SIGTERM leave a complete recording; an interface
+// deleted and re-created mid-capture comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
 import { jsonRecords, startCli, type CliProcess } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
+import { asTsharkShows, tsharkInterfaceAddresses } from '../support/tshark-interfaces.js';
 
 const PREFIX = runPrefix('cap');
 let lab: LabView;
@@ -126,6 +128,50 @@ async function tsharkCounts(file: string): Promise<Map<string, number>> {
   return counts;
 }
 
+/** An interface's own addresses as `ip -j addr` lists them, sorted: what an operator compares with. */
+async function ipAddresses(netns: string, iface: string): Promise<string[]> {
+  const r = await run(['ip', '-n', netns, '-j', 'addr', 'show', 'dev', iface]);
+  if (r.exitCode !== 0) throw new Error(`ip addr ${netns}/${iface}: ${r.stderr}`);
+  const [entry] = JSON.parse(r.stdout) as Array<{ addr_info: Array<{ local: string; prefixlen: number }> }>;
+  return entry.addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort();
+}
+
+/** label → addresses (sorted) of the `interface` records among `records`. */
+function announcedAddresses(records: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(
+    records
+      .filter((r) => r.type === 'interface')
+      .map((r) => [
+        String(r.label),
+        Array.isArray(r.addresses) ? [...(r.addresses as string[])].sort() : r.addresses,
+      ]),
+  );
+}
+
+/** if_name → addresses (sorted) as hopscope reads them from a recording, and as tshark shows them. */
+async function recordedAddresses(
+  file: string,
+): Promise<{ ours: Record<string, string[]>; tshark: Record<string, string[]> }> {
+  const ours: Record<string, string[]> = {};
+  await readCaptureFile(file, {
+    onInterface: (i) => {
+      ours[i.name ?? ''] = [...i.addresses].sort();
+    },
+    onPacket: () => undefined,
+  });
+  const shown = Object.fromEntries(
+    [...tsharkInterfaceAddresses(file)].map(([name, list]) => [name, [...list].sort()]),
+  );
+  return { ours, tshark: shown };
+}
+
+/** `addresses` as tshark shows them, sorted, per label. */
+function asTsharkShowsAll(byLabel: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(byLabel).map(([label, list]) => [label, list.map(asTsharkShows).sort()]),
+  );
+}
+
 function upCount(lines: readonly string[]): number {
   return jsonRecords(lines).filter((r) => r.type === 'state' && r.state === 'up').length;
 }
@@ -204,6 +250,25 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
     // The scenario's traffic went through these interfaces (not an empty comparison).
     expect(compared).toBeGreaterThan(100);
     expect(recorded.get(`${lab.prefix}compute/tap7aa08012-d0`)?.length ?? 0).toBeGreaterThan(0);
+
+    // Each interface record says the interface's own addresses, as `ip addr` lists them
+    // (rfp- holds two: its link to the fip namespace and the floating IP)…
+    const truth: Record<string, string[]> = {};
+    for (const p of points) truth[`${p.netns}/${p.iface}`] = await ipAddresses(p.netns, p.iface);
+    expect(truth[`${lab.prefix}fip-2b9c3e1a-7d4f-4e8b-a1c2-d3e4f5a6b7c8/fg-3c1d5e7f-a2`]).toEqual([
+      '203.0.113.4/24',
+    ]);
+    expect(truth[`${lab.prefix}qrouter-6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50/rfp-6f774e8e-2`]).toContain(
+      '203.0.113.20/32',
+    );
+    expect(announcedAddresses(records)).toEqual(truth);
+    // …the recording keeps them, for a replay and for tshark…
+    const kept = await recordedAddresses(recording);
+    expect(kept.ours).toEqual(truth);
+    expect(kept.tshark).toEqual(asTsharkShowsAll(truth));
+    // …and a replay of it says them too.
+    const replayed = runCli(['replay', recording, '--json']);
+    expect(announcedAddresses(jsonRecords(replayed.stdout.split('\n')))).toEqual(truth);
 
     // tshark reads the recording: same interfaces by label, same counts; mode 0600.
     const counts = await tsharkCounts(recording);
@@ -311,14 +376,15 @@ describe('ending a capture', () => {
 });
 
 describe('interfaces that come and go', () => {
-  it('a veth deleted mid-capture is reported gone, and captured again when re-created', async () => {
+  it('a veth deleted mid-capture is reported gone, and captured again when re-created (with its new addresses)', async () => {
     const a = `${lab.prefix}compute`;
     const b = `${lab.prefix}outside`;
     // A pair of our own between two lab namespaces, on a private /30 of the lab's ranges.
-    const create = async (): Promise<void> => {
+    const create = async (extra: readonly string[] = []): Promise<void> => {
       for (const argv of [
         ['ip', '-n', a, 'link', 'add', 'tapcafe0001-aa', 'type', 'veth', 'peer', 'name', 'pcafe', 'netns', b],
         ['ip', '-n', a, 'addr', 'add', '192.168.250.1/30', 'dev', 'tapcafe0001-aa'],
+        ...extra.map((cidr) => ['ip', '-n', a, 'addr', 'add', cidr, 'dev', 'tapcafe0001-aa']),
         ['ip', '-n', b, 'addr', 'add', '192.168.250.2/30', 'dev', 'pcafe'],
         ['ip', '-n', a, 'link', 'set', 'tapcafe0001-aa', 'up'],
         ['ip', '-n', b, 'link', 'set', 'pcafe', 'up'],
@@ -354,7 +420,8 @@ describe('interfaces that come and go', () => {
     await sleep(300);
     await run(['ip', '-n', a, 'link', 'del', 'tapcafe0001-aa']);
     await cli.waitForLine((l) => l.includes('"state":"gone"') && l.includes(label), 10_000);
-    await create();
+    // (its addresses are in place before its link is up, and it is captured again only then)
+    await create(['192.168.252.1/24']);
     // Back within about a second (the poll), before any ping is sent.
     await cli.waitForLine(
       () =>
@@ -378,9 +445,17 @@ describe('interfaces that come and go', () => {
     const records = jsonRecords(cli.lines);
     const states = records.filter((r) => r.iface === label && r.type === 'state').map((r) => r.state);
     expect(states).toEqual(['up', 'gone', 'up', 'stopped']);
-    // One interface block for it (same id before and after), and both rounds of pings recorded.
-    const ids = records.filter((r) => r.type === 'interface' && r.label === label).map((r) => r.id);
-    expect(ids).toHaveLength(1);
+    // Back with another address: announced again with it, under the same id…
+    const announced = records.filter((r) => r.type === 'interface' && r.label === label);
+    expect(announced.map((r) => r.id)).toEqual([announced[0].id, announced[0].id]);
+    expect(announced.map((r) => [...(r.addresses as string[])].sort())).toEqual([
+      ['192.168.250.1/30'],
+      ['192.168.250.1/30', '192.168.252.1/24'],
+    ]);
+    expect(announcedAddresses(records)[`${a}/tapcafe0002-bb`]).toEqual([]);
+    // …one interface block for it, with the addresses it was attached with (a block is
+    // written once), and both rounds of pings recorded.
+    expect((await recordedAddresses(recording)).ours[label]).toEqual(['192.168.250.1/30']);
     const packets = (await readByInterface(recording)).get(label) ?? [];
     // 3 requests and 3 replies before, 3 and 3 after
     expect(packets.length).toBe(12);
@@ -437,6 +512,10 @@ describe('interfaces that come and go', () => {
       'up',
       'stopped',
     ]);
+    // up again with the addresses it had: announced once
+    expect(records.filter((r) => r.type === 'interface').map((r) => r.addresses)).toEqual([
+      ['192.168.251.1/30'],
+    ]);
     const final = records.find((r) => r.type === 'stats' && r.final === true);
     expect(final?.captured).toBe(4);
   }, 60_000);
@@ -491,6 +570,16 @@ describe('over ssh, on two lab hosts', () => {
     ).toEqual([...labels].sort());
     // Nanosecond stamps everywhere: the remote tcpdumps were asked for them and gave them.
     expect(records.filter((r) => r.type === 'interface').map((r) => r.tsResolutionNs)).toEqual([1, 1, 1, 1]);
+    // Each interface's own addresses, the remote ones from the listing asked over ssh, as
+    // `ip addr` on the host lists them; the recording keeps them.
+    const truth: Record<string, string[]> = {};
+    for (const [i, p] of points.entries()) truth[labels[i]] = await ipAddresses(p.netns, p.iface);
+    expect(truth[`${compute}:${qrouter}/qr-56c70d72-3b`]).toEqual(['10.0.0.1/24']);
+    expect(truth[`${outside}:eth0`]).toEqual(['203.0.113.1/24']);
+    expect(announcedAddresses(records)).toEqual(truth);
+    const kept = await recordedAddresses(recording);
+    expect(kept.ours).toEqual(truth);
+    expect(kept.tshark).toEqual(asTsharkShowsAll(truth));
     const recorded = await readByInterface(recording);
     for (const label of labels.slice(0, 3)) {
       // (microsecond stamps would all be multiples of 1000 ns)

@@ -91,10 +91,21 @@ describe('capture: a namespace deleted mid-capture', () => {
       );
       expect(await stop(cli)).toBe(0);
       expect(states(cli, label).map((r) => r.state)).toEqual(['up', 'gone', 'up', 'stopped']);
-      const ids = jsonRecords(cli.lines)
-        .filter((r) => r.type === 'interface' && r.label === label)
-        .map((r) => r.id);
-      expect(ids).toHaveLength(1);
+      // One id before and after. Its addresses: those of the veth as it was attached, then
+      // (announced again, same id) those of the new one where they differ — a new veth has
+      // another IPv6 link-local address where IPv6 is on.
+      const announced = jsonRecords(cli.lines).filter((r) => r.type === 'interface' && r.label === label);
+      expect(new Set(announced.map((r) => r.id)).size).toBe(1);
+      expect(announced.length).toBeLessThanOrEqual(2);
+      expect(announced[0].addresses).toContain(`${A_ADDR}/24`);
+      const listed = JSON.parse(
+        (await run(['ip', '-n', A, '-j', 'addr', 'show', 'dev', 'a0'])).stdout,
+      ) as Array<{
+        addr_info: Array<{ local: string; prefixlen: number }>;
+      }>;
+      const now = listed[0].addr_info.map((a) => `${a.local}/${a.prefixlen}`).sort();
+      expect([...(announced[announced.length - 1].addresses as string[])].sort()).toEqual(now);
+      if (announced.length === 2) expect(announced[1].addresses).not.toEqual(announced[0].addresses);
     } finally {
       await stop(cli);
       await run(['ip', 'netns', 'del', A]);

@@ -64,6 +64,8 @@ describe('replay of files from two machines', () => {
         name: 'tap7aa08012-d0',
         linktype: 'EN10MB',
         tsResolutionNs: RESOLUTION,
+        // (a pcap file has no room for them)
+        addresses: [],
         file: 'tap.pcap',
       },
       {
@@ -75,6 +77,8 @@ describe('replay of files from two machines', () => {
         name: 'eth0',
         linktype: 'EN10MB',
         tsResolutionNs: RESOLUTION,
+        // (a pcap file has no room for them)
+        addresses: [],
         file: 'ext.pcap',
       },
     ]);

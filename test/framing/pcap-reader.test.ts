@@ -64,6 +64,7 @@ describe('pcap reader', () => {
         // 0x30000001: FCS length bits set but not the F bit, so the length is unknown
         fcsLen: null,
         blockOffset: 0,
+        addresses: [],
       },
     ]);
     expect(seen.packets).toEqual([

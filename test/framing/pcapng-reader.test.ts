@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CaptureFormatError, readCaptureBytes } from '../../src/framing/index.js';
-import { PCAPNG_TWO_SECTIONS } from './fixtures.js';
+import { CaptureFormatError, MAX_INTERFACE_ADDRESSES, readCaptureBytes } from '../../src/framing/index.js';
+import { PCAP_MICRO_LE, PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { concat, hex } from './hex.js';
 import { epb, idb, isb, shb, time64, tsoffset, tsresol, u64 } from './pcapng-blocks.js';
 import { collector, readChunked } from './support.js';
@@ -332,6 +332,57 @@ describe('pcapng reader: extreme if_tsoffset and timestamps', () => {
   });
 });
 
+/** An IDB (EN10MB) of a little-endian section holding `options` (ending with opt_endofopt). */
+function idbWith(options: Uint8Array): Uint8Array {
+  const len = new Uint8Array(4);
+  new DataView(len.buffer).setUint32(0, 20 + options.length, true);
+  return concat(hex`01 00 00 00`, len, hex`01 00 00 00  00 00 00 00`, options, len);
+}
+
+describe('pcapng reader: the interface addresses of an IDB', () => {
+  const OPTIONS = hex`
+    04 00 08 00  cb 00 71 01  ff ff ff 00        // if_IPv4addr 203.0.113.1, netmask 255.255.255.0
+    04 00 08 00  0a 00 00 05  ff ff ff ff        // if_IPv4addr 10.0.0.5, netmask 255.255.255.255
+    04 00 08 00  c0 a8 00 01  ff 00 ff 00        // if_IPv4addr 192.168.0.1, netmask 255.0.255.0: no prefix
+    05 00 11 00  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01  40  00 00 00
+                                                 // if_IPv6addr 2001:db8::1, prefix 64, padding
+    05 00 11 00  fe 80 00 00 00 00 00 00 f8 16 3e ff fe 5a 6b 7c  c8  00 00 00
+                                                 // if_IPv6addr fe80::f816:3eff:fe5a:6b7c, prefix 200: none
+    04 00 04 00  0a 00 00 06                     // if_IPv4addr of 4 bytes: not one
+    00 00 00 00                                  // opt_endofopt
+  `;
+  const ADDRESSES = [
+    '203.0.113.1/24',
+    '10.0.0.5/32',
+    '192.168.0.1',
+    '2001:db8::1/64',
+    'fe80::f816:3eff:fe5a:6b7c',
+  ];
+
+  it('reads every if_IPv4addr and if_IPv6addr as address/prefix, warning about one of the wrong size', () => {
+    const seen = read(concat(SHB_LE, idbWith(OPTIONS)));
+    expect(seen.interfaces.map((i) => i.addresses)).toEqual([ADDRESSES]);
+    expect(seen.warnings).toEqual(['pcapng if_IPv4addr option of 4 bytes (not 8) at byte 128 ignored']);
+  });
+
+  it('reads them in network byte order in a big-endian section too', () => {
+    const seen = read(hex`
+      0a 0d 0d 0a  00 00 00 1c  1a 2b 3c 4d  00 01 00 00   // SHB, big-endian, 1.0
+      ff ff ff ff ff ff ff ff  00 00 00 1c
+      00 00 00 01  00 00 00 3c  00 01 00 00  00 00 00 00   // IDB, 60 bytes, EN10MB
+      00 04 00 08  cb 00 71 01  ff ff ff 00                // if_IPv4addr 203.0.113.1/24
+      00 05 00 11  20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01  40  00 00 00
+                                                           // if_IPv6addr 2001:db8::1/64
+      00 00 00 00  00 00 00 3c                             // opt_endofopt, trailer
+    `);
+    expect(seen.interfaces.map((i) => i.addresses)).toEqual([['203.0.113.1/24', '2001:db8::1/64']]);
+  });
+
+  it('a pcap file has none', () => {
+    expect(read(PCAP_MICRO_LE).interfaces.map((i) => i.addresses)).toEqual([[]]);
+  });
+});
+
 describe('pcapng reader: damaged files', () => {
   it('block length not a multiple of 4', () => {
     const err = readError(concat(SHB_LE, hex`01 00 00 00  0d 00 00 00`, new Uint8Array(8)));
@@ -422,6 +473,30 @@ describe('pcapng reader: damaged files', () => {
       ),
     );
     expect(err.code).toBe('unknown_interface');
+  });
+
+  it(`an interface with more than ${MAX_INTERFACE_ADDRESSES} addresses is refused at the first one too many`, () => {
+    const address = (i: number): Uint8Array =>
+      i % 2 === 0
+        ? concat(hex`04 00 08 00  0a 00`, Uint8Array.of(i >> 8, i & 0xff), hex`ff ff ff 00`) // 10.0.i/24
+        : concat(hex`05 00 11 00  fd 00`, new Uint8Array(13), Uint8Array.of(i, 64), hex`00 00 00`); // fd00::i/64
+    const addresses = (n: number): Uint8Array =>
+      concat(...Array.from({ length: n }, (_, i) => address(i)), hex`00 00 00 00`);
+    // as many as allowed: every one read
+    const most = read(concat(SHB_LE, idbWith(addresses(MAX_INTERFACE_ADDRESSES))));
+    expect(most.interfaces[0].addresses).toHaveLength(MAX_INTERFACE_ADDRESSES);
+    expect(most.interfaces[0].addresses.slice(0, 2)).toEqual(['10.0.0.0/24', 'fd00::1/64']);
+    // one more: an error naming where the one too many starts
+    const one = MAX_INTERFACE_ADDRESSES / 2;
+    const firstTooMany = 28 + 16 + one * 12 + one * 24;
+    const err = readError(concat(SHB_LE, idbWith(addresses(MAX_INTERFACE_ADDRESSES + 1))));
+    expect(err.code).toBe('too_many_addresses');
+    expect(err.offset).toBe(firstTooMany);
+    expect(err.message).toBe(
+      `pcapng Interface Description Block 0 of section 0 has more than 64 address options at byte ${firstTooMany}`,
+    );
+    // a hostile block of a hundred thousand stops there too
+    expect(readError(concat(SHB_LE, idbWith(addresses(100_000)))).offset).toBe(firstTooMany);
   });
 
   it('odd options in a packet block cost only the options (warning)', () => {

@@ -6,12 +6,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceStats } from '../../src/events/types.js';
 import {
   formatTimestamp,
+  MAX_INTERFACE_ADDRESSES,
   mergeCaptureFiles,
   PcapngWriter,
   readCaptureBytes,
   type ByteSink,
   type MergedInterface,
 } from '../../src/framing/index.js';
+import { asTsharkShows, tsharkInterfaceAddresses } from '../support/tshark-interfaces.js';
 import { collector } from './support.js';
 
 const CORPUS = '/work/shared/corpus';
@@ -455,6 +457,65 @@ describe('pcapng writer: buffering and blocks', () => {
       { base: 10, exponent: 9 },
     ]);
     expect(seen.statTimes.at(-1)?.end).toEqual({ sec: 1700000100, nsec: 250000000 });
+  });
+
+  it(`writes an interface's addresses (if_IPv4addr, if_IPv6addr; at most ${MAX_INTERFACE_ADDRESSES}) for our reader and tshark`, () => {
+    const path = join(dir, 'addresses.pcapng');
+    const w = PcapngWriter.toFile(path, { now: fixedClock });
+    w.addInterface({
+      id: 0,
+      label: 'outside:eth0',
+      linktype: 1,
+      snaplen: 0,
+      addresses: [
+        '203.0.113.1/24',
+        '10.0.0.5', // no prefix: the address alone, /32
+        '2001:db8::1/64',
+        'fe80::f816:3eff:fe5a:6b7c/64',
+        '0.0.0.0/0',
+        'not an address',
+        '10.0.0.1/33',
+      ],
+    });
+    w.addInterface({ id: 1, label: 'compute:tap1', linktype: 1, snaplen: 0 });
+    // a host with more addresses than a reader takes: the first ones are written
+    const many = Array.from({ length: MAX_INTERFACE_ADDRESSES + 6 }, (_, i) => `10.1.${i}.1/24`);
+    w.addInterface({ id: 2, label: 'lb:lo', linktype: 1, snaplen: 0, addresses: many });
+    for (const id of [0, 1, 2]) w.writePacket(packet(id, 1_700_000_000, id, [id]));
+    w.close();
+    const written = [
+      '203.0.113.1/24',
+      '10.0.0.5/32',
+      '2001:db8::1/64',
+      'fe80::f816:3eff:fe5a:6b7c/64',
+      '0.0.0.0/0',
+    ];
+    const { seen, handlers } = collector();
+    readCaptureBytes(readFileSync(path), handlers);
+    expect(seen.warnings).toEqual([]);
+    expect(seen.interfaces.map((i) => i.addresses)).toEqual([
+      written,
+      [],
+      many.slice(0, MAX_INTERFACE_ADDRESSES),
+    ]);
+    expect(tsharkInterfaceAddresses(path)).toEqual(
+      new Map([
+        [
+          'outside:eth0',
+          [
+            '203.0.113.1/255.255.255.0',
+            '10.0.0.5/255.255.255.255',
+            '2001:db8::1/64',
+            'fe80::f816:3eff:fe5a:6b7c/64',
+            '0.0.0.0/0.0.0.0',
+          ],
+        ],
+        ['compute:tap1', []],
+        ['lb:lo', many.slice(0, MAX_INTERFACE_ADDRESSES).map(asTsharkShows)],
+      ]),
+    );
+    // and tshark still reads the packets of every interface
+    expect(tshark(path, ['frame.interface_name'])).toEqual([['outside:eth0'], ['compute:tap1'], ['lb:lo']]);
   });
 
   it('refuses packets on interfaces it was not told of, and times it cannot write', () => {

@@ -35,7 +35,12 @@ import {
   MAX_VLANS,
   PacketRecord,
 } from '../../src/decode/record.js';
-import { CaptureFormatError, CaptureReader, formatTimestamp } from '../../src/framing/index.js';
+import {
+  CaptureFormatError,
+  CaptureReader,
+  formatTimestamp,
+  MAX_INTERFACE_ADDRESSES,
+} from '../../src/framing/index.js';
 import type { CapturePacket, CaptureReaderOptions } from '../../src/framing/index.js';
 import { offsetProblems } from '../decode/support/cut-at-every-length.js';
 
@@ -402,9 +407,11 @@ export class FileTarget {
             problem('interface id not new', `interface id ${i.id} announced twice or invalid`);
           if (!Number.isInteger(i.linktype) || i.linktype < 0 || i.linktype > 0xffff)
             problem('interface linktype', `interface ${i.id} linktype ${i.linktype}`);
+          if (i.addresses.length > MAX_INTERFACE_ADDRESSES)
+            problem('interface addresses', `interface ${i.id} has ${i.addresses.length} addresses`);
           linktypes.set(i.id, i.linktype);
           out.interfaces.push(
-            `${i.id}/${i.section}/${i.sectionInterfaceId}/${i.linktype}/${i.snaplen}/${i.tsResolution.base}^${i.tsResolution.exponent}/${i.tsOffsetSec}/${i.fcsLen}/${i.name}`,
+            `${i.id}/${i.section}/${i.sectionInterfaceId}/${i.linktype}/${i.snaplen}/${i.tsResolution.base}^${i.tsResolution.exponent}/${i.tsOffsetSec}/${i.fcsLen}/${i.name}/${i.addresses.join(',')}`,
           );
         },
         onPacket: (p) => {

@@ -72,6 +72,7 @@ const iface = (id: number, host: string | null, netns: string | null, name: stri
     linktype,
     snaplen: 262144,
     tsResolutionNs: 1,
+    addresses: [],
   }) satisfies InterfaceDescriptor;
 
 const INTERFACES = [

@@ -2,6 +2,7 @@
 // one-line errors it refuses with, and what resolveSpecs picks out of hand-built
 // inventories (plain data, as discoverInterfaces would return them).
 import { describe, expect, it } from 'vitest';
+import { interfaceLabel } from '../../src/events/types.js';
 import type { DiscoveredInterface, HostInventory, NamespaceInventory } from '../../src/sources/discovery.js';
 import {
   isPseudoDevice,
@@ -62,6 +63,12 @@ function expectOneLine(err: Error): void {
   expect(err.message.length).toBeGreaterThan(0);
 }
 
+/** Addresses of some inventory interfaces (by label), as `ip -j addr` gave them. */
+const ADDRESSES: Record<string, string[]> = {
+  'qrouter-6f774e8e/qr-56c70d72-3b': ['10.0.0.1/24', 'fe80::f816:3eff:fe12:3456/64'],
+  'root@compute2:tun0': ['10.128.0.1/14'],
+};
+
 function iface(host: string | null, netns: string | null, name: string): DiscoveredInterface {
   return {
     host,
@@ -75,7 +82,7 @@ function iface(host: string | null, netns: string | null, name: string): Discove
     mtu: 1500,
     mac: null,
     master: null,
-    addresses: [],
+    addresses: ADDRESSES[interfaceLabel({ host, netns, name })] ?? [],
   };
 }
 
@@ -345,11 +352,18 @@ describe('resolveSpecs', () => {
   it('an exact root name resolves to one target labelled as typed', () => {
     const targets = resolveSpecs([parseSpec('tap7aa08012-d0')], BOTH);
     expect(targets).toEqual([
-      { host: null, netns: null, name: 'tap7aa08012-d0', label: 'tap7aa08012-d0', spec: 'tap7aa08012-d0' },
+      {
+        host: null,
+        netns: null,
+        name: 'tap7aa08012-d0',
+        label: 'tap7aa08012-d0',
+        spec: 'tap7aa08012-d0',
+        addresses: [],
+      },
     ]);
   });
 
-  it('an exact name in a named namespace', () => {
+  it('an exact name in a named namespace, with the addresses its listing gave', () => {
     expect(resolveSpecs([parseSpec('qrouter-6f774e8e/qr-56c70d72-3b')], BOTH)).toEqual([
       {
         host: null,
@@ -357,6 +371,7 @@ describe('resolveSpecs', () => {
         name: 'qr-56c70d72-3b',
         label: 'qrouter-6f774e8e/qr-56c70d72-3b',
         spec: 'qrouter-6f774e8e/qr-56c70d72-3b',
+        addresses: ['10.0.0.1/24', 'fe80::f816:3eff:fe12:3456/64'],
       },
     ]);
   });
@@ -390,7 +405,14 @@ describe('resolveSpecs', () => {
 
   it('pid:1234/eth0 resolves in the process namespace', () => {
     expect(resolveSpecs([parseSpec('pid:1234/eth0')], BOTH)).toEqual([
-      { host: null, netns: 'pid:1234', name: 'eth0', label: 'pid:1234/eth0', spec: 'pid:1234/eth0' },
+      {
+        host: null,
+        netns: 'pid:1234',
+        name: 'eth0',
+        label: 'pid:1234/eth0',
+        spec: 'pid:1234/eth0',
+        addresses: [],
+      },
     ]);
   });
 
@@ -406,6 +428,7 @@ describe('resolveSpecs', () => {
         name: 'tun0',
         label: 'root@compute2:tun0',
         spec: 'root@compute2:tun0',
+        addresses: ['10.128.0.1/14'],
       },
     ]);
     expect(labels(['root@compute2:qrouter-x/qr-y'])).toEqual(['root@compute2:qrouter-x/qr-y']);
@@ -438,7 +461,7 @@ describe('resolveSpecs', () => {
 
   it("'any' is libpcap's pseudo-device, per namespace", () => {
     expect(resolveSpecs([parseSpec('any')], BOTH)).toEqual([
-      { host: null, netns: null, name: 'any', label: 'any', spec: 'any' },
+      { host: null, netns: null, name: 'any', label: 'any', spec: 'any', addresses: [] },
     ]);
     expect(labels(['*/any'])).toEqual([
       'any',

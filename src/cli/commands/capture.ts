@@ -391,6 +391,7 @@ export async function runCapture(argv: string[]): Promise<number> {
             label: iface.label,
             host: iface.host,
             tsResolutionNs: iface.tsResolutionNs,
+            addresses: iface.addresses,
           });
           const t = wallNow();
           correlator.interfaceStarted(iface.id, t.sec, t.nsec);
@@ -405,6 +406,7 @@ export async function runCapture(argv: string[]): Promise<number> {
                 name: iface.name,
                 linktype: linktypeName(iface.linktype),
                 tsResolutionNs: iface.tsResolutionNs,
+                addresses: iface.addresses,
               }),
             );
             out.flush();

@@ -165,6 +165,7 @@ export async function runReplay(argv: string[]): Promise<number> {
       label: iface.label,
       host: iface.host,
       tsResolutionNs: iface.tsResolutionNs,
+      addresses: iface.addresses,
     });
     // Judge as live capture did: after its hold (remote sources trail by up to 2.5 s).
     correlator.setPacketLagMs(iface.host !== null ? REPLAY_LAG_REMOTE_MS : REPLAY_LAG_LOCAL_MS);
@@ -180,6 +181,7 @@ export async function runReplay(argv: string[]): Promise<number> {
           name: iface.name,
           linktype: linktypeName(iface.linktype),
           tsResolutionNs: iface.tsResolutionNs,
+          addresses: iface.addresses,
           file: iface.file,
         }),
       );

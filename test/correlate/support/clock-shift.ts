@@ -168,6 +168,8 @@ export async function shiftRecording(
       label: labels[i.id],
       linktype: i.linktype,
       snaplen: i.snaplen,
+      // where the addresses live orders hops as much as time does: the copy keeps them
+      addresses: i.addresses,
       ...(cut ? { tsResolutionNs: 1000 } : {}),
     });
   }
