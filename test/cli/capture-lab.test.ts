@@ -361,7 +361,8 @@ describe('ending a capture', () => {
     expect(info.stdout).toMatch(/Number of packets:\s+[1-9]\d*\b/);
     const read = await run(['tshark', '-r', recording, '-T', 'fields', '-e', 'frame.number']);
     expect(read.exitCode, read.stderr).toBe(0);
-    expect(read.stderr).toBe('');
+    // (tshark says it runs as root on stderr; a file cut mid-block it would call "cut short")
+    expect(read.stderr).not.toMatch(/cut short|damaged|corrupt/i);
   }, 60_000);
 
   it('--duration ends the capture by itself with exit 0 and the per-interface table', async () => {

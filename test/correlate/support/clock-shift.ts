@@ -149,6 +149,14 @@ export async function shiftRecording(
   const keepReference =
     reference !== undefined &&
     [...offsets.keys()].some((h) => reference === `hopscope clock reference: ${h ?? '(local)'}`);
+  // Statistics blocks (capture start and end, gaps, drops) are stamped by the recorder with
+  // one clock, its own — the clock reference's (the recording's, else its first host's) —
+  // not with each remote host's: they move with the reference host's packets.
+  const referenceHost =
+    keepReference && reference !== undefined
+      ? [...offsets.keys()].find((h) => reference === `hopscope clock reference: ${h ?? '(local)'}`)
+      : hostOfIface(read.interfaces[0]?.id ?? 0);
+  const statisticsOffset = offsets.get(referenceHost ?? null) ?? 0;
   const writer = PcapngWriter.toFile(output, {
     ...(keepReference ? { comment: reference } : {}),
     now: () => clock,
@@ -158,7 +166,7 @@ export async function shiftRecording(
   for (const s of read.stats) {
     if (s.start !== undefined && !startOf.has(s.interfaceId)) {
       const t = BigInt(s.start.sec) * NS + BigInt(s.start.nsec);
-      startOf.set(s.interfaceId, split(t + BigInt(offsets.get(hostOfIface(s.interfaceId)) ?? 0)));
+      startOf.set(s.interfaceId, split(t + BigInt(statisticsOffset)));
     }
   }
   for (const i of read.interfaces) {
@@ -201,9 +209,7 @@ export async function shiftRecording(
 
   function writeStats(s: InterfaceStats): void {
     const end = s.end as { sec: number; nsec: number };
-    clock = split(
-      BigInt(end.sec) * NS + BigInt(end.nsec) + BigInt(offsets.get(hostOfIface(s.interfaceId)) ?? 0),
-    );
+    clock = split(BigInt(end.sec) * NS + BigInt(end.nsec) + BigInt(statisticsOffset));
     writer.writeStats(s, s.comments?.[0]);
   }
 }
