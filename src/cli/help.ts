@@ -142,8 +142,11 @@ Files from several machines are several clocks: say which machine each came from
   HOST:=FILE   puts every interface of the file on HOST: its labels become
                HOST:<label> (external:=ext.pcap -> external:ext); a label recorded
                with another host is an error, one with HOST is kept
-The correlator estimates each host's clock offset from packets seen on two hosts
-and puts every host on the first one's clock ("clock" records with --json). A file
+The correlator estimates each host's clock offset, with its uncertainty, from
+packets seen on two hosts and puts every host on the first one's clock ("clock"
+records with --json); hops are ordered by the network (TTL, addresses, round
+trips), and by time across hosts only beyond that uncertainty. The workflow:
+tcpdump -w on each machine, then one replay naming each file's host. A file
 whose name holds '=' is given as ./a=b.pcap (a LABEL never starts with . or /).
 
 Every exchange is judged as live capture judges it, by packet time: ok, lost (last
