@@ -24,14 +24,25 @@ interface CliRun {
 async function cli(...argv: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
+  // As a stream's write does: the callback, when given, once the chunk is taken (the CLI
+  // waits for stdout to have taken everything before it returns).
+  const taken = (encodingOrDone?: unknown, done?: unknown): true => {
+    const callback = typeof encodingOrDone === 'function' ? encodingOrDone : done;
+    if (typeof callback === 'function') queueMicrotask(() => (callback as () => void)());
     return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
+  };
+  const out = vi
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array, encodingOrDone?: unknown, done?: unknown) => {
+      stdout += String(chunk);
+      return taken(encodingOrDone, done);
+    });
+  const err = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((chunk: string | Uint8Array, encodingOrDone?: unknown, done?: unknown) => {
+      stderr += String(chunk);
+      return taken(encodingOrDone, done);
+    });
   try {
     const code = await runCli(argv);
     return { code, stdout, stderr };
