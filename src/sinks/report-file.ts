@@ -20,7 +20,6 @@
 import {
   closeSync,
   constants,
-  fchmodSync,
   fsyncSync,
   linkSync,
   lstatSync,
@@ -115,8 +114,6 @@ export function writeReportFile(path: string, text: string, overwrite: boolean):
     const made = createTemp(dir, basename(path));
     temp = made.path;
     try {
-      // The mode given to open() is cut by the umask; the report is private whatever it is.
-      fchmodSync(made.fd, 0o600);
       for (let at = 0; at < bytes.length;) at += writeSync(made.fd, bytes, at, bytes.length - at);
       fsyncSync(made.fd);
     } finally {
@@ -133,7 +130,7 @@ export function writeReportFile(path: string, text: string, overwrite: boolean):
   }
 }
 
-/** A new private file next to the report: `.NAME.PID.RANDOM.tmp`. */
+/** A new private file next to the report: `.NAME.PID.RANDOM.tmp` (0600; a umask only takes bits away). */
 function createTemp(dir: string, name: string): { path: string; fd: number } {
   for (let attempt = 0; ; attempt++) {
     const path = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
