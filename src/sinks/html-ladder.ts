@@ -128,7 +128,7 @@ function drawStep(
         out += line(mid(step.lastSeen), y, mid(farthest), y, 'gap');
       if (step.lastSeen !== null) out += dot(mid(step.lastSeen), y, 'last-seen');
       for (const m of step.missing) {
-        out += `<text class="missing" x="${num(mid(m))}" y="${num(y + 6)}" data-iface="${escapeHtml(columns[m])}">✗</text>`;
+        out += `<text class="missing" x="${num(mid(m))}" y="${num(y + 7)}" data-iface="${escapeHtml(columns[m])}">✗</text>`;
       }
       return out + note(`${step.stage} stops after ${shortLabel(step.lastSeenLabel ?? '?')}`, 'note stop');
     }

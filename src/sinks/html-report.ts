@@ -586,7 +586,7 @@ svg.ladder text.stage.answer { fill: var(--a); }
 svg.ladder line.turnaround { stroke: #aaa; stroke-dasharray: 2 4; }
 svg.ladder line.gap { stroke: var(--bad); stroke-width: 1.5; stroke-dasharray: 5 4; }
 svg.ladder circle.last-seen { fill: var(--bad); stroke: none; }
-svg.ladder text.missing { fill: var(--bad); font-size: 17px; font-weight: 700; text-anchor: middle; }
+svg.ladder text.missing { fill: var(--bad); font-size: 20px; font-weight: 700; text-anchor: middle; }
 svg.ladder text.nowhere { fill: var(--bad); font-size: 15px; font-weight: 700; text-anchor: middle; }
 svg.ladder text.note { fill: #444; }
 svg.ladder text.note.stop { fill: var(--bad); font-weight: 600; }
