@@ -160,7 +160,15 @@ const HOSTILE_MISSING = 'h:"><img src=x onerror=alert(3)>/vm0';
 const HOSTILE_KEY = 'id=1 q=<svg onload=alert(4)>.example "onload=x" http://evil.example/';
 const HOSTILE_FILE = 'a"b<c>&d.pcapng';
 
-const hostileExchange: ExchangeRecord & { cause: unknown } = {
+/**
+ * A record as the report gets it from JSON: a cause is whatever the gatherers wrote
+ * (DESIGN §3), so crafted ones go through JSON rather than through the record's type.
+ */
+function fromJson(record: object): ReportRecord {
+  return JSON.parse(JSON.stringify(record)) as ReportRecord;
+}
+
+const hostileExchange = fromJson({
   type: 'exchange',
   kind: 'dns',
   key: HOSTILE_KEY,
@@ -175,7 +183,7 @@ const hostileExchange: ExchangeRecord & { cause: unknown } = {
     at: HOSTILE_LABEL,
     evidence: [{ source: '<i>kernel', '"onclick=': '"><svg onload=alert(7)>', nested: { a: '<b>' } }],
   },
-};
+});
 
 const hostileRecords: ReportRecord[] = [
   { type: 'interface', id: 0, label: HOSTILE_LABEL, file: HOSTILE_FILE },
@@ -324,7 +332,7 @@ describe('html report: a problem exchange', () => {
   });
 
   it('its cause when there is one: the code, the summary, the hop, each piece of evidence with its source', () => {
-    const withCause = {
+    const withCause = fromJson({
       ...replyLost,
       cause: {
         code: 'netfilter-drop',
@@ -343,7 +351,7 @@ describe('html report: a problem exchange', () => {
           },
         ],
       },
-    };
+    });
     const html = page([withCause]);
     const cause = /<div class="cause">[\s\S]*?<\/div>/.exec(html)?.[0] ?? '';
     const text = visibleText(cause).replace(/\s+/g, ' ');
