@@ -16,14 +16,6 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
 }
 
-/** `text` cut to `max` characters, an ellipsis in place of its middle (a namespace's UUID). */
-export function cutMiddle(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return text.slice(0, max);
-  const tail = Math.floor((max - 1) / 2);
-  return `${text.slice(0, max - 1 - tail)}…${text.slice(text.length - tail)}`;
-}
-
 /** `text` cut to `max` characters, an ellipsis at its end. */
 export function cutEnd(text: string, max: number): string {
   if (text.length <= max) return text;
