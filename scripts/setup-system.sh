@@ -27,6 +27,7 @@ declare -A need=(
   [losetup]=mount
   [mkfs.ext4]=e2fsprogs
   [debugfs]=e2fsprogs
+  [/usr/bin/chromium]=chromium
 )
 
 missing=()
