@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClockRecord } from '../../src/events/types.js';
 import { PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
 
 const RECORDING = join(PROJECT_ROOT, 'captures/nova-flat-reply-drop-br100.pcapng');
@@ -51,6 +52,40 @@ function clocks(stdout: string): Array<{ host: string; reference: string; offset
 }
 
 describe('replay of files from two machines', () => {
+  it('every interface a tcpdump of its own, the external host 0.3 s ahead: the verdicts of the recording, the offset within its uncertainty', () => {
+    // the recording's five interfaces, each as `tcpdump -i IFACE -w FILE` on its machine
+    const ifaces = [
+      'compute:instance-00000001/eth0',
+      'compute:tap7aa08012-d0',
+      'compute:br100',
+      'compute:eth1',
+      'external:eth0',
+    ];
+    const args = ifaces.map((label, i) => {
+      const own = `all-${i}-own.pcap`;
+      cut(label, own);
+      if (!label.startsWith('external:')) return `${label}=${own}`;
+      execFileSync('editcap', ['-t', '0.3', join(dir, own), join(dir, `all-${i}.pcap`)]);
+      return `${label}=all-${i}.pcap`;
+    });
+    const verdicts = (stdout: string): string[] =>
+      records(stdout, 'exchange')
+        .map(
+          (e) => `${String(e.kind)} ${String(e.key)} ${String(e.status)} ${JSON.stringify(e.lost ?? null)}`,
+        )
+        .sort();
+    const recorded = runCli(['replay', RECORDING, '--json']);
+    const split = replay([...args, '--json']);
+    expect(split.stderr).toBe('');
+    expect(verdicts(split.stdout)).toEqual(verdicts(recorded.stdout));
+    expect(verdicts(split.stdout).filter((v) => v.includes(' lost '))).toHaveLength(3);
+    const external = (records(split.stdout, 'clock') as unknown as ClockRecord[])
+      .filter((c) => c.host === 'external')
+      .at(-1);
+    expect(external?.reference).toBe('compute');
+    expect(Math.abs((external?.offsetMs ?? 0) - 300)).toBeLessThanOrEqual(external?.uncertaintyMs ?? -1);
+  });
+
   it('LABEL=FILE: each interface on its host, and the host 0.3 s ahead measured so', () => {
     const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:eth0=ext.pcap', '--json']);
     expect(r.stderr).toBe('');
