@@ -42,9 +42,9 @@ import {
   fileInterfaceLabel,
   givenInterfaceLabel,
   InterfaceLabelError,
-  parseLabel,
   type CaptureFileInput,
 } from './label.js';
+import { parseLabel } from '../shared/label.js';
 import { resolutionNs } from './timestamp.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 

@@ -5,7 +5,7 @@
 // Names in a spec are the unprefixed, real-looking ones (`qrouter-<uuid>`,
 // `tap7aa08012-d0`); the builder prepends the run's prefix to namespace names
 // only — interfaces live inside lab namespaces and need no prefix.
-import type { InterfaceRole as GuessedRole } from '../sources/roles.js';
+import type { InterfaceRole as GuessedRole } from '../shared/roles.js';
 
 /** Items may exist only with a fault active, or only without it. */
 export type FaultCondition = { readonly withFault: string } | { readonly withoutFault: string };
@@ -22,7 +22,7 @@ export interface FaultSpec {
 
 /**
  * What an interface is, in the vocabulary of `hopscope ifaces` (DESIGN §2; the roles
- * it guesses, sources/roles.ts), plus `guest` (a VM's or pod's own NIC); a lab never
+ * it guesses, shared/roles.ts), plus `guest` (a VM's or pod's own NIC); a lab never
  * needs `other`.
  */
 export type InterfaceRole = Exclude<GuessedRole, 'other'> | 'guest';

@@ -7,11 +7,11 @@
 // to ssh as an argument after `--`.
 import { readdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { roleOf, type InterfaceRole } from './roles.js';
+import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { sshArgv, validateHost } from './remote-capture.js';
 
-export { roleOf, type InterfaceRole } from './roles.js';
+export { roleOf, type InterfaceRole } from '../shared/roles.js';
 
 export interface DiscoveredInterface {
   /** ssh destination as given; null for this machine */

@@ -5,7 +5,7 @@
 // every interface where it should have appeared and did not. A pure function of the
 // exchange record and a width, so the TUI draws it and the tests read it as strings.
 import type { ExchangeRecord } from '../events/types.js';
-import { parseTimestamp } from '../framing/timestamp.js';
+import { parseTimestamp } from '../shared/timestamp-text.js';
 
 const MIN_COLUMN = 8;
 /** Right margin for the hop delay and notes. */
