@@ -11,7 +11,6 @@ import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { sshArgv, validateHost } from './remote-capture.js';
 
-export { roleOf, type InterfaceRole } from '../shared/roles.js';
 
 export interface DiscoveredInterface {
   /** ssh destination as given; null for this machine */
