@@ -11,7 +11,8 @@
 // it (`compute:eth0=run=2.pcap` is the file `run=2.pcap`). Files of different hosts
 // are different clocks (DESIGN §5.5): the host is how the correlator knows them apart.
 import type { CaptureFileInput } from '../framing/label.js';
-import { RemoteCaptureError, validateHost } from '../sources/remote-capture.js';
+import { RemoteCaptureError } from '../sources/remote-error.js';
+import { validateHost } from '../sources/ssh.js';
 import { parseSpecAs, SpecError, specIsOpen } from '../sources/spec.js';
 import { UserError } from './errors.js';
 

@@ -40,7 +40,8 @@ import {
 } from './live-capture.js';
 import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
-import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
+import type { BackoffOptions } from './remote-backoff.js';
+import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,

@@ -9,8 +9,7 @@ import { readdirSync } from 'node:fs';
 import { execa } from 'execa';
 import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
-import { sshArgv, validateHost } from './remote-capture.js';
-
+import { sshArgv, validateHost } from './ssh.js';
 
 export interface DiscoveredInterface {
   /** ssh destination as given; null for this machine */

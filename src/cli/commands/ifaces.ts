@@ -4,7 +4,9 @@
 import { interfaceLabel } from '../../events/types.js';
 import { DiscoveryError, discoverInterfaces, type DiscoveredInterface } from '../../sources/discovery.js';
 import { NamePattern } from '../../sources/glob.js';
-import { RemoteCaptureError, validateHost, validateNetnsName } from '../../sources/remote-capture.js';
+import { RemoteCaptureError } from '../../sources/remote-error.js';
+import { validateNetnsName } from '../../sources/remote-script.js';
+import { validateHost } from '../../sources/ssh.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
