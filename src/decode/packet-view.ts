@@ -108,7 +108,7 @@ export function describePacket(
   const tunnel =
     rec.tunnelType !== TunnelType.None
       ? {
-          type: TUNNEL_NAMES[rec.tunnelType] as 'vxlan' | 'geneve' | 'gre',
+          type: TUNNEL_NAMES[rec.tunnelType] as 'vxlan' | 'geneve' | 'gre' | 'ipip',
           vni: nullable(rec.tunnelVni),
           outerSrc:
             rec.tunnelOuterSrcOff < 0 ? null : formatIp(b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion),

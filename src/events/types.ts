@@ -119,7 +119,7 @@ export interface PacketView {
   /** flags in tcpdump's letters: S SYN, F FIN, R RST, P PSH, . ACK, U URG, E ECE, W CWR */
   tcp: { flags: string; seq: number; ack: number } | null;
   tunnel: {
-    type: 'vxlan' | 'geneve' | 'gre';
+    type: 'vxlan' | 'geneve' | 'gre' | 'ipip';
     vni: number | null;
     outerSrc: string | null;
     outerDst: string | null;
