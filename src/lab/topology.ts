@@ -1,4 +1,4 @@
-// The declarative description of a lab scenario (DESIGN §6): plain data, no
+// The declarative description of a lab scenario: plain data, no
 // behaviour. One builder (builder.ts) turns any ScenarioSpec into commands, so a
 // scenario file says *what* the topology is and never *how* to build it.
 //
@@ -21,7 +21,7 @@ export interface FaultSpec {
 }
 
 /**
- * What an interface is, in the vocabulary of `hopscope ifaces` (DESIGN §2; the roles
+ * What an interface is, in the vocabulary of `hopscope ifaces` (the roles
  * it guesses, shared/roles.ts), plus `guest` (a VM's or pod's own NIC); a lab never
  * needs `other`.
  */

@@ -1,4 +1,4 @@
-// One capture run over every SPEC (DESIGN §2, §4 "sources"): local interfaces
+// One capture run over every SPEC (docs/spec-grammar.md): local interfaces
 // (root namespace, named namespaces, pid:N) through the native addon, remote ones
 // through ssh + tcpdump; every interface gets a run-wide id and label, and every
 // packet, state change and counter reaches one set of handlers.

@@ -1,5 +1,5 @@
 // Which interfaces exist where: the map behind `hopscope ifaces` and behind SPEC
-// resolution (DESIGN §2). Local namespaces are the files `ip netns` keeps in
+// resolution (docs/spec-grammar.md). Local namespaces are the files `ip netns` keeps in
 // /run/netns; each namespace is asked with `ip -j -d addr show` (kind, master,
 // state, MTU, addresses in one call). A remote host is asked the same questions in
 // one ssh session running a fixed script — nothing the user typed is in it except

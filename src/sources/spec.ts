@@ -1,4 +1,4 @@
-// `-i SPEC` (DESIGN §2): `[HOST:][NETNS/]IFACE`, parsed, validated, and resolved
+// `-i SPEC` (docs/spec-grammar.md): `[HOST:][NETNS/]IFACE`, parsed, validated, and resolved
 // against what exists into concrete capture targets.
 //
 //   tap7aa08012-d0            an interface of the root namespace

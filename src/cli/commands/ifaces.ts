@@ -1,4 +1,4 @@
-// `hopscope ifaces` (DESIGN §2): the map an operator needs to choose what to capture —
+// `hopscope ifaces`: the map an operator needs to choose what to capture —
 // every interface per namespace (and host) with a role guessed from its name, state,
 // MTU, master bridge and addresses, and the SPEC that captures it.
 import { interfaceLabel } from '../../events/types.js';
