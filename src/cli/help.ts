@@ -1,4 +1,4 @@
-// Help texts: each teaches its command with examples from the field (DESIGN §2).
+// Help texts: each teaches its command with examples from the field.
 
 export const MAIN_HELP = `hopscope — find the hop where your packets die.
 
@@ -80,7 +80,7 @@ Options:
       --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
       --max-files N      keep only the newest N files of the ring
       --packets          print every packet (tcpdump -n style), in time order
-      --json             JSON lines (DESIGN §3): interface (with tsResolutionNs:
+      --json             JSON lines (docs/json-lines.md): interface (with tsResolutionNs:
                          1 for ns time stamps, 1000 for µs, and addresses: its own,
                          as the listing showed them when it was attached or came
                          back), state, stats records; with --packets also one
@@ -105,7 +105,7 @@ where it went missing), unanswered, error or inconclusive (the capture was not
 looking). Not on a terminal: problems in full, the first 20 ok ones a line each,
 then a table of packets captured, received and dropped (by the kernel) per
 interface; notes about interfaces coming and going go to stderr. With --json:
-interface, state, stats, exchange, clock and summary records (DESIGN §3).
+interface, state, stats, exchange, clock and summary records (docs/json-lines.md).
 
 A reader slower than the capture (stdout into a busy pipe) never holds it up: at
 most 16 MiB of output waits for it; lines beyond are skipped and counted, and said
@@ -170,7 +170,7 @@ q to quit. With --speed or --realtime it plays the recording at its own pace.
 
 Options:
       --packets          print every packet, one line each, tcpdump -n style
-      --json             JSON lines (DESIGN §3): an interface record each, with its
+      --json             JSON lines (docs/json-lines.md): an interface record each, with its
                          file, tsResolutionNs (what its time stamps tell apart,
                          in ns: 1000 for µs pcap, pcapng if_tsresol rounded up)
                          and addresses (pcapng if_IPv4addr, if_IPv6addr);

@@ -1,4 +1,4 @@
-// The files of `hopscope replay` (DESIGN §2): each argument is FILE, LABEL=FILE or
+// The files of `hopscope replay` (docs/spec-grammar.md "Replay's files"): each argument is FILE, LABEL=FILE or
 // HOST:=FILE.
 //
 //   tap.pcap                          labels as the file records them, else its name: `tap`
@@ -9,9 +9,10 @@
 // LABEL has a capture SPEC's form `[HOST:][NETNS/]IFACE` (sources/spec.ts) and names
 // one interface: no glob. The first '=' ends it, so a file's name may hold '=' after
 // it (`compute:eth0=run=2.pcap` is the file `run=2.pcap`). Files of different hosts
-// are different clocks (DESIGN §5.5): the host is how the correlator knows them apart.
+// are different clocks (docs/verdicts.md "Clocks"): the host is how the correlator knows them apart.
 import type { CaptureFileInput } from '../framing/label.js';
-import { RemoteCaptureError, validateHost } from '../sources/remote-capture.js';
+import { RemoteCaptureError } from '../sources/remote-error.js';
+import { validateHost } from '../sources/ssh.js';
 import { parseSpecAs, SpecError, specIsOpen } from '../sources/spec.js';
 import { UserError } from './errors.js';
 

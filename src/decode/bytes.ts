@@ -1,4 +1,4 @@
-// Tiny big-endian readers for the decoders (STYLE §1). They do no bounds checks:
+// Tiny big-endian readers for the decoders (docs/architecture.md "Decoding"). They do no bounds checks:
 // every caller has checked, once per header, that the bytes it reads are present.
 // Small and monomorphic so that V8 inlines them into the decoders' hot loops.
 

@@ -1,4 +1,4 @@
-// The decoder's entry point (DESIGN §4 "decode"): one captured packet in, the one
+// The decoder's entry point (docs/architecture.md "Decoding"): one captured packet in, the one
 // reused PacketRecord filled (record.ts), nothing allocated, nothing thrown.
 //
 // Layers are decoded outermost first, each by its own file:

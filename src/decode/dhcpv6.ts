@@ -29,10 +29,6 @@ export const DHCPV6_HEADER_LEN = 4;
 export const DHCPV6_RELAY_HEADER_LEN = 34;
 export const DHCPV6_OPTION_HEADER_LEN = 4;
 
-export const DHCPV6_SOLICIT = 1;
-export const DHCPV6_ADVERTISE = 2;
-export const DHCPV6_REQUEST = 3;
-export const DHCPV6_REPLY = 7;
 export const DHCPV6_RELAY_FORW = 12;
 export const DHCPV6_RELAY_REPL = 13;
 

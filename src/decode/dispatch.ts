@@ -1,4 +1,4 @@
-// Dense dispatch tables shared by several layers (STYLE §2); the one place a tunnel
+// Dense dispatch tables shared by several layers (docs/architecture.md "Decoding"); the one place a tunnel
 // decoder (VXLAN, Geneve, GRE, IP-in-IP) enters its inner packet (enterTunnel); and
 // the truncated-or-malformed rule every decoder applies when bytes run out
 // (cutByCapture, markShort).
@@ -47,7 +47,7 @@ export const MAX_TUNNEL_DEPTH = 8;
  * Called by a tunnel decoder once its own header parsed, before it decodes the inner
  * packet. The first (outermost) tunnel fills rec.tunnel* from the outer IP/UDP fields
  * still in the record; every tunnel counts in tunnelDepth; then the outer L3/L4/app
- * fields are cleared so the inner packet's fields become the top-level ones (DESIGN §3).
+ * fields are cleared so the inner packet's fields become the top-level ones (docs/json-lines.md `packet`).
  * Returns false, with `tunnel_too_deep` marked on `layer` at `off`, when nesting goes
  * beyond MAX_TUNNEL_DEPTH; the caller then stops.
  */

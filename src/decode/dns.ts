@@ -48,7 +48,6 @@ import { FieldGroup, Layer, MAX_DNS_ANSWERS, type PacketRecord } from './record.
 export const DNS_HEADER_LEN = 12;
 export const DNS_MAX_NAME_LEN = 255;
 export const DNS_MAX_POINTER_JUMPS = 64;
-export const DNS_MAX_LABEL_LEN = 63;
 
 export const DNS_TYPE_A = 1;
 export const DNS_TYPE_NS = 2;

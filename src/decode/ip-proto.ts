@@ -1,6 +1,6 @@
 // Dispatch of an IP datagram's payload by IP protocol number (IANA "Assigned
 // Internet Protocol Numbers"; IPv4 Protocol field, RFC 791, and the IPv6 Next Header
-// after extension headers, RFC 8200) through a dense table (STYLE §2).
+// after extension headers, RFC 8200) through a dense table (docs/architecture.md "Decoding").
 //
 //   1 ICMP (icmp.ts)        58 ICMPv6 (icmpv6.ts)    6 TCP (tcp.ts)    17 UDP (udp.ts)
 //  47 GRE (gre.ts)           4 IPv4-in-IP, 41 IPv6-in-IP (RFC 2003 / RFC 4213): a tunnel,

@@ -1,4 +1,4 @@
-// The decoder's view of one packet as a plain object (DESIGN §3 `packet` record),
+// The decoder's view of one packet as a plain object (docs/json-lines.md `packet`),
 // made from the flat record on demand — only for packets that are shown or printed
 // (`--packets`), never on the hot path, so it may allocate.
 import { type PacketView } from '../events/types.js';
@@ -21,6 +21,7 @@ import {
   TUNNEL_NAMES,
   TunnelType,
 } from './record.js';
+import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from './tcp.js';
 
 const PROTO_NAMES: Record<number, string> = {
   1: 'icmp',
@@ -35,14 +36,14 @@ const PROTO_NAMES: Record<number, string> = {
 /** tcpdump's flag letters, in tcpdump's order (ACK is '.'). */
 export function tcpFlagLetters(flags: number): string {
   let s = '';
-  if (flags & 0x02) s += 'S';
-  if (flags & 0x01) s += 'F';
-  if (flags & 0x08) s += 'P';
-  if (flags & 0x04) s += 'R';
-  if (flags & 0x20) s += 'U';
-  if (flags & 0x40) s += 'E';
-  if (flags & 0x80) s += 'W';
-  if (flags & 0x10) s += '.';
+  if (flags & TCP_SYN) s += 'S';
+  if (flags & TCP_FIN) s += 'F';
+  if (flags & TCP_PSH) s += 'P';
+  if (flags & TCP_RST) s += 'R';
+  if (flags & TCP_URG) s += 'U';
+  if (flags & TCP_ECE) s += 'E';
+  if (flags & TCP_CWR) s += 'W';
+  if (flags & TCP_ACK) s += '.';
   return s === '' ? 'none' : s;
 }
 
@@ -107,7 +108,7 @@ export function describePacket(
   const tunnel =
     rec.tunnelType !== TunnelType.None
       ? {
-          type: TUNNEL_NAMES[rec.tunnelType] as 'vxlan' | 'geneve' | 'gre',
+          type: TUNNEL_NAMES[rec.tunnelType] as 'vxlan' | 'geneve' | 'gre' | 'ipip',
           vni: nullable(rec.tunnelVni),
           outerSrc:
             rec.tunnelOuterSrcOff < 0 ? null : formatIp(b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion),

@@ -4,7 +4,7 @@
 // RFC 792 (and RFC 1812 §4.3.2.3) quote the IPv4 header plus at least the first 8
 // bytes of the datagram's data; RFC 4443 §2.4 (c) quotes "as much of the invoking
 // packet as possible" up to the minimum IPv6 MTU. Those 8 bytes are what correlation
-// needs to attach the error to the exchange of the packet it quotes (DESIGN §5.3):
+// needs to attach the error to the exchange of the packet it quotes (docs/verdicts.md):
 //
 //   TCP      | Source Port | Destination Port | Sequence Number (32) |
 //   UDP      | Source Port | Destination Port | Length | Checksum |   (also UDP-Lite, SCTP, DCCP: ports)

@@ -1,4 +1,4 @@
-// The one flat, reused record every decoder writes into (STYLE §1, DESIGN §4).
+// The one flat, reused record every decoder writes into (docs/architecture.md "Decoding").
 //
 // Rules:
 // - decoders write numbers and byte offsets here, never strings or objects per packet;
@@ -7,7 +7,7 @@
 // - offsets point into `bytes`, which is the caller's buffer and is valid only for as
 //   long as the caller says (see events/types.ts FramedPacket);
 // - for a tunnelled packet the L2/L3/L4/app fields describe the innermost packet and
-//   the `tunnel*` fields the outermost tunnel (DESIGN §3 "tunnel").
+//   the `tunnel*` fields the outermost tunnel (docs/json-lines.md `packet`).
 
 /** Layer identifiers, in the order they can appear; `layers` holds them in packet order. */
 export const enum Layer {
@@ -37,7 +37,7 @@ export const enum Layer {
   Other = 23,
 }
 
-/** Names used in JSON `layers` and `malformed` (DESIGN §3), indexed by Layer. */
+/** Names used in JSON `layers` and `malformed` (docs/json-lines.md `packet`), indexed by Layer. */
 export const LAYER_NAMES: readonly string[] = [
   'none',
   'null',

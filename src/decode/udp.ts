@@ -1,4 +1,4 @@
-// UDP, RFC 768, and dispatch of its payload by port through a dense table (STYLE §2).
+// UDP, RFC 768, and dispatch of its payload by port through a dense table (docs/architecture.md "Decoding").
 //
 //  0                   1                   2                   3
 //  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1

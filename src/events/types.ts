@@ -1,10 +1,11 @@
-// The stream contract between stages (DESIGN §3–§4). Types only, no logic.
+// The stream contract between stages (docs/architecture.md; the records as JSON:
+// docs/json-lines.md). Types, and the few constants and helpers that write them.
 //
 // Timestamps travel as two plain numbers, whole seconds and nanoseconds, because
 // nanoseconds since 1970 do not fit a double exactly and a bigint per packet would
 // allocate on the hot path.
 
-/** Where an interface lives: `[HOST:][NETNS/]NAME` (DESIGN §3 "label"). */
+/** Where an interface lives: `[HOST:][NETNS/]NAME` (docs/json-lines.md "Labels"). */
 export interface InterfaceLocation {
   /** ssh destination as the user typed it; null for the local machine. */
   host: string | null;
@@ -39,7 +40,7 @@ export interface InterfaceDescriptor extends InterfaceLocation {
 /**
  * One captured packet as framing and sources hand it on. The object is reused by
  * its producer: `data` is only valid during the callback; whoever keeps bytes
- * longer copies them (see STYLE "buffer ownership").
+ * longer copies them (docs/architecture.md "Buffers").
  */
 export interface FramedPacket {
   interfaceId: number;
@@ -92,12 +93,12 @@ export function linktypeName(linktype: number): string {
   return `LINKTYPE_${linktype}`;
 }
 
-/** `[HOST:][NETNS/]NAME`, host left out when local, namespace when root (DESIGN §3). */
+/** `[HOST:][NETNS/]NAME`, host left out when local, namespace when root (docs/json-lines.md "Labels"). */
 export function interfaceLabel(loc: InterfaceLocation): string {
   return `${loc.host !== null ? `${loc.host}:` : ''}${loc.netns !== null ? `${loc.netns}/` : ''}${loc.name}`;
 }
 
-/** DESIGN §3 `packet` record: the decoder's view of one packet (JSON `--packets`). */
+/** The `packet` record (docs/json-lines.md): the decoder's view of one packet (JSON `--packets`). */
 export interface PacketView {
   type: 'packet';
   /** 1-based packet number in this run */
@@ -119,7 +120,7 @@ export interface PacketView {
   /** flags in tcpdump's letters: S SYN, F FIN, R RST, P PSH, . ACK, U URG, E ECE, W CWR */
   tcp: { flags: string; seq: number; ack: number } | null;
   tunnel: {
-    type: 'vxlan' | 'geneve' | 'gre';
+    type: 'vxlan' | 'geneve' | 'gre' | 'ipip';
     vni: number | null;
     outerSrc: string | null;
     outerDst: string | null;

@@ -3,7 +3,7 @@
 // four bytes and keeps the bytes of a record that spans chunks in a carry buffer; the
 // format parsers (pcap-reader.ts, pcapng-reader.ts) only ever see whole records.
 //
-// Buffer ownership (STYLE 5): a packet's `data` is either the chunk being pushed or
+// Buffer ownership (docs/architecture.md "Buffers"): a packet's `data` is either the chunk being pushed or
 // the carry buffer, valid only during onPacket. The caller may reuse its chunk buffer
 // as soon as push() returns: whatever is left of it has been copied.
 //

@@ -1,5 +1,5 @@
-// The one exception framing throws (STYLE: "exceptions belong to framing (a broken
-// file) and carry file offset, packet number, interface").
+// The one exception framing throws: a broken file, with its byte offset, packet number
+// and interface (docs/architecture.md "Errors"; decoders never throw).
 
 /** Stable names for what was wrong, for callers and tests that branch on the cause. */
 export type CaptureErrorCode =

@@ -1,4 +1,4 @@
-// The framing stage's public API (DESIGN §4 "framing"): byte streams and files in,
+// The framing stage's public API (docs/architecture.md): byte streams and files in,
 // interfaces, packets and statistics out; and the pcapng recorder's writer.
 
 export { ReaderBudget } from './budget.js';
@@ -21,7 +21,6 @@ export {
   fileInterfaceLabel,
   givenInterfaceLabel,
   InterfaceLabelError,
-  parseLabel,
   plainFileArgument,
   type CaptureFileInput,
 } from './label.js';
@@ -34,6 +33,10 @@ export {
   type MergeSummary,
 } from './merge.js';
 export { maxSnaplenForLinktype } from './pcap-reader.js';
+// Labels and time stamps in their text form live in shared/ (every stage reads
+// them); the framing API hands them on with the records that carry them.
+export { parseLabel } from '../shared/label.js';
+export { formatTimestamp, parseTimestamp } from '../shared/timestamp-text.js';
 export {
   DEFAULT_WRITER_BUFFER_BYTES,
   fileSink,
@@ -44,11 +47,9 @@ export {
 } from './pcapng-writer.js';
 export {
   compareTimestamps,
-  formatTimestamp,
   describeOutOfRange,
   makeTimestampConverter,
   MAX_TIMESTAMP_SEC,
-  parseTimestamp,
   resolutionNs,
   timestampToNanoUnits,
   timestampToUnits,

@@ -1,46 +1,9 @@
-// Interface labels (DESIGN §2, §3): `[HOST:][NETNS/]NAME`, and the names replay
-// gives interfaces a capture file did not name.
+// The labels replay gives the interfaces of capture files: the recorded name, the
+// file's name when there is none, and what LABEL=FILE and HOST:=FILE make of them
+// (docs/spec-grammar.md). Parsing a label is shared/label.ts.
 
 import { basename, extname } from 'node:path';
-import type { InterfaceLocation } from '../events/types.js';
-
-/**
- * Split a label into host, namespace and interface name.
- *
- *   br100                               → {host: null, netns: null, name: 'br100'}
- *   qrouter-6f77/qr-56c70d72-3b         → {host: null, netns: 'qrouter-6f77', name: 'qr-56c70d72-3b'}
- *   root@compute2:tap7aa08012-d0        → {host: 'root@compute2', netns: null, name: 'tap7aa08012-d0'}
- *   compute:qrouter-x/qr-1              → all three
- *   [2001:db8::7]:eth0                  → host '2001:db8::7' (brackets let a host hold colons)
- *   pid:1234/eth0, h:pid:1234/eth0      → netns 'pid:1234' (the SPEC's process namespace)
- *
- * Linux interface and namespace names hold neither '/' nor NUL, so the name is what
- * follows the last '/', and a host is what precedes the first ':'. A label that does
- * not parse as a location (empty host) is taken as a plain name.
- */
-export function parseLabel(label: string): InterfaceLocation {
-  let rest = label;
-  let host: string | null = null;
-  if (rest.startsWith('[')) {
-    const close = rest.indexOf(']:');
-    if (close > 1) {
-      host = rest.slice(1, close);
-      rest = rest.slice(close + 2);
-    }
-  } else if (!/^pid:\d+\//.test(rest)) {
-    const colon = rest.indexOf(':');
-    const slash = rest.indexOf('/');
-    // A ':' after the '/' belongs to the name (eth0:1 aliases), not to a host.
-    if (colon > 0 && (slash < 0 || colon < slash)) {
-      host = rest.slice(0, colon);
-      rest = rest.slice(colon + 1);
-    }
-  }
-  const slash = rest.lastIndexOf('/');
-  const netns = slash > 0 ? rest.slice(0, slash) : null;
-  const name = slash >= 0 ? rest.slice(slash + 1) : rest;
-  return { host, netns, name };
-}
+import { parseLabel } from '../shared/label.js';
 
 /** `natdrop-qg.pcap` → `natdrop-qg`; `/x/y/run.1.pcapng` → `run.1`. */
 export function fileBaseLabel(path: string): string {
@@ -65,7 +28,7 @@ export function fileInterfaceLabel(
 }
 
 /**
- * A capture file as `replay` was given it (DESIGN §2): `FILE`, `LABEL=FILE` (the label
+ * A capture file as `replay` was given it (docs/spec-grammar.md): `FILE`, `LABEL=FILE` (the label
  * of its one interface) or `HOST:=FILE` (the host of all its interfaces). Files of
  * different hosts are different clocks: the host is what tells the correlator so.
  */

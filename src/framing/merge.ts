@@ -16,7 +16,7 @@
 // like mergecap does.
 //
 // Interfaces get ids across all files in the order they are found (file by file at
-// start) and labels per DESIGN §2/§3: the recorded if_name (parsed as
+// start) and labels (docs/spec-grammar.md "Replay's files"): the recorded if_name (parsed as
 // `[HOST:][NETNS/]NAME`), else the file's base name, or `<base>#<idx>` when the file
 // has several unnamed interfaces. A file's interfaces are announced once it has been
 // read up to its first packet, so that "several" is known; an unnamed interface found
@@ -42,9 +42,9 @@ import {
   fileInterfaceLabel,
   givenInterfaceLabel,
   InterfaceLabelError,
-  parseLabel,
   type CaptureFileInput,
 } from './label.js';
+import { parseLabel } from '../shared/label.js';
 import { resolutionNs } from './timestamp.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 

@@ -1,4 +1,4 @@
-// pcapng writer for `-w FILE.pcapng` recordings (DESIGN §2), readable by tshark and
+// pcapng writer for `-w FILE.pcapng` recordings, readable by tshark and
 // Wireshark. Layout per draft-ietf-opsawg-pcapng, always little-endian:
 //
 //   SHB  shb_userappl "hopscope"

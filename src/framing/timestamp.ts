@@ -1,6 +1,7 @@
-// Timestamps as {seconds, nanoseconds} number pairs (DESIGN §3: decimal seconds with
-// nine digits, never a float), and the integer arithmetic that turns a capture's
-// 64-bit timestamp units into them.
+// Timestamps as {seconds, nanoseconds} number pairs, and the integer arithmetic that
+// turns a capture's 64-bit timestamp units into them. Their text form (decimal
+// seconds with nine digits, never a float: docs/json-lines.md) is
+// shared/timestamp-text.ts.
 //
 // Why not one number or a bigint: nanoseconds since 1970 (~1.7e18) exceed 2^53, so a
 // double loses them, and a bigint per packet allocates. Every step below keeps its
@@ -20,26 +21,9 @@ export interface TimestampTarget {
   tsNsec: number;
 }
 
-/** `1700000000.123456789`: whole seconds, a dot, nine digits; negative times as `-0.500000000`. */
-export function formatTimestamp(sec: number, nsec: number): string {
-  if (sec < 0 && nsec > 0) {
-    // {-1, 5e8} is -1 + 0.5 = -0.5: print the magnitude, not "-1.500000000".
-    return `-${-sec - 1}.${String(NS_PER_SEC - nsec).padStart(9, '0')}`;
-  }
-  return `${sec}.${String(nsec).padStart(9, '0')}`;
-}
-
-/** Inverse of formatTimestamp; accepts 0-9 fraction digits. Throws on anything else. */
-export function parseTimestamp(text: string): { sec: number; nsec: number } {
-  const m = /^(-?)(\d+)(?:\.(\d{1,9}))?$/.exec(text);
-  if (m === null) throw new Error(`not a timestamp: ${JSON.stringify(text)}`);
-  const whole = Number(m[2]);
-  const frac = m[3] !== undefined ? Number(m[3].padEnd(9, '0')) : 0;
-  if (m[1] === '-' && (whole > 0 || frac > 0)) {
-    return frac > 0 ? { sec: -whole - 1, nsec: NS_PER_SEC - frac } : { sec: -whole, nsec: 0 };
-  }
-  return { sec: whole, nsec: frac };
-}
+// The text form of a time stamp moved to shared/timestamp-text.ts, where every stage
+// may use it; re-exported here for importers not moved yet.
+export { formatTimestamp, parseTimestamp } from '../shared/timestamp-text.js';
 
 /** Negative, zero or positive as a is before, equal to or after b. */
 export function compareTimestamps(aSec: number, aNsec: number, bSec: number, bNsec: number): number {

@@ -1,4 +1,4 @@
-// The lab's address rule (DESIGN §6): only private and documentation ranges, so a
+// The lab's address rule (README "The lab"): only private and documentation ranges, so a
 // lab can never collide with, or send to, a real public address.
 
 interface Ipv4Network {

@@ -1,4 +1,4 @@
-// The lab (DESIGN §6): namespace topologies with real daemons and faults, for
+// The lab (README "The lab"): namespace topologies with real daemons and faults, for
 // demos and tests. Public API of src/lab.
 export { DEFAULT_PREFIX, getLab, getScenario, labDown, labStatus, labUp, listScenarios } from './lab.js';
 export type {

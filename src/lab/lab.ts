@@ -1,7 +1,7 @@
 // The lab's programmatic API: bring a scenario up, take it down, say what is up.
 // The CLI (`hopscope lab`), the demo and the tests all go through these.
 import { existsSync, rmSync } from 'node:fs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../shared/user-error.js';
 import { buildLab } from './builder.js';
 import { executePlan, LabInterruptedError, namespaceExists } from './executor.js';
 import { readLiveInterfaces, type LiveInterface } from './live.js';

@@ -2,7 +2,7 @@
 // missing tool is one clear line instead of a half-built lab.
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../shared/user-error.js';
 import type { ScenarioSpec } from './topology.js';
 
 /** tool → Debian package that provides it */

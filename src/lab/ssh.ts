@@ -1,4 +1,4 @@
-// sshd and ssh configuration for lab hosts (DESIGN §6): each host namespace runs
+// sshd and ssh configuration for lab hosts: each host namespace runs
 // its own sshd on its loopback, reached with `ProxyCommand ip netns exec <ns> nc
 // 127.0.0.1 22`, so remote capture goes over real ssh without any link between a
 // lab namespace and the root namespace.

@@ -1,11 +1,11 @@
-// The declarative description of a lab scenario (DESIGN §6): plain data, no
+// The declarative description of a lab scenario: plain data, no
 // behaviour. One builder (builder.ts) turns any ScenarioSpec into commands, so a
 // scenario file says *what* the topology is and never *how* to build it.
 //
 // Names in a spec are the unprefixed, real-looking ones (`qrouter-<uuid>`,
 // `tap7aa08012-d0`); the builder prepends the run's prefix to namespace names
 // only — interfaces live inside lab namespaces and need no prefix.
-import type { InterfaceRole as GuessedRole } from '../sources/roles.js';
+import type { InterfaceRole as GuessedRole } from '../shared/roles.js';
 
 /** Items may exist only with a fault active, or only without it. */
 export type FaultCondition = { readonly withFault: string } | { readonly withoutFault: string };
@@ -21,8 +21,8 @@ export interface FaultSpec {
 }
 
 /**
- * What an interface is, in the vocabulary of `hopscope ifaces` (DESIGN §2; the roles
- * it guesses, sources/roles.ts), plus `guest` (a VM's or pod's own NIC); a lab never
+ * What an interface is, in the vocabulary of `hopscope ifaces` (the roles
+ * it guesses, shared/roles.ts), plus `guest` (a VM's or pod's own NIC); a lab never
  * needs `other`.
  */
 export type InterfaceRole = Exclude<GuessedRole, 'other'> | 'guest';

@@ -6,7 +6,7 @@
 // (ui/ladder.ts) and the HTML report as SVG (sinks/html-ladder.ts); both read only
 // this, so they cannot disagree about what the ladder shows. Pure.
 import type { ExchangeRecord } from '../events/types.js';
-import { parseTimestamp } from '../framing/timestamp.js';
+import { parseTimestamp } from './timestamp-text.js';
 
 /** The interface's own name: what is after the last '/' or ':' of its label. */
 export function shortLabel(label: string): string {

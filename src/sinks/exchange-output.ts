@@ -1,4 +1,4 @@
-// Where verdicts go (DESIGN §2, §3): JSON lines with --json; otherwise the text report
+// Where verdicts go: JSON lines with --json (docs/json-lines.md); otherwise the text report
 // (problems with their paths; ok exchanges one line each). The run's exit status
 // follows the verdicts: 1 when anything was lost or unanswered, like diff.
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';

@@ -1,4 +1,4 @@
-// The plain-text report of exchanges (DESIGN §2: `capture`/`replay` on a non-TTY
+// The plain-text report of exchanges (`capture`/`replay` on a non-TTY
 // without --json): per exchange the verdict in words and, per stage, the path as a
 // chain of interface labels with the delay of each hop.
 //

@@ -13,7 +13,7 @@
 // `g.column[data-iface]`, each missing mark `text.missing[data-iface]`. No ids, so any
 // number of ladders share one page.
 import type { ExchangeRecord } from '../events/types.js';
-import { parseLabel } from '../framing/label.js';
+import { parseLabel } from '../shared/label.js';
 import { layoutLadder, shortLabel, type LadderStep } from '../shared/ladder-layout.js';
 import { cutEnd, escapeHtml } from './html-text.js';
 

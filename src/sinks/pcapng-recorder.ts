@@ -1,7 +1,7 @@
-// The `-w` recording sink (DESIGN §2): everything captured, all interfaces in one
+// The `-w` recording sink: everything captured, all interfaces in one
 // pcapng file, written by framing's PcapngWriter:
 //
-//   SHB, one IDB per interface (if_name = its label, DESIGN §3; its addresses as
+//   SHB, one IDB per interface (if_name = its label, docs/json-lines.md "Labels"; its addresses as
 //   if_IPv4addr / if_IPv6addr; if_tsresol = its source's resolution: 9, or 6 for µs
 //   stamps), EPBs with timestamps in those
 //   units, and at close one ISB per interface with the
@@ -58,7 +58,7 @@
 // (the TUI's `r`) picks its name the same way from a series (nextRecordingSeries). Paths
 // are made absolute, so what the capture prints names the file wherever it is read.
 //
-// Buffer ownership (STYLE 5): writePacket copies the packet's bytes into the writer's
+// Buffer ownership (docs/architecture.md "Buffers"): writePacket copies the packet's bytes into the writer's
 // buffer before returning — that is the one copy; nothing else is allocated per packet.
 
 import { readdirSync, unlinkSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// One capture run over every SPEC (DESIGN §2, §4 "sources"): local interfaces
+// One capture run over every SPEC (docs/spec-grammar.md): local interfaces
 // (root namespace, named namespaces, pid:N) through the native addon, remote ones
 // through ssh + tcpdump; every interface gets a run-wide id and label, and every
 // packet, state change and counter reaches one set of handlers.
@@ -40,7 +40,8 @@ import {
 } from './live-capture.js';
 import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
-import { RemoteCapture, RemoteCaptureError, type BackoffOptions } from './remote-capture.js';
+import type { BackoffOptions } from './remote-backoff.js';
+import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,

@@ -1,5 +1,5 @@
 // Which interfaces exist where: the map behind `hopscope ifaces` and behind SPEC
-// resolution (DESIGN §2). Local namespaces are the files `ip netns` keeps in
+// resolution (docs/spec-grammar.md). Local namespaces are the files `ip netns` keeps in
 // /run/netns; each namespace is asked with `ip -j -d addr show` (kind, master,
 // state, MTU, addresses in one call). A remote host is asked the same questions in
 // one ssh session running a fixed script — nothing the user typed is in it except
@@ -7,11 +7,9 @@
 // to ssh as an argument after `--`.
 import { readdirSync } from 'node:fs';
 import { execa } from 'execa';
-import { roleOf, type InterfaceRole } from './roles.js';
+import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
-import { sshArgv, validateHost } from './remote-capture.js';
-
-export { roleOf, type InterfaceRole } from './roles.js';
+import { sshArgv, validateHost } from './ssh.js';
 
 export interface DiscoveredInterface {
   /** ssh destination as given; null for this machine */

@@ -1,9 +1,9 @@
 // One live capture on one interface, possibly in another network namespace
-// (DESIGN §4 "sources"), over the native addon. Packets arrive in batches; a
+// (docs/architecture.md "Stages"), over the native addon. Packets arrive in batches; a
 // PacketBatchView walks a batch with one reused FramedPacket, so reading a
 // packet allocates nothing.
 //
-// Buffer ownership (STYLE 5): a batch, its FramedPacket and its `data` bytes
+// Buffer ownership (docs/architecture.md "Buffers"): a batch, its FramedPacket and its `data` bytes
 // are valid only during the onBatch callback (or until the next read()); the
 // addon reuses the buffer for the next batch. Copy what you keep.
 
@@ -242,7 +242,7 @@ export class LiveCapture {
 }
 
 /**
- * The path the addon enters for a namespace as DESIGN §2 names it: a named
+ * The path the addon enters for a namespace as a SPEC names it (docs/spec-grammar.md): a named
  * namespace (`qrouter-…`) → `/var/run/netns/<name>` (where `ip netns` keeps
  * them), `pid:1234` → `/proc/1234/ns/net`.
  */

@@ -1,4 +1,4 @@
-// Loader and types of hopscope's own N-API addon (native/, DESIGN §4 "sources").
+// Loader and types of hopscope's own N-API addon (native/; docs/architecture.md "Stages").
 //
 // The addon owns live capture: it opens libpcap inside a network namespace,
 // reads packets in batches with the kernel's nanosecond timestamps, and reports

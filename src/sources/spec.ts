@@ -1,4 +1,4 @@
-// `-i SPEC` (DESIGN §2): `[HOST:][NETNS/]IFACE`, parsed, validated, and resolved
+// `-i SPEC` (docs/spec-grammar.md): `[HOST:][NETNS/]IFACE`, parsed, validated, and resolved
 // against what exists into concrete capture targets.
 //
 //   tap7aa08012-d0            an interface of the root namespace
@@ -16,12 +16,9 @@
 import { interfaceLabel, type InterfaceLocation } from '../events/types.js';
 import type { HostInventory } from './discovery.js';
 import { NamePattern } from './glob.js';
-import {
-  RemoteCaptureError,
-  validateHost,
-  validateInterfaceName,
-  validateNetnsName,
-} from './remote-capture.js';
+import { RemoteCaptureError } from './remote-error.js';
+import { validateInterfaceName, validateNetnsName } from './remote-script.js';
+import { validateHost } from './ssh.js';
 
 export type NetnsSelector =
   { kind: 'root' } | { kind: 'all' } | { kind: 'pid'; pid: number } | { kind: 'named'; pattern: NamePattern };

@@ -1,7 +1,7 @@
 // What a remote capture session says on stderr, read line by line: ssh's own
 // messages, the remote shell's, and tcpdump's ("listening on …", errors, the
 // final packet counts). Pure functions, so the wording of every tool is tested
-// without a network.
+// without a network; and BoundedLines, which keeps what a message may quote.
 //
 // ssh and the remote command share one stderr. The remote script prints
 // SESSION_MARKER first thing, so lines before it are ssh's (or its ProxyCommand's,
@@ -10,7 +10,7 @@
 // message printed by `ip netns exec` on the host (the first is "ssh failed", the
 // second "netns not found").
 
-/** First line the remote script writes to stderr (see remote-capture.ts). */
+/** First line the remote script writes to stderr (see remote-script.ts). */
 export const SESSION_MARKER = 'hopscope-remote-session';
 
 export type CountField = 'captured' | 'receivedByFilter' | 'droppedByKernel' | 'droppedByInterface';
@@ -273,4 +273,30 @@ export function meansGone(kind: RemoteFailureKind): boolean {
     kind === 'interface_down' ||
     kind === 'netns_not_found'
   );
+}
+
+/** Keeps the first and the last lines of a long stderr, so memory stays bounded. */
+export class BoundedLines {
+  readonly head: string[] = [];
+  private tail: string[] = [];
+  private dropped = 0;
+  constructor(private readonly max: number) {}
+
+  push(line: string): void {
+    if (this.head.length < this.max / 2) {
+      this.head.push(line);
+      return;
+    }
+    this.tail.push(line);
+    if (this.tail.length > this.max / 2) {
+      this.tail.shift();
+      this.dropped++;
+    }
+  }
+
+  all(): string[] {
+    return this.dropped > 0
+      ? [...this.head, `(${this.dropped} lines left out)`, ...this.tail]
+      : [...this.head, ...this.tail];
+  }
 }

@@ -3,8 +3,8 @@
 // exchanges table (problems first, each saying where it broke). blessed only places them.
 import type { ExchangeRecord } from '../events/types.js';
 import { offsetText } from '../sinks/exchange-text.js';
-import { parseLabel } from '../framing/label.js';
-import { roleOf } from '../sources/roles.js';
+import { parseLabel } from '../shared/label.js';
+import { roleOf } from '../shared/roles.js';
 import { shortLabel } from './ladder.js';
 import { STATUSES, VIEWS, type ExchangeGroup, type InterfaceRow, type TuiModel } from './model.js';
 

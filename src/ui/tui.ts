@@ -1,4 +1,4 @@
-// The terminal UI (DESIGN §4: a sink; the only importer of blessed). It places the
+// The terminal UI (a sink: docs/architecture.md; the only importer of blessed). It places the
 // panels that render.ts computes — header, interfaces, exchanges (problems first) —
 // and the ladder of the selected exchange (ladder.ts), and handles the keys. Redraws
 // are throttled to 10 per second and happen only when something changed.

@@ -1,4 +1,4 @@
-// The arguments of `hopscope replay` (DESIGN §2): FILE, LABEL=FILE, HOST:=FILE, and the
+// The arguments of `hopscope replay` (docs/spec-grammar.md): FILE, LABEL=FILE, HOST:=FILE, and the
 // forms that name nothing, each refused with what to write instead.
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/cli/errors.js';

@@ -1,4 +1,4 @@
-// `hopscope replay LABEL=FILE HOST:=FILE` as an operator uses it (DESIGN §2, §5.5):
+// `hopscope replay LABEL=FILE HOST:=FILE` as an operator uses it (docs/spec-grammar.md, docs/verdicts.md "Clocks"):
 // `tcpdump -w` on the compute node and on an external host, the two files replayed
 // together, each named with the machine it came from, so that each is its own clock.
 // The two files are cut from a shipped two-host recording with tshark (one interface

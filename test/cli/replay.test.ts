@@ -97,7 +97,7 @@ describe('hopscope replay', () => {
     }
   });
 
-  it('emits the DESIGN §3 packet record: DNS, VXLAN inner addresses with the outer in tunnel', () => {
+  it('emits the packet record of docs/json-lines.md: DNS, VXLAN inner addresses with the outer in tunnel', () => {
     const dns = jsonLines(
       runCli(['replay', corpusPath('dns_udp.pcap'), '--packets', '--json']).stdout,
     ).filter((x) => x.type === 'packet');

@@ -617,7 +617,7 @@ function compareVlans(theirs: string[], c: Ctx): string | null {
 
 /**
  * tshark lists the A records of every section in message order; the record keeps the
- * answer section (DESIGN §3 `answers`), which comes first: ours must be the start of
+ * answer section (docs/json-lines.md `answers`), which comes first: ours must be the start of
  * tshark's list, and the whole of it when the message has no authority/additional records.
  */
 function compareDnsA(theirs: string[], c: Ctx): string | null {

@@ -1,4 +1,4 @@
-// Annotated hex fixtures (STYLE 11): `hex\`0035 // dst port 53\`` → bytes. Whitespace
+// Annotated hex fixtures: `hex\`0035 // dst port 53\`` → bytes. Whitespace
 // and `//` comments to the end of the line are ignored; anything else must be hex.
 
 export function hex(strings: TemplateStringsArray | string, ...values: unknown[]): Uint8Array {

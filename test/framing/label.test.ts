@@ -23,7 +23,7 @@ describe('parseLabel: [HOST:][NETNS/]NAME', () => {
     });
   }
 
-  it('round-trips with interfaceLabel for the shapes DESIGN §3 uses', () => {
+  it('round-trips with interfaceLabel for the shapes docs/json-lines.md uses', () => {
     for (const [label] of cases.slice(0, 9)) {
       if (label.startsWith('[')) continue; // interfaceLabel does not bracket hosts
       expect(interfaceLabel(parseLabel(label))).toBe(label);

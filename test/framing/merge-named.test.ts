@@ -1,4 +1,4 @@
-// Files named on the command line (`replay LABEL=FILE`, `HOST:=FILE`, DESIGN §2): the
+// Files named on the command line (`replay LABEL=FILE`, `HOST:=FILE`, docs/spec-grammar.md): the
 // labels and hosts their interfaces get in the merge, and the files that cannot be
 // named so — refused before anything is handed on, or where the file stops.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

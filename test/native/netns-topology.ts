@@ -5,7 +5,7 @@
 //   a0 10.201.0.1/24  ── veth ──   b0 10.201.0.2/24
 //   a1 10.201.1.1/24  ── veth ──   b1 10.201.1.2/24   (deleted by a test)
 //
-// Lab rules (DESIGN §6): addresses only from 10/8, all inside these two
+// Lab rules (README "The lab"): addresses only from 10/8, all inside these two
 // namespaces; nothing is created in the root namespace (the veths are created
 // inside <prefix>-a with their peers moved straight into <prefix>-b); traffic
 // only ever goes between the two. The prefix is unique per run so parallel runs

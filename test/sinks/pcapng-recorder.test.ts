@@ -60,7 +60,7 @@ function open(options: PcapngRecorderOptions): PcapngRecorder {
 }
 
 // ---------------------------------------------------------------------------------
-// Packets: three corpus files, one per interface, with the labels of DESIGN §3.
+// Packets: three corpus files, one per interface, with labels as docs/json-lines.md writes them.
 
 const iface = (id: number, host: string | null, netns: string | null, name: string, linktype: number) =>
   ({

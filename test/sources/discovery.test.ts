@@ -10,9 +10,9 @@ import {
   parseIpAddrJson,
   parseRemoteDiscovery,
   remoteDiscoveryScript,
-  roleOf,
   type DiscoveredInterface,
 } from '../../src/sources/discovery.js';
+import { roleOf } from '../../src/shared/roles.js';
 import { globToRegExp, isGlob, NamePattern } from '../../src/sources/glob.js';
 import { requireRoot } from '../lab/support/lab-env.js';
 

@@ -7,21 +7,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { RemoteCapture, RemoteCaptureError } from '../../src/sources/remote-capture.js';
 import {
   normalizeFilter,
   precisionProbe,
-  RemoteCapture,
-  RemoteCaptureError,
   remoteCaptureArgv,
   remoteCaptureText,
   remoteCommand,
   remoteScript,
-  sshArgv,
-  validateHost,
   validateInterfaceName,
   validateNetnsName,
   type RemoteCommandInput,
-} from '../../src/sources/remote-capture.js';
+} from '../../src/sources/remote-script.js';
+import { sshArgv, validateHost } from '../../src/sources/ssh.js';
 import { shellJoin, shellQuote } from '../../src/sources/shell-quote.js';
 
 const BASE: RemoteCommandInput = {

@@ -1,4 +1,4 @@
-// `-i SPEC` as a user types it (DESIGN §2): what parseSpec makes of it, the
+// `-i SPEC` as a user types it (docs/spec-grammar.md): what parseSpec makes of it, the
 // one-line errors it refuses with, and what resolveSpecs picks out of hand-built
 // inventories (plain data, as discoverInterfaces would return them).
 import { describe, expect, it } from 'vitest';

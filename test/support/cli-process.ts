@@ -1,6 +1,7 @@
 // The built CLI as a long-running child (a capture): its stdout lines as they come,
 // a way to wait for one, signals, and its exit.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { expectContract } from './json-schema.js';
 import { CLI, PROJECT_ROOT } from './run-cli.js';
 
 export interface CliProcess {
@@ -79,7 +80,24 @@ export function startCli(args: readonly string[]): CliProcess {
   return { child, lines, stderr: () => stderr, waitForLine, exited };
 }
 
-/** The JSON records among the lines (a capture with --json prints only those). */
+/**
+ * The JSON records among the lines (a capture with --json prints only those), each
+ * checked against the contract (docs/hopscope.schema.json).
+ */
 export function jsonRecords(lines: readonly string[]): Array<Record<string, unknown>> {
-  return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records: Array<Record<string, unknown>> = [];
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const record = JSON.parse(line) as Record<string, unknown>;
+    // Tests call this again and again while a capture runs: each line is checked once.
+    if (!keptContract.has(line)) {
+      expectContract([record], 'hopscope --json');
+      keptContract.add(line);
+    }
+    records.push(record);
+  }
+  return records;
 }
+
+/** Lines already checked against the contract. */
+const keptContract = new Set<string>();

@@ -1,10 +1,12 @@
-// `hopscope ifaces` (DESIGN §2): the map an operator needs to choose what to capture —
+// `hopscope ifaces`: the map an operator needs to choose what to capture —
 // every interface per namespace (and host) with a role guessed from its name, state,
 // MTU, master bridge and addresses, and the SPEC that captures it.
 import { interfaceLabel } from '../../events/types.js';
 import { DiscoveryError, discoverInterfaces, type DiscoveredInterface } from '../../sources/discovery.js';
 import { NamePattern } from '../../sources/glob.js';
-import { RemoteCaptureError, validateHost, validateNetnsName } from '../../sources/remote-capture.js';
+import { RemoteCaptureError } from '../../sources/remote-error.js';
+import { validateNetnsName } from '../../sources/remote-script.js';
+import { validateHost } from '../../sources/ssh.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';

@@ -1,4 +1,4 @@
-// `hopscope lab list|up|down|status`: the namespace lab of DESIGN §6.
+// `hopscope lab list|up|down|status`: the namespace lab (README "The lab").
 import { parseArgs, type OptionSpec, type ParsedArgs } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import {

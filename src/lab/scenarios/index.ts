@@ -1,4 +1,4 @@
-// The registry of lab scenarios (DESIGN §6), in the order `lab list` shows them.
+// The registry of lab scenarios, in the order `lab list` shows them.
 import type { ScenarioSpec } from '../topology.js';
 import { dnatLocal } from './dnat-local.js';
 import { dvrFip } from './dvr-fip.js';

@@ -1,4 +1,4 @@
-// The shared "cut this fixture at every length" robustness check (STYLE §11), for
+// The shared "cut this fixture at every length" robustness check, for
 // every decoder's tests: the packet is decoded with its captured end at every length
 // from 0 to its full length, as snaplen would cut it (wire length = full length), and
 // each time

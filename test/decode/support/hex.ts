@@ -1,4 +1,4 @@
-// Annotated hex fixtures (STYLE §11): `hex('0800', // EtherType IPv4` ...).
+// Annotated hex fixtures: `hex('0800', // EtherType IPv4` ...).
 // Whitespace is ignored; anything else that is not hex is a mistake in the fixture.
 
 export function hex(...parts: string[]): Uint8Array {

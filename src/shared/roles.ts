@@ -1,6 +1,7 @@
 // The role an operator gives an interface, guessed from its name and link kind (tap,
-// qvb, qr-, fg-, bridge, tun, vxlan, ...): `ifaces` prints it, the TUI shows it. Pure,
-// so the terminal UI can use it without the discovery's processes.
+// qvb, qr-, fg-, bridge, tun, vxlan, ...): `ifaces` prints it, the TUI shows it, the
+// lab's topologies speak its words. Pure, so each of them uses it without the
+// discovery's processes.
 
 /** A role guessed from the name (and the link kind), as an operator reads them. */
 export type InterfaceRole =
