@@ -359,8 +359,7 @@ class Walker {
           kind: 'left',
           note: `the other end of veth ${e.name} is in ${this.#topo.unresolvedPeer(e) ?? 'a namespace not listed'}`,
         };
-      this.#hop(peer, p, null);
-      return this.receive(peer, t, p);
+      return this.#across(e, peer, t, p, null);
     }
     if (s.kind === 'tun') {
       const holder = this.#topo.tapHolder(e);
@@ -371,8 +370,7 @@ class Walker {
           kind: 'left',
           note: `handed to ${holder.comm} (pid ${holder.pid}), which holds ${e.name}: the VM behind it`,
         };
-      this.#hop(holder.peer, p, `from ${e.name} through ${holder.comm} (pid ${holder.pid})`);
-      return this.receive(holder.peer, t, p);
+      return this.#across(e, holder.peer, t, p, `from ${e.name} through ${holder.comm} (pid ${holder.pid})`);
     }
     if (s.kind === 'vxlan') return this.#encapsulate(e, t, p);
     if (s.slaveKind === 'openvswitch' || s.kind === 'openvswitch')
@@ -394,6 +392,24 @@ class Walker {
       kind: 'left',
       note: `leaves through ${e.name}${t.ip !== null ? ` towards ${t.ip.text}` : ''}: ${far.length > 1 ? 'several hosts hold it' : 'no host asked holds it'}`,
     };
+  }
+
+  /**
+   * A frame sent out of `e` arriving on `r`, its other end: a bridge port hands it on; an
+   * interface that does not answer for the next hop (holds it, has its MAC, proxy-ARPs)
+   * never gets it — the kernel's neighbour lookup fails first.
+   */
+  #across(e: Link, r: Link, t: Target, p: Packet, note: string | null): PathEnd {
+    if (this.#topo.masterOf(r) === null && r.state.slaveKind === null && !this.#answers(r, t)) {
+      const what =
+        t.mac !== null ? `${t.mac} (${t.ip?.text ?? 'the next hop'})` : (t.ip?.text ?? 'the next hop');
+      return {
+        kind: 'stopped',
+        note: `nothing answers for ${what} out of ${e.name}: ${r.label} at its other end is not it`,
+      };
+    }
+    this.#hop(r, p, note);
+    return this.receive(r, t, p);
   }
 
   /** A frame arriving on `r`. */
@@ -563,7 +579,7 @@ class Walker {
 }
 
 /** Folds the bridge-side end of a veth into its routing peer (see the header). */
-function foldTwins(topo: Topology, hops: PathHop[]): PathHop[] {
+function foldTwins(topo: Topology, hops: PathHop[], end: PathEnd): PathHop[] {
   const out = hops.slice();
   for (let i = 0; i < out.length; i++) {
     const h = out[i];
@@ -571,7 +587,8 @@ function foldTwins(topo: Topology, hops: PathHop[]): PathHop[] {
     const peer = topo.peerOf(h.link);
     if (peer === null || !routesAddresses(peer)) continue;
     const j = out[i - 1]?.link === peer ? i - 1 : out[i + 1]?.link === peer ? i + 1 : -1;
-    if (j < 0 || j === 0 || j === out.length - 1) continue;
+    // (not where the packet starts, nor where it is delivered: those are its endpoints' own ports)
+    if (j < 0 || j === 0 || (j === out.length - 1 && end.kind === 'delivered')) continue;
     out[j] = {
       ...out[j],
       twin: h.link,
@@ -622,7 +639,7 @@ export function followPath(topo: Topology, query: PathQuery): PathResult {
   const forward: PathLeg = {
     src: query.src.text,
     dst: query.dst.text,
-    hops: foldTwins(topo, fw.hops),
+    hops: foldTwins(topo, fw.hops, fwEnd),
     end: fwEnd,
   };
 
@@ -644,7 +661,7 @@ export function followPath(topo: Topology, query: PathQuery): PathResult {
   if (from !== null && answer !== null) {
     const bw = new Walker(topo, nat, true, notes);
     const end = bw.l3(from, answer, null);
-    back = { src: answer.src.text, dst: answer.dst.text, hops: foldTwins(topo, bw.hops), end };
+    back = { src: answer.src.text, dst: answer.dst.text, hops: foldTwins(topo, bw.hops, end), end };
   }
   return {
     query,
