@@ -31,6 +31,7 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
+import { expandIdentities } from './identity.js';
 import {
   interfaceAddresses,
   LiveCapture,
@@ -207,13 +208,15 @@ export class CaptureSession {
 
   /**
    * Asks every host named by the specs what exists and resolves the specs (a spec
-   * that matches nothing throws a SpecError listing what exists). Nothing is
-   * opened yet.
+   * that matches nothing throws a SpecError listing what exists; a cloud identity,
+   * the nearest names). Nothing is opened yet.
    */
   static async resolve(
-    specs: readonly CaptureSpec[],
+    given: readonly CaptureSpec[],
     options: CaptureSessionOptions = {},
   ): Promise<CaptureSession> {
+    // Cloud identities (port:, router:, dhcp:, ip:) become the interfaces they name.
+    const specs = await expandIdentities(given, { sshConfig: options.sshConfig });
     const inventories = await Promise.all(
       [...new Set(specs.map((s) => s.host))].map((host) => {
         const forHost = specs.filter((s) => s.host === host);
