@@ -53,6 +53,18 @@ SPEC is [HOST:][NETNS/]IFACE:
   Quote globs so your shell does not expand them. A SPEC that matches nothing is
   an error that lists what exists (see also: hopscope ifaces --all-netns).
 
+or [HOST:]IDENTITY, a cloud identity by the field's naming conventions (no cloud API):
+  port:UUID         the port's devices in any namespace: tap, qbr, qvb, qvo (and
+                    qr-, qg-, ns-, fg-) + the id's first 11 characters
+  router:UUID       the interfaces of qrouter-UUID (qr-, qg-, rfp-) and snat-UUID,
+                    and the DVR fip- namespace's fpr- and fg- that belong to it
+  dhcp:NETWORK_UUID the interfaces of qdhcp-UUID (ns-, tap)
+  ip:ADDR           the interfaces holding ADDR and the bridge port towards each
+                    (a VM's tap, a pod veth's end); for a guest's address, the
+                    bridge port its MAC was learned on
+  An id may be shortened to its first 8 hex digits or more. An identity that names
+  nothing is an error listing the nearest names that exist.
+
 While capturing:
   - an interface that disappears (a tap deleted with its VM) or is set down is
     shown gone and the others go on; when it is back it is captured again, and
@@ -121,6 +133,8 @@ Examples:
   hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --packets
   hopscope capture -i root@compute2:vxlan_sys_4789 -i tun0 -f 'icmp or arp' --json
   hopscope capture -i pid:4242/eth0 -i tun0 --duration 30 --record
+  hopscope capture -i port:7aa08012-d0e5-4c3b-9a1f-1b2c3d4e5f60 -i router:6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50
+  hopscope capture -i root@compute2:ip:10.0.0.5 -w vm.pcapng
   hopscope capture --ssh-config /run/hopscope/lab/hs-/ssh_config \\
                    -i hs-compute:'hs-qrouter-*/qr-*' -i hs-network:'hs-qdhcp-*/ns-*'
 

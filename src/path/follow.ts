@@ -27,7 +27,15 @@
 // in a real deployment) is folded into that interface as its `twin`: both ends carry
 // the same frames, and the namespace's end is the one the platform names.
 import { interfaceLabel } from '../events/types.js';
-import { isLoopback, parseAddress, prefixText, type Address, type Family } from './address.js';
+import {
+  isLoopback,
+  parseAddress,
+  prefixContains,
+  prefixText,
+  type Address,
+  type Family,
+  type Prefix,
+} from './address.js';
 import { evaluateNat, type NatAction, type NatHook, type NatOutcome } from './nat.js';
 import { lookupRoute } from './route-lookup.js';
 import type { Link, Namespace, Topology } from './topology.js';
@@ -66,7 +74,11 @@ export interface PathHop {
 
 export type PathEnd =
   | { kind: 'delivered'; ns: Namespace; note: string }
-  | { kind: 'left'; note: string }
+  | {
+      kind: 'left';
+      note: string;
+      /** the tap of a VM the packet was handed to (its hypervisor holds it) */ guest?: Link;
+    }
   | { kind: 'stopped'; note: string };
 
 export interface PathLeg {
@@ -340,6 +352,37 @@ class Walker {
     return this.transmit(out, { ip: nextHop, mac: this.#neighbourMac(ns, nextHop, out.name) }, q);
   }
 
+  /**
+   * A packet a guest (a VM no listing shows: its hypervisor holds `port`) sends: onto
+   * the port's bridge towards the guest's gateway — the interface on that segment
+   * holding an address of the guest's subnet — or DST itself when that is on it.
+   */
+  fromGuest(port: Link, p: Packet, note: string): PathEnd {
+    this.#hop(port, p, note);
+    const bridge = this.#topo.masterOf(port);
+    if (bridge === null) return this.l3(port.ns, p, port);
+    let target: Target | null = null;
+    for (const l of this.#topo.namespaces.flatMap((n) => (n.host === port.ns.host ? n.links : []))) {
+      const own = l.state.addresses.find(
+        (a) =>
+          a.address.family === p.family &&
+          a.address.text !== p.src.text &&
+          prefixContains(prefixOf(a), p.src),
+      );
+      if (own === undefined) continue;
+      const t: Target = { ip: own.address, mac: null };
+      if (!(this.#answers(bridge, t) || this.#searchPort(bridge, port, t) !== null)) continue;
+      target = prefixContains(prefixOf(own), p.dst) ? { ip: p.dst, mac: null } : t;
+      break;
+    }
+    if (target === null)
+      return {
+        kind: 'stopped',
+        note: `nothing on the segment of ${bridge.name} holds an address of ${p.src.text}'s subnet: no gateway for it`,
+      };
+    return this.#bridge(bridge, port, target, p);
+  }
+
   /** The packet as it was delivered (for the return path). */
   #last: Packet | null = null;
   get delivered(): Packet | null {
@@ -365,11 +408,14 @@ class Walker {
       const holder = this.#topo.tapHolder(e);
       if (holder === null)
         return { kind: 'stopped', note: `no process holds ${e.name}: nothing reads what is sent to it` };
-      if (holder.peer === null)
+      if (holder.peer === null) {
+        this.#last = p;
         return {
           kind: 'left',
           note: `handed to ${holder.comm} (pid ${holder.pid}), which holds ${e.name}: the VM behind it`,
+          guest: e,
         };
+      }
       return this.#across(e, holder.peer, t, p, `from ${e.name} through ${holder.comm} (pid ${holder.pid})`);
     }
     if (s.kind === 'vxlan') return this.#encapsulate(e, t, p);
@@ -443,6 +489,17 @@ class Walker {
       port = f === undefined ? null : this.#topo.linkByName(b.ns, f.dev);
     }
     if (port === null || port === ingress) port = this.#searchPort(b, ingress, t);
+    if (port === null && t.mac === null && t.ip !== null) {
+      // Nothing listed holds it (a VM's address is inside the guest): a MAC some
+      // neighbour table gives for it, where this bridge learned that MAC.
+      const macs = macsOf(this.#topo, t.ip);
+      const f = b.ns.state.fdb.find((x) => x.master === b.name && !x.permanent && macs.has(x.mac));
+      const learned = f === undefined ? null : this.#topo.linkByName(b.ns, f.dev);
+      if (f !== undefined && learned !== null && learned !== ingress) {
+        port = learned;
+        t = { ...t, mac: f.mac };
+      }
+    }
     if (port === null)
       return {
         kind: 'stopped',
@@ -601,15 +658,65 @@ function foldTwins(topo: Topology, hops: PathHop[], end: PathEnd): PathHop[] {
   return out;
 }
 
-function startOf(topo: Topology, src: Address): Namespace {
+/** The MACs the neighbour tables of every namespace give for an address. */
+function macsOf(topo: Topology, addr: Address): Set<string> {
+  return new Set(
+    topo.namespaces.flatMap((n) =>
+      n.state.neighbours
+        .filter((e) => e.address.text === addr.text && e.mac !== null)
+        .map((e) => e.mac as string),
+    ),
+  );
+}
+
+function prefixOf(a: { address: Address; prefixLength: number }): Prefix {
+  return { family: a.address.family, bytes: a.address.bytes, length: a.prefixLength };
+}
+
+/**
+ * The port a guest holding `addr` is behind, when no listed interface holds it (a VM:
+ * its address is inside the guest): a neighbour table gives its MAC, a bridge's fdb the
+ * port that MAC was learned on — the tap its hypervisor holds, where there is one.
+ */
+function guestPortOf(topo: Topology, addr: Address): { port: Link; mac: string } | null {
+  const macs = new Set(
+    topo.namespaces.flatMap((n) =>
+      n.state.neighbours
+        .filter((e) => e.address.text === addr.text && e.mac !== null)
+        .map((e) => e.mac as string),
+    ),
+  );
+  const ports: Array<{ port: Link; mac: string }> = [];
+  for (const n of topo.namespaces)
+    for (const f of n.state.fdb) {
+      if (f.master === null || f.permanent || !macs.has(f.mac)) continue;
+      const port = topo.linkByName(n, f.dev);
+      if (port !== null) ports.push({ port, mac: f.mac });
+    }
+  return (
+    ports.find((x) => x.port.state.kind === 'tun' && topo.tapHolder(x.port)?.peer === null) ??
+    ports.find((x) => x.port.state.kind !== 'veth' || topo.peerOf(x.port) === null) ??
+    null
+  );
+}
+
+type Start = { kind: 'ns'; ns: Namespace } | { kind: 'guest'; port: Link; mac: string };
+
+function startOf(topo: Topology, src: Address): Start {
   const holders = topo.holdersOf(src);
   const spaces = [...new Set(holders.map((l) => l.ns))];
-  if (spaces.length === 0) throw new PathError(`no interface holds ${src.text} on the hosts asked`);
+  if (spaces.length === 0) {
+    const guest = guestPortOf(topo, src);
+    if (guest !== null) return { kind: 'guest', ...guest };
+    throw new PathError(
+      `no interface holds ${src.text} on the hosts asked, and no neighbour table knows its MAC behind a bridge port`,
+    );
+  }
   if (spaces.length > 1)
     throw new PathError(
       `${src.text} is held in ${spaces.length} namespaces (${holders.map((l) => l.label).join(', ')}); narrow with --netns`,
     );
-  return spaces[0];
+  return { kind: 'ns', ns: spaces[0] };
 }
 
 function sameChain(a: readonly PathHop[], b: readonly PathHop[]): boolean {
@@ -635,7 +742,10 @@ export function followPath(topo: Topology, query: PathQuery): PathResult {
     dport: query.dport,
   };
   const fw = new Walker(topo, nat, false, notes);
-  const fwEnd = fw.l3(start, packet, null);
+  const fwEnd =
+    start.kind === 'ns'
+      ? fw.l3(start.ns, packet, null)
+      : fw.fromGuest(start.port, packet, `from the guest behind it (${start.mac})`);
   const forward: PathLeg = {
     src: query.src.text,
     dst: query.dst.text,
@@ -643,12 +753,17 @@ export function followPath(topo: Topology, query: PathQuery): PathResult {
     end: fwEnd,
   };
 
-  // The answer starts where the request was delivered, or else where DST lives.
+  // The answer starts where the request was delivered (in a namespace, or to a VM's
+  // tap), or else where DST lives.
   let from: Namespace | null = null;
+  let guest: Link | null = null;
   let answer: Packet | null = null;
   const got = fw.delivered;
   if (fwEnd.kind === 'delivered' && got !== null) {
     from = fwEnd.ns;
+    answer = { ...got, src: got.dst, dst: got.src, sport: got.dport, dport: got.sport };
+  } else if (fwEnd.kind === 'left' && fwEnd.guest !== undefined && got !== null) {
+    guest = fwEnd.guest;
     answer = { ...got, src: got.dst, dst: got.src, sport: got.dport, dport: got.sport };
   } else {
     const spaces = [...new Set(topo.holdersOf(query.dst).map((l) => l.ns))];
@@ -658,16 +773,22 @@ export function followPath(topo: Topology, query: PathQuery): PathResult {
     }
   }
   let back: PathLeg | null = null;
-  if (from !== null && answer !== null) {
+  if ((from !== null || guest !== null) && answer !== null) {
     const bw = new Walker(topo, nat, true, notes);
-    const end = bw.l3(from, answer, null);
+    const end =
+      guest !== null
+        ? bw.fromGuest(guest, answer, 'from the guest behind it')
+        : bw.l3(from as Namespace, answer, null);
     back = { src: answer.src.text, dst: answer.dst.text, hops: foldTwins(topo, bw.hops, end), end };
   }
   return {
     query,
     forward,
     back,
-    backDiffers: back !== null && !(sameChain(forward.hops, back.hops) && back.end.kind === forward.end.kind),
+    backDiffers:
+      back !== null &&
+      (!sameChain(forward.hops, back.hops) ||
+        (back.end.kind === 'stopped') !== (forward.end.kind === 'stopped')),
     notes,
   };
 }

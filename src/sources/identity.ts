@@ -80,7 +80,8 @@ export function nearest(
   });
   // equal ones: the shorter label first (the host's own namespace before the named ones)
   scored.sort(
-    (x, y) => x.d - y.d || y.common - x.common || x.name.length - y.name.length || x.name.localeCompare(y.name),
+    (x, y) =>
+      x.d - y.d || y.common - x.common || x.name.length - y.name.length || x.name.localeCompare(y.name),
   );
   return [...new Set(scored.map((s) => s.name))].slice(0, max);
 }

@@ -6,6 +6,7 @@
 // listings show the same namespaces.
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../src/lab/scenarios/index.js';
+import { parseAddress } from '../../src/path/address.js';
 import { followPath, PathError, type PathResult } from '../../src/path/follow.js';
 import { parsePathQuery } from '../../src/path/query.js';
 import type { Topology } from '../../src/path/topology.js';
@@ -23,6 +24,8 @@ function follow(topo: Topology, p: Pick<ScenarioPath, 'src' | 'dst' | 'proto'>):
 }
 
 const labels = (r: PathResult['forward']): string[] => r.hops.map((h) => h.link.label);
+const DVR = SNAPSHOT_PREFIX['dvr-fip'];
+const VM_MAC = 'fa:16:3e:5a:6b:7c';
 
 describe('path on each lab scenario (recorded state)', () => {
   it('every traffic entry but DHCP has its path (who talks to whom)', () => {
@@ -149,6 +152,54 @@ describe('path on each lab scenario (recorded state)', () => {
       /10\.0\.0\.1 is held in 2 namespaces \(.*snap-dvr-qrouter-.*\/qr-56c70d72-3b.*snap-nova-compute\/br100.*\); narrow with --netns/,
     );
     expect(() => follow(topo, { src: '10.99.0.1', dst: '10.0.0.5', proto: 'icmp' })).toThrow(PathError);
+  });
+});
+
+describe('path to and from a VM no listing shows (a real guest: its address is inside it)', () => {
+  /**
+   * The dvr-fip state as a compute node running qemu shows it: no namespace for the VM,
+   * its tap held by one process, and — once the VM talked — the router's neighbour entry
+   * for it and the bridges' fdb entries for its MAC.
+   */
+  function withGuest(): Topology {
+    const state = hostState('dvr-fip.txt.gz');
+    const vm = `${DVR}instance-0000002a`;
+    state.namespaces = state.namespaces.filter((n) => n.name !== vm);
+    state.tunHolders = state.tunHolders.filter((t) => t.iface !== 'eth0');
+    const router = state.namespaces.find((n) => n.name?.startsWith(`${DVR}qrouter-`));
+    const compute = state.namespaces.find((n) => n.name === `${DVR}compute`);
+    if (router === undefined || compute === undefined) throw new Error('no router or compute');
+    const ip = parseAddress('10.0.0.5');
+    if (ip === null) throw new Error('address');
+    router.neighbours.push({ address: ip, dev: 'qr-56c70d72-3b', mac: VM_MAC, state: ['REACHABLE'] });
+    compute.fdb.push(
+      { mac: VM_MAC, dev: 'tap7aa08012-d0', master: 'qbr7aa08012-d0', dst: null, permanent: false },
+      { mac: VM_MAC, dev: 'qvo7aa08012-d0', master: 'br-int', dst: null, permanent: false },
+    );
+    return topologyOf(state);
+  }
+  const chain = localLabels('dvr-fip', DVR, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+  it('inbound to the floating IP: to the tap its hypervisor holds, and the answer from there back', () => {
+    const r = follow(withGuest(), { src: '203.0.113.1', dst: '203.0.113.20', proto: 'icmp' });
+    expect(labels(r.forward)).toEqual([...chain].reverse());
+    expect(r.forward.end).toMatchObject({
+      kind: 'left',
+      note: expect.stringMatching(
+        /^handed to socat \(pid \d+\), which holds tap7aa08012-d0: the VM behind it$/,
+      ),
+    });
+    expect(labels(r.back as PathResult['forward'])).toEqual(chain);
+    expect(r.back?.end.kind).toBe('delivered');
+    expect(r.backDiffers).toBe(false);
+  });
+
+  it('from the VM’s address: it starts on the port its MAC was learned on, towards its subnet’s gateway', () => {
+    const r = follow(withGuest(), { src: '10.0.0.5', dst: '203.0.113.1', proto: 'icmp' });
+    expect(labels(r.forward)).toEqual(chain);
+    expect(r.forward.hops[0].notes[0]).toBe(`from the guest behind it (${VM_MAC})`);
+    expect(r.forward.end.kind).toBe('delivered');
+    expect(labels(r.back as PathResult['forward'])).toEqual([...chain].reverse());
   });
 });
 

@@ -5,6 +5,7 @@
 // way show where it stops (exit 1); an address nothing holds is a one-line error (exit 2).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureSpec, labDown, labUp, type LabView } from '../../src/lab/index.js';
+import { capturePathSpecs } from '../../src/path/find.js';
 import type { PathRecord } from '../../src/path/format.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { runCli } from '../support/run-cli.js';
@@ -38,6 +39,12 @@ for (const name of SCENARIO_NAMES) {
     afterAll(async () => {
       if (lab !== undefined) await labDown(lab.prefix);
     }, 120_000);
+
+    it('capture --path: the capture SPECs of the first traffic entry’s path', async () => {
+      const [p] = scenarioPaths(name);
+      const specs = await capturePathSpecs(p.src, p.dst, { proto: p.proto, netns: `${lab.prefix}*` });
+      expect(specs.map((s) => s.text)).toEqual(points(lab, p.points, false));
+    });
 
     for (const p of scenarioPaths(name)) {
       it(`${p.traffic}: ${p.src} → ${p.dst} crosses the capture points in order, and the answer the same way back`, () => {
@@ -138,7 +145,9 @@ describe('path: errors a user can make', () => {
   it('an address no interface holds: one line, exit 2', () => {
     const r = runCli(['path', '10.254.254.254', '10.0.0.1', '--netns', `${PREFIX}nothing-*`]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toBe('hopscope: path: no interface holds 10.254.254.254 on the hosts asked\n');
+    expect(r.stderr).toBe(
+      'hopscope: path: no interface holds 10.254.254.254 on the hosts asked, and no neighbour table knows its MAC behind a bridge port\n',
+    );
   });
 
   it('not an address, a bad port, one argument: one line each, exit 2', () => {
