@@ -51,10 +51,6 @@ export function prefixContains(prefix: Prefix, addr: Address): boolean {
   return (prefix.bytes[full] & mask) === (addr.bytes[full] & mask);
 }
 
-export function sameAddress(a: Address, b: Address): boolean {
-  return a.text === b.text;
-}
-
 /** 127.0.0.0/8 or ::1: what Linux calls martian when it arrives on a real interface. */
 export function isLoopback(addr: Address): boolean {
   return addr.family === 4 ? addr.bytes[0] === 127 : addr.text === '::1';

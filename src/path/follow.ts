@@ -36,7 +36,7 @@ import {
   type Family,
   type Prefix,
 } from './address.js';
-import { evaluateNat, type NatAction, type NatHook, type NatOutcome } from './nat.js';
+import { evaluateNat, type NatAction, type NatHook, type NatOutcome, type NatPacket } from './nat.js';
 import { lookupRoute } from './route-lookup.js';
 import type { Link, Namespace, Topology } from './topology.js';
 
@@ -111,7 +111,7 @@ interface Packet {
   family: Family;
   src: Address;
   dst: Address;
-  proto: Proto | 'udp';
+  proto: Proto;
   sport: number | null;
   dport: number | null;
 }
@@ -129,7 +129,6 @@ interface NatRecord {
   before: Address;
   after: Address;
   beforePort: number | null;
-  afterPort: number | null;
 }
 
 const MAX_STEPS = 96;
@@ -157,6 +156,8 @@ class Walker {
   #tunnel: TunnelContext | null = null;
   /** the packet inside that tunnel */
   #inner: Packet | null = null;
+  /** the packet as it was when delivered (or handed to a VM) */
+  #last: Packet | null = null;
 
   constructor(topo: Topology, nat: Map<string, NatRecord[]>, reply: boolean, notes: string[]) {
     this.#topo = topo;
@@ -186,7 +187,7 @@ class Walker {
     return hop;
   }
 
-  #natPacket(p: Packet, iif: string | null, oif: string | null) {
+  #natPacket(p: Packet, iif: string | null, oif: string | null): NatPacket {
     return {
       family: p.family,
       src: p.src.text,
@@ -231,7 +232,7 @@ class Walker {
     const to = this.#rewriteAddress(a, ns, iif, p.family);
     if (to === null) return { p, note: null };
     const port = a.port ?? p.dport;
-    this.#record(ns, { kind: 'dnat', before: p.dst, after: to, beforePort: p.dport, afterPort: port });
+    this.#record(ns, { kind: 'dnat', before: p.dst, after: to, beforePort: p.dport });
     const portText = a.port !== null ? `:${a.port}` : '';
     return {
       p: { ...p, dst: to, dport: port },
@@ -266,7 +267,7 @@ class Walker {
         : this.#rewriteAddress(a, ns, iif, p.family);
     if (to === null) return { p, note: null };
     const port = a.kind === 'snat' && a.port !== null ? a.port : p.sport;
-    this.#record(ns, { kind: 'snat', before: p.src, after: to, beforePort: p.sport, afterPort: port });
+    this.#record(ns, { kind: 'snat', before: p.src, after: to, beforePort: p.sport });
     return { p: { ...p, src: to, sport: port }, note: `${a.kind} ${p.src.text} → ${to.text} (${o.rule})` };
   }
 
@@ -296,6 +297,8 @@ class Walker {
     const where = this.#topo.namespaceLabel(ns);
     const inNat = this.#natIn(ns, p0, iif);
     const p = inNat.p;
+    // (a packet made here and DNAT-ed on output: said on the interface it leaves by)
+    const outputNat = iif === null ? inNat.note : null;
     if (iif !== null && inNat.note !== null) this.#hop(iif, p, inNat.note);
     if (iif !== null && isLoopback(p.dst) && p.family === 4) {
       const on = ns.state.routeLocalnet.get(iif.name) === true || ns.state.routeLocalnet.get('all') === true;
@@ -348,6 +351,7 @@ class Walker {
     const q = outNat.p;
     const via = route.gateway !== null ? ` via ${route.gateway.text}` : '';
     const hop = this.#hop(out, q, `route ${prefixText(route.dst)}${via}`);
+    if (outputNat !== null) hop.notes.unshift(outputNat);
     if (outNat.note !== null) hop.notes.push(outNat.note);
     return this.transmit(out, { ip: nextHop, mac: this.#neighbourMac(ns, nextHop, out.name) }, q);
   }
@@ -383,8 +387,7 @@ class Walker {
     return this.#bridge(bridge, port, target, p);
   }
 
-  /** The packet as it was delivered (for the return path). */
-  #last: Packet | null = null;
+  /** The packet where it was delivered (for the return path). */
   get delivered(): Packet | null {
     return this.#last;
   }

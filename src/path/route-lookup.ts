@@ -60,7 +60,7 @@ function ruleMatches(rule: RuleEntry, q: RouteQuery): boolean {
 }
 
 /** The best route of a table for the destination: longest prefix, then lowest metric. */
-export function bestRoute(routes: readonly RouteEntry[], table: string, q: RouteQuery): RouteEntry | null {
+function bestRoute(routes: readonly RouteEntry[], table: string, q: RouteQuery): RouteEntry | null {
   let best: RouteEntry | null = null;
   for (const r of routes) {
     if (r.family !== q.family || r.table !== table || !prefixContains(r.dst, q.dst)) continue;

@@ -23,8 +23,7 @@ import { parseAddress } from '../path/address.js';
 import { gatherHost, GatherError } from '../path/gather.js';
 import { Topology, type Link } from '../path/topology.js';
 import { DiscoveryError } from './discovery.js';
-import { NamePattern } from './glob.js';
-import { SpecError, type CaptureSpec, type CloudIdentity } from './spec.js';
+import { SpecError, type CaptureSpec, type CaptureTarget, type CloudIdentity } from './spec.js';
 
 /** Device prefixes Neutron (and nova, MidoNet) put before a port id. */
 const PORT_PREFIXES = ['tap', 'qbr', 'qvb', 'qvo', 'qr-', 'qg-', 'ns-', 'fg-', 'sg-', 'ha-'];
@@ -55,7 +54,7 @@ function portId(name: string): { prefix: string; id: string } | null {
 }
 
 /** Levenshtein distance, for the nearest names an error lists (short strings only). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
@@ -229,31 +228,19 @@ export function resolveIdentity(
   }
 }
 
-/** A namespace or interface name as a pattern that matches only itself. */
-function exact(name: string): NamePattern {
-  return new NamePattern(name.replace(/[*?[\\]/g, (c) => `\\${c}`));
-}
-
-function concrete(spec: CaptureSpec, loc: IdentityLocation): CaptureSpec {
-  return {
-    text: spec.text,
-    host: spec.host,
-    netns: loc.netns === null ? { kind: 'root' } : { kind: 'named', pattern: exact(loc.netns) },
-    iface: exact(loc.name),
-  };
-}
-
 /**
- * Specs with every cloud identity replaced by the specs of the interfaces it names —
- * one listing per host named by an identity (the path's gather script: links, and
- * for `ip:` neighbours and fdb too). Others are kept as they are, in place.
+ * The capture targets of every cloud identity among the specs — one listing per host
+ * named by an identity (the path's gather script: links, and for `ip:` neighbours and
+ * fdb too), the targets taken from it as they are (an interface gone since is then
+ * reported gone by the capture, like any). Specs without an identity are not looked at.
  */
-export async function expandIdentities(
+export async function identityTargets(
   specs: readonly CaptureSpec[],
   options: { sshConfig?: string; timeoutMs?: number } = {},
-): Promise<CaptureSpec[]> {
+): Promise<Map<CaptureSpec, CaptureTarget[]>> {
+  const out = new Map<CaptureSpec, CaptureTarget[]>();
   const ids = specs.filter((s) => s.identity !== undefined);
-  if (ids.length === 0) return [...specs];
+  if (ids.length === 0) return out;
   const hosts = [...new Set(ids.map((s) => s.host))];
   const topologies = new Map<string | null, Topology>();
   await Promise.all(
@@ -273,15 +260,25 @@ export async function expandIdentities(
       }
     }),
   );
-  const out: CaptureSpec[] = [];
-  for (const spec of specs) {
-    if (spec.identity === undefined) {
-      out.push(spec);
-      continue;
-    }
+  for (const spec of ids) {
     const topo = topologies.get(spec.host) as Topology;
     const where = spec.host === null ? 'on this host' : `on ${spec.host}`;
-    for (const loc of resolveIdentity(spec.identity, topo, spec.text, where)) out.push(concrete(spec, loc));
+    const found = resolveIdentity(spec.identity as CloudIdentity, topo, spec.text, where);
+    out.set(
+      spec,
+      found.map((loc) => {
+        const link = topo.namespaces
+          .find((n) => n.netns === loc.netns)
+          ?.links.find((l) => l.name === loc.name);
+        const at = { host: spec.host, netns: loc.netns, name: loc.name };
+        return {
+          ...at,
+          label: interfaceLabel(at),
+          spec: spec.text,
+          addresses: (link?.state.addresses ?? []).map((a) => `${a.address.text}/${a.prefixLength}`),
+        };
+      }),
+    );
   }
   return out;
 }

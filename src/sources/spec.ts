@@ -52,7 +52,7 @@ export interface CaptureSpec {
   iface: NamePattern;
   /**
    * A cloud identity, resolved into the interfaces it names before anything else
-   * (identity.ts: expandIdentities); its netns is `all` and its iface never matches.
+   * (identity.ts: identityTargets); its netns is `all` and its iface never matches.
    */
   identity?: CloudIdentity;
 }
@@ -239,7 +239,7 @@ export function resolveSpecs(
   };
   for (const spec of specs) {
     if (spec.identity !== undefined)
-      throw new Error(`${spec.text}: a cloud identity is resolved by expandIdentities first`);
+      throw new Error(`${spec.text}: a cloud identity is resolved by identityTargets, not here`);
     const inv = inventories.find((i) => i.host === spec.host);
     if (inv === undefined) throw new Error(`no inventory for ${hostName(spec.host)}`);
     const where = `on ${hostName(spec.host)}`;

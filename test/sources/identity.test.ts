@@ -56,7 +56,7 @@ describe('parseSpec: cloud identities', () => {
     // resolved once, into the interfaces it names: never a pattern that attaches more later
     expect(specIsOpen(spec)).toBe(false);
     expect(specMatches(spec, { host, netns: null, name: 'tap7aa08012-d0' })).toBe(false);
-    expect(() => resolveSpecs([spec], [])).toThrow(/resolved by expandIdentities first/);
+    expect(() => resolveSpecs([spec], [])).toThrow(/resolved by identityTargets, not here/);
   });
 
   it.each([
