@@ -28,7 +28,10 @@ export type GatherMode = 'links' | 'full';
 // named one). `$1` is the mode. A part that fails prints its message and an error marker.
 const DUMP = [
   'M=' + PATH_MARK,
-  'p() { n=$1; shift; echo "$M part $n"; "$@" 2>&1 || echo "$M error"; }',
+  // stdout is the part; stderr only when the command fails (ip warns on stderr while
+  // namespaces come and go — "Peer netns reference is invalid" — and still answers)
+  'p() { n=$1; shift; echo "$M part $n"; { e=$("$@" 2>&1 >&3 3>&-); } 3>&1; r=$?;',
+  '  [ "$r" -eq 0 ] || { printf "%s\\n" "$e"; echo "$M error"; }; }',
   'p inode stat -L -c %i /proc/self/ns/net',
   'p addr ip -j -d addr show',
   'p nsid ip -j netns list-id',

@@ -79,6 +79,7 @@ describe('path over ssh', () => {
       const want = points(lab, ping.points, true);
       expect(want[0]).toMatch(/^t.*ssh-node1:t.*ssh-cni-5c1e7a2d-8b3f-4a6e-9d0c-1f2e3a4b5c6d\/eth0$/);
       expect(labelsOf(r.record.forward)).toEqual(want);
+      expect(r.stderr).toBe('');
       expect(labelsOf(r.record.back)).toEqual([...want].reverse());
       const underlay = r.record.forward.hops.filter((h) => h.tunnel !== null).map((h) => h.label);
       expect(underlay).toEqual(want.filter((l) => /node[12]:eth0$/.test(l)));
