@@ -3,7 +3,7 @@
 // does stdout failing (a full disk; a reader that went away is no error).
 import { bootDecoderThread, replayMayUseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { EXIT_OK, EXIT_USAGE, UserError } from './errors.js';
-import { CAPTURE_HELP, DEMO_HELP, IFACES_HELP, LAB_HELP, MAIN_HELP, REPLAY_HELP } from './help.js';
+import { CAPTURE_HELP, DEMO_HELP, IFACES_HELP, LAB_HELP, MAIN_HELP, PATH_HELP, REPLAY_HELP } from './help.js';
 import { guardStdStreams, stdoutFailure } from './std-streams.js';
 
 type CommandRunner = (argv: string[]) => Promise<number>;
@@ -17,6 +17,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   capture: { help: CAPTURE_HELP, load: async () => (await import('./commands/capture.js')).runCapture },
   replay: { help: REPLAY_HELP, load: async () => (await import('./commands/replay.js')).runReplay },
   ifaces: { help: IFACES_HELP, load: async () => (await import('./commands/ifaces.js')).runIfaces },
+  path: { help: PATH_HELP, load: async () => (await import('./commands/path.js')).runPath },
   lab: { help: LAB_HELP, load: async () => (await import('./commands/lab.js')).runLab },
   demo: { help: DEMO_HELP, load: async () => (await import('./commands/demo.js')).runDemo },
 };

@@ -12,12 +12,14 @@ Usage:
   hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
   hopscope replay  [LABEL=|HOST:=]FILE ... [--speed N | --realtime] [--json] [--packets]
   hopscope ifaces  [--host H] [--netns NS | --all-netns] [--json]
+  hopscope path    SRC DST [--host H ...] [--json]
   hopscope lab     up|down|status|list [SCENARIO] [--fault NAME]
 
 Commands:
   capture   capture live on many interfaces (local, in namespaces, over ssh)
   replay    read pcap/pcapng recordings through the same pipeline
   ifaces    list candidate interfaces across namespaces and hosts
+  path      the chain of interfaces a packet from SRC to DST crosses (and back)
   lab       build a namespace lab (nova-flat, dvr-fip, sdn-vxlan, dnat-local)
   demo      what \`npm start\` runs: a lab with a fault, captured and explained
 
@@ -25,6 +27,7 @@ Examples:
   hopscope capture -i 'tap*' -i 'qrouter-*/qr-*' -i br100 -w incident.pcapng
   hopscope capture -i root@compute2:vxlan_sys_4789 -i tun0 -f 'icmp or arp'
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
+  hopscope path 10.0.0.5 203.0.113.1
   hopscope lab up dvr-fip --fault sg-drop
 
 Exit status: 0 ok, 1 lost or unanswered exchanges found, 2 usage or environment error.
@@ -49,6 +52,18 @@ SPEC is [HOST:][NETNS/]IFACE:
           microseconds (the interface record's tsResolutionNs says which)
   Quote globs so your shell does not expand them. A SPEC that matches nothing is
   an error that lists what exists (see also: hopscope ifaces --all-netns).
+
+or [HOST:]IDENTITY, a cloud identity by the field's naming conventions (no cloud API):
+  port:UUID         the port's devices in any namespace: tap, qbr, qvb, qvo (and
+                    qr-, qg-, ns-, fg-) + the id's first 11 characters
+  router:UUID       the interfaces of qrouter-UUID (qr-, qg-, rfp-) and snat-UUID,
+                    and the DVR fip- namespace's fpr- and fg- that belong to it
+  dhcp:NETWORK_UUID the interfaces of qdhcp-UUID (ns-, tap)
+  ip:ADDR           the interfaces holding ADDR and the bridge port towards each
+                    (a VM's tap, a pod veth's end); for a guest's address, the
+                    bridge port its MAC was learned on
+  An id may be shortened to its first 8 hex digits or more. An identity that names
+  nothing is an error listing the nearest names that exist.
 
 While capturing:
   - an interface that disappears (a tap deleted with its VM) or is set down is
@@ -118,6 +133,8 @@ Examples:
   hopscope capture -i 'qrouter-*/qr-*' -i 'qrouter-*/qg-*' -f icmp --packets
   hopscope capture -i root@compute2:vxlan_sys_4789 -i tun0 -f 'icmp or arp' --json
   hopscope capture -i pid:4242/eth0 -i tun0 --duration 30 --record
+  hopscope capture -i port:7aa08012-d0e5-4c3b-9a1f-1b2c3d4e5f60 -i router:6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50
+  hopscope capture -i root@compute2:ip:10.0.0.5 -w vm.pcapng
   hopscope capture --ssh-config /run/hopscope/lab/hs-/ssh_config \\
                    -i hs-compute:'hs-qrouter-*/qr-*' -i hs-network:'hs-qdhcp-*/ns-*'
 
@@ -233,6 +250,67 @@ Examples:
 
 Exit status: 0 listed, 2 when nothing could be listed: no such namespace (the
 message lists those that exist), no process for pid:N, ssh failing, ip failing.
+`;
+
+export const PATH_HELP = `hopscope path — where a packet from SRC to DST goes, interface by interface.
+
+Usage:
+  hopscope path SRC DST[:PORT] [--host H ...] [--netns NS] [--proto P] [--json]
+                [--ssh-config FILE]
+
+SRC is an address of a VM or pod (or any interface); DST an address, with a port
+where a port forward matters (198.51.100.1:80, [2001:db8::1]:443). The path is
+computed from the system's own state, read once per host (one process; over ssh
+for --host): in the namespace holding SRC, the route to DST, then hop by hop —
+a veth to its other end (in whichever namespace), a tap to the process holding
+it (a VM's hypervisor; a process holding two taps joins them), a bridge to the
+port its fdb names for the neighbour's MAC (ip neigh), or else to the port behind
+which something holds (or proxy-ARPs for) the next hop, a VXLAN device to the
+host holding its remote (fdb dst, else its remote) and that host's VXLAN device
+of the same VNI; in each namespace nftables NAT (dnat, snat, masquerade,
+redirect, iptables-nft rules too) rewrites the address followed, 127/8 arriving
+on an interface without route_localnet is dropped, forwarding off drops, and a
+missing route ends the path. Then the answer, from DST back to SRC (conntrack
+undoes the NAT the request met); shown in full when its interfaces are not the
+same in reverse.
+
+Printed in the order of the ladder's columns, one interface a line:
+[HOST:][NETNS/]IFACE (as capture -i takes it), its role (as ifaces guesses it),
+and what happens there (the route, NAT, the bridge, the tap's process); then how
+the path ends, and the capture command for every interface of both ways. A bridge
+that only forwards between its ports is not listed (frames it forwards never show
+on the bridge device); the bridge-side end of a veth whose other end is a router's
+interface in the middle (qr-, fg-, tun0: an OVS internal port in a real
+deployment) is listed as that interface's twin, not a hop of its own.
+
+Options:
+      --host H           follow the path across this host too (repeatable); its
+                         state is read over ssh (ssh config, keys, ProxyJump
+                         apply); without --host: this machine, all namespaces
+      --netns NS         look only in namespaces matching NS (a glob:
+                         'qrouter-*'); the host's own namespace is always read
+      --proto P          icmp, tcp or udp (default: tcp with a port, else icmp)
+      --json             one record: {"type":"path", src, dst, proto, dport,
+                         forward, back, backDiffers, capture, notes}; forward and
+                         back are {src, dst, hops, end: {status, note}}, status
+                         delivered, left (to what is not listed: a VM, a host not
+                         asked) or stopped; each hop {label, host, netns, name,
+                         role, kind, src, dst, bridge, twin, tunnel, notes}
+      --ssh-config FILE  ssh config for --host (the lab writes one)
+
+Not followed: Open vSwitch flows (the path stops at an OVS port), VRFs, policy
+routing on marks, nat rules that match on more than addresses, ports and
+interfaces (said in a note). Linux bridges, veths, taps, VXLAN and nftables are.
+
+Examples:
+  hopscope path 10.0.0.5 203.0.113.1
+  hopscope path 203.0.113.1 203.0.113.20 --netns 'q*' --json | jq -r '.capture[]'
+  hopscope path 198.51.100.10 198.51.100.1:80
+  hopscope path 10.128.0.5 10.128.2.5 --host root@node1 --host root@node2
+
+Exit status: 0 followed to DST and back (or to what is not listed), 1 a way
+stops (no route, dropped: the note says where and why), 2 usage or environment
+error (SRC held by no interface, or by several: narrow with --netns).
 `;
 
 export const LAB_HELP = `hopscope lab — build real topologies in network namespaces to see hopscope work.

@@ -31,6 +31,7 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
+import { identityTargets } from './identity.js';
 import {
   interfaceAddresses,
   LiveCapture,
@@ -208,22 +209,35 @@ export class CaptureSession {
 
   /**
    * Asks every host named by the specs what exists and resolves the specs (a spec
-   * that matches nothing throws a SpecError listing what exists). Nothing is
-   * opened yet.
+   * that matches nothing throws a SpecError listing what exists; a cloud identity,
+   * the nearest names). Nothing is opened yet.
    */
   static async resolve(
     specs: readonly CaptureSpec[],
     options: CaptureSessionOptions = {},
   ): Promise<CaptureSession> {
+    // Cloud identities (port:, router:, dhcp:, ip:) name their interfaces from a listing of their own.
+    const named = await identityTargets(specs, { sshConfig: options.sshConfig });
+    const plain = specs.filter((s) => s.identity === undefined);
     const inventories = await Promise.all(
-      [...new Set(specs.map((s) => s.host))].map((host) => {
-        const forHost = specs.filter((s) => s.host === host);
+      [...new Set(plain.map((s) => s.host))].map((host) => {
+        const forHost = plain.filter((s) => s.host === host);
         const scope = forHost.some((s) => s.netns.kind !== 'root') ? 'all' : 'root';
         const pids = forHost.flatMap((s) => (s.netns.kind === 'pid' ? [s.netns.pid] : []));
         return discoverInterfaces({ host, scope, pids, sshConfig: options.sshConfig });
       }),
     );
-    return new CaptureSession(specs, resolveSpecs(specs, inventories), options);
+    // In the order the specs were given (the first target's host is the clock reference), each once.
+    const targets: CaptureTarget[] = [];
+    const seen = new Set<string>();
+    for (const spec of specs) {
+      for (const t of named.get(spec) ?? resolveSpecs([spec], inventories)) {
+        if (seen.has(t.label)) continue;
+        seen.add(t.label);
+        targets.push(t);
+      }
+    }
+    return new CaptureSession(plain, targets, options);
   }
 
   /** Targets in id order (grows as globs attach new interfaces). */

@@ -10,9 +10,19 @@
 //   root@compute2:tun0        on a remote host, over ssh (any of the above after the ':')
 //   any                       libpcap's pseudo-device, as tcpdump -i any
 //
+// and cloud identities, from the field's naming conventions (identity.ts resolves them):
+//   port:7aa08012-d0e5-…      tap/qbr/qvb/qvo (qr-, qg-, ns-, fg-, …) + the port id's start
+//   router:6f774e8e-2f5b-…    qrouter-UUID's interfaces, and its DVR fip- namespace's fpr-/fg-
+//   dhcp:8e1b2a3c-4d5e-…      qdhcp-UUID's interfaces (ns-…, tap…)
+//   ip:10.0.0.5               the interfaces holding the address, and the bridge port towards it
+//   compute2:port:7aa08012-…  the same on a remote host
+//
 // Interface names cannot contain ':' or '/' (Linux dev_valid_name), so the first
-// ':' ends the host — except in a leading `pid:N`, which is a namespace. A glob
-// never matches `lo` or libpcap's pseudo-devices (any, nflog, …): name them.
+// ':' ends the host — except in a leading `pid:N`, which is a namespace, and a
+// leading identity (`port:`, `router:`, `dhcp:`, `ip:`; a host of that name is written
+// with its user: root@port:eth0). A glob never matches `lo` or libpcap's
+// pseudo-devices (any, nflog, …): name them.
+import { formatIp, parseIp } from '../decode/format.js';
 import { interfaceLabel, type InterfaceLocation } from '../events/types.js';
 import type { HostInventory } from './discovery.js';
 import { NamePattern } from './glob.js';
@@ -23,6 +33,13 @@ import { validateHost } from './ssh.js';
 export type NetnsSelector =
   { kind: 'root' } | { kind: 'all' } | { kind: 'pid'; pid: number } | { kind: 'named'; pattern: NamePattern };
 
+/** A cloud identity (`port:UUID`, `router:UUID`, `dhcp:NETWORK_UUID`, `ip:ADDR`). */
+export interface CloudIdentity {
+  kind: 'port' | 'router' | 'dhcp' | 'ip';
+  /** the id, lower case; the address in its canonical text */
+  value: string;
+}
+
 export interface CaptureSpec {
   /** as the user wrote it */
   text: string;
@@ -30,6 +47,11 @@ export interface CaptureSpec {
   host: string | null;
   netns: NetnsSelector;
   iface: NamePattern;
+  /**
+   * A cloud identity, resolved into the interfaces it names before anything else
+   * (identity.ts: identityTargets); its netns is `all` and its iface never matches.
+   */
+  identity?: CloudIdentity;
 }
 
 /** A SPEC that cannot be parsed or resolved; the message is one line for the user. */
@@ -57,7 +79,48 @@ function validated(check: () => void, where: string): void {
 }
 
 export function parseSpec(text: string): CaptureSpec {
-  return parseSpecAs('-i', text);
+  return parseIdentity(text) ?? parseSpecAs('-i', text);
+}
+
+const IDENTITY = /^(port|router|dhcp|ip):(.*)$/s;
+/** A port, router or network id: a UUID, or at least its first 8 hex digits. */
+const UUID_START = /^[0-9a-f]{8}(-[0-9a-f-]*)?$/;
+
+/** `[HOST:](port|router|dhcp|ip):VALUE`, or null when the text is no identity. */
+function parseIdentity(text: string): CaptureSpec | null {
+  let host: string | null = null;
+  let m = IDENTITY.exec(text);
+  if (m === null) {
+    const colon = text.indexOf(':');
+    if (colon < 0) return null;
+    m = IDENTITY.exec(text.slice(colon + 1));
+    if (m === null) return null;
+    host = text.slice(0, colon);
+    validated(() => validateHost(host as string), `-i ${JSON.stringify(text)}`);
+  }
+  const kind = m[1] as CloudIdentity['kind'];
+  const raw = m[2].trim();
+  const where = `-i ${JSON.stringify(text)}`;
+  let value: string;
+  if (kind === 'ip') {
+    const addr = parseIp(raw);
+    if (addr === null || raw.includes('/'))
+      throw new SpecError(`${where}: '${raw}' is not an IP address (ip:10.0.0.5)`);
+    value = formatIp(addr, 0, addr.length === 4 ? 4 : 6);
+  } else {
+    value = raw.toLowerCase();
+    if (!UUID_START.test(value) || value.length > 36)
+      throw new SpecError(
+        `${where}: '${raw}' is not a ${kind === 'dhcp' ? 'network' : kind} id (a UUID, or its first 8 hex digits at least)`,
+      );
+  }
+  return {
+    text,
+    host,
+    netns: { kind: 'all' },
+    iface: new NamePattern('*'),
+    identity: { kind, value },
+  };
 }
 
 /**
@@ -112,6 +175,8 @@ export interface CaptureTarget extends InterfaceLocation {
 
 /** Whether a spec names this (host, netns, iface) — also used to attach interfaces that appear later. */
 export function specMatches(spec: CaptureSpec, loc: InterfaceLocation): boolean {
+  // (an identity names what it resolved to, once: identity.ts)
+  if (spec.identity !== undefined) return false;
   if (spec.host !== loc.host || !specSelectsNamespace(spec, loc.netns)) return false;
   if (!spec.iface.isGlob) return spec.iface.text === loc.name;
   return loc.name !== 'lo' && !isPseudoDevice(loc.name) && spec.iface.matches(loc.name);
@@ -134,6 +199,7 @@ export function specSelectsNamespace(spec: CaptureSpec, netns: string | null): b
 
 /** Whether the spec can name interfaces that do not exist yet (a glob somewhere in it). */
 export function specIsOpen(spec: CaptureSpec): boolean {
+  if (spec.identity !== undefined) return false;
   return (
     spec.iface.isGlob ||
     spec.netns.kind === 'all' ||
@@ -169,6 +235,8 @@ export function resolveSpecs(
     targets.push({ ...loc, label, spec: spec.text, addresses });
   };
   for (const spec of specs) {
+    if (spec.identity !== undefined)
+      throw new Error(`${spec.text}: a cloud identity is resolved by identityTargets, not here`);
     const inv = inventories.find((i) => i.host === spec.host);
     if (inv === undefined) throw new Error(`no inventory for ${hostName(spec.host)}`);
     const where = `on ${hostName(spec.host)}`;

@@ -6,7 +6,7 @@ describe('hopscope --help', () => {
   it('lists every command of the design with examples from the field', () => {
     const r = runCli(['--help']);
     expect(r.status).toBe(0);
-    for (const command of ['capture', 'replay', 'ifaces', 'lab'])
+    for (const command of ['capture', 'replay', 'ifaces', 'path', 'lab'])
       expect(r.stdout).toContain(`hopscope ${command}`);
     expect(r.stdout).toMatch(/tap\*/);
     expect(r.stdout).toMatch(/qrouter-\*/);
@@ -18,6 +18,7 @@ describe('hopscope --help', () => {
     ['capture', /\[HOST:\]\[NETNS\/\]IFACE/],
     ['replay', /pcapng[\s\S]*compute:tap7aa08012-d0=tap\.pcap external:eth0=ext\.pcap/],
     ['ifaces', /role/],
+    ['path', /SRC DST\[:PORT\][\s\S]*veth[\s\S]*VXLAN[\s\S]*--host H/],
     ['lab', /nova-flat[\s\S]*dvr-fip[\s\S]*sdn-vxlan[\s\S]*dnat-local/],
   ])('hopscope %s --help teaches the command', (command, pattern) => {
     const r = runCli([command, '--help']);
