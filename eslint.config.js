@@ -17,8 +17,21 @@ export const LAYERS = {
   sinks: ['events', 'shared', 'framing'],
   ui: ['events', 'shared', 'sinks/exchange-text'],
   lab: ['events', 'shared'],
-  pipeline: ['events', 'shared', 'decode', 'framing', 'correlate', 'sources', 'sinks', 'ui', 'lab'],
-  cli: ['events', 'shared', 'decode', 'framing', 'correlate', 'sources', 'sinks', 'ui', 'lab', 'pipeline'],
+  path: ['events', 'shared', 'decode', 'sources'],
+  pipeline: ['events', 'shared', 'decode', 'framing', 'correlate', 'sources', 'sinks', 'ui', 'lab', 'path'],
+  cli: [
+    'events',
+    'shared',
+    'decode',
+    'framing',
+    'correlate',
+    'sources',
+    'sinks',
+    'ui',
+    'lab',
+    'path',
+    'pipeline',
+  ],
 };
 
 /** Files allowed one more folder than their own folder is, and why. */

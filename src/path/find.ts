@@ -1,7 +1,7 @@
 // From SRC and DST to the chain of interfaces: every host asked at once (one process
 // each), their listings joined, the packet followed. And what `capture --path SRC DST`
 // captures on: the capture SPECs of every interface of that chain, both ways.
-import { RemoteCaptureError } from '../sources/remote-capture.js';
+import { RemoteCaptureError } from '../sources/remote-error.js';
 import { parseSpec, SpecError, type CaptureSpec } from '../sources/spec.js';
 import { followPath, PathError, type PathQuery, type PathResult } from './follow.js';
 import { captureLabels } from './format.js';

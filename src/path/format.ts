@@ -20,7 +20,7 @@
 //   notes     what happens there: the route taken, NAT, the bridge, the tap's process
 // capture: the labels of the forward hops, then those only the return path crosses —
 // what `capture --path` captures on.
-import { columnNames } from '../ui/ladder.js';
+import { columnNames } from '../shared/ladder-layout.js';
 import type { PathHop, PathLeg, PathResult } from './follow.js';
 
 export interface PathHopRecord {

@@ -5,7 +5,7 @@
 // after `--` (sshArgv, the same ssh as remote capture).
 import { execa } from 'execa';
 import { shellJoin, shellQuote } from '../sources/shell-quote.js';
-import { sshArgv, validateHost } from '../sources/remote-capture.js';
+import { sshArgv, validateHost } from '../sources/ssh.js';
 import { gatherScript, type GatherMode } from './gather-script.js';
 import { parseGatherOutput, type HostState } from './snapshot.js';
 

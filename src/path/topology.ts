@@ -10,7 +10,7 @@
 // through veths and taps without crossing another host's, else to the first that listed
 // it. Its label is then `HOST:NETNS/IFACE` as a capture SPEC on that host names it.
 import { interfaceLabel } from '../events/types.js';
-import { roleOf, type InterfaceRole } from '../sources/roles.js';
+import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import type { Address } from './address.js';
 import type { HostState, LinkState, NamespaceState, TunHolder } from './snapshot.js';
 

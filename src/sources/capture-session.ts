@@ -31,7 +31,6 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
-import { identityTargets } from './identity.js';
 import {
   interfaceAddresses,
   LiveCapture,
@@ -46,6 +45,7 @@ import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,
+  SpecError,
   specIsOpen,
   specMatches,
   specSelectsNamespace,
@@ -69,7 +69,19 @@ export interface CaptureSessionOptions {
   sshProgram?: readonly string[];
   remoteBackoff?: Partial<BackoffOptions>;
   remoteStartTimeoutMs?: number;
+  /**
+   * How cloud identities (port:, router:, dhcp:, ip:) become targets: from a listing of
+   * their own, by the path module (src/path/identity.ts), which sources do not import —
+   * the command hands it in. Without it a spec naming one is refused.
+   */
+  identities?: IdentityResolver;
 }
+
+/** Cloud identity specs → their capture targets (the others are not looked at). */
+export type IdentityResolver = (
+  specs: readonly CaptureSpec[],
+  options: { sshConfig?: string },
+) => Promise<Map<CaptureSpec, CaptureTarget[]>>;
 
 export interface CaptureSessionHandlers {
   /**
@@ -217,7 +229,13 @@ export class CaptureSession {
     options: CaptureSessionOptions = {},
   ): Promise<CaptureSession> {
     // Cloud identities (port:, router:, dhcp:, ip:) name their interfaces from a listing of their own.
-    const named = await identityTargets(specs, { sshConfig: options.sshConfig });
+    const withIdentity = specs.find((s) => s.identity !== undefined);
+    if (withIdentity !== undefined && options.identities === undefined)
+      throw new SpecError(`${JSON.stringify(withIdentity.text)}: cloud identities are not resolved here`);
+    const named =
+      options.identities === undefined
+        ? new Map<CaptureSpec, CaptureTarget[]>()
+        : await options.identities(specs, { sshConfig: options.sshConfig });
     const plain = specs.filter((s) => s.identity === undefined);
     const inventories = await Promise.all(
       [...new Set(plain.map((s) => s.host))].map((host) => {

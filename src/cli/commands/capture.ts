@@ -30,6 +30,7 @@ import {
   type RecordingStop,
 } from '../../sinks/pcapng-recorder.js';
 import { BufferPool, MAX_SPARE_BYTES } from '../../sinks/recording-file.js';
+import { identityTargets } from '../../path/identity.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { Correlator } from '../../correlate/correlator.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
@@ -187,6 +188,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       snaplen: opts.snaplen,
       bufferSize: opts.bufferSize,
       tcpdumpPath: opts.remoteTcpdump,
+      identities: identityTargets,
     });
   } catch (err) {
     const message = userMessage(err);

@@ -5,7 +5,8 @@
 import { findPath, pathErrorMessage } from '../../path/find.js';
 import { pathLines, pathRecord } from '../../path/format.js';
 import { parsePathQuery } from '../../path/query.js';
-import { RemoteCaptureError, validateHost } from '../../sources/remote-capture.js';
+import { RemoteCaptureError } from '../../sources/remote-error.js';
+import { validateHost } from '../../sources/ssh.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, EXIT_PROBLEMS_FOUND, UserError } from '../errors.js';

@@ -5,6 +5,7 @@
 // this lab's are looked at).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUp, type LabView } from '../../src/lab/index.js';
+import { identityTargets } from '../../src/path/identity.js';
 import { CaptureSession } from '../../src/sources/capture-session.js';
 import { parseSpec } from '../../src/sources/spec.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
@@ -27,7 +28,10 @@ afterAll(async () => {
 
 /** Labels the SPECs resolve to, this lab's only. */
 async function resolved(texts: string[], sshConfig?: string): Promise<string[]> {
-  const session = await CaptureSession.resolve(texts.map(parseSpec), { sshConfig });
+  const session = await CaptureSession.resolve(texts.map(parseSpec), {
+    sshConfig,
+    identities: identityTargets,
+  });
   return session.targets
     .filter((t) => t.netns === null || t.netns.startsWith(PREFIX))
     .map((t) => t.label)

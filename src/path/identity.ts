@@ -19,11 +19,11 @@
 // may carry a prefix before `qrouter-` (`hs-qrouter-…`: the lab's). An identity that
 // matches nothing is an error listing the nearest names that exist.
 import { interfaceLabel } from '../events/types.js';
-import { parseAddress } from '../path/address.js';
-import { gatherHost, GatherError } from '../path/gather.js';
-import { Topology, type Link } from '../path/topology.js';
-import { DiscoveryError } from './discovery.js';
-import { SpecError, type CaptureSpec, type CaptureTarget, type CloudIdentity } from './spec.js';
+import { parseAddress } from './address.js';
+import { gatherHost, GatherError } from './gather.js';
+import { Topology, type Link } from './topology.js';
+import { DiscoveryError } from '../sources/discovery.js';
+import { SpecError, type CaptureSpec, type CaptureTarget, type CloudIdentity } from '../sources/spec.js';
 
 /** Device prefixes Neutron (and nova, MidoNet) put before a port id. */
 const PORT_PREFIXES = ['tap', 'qbr', 'qvb', 'qvo', 'qr-', 'qg-', 'ns-', 'fg-', 'sg-', 'ha-'];

@@ -2,7 +2,7 @@
 // them, and which interfaces they name in the state recorded on the lab (the path's
 // snapshots: names as a real cloud gives them) — or the nearest names when none.
 import { describe, expect, it } from 'vitest';
-import { nearest, resolveIdentity, type IdentityLocation } from '../../src/sources/identity.js';
+import { nearest, resolveIdentity, type IdentityLocation } from '../../src/path/identity.js';
 import {
   parseSpec,
   resolveSpecs,
@@ -12,7 +12,7 @@ import {
   type CloudIdentity,
 } from '../../src/sources/spec.js';
 import { Topology } from '../../src/path/topology.js';
-import { hostState } from '../path/support/snapshots.js';
+import { hostState } from './support/snapshots.js';
 
 const ROUTER = '6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50';
 const DVR = 'snap-dvr-';
