@@ -26,18 +26,15 @@
 // DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
-import { dnsTypeName, readDnsName } from '../decode/dns.js';
-import { formatIp, formatMac, parseIp } from '../decode/format.js';
-import { TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
-import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
-import { formatTimestamp } from '../framing/timestamp.js';
+import { parseIp } from '../decode/format.js';
+import type { PacketRecord } from '../decode/record.js';
+import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 import {
   EX_DOUBLES,
   EX_INTS,
   ExchangeRows,
   ExDouble,
   ExInt,
-  KEY_ADDR_BYTES,
   MAX_STAGES,
   RowQueue,
   Sighting,
@@ -47,17 +44,18 @@ import {
   TRACK_INTS,
   TrackRows,
 } from './tables.js';
+import { classify, Classified, hashAddr } from './classify.js';
+import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import {
-  classify,
-  Classified,
-  hashAddr,
-  keyAddrBytes,
+  answeredBy,
+  askingStageOf,
   Kind,
   KIND_NAMES,
-  opensExchange,
-  STAGE,
+  KIND_SPECS,
+  opens,
+  roundTripPartner,
   STAGE_NAMES,
-} from './classify.js';
+} from './kinds/table.js';
 import { ClockEstimator, offsetInterval } from './clock.js';
 import { DnsTcpStreams } from './dns-tcp.js';
 import { HopOrder, MAX_HOPS } from './hop-order.js';
@@ -65,10 +63,8 @@ import { finish30, HASH_SEED, mix } from './hash.js';
 import { CaptureHealth } from './health.js';
 import { LearnedTable, PathStore } from './learned.js';
 import {
-  askingStageOf,
   judge,
   newVerdict,
-  roundTripPartner,
   type JudgeTiming,
   type OrderedStage,
   type PathOracle,
@@ -165,6 +161,8 @@ export class Correlator {
   readonly #health = new CaptureHealth();
   readonly #clock = new ClockEstimator();
   readonly #labels: string[] = [];
+  /** writes verdicts as records (reads #labels) */
+  readonly #records = new ExchangeRecordWriter(this.#labels);
   /** interface id → order of announcement */
   readonly #rank: number[] = [];
   #announced = 0;
@@ -412,6 +410,7 @@ export class Correlator {
     if (
       x !== NONE &&
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
+      opens(c.kind, c.stage) &&
       this.#answered(x, c.kind, c.stage) &&
       this.#repeated(x, c.stage, c.fingerprint, iface)
     ) {
@@ -422,26 +421,26 @@ export class Correlator {
       this.#judge(x);
       x = NONE;
     }
-    if (c.maybeAck) {
-      // Only the ACK of a handshake we are tracking, acknowledging the server's ISN.
+    if (c.mustMatch >= 0) {
+      // A packet that belongs only to an exchange that kept this number (TCP: the ACK
+      // of a handshake we are tracking, acknowledging the server's ISN).
       if (
         x === NONE ||
-        X.ints[x * EX_INTS + ExInt.Kind] !== Kind.TcpHandshake ||
-        X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] < 0
+        X.ints[x * EX_INTS + ExInt.Kind] !== c.kind ||
+        X.doubles[x * EX_DOUBLES + ExDouble.Kept] !== c.mustMatch
       )
         return;
-      if (c.ackNumber !== (X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] + 1) >>> 0) return;
     }
     if (x !== NONE && X.ints[x * EX_INTS + ExInt.Kind] !== c.kind) return; // a key collision across kinds: ignore
     if (x === NONE) {
       // Answers without their question (capture started in between) are not exchanges.
-      if (!opensExchange(c.kind, c.stage)) return;
+      if (!opens(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
       X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
-      setKey(X, x, c);
+      keepKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.ints[x * EX_INTS + ExInt.Flow] = fk;
       const flow = this.#flows.find(fk);
@@ -455,19 +454,18 @@ export class Correlator {
       this.#index.set(slot, x);
       this.#queue.push(x);
       this.#summary.exchanges++;
-    } else if (opensExchange(c.kind, c.stage)) {
+    } else if (opens(c.kind, c.stage)) {
       // Live, an interface further along may deliver first, and in a replay of several
       // hosts' files a clock ahead puts a later hop first: the exchange is named by its
       // first hop — the highest TTL, then the earliest on the reference clock.
       const keyTtl = X.ints[x * EX_INTS + ExInt.KeyTtl];
       if (c.ttl > keyTtl || (c.ttl === keyTtl && refRel < X.doubles[x * EX_DOUBLES + ExDouble.KeyRel])) {
-        setKey(X, x, c);
+        keepKey(X, x, c);
         X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
         X.ints[x * EX_INTS + ExInt.Flow] = flowKey(c.kind, c.srcHash, c.dstHash);
       }
     }
-    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK)
-      X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] = c.tcpSeq;
+    if (c.keep >= 0) X.doubles[x * EX_DOUBLES + ExDouble.Kept] = c.keep;
     if (c.errorAboutAnswer) {
       if (X.ints[x * EX_INTS + ExInt.AnswerError] === 0) {
         X.ints[x * EX_INTS + ExInt.AnswerError] = 1;
@@ -732,7 +730,7 @@ export class Correlator {
     // Paths packets took before: this flow direction's; the question's, back; the opposite direction's, back.
     const flowPath = this.#hintPath(kind, false);
     if (flowPath !== null) h.addPathHint(flowPath, false);
-    const ask = asking === null ? undefined : stages[asking];
+    const ask = asking < 0 ? undefined : stages[asking];
     if (ask !== undefined && ask.ifaces.length > 1) h.addPathHint(ask.ifaces, true);
     // Routes learned from any packet: from an interface, packets to this destination went
     // on there, and packets back to this source (the way this one came).
@@ -835,55 +833,9 @@ export class Correlator {
       this.#release(x);
       return;
     }
-    const names = STAGE_NAMES[kind];
-    // Plain loops: with the TUI or --json every verdict becomes a record.
-    let first = Number.POSITIVE_INFINITY;
-    for (const s of stages)
-      if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
-    const record: ExchangeRecord = {
-      type: 'exchange',
-      kind: KIND_NAMES[kind],
-      key: keyTextOf(this.#ex, x),
-      status: verdict.status,
-      ts: this.#tsText(first),
-      stages: [],
-    };
-    for (let i = 0; i < stages.length; i++) {
-      const s = stages[i];
-      if (s === undefined) continue;
-      const seen: StageSighting[] = new Array<StageSighting>(s.ifaces.length);
-      for (let j = 0; j < s.ifaces.length; j++) {
-        const iface = s.ifaces[j];
-        const sighting: StageSighting = {
-          iface: this.#labels[iface] ?? `#${iface}`,
-          ts: this.#tsText(s.times[j]),
-        };
-        if (j > 0) sighting.hopMs = Math.round((s.times[j] - s.times[j - 1]) / 1e3) / 1e3;
-        const tun = s.tunnels[j];
-        if (tun >= 0) sighting.tunnel = { type: TUNNEL_NAMES[tun >>> 24] ?? 'tunnel', vni: tun & 0xffffff };
-        seen[j] = sighting;
-      }
-      record.stages.push({ name: names[i], packets: s.packets, seen });
-    }
-    if (verdict.lost !== null) {
-      record.lost = {
-        stage: names[verdict.lost.stage],
-        lastSeen: verdict.lost.lastSeen === null ? null : (this.#labels[verdict.lost.lastSeen] ?? null),
-        missingOn: verdict.lost.missingOn.map((i) => this.#labels[i] ?? `#${i}`),
-      };
-    }
-    if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (this.#ex.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
-      record.detail = `${this.#ex.answerError[x]} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
-    } else if (verdict.problems.length > 0) {
-      record.detail = verdict.problems
-        .map(
-          (p) =>
-            `capture on ${this.#labels[p.iface] ?? `#${p.iface}`} ${p.text === 'gone' ? 'was gone' : p.text === 'stopped' ? 'had stopped (capture ended before the timeout)' : p.text === 'not running yet' ? 'was not running yet' : p.text}`,
-        )
-        .join('; ');
-    }
-    if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
+    const records = this.#records;
+    records.baseSec = this.#baseSec;
+    const record = records.record(X, x, kind, stages, verdict);
     this.#release(x);
     this.#options.onExchange(record);
   }
@@ -986,7 +938,7 @@ export class Correlator {
     const X = this.#ex;
     const T = this.#tracks;
     const f = T.sightings.f;
-    for (const [askIdx, ansIdx] of answerPairs(X.ints[x * EX_INTS + ExInt.Kind] as Kind)) {
+    for (const [askIdx, ansIdx] of KIND_SPECS[X.ints[x * EX_INTS + ExInt.Kind] as Kind].clockPairs) {
       const ask = X.ints[x * EX_INTS + ExInt.Stages + askIdx] - 1;
       const ans = X.ints[x * EX_INTS + ExInt.Stages + ansIdx] - 1;
       if (ask < 0 || ans < 0) continue;
@@ -1029,7 +981,6 @@ export class Correlator {
    * xid); an answer that never reached the asker leaves retransmissions in the exchange.
    */
   #answered(x: number, kind: Kind, stage: number): boolean {
-    if (!opensExchange(kind, stage)) return false;
     const X = this.#ex;
     const T = this.#tracks;
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
@@ -1049,20 +1000,12 @@ export class Correlator {
         origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
       }
     }
-    if (kind === Kind.Dhcp) {
-      if (stage === STAGE.DHCP_DISCOVER)
-        return (
-          this.#reached(x, STAGE.DHCP_OFFER, origin) ||
-          this.#reached(x, STAGE.DHCP_ACK, origin) ||
-          this.#reached(x, STAGE.DHCP_NAK, origin)
-        );
-      return this.#reached(x, STAGE.DHCP_ACK, origin) || this.#reached(x, STAGE.DHCP_NAK, origin);
-    }
-    // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
+    // the answers that end it (kinds/: an echo's reply; a DHCP discover's offer, ack or nak), or an error answer
+    for (let answers = answeredBy(kind, stage), s = 0; answers !== 0; answers >>>= 1, s++)
+      if ((answers & 1) !== 0 && this.#reached(x, s, origin)) return true;
     return (
-      this.#reached(x, 1, origin) ||
-      (X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
-        this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin))
+      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
+      this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin)
     );
   }
 
@@ -1124,35 +1067,12 @@ export class Correlator {
     if (!final) return;
     for (const host of this.#clock.hosts()) this.#emitClock(host);
   }
-
-  /** Decimal seconds with nanosecond digits (DESIGN §3), from relative ns. */
-  #tsText(rel: number): string {
-    if (!Number.isFinite(rel)) return '0.000000000';
-    const r = Math.round(rel);
-    const whole = Math.floor(r / NS);
-    return formatTimestamp(this.#baseSec + whole, r - whole * NS);
-  }
 }
 
 function samePath(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** Asking stage → answering stage pairs, for clock samples. */
-function answerPairs(kind: Kind): ReadonlyArray<readonly [number, number]> {
-  switch (kind) {
-    case Kind.TcpHandshake:
-      return [[STAGE.SYN, STAGE.SYN_ACK]];
-    case Kind.Dhcp:
-      return [
-        [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER],
-        [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK],
-      ];
-    default:
-      return [[0, 1]];
-  }
 }
 
 /** What was learned is per flow direction; a 30-bit key (a collision merges two flows' hints). */
@@ -1162,58 +1082,4 @@ function flowKey(kind: Kind, src: number, dst: number): number {
 
 function towardsKey(iface: number, addr: number): number {
   return finish30(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296));
-}
-
-/** Keeps the asking packet's key (Classified's parts and key bytes) in the exchange's row. */
-function setKey(X: ExchangeRows, x: number, c: Classified): void {
-  const k = x * EX_DOUBLES + ExDouble.Parts;
-  X.doubles[k] = c.keyPart0;
-  X.doubles[k + 1] = c.keyPart1;
-  X.doubles[k + 2] = c.keyPart2;
-  X.ints[x * EX_INTS + ExInt.Addr] = c.addrVersion | (c.addrKnown << 8);
-  X.ints[x * EX_INTS + ExInt.KeyTtl] = c.ttl;
-  X.ints[x * EX_INTS + ExInt.NameLen] = c.nameLen;
-  const from = c.keySource;
-  const to = X.keyBytes;
-  const at = x * ExchangeRows.KEY_STRIDE;
-  // The addresses (IPv4: 4 bytes of each 16; a DHCP client's MAC: 6), then the name.
-  const addrLen = keyAddrBytes(c.addrVersion);
-  if ((c.addrKnown & 1) !== 0) for (let i = 0, s = c.keySrcAt; i < addrLen; i++) to[at + i] = from[s + i];
-  if ((c.addrKnown & 2) !== 0)
-    for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + 16 + i] = from[s + i];
-  for (let i = 0, s = c.keyNameAt, n = c.nameLen; i < n; i++) to[at + KEY_ADDR_BYTES + i] = from[s + i];
-}
-
-/** The exchange's key as a reader would write it (DESIGN §3 `key`). */
-function keyTextOf(X: ExchangeRows, x: number): string {
-  const k = x * EX_DOUBLES + ExDouble.Parts;
-  const p = X.doubles;
-  const at = x * ExchangeRows.KEY_STRIDE;
-  const bytes = X.keyBytes;
-  const addr = X.ints[x * EX_INTS + ExInt.Addr];
-  const version = addr & 0xff;
-  const known = addr >>> 8;
-  const src = (known & 1) !== 0 ? formatIp(bytes, at, version) : '?';
-  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, version) : '?';
-  switch (X.ints[x * EX_INTS + ExInt.Kind] as Kind) {
-    case Kind.IcmpEcho:
-    case Kind.Icmpv6Echo:
-      return `${src}>${dst} id=${p[k]} seq=${p[k + 1]}`;
-    case Kind.TcpHandshake:
-      return `${src}:${p[k]}>${dst}:${p[k + 1]} isn=${p[k + 2]}`;
-    case Kind.Dns: {
-      const from = at + KEY_ADDR_BYTES;
-      const name =
-        X.ints[x * EX_INTS + ExInt.NameLen] > 0
-          ? readDnsName(bytes, from, from + X.ints[x * EX_INTS + ExInt.NameLen], from)
-          : null;
-      return `${src}>${dst} id=${p[k]} ${name ?? '?'} ${dnsTypeName(p[k + 1])}`;
-    }
-    case Kind.Dhcp:
-      return `xid=0x${p[k].toString(16).padStart(8, '0')} chaddr=${(known & 1) !== 0 ? formatMac(bytes, at) : '?'}`;
-    case Kind.Arp:
-      return `who-has ${dst} tell ${src}`;
-    default:
-      return '';
-  }
 }

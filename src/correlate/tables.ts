@@ -9,12 +9,19 @@
 //   SightingRows    interface, raw relative ns, address hashes, tunnel, next in chain
 //   RowQueue        exchange rows in creation order
 
-/** Stages per exchange at most (TCP and DHCP have five; see STAGE_NAMES). */
-export const MAX_STAGES = 5;
-/** Key bytes per exchange row: source and destination address (16 each), DNS name (255). */
-export const KEY_ADDR_BYTES = 32;
+import { MAX_STAGES } from './kinds/kind-spec.js';
+
+export { MAX_STAGES };
+/**
+ * Key bytes per exchange row: the source address at KEY_SRC_AT, the destination
+ * address at KEY_DST_AT (16 bytes each: IPv4 uses 4, a DHCP client's MAC 6), the DNS
+ * name (up to KEY_NAME_BYTES) at KEY_NAME_AT.
+ */
+export const KEY_SRC_AT = 0;
+export const KEY_DST_AT = 16;
+export const KEY_NAME_AT = 32;
 export const KEY_NAME_BYTES = 255;
-export const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
+export const KEY_STRIDE = KEY_NAME_AT + KEY_NAME_BYTES + 1;
 
 const INITIAL_ROWS = 65536;
 /**
@@ -264,10 +271,16 @@ export const enum ExDouble {
   LastRel = 1,
   KeyRel = 2,
   TimeoutNs = 3,
-  /** TCP: the server's ISN from the SYN-ACK (to recognise the handshake's ACK), or -1 */
-  ServerIsn = 4,
-  /** the key's three numbers (echo id/seq, TCP ports and ISN, DNS id and qtype, DHCP xid) */
-  Parts = 5,
+  /**
+   * the kind's own number, kept from one stage to check a packet of another
+   * (Classified.keep, mustMatch; TCP: the server's ISN, to recognise the handshake's
+   * ACK), or -1
+   */
+  Kept = 4,
+  /** the key's three numbers (the kind's: echo id/seq, TCP ports and ISN, DNS id, qtype and transport, DHCP xid) */
+  Part0 = 5,
+  Part1 = 6,
+  Part2 = 7,
 }
 export const EX_INTS = 16;
 export const EX_DOUBLES = 8;
@@ -277,12 +290,12 @@ export class ExchangeRows {
   readonly rows = new RowAllocator();
   /** EX_INTS per row (ExInt.Kind … ExInt.Stages + MAX_STAGES - 1) */
   ints = new Int32Array(INITIAL_ROWS * EX_INTS);
-  /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Parts + 2) */
+  /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Part2) */
   doubles = new Float64Array(INITIAL_ROWS * EX_DOUBLES);
   /**
-   * The key's bytes (DESIGN §3 `key`), from the earliest packet of the asking stage:
-   * source and destination address (DHCP: the client MAC) at 0 and 16, then the DNS
-   * name as on the wire.
+   * The key's bytes (DESIGN §3 `key`), from the packet of the asking stage nearest the
+   * asker: source and destination address (DHCP: the client MAC) at KEY_SRC_AT and
+   * KEY_DST_AT, the DNS name as on the wire at KEY_NAME_AT.
    */
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
@@ -312,7 +325,7 @@ export class ExchangeRows {
     for (let k = i + ExInt.Stages; k < i + ExInt.Stages + MAX_STAGES; k++) n[k] = 0;
     const d = x * EX_DOUBLES;
     this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;
-    this.doubles[d + ExDouble.ServerIsn] = -1;
+    this.doubles[d + ExDouble.Kept] = -1;
     return x;
   }
 
