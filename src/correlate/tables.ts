@@ -381,11 +381,17 @@ export class RowQueue {
  * backward-shift deletion (no tombstones, so lookups stay short however many
  * exchanges come and go). Holds at most one row per slot.
  */
+/** A SlotIndex bucket's numbers. */
+const enum Bucket {
+  /** row + 1 (0: empty) */
+  Row = 0,
+  /** the slot of that row */
+  Slot = 1,
+  Ints = 2,
+}
+
 export class SlotIndex {
-  /**
-   * Two numbers per bucket, side by side so a probe touches one cache line: row + 1
-   * (0 when empty), then the slot of that row.
-   */
+  /** Buckets of Bucket.Ints numbers, side by side so a probe touches one cache line. */
   #buckets: Int32Array;
   #mask: number;
   #size = 0;
@@ -394,7 +400,7 @@ export class SlotIndex {
   constructor(expected = 2048) {
     let n = 4096;
     while (n < expected * 2) n *= 2;
-    this.#buckets = new Int32Array(2 * n);
+    this.#buckets = new Int32Array(Bucket.Ints * n);
     this.#mask = n - 1;
   }
 
@@ -411,15 +417,16 @@ export class SlotIndex {
     const b = this.#buckets;
     const mask = this.#mask;
     for (let i = this.#home(slot); ; i = (i + 1) & mask) {
-      const v = b[2 * i];
+      const v = b[Bucket.Ints * i + Bucket.Row];
       if (v === 0) return -1;
-      if (b[2 * i + 1] === slot) return v - 1;
+      if (b[Bucket.Ints * i + Bucket.Slot] === slot) return v - 1;
     }
   }
 
   /** Adds slot → row (the slot must be absent). */
   set(slot: number, row: number): void {
-    if ((this.#size + 1) * 4 > this.#buckets.length) this.#resize((this.#mask + 1) * 2);
+    // at most half the buckets in use: probe runs stay short
+    if ((this.#size + 1) * 2 * Bucket.Ints > this.#buckets.length) this.#resize((this.#mask + 1) * 2);
     this.#insert(slot, row);
     this.#size++;
   }
@@ -429,37 +436,38 @@ export class SlotIndex {
     const mask = this.#mask;
     let i = this.#home(slot);
     for (; ; i = (i + 1) & mask) {
-      if (b[2 * i] === 0) return;
-      if (b[2 * i + 1] === slot) break;
+      if (b[Bucket.Ints * i + Bucket.Row] === 0) return;
+      if (b[Bucket.Ints * i + Bucket.Slot] === slot) break;
     }
     // Backward shift: move later entries of the probe run into the hole when their
     // home position allows, so no lookup ever stops early at it.
     let hole = i;
-    for (let j = (i + 1) & mask; b[2 * j] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(b[2 * j + 1]);
+    for (let j = (i + 1) & mask; b[Bucket.Ints * j + Bucket.Row] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(b[Bucket.Ints * j + Bucket.Slot]);
       // j's entry may move to the hole when its home is not cyclically in (hole, j]
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        b[2 * hole] = b[2 * j];
-        b[2 * hole + 1] = b[2 * j + 1];
+        b[Bucket.Ints * hole + Bucket.Row] = b[Bucket.Ints * j + Bucket.Row];
+        b[Bucket.Ints * hole + Bucket.Slot] = b[Bucket.Ints * j + Bucket.Slot];
         hole = j;
       }
     }
-    b[2 * hole] = 0;
+    b[Bucket.Ints * hole + Bucket.Row] = 0;
     this.#size--;
   }
 
   #insert(slot: number, row: number): void {
     const b = this.#buckets;
     let i = this.#home(slot);
-    while (b[2 * i] !== 0) i = (i + 1) & this.#mask;
-    b[2 * i] = row + 1;
-    b[2 * i + 1] = slot;
+    while (b[Bucket.Ints * i + Bucket.Row] !== 0) i = (i + 1) & this.#mask;
+    b[Bucket.Ints * i + Bucket.Row] = row + 1;
+    b[Bucket.Ints * i + Bucket.Slot] = slot;
   }
 
   #resize(n: number): void {
     const old = this.#buckets;
-    this.#buckets = new Int32Array(2 * n);
+    this.#buckets = new Int32Array(Bucket.Ints * n);
     this.#mask = n - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.#insert(old[i + 1], old[i] - 1);
+    for (let i = 0; i < old.length; i += Bucket.Ints)
+      if (old[i + Bucket.Row] !== 0) this.#insert(old[i + Bucket.Slot], old[i + Bucket.Row] - 1);
   }
 }

@@ -57,6 +57,15 @@ const enum KeyWord {
 const KEY_NUMBERS_BYTES = 32;
 /** Event bytes per record; a longer event is sent in parts (the last one flagged). */
 const EVENT_PART_BYTES = 64 * 1024;
+/**
+ * An event record: its header word, then the part's length (the sign bit set when more
+ * parts follow), then from EVENT_DATA_AT the part's bytes.
+ */
+const EVENT_PART_WORD = 1;
+const EVENT_DATA_AT = 8;
+/** A progress record: its header word, then from byte 8 the bytes read (a double). */
+const PROGRESS_BYTES_DOUBLE = 1;
+const PROGRESS_RECORD_BYTES = 16;
 
 function align8(n: number): number {
   return (n + 7) & ~7;
@@ -125,22 +134,21 @@ export function writeEvent(w: SlotWriter, event: unknown): void {
   const data = serialize(event);
   for (let off = 0; off === 0 || off < data.length; off += EVENT_PART_BYTES) {
     const n = Math.min(EVENT_PART_BYTES, data.length - off);
-    const bytes = align8(8 + n);
+    const bytes = align8(EVENT_DATA_AT + n);
     const at = w.reserve(bytes);
     w.i32[at >>> 2] = recordHeader(RECORD_EVENT, bytes);
-    // the part's length, and whether more parts follow (sign bit)
-    w.i32[(at >>> 2) + 1] = off + n < data.length ? n | 0x80000000 : n;
-    w.u8.set(data.subarray(off, off + n), at + 8);
+    w.i32[(at >>> 2) + EVENT_PART_WORD] = off + n < data.length ? n | 0x80000000 : n;
+    w.u8.set(data.subarray(off, off + n), at + EVENT_DATA_AT);
     w.commit(bytes);
   }
 }
 
 /** Notes how many bytes of the files have been read (for a progress line). */
 export function writeProgress(w: SlotWriter, bytesRead: number): void {
-  const at = w.reserve(16);
-  w.i32[at >>> 2] = recordHeader(RECORD_PROGRESS, 16);
-  w.f64[(at >>> 3) + 1] = bytesRead;
-  w.commit(16);
+  const at = w.reserve(PROGRESS_RECORD_BYTES);
+  w.i32[at >>> 2] = recordHeader(RECORD_PROGRESS, PROGRESS_RECORD_BYTES);
+  w.f64[(at >>> 3) + PROGRESS_BYTES_DOUBLE] = bytesRead;
+  w.commit(PROGRESS_RECORD_BYTES);
 }
 
 export interface DecodedRecordHandlers {
@@ -210,17 +218,17 @@ export class DecodedRecordReader {
         } else c.errorDetail = '';
         h.packet(c, iface, sec, nsec);
       } else if (type === RECORD_EVENT) {
-        const word = i32[(at >>> 2) + 1];
+        const word = i32[(at >>> 2) + EVENT_PART_WORD];
         const n = word & 0x7fffffff;
         // copied out of the ring: the slot is reused once handed back
-        this.#eventParts.push(u8.slice(at + 8, at + 8 + n));
+        this.#eventParts.push(u8.slice(at + EVENT_DATA_AT, at + EVENT_DATA_AT + n));
         if (word >= 0) {
           const parts = this.#eventParts;
           this.#eventParts = [];
           h.event(deserialize(parts.length === 1 ? parts[0] : Buffer.concat(parts)));
         }
       } else if (type === RECORD_PROGRESS) {
-        h.progress(f64[(at >>> 3) + 1]);
+        h.progress(f64[(at >>> 3) + PROGRESS_BYTES_DOUBLE]);
       } else throw new Error(`decoder thread: unknown record type ${type} at byte ${at}`);
       at += bytes;
     }
