@@ -1,4 +1,4 @@
-// Hosts' clock offsets from the exchanges themselves (DESIGN §5.5, clock.ts): an
+// Hosts' clock offsets from the exchanges themselves (clock.ts): an
 // exchange whose question and answer were both seen on interfaces of the reference
 // host and of another host bounds that host's offset, as NTP does; the estimates go
 // out as `clock` records when they first exist and when they move. Per exchange

@@ -1,5 +1,5 @@
 // An exchange's key kept in its row (from the asking packet nearest the asker), and
-// its verdict written out as an ExchangeRecord (DESIGN §3 `exchange`): stages with
+// its verdict written out as an ExchangeRecord (events/types.ts): stages with
 // their sightings in path order, where it was lost, the detail, the RTT, and the key
 // as text and as the structured `flow` (its kind's: kinds/kind-spec.ts). Per exchange
 // judged, never per packet; nothing here is built for a verdict no sink wants.
@@ -121,7 +121,7 @@ export class ExchangeRecordWriter {
     return this.#labels[iface] ?? `#${iface}`;
   }
 
-  /** Decimal seconds with nanosecond digits (DESIGN §3), from relative ns. */
+  /** Decimal seconds with nanosecond digits, from relative ns. */
   tsText(rel: number): string {
     if (!Number.isFinite(rel)) return '0.000000000';
     const r = Math.round(rel);

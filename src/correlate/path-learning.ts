@@ -1,4 +1,4 @@
-// What judged exchanges teach (DESIGN §5.2, §5.4): paths that made it become the
+// What judged exchanges teach: paths that made it become the
 // expected paths of their flow direction, every hop of a path the route on from there
 // towards its destination (and back towards its source), and RTTs the flow's smoothed
 // RTT, which sets its next exchanges' timeout. Per exchange judged, never per packet;
@@ -53,8 +53,8 @@ export class PathKnowledge {
   }
 
   /**
-   * Paths that made it become expectations (§5.2): of the stages `delivered` (a bit
-   * each); routes from every path; the RTT adapts the exchange's flow's timeout (§5.4).
+   * Paths that made it become expectations: of the stages `delivered` (a bit
+   * each); routes from every path; the RTT adapts the exchange's flow's timeout.
    */
   learn(
     kind: Kind,

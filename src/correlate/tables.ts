@@ -293,7 +293,7 @@ export class ExchangeRows {
   /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Part2) */
   doubles = new Float64Array(INITIAL_ROWS * EX_DOUBLES);
   /**
-   * The key's bytes (DESIGN §3 `key`), from the packet of the asking stage nearest the
+   * The key's bytes (of the record's `key`), from the packet of the asking stage nearest the
    * asker: source and destination address (DHCP: the client MAC) at KEY_SRC_AT and
    * KEY_DST_AT, the DNS name as on the wire at KEY_NAME_AT.
    */

@@ -120,7 +120,7 @@ export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
   readonly quote: QuoteClaims | null;
   /** The record's `flow`, from the key kept. */
   flow(key: KeptKey): F;
-  /** The record's `key` (DESIGN §3), from its flow. */
+  /** The record's `key` text, from its flow. */
   keyText(flow: F): string;
 }
 

@@ -1,7 +1,7 @@
 // The TCP three-way handshake (RFC 9293 §3.5): syn → syn-ack → ack; a RST answering
-// the SYN (it acknowledges ISN + 1: RFC 9293 §3.5.2, reset generation) or an ICMP error quoting it
-// ends it as an error. Key: the client's ISN — every packet of the handshake carries
-// it or ISN + 1; never addresses or ports, so NAT keeps it.
+// the SYN (it acknowledges ISN + 1: RFC 9293 §3.5.2, reset generation) or an ICMP
+// error quoting it ends it as an error. Key: the client's ISN — every packet of the
+// handshake carries it or ISN + 1; never addresses or ports, so NAT keeps it.
 //
 // The ACK is only judged when seen (data may ride on it: its absence proves nothing),
 // and a bare ACK is only the handshake's when it acknowledges the server's ISN: the
