@@ -1,9 +1,10 @@
 // What makes an exchange kind (ICMP echo, TCP handshake, DNS, …): everything the
 // correlator, the verdict and the records need to know about it, in one object per
 // kind (kinds/<kind>.ts, each `satisfies KindSpec`), gathered in one exhaustive table
-// (kinds/table.ts: a kind left out is a compile error). Nothing outside kinds/ names a
-// kind: classify.ts dispatches packets through dense tables built from the specs'
-// claims, the correlator and verdict.ts read tables built from their stages.
+// (kinds/table.ts: a kind left out is a compile error). Outside kinds/ no kind is
+// named — classify.ts dispatches packets through dense tables built from the specs'
+// claims, the correlator and verdict.ts read tables built from their stages — but
+// for DNS messages found in TCP streams (dns-tcp.ts, classify.ts classifyDnsMessage).
 //
 // Adding a kind: one file here, one `Kind` member and table entry in table.ts, one test
 // file (and its decoder, when the protocol is new).
