@@ -46,11 +46,6 @@ export const LAYER_EXCEPTIONS = [
     ],
     also: ['correlate'],
   },
-  {
-    // Until it takes formatTimestamp from shared/timestamp-text.ts.
-    files: ['src/correlate/correlator.ts'],
-    also: ['framing/timestamp'],
-  },
 ];
 
 const FOLDERS = Object.keys(LAYERS);

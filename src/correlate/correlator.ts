@@ -2,12 +2,15 @@
 //
 //   packet ─ classify ─► exchange (by kind + key) ─► stage ─► sightings (interface, time)
 //                                                        │
-//   time passes ─► exchanges whose deadline passed ─► order sightings (clock offsets
-//   applied) ─► verdict (verdict.ts) ─► learn paths ─► ExchangeRecord to the sinks
+//   time passes ─► exchanges whose deadline passed ─► sample clocks (clock-sampling.ts)
+//   ─► order sightings (stage-order.ts) ─► verdict (verdict.ts) ─► learn paths
+//   (path-learning.ts) ─► ExchangeRecord to the sinks (exchange-record.ts)
 //
-// Identity: an exchange's packets are recognised by invariant fields (echo id/seq and
-// payload, the SYN's ISN, DNS id and question, DHCP xid and client MAC, ARP sender and
-// target), and each packet by its fingerprint (classify.ts); neither includes
+// This file holds the packet path and the exchanges' lifetime: what each kind of
+// exchange is lives in kinds/. Identity: an exchange's packets are recognised by
+// invariant fields (its kind's key: echo id/seq and payload, the SYN's ISN, DNS id and
+// question, DHCP xid and client MAC, ARP sender and target), and each packet by its
+// fingerprint (classify.ts); neither includes
 // addresses, ports, MACs or TTL, so translation and tunnels keep them. Within a stage,
 // the first sighting per interface counts: `-i any` doubles and repeats on one
 // interface do not make a path longer.
@@ -26,18 +29,15 @@
 // DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
-import { dnsTypeName, readDnsName } from '../decode/dns.js';
-import { formatIp, formatMac, parseIp } from '../decode/format.js';
-import { TUNNEL_NAMES, type PacketRecord } from '../decode/record.js';
-import type { ClockRecord, ExchangeRecord, StageSighting, SummaryRecord } from '../events/types.js';
-import { formatTimestamp } from '../framing/timestamp.js';
+import { parseIp } from '../decode/format.js';
+import type { PacketRecord } from '../decode/record.js';
+import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 import {
   EX_DOUBLES,
   EX_INTS,
   ExchangeRows,
   ExDouble,
   ExInt,
-  KEY_ADDR_BYTES,
   MAX_STAGES,
   RowQueue,
   Sighting,
@@ -47,28 +47,20 @@ import {
   TRACK_INTS,
   TrackRows,
 } from './tables.js';
-import {
-  classify,
-  Classified,
-  hashAddr,
-  keyAddrBytes,
-  Kind,
-  KIND_NAMES,
-  opensExchange,
-  STAGE,
-  STAGE_NAMES,
-} from './classify.js';
-import { ClockEstimator, offsetInterval } from './clock.js';
+import { classify, Classified, hashAddr } from './classify.js';
+import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
+import { answeredBy, Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
+import { ClockEstimator } from './clock.js';
+import { ClockSampling } from './clock-sampling.js';
 import { DnsTcpStreams } from './dns-tcp.js';
-import { HopOrder, MAX_HOPS } from './hop-order.js';
-import { finish30, HASH_SEED, mix } from './hash.js';
+import { MAX_HOPS } from './hop-order.js';
 import { CaptureHealth } from './health.js';
-import { LearnedTable, PathStore } from './learned.js';
+import type { LearnedTable } from './learned.js';
+import { flowKey, PathKnowledge } from './path-learning.js';
+import { StageOrder } from './stage-order.js';
 import {
-  askingStageOf,
   judge,
   newVerdict,
-  roundTripPartner,
   type JudgeTiming,
   type OrderedStage,
   type PathOracle,
@@ -159,12 +151,15 @@ export class Correlator {
   /** Exchange rows in creation order; judged ones are skipped, a row is freed once passed. */
   readonly #queue = new RowQueue();
   /** learned per flow direction: path and smoothed RTT; per (interface, address): the route on */
+  readonly #learned: PathKnowledge;
+  /** #learned.flows (read when an exchange opens, for its flow's smoothed RTT) */
   readonly #flows: LearnedTable;
-  readonly #towards: LearnedTable;
-  readonly #paths = new PathStore();
   readonly #health = new CaptureHealth();
   readonly #clock = new ClockEstimator();
+  readonly #clockSampling: ClockSampling;
   readonly #labels: string[] = [];
+  /** writes verdicts as records (reads #labels) */
+  readonly #records = new ExchangeRecordWriter(this.#labels);
   /** interface id → order of announcement */
   readonly #rank: number[] = [];
   #announced = 0;
@@ -212,19 +207,12 @@ export class Correlator {
   #clocksSampled = false;
   /** the time finish() judges what is still open at, once it began */
   #finishEnd: number | undefined = undefined;
-  /**
-   * Scratch for judging (synchronous, so reused): per stage index and sighting count, one
-   * ordered stage whose arrays have that length, so they are never resized; per kind, the
-   * array of its stages.
-   */
-  readonly #scratch: OrderedStage[][] = Array.from({ length: MAX_STAGES }, () => []);
+  /** Scratch for judging (synchronous, so reused): per kind, the array of its ordered stages. */
   readonly #judgedStages: Array<Array<OrderedStage | undefined>> = KIND_NAMES.map((_, kind) =>
     new Array<OrderedStage | undefined>(STAGE_NAMES[kind as Kind].length).fill(undefined),
   );
-  /** Orders a stage's sightings along its path (hop-order.ts); reused. */
-  readonly #hops = new HopOrder();
-  /** Scratch for #ordered: each sighting's row, by its index in #hops. */
-  readonly #hopRow: number[] = new Array<number>(MAX_SIGHTINGS).fill(0);
+  /** puts a stage's sightings in path order when it is judged */
+  readonly #stageOrder: StageOrder;
   /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
   readonly #verdict: Verdict = newVerdict();
   // (times start as -Infinity: a double, so that the first time stored keeps the shape; see UNSIGNED_32)
@@ -236,8 +224,8 @@ export class Correlator {
   /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
   #judgedKind: Kind = Kind.None;
   readonly #oracle: PathOracle = {
-    flowPath: (src, dst) => this.#learnedPath(this.#flows, flowKey(this.#judgedKind, src, dst)),
-    towards: (iface, addr) => this.#learnedPath(this.#towards, towardsKey(iface, addr)),
+    flowPath: (src, dst) => this.#learned.flowPath(this.#judgedKind, src, dst),
+    towards: (iface, addr) => this.#learned.towardsPath(iface, addr),
     problem: (iface, from, to) => this.#health.problem(iface, from, to),
   };
   readonly #summary: SummaryRecord = {
@@ -258,8 +246,30 @@ export class Correlator {
     this.#maxExchanges = options.maxExchanges ?? 200_000;
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
-    this.#flows = new LearnedTable(options.maxFlows ?? 65_536);
-    this.#towards = new LearnedTable(options.maxFlows ?? 65_536);
+    this.#learned = new PathKnowledge(options.maxFlows ?? 65_536);
+    this.#flows = this.#learned.flows;
+    this.#clockSampling = new ClockSampling({
+      clock: this.#clock,
+      hosts: this.#hosts,
+      hostOf: this.#hostOf,
+      resolutionOf: this.#resolutionOf,
+      offsetChanged: (host) => {
+        this.#offsetOf[host] = this.#clock.offsetNs(host);
+        this.#uncertaintyOf[host] = this.#clock.uncertaintyNs(host);
+      },
+      onClock: options.onClock,
+    });
+    this.#stageOrder = new StageOrder({
+      ex: this.#ex,
+      tracks: this.#tracks,
+      clock: this.#clock,
+      learned: this.#learned,
+      hosts: this.#hosts,
+      hostOf: this.#hostOf,
+      resolutionOf: this.#resolutionOf,
+      addressesOf: this.#addressesOf,
+      rank: this.#rank,
+    });
   }
 
   get summary(): Readonly<SummaryRecord> {
@@ -412,6 +422,7 @@ export class Correlator {
     if (
       x !== NONE &&
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
+      opens(c.kind, c.stage) &&
       this.#answered(x, c.kind, c.stage) &&
       this.#repeated(x, c.stage, c.fingerprint, iface)
     ) {
@@ -422,26 +433,26 @@ export class Correlator {
       this.#judge(x);
       x = NONE;
     }
-    if (c.maybeAck) {
-      // Only the ACK of a handshake we are tracking, acknowledging the server's ISN.
+    if (c.mustMatch >= 0) {
+      // A packet that belongs only to an exchange that kept this number (TCP: the ACK
+      // of a handshake we are tracking, acknowledging the server's ISN).
       if (
         x === NONE ||
-        X.ints[x * EX_INTS + ExInt.Kind] !== Kind.TcpHandshake ||
-        X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] < 0
+        X.ints[x * EX_INTS + ExInt.Kind] !== c.kind ||
+        X.doubles[x * EX_DOUBLES + ExDouble.Kept] !== c.mustMatch
       )
         return;
-      if (c.ackNumber !== (X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] + 1) >>> 0) return;
     }
     if (x !== NONE && X.ints[x * EX_INTS + ExInt.Kind] !== c.kind) return; // a key collision across kinds: ignore
     if (x === NONE) {
       // Answers without their question (capture started in between) are not exchanges.
-      if (!opensExchange(c.kind, c.stage)) return;
+      if (!opens(c.kind, c.stage)) return;
       if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
       X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
-      setKey(X, x, c);
+      keepKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.ints[x * EX_INTS + ExInt.Flow] = fk;
       const flow = this.#flows.find(fk);
@@ -455,19 +466,18 @@ export class Correlator {
       this.#index.set(slot, x);
       this.#queue.push(x);
       this.#summary.exchanges++;
-    } else if (opensExchange(c.kind, c.stage)) {
+    } else if (opens(c.kind, c.stage)) {
       // Live, an interface further along may deliver first, and in a replay of several
       // hosts' files a clock ahead puts a later hop first: the exchange is named by its
       // first hop — the highest TTL, then the earliest on the reference clock.
       const keyTtl = X.ints[x * EX_INTS + ExInt.KeyTtl];
       if (c.ttl > keyTtl || (c.ttl === keyTtl && refRel < X.doubles[x * EX_DOUBLES + ExDouble.KeyRel])) {
-        setKey(X, x, c);
+        keepKey(X, x, c);
         X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
         X.ints[x * EX_INTS + ExInt.Flow] = flowKey(c.kind, c.srcHash, c.dstHash);
       }
     }
-    if (c.kind === Kind.TcpHandshake && c.stage === STAGE.SYN_ACK)
-      X.doubles[x * EX_DOUBLES + ExDouble.ServerIsn] = c.tcpSeq;
+    if (c.keep >= 0) X.doubles[x * EX_DOUBLES + ExDouble.Kept] = c.keep;
     if (c.errorAboutAnswer) {
       if (X.ints[x * EX_INTS + ExInt.AnswerError] === 0) {
         X.ints[x * EX_INTS + ExInt.AnswerError] = 1;
@@ -558,7 +568,7 @@ export class Correlator {
    */
   finish(sec?: number, nsec?: number): SummaryRecord {
     this.finishSome(Infinity, sec, nsec);
-    this.#emitClocks(true);
+    this.#clockSampling.reportAll();
     return { ...this.#summary };
   }
 
@@ -592,7 +602,8 @@ export class Correlator {
     const queue = this.#queue;
     for (let k = 0; k < queue.length; k++) {
       const x = queue.at(k);
-      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) this.#sampleClocks(x);
+      if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0)
+        this.#clockSampling.sample(this.#ex, this.#tracks, x);
     }
     this.#clocksSampled = true;
     for (let id = 0; id < this.#labels.length; id++) {
@@ -612,11 +623,6 @@ export class Correlator {
       if (stop > end) end = stop;
     }
     return end;
-  }
-
-  #learnedPath(table: LearnedTable, key: number): readonly number[] | null {
-    const row = table.find(key);
-    return row < 0 || table.path[row] < 0 ? null : this.#paths.path(table.path[row]);
   }
 
   /** Judges what is due at #nowRel (the time is a field, not a parameter: see #judgeNow). */
@@ -654,166 +660,18 @@ export class Correlator {
     }
   }
 
-  /**
-   * Orders a stage track's sightings along the packet's path (hop-order.ts), with times
-   * on the reference clock. Stages are ordered in index order, questions before their
-   * answers: an answer's order leans on its question's (`stages`, filled so far).
-   */
-  #ordered(
-    x: number,
-    kind: Kind,
-    track: number,
-    stage: number,
-    stages: ReadonlyArray<OrderedStage | undefined>,
-  ): OrderedStage {
-    const T = this.#tracks;
-    const n = T.ints[track * TRACK_INTS + Tr.Count];
-    const f = T.sightings.f;
-    const o = this.#scratch[stage][n] ?? this.#newScratch(stage, n);
-    o.packets = T.ints[track * TRACK_INTS + Tr.Packets];
-    o.broadcast = T.ints[track * TRACK_INTS + Tr.Broadcast] === 1;
-    // One host: every time stamp is on the reference clock already.
-    const oneHost = this.#hosts.length < 2;
-    if (n === 1) {
-      const b = T.ints[track * TRACK_INTS + Tr.Head] * SIGHTING_FIELDS;
-      const iface = f[b + Sighting.Iface];
-      o.ifaces[0] = iface;
-      o.times[0] = Math.round(
-        oneHost
-          ? f[b + Sighting.Time]
-          : f[b + Sighting.Time] - this.#clock.offsetNs(this.#hostOf[iface] ?? 0),
-      );
-      o.srcs[0] = f[b + Sighting.Src];
-      o.dsts[0] = f[b + Sighting.Dst];
-      o.tunnels[0] = f[b + Sighting.Tunnel];
-      return o;
-    }
-    const h = this.#hops;
-    h.begin(n);
-    const rows = this.#hopRow;
-    // the stage it measures round trips against: its answer, or the question it answers
-    const partnerStage = roundTripPartner(kind, stage);
-    const partner = partnerStage < 0 ? -1 : this.#ex.ints[x * EX_INTS + ExInt.Stages + partnerStage] - 1;
-    const asking = askingStageOf(kind, stage);
-    let i = 0;
-    for (
-      let r = T.ints[track * TRACK_INTS + Tr.Head];
-      r >= 0 && i < n;
-      r = f[r * SIGHTING_FIELDS + Sighting.Next], i++
-    ) {
-      const b = r * SIGHTING_FIELDS;
-      const iface = f[b + Sighting.Iface];
-      const host = this.#hostOf[iface] ?? 0;
-      const time = f[b + Sighting.Time];
-      rows[i] = r;
-      h.iface[i] = iface;
-      h.host[i] = host;
-      h.time[i] = time;
-      h.refTime[i] = oneHost ? time : time - this.#clock.offsetNs(host);
-      h.clockError[i] = oneHost ? 0 : this.#clock.uncertaintyNs(host);
-      h.resolution[i] = this.#resolutionOf[iface] ?? 1;
-      h.ttl[i] = f[b + Sighting.Ttl];
-      h.tunnelled[i] = f[b + Sighting.Tunnel] >= 0 ? 1 : 0;
-      const own = this.#addressesOf[iface];
-      h.holdsSource[i] = own !== undefined && own.includes(f[b + Sighting.Src]) ? 1 : 0;
-      h.holdsDestination[i] = own !== undefined && own.includes(f[b + Sighting.Dst]) ? 1 : 0;
-      h.rank[i] = this.#rank[iface] ?? 0;
-      // the local round trip on this interface, when it saw the partner stage too
-      const p = partner < 0 ? -1 : T.find(partner, iface);
-      h.roundTrip[i] =
-        p < 0
-          ? Number.NaN
-          : asking === partnerStage
-            ? time - f[p * SIGHTING_FIELDS + Sighting.Time]
-            : f[p * SIGHTING_FIELDS + Sighting.Time] - time;
-    }
-    if (partner >= 0) h.roundTripSign = asking === partnerStage ? -1 : 1;
-    h.addNetworkEvidence();
-    // Paths packets took before: this flow direction's; the question's, back; the opposite direction's, back.
-    const flowPath = this.#hintPath(kind, false);
-    if (flowPath !== null) h.addPathHint(flowPath, false);
-    const ask = asking === null ? undefined : stages[asking];
-    if (ask !== undefined && ask.ifaces.length > 1) h.addPathHint(ask.ifaces, true);
-    // Routes learned from any packet: from an interface, packets to this destination went
-    // on there, and packets back to this source (the way this one came).
-    for (let k = 0; k < n; k++) {
-      const b = rows[k] * SIGHTING_FIELDS;
-      const on = this.#learnedPath(this.#towards, towardsKey(h.iface[k], f[b + Sighting.Dst]));
-      if (on !== null && on.length > 0) h.addRouteHint(k, on, false);
-      const back = this.#learnedPath(this.#towards, towardsKey(h.iface[k], f[b + Sighting.Src]));
-      if (back !== null && back.length > 0) h.addRouteHint(k, back, true);
-    }
-    const backPath = this.#hintPath(kind, true);
-    if (backPath !== null) h.addPathHint(backPath, true);
-    if (!oneHost) h.addClockEvidence();
-    h.finish();
-    for (let k = 0; k < n; k++) {
-      const s = h.order[k];
-      const b = rows[s] * SIGHTING_FIELDS;
-      o.ifaces[k] = h.iface[s];
-      o.times[k] = Math.round(h.refTime[s]);
-      o.srcs[k] = f[b + Sighting.Src];
-      o.dsts[k] = f[b + Sighting.Dst];
-      o.tunnels[k] = f[b + Sighting.Tunnel];
-    }
-    return o;
-  }
-
-  /**
-   * The learned path of the flow direction of the sightings in #hops (`opposite`: of the
-   * direction back), or null. A path is learned under the addresses at its first hop,
-   * which are not known before ordering: each sighting's addresses are tried, and the
-   * first path that holds two of the stage's interfaces is taken.
-   */
-  #hintPath(kind: Kind, opposite: boolean): readonly number[] | null {
-    const h = this.#hops;
-    const f = this.#tracks.sightings.f;
-    const rows = this.#hopRow;
-    for (let i = 0; i < h.n; i++) {
-      const b = rows[i] * SIGHTING_FIELDS;
-      const src = f[b + Sighting.Src];
-      const dst = f[b + Sighting.Dst];
-      const path = this.#learnedPath(
-        this.#flows,
-        opposite ? flowKey(kind, dst, src) : flowKey(kind, src, dst),
-      );
-      if (path === null) continue;
-      let on = 0;
-      for (let k = 0; k < h.n && on < 2; k++) if (path.includes(h.iface[k])) on++;
-      if (on >= 2) return path;
-    }
-    return null;
-  }
-
-  #newScratch(stage: number, n: number): OrderedStage {
-    const filled = (): number[] => new Array<number>(n).fill(0);
-    const o: OrderedStage = {
-      ifaces: filled(),
-      // an array of doubles from the start (filled with one first): times are doubles, and
-      // an array of small integers that later gets one changes kind (see UNSIGNED_32)
-      times: new Array<number>(n).fill(0.5).fill(0),
-      srcs: filled(),
-      dsts: filled(),
-      tunnels: filled(),
-      packets: 0,
-      broadcast: false,
-    };
-    this.#scratch[stage][n] = o;
-    return o;
-  }
-
   /** Judges exchange x at packet time #judgeNow. */
   #judge(x: number, forcedReason?: string): void {
     const X = this.#ex;
     X.ints[x * EX_INTS + ExInt.Judged] = 1;
     this.#dueAfter = Number.NEGATIVE_INFINITY;
     this.#index.delete(X.ints[x * EX_INTS + ExInt.Slot]);
-    if (!this.#clocksSampled) this.#sampleClocks(x);
+    if (!this.#clocksSampled) this.#clockSampling.sample(X, this.#tracks, x);
     const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
     const stages = this.#judgedStages[kind];
     for (let i = 0; i < stages.length; i++) {
       const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
-      stages[i] = t < 0 ? undefined : this.#ordered(x, kind, t, i, stages);
+      stages[i] = t < 0 ? undefined : this.#stageOrder.ordered(x, kind, t, i, stages);
     }
     this.#judgedKind = kind;
     const timing = this.#timing;
@@ -829,61 +687,15 @@ export class Correlator {
       timing,
       this.#verdict,
     );
-    this.#learn(kind, X.ints[x * EX_INTS + ExInt.Flow], stages, verdict.delivered, verdict.rttNs);
+    this.#learned.learn(kind, X.ints[x * EX_INTS + ExInt.Flow], stages, verdict.delivered, verdict.rttNs);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
       this.#release(x);
       return;
     }
-    const names = STAGE_NAMES[kind];
-    // Plain loops: with the TUI or --json every verdict becomes a record.
-    let first = Number.POSITIVE_INFINITY;
-    for (const s of stages)
-      if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
-    const record: ExchangeRecord = {
-      type: 'exchange',
-      kind: KIND_NAMES[kind],
-      key: keyTextOf(this.#ex, x),
-      status: verdict.status,
-      ts: this.#tsText(first),
-      stages: [],
-    };
-    for (let i = 0; i < stages.length; i++) {
-      const s = stages[i];
-      if (s === undefined) continue;
-      const seen: StageSighting[] = new Array<StageSighting>(s.ifaces.length);
-      for (let j = 0; j < s.ifaces.length; j++) {
-        const iface = s.ifaces[j];
-        const sighting: StageSighting = {
-          iface: this.#labels[iface] ?? `#${iface}`,
-          ts: this.#tsText(s.times[j]),
-        };
-        if (j > 0) sighting.hopMs = Math.round((s.times[j] - s.times[j - 1]) / 1e3) / 1e3;
-        const tun = s.tunnels[j];
-        if (tun >= 0) sighting.tunnel = { type: TUNNEL_NAMES[tun >>> 24] ?? 'tunnel', vni: tun & 0xffffff };
-        seen[j] = sighting;
-      }
-      record.stages.push({ name: names[i], packets: s.packets, seen });
-    }
-    if (verdict.lost !== null) {
-      record.lost = {
-        stage: names[verdict.lost.stage],
-        lastSeen: verdict.lost.lastSeen === null ? null : (this.#labels[verdict.lost.lastSeen] ?? null),
-        missingOn: verdict.lost.missingOn.map((i) => this.#labels[i] ?? `#${i}`),
-      };
-    }
-    if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (this.#ex.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
-      record.detail = `${this.#ex.answerError[x]} (an ICMP error about the ${names[STAGE.ECHO_REPLY]})`;
-    } else if (verdict.problems.length > 0) {
-      record.detail = verdict.problems
-        .map(
-          (p) =>
-            `capture on ${this.#labels[p.iface] ?? `#${p.iface}`} ${p.text === 'gone' ? 'was gone' : p.text === 'stopped' ? 'had stopped (capture ended before the timeout)' : p.text === 'not running yet' ? 'was not running yet' : p.text}`,
-        )
-        .join('; ');
-    }
-    if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
+    const records = this.#records;
+    records.baseSec = this.#baseSec;
+    const record = records.record(X, x, kind, stages, verdict);
     this.#release(x);
     this.#options.onExchange(record);
   }
@@ -903,125 +715,6 @@ export class Correlator {
     this.#ex.rows.give(x);
   }
 
-  /** Paths that made it become expectations (§5.2); RTTs adapt the flow's timeout (§5.4). */
-  #learn(
-    kind: Kind,
-    exchangeFlow: number,
-    stages: Array<OrderedStage | undefined>,
-    delivered: number,
-    rttNs: number | null,
-  ): void {
-    for (const s of stages) {
-      // A flooded packet's sightings form a tree, not a path: nothing to learn about routes.
-      if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
-      const n = s.ifaces.length;
-      for (let j = 0; j < n; j++) {
-        // From here, packets to this destination went on along the rest of the path…
-        if (j < n - 1) this.#learnTowards(s.ifaces, j, s.dsts[j], false);
-        // …and packets back to this source would retrace the path so far.
-        if (j > 0) this.#learnTowards(s.ifaces, j, s.srcs[j], true);
-      }
-    }
-    const flows = this.#flows;
-    for (let i = 0; i < stages.length; i++) {
-      if ((delivered & (1 << i)) === 0) continue;
-      const s = stages[i];
-      // A path of one interface says nothing about where a packet goes next.
-      if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
-      const row = flows.row(flowKey(kind, s.srcs[0], s.dsts[0]));
-      const known = flows.path[row];
-      // The longest path seen wins; of equal ones the latest (stored only when new).
-      const path = known < 0 ? null : this.#paths.path(known);
-      if (
-        path === null ||
-        s.ifaces.length > path.length ||
-        (s.ifaces.length === path.length && !samePath(s.ifaces, path))
-      )
-        flows.path[row] = this.#intern(s.ifaces, 0, s.ifaces.length, false);
-    }
-    if (rttNs !== null && rttNs > 0) {
-      const row = flows.row(exchangeFlow);
-      const srtt = flows.value[row];
-      flows.value[row] = srtt === 0 ? rttNs : (7 * srtt + rttNs) / 8;
-    }
-  }
-
-  /** The number of a path (part), stored when new; a full store forgets everything learned. */
-  #intern(path: readonly number[], from: number, to: number, reversed: boolean): number {
-    const id = this.#paths.intern(path, from, to, reversed);
-    if (id >= 0) return id;
-    this.#paths.clear();
-    this.#flows.forgetPaths();
-    this.#towards.forgetPaths();
-    return this.#paths.intern(path, from, to, reversed);
-  }
-
-  /**
-   * From path[j], packets to `addr` go on along the rest of the path (backwards: back
-   * along the part before j, nearest first). The longer knowledge is kept (most
-   * exchanges confirm what is known).
-   */
-  #learnTowards(path: readonly number[], j: number, addr: number, backwards: boolean): void {
-    if (addr === 0) return;
-    const key = towardsKey(path[j], addr);
-    const towards = this.#towards;
-    const found = towards.find(key);
-    const length = backwards ? j : path.length - j - 1;
-    if (found >= 0 && towards.path[found] >= 0 && length <= this.#paths.path(towards.path[found]).length)
-      return;
-    const row = found >= 0 ? found : towards.row(key);
-    towards.path[row] = backwards
-      ? this.#intern(path, 0, j, true)
-      : this.#intern(path, j + 1, path.length, false);
-  }
-
-  /**
-   * Clock samples from an exchange seen on two hosts (clock.ts): for each other host,
-   * of the pairs of interfaces (one on the reference host, one on it) that saw both the
-   * question and its answer, the pair that bounds the offset most tightly — the two
-   * ends of the crossing between the hosts, whose round trips differ least.
-   */
-  #sampleClocks(x: number): void {
-    if (this.#hosts.length < 2) return;
-    const X = this.#ex;
-    const T = this.#tracks;
-    const f = T.sightings.f;
-    for (const [askIdx, ansIdx] of answerPairs(X.ints[x * EX_INTS + ExInt.Kind] as Kind)) {
-      const ask = X.ints[x * EX_INTS + ExInt.Stages + askIdx] - 1;
-      const ans = X.ints[x * EX_INTS + ExInt.Stages + ansIdx] - 1;
-      if (ask < 0 || ans < 0) continue;
-      // the reference host's interfaces that saw both: (ask time, answer time, resolution)
-      const ref: number[] = [];
-      const others: Array<{ host: number; ask: number; ans: number; res: number }> = [];
-      for (let r = T.ints[ask * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
-        const iface = f[r * SIGHTING_FIELDS + Sighting.Iface];
-        const j = T.find(ans, iface);
-        if (j < 0) continue;
-        const host = this.#hostOf[iface] ?? 0;
-        const askTime = f[r * SIGHTING_FIELDS + Sighting.Time];
-        const ansTime = f[j * SIGHTING_FIELDS + Sighting.Time];
-        const res = this.#resolutionOf[iface] ?? 1;
-        if (host === 0) ref.push(askTime, ansTime, res);
-        else others.push({ host, ask: askTime, ans: ansTime, res });
-      }
-      if (ref.length === 0 || others.length === 0) continue;
-      const best = new Map<number, { lo: number; hi: number }>();
-      for (const o of others) {
-        for (let k = 0; k < ref.length; k += 3) {
-          const iv = offsetInterval(ref[k], o.ask, ref[k + 1], o.ans, ref[k + 2], o.res);
-          const known = best.get(o.host);
-          if (known === undefined || iv.hi - iv.lo < known.hi - known.lo) best.set(o.host, iv);
-        }
-      }
-      for (const [host, iv] of best) {
-        if (!this.#clock.addSample(host, iv.lo, iv.hi)) continue;
-        this.#offsetOf[host] = this.#clock.offsetNs(host);
-        this.#uncertaintyOf[host] = this.#clock.uncertaintyNs(host);
-        this.#clockChanged(host);
-      }
-    }
-  }
-
   /**
    * Whether the asker already got an answer to this stage: an answer (or error) was seen on
    * the interface where the question was first seen. Then the same question again starts
@@ -1029,7 +722,6 @@ export class Correlator {
    * xid); an answer that never reached the asker leaves retransmissions in the exchange.
    */
   #answered(x: number, kind: Kind, stage: number): boolean {
-    if (!opensExchange(kind, stage)) return false;
     const X = this.#ex;
     const T = this.#tracks;
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
@@ -1049,20 +741,12 @@ export class Correlator {
         origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
       }
     }
-    if (kind === Kind.Dhcp) {
-      if (stage === STAGE.DHCP_DISCOVER)
-        return (
-          this.#reached(x, STAGE.DHCP_OFFER, origin) ||
-          this.#reached(x, STAGE.DHCP_ACK, origin) ||
-          this.#reached(x, STAGE.DHCP_NAK, origin)
-        );
-      return this.#reached(x, STAGE.DHCP_ACK, origin) || this.#reached(x, STAGE.DHCP_NAK, origin);
-    }
-    // echo reply / SYN-ACK / DNS response / ARP reply are stage 1; an error answer ends it too
+    // the answers that end it (kinds/: an echo's reply; a DHCP discover's offer, ack or nak), or an error answer
+    for (let answers = answeredBy(kind, stage), s = 0; answers !== 0; answers >>>= 1, s++)
+      if ((answers & 1) !== 0 && this.#reached(x, s, origin)) return true;
     return (
-      this.#reached(x, 1, origin) ||
-      (X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
-        this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin))
+      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
+      this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin)
     );
   }
 
@@ -1091,129 +775,5 @@ export class Correlator {
     if (t < 0) return true;
     if (!this.#tracks.hasPacket(t, fingerprint)) return true;
     return this.#tracks.find(t, iface) >= 0;
-  }
-
-  readonly #reported = new Map<number, number>();
-
-  #clockChanged(host: number): void {
-    const offset = this.#clock.offsetNs(host);
-    const last = this.#reported.get(host);
-    // Report the first estimate and changes beyond 0.1 ms (not every sample's jitter).
-    if (last === undefined || Math.abs(last - offset) > 100_000) {
-      this.#reported.set(host, offset);
-      this.#emitClock(host);
-    }
-  }
-
-  #emitClock(host: number): void {
-    const offsetNs = this.#clock.offsetNs(host);
-    const offsetMs = Math.round(offsetNs / 1e3) / 1e3;
-    // rounded up, and widened by the offset's own rounding: the truth stays within what is written
-    const uncertaintyNs = this.#clock.uncertaintyNs(host) + Math.abs(offsetMs * 1e6 - offsetNs);
-    this.#options.onClock?.({
-      type: 'clock',
-      host: this.#hosts[host] ?? 'local',
-      reference: this.#hosts[0] ?? 'local',
-      offsetMs,
-      uncertaintyMs: Math.ceil(uncertaintyNs / 1e3) / 1e3,
-      samples: this.#clock.samples(host),
-    });
-  }
-
-  #emitClocks(final: boolean): void {
-    if (!final) return;
-    for (const host of this.#clock.hosts()) this.#emitClock(host);
-  }
-
-  /** Decimal seconds with nanosecond digits (DESIGN §3), from relative ns. */
-  #tsText(rel: number): string {
-    if (!Number.isFinite(rel)) return '0.000000000';
-    const r = Math.round(rel);
-    const whole = Math.floor(r / NS);
-    return formatTimestamp(this.#baseSec + whole, r - whole * NS);
-  }
-}
-
-function samePath(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** Asking stage → answering stage pairs, for clock samples. */
-function answerPairs(kind: Kind): ReadonlyArray<readonly [number, number]> {
-  switch (kind) {
-    case Kind.TcpHandshake:
-      return [[STAGE.SYN, STAGE.SYN_ACK]];
-    case Kind.Dhcp:
-      return [
-        [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER],
-        [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK],
-      ];
-    default:
-      return [[0, 1]];
-  }
-}
-
-/** What was learned is per flow direction; a 30-bit key (a collision merges two flows' hints). */
-function flowKey(kind: Kind, src: number, dst: number): number {
-  return finish30(mix(mix(mix(HASH_SEED ^ 0x464c4f57, kind), src), dst) ^ (dst / 4294967296));
-}
-
-function towardsKey(iface: number, addr: number): number {
-  return finish30(mix(mix(HASH_SEED ^ 0x544f57, iface), addr) ^ (addr / 4294967296));
-}
-
-/** Keeps the asking packet's key (Classified's parts and key bytes) in the exchange's row. */
-function setKey(X: ExchangeRows, x: number, c: Classified): void {
-  const k = x * EX_DOUBLES + ExDouble.Parts;
-  X.doubles[k] = c.keyPart0;
-  X.doubles[k + 1] = c.keyPart1;
-  X.doubles[k + 2] = c.keyPart2;
-  X.ints[x * EX_INTS + ExInt.Addr] = c.addrVersion | (c.addrKnown << 8);
-  X.ints[x * EX_INTS + ExInt.KeyTtl] = c.ttl;
-  X.ints[x * EX_INTS + ExInt.NameLen] = c.nameLen;
-  const from = c.keySource;
-  const to = X.keyBytes;
-  const at = x * ExchangeRows.KEY_STRIDE;
-  // The addresses (IPv4: 4 bytes of each 16; a DHCP client's MAC: 6), then the name.
-  const addrLen = keyAddrBytes(c.addrVersion);
-  if ((c.addrKnown & 1) !== 0) for (let i = 0, s = c.keySrcAt; i < addrLen; i++) to[at + i] = from[s + i];
-  if ((c.addrKnown & 2) !== 0)
-    for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + 16 + i] = from[s + i];
-  for (let i = 0, s = c.keyNameAt, n = c.nameLen; i < n; i++) to[at + KEY_ADDR_BYTES + i] = from[s + i];
-}
-
-/** The exchange's key as a reader would write it (DESIGN §3 `key`). */
-function keyTextOf(X: ExchangeRows, x: number): string {
-  const k = x * EX_DOUBLES + ExDouble.Parts;
-  const p = X.doubles;
-  const at = x * ExchangeRows.KEY_STRIDE;
-  const bytes = X.keyBytes;
-  const addr = X.ints[x * EX_INTS + ExInt.Addr];
-  const version = addr & 0xff;
-  const known = addr >>> 8;
-  const src = (known & 1) !== 0 ? formatIp(bytes, at, version) : '?';
-  const dst = (known & 2) !== 0 ? formatIp(bytes, at + 16, version) : '?';
-  switch (X.ints[x * EX_INTS + ExInt.Kind] as Kind) {
-    case Kind.IcmpEcho:
-    case Kind.Icmpv6Echo:
-      return `${src}>${dst} id=${p[k]} seq=${p[k + 1]}`;
-    case Kind.TcpHandshake:
-      return `${src}:${p[k]}>${dst}:${p[k + 1]} isn=${p[k + 2]}`;
-    case Kind.Dns: {
-      const from = at + KEY_ADDR_BYTES;
-      const name =
-        X.ints[x * EX_INTS + ExInt.NameLen] > 0
-          ? readDnsName(bytes, from, from + X.ints[x * EX_INTS + ExInt.NameLen], from)
-          : null;
-      return `${src}>${dst} id=${p[k]} ${name ?? '?'} ${dnsTypeName(p[k + 1])}`;
-    }
-    case Kind.Dhcp:
-      return `xid=0x${p[k].toString(16).padStart(8, '0')} chaddr=${(known & 1) !== 0 ? formatMac(bytes, at) : '?'}`;
-    case Kind.Arp:
-      return `who-has ${dst} tell ${src}`;
-    default:
-      return '';
   }
 }

@@ -39,7 +39,8 @@
 // classify's address hashes), and the DNS fields the packet's own decode found.
 import { DNS_CLASS_IN, decodeDns, decodeDnsPrefix, DNS_HEADER_LEN } from '../decode/dns.js';
 import { Layer, PacketRecord, UNSIGNED_32 } from '../decode/record.js';
-import { classifyDnsMessage, tunnelOf, type Classified } from './classify.js';
+import { classifyDnsMessage, tunnelOf } from './classify.js';
+import type { Classified } from './classified.js';
 import { finish, HASH_SEED, mix } from './hash.js';
 
 /** Flow directions followed at once (interface, addresses, ports, tunnel), the least recently active forgotten first. */

@@ -6,6 +6,22 @@
 /** Most intervals kept per interface; older ones are forgotten (bounded state). */
 export const MAX_INTERVALS = 256;
 
+/** A gap in a capture: a row of `gone`. */
+const enum Gone {
+  From = 0,
+  /** +Infinity while still gone */
+  To = 1,
+  Fields = 2,
+}
+
+/** Drops counted between two readings (or over a whole recording): a row of `drops`. */
+const enum Drops {
+  From = 0,
+  To = 1,
+  Count = 2,
+  Fields = 3,
+}
+
 export interface HealthProblem {
   iface: number;
   text: string;
@@ -16,9 +32,9 @@ class InterfaceHealth {
   start = Number.NEGATIVE_INFINITY;
   /** capture end, +Infinity while running */
   end = Number.POSITIVE_INFINITY;
-  /** [from, to) pairs; `to` is +Infinity while still gone */
+  /** rows of Gone.Fields numbers: [from, to) */
   gone: number[] = [];
-  /** [from, to, count] triples: drops counted between two polls */
+  /** rows of Drops.Fields numbers: drops counted between two polls */
   drops: number[] = [];
   lastDropTotal = 0;
   lastPoll = Number.NEGATIVE_INFINITY;
@@ -48,23 +64,23 @@ export class CaptureHealth {
 
   gone(iface: number, at: number): void {
     const h = this.#get(iface);
-    const n = h.gone.length;
-    if (n > 0 && h.gone[n - 1] === Number.POSITIVE_INFINITY) return;
-    if (n >= MAX_INTERVALS * 2) h.gone.splice(0, 2);
+    const last = h.gone.length - Gone.Fields;
+    if (last >= 0 && h.gone[last + Gone.To] === Number.POSITIVE_INFINITY) return;
+    if (h.gone.length >= MAX_INTERVALS * Gone.Fields) h.gone.splice(0, Gone.Fields);
     h.gone.push(at, Number.POSITIVE_INFINITY);
   }
 
   back(iface: number, at: number): void {
     const h = this.#get(iface);
-    const n = h.gone.length;
-    if (n > 0 && h.gone[n - 1] === Number.POSITIVE_INFINITY) h.gone[n - 1] = at;
+    const last = h.gone.length - Gone.Fields;
+    if (last >= 0 && h.gone[last + Gone.To] === Number.POSITIVE_INFINITY) h.gone[last + Gone.To] = at;
   }
 
   /** A cumulative drop counter read at `at`: an increase is blamed on the time since the last reading. */
   dropCounter(iface: number, total: number, at: number): void {
     const h = this.#get(iface);
     if (total > h.lastDropTotal) {
-      if (h.drops.length >= MAX_INTERVALS * 3) h.drops.splice(0, 3);
+      if (h.drops.length >= MAX_INTERVALS * Drops.Fields) h.drops.splice(0, Drops.Fields);
       h.drops.push(h.lastPoll, at, total - h.lastDropTotal);
       h.lastDropTotal = total;
     }
@@ -79,7 +95,7 @@ export class CaptureHealth {
     if (total <= 0) return;
     const h = this.#get(iface);
     // a recording may hold any number of statistics blocks: bounded like dropCounter's
-    if (h.drops.length >= MAX_INTERVALS * 3) h.drops.splice(0, 3);
+    if (h.drops.length >= MAX_INTERVALS * Drops.Fields) h.drops.splice(0, Drops.Fields);
     h.drops.push(from, to, total);
     h.lastDropTotal = total;
   }
@@ -90,11 +106,12 @@ export class CaptureHealth {
     if (h === undefined) return null;
     if (h.start > from) return 'not running yet';
     if (h.end < to) return 'stopped';
-    for (let i = 0; i < h.gone.length; i += 2) {
-      if (h.gone[i] <= to && h.gone[i + 1] >= from) return 'gone';
+    for (let i = 0; i < h.gone.length; i += Gone.Fields) {
+      if (h.gone[i + Gone.From] <= to && h.gone[i + Gone.To] >= from) return 'gone';
     }
-    for (let i = 0; i < h.drops.length; i += 3) {
-      if (h.drops[i] <= to && h.drops[i + 1] >= from) return `dropped ${h.drops[i + 2]} packets`;
+    for (let i = 0; i < h.drops.length; i += Drops.Fields) {
+      if (h.drops[i + Drops.From] <= to && h.drops[i + Drops.To] >= from)
+        return `dropped ${h.drops[i + Drops.Count]} packets`;
     }
     return null;
   }

@@ -9,12 +9,19 @@
 //   SightingRows    interface, raw relative ns, address hashes, tunnel, next in chain
 //   RowQueue        exchange rows in creation order
 
-/** Stages per exchange at most (TCP and DHCP have five; see STAGE_NAMES). */
-export const MAX_STAGES = 5;
-/** Key bytes per exchange row: source and destination address (16 each), DNS name (255). */
-export const KEY_ADDR_BYTES = 32;
+import { MAX_STAGES } from './kinds/kind-spec.js';
+
+export { MAX_STAGES };
+/**
+ * Key bytes per exchange row: the source address at KEY_SRC_AT, the destination
+ * address at KEY_DST_AT (16 bytes each: IPv4 uses 4, a DHCP client's MAC 6), the DNS
+ * name (up to KEY_NAME_BYTES) at KEY_NAME_AT.
+ */
+export const KEY_SRC_AT = 0;
+export const KEY_DST_AT = 16;
+export const KEY_NAME_AT = 32;
 export const KEY_NAME_BYTES = 255;
-export const KEY_STRIDE = KEY_ADDR_BYTES + KEY_NAME_BYTES + 1;
+export const KEY_STRIDE = KEY_NAME_AT + KEY_NAME_BYTES + 1;
 
 const INITIAL_ROWS = 65536;
 /**
@@ -264,10 +271,16 @@ export const enum ExDouble {
   LastRel = 1,
   KeyRel = 2,
   TimeoutNs = 3,
-  /** TCP: the server's ISN from the SYN-ACK (to recognise the handshake's ACK), or -1 */
-  ServerIsn = 4,
-  /** the key's three numbers (echo id/seq, TCP ports and ISN, DNS id and qtype, DHCP xid) */
-  Parts = 5,
+  /**
+   * the kind's own number, kept from one stage to check a packet of another
+   * (Classified.keep, mustMatch; TCP: the server's ISN, to recognise the handshake's
+   * ACK), or -1
+   */
+  Kept = 4,
+  /** the key's three numbers (the kind's: echo id/seq, TCP ports and ISN, DNS id, qtype and transport, DHCP xid) */
+  Part0 = 5,
+  Part1 = 6,
+  Part2 = 7,
 }
 export const EX_INTS = 16;
 export const EX_DOUBLES = 8;
@@ -277,12 +290,12 @@ export class ExchangeRows {
   readonly rows = new RowAllocator();
   /** EX_INTS per row (ExInt.Kind … ExInt.Stages + MAX_STAGES - 1) */
   ints = new Int32Array(INITIAL_ROWS * EX_INTS);
-  /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Parts + 2) */
+  /** EX_DOUBLES per row (ExDouble.FirstRel … ExDouble.Part2) */
   doubles = new Float64Array(INITIAL_ROWS * EX_DOUBLES);
   /**
-   * The key's bytes (DESIGN §3 `key`), from the earliest packet of the asking stage:
-   * source and destination address (DHCP: the client MAC) at 0 and 16, then the DNS
-   * name as on the wire.
+   * The key's bytes (of the record's `key`), from the packet of the asking stage nearest the
+   * asker: source and destination address (DHCP: the client MAC) at KEY_SRC_AT and
+   * KEY_DST_AT, the DNS name as on the wire at KEY_NAME_AT.
    */
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
@@ -312,7 +325,7 @@ export class ExchangeRows {
     for (let k = i + ExInt.Stages; k < i + ExInt.Stages + MAX_STAGES; k++) n[k] = 0;
     const d = x * EX_DOUBLES;
     this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;
-    this.doubles[d + ExDouble.ServerIsn] = -1;
+    this.doubles[d + ExDouble.Kept] = -1;
     return x;
   }
 
@@ -368,11 +381,17 @@ export class RowQueue {
  * backward-shift deletion (no tombstones, so lookups stay short however many
  * exchanges come and go). Holds at most one row per slot.
  */
+/** A SlotIndex bucket's numbers. */
+const enum Bucket {
+  /** row + 1 (0: empty) */
+  Row = 0,
+  /** the slot of that row */
+  Slot = 1,
+  Ints = 2,
+}
+
 export class SlotIndex {
-  /**
-   * Two numbers per bucket, side by side so a probe touches one cache line: row + 1
-   * (0 when empty), then the slot of that row.
-   */
+  /** Buckets of Bucket.Ints numbers, side by side so a probe touches one cache line. */
   #buckets: Int32Array;
   #mask: number;
   #size = 0;
@@ -381,7 +400,7 @@ export class SlotIndex {
   constructor(expected = 2048) {
     let n = 4096;
     while (n < expected * 2) n *= 2;
-    this.#buckets = new Int32Array(2 * n);
+    this.#buckets = new Int32Array(Bucket.Ints * n);
     this.#mask = n - 1;
   }
 
@@ -398,15 +417,16 @@ export class SlotIndex {
     const b = this.#buckets;
     const mask = this.#mask;
     for (let i = this.#home(slot); ; i = (i + 1) & mask) {
-      const v = b[2 * i];
+      const v = b[Bucket.Ints * i + Bucket.Row];
       if (v === 0) return -1;
-      if (b[2 * i + 1] === slot) return v - 1;
+      if (b[Bucket.Ints * i + Bucket.Slot] === slot) return v - 1;
     }
   }
 
   /** Adds slot → row (the slot must be absent). */
   set(slot: number, row: number): void {
-    if ((this.#size + 1) * 4 > this.#buckets.length) this.#resize((this.#mask + 1) * 2);
+    // at most half the buckets in use: probe runs stay short
+    if ((this.#size + 1) * 2 * Bucket.Ints > this.#buckets.length) this.#resize((this.#mask + 1) * 2);
     this.#insert(slot, row);
     this.#size++;
   }
@@ -416,37 +436,38 @@ export class SlotIndex {
     const mask = this.#mask;
     let i = this.#home(slot);
     for (; ; i = (i + 1) & mask) {
-      if (b[2 * i] === 0) return;
-      if (b[2 * i + 1] === slot) break;
+      if (b[Bucket.Ints * i + Bucket.Row] === 0) return;
+      if (b[Bucket.Ints * i + Bucket.Slot] === slot) break;
     }
     // Backward shift: move later entries of the probe run into the hole when their
     // home position allows, so no lookup ever stops early at it.
     let hole = i;
-    for (let j = (i + 1) & mask; b[2 * j] !== 0; j = (j + 1) & mask) {
-      const home = this.#home(b[2 * j + 1]);
+    for (let j = (i + 1) & mask; b[Bucket.Ints * j + Bucket.Row] !== 0; j = (j + 1) & mask) {
+      const home = this.#home(b[Bucket.Ints * j + Bucket.Slot]);
       // j's entry may move to the hole when its home is not cyclically in (hole, j]
       if (((j - home) & mask) >= ((j - hole) & mask)) {
-        b[2 * hole] = b[2 * j];
-        b[2 * hole + 1] = b[2 * j + 1];
+        b[Bucket.Ints * hole + Bucket.Row] = b[Bucket.Ints * j + Bucket.Row];
+        b[Bucket.Ints * hole + Bucket.Slot] = b[Bucket.Ints * j + Bucket.Slot];
         hole = j;
       }
     }
-    b[2 * hole] = 0;
+    b[Bucket.Ints * hole + Bucket.Row] = 0;
     this.#size--;
   }
 
   #insert(slot: number, row: number): void {
     const b = this.#buckets;
     let i = this.#home(slot);
-    while (b[2 * i] !== 0) i = (i + 1) & this.#mask;
-    b[2 * i] = row + 1;
-    b[2 * i + 1] = slot;
+    while (b[Bucket.Ints * i + Bucket.Row] !== 0) i = (i + 1) & this.#mask;
+    b[Bucket.Ints * i + Bucket.Row] = row + 1;
+    b[Bucket.Ints * i + Bucket.Slot] = slot;
   }
 
   #resize(n: number): void {
     const old = this.#buckets;
-    this.#buckets = new Int32Array(2 * n);
+    this.#buckets = new Int32Array(Bucket.Ints * n);
     this.#mask = n - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.#insert(old[i + 1], old[i] - 1);
+    for (let i = 0; i < old.length; i += Bucket.Ints)
+      if (old[i + Bucket.Row] !== 0) this.#insert(old[i + Bucket.Slot], old[i + Bucket.Row] - 1);
   }
 }

@@ -1,8 +1,8 @@
 // The verdict of one exchange (DESIGN §3 statuses, §5.2 paths), as a pure function of
 // its stages' ordered sightings, what was learned about paths, and capture health.
 //
-// Each kind has a sequence of stages (echo: request → reply; DHCP: discover → offer →
-// request → ack; …). The last stage seen decides:
+// Each kind has a sequence of stages (kinds/: echo request → reply; DHCP discover →
+// offer → request → ack; …). The last stage seen decides:
 //   - its packet did not get as far as expected  → lost (that stage, lastSeen, missingOn)
 //   - it got there and was the last of the kind  → ok
 //   - it got there and nothing answered it       → unanswered (the next stage)
@@ -16,7 +16,7 @@
 // missing (or, for unanswered, where the answer would have appeared) was not
 // running, gone, or dropping packets at the time.
 import type { ExchangeStatus } from '../events/types.js';
-import { Kind, STAGE } from './classify.js';
+import { askingStageOf, type Kind, rttToFinalAnswer, sequenceOf } from './kinds/table.js';
 
 export interface OrderedStage {
   /** interface ids in time order (reference clock) */
@@ -63,76 +63,6 @@ export interface Verdict {
   problems: Array<{ iface: number; text: string }>;
 }
 
-/** The stages a kind goes through, from the stage it started with. */
-const SEQ_ECHO = [STAGE.ECHO_REQUEST, STAGE.ECHO_REPLY];
-const SEQ_TCP = [STAGE.SYN, STAGE.SYN_ACK];
-const SEQ_TCP_ACK = [STAGE.SYN, STAGE.SYN_ACK, STAGE.ACK];
-const SEQ_DNS = [STAGE.DNS_QUERY, STAGE.DNS_RESPONSE];
-const SEQ_DORA = [STAGE.DHCP_DISCOVER, STAGE.DHCP_OFFER, STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
-const SEQ_RA = [STAGE.DHCP_REQUEST, STAGE.DHCP_ACK];
-const SEQ_ARP = [STAGE.ARP_REQUEST, STAGE.ARP_REPLY];
-const SEQ_NONE: number[] = [];
-
-/** The stages a kind goes through, from the stage it started with (shared arrays: read only). */
-function sequenceOf(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>): readonly number[] {
-  switch (kind) {
-    case Kind.IcmpEcho:
-    case Kind.Icmpv6Echo:
-      return SEQ_ECHO;
-    case Kind.TcpHandshake:
-      // The ACK is judged only when seen: data may ride on it, so its absence proves nothing.
-      return stages[STAGE.ACK] !== undefined ? SEQ_TCP_ACK : SEQ_TCP;
-    case Kind.Dns:
-      return SEQ_DNS;
-    case Kind.Dhcp:
-      return stages[STAGE.DHCP_DISCOVER] !== undefined ? SEQ_DORA : SEQ_RA;
-    case Kind.Arp:
-      return SEQ_ARP;
-    default:
-      return SEQ_NONE;
-  }
-}
-
-/** Answer stages go back towards the asker: their expected path is the asking path reversed. */
-export function askingStageOf(kind: Kind, stage: number): number | null {
-  if (kind === Kind.TcpHandshake)
-    return stage === STAGE.SYN_ACK ? STAGE.SYN : stage === STAGE.ACK ? STAGE.SYN_ACK : null;
-  if (kind === Kind.Dhcp)
-    return stage === STAGE.DHCP_OFFER
-      ? STAGE.DHCP_DISCOVER
-      : stage === STAGE.DHCP_ACK
-        ? STAGE.DHCP_REQUEST
-        : stage === STAGE.DHCP_REQUEST
-          ? STAGE.DHCP_OFFER
-          : null;
-  return stage === 1 ? 0 : null;
-}
-
-/**
- * The stage whose packets, seen on the same interfaces, measure round trips against
- * `stage`'s (hop-order.ts): the question it answers, or else the answer it asks for;
- * -1 when none.
- */
-export function roundTripPartner(kind: Kind, stage: number): number {
-  const asking = askingStageOf(kind, stage);
-  if (asking !== null) return asking;
-  switch (kind) {
-    case Kind.IcmpEcho:
-    case Kind.Icmpv6Echo:
-      return stage === STAGE.ECHO_REQUEST ? STAGE.ECHO_REPLY : -1;
-    case Kind.TcpHandshake:
-      return stage === STAGE.SYN ? STAGE.SYN_ACK : -1;
-    case Kind.Dns:
-      return stage === STAGE.DNS_QUERY ? STAGE.DNS_RESPONSE : -1;
-    case Kind.Dhcp:
-      return stage === STAGE.DHCP_DISCOVER ? STAGE.DHCP_OFFER : -1;
-    case Kind.Arp:
-      return stage === STAGE.ARP_REQUEST ? STAGE.ARP_REPLY : -1;
-    case Kind.None:
-      return -1;
-  }
-}
-
 /**
  * What is missing of an expected path: every interface of it after the furthest one
  * that saw the packet, nearest first — nothing once its far end was reached. A hop
@@ -176,7 +106,7 @@ function missingAfter(
   const lastSeen = s.ifaces[last];
   const seen = s.ifaces;
   const asking = askingStageOf(kind, index);
-  const a = asking === null ? undefined : stages[asking];
+  const a = asking < 0 ? undefined : stages[asking];
   // A flooded question reaches wherever it was seen: there is no path to expect. Its
   // answer, flooded or not, must still get back to the asker.
   if (s.broadcast && a === undefined) return NOTHING_MISSING;
@@ -258,7 +188,7 @@ export function judge(
   } else if (lastIdx === seq.length - 1) {
     out.delivered |= 1 << stageIdx;
     out.status = 'ok';
-    out.rttNs = rttOf(first, kind === Kind.Dhcp ? finalAnswer : stages[seq[1]]);
+    out.rttNs = rttOf(first, rttToFinalAnswer(kind) ? finalAnswer : stages[seq[1]]);
     return out;
   } else {
     out.delivered |= 1 << stageIdx;

@@ -8,26 +8,29 @@
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 // |                 rest of header, by type:                      |
 // |  0/8 echo reply/request:   Identifier     |  Sequence Number  |
+// | 13/14 timestamp req./reply: Identifier    |  Sequence Number  |
 // |  3 dest unreachable:   unused  |  length  |  Next-Hop MTU     |  (MTU: code 4 only, RFC 1191)
 // |  4 source quench:             unused                          |
 // |  5 redirect:              Gateway Internet Address            |
 // | 11 time exceeded:      unused  |  length  |     unused        |
 // | 12 parameter problem: pointer  |  length  |     unused        |
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-// |  data: echo payload, or for 3/4/5/11/12 the quoted original   |
-// |  IPv4 header + at least 8 bytes of its data (quoted-ip.ts)    |
+// |  data: echo payload; 13/14 originate, receive, transmit times |
+// |  (32 bits each); for 3/4/5/11/12 the quoted original IPv4     |
+// |  header + at least 8 bytes of its data (quoted-ip.ts)         |
 // +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //
 // - Every message has the 8-byte header; fewer bytes: `icmp_too_short` (or truncated).
-// - Echo: icmpId/icmpSeq. Frag-needed (3/4): icmpMtu = the Next-Hop MTU field as
-//   sent (0 from a pre-RFC 1191 router). Redirect: icmpGatewayOff.
+// - Echo and timestamp: icmpId/icmpSeq. Frag-needed (3/4): icmpMtu = the Next-Hop MTU
+//   field as sent (0 from a pre-RFC 1191 router). Redirect: icmpGatewayOff.
 // - Errors (3, 4, 5, 11, 12): the quoted packet goes to rec.quoted*. For 3, 11 and 12
 //   a non-zero RFC 4884 length (32-bit words) bounds the quote (the extension
 //   structure after it is not decoded); a length beyond the message:
 //   `icmp_quote_len_gt_data`. A quote shorter than its IP header + 8 bytes is normal
 //   (tolerated) unless the capture cut it, which marks truncation. A quote that is not
 //   IPv4: `icmp_quoted_not_ipv4`; quoted IHL < 5: `icmp_quoted_ihl_lt_5`.
-// - payloadOff/payloadLen: the data after the 8-byte header (echo payload or quote).
+// - payloadOff/payloadLen: the data after the 8-byte header (echo payload, timestamps
+//   or quote).
 // The checksum is not verified.
 
 import { u16be } from './bytes.js';
@@ -44,6 +47,8 @@ export const ICMP_REDIRECT = 5;
 export const ICMP_ECHO_REQUEST = 8;
 export const ICMP_TIME_EXCEEDED = 11;
 export const ICMP_PARAMETER_PROBLEM = 12;
+export const ICMP_TIMESTAMP_REQUEST = 13;
+export const ICMP_TIMESTAMP_REPLY = 14;
 /** destination unreachable code 4: fragmentation needed and DF set (RFC 1191) */
 export const ICMP_CODE_FRAG_NEEDED = 4;
 
@@ -66,6 +71,8 @@ export function decodeIcmp(b: Uint8Array, off: number, end: number, rec: PacketR
   switch (type) {
     case ICMP_ECHO_REQUEST:
     case ICMP_ECHO_REPLY:
+    case ICMP_TIMESTAMP_REQUEST:
+    case ICMP_TIMESTAMP_REPLY:
       rec.icmpId = u16be(b, off + 4);
       rec.icmpSeq = u16be(b, off + 6);
       return;

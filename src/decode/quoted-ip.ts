@@ -8,7 +8,7 @@
 //
 //   TCP      | Source Port | Destination Port | Sequence Number (32) |
 //   UDP      | Source Port | Destination Port | Length | Checksum |   (also UDP-Lite, SCTP, DCCP: ports)
-//   ICMP(v6) | Type | Code | Checksum | Identifier | Sequence Number |  (id/seq for echo only)
+//   ICMP(v6) | Type | Code | Checksum | Identifier | Sequence Number |  (id/seq for echo and ICMP timestamp only)
 //
 // Quoted IPv4 header (RFC 791): version/IHL, ..., Identification at 4, flags/fragment
 // offset at 6, Protocol at 9, Source at 12, Destination at 16, options to IHL*4.
@@ -60,6 +60,8 @@ const IPPROTO_UDPLITE = 136;
 
 const ICMP_ECHO_REPLY = 0;
 const ICMP_ECHO_REQUEST = 8;
+const ICMP_TIMESTAMP_REQUEST = 13;
+const ICMP_TIMESTAMP_REPLY = 14;
 const ICMPV6_ECHO_REQUEST = 128;
 const ICMPV6_ECHO_REPLY = 129;
 
@@ -159,11 +161,14 @@ function decodeQuotedL4(
       if (avail < 1) return QuoteStatus.Short;
       const type = b[off];
       rec.quotedIcmpType = type;
-      const echo =
+      const withId =
         proto === IPPROTO_ICMP
-          ? type === ICMP_ECHO_REQUEST || type === ICMP_ECHO_REPLY
+          ? type === ICMP_ECHO_REQUEST ||
+            type === ICMP_ECHO_REPLY ||
+            type === ICMP_TIMESTAMP_REQUEST ||
+            type === ICMP_TIMESTAMP_REPLY
           : type === ICMPV6_ECHO_REQUEST || type === ICMPV6_ECHO_REPLY;
-      if (!echo) return QuoteStatus.Complete;
+      if (!withId) return QuoteStatus.Complete;
       if (avail < 8) return QuoteStatus.Short;
       rec.quotedIcmpId = u16be(b, off + 4);
       rec.quotedIcmpSeq = u16be(b, off + 6);

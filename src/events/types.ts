@@ -170,11 +170,60 @@ export interface StageSighting {
   tunnel?: { type: string; vni: number | null };
 }
 
+/**
+ * An exchange's flow: its key as fields, so that no reader parses `key`. Addresses are
+ * the asking packet's at its first hop (as in `key`), null where that packet did not
+ * hold one. One shape per kind (correlate/kinds/kind-spec.ts lists which):
+ * icmp-echo, icmpv6-echo, icmp-timestamp: IcmpFlow; tcp-handshake: TcpFlow; dns:
+ * DnsFlow; dhcp: DhcpFlow; arp: ArpFlow.
+ */
+export type ExchangeFlow = IcmpFlow | TcpFlow | DnsFlow | DhcpFlow | ArpFlow;
+
+/** An ICMP request's: addresses, identifier, sequence number. */
+export interface IcmpFlow {
+  src: string | null;
+  dst: string | null;
+  id: number;
+  seq: number;
+}
+
+/** A TCP handshake's: addresses, ports, the client's initial sequence number. */
+export interface TcpFlow {
+  src: string | null;
+  dst: string | null;
+  sport: number;
+  dport: number;
+  isn: number;
+}
+
+/** A DNS query's: addresses, message id, question (name: null when unreadable; type as a mnemonic), transport. */
+export interface DnsFlow {
+  src: string | null;
+  dst: string | null;
+  id: number;
+  qname: string | null;
+  qtype: string;
+  transport: 'udp' | 'tcp';
+}
+
+/** A DHCP transaction's: its id, the client's hardware address. */
+export interface DhcpFlow {
+  xid: number;
+  chaddr: string | null;
+}
+
+/** An ARP request's: the asker's and the asked-for protocol address. */
+export interface ArpFlow {
+  sender: string | null;
+  target: string | null;
+}
+
 /** DESIGN §3 `exchange` record. */
 export interface ExchangeRecord {
   type: 'exchange';
   kind: string;
   key: string;
+  flow: ExchangeFlow;
   status: ExchangeStatus;
   stages: Array<{ name: string; packets: number; seen: StageSighting[] }>;
   lost?: { stage: string; lastSeen: string | null; missingOn: string[] };

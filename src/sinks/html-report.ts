@@ -30,7 +30,7 @@ import type {
   SkippedRecord,
   SummaryRecord,
 } from '../events/types.js';
-import { parseTimestamp } from '../framing/timestamp.js';
+import { parseTimestamp } from '../shared/timestamp-text.js';
 import { formatExchange, offsetText, verdictWords } from './exchange-text.js';
 import { ladderSvg } from './html-ladder.js';
 import { escapeHtml, shellWord } from './html-text.js';

@@ -14,17 +14,58 @@ export const RECORD_EVENT = 2;
 export const RECORD_PROGRESS = 3;
 
 const BROADCAST = 1;
-const MAYBE_ACK = 2;
+const MUST_MATCH = 2;
 const ERROR_ABOUT_ANSWER = 4;
 const HAS_KEY = 8;
 const HAS_ERROR = 16;
+const KEEPS = 32;
 
-/** A packet record's fixed part, in bytes; the key and error text follow when present. */
+/**
+ * A packet record's fixed part, by 32-bit word (PACKET_FIXED_BYTES); the key and the
+ * error text follow when present.
+ */
+const enum PacketWord {
+  Header = 0,
+  Iface = 1,
+  /** kind (8 bits), stage (8), flags (6) and TTL + 1 (9: 0 when none) */
+  KindStage = 2,
+  /** Classified.mustMatch and keep, as unsigned 32-bit numbers (when flagged MUST_MATCH, KEEPS) */
+  MustMatch = 3,
+  Keep = 4,
+  Tunnel = 5,
+  /** the time stamp's seconds: a double, words 6 and 7 (SEC_DOUBLE) */
+  Sec = 6,
+  Nsec = 8,
+  Fingerprint = 9,
+  KeySlot = 10,
+  KeyCheck = 11,
+  SrcHash = 12,
+  DstHash = 13,
+}
+const SEC_DOUBLE = PacketWord.Sec / 2;
 const PACKET_FIXED_BYTES = 56;
+/** A key's numbers, by 32-bit word from the end of the fixed part: three doubles, then two integers. */
+const enum KeyWord {
+  Part0 = 0,
+  Part1 = 2,
+  Part2 = 4,
+  /** IP version | which addresses are known << 8 */
+  Addr = 6,
+  NameLen = 7,
+}
 /** Bytes before the key's address bytes in a packet with a key. */
 const KEY_NUMBERS_BYTES = 32;
 /** Event bytes per record; a longer event is sent in parts (the last one flagged). */
 const EVENT_PART_BYTES = 64 * 1024;
+/**
+ * An event record: its header word, then the part's length (the sign bit set when more
+ * parts follow), then from EVENT_DATA_AT the part's bytes.
+ */
+const EVENT_PART_WORD = 1;
+const EVENT_DATA_AT = 8;
+/** A progress record: its header word, then from byte 8 the bytes read (a double). */
+const PROGRESS_BYTES_DOUBLE = 1;
+const PROGRESS_RECORD_BYTES = 16;
 
 function align8(n: number): number {
   return (n + 7) & ~7;
@@ -45,32 +86,31 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
   const wd = at >>> 2;
   const flags =
     (c.broadcast ? BROADCAST : 0) |
-    (c.maybeAck ? MAYBE_ACK : 0) |
+    (c.mustMatch >= 0 ? MUST_MATCH : 0) |
     (c.errorAboutAnswer ? ERROR_ABOUT_ANSWER : 0) |
     (c.hasKey ? HAS_KEY : 0) |
-    (errorLen > 0 ? HAS_ERROR : 0);
-  i32[wd] = recordHeader(RECORD_PACKET, bytes);
-  i32[wd + 1] = iface;
-  // kind, stage, flags (5 bits) and TTL + 1 (9 bits: 0 when none)
-  i32[wd + 2] = c.kind | (c.stage << 8) | (flags << 16) | ((c.ttl + 1) << 21);
-  i32[wd + 3] = c.ackNumber;
-  i32[wd + 4] = c.tcpSeq;
-  i32[wd + 5] = c.tunnel;
-  const fd = at >>> 3;
-  f64[fd + 3] = sec;
-  i32[wd + 8] = nsec;
-  i32[wd + 9] = c.fingerprint;
-  i32[wd + 10] = c.keySlot;
-  i32[wd + 11] = c.keyCheck;
-  i32[wd + 12] = c.srcHash;
-  i32[wd + 13] = c.dstHash;
+    (errorLen > 0 ? HAS_ERROR : 0) |
+    (c.keep >= 0 ? KEEPS : 0);
+  i32[wd + PacketWord.Header] = recordHeader(RECORD_PACKET, bytes);
+  i32[wd + PacketWord.Iface] = iface;
+  i32[wd + PacketWord.KindStage] = c.kind | (c.stage << 8) | (flags << 16) | ((c.ttl + 1) << 22);
+  i32[wd + PacketWord.MustMatch] = c.mustMatch;
+  i32[wd + PacketWord.Keep] = c.keep;
+  i32[wd + PacketWord.Tunnel] = c.tunnel;
+  f64[(at >>> 3) + SEC_DOUBLE] = sec;
+  i32[wd + PacketWord.Nsec] = nsec;
+  i32[wd + PacketWord.Fingerprint] = c.fingerprint;
+  i32[wd + PacketWord.KeySlot] = c.keySlot;
+  i32[wd + PacketWord.KeyCheck] = c.keyCheck;
+  i32[wd + PacketWord.SrcHash] = c.srcHash;
+  i32[wd + PacketWord.DstHash] = c.dstHash;
   let p = at + PACKET_FIXED_BYTES;
   if (c.hasKey) {
-    f64[p >>> 3] = c.keyPart0;
-    f64[(p >>> 3) + 1] = c.keyPart1;
-    f64[(p >>> 3) + 2] = c.keyPart2;
-    i32[(p >>> 2) + 6] = c.addrVersion | (c.addrKnown << 8);
-    i32[(p >>> 2) + 7] = c.nameLen;
+    f64[(p >>> 3) + KeyWord.Part0 / 2] = c.keyPart0;
+    f64[(p >>> 3) + KeyWord.Part1 / 2] = c.keyPart1;
+    f64[(p >>> 3) + KeyWord.Part2 / 2] = c.keyPart2;
+    i32[(p >>> 2) + KeyWord.Addr] = c.addrVersion | (c.addrKnown << 8);
+    i32[(p >>> 2) + KeyWord.NameLen] = c.nameLen;
     p += KEY_NUMBERS_BYTES;
     const from = c.keySource;
     // (an address not known is not read: its bytes in the record are whatever was there)
@@ -94,22 +134,21 @@ export function writeEvent(w: SlotWriter, event: unknown): void {
   const data = serialize(event);
   for (let off = 0; off === 0 || off < data.length; off += EVENT_PART_BYTES) {
     const n = Math.min(EVENT_PART_BYTES, data.length - off);
-    const bytes = align8(8 + n);
+    const bytes = align8(EVENT_DATA_AT + n);
     const at = w.reserve(bytes);
     w.i32[at >>> 2] = recordHeader(RECORD_EVENT, bytes);
-    // the part's length, and whether more parts follow (sign bit)
-    w.i32[(at >>> 2) + 1] = off + n < data.length ? n | 0x80000000 : n;
-    w.u8.set(data.subarray(off, off + n), at + 8);
+    w.i32[(at >>> 2) + EVENT_PART_WORD] = off + n < data.length ? n | 0x80000000 : n;
+    w.u8.set(data.subarray(off, off + n), at + EVENT_DATA_AT);
     w.commit(bytes);
   }
 }
 
 /** Notes how many bytes of the files have been read (for a progress line). */
 export function writeProgress(w: SlotWriter, bytesRead: number): void {
-  const at = w.reserve(16);
-  w.i32[at >>> 2] = recordHeader(RECORD_PROGRESS, 16);
-  w.f64[(at >>> 3) + 1] = bytesRead;
-  w.commit(16);
+  const at = w.reserve(PROGRESS_RECORD_BYTES);
+  w.i32[at >>> 2] = recordHeader(RECORD_PROGRESS, PROGRESS_RECORD_BYTES);
+  w.f64[(at >>> 3) + PROGRESS_BYTES_DOUBLE] = bytesRead;
+  w.commit(PROGRESS_RECORD_BYTES);
 }
 
 export interface DecodedRecordHandlers {
@@ -135,36 +174,34 @@ export class DecodedRecordReader {
       const type = recordType(header);
       if (type === RECORD_PACKET) {
         const wd = at >>> 2;
-        const fd = at >>> 3;
-        const iface = i32[wd + 1];
-        const kindStage = i32[wd + 2];
-        const flags = (kindStage >>> 16) & 0x1f;
-        c.ttl = ((kindStage >>> 21) & 0x1ff) - 1;
+        const iface = i32[wd + PacketWord.Iface];
+        const kindStage = i32[wd + PacketWord.KindStage];
+        const flags = (kindStage >>> 16) & 0x3f;
+        c.ttl = ((kindStage >>> 22) & 0x1ff) - 1;
         c.kind = kindStage & 0xff;
         c.stage = (kindStage >>> 8) & 0xff;
         c.broadcast = (flags & BROADCAST) !== 0;
-        c.maybeAck = (flags & MAYBE_ACK) !== 0;
         c.errorAboutAnswer = (flags & ERROR_ABOUT_ANSWER) !== 0;
         c.hasKey = (flags & HAS_KEY) !== 0;
-        c.ackNumber = i32[wd + 3] >>> 0;
-        c.tcpSeq = i32[wd + 4] >>> 0;
-        c.tunnel = i32[wd + 5];
-        const sec = f64[fd + 3];
-        const nsec = i32[wd + 8];
-        c.fingerprint = i32[wd + 9];
-        c.keySlot = i32[wd + 10];
-        c.keyCheck = i32[wd + 11];
-        c.srcHash = i32[wd + 12];
-        c.dstHash = i32[wd + 13];
+        c.mustMatch = (flags & MUST_MATCH) !== 0 ? i32[wd + PacketWord.MustMatch] >>> 0 : -1;
+        c.keep = (flags & KEEPS) !== 0 ? i32[wd + PacketWord.Keep] >>> 0 : -1;
+        c.tunnel = i32[wd + PacketWord.Tunnel];
+        const sec = f64[(at >>> 3) + SEC_DOUBLE];
+        const nsec = i32[wd + PacketWord.Nsec];
+        c.fingerprint = i32[wd + PacketWord.Fingerprint];
+        c.keySlot = i32[wd + PacketWord.KeySlot];
+        c.keyCheck = i32[wd + PacketWord.KeyCheck];
+        c.srcHash = i32[wd + PacketWord.SrcHash];
+        c.dstHash = i32[wd + PacketWord.DstHash];
         let p = at + PACKET_FIXED_BYTES;
         if (c.hasKey) {
-          c.keyPart0 = f64[p >>> 3];
-          c.keyPart1 = f64[(p >>> 3) + 1];
-          c.keyPart2 = f64[(p >>> 3) + 2];
-          const addr = i32[(p >>> 2) + 6];
+          c.keyPart0 = f64[(p >>> 3) + KeyWord.Part0 / 2];
+          c.keyPart1 = f64[(p >>> 3) + KeyWord.Part1 / 2];
+          c.keyPart2 = f64[(p >>> 3) + KeyWord.Part2 / 2];
+          const addr = i32[(p >>> 2) + KeyWord.Addr];
           c.addrVersion = addr & 0xff;
           c.addrKnown = addr >>> 8;
-          c.nameLen = i32[(p >>> 2) + 7];
+          c.nameLen = i32[(p >>> 2) + KeyWord.NameLen];
           p += KEY_NUMBERS_BYTES;
           // the key's bytes stay in the ring until the slot is released (after this call)
           const addrLen = keyAddrBytes(c.addrVersion);
@@ -181,17 +218,17 @@ export class DecodedRecordReader {
         } else c.errorDetail = '';
         h.packet(c, iface, sec, nsec);
       } else if (type === RECORD_EVENT) {
-        const word = i32[(at >>> 2) + 1];
+        const word = i32[(at >>> 2) + EVENT_PART_WORD];
         const n = word & 0x7fffffff;
         // copied out of the ring: the slot is reused once handed back
-        this.#eventParts.push(u8.slice(at + 8, at + 8 + n));
+        this.#eventParts.push(u8.slice(at + EVENT_DATA_AT, at + EVENT_DATA_AT + n));
         if (word >= 0) {
           const parts = this.#eventParts;
           this.#eventParts = [];
           h.event(deserialize(parts.length === 1 ? parts[0] : Buffer.concat(parts)));
         }
       } else if (type === RECORD_PROGRESS) {
-        h.progress(f64[(at >>> 3) + 1]);
+        h.progress(f64[(at >>> 3) + PROGRESS_BYTES_DOUBLE]);
       } else throw new Error(`decoder thread: unknown record type ${type} at byte ${at}`);
       at += bytes;
     }

@@ -4,7 +4,8 @@
 // through the shared slot ring. Packets of no exchange are only counted.
 import { once } from 'node:events';
 import { parentPort } from 'node:worker_threads';
-import { classify, Classified, Kind } from '../correlate/classify.js';
+import { classify, Classified } from '../correlate/classify.js';
+import { Kind } from '../correlate/kinds/table.js';
 import { DnsTcpStreams } from '../correlate/dns-tcp.js';
 import { decodePacket } from '../decode/decode-packet.js';
 import { PacketRecord } from '../decode/record.js';

@@ -32,33 +32,32 @@ export type ViewName = (typeof VIEWS)[number];
 
 function inView(e: ExchangeRecord, view: ViewName): boolean {
   if (view === 'all') return true;
-  if (view === 'icmp') return e.kind === 'icmp-echo' || e.kind === 'icmpv6-echo';
+  // icmp-echo, icmpv6-echo, icmp-timestamp, …
+  if (view === 'icmp') return e.kind.startsWith('icmp');
   if (view === 'tcp') return e.kind === 'tcp-handshake';
   return e.kind === view;
 }
 
 /**
- * The flow an exchange belongs to, from its key: the same ping, connection target, query
- * or client without the per-exchange identifiers (sequence, source port, ISN, query id).
+ * The flow an exchange belongs to, from its structured flow: the same ping, connection
+ * target, query or client without the per-exchange identifiers (sequence number,
+ * source port and ISN, query id, transaction id). By the flow's shape (events/types.ts
+ * ExchangeFlow), so a kind of an existing shape needs nothing here.
  */
 export function flowOf(e: ExchangeRecord): string {
-  const k = e.key;
-  switch (e.kind) {
-    case 'icmp-echo':
-    case 'icmpv6-echo':
-      return k.replace(/ seq=\d+$/, '');
-    case 'tcp-handshake': {
-      const m = /^(.*):\d+>(.*) isn=\d+$/.exec(k);
-      return m ? `${m[1]}>${m[2]}` : k;
-    }
-    case 'dns':
-      return k.replace(/ id=\d+ /, ' ');
-    case 'dhcp':
-      // a client's attempts, whatever transaction id each one took
-      return k.replace(/^xid=\S+ /, '');
-    default:
-      return k;
-  }
+  const f = e.flow;
+  if ('seq' in f) return `${addr(f.src)}>${addr(f.dst)} id=${f.id}`;
+  if ('isn' in f) return `${addr(f.src)}>${addr(f.dst)}:${f.dport}`;
+  if ('qname' in f) return `${addr(f.src)}>${addr(f.dst)} ${f.qname ?? '?'} ${f.qtype}`;
+  // a client's attempts, whatever transaction id each one took
+  if ('xid' in f) return `chaddr=${f.chaddr ?? '?'}`;
+  if ('sender' in f) return `who-has ${addr(f.target)} tell ${addr(f.sender)}`;
+  const shape: never = f;
+  return shape;
+}
+
+function addr(a: string | null): string {
+  return a ?? '?';
 }
 
 /** Exchanges of one flow with the same verdict, broken in the same place: one table row. */

@@ -74,7 +74,7 @@ describe('replay on the decoder thread', () => {
       for (const name of ['dns_tcp.pcap', 'dns-edns-ecs.pcap']) both([corpusPath(name), '--json']);
       const corpus = runCli(['replay', corpusPath('dns_tcp.pcap'), '--json']).stdout;
       expect(corpus).toMatch(
-        /"kind":"dns","key":"192.168.1.11>209.87.249.18 id=17177 www.tcpdump.org A","status":"ok"/,
+        /"kind":"dns","key":"192.168.1.11>209.87.249.18 id=17177 www.tcpdump.org A","flow":\{[^}]*"transport":"tcp"\},"status":"ok"/,
       );
     }
   });

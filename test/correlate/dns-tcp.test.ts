@@ -6,7 +6,9 @@
 // the same message cut differently on two interfaces, and the bound on flows followed.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.js';
+import { classify, Classified } from '../../src/correlate/classify.js';
+import { DnsStage } from '../../src/correlate/kinds/dns.js';
+import { Kind } from '../../src/correlate/kinds/table.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { DNS_TCP_KEPT_BYTES, DnsTcpStreams } from '../../src/correlate/dns-tcp.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
@@ -303,7 +305,7 @@ describe('DNS over TCP: crafted conversations', () => {
       classify(rec, cls);
       if (streams.segment(rec, cls, 0))
         while (streams.next(cls))
-          if (cls.kind === Kind.Dns && cls.stage === STAGE.DNS_QUERY) found.push(cls.keyPart0);
+          if (cls.kind === Kind.Dns && cls.stage === DnsStage.Query) found.push(cls.keyPart0);
     };
     const [a, b] = cut(query, IN_NAME);
     const first = new Conversation(1000, 2000, 40001).handshake(0).send('client', a, 1).send('client', b, 3);

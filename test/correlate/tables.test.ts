@@ -141,7 +141,7 @@ describe('ExchangeRows', () => {
       rows.ints[x * EX_INTS + ExInt.Stages + 1] = i + 1;
       // fields of neighbouring rows do not overlap
       rows.ints[x * EX_INTS + ExInt.Stages + MAX_STAGES - 1] = i * 3;
-      rows.doubles[x * EX_DOUBLES + ExDouble.Parts + 2] = i + 0.25;
+      rows.doubles[x * EX_DOUBLES + ExDouble.Part2] = i + 0.25;
       xs.push(x);
     }
     expect(rows.rows.capacity).toBeGreaterThan(65_536);
@@ -154,11 +154,11 @@ describe('ExchangeRows', () => {
         dbl(x, ExDouble.FirstRel),
         dbl(x, ExDouble.LastRel),
         dbl(x, ExDouble.TimeoutNs),
-        dbl(x, ExDouble.ServerIsn),
+        dbl(x, ExDouble.Kept),
         int(x, ExInt.ErrorStage),
         int(x, ExInt.Stages + 1),
         int(x, ExInt.Stages + MAX_STAGES - 1),
-        dbl(x, ExDouble.Parts + 2),
+        dbl(x, ExDouble.Part2),
         rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31],
       ]).toEqual([1, i, 7, i * 1.5, i * 1.5 + 1, 1e9, -1, -1, i + 1, i * 3, i + 0.25, i & 0xff]);
     }

@@ -2,7 +2,13 @@
 // paths, the NTP offset, capture health, the learned tables, classification of real
 // packets (through NAT the echo keeps its identity), and exchange bookkeeping.
 import { describe, expect, it } from 'vitest';
-import { classify, Classified, Kind, STAGE } from '../../src/correlate/classify.js';
+import { classify, Classified } from '../../src/correlate/classify.js';
+import { ArpStage } from '../../src/correlate/kinds/arp.js';
+import { DhcpStage } from '../../src/correlate/kinds/dhcp.js';
+import { DnsStage } from '../../src/correlate/kinds/dns.js';
+import { EchoStage } from '../../src/correlate/kinds/icmp-echo.js';
+import { Kind } from '../../src/correlate/kinds/table.js';
+import { TcpStage } from '../../src/correlate/kinds/tcp-handshake.js';
 import {
   ClockEstimator,
   clockReferenceComment,
@@ -63,14 +69,17 @@ describe('verdict', () => {
       towards: (iface, addr) => (iface === 2 && addr === 22 ? [5, 6] : null),
     };
     const v = judge(Kind.TcpHandshake, [stage([0, 1, 2]), undefined], -1, '', oracle, timing);
-    expect(v).toMatchObject({ status: 'lost', lost: { stage: STAGE.SYN, lastSeen: 2, missingOn: [5, 6] } });
+    expect(v).toMatchObject({
+      status: 'lost',
+      lost: { stage: TcpStage.Syn, lastSeen: 2, missingOn: [5, 6] },
+    });
   });
 
   it('unanswered: the request went as far as anything is known, no answer anywhere', () => {
     const v = judge(Kind.Dns, [stage([0, 1])], -1, '', noKnowledge, timing);
     expect(v).toMatchObject({
       status: 'unanswered',
-      lost: { stage: STAGE.DNS_RESPONSE, lastSeen: 1, missingOn: [] },
+      lost: { stage: DnsStage.Response, lastSeen: 1, missingOn: [] },
     });
   });
 
@@ -108,7 +117,7 @@ describe('verdict', () => {
     expect(judge(Kind.Arp, [flood, stage([2, 1, 0])], -1, '', noKnowledge, timing).status).toBe('ok');
     expect(judge(Kind.Arp, [flood, stage([2, 1])], -1, '', noKnowledge, timing)).toMatchObject({
       status: 'lost',
-      lost: { stage: STAGE.ARP_REPLY, lastSeen: 1, missingOn: [0] },
+      lost: { stage: ArpStage.Reply, lastSeen: 1, missingOn: [0] },
     });
     expect(judge(Kind.Arp, [flood], -1, '', noKnowledge, timing)).toMatchObject({ status: 'unanswered' });
   });
@@ -119,7 +128,7 @@ describe('verdict', () => {
     expect(judge(Kind.Dhcp, full, -1, '', noKnowledge, timing).status).toBe('ok');
     expect(judge(Kind.Dhcp, [stage([0, 1], b)], -1, '', noKnowledge, timing)).toMatchObject({
       status: 'unanswered',
-      lost: { stage: STAGE.DHCP_OFFER },
+      lost: { stage: DhcpStage.Offer },
     });
   });
 });
@@ -263,7 +272,7 @@ describe('classification and the correlator', () => {
     // the reply belongs to the same exchange, as a different packet
     fill(echo(0, [203, 0, 113, 1], [203, 0, 113, 20], 4242, 1, 64, 9));
     expect(c.key).toBe(before.key);
-    expect(c.stage).toBe(STAGE.ECHO_REPLY);
+    expect(c.stage).toBe(EchoStage.Reply);
     expect(c.fingerprint).not.toBe(before.fp);
   });
 

@@ -25,6 +25,17 @@ const echoRequest = hex(
   '6162636465666768', // payload "abcdefgh"
 );
 
+const timestampRequest = hex(
+  '0d', // type 13 timestamp request
+  '00', // code 0
+  '0000', // checksum (not verified)
+  '1f2e', // identifier 7982
+  '0003', // sequence 3
+  '02a5c1e0', // originate timestamp (ms since midnight UT)
+  '00000000', // receive timestamp (the replier's)
+  '00000000', // transmit timestamp (the replier's)
+);
+
 /** The IPv4 header of the packet an error quotes: 10.0.2.24 → 203.0.113.7, id 0x1c46. */
 function quotedIpv4(proto: string, totalLen = '05dc', fragment = '4000'): string {
   return [
@@ -102,6 +113,44 @@ describe('ICMP echo', () => {
     expect(layerNames(rec)).toEqual(['eth', 'ipv4', 'icmp']);
     expect([rec.icmpId, rec.icmpSeq]).toEqual([24895, 1]);
     cutAtEveryLength(frame, LT_EN10MB);
+  });
+});
+
+describe('ICMP timestamp (RFC 792 types 13/14)', () => {
+  it('records identifier and sequence; the three timestamps are the payload', () => {
+    const rec = decodeWith(decodeIcmp, timestampRequest);
+    expect([rec.icmpType, rec.icmpCode, rec.icmpId, rec.icmpSeq]).toEqual([13, 0, 7982, 3]);
+    expect([rec.payloadOff, rec.payloadLen]).toEqual([8, 12]);
+    expect(anomaly(rec)).toBeNull();
+  });
+
+  it('a timestamp reply too', () => {
+    const reply = timestampRequest.slice();
+    reply[0] = 14; // type 14 timestamp reply
+    const rec = decodeWith(decodeIcmp, reply);
+    expect([rec.icmpType, rec.icmpId, rec.icmpSeq]).toEqual([14, 7982, 3]);
+  });
+
+  it('an error quoting a timestamp request: the quoted identifier and sequence', () => {
+    const bytes = hex(
+      '03', // type 3 destination unreachable
+      '0a', // code 10 host administratively prohibited
+      '0000', // checksum
+      '00000000', // unused
+      quotedIpv4('01', '0028', '0000'), // quoted IPv4 header, protocol ICMP
+      '0d', // quoted ICMP type 13 timestamp request
+      '00', // quoted code
+      '0000', // quoted checksum
+      '1f2e', // quoted identifier 7982
+      '0003', // quoted sequence 3
+      '02a5c1e0', // quoted originate timestamp
+    );
+    const rec = decodeWith(decodeIcmp, bytes);
+    expect([rec.quotedIcmpType, rec.quotedIcmpId, rec.quotedIcmpSeq]).toEqual([13, 7982, 3]);
+  });
+
+  it('every cut: no throw, truncated or the same answer', () => {
+    cutEveryLengthDirect(decodeIcmp, timestampRequest, 0, icmpView);
   });
 });
 

@@ -193,6 +193,7 @@ describe('a report of hostile labels and keys in headless chromium', () => {
       type: 'exchange',
       kind: 'dns',
       key: KEY,
+      flow: { src: '10.0.0.5', dst: '10.0.0.1', id: 1, qname: KEY, qtype: 'A', transport: 'udp' },
       status: 'lost',
       ts: '1795352627.000000000',
       stages: [

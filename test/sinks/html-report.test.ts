@@ -26,6 +26,7 @@ const replyLost: ExchangeRecord = {
   type: 'exchange',
   kind: 'icmp-echo',
   key: '10.0.0.10>203.0.113.10 id=1 seq=1',
+  flow: { src: '10.0.0.10', dst: '203.0.113.10', id: 1, seq: 1 },
   status: 'lost',
   ts: '1795352627.112200674',
   stages: [
@@ -52,6 +53,7 @@ const unanswered: ExchangeRecord = {
   type: 'exchange',
   kind: 'tcp-handshake',
   key: '198.51.100.10:1>198.51.100.1:80 isn=1',
+  flow: { src: '198.51.100.10', dst: '198.51.100.1', sport: 1, dport: 80, isn: 1 },
   status: 'unanswered',
   ts: '1795352628.000000000',
   stages: [{ name: 'syn', packets: 2, seen: [seen('client:eth0'), seen('edge:eth0', 0.011)] }],
@@ -62,6 +64,7 @@ const ok = (n: number): ExchangeRecord => ({
   type: 'exchange',
   kind: 'icmp-echo',
   key: `10.0.0.5>203.0.113.1 id=7 seq=${n}`,
+  flow: { src: '10.0.0.5', dst: '203.0.113.1', id: 7, seq: n },
   status: 'ok',
   ts: `${1795352626 + n}.000000000`,
   stages: [

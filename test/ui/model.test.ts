@@ -1,7 +1,7 @@
 // The TUI's state and panel texts without a terminal: problems first, the filter,
 // rates and sparklines, drops flagged, where each exchange broke.
 import { describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
+import type { ExchangeFlow, ExchangeRecord } from '../../src/events/types.js';
 import { flowOf, TuiModel } from '../../src/ui/model.js';
 import { colourInterface, colourStatus } from '../../src/ui/tui.js';
 import {
@@ -14,11 +14,17 @@ import {
   whereItBroke,
 } from '../../src/ui/render.js';
 
-function ex(status: ExchangeRecord['status'], key: string, kind = 'icmp-echo'): ExchangeRecord {
+function ex(
+  status: ExchangeRecord['status'],
+  key: string,
+  kind = 'icmp-echo',
+  flow: ExchangeFlow = { src: '10.0.0.1', dst: '10.0.0.2', id: 1, seq: 1 },
+): ExchangeRecord {
   return {
     type: 'exchange',
     kind,
     key,
+    flow,
     status,
     ts: '1700000000.000000000',
     stages: [{ name: 'request', packets: 1, seen: [{ iface: 'c:tap1', ts: '1700000000.000000000' }] }],
@@ -26,6 +32,17 @@ function ex(status: ExchangeRecord['status'], key: string, kind = 'icmp-echo'): 
       ? { lost: { stage: 'reply', lastSeen: 'c:br100', missingOn: ['c:tap1', 'c:vm/eth0'] } }
       : {}),
   };
+}
+
+/** An echo whose key and flow say the same. */
+function echo(
+  status: ExchangeRecord['status'],
+  src: string,
+  dst: string,
+  id: number,
+  seq: number,
+): ExchangeRecord {
+  return ex(status, `${src}>${dst} id=${id} seq=${seq}`, 'icmp-echo', { src, dst, id, seq });
 }
 
 describe('TUI model', () => {
@@ -52,6 +69,9 @@ describe('TUI model', () => {
     m.view = 'icmp';
     expect(m.visibleExchanges()).toHaveLength(3);
     expect(tabsLine(m)).toBe(' 1 all   2 dhcp   3 dns   4 arp  [5 icmp]  6 tcp ');
+    // every ICMP kind: ICMP timestamps too
+    m.exchange(ex('ok', '10.0.0.1>10.0.0.3 id=9 seq=1', 'icmp-timestamp'));
+    expect(m.visibleExchanges()).toHaveLength(4);
   });
 
   it('rates per interface become sparklines; drops are flagged; the header sums it up', () => {
@@ -118,15 +138,41 @@ describe('TUI model', () => {
 
   it('groups a flow’s exchanges with the same verdict into one row with a count', () => {
     const m = new TuiModel('replay', 'x', 0);
-    for (let seq = 1; seq <= 3; seq++) m.exchange(ex('lost', `10.0.0.1>10.0.0.2 id=7 seq=${seq}`));
-    m.exchange(ex('ok', '10.0.0.1>10.0.0.2 id=7 seq=4'));
-    m.exchange(ex('lost', '10.0.0.1>10.0.0.3 id=7 seq=1'));
-    m.exchange(ex('lost', '10.0.0.1:40000>10.0.0.2:22 isn=1', 'tcp-handshake'));
-    m.exchange(ex('lost', '10.0.0.1:40002>10.0.0.2:22 isn=9', 'tcp-handshake'));
-    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4660 example.org A', 'dns'));
-    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4661 example.org A', 'dns'));
+    for (let seq = 1; seq <= 3; seq++) m.exchange(echo('lost', '10.0.0.1', '10.0.0.2', 7, seq));
+    m.exchange(echo('ok', '10.0.0.1', '10.0.0.2', 7, 4));
+    m.exchange(echo('lost', '10.0.0.1', '10.0.0.3', 7, 1));
+    const tcp = (sport: number, isn: number): ExchangeFlow => ({
+      src: '10.0.0.1',
+      dst: '10.0.0.2',
+      sport,
+      dport: 22,
+      isn,
+    });
+    m.exchange(ex('lost', '10.0.0.1:40000>10.0.0.2:22 isn=1', 'tcp-handshake', tcp(40000, 1)));
+    m.exchange(ex('lost', '10.0.0.1:40002>10.0.0.2:22 isn=9', 'tcp-handshake', tcp(40002, 9)));
+    const dns = (id: number): ExchangeFlow => ({
+      src: '10.0.0.9',
+      dst: '10.0.0.2',
+      id,
+      qname: 'example.org',
+      qtype: 'A',
+      transport: 'udp',
+    });
+    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4660 example.org A', 'dns', dns(4660)));
+    m.exchange(ex('ok', '10.0.0.9>10.0.0.2 id=4661 example.org A', 'dns', dns(4661)));
+    // IPv6 addresses hold colons: the flow, not the key text, says which are ports
+    m.exchange(
+      ex('lost', 'fd00::1:40000>fd00::2:443 isn=5', 'tcp-handshake', {
+        src: 'fd00::1',
+        dst: 'fd00::2',
+        sport: 40000,
+        dport: 443,
+        isn: 5,
+      }),
+    );
     const rows = m.visibleGroups().map((g) => `${g.latest.status} ${g.count} ${g.latest.kind} ${g.flow}`);
     expect(rows).toEqual([
+      'lost 1 tcp-handshake fd00::1>fd00::2:443',
       'lost 2 tcp-handshake 10.0.0.1>10.0.0.2:22',
       'lost 1 icmp-echo 10.0.0.1>10.0.0.3 id=7',
       'lost 3 icmp-echo 10.0.0.1>10.0.0.2 id=7',
@@ -134,23 +180,28 @@ describe('TUI model', () => {
       'ok 1 icmp-echo 10.0.0.1>10.0.0.2 id=7',
     ]);
     // the newest of a group is the one whose ladder Enter shows
-    expect(m.visibleGroups()[2].latest.key).toBe('10.0.0.1>10.0.0.2 id=7 seq=3');
-    expect(groupLine(m.visibleGroups()[2], 120)).toMatch(
+    expect(m.visibleGroups()[3].latest.key).toBe('10.0.0.1>10.0.0.2 id=7 seq=3');
+    expect(groupLine(m.visibleGroups()[3], 120)).toMatch(
       /^LOST {9}×3 {4}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.2 id=7 +reply lost after br100/,
     );
     // one of a kind: the whole key, no count
-    expect(groupLine(m.visibleGroups()[1], 120)).toMatch(
+    expect(groupLine(m.visibleGroups()[2], 120)).toMatch(
       /^LOST {15}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.3 id=7 seq=1 /,
     );
-    expect(flowOf(ex('ok', 'xid=0x0000abcd chaddr=fa:16:3e:00:00:01', 'dhcp'))).toBe(
+    const dhcp = { xid: 0xabcd, chaddr: 'fa:16:3e:00:00:01' };
+    expect(flowOf(ex('ok', 'xid=0x0000abcd chaddr=fa:16:3e:00:00:01', 'dhcp', dhcp))).toBe(
       'chaddr=fa:16:3e:00:00:01',
+    );
+    const arp = { sender: '10.0.0.5', target: '10.0.0.1' };
+    expect(flowOf(ex('ok', 'who-has 10.0.0.1 tell 10.0.0.5', 'arp', arp))).toBe(
+      'who-has 10.0.0.1 tell 10.0.0.5',
     );
   });
 
   it('keeps at most about 5000 exchanges: the oldest ok ones go, problems stay', () => {
     const m = new TuiModel('replay', 'x', 0);
-    m.exchange(ex('lost', '10.0.0.1>10.0.0.2 id=1 seq=1'));
-    for (let i = 0; i < 6000; i++) m.exchange(ex('ok', `10.0.0.${i % 200}>10.0.0.2 id=2 seq=${i}`));
+    m.exchange(echo('lost', '10.0.0.1', '10.0.0.2', 1, 1));
+    for (let i = 0; i < 6000; i++) m.exchange(echo('ok', `10.0.0.${i % 200}`, '10.0.0.2', 2, i));
     expect(m.exchanges.length).toBeLessThanOrEqual(5500);
     expect(m.exchanges.length).toBeGreaterThanOrEqual(5000);
     expect(m.exchanges[0].status).toBe('lost');

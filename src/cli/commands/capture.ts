@@ -19,7 +19,7 @@ import {
   type PacketView,
   type SkippedRecord,
 } from '../../events/types.js';
-import { formatTimestamp } from '../../framing/timestamp.js';
+import { formatTimestamp } from '../../shared/timestamp-text.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { clockReferenceComment } from '../../correlate/clock.js';

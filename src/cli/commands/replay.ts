@@ -17,7 +17,7 @@ import { CaptureReadError, isCaptureInputError } from '../../framing/errors.js';
 import { checkCaptureFile } from '../../framing/file-source.js';
 import { InterfaceLabelError, plainFileArgument } from '../../framing/label.js';
 import { mergeCaptureFiles } from '../../framing/merge.js';
-import { formatTimestamp } from '../../framing/timestamp.js';
+import { formatTimestamp } from '../../shared/timestamp-text.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { formatPacketLine } from '../../sinks/packet-text.js';
 import { ProgressMeter } from '../../sinks/progress.js';

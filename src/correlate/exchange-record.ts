@@ -1,0 +1,187 @@
+// An exchange's key kept in its row (from the asking packet nearest the asker), and
+// its verdict written out as an ExchangeRecord (events/types.ts): stages with
+// their sightings in path order, where it was lost, the detail, the RTT, and the key
+// as text and as the structured `flow` (its kind's: kinds/kind-spec.ts). Per exchange
+// judged, never per packet; nothing here is built for a verdict no sink wants.
+import { readDnsName } from '../decode/dns.js';
+import { formatIp, formatMac } from '../decode/format.js';
+import { TUNNEL_NAMES } from '../decode/record.js';
+import type { ExchangeRecord, StageSighting } from '../events/types.js';
+import { formatTimestamp } from '../shared/timestamp-text.js';
+import { keyAddrBytes, type Classified } from './classified.js';
+import type { KeptKey } from './kinds/kind-spec.js';
+import { answerStageOf, type Kind, KIND_NAMES, KIND_SPECS, STAGE_NAMES } from './kinds/table.js';
+import {
+  EX_DOUBLES,
+  EX_INTS,
+  ExchangeRows,
+  ExDouble,
+  ExInt,
+  KEY_DST_AT,
+  KEY_NAME_AT,
+  KEY_SRC_AT,
+  KEY_STRIDE,
+} from './tables.js';
+import type { OrderedStage, Verdict } from './verdict.js';
+
+const NS = 1_000_000_000;
+
+/** Keeps an opening packet's key (Classified's numbers and key bytes) in the exchange's row. */
+export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
+  const d = x * EX_DOUBLES;
+  X.doubles[d + ExDouble.Part0] = c.keyPart0;
+  X.doubles[d + ExDouble.Part1] = c.keyPart1;
+  X.doubles[d + ExDouble.Part2] = c.keyPart2;
+  X.ints[x * EX_INTS + ExInt.Addr] = c.addrVersion | (c.addrKnown << 8);
+  X.ints[x * EX_INTS + ExInt.KeyTtl] = c.ttl;
+  X.ints[x * EX_INTS + ExInt.NameLen] = c.nameLen;
+  const from = c.keySource;
+  const to = X.keyBytes;
+  const at = x * KEY_STRIDE;
+  // The addresses (IPv4: 4 bytes of each 16; a DHCP client's MAC: 6), then the name.
+  const addrLen = keyAddrBytes(c.addrVersion);
+  if ((c.addrKnown & 1) !== 0)
+    for (let i = 0, s = c.keySrcAt; i < addrLen; i++) to[at + KEY_SRC_AT + i] = from[s + i];
+  if ((c.addrKnown & 2) !== 0)
+    for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + KEY_DST_AT + i] = from[s + i];
+  for (let i = 0, s = c.keyNameAt, n = c.nameLen; i < n; i++) to[at + KEY_NAME_AT + i] = from[s + i];
+}
+
+/** The key kept in one exchange row, as a kind's `flow` reads it (one view, moved from row to row). */
+class KeptKeyView implements KeptKey {
+  #X: ExchangeRows | null = null;
+  #x = 0;
+  part0 = 0;
+  part1 = 0;
+  part2 = 0;
+
+  at(X: ExchangeRows, x: number): this {
+    this.#X = X;
+    this.#x = x;
+    const d = x * EX_DOUBLES;
+    this.part0 = X.doubles[d + ExDouble.Part0];
+    this.part1 = X.doubles[d + ExDouble.Part1];
+    this.part2 = X.doubles[d + ExDouble.Part2];
+    return this;
+  }
+
+  #address(bit: number, at: number): string | null {
+    const X = this.#X as ExchangeRows;
+    const addr = X.ints[this.#x * EX_INTS + ExInt.Addr];
+    if (((addr >>> 8) & bit) === 0) return null;
+    return formatIp(X.keyBytes, this.#x * KEY_STRIDE + at, addr & 0xff);
+  }
+
+  src(): string | null {
+    return this.#address(1, KEY_SRC_AT);
+  }
+
+  dst(): string | null {
+    return this.#address(2, KEY_DST_AT);
+  }
+
+  mac(): string | null {
+    const X = this.#X as ExchangeRows;
+    if (((X.ints[this.#x * EX_INTS + ExInt.Addr] >>> 8) & 1) === 0) return null;
+    return formatMac(X.keyBytes, this.#x * KEY_STRIDE + KEY_SRC_AT);
+  }
+
+  name(): string | null {
+    const X = this.#X as ExchangeRows;
+    const len = X.ints[this.#x * EX_INTS + ExInt.NameLen];
+    if (len <= 0) return null;
+    const from = this.#x * KEY_STRIDE + KEY_NAME_AT;
+    return readDnsName(X.keyBytes, from, from + len, from);
+  }
+}
+
+/** How a capture problem reads in a detail. */
+function problemText(text: string): string {
+  return text === 'gone'
+    ? 'was gone'
+    : text === 'stopped'
+      ? 'had stopped (capture ended before the timeout)'
+      : text === 'not running yet'
+        ? 'was not running yet'
+        : text;
+}
+
+/** Writes judged exchanges as records; interface labels by id (the correlator's list, read as it grows). */
+export class ExchangeRecordWriter {
+  readonly #labels: readonly string[];
+  readonly #key = new KeptKeyView();
+  /** the whole second relative times count from (the first packet's) */
+  baseSec = 0;
+
+  constructor(labels: readonly string[]) {
+    this.#labels = labels;
+  }
+
+  #label(iface: number): string {
+    return this.#labels[iface] ?? `#${iface}`;
+  }
+
+  /** Decimal seconds with nanosecond digits, from relative ns. */
+  tsText(rel: number): string {
+    if (!Number.isFinite(rel)) return '0.000000000';
+    const r = Math.round(rel);
+    const whole = Math.floor(r / NS);
+    return formatTimestamp(this.baseSec + whole, r - whole * NS);
+  }
+
+  /** The record of exchange x of `kind`, judged `verdict` from its ordered `stages`. */
+  record(
+    X: ExchangeRows,
+    x: number,
+    kind: Kind,
+    stages: ReadonlyArray<OrderedStage | undefined>,
+    verdict: Verdict,
+  ): ExchangeRecord {
+    const names = STAGE_NAMES[kind];
+    const spec = KIND_SPECS[kind];
+    const flow = spec.flow(this.#key.at(X, x));
+    // Plain loops: with the TUI or --json every verdict becomes a record.
+    let first = Number.POSITIVE_INFINITY;
+    for (const s of stages)
+      if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
+    const record: ExchangeRecord = {
+      type: 'exchange',
+      kind: KIND_NAMES[kind],
+      key: spec.keyText(flow),
+      flow,
+      status: verdict.status,
+      ts: this.tsText(first),
+      stages: [],
+    };
+    for (let i = 0; i < stages.length; i++) {
+      const s = stages[i];
+      if (s === undefined) continue;
+      const seen: StageSighting[] = new Array<StageSighting>(s.ifaces.length);
+      for (let j = 0; j < s.ifaces.length; j++) {
+        const sighting: StageSighting = { iface: this.#label(s.ifaces[j]), ts: this.tsText(s.times[j]) };
+        if (j > 0) sighting.hopMs = Math.round((s.times[j] - s.times[j - 1]) / 1e3) / 1e3;
+        const tun = s.tunnels[j];
+        if (tun >= 0) sighting.tunnel = { type: TUNNEL_NAMES[tun >>> 24] ?? 'tunnel', vni: tun & 0xffffff };
+        seen[j] = sighting;
+      }
+      record.stages.push({ name: names[i], packets: s.packets, seen });
+    }
+    if (verdict.lost !== null) {
+      record.lost = {
+        stage: names[verdict.lost.stage],
+        lastSeen: verdict.lost.lastSeen === null ? null : (this.#labels[verdict.lost.lastSeen] ?? null),
+        missingOn: verdict.lost.missingOn.map((i) => this.#label(i)),
+      };
+    }
+    if (verdict.detail !== null) record.detail = verdict.detail;
+    else if (X.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
+      record.detail = `${X.answerError[x]} (an ICMP error about the ${names[answerStageOf(kind)]})`;
+    } else if (verdict.problems.length > 0) {
+      record.detail = verdict.problems
+        .map((p) => `capture on ${this.#label(p.iface)} ${problemText(p.text)}`)
+        .join('; ');
+    }
+    if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
+    return record;
+  }
+}

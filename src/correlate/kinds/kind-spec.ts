@@ -1,0 +1,151 @@
+// What makes an exchange kind (ICMP echo, TCP handshake, DNS, …): everything the
+// correlator, the verdict and the records need to know about it, in one object per
+// kind (kinds/<kind>.ts, each `satisfies KindSpec`), gathered in one exhaustive table
+// (kinds/table.ts: a kind left out is a compile error). Outside kinds/ no kind is
+// named — classify.ts dispatches packets through dense tables built from the specs'
+// claims, the correlator and verdict.ts read tables built from their stages — but
+// for DNS messages found in TCP streams (dns-tcp.ts, classify.ts classifyDnsMessage).
+//
+// Adding a kind: one file here, one `Kind` member and table entry in table.ts, one test
+// file (and its decoder, when the protocol is new).
+//
+// The `flow` of each kind's exchange records (events/types.ts ExchangeFlow), its key's
+// fields; addresses are the asking packet's at its first hop (as `key`), null when
+// that packet did not hold them:
+//   icmp-echo, icmpv6-echo, icmp-timestamp   IcmpFlow  {src, dst, id, seq}
+//   tcp-handshake                            TcpFlow   {src, dst, sport, dport, isn}
+//   dns                                      DnsFlow   {src, dst, id, qname, qtype, transport}
+//                                                       qname null when unreadable; qtype a
+//                                                       mnemonic (A, AAAA, TYPE65280);
+//                                                       transport "udp" or "tcp" (of the query)
+//   dhcp                                     DhcpFlow  {xid, chaddr}
+//   arp                                      ArpFlow   {sender, target} (protocol addresses)
+import type { PacketRecord } from '../../decode/record.js';
+import type { ExchangeFlow } from '../../events/types.js';
+import type { Classified } from '../classified.js';
+
+/** Stages per exchange at most (TCP and DHCP have five). */
+export const MAX_STAGES = 5;
+
+/**
+ * Which packets the dispatcher (classify.ts) hands a kind: dense tables are built from
+ * these when the module loads, so a new kind needs no edit there.
+ */
+export interface KindClaims {
+  /** ARP requests and replies (one kind at most) */
+  readonly arp?: boolean;
+  /** ICMP (IPv4) types, each with the stage a packet of that type is */
+  readonly icmp?: ReadonlyArray<readonly [type: number, stage: number]>;
+  /** ICMPv6 types, each with its stage */
+  readonly icmpv6?: ReadonlyArray<readonly [type: number, stage: number]>;
+  /** TCP segments (one kind at most) */
+  readonly tcp?: boolean;
+  /** UDP ports: the destination port's kind, else the source port's (as the decoder dispatches) */
+  readonly udp?: readonly number[];
+}
+
+/**
+ * ICMP errors (and ICMPv6 ones) quoting a kind's packet join its exchange at its error
+ * stage. How the quoted packet is recognised: ICMP of a type the kind claims (an error
+ * about one of its answers is about the answer, not the question), any TCP segment, or
+ * UDP to one of these destination ports.
+ */
+export interface QuoteClaims {
+  readonly stage: number;
+  readonly by: 'icmp' | 'tcp' | UdpQuote;
+  /**
+   * The exchange key of the quoted packet into out.key (its transport header at `l4`,
+   * the quote ending at `end`); false when the quote does not hold enough of it.
+   */
+  key(rec: PacketRecord, out: Classified, l4: number, end: number, v6: boolean): boolean;
+}
+
+export interface UdpQuote {
+  readonly udpDstPorts: readonly number[];
+}
+
+/** An opening stage and the answers that, seen where the question started, mean the asker got its answer. */
+export interface Opening {
+  readonly stage: number;
+  readonly answeredBy: readonly number[];
+}
+
+/**
+ * An exchange's key as the correlator kept it (from the asking packet nearest the
+ * asker), for `flow`: the three numbers the kind's keepKey wrote, its addresses and
+ * name as text.
+ */
+export interface KeptKey {
+  readonly part0: number;
+  readonly part1: number;
+  readonly part2: number;
+  /** the source and destination address (IPv4, IPv6), null when not known */
+  src(): string | null;
+  dst(): string | null;
+  /** the first key address read as a MAC (a DHCP client's), null when not known */
+  mac(): string | null;
+  /** the DNS name kept, null when none or unreadable */
+  name(): string | null;
+}
+
+export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
+  /** `kind` of its exchange records */
+  readonly name: string;
+  /** `stages[].name` of its records, by stage number: protocol order, error stages last */
+  readonly stages: readonly string[];
+  /** the stages that may open an exchange (the asking side) */
+  readonly opening: readonly Opening[];
+  /** answer stage → the stage it answers: its packets go back the way that one came */
+  readonly asking: ReadonlyArray<readonly [answer: number, asking: number]>;
+  /** asking → answering stage pairs whose sightings on two hosts sample their clocks' offset */
+  readonly clockPairs: ReadonlyArray<readonly [asking: number, answer: number]>;
+  /** an ok exchange's RTT runs from its first packet to its first answer, or to its final one (DHCP's ack) */
+  readonly rttTo: 'first-answer' | 'final-answer';
+  /**
+   * The stages it goes through given which were seen (`stages[i]` defined: stage i
+   * was), first to last; its last stage seen decides the verdict (verdict.ts).
+   * Returns shared arrays: read only.
+   */
+  sequence(stages: ReadonlyArray<object | undefined>): readonly number[];
+  readonly claims: KindClaims;
+  /**
+   * A packet the dispatcher handed it (`claimed`: the stage its ICMP type claims, else
+   * -1): writes out.key (and out.errorDetail for an error answer) and returns its
+   * stage, or -1 when it is none of this kind's exchanges after all. A kind that must
+   * remember a number from one stage to check a packet of another sets out.keep and
+   * out.mustMatch (Classified): its own number, whose meaning it says.
+   */
+  classify(rec: PacketRecord, out: Classified, claimed: number): number;
+  /** An opening packet: what its key text and flow are written from (beginKey has reset it). */
+  keepKey(rec: PacketRecord, out: Classified): void;
+  readonly quote: QuoteClaims | null;
+  /** The record's `flow`, from the key kept. */
+  flow(key: KeptKey): F;
+  /** The record's `key` text, from its flow. */
+  keyText(flow: F): string;
+}
+
+/** What an opening packet keeps starts empty: no numbers, addresses or name. */
+export function beginKey(rec: PacketRecord, out: Classified): void {
+  out.hasKey = true;
+  out.keySource = rec.bytes;
+  out.nameLen = -1;
+  out.keyPart0 = 0;
+  out.keyPart1 = 0;
+  out.keyPart2 = 0;
+  out.addrVersion = 0;
+  out.addrKnown = 0;
+}
+
+/** An IP packet's source and destination address, for the key. */
+export function keepIpAddresses(rec: PacketRecord, out: Classified): void {
+  out.addrVersion = rec.ipVersion;
+  out.keySrcAt = rec.srcAddrOff;
+  out.keyDstAt = rec.dstAddrOff;
+  out.addrKnown = (rec.srcAddrOff >= 0 ? 1 : 0) | (rec.dstAddrOff >= 0 ? 2 : 0);
+}
+
+/** An address of a key or flow as text: `?` when not known. */
+export function addrText(addr: string | null): string {
+  return addr ?? '?';
+}
