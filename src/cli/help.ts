@@ -5,8 +5,9 @@ export const MAIN_HELP = `hopscope — find the hop where your packets die.
 A VM or pod is "running" but unreachable. hopscope captures on every virtual
 interface at once (tap*, qbr/qvb/qvo, br100, qr-*/qg-* in qrouter-* namespaces,
 tun0, vxlan_sys_4789, on several hosts), recognises the same packet at every hop
-(through NAT and VXLAN), and tells, per ICMP echo, TCP handshake, DNS query, DHCP
-handshake and ARP exchange, where the request went and where the reply vanished.
+(through NAT and VXLAN), and tells, per ICMP echo and timestamp, TCP handshake,
+DNS query, DHCP handshake and ARP exchange, where the request went and where the
+reply vanished.
 
 Usage:
   hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
@@ -114,10 +115,10 @@ broke; Enter shows the ladder of one, / filters, 1-6 pick DHCP/DNS/ARP/ICMP/TCP,
 r stops the recording or starts one (next to -w FILE as FILE.2.pcapng, else in the
 working directory), ? lists every key, q quits (the recording is closed complete).
 
-Output: every exchange (ICMP echo, TCP handshake, DNS over UDP and TCP, DHCP, ARP)
-is judged about half a second after its timeout: ok, lost (where it was last seen,
-where it went missing), unanswered, error or inconclusive (the capture was not
-looking). Not on a terminal: problems in full, the first 20 ok ones a line each,
+Output: every exchange (ICMP echo and timestamp, TCP handshake, DNS over UDP and
+TCP, DHCP, ARP) is judged about half a second after its timeout: ok, lost (where it
+was last seen, where it went missing), unanswered, error or inconclusive (the
+capture was not looking). Not on a terminal: problems in full, the first 20 ok ones a line each,
 then a table of packets captured, received and dropped (by the kernel) per
 interface; notes about interfaces coming and going go to stderr. With --json:
 interface, state, stats, exchange, clock and summary records (docs/json-lines.md).

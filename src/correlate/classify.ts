@@ -1,4 +1,4 @@
-// What a decoded packet is to the correlator (DESIGN §5.1, §5.3), computed into one
+// What a decoded packet is to the correlator (docs/verdicts.md: the same packet, exchanges), computed into one
 // reused object (classified.ts) without allocating: its fingerprint (the same packet
 // on every interface, through NAT and tunnels), and — when it belongs to an exchange —
 // the exchange kind, stage and key. The fingerprint is the same for every kind; the
@@ -83,7 +83,7 @@ const UNREACH_V6: Record<number, string> = {
   6: 'reject-route',
 };
 
-/** The detail of an ICMP error (DESIGN §3 `detail`): `frag-needed mtu=1450`, `port-unreachable`, … */
+/** The detail of an ICMP error (docs/json-lines.md `detail`): `frag-needed mtu=1450`, `port-unreachable`, … */
 export function icmpErrorDetail(v6: boolean, type: number, code: number, mtu: number): string {
   if (!v6) {
     if (type === 3 && code === 4) return `frag-needed mtu=${mtu}`;

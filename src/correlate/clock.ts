@@ -1,4 +1,4 @@
-// Clock offsets between hosts (DESIGN §5.5), with how sure we are of them.
+// Clock offsets between hosts (docs/verdicts.md "Clocks"), with how sure we are of them.
 //
 // When an exchange's question and its answer were both seen on an interface a of host A
 // and on an interface b of host B, each interface measured a round trip on its own

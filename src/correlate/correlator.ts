@@ -1,4 +1,4 @@
-// The correlation stage (DESIGN §5): decoded packets in, exchange verdicts out.
+// The correlation stage (docs/verdicts.md): decoded packets in, exchange verdicts out.
 //
 //   packet ─ classify ─► exchange (by kind + key) ─► stage ─► sightings (interface, time)
 //                                                        │
@@ -292,7 +292,7 @@ export class Correlator {
   }
 
   /**
-   * The host whose clock time stamps are on (DESIGN §3: the first host named). Without
+   * The host whose clock time stamps are on (docs/json-lines.md "Time stamps": the first host named). Without
    * it, the host of the first interface added. Only before any interface is added.
    */
   setReferenceHost(host: string | null): void {
@@ -337,7 +337,7 @@ export class Correlator {
     return (sec - this.#baseSec) * NS + nsec;
   }
 
-  // --- capture health (DESIGN §5.6) ---
+  // --- capture health (docs/verdicts.md "Inconclusive") ---
 
   interfaceStarted(id: number, sec: number, nsec: number): void {
     this.#health.started(id, this.rel(sec, nsec));

@@ -37,6 +37,7 @@
 // reassembly. State lives in typed arrays allocated once: following a message in one
 // segment (the common case) allocates and copies nothing — one lookup of its flow (of
 // classify's address hashes), and the DNS fields the packet's own decode found.
+import { TCP_FIN, TCP_RST, TCP_SYN } from '../decode/tcp.js';
 import { DNS_CLASS_IN, decodeDns, decodeDnsPrefix, DNS_HEADER_LEN } from '../decode/dns.js';
 import { Layer, PacketRecord, UNSIGNED_32 } from '../decode/record.js';
 import { classifyDnsMessage, tunnelOf } from './classify.js';
@@ -49,9 +50,6 @@ export const DNS_TCP_MAX_FLOWS = 4096;
 export const DNS_TCP_KEPT_BYTES = 512;
 
 const DNS_PORT = 53;
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
 /** The header's Z bit (RFC 1035 §4.1.1: zero); question classes in use (RFC 1035 §3.2.4, §3.2.5). */
 const DNS_FLAG_Z = 0x0040;
 const DNS_CLASS_CH = 3;

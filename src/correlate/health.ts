@@ -1,4 +1,4 @@
-// Capture health per interface (DESIGN §5.6): when it was running, when it was gone,
+// Capture health per interface (docs/verdicts.md "Inconclusive"): when it was running, when it was gone,
 // when the kernel dropped packets. A verdict consults it before blaming the network:
 // a packet "missing" on an interface whose capture was not looking is inconclusive.
 // Times are relative nanoseconds on the reference clock (see correlator.ts).
@@ -20,11 +20,6 @@ const enum Drops {
   To = 1,
   Count = 2,
   Fields = 3,
-}
-
-export interface HealthProblem {
-  iface: number;
-  text: string;
 }
 
 class InterfaceHealth {

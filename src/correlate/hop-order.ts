@@ -1,4 +1,4 @@
-// The order of one packet's sightings along its path (DESIGN §5.2): by position, from
+// The order of one packet's sightings along its path (docs/verdicts.md "Hop order"): by position, from
 // what the network shows, not by time stamps alone. Hops on one host are microseconds
 // apart, two ends of a veth or a bridge and its port often carry the very same stamp,
 // a µs capture ties hops that a ns one tells apart, and two hosts' clocks disagree by

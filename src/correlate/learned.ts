@@ -1,4 +1,4 @@
-// What the correlator learns (DESIGN §5.2, §5.4), held in typed arrays: per flow
+// What the correlator learns (docs/verdicts.md: the expected path, timeouts), held in typed arrays: per flow
 // direction its expected path and smoothed RTT, per (interface, address) the route on
 // from there. Paths are sequences of interface ids, few and shared by many flows, so
 // each distinct path is kept once (PathStore) and the tables hold its number.

@@ -1,6 +1,6 @@
 // The correlator's state in flight as columns of typed arrays, one row per exchange,
 // stage track and sighting: no object per exchange, nothing for the garbage collector
-// to trace or free (DESIGN §5.5, bounded state). Rows are reused through free lists;
+// to trace or free (bounded state, docs/architecture.md). Rows are reused through free lists;
 // a table grows fourfold when full and keeps its size (its peak) afterwards.
 //
 //   SlotIndex       exchange key slot (30 bits) → exchange row

@@ -1,4 +1,4 @@
-// The verdict of one exchange (DESIGN §3 statuses, §5.2 paths), as a pure function of
+// The verdict of one exchange (docs/verdicts.md: statuses, the expected path), as a pure function of
 // its stages' ordered sightings, what was learned about paths, and capture health.
 //
 // Each kind has a sequence of stages (kinds/: echo request → reply; DHCP discover →

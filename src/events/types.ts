@@ -157,7 +157,7 @@ export interface PacketView {
   fragment?: { offset: number; more: boolean; later: boolean };
 }
 
-/** Verdict of an exchange (DESIGN §3 `status`). */
+/** Verdict of an exchange (docs/verdicts.md "Statuses"). */
 export type ExchangeStatus = 'ok' | 'lost' | 'unanswered' | 'error' | 'inconclusive';
 
 /** One sighting of a stage's packet: where, when (on the reference clock), and the delay from the previous hop. */
@@ -218,7 +218,7 @@ export interface ArpFlow {
   target: string | null;
 }
 
-/** DESIGN §3 `exchange` record. */
+/** The `exchange` record (docs/json-lines.md). */
 export interface ExchangeRecord {
   type: 'exchange';
   kind: string;
@@ -233,7 +233,7 @@ export interface ExchangeRecord {
   ts: string;
 }
 
-/** DESIGN §5.5: a host's clock offset against the reference host, as estimated and applied. */
+/** docs/verdicts.md "Clocks": a host's clock offset against the reference host, as estimated and applied. */
 export interface ClockRecord {
   type: 'clock';
   host: string;

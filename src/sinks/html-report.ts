@@ -1,5 +1,5 @@
 // The report for the ticket (`--report FILE.html`, capture and replay): one
-// self-contained HTML page, made from the stream of JSON-lines records (DESIGN §3:
+// self-contained HTML page, made from the stream of JSON-lines records (docs/json-lines.md:
 // interface, stats, state, exchange, clock, summary), so it is the same for a live
 // capture and a replay of its recording. It holds, in this order:
 //
@@ -13,7 +13,7 @@
 //   - the clock offsets of the hosts (offsetMs ± uncertaintyMs against the reference);
 //   - ok exchanges counted, and the first LIMITS.okRows of them listed.
 //
-// Bounds (STYLE 6), so a capture of a long outage still makes a page a browser opens:
+// Bounds, so a capture of a long outage still makes a page a browser opens:
 // the first LIMITS.ladders problem exchanges are drawn, the next LIMITS.listed are one
 // row each, the rest are counted (the JSON lines list every one).
 //
@@ -36,7 +36,7 @@ import { ladderSvg } from './html-ladder.js';
 import { escapeHtml, shellWord } from './html-text.js';
 import { checkReportTarget, writeReportFile } from './report-file.js';
 
-/** DESIGN §3 `interface` record, as capture and replay write it. */
+/** The `interface` record (docs/json-lines.md), as capture and replay write it. */
 export interface InterfaceLine {
   type: 'interface';
   id: number;
@@ -49,7 +49,7 @@ export interface InterfaceLine {
   file?: string;
 }
 
-/** DESIGN §3 `stats` record: live every few seconds and `final` at the end; replay once, final. */
+/** The `stats` record (docs/json-lines.md): live every few seconds and `final` at the end; replay once, final. */
 export interface StatsLine {
   type: 'stats';
   iface: string;
@@ -91,7 +91,7 @@ export const REPORT_LIMITS = {
 
 const PROBLEMS: readonly ExchangeStatus[] = ['lost', 'unanswered', 'error', 'inconclusive'];
 
-/** A cause as DESIGN §3 writes it, read defensively: the records may come from a file. */
+/** A cause as docs/json-lines.md describes it, read defensively: the records may come from a file. */
 interface Cause {
   code: string;
   summary: string;

@@ -170,7 +170,7 @@ export const HELP_TEXT = [
   '  ↑ ↓ PgUp PgDn   move in the exchanges table',
   '  Enter           the ladder of the selected exchange (Esc closes it)',
   '  /               filter: an address, an interface, a kind, a status (empty: all)',
-  '  1 … 6           all exchanges, DHCP, DNS, ARP, ICMP echo, TCP handshakes',
+  '  1 … 6           all exchanges, DHCP, DNS, ARP, ICMP (echo, timestamp), TCP handshakes',
   '  p               pause / resume (a paced replay stops reading)',
   '  r               live: stop the recording, or start one (next to -w FILE, else in captures/)',
   '  + -             replay faster / slower (with --speed or --realtime)',

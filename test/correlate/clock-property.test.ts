@@ -1,4 +1,4 @@
-// Verdicts that do not depend on the clocks (DESIGN §5.2, §5.5): every shipped recording,
+// Verdicts that do not depend on the clocks (docs/verdicts.md "Hop order", "Clocks"): every shipped recording,
 // each host's packets shifted by a random offset of up to ±0.5 s, each stamp jittered by
 // up to half the smallest hop delay (order kept), cut to microseconds — the same
 // verdicts (status, stage, lastSeen, missingOn) as the original, and every clock offset

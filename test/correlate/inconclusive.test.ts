@@ -1,11 +1,11 @@
-// A verdict never blames the network for what the capture lost (DESIGN §5.6): the remote
+// A verdict never blames the network for what the capture lost (docs/verdicts.md "Inconclusive"): the remote
 // tcpdump on the pod's interface is killed while pings run — the replies it could not
 // see make those exchanges inconclusive, naming the capture, and none lost.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ExchangeRecord, SummaryRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
@@ -42,7 +42,9 @@ describe('capture health', () => {
     const node1 = lab.hosts.find((h) => h.name === 'node1')?.sshName as string;
     const node2 = lab.hosts.find((h) => h.name === 'node2')?.sshName as string;
     const pod1 = `${lab.prefix}${POD1}`;
-    const recording = join(mkdtempSync(join(tmpdir(), 'hopscope-gap-')), 'gap.pcapng');
+    const work = mkdtempSync(join(tmpdir(), 'hopscope-gap-'));
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
+    const recording = join(work, 'gap.pcapng');
     const origin = `${node1}:${pod1}/eth0`;
     const cli = startCli([
       'capture',

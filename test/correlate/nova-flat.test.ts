@@ -1,4 +1,4 @@
-// Verdicts on nova-flat, live and replayed (DESIGN §3, §5, §6): the echo reply dropped on
+// Verdicts on nova-flat, live and replayed (docs/verdicts.md): the echo reply dropped on
 // br100, DHCP with dnsmasq stopped, DNS answers dropped — each judged exactly where it broke.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';

@@ -3,10 +3,10 @@
 // between the nodes), the missing route (replies die on node2 after tun0); and the two
 // nodes captured over ssh, whose recording replayed with node2's clock shifted by a
 // known offset gives the same verdicts and an estimate of that offset.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ClockRecord, ExchangeRecord } from '../../src/events/types.js';
 import { PcapngWriter, readCaptureFile } from '../../src/framing/index.js';
 import type { LabView } from '../../src/lab/index.js';
@@ -184,6 +184,7 @@ describe('sdn-vxlan', () => {
     expect(shb).toEqual([`hopscope clock reference: ${node1}`]);
 
     const work = mkdtempSync(join(tmpdir(), 'hopscope-shift-'));
+    onTestFinished(() => rmSync(work, { recursive: true, force: true }));
     const shifted = join(work, 'node2-ahead.pcapng');
     const SHIFT_MS = 300;
     await shiftHost(run.recording, shifted, node2, BigInt(SHIFT_MS) * 1_000_000n, false);

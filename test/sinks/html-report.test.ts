@@ -165,7 +165,7 @@ const HOSTILE_FILE = 'a"b<c>&d.pcapng';
 
 /**
  * A record as the report gets it from JSON: a cause is whatever the gatherers wrote
- * (DESIGN §3), so crafted ones go through JSON rather than through the record's type.
+ * (docs/json-lines.md), so crafted ones go through JSON rather than through the record's type.
  */
 function fromJson(record: object): ReportRecord {
   return JSON.parse(JSON.stringify(record)) as ReportRecord;

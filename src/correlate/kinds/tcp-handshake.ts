@@ -7,6 +7,7 @@
 // and a bare ACK is only the handshake's when it acknowledges the server's ISN: the
 // exchange keeps that number from the SYN-ACK (Classified.keep) and a bare ACK
 // belongs to it only when it matches (Classified.mustMatch).
+import { TCP_ACK, TCP_RST, TCP_SYN } from '../../decode/tcp.js';
 import type { PacketRecord } from '../../decode/record.js';
 import type { TcpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
@@ -20,11 +21,6 @@ export const enum TcpStage {
   Rst = 3,
   IcmpError = 4,
 }
-
-/** TCP header flags (RFC 9293 §3.1). */
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 
 function tcpKey(isn: number): number {
   return finish(mix(HASH_SEED ^ 0x544350, isn));

@@ -1,4 +1,4 @@
-// Recordings as if every host had its own clock (DESIGN §5.5): each host's packets
+// Recordings as if every host had its own clock (docs/verdicts.md "Clocks"): each host's packets
 // shifted by its own offset, its stamps jittered without changing their order (a
 // kernel clock is monotonic: stamps that were equal stay equal, as two ends of a veth
 // share one), and cut to microseconds as a tcpdump without nanosecond support writes

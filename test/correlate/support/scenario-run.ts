@@ -1,8 +1,8 @@
 // One lab scenario with one fault, captured live by the real CLI on every capture point
 // while the scenario's traffic runs, then the recording of that run replayed: the
 // verdicts of both, for tests to compare with each other and with what the fault does.
-import { mkdtempSync } from 'node:fs';
-import { expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, expect } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExchangeRecord, SummaryRecord } from '../../../src/events/types.js';
@@ -28,6 +28,12 @@ const SETTLE_MS = 2500;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Each run's folder (its recording and the copies made of it), removed once the test file is done. */
+const workDirs: string[] = [];
+afterAll(() => {
+  for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Labels of the lab's capture points as the capture command names them (local, by namespace). */
 export function localSpecs(lab: LabView): string[] {
   return lab.capturePoints.map((p) => `${p.netns}/${p.iface}`);
@@ -41,6 +47,7 @@ export async function runScenario(
 ): Promise<ScenarioRun> {
   const lab = await labUp(scenario, { fault, prefix });
   const work = mkdtempSync(join(tmpdir(), `hopscope-${scenario}-`));
+  workDirs.push(work);
   const recording = join(work, 'run.pcapng');
   const specs = (options.specs ?? localSpecs)(lab);
   const cli = startCli([
