@@ -21,6 +21,6 @@ export class UserError extends Error {
  * error or inconclusive verdict says something about the network or the capture, not
  * that a request went unanswered).
  */
-export function exitStatus(summary: Pick<SummaryRecord, 'lost' | 'unanswered'>): number {
+export function exitStatus(summary: SummaryRecord): number {
   return summary.lost > 0 || summary.unanswered > 0 ? EXIT_PROBLEMS_FOUND : EXIT_OK;
 }
