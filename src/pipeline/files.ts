@@ -19,7 +19,7 @@ import { CAPTURE_BACK, CAPTURE_GONE, type InterfaceStats, type SummaryRecord } f
 import { isCaptureInputError } from '../framing/errors.js';
 import { InterfaceLabelError, type CaptureFileInput } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
-import { LineWriter } from '../sinks/line-writer.js';
+import type { LineWriter } from '../sinks/line-writer.js';
 import { ProgressMeter } from '../sinks/progress.js';
 import { releaseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { decodeFilesOnThread, type ThreadInterface } from '../sources/file-decoder-thread.js';
@@ -36,6 +36,8 @@ const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
 class ReplayStopped extends Error {}
 
 export interface FilesRunOptions {
+  /** standard output: a replay waits for its reader */
+  out: LineWriter;
   json: boolean;
   packets: boolean;
   /** paced to the recording's time: at this speed (1: as recorded), or undefined (as fast as it reads) */
@@ -46,7 +48,6 @@ export interface FilesRunOptions {
 
 /** What the command reports once the files are read (not in the TUI). */
 export interface FilesEnd {
-  out: LineWriter;
   /** interfaces by id, with the file each was read from */
   interfaces: readonly ThreadInterface[];
   /** packets per interface id */
@@ -79,9 +80,8 @@ export async function runFiles(
   options: FilesRunOptions,
   handlers: FilesRunHandlers,
 ): Promise<FilesOutcome> {
-  const { json, speed } = options;
+  const { out, json, speed } = options;
   const paced = speed !== undefined;
-  const out = new LineWriter();
   const stop = new RunStop({ output: out });
   const interfaces: ThreadInterface[] = [];
   const fileStats = new Map<number, InterfaceStats>();
@@ -235,7 +235,6 @@ export async function runFiles(
       return { summary, failure };
     }
     handlers.report({
-      out,
       interfaces,
       counts: stages.counts,
       packets: stages.packets,

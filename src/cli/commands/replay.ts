@@ -8,6 +8,7 @@ import { CaptureReadError } from '../../framing/errors.js';
 import { checkCaptureFile } from '../../framing/file-source.js';
 import { InterfaceLabelError, plainFileArgument } from '../../framing/label.js';
 import { runFiles, type FilesEnd, type FilesOutcome } from '../../pipeline/files.js';
+import { LineWriter } from '../../sinks/line-writer.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { parseReplayFile } from '../replay-files.js';
@@ -42,17 +43,19 @@ export async function runReplay(argv: string[]): Promise<number> {
   }
   const json = args.flags.has('json');
   const printPackets = args.flags.has('packets');
+  const out = new LineWriter();
   let outcome: FilesOutcome;
   try {
     outcome = await runFiles(
       files,
       {
+        out,
         json,
         packets: printPackets,
         speed: speed ?? (args.flags.has('realtime') ? 1 : undefined),
         totalBytes,
       },
-      { report: (end) => report(end, json, printPackets) },
+      { report: (end) => report(end, out, json, printPackets) },
     );
   } catch (err) {
     // found before anything was handed on: nothing to judge
@@ -65,8 +68,8 @@ export async function runReplay(argv: string[]): Promise<number> {
 }
 
 /** With --json, each interface's final counters; without --packets, the text report's table. */
-function report(end: FilesEnd, json: boolean, printPackets: boolean): void {
-  const { out, interfaces, counts, fileStats } = end;
+function report(end: FilesEnd, out: LineWriter, json: boolean, printPackets: boolean): void {
+  const { interfaces, counts, fileStats } = end;
   if (json) {
     for (const iface of interfaces) {
       if (!iface) continue;
