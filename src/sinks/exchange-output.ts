@@ -1,11 +1,9 @@
 // Where verdicts go: JSON lines with --json (docs/json-lines.md); otherwise the text report
-// (problems with their paths; ok exchanges one line each). The run's exit status
-// follows the verdicts: 1 when anything was lost or unanswered, like diff.
+// (problems with their paths; ok exchanges one line each). (The exit status the
+// verdicts call for is the CLI's: cli/errors.ts exitStatus.)
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 import { formatClock, formatExchange, formatSummary } from './exchange-text.js';
 import type { LineWriter } from './line-writer.js';
-
-export const EXIT_FOUND_LOSS = 1;
 
 export interface ExchangeOutputOptions {
   json: boolean;
@@ -54,13 +52,12 @@ export class ExchangeOutput {
     if (this.#json) this.#out.line(JSON.stringify(c));
   }
 
-  /** The summary record or line; returns the exit status the verdicts call for. */
-  summary(s: SummaryRecord): number {
+  /** The summary record, or the clock offsets and the summary line. */
+  summary(s: SummaryRecord): void {
     if (this.#json) this.#out.line(JSON.stringify(s));
     else {
       for (const c of this.#clocks.values()) this.#out.line(formatClock(c));
       this.#out.line(formatSummary(s));
     }
-    return s.lost > 0 || s.unanswered > 0 ? EXIT_FOUND_LOSS : 0;
   }
 }

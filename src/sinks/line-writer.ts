@@ -36,6 +36,7 @@ export class LineWriter {
   #skipped = 0;
   readonly #onSkipped: ((lines: number) => void) | undefined;
   #waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
+  #closeListeners: Array<() => void> = [];
   readonly #written = (err?: Error | null): void => {
     this.#inFlight--;
     if (err) this.#stop();
@@ -61,6 +62,12 @@ export class LineWriter {
   /** True once the output ended (the reader went away, or a write failed): producers may stop. */
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** Calls `listener` once the output ends (at once when it has): a producer that never looks may stop. */
+  whenClosed(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#closeListeners.push(listener);
   }
 
   /** The stream holds WAIT_ABOVE_BYTES or more: a producer that can wait should await `drained()`. */
@@ -135,6 +142,7 @@ export class LineWriter {
     this.#closed = true;
     this.#pending = '';
     this.#wake();
+    for (const listener of this.#closeListeners.splice(0)) listener();
   }
 
   #wait(done: () => boolean): Promise<void> {

@@ -20,7 +20,7 @@
 //     (a new tap, a new qrouter namespace) is attached with a new id.
 //   - remote interfaces restart themselves (RemoteCapture: gone/retrying, backoff);
 //     remote globs are re-asked over ssh, one request at a time per host.
-//   - counters: pcap_stats polled every second, cumulative over re-attachments.
+//   - counters: pcap_stats polled every COUNTER_POLL_MS (counter-poll.ts), cumulative over re-attachments.
 //   - kernel rings: RingBudget bounds them in all (ring-budget.ts).
 import { stat } from 'node:fs/promises';
 import {
@@ -42,6 +42,7 @@ import type { CaptureError, CaptureErrorCode } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
 import type { BackoffOptions } from './remote-backoff.js';
 import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
+import { COUNTER_POLL_MS } from './counter-poll.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,
@@ -112,7 +113,7 @@ const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
 
 // Counters are read this often so that a drop is known before the verdicts of its time
 // are given (the capture command holds verdicts for longer than this).
-const DEFAULT_POLL_MS = 250;
+const DEFAULT_POLL_MS = COUNTER_POLL_MS;
 /**
  * Local namespaces are listed (links down or up, interfaces back, new glob matches) this
  * often: an interface that appears is attached within about a second. Listing one costs

@@ -2,7 +2,7 @@
 // beyond that, which ended a capture with `--duration 99999999999` at once.
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { setLongTimeout } from '../../src/cli/long-timer.js';
+import { setLongTimeout } from '../../src/pipeline/long-timer.js';
 import { requireRoot } from '../lab/support/lab-env.js';
 import { startCli } from '../support/cli-process.js';
 

@@ -205,4 +205,17 @@ describe('TUI on a paced replay', () => {
     const after = await wait((t) => /EXIT=\d/.test(t));
     expect(after).toMatch(/EXIT=[01]/);
   }, 60_000);
+
+  it('q while paused (p) quits at once: the read stops where it was', async () => {
+    const command = `LANG=C.UTF-8 ${process.execPath} ${CLI} replay captures/dvr-fip-sg-drop.pcapng --speed 0.25; echo EXIT=$?; sleep 30`;
+    tmux('new-session', '-d', '-s', 'pausedq', '-x', '150', '-y', '40', command);
+    const wait = (p: (t: string) => boolean): Promise<string> => waitFor(p, 15_000, 'pausedq');
+    await wait((t) => / at \d\d:\d\d:\d\d\.\d{3} ×0\.25/.test(t));
+    tmux('send-keys', '-t', 'pausedq', 'p');
+    await wait((t) => t.includes('PAUSED'));
+    tmux('send-keys', '-t', 'pausedq', 'q');
+    // (it used to wait for the pause to end, which no key could do any more: it never exited)
+    const after = await wait((t) => /EXIT=\d/.test(t));
+    expect(after).toMatch(/EXIT=[01]/);
+  }, 60_000);
 });

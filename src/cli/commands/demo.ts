@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, runTraffic } from '../../lab/index.js';
+import { untilSignal } from '../../pipeline/stop.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import { runCapture } from './capture.js';
@@ -44,14 +45,12 @@ async function liveDemo(durationS: number): Promise<number> {
   // A demo interrupted earlier may have left its lab: it is ours (our prefix), remove it.
   await labDown(PREFIX);
   process.stdout.write(`Building lab ${SCENARIO} with fault ${FAULT} (namespaces ${PREFIX}*)…\n`);
+  // Ctrl-C or SIGTERM while the lab is built: stop building, then tear down what was built.
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const building = untilSignal(['SIGINT', 'SIGTERM'], () => abort.abort());
   try {
     const lab = await labUp(SCENARIO, { fault: FAULT, prefix: PREFIX, signal: abort.signal });
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    building.release();
     if (abort.signal.aborted) return EXIT_OK;
     // The scenario's traffic, over and over, while the capture runs. With a fixed
     // duration no round starts in its last seconds: exchanges cut short by the end of
@@ -84,8 +83,7 @@ async function liveDemo(durationS: number): Promise<number> {
       );
     }
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    building.release();
     process.stdout.write(`Tearing the lab down…\n`);
     await labDown(PREFIX);
   }

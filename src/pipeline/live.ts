@@ -1,0 +1,272 @@
+// A live run: a capture session as the source of the stages (stages.ts), until a stop
+// condition (stop.ts) — a signal, --duration, stdout's reader gone, the TUI's q.
+// Verdicts are given as the wall clock passes the hold (timing.ts); the session's
+// lifecycle — interfaces up, gone, back and stopped, drop counters, warnings, notices —
+// reaches the correlator (capture health), the recording, the TUI and the output here.
+// Whatever ends the run, the recording is closed complete (interface statistics
+// included) before the final records are written.
+import {
+  type InterfaceDescriptor,
+  type InterfaceState,
+  type InterfaceStats,
+  type SkippedRecord,
+  type SummaryRecord,
+} from '../events/types.js';
+import { LineWriter } from '../sinks/line-writer.js';
+import type { CaptureSession } from '../sources/capture-session.js';
+import type { CaptureTarget } from '../sources/spec.js';
+import { TuiModel } from '../ui/model.js';
+import type { Tui } from '../ui/tui.js';
+import type { Recording } from './recording.js';
+import { openTui, Stages, wantsTui } from './stages.js';
+import { RunStop } from './stop.js';
+import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from './timing.js';
+
+/**
+ * Output waiting for stdout's reader, at most (bytes): the capture and the recording
+ * never wait for it; lines beyond are skipped, counted and reported.
+ */
+const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
+/** A judge tick this much later than due means the process was held up (ms). */
+const LATE_TICK_MS = 50;
+
+export interface LiveRunOptions {
+  /** standard output (liveOutput) */
+  out: LineWriter;
+  json: boolean;
+  packets: boolean;
+  durationS: number | undefined;
+  /** the run's recording (-w, --record, the TUI's r) */
+  recording: Recording;
+}
+
+/** What the command reports once the capture has stopped. */
+export interface LiveEnd {
+  /** final counters, one per interface in id order */
+  finals: InterfaceStats[];
+  /** packets captured per interface id */
+  counts: readonly number[];
+}
+
+export interface LiveRunHandlers {
+  /** The final report (before the summary): counters and recordings. */
+  report(end: LiveEnd): void;
+}
+
+/** Standard output for a live run: never waits for its reader; what does not fit is skipped, and said. */
+export function liveOutput(json: boolean): LineWriter {
+  const out: LineWriter = new LineWriter(process.stdout, {
+    skipAboveBytes: OUTPUT_QUEUE_BYTES,
+    onSkipped: (n) => {
+      if (json) {
+        const skipped: SkippedRecord = { type: 'skipped', records: n, reason: 'output too slow' };
+        out.line(JSON.stringify(skipped));
+      }
+      process.stderr.write(
+        `hopscope: ${n} output ${json ? 'records' : 'lines'} skipped: standard output was not read fast enough\n`,
+      );
+    },
+  });
+  return out;
+}
+
+/**
+ * Time stamps are on the first named host's clock, whatever order the
+ * captures start in; the recording names it, so a replay uses the same one.
+ */
+export function referenceHost(session: CaptureSession): string | null {
+  return session.targets[0]?.host ?? null;
+}
+
+function wallNow(): { sec: number; nsec: number } {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
+}
+
+/**
+ * Captures with `session` until a stop condition; returns the summary of the verdicts.
+ * Errors starting the capture (CaptureStartError, …) are thrown after everything
+ * opened is closed again.
+ */
+export async function runLive(
+  session: CaptureSession,
+  options: LiveRunOptions,
+  handlers: LiveRunHandlers,
+): Promise<SummaryRecord> {
+  const { out, json, recording } = options;
+  /** interfaces reported gone or retrying, so their return is reported too */
+  const down = new Set<number>();
+  const stop = new RunStop({
+    signals: {
+      again: (signal) => {
+        // A second Ctrl-C: do not wait for remote hosts; the recording still closes complete.
+        recording.closeSync();
+        process.stderr.write(`hopscope: ${signal} again, quitting without waiting for remote hosts\n`);
+        process.exit(130);
+      },
+    },
+    // An output pipe closed by its reader (`| head`), or stdout failing, ends the capture too.
+    output: out,
+  });
+  // Should anything throw past us, the recording is still closed with what it has.
+  const onExit = (): void => recording.closeSync();
+  process.on('exit', onExit);
+  // A file-size limit (ulimit -f) must stop the recording (EFBIG), not kill the capture.
+  // Node ignores SIGXFSZ, but a signal listener that comes and goes (execa's signal-exit,
+  // run for every child process) leaves it at its default, which kills: a listener of
+  // ours for the whole capture keeps the write returning EFBIG.
+  process.on('SIGXFSZ', ignoreSignal);
+  let tui: Tui | null = null;
+  try {
+    const targets = session.targets.length;
+    // On a terminal, without --json/--packets: the TUI.
+    const model = wantsTui(json, options.packets)
+      ? new TuiModel(
+          'live',
+          `${targets} interface${targets === 1 ? '' : 's'}`,
+          Date.now(),
+          recording.recorder?.basePath ?? null,
+        )
+      : null;
+    const screen =
+      model === null
+        ? null
+        : await openTui(model, { onQuit: () => stop.stop('quit'), onRecord: () => recording.toggle() });
+    tui = screen;
+    if (model !== null) recording.showIn(model);
+    const stages = new Stages({
+      live: true,
+      out,
+      json,
+      packets: options.packets,
+      tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
+      tap: recording,
+    });
+    const correlator = stages.correlator;
+    correlator.setReferenceHost(referenceHost(session));
+    const hold = holdMs(session.hasRemote) / 1000;
+    const note = (text: string): void => {
+      // The TUI shows states itself; stderr would write over its screen.
+      if (json || screen !== null) return;
+      process.stderr.write(`hopscope: ${text}\n`);
+    };
+
+    await session.start({
+      onInterface(iface: InterfaceDescriptor) {
+        recording.interface(iface);
+        stages.interface(iface);
+        const t = wallNow();
+        correlator.interfaceStarted(iface.id, t.sec, t.nsec);
+      },
+      onPacket(p, iface) {
+        stages.packet(p, iface);
+      },
+      onState(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null) {
+        const t = wallNow();
+        if (state === 'gone' || state === 'retrying') correlator.interfaceGone(iface.id, t.sec, t.nsec);
+        else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+        recording.state(iface.id, state);
+        model?.setState(iface.id, state);
+        screen?.changed();
+        if (json) {
+          out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
+          out.flush();
+        } else if (state !== 'up' && state !== 'stopped') {
+          down.add(iface.id);
+          note(`${iface.label} is ${state}${reason ? `: ${reason}` : ''}`);
+        } else if (state === 'up' && down.delete(iface.id)) {
+          note(`${iface.label} is back`);
+        }
+      },
+      onStats(stats, iface) {
+        recording.stats(stats);
+        const t = wallNow();
+        correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
+        model?.setDropped(stats.interfaceId, stats.dropped);
+        if (json && !stats.final) {
+          out.line(
+            JSON.stringify({
+              type: 'stats',
+              iface: iface.label,
+              received: stats.received,
+              dropped: stats.dropped,
+              final: false,
+            }),
+          );
+        }
+      },
+      onWarning(message) {
+        note(`warning: ${message}`);
+      },
+      onNotice(message) {
+        // On stderr with --json too: no record carries it. The TUI shows it in its notes.
+        if (model !== null) model.note(message);
+        else process.stderr.write(`hopscope: ${message}\n`);
+      },
+    });
+
+    if (options.durationS !== undefined) stop.after(options.durationS);
+    const all = session.targets;
+    note(
+      `capturing on ${all.length} interface${all.length === 1 ? '' : 's'}: ${all.map((t) => t.label).join(', ')}` +
+        (recording.recorder ? `; recording to ${recording.recorder.basePath}` : '') +
+        (options.durationS !== undefined ? `; for ${options.durationS} s` : '; Ctrl-C to stop'),
+    );
+
+    if (options.packets) {
+      stop.every(PRINT_INTERVAL_MS, () => {
+        stages.releaseLines(Date.now() / 1000 - hold);
+        out.flush();
+      });
+    }
+    stop.every(FLUSH_INTERVAL_MS, () => {
+      out.flush();
+      recording.showSize();
+    });
+    // Verdicts for exchanges whose timeout passed longer ago than every source can lag.
+    let lastTick = Date.now();
+    let skipped = false;
+    stop.every(JUDGE_INTERVAL_MS, () => {
+      // A tick much later than due means the process was held up: packets may still wait in
+      // the kernel's rings, to be read in this loop turn's poll phase. Judge on the next tick.
+      const late = Date.now() - lastTick - JUDGE_INTERVAL_MS;
+      lastTick = Date.now();
+      if (late > LATE_TICK_MS && !skipped) {
+        skipped = true;
+        return;
+      }
+      skipped = false;
+      const t = wallNow();
+      const held = t.sec + t.nsec / 1e9 - hold;
+      const sec = Math.floor(held);
+      correlator.advance(sec, Math.round((held - sec) * 1e9));
+    });
+    await stop.stopped();
+
+    // The terminal is the operator's again before the final report is printed.
+    screen?.destroy();
+    const finals = await session.stop();
+    const end = wallNow();
+    stages.drainLines();
+    await recording.close(finals);
+    // Captured and recorded: from here the final records wait for stdout's reader.
+    out.keepEverything();
+    // Exchanges still open are judged now (before the table, after their packets).
+    const summary = await stages.finish(end.sec, end.nsec);
+    handlers.report({ finals, counts: stages.counts });
+    stages.printSummary(summary);
+    return summary;
+  } finally {
+    tui?.destroy();
+    stop.dispose();
+    process.removeListener('exit', onExit);
+    process.removeListener('SIGXFSZ', ignoreSignal);
+    recording.closeSync();
+    await session.stop();
+    await out.end();
+  }
+}
+
+function ignoreSignal(): void {
+  // see process.on('SIGXFSZ') in runLive
+}

@@ -1,0 +1,207 @@
+// The recording of a live run (-w FILE, --record, the TUI's `r`): a sink that sees every
+// packet before it is decoded, every interface before its packets, and the capture's
+// gaps and drop counters as they happen, so that a replay judges them as the live run
+// did. A recording that cannot go on (a full disk) stops at its last whole block with
+// a notice; the capture goes on, and its exit status does not change. Recordings
+// without a name go to the working directory, as tcpdump's would.
+import { clockReferenceComment } from '../correlate/clock.js';
+import {
+  CAPTURE_BACK,
+  CAPTURE_GONE,
+  type FramedPacket,
+  type InterfaceDescriptor,
+  type InterfaceState,
+  type InterfaceStats,
+} from '../events/types.js';
+import type { LineWriter } from '../sinks/line-writer.js';
+import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
+import { BufferPool, MAX_SPARE_BYTES } from '../sinks/recording-file.js';
+import type { TuiModel } from '../ui/model.js';
+import type { PacketTap } from './stages.js';
+
+export interface RecordingOptions {
+  /** -w FILE (a path), --record (null: a new name in the working directory), or no recording */
+  write: string | null | undefined;
+  overwrite: boolean;
+  maxSizeBytes: number | undefined;
+  maxFiles: number | undefined;
+  /** the host whose clock time stamps are on: the recording names it, for a replay */
+  referenceHost: string | null;
+  out: LineWriter;
+  json: boolean;
+}
+
+export class Recording implements PacketTap {
+  /** the recording being written, or null */
+  recorder: PcapngRecorder | null = null;
+  /** recordings stopped (the TUI's `r`, a full disk): the final report lists them too */
+  readonly #done: PcapngRecorder[] = [];
+  readonly #options: RecordingOptions;
+  /**
+   * One pool of write buffers for every recording of this capture, ready before the
+   * first packet: as many as the file may queue, so a burst at the start (a capture
+   * begun in the middle of a flood) finds them without page faults (recording-file.ts).
+   */
+  readonly #buffers = new BufferPool();
+  readonly #interfaces: InterfaceDescriptor[] = [];
+  /** interfaces whose capture gap is open in the recording */
+  readonly #gaps = new Set<number>();
+  readonly #lastDropped: number[] = [];
+  #model: TuiModel | null = null;
+
+  /** Opens -w FILE or --record's file at once (a RecordingError says why it cannot be). */
+  constructor(options: RecordingOptions) {
+    this.#options = options;
+    if (options.write !== undefined)
+      this.recorder = this.#open(options.write !== null ? { path: options.write } : {});
+  }
+
+  /** Every recording of the run, in the order they were made. */
+  get all(): PcapngRecorder[] {
+    return [...this.#done, ...(this.recorder !== null ? [this.recorder] : [])];
+  }
+
+  /** From here the TUI shows the notices (stderr would write over its screen). */
+  showIn(model: TuiModel): void {
+    this.#model = model;
+  }
+
+  interface(iface: InterfaceDescriptor): void {
+    this.#interfaces[iface.id] = iface;
+    this.recorder?.addInterface(iface);
+  }
+
+  packet(p: FramedPacket): void {
+    this.recorder?.writePacket(p);
+  }
+
+  /** The recording keeps the capture's gaps too, for a replay to judge them as live capture did. */
+  state(id: number, state: InterfaceState): void {
+    if (state === 'gone' || state === 'retrying') {
+      if (!this.#gaps.has(id)) this.recorder?.recordGap(id, CAPTURE_GONE);
+      this.#gaps.add(id);
+    } else if (state === 'up' && this.#gaps.delete(id)) this.recorder?.recordGap(id, CAPTURE_BACK);
+  }
+
+  /** A drop is recorded when it happens (a statistics block), so a replay judges that time as live did. */
+  stats(stats: InterfaceStats): void {
+    if (stats.dropped > (this.#lastDropped[stats.interfaceId] ?? 0)) this.recorder?.recordStats(stats);
+    else this.recorder?.updateStats(stats);
+    this.#lastDropped[stats.interfaceId] = stats.dropped;
+  }
+
+  /** The TUI's `r`: stops the recording, or starts a new one (never over an existing file). */
+  toggle(): void {
+    const model = this.#model;
+    if (model === null) return;
+    if (this.recorder !== null) {
+      const done = this.recorder;
+      this.recorder = null;
+      this.#done.push(done);
+      model.recording = null;
+      done.closeSync();
+      // (a recording that could not be closed complete has said so itself)
+      if (done.stopped === null) model.note(`recorded ${done.packetsWritten} packets to ${done.basePath}`);
+      return;
+    }
+    try {
+      // Never over an existing file: next to -w FILE as FILE.2, FILE.3, …, else a new name here.
+      const write = this.#options.write;
+      const next = this.#open(typeof write === 'string' ? { series: nextRecordingSeries(write) } : {});
+      for (const d of this.#interfaces) if (d !== undefined) next.addInterface(d);
+      for (const id of this.#gaps) next.recordGap(id, CAPTURE_GONE);
+      this.recorder = next;
+      model.recording = next.basePath;
+      model.recordingBytes = next.bytesWritten;
+      model.note(`recording to ${next.basePath}`);
+    } catch (err) {
+      model.note(`cannot record: ${(err as Error).message}`);
+    }
+  }
+
+  /** The TUI's header shows the size as it grows. */
+  showSize(): void {
+    if (this.#model !== null && this.recorder !== null)
+      this.#model.recordingBytes = this.recorder.bytesWritten;
+  }
+
+  /** The capture stopped: its final counters, and the file closed complete. */
+  async close(finals: readonly InterfaceStats[]): Promise<void> {
+    for (const s of finals) this.recorder?.updateStats(s);
+    if (this.recorder !== null) await this.recorder.close();
+  }
+
+  /** Closed with what it has, at once (a second Ctrl-C, the process exiting, a failure). */
+  closeSync(): void {
+    if (this.recorder !== null && !this.recorder.isClosed) this.recorder.closeSync();
+  }
+
+  /** `-w FILE` (path), or the first free name of a series; with neither, a new name in the working directory. */
+  #open(target: { path?: string; series?: (k: number) => string }): PcapngRecorder {
+    const { out, json } = this.#options;
+    return PcapngRecorder.open({
+      ...target,
+      overwrite: this.#options.overwrite,
+      pool: this.#buffers,
+      reserveBytes: MAX_SPARE_BYTES,
+      maxSizeBytes: this.#options.maxSizeBytes,
+      maxFiles: this.#options.maxFiles,
+      comment: clockReferenceComment(this.#options.referenceHost),
+      onNotice: (text) => this.#tell(text),
+      onStop: (stop) => {
+        // The capture goes on without it; the report lists it as incomplete.
+        if (this.recorder !== null && this.recorder.isClosed) {
+          this.#done.push(this.recorder);
+          this.recorder = null;
+        }
+        this.#tell(stoppedText(stop));
+        if (json) {
+          out.line(
+            JSON.stringify({
+              type: 'state',
+              recording: stop.path,
+              state: 'incomplete',
+              reason: stop.reason,
+              packets: stop.packets,
+              bytes: stop.bytes,
+            }),
+          );
+          out.flush();
+        }
+      },
+    });
+  }
+
+  /** A recording's notice: on stderr, or in the TUI's header once it is up. */
+  #tell(text: string): void {
+    const model = this.#model;
+    if (model === null) {
+      process.stderr.write(`hopscope: ${text}\n`);
+      return;
+    }
+    model.note(text);
+    if (this.recorder === null) model.recording = null;
+  }
+}
+
+/** The final report's line for a recording: where it went, or where it stopped. */
+export function recordingReportLine(recorder: PcapngRecorder): string {
+  const files = recorder.files;
+  const where = files.length === 1 ? files[0] : `${files.length} files: ${files.join(', ')}`;
+  const stop = recorder.stopped;
+  return stop === null
+    ? `recorded ${recorder.packetsWritten} packets to ${where}`
+    : `recording ${where} incomplete: ${stoppedAt(stop)}`;
+}
+
+/** `recording FILE stopped at N packets: REASON; the file is complete up to there` */
+function stoppedText(stop: RecordingStop): string {
+  return `recording ${stop.path} ${stoppedAt(stop)}`;
+}
+
+function stoppedAt(stop: RecordingStop): string {
+  return (
+    `stopped at ${stop.packets} packets: ${stop.reason}` +
+    (stop.complete ? '; the file is complete up to there' : '')
+  );
+}

@@ -1,0 +1,227 @@
+// The stages every run wires the same way, whatever its source (live.ts: a capture
+// session; files.ts: recordings): a packet is counted, handed to the run's tap (the
+// recorder, the progress meter), decoded into one reused record, correlated, and —
+// with --packets — described as a line or a JSON record. Verdicts and clock offsets go
+// to the TUI's model when the TUI is up, else to `out` (JSON lines or the text report).
+//
+//   source ─► tap ─► decode ─► correlate ─► verdicts ─► TUI model | JSON lines | text report
+//                                 └──────► packet lines (--packets; live: held to be in time order)
+//
+// `packet` is the hot path: plain calls, nothing allocated unless a line is printed.
+import { Correlator } from '../correlate/correlator.js';
+import { decodePacket } from '../decode/decode-packet.js';
+import { describePacket } from '../decode/packet-view.js';
+import { PacketRecord } from '../decode/record.js';
+import {
+  linktypeName,
+  type FramedPacket,
+  type InterfaceDescriptor,
+  type PacketView,
+  type SummaryRecord,
+} from '../events/types.js';
+import { formatTimestamp } from '../framing/timestamp.js';
+import { ExchangeOutput } from '../sinks/exchange-output.js';
+import type { LineWriter } from '../sinks/line-writer.js';
+import { formatPacketLine } from '../sinks/packet-text.js';
+import { TimeOrderBuffer } from '../sources/time-order.js';
+import type { TuiModel } from '../ui/model.js';
+import type { Tui, TuiOptions } from '../ui/tui.js';
+import { FINISH_STEP } from './timing.js';
+
+/** Whatever sees every packet before it is decoded (the recorder; a progress meter). */
+export interface PacketTap {
+  packet(p: FramedPacket): void;
+}
+
+/** The TUI, when it is up: its model takes the verdicts, and is told when to redraw. */
+export interface TuiSink {
+  model: TuiModel;
+  changed(): void;
+}
+
+export interface StagesOptions {
+  /**
+   * true: a live capture — verdicts are given as the wall clock passes (Correlator
+   * advance()), lifecycle lines are flushed at once, and packet lines are held to come
+   * out in time order. false: a replay — packet time judges.
+   */
+  live: boolean;
+  out: LineWriter;
+  json: boolean;
+  /** --packets: a line (or a JSON record) per packet */
+  packets: boolean;
+  tui: TuiSink | null;
+  tap?: PacketTap;
+}
+
+/** On a terminal, without --json or --packets, a run shows the TUI. */
+export function wantsTui(json: boolean, packets: boolean): boolean {
+  return process.stdout.isTTY === true && !json && !packets;
+}
+
+/** The TUI over `model` (blessed is loaded only here, and only then). */
+export async function openTui(model: TuiModel, options: TuiOptions): Promise<Tui> {
+  return new (await import('../ui/tui.js')).Tui(model, options);
+}
+
+/**
+ * --packets output: a line or a JSON record per packet, numbered as printed. Held (live):
+ * packets of several interfaces arrive out of time order, so their lines wait for the
+ * hold and come out sorted; a line that would only be skipped (stdout not read fast
+ * enough) is not made.
+ */
+class PacketLines {
+  #n = 0;
+  readonly #out: LineWriter;
+  readonly #json: boolean;
+  readonly #held: TimeOrderBuffer<PacketView> | null;
+  readonly #emit = (view: PacketView): void => {
+    view.n = ++this.#n;
+    this.#out.line(this.#json ? JSON.stringify(view) : formatPacketLine(view));
+  };
+
+  constructor(out: LineWriter, json: boolean, held: boolean) {
+    this.#out = out;
+    this.#json = json;
+    this.#held = held ? new TimeOrderBuffer<PacketView>() : null;
+  }
+
+  packet(rec: PacketRecord, label: string, p: FramedPacket): void {
+    if (this.#out.saturated) {
+      this.#out.skip();
+      return;
+    }
+    const view = describePacket(rec, 0, label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);
+    if (this.#held === null) this.#emit(view);
+    else this.#held.push(p.tsSec, p.tsNsec, view);
+  }
+
+  /** Held lines of packets stamped before `horizonS` (epoch seconds), in time order. */
+  release(horizonS: number): void {
+    this.#held?.release(horizonS, this.#emit);
+  }
+
+  drain(): void {
+    this.#held?.drain(this.#emit);
+  }
+}
+
+export class Stages {
+  readonly correlator: Correlator;
+  /** interfaces by id, as last announced */
+  readonly interfaces: InterfaceDescriptor[] = [];
+  /** packets per interface id */
+  readonly counts: number[] = [];
+  /** packets in all */
+  packets = 0;
+  readonly #out: LineWriter;
+  readonly #json: boolean;
+  readonly #live: boolean;
+  readonly #tui: TuiSink | null;
+  readonly #tap: PacketTap | null;
+  readonly #rec = new PacketRecord();
+  readonly #verdicts: ExchangeOutput;
+  readonly #lines: PacketLines | null;
+
+  constructor(options: StagesOptions) {
+    this.#out = options.out;
+    this.#json = options.json;
+    this.#live = options.live;
+    this.#tui = options.tui;
+    this.#tap = options.tap ?? null;
+    this.#lines = options.packets ? new PacketLines(options.out, options.json, options.live) : null;
+    const verdicts = new ExchangeOutput(options.out, { json: options.json });
+    this.#verdicts = verdicts;
+    const tui = options.tui;
+    this.correlator = new Correlator(
+      tui !== null
+        ? {
+            onExchange: (ex) => {
+              tui.model.exchange(ex);
+              tui.changed();
+            },
+            wants: (status) => tui.model.wants(status),
+            onClock: (c) => tui.model.clock(c),
+            advanceWithPackets: !options.live,
+          }
+        : {
+            onExchange: (ex) => verdicts.exchange(ex),
+            wants: (status) => verdicts.wants(status),
+            onClock: (c) => verdicts.clock(c),
+            advanceWithPackets: !options.live,
+          },
+    );
+  }
+
+  /**
+   * An interface is known (again, same id, when its addresses or link type changed):
+   * before any packet of it. With --json, its `interface` record (`file`: a replay's).
+   */
+  interface(iface: InterfaceDescriptor, file?: string): void {
+    this.interfaces[iface.id] = iface;
+    this.counts[iface.id] ??= 0;
+    this.#tui?.model.addInterface(iface.id, iface.label);
+    this.correlator.addInterface({
+      id: iface.id,
+      label: iface.label,
+      host: iface.host,
+      tsResolutionNs: iface.tsResolutionNs,
+      addresses: iface.addresses,
+    });
+    if (this.#json) {
+      this.#out.line(
+        JSON.stringify({
+          type: 'interface',
+          id: iface.id,
+          label: iface.label,
+          host: iface.host,
+          netns: iface.netns,
+          name: iface.name,
+          linktype: linktypeName(iface.linktype),
+          tsResolutionNs: iface.tsResolutionNs,
+          addresses: iface.addresses,
+          file,
+        }),
+      );
+      if (this.#live) this.#out.flush();
+    }
+  }
+
+  /** One packet of `iface` (its record and bytes are the source's: valid during the call). */
+  packet(p: FramedPacket, iface: InterfaceDescriptor): void {
+    this.packets++;
+    this.counts[iface.id]++;
+    this.#tui?.model.packet(iface.id);
+    this.#tap?.packet(p);
+    const rec = this.#rec;
+    decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+    this.correlator.packet(rec, iface.id, p.tsSec, p.tsNsec);
+    this.#lines?.packet(rec, iface.label, p);
+  }
+
+  /** Live: held packet lines stamped before `horizonS` come out. */
+  releaseLines(horizonS: number): void {
+    this.#lines?.release(horizonS);
+  }
+
+  /** Every held packet line comes out (the source has stopped). */
+  drainLines(): void {
+    this.#lines?.drain();
+  }
+
+  /**
+   * The exchanges still open are judged — in steps, each after stdout's reader has
+   * caught up — at (sec, nsec) on the reference clock (live: where every capture
+   * stopped), or without a time where each interface stopped (a replay). Returns the
+   * run's summary.
+   */
+  async finish(sec?: number, nsec?: number): Promise<SummaryRecord> {
+    while (!this.correlator.finishSome(FINISH_STEP, sec, nsec)) if (this.#out.full) await this.#out.drained();
+    return this.correlator.finish(sec, nsec);
+  }
+
+  /** The summary record, or the clock offsets and summary line of the text report (not in the TUI). */
+  printSummary(summary: SummaryRecord): void {
+    this.#verdicts.summary(summary);
+  }
+}

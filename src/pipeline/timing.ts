@@ -1,0 +1,35 @@
+// The times a live capture and a replay of its recording must agree on, defined once:
+// a replay judges a recording as the capture that made it judged live only while both
+// use the same figures.
+import { COUNTER_POLL_MS } from '../sources/counter-poll.js';
+
+/**
+ * The hold: how long live packet lines and verdicts wait for other interfaces' packets
+ * before they are printed in time order or judged (local: ring blocks of 10 ms and
+ * counters read every COUNTER_POLL_MS; remote: tcpdump's 1 s buffer and ssh). A
+ * recording holds packets in the order they arrived, which trails their time stamps by
+ * up to the same hold: the replay judges only what is due that long before its latest
+ * packet (Correlator packetLagMs).
+ */
+export const HOLD_LOCAL_MS = 600;
+export const HOLD_REMOTE_MS = 2500;
+
+/** The hold of a run with (or without) interfaces on remote hosts. */
+export function holdMs(remote: boolean): number {
+  return remote ? HOLD_REMOTE_MS : HOLD_LOCAL_MS;
+}
+
+/**
+ * A live capture learns of kernel drops when it reads the counters: the drops a
+ * recording's statistics block reports happened in the poll interval before it.
+ */
+export const DROP_WINDOW_NS = COUNTER_POLL_MS * 1_000_000;
+
+/** Live: how often verdicts whose hold has passed are given, and held packet lines printed. */
+export const JUDGE_INTERVAL_MS = 100;
+export const PRINT_INTERVAL_MS = 100;
+/** Live: how often output is flushed when nothing else flushed it. */
+export const FLUSH_INTERVAL_MS = 1000;
+
+/** Exchanges judged at the end between two looks at stdout (a few MB of JSON). */
+export const FINISH_STEP = 4096;
