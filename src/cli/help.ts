@@ -11,7 +11,7 @@ reply vanished.
 
 Usage:
   hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
-  hopscope replay  [LABEL=|HOST:=]FILE ... [--speed N | --realtime] [--json] [--packets]
+  hopscope replay  [LABEL=|HOST:=]FILE ... [--speed N | --realtime] [--json] [--packets] [--report F]
   hopscope ifaces  [--host H] [--netns NS | --all-netns] [--json]
   hopscope path    SRC DST [--host H ...] [--json]
   hopscope lab     up|down|status|list [SCENARIO] [--fault NAME]
@@ -89,8 +89,16 @@ Options:
                          write buffers made ready before the first packet.
                          An existing FILE is refused (see --overwrite); a
                          symbolic link is never followed
-      --overwrite        replace FILE if it is a regular file of yours (never
-                         through a symbolic link)
+      --overwrite        replace FILE (or the --report file) if it is a regular
+                         file of yours (never through a symbolic link)
+      --path SRC DST     capture every interface of the chain a packet from SRC to
+                         DST takes (and of the way back where it differs), as
+                         'hopscope path SRC DST' finds it, instead of -i
+      --host H           with --path: follow the chain onto host H too (repeat)
+      --report FILE.html also write a self-contained HTML page when the capture
+                         ends: the verdicts, each problem's ladder and cause, the
+                         interfaces, clock offsets, the command line; refused if
+                         FILE exists unless --overwrite
       --record           record to hopscope-YYYYMMDD-HHMMSS.pcapng (UTC) in the
                          working directory (_2, _3, ... if taken)
       --max-size MB      rotate the recording at this size: FILE, FILE-1, FILE-2 ...
@@ -196,8 +204,14 @@ Options:
       --speed N          replay at N times the recorded speed, verdicts coming as they
                          would have live (in the TUI +/- change it, p pauses)
       --realtime         replay at the recorded speed (same as --speed 1)
+      --report FILE.html also write a self-contained HTML page of the run: the
+                         verdicts, each problem's ladder and cause, the
+                         interfaces, clock offsets, the command line; refused if
+                         FILE exists unless --overwrite
+      --overwrite        replace the --report file if it is a regular file of yours
 
 Examples:
+  hopscope replay captures/dvr-fip-sg-drop.pcapng --report incident.html
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
   hopscope replay natdrop-tap.pcap natdrop-qg.pcap --packets --json | jq .
   # tcpdump -i tap7aa08012-d0 -w tap.pcap on the compute node, tcpdump -i eth0 -w ext.pcap

@@ -262,3 +262,43 @@ export interface SkippedRecord {
   records: number;
   reason: 'output too slow';
 }
+
+/** The `interface` record (docs/json-lines.md): an interface of the run, before its packets. */
+export interface InterfaceRecord {
+  type: 'interface';
+  id: number;
+  label: string;
+  host: string | null;
+  netns: string | null;
+  name: string;
+  linktype: string;
+  tsResolutionNs: number;
+  addresses: string[];
+  /** a replay's: the file it was read from */
+  file?: string;
+}
+
+/** The `state` record of an interface (docs/json-lines.md). */
+export interface InterfaceStateRecord {
+  type: 'state';
+  iface: string;
+  state: InterfaceState;
+  reason: string | null;
+}
+
+/** The `stats` record (docs/json-lines.md): counters while they change, `final` at the end. */
+export interface StatsRecord {
+  type: 'stats';
+  iface: string;
+  received: number;
+  dropped: number;
+  /** capture: packets hopscope got */
+  captured?: number;
+  /** replay: what the recording's last statistics block said was received */
+  recordedReceived?: number;
+  final: boolean;
+}
+
+/** The records of the JSON lines a sink of the whole run (the HTML report) takes. */
+export type ContractRecord =
+  InterfaceRecord | InterfaceStateRecord | StatsRecord | ExchangeRecord | ClockRecord | SummaryRecord;

@@ -15,7 +15,13 @@
 // decoding pause while it is full.
 import { basename } from 'node:path';
 import { parseClockReference } from '../correlate/clock.js';
-import { CAPTURE_BACK, CAPTURE_GONE, type InterfaceStats, type SummaryRecord } from '../events/types.js';
+import {
+  CAPTURE_BACK,
+  CAPTURE_GONE,
+  type ContractRecord,
+  type InterfaceStats,
+  type SummaryRecord,
+} from '../events/types.js';
 import { isCaptureInputError } from '../framing/errors.js';
 import { InterfaceLabelError, type CaptureFileInput } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
@@ -25,7 +31,7 @@ import { releaseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { decodeFilesOnThread, type ThreadInterface } from '../sources/file-decoder-thread.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
-import { openTui, Stages, wantsTui, type PacketTap } from './stages.js';
+import { openTui, Stages, wantsTui, type PacketTap, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, holdMs } from './timing.js';
 
@@ -44,6 +50,8 @@ export interface FilesRunOptions {
   speed: number | undefined;
   /** the files' size in all (for the progress meter) */
   totalBytes: number;
+  /** another sink of every record (--report) */
+  records?: RecordSink | null;
 }
 
 /** What the command reports once the files are read (not in the TUI). */
@@ -57,6 +65,8 @@ export interface FilesEnd {
   fileStats: ReadonlyMap<number, InterfaceStats>;
   /** a damaged file's message, after every packet before the fault */
   failure: string | null;
+  /** hands a record the command makes (the final counters) to the other sink of records */
+  lifecycle(r: ContractRecord): void;
 }
 
 export interface FilesRunHandlers {
@@ -107,6 +117,7 @@ export async function runFiles(
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
       tap: progress !== null ? progressTap(progress) : undefined,
+      records: options.records ?? null,
     });
     const correlator = stages.correlator;
     const droppedSoFar = new Map<number, number>();
@@ -231,6 +242,7 @@ export async function runFiles(
       for (const st of fileStats.values()) model.setDropped(st.interfaceId, st.dropped);
       model.tick();
       screen.changed();
+      stages.lifecycle(summary);
       await stop.stopped();
       return { summary, failure };
     }
@@ -240,6 +252,7 @@ export async function runFiles(
       packets: stages.packets,
       fileStats,
       failure,
+      lifecycle: (r) => stages.lifecycle(r),
     });
     stages.printSummary(summary);
     await out.end();

@@ -6,10 +6,13 @@
 // Whatever ends the run, the recording is closed complete (interface statistics
 // included) before the final records are written.
 import {
+  type ContractRecord,
   type InterfaceDescriptor,
   type InterfaceState,
+  type InterfaceStateRecord,
   type InterfaceStats,
   type SkippedRecord,
+  type StatsRecord,
   type SummaryRecord,
 } from '../events/types.js';
 import { LineWriter } from '../sinks/line-writer.js';
@@ -18,7 +21,7 @@ import type { CaptureTarget } from '../sources/spec.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
 import type { Recording } from './recording.js';
-import { openTui, Stages, wantsTui } from './stages.js';
+import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from './timing.js';
 
@@ -38,6 +41,8 @@ export interface LiveRunOptions {
   durationS: number | undefined;
   /** the run's recording (-w, --record, the TUI's r) */
   recording: Recording;
+  /** another sink of every record (--report) */
+  records?: RecordSink | null;
 }
 
 /** What the command reports once the capture has stopped. */
@@ -46,6 +51,8 @@ export interface LiveEnd {
   finals: InterfaceStats[];
   /** packets captured per interface id */
   counts: readonly number[];
+  /** hands a record the command makes (the final counters) to the other sink of records */
+  lifecycle(r: ContractRecord): void;
 }
 
 export interface LiveRunHandlers {
@@ -141,6 +148,7 @@ export async function runLive(
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
       tap: recording,
+      records: options.records ?? null,
     });
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));
@@ -168,8 +176,10 @@ export async function runLive(
         recording.state(iface.id, state);
         model?.setState(iface.id, state);
         screen?.changed();
+        const record: InterfaceStateRecord = { type: 'state', iface: iface.label, state, reason };
+        stages.lifecycle(record);
         if (json) {
-          out.line(JSON.stringify({ type: 'state', iface: iface.label, state, reason }));
+          out.line(JSON.stringify(record));
           out.flush();
         } else if (state !== 'up' && state !== 'stopped') {
           down.add(iface.id);
@@ -183,16 +193,16 @@ export async function runLive(
         const t = wallNow();
         correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
         model?.setDropped(stats.interfaceId, stats.dropped);
-        if (json && !stats.final) {
-          out.line(
-            JSON.stringify({
-              type: 'stats',
-              iface: iface.label,
-              received: stats.received,
-              dropped: stats.dropped,
-              final: false,
-            }),
-          );
+        if (!stats.final) {
+          const record: StatsRecord = {
+            type: 'stats',
+            iface: iface.label,
+            received: stats.received,
+            dropped: stats.dropped,
+            final: false,
+          };
+          stages.lifecycle(record);
+          if (json) out.line(JSON.stringify(record));
         }
       },
       onWarning(message) {
@@ -253,7 +263,7 @@ export async function runLive(
     out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
     const summary = await stages.finish(end.sec, end.nsec);
-    handlers.report({ finals, counts: stages.counts });
+    handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
     return summary;
   } finally {

@@ -14,6 +14,10 @@ import { describePacket } from '../decode/packet-view.js';
 import { PacketRecord } from '../decode/record.js';
 import {
   linktypeName,
+  type ClockRecord,
+  type ContractRecord,
+  type ExchangeRecord,
+  type InterfaceRecord,
   type FramedPacket,
   type InterfaceDescriptor,
   type PacketView,
@@ -31,6 +35,17 @@ import { FINISH_STEP } from './timing.js';
 /** Whatever sees every packet before it is decoded (the recorder; a progress meter). */
 export interface PacketTap {
   packet(p: FramedPacket): void;
+}
+
+/**
+ * Another sink of the run's records (the HTML report): every record the JSON lines would
+ * hold — interfaces, states, counters, verdicts it wants, clock offsets, the summary —
+ * whatever the output shows.
+ */
+export interface RecordSink {
+  record(r: ContractRecord): void;
+  /** whether a verdict of this status is wanted as a record (asked once per verdict) */
+  wants(status: ExchangeRecord['status']): boolean;
 }
 
 /** The TUI, when it is up: its model takes the verdicts, and is told when to redraw. */
@@ -52,6 +67,8 @@ export interface StagesOptions {
   packets: boolean;
   tui: TuiSink | null;
   tap?: PacketTap;
+  /** another sink of every record (--report) */
+  records?: RecordSink | null;
 }
 
 /** On a terminal, without --json or --packets, a run shows the TUI. */
@@ -122,6 +139,10 @@ export class Stages {
   readonly #rec = new PacketRecord();
   readonly #verdicts: ExchangeOutput;
   readonly #lines: PacketLines | null;
+  readonly #records: RecordSink | null;
+  /** the last verdict asked about: whether the output, and the other sink, want its record */
+  #outputWants = false;
+  #recordsWant = false;
 
   constructor(options: StagesOptions) {
     this.#out = options.out;
@@ -133,24 +154,55 @@ export class Stages {
     const verdicts = new ExchangeOutput(options.out, { json: options.json });
     this.#verdicts = verdicts;
     const tui = options.tui;
-    this.correlator = new Correlator(
+    const records = options.records ?? null;
+    this.#records = records;
+    // The TUI when it is up, else stdout; and the other sink of records, when there is one.
+    const primary: RecordSink & { clock(c: ClockRecord): void } =
       tui !== null
         ? {
-            onExchange: (ex) => {
-              tui.model.exchange(ex);
+            record: (ex) => {
+              tui.model.exchange(ex as ExchangeRecord);
               tui.changed();
             },
             wants: (status) => tui.model.wants(status),
-            onClock: (c) => tui.model.clock(c),
+            clock: (c) => tui.model.clock(c),
+          }
+        : {
+            record: (ex) => verdicts.exchange(ex as ExchangeRecord),
+            wants: (status) => verdicts.wants(status),
+            clock: (c) => verdicts.clock(c),
+          };
+    this.correlator = new Correlator(
+      records === null
+        ? {
+            onExchange: (ex) => primary.record(ex),
+            wants: (status) => primary.wants(status),
+            onClock: (c) => primary.clock(c),
             advanceWithPackets: !options.live,
           }
         : {
-            onExchange: (ex) => verdicts.exchange(ex),
-            wants: (status) => verdicts.wants(status),
-            onClock: (c) => verdicts.clock(c),
+            // both are asked (their counts depend on it); the record goes where it is wanted
+            onExchange: (ex) => {
+              if (this.#outputWants) primary.record(ex);
+              if (this.#recordsWant) records.record(ex);
+            },
+            wants: (status) => {
+              this.#outputWants = primary.wants(status);
+              this.#recordsWant = records.wants(status);
+              return this.#outputWants || this.#recordsWant;
+            },
+            onClock: (c) => {
+              primary.clock(c);
+              records.record(c);
+            },
             advanceWithPackets: !options.live,
           },
     );
+  }
+
+  /** A record of the run's lifecycle (state, counters) for the other sink of records. */
+  lifecycle(r: ContractRecord): void {
+    this.#records?.record(r);
   }
 
   /**
@@ -168,22 +220,24 @@ export class Stages {
       tsResolutionNs: iface.tsResolutionNs,
       addresses: iface.addresses,
     });
-    if (this.#json) {
-      this.#out.line(
-        JSON.stringify({
-          type: 'interface',
-          id: iface.id,
-          label: iface.label,
-          host: iface.host,
-          netns: iface.netns,
-          name: iface.name,
-          linktype: linktypeName(iface.linktype),
-          tsResolutionNs: iface.tsResolutionNs,
-          addresses: iface.addresses,
-          file,
-        }),
-      );
-      if (this.#live) this.#out.flush();
+    if (this.#json || this.#records !== null) {
+      const record: InterfaceRecord = {
+        type: 'interface',
+        id: iface.id,
+        label: iface.label,
+        host: iface.host,
+        netns: iface.netns,
+        name: iface.name,
+        linktype: linktypeName(iface.linktype),
+        tsResolutionNs: iface.tsResolutionNs,
+        addresses: iface.addresses,
+        file,
+      };
+      this.#records?.record(record);
+      if (this.#json) {
+        this.#out.line(JSON.stringify(record));
+        if (this.#live) this.#out.flush();
+      }
     }
   }
 
@@ -222,6 +276,7 @@ export class Stages {
 
   /** The summary record, or the clock offsets and summary line of the text report (not in the TUI). */
   printSummary(summary: SummaryRecord): void {
+    this.#records?.record(summary);
     this.#verdicts.summary(summary);
   }
 }

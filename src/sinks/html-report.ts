@@ -65,7 +65,7 @@ export interface StateLine {
   type: 'state';
   iface?: string;
   state: string;
-  reason?: string;
+  reason?: string | null;
 }
 
 /** What the report reads; other records (packets, skipped lines) are passed over. */

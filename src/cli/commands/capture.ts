@@ -1,12 +1,13 @@
-// `hopscope capture -i SPEC ...` (DESIGN §2): resolve the specs, capture on every
+// `hopscope capture -i SPEC ...`: resolve the specs, capture on every
 // interface at once (sources/capture-session) through the pipeline (pipeline/live.ts)
 // to the sinks the options choose — the pcapng recorder (-w, pipeline/recording.ts),
 // packet lines (--packets), JSON records (--json) — until --duration, Ctrl-C, SIGTERM
 // or SIGHUP. Here: the options, the privileges they need, and the final report of
 // counters and recordings.
-import type { InterfaceStats, SummaryRecord } from '../../events/types.js';
+import type { ContractRecord, InterfaceStats, StatsRecord, SummaryRecord } from '../../events/types.js';
 import type { LineWriter } from '../../sinks/line-writer.js';
 import { RecordingError, type PcapngRecorder } from '../../sinks/pcapng-recorder.js';
+import { capturePathSpecs, pathErrorMessage } from '../../path/find.js';
 import { identityTargets } from '../../path/identity.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
@@ -18,6 +19,7 @@ import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { canCapture, canEnterNamespaces } from '../privileges.js';
+import { closeReport, openReport } from '../report-option.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'interface', short: 'i', kind: 'list' },
@@ -34,10 +36,15 @@ const OPTIONS: OptionSpec[] = [
   { name: 'snaplen', short: 's', kind: 'string' },
   { name: 'buffer-size', short: 'B', kind: 'string' },
   { name: 'remote-tcpdump', kind: 'string' },
+  { name: 'report', kind: 'string' },
+  { name: 'path', kind: 'string' },
+  { name: 'host', kind: 'list' },
 ];
 
 interface CaptureOptions {
   specs: CaptureSpec[];
+  /** --path SRC DST: the chain of interfaces between them is captured (src/path/) */
+  path: { src: string; dst: string; hosts: string[] } | null;
   filter: string | undefined;
   write: string | null | undefined;
   overwrite: boolean;
@@ -50,18 +57,32 @@ interface CaptureOptions {
   snaplen: number | undefined;
   bufferSize: number | undefined;
   remoteTcpdump: string | undefined;
+  /** --report FILE.html */
+  report: string | undefined;
 }
 
 function parseOptions(argv: string[]): CaptureOptions {
   const args = parseArgs(argv, OPTIONS, 'capture');
-  if (args.positionals.length > 0) {
+  const pathSrc = args.values.get('path');
+  // --path SRC DST: SRC is the option's value, DST the one argument after it
+  if (pathSrc !== undefined && args.positionals.length !== 1)
+    throw new UserError(
+      'capture: --path takes two addresses, SRC and DST (hopscope capture --path 10.0.0.5 203.0.113.1)',
+    );
+  if (pathSrc === undefined && args.positionals.length > 0) {
     throw new UserError(
       `capture: unexpected argument '${args.positionals[0]}' (interfaces go after -i, the filter after -f)`,
     );
   }
+  if (pathSrc === undefined && args.lists.has('host'))
+    throw new UserError(
+      'capture: --host names a host --path follows: give --path SRC DST (or -i HOST:IFACE)',
+    );
   const specTexts = args.lists.get('interface') ?? [];
-  if (specTexts.length === 0)
-    throw new UserError("capture: no interface given (use -i SPEC, e.g. -i 'tap*'; see hopscope ifaces)");
+  if (specTexts.length === 0 && pathSrc === undefined)
+    throw new UserError(
+      "capture: no interface given (use -i SPEC, e.g. -i 'tap*', or --path SRC DST; see hopscope ifaces)",
+    );
   let specs: CaptureSpec[];
   try {
     specs = specTexts.map(parseSpec);
@@ -82,8 +103,10 @@ function parseOptions(argv: string[]): CaptureOptions {
     );
   if (args.values.get('write') === '')
     throw new UserError("capture: -w needs a file name, and '' was given (an unset variable?)");
-  if (args.flags.has('overwrite') && !args.values.has('write'))
-    throw new UserError('capture: --overwrite replaces the file of -w FILE: give -w FILE');
+  if (args.flags.has('overwrite') && !args.values.has('write') && !args.values.has('report'))
+    throw new UserError('capture: --overwrite replaces the file of -w FILE or --report FILE: give one');
+  if (args.values.get('report') === '')
+    throw new UserError("capture: --report needs a file name, and '' was given (an unset variable?)");
   if (maxSizeMB !== undefined && !writing)
     throw new UserError('capture: --max-size rotates a recording: give -w FILE.pcapng or --record');
   if (args.values.get('write') === '-')
@@ -94,6 +117,10 @@ function parseOptions(argv: string[]): CaptureOptions {
   const bufferKiB = numberOption(args, 'buffer-size', 'capture', undefined, 1);
   return {
     specs,
+    path:
+      pathSrc === undefined
+        ? null
+        : { src: pathSrc, dst: args.positionals[0], hosts: args.lists.get('host') ?? [] },
     filter: args.values.get('filter'),
     write: writing ? (args.values.get('write') ?? null) : undefined,
     overwrite: args.flags.has('overwrite'),
@@ -106,6 +133,7 @@ function parseOptions(argv: string[]): CaptureOptions {
     snaplen,
     bufferSize: bufferKiB === undefined ? undefined : Math.round(bufferKiB * 1024),
     remoteTcpdump: args.values.get('remote-tcpdump'),
+    report: args.values.get('report'),
   };
 }
 
@@ -135,6 +163,25 @@ function userMessage(err: unknown): string | null {
 
 export async function runCapture(argv: string[]): Promise<number> {
   const opts = parseOptions(argv);
+  if (opts.path !== null) {
+    // Every interface of the chain between SRC and DST (and of the way back, where it differs).
+    if (opts.path.hosts.length === 0 && !canEnterNamespaces())
+      throw new UserError(
+        'capture: --path reads every namespace: it needs root (CAP_SYS_ADMIN); run as root',
+      );
+    try {
+      opts.specs.push(
+        ...(await capturePathSpecs(opts.path.src, opts.path.dst, {
+          hosts: opts.path.hosts,
+          sshConfig: opts.sshConfig,
+        })),
+      );
+    } catch (err) {
+      const message = pathErrorMessage(err);
+      if (message !== null) throw new UserError(`capture: --path: ${message}`);
+      throw err;
+    }
+  }
   checkPrivileges(opts.specs);
 
   let session: CaptureSession;
@@ -153,6 +200,8 @@ export async function runCapture(argv: string[]): Promise<number> {
     throw err;
   }
 
+  // The report's name is checked before anything is captured, as a recording's is.
+  const report = openReport(opts.report, opts.overwrite, ['hopscope', 'capture', ...argv], 'capture');
   warmUpPipeline();
   const out = liveOutput(opts.json);
   let recording: Recording;
@@ -174,41 +223,44 @@ export async function runCapture(argv: string[]): Promise<number> {
   try {
     summary = await runLive(
       session,
-      { out, json: opts.json, packets: opts.packets, durationS: opts.durationS, recording },
-      { report: ({ finals, counts }) => report(finals, session, counts, out, opts, recording.all) },
+      { out, json: opts.json, packets: opts.packets, durationS: opts.durationS, recording, records: report },
+      {
+        report: ({ finals, counts, lifecycle }) =>
+          finalReport(finals, session, counts, out, opts, recording.all, lifecycle),
+      },
     );
   } catch (err) {
     const message = userMessage(err);
     if (message !== null) throw new UserError(`capture: ${message}`);
     throw err;
   }
+  closeReport(report, 'capture');
   return exitStatus(summary);
 }
 
-function report(
+function finalReport(
   finals: readonly InterfaceStats[],
   session: CaptureSession,
   counts: readonly number[],
   out: LineWriter,
   opts: { json: boolean; packets: boolean },
   recordings: readonly PcapngRecorder[],
+  lifecycle: (r: ContractRecord) => void,
 ): void {
   const targets = session.targets;
-  if (opts.json) {
-    for (const s of finals) {
-      out.line(
-        JSON.stringify({
-          type: 'stats',
-          iface: targets[s.interfaceId].label,
-          received: s.received,
-          dropped: s.dropped,
-          captured: counts[s.interfaceId] ?? 0,
-          final: true,
-        }),
-      );
-    }
-    return;
+  for (const s of finals) {
+    const record: StatsRecord = {
+      type: 'stats',
+      iface: targets[s.interfaceId].label,
+      received: s.received,
+      dropped: s.dropped,
+      captured: counts[s.interfaceId] ?? 0,
+      final: true,
+    };
+    lifecycle(record);
+    if (opts.json) out.line(JSON.stringify(record));
   }
+  if (opts.json) return;
   const total = counts.reduce((a, b) => a + (b ?? 0), 0);
   const width = Math.max(9, ...targets.map((t) => t.label.length));
   const lines = [

@@ -3,7 +3,7 @@
 // options choose; here, the options, the files checked before any is read, and the
 // final report. A file may be given as LABEL=FILE or HOST:=FILE (replay-files.ts).
 import { existsSync } from 'node:fs';
-import { linktypeName } from '../../events/types.js';
+import { linktypeName, type StatsRecord } from '../../events/types.js';
 import { CaptureReadError } from '../../framing/errors.js';
 import { checkCaptureFile } from '../../framing/file-source.js';
 import { InterfaceLabelError, plainFileArgument } from '../../framing/label.js';
@@ -12,12 +12,15 @@ import { LineWriter } from '../../sinks/line-writer.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { parseReplayFile } from '../replay-files.js';
+import { closeReport, openReport } from '../report-option.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'packets', kind: 'flag' },
   { name: 'json', kind: 'flag' },
   { name: 'speed', kind: 'string' },
   { name: 'realtime', kind: 'flag' },
+  { name: 'report', kind: 'string' },
+  { name: 'overwrite', kind: 'flag' },
 ];
 
 export async function runReplay(argv: string[]): Promise<number> {
@@ -41,6 +44,16 @@ export async function runReplay(argv: string[]): Promise<number> {
       throw new UserError(`replay: ${err.message}${named}`);
     }
   }
+  if (args.flags.has('overwrite') && !args.values.has('report'))
+    throw new UserError('replay: --overwrite replaces the file of --report FILE: give --report FILE');
+  if (args.values.get('report') === '')
+    throw new UserError("replay: --report needs a file name, and '' was given (an unset variable?)");
+  const report = openReport(
+    args.values.get('report'),
+    args.flags.has('overwrite'),
+    ['hopscope', 'replay', ...argv],
+    'replay',
+  );
   const json = args.flags.has('json');
   const printPackets = args.flags.has('packets');
   const out = new LineWriter();
@@ -54,38 +67,39 @@ export async function runReplay(argv: string[]): Promise<number> {
         packets: printPackets,
         speed: speed ?? (args.flags.has('realtime') ? 1 : undefined),
         totalBytes,
+        records: report,
       },
-      { report: (end) => report(end, out, json, printPackets) },
+      { report: (end) => finalReport(end, out, json, printPackets) },
     );
   } catch (err) {
     // found before anything was handed on: nothing to judge
     if (err instanceof InterfaceLabelError) throw new UserError(`replay: ${err.message}`);
     throw err;
   }
+  closeReport(report, 'replay');
   // every packet before the fault has been judged (and printed); the file is bad from here on
   if (outcome.failure !== null) throw new UserError(`replay: ${outcome.failure}`);
   return exitStatus(outcome.summary);
 }
 
 /** With --json, each interface's final counters; without --packets, the text report's table. */
-function report(end: FilesEnd, out: LineWriter, json: boolean, printPackets: boolean): void {
+function finalReport(end: FilesEnd, out: LineWriter, json: boolean, printPackets: boolean): void {
   const { interfaces, counts, fileStats } = end;
-  if (json) {
-    for (const iface of interfaces) {
-      if (!iface) continue;
-      const recorded = fileStats.get(iface.id);
-      out.line(
-        JSON.stringify({
-          type: 'stats',
-          iface: iface.label,
-          received: counts[iface.id],
-          dropped: recorded?.dropped ?? 0,
-          ...(recorded ? { recordedReceived: recorded.received } : {}),
-          final: true,
-        }),
-      );
-    }
-  } else if (!printPackets && !(end.failure && end.packets === 0)) {
+  for (const iface of interfaces) {
+    if (!iface) continue;
+    const recorded = fileStats.get(iface.id);
+    const record: StatsRecord = {
+      type: 'stats',
+      iface: iface.label,
+      received: counts[iface.id],
+      dropped: recorded?.dropped ?? 0,
+      ...(recorded ? { recordedReceived: recorded.received } : {}),
+      final: true,
+    };
+    end.lifecycle(record);
+    if (json) out.line(JSON.stringify(record));
+  }
+  if (!json && !printPackets && !(end.failure && end.packets === 0)) {
     out.line(`${end.packets} packets on ${interfaces.filter(Boolean).length} interfaces:`);
     for (const iface of interfaces) {
       if (iface)
