@@ -95,6 +95,8 @@ Options:
                          DST takes (and of the way back where it differs), as
                          'hopscope path SRC DST' finds it, instead of -i
       --host H           with --path: follow the chain onto host H too (repeat)
+      --netns NS         with --path: look only in namespaces matching NS (a glob,
+                         'qrouter-*'); the host's own namespace is always read
       --report FILE.html also write a self-contained HTML page when the capture
                          ends: the verdicts, each problem's ladder and cause, the
                          interfaces, clock offsets, the command line; refused if

@@ -73,7 +73,9 @@ describe('capture --path', () => {
       const clis: CliProcess[] = [];
       try {
         // the chain's interfaces (the same lookup --path makes)
-        const found = runCli(['path', c.src, c.dst, '--json']);
+        // (only this lab's namespaces: other test files run labs with the same addresses)
+        const netns = ['--netns', `${lab.prefix}*`];
+        const found = runCli(['path', c.src, c.dst, ...netns, '--json']);
         // 0, or 1 where the fault stops the path (a missing route, a martian)
         expect([0, 1], found.stderr).toContain(found.status);
         const chain = JSON.parse(found.stdout.trim().split('\n').at(-1) ?? '{}') as { capture?: string[] };
@@ -81,7 +83,7 @@ describe('capture --path', () => {
         expect(chainLength).toBeGreaterThan(1);
         const listed = localSpecs(lab);
         clis.push(startCli(['capture', ...listed.flatMap((s) => ['-i', s]), '--json']));
-        clis.push(startCli(['capture', '--path', c.src, c.dst, '--json']));
+        clis.push(startCli(['capture', '--path', c.src, c.dst, ...netns, '--json']));
         const [byList, byPath] = clis;
         await upCount(byList, listed.length);
         await upCount(byPath, chainLength);

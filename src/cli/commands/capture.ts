@@ -39,12 +39,13 @@ const OPTIONS: OptionSpec[] = [
   { name: 'report', kind: 'string' },
   { name: 'path', kind: 'string' },
   { name: 'host', kind: 'list' },
+  { name: 'netns', kind: 'string' },
 ];
 
 interface CaptureOptions {
   specs: CaptureSpec[];
   /** --path SRC DST: the chain of interfaces between them is captured (src/path/) */
-  path: { src: string; dst: string; hosts: string[] } | null;
+  path: { src: string; dst: string; hosts: string[]; netns: string | undefined } | null;
   filter: string | undefined;
   write: string | null | undefined;
   overwrite: boolean;
@@ -78,6 +79,11 @@ function parseOptions(argv: string[]): CaptureOptions {
     throw new UserError(
       'capture: --host names a host --path follows: give --path SRC DST (or -i HOST:IFACE)',
     );
+  const pathNetns = args.values.get('netns');
+  if (pathNetns !== undefined && pathSrc === undefined)
+    throw new UserError("capture: --netns narrows where --path looks: give --path SRC DST (or -i 'NETNS/IFACE')");
+  if (pathNetns !== undefined && (pathNetns === '' || /[\n\r/]/.test(pathNetns)))
+    throw new UserError(`capture: --netns takes a namespace name or glob, got ${JSON.stringify(pathNetns)}`);
   const specTexts = args.lists.get('interface') ?? [];
   if (specTexts.length === 0 && pathSrc === undefined)
     throw new UserError(
@@ -120,7 +126,12 @@ function parseOptions(argv: string[]): CaptureOptions {
     path:
       pathSrc === undefined
         ? null
-        : { src: pathSrc, dst: args.positionals[0], hosts: args.lists.get('host') ?? [] },
+        : {
+            src: pathSrc,
+            dst: args.positionals[0],
+            hosts: args.lists.get('host') ?? [],
+            netns: pathNetns,
+          },
     filter: args.values.get('filter'),
     write: writing ? (args.values.get('write') ?? null) : undefined,
     overwrite: args.flags.has('overwrite'),
@@ -174,6 +185,7 @@ export async function runCapture(argv: string[]): Promise<number> {
         ...(await capturePathSpecs(opts.path.src, opts.path.dst, {
           hosts: opts.path.hosts,
           sshConfig: opts.sshConfig,
+          netns: opts.path.netns,
         })),
       );
     } catch (err) {
