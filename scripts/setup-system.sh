@@ -27,6 +27,13 @@ declare -A need=(
   [losetup]=mount
   [mkfs.ext4]=e2fsprogs
   [debugfs]=e2fsprogs
+  # the kernel drop tracer (native/drop_tracer.*): compiled with clang, loaded with libbpf
+  [clang]=clang
+  [/usr/include/bpf/libbpf.h]=libbpf-dev
+  # evidence at a hop: firewall rules of both iptables backends, conntrack, BPF programs loaded
+  [iptables-legacy-save]=iptables
+  [conntrack]=conntrack
+  [bpftool]=bpftool
 )
 
 missing=()
