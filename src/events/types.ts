@@ -273,7 +273,7 @@ export interface KernelDropEvidence extends EvidencePlace {
   ts: string;
 }
 
-/** A drop or reject rule of nftables that the packet fits, or whose counter moved. */
+/** A drop or reject rule of nftables that the packet fits, or whose counter moved (or a NAT rule, for conntrack). */
 export interface NftablesEvidence extends EvidencePlace {
   source: 'nftables';
   family: string;
@@ -282,7 +282,7 @@ export interface NftablesEvidence extends EvidencePlace {
   handle: number;
   /** the rule as `nft -a list ruleset` writes it, without its `# handle` */
   rule: string;
-  verdict: 'drop' | 'reject';
+  verdict: 'drop' | 'reject' | 'snat' | 'dnat' | 'masquerade' | 'redirect';
   /** `counter`: its counter moved by the missing packets; `match`: its match expressions fit the packet; `trace`: nft monitor trace saw it */
   matchedBy: 'counter' | 'match' | 'trace';
   counterDelta?: number;

@@ -122,9 +122,14 @@ export function isSamePacket(drop: DroppedPacketFields, packet: ExchangePacket):
     case 58:
       return drop.icmpType === packet.icmpType && (packet.icmpSeq === null || drop.dport === packet.icmpSeq);
     case 6:
-      return packet.tcpSeq !== null && drop.tcpSeq === packet.tcpSeq;
+      // an answer that never came has no known sequence number: its ports then
+      return packet.tcpSeq !== null
+        ? drop.tcpSeq === packet.tcpSeq
+        : drop.sport === packet.sport && drop.dport === packet.dport;
     case 17:
-      return drop.ipLength === packet.ipLength;
+      return packet.ipLength > 0
+        ? drop.ipLength === packet.ipLength
+        : drop.sport === packet.sport && drop.dport === packet.dport;
     default:
       return packet.ipId !== null;
   }
