@@ -51,7 +51,7 @@ export interface EvidenceGathererOptions {
 
 export const GATHERER_DEFAULTS = {
   windowSlackMs: 1000,
-  /** readings of a namespace kept for counters to move from */
+  /** readings of a namespace kept for counters to move from (besides the first) */
   snapshotsKept: 4,
 } as const;
 
@@ -202,16 +202,17 @@ export class EvidenceGatherer {
     const key = namespaceKey(f);
     const list = this.#snapshots.get(key) ?? [];
     list.push(f);
-    if (list.length > GATHERER_DEFAULTS.snapshotsKept) list.shift();
+    // the first (taken when the capture started) stays: counters move from there at least
+    if (list.length > GATHERER_DEFAULTS.snapshotsKept + 1) list.splice(1, 1);
     this.#snapshots.set(key, list);
   }
 
-  /** The latest reading taken before `ms`, else the oldest kept. */
+  /** The latest reading taken before `ms` (a counter's value before the exchange), null when none is. */
   #before(place: NamespaceKey, ms: number): HopFacts | null {
     const list = this.#snapshots.get(namespaceKey(place)) ?? [];
     let best: HopFacts | null = null;
     for (const f of list) if (f.readAtMs <= ms && (best === null || f.readAtMs > best.readAtMs)) best = f;
-    return best ?? list[0] ?? null;
+    return best;
   }
 
   async explain(ctx: VerdictContext): Promise<Cause | null> {
@@ -232,7 +233,12 @@ export class EvidenceGatherer {
   async #explain(ctx: VerdictContext): Promise<Cause | null> {
     const ex = ctx.exchange;
     if (ctx.packet === null || ctx.lastSeen === null) {
-      return inferCause({ exchange: ex, views: [] });
+      return {
+        code: 'unknown',
+        summary: 'the packet that went missing is not known (no decoded sighting of it)',
+        at: ctx.lastSeen?.label ?? ex.lost?.lastSeen ?? '',
+        evidence: [],
+      };
     }
     const specs = this.#viewSpecs(ctx, ctx.packet, ctx.lastSeen, ctx.next);
     let views = await this.#views(ctx, specs);
@@ -249,12 +255,18 @@ export class EvidenceGatherer {
     return cause;
   }
 
-  /** Devices of the packet in the namespace of `at`, from the path it took (see infer.ts HopView). */
+  /**
+   * Devices of the packet in the namespace of `at` (see infer.ts HopView): from `at` to
+   * the next hop when that is in the same namespace; else, when it was seen there
+   * before `at`, from its first sighting there out through `at`; else in through `at`.
+   */
   #devices(
     ctx: VerdictContext,
     at: HopPlace,
     next: HopPlace | null,
   ): { iif: string | null; oif: string | null; expected: string | null } {
+    if (next !== null && sameNamespace(next, at))
+      return { iif: at.iface, oif: next.iface, expected: next.iface };
     const upTo = ctx.path.slice(
       0,
       Math.max(
@@ -262,13 +274,9 @@ export class EvidenceGatherer {
         ctx.path.findIndex((p) => p.label === at.label),
       ) + 1,
     );
-    const here = (upTo.length > 0 ? upTo : [at]).filter((p) => sameNamespace(p, at));
-    const nextHere = next !== null && sameNamespace(next, at) ? next.iface : null;
-    return {
-      iif: here[0]?.iface ?? at.iface,
-      oif: nextHere ?? (here.length > 1 ? at.iface : null),
-      expected: nextHere,
-    };
+    const here = upTo.filter((p) => sameNamespace(p, at));
+    if (here.length > 1) return { iif: here[0].iface, oif: at.iface, expected: null };
+    return { iif: at.iface, oif: null, expected: null };
   }
 
   #viewSpecs(ctx: VerdictContext, packet: ExchangePacket, last: HopPlace, next: HopPlace | null): ViewSpec[] {
@@ -276,6 +284,20 @@ export class EvidenceGatherer {
     const d = this.#devices(ctx, last, next);
     const specs: ViewSpec[] = [];
     const placeOfLast = { host: last.host, netns: last.netns };
+    // ARP: the namespace that asked keeps the neighbour entry, wherever its request was last seen
+    const asker = ctx.path[0];
+    if (packet.family === 'arp' && asker !== undefined && !sameNamespace(asker, last)) {
+      specs.push({
+        place: { host: asker.host, netns: asker.netns },
+        label: asker.label,
+        role: 'path',
+        packet,
+        which: 'question',
+        iif: null,
+        oif: asker.iface,
+        expectedIface: null,
+      });
+    }
     if (ex.status === 'unanswered') {
       specs.push({
         place: placeOfLast,

@@ -37,7 +37,7 @@ import type {
 import type { ExchangePacket } from './context.js';
 import { hookPasses } from './firewall/hooks.js';
 import { iptablesCandidates, type IptablesCandidate, type IptablesRule } from './firewall/iptables-save.js';
-import { nftCandidates, nftNatRules, type NftCandidate } from './firewall/nft-walk.js';
+import { nftCandidates, nftNatRules, type NftCandidate, type PacketAtPass } from './firewall/nft-walk.js';
 import { tableName, type NftRule } from './firewall/nft-ruleset.js';
 import { isUntranslated, type ConntrackEntry } from './state/conntrack.js';
 import { isUnreadable, unreadableSources, type HopFacts } from './state/hop-facts.js';
@@ -211,14 +211,36 @@ function ctState(v: HopView): string | null {
   return null;
 }
 
+/** The packet after a DNAT of this namespace (what routing, forward and input see); itself without one. */
+function translated(v: HopView): ExchangePacket {
+  const dnat = v.packet.family === 4 ? dnatTarget(v) : null;
+  if (dnat === null) return v.packet;
+  return {
+    ...v.packet,
+    dst: dnat.addr,
+    dport: dnat.port ?? v.packet.dport,
+    aliases: [...v.packet.aliases, v.packet.dst],
+  };
+}
+
+/** The packet as each hook sees it: a DNAT rewrites it in prerouting, for every hook after. */
+function packetByHook(v: HopView): PacketAtPass {
+  const after = translated(v);
+  if (after === v.packet) return v.packet;
+  return (pass) =>
+    pass.hook === 'prerouting' || pass.hook === 'ingress' || pass.layer === 'bridge' ? v.packet : after;
+}
+
 function firewallHits(v: HopView): FirewallHit[] {
   const f = v.facts;
-  const passes = hookPasses(v.packet, v.iif, v.oif, linksOf(f));
+  // where it goes (input or forward) is decided after the DNAT
+  const passes = hookPasses(translated(v), v.iif, v.oif, linksOf(f));
+  const packet = packetByHook(v);
   const hits: FirewallHit[] = [];
   const invalid = (text: string): boolean =>
     /ct state[^a-z]*(\S+,)*invalid|--(ct)?state (\S+,)*INVALID/.test(text);
   if (f.nftables !== null && !isUnreadable(f.nftables)) {
-    for (const c of nftCandidates(f.nftables, passes, v.packet, ctState(v))) {
+    for (const c of nftCandidates(f.nftables, passes, packet, ctState(v))) {
       if (isIptablesNftTable(f, c.chain.family, c.chain.table)) continue;
       const evidence = nftEvidence(f, v.before, c);
       hits.push({
@@ -231,7 +253,7 @@ function firewallHits(v: HopView): FirewallHit[] {
   for (const i of f.iptables ?? []) {
     if (isUnreadable(i.ruleset)) continue;
     if ((i.family === 'ip') !== (v.packet.family === 4)) continue;
-    for (const c of iptablesCandidates(i.ruleset, passes, v.packet, ctState(v))) {
+    for (const c of iptablesCandidates(i.ruleset, passes, packet, ctState(v))) {
       const evidence = iptablesEvidence(f, v.before, i.backend, i.family, c);
       hits.push({
         evidence,
@@ -476,11 +498,13 @@ function stateFindings(v: HopView): Finding[] {
     }
   }
   for (const r of f.routes) {
-    if (r.query.dst !== dst && r.query.dst !== p.src) continue;
-    const ev = routeEvidence(f, r);
     const err = r.answer.error;
-    if (err === null) continue;
-    if (r.query.dst === p.src && r.query.iif === undefined) continue; // the reverse lookup is judged below
+    // ARP is answered on its link: routes say nothing about it
+    if (err === null || r.query.dst !== dst || p.family === 'arp') continue;
+    // a packet received here is judged by the lookup made as if received (iif), one sent from here by the plain one
+    const received = r.query.iif !== undefined;
+    if (received !== (!fromLocal && v.iif !== null)) continue;
+    const ev = routeEvidence(f, r);
     if (/cross-device/i.test(err)) {
       const rp = v.iif !== null ? sysctl(f, 'rp_filter', v.iif) : null;
       add('rp-filter', `the reverse-path filter drops ${p.src} arriving on ${v.iif ?? '?'}`, [
@@ -561,7 +585,14 @@ function stateFindings(v: HopView): Finding[] {
         );
         break;
       }
-      if (n === undefined && p.family === 'arp' && v.which !== 'answer') {
+      // the namespace that asked: it keeps no entry of a resolution that never began or was forgotten
+      if (
+        n === undefined &&
+        p.family === 'arp' &&
+        v.which !== 'answer' &&
+        links !== null &&
+        isLocalAddress(links, p.src)
+      ) {
         add('no-neighbour', `nothing answers ARP for ${w.address} on ${w.iface ?? '?'}`, [], 60);
       }
     }
@@ -652,7 +683,8 @@ function kernelFinding(
     strength,
     summary: same !== undefined ? `${same.summary}; ${kernelSays}` : kernelSays,
     evidence: [...drops, ...(same?.evidence ?? [])],
-    view: v,
+    // where the state that explains it is (an MTU drop on hand-over: the receiving side)
+    view: same?.view ?? v,
   };
 }
 
@@ -669,10 +701,13 @@ export function inferCause(input: CauseInput): Cause | null {
   if (ex.status !== 'lost' && ex.status !== 'unanswered' && ex.status !== 'error') return null;
   if (ex.status === 'error' && isServerError(ex)) return null;
   const findings: Finding[] = [];
+  const stateOf = new Map(input.views.map((v) => [v, stateFindings(v)]));
   for (const v of input.views) {
-    const state = stateFindings(v);
+    const state = stateOf.get(v) ?? [];
     const hits = firewallHits(v);
-    const kernel = kernelFinding(v, v.drops, state, hits);
+    // this view's state first, then the others' (an MTU drop is seen where the packet was handed over)
+    const allState = [...state, ...[...stateOf].filter(([w]) => w !== v).flatMap(([, s]) => s)];
+    const kernel = kernelFinding(v, v.drops, allState, hits);
     if (kernel !== null) findings.push(kernel);
     const stale = staleNatFinding(v);
     if (stale !== null) findings.push(stale);
@@ -681,6 +716,36 @@ export function inferCause(input: CauseInput): Cause | null {
       findings.push(firewallFinding(v, h, h.certain ? (moved ? 80 : 70) : moved ? 70 : 50, []));
     }
     findings.push(...state);
+  }
+  // the destination's own answer: nothing listens there (ICMP port unreachable, a TCP reset)
+  if (ex.status === 'error' && input.views.length > 0 && /^(port-unreachable|RST)$/.test(ex.detail ?? '')) {
+    const v = input.views[0];
+    const p = v.packet;
+    if (p.family !== 'arp' && (p.proto === 6 || p.proto === 17) && p.dport !== null) {
+      const protocol = p.proto === 6 ? 'tcp' : 'udp';
+      findings.push({
+        code: 'no-listener',
+        strength: 60,
+        summary: `${p.dst} answered ${ex.detail === 'RST' ? 'with a reset' : 'port unreachable'}: nothing listens on ${protocol.toUpperCase()} port ${p.dport} there`,
+        evidence: [{ source: 'socket', protocol, address: p.dst, port: p.dport, listening: false }],
+        view: v,
+      });
+    }
+  }
+  // an ICMP error that says it: fragmentation needed / packet too big, and the link that is that small
+  const mtu = /(?:frag-needed|packet-too-big) mtu=(\d+)/.exec(ex.detail ?? '');
+  if (mtu !== null && input.views.length > 0) {
+    const v = input.views[0];
+    const links = linksOf(v.facts) ?? [];
+    const small = links.find((l) => l.mtu === Number(mtu[1]));
+    findings.push({
+      code: 'mtu',
+      strength: 90,
+      summary: `a router answered that ${v.packet.ipLength}-byte packets need fragmenting, MTU ${mtu[1]}${small !== undefined ? ` (${small.name})` : ''}`,
+      evidence:
+        small !== undefined ? [linkEvidence(v.facts, small, v.packet.ipLength + v.encapsulation)] : [],
+      view: v,
+    });
   }
   const best = findings.reduce<Finding | null>(
     (b, f) => (b === null || f.strength > b.strength ? f : b),
@@ -699,6 +764,16 @@ export function inferCause(input: CauseInput): Cause | null {
     };
   }
   const evidence = [...best.evidence];
+  // the host's drops in the window that say the same (tracefs: matched by time only)
+  for (const d of best.view.drops) {
+    const code = REASON_CODES[d.reason];
+    if (
+      d.matchedBy === 'time' &&
+      (code === best.code || (code === 'netfilter-drop' && best.code === 'conntrack')) &&
+      !evidence.includes(d)
+    )
+      evidence.unshift(d);
+  }
   // what the best view could not read stays visible next to what it found
   for (const u of unreadable)
     if (!evidence.some((e) => JSON.stringify(e) === JSON.stringify(u))) evidence.push(u);
@@ -726,12 +801,17 @@ function unreadableEvidence(views: readonly HopView[]): EvidenceItem[] {
   return out;
 }
 
-/** For an unknown cause: the kernel's drops and the routes looked up, so the reader sees what was checked. */
+/** For an unknown cause: the kernel's drops, the devices and the routes looked at, so the reader sees what was checked. */
 function notableEvidence(views: readonly HopView[]): EvidenceItem[] {
   const out: EvidenceItem[] = [];
   for (const v of views) {
     out.push(...v.drops);
-    for (const r of v.facts.routes) out.push(routeEvidence(v.facts, r));
+    const links = linksOf(v.facts) ?? [];
+    for (const name of [v.iif, v.oif, v.expectedIface]) {
+      const l = links.find((x) => x.name === name);
+      if (l !== undefined) out.push(linkEvidence(v.facts, l));
+    }
+    if (v.packet.family !== 'arp') for (const r of v.facts.routes) out.push(routeEvidence(v.facts, r));
   }
   const seen = new Set<string>();
   return out.filter((e) => {

@@ -11,7 +11,7 @@ import type { ExchangePacket } from './context.js';
 const PROTO_NUMBER: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
 const ETHERNET_HEADER = 14;
 const VLAN_TAG = 4;
-/** outer IPv4 (20) + UDP (8) + VXLAN/Geneve (8) + inner Ethernet (14) */
+/** outer IPv4 (20) + UDP (8) + VXLAN/Geneve (8) + inner Ethernet (14): what VXLAN adds to an IP packet */
 export const VXLAN_OVERHEAD = 50;
 const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
   F: 0x01,
@@ -27,9 +27,7 @@ const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
 /** The identifying fields of one decoded packet (`--packets` record); null when it has no IP or ARP layer. */
 export function packetFromView(view: PacketView, aliases: readonly string[] = []): ExchangePacket | null {
   const frameToIp =
-    ETHERNET_HEADER +
-    VLAN_TAG * view.vlan.length +
-    (view.tunnel !== null ? VXLAN_OVERHEAD + ETHERNET_HEADER : 0);
+    ETHERNET_HEADER + VLAN_TAG * view.vlan.length + (view.tunnel !== null ? VXLAN_OVERHEAD : 0);
   if (view.arp !== null) {
     if (view.arp.spa === null || view.arp.tpa === null) return null;
     return {

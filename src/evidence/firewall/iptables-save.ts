@@ -13,6 +13,7 @@
 // undecided for that option (-m physdev, -m mark, …), never a match by accident.
 import type { ExchangePacket } from '../context.js';
 import type { HookPass } from './hooks.js';
+import { packetAt, type PacketAtPass } from './nft-walk.js';
 import { all, ICMP_TYPES, inCidr, interfaceMatches, IP_PROTOCOLS, type Truth } from './ip-match.js';
 
 export interface IptablesRule {
@@ -217,12 +218,13 @@ export interface IptablesCandidate {
 export function iptablesCandidates(
   ruleset: IptablesRuleset,
   passes: readonly HookPass[],
-  packet: ExchangePacket,
+  packetOf: PacketAtPass,
   ctState: string | null,
 ): IptablesCandidate[] {
   const found: IptablesCandidate[] = [];
   for (const pass of passes) {
     if (pass.layer !== 'ip') continue;
+    const packet = packetAt(packetOf, pass);
     const builtin = BUILTIN[pass.hook];
     if (builtin === undefined) continue;
     for (const table of TABLES) {

@@ -33,10 +33,17 @@ function layerFamilies(layer: HookPass['layer'], packet: ExchangePacket): string
   }
 }
 
+/** The packet as a hook sees it: after a DNAT in prerouting, forward and input see its new destination. */
+export type PacketAtPass = ExchangePacket | ((pass: HookPass) => ExchangePacket);
+
+export function packetAt(packet: PacketAtPass, pass: HookPass): ExchangePacket {
+  return typeof packet === 'function' ? packet(pass) : packet;
+}
+
 export function nftCandidates(
   ruleset: NftRuleset,
   passes: readonly HookPass[],
-  packet: ExchangePacket,
+  packetOf: PacketAtPass,
   ctState: string | null,
 ): NftCandidate[] {
   const found: NftCandidate[] = [];
@@ -46,6 +53,7 @@ export function nftCandidates(
     ruleset.chains.find((c) => c.family === like.family && c.table === like.table && c.name === name);
 
   for (const pass of passes) {
+    const packet = packetAt(packetOf, pass);
     const families = layerFamilies(pass.layer, packet);
     const base = ruleset.chains
       .filter((c) => c.hook === pass.hook && families.includes(c.family) && c.type !== 'nat')
