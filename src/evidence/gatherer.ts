@@ -51,6 +51,8 @@ export interface EvidenceGathererOptions {
 
 export const GATHERER_DEFAULTS = {
   windowSlackMs: 1000,
+  /** longest an explanation waits for a remote host's trace to catch up with the exchange */
+  traceWaitMs: 2500,
   /** readings of a namespace kept for counters to move from (besides the first) */
   snapshotsKept: 4,
 } as const;
@@ -517,6 +519,9 @@ export class EvidenceGatherer {
         unreadable: this.#options.kernel === 'off' ? 'kernel drop tracing is off' : 'no trace on this host',
       };
     if (trace.unavailable !== null) return { drops: [], unreadable: trace.unavailable };
+    // trace_pipe hands drops over a little late: the window's are in once a later tick is
+    const now = BigInt(Date.now()) * NS_PER_MS;
+    await trace.readPast(ctx.window.endNs < now ? ctx.window.endNs : now, GATHERER_DEFAULTS.traceWaitMs);
     const ether = s.packet.family === 4 ? 0x0800 : s.packet.family === 6 ? 0x86dd : 0x0806;
     const groups = new Map<string, KernelDropEvidence>();
     for (const d of trace.query(window)) {

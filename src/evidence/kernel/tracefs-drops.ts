@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
 import { sshArgv } from '../../sources/remote-capture.js';
-import { SYNC_MARK, TRACEFS_MARKER, tracefsCommand } from './tracefs-script.js';
+import { SYNC_MARK, TICK_MARK, TRACEFS_MARKER, tracefsCommand } from './tracefs-script.js';
 
 export interface TracefsDrop {
   /** wall-clock time of the host, ns since 1970 */
@@ -24,6 +24,7 @@ export interface TracefsDrop {
 export type TracefsLine =
   | { kind: 'drop'; traceSec: number; traceUsec: number; reason: string; location: string; protocol: number }
   | { kind: 'sync-mark'; traceSec: number; traceUsec: number }
+  | { kind: 'tick'; traceSec: number; traceUsec: number }
   | { kind: 'sync'; before: string; after: string }
   | { kind: 'tracing' | 'removed' | 'removed-stale'; name: string }
   | { kind: 'unavailable'; reason: string }
@@ -52,7 +53,8 @@ export function parseTracefsLine(line: string): TracefsLine {
   const traceSec = Number(m[1]);
   const traceUsec = Number(m[2].padEnd(6, '0').slice(0, 6));
   if (m[3] === 'tracing_mark_write:' || m[3] === 'tracing_mark_write') {
-    return m[4].includes(SYNC_MARK) ? { kind: 'sync-mark', traceSec, traceUsec } : { kind: 'other' };
+    if (m[4].includes(SYNC_MARK)) return { kind: 'sync-mark', traceSec, traceUsec };
+    return m[4].includes(TICK_MARK) ? { kind: 'tick', traceSec, traceUsec } : { kind: 'other' };
   }
   if (m[3] !== 'kfree_skb') return { kind: 'other' };
   const body = m[4];
@@ -92,6 +94,8 @@ export class RemoteDropTrace {
   readonly #drops: TracefsDrop[] = [];
   readonly #capacity: number;
   #child: ResultPromise | null = null;
+  /** the session's output read to its end (its last lines say the instance is gone) */
+  #stdoutEnded: Promise<void> = Promise.resolve();
   #partial = '';
   #mark: bigint | null = null;
   /** wall clock minus trace clock, ns */
@@ -103,6 +107,9 @@ export class RemoteDropTrace {
   /** instances of killed runs this session removed */
   readonly removedStale: string[] = [];
   #onState: (() => void) | null = null;
+  /** wall-clock time the trace has been read up to (its latest tick), ns */
+  #readUpTo = 0n;
+  #onTick: Array<() => void> = [];
 
   constructor(options: RemoteDropTraceOptions) {
     this.host = options.host;
@@ -144,6 +151,10 @@ export class RemoteDropTrace {
       if (stderr.length < 4096) stderr += d.toString();
     });
     child.stdout?.on('data', (d: Buffer) => this.#onData(d.toString()));
+    this.#stdoutEnded = new Promise<void>((resolve) => {
+      if (child.stdout === null || child.stdout === undefined) resolve();
+      else child.stdout.once('close', () => resolve());
+    });
     const ready = new Promise<void>((resolve) => {
       this.#onState = resolve;
       void child.then((r) => {
@@ -187,6 +198,11 @@ export class RemoteDropTrace {
         if (this.#drops.length > this.#capacity) this.#drops.splice(0, this.#drops.length - this.#capacity);
         return;
       }
+      case 'tick':
+        this.#readUpTo =
+          BigInt(l.traceSec) * 1_000_000_000n + BigInt(l.traceUsec) * 1000n + (this.#offsetNs ?? 0n);
+        for (const f of this.#onTick.splice(0)) f();
+        return;
       case 'sync-mark':
         this.#mark = BigInt(l.traceSec) * 1_000_000_000n + BigInt(l.traceUsec) * 1000n;
         if (this.#pendingSync !== null) this.#offsetNs = this.#pendingSync - this.#mark;
@@ -216,6 +232,23 @@ export class RemoteDropTrace {
     }
   }
 
+  /**
+   * Resolves once the host's trace has been read past `ns` (its wall clock): the drops
+   * of a window that ended are all here then. At most `timeoutMs`; at once without a trace.
+   */
+  async readPast(ns: bigint, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#readUpTo < ns && this.#child !== null && this.#instance !== null && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#onTick.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
   /** Drops of the host in [startNs, endNs] (its wall clock). */
   query(window: { startNs: bigint; endNs: bigint }): TracefsDrop[] {
     return this.#drops.filter((d) => d.tsNs >= window.startNs && d.tsNs <= window.endNs);
@@ -229,6 +262,7 @@ export class RemoteDropTrace {
     child.stdin?.end();
     const timer = setTimeout(() => child.kill('SIGTERM'), this.#options.stopTimeoutMs ?? 5000);
     await child;
+    await this.#stdoutEnded;
     clearTimeout(timer);
     if (this.#partial !== '') this.#onLine(this.#partial);
     this.#partial = '';

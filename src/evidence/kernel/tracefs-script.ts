@@ -27,12 +27,14 @@
 //   @@hopscope unavailable REASON     no trace here (no tracefs, not root, …): the script ends
 //   @@hopscope sync DATE1 DATE2       wall clock around the marker
 //   @@hopscope tracing NAME           the event is enabled
-//   …trace_pipe lines…
+//   …trace_pipe lines… (with a `hopscope-tick` marker every second: how far it has come)
 //   @@hopscope removed NAME           the end: the instance is gone
 import { shellQuote } from '../../sources/shell-quote.js';
 
 export const TRACEFS_MARKER = '@@hopscope';
 export const SYNC_MARK = 'hopscope-sync';
+/** Written to the instance every second: how far the trace has been read (drops lag behind in trace_pipe). */
+export const TICK_MARK = 'hopscope-tick';
 /** The event's filter: EtherTypes of IPv4, IPv6, ARP. */
 export const TRACEFS_FILTER = 'protocol == 2048 || protocol == 34525 || protocol == 2054';
 
@@ -64,8 +66,8 @@ export function tracefsScript(nonce: string): string {
     'I="$T/instances/$N"; E="$I/events/skb/kfree_skb"',
     `if ! mkdir "$I" 2>/dev/null; then echo "${m} unavailable cannot create a tracing instance in $T/instances (needs root)"; exit 0; fi`,
     `if [ ! -d "$E" ]; then rmdir "$I"; echo "${m} unavailable this kernel has no skb:kfree_skb tracepoint"; exit 0; fi`,
-    'c=""; w=""',
-    `cleanup() { [ -n "$c" ] && kill $c 2>/dev/null; [ -n "$w" ] && kill $w 2>/dev/null; echo 0 >"$E/enable" 2>/dev/null; i=0; while ! rmdir "$I" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; echo "${m} removed $N"; }`,
+    'c=""; w=""; t=""',
+    `cleanup() { [ -n "$c" ] && kill $c 2>/dev/null; [ -n "$w" ] && kill $w 2>/dev/null; [ -n "$t" ] && kill $t 2>/dev/null; echo 0 >"$E/enable" 2>/dev/null; i=0; while ! rmdir "$I" 2>/dev/null && [ $i -lt 20 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; echo "${m} removed $N"; }`,
     "trap 'cleanup; exit 0' HUP TERM INT",
     'echo mono >"$I/trace_clock" 2>/dev/null',
     `echo ${shellQuote(TRACEFS_FILTER)} >"$E/filter" 2>/dev/null`,
@@ -74,6 +76,7 @@ export function tracefsScript(nonce: string): string {
     `echo "${m} tracing $N"`,
     'exec 3<&0',
     'cat "$I/trace_pipe" </dev/null 3<&- & c=$!',
+    `(while echo ${TICK_MARK} >"$I/trace_marker"; do sleep 1; done) </dev/null >/dev/null 2>&1 3<&- & t=$!`,
     '(read _ <&3; kill $c) </dev/null >/dev/null 2>&1 & w=$!',
     'exec 3<&-',
     'wait $c 2>/dev/null',

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import type { Cause, ExchangeRecord, PacketView } from '../../../src/events/types.js';
-import { placeOf, type HopPlace } from '../../../src/evidence/context.js';
+import { placeOf, tsToNs, type HopPlace } from '../../../src/evidence/context.js';
 import { EvidenceGatherer, type EvidenceGathererOptions } from '../../../src/evidence/gatherer.js';
 import { verdictContext } from '../../../src/evidence/verdict-context.js';
 import { captureSpec, labDown, labUp, runTraffic, type LabView } from '../../../src/lab/index.js';
@@ -100,16 +100,29 @@ export async function runWithCauses(
     const c = cli;
     await c.waitForLine(
       () => jsonRecords(c.lines).filter((r) => r.type === 'state' && r.state === 'up').length >= specs.length,
-      60_000,
+      90_000,
     );
 
     // packets by interface and time stamp, and each verdict explained as it comes
     const packets = new Map<string, PacketView>();
+    // per interface, for sightings on a remote host's clock (moved by its estimated offset)
+    const byIface = new Map<string, Array<{ ns: bigint; view: PacketView }>>();
     const explaining: Array<Promise<ExplainedExchange>> = [];
     // a verdict may be printed before the packet records of its last batch: it waits for them
     const waiting: Array<{ ex: ExchangeRecord; since: number }> = [];
     let read = 0;
-    const lookup = (iface: string, ts: string): PacketView | null => packets.get(`${iface} ${ts}`) ?? null;
+    const NEAR_NS = 50_000_000n;
+    const lookup = (iface: string, ts: string): PacketView | null => {
+      const exact = packets.get(`${iface} ${ts}`);
+      if (exact !== undefined) return exact;
+      const at = tsToNs(ts);
+      let best: { d: bigint; view: PacketView } | null = null;
+      for (const x of byIface.get(iface) ?? []) {
+        const d = x.ns > at ? x.ns - at : at - x.ns;
+        if (d < NEAR_NS && (best === null || d < best.d)) best = { d, view: x.view };
+      }
+      return best?.view ?? null;
+    };
     const take = (final = false): void => {
       for (; read < c.lines.length; read++) {
         const line = c.lines[read];
@@ -118,6 +131,9 @@ export async function runWithCauses(
         if (r.type === 'packet') {
           const p = r as PacketView;
           packets.set(`${p.iface} ${p.ts}`, p);
+          const list = byIface.get(p.iface) ?? [];
+          list.push({ ns: tsToNs(p.ts), view: p });
+          byIface.set(p.iface, list);
         } else if (r.type === 'exchange') waiting.push({ ex: r as ExchangeRecord, since: Date.now() });
       }
       for (let k = 0; k < waiting.length;) {
