@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangePacket } from '../../src/evidence/context.js';
 import { hookPasses, type HookPass } from '../../src/evidence/firewall/hooks.js';
-import { iptablesCandidates, parseIptablesSave } from '../../src/evidence/firewall/iptables-save.js';
+import { iptablesCandidates } from '../../src/evidence/firewall/iptables-save.js';
 import { evaluateRule } from '../../src/evidence/firewall/nft-match.js';
 import { parseNftRuleset, type NftRuleset } from '../../src/evidence/firewall/nft-ruleset.js';
 import { nftCandidates } from '../../src/evidence/firewall/nft-walk.js';
