@@ -163,7 +163,10 @@ describe('cause inference', () => {
       carrier: true,
       operstate: 'UP',
     }));
-    const cause = inferCause({ exchange: exchange('lost'), views: [view({ facts: f, packet: { ...packet, ipLength: 84 } })] });
+    const cause = inferCause({
+      exchange: exchange('lost'),
+      views: [view({ facts: f, packet: { ...packet, ipLength: 84 } })],
+    });
     expect(cause).toMatchObject({ code: 'forwarding-off' });
     expect(cause?.evidence).toContainEqual({
       source: 'sysctl',
