@@ -63,7 +63,8 @@ export function parseTraceLine(line: string): TraceEvent | null {
       family,
       table,
       chain,
-      rule: rule[1],
+      // as the ruleset reader writes rules: counter values left out
+      rule: rule[1].replace(/counter packets \d+ bytes \d+/g, 'counter'),
       handle: Number(rule[2]),
       verdict: rule[3],
     };
