@@ -20,7 +20,7 @@ describe('rule tracing', () => {
   afterAll(async () => topo.down());
 
   it('names the rule that dropped the flow, by handle; removes its tables after', async () => {
-    const before = await topo.inB(['nft', 'list', 'ruleset']);
+    const before = await topo.inB(['nft', '-s', 'list', 'ruleset']);
     const trace = new RuleTrace(topo.nsB, { family: 4, addresses: [A_ADDR, B_ADDR] });
     try {
       await trace.start();
@@ -43,11 +43,11 @@ describe('rule tracing', () => {
     });
     // the packet as the trace saw it first, on its way in
     expect(trace.events.find((e) => e.kind === 'packet')).toMatchObject({ table: 'host', chain: 'input' });
-    expect(await topo.inB(['nft', 'list', 'ruleset'])).toBe(before);
+    expect(await topo.inB(['nft', '-s', 'list', 'ruleset'])).toBe(before);
   });
 
   it('tables of a run that was killed are removed by the next', async () => {
-    const before = await topo.inB(['nft', 'list', 'ruleset']);
+    const before = await topo.inB(['nft', '-s', 'list', 'ruleset']);
     // what a killed run leaves: its tables, named with a pid that no longer runs
     await topo.inB([
       'nft',
@@ -55,7 +55,7 @@ describe('rule tracing', () => {
     ]);
     expect(await topo.inB(['nft', 'list', 'tables'])).toContain('hopscope_trace_4194304_deadbeef');
     expect(await RuleTrace.cleanStale(topo.nsB)).toEqual(['hopscope_trace_4194304_deadbeef']);
-    expect(await topo.inB(['nft', 'list', 'ruleset'])).toBe(before);
+    expect(await topo.inB(['nft', '-s', 'list', 'ruleset'])).toBe(before);
   });
 
   it('reads monitor lines', () => {

@@ -5,7 +5,7 @@
 // hop's state is read while the incident is on), stopped at the end.
 //
 // Also what the tests check after every run: each lab namespace's ruleset as
-// `nft list ruleset` printed it before and after (byte for byte), and that no
+// `nft -s list ruleset` (the rules without their counters) printed it before and after, byte for byte, and that no
 // tracefs instance, BPF program or nft table of ours is left.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -86,7 +86,7 @@ export async function runWithCauses(
   try {
     await options.prepare?.(lab);
     const namespaces = lab.namespaces.map((n) => n.name);
-    const before = new Map(namespaces.map((n) => [n, nft(n, ['list', 'ruleset'])]));
+    const before = new Map(namespaces.map((n) => [n, nft(n, ['-s', 'list', 'ruleset'])]));
     const specs = lab.capturePoints.map((p) => captureSpec(p, lab, options.remote ?? false));
     const places: HopPlace[] = specs.map((s) => placeOf(s));
     await gatherer.start(places);
@@ -160,7 +160,7 @@ export async function runWithCauses(
     const explained = await Promise.all(explaining);
     const rulesets = new Map(namespaces.map((n) => [n, nft(n, ['-a', 'list', 'ruleset'])]));
     await gatherer.stop();
-    const after = new Map(namespaces.map((n) => [n, nft(n, ['list', 'ruleset'])]));
+    const after = new Map(namespaces.map((n) => [n, nft(n, ['-s', 'list', 'ruleset'])]));
     const nftTables = namespaces.flatMap((n) =>
       nft(n, ['list', 'tables'])
         .split('\n')
