@@ -201,6 +201,9 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
       monoToRealNs_ = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
       int n = ring_buffer__poll(ring_, kPollMs);
       if (n < 0 && n != -EINTR) break;
+      // the program wakes this thread only when the ring fills up (drop_tracer.bpf.c):
+      // what came without a wakeup is taken every round
+      (void)ring_buffer__consume(ring_);
     }
   }
 

@@ -82,6 +82,7 @@ export class LocalDropTracer {
   readonly #timer: NodeJS.Timeout;
   readonly #watched = new Map<number, number>();
   #lost = 0;
+  #reported = 0;
 
   private constructor(
     native: NativeDropTracer,
@@ -131,6 +132,7 @@ export class LocalDropTracer {
     if (this.#native.closed) return;
     const batch = this.#native.read();
     this.#lost += batch.lost;
+    this.#reported += batch.count;
     if (batch.count > 0) this.#store.push(batch.buffer, batch.count);
   }
 
@@ -149,6 +151,11 @@ export class LocalDropTracer {
       this.#names[reason] ??
       (reason > 0xffff ? `SUBSYSTEM_${(reason >>> 16).toString(16)}_${reason & 0xffff}` : String(reason))
     );
+  }
+
+  /** Drops reported so far. */
+  get reported(): number {
+    return this.#reported;
   }
 
   /** Drops not reported: the kernel ring or the addon's queue was full. */
