@@ -18,7 +18,8 @@ export const LAYERS = {
   ui: ['events', 'shared', 'sinks/exchange-text'],
   lab: ['events', 'shared'],
   path: ['events', 'shared', 'decode', 'sources'],
-  pipeline: ['events', 'shared', 'decode', 'framing', 'correlate', 'sources', 'sinks', 'ui', 'lab', 'path'],
+  evidence: ['events', 'shared', 'sources'],
+  pipeline: ['events', 'shared', 'decode', 'framing', 'correlate', 'sources', 'sinks', 'ui', 'lab', 'path', 'evidence'],
   cli: [
     'events',
     'shared',
@@ -30,6 +31,7 @@ export const LAYERS = {
     'ui',
     'lab',
     'path',
+    'evidence',
     'pipeline',
   ],
 };

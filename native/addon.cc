@@ -8,6 +8,8 @@
 //       loopback, addresses: [{family, address, prefixLength}]}]
 //   listInterfacesAsync(netnsPath?) → Promise of the same, listed on the thread pool
 //   defaults, recordHeaderBytes, libpcapVersion
+//   openDropTracer, dropReasonNames, dropTracerBuilt, dropRecordBytes
+//       the kernel's drop reasons per packet (drop_tracer.h)
 //
 // Namespaces are entered on a short-lived thread for the open (netns.h says
 // why); every error is a JS Error with a `code` (errors.h) and a message that
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "capture_handle.h"
+#include "drop_tracer.h"
 #include "errors.h"
 #include "netns.h"
 
@@ -449,6 +452,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("defaults", defaults);
   exports.Set("recordHeaderBytes", Napi::Number::New(env, static_cast<double>(kRecordHeaderBytes)));
   exports.Set("libpcapVersion", Napi::String::New(env, pcap_lib_version()));
+  InitDropTracer(env, exports);
   return exports;
 }
 

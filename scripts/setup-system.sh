@@ -28,6 +28,13 @@ declare -A need=(
   [mkfs.ext4]=e2fsprogs
   [debugfs]=e2fsprogs
   [/usr/bin/chromium]=chromium
+  # the kernel drop tracer (native/drop_tracer.*): compiled with clang, loaded with libbpf
+  [clang]=clang
+  [/usr/include/bpf/libbpf.h]=libbpf-dev
+  # evidence at a hop: firewall rules of both iptables backends, conntrack, BPF programs loaded
+  [iptables-legacy-save]=iptables
+  [conntrack]=conntrack
+  [bpftool]=bpftool
 )
 
 missing=()

@@ -14,7 +14,7 @@ fi
 
 # Native addon: rebuild when its sources changed since the last build.
 addon=native/build/Release/hopscope_native.node
-if [[ ! -f $addon ]] || [[ -n $(find native -maxdepth 1 -newer "$addon" \( -name '*.cc' -o -name '*.h' -o -name binding.gyp \) 2>/dev/null) ]]; then
+if [[ ! -f $addon ]] || [[ -n $(find native -maxdepth 1 -newer "$addon" \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name '*.mjs' -o -name binding.gyp \) 2>/dev/null) ]]; then
   npm run install --silent >&2
 fi
 

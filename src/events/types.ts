@@ -302,3 +302,189 @@ export interface StatsRecord {
 /** The records of the JSON lines a sink of the whole run (the HTML report) takes. */
 export type ContractRecord =
   InterfaceRecord | InterfaceStateRecord | StatsRecord | ExchangeRecord | ClockRecord | SummaryRecord;
+
+// ── Why an exchange broke (DESIGN §3 `cause`, §5.7) ──────────────────────────
+// Evidence gathered at the hop where an exchange broke; src/evidence/ gathers it
+// and infers the cause. Every evidence item names its `source`; where it applies
+// to one namespace of one machine, `host` (absent: this machine) and `netns`
+// (absent: the root namespace) say which.
+
+/** `cause.code` (DESIGN §3; more may be added). */
+export type CauseCode =
+  | 'netfilter-drop'
+  | 'no-neighbour'
+  | 'no-route'
+  | 'rp-filter'
+  | 'forwarding-off'
+  | 'mtu'
+  | 'localnet'
+  | 'conntrack'
+  | 'link-down'
+  | 'no-listener'
+  | 'unknown';
+
+export type EvidenceSource =
+  | 'kernel'
+  | 'nftables'
+  | 'iptables'
+  | 'neighbour'
+  | 'route'
+  | 'sysctl'
+  | 'link'
+  | 'conntrack'
+  | 'socket';
+
+/** Where an evidence item was read. */
+export interface EvidencePlace {
+  /** ssh destination; absent for this machine */
+  host?: string;
+  /** named namespace; absent for the root namespace */
+  netns?: string;
+}
+
+/** The kernel's drop reason for the packet (skb:kfree_skb). */
+export interface KernelDropEvidence extends EvidencePlace {
+  source: 'kernel';
+  /** skb_drop_reason without its SKB_DROP_REASON_ prefix: NETFILTER_DROP, NEIGH_FAILED, … */
+  reason: string;
+  /** the kernel function that dropped it (`nf_hook_slow+0x9e`) */
+  location: string;
+  /** the device it was on, when the kernel knew one */
+  iface?: string;
+  /**
+   * `packet`: the dropped packet's own fields (addresses, IP id, L4 ids) are the
+   * exchange's; `time`: a drop in the exchange's time window, not identified by
+   * its fields (a remote host's tracefs records none)
+   */
+  matchedBy: 'packet' | 'time';
+  /** drops of this kind matched */
+  drops: number;
+  /** time of the first, decimal seconds (the capture's clock) */
+  ts: string;
+}
+
+/** A drop or reject rule of nftables that the packet fits, or whose counter moved (or a NAT rule, for conntrack). */
+export interface NftablesEvidence extends EvidencePlace {
+  source: 'nftables';
+  family: string;
+  table: string;
+  chain: string;
+  handle: number;
+  /** the rule as `nft -a list ruleset` writes it, without its `# handle` */
+  rule: string;
+  verdict: 'drop' | 'reject' | 'snat' | 'dnat' | 'masquerade' | 'redirect';
+  /** `counter`: its counter moved by the missing packets; `match`: its match expressions fit the packet; `trace`: nft monitor trace saw it */
+  matchedBy: 'counter' | 'match' | 'trace';
+  counterDelta?: number;
+  /** match expressions that could not be decided for this packet (`ct state`) */
+  undecided?: string[];
+}
+
+/** A DROP or REJECT rule of iptables (`iptables-save -c`). */
+export interface IptablesEvidence extends EvidencePlace {
+  source: 'iptables';
+  /** which iptables: the legacy x_tables one or iptables-nft */
+  backend: 'legacy' | 'nft';
+  family: 'ip' | 'ip6';
+  table: string;
+  chain: string;
+  /** the rule as iptables-save writes it (`-A FORWARD -p icmp -j DROP`) */
+  rule: string;
+  verdict: 'drop' | 'reject';
+  matchedBy: 'counter' | 'match';
+  counterDelta?: number;
+  undecided?: string[];
+}
+
+export interface NeighbourEvidence extends EvidencePlace {
+  source: 'neighbour';
+  iface: string;
+  address: string;
+  /** NUD states as `ip neigh` shows them: INCOMPLETE, FAILED, REACHABLE, … */
+  state: string[];
+  lladdr?: string;
+}
+
+export interface RouteEvidence extends EvidencePlace {
+  source: 'route';
+  /** the lookup, as `ip route get` arguments (`203.0.113.1 from 10.0.0.5 iif qr-…`) */
+  query: string;
+  /** the route found (`ip route get`'s line), absent when the lookup failed */
+  route?: string;
+  /** the lookup's error (`Network is unreachable`, `Invalid cross-device link`) */
+  error?: string;
+  /** output device of the route found */
+  iface?: string;
+}
+
+export interface SysctlEvidence extends EvidencePlace {
+  source: 'sysctl';
+  key: string;
+  value: string;
+}
+
+export interface LinkEvidence extends EvidencePlace {
+  source: 'link';
+  iface: string;
+  /** operational state (UP, DOWN, LOWERLAYERDOWN, UNKNOWN) */
+  state: string;
+  /** administratively up */
+  up: boolean;
+  carrier: boolean;
+  mtu: number;
+  master?: string;
+  /** for an MTU finding: the packet's size on this link, encapsulation included */
+  packetBytes?: number;
+}
+
+export interface ConntrackEvidence extends EvidencePlace {
+  source: 'conntrack';
+  /** the entry as `conntrack -L` writes it; absent when `found` is false */
+  entry?: string;
+  /** whether an entry of the packet's flow exists */
+  found: boolean;
+  /** what makes it evidence: UNREPLIED, no NAT although a NAT rule fits, … */
+  note?: string;
+}
+
+export interface SocketEvidence extends EvidencePlace {
+  source: 'socket';
+  protocol: 'tcp' | 'udp';
+  address: string;
+  port: number;
+  /** a socket listens there */
+  listening: boolean;
+}
+
+/** A source that could not be read there (not root, no tracefs, no nft binary): the verdict stands without it. */
+export interface UnreadableEvidence extends EvidencePlace {
+  source: EvidenceSource;
+  unreadable: string;
+}
+
+export type EvidenceItem =
+  | KernelDropEvidence
+  | NftablesEvidence
+  | IptablesEvidence
+  | NeighbourEvidence
+  | RouteEvidence
+  | SysctlEvidence
+  | LinkEvidence
+  | ConntrackEvidence
+  | SocketEvidence
+  | UnreadableEvidence;
+
+/** DESIGN §3 `cause`: on lost, unanswered and error exchanges where evidence was gathered. */
+export interface Cause {
+  code: CauseCode;
+  /** one line (`dropped by nftables rule handle 7 in bridge sg forward: …`) */
+  summary: string;
+  /** label of the hop where it broke */
+  at: string;
+  evidence: EvidenceItem[];
+}
+
+// Declaration merging: `cause` joins the exchange record declared above.
+export interface ExchangeRecord {
+  cause?: Cause;
+}

@@ -103,9 +103,14 @@ export function buildLab(spec: ScenarioSpec, options: BuildOptions): BuiltLab {
   addInterfaceSettings(w, interfaces);
   addRouting(w);
   addSettleWait(w, interfaces);
-  addNftables(w);
+  addNftables(w, false);
+  addIptables(w);
+  // traffic that was already flowing when the late rules came (conntrack holds its flow)
+  const background = w.active(spec.daemons).filter((d) => d.kind === 'background-traffic');
+  for (const d of background) w.steps.push(daemonStep(w, d));
+  addNftables(w, true);
   const hosts = addSshHosts(w);
-  for (const d of w.active(spec.daemons)) w.steps.push(daemonStep(w, d));
+  for (const d of w.active(spec.daemons)) if (d.kind !== 'background-traffic') w.steps.push(daemonStep(w, d));
 
   return {
     plan: { namespaces: spec.namespaces.map((n) => w.ns(n.name)), steps: w.steps },
@@ -258,8 +263,9 @@ function addSettleWait(w: PlanWriter, interfaces: readonly InterfaceSpec[]): voi
 }
 
 /** Rulesets are kept as files in the state directory so what was loaded can be read back. */
-function addNftables(w: PlanWriter): void {
+function addNftables(w: PlanWriter, late: boolean): void {
   for (const t of w.active(w.spec.nftables)) {
+    if ((t.late ?? false) !== late) continue;
     const path = labFiles.nftRuleset(w.dir, w.ns(t.netns), t.name);
     w.steps.push({
       kind: 'file',
@@ -269,6 +275,26 @@ function addNftables(w: PlanWriter): void {
       mode: 0o600,
     });
     w.command(`load nftables ${t.name} in ${t.netns}`, w.execIn(t.netns, 'nft', '-f', path));
+  }
+}
+
+/** iptables rules, as restore scripts kept in the state directory, loaded by their backend. */
+function addIptables(w: PlanWriter): void {
+  for (const t of w.active(w.spec.iptables)) {
+    const path = labFiles.iptablesRules(w.dir, w.ns(t.netns), t.name);
+    w.steps.push({
+      kind: 'file',
+      what: `iptables ${t.name} for ${t.netns}`,
+      path,
+      content: t.rules,
+      mode: 0o600,
+    });
+    const restore = t.backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore';
+    // --noflush: added to what the namespace has, as an agent adds its chains
+    w.command(
+      `load iptables ${t.name} in ${t.netns} (${t.backend})`,
+      w.execIn(t.netns, restore, '--noflush', path),
+    );
   }
 }
 
@@ -355,6 +381,24 @@ function daemonStep(w: PlanWriter, d: DaemonSpec): PlanStep {
         argv: w.execIn(d.netns, ...tcpListenerArgv(d)),
         log: labFiles.log(w.dir, `listener-${d.name}`),
         ready: [{ kind: 'listening', netns, protocol: 'tcp', port: d.port }],
+      };
+    case 'background-traffic':
+      return {
+        kind: 'daemon',
+        what: `background traffic ${d.name} in ${d.netns}`,
+        name: `traffic-${d.name}`,
+        netns,
+        argv: w.execIn(d.netns, ...d.argv),
+        log: labFiles.log(w.dir, `traffic-${d.name}`),
+        ready: [
+          {
+            kind: 'conntrack',
+            netns: w.ns(d.trackedIn.netns),
+            protocol: d.trackedIn.protocol,
+            src: d.trackedIn.src,
+            dst: d.trackedIn.dst,
+          },
+        ],
       };
   }
 }

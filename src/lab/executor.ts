@@ -162,6 +162,13 @@ async function isReady(probe: ReadinessProbe): Promise<boolean> {
         return state === 'UP' || state === 'UNKNOWN';
       });
     }
+    case 'conntrack': {
+      const result = await runCommand([
+        ...['ip', 'netns', 'exec', probe.netns, 'conntrack', '-L'],
+        ...['-p', probe.protocol, '--orig-src', probe.src, '--orig-dst', probe.dst],
+      ]);
+      return result.exitCode === 0 && result.stdout.trim() !== '';
+    }
   }
 }
 
@@ -173,6 +180,8 @@ function describeProbe(probe: ReadinessProbe): string {
       return `no ${probe.names.join(', ')} yet`;
     case 'operational':
       return `not all of ${probe.names.join(', ')} up in ${probe.netns}`;
+    case 'conntrack':
+      return `no conntrack entry ${probe.protocol} ${probe.src} > ${probe.dst} in ${probe.netns}`;
   }
 }
 

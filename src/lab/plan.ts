@@ -12,7 +12,15 @@ export type ReadinessProbe =
     }
   | { readonly kind: 'links'; readonly netns: string; readonly names: readonly string[] }
   /** interfaces operationally up (UP, or UNKNOWN for taps, VXLAN and lo) */
-  | { readonly kind: 'operational'; readonly netns: string; readonly names: readonly string[] };
+  | { readonly kind: 'operational'; readonly netns: string; readonly names: readonly string[] }
+  /** conntrack in the namespace holds a flow of this protocol from src to dst */
+  | {
+      readonly kind: 'conntrack';
+      readonly netns: string;
+      readonly protocol: 'icmp' | 'tcp' | 'udp';
+      readonly src: string;
+      readonly dst: string;
+    };
 
 export type PlanStep =
   /** create a namespace; the executor records it before creating it */

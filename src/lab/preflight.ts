@@ -48,6 +48,9 @@ export interface LabTools {
 export function checkTools(spec: ScenarioSpec): LabTools {
   const needed: Record<string, string> = { ...TOOLS };
   if (spec.daemons.some((d) => d.kind === 'dnsmasq')) needed.dnsmasq = 'dnsmasq-base';
+  for (const t of spec.iptables)
+    needed[t.backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-nft-restore'] = 'iptables';
+  if (spec.daemons.some((d) => d.kind === 'background-traffic')) needed.conntrack = 'conntrack';
   const missing = Object.keys(needed).filter((tool) => findExecutable(tool) === null);
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((t) => needed[t]))].join(' ');

@@ -10,6 +10,7 @@
 //     sshd-<host>.conf, sshd-<host>.pid
 //     dnsmasq-<name>.leases, dnsmasq-<name>.pid
 //     nft-<netns>-<ruleset>.nft    every ruleset loaded, as loaded
+//     iptables-<netns>-<name>.rules every iptables-restore script loaded
 //     <process>.log                stdout/stderr of every daemon
 import { join } from 'node:path';
 
@@ -29,5 +30,7 @@ export const labFiles = {
   dnsmasqLeases: (dir: string, name: string): string => join(dir, `dnsmasq-${name}.leases`),
   dnsmasqPid: (dir: string, name: string): string => join(dir, `dnsmasq-${name}.pid`),
   nftRuleset: (dir: string, netns: string, name: string): string => join(dir, `nft-${netns}-${name}.nft`),
+  iptablesRules: (dir: string, netns: string, name: string): string =>
+    join(dir, `iptables-${netns}-${name}.rules`),
   log: (dir: string, process: string): string => join(dir, `${process}.log`),
 };

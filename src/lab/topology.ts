@@ -127,6 +127,22 @@ export interface NftablesSpec extends Conditional {
   readonly name: string;
   /** an nft script (`nft -f`), fixed text of the scenario */
   readonly ruleset: string;
+  /**
+   * loaded after the background traffic started (a rule added while a flow is already
+   * tracked, as an operator adds one to a running system); default: before it
+   */
+  readonly late?: boolean;
+}
+
+/** iptables rules, as an `iptables-restore` script, with the backend that loads them. */
+export interface IptablesSpec extends Conditional {
+  readonly netns: string;
+  /** file-name friendly name ("security-group") */
+  readonly name: string;
+  /** `legacy` (x_tables, iptables-legacy-restore) or `nft` (iptables-nft-restore) */
+  readonly backend: 'legacy' | 'nft';
+  /** an iptables-restore script (`*filter` … `COMMIT`), fixed text of the scenario */
+  readonly rules: string;
 }
 
 export interface DnsmasqSpec extends Conditional {
@@ -159,7 +175,24 @@ export interface TcpListenerSpec extends Conditional {
   readonly port: number;
 }
 
-export type DaemonSpec = DnsmasqSpec | TcpListenerSpec;
+/**
+ * Traffic that runs all along (a monitoring ping), started before the `late` rulesets
+ * load; ready once conntrack in `trackedIn` holds its flow.
+ */
+export interface BackgroundTrafficSpec extends Conditional {
+  readonly kind: 'background-traffic';
+  readonly name: string;
+  readonly netns: string;
+  readonly argv: readonly string[];
+  readonly trackedIn: {
+    readonly netns: string;
+    readonly protocol: 'icmp' | 'tcp' | 'udp';
+    readonly src: string;
+    readonly dst: string;
+  };
+}
+
+export type DaemonSpec = DnsmasqSpec | TcpListenerSpec | BackgroundTrafficSpec;
 
 /** A command that makes the scenario's traffic, run inside a namespace. */
 export interface TrafficSpec {
@@ -192,6 +225,7 @@ export interface ScenarioSpec {
   readonly routes: readonly RouteSpec[];
   readonly neighbors: readonly NeighborSpec[];
   readonly nftables: readonly NftablesSpec[];
+  readonly iptables: readonly IptablesSpec[];
   readonly daemons: readonly DaemonSpec[];
   readonly traffic: readonly TrafficSpec[];
   readonly capturePoints: readonly CapturePointSpec[];

@@ -108,11 +108,12 @@ export function validateScenario(spec: ScenarioSpec): void {
     checkCondition(`sysctl ${s.key}`, s);
     checkNs(`sysctl ${s.key}`, s.netns);
   }
-  for (const t of spec.nftables) {
-    checkCondition(`nftables ${t.name}`, t);
-    checkNs(`nftables ${t.name}`, t.netns);
+  for (const t of [...spec.nftables, ...spec.iptables]) {
+    const what = 'backend' in t ? 'iptables' : 'nftables';
+    checkCondition(`${what} ${t.name}`, t);
+    checkNs(`${what} ${t.name}`, t.netns);
     if (!/^[a-z0-9-]+$/.test(t.name))
-      problem(`nftables ${t.name}: name must be lower-case letters, digits and dashes`);
+      problem(`${what} ${t.name}: name must be lower-case letters, digits and dashes`);
   }
   const daemonNames = new Set<string>();
   for (const d of spec.daemons) {
@@ -131,9 +132,15 @@ export function validateScenario(spec: ScenarioSpec): void {
         checkAddress(`dnsmasq ${d.name}`, ip);
       }
       if (d.router !== undefined) checkAddress(`dnsmasq ${d.name}`, d.router);
-    } else {
+    } else if (d.kind === 'tcp-listener') {
       checkNs(`listener ${d.name}`, d.netns);
       if (d.address !== '0.0.0.0') checkAddress(`listener ${d.name}`, d.address, true);
+    } else {
+      checkNs(`background traffic ${d.name}`, d.netns);
+      checkNs(`background traffic ${d.name} conntrack`, d.trackedIn.netns);
+      // traffic only ever goes to lab addresses
+      for (const arg of [...d.argv, d.trackedIn.src, d.trackedIn.dst])
+        if (parseIpv4(arg) !== null) checkAddress(`background traffic ${d.name}`, arg);
     }
   }
   for (const t of spec.traffic) {

@@ -80,6 +80,12 @@ describe('hopscope lab (command line and lifecycle)', () => {
       'mtu-mismatch',
       'missing-route',
       'no-route-localnet',
+      'sg-iptables',
+      'stale-conntrack-snat',
+      'router-forwarding-off',
+      'router-wrong-gateway',
+      'rp-filter-asymmetric',
+      'ct-invalid-drop',
     ]) {
       expect(r.stdout).toContain(word);
     }
@@ -99,7 +105,8 @@ describe('hopscope lab (command line and lifecycle)', () => {
     });
     expect(await cli('lab', 'up', 'dvr-fip', '--fault', 'nope')).toMatchObject({
       code: 2,
-      stderr: "hopscope: lab: scenario dvr-fip has no fault 'nope' (faults: sg-drop, br-ex-no-uplink)\n",
+      stderr:
+        "hopscope: lab: scenario dvr-fip has no fault 'nope' (faults: sg-drop, br-ex-no-uplink, router-forwarding-off, router-wrong-gateway)\n",
     });
     expect((await cli('lab', 'up', 'dnat-local', '--prefix', 'bad/prefix')).stderr).toMatch(
       /^hopscope: lab: bad --prefix 'bad\/prefix'/,

@@ -43,10 +43,17 @@ function targetNamespaces(argv: readonly string[]): string[] {
 describe('lab plans', () => {
   it('has the four scenarios with their fixed fault names', () => {
     expect(Object.fromEntries(SCENARIOS.map((s) => [s.name, s.faults.map((f) => f.name)]))).toEqual({
-      'nova-flat': ['reply-drop-br100', 'dnsmasq-stopped', 'dns-answer-drop', 'dhcp-offer-drop'],
-      'dvr-fip': ['sg-drop', 'br-ex-no-uplink'],
-      'sdn-vxlan': ['mtu-mismatch', 'missing-route'],
-      'dnat-local': ['no-route-localnet'],
+      'nova-flat': [
+        'reply-drop-br100',
+        'dnsmasq-stopped',
+        'dns-answer-drop',
+        'dhcp-offer-drop',
+        'sg-iptables',
+        'stale-conntrack-snat',
+      ],
+      'dvr-fip': ['sg-drop', 'br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
+      'sdn-vxlan': ['mtu-mismatch', 'missing-route', 'rp-filter-asymmetric'],
+      'dnat-local': ['no-route-localnet', 'ct-invalid-drop'],
     });
   });
 
@@ -94,12 +101,57 @@ describe('lab plans', () => {
       for (const fault of spec.faults) {
         const built = build(spec, fault.name);
         expect(JSON.stringify(built.plan.steps), `${spec.name} ${fault.name}`).not.toBe(healthy);
+        // a fault's failing traffic is a traffic command, or background traffic it starts
+        const background = spec.daemons.some(
+          (d) =>
+            d.kind === 'background-traffic' &&
+            d.when !== undefined &&
+            'withFault' in d.when &&
+            d.when.withFault === fault.name,
+        );
         expect(
-          built.view.traffic.some((t) => !t.expectSuccess),
+          built.view.traffic.some((t) => !t.expectSuccess) || background,
           `${spec.name} ${fault.name}`,
         ).toBe(true);
       }
     }
+  });
+
+  it('background traffic starts before the late rulesets, once conntrack holds its flow', () => {
+    const spec = SCENARIOS.find((s) => s.name === 'nova-flat') as ScenarioSpec;
+    const steps = build(spec, 'stale-conntrack-snat').plan.steps;
+    const at = (match: (s: PlanStep) => boolean): number => steps.findIndex(match);
+    const pinger = at((s) => s.kind === 'daemon' && s.name === 'traffic-monitoring-ping');
+    const firewall = at((s) => s.kind === 'command' && s.what === 'load nftables host-firewall in compute');
+    const nat = at((s) => s.kind === 'command' && s.what === 'load nftables floating-ip-nat in compute');
+    expect(firewall).toBeGreaterThan(-1);
+    expect(firewall).toBeLessThan(pinger);
+    expect(pinger).toBeLessThan(nat);
+    const daemon = steps[pinger] as Extract<PlanStep, { kind: 'daemon' }>;
+    expect(daemon.ready).toEqual([
+      {
+        kind: 'conntrack',
+        netns: `${PREFIX}compute`,
+        protocol: 'icmp',
+        src: '10.0.0.10',
+        dst: '203.0.113.10',
+      },
+    ]);
+    // without the fault the NAT comes with the other rulesets, and nothing runs in the background
+    const healthy = build(spec, null).plan.steps;
+    expect(healthy.some((s) => s.kind === 'daemon' && s.name === 'traffic-monitoring-ping')).toBe(false);
+  });
+
+  it('iptables rules are loaded by their backend, added to what the namespace has', () => {
+    const spec = SCENARIOS.find((s) => s.name === 'nova-flat') as ScenarioSpec;
+    const step = build(spec, 'sg-iptables').plan.steps.find(
+      (s): s is Extract<PlanStep, { kind: 'command' }> =>
+        s.kind === 'command' && s.what.startsWith('load iptables'),
+    );
+    expect(step?.argv).toEqual([
+      ...['ip', 'netns', 'exec', `${PREFIX}compute`, 'iptables-legacy-restore', '--noflush'],
+      `${STATE_DIR}/iptables-${PREFIX}compute-security-group.rules`,
+    ]);
   });
 
   it('names look like the real thing', () => {

@@ -54,6 +54,8 @@ const FPR_IP = '10.254.106.115';
 const FLOATING_IP = '203.0.113.20';
 const FG_IP = '203.0.113.4';
 const OUTSIDE_GATEWAY_IP = '203.0.113.1';
+/** the fip end of the router's /31 mistyped: an address nobody has */
+const WRONG_FPR_IP = '10.254.106.113';
 const TENANT_MTU = 1450; // VXLAN tenant network: 1500 - 50
 const VNI = 1074;
 
@@ -95,6 +97,16 @@ export const dvrFip: ScenarioSpec = {
       name: 'br-ex-no-uplink',
       description:
         'br-ex has no uplink port: ARP from fg- for the outside gateway goes unanswered (INCOMPLETE)',
+    },
+    {
+      name: 'router-forwarding-off',
+      description:
+        'IP forwarding is off in the qrouter namespace: packets reach qr- and rfp- and are not routed on',
+    },
+    {
+      name: 'router-wrong-gateway',
+      description:
+        'the qrouter’s default route names 10.254.106.113, a mistyped next hop nobody has: its neighbour entry fails, the router’s outbound traffic dies after qr-',
     },
   ],
   hosts: [
@@ -203,7 +215,13 @@ export const dvrFip: ScenarioSpec = {
     { netns: NETWORK, dev: `tap${DHCP_PORT}`, mtu: TENANT_MTU },
   ],
   sysctls: [
-    { netns: QROUTER, key: 'net.ipv4.ip_forward', value: '1' },
+    {
+      netns: QROUTER,
+      key: 'net.ipv4.ip_forward',
+      value: '1',
+      when: { withoutFault: 'router-forwarding-off' },
+    },
+    { netns: QROUTER, key: 'net.ipv4.ip_forward', value: '0', when: { withFault: 'router-forwarding-off' } },
     { netns: FIP, key: 'net.ipv4.ip_forward', value: '1' },
     // The fip namespace answers ARP for the floating IPs it routes to the router.
     { netns: FIP, key: `net.ipv4.conf.${FG}.proxy_arp`, value: '1' },
@@ -223,7 +241,16 @@ export const dvrFip: ScenarioSpec = {
   ],
   routes: [
     { netns: VM, to: 'default', via: GATEWAY_IP },
-    { netns: QROUTER, to: 'default', via: FPR_IP, dev: RFP },
+    { netns: QROUTER, to: 'default', via: FPR_IP, dev: RFP, when: { withoutFault: 'router-wrong-gateway' } },
+    // not on the /31: only `onlink` makes the kernel take it, as an agent's typo would
+    {
+      netns: QROUTER,
+      to: 'default',
+      via: WRONG_FPR_IP,
+      dev: RFP,
+      onlink: true,
+      when: { withFault: 'router-wrong-gateway' },
+    },
     { netns: FIP, to: `${FLOATING_IP}/32`, via: RFP_IP, dev: FPR },
     { netns: FIP, to: 'default', via: OUTSIDE_GATEWAY_IP, dev: FG },
   ],
@@ -232,6 +259,7 @@ export const dvrFip: ScenarioSpec = {
     { netns: QROUTER, name: 'floating-ip-nat', ruleset: FLOATING_IP_NAT },
     { netns: COMPUTE, name: 'security-group', ruleset: SECURITY_GROUP_DROP, when: { withFault: 'sg-drop' } },
   ],
+  iptables: [],
   daemons: [
     {
       kind: 'dnsmasq',
@@ -262,21 +290,21 @@ export const dvrFip: ScenarioSpec = {
       netns: VM,
       argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', OUTSIDE_GATEWAY_IP],
       description: 'the VM pings the outside router, SNAT-ed to its floating IP',
-      failsWith: ['br-ex-no-uplink'],
+      failsWith: ['br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },
     {
       name: 'ping-floating-ip',
       netns: OUTSIDE,
       argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', FLOATING_IP],
       description: 'the outside pings the VM’s floating IP',
-      failsWith: ['sg-drop', 'br-ex-no-uplink'],
+      failsWith: ['sg-drop', 'br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },
     {
       name: 'ssh-floating-ip',
       netns: OUTSIDE,
       argv: ['nc', '-z', '-w', '2', FLOATING_IP, '22'],
       description: 'the outside connects to the VM’s port 22 through its floating IP',
-      failsWith: ['sg-drop', 'br-ex-no-uplink'],
+      failsWith: ['sg-drop', 'br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },
   ],
   // Not the bridges: frames a Linux bridge forwards between its ports never show on the bridge device.

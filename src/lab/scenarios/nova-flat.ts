@@ -60,6 +60,26 @@ const DROP_DNS_ANSWERS = `table inet filter {
 }
 `;
 
+// nova-network's security groups were iptables chains per instance on the compute
+// host: this one lost its rule allowing ICMP in (x_tables, the legacy backend, as then).
+const SECURITY_GROUP_IPTABLES = `*filter
+:nova-compute-inst-1 - [0:0]
+-A FORWARD -d ${VM_IP}/32 -j nova-compute-inst-1
+-A nova-compute-inst-1 -m state --state RELATED,ESTABLISHED -j ACCEPT
+-A nova-compute-inst-1 -p icmp -m icmp --icmp-type 8 -j DROP
+COMMIT
+`;
+
+// A host firewall that tracks connections: conntrack runs in the compute namespace
+// before the floating IP's NAT rules exist.
+const HOST_FIREWALL = `table inet host-firewall {
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ct state established,related accept
+  }
+}
+`;
+
 export const novaFlat: ScenarioSpec = {
   name: 'nova-flat',
   summary:
@@ -81,6 +101,16 @@ export const novaFlat: ScenarioSpec = {
       name: 'dhcp-offer-drop',
       description:
         'dnsmasq’s DHCP offers are dropped between br100 and the tap: seen on br100, never on the tap or in the VM',
+    },
+    {
+      name: 'sg-iptables',
+      description:
+        'the VM’s security group, as iptables rules (legacy backend) on the compute host, drops inbound pings to the floating IP',
+    },
+    {
+      name: 'stale-conntrack-snat',
+      description:
+        'a monitoring ping from the VM started before the SNAT rule: its conntrack entry keeps it untranslated, the external host cannot answer it',
     },
   ],
   hosts: [
@@ -120,7 +150,25 @@ export const novaFlat: ScenarioSpec = {
   routes: [{ netns: VM, to: 'default', via: GATEWAY_IP }],
   neighbors: [],
   nftables: [
-    { netns: COMPUTE, name: 'floating-ip-nat', ruleset: FLOATING_IP_NAT },
+    {
+      netns: COMPUTE,
+      name: 'floating-ip-nat',
+      ruleset: FLOATING_IP_NAT,
+      when: { withoutFault: 'stale-conntrack-snat' },
+    },
+    {
+      netns: COMPUTE,
+      name: 'host-firewall',
+      ruleset: HOST_FIREWALL,
+      when: { withFault: 'stale-conntrack-snat' },
+    },
+    {
+      netns: COMPUTE,
+      name: 'floating-ip-nat',
+      ruleset: FLOATING_IP_NAT,
+      late: true,
+      when: { withFault: 'stale-conntrack-snat' },
+    },
     {
       netns: COMPUTE,
       name: 'drop-echo-reply-to-vm',
@@ -140,7 +188,24 @@ export const novaFlat: ScenarioSpec = {
       when: { withFault: 'dns-answer-drop' },
     },
   ],
+  iptables: [
+    {
+      netns: COMPUTE,
+      name: 'security-group',
+      backend: 'legacy',
+      rules: SECURITY_GROUP_IPTABLES,
+      when: { withFault: 'sg-iptables' },
+    },
+  ],
   daemons: [
+    {
+      kind: 'background-traffic',
+      name: 'monitoring-ping',
+      netns: VM,
+      argv: ['ping', '-i', '0.5', EXTERNAL_IP],
+      trackedIn: { netns: COMPUTE, protocol: 'icmp', src: VM_IP, dst: EXTERNAL_IP },
+      when: { withFault: 'stale-conntrack-snat' },
+    },
     {
       kind: 'dnsmasq',
       name: 'br100',
@@ -190,7 +255,7 @@ export const novaFlat: ScenarioSpec = {
       netns: EXTERNAL,
       argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', FLOATING_IP],
       description: 'the external host pings the VM’s floating IP (DNAT)',
-      failsWith: [],
+      failsWith: ['sg-iptables'],
     },
   ],
   capturePoints: [

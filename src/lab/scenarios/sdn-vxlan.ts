@@ -99,6 +99,11 @@ export const sdnVxlan: ScenarioSpec = {
       description:
         'node2 has no route to node1’s pod subnet: requests arrive, replies die on node2 after tun0',
     },
+    {
+      name: 'rp-filter-asymmetric',
+      description:
+        'a host route on node2 sends replies to the client pod over the underlay, not the tunnel; node1’s strict reverse-path filter drops them on eth0',
+    },
   ],
   hosts: [
     { name: NODE1.name, netns: NODE1.name, description: `node with pod ${NODE1.podName} (${NODE1.subnet})` },
@@ -130,7 +135,16 @@ export const sdnVxlan: ScenarioSpec = {
     ]),
     { netns: NODE2.name, dev: 'eth0', mtu: 1400, when: { withFault: 'mtu-mismatch' } },
   ],
-  sysctls: [NODE1, NODE2].map((n) => ({ netns: n.name, key: 'net.ipv4.ip_forward', value: '1' })),
+  sysctls: [
+    ...[NODE1, NODE2].map((n) => ({ netns: n.name, key: 'net.ipv4.ip_forward', value: '1' })),
+    // strict reverse-path filtering on node1 (max of `all` and the device's applies)
+    ...['all', 'eth0'].map((dev) => ({
+      netns: NODE1.name,
+      key: `net.ipv4.conf.${dev}.rp_filter`,
+      value: '1',
+      when: { withFault: 'rp-filter-asymmetric' },
+    })),
+  ],
   addresses: [NODE1, NODE2].flatMap((n) => [
     { netns: n.name, dev: 'eth0', cidr: `${n.underlayIp}/24` },
     { netns: n.name, dev: 'tun0', cidr: `${n.gatewayIp}/23` },
@@ -140,9 +154,18 @@ export const sdnVxlan: ScenarioSpec = {
     ...[NODE1, NODE2].map((n): RouteSpec => ({ netns: n.pod, to: 'default', via: n.gatewayIp })),
     tunnelRoute(NODE1, NODE2),
     { ...tunnelRoute(NODE2, NODE1), when: { withoutFault: 'missing-route' } },
+    // left over from debugging: node1's pod reached over the underlay, around the tunnel
+    {
+      netns: NODE2.name,
+      to: `${NODE1.podIp}/32`,
+      via: NODE1.underlayIp,
+      dev: 'eth0',
+      when: { withFault: 'rp-filter-asymmetric' },
+    },
   ],
   neighbors: [tunnelNeighbor(NODE1, NODE2), tunnelNeighbor(NODE2, NODE1)],
   nftables: [],
+  iptables: [],
   daemons: [
     { kind: 'tcp-listener', name: 'hello-openshift', netns: NODE2.pod, address: '0.0.0.0', port: 8080 },
   ],
@@ -152,21 +175,21 @@ export const sdnVxlan: ScenarioSpec = {
       netns: NODE1.pod,
       argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', NODE2.podIp],
       description: 'pod on node1 pings the pod on node2 (small packets)',
-      failsWith: ['missing-route'],
+      failsWith: ['missing-route', 'rp-filter-asymmetric'],
     },
     {
       name: 'ping-pod-large-df',
       netns: NODE1.pod,
       argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-M', 'do', '-s', '1400', NODE2.podIp],
       description: '1428-byte pings with DF set: fit the overlay MTU, not a smaller underlay',
-      failsWith: ['mtu-mismatch', 'missing-route'],
+      failsWith: ['mtu-mismatch', 'missing-route', 'rp-filter-asymmetric'],
     },
     {
       name: 'http-pod',
       netns: NODE1.pod,
       argv: ['nc', '-z', '-w', '2', NODE2.podIp, '8080'],
       description: 'pod on node1 connects to hello-openshift on node2, port 8080',
-      failsWith: ['missing-route'],
+      failsWith: ['missing-route', 'rp-filter-asymmetric'],
     },
   ],
   capturePoints: [

@@ -1,0 +1,93 @@
+// Which netfilter hooks a packet crosses in one namespace, and with which input and
+// output devices — what decides which chains of a ruleset can have dropped it. Pure.
+//
+// Known: the device it was seen on there (`iif`, the last-seen hop's interface when
+// in this namespace) and the one it was expected on next (`oif`), the namespace's
+// links (bridge ports and their bridge) and own addresses.
+//   - between two ports of one bridge: bridge prerouting, forward, postrouting;
+//   - entering through a bridge port: bridge prerouting and input, then the IP stack
+//     sees it on the bridge device; leaving through one: the IP stack sends it out of
+//     the bridge device, then bridge output and postrouting (routed and local alike);
+//   - IP: for a local destination prerouting and input, from a local source output
+//     and postrouting, else prerouting, forward, postrouting;
+//   - netdev ingress on the input device, egress on the output device;
+//   - ARP: the arp family's input (to a local address) or output (from one).
+// Without the links every hook of every layer is a candidate (devices as known).
+import type { ExchangePacket } from '../context.js';
+import { isLocalAddress, type LinkInfo } from '../state/links.js';
+
+export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting' | 'ingress' | 'egress';
+export type Layer = 'ip' | 'bridge' | 'arp' | 'netdev';
+
+export interface HookPass {
+  layer: Layer;
+  hook: Hook;
+  iifname: string | null;
+  oifname: string | null;
+}
+
+export function hookPasses(
+  packet: ExchangePacket,
+  iif: string | null,
+  oif: string | null,
+  links: readonly LinkInfo[] | null,
+): HookPass[] {
+  const passes: HookPass[] = [];
+  const add = (layer: Layer, hook: Hook, iifname: string | null, oifname: string | null): void => {
+    passes.push({ layer, hook, iifname, oifname });
+  };
+  if (iif !== null) add('netdev', 'ingress', iif, null);
+  if (oif !== null) add('netdev', 'egress', null, oif);
+  if (links === null) {
+    for (const layer of ['bridge', packet.family === 'arp' ? 'arp' : 'ip'] as const) {
+      for (const hook of ['prerouting', 'input', 'forward', 'output', 'postrouting'] as const)
+        add(layer, hook, iif, oif);
+    }
+    return passes;
+  }
+  const link = (name: string | null): LinkInfo | undefined => links.find((l) => l.name === name);
+  const bridgeOf = (name: string | null): string | null => {
+    const master = link(name)?.master ?? null;
+    return master !== null && link(master)?.kind === 'bridge' ? master : null;
+  };
+  const inBridge = bridgeOf(iif);
+  const outBridge = bridgeOf(oif);
+  if (inBridge !== null && inBridge === outBridge) {
+    add('bridge', 'prerouting', iif, null);
+    add('bridge', 'forward', iif, oif);
+    add('bridge', 'postrouting', null, oif);
+    return passes;
+  }
+  let ipIn = iif;
+  let ipOut = oif;
+  if (inBridge !== null) {
+    add('bridge', 'prerouting', iif, null);
+    add('bridge', 'input', iif, null);
+    ipIn = inBridge;
+  }
+  if (outBridge !== null) {
+    add('bridge', 'output', null, oif);
+    add('bridge', 'postrouting', null, oif);
+    ipOut = outBridge;
+  }
+  if (packet.family === 'arp') {
+    if (isLocalAddress(links, packet.dst)) add('arp', 'input', ipIn, null);
+    if (isLocalAddress(links, packet.src)) add('arp', 'output', null, ipOut);
+    return passes;
+  }
+  const toLocal = isLocalAddress(links, packet.dst) || packet.dst.startsWith('127.');
+  const fromLocal = isLocalAddress(links, packet.src);
+  if (fromLocal) {
+    add('ip', 'output', null, ipOut);
+    add('ip', 'postrouting', null, ipOut);
+  }
+  if (!fromLocal || iif !== null) {
+    add('ip', 'prerouting', ipIn, null);
+    if (toLocal) add('ip', 'input', ipIn, null);
+    else {
+      add('ip', 'forward', ipIn, ipOut);
+      if (!fromLocal) add('ip', 'postrouting', null, ipOut);
+    }
+  }
+  return passes;
+}

@@ -1,0 +1,203 @@
+// Reads the state of hops (hop-script.ts) — locally one `ip netns exec` per namespace,
+// over ssh one batched command per host for all its namespaces — with a cache and a
+// bound, so a burst of verdicts broken at the same hop reads it once:
+//
+//   - a namespace read within `cacheMs` (1 s) is answered from that reading when it
+//     covered what is asked (same route lookups or fewer, same sources or fewer);
+//   - at most `perSecond` (8) readings start per second; beyond, a reading waits its
+//     turn, and when `maxWaiting` (64) already wait it is not made: its sources are
+//     reported unreadable ("not read: more than 8 hop readings a second");
+//   - each reading is killed after `timeoutMs` (10 s locally, 20 s over ssh).
+// Off the capture path: child processes, awaited on the event loop.
+import { execa } from 'execa';
+import { sshArgv } from '../../sources/ssh.js';
+import { splitHostOutput, splitSections } from './hop-output.js';
+import { hopFacts, unenterableFacts, type HopFacts } from './hop-facts.js';
+import { hostCommand, localArgv, type HopScriptRequest, type RouteQuery } from './hop-script.js';
+
+export const HOP_READER_DEFAULTS = {
+  cacheMs: 1000,
+  perSecond: 8,
+  maxWaiting: 64,
+  localTimeoutMs: 10_000,
+  sshTimeoutMs: 20_000,
+} as const;
+
+export interface HopReaderOptions {
+  /** `ssh -F FILE` for remote hosts (the lab writes one) */
+  sshConfig?: string;
+  sshProgram?: readonly string[];
+  cacheMs?: number;
+  perSecond?: number;
+  maxWaiting?: number;
+  localTimeoutMs?: number;
+  sshTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface HopReadRequest {
+  netns: string | null;
+  request: HopScriptRequest;
+}
+
+function routeKey(r: RouteQuery): string {
+  return `${r.dst}|${r.from ?? ''}|${r.iif ?? ''}`;
+}
+
+/** Whether a reading made for `had` answers `want`. */
+function covers(had: HopScriptRequest, want: HopScriptRequest): boolean {
+  const routes = new Set(had.routes.map(routeKey));
+  return (
+    (had.links || !want.links) &&
+    (had.sockets || !want.sockets) &&
+    (had.conntrack || !want.conntrack) &&
+    (had.firewall || !want.firewall) &&
+    want.routes.every((r) => routes.has(routeKey(r))) &&
+    want.sysctlDevices.every((d) => had.sysctlDevices.includes(d))
+  );
+}
+
+/** The union of two requests (a reading for both). */
+export function mergeRequests(a: HopScriptRequest, b: HopScriptRequest): HopScriptRequest {
+  const routes = [...a.routes];
+  for (const r of b.routes) if (!routes.some((x) => routeKey(x) === routeKey(r))) routes.push(r);
+  return {
+    links: a.links || b.links,
+    routes,
+    sysctlDevices: [...new Set([...a.sysctlDevices, ...b.sysctlDevices])],
+    sockets: a.sockets || b.sockets,
+    conntrack: a.conntrack || b.conntrack,
+    firewall: a.firewall || b.firewall,
+  };
+}
+
+export class HopReader {
+  readonly #options: Required<Omit<HopReaderOptions, 'sshConfig' | 'sshProgram'>> &
+    Pick<HopReaderOptions, 'sshConfig' | 'sshProgram'>;
+  readonly #cache = new Map<string, { request: HopScriptRequest; facts: HopFacts }>();
+  /** start times of the readings of the last second */
+  #started: number[] = [];
+  #waiting = 0;
+  /** readings made (for tests and the README's limits) */
+  readings = 0;
+
+  constructor(options: HopReaderOptions = {}) {
+    this.#options = { ...HOP_READER_DEFAULTS, now: () => Date.now(), ...options };
+  }
+
+  /** The facts of each namespace of one host (null: this machine), in the order asked. */
+  async read(host: string | null, requests: readonly HopReadRequest[]): Promise<HopFacts[]> {
+    const now = this.#options.now();
+    const results: Array<HopFacts | null> = requests.map((r) => {
+      const hit = this.#cache.get(`${host ?? ''}\u0000${r.netns ?? ''}`);
+      return hit !== undefined &&
+        now - hit.facts.readAtMs <= this.#options.cacheMs &&
+        covers(hit.request, r.request)
+        ? hit.facts
+        : null;
+    });
+    const missing = requests.filter((_, k) => results[k] === null);
+    if (missing.length > 0) {
+      const admitted = await this.#admit();
+      const fresh = admitted
+        ? await this.#readNow(host, missing)
+        : missing.map((r) =>
+            unenterableFacts(
+              { host, netns: r.netns },
+              r.request,
+              `not read: more than ${this.#options.perSecond} hop readings a second`,
+              this.#options.now(),
+            ),
+          );
+      let k = 0;
+      for (let j = 0; j < results.length; j++) {
+        if (results[j] !== null) continue;
+        const facts = fresh[k];
+        const r = missing[k++];
+        results[j] = facts;
+        if (admitted) this.#cache.set(`${host ?? ''}\u0000${r.netns ?? ''}`, { request: r.request, facts });
+      }
+    }
+    return results as HopFacts[];
+  }
+
+  /** Waits for a slot under the per-second bound; false when too many already wait. */
+  async #admit(): Promise<boolean> {
+    if (this.#waiting >= this.#options.maxWaiting) return false;
+    this.#waiting++;
+    try {
+      for (;;) {
+        const now = this.#options.now();
+        this.#started = this.#started.filter((t) => now - t < 1000);
+        if (this.#started.length < this.#options.perSecond) {
+          this.#started.push(now);
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 1000 - (now - this.#started[0]) + 1));
+      }
+    } finally {
+      this.#waiting--;
+    }
+  }
+
+  async #readNow(host: string | null, requests: readonly HopReadRequest[]): Promise<HopFacts[]> {
+    this.readings++;
+    if (host === null) return Promise.all(requests.map((r) => this.#readLocal(r)));
+    const argv = sshArgv(
+      { host, sshConfig: this.#options.sshConfig, sshProgram: this.#options.sshProgram },
+      hostCommand(requests),
+    );
+    const r = await execa(argv[0], argv.slice(1), {
+      reject: false,
+      timeout: this.#options.sshTimeoutMs,
+      stdin: 'ignore',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const at = this.#options.now();
+    const outputs = splitHostOutput(String(r.stdout));
+    return requests.map((req) => {
+      const out = outputs.find((o) => o.netns === req.netns);
+      if (out === undefined) {
+        const why = String(r.stderr).trim().split('\n').pop() ?? '';
+        return unenterableFacts(
+          { host, netns: req.netns },
+          req.request,
+          `ssh ${host}: ${why || `exit status ${r.exitCode}`}`,
+          at,
+        );
+      }
+      if (out.enterError !== null)
+        return unenterableFacts(
+          { host, netns: req.netns },
+          req.request,
+          `cannot enter namespace ${req.netns}: ${out.enterError}`,
+          at,
+        );
+      return hopFacts({ host, netns: req.netns }, req.request, out.sections, at);
+    });
+  }
+
+  async #readLocal(req: HopReadRequest): Promise<HopFacts> {
+    const argv = localArgv(req.netns, req.request);
+    const r = await execa(argv[0], argv.slice(1), {
+      reject: false,
+      timeout: this.#options.localTimeoutMs,
+      stdin: 'ignore',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const at = this.#options.now();
+    const sections = splitSections(String(r.stdout));
+    if (sections.size === 0) {
+      const why = String(r.stderr).trim().split('\n')[0] ?? '';
+      return unenterableFacts(
+        { host: null, netns: req.netns },
+        req.request,
+        req.netns === null
+          ? `sh: ${why || `exit status ${r.exitCode}`}`
+          : `cannot enter namespace ${req.netns}: ${why || `exit status ${r.exitCode}`}`,
+        at,
+      );
+    }
+    return hopFacts({ host: null, netns: req.netns }, req.request, sections, at);
+  }
+}

@@ -1,0 +1,48 @@
+// What the gatherer is told about a verdict, built from the records a run writes:
+// the exchange record and the decoder's view of the packets it names (`--packets`
+// records, or the correlator's sightings). For the pipeline's wiring and for replay:
+// the packet of each sighting is found by its interface and time stamp.
+//
+//   lost        the lost stage's packet at its last sighting; next = missingOn[0]
+//   unanswered  the question's packet where it was seen last; no next
+//   error       the question's packet at its last sighting; no next
+// The path is the interfaces the packet was seen on, in path order; aliases the
+// other addresses it had there (NAT); the window runs from the exchange's first
+// sighting to `timeoutMs` after its last.
+import type { ExchangeRecord, PacketView } from '../events/types.js';
+import { placeOf, tsToNs, type VerdictContext } from './context.js';
+import { packetFromView } from './packet-fields.js';
+
+/** The decoded packet seen on `iface` at `ts` (the sighting's time stamp), or null. */
+export type PacketLookup = (iface: string, ts: string) => PacketView | null;
+
+export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeoutMs = 1000): VerdictContext {
+  const stageName = ex.status === 'lost' ? ex.lost?.stage : ex.stages[0]?.name;
+  const stage = ex.stages.find((s) => s.name === stageName) ?? ex.stages[0];
+  const seen = stage?.seen ?? [];
+  const lastLabel =
+    ex.status === 'lost' || ex.status === 'unanswered'
+      ? (ex.lost?.lastSeen ?? null)
+      : (seen[seen.length - 1]?.iface ?? null);
+  const last = [...seen].reverse().find((s) => s.iface === lastLabel) ?? seen[seen.length - 1];
+  const views = seen.map((s) => lookup(s.iface, s.ts));
+  const aliases = new Set<string>();
+  for (const v of views) {
+    if (v?.src) aliases.add(v.src);
+    if (v?.dst) aliases.add(v.dst);
+  }
+  const lastView = last !== undefined ? lookup(last.iface, last.ts) : null;
+  const packet = lastView !== null ? packetFromView(lastView) : null;
+  if (packet !== null) packet.aliases = [...aliases].filter((a) => a !== packet.src && a !== packet.dst);
+  const all = ex.stages.flatMap((s) => s.seen.map((x) => tsToNs(x.ts)));
+  const lastNs = all.reduce((a, b) => (b > a ? b : a), tsToNs(ex.ts));
+  const next = ex.status === 'lost' ? (ex.lost?.missingOn[0] ?? null) : null;
+  return {
+    exchange: ex,
+    packet,
+    lastSeen: lastLabel !== null ? placeOf(lastLabel) : null,
+    next: next !== null ? placeOf(next) : null,
+    path: seen.map((s) => placeOf(s.iface)),
+    window: { startNs: tsToNs(ex.ts), endNs: lastNs + BigInt(timeoutMs) * 1_000_000n },
+  };
+}

@@ -1,0 +1,198 @@
+// Cause inference alone (pure): which verdicts get a cause, what the strongest
+// evidence makes of it, and what an unknown cause still says.
+import { describe, expect, it } from 'vitest';
+import type { ExchangeRecord } from '../../src/events/types.js';
+import type { ExchangePacket } from '../../src/evidence/context.js';
+import { inferCause, type HopView } from '../../src/evidence/infer.js';
+import type { HopFacts } from '../../src/evidence/state/hop-facts.js';
+
+const packet: ExchangePacket = {
+  family: 4,
+  src: '10.0.0.5',
+  dst: '192.0.2.9',
+  proto: 1,
+  ipId: 1,
+  ipLength: 1428,
+  sport: null,
+  dport: null,
+  icmpType: 8,
+  icmpId: 1,
+  icmpSeq: 1,
+  tcpSeq: null,
+  tcpFlags: null,
+  dontFragment: true,
+  aliases: [],
+};
+
+function facts(over: Partial<HopFacts> = {}): HopFacts {
+  return {
+    host: null,
+    netns: 'r',
+    readAtMs: 0,
+    links: [
+      {
+        ifindex: 2,
+        name: 'eth0',
+        up: true,
+        carrier: true,
+        operstate: 'UP',
+        mtu: 1500,
+        master: null,
+        kind: 'veth',
+        portState: null,
+        addresses: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }],
+        vxlanUnderlay: null,
+      },
+      {
+        ifindex: 3,
+        name: 'eth1',
+        up: true,
+        carrier: false,
+        operstate: 'LOWERLAYERDOWN',
+        mtu: 1400,
+        master: null,
+        kind: 'veth',
+        portState: null,
+        addresses: [],
+        vxlanUnderlay: null,
+      },
+    ],
+    neighbours: [],
+    routes: [],
+    sysctls: new Map([['net.ipv4.ip_forward', '1']]),
+    sockets: [],
+    conntrack: null,
+    nftables: { chains: [], rules: [] },
+    iptables: [],
+    ...over,
+  };
+}
+
+function view(over: Partial<HopView> = {}): HopView {
+  return {
+    label: 'r/eth0',
+    role: 'last-seen',
+    packet,
+    which: 'missing',
+    iif: 'eth0',
+    oif: 'eth1',
+    expectedIface: 'eth1',
+    encapsulation: 0,
+    facts: facts(),
+    before: null,
+    drops: [],
+    kernelUnreadable: null,
+    ...over,
+  };
+}
+
+function exchange(status: ExchangeRecord['status'], over: Partial<ExchangeRecord> = {}): ExchangeRecord {
+  return {
+    type: 'exchange',
+    kind: 'icmp-echo',
+    key: 'k',
+    flow: { src: null, dst: null, id: 0, seq: 0 },
+    status,
+    stages: [],
+    ts: '1.0',
+    lost: { stage: 'request', lastSeen: 'r/eth0', missingOn: ['r/eth1'] },
+    ...over,
+  };
+}
+
+describe('cause inference', () => {
+  it('ok and inconclusive exchanges, and answers a server gave, get no cause', () => {
+    expect(inferCause({ exchange: exchange('ok'), views: [view()] })).toBeNull();
+    expect(inferCause({ exchange: exchange('inconclusive'), views: [view()] })).toBeNull();
+    expect(
+      inferCause({ exchange: exchange('error', { kind: 'dns', detail: 'NXDOMAIN' }), views: [view()] }),
+    ).toBeNull();
+    expect(
+      inferCause({ exchange: exchange('error', { kind: 'dhcp', detail: 'NAK' }), views: [view()] }),
+    ).toBeNull();
+  });
+
+  it('the next device without carrier: link-down, at the hop, with the device', () => {
+    const cause = inferCause({ exchange: exchange('lost'), views: [view()] });
+    expect(cause).toMatchObject({ code: 'link-down', at: 'r/eth0' });
+    expect(cause?.evidence[0]).toMatchObject({
+      source: 'link',
+      netns: 'r',
+      iface: 'eth1',
+      carrier: false,
+      state: 'LOWERLAYERDOWN',
+    });
+  });
+
+  it('the kernel’s drop of this very packet outranks the state: its reason names the cause', () => {
+    const drops = [
+      {
+        source: 'kernel' as const,
+        netns: 'r',
+        reason: 'NEIGH_FAILED',
+        location: 'neigh_invalidate+0x7e',
+        matchedBy: 'packet' as const,
+        drops: 1,
+        ts: '1.0',
+      },
+    ];
+    expect(inferCause({ exchange: exchange('lost'), views: [view({ drops })] })?.code).toBe('no-neighbour');
+    // only time-matched (a remote host's tracefs): the state wins
+    expect(
+      inferCause({
+        exchange: exchange('lost'),
+        views: [view({ drops: [{ ...drops[0], matchedBy: 'time' }] })],
+      })?.code,
+    ).toBe('link-down');
+  });
+
+  it('an ICMP error that says fragmentation is needed: mtu, with the link that small', () => {
+    const cause = inferCause({
+      exchange: exchange('error', { detail: 'frag-needed mtu=1400', lost: undefined }),
+      views: [view({ oif: null, expectedIface: null })],
+    });
+    expect(cause).toMatchObject({ code: 'mtu' });
+    expect(cause?.evidence).toContainEqual(
+      expect.objectContaining({ source: 'link', iface: 'eth1', mtu: 1400 }),
+    );
+  });
+
+  it('forwarding off in a namespace that should route the packet: the sysctl and its value', () => {
+    const f = facts({ sysctls: new Map([['net.ipv4.ip_forward', '0']]) });
+    f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
+      ...l,
+      carrier: true,
+      operstate: 'UP',
+    }));
+    const cause = inferCause({
+      exchange: exchange('lost'),
+      views: [view({ facts: f, packet: { ...packet, ipLength: 84 } })],
+    });
+    expect(cause).toMatchObject({ code: 'forwarding-off' });
+    expect(cause?.evidence).toContainEqual({
+      source: 'sysctl',
+      netns: 'r',
+      key: 'net.ipv4.ip_forward',
+      value: '0',
+    });
+  });
+
+  it('nothing found: unknown, with what was looked at and what could not be read', () => {
+    const f = facts({
+      nftables: { unreadable: 'nft is not installed' },
+      links: { unreadable: 'ip addr: not permitted (needs root)' },
+    });
+    const cause = inferCause({
+      exchange: exchange('lost'),
+      views: [view({ facts: f, kernelUnreadable: 'needs root' })],
+    });
+    expect(cause?.code).toBe('unknown');
+    expect(cause?.evidence).toEqual(
+      expect.arrayContaining([
+        { source: 'nftables', netns: 'r', unreadable: 'nft is not installed' },
+        { source: 'link', netns: 'r', unreadable: 'ip addr: not permitted (needs root)' },
+        { source: 'kernel', netns: 'r', unreadable: 'needs root' },
+      ]),
+    );
+  });
+});
