@@ -28,6 +28,7 @@ import {
 import { Session } from './remote-session.js';
 import { RemoteCounters } from './remote-stats.js';
 import { sshArgv, validateHost } from './ssh.js';
+import { acquireSshStart, SSH_REFUSED_AT_STARTUP } from './ssh-start-gate.js';
 import { classifyFailure, meansGone, type FailureContext } from './tcpdump-stderr.js';
 
 // start() rejects with it: callers catch it from here.
@@ -100,6 +101,9 @@ export const REMOTE_CAPTURE_DEFAULTS = {
 } as const;
 
 type Phase = 'idle' | 'running' | 'stopping' | 'stopped';
+
+/** First sessions sshd closed before the key exchange that are tried again before start() fails. */
+const MAX_REFUSED_AT_STARTUP = 4;
 
 export class RemoteCapture {
   readonly host: string;
@@ -246,7 +250,14 @@ export class RemoteCapture {
   async #run(resolveStart: () => void, rejectStart: (err: Error) => void): Promise<void> {
     let everUp = false;
     let failure: RemoteCaptureError | null = null;
+    let refusedAtStartup = 0;
     while (this.#phase === 'running') {
+      // A few connection set-ups at a time per host (ssh-start-gate.ts).
+      const releaseStart = await acquireSshStart(this.host, this.#options.sshConfig);
+      if (this.#phase !== 'running') {
+        releaseStart();
+        break;
+      }
       const session = new Session(this.argv(), this.label, {
         onInterface: (iface) => this.#announce(iface),
         onPacket: (p) => this.#deliver(p),
@@ -258,6 +269,7 @@ export class RemoteCapture {
       const timer = setTimeout(() => session.timeOut(startTimeoutMs), startTimeoutMs);
       const first = await Promise.race([session.listening.then(() => 'up' as const), session.ended]);
       clearTimeout(timer);
+      releaseStart();
       if (first === 'up') {
         everUp = true;
         this.#backoff.reset();
@@ -273,6 +285,18 @@ export class RemoteCapture {
         // An older tcpdump/libpcap: microseconds are still the kernel's time stamps.
         this.#nano = false;
         this.#handlers.onWarning?.(`${this.label}: ${why.message}; capturing with microsecond time stamps`);
+        continue;
+      }
+      if (
+        !everUp &&
+        why.kind === 'ssh_failed' &&
+        SSH_REFUSED_AT_STARTUP.test(why.message) &&
+        refusedAtStartup < MAX_REFUSED_AT_STARTUP
+      ) {
+        // sshd closed the connection before the key exchange (its MaxStartups, a
+        // restart): not a mistake of the user's, which a first failure otherwise is.
+        refusedAtStartup++;
+        await this.#backoff.wait();
         continue;
       }
       if (!everUp) {
