@@ -12,6 +12,7 @@ reply vanished.
 Usage:
   hopscope capture -i SPEC [-i SPEC ...] [-f BPF] [-w FILE.pcapng] [--json] [--packets]
   hopscope replay  [LABEL=|HOST:=]FILE ... [--speed N | --realtime] [--json] [--packets] [--report F]
+                   [--annotate OUT.pcapng]
   hopscope ifaces  [--host H] [--netns NS | --all-netns] [--json]
   hopscope path    SRC DST [--host H ...] [--json]
   hopscope lab     up|down|status|list [SCENARIO] [--fault NAME]
@@ -88,7 +89,16 @@ Options:
                          file mode 0600; flushed every second, from 32 MiB of
                          write buffers made ready before the first packet.
                          An existing FILE is refused (see --overwrite); a
-                         symbolic link is never followed
+                         symbolic link is never followed. When the capture
+                         stops, the packets of every non-ok exchange get its
+                         verdict as a packet comment ("hopscope: icmp-echo … LOST
+                         request, last seen on …, missing on …; why: …"; in
+                         Wireshark: frame.comment contains "LOST"): the file is
+                         copied with them to a new file beside it, which replaces
+                         it once complete. That costs one read and one write of
+                         the recording and as much free space again while both
+                         exist; a failure (a full disk) leaves the recording as
+                         captured, and stderr says why
       --overwrite        replace FILE (or the --report file) if it is a regular
                          file of yours (never through a symbolic link)
       --path SRC DST     capture every interface of the chain a packet from SRC to
@@ -210,10 +220,21 @@ Options:
                          verdicts, each problem's ladder and cause, the
                          interfaces, clock offsets, the command line; refused if
                          FILE exists unless --overwrite
-      --overwrite        replace the --report file if it is a regular file of yours
+      --annotate OUT     also write every packet of the replay to OUT (pcapng),
+                         those of non-ok exchanges with the verdict as a packet
+                         comment (Wireshark: frame.comment contains "LOST"). One
+                         pcapng file is copied whole (its statistics blocks and
+                         comments kept); several files, or a pcap, are merged into
+                         one pcapng. Opened before the replay as -w opens a
+                         recording: mode 0600, refused if OUT exists unless
+                         --overwrite, never through a symbolic link
+      --overwrite        replace the --report or --annotate file if it is a
+                         regular file of yours
 
 Examples:
   hopscope replay captures/dvr-fip-sg-drop.pcapng --report incident.html
+  hopscope replay captures/dvr-fip-sg-drop.pcapng --annotate annotated.pcapng
+  wireshark -Y 'frame.comment contains "LOST"' annotated.pcapng
   hopscope replay captures/dvr-fip-sg-drop.pcapng --packets
   hopscope replay natdrop-tap.pcap natdrop-qg.pcap --packets --json | jq .
   # tcpdump -i tap7aa08012-d0 -w tap.pcap on the compute node, tcpdump -i eth0 -w ext.pcap

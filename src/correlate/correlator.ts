@@ -286,6 +286,15 @@ export class Correlator {
     return this.#index.size;
   }
 
+  /**
+   * ns the clock of interface `iface`'s host is ahead of the reference clock, as verdicts
+   * given now apply it (0 with one host): a sighting's `ts` plus this is its packet's own
+   * time stamp, to half a nanosecond (the recording's annotation finds packets so).
+   */
+  clockOffsetNs(iface: number): number {
+    return this.#hosts.length < 2 ? 0 : this.#clock.offsetNs(this.#hostOf[iface] ?? 0);
+  }
+
   /** Raise the packet lag (a replay learns of remote interfaces as it reads them). */
   setPacketLagMs(ms: number): void {
     this.#lagNs = Math.max(this.#lagNs, ms * 1e6);

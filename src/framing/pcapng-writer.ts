@@ -313,6 +313,35 @@ export class PcapngWriter {
   }
 
   /**
+   * One EPB with an opt_comment per comment (`replay --annotate`: a packet of a non-ok
+   * exchange). Not the hot path: the block is assembled on its own, then copied.
+   */
+  writeCommentedPacket(p: FramedPacket, comments: readonly string[]): void {
+    this.checkOpen();
+    const iface = this.interfaces[p.interfaceId];
+    if (iface === undefined)
+      throw new Error(`pcapng writer: packet on interface ${p.interfaceId}, which was not added`);
+    const when: Units64 = { hi: 0, lo: 0 };
+    if (!timestampToUnits(p.tsSec, Math.floor(p.tsNsec / iface.unitNs), iface.unitsPerSec, when))
+      throw new Error(`pcapng writer: timestamp ${p.tsSec}.${p.tsNsec} cannot be written`);
+    const body = new Uint8Array(20 + pad4(p.caplen));
+    writeU32LE(body, 0, iface.index);
+    writeU32LE(body, 4, when.hi);
+    writeU32LE(body, 8, when.lo);
+    writeU32LE(body, 12, p.caplen);
+    writeU32LE(body, 16, p.len);
+    body.set(p.data.subarray(p.offset, p.offset + p.caplen), 20);
+    const opts = comments.map((c) => option(1, encoder.encode(c)));
+    if (p.direction === 1 || p.direction === 2) {
+      const flags = new Uint8Array(4);
+      writeU32LE(flags, 0, p.direction);
+      opts.push(option(2, flags));
+    }
+    this.packets++;
+    this.block(BLOCK_EPB, body, opts);
+  }
+
+  /**
    * A time stamp in the units of an interface coarser than ns, into `units` (the low half
    * may reach 2^32: writePacket carries it). A µs source's stamps are whole µs: nothing
    * is cut.

@@ -25,6 +25,7 @@ import {
 import { isCaptureInputError } from '../framing/errors.js';
 import { InterfaceLabelError, type CaptureFileInput } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
+import type { AnnotationTable } from '../sinks/annotations.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { ProgressMeter } from '../sinks/progress.js';
 import { releaseDecoderThread } from '../sources/decoder-thread-boot.js';
@@ -52,6 +53,8 @@ export interface FilesRunOptions {
   totalBytes: number;
   /** another sink of every record (--report) */
   records?: RecordSink | null;
+  /** --annotate: the non-ok verdicts, for the packets they are about */
+  annotations?: AnnotationTable | null;
 }
 
 /** What the command reports once the files are read (not in the TUI). */
@@ -78,6 +81,8 @@ export interface FilesOutcome {
   summary: SummaryRecord;
   /** a damaged or unreadable file's message: every packet before the fault was judged */
   failure: string | null;
+  /** the interfaces' labels by id */
+  labels: string[];
 }
 
 /**
@@ -118,6 +123,7 @@ export async function runFiles(
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
       tap: progress !== null ? progressTap(progress) : undefined,
       records: options.records ?? null,
+      annotations: options.annotations ?? null,
     });
     const correlator = stages.correlator;
     const droppedSoFar = new Map<number, number>();
@@ -244,7 +250,7 @@ export async function runFiles(
       screen.changed();
       stages.lifecycle(summary);
       await stop.stopped();
-      return { summary, failure };
+      return { summary, failure, labels: labelsOf(interfaces) };
     }
     handlers.report({
       interfaces,
@@ -256,13 +262,17 @@ export async function runFiles(
     });
     stages.printSummary(summary);
     await out.end();
-    return { summary, failure };
+    return { summary, failure, labels: labelsOf(interfaces) };
   } catch (err) {
     tui?.destroy();
     throw err;
   } finally {
     stop.dispose();
   }
+}
+
+function labelsOf(interfaces: readonly ThreadInterface[]): string[] {
+  return Array.from(interfaces, (iface) => iface?.label ?? '');
 }
 
 /** The progress meter as a packet tap: a packet's bytes and its record header. */

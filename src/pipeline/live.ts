@@ -15,6 +15,7 @@ import {
   type StatsRecord,
   type SummaryRecord,
 } from '../events/types.js';
+import { AnnotationTable } from '../sinks/annotations.js';
 import { LineWriter } from '../sinks/line-writer.js';
 import type { CaptureSession } from '../sources/capture-session.js';
 import type { CaptureTarget } from '../sources/spec.js';
@@ -141,6 +142,8 @@ export async function runLive(
         : await openTui(model, { onQuit: () => stop.stop('quit'), onRecord: () => recording.toggle() });
     tui = screen;
     if (model !== null) recording.showIn(model);
+    // A recording (or one the TUI's r may start) gets the non-ok verdicts as packet comments.
+    const annotations = recording.recorder !== null || model !== null ? new AnnotationTable() : null;
     const stages = new Stages({
       live: true,
       out,
@@ -149,6 +152,7 @@ export async function runLive(
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
       tap: recording,
       records: options.records ?? null,
+      annotations,
     });
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));
@@ -263,6 +267,7 @@ export async function runLive(
     out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
     const summary = await stages.finish(end.sec, end.nsec);
+    if (annotations !== null) recording.annotate(annotations);
     handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
     return summary;

@@ -13,7 +13,9 @@ import {
   type InterfaceState,
   type InterfaceStats,
 } from '../events/types.js';
+import { MAX_ANNOTATED_PACKETS, type AnnotationTable } from '../sinks/annotations.js';
 import type { LineWriter } from '../sinks/line-writer.js';
+import { AnnotateError, annotateRecording } from '../sinks/pcapng-annotate.js';
 import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
 import { BufferPool, MAX_SPARE_BYTES } from '../sinks/recording-file.js';
 import type { TuiModel } from '../ui/model.js';
@@ -47,6 +49,8 @@ export class Recording implements PacketTap {
   /** interfaces whose capture gap is open in the recording */
   readonly #gaps = new Set<number>();
   readonly #lastDropped: number[] = [];
+  /** packets annotated per recording (annotate()) */
+  readonly #annotated = new Map<PcapngRecorder, number>();
   #model: TuiModel | null = null;
 
   /** Opens -w FILE or --record's file at once (a RecordingError says why it cannot be). */
@@ -129,6 +133,40 @@ export class Recording implements PacketTap {
   async close(finals: readonly InterfaceStats[]): Promise<void> {
     for (const s of finals) this.recorder?.updateStats(s);
     if (this.recorder !== null) await this.recorder.close();
+  }
+
+  /**
+   * The capture stopped and every exchange is judged: the packets of non-ok exchanges in
+   * every file of every recording get their comments (sinks/pcapng-annotate.ts). A file
+   * that cannot be annotated stays as it was captured, and stderr says why.
+   */
+  annotate(table: AnnotationTable): void {
+    if (table.exchanges === 0) return;
+    for (const recorder of this.all) {
+      let packets = 0;
+      for (const file of recorder.files) {
+        try {
+          packets += annotateRecording(file, table) ?? 0;
+        } catch (err) {
+          if (!(err instanceof AnnotateError)) throw err;
+          process.stderr.write(`hopscope: ${err.message}; the recording stays as captured\n`);
+        }
+      }
+      this.#annotated.set(recorder, packets);
+    }
+    if (table.skipped > 0)
+      process.stderr.write(
+        `hopscope: ${table.skipped} packets of non-ok exchanges past the first ${MAX_ANNOTATED_PACKETS} were not annotated\n`,
+      );
+  }
+
+  /** The final report's line for one of the recordings. */
+  reportLine(recorder: PcapngRecorder): string {
+    const packets = this.#annotated.get(recorder) ?? 0;
+    return (
+      recordingReportLine(recorder) +
+      (packets > 0 ? `; ${packets} packets of non-ok exchanges annotated (frame.comment)` : '')
+    );
   }
 
   /** Closed with what it has, at once (a second Ctrl-C, the process exiting, a failure). */

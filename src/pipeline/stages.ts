@@ -24,6 +24,7 @@ import {
   type SummaryRecord,
 } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
+import type { AnnotationTable } from '../sinks/annotations.js';
 import { ExchangeOutput } from '../sinks/exchange-output.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { formatPacketLine } from '../sinks/packet-text.js';
@@ -69,6 +70,39 @@ export interface StagesOptions {
   tap?: PacketTap;
   /** another sink of every record (--report) */
   records?: RecordSink | null;
+  /** the non-ok verdicts a recording's packets are annotated with (-w, replay --annotate) */
+  annotations?: AnnotationTable | null;
+}
+
+/**
+ * The report's sink and the annotations as one: each is asked whether it wants a
+ * verdict, and gets it only then; the run's other records go to the report.
+ */
+function bothSinks(report: RecordSink | null, annotations: AnnotationTable | null): RecordSink | null {
+  if (annotations === null) return report;
+  if (report === null)
+    return {
+      record: (r) => {
+        if (r.type === 'exchange') annotations.exchange(r);
+      },
+      wants: (status) => annotations.wants(status),
+    };
+  let reportWants = false;
+  let annotationsWant = false;
+  return {
+    record: (r) => {
+      if (r.type !== 'exchange') report.record(r);
+      else {
+        if (reportWants) report.record(r);
+        if (annotationsWant) annotations.exchange(r);
+      }
+    },
+    wants: (status) => {
+      reportWants = report.wants(status);
+      annotationsWant = annotations.wants(status);
+      return reportWants || annotationsWant;
+    },
+  };
 }
 
 /** On a terminal, without --json or --packets, a run shows the TUI. */
@@ -129,6 +163,8 @@ export class Stages {
   readonly interfaces: InterfaceDescriptor[] = [];
   /** packets per interface id */
   readonly counts: number[] = [];
+  /** interface ids by label (the annotations' clock offsets are asked by label) */
+  readonly #ids = new Map<string, number>();
   /** packets in all */
   packets = 0;
   readonly #out: LineWriter;
@@ -154,7 +190,12 @@ export class Stages {
     const verdicts = new ExchangeOutput(options.out, { json: options.json });
     this.#verdicts = verdicts;
     const tui = options.tui;
-    const records = options.records ?? null;
+    const annotations = options.annotations ?? null;
+    annotations?.setClock((label) => {
+      const id = this.#ids.get(label);
+      return id === undefined ? 0 : this.correlator.clockOffsetNs(id);
+    });
+    const records = bothSinks(options.records ?? null, annotations);
     this.#records = records;
     // The TUI when it is up, else stdout; and the other sink of records, when there is one.
     const primary: RecordSink & { clock(c: ClockRecord): void } =
@@ -211,6 +252,7 @@ export class Stages {
    */
   interface(iface: InterfaceDescriptor, file?: string): void {
     this.interfaces[iface.id] = iface;
+    this.#ids.set(iface.label, iface.id);
     this.counts[iface.id] ??= 0;
     this.#tui?.model.addInterface(iface.id, iface.label);
     this.correlator.addInterface({

@@ -39,14 +39,16 @@ function inView(e: ExchangeRecord, view: ViewName): boolean {
 }
 
 /**
- * The flow an exchange belongs to, from its structured flow: the same ping, connection
- * target, query or client without the per-exchange identifiers (sequence number,
- * source port and ISN, query id, transaction id). By the flow's shape (events/types.ts
- * ExchangeFlow), so a kind of an existing shape needs nothing here.
+ * The flow an exchange belongs to, from its structured flow: the same pinged address,
+ * connection target, query or client without the per-exchange identifiers (ICMP id and
+ * sequence number, source port and ISN, query id, transaction id). Each `ping` run takes
+ * an id of its own: five runs that die at the same hop are one flow (one row, ×15). By
+ * the flow's shape (events/types.ts ExchangeFlow), so a kind of an existing shape needs
+ * nothing here.
  */
 export function flowOf(e: ExchangeRecord): string {
   const f = e.flow;
-  if ('seq' in f) return `${addr(f.src)}>${addr(f.dst)} id=${f.id}`;
+  if ('seq' in f) return `${addr(f.src)}>${addr(f.dst)}`;
   if ('isn' in f) return `${addr(f.src)}>${addr(f.dst)}:${f.dport}`;
   if ('qname' in f) return `${addr(f.src)}>${addr(f.dst)} ${f.qname ?? '?'} ${f.qtype}`;
   // a client's attempts, whatever transaction id each one took

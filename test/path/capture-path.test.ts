@@ -6,6 +6,7 @@ import type { ExchangeRecord } from '../../src/events/types.js';
 import { labDown, labUp, runTraffic, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { jsonRecords, startCli, type CliProcess } from '../support/cli-process.js';
+import { expectContract } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
 import { localSpecs, SETTLE_MS } from '../correlate/support/scenario-run.js';
 import { canonicalLabel } from '../correlate/support/split-run.js';
@@ -78,7 +79,9 @@ describe('capture --path', () => {
         const found = runCli(['path', c.src, c.dst, ...netns, '--json']);
         // 0, or 1 where the fault stops the path (a missing route, a martian)
         expect([0, 1], found.stderr).toContain(found.status);
-        const chain = JSON.parse(found.stdout.trim().split('\n').at(-1) ?? '{}') as { capture?: string[] };
+        const printed: unknown = JSON.parse(found.stdout.trim().split('\n').at(-1) ?? '{}');
+        expectContract([printed], `hopscope path ${c.src} ${c.dst} --json`);
+        const chain = printed as { capture?: string[] };
         const chainLength = chain.capture?.length ?? 0;
         expect(chainLength).toBeGreaterThan(1);
         const listed = localSpecs(lab);

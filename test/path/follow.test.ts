@@ -3,13 +3,16 @@
 // chain of the scenario's capture points, in order, both ways — through the floating
 // IPs' SNAT and DNAT, the VXLAN tunnel, the port forward to 127.0.0.1; taps told apart
 // by their namespaces where two labs use the same names; and over ssh, two hosts whose
-// listings show the same namespaces.
+// listings show the same namespaces. Every path's `--json` record is checked against
+// docs/hopscope.schema.json.
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../src/lab/scenarios/index.js';
 import { parseAddress } from '../../src/path/address.js';
 import { followPath, PathError, type PathResult } from '../../src/path/follow.js';
+import { pathRecord } from '../../src/path/format.js';
 import { parsePathQuery } from '../../src/path/query.js';
 import type { Topology } from '../../src/path/topology.js';
+import { expectContract } from '../support/json-schema.js';
 import { SCENARIO_NAMES, scenarioPaths, type ScenarioPath } from './support/scenario-paths.js';
 import { hostState, SNAPSHOT_PREFIX, topologyOf } from './support/snapshots.js';
 
@@ -19,8 +22,11 @@ function localLabels(scenario: string, prefix: string, points: readonly number[]
   return points.map((i) => `${prefix}${spec.capturePoints[i].netns}/${spec.capturePoints[i].iface}`);
 }
 
+/** The path followed; its `--json` record, as `path --json` prints it, keeps the contract. */
 function follow(topo: Topology, p: Pick<ScenarioPath, 'src' | 'dst' | 'proto'>): PathResult {
-  return followPath(topo, parsePathQuery(p.src, p.dst, p.proto));
+  const r = followPath(topo, parsePathQuery(p.src, p.dst, p.proto));
+  expectContract([JSON.parse(JSON.stringify(pathRecord(r)))], `hopscope path ${p.src} ${p.dst} --json`);
+  return r;
 }
 
 const labels = (r: PathResult['forward']): string[] => r.hops.map((h) => h.link.label);

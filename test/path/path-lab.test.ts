@@ -8,6 +8,7 @@ import { captureSpec, labDown, labUp, type LabView } from '../../src/lab/index.j
 import { capturePathSpecs } from '../../src/path/find.js';
 import type { PathRecord } from '../../src/path/format.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
+import { expectContract } from '../support/json-schema.js';
 import { runCli } from '../support/run-cli.js';
 import { SCENARIO_NAMES, scenarioPaths } from './support/scenario-paths.js';
 
@@ -20,7 +21,10 @@ function pathJson(args: readonly string[]): { status: number | null; record: Pat
   const r = runCli(['path', ...args, '--json']);
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (line === undefined) throw new Error(`no record (exit ${r.status}): ${r.stderr}`);
-  return { status: r.status, record: JSON.parse(line) as PathRecord, stderr: r.stderr };
+  const record: unknown = JSON.parse(line);
+  // what `path --json` prints keeps the contract (docs/hopscope.schema.json)
+  expectContract([record], `hopscope path ${args.join(' ')} --json`);
+  return { status: r.status, record: record as PathRecord, stderr: r.stderr };
 }
 
 const labelsOf = (leg: PathRecord['forward'] | null): string[] => (leg?.hops ?? []).map((h) => h.label);

@@ -174,15 +174,15 @@ describe('TUI model', () => {
     expect(rows).toEqual([
       'lost 1 tcp-handshake fd00::1>fd00::2:443',
       'lost 2 tcp-handshake 10.0.0.1>10.0.0.2:22',
-      'lost 1 icmp-echo 10.0.0.1>10.0.0.3 id=7',
-      'lost 3 icmp-echo 10.0.0.1>10.0.0.2 id=7',
+      'lost 1 icmp-echo 10.0.0.1>10.0.0.3',
+      'lost 3 icmp-echo 10.0.0.1>10.0.0.2',
       'ok 2 dns 10.0.0.9>10.0.0.2 example.org A',
-      'ok 1 icmp-echo 10.0.0.1>10.0.0.2 id=7',
+      'ok 1 icmp-echo 10.0.0.1>10.0.0.2',
     ]);
     // the newest of a group is the one whose ladder Enter shows
     expect(m.visibleGroups()[3].latest.key).toBe('10.0.0.1>10.0.0.2 id=7 seq=3');
     expect(groupLine(m.visibleGroups()[3], 120)).toMatch(
-      /^LOST {9}×3 {4}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.2 id=7 +reply lost after br100/,
+      /^LOST {9}×3 {4}icmp-echo {5}10\.0\.0\.1>10\.0\.0\.2 +reply lost after br100/,
     );
     // one of a kind: the whole key, no count
     expect(groupLine(m.visibleGroups()[2], 120)).toMatch(
@@ -198,6 +198,35 @@ describe('TUI model', () => {
     );
   });
 
+  it('groups the echoes of several pings of one flow lost at one hop, whatever their ids; another hop or verdict is another row', () => {
+    const m = new TuiModel('replay', 'x', 0);
+    const lostAt = (e: ExchangeRecord, lastSeen: string, missingOn: string[]): ExchangeRecord => ({
+      ...e,
+      lost: { stage: 'request', lastSeen, missingOn },
+    });
+    // five `ping -c 3` runs, each with its own id, all lost after qvb
+    for (let run = 0; run < 5; run++)
+      for (let seq = 1; seq <= 3; seq++)
+        m.exchange(
+          lostAt(echo('lost', '203.0.113.1', '203.0.113.20', 16000 + run, seq), 'c:qvb1', ['c:tap1']),
+        );
+    // one more run lost one hop earlier, and one answered
+    for (let seq = 1; seq <= 3; seq++)
+      m.exchange(
+        lostAt(echo('lost', '203.0.113.1', '203.0.113.20', 17000, seq), 'c:qvo1', ['c:qvb1', 'c:tap1']),
+      );
+    for (let seq = 1; seq <= 3; seq++) m.exchange(echo('ok', '203.0.113.1', '203.0.113.20', 17001, seq));
+    const rows = m.visibleGroups().map((g) => `${g.latest.status} ${g.count} ${whereItBroke(g.latest)}`);
+    expect(rows).toEqual([
+      'lost 3 request lost after qvo1, missing on qvb1, tap1',
+      'lost 15 request lost after qvb1, missing on tap1',
+      'ok 3 ok',
+    ]);
+    expect(groupLine(m.visibleGroups()[1], 120)).toMatch(
+      /^LOST {9}×15 {3}icmp-echo {5}203\.0\.113\.1>203\.0\.113\.20 +request lost after qvb1/,
+    );
+  });
+
   it('keeps at most about 5000 exchanges: the oldest ok ones go, problems stay', () => {
     const m = new TuiModel('replay', 'x', 0);
     m.exchange(echo('lost', '10.0.0.1', '10.0.0.2', 1, 1));
@@ -208,7 +237,7 @@ describe('TUI model', () => {
     expect(m.exchanges.at(-1)?.key).toBe('10.0.0.199>10.0.0.2 id=2 seq=5999');
     // the groups still match the exchanges kept: 200 flows of ok echoes, one lost
     const groups = m.visibleGroups();
-    expect(groups[0]).toMatchObject({ count: 1, flow: '10.0.0.1>10.0.0.2 id=1' });
+    expect(groups[0]).toMatchObject({ count: 1, flow: '10.0.0.1>10.0.0.2' });
     expect(groups).toHaveLength(201);
     expect(groups.reduce((a, g) => a + g.count, 0)).toBe(m.exchanges.length);
     expect(m.summary).toMatchObject({ exchanges: 6001, ok: 6000, lost: 1 });

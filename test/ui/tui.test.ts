@@ -56,7 +56,7 @@ describe('TUI on a recording', () => {
     const lost = rows.filter((l) => l.includes('LOST'));
     expect(lost).toHaveLength(2);
     expect(lost.join('\n')).toMatch(
-      /LOST +×3 +icmp-echo +203\.0\.113\.1>203\.0\.113\.20 id=\d+ +request lost after qvb7aa08012-d0/,
+      /LOST +×3 +icmp-echo +203\.0\.113\.1>203\.0\.113\.20 +request lost after qvb7aa08012-d0/,
     );
     expect(lost.join('\n')).toMatch(/LOST +tcp-handshake +203\.0\.113\.1:\d+>203\.0\.113\.20:22 .*syn lost/);
     // statuses in colour (the first row is selected: inverse): the second LOST in red, OKs in green
@@ -187,6 +187,48 @@ describe('TUI on a live capture', () => {
     } finally {
       await downAllLabs(prefix);
       rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
+describe('TUI grouping live', () => {
+  it('five ping runs of one flow lost at one hop are one row ×15; another flow, answered, is its own row', async () => {
+    const { labUp } = await import('../../src/lab/index.js');
+    const { downAllLabs, runPrefix, inNetns } = await import('../lab/support/lab-env.js');
+    const prefix = runPrefix('tuig');
+    try {
+      const lab = await labUp('dvr-fip', { fault: 'sg-drop', prefix });
+      const specs = lab.capturePoints.map((p) => `-i ${p.netns}/${p.iface}`).join(' ');
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        'group',
+        '-x',
+        '220',
+        '-y',
+        '45',
+        `LANG=C.UTF-8 ${process.execPath} ${CLI} capture ${specs}; echo EXIT=$?; sleep 30`,
+      );
+      const wait = (p: (t: string) => boolean): Promise<string> => waitFor(p, 30_000, 'group');
+      await wait((t) => t.includes('LIVE 14 interfaces'));
+      // the VM's pings out, answered (their path tells where the inbound ones stop)…
+      await inNetns(`${prefix}instance-0000002a`, ['ping', '-c', '3', '-i', '0.2', '203.0.113.1']);
+      // …then five `ping -c 3` runs, each with an ICMP id of its own, into the security group's drop
+      for (let run = 0; run < 5; run++)
+        await inNetns(`${prefix}outside`, ['ping', '-c', '3', '-i', '0.2', '-W', '1', '203.0.113.20']);
+      const text = await wait((t) => /LOST +×15 /.test(t) && /OK +×3 +icmp-echo/.test(t));
+      const rows = text.split('\n').filter((l) => /icmp-echo/.test(l));
+      const lost = rows.filter((l) => l.includes('LOST'));
+      expect(lost).toHaveLength(1);
+      expect(lost[0]).toMatch(
+        /LOST +×15 +icmp-echo +203\.0\.113\.1>203\.0\.113\.20 +request lost after qvb7aa08012-d0/,
+      );
+      expect(rows.filter((l) => /OK +×3 +icmp-echo +10\.0\.0\.5>203\.0\.113\.1 /.test(l))).toHaveLength(1);
+      tmux('send-keys', '-t', 'group', 'q');
+      await wait((t) => t.includes('EXIT=1'));
+    } finally {
+      await downAllLabs(prefix);
     }
   }, 120_000);
 });

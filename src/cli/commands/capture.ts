@@ -6,13 +6,13 @@
 // counters and recordings.
 import type { ContractRecord, InterfaceStats, StatsRecord, SummaryRecord } from '../../events/types.js';
 import type { LineWriter } from '../../sinks/line-writer.js';
-import { RecordingError, type PcapngRecorder } from '../../sinks/pcapng-recorder.js';
+import { RecordingError } from '../../sinks/pcapng-recorder.js';
 import { capturePathSpecs, pathErrorMessage } from '../../path/find.js';
 import { identityTargets } from '../../path/identity.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
 import { warmUpPipeline } from '../../correlate/warm-up.js';
 import { liveOutput, referenceHost, runLive } from '../../pipeline/live.js';
-import { Recording, recordingReportLine } from '../../pipeline/recording.js';
+import { Recording } from '../../pipeline/recording.js';
 import { DiscoveryError } from '../../sources/discovery.js';
 import { RemoteCaptureError } from '../../sources/remote-capture.js';
 import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
@@ -81,7 +81,9 @@ function parseOptions(argv: string[]): CaptureOptions {
     );
   const pathNetns = args.values.get('netns');
   if (pathNetns !== undefined && pathSrc === undefined)
-    throw new UserError("capture: --netns narrows where --path looks: give --path SRC DST (or -i 'NETNS/IFACE')");
+    throw new UserError(
+      "capture: --netns narrows where --path looks: give --path SRC DST (or -i 'NETNS/IFACE')",
+    );
   if (pathNetns !== undefined && (pathNetns === '' || /[\n\r/]/.test(pathNetns)))
     throw new UserError(`capture: --netns takes a namespace name or glob, got ${JSON.stringify(pathNetns)}`);
   const specTexts = args.lists.get('interface') ?? [];
@@ -238,7 +240,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       { out, json: opts.json, packets: opts.packets, durationS: opts.durationS, recording, records: report },
       {
         report: ({ finals, counts, lifecycle }) =>
-          finalReport(finals, session, counts, out, opts, recording.all, lifecycle),
+          finalReport(finals, session, counts, out, opts, recording, lifecycle),
       },
     );
   } catch (err) {
@@ -256,7 +258,7 @@ function finalReport(
   counts: readonly number[],
   out: LineWriter,
   opts: { json: boolean; packets: boolean },
-  recordings: readonly PcapngRecorder[],
+  recording: Recording,
   lifecycle: (r: ContractRecord) => void,
 ): void {
   const targets = session.targets;
@@ -283,7 +285,7 @@ function finalReport(
         `  ${targets[s.interfaceId].label.padEnd(width)}  ${String(counts[s.interfaceId] ?? 0).padStart(8)}  ${String(s.received).padStart(8)}  ${String(s.dropped).padStart(8)}`,
     ),
   ];
-  for (const recorder of recordings) lines.push(recordingReportLine(recorder));
+  for (const recorder of recording.all) lines.push(recording.reportLine(recorder));
   // The report goes to stderr when stdout carries packet lines, like tcpdump's counts.
   if (opts.packets) process.stderr.write(`${lines.join('\n')}\n`);
   else for (const line of lines) out.line(line);
