@@ -28,10 +28,10 @@ export class JsonBytes {
     this.buf = bigger;
   }
 
-  /** Hands the bytes written so far on (they stay the caller's) and starts a new buffer of `capacity`. */
-  take(capacity: number): Buffer {
-    const full = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** Goes on in `next` (empty), handing back the buffer written so far: its bytes are [0, pos) before the call. */
+  swap(next: Buffer): Buffer {
+    const full = this.buf;
+    this.buf = next;
     this.pos = 0;
     return full;
   }

@@ -33,6 +33,8 @@ export interface LineWriterOptions {
 export class LineWriter {
   /** the lines not written yet, as bytes */
   readonly #pending = new JsonBytes(BUFFER_BYTES);
+  /** a written buffer, to be written into again (at most one: it is taken at the next flush) */
+  readonly #spare: Buffer[] = [];
   #closed = false;
   #full = false;
   /** write() calls whose callback has not come yet */
@@ -126,8 +128,13 @@ export class LineWriter {
   flush(): void {
     if (this.#closed || this.#pending.pos === 0) return;
     this.#inFlight++;
-    // the stream keeps the buffer until it is written: the next lines go into a new one
-    this.out.write(this.#pending.take(BUFFER_BYTES), this.#written);
+    // The stream keeps the buffer until it is written: the next lines go into another.
+    // One the stream wrote at once (a file; a pipe with room) is used again: a new buffer
+    // per flush is garbage outside the heap, left for the collector by the tens of MB.
+    const len = this.#pending.pos;
+    const full = this.#pending.swap(this.#spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES));
+    this.out.write(full.subarray(0, len), this.#written);
+    if (this.out.writableLength === 0 && full.length === BUFFER_BYTES) this.#spare.push(full);
     // A write that failed at once (EPIPE, ENOSPC) is known now; its callback and 'error'
     // come on a later tick, which a producer that never yields to the event loop would not reach.
     if (this.out.errored !== null) this.#stop();
