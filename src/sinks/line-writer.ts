@@ -33,6 +33,8 @@ export interface LineWriterOptions {
 export class LineWriter {
   /** the lines not written yet, as bytes */
   readonly #pending = new JsonBytes(BUFFER_BYTES);
+  /** whether written buffers may be written into again: only stdout's (see flush) */
+  readonly #reuse: boolean;
   /** a written buffer, to be written into again (at most one: it is taken at the next flush) */
   readonly #spare: Buffer[] = [];
   #closed = false;
@@ -54,6 +56,7 @@ export class LineWriter {
     private readonly out: Writable = process.stdout,
     options: LineWriterOptions = {},
   ) {
+    this.#reuse = out === process.stdout;
     this.#skipAbove = options.skipAboveBytes ?? Infinity;
     this.#onSkipped = options.onSkipped;
     // What the error was is the CLI's to say (cli/std-streams.ts); here the output just ends.
@@ -129,12 +132,14 @@ export class LineWriter {
     if (this.#closed || this.#pending.pos === 0) return;
     this.#inFlight++;
     // The stream keeps the buffer until it is written: the next lines go into another.
-    // One the stream wrote at once (a file; a pipe with room) is used again: a new buffer
-    // per flush is garbage outside the heap, left for the collector by the tens of MB.
+    // One that stdout wrote at once (a file; a pipe or terminal with room: nothing is
+    // queued after the call) is used again — a new buffer per flush is garbage outside
+    // the heap, left for the collector by the tens of MB. Any other stream may keep the
+    // chunk it was given (a test's collector does), so its buffers are never reused.
     const len = this.#pending.pos;
     const full = this.#pending.swap(this.#spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES));
     this.out.write(full.subarray(0, len), this.#written);
-    if (this.out.writableLength === 0 && full.length === BUFFER_BYTES) this.#spare.push(full);
+    if (this.#reuse && this.out.writableLength === 0 && full.length === BUFFER_BYTES) this.#spare.push(full);
     // A write that failed at once (EPIPE, ENOSPC) is known now; its callback and 'error'
     // come on a later tick, which a producer that never yields to the event loop would not reach.
     if (this.out.errored !== null) this.#stop();
