@@ -29,8 +29,13 @@
 // 1 s after its end. Result: each tool's highest drop-free aggregate rate (as measured),
 // and the ratio hopscope / tcpdump against the budget (≥ 1.5×). Must run as root.
 //
+// --pin: the sender (one thread) on the last core and the capture — the 4 tcpdumps, or
+// hopscope with its threads — on core 0 (taskset), so that they never take each other's
+// CPU; then CPU seconds per million captured packets, at each rate both captured without
+// a drop, compare the tools at equal offered rate (budget: hopscope ≤ 1.25× tcpdump).
+//
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
-//                               [--threads N] [--json FILE] [--dir DIR]
+//                               [--threads N] [--pin] [--json FILE] [--dir DIR]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -55,7 +60,16 @@ const RATES = String(
 const SECONDS = Number(opt('--seconds', 3));
 /** UDP payload bytes (64: a packet-rate test; 1024: ~1 GB a trial to the recordings as well). */
 const SIZE = Number(opt('--size', 64));
-const THREADS = Number(opt('--threads', Math.min(availableParallelism(), 4)));
+const PIN = args.includes('--pin');
+const THREADS = Number(opt('--threads', PIN ? 1 : Math.min(availableParallelism(), 4)));
+/** --pin: `taskset -c CPU` before the capture's and the sender's commands; else nothing. */
+const CAPTURE_CPU = '0';
+const SENDER_CPU = String(Math.max(0, availableParallelism() - 1));
+const pinned = (cpu, argv) => (PIN ? ['taskset', '-c', cpu, ...argv] : argv);
+/** [command, its arguments] of an argv, as start() takes them */
+const command = (argv) => [argv[0], argv.slice(1)];
+/** hopscope's CPU per packet against tcpdump's, at equal offered rate (--pin). */
+const CPU_BUDGET = 1.25;
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -186,6 +200,7 @@ async function generate(path, perIface, seconds = SECONDS) {
     'netns',
     'exec',
     path.senderNetns,
+    ...pinned(SENDER_CPU, []),
     path.generator,
     path.dst,
     String(PORT),
@@ -272,8 +287,23 @@ async function tcpdumpTrial(path, perIface, i) {
   const files = path.points.map((_, n) => join(WORK, `tcpdump-${i}-${n}.pcap`));
   const procs = path.points.map((p, n) =>
     start(
-      'ip',
-      ['netns', 'exec', p.netns, 'tcpdump', '-i', p.iface, '-w', files[n], '-s', '262144', '-n', FILTER],
+      ...command(
+        pinned(CAPTURE_CPU, [
+          'ip',
+          'netns',
+          'exec',
+          p.netns,
+          'tcpdump',
+          '-i',
+          p.iface,
+          '-w',
+          files[n],
+          '-s',
+          '262144',
+          '-n',
+          FILTER,
+        ]),
+      ),
       (io) => io.stderr.includes('listening on'),
     ),
   );
@@ -320,21 +350,23 @@ async function hopscopeTrial(path, perIface, i) {
   const duration = SECONDS + 2.5; // 0.5 s to settle, the traffic, 2 s to spare
   const interfaces = (io) => (io.stdout.match(/"type"\s*:\s*"interface"/g) ?? []).length;
   const p = start(
-    process.execPath,
-    [
-      // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
-      ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      join(root, 'bin', 'hopscope.js'),
-      'capture',
-      ...path.points.flatMap((pt) => ['-i', pt.label]),
-      '-f',
-      FILTER,
-      '-w',
-      file,
-      '--json',
-      '--duration',
-      String(duration),
-    ],
+    ...command(
+      pinned(CAPTURE_CPU, [
+        process.execPath,
+        // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
+        ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+        join(root, 'bin', 'hopscope.js'),
+        'capture',
+        ...path.points.flatMap((pt) => ['-i', pt.label]),
+        '-f',
+        FILTER,
+        '-w',
+        file,
+        '--json',
+        '--duration',
+        String(duration),
+      ]),
+    ),
     (io) => interfaces(io) >= path.points.length,
     20_000,
     'hopscope capture',
@@ -490,6 +522,39 @@ function summarize(rows, tools, generatorAlone, path) {
       budget = ratio >= 1.5 ? 'met' : 'not measurable: hopscope never dropped';
     }
   }
+  // CPU per packet at equal offered rate: every rate both captured without a drop
+  const perMillion = (t) =>
+    t.cpuSeconds === null || t.captured === 0
+      ? null
+      : round(t.cpuSeconds / ((t.captured * t.elapsed) / 1e6), 3);
+  const equalRate = rows
+    .filter((r) => r.tcpdump?.dropFree && r.hopscope?.dropFree)
+    .map((r) => {
+      const td = perMillion(r.tcpdump);
+      const hs = perMillion(r.hopscope);
+      return {
+        target: r.target,
+        tcpdumpCpuPerMillion: td,
+        hopscopeCpuPerMillion: hs,
+        ratio: td === null || hs === null ? null : round(hs / td, 2),
+      };
+    });
+  const top = equalRate.at(-1) ?? null;
+  const cpu = {
+    pinned: PIN,
+    budget: CPU_BUDGET,
+    rows: equalRate,
+    /** at the highest rate both captured without a drop */
+    ratio: top?.ratio ?? null,
+    target: top?.target ?? null,
+    status: !PIN
+      ? 'not measured (run with --pin)'
+      : top === null || top.ratio === null
+        ? 'not measured: no rate both captured without a drop'
+        : top.ratio <= CPU_BUDGET
+          ? 'met'
+          : 'not met',
+  };
   const senderRates = rows.flatMap((r) => [r.tcpdump, r.hopscope]).map((t) => t?.senderRate ?? 0);
   return {
     scenario: SCENARIO,
@@ -509,6 +574,7 @@ function summarize(rows, tools, generatorAlone, path) {
     ratio,
     ratioKind,
     budget: { required: 1.5, status: budget },
+    cpu,
     rows,
     date: new Date().toISOString(),
   };
@@ -539,6 +605,7 @@ function printReport(result) {
   out.push(
     `live capture: ${result.scenario} lab, 4 interfaces (${result.path.join(' → ')}), ` +
       `${result.payloadBytes}-byte UDP payloads, ${result.seconds} s per trial, ${result.senderThreads} sender threads, ` +
+      `${result.cpu.pinned ? 'sender and capture pinned to different cores, ' : ''}` +
       `${result.cores} cores (load average ${result.loadAverageAtStart} at start)`,
   );
   if (result.generatorAlone)
@@ -580,6 +647,17 @@ function printReport(result) {
   out.push(`highest drop-free aggregate rate, hopscope:     ${describe(result.dropFree.hopscope)}`);
   out.push(`highest drop-free aggregate rate, 4 × tcpdump:  ${describe(result.dropFree.tcpdump)}`);
   out.push(`ratio hopscope / tcpdump: ${ratioText(result)}; budget ≥ 1.5×: ${result.budget.status}`);
+  if (result.cpu.pinned) {
+    out.push(
+      'CPU-s per million captured packets at equal offered rate (capture on core 0, sender on its own core):',
+    );
+    for (const r of result.cpu.rows)
+      out.push(
+        `  ${k(r.target)} agg.: hopscope ${r.hopscopeCpuPerMillion ?? '?'}, 4 × tcpdump ${r.tcpdumpCpuPerMillion ?? '?'}` +
+          `, ratio ${r.ratio ?? '?'}×`,
+      );
+    out.push(`  budget ≤ ${result.cpu.budget}× at the highest such rate: ${result.cpu.status}`);
+  }
   out.push(`(JSON: ${JSON_OUT})`);
   process.stdout.write(`${out.join('\n')}\n`);
 }

@@ -721,7 +721,9 @@ export class Correlator {
 
   /** A row the queue has passed (judged, referenced nowhere else) is free again. */
   #recycle(x: number): void {
-    this.#ex.rows.give(x);
+    const X = this.#ex;
+    if (X.longNames.size > 0) X.longNames.delete(x);
+    X.rows.give(x);
   }
 
   /**

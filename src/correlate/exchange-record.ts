@@ -19,6 +19,7 @@ import {
   ExInt,
   KEY_DST_AT,
   KEY_NAME_AT,
+  KEY_NAME_INLINE,
   KEY_SRC_AT,
   KEY_STRIDE,
 } from './tables.js';
@@ -44,7 +45,11 @@ export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
     for (let i = 0, s = c.keySrcAt; i < addrLen; i++) to[at + KEY_SRC_AT + i] = from[s + i];
   if ((c.addrKnown & 2) !== 0)
     for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + KEY_DST_AT + i] = from[s + i];
-  for (let i = 0, s = c.keyNameAt, n = c.nameLen; i < n; i++) to[at + KEY_NAME_AT + i] = from[s + i];
+  const n = c.nameLen;
+  if (n <= KEY_NAME_INLINE) {
+    for (let i = 0, s = c.keyNameAt; i < n; i++) to[at + KEY_NAME_AT + i] = from[s + i];
+    if (X.longNames.size > 0) X.longNames.delete(x);
+  } else X.longNames.set(x, from.slice(c.keyNameAt, c.keyNameAt + n));
 }
 
 /** The key kept in one exchange row, as a kind's `flow` reads it (one view, moved from row to row). */
@@ -90,6 +95,10 @@ class KeptKeyView implements KeptKey {
     const X = this.#X as ExchangeRows;
     const len = X.ints[this.#x * EX_INTS + ExInt.NameLen];
     if (len <= 0) return null;
+    if (len > KEY_NAME_INLINE) {
+      const long = X.longNames.get(this.#x) as Uint8Array;
+      return readDnsName(long, 0, len, 0);
+    }
     const from = this.#x * KEY_STRIDE + KEY_NAME_AT;
     return readDnsName(X.keyBytes, from, from + len, from);
   }

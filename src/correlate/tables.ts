@@ -15,15 +15,19 @@ export { MAX_STAGES };
 /**
  * Key bytes per exchange row: the source address at KEY_SRC_AT, the destination
  * address at KEY_DST_AT (16 bytes each: IPv4 uses 4, a DHCP client's MAC 6), the DNS
- * name (up to KEY_NAME_BYTES) at KEY_NAME_AT.
+ * name (up to KEY_NAME_BYTES) at KEY_NAME_AT when it fits KEY_NAME_INLINE, else in
+ * ExchangeRows.longNames. Every row's bytes are touched, exchange or not: a row sized
+ * for the longest name (256 bytes) was most of a replay's memory when a hundred
+ * thousand queries stayed open.
  */
 export const KEY_SRC_AT = 0;
 export const KEY_DST_AT = 16;
 export const KEY_NAME_AT = 32;
 export const KEY_NAME_BYTES = 255;
-export const KEY_STRIDE = KEY_NAME_AT + KEY_NAME_BYTES + 1;
+export const KEY_NAME_INLINE = 64;
+export const KEY_STRIDE = KEY_NAME_AT + KEY_NAME_INLINE;
 
-const INITIAL_ROWS = 65536;
+const INITIAL_ROWS = 262144;
 /**
  * A full table grows fourfold: fewer copies on the way to its peak (each copy touches
  * every page of a new array), and the rows not used yet cost address space, not memory.
@@ -129,7 +133,7 @@ export class SightingRows {
 export const enum Tr {
   /** the first packet's fingerprint */
   Fp0 = 0,
-  /** distinct packets (fingerprints) seen; beyond the first, in `more` */
+  /** distinct packets (fingerprints) seen: the second's in Fp1, further ones in `more` */
   Packets = 1,
   /** sightings in the chain, and sightings beyond the limit (counted, not kept) */
   Count = 2,
@@ -139,6 +143,12 @@ export const enum Tr {
   Tail = 5,
   /** 1 when a packet of the stage was broadcast or multicast (flooded) */
   Broadcast = 6,
+  /**
+   * the second packet's fingerprint: a stage of two distinct packets (a retransmission,
+   * a scan's repeated probe) is common, and an array for each was young garbage that
+   * survived — the young generation grew by tens of MB (peak RSS)
+   */
+  Fp1 = 7,
 }
 export const TRACK_INTS = 8;
 
@@ -148,7 +158,7 @@ export class TrackRows {
   readonly sightings = new SightingRows();
   /** TRACK_INTS per row (Tr.Fp0 … Tr.Broadcast) */
   ints = new Int32Array(INITIAL_ROWS * TRACK_INTS);
-  /** more distinct fingerprints (rare: retransmissions that differ); read only while Tr.Packets > 1 */
+  /** fingerprints beyond the second (rare); read only while Tr.Packets > 2 */
   more: Array<number[] | null> = [];
 
   open(): number {
@@ -177,7 +187,7 @@ export class TrackRows {
       s.rows.give(r);
       r = next;
     }
-    if (this.ints[t * TRACK_INTS + Tr.Packets] > 1) this.more[t] = null;
+    if (this.ints[t * TRACK_INTS + Tr.Packets] > 2) this.more[t] = null;
     this.rows.give(t);
   }
 
@@ -210,7 +220,10 @@ export class TrackRows {
   hasPacket(t: number, fp: number): boolean {
     const i = t * TRACK_INTS;
     if (this.ints[i + Tr.Fp0] === fp) return true;
-    return this.ints[i + Tr.Packets] > 1 && (this.more[t] as number[]).indexOf(fp) >= 0;
+    const packets = this.ints[i + Tr.Packets];
+    if (packets < 2) return false;
+    if (this.ints[i + Tr.Fp1] === fp) return true;
+    return packets > 2 && (this.more[t] as number[]).indexOf(fp) >= 0;
   }
 
   /** Notes packet fp of the stage: the first, or one more distinct one (kept up to `keep`). */
@@ -219,10 +232,12 @@ export class TrackRows {
     const n = this.ints;
     const packets = ++n[i + Tr.Packets];
     if (packets === 1) n[i + Tr.Fp0] = fp;
-    else if (packets === 2) this.more[t] = [fp];
+    else if (packets === 2) n[i + Tr.Fp1] = fp;
+    else if (packets === 3) this.more[t] = [fp];
     else {
+      // beyond the first, `keep` are kept: Fp1 and keep - 1 here
       const more = this.more[t] as number[];
-      if (more.length < keep) more.push(fp);
+      if (more.length < keep - 1) more.push(fp);
     }
   }
 
@@ -298,6 +313,8 @@ export class ExchangeRows {
    * KEY_DST_AT, the DNS name as on the wire at KEY_NAME_AT.
    */
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
+  /** a DNS name longer than KEY_NAME_INLINE, by row (rare) */
+  readonly longNames = new Map<number, Uint8Array>();
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
   errorDetail: string[] = [];
   answerError: string[] = [];

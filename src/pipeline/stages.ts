@@ -10,6 +10,7 @@
 // `packet` is the hot path: plain calls, nothing allocated unless a line is printed.
 import { Correlator } from '../correlate/correlator.js';
 import { decodePacket } from '../decode/decode-packet.js';
+import { writePacketFields, writePacketHead, writePacketJson } from '../decode/packet-json.js';
 import { describePacket } from '../decode/packet-view.js';
 import { PacketRecord } from '../decode/record.js';
 import {
@@ -25,6 +26,7 @@ import {
 } from '../events/types.js';
 import { formatTimestamp } from '../framing/timestamp.js';
 import type { AnnotationTable } from '../sinks/annotations.js';
+import { JsonBytes } from '../shared/json-bytes.js';
 import { ExchangeOutput } from '../sinks/exchange-output.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { formatPacketLine } from '../sinks/packet-text.js';
@@ -125,21 +127,52 @@ class PacketLines {
   #n = 0;
   readonly #out: LineWriter;
   readonly #json: boolean;
-  readonly #held: TimeOrderBuffer<PacketView> | null;
-  readonly #emit = (view: PacketView): void => {
-    view.n = ++this.#n;
-    this.#out.line(this.#json ? JSON.stringify(view) : formatPacketLine(view));
+  /** held: the view (text), or the JSON record after its number (decode/packet-json.ts) */
+  readonly #held: TimeOrderBuffer<PacketView | string> | null;
+  /** where a held packet's JSON is written before it is kept as a string */
+  readonly #scratch: JsonBytes | null;
+  readonly #emit = (held: PacketView | string): void => {
+    const n = ++this.#n;
+    if (typeof held !== 'string') {
+      held.n = n;
+      this.#out.line(formatPacketLine(held));
+      return;
+    }
+    const w = this.#out.record();
+    if (w === null) return;
+    const start = w.pos;
+    writePacketHead(w, n);
+    w.text(held);
+    this.#out.endRecord(start);
   };
 
   constructor(out: LineWriter, json: boolean, held: boolean) {
     this.#out = out;
     this.#json = json;
-    this.#held = held ? new TimeOrderBuffer<PacketView>() : null;
+    this.#held = held ? new TimeOrderBuffer<PacketView | string>() : null;
+    this.#scratch = held && json ? new JsonBytes(4096) : null;
   }
 
   packet(rec: PacketRecord, label: string, p: FramedPacket): void {
     if (this.#out.saturated) {
       this.#out.skip();
+      return;
+    }
+    const scratch = this.#scratch;
+    if (this.#json && scratch === null) {
+      // straight into the output's bytes: no view object, no string (decode/packet-json.ts)
+      const w = this.#out.record();
+      if (w === null) return;
+      const start = w.pos;
+      writePacketJson(w, rec, ++this.#n, label, p.tsSec, p.tsNsec, p.caplen, p.len);
+      this.#out.endRecord(start);
+      return;
+    }
+    if (scratch !== null) {
+      // held: its bytes are the source's only during this call
+      scratch.pos = 0;
+      writePacketFields(scratch, rec, label, p.tsSec, p.tsNsec, p.caplen, p.len);
+      this.#held?.push(p.tsSec, p.tsNsec, scratch.buf.toString('utf8', 0, scratch.pos));
       return;
     }
     const view = describePacket(rec, 0, label, formatTimestamp(p.tsSec, p.tsNsec), p.caplen, p.len);

@@ -4,6 +4,7 @@
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 import { formatClock, formatExchange, formatSummary } from './exchange-text.js';
 import type { LineWriter } from './line-writer.js';
+import { writeExchangeJson } from './record-json.js';
 
 export interface ExchangeOutputOptions {
   json: boolean;
@@ -26,7 +27,11 @@ export class ExchangeOutput {
 
   exchange(ex: ExchangeRecord): void {
     if (this.#json) {
-      this.#out.line(JSON.stringify(ex));
+      const w = this.#out.record();
+      if (w === null) return;
+      const start = w.pos;
+      writeExchangeJson(w, ex);
+      this.#out.endRecord(start);
       return;
     }
     if (ex.status === 'ok') {

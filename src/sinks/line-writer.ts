@@ -1,6 +1,7 @@
 // Buffered line output for stdout: printing a million packets one write() at a time
-// would cost more than decoding them. Lines are gathered into ~64 KiB strings and
-// written in one call each.
+// would cost more than decoding them. Lines are gathered as bytes into ~64 KiB buffers
+// and written in one call each: a line of text, or a JSON record its writer puts in
+// `json` itself (record(), endRecord(): no string made for it at all).
 //
 // A reader slower than hopscope (`hopscope replay big.pcap --json | jq`, a pipe not
 // read at all) must not make the output queue grow without bound. Two ways out:
@@ -13,8 +14,11 @@
 // A closed pipe (`hopscope ... | head`) or a write error (a full disk) ends the output:
 // later lines are dropped, `isClosed` tells producers they may stop, and waits end.
 import type { Writable } from 'node:stream';
+import { JsonBytes } from '../shared/json-bytes.js';
 
 const FLUSH_AT = 64 * 1024;
+/** A new buffer's size: the flush mark and room for the line that crosses it. */
+const BUFFER_BYTES = FLUSH_AT + 16 * 1024;
 
 /** What the stream may hold (bytes) before `full` asks waiting producers to wait. */
 const WAIT_ABOVE_BYTES = 1024 * 1024;
@@ -27,7 +31,12 @@ export interface LineWriterOptions {
 }
 
 export class LineWriter {
-  #pending = '';
+  /** the lines not written yet, as bytes */
+  readonly #pending = new JsonBytes(BUFFER_BYTES);
+  /** whether written buffers may be written into again: only stdout's (see flush) */
+  readonly #reuse: boolean;
+  /** a written buffer, to be written into again (at most one: it is taken at the next flush) */
+  readonly #spare: Buffer[] = [];
   #closed = false;
   #full = false;
   /** write() calls whose callback has not come yet */
@@ -47,6 +56,7 @@ export class LineWriter {
     private readonly out: Writable = process.stdout,
     options: LineWriterOptions = {},
   ) {
+    this.#reuse = out === process.stdout;
     this.#skipAbove = options.skipAboveBytes ?? Infinity;
     this.#onSkipped = options.onSkipped;
     // What the error was is the CLI's to say (cli/std-streams.ts); here the output just ends.
@@ -91,15 +101,45 @@ export class LineWriter {
       this.#skipped++;
       return;
     }
-    this.#pending += text + '\n';
-    if (this.#pending.length >= FLUSH_AT) this.flush();
+    const w = this.#pending;
+    w.text(text);
+    w.byte(0x0a);
+    if (w.pos >= FLUSH_AT) this.flush();
+  }
+
+  /**
+   * Where a JSON record is written as bytes: the caller writes one record into it, then
+   * calls endRecord(with what this returned). Returns null when the output has ended.
+   */
+  record(): JsonBytes | null {
+    return this.#closed ? null : this.#pending;
+  }
+
+  /** The record written since `start` (record()'s `pos`) is a line, or is skipped as line() would. */
+  endRecord(start: number): void {
+    const w = this.#pending;
+    w.byte(0x0a);
+    // line()'s bound, its newline counted: skip what would take the queue past it
+    if (this.#skipAbove !== Infinity && this.out.writableLength + w.pos > this.#skipAbove) {
+      w.pos = start;
+      this.#skipped++;
+      return;
+    }
+    if (w.pos >= FLUSH_AT) this.flush();
   }
 
   flush(): void {
-    if (this.#closed || this.#pending === '') return;
+    if (this.#closed || this.#pending.pos === 0) return;
     this.#inFlight++;
-    this.out.write(this.#pending, this.#written);
-    this.#pending = '';
+    // The stream keeps the buffer until it is written: the next lines go into another.
+    // One that stdout wrote at once (a file; a pipe or terminal with room: nothing is
+    // queued after the call) is used again — a new buffer per flush is garbage outside
+    // the heap, left for the collector by the tens of MB. Any other stream may keep the
+    // chunk it was given (a test's collector does), so its buffers are never reused.
+    const len = this.#pending.pos;
+    const full = this.#pending.swap(this.#spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES));
+    this.out.write(full.subarray(0, len), this.#written);
+    if (this.#reuse && this.out.writableLength === 0 && full.length === BUFFER_BYTES) this.#spare.push(full);
     // A write that failed at once (EPIPE, ENOSPC) is known now; its callback and 'error'
     // come on a later tick, which a producer that never yields to the event loop would not reach.
     if (this.out.errored !== null) this.#stop();
@@ -127,7 +167,7 @@ export class LineWriter {
   }
 
   #queued(): number {
-    return this.out.writableLength + this.#pending.length;
+    return this.out.writableLength + this.#pending.pos;
   }
 
   #reportSkipped(): void {
@@ -140,7 +180,7 @@ export class LineWriter {
   #stop(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending = '';
+    this.#pending.pos = 0;
     this.#wake();
     for (const listener of this.#closeListeners.splice(0)) listener();
   }

@@ -1,0 +1,203 @@
+// The JSON lines written by code that knows the records' shapes (sinks/record-json.ts
+// for verdicts, decode/packet-json.ts for --packets, into shared/json-bytes.ts) are
+// byte for byte what JSON.stringify writes for the same records: on every shipped
+// capture and every corpus file, each `exchange` line against JSON.stringify of the
+// record the correlator made for it, each `packet` line against JSON.stringify of the
+// packet's view (decode/packet-view.ts); and on records made to hold what the captures
+// do not — strings JSON must escape, characters beyond ASCII, lone surrogates, numbers
+// that are not integers or not finite, a `cause`.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { decodePacket } from '../../src/decode/decode-packet.js';
+import { describePacket } from '../../src/decode/packet-view.js';
+import { PacketRecord } from '../../src/decode/record.js';
+import type { ContractRecord, ExchangeRecord } from '../../src/events/types.js';
+import { isCaptureInputError } from '../../src/framing/errors.js';
+import { mergeCaptureFiles } from '../../src/framing/merge.js';
+import { Stages } from '../../src/pipeline/stages.js';
+import { JsonBytes } from '../../src/shared/json-bytes.js';
+import { formatTimestamp } from '../../src/shared/timestamp-text.js';
+import { LineWriter } from '../../src/sinks/line-writer.js';
+import { writeExchangeJson } from '../../src/sinks/record-json.js';
+import { CORPUS_AVAILABLE, CORPUS_DIR } from '../decode/support/corpus.js';
+import { PROJECT_ROOT } from '../support/run-cli.js';
+
+const CAPTURES = join(PROJECT_ROOT, 'captures');
+const shipped = readdirSync(CAPTURES)
+  .filter((f) => /\.pcap(ng)?$/.test(f))
+  .map((f) => join(CAPTURES, f));
+const corpus = CORPUS_AVAILABLE
+  ? readdirSync(CORPUS_DIR)
+      .filter((f) => /\.pcap(ng)?$/.test(f))
+      .map((f) => join(CORPUS_DIR, f))
+  : [];
+
+/** What a replay of `file` with --packets --json wrote, and what JSON.stringify writes for the same records. */
+async function bothWays(file: string): Promise<{ fast: string[]; generic: string[] }> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  const out = new LineWriter(sink);
+  const exchanges: string[] = [];
+  const packets: string[] = [];
+  const stages = new Stages({
+    live: false,
+    out,
+    json: true,
+    packets: true,
+    tui: null,
+    // the same exchange records the output is written from, for JSON.stringify
+    records: {
+      record: (r: ContractRecord) => {
+        if (r.type === 'exchange') exchanges.push(JSON.stringify(r));
+      },
+      wants: () => true,
+    },
+  });
+  const rec = new PacketRecord();
+  try {
+    await mergeCaptureFiles(
+      [file],
+      (iface) => stages.interface(iface, iface.file),
+      (p) => {
+        const iface = stages.interfaces[p.interfaceId];
+        decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
+        const view = describePacket(
+          rec,
+          packets.length + 1,
+          iface.label,
+          formatTimestamp(p.tsSec, p.tsNsec),
+          p.caplen,
+          p.len,
+        );
+        packets.push(JSON.stringify(view));
+        stages.packet(p, iface);
+      },
+    );
+  } catch (err) {
+    // a damaged corpus file: every packet before the fault was handed on
+    if (!isCaptureInputError(err)) throw err;
+  }
+  await stages.finish();
+  await out.end();
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n').slice(0, -1);
+  const fast = lines.filter((l) => l.startsWith('{"type":"packet"') || l.startsWith('{"type":"exchange"'));
+  // packet lines come as the packets do, each exchange's when it is judged: compare each kind in its order
+  const generic = [...packets, ...exchanges];
+  const order = (l: string): number => (l.startsWith('{"type":"packet"') ? 0 : 1);
+  return { fast: fast.filter((l) => order(l) === 0).concat(fast.filter((l) => order(l) === 1)), generic };
+}
+
+describe('JSON lines of the shipped captures and the corpus are JSON.stringify’s', () => {
+  it.each(shipped)('%s', async (file) => {
+    const { fast, generic } = await bothWays(file);
+    expect(generic.some((l) => l.startsWith('{"type":"exchange"'))).toBe(true);
+    expect(fast).toEqual(generic);
+  });
+
+  it.skipIf(!CORPUS_AVAILABLE)(
+    `every corpus file (${CORPUS_DIR})`,
+    async () => {
+      let exchanges = 0;
+      let packets = 0;
+      for (const file of corpus) {
+        const { fast, generic } = await bothWays(file);
+        expect(fast, file).toEqual(generic);
+        for (const l of generic) {
+          if (l.startsWith('{"type":"packet"')) packets++;
+          else exchanges++;
+        }
+      }
+      // not an empty comparison: the corpus holds many packets and verdicts
+      expect(packets).toBeGreaterThan(1000);
+      expect(exchanges).toBeGreaterThan(50);
+    },
+    300_000,
+  );
+});
+
+function bytesOf(write: (w: JsonBytes) => void): string {
+  const w = new JsonBytes(16);
+  write(w);
+  return w.buf.subarray(0, w.pos).toString('utf8');
+}
+
+describe('records the captures do not hold', () => {
+  const hostile = 'a"b\\c\n\u0001\u001f\u007f é ☃ 😀 \ud800 x\udc00';
+  const record: ExchangeRecord = {
+    type: 'exchange',
+    kind: 'dns',
+    key: `10.0.0.1>10.0.0.2 id=1 ${hostile} A`,
+    flow: { src: null, dst: '10.0.0.2', id: 1, qname: hostile, qtype: 'A', transport: 'udp' },
+    status: 'lost',
+    ts: '1700000000.000000001',
+    stages: [
+      {
+        name: 'query',
+        packets: 2,
+        seen: [
+          { iface: `br-${hostile}`, ts: '-0.500000000' },
+          {
+            iface: 'ns/tap0',
+            ts: '1700000000.000000002',
+            hopMs: 0.001,
+            tunnel: { type: 'vxlan', vni: null },
+          },
+          { iface: 'h:eth0', ts: '1700000000.000000003', hopMs: Number.NaN },
+        ],
+      },
+    ],
+    lost: { stage: 'response', lastSeen: 'say "hi"', missingOn: ['a', hostile, 'back\\slash', 'tab\t'] },
+    detail: hostile,
+    rttMs: Number.POSITIVE_INFINITY,
+    cause: {
+      code: 'netfilter-drop',
+      summary: hostile,
+      at: 'ns/tap0',
+      evidence: [{ source: 'sysctl', key: 'net.ipv4.ip_forward', value: '0' }],
+    },
+  };
+
+  it('an exchange with strings to escape, non-finite numbers and a cause', () => {
+    expect(bytesOf((w) => writeExchangeJson(w, record))).toBe(JSON.stringify(record));
+  });
+
+  it('numbers and time stamps', () => {
+    const numbers = [
+      0,
+      -0,
+      1,
+      9,
+      10,
+      4294967295,
+      4294967296,
+      2 ** 53,
+      1e21,
+      0.1,
+      1.5e-7,
+      -3,
+      -2.5,
+      Number.NaN,
+      -Infinity,
+    ];
+    expect(bytesOf((w) => numbers.forEach((n) => (w.num(n), w.byte(0x2c))))).toBe(
+      numbers.map((n) => `${JSON.stringify(n)},`).join(''),
+    );
+    const stamps: Array<[number, number]> = [
+      [1700000000, 0],
+      [1700000000, 999999999],
+      [0, 5],
+      [-1, 500000000],
+      [-2, 0],
+      [4294967296, 1],
+    ];
+    for (const [sec, nsec] of stamps)
+      expect(bytesOf((w) => w.timestamp(sec, nsec))).toBe(JSON.stringify(formatTimestamp(sec, nsec)));
+  });
+});
