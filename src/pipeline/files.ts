@@ -13,6 +13,11 @@
 //   between packets; --packets describes each).
 // Either way, the output waits for stdout's reader between chunks: reading and
 // decoding pause while it is full.
+//
+// Causes: a recording made while causes were gathered says so (its section comment)
+// and carries each cause in a statistics block comment; its problem verdicts wait for
+// theirs (causes.ts RecordedCauses), so a replay shows what the live capture showed. A
+// file without them (tcpdump's, or `capture --no-cause`) has no causes, said once.
 import { basename } from 'node:path';
 import { parseClockReference } from '../correlate/clock.js';
 import {
@@ -31,6 +36,8 @@ import { releaseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { decodeFilesOnThread, type ThreadInterface } from '../sources/file-decoder-thread.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
+import { CAUSES_SECTION_COMMENT } from '../evidence/recording.js';
+import { RecordedCauses } from './causes.js';
 import { openTui, Stages, wantsTui, type PacketTap, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, holdMs } from './timing.js';
@@ -110,14 +117,16 @@ export async function runFiles(
     tui = model === null ? null : await openTui(model, { onQuit: () => stop.stop('quit') });
     if (model !== null && paced) model.speed = speed;
     const screen = tui;
+    const causes = new RecordedCauses();
     const stages = new Stages({
       live: false,
       out,
       json,
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
-      tap: progress !== null ? progressTap(progress) : undefined,
+      tap: progress !== null ? progressTap(progress, causes) : causeClock(causes),
       records: options.records ?? null,
+      causes,
     });
     const correlator = stages.correlator;
     const droppedSoFar = new Map<number, number>();
@@ -132,8 +141,10 @@ export async function runFiles(
     const onSection = (comments: string[]): void => {
       const reference = parseClockReference(comments);
       if (reference !== undefined) correlator.setReferenceHost(reference);
+      if (comments.includes(CAUSES_SECTION_COMMENT)) causes.carried = true;
     };
     const onStats = (s: InterfaceStats): void => {
+      if (s.comments !== undefined) causes.comments(s.comments);
       fileStats.set(s.interfaceId, s);
       // The recorder writes a statistics block whenever a capture's drop counter grows,
       // and at the end: the drops between two blocks make verdicts of that time inconclusive.
@@ -188,7 +199,10 @@ export async function runFiles(
         // Only verdicts: files decoded and classified on a second thread while this one correlates.
         const end = await decodeFilesOnThread(files, {
           onInterface,
-          onPacket: (c, iface, sec, nsec) => correlator.classified(c, iface, sec, nsec),
+          onPacket: (c, iface, sec, nsec) => {
+            causes.advance(sec);
+            correlator.classified(c, iface, sec, nsec);
+          },
           onSection,
           onStats,
           onWarning,
@@ -235,7 +249,19 @@ export async function runFiles(
     // its host's last packet, each on its host's clock (the correlator puts them on one).
     for (const st of fileStats.values())
       if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
-    const summary = await stages.finish();
+    // (verdicts still waiting for a recorded cause have none: the recording is read)
+    const summary = await stages.finish(undefined, undefined, () => causes.end());
+    const problems = summary.lost + summary.unanswered + summary.error;
+    if (problems > 0 && !causes.carried) {
+      const text =
+        'no causes: the recording carries none (made without cause gathering, or not by hopscope capture)';
+      if (model !== null) model.note(text);
+      else process.stderr.write(`hopscope: replay: ${text}\n`);
+    } else if (causes.damaged > 0) {
+      const text = `${causes.damaged} recorded cause${causes.damaged === 1 ? '' : 's'} could not be read (${causes.firstDamage ?? ''})`;
+      if (model !== null) model.note(text);
+      else process.stderr.write(`hopscope: replay: warning: ${text}\n`);
+    }
     if (model !== null && screen !== null) {
       // The whole recording is in: the operator reads it until q.
       model.finished = true;
@@ -265,9 +291,19 @@ export async function runFiles(
   }
 }
 
-/** The progress meter as a packet tap: a packet's bytes and its record header. */
-function progressTap(progress: ProgressMeter): PacketTap {
-  return { packet: (p) => progress.advance(p.caplen + 24) };
+/** The progress meter as a packet tap: a packet's bytes and its record header; and the replay's time for its causes. */
+function progressTap(progress: ProgressMeter, causes: RecordedCauses): PacketTap {
+  return {
+    packet: (p) => {
+      progress.advance(p.caplen + 24);
+      causes.advance(p.tsSec);
+    },
+  };
+}
+
+/** The replay's time, for the verdicts waiting for a recorded cause. */
+function causeClock(causes: RecordedCauses): PacketTap {
+  return { packet: (p) => causes.advance(p.tsSec) };
 }
 
 /**

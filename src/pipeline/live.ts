@@ -5,6 +5,12 @@
 // reaches the correlator (capture health), the recording, the TUI and the output here.
 // Whatever ends the run, the recording is closed complete (interface statistics
 // included) before the final records are written.
+//
+// With an evidence gatherer (capture without --no-cause), it is started with the
+// captured interfaces before the first packet, told of interfaces attached later, asked
+// for the cause of each problem verdict (causes.ts: asynchronous, bounded), and stopped
+// once the last verdict has its cause — also when a signal ends the run. The causes go
+// to the recording as they come, so the recording then closes after them.
 import {
   type ContractRecord,
   type InterfaceDescriptor,
@@ -15,11 +21,15 @@ import {
   type StatsRecord,
   type SummaryRecord,
 } from '../events/types.js';
+import { placeOf } from '../evidence/context.js';
+import type { EvidenceGatherer } from '../evidence/gatherer.js';
 import { LineWriter } from '../sinks/line-writer.js';
 import type { CaptureSession } from '../sources/capture-session.js';
 import type { CaptureTarget } from '../sources/spec.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
+import { GatheredCauses } from './causes.js';
+import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
@@ -43,6 +53,8 @@ export interface LiveRunOptions {
   recording: Recording;
   /** another sink of every record (--report) */
   records?: RecordSink | null;
+  /** the evidence gatherer (causes of problem verdicts); null: --no-cause */
+  gatherer?: EvidenceGatherer | null;
 }
 
 /** What the command reports once the capture has stopped. */
@@ -101,6 +113,7 @@ export async function runLive(
   handlers: LiveRunHandlers,
 ): Promise<SummaryRecord> {
   const { out, json, recording } = options;
+  const gatherer = options.gatherer ?? null;
   /** interfaces reported gone or retrying, so their return is reported too */
   const down = new Set<number>();
   const stop = new RunStop({
@@ -141,6 +154,12 @@ export async function runLive(
         : await openTui(model, { onQuit: () => stop.stop('quit'), onRecord: () => recording.toggle() });
     tui = screen;
     if (model !== null) recording.showIn(model);
+    // The gatherer reads each namespace's counters before the first packet, so they can move from there.
+    const memory = gatherer !== null ? new PacketMemory() : null;
+    // (a source it cannot read is said in each cause's evidence: the capture goes on)
+    if (gatherer !== null)
+      await gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined);
+    const watched = new Set(session.targets.map((t) => t.label));
     const stages = new Stages({
       live: true,
       out,
@@ -149,6 +168,11 @@ export async function runLive(
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
       tap: recording,
       records: options.records ?? null,
+      memory,
+      causes:
+        gatherer !== null && memory !== null
+          ? new GatheredCauses(gatherer, memory, { onCause: (ex, cause) => recording.cause(ex, cause) })
+          : null,
     });
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));
@@ -163,6 +187,11 @@ export async function runLive(
       onInterface(iface: InterfaceDescriptor) {
         recording.interface(iface);
         stages.interface(iface);
+        if (gatherer !== null && !watched.has(iface.label)) {
+          // a glob's new match: its namespace's counters and drops are watched from now
+          watched.add(iface.label);
+          gatherer.watch([placeOf(iface.label)]).catch(() => undefined);
+        }
         const t = wallNow();
         correlator.interfaceStarted(iface.id, t.sec, t.nsec);
       },
@@ -258,11 +287,18 @@ export async function runLive(
     const finals = await session.stop();
     const end = wallNow();
     stages.drainLines();
+    let summary: SummaryRecord | null = null;
+    if (gatherer !== null) {
+      // The last verdicts' causes go to the recording: it closes after them.
+      out.keepEverything();
+      summary = await stages.finish(end.sec, end.nsec);
+      await gatherer.stop();
+    }
     await recording.close(finals);
     // Captured and recorded: from here the final records wait for stdout's reader.
     out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
-    const summary = await stages.finish(end.sec, end.nsec);
+    summary ??= await stages.finish(end.sec, end.nsec);
     handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
     return summary;
@@ -273,6 +309,7 @@ export async function runLive(
     process.removeListener('SIGXFSZ', ignoreSignal);
     recording.closeSync();
     await session.stop();
+    await gatherer?.stop();
     await out.end();
   }
 }
