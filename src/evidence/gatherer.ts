@@ -135,6 +135,8 @@ export class EvidenceGatherer {
   readonly #snapshots = new Map<string, HopFacts[]>();
   readonly #places = new Map<string, NamespaceKey>();
   readonly #traces: RuleTraces | null;
+  /** first readings and remote traces being started: stop() waits for them, so none starts after it */
+  readonly #watching: Array<Promise<unknown>> = [];
   #started = false;
 
   constructor(options: EvidenceGathererOptions = {}) {
@@ -174,8 +176,14 @@ export class EvidenceGatherer {
     await this.watch(places);
   }
 
-  async watch(places: readonly HopPlace[]): Promise<void> {
+  watch(places: readonly HopPlace[]): Promise<void> {
     if (!this.#started) throw new Error('EvidenceGatherer.watch() before start()');
+    const watching = this.#watch(places);
+    this.#watching.push(watching.catch(() => undefined));
+    return watching;
+  }
+
+  async #watch(places: readonly HopPlace[]): Promise<void> {
     const fresh: NamespaceKey[] = [];
     for (const p of places) {
       const key = namespaceKey(p);
@@ -590,6 +598,7 @@ export class EvidenceGatherer {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.#watching.splice(0));
     await this.#traces?.stop();
     this.#tracer?.close();
     this.#tracer = null;

@@ -7,8 +7,8 @@
 //
 // A lost, unanswered or error verdict waits for its cause; the verdicts after it wait
 // behind it, so records come out in the order of their verdicts. The wait is bounded:
-// live by CAUSE_WAIT_MS (then the cause is `unknown`, its evidence saying what had not
-// been read), a replay by packet time (RECORDED_CAUSE_SLACK_S past the exchange), and
+// live by CAUSE_WAIT_MS (REMOTE_CAUSE_WAIT_MS for a hop on a remote host; then the
+// cause is `unknown`, its evidence saying what had not been read), a replay by packet time (RECORDED_CAUSE_SLACK_S past the exchange), and
 // both by MAX_WAITING verdicts behind a cause. Nothing here is on the packet path:
 // verdicts only, and gathering runs on the event loop, off the capture.
 import type { Cause, EvidenceItem, EvidenceSource, ExchangeRecord } from '../events/types.js';
@@ -17,8 +17,10 @@ import { causeKey, decodeCauseComment } from '../evidence/recording.js';
 import { verdictContext } from '../evidence/verdict-context.js';
 import type { PacketMemory } from './packet-memory.js';
 
-/** Longest a verdict's record waits for its cause, live (ms). */
+/** Longest a verdict's record waits for its cause, live (ms): broken on this machine … */
 export const CAUSE_WAIT_MS = 2000;
+/** … and on a remote host (an ssh session per reading, and its kernel trace a tick behind). */
+export const REMOTE_CAUSE_WAIT_MS = 6000;
 /** Verdicts held behind a cause at most: beyond, the oldest gives up waiting. */
 export const MAX_WAITING = 100_000;
 /** Problems explained a second at most; beyond, a break at the same hop gets the cause found there. */
@@ -142,6 +144,7 @@ const STATE_SOURCES: readonly EvidenceSource[] = [
 
 export interface GatheredCausesOptions {
   waitMs?: number;
+  remoteWaitMs?: number;
   /** a cause found (a recording keeps it, for the replay) */
   onCause?: (ex: ExchangeRecord, cause: Cause) => void;
 }
@@ -151,6 +154,7 @@ export class GatheredCauses implements CauseProvider {
   readonly #gatherer: EvidenceGatherer;
   readonly #memory: PacketMemory;
   readonly #waitMs: number;
+  readonly #remoteWaitMs: number;
   readonly #onCause: ((ex: ExchangeRecord, cause: Cause) => void) | undefined;
   #second = 0;
   #thisSecond = 0;
@@ -161,6 +165,7 @@ export class GatheredCauses implements CauseProvider {
     this.#gatherer = gatherer;
     this.#memory = memory;
     this.#waitMs = options.waitMs ?? CAUSE_WAIT_MS;
+    this.#remoteWaitMs = options.remoteWaitMs ?? REMOTE_CAUSE_WAIT_MS;
     this.#onCause = options.onCause;
   }
 
@@ -190,9 +195,11 @@ export class GatheredCauses implements CauseProvider {
     // the packets are looked up now: the memory moves on
     const ctx = verdictContext(ex, (iface, ts) => this.#memory.find(iface, ts, ex));
     const progress: ExplainProgress = { step: null };
+    const remote = ctx.lastSeen?.host != null || ctx.next?.host != null;
+    const waitMs = remote ? this.#remoteWaitMs : this.#waitMs;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Cause>((resolve) => {
-      timer = setTimeout(() => resolve(timeoutCause(ex, progress, this.#waitMs)), this.#waitMs);
+      timer = setTimeout(() => resolve(timeoutCause(ex, progress, waitMs)), waitMs);
     });
     return Promise.race([this.#gatherer.explain(ctx, progress), timedOut]).then((cause) => {
       clearTimeout(timer);
@@ -276,8 +283,13 @@ export class RecordedCauses implements CauseProvider {
   /** comments that could not be used, and why (the first) */
   damaged = 0;
   firstDamage: string | null = null;
-  readonly #early = new Map<string, Cause>();
-  readonly #waiting = new Map<string, { resolve: (c: Cause | null) => void; sec: number }>();
+  /**
+   * By kind, key and first time stamp, in the order they came: two verdicts may share
+   * them (a DNS query repeated with its id, judged as two exchanges).
+   */
+  readonly #early = new Map<string, Cause[]>();
+  #earlyCount = 0;
+  readonly #waiting = new Map<string, Array<{ resolve: (c: Cause | null) => void; sec: number }>>();
   #packetSec = 0;
 
   /** A statistics block's comments (only cause comments are taken). */
@@ -292,14 +304,21 @@ export class RecordedCauses implements CauseProvider {
       }
       const key = causeKey(d.value);
       const waiting = this.#waiting.get(key);
-      if (waiting !== undefined) {
-        this.#waiting.delete(key);
+      const first = waiting?.shift();
+      if (waiting !== undefined && waiting.length === 0) this.#waiting.delete(key);
+      if (first !== undefined) {
         this.found++;
-        waiting.resolve(d.value.cause);
-      } else {
-        this.#early.set(key, d.value.cause);
-        if (this.#early.size > MAX_EARLY_CAUSES)
-          this.#early.delete(this.#early.keys().next().value as string);
+        first.resolve(d.value.cause);
+        continue;
+      }
+      const list = this.#early.get(key) ?? [];
+      list.push(d.value.cause);
+      this.#early.set(key, list);
+      if (++this.#earlyCount > MAX_EARLY_CAUSES) {
+        // the oldest key's causes go
+        const [oldest, causes] = this.#early.entries().next().value as [string, Cause[]];
+        this.#earlyCount -= causes.length;
+        this.#early.delete(oldest);
       }
     }
   }
@@ -309,10 +328,9 @@ export class RecordedCauses implements CauseProvider {
     if (sec <= this.#packetSec) return;
     this.#packetSec = sec;
     if (this.#waiting.size === 0) return;
-    for (const [key, w] of this.#waiting) {
-      if (w.sec + RECORDED_CAUSE_SLACK_S >= sec) continue;
-      this.#waiting.delete(key);
-      w.resolve(null);
+    for (const [key, list] of this.#waiting) {
+      while (list.length > 0 && list[0].sec + RECORDED_CAUSE_SLACK_S < sec) list.shift()?.resolve(null);
+      if (list.length === 0) this.#waiting.delete(key);
     }
   }
 
@@ -322,26 +340,33 @@ export class RecordedCauses implements CauseProvider {
     if (!this.carried) return null;
     const key = causeKey(ex);
     const early = this.#early.get(key);
-    if (early !== undefined) {
-      this.#early.delete(key);
+    const cause = early?.shift();
+    if (early !== undefined && early.length === 0) this.#early.delete(key);
+    if (cause !== undefined) {
+      this.#earlyCount--;
       this.found++;
-      return early;
+      return cause;
     }
     const last = ex.stages.flatMap((s) => s.seen.map((x) => Number(x.ts.split('.')[0])));
     const sec = last.reduce((a, b) => (b > a ? b : a), Number(ex.ts.split('.')[0]));
-    return new Promise((resolve) => this.#waiting.set(key, { resolve, sec }));
+    return new Promise((resolve) => {
+      const list = this.#waiting.get(key) ?? [];
+      list.push({ resolve, sec });
+      this.#waiting.set(key, list);
+    });
   }
 
   giveUp(ex: ExchangeRecord): null {
     const key = causeKey(ex);
-    this.#waiting.get(key)?.resolve(null);
-    this.#waiting.delete(key);
+    const list = this.#waiting.get(key);
+    list?.shift()?.resolve(null);
+    if (list !== undefined && list.length === 0) this.#waiting.delete(key);
     return null;
   }
 
   /** The recording is read to its end: what still waits has no recorded cause. */
   end(): void {
-    for (const w of this.#waiting.values()) w.resolve(null);
+    for (const list of this.#waiting.values()) for (const w of list) w.resolve(null);
     this.#waiting.clear();
   }
 }

@@ -40,6 +40,8 @@ import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from 
  * never wait for it; lines beyond are skipped, counted and reported.
  */
 const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
+/** The gatherer's first readings (every namespace's counters, remote traces) hold the capture's start at most this long (ms). */
+const GATHERER_START_WAIT_MS = 10_000;
 /** A judge tick this much later than due means the process was held up (ms). */
 const LATE_TICK_MS = 50;
 
@@ -156,9 +158,16 @@ export async function runLive(
     if (model !== null) recording.showIn(model);
     // The gatherer reads each namespace's counters before the first packet, so they can move from there.
     const memory = gatherer !== null ? new PacketMemory() : null;
-    // (a source it cannot read is said in each cause's evidence: the capture goes on)
-    if (gatherer !== null)
-      await gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined);
+    // (a source it cannot read is said in each cause's evidence: the capture goes on; a
+    // slow host does not hold the capture up longer than GATHERER_START_WAIT_MS)
+    if (gatherer !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, GATHERER_START_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     const watched = new Set(session.targets.map((t) => t.label));
     const stages = new Stages({
       live: true,

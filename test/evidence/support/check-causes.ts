@@ -38,7 +38,7 @@ export async function checkCauses(run: CauseRun, fault: FaultCauses): Promise<vo
       const c = h.cause;
       expect(c, where(h.exchange)).not.toBeNull();
       if (c === null) continue;
-      expect(c.code, `${where(h.exchange)}: ${JSON.stringify(c)}`).toBe(exp.code);
+      expect(c.code, `${JSON.stringify(h.exchange)}: ${JSON.stringify(c)}`).toBe(exp.code);
       const at = exp.at(p);
       if (typeof at === 'string') expect(c.at, where(h.exchange)).toBe(at);
       else expect(c.at, where(h.exchange)).toMatch(at);
