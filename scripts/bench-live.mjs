@@ -31,6 +31,7 @@
 //
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
 //                               [--threads N] [--json FILE] [--dir DIR]
+//                               [--capture-args '--no-cause'] (more arguments for hopscope capture)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -56,6 +57,8 @@ const SECONDS = Number(opt('--seconds', 3));
 /** UDP payload bytes (64: a packet-rate test; 1024: ~1 GB a trial to the recordings as well). */
 const SIZE = Number(opt('--size', 64));
 const THREADS = Number(opt('--threads', Math.min(availableParallelism(), 4)));
+/** More arguments for hopscope capture (`--no-cause`: the capture without cause gathering, to compare). */
+const CAPTURE_ARGS = String(opt('--capture-args', '')).split(' ').filter(Boolean);
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -334,6 +337,7 @@ async function hopscopeTrial(path, perIface, i) {
       '--json',
       '--duration',
       String(duration),
+      ...CAPTURE_ARGS,
     ],
     (io) => interfaces(io) >= path.points.length,
     20_000,
