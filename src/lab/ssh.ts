@@ -30,6 +30,10 @@ export function sshdConfigText(input: SshdConfigInput): string {
     'PrintMotd no',
     'PrintLastLog no',
     'UseDNS no',
+    // A capture starts an ssh session per interface of the host, and the evidence
+    // gatherer its own, all at once: sshd's default (10 unauthenticated at a time, then
+    // refusing some) would turn a busy start into captures that never begin.
+    'MaxStartups 100:30:200',
     'LogLevel INFO',
     '',
   ].join('\n');

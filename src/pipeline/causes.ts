@@ -145,8 +145,6 @@ const STATE_SOURCES: readonly EvidenceSource[] = [
 export interface GatheredCausesOptions {
   waitMs?: number;
   remoteWaitMs?: number;
-  /** a cause found (a recording keeps it, for the replay) */
-  onCause?: (ex: ExchangeRecord, cause: Cause) => void;
 }
 
 /** Live: the evidence gatherer explains each problem, with the packet the memory kept. */
@@ -155,7 +153,6 @@ export class GatheredCauses implements CauseProvider {
   readonly #memory: PacketMemory;
   readonly #waitMs: number;
   readonly #remoteWaitMs: number;
-  readonly #onCause: ((ex: ExchangeRecord, cause: Cause) => void) | undefined;
   #second = 0;
   #thisSecond = 0;
   /** the latest cause found per break (kind, status, stage, last seen, next), with when */
@@ -166,7 +163,6 @@ export class GatheredCauses implements CauseProvider {
     this.#memory = memory;
     this.#waitMs = options.waitMs ?? CAUSE_WAIT_MS;
     this.#remoteWaitMs = options.remoteWaitMs ?? REMOTE_CAUSE_WAIT_MS;
-    this.#onCause = options.onCause;
   }
 
   causeOf(ex: ExchangeRecord): Promise<Cause | null> | null {
@@ -189,7 +185,6 @@ export class GatheredCauses implements CauseProvider {
               at: ex.lost?.lastSeen ?? '',
               evidence: [],
             };
-      this.#onCause?.(ex, cause);
       return Promise.resolve(cause);
     }
     // the packets are looked up now: the memory moves on
@@ -206,21 +201,18 @@ export class GatheredCauses implements CauseProvider {
       if (cause !== null) {
         this.#byBreak.set(key, { cause, ms: Date.now() });
         if (this.#byBreak.size > 1024) this.#byBreak.delete(this.#byBreak.keys().next().value as string);
-        this.#onCause?.(ex, cause);
       }
       return cause;
     });
   }
 
   giveUp(ex: ExchangeRecord): Cause {
-    const cause: Cause = {
+    return {
       code: 'unknown',
       summary: `not waited for: ${MAX_WAITING} verdicts came while its evidence was read`,
       at: ex.lost?.lastSeen ?? '',
       evidence: [],
     };
-    this.#onCause?.(ex, cause);
-    return cause;
   }
 }
 

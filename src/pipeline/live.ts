@@ -140,6 +140,19 @@ export async function runLive(
   process.on('SIGXFSZ', ignoreSignal);
   let tui: Tui | null = null;
   try {
+    // The gatherer reads each namespace's counters before the first packet, so they can
+    // move from there (before the TUI opens: it shows a capture about to begin).
+    const memory = gatherer !== null ? new PacketMemory() : null;
+    // (a source it cannot read is said in each cause's evidence: the capture goes on; a
+    // slow host does not hold the capture up longer than GATHERER_START_WAIT_MS)
+    if (gatherer !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, GATHERER_START_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     const targets = session.targets.length;
     // On a terminal, without --json/--packets: the TUI.
     const model = wantsTui(json, options.packets)
@@ -156,18 +169,6 @@ export async function runLive(
         : await openTui(model, { onQuit: () => stop.stop('quit'), onRecord: () => recording.toggle() });
     tui = screen;
     if (model !== null) recording.showIn(model);
-    // The gatherer reads each namespace's counters before the first packet, so they can move from there.
-    const memory = gatherer !== null ? new PacketMemory() : null;
-    // (a source it cannot read is said in each cause's evidence: the capture goes on; a
-    // slow host does not hold the capture up longer than GATHERER_START_WAIT_MS)
-    if (gatherer !== null) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, GATHERER_START_WAIT_MS))),
-      ]);
-      clearTimeout(timer);
-    }
     const watched = new Set(session.targets.map((t) => t.label));
     const stages = new Stages({
       live: true,
@@ -178,10 +179,8 @@ export async function runLive(
       tap: recording,
       records: options.records ?? null,
       memory,
-      causes:
-        gatherer !== null && memory !== null
-          ? new GatheredCauses(gatherer, memory, { onCause: (ex, cause) => recording.cause(ex, cause) })
-          : null,
+      causes: gatherer !== null && memory !== null ? new GatheredCauses(gatherer, memory) : null,
+      onCause: (ex, cause) => recording.cause(ex, cause),
     });
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));

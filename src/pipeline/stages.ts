@@ -79,6 +79,12 @@ export interface StagesOptions {
   causes?: CauseProvider | null;
   /** the packets of exchanges, remembered for the gatherer (live, gathering) */
   memory?: PacketMemory | null;
+  /**
+   * A verdict with its cause goes to the sinks (the recording keeps the cause): in
+   * verdict order, so a replay pairs causes of verdicts that share kind, key and time
+   * the same way.
+   */
+  onCause?: (ex: ExchangeRecord, cause: NonNullable<ExchangeRecord['cause']>) => void;
 }
 
 /** On a terminal, without --json or --packets, a run shows the TUI. */
@@ -193,6 +199,7 @@ export class Stages {
       options.causes == null
         ? null
         : new VerdictOrder(options.causes, (ex, output, other) => {
+            if (ex.cause !== undefined) options.onCause?.(ex, ex.cause);
             if (output) primary.record(ex);
             if (other) records?.record(ex);
           });
