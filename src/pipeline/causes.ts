@@ -22,7 +22,7 @@ export const CAUSE_WAIT_MS = 2000;
 /** … and on a remote host (an ssh session per reading, and its kernel trace a tick behind). */
 export const REMOTE_CAUSE_WAIT_MS = 6000;
 /** Verdicts held behind a cause at most: beyond, the oldest gives up waiting. */
-export const MAX_WAITING = 100_000;
+export const MAX_WAITING = 20_000;
 /** Problems explained a second at most; beyond, a break at the same hop gets the cause found there. */
 export const EXPLAINED_PER_SECOND = 50;
 /** A cause found at a hop answers for the same break there this long (ms) once over the bound. */

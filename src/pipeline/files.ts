@@ -251,17 +251,8 @@ export async function runFiles(
       if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
     // (verdicts still waiting for a recorded cause have none: the recording is read)
     const summary = await stages.finish(undefined, undefined, () => causes.end());
-    const problems = summary.lost + summary.unanswered + summary.error;
-    if (problems > 0 && !causes.carried) {
-      const text =
-        'no causes: the recording carries none (made without cause gathering, or not by hopscope capture)';
-      if (model !== null) model.note(text);
-      else process.stderr.write(`hopscope: replay: ${text}\n`);
-    } else if (causes.damaged > 0) {
-      const text = `${causes.damaged} recorded cause${causes.damaged === 1 ? '' : 's'} could not be read (${causes.firstDamage ?? ''})`;
-      if (model !== null) model.note(text);
-      else process.stderr.write(`hopscope: replay: warning: ${text}\n`);
-    }
+    const causeNote = recordedCausesNote(causes, summary);
+    if (model !== null && causeNote !== null) model.note(causeNote);
     if (model !== null && screen !== null) {
       // The whole recording is in: the operator reads it until q.
       model.finished = true;
@@ -282,6 +273,8 @@ export async function runFiles(
     });
     stages.printSummary(summary);
     await out.end();
+    // (after the output: when stdout failed, the one line said is that)
+    if (causeNote !== null && !out.isClosed) process.stderr.write(`hopscope: replay: ${causeNote}\n`);
     return { summary, failure };
   } catch (err) {
     tui?.destroy();
@@ -289,6 +282,18 @@ export async function runFiles(
   } finally {
     stop.dispose();
   }
+}
+
+/**
+ * Said once about the causes: a recording without them that has problem verdicts (a
+ * tcpdump file, a capture with --no-cause), or recorded causes that could not be read.
+ */
+function recordedCausesNote(causes: RecordedCauses, summary: SummaryRecord): string | null {
+  if (summary.lost + summary.unanswered + summary.error > 0 && !causes.carried)
+    return 'no causes: the recording carries none (made without cause gathering, or not by hopscope capture)';
+  if (causes.damaged > 0)
+    return `warning: ${causes.damaged} recorded cause${causes.damaged === 1 ? '' : 's'} could not be read (${causes.firstDamage ?? ''})`;
+  return null;
 }
 
 /** The progress meter as a packet tap: a packet's bytes and its record header; and the replay's time for its causes. */

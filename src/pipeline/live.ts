@@ -28,7 +28,7 @@ import type { CaptureSession } from '../sources/capture-session.js';
 import type { CaptureTarget } from '../sources/spec.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
-import { GatheredCauses } from './causes.js';
+import { GatheredCauses, REMOTE_CAUSE_WAIT_MS } from './causes.js';
 import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
@@ -42,6 +42,8 @@ import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from 
 const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
 /** The gatherer's first readings (every namespace's counters, remote traces) hold the capture's start at most this long (ms). */
 const GATHERER_START_WAIT_MS = 10_000;
+/** At the end, the recording waits this long at most for the last verdicts' causes (ms). */
+const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
 /** A judge tick this much later than due means the process was held up (ms). */
 const LATE_TICK_MS = 50;
 
@@ -295,18 +297,26 @@ export async function runLive(
     const finals = await session.stop();
     const end = wallNow();
     stages.drainLines();
-    let summary: SummaryRecord | null = null;
+    let finishing: Promise<SummaryRecord> | null = null;
     if (gatherer !== null) {
-      // The last verdicts' causes go to the recording: it closes after them.
+      // Exchanges still open are judged now, and the last verdicts' causes go to the
+      // recording before it closes — unless stdout's reader holds the verdicts up: the
+      // recording never waits for it longer than a cause may take.
       out.keepEverything();
-      summary = await stages.finish(end.sec, end.nsec);
-      await gatherer.stop();
+      finishing = stages.finish(end.sec, end.nsec);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        finishing,
+        new Promise((resolve) => (timer = setTimeout(resolve, FINAL_CAUSES_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
     }
     await recording.close(finals);
     // Captured and recorded: from here the final records wait for stdout's reader.
     out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
-    summary ??= await stages.finish(end.sec, end.nsec);
+    const summary = await (finishing ?? stages.finish(end.sec, end.nsec));
+    await gatherer?.stop();
     handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
     return summary;
