@@ -10,7 +10,8 @@
 // captured interfaces before the first packet, told of interfaces attached later, asked
 // for the cause of each problem verdict (causes.ts: asynchronous, bounded), and stopped
 // once the last verdict has its cause — also when a signal ends the run. The causes go
-// to the recording as they come, so the recording then closes after them.
+// to the recording as their verdicts go out, so the recording then closes after them
+// (waiting no longer than a cause may take).
 import {
   type ContractRecord,
   type InterfaceDescriptor,

@@ -192,8 +192,11 @@ export class Stages {
             clock: (c) => verdicts.clock(c),
           };
     const memory = this.#memory;
-    const withClocks: (c: ClockRecord) => void =
-      memory === null ? (c) => primary.clock(c) : (c) => (memory.clock(c.host, c.offsetMs), primary.clock(c));
+    // (the memory moves a remote sighting back onto its host's clock to find its packet)
+    const withClocks = (c: ClockRecord): void => {
+      memory?.clock(c.host, c.offsetMs);
+      primary.clock(c);
+    };
     // With causes, a verdict goes to the sinks through the order (it may wait for its cause).
     const order =
       options.causes == null
