@@ -36,6 +36,7 @@
 //
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
 //                               [--threads N] [--pin] [--json FILE] [--dir DIR]
+//                               [--capture-args '--no-cause'] (more arguments for hopscope capture)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
@@ -70,6 +71,8 @@ const pinned = (cpu, argv) => (PIN ? ['taskset', '-c', cpu, ...argv] : argv);
 const command = (argv) => [argv[0], argv.slice(1)];
 /** hopscope's CPU per packet against tcpdump's, at equal offered rate (--pin). */
 const CPU_BUDGET = 1.25;
+/** More arguments for hopscope capture (`--no-cause`: the capture without cause gathering, to compare). */
+const CAPTURE_ARGS = String(opt('--capture-args', '')).split(' ').filter(Boolean);
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -365,6 +368,7 @@ async function hopscopeTrial(path, perIface, i) {
         '--json',
         '--duration',
         String(duration),
+        ...CAPTURE_ARGS,
       ]),
     ),
     (io) => interfaces(io) >= path.points.length,

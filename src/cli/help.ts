@@ -123,6 +123,13 @@ Options:
                          packet record each
       --duration S       stop after S seconds
       --ssh-config FILE  ssh config for remote hosts (the lab writes one)
+      --no-cause         do not gather why exchanges broke (below): no tracing,
+                         no reading of the hops' state
+      --trace-rules      also trace, with nftables' nftrace, a flow that broke on
+                         this machine, where it broke: its next packets name the
+                         rule that dropped them by handle. Adds a table of its own
+                         to that namespace's ruleset while the capture runs
+                         (removed at the end; a killed run's by the next run)
   -s, --snaplen N        bytes kept per packet (default 262144)
   -B, --buffer-size KiB  kernel capture buffer per local interface, mapped into
                          hopscope's memory (default 8192; over 32 local interfaces
@@ -142,6 +149,19 @@ capture was not looking). Not on a terminal: problems in full, the first 20 ok o
 then a table of packets captured, received and dropped (by the kernel) per
 interface; notes about interfaces coming and going go to stderr. With --json:
 interface, state, stats, exchange, clock and summary records (docs/json-lines.md).
+
+Why it broke: for each lost, unanswered or error exchange, the capture reads the
+hop where it broke, off the capture path — the kernel's drop reason for that very
+packet (a BPF program here, a tracefs instance of its own over ssh), the nftables
+and iptables rules that fit it or whose counter moved, neighbours, routes, sysctls,
+links and MTU, conntrack, listening sockets — and gives the cause: a "why:" line in
+the text report, under the selected row and at the ladder's ✗ in the terminal UI,
+"cause" in the JSON exchange record. A problem's record waits for its cause at most
+2 s, and the records after it wait behind it (verdict order kept). Not root, no
+tracefs, no nft: the verdicts are the same, and the cause's evidence says what could
+not be read. A recording (-w, --record) carries the causes, so a replay shows them.
+Nothing is changed on any host (but for --trace-rules); the tracing and tables are
+removed at the end, also on Ctrl-C, and a killed run's are removed by the next.
 
 A reader slower than the capture (stdout into a busy pipe) never holds it up: at
 most 16 MiB of output waits for it; lines beyond are skipped and counted, and said
@@ -196,6 +216,12 @@ or past a limit (more than 65,536 interfaces, a time before 1970 or past 2^53 s)
 one line, after the verdicts of the packets read before it; also when its
 interfaces cannot be named as its argument asks, or stdout cannot be written (a
 full disk).
+
+A recording hopscope capture made carries the cause of each problem it found (see
+capture --help): the replay shows the same ("why:" lines, the TUI, "cause" in
+--json); it reads no host's state itself. A file without causes (tcpdump's, or a
+capture with --no-cause) gives verdicts only, and says so once on stderr when it
+has problem exchanges.
 
 Output waits for its reader: into a slow pipe (| jq) reading and decoding pause
 while 1 MiB is waiting, and every line is delivered. A reader that goes away

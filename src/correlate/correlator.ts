@@ -281,6 +281,11 @@ export class Correlator {
     return this.#collisions;
   }
 
+  /** Whether the packet last given to packet() was one of an exchange (the packet memory keeps those). */
+  get lastWasExchange(): boolean {
+    return this.#classified.kind !== Kind.None;
+  }
+
   /** Exchanges waiting for their verdict. */
   get pending(): number {
     return this.#index.size;

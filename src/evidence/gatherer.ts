@@ -29,6 +29,7 @@ import {
 } from './context.js';
 import { hookPasses } from './firewall/hooks.js';
 import { nftNatRules } from './firewall/nft-walk.js';
+import { RuleTraces } from './firewall/rule-traces.js';
 import { inferCause, type HopView } from './infer.js';
 import { DropTracerUnavailable, LocalDropTracer } from './kernel/drop-tracer.js';
 import { Kallsyms } from './kernel/kallsyms.js';
@@ -47,6 +48,12 @@ export interface EvidenceGathererOptions {
   reader?: Omit<HopReaderOptions, 'sshConfig' | 'sshProgram'>;
   /** drops are looked for this much before and after an exchange's window (clocks of hosts, kernel lag) */
   windowSlackMs?: number;
+  /**
+   * `--trace-rules`: a flow that breaks on this machine is traced (nft monitor trace,
+   * firewall/rule-traces.ts) where it broke, and its later exchanges name the rule by
+   * trace. Off by default: it adds tables to the ruleset while it runs.
+   */
+  traceRules?: boolean;
 }
 
 export const GATHERER_DEFAULTS = {
@@ -56,6 +63,17 @@ export const GATHERER_DEFAULTS = {
   /** readings of a namespace kept for counters to move from (besides the first) */
   snapshotsKept: 4,
 } as const;
+
+/**
+ * What an explanation is waiting for, as it goes (a caller that stops waiting says
+ * what had not been read): a hop's state, or a remote host's kernel trace.
+ */
+export interface ExplainProgress {
+  step:
+    | { kind: 'state'; places: Array<{ host: string | null; netns: string | null }> }
+    | { kind: 'trace'; host: string }
+    | null;
+}
 
 const NS_PER_MS = 1_000_000n;
 const GRE_OVERHEAD = 38;
@@ -116,10 +134,14 @@ export class EvidenceGatherer {
   readonly #remote = new Map<string, RemoteDropTrace>();
   readonly #snapshots = new Map<string, HopFacts[]>();
   readonly #places = new Map<string, NamespaceKey>();
+  readonly #traces: RuleTraces | null;
+  /** first readings and remote traces being started: stop() waits for them, so none starts after it */
+  readonly #watching: Array<Promise<unknown>> = [];
   #started = false;
 
   constructor(options: EvidenceGathererOptions = {}) {
     this.#options = options;
+    this.#traces = options.traceRules === true ? new RuleTraces() : null;
     this.#reader = new HopReader({
       ...options.reader,
       sshConfig: options.sshConfig,
@@ -154,8 +176,14 @@ export class EvidenceGatherer {
     await this.watch(places);
   }
 
-  async watch(places: readonly HopPlace[]): Promise<void> {
+  watch(places: readonly HopPlace[]): Promise<void> {
     if (!this.#started) throw new Error('EvidenceGatherer.watch() before start()');
+    const watching = this.#watch(places);
+    this.#watching.push(watching.catch(() => undefined));
+    return watching;
+  }
+
+  async #watch(places: readonly HopPlace[]): Promise<void> {
     const fresh: NamespaceKey[] = [];
     for (const p of places) {
       const key = namespaceKey(p);
@@ -217,11 +245,11 @@ export class EvidenceGatherer {
     return best;
   }
 
-  async explain(ctx: VerdictContext): Promise<Cause | null> {
+  async explain(ctx: VerdictContext, progress: ExplainProgress = { step: null }): Promise<Cause | null> {
     const ex = ctx.exchange;
     if (ex.status !== 'lost' && ex.status !== 'unanswered' && ex.status !== 'error') return null;
     try {
-      return await this.#explain(ctx);
+      return await this.#explain(ctx, progress);
     } catch (err) {
       return {
         code: 'unknown',
@@ -232,7 +260,7 @@ export class EvidenceGatherer {
     }
   }
 
-  async #explain(ctx: VerdictContext): Promise<Cause | null> {
+  async #explain(ctx: VerdictContext, progress: ExplainProgress): Promise<Cause | null> {
     const ex = ctx.exchange;
     if (ctx.packet === null || ctx.lastSeen === null) {
       return {
@@ -243,15 +271,31 @@ export class EvidenceGatherer {
       };
     }
     const specs = this.#viewSpecs(ctx, ctx.packet, ctx.lastSeen, ctx.next);
-    let views = await this.#views(ctx, specs);
+    let views = await this.#views(ctx, specs, progress);
     let cause = inferCause({ exchange: ex, views });
     if (cause !== null && (cause.code === 'unknown' || cause.code === 'no-route')) {
       // NAT hops on the path: a flow that a NAT rule should have translated and did not
       const path = this.#pathSpecs(ctx, ctx.packet, specs);
       if (path.length > 0) {
-        views = [...views, ...(await this.#views(ctx, path))];
+        views = [...views, ...(await this.#views(ctx, path, progress))];
         const again = inferCause({ exchange: ex, views });
         if (again !== null && again.code === 'conntrack') cause = again;
+      }
+    }
+    if (this.#traces !== null && cause !== null) {
+      const traced = await this.#traces.evidence(ctx.lastSeen, ctx.packet);
+      if (traced.length > 0) {
+        const rule = traced[0];
+        cause = {
+          ...cause,
+          ...(cause.code === 'unknown'
+            ? {
+                code: 'netfilter-drop' as const,
+                summary: `dropped by nftables rule handle ${rule.handle} in ${rule.family} ${rule.table} ${rule.chain} (traced): ${rule.rule}`,
+              }
+            : {}),
+          evidence: [...cause.evidence, ...traced],
+        };
       }
     }
     return cause;
@@ -370,7 +414,12 @@ export class EvidenceGatherer {
     return specs;
   }
 
-  async #views(ctx: VerdictContext, specs: readonly ViewSpec[]): Promise<HopView[]> {
+  async #views(
+    ctx: VerdictContext,
+    specs: readonly ViewSpec[],
+    progress: ExplainProgress,
+  ): Promise<HopView[]> {
+    progress.step = { kind: 'state', places: specs.map((s) => s.place) };
     let facts = await this.#read(specs.map((s) => ({ place: s.place, request: fullRequest(s) })));
     // a DNAT in the namespace: the route is looked up for where it sends the packet
     const extra: Array<{ place: NamespaceKey; request: HopScriptRequest }> = [];
@@ -408,7 +457,7 @@ export class EvidenceGatherer {
     return Promise.all(
       specs.map(async (s, k): Promise<HopView> => {
         const f = facts[k];
-        const kernel = await this.#kernelDrops(ctx, s, f);
+        const kernel = await this.#kernelDrops(ctx, s, f, progress);
         return {
           label: s.label,
           role: s.role,
@@ -471,6 +520,7 @@ export class EvidenceGatherer {
     ctx: VerdictContext,
     s: ViewSpec,
     f: HopFacts,
+    progress: ExplainProgress,
   ): Promise<{ drops: KernelDropEvidence[]; unreadable: string | null }> {
     const slack = BigInt(this.#options.windowSlackMs ?? GATHERER_DEFAULTS.windowSlackMs) * NS_PER_MS;
     const window = { startNs: ctx.window.startNs - slack, endNs: ctx.window.endNs + slack };
@@ -521,6 +571,7 @@ export class EvidenceGatherer {
     if (trace.unavailable !== null) return { drops: [], unreadable: trace.unavailable };
     // trace_pipe hands drops over a little late: the window's are in once a later tick is
     const now = BigInt(Date.now()) * NS_PER_MS;
+    progress.step = { kind: 'trace', host: s.place.host };
     await trace.readPast(ctx.window.endNs < now ? ctx.window.endNs : now, GATHERER_DEFAULTS.traceWaitMs);
     const ether = s.packet.family === 4 ? 0x0800 : s.packet.family === 6 ? 0x86dd : 0x0806;
     const groups = new Map<string, KernelDropEvidence>();
@@ -547,6 +598,8 @@ export class EvidenceGatherer {
   }
 
   async stop(): Promise<void> {
+    await Promise.all(this.#watching.splice(0));
+    await this.#traces?.stop();
     this.#tracer?.close();
     this.#tracer = null;
     await Promise.all([...this.#remote.values()].map((t) => t.stop()));

@@ -2,8 +2,8 @@
 // sighting, and compared with what the kernel reported of a dropped packet.
 //
 // A drop is the exchange's packet when the fields forwarding and NAT leave alone
-// agree (DESIGN §5.1): the IP id and protocol, ICMP type and sequence (NAT may
-// rewrite the echo id), TCP sequence number, the IP length for UDP (NAT rewrites
+// agree (DESIGN §5.1): the IP id and protocol, ICMP type and sequence, and the echo
+// id or else both addresses (NAT may rewrite the id), TCP sequence number, the IP length for UDP (NAT rewrites
 // ports); and at least one address is one the packet had somewhere on its path.
 import type { PacketView } from '../events/types.js';
 import type { ExchangePacket } from './context.js';
@@ -118,7 +118,14 @@ export function isSamePacket(drop: DroppedPacketFields, packet: ExchangePacket):
   switch (packet.proto) {
     case 1:
     case 58:
-      return drop.icmpType === packet.icmpType && (packet.icmpSeq === null || drop.dport === packet.icmpSeq);
+      // a sequence number is small and every ping has one: another ping's packet to one of
+      // the addresses can share it, so the echo id must agree too, or else both addresses
+      return (
+        drop.icmpType === packet.icmpType &&
+        (packet.icmpSeq === null || drop.dport === packet.icmpSeq) &&
+        (drop.sport === packet.icmpId ||
+          (drop.src !== null && drop.dst !== null && addresses.has(drop.src) && addresses.has(drop.dst)))
+      );
     case 6:
       // an answer that never came has no known sequence number: its ports then
       return packet.tcpSeq !== null

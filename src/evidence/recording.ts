@@ -24,6 +24,13 @@
 import type { Cause, CauseCode, EvidenceItem, EvidenceSource, ExchangeRecord } from '../events/types.js';
 
 export const CAUSE_COMMENT_PREFIX = 'hopscope cause ';
+/**
+ * The Section Header Block comment of a recording made while causes were gathered: a
+ * replay of it waits for each problem verdict's cause (a file without it has none).
+ */
+export const CAUSES_SECTION_COMMENT = 'hopscope causes: gathered live, in statistics block comments';
+/** Cause comments written to one file at most (bytes): under a replay's 4 MiB of interface text. */
+export const MAX_CAUSE_BYTES_PER_FILE = 2 * 1024 * 1024;
 export const CAUSE_COMMENT_VERSION = 1;
 export const MAX_CAUSE_COMMENT_BYTES = 64 * 1024;
 export const MAX_EVIDENCE_ITEMS = 64;

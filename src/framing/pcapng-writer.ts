@@ -77,8 +77,8 @@ export interface PcapngWriterOptions {
   bufferSize?: number;
   /** shb_userappl (default "hopscope") */
   userAppl?: string;
-  /** SHB opt_comment */
-  comment?: string;
+  /** SHB opt_comment (several: one option each) */
+  comment?: string | readonly string[];
   /** wall clock for isb_starttime/isb_endtime (tests pin it) */
   now?: () => { sec: number; nsec: number };
 }
@@ -169,7 +169,7 @@ export class PcapngWriter {
         return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
       });
     const options4 = [
-      ...(options.comment !== undefined ? [option(1, encoder.encode(options.comment))] : []),
+      ...[options.comment ?? []].flat().map((c) => option(1, encoder.encode(c))),
       option(4, encoder.encode(options.userAppl ?? 'hopscope')),
     ];
     const body = new Uint8Array(16);

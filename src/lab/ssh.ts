@@ -30,6 +30,8 @@ export function sshdConfigText(input: SshdConfigInput): string {
     'PrintMotd no',
     'PrintLastLog no',
     'UseDNS no',
+    // MaxStartups stays sshd's default (10:30:100), as on a real host: hopscope sets up
+    // a few connections to a host at a time (sources/ssh-start-gate.ts).
     'LogLevel INFO',
     '',
   ].join('\n');

@@ -13,6 +13,11 @@
 //   between packets; --packets describes each).
 // Either way, the output waits for stdout's reader between chunks: reading and
 // decoding pause while it is full.
+//
+// Causes: a recording made while causes were gathered says so (its section comment)
+// and carries each cause in a statistics block comment; its problem verdicts wait for
+// theirs (causes.ts RecordedCauses), so a replay shows what the live capture showed. A
+// file without them (tcpdump's, or `capture --no-cause`) has no causes, said once.
 import { basename } from 'node:path';
 import { parseClockReference } from '../correlate/clock.js';
 import {
@@ -32,6 +37,8 @@ import { releaseDecoderThread } from '../sources/decoder-thread-boot.js';
 import { decodeFilesOnThread, type ThreadInterface } from '../sources/file-decoder-thread.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
+import { CAUSES_SECTION_COMMENT } from '../evidence/recording.js';
+import { RecordedCauses } from './causes.js';
 import { openTui, Stages, wantsTui, type PacketTap, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, holdMs } from './timing.js';
@@ -115,15 +122,17 @@ export async function runFiles(
     tui = model === null ? null : await openTui(model, { onQuit: () => stop.stop('quit') });
     if (model !== null && paced) model.speed = speed;
     const screen = tui;
+    const causes = new RecordedCauses();
     const stages = new Stages({
       live: false,
       out,
       json,
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
-      tap: progress !== null ? progressTap(progress) : undefined,
+      tap: progress !== null ? progressTap(progress, causes) : causeClock(causes),
       records: options.records ?? null,
       annotations: options.annotations ?? null,
+      causes,
     });
     const correlator = stages.correlator;
     const droppedSoFar = new Map<number, number>();
@@ -138,8 +147,10 @@ export async function runFiles(
     const onSection = (comments: string[]): void => {
       const reference = parseClockReference(comments);
       if (reference !== undefined) correlator.setReferenceHost(reference);
+      if (comments.includes(CAUSES_SECTION_COMMENT)) causes.carried = true;
     };
     const onStats = (s: InterfaceStats): void => {
+      if (s.comments !== undefined) causes.comments(s.comments);
       fileStats.set(s.interfaceId, s);
       // The recorder writes a statistics block whenever a capture's drop counter grows,
       // and at the end: the drops between two blocks make verdicts of that time inconclusive.
@@ -194,7 +205,10 @@ export async function runFiles(
         // Only verdicts: files decoded and classified on a second thread while this one correlates.
         const end = await decodeFilesOnThread(files, {
           onInterface,
-          onPacket: (c, iface, sec, nsec) => correlator.classified(c, iface, sec, nsec),
+          onPacket: (c, iface, sec, nsec) => {
+            causes.advance(sec);
+            correlator.classified(c, iface, sec, nsec);
+          },
           onSection,
           onStats,
           onWarning,
@@ -241,7 +255,10 @@ export async function runFiles(
     // its host's last packet, each on its host's clock (the correlator puts them on one).
     for (const st of fileStats.values())
       if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
-    const summary = await stages.finish();
+    // (verdicts still waiting for a recorded cause have none: the recording is read)
+    const summary = await stages.finish(undefined, undefined, () => causes.end());
+    const causeNote = recordedCausesNote(causes, summary);
+    if (model !== null && causeNote !== null) model.note(causeNote);
     if (model !== null && screen !== null) {
       // The whole recording is in: the operator reads it until q.
       model.finished = true;
@@ -262,6 +279,8 @@ export async function runFiles(
     });
     stages.printSummary(summary);
     await out.end();
+    // (after the output: when stdout failed, the one line said is that)
+    if (causeNote !== null && !out.isClosed) process.stderr.write(`hopscope: replay: ${causeNote}\n`);
     return { summary, failure, labels: labelsOf(interfaces) };
   } catch (err) {
     tui?.destroy();
@@ -275,9 +294,31 @@ function labelsOf(interfaces: readonly ThreadInterface[]): string[] {
   return Array.from(interfaces, (iface) => iface?.label ?? '');
 }
 
-/** The progress meter as a packet tap: a packet's bytes and its record header. */
-function progressTap(progress: ProgressMeter): PacketTap {
-  return { packet: (p) => progress.advance(p.caplen + 24) };
+/**
+ * Said once about the causes: a recording without them that has problem verdicts (a
+ * tcpdump file, a capture with --no-cause), or recorded causes that could not be read.
+ */
+function recordedCausesNote(causes: RecordedCauses, summary: SummaryRecord): string | null {
+  if (summary.lost + summary.unanswered + summary.error > 0 && !causes.carried)
+    return 'no causes: the recording carries none (made without cause gathering, or not by hopscope capture)';
+  if (causes.damaged > 0)
+    return `warning: ${causes.damaged} recorded cause${causes.damaged === 1 ? '' : 's'} could not be read (${causes.firstDamage ?? ''})`;
+  return null;
+}
+
+/** The progress meter as a packet tap: a packet's bytes and its record header; and the replay's time for its causes. */
+function progressTap(progress: ProgressMeter, causes: RecordedCauses): PacketTap {
+  return {
+    packet: (p) => {
+      progress.advance(p.caplen + 24);
+      causes.advance(p.tsSec);
+    },
+  };
+}
+
+/** The replay's time, for the verdicts waiting for a recorded cause. */
+function causeClock(causes: RecordedCauses): PacketTap {
+  return { packet: (p) => causes.advance(p.tsSec) };
 }
 
 /**

@@ -5,6 +5,13 @@
 // reaches the correlator (capture health), the recording, the TUI and the output here.
 // Whatever ends the run, the recording is closed complete (interface statistics
 // included) before the final records are written.
+//
+// With an evidence gatherer (capture without --no-cause), it is started with the
+// captured interfaces before the first packet, told of interfaces attached later, asked
+// for the cause of each problem verdict (causes.ts: asynchronous, bounded), and stopped
+// once the last verdict has its cause — also when a signal ends the run. The causes go
+// to the recording as their verdicts go out, so the recording then closes after them
+// (waiting no longer than a cause may take).
 import {
   type ContractRecord,
   type InterfaceDescriptor,
@@ -16,11 +23,15 @@ import {
   type SummaryRecord,
 } from '../events/types.js';
 import { AnnotationTable } from '../sinks/annotations.js';
+import { placeOf } from '../evidence/context.js';
+import type { EvidenceGatherer } from '../evidence/gatherer.js';
 import { LineWriter } from '../sinks/line-writer.js';
 import type { CaptureSession } from '../sources/capture-session.js';
 import type { CaptureTarget } from '../sources/spec.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
+import { GatheredCauses, REMOTE_CAUSE_WAIT_MS } from './causes.js';
+import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
@@ -31,6 +42,10 @@ import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from 
  * never wait for it; lines beyond are skipped, counted and reported.
  */
 const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
+/** The gatherer's first readings (every namespace's counters, remote traces) hold the capture's start at most this long (ms). */
+const GATHERER_START_WAIT_MS = 10_000;
+/** At the end, the recording waits this long at most for the last verdicts' causes (ms). */
+const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
 /** A judge tick this much later than due means the process was held up (ms). */
 const LATE_TICK_MS = 50;
 
@@ -44,6 +59,8 @@ export interface LiveRunOptions {
   recording: Recording;
   /** another sink of every record (--report) */
   records?: RecordSink | null;
+  /** the evidence gatherer (causes of problem verdicts); null: --no-cause */
+  gatherer?: EvidenceGatherer | null;
 }
 
 /** What the command reports once the capture has stopped. */
@@ -102,6 +119,7 @@ export async function runLive(
   handlers: LiveRunHandlers,
 ): Promise<SummaryRecord> {
   const { out, json, recording } = options;
+  const gatherer = options.gatherer ?? null;
   /** interfaces reported gone or retrying, so their return is reported too */
   const down = new Set<number>();
   const stop = new RunStop({
@@ -126,6 +144,19 @@ export async function runLive(
   process.on('SIGXFSZ', ignoreSignal);
   let tui: Tui | null = null;
   try {
+    // The gatherer reads each namespace's counters before the first packet, so they can
+    // move from there (before the TUI opens: it shows a capture about to begin).
+    const memory = gatherer !== null ? new PacketMemory() : null;
+    // (a source it cannot read is said in each cause's evidence: the capture goes on; a
+    // slow host does not hold the capture up longer than GATHERER_START_WAIT_MS)
+    if (gatherer !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        gatherer.start(session.targets.map((t) => placeOf(t.label))).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, GATHERER_START_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     const targets = session.targets.length;
     // On a terminal, without --json/--packets: the TUI.
     const model = wantsTui(json, options.packets)
@@ -144,6 +175,7 @@ export async function runLive(
     if (model !== null) recording.showIn(model);
     // A recording (or one the TUI's r may start) gets the non-ok verdicts as packet comments.
     const annotations = recording.recorder !== null || model !== null ? new AnnotationTable() : null;
+    const watched = new Set(session.targets.map((t) => t.label));
     const stages = new Stages({
       live: true,
       out,
@@ -153,6 +185,9 @@ export async function runLive(
       tap: recording,
       records: options.records ?? null,
       annotations,
+      memory,
+      causes: gatherer !== null && memory !== null ? new GatheredCauses(gatherer, memory) : null,
+      onCause: (ex, cause) => recording.cause(ex, cause),
     });
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));
@@ -167,6 +202,11 @@ export async function runLive(
       onInterface(iface: InterfaceDescriptor) {
         recording.interface(iface);
         stages.interface(iface);
+        if (gatherer !== null && !watched.has(iface.label)) {
+          // a glob's new match: its namespace's counters and drops are watched from now
+          watched.add(iface.label);
+          gatherer.watch([placeOf(iface.label)]).catch(() => undefined);
+        }
         const t = wallNow();
         correlator.interfaceStarted(iface.id, t.sec, t.nsec);
       },
@@ -262,11 +302,26 @@ export async function runLive(
     const finals = await session.stop();
     const end = wallNow();
     stages.drainLines();
+    let finishing: Promise<SummaryRecord> | null = null;
+    if (gatherer !== null) {
+      // Exchanges still open are judged now, and the last verdicts' causes go to the
+      // recording before it closes — unless stdout's reader holds the verdicts up: the
+      // recording never waits for it longer than a cause may take.
+      out.keepEverything();
+      finishing = stages.finish(end.sec, end.nsec);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        finishing,
+        new Promise((resolve) => (timer = setTimeout(resolve, FINAL_CAUSES_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     await recording.close(finals);
     // Captured and recorded: from here the final records wait for stdout's reader.
     out.keepEverything();
     // Exchanges still open are judged now (before the table, after their packets).
-    const summary = await stages.finish(end.sec, end.nsec);
+    const summary = await (finishing ?? stages.finish(end.sec, end.nsec));
+    await gatherer?.stop();
     if (annotations !== null) recording.annotate(annotations);
     handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
@@ -278,6 +333,7 @@ export async function runLive(
     process.removeListener('SIGXFSZ', ignoreSignal);
     recording.closeSync();
     await session.stop();
+    await gatherer?.stop();
     await out.end();
   }
 }

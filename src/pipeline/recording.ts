@@ -8,12 +8,19 @@ import { clockReferenceComment } from '../correlate/clock.js';
 import {
   CAPTURE_BACK,
   CAPTURE_GONE,
+  type Cause,
+  type ExchangeRecord,
   type FramedPacket,
   type InterfaceDescriptor,
   type InterfaceState,
   type InterfaceStats,
 } from '../events/types.js';
 import { MAX_ANNOTATED_PACKETS, type AnnotationTable } from '../sinks/annotations.js';
+import {
+  CAUSES_SECTION_COMMENT,
+  encodeCauseComment,
+  MAX_CAUSE_BYTES_PER_FILE,
+} from '../evidence/recording.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { AnnotateError, annotateRecording } from '../sinks/pcapng-annotate.js';
 import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
@@ -29,6 +36,8 @@ export interface RecordingOptions {
   maxFiles: number | undefined;
   /** the host whose clock time stamps are on: the recording names it, for a replay */
   referenceHost: string | null;
+  /** causes are gathered: the recording says so, and carries them (cause()) */
+  causes?: boolean;
   out: LineWriter;
   json: boolean;
 }
@@ -52,6 +61,12 @@ export class Recording implements PacketTap {
   /** packets annotated per recording (annotate()) */
   readonly #annotated = new Map<PcapngRecorder, number>();
   #model: TuiModel | null = null;
+  /** interface ids by label (a cause is written to the statistics of the interface it is at) */
+  readonly #ids = new Map<string, number>();
+  /** cause comment bytes written to the current file, and which file that is (rotation starts anew) */
+  #causeBytes = 0;
+  #causeFile: string | null = null;
+  #causesLeftOut = false;
 
   /** Opens -w FILE or --record's file at once (a RecordingError says why it cannot be). */
   constructor(options: RecordingOptions) {
@@ -72,7 +87,40 @@ export class Recording implements PacketTap {
 
   interface(iface: InterfaceDescriptor): void {
     this.#interfaces[iface.id] = iface;
+    this.#ids.set(iface.label, iface.id);
     this.recorder?.addInterface(iface);
+  }
+
+  /**
+   * A verdict's cause, as it is known (evidence/recording.ts): a statistics block of the
+   * interface it is at, with one comment, so a replay gives the same cause. At most
+   * MAX_CAUSE_BYTES_PER_FILE of them a file; the rest are left out, and said once.
+   */
+  cause(ex: ExchangeRecord, cause: Cause): void {
+    const recorder = this.recorder;
+    if (recorder === null || recorder.isClosed) return;
+    const file = recorder.files.at(-1) ?? null;
+    if (file !== this.#causeFile) {
+      this.#causeFile = file;
+      this.#causeBytes = 0;
+    }
+    const id =
+      this.#ids.get(cause.at) ??
+      this.#ids.get(ex.lost?.lastSeen ?? '') ??
+      this.#ids.get(ex.stages[0]?.seen[0]?.iface ?? '');
+    if (id === undefined) return;
+    const comment = encodeCauseComment(ex, cause);
+    const bytes = Buffer.byteLength(comment);
+    if (this.#causeBytes + bytes > MAX_CAUSE_BYTES_PER_FILE) {
+      if (!this.#causesLeftOut)
+        this.#tell(
+          `recording ${recorder.basePath}: causes beyond ${MAX_CAUSE_BYTES_PER_FILE / 1024 / 1024} MiB a file are not recorded (a replay shows none for them)`,
+        );
+      this.#causesLeftOut = true;
+      return;
+    }
+    this.#causeBytes += bytes;
+    recorder.recordGap(id, comment);
   }
 
   packet(p: FramedPacket): void {
@@ -184,7 +232,10 @@ export class Recording implements PacketTap {
       reserveBytes: MAX_SPARE_BYTES,
       maxSizeBytes: this.#options.maxSizeBytes,
       maxFiles: this.#options.maxFiles,
-      comment: clockReferenceComment(this.#options.referenceHost),
+      comment: [
+        clockReferenceComment(this.#options.referenceHost),
+        ...(this.#options.causes === true ? [CAUSES_SECTION_COMMENT] : []),
+      ],
       onNotice: (text) => this.#tell(text),
       onStop: (stop) => {
         // The capture goes on without it; the report lists it as incomplete.

@@ -7,6 +7,10 @@
 //   source ─► tap ─► decode ─► correlate ─► verdicts ─► TUI model | JSON lines | text report
 //                                 └──────► packet lines (--packets; live: held to be in time order)
 //
+// With causes (causes.ts), verdicts wait in order for the cause of each problem before
+// they reach the sinks; a capture that gathers also remembers the packets of exchanges
+// (packet-memory.ts), for the gatherer to know the missing packet.
+//
 // `packet` is the hot path: plain calls, nothing allocated unless a line is printed.
 import { Correlator } from '../correlate/correlator.js';
 import { decodePacket } from '../decode/decode-packet.js';
@@ -33,6 +37,8 @@ import { formatPacketLine } from '../sinks/packet-text.js';
 import { TimeOrderBuffer } from '../sources/time-order.js';
 import type { TuiModel } from '../ui/model.js';
 import type { Tui, TuiOptions } from '../ui/tui.js';
+import { VerdictOrder, type CauseProvider } from './causes.js';
+import type { PacketMemory } from './packet-memory.js';
 import { FINISH_STEP } from './timing.js';
 
 /** Whatever sees every packet before it is decoded (the recorder; a progress meter). */
@@ -74,37 +80,16 @@ export interface StagesOptions {
   records?: RecordSink | null;
   /** the non-ok verdicts a recording's packets are annotated with (-w, replay --annotate) */
   annotations?: AnnotationTable | null;
-}
-
-/**
- * The report's sink and the annotations as one: each is asked whether it wants a
- * verdict, and gets it only then; the run's other records go to the report.
- */
-function bothSinks(report: RecordSink | null, annotations: AnnotationTable | null): RecordSink | null {
-  if (annotations === null) return report;
-  if (report === null)
-    return {
-      record: (r) => {
-        if (r.type === 'exchange') annotations.exchange(r);
-      },
-      wants: (status) => annotations.wants(status),
-    };
-  let reportWants = false;
-  let annotationsWant = false;
-  return {
-    record: (r) => {
-      if (r.type !== 'exchange') report.record(r);
-      else {
-        if (reportWants) report.record(r);
-        if (annotationsWant) annotations.exchange(r);
-      }
-    },
-    wants: (status) => {
-      reportWants = report.wants(status);
-      annotationsWant = annotations.wants(status);
-      return reportWants || annotationsWant;
-    },
-  };
+  /** where problem verdicts get their causes (live: the gatherer; a replay: its recording) */
+  causes?: CauseProvider | null;
+  /** the packets of exchanges, remembered for the gatherer (live, gathering) */
+  memory?: PacketMemory | null;
+  /**
+   * A verdict with its cause goes to the sinks (the recording keeps the cause): in
+   * verdict order, so a replay pairs causes of verdicts that share kind, key and time
+   * the same way.
+   */
+  onCause?: (ex: ExchangeRecord, cause: NonNullable<ExchangeRecord['cause']>) => void;
 }
 
 /** On a terminal, without --json or --packets, a run shows the TUI. */
@@ -209,9 +194,12 @@ export class Stages {
   readonly #verdicts: ExchangeOutput;
   readonly #lines: PacketLines | null;
   readonly #records: RecordSink | null;
+  readonly #memory: PacketMemory | null;
+  readonly #order: VerdictOrder | null;
   /** the last verdict asked about: whether the output, and the other sink, want its record */
   #outputWants = false;
   #recordsWant = false;
+  #annotationsWant = false;
 
   constructor(options: StagesOptions) {
     this.#out = options.out;
@@ -228,8 +216,9 @@ export class Stages {
       const id = this.#ids.get(label);
       return id === undefined ? 0 : this.correlator.clockOffsetNs(id);
     });
-    const records = bothSinks(options.records ?? null, annotations);
+    const records = options.records ?? null;
     this.#records = records;
+    this.#memory = options.memory ?? null;
     // The TUI when it is up, else stdout; and the other sink of records, when there is one.
     const primary: RecordSink & { clock(c: ClockRecord): void } =
       tui !== null
@@ -246,32 +235,46 @@ export class Stages {
             wants: (status) => verdicts.wants(status),
             clock: (c) => verdicts.clock(c),
           };
-    this.correlator = new Correlator(
-      records === null
-        ? {
-            onExchange: (ex) => primary.record(ex),
-            wants: (status) => primary.wants(status),
-            onClock: (c) => primary.clock(c),
-            advanceWithPackets: !options.live,
-          }
-        : {
-            // both are asked (their counts depend on it); the record goes where it is wanted
-            onExchange: (ex) => {
-              if (this.#outputWants) primary.record(ex);
-              if (this.#recordsWant) records.record(ex);
-            },
-            wants: (status) => {
-              this.#outputWants = primary.wants(status);
-              this.#recordsWant = records.wants(status);
-              return this.#outputWants || this.#recordsWant;
-            },
-            onClock: (c) => {
-              primary.clock(c);
-              records.record(c);
-            },
-            advanceWithPackets: !options.live,
-          },
-    );
+    const memory = this.#memory;
+    // (the memory moves a remote sighting back onto its host's clock to find its packet)
+    const withClocks = (c: ClockRecord): void => {
+      memory?.clock(c.host, c.offsetMs);
+      primary.clock(c);
+    };
+    // With causes, a verdict goes to the sinks through the order (it may wait for its cause).
+    const order =
+      options.causes == null
+        ? null
+        : new VerdictOrder(options.causes, (ex, output, other) => {
+            if (ex.cause !== undefined) options.onCause?.(ex, ex.cause);
+            if (output) primary.record(ex);
+            if (other) records?.record(ex);
+          });
+    this.#order = order;
+    this.correlator = new Correlator({
+      // each sink is asked (their counts depend on it); the record goes where it is wanted
+      onExchange: (ex) => {
+        // as judged: the sightings' clock offsets are those the verdict used (a cause
+        // found later joins the same record, and the comment is made at the end)
+        if (this.#annotationsWant) annotations?.exchange(ex);
+        if (order !== null) order.add(ex, this.#outputWants, this.#recordsWant);
+        else {
+          if (this.#outputWants) primary.record(ex);
+          if (this.#recordsWant) records?.record(ex);
+        }
+      },
+      wants: (status) => {
+        this.#outputWants = primary.wants(status);
+        this.#recordsWant = records?.wants(status) ?? false;
+        this.#annotationsWant = annotations?.wants(status) ?? false;
+        return this.#outputWants || this.#recordsWant || this.#annotationsWant;
+      },
+      onClock: (c) => {
+        withClocks(c);
+        records?.record(c);
+      },
+      advanceWithPackets: !options.live,
+    });
   }
 
   /** A record of the run's lifecycle (state, counters) for the other sink of records. */
@@ -287,6 +290,7 @@ export class Stages {
     this.interfaces[iface.id] = iface;
     this.#ids.set(iface.label, iface.id);
     this.counts[iface.id] ??= 0;
+    this.#memory?.interface(iface);
     this.#tui?.model.addInterface(iface.id, iface.label);
     this.correlator.addInterface({
       id: iface.id,
@@ -325,6 +329,7 @@ export class Stages {
     const rec = this.#rec;
     decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
     this.correlator.packet(rec, iface.id, p.tsSec, p.tsNsec);
+    if (this.#memory !== null && this.correlator.lastWasExchange) this.#memory.keep(p, iface.id);
     this.#lines?.packet(rec, iface.label, p);
   }
 
@@ -342,11 +347,19 @@ export class Stages {
    * The exchanges still open are judged — in steps, each after stdout's reader has
    * caught up — at (sec, nsec) on the reference clock (live: where every capture
    * stopped), or without a time where each interface stopped (a replay). Returns the
-   * run's summary.
+   * run's summary once every verdict, with its cause, has gone to the sinks.
    */
-  async finish(sec?: number, nsec?: number): Promise<SummaryRecord> {
+  async finish(sec?: number, nsec?: number, beforeCauses?: () => void): Promise<SummaryRecord> {
     while (!this.correlator.finishSome(FINISH_STEP, sec, nsec)) if (this.#out.full) await this.#out.drained();
-    return this.correlator.finish(sec, nsec);
+    const summary = this.correlator.finish(sec, nsec);
+    beforeCauses?.();
+    await this.causesSettled();
+    return summary;
+  }
+
+  /** Resolves once every verdict so far has gone to the sinks (with causes, it may wait for one). */
+  causesSettled(): Promise<void> {
+    return this.#order?.settled() ?? Promise.resolve();
   }
 
   /** The summary record, or the clock offsets and summary line of the text report (not in the TUI). */

@@ -100,7 +100,11 @@ class InterfaceSightings {
 
 export class AnnotationTable {
   readonly #maxPackets: number;
-  readonly #comments: string[] = [];
+  /**
+   * the exchanges annotated; their text is made when a packet is annotated, so that a
+   * cause found after the verdict (the record is the same object) is in it
+   */
+  readonly #exchanges: ExchangeRecord[] = [];
   readonly #byLabel = new Map<string, number>();
   readonly #interfaces: InterfaceSightings[] = [];
   /** the whole second times count from (the first sighting's) */
@@ -136,7 +140,7 @@ export class AnnotationTable {
           this.#skipped++;
           continue;
         }
-        if (comment < 0) comment = this.#comments.push(annotationText(ex)) - 1;
+        if (comment < 0) comment = this.#exchanges.push(ex) - 1;
         const { sec, nsec } = parseTimestamp(s.ts);
         if (Number.isNaN(this.#baseSec)) this.#baseSec = sec;
         const time = (sec - this.#baseSec) * NS + nsec + this.#clock(s.iface);
@@ -158,7 +162,7 @@ export class AnnotationTable {
 
   /** Exchanges whose packets are annotated. */
   get exchanges(): number {
-    return this.#comments.length;
+    return this.#exchanges.length;
   }
 
   /** The interface of this label among the annotated ones, or -1 (its packets need no lookup). */
@@ -184,7 +188,7 @@ export class AnnotationTable {
   }
 
   comment(ix: number, position: number): string {
-    return this.#comments[this.#interfaces[ix].comments[position]];
+    return annotationText(this.#exchanges[this.#interfaces[ix].comments[position]]);
   }
 
   #sightingsOf(label: string, create: boolean): InterfaceSightings {

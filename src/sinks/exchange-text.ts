@@ -5,6 +5,9 @@
 //   LOST        icmp-echo  203.0.113.50>203.0.113.10 id=4242 seq=1
 //     request   outside/eth0 → fg-3c1d5e7f-a2 +0.021ms → rfp-6f774e8e-2 +0.010ms → qvb7aa08012-d0 +0.018ms
 //     request last seen on qvb7aa08012-d0, never reached tap7aa08012-d0, instance/eth0
+//     why: dropped by nftables rule handle 7 in bridge neutron_sg forward: icmp type echo-request drop
+//
+// The `why:` line is the cause's summary (docs/json-lines.md `cause`), where one was gathered.
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 
 const STATUS_WORDS: Record<ExchangeRecord['status'], string> = {
@@ -67,7 +70,13 @@ export function formatExchange(ex: ExchangeRecord): string[] {
       (s) => `    ${s.name.padEnd(width)}  ${chain(s)}${s.packets > 1 ? `  (${s.packets} packets)` : ''}`,
     ),
     `    ${verdictWords(ex)}`,
+    ...(ex.cause !== undefined ? [`    ${whyWords(ex.cause)}`] : []),
   ];
+}
+
+/** `why: <the cause's summary>`. */
+export function whyWords(cause: NonNullable<ExchangeRecord['cause']>): string {
+  return `why: ${cause.summary}`;
 }
 
 export function formatSummary(s: SummaryRecord): string {

@@ -124,8 +124,8 @@ export interface PcapngRecorderOptions {
   now?: () => Date;
   /** bytes the writer buffers between flushes (PcapngWriter's default otherwise) */
   bufferSize?: number;
-  /** the Section Header Block's comment, in every file of a ring buffer */
-  comment?: string;
+  /** the Section Header Block's comments, in every file of a ring buffer */
+  comment?: string | readonly string[];
   /**
    * Where the files' write buffers come from and go back to (RecordingFile): a capture
    * gives all its recordings one, so a recording started later finds them ready.
@@ -191,7 +191,7 @@ export class PcapngRecorder {
   private readonly maxSizeBytes: number | null;
   private readonly maxFiles: number | null;
   private readonly bufferSize: number | undefined;
-  private readonly comment: string | undefined;
+  private readonly comment: string | readonly string[] | undefined;
   private readonly onStop: ((stop: RecordingStop) => void) | undefined;
   private readonly onNotice: ((text: string) => void) | undefined;
   /** every interface added, in the order added (= pcapng interface index in every file) */

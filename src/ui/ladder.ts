@@ -2,9 +2,11 @@
 // column per interface in path order, time flowing down, each stage's packet drawn
 // hop by hop (left to right for the question, back for the answer) with the delay of
 // the hop, and — where it stopped — the interface it was last seen on and a ✗ under
-// every interface where it should have appeared and did not. A pure function of the
+// every interface where it should have appeared and did not, and under it why (the
+// cause's code, the hop and its summary, wrapped). A pure function of the
 // exchange record and a width, so the TUI draws it and the tests read it as strings.
 import type { ExchangeRecord } from '../events/types.js';
+import { whyWords } from '../sinks/exchange-text.js';
 import { layoutLadder, shortLabel } from '../shared/ladder-layout.js';
 
 // The geometry is shared with the HTML report's SVG ladder; these stay importable from here.
@@ -83,7 +85,10 @@ export function ladderLines(ex: ExchangeRecord, width: number): string[] {
       case 'stop':
         if (step.lastSeen !== null) row[mid(step.lastSeen)] = '●';
         for (const m of step.missing) row[mid(m)] = '✗';
-        emit(row, `${step.stage} stops after ${shortLabel(step.lastSeenLabel ?? '?')}`);
+        emit(
+          row,
+          `${step.stage} stops after ${shortLabel(step.lastSeenLabel ?? '?')}${ex.cause !== undefined ? `: ${ex.cause.code}` : ''}`,
+        );
         break;
       case 'nowhere':
         if (step.lastSeen !== null) row[mid(step.lastSeen)] = '?';
@@ -94,5 +99,27 @@ export function ladderLines(ex: ExchangeRecord, width: number): string[] {
   const missing = ex.lost?.missingOn ?? [];
   if (missing.length > 0) out.push(fit(`✗ missing on: ${missing.map(shortLabel).join(', ')}`, width));
   if (ex.detail) out.push(fit(`(${ex.detail})`, width));
+  const cause = ex.cause;
+  if (cause !== undefined) {
+    const head = `${missing.length > 0 ? '✗ ' : ''}${cause.code} at ${shortLabel(cause.at)} — `;
+    out.push(...wrap(`${head}${whyWords(cause)}`, width, ' '.repeat(Math.min(8, head.length))));
+  }
   return out;
+}
+
+/** Text in lines of at most `width`, broken at spaces (a word longer than a line is cut), the later ones indented. */
+function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const next = line === '' ? word : `${line} ${word}`;
+    if (next.length <= width || line.trim() === '') {
+      line = next;
+      continue;
+    }
+    lines.push(fit(line, width));
+    line = `${indent}${word}`;
+  }
+  if (line.trim() !== '') lines.push(fit(line, width));
+  return lines;
 }

@@ -2,7 +2,7 @@
 // the interfaces (state, packets/s as a sparkline, drops, clock offsets), and the
 // exchanges table (problems first, each saying where it broke). blessed only places them.
 import type { ExchangeRecord } from '../events/types.js';
-import { offsetText } from '../sinks/exchange-text.js';
+import { offsetText, whyWords } from '../sinks/exchange-text.js';
 import { parseLabel } from '../shared/label.js';
 import { roleOf } from '../shared/roles.js';
 import { shortLabel } from './ladder.js';
@@ -156,6 +156,16 @@ export function groupLine(g: ExchangeGroup, width: number): string {
     `${ex.status.toUpperCase().padEnd(12)} ${count.padEnd(5)} ${ex.kind.padEnd(13)} ${fit(what, keyWidth)} ${whereItBroke(ex)}`,
     width,
   );
+}
+
+/**
+ * The line under a problem row, when its newest exchange has a cause:
+ * "      why: dropped by nftables rule handle 7 in bridge neutron_sg forward: …".
+ */
+export function whyLine(g: ExchangeGroup, width: number): string | null {
+  const cause = g.latest.cause;
+  if (cause === undefined) return null;
+  return fit(`${' '.repeat(18)} ${cause.code} at ${shortLabel(cause.at)}: ${whyWords(cause)}`, width);
 }
 
 /** The tab bar: the current view in brackets, with its key. */

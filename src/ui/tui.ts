@@ -5,7 +5,7 @@
 import blessed from 'blessed';
 import { ladderLines } from './ladder.js';
 import { VIEWS, type TuiModel } from './model.js';
-import { groupLine, headerLine, HELP_TEXT, interfaceLines, tabsLine } from './render.js';
+import { groupLine, headerLine, HELP_TEXT, interfaceLines, tabsLine, whyLine } from './render.js';
 
 const REDRAW_MS = 100;
 const TICK_MS = 1000;
@@ -264,7 +264,12 @@ export class Tui {
     this.#table.height = Math.max(3, rows - ifaceHeight - 1);
     this.#shown = this.#model.visibleGroups();
     this.#selected = Math.min(this.#selected, Math.max(0, this.#shown.length - 1));
-    const visible = this.#tableRows();
+    // The selected row's cause takes a line under it: one row fewer fits.
+    const selectedWhy =
+      this.#shown.length > 0 && this.#shown[this.#selected] !== undefined
+        ? whyLine(this.#shown[this.#selected], width)
+        : null;
+    const visible = Math.max(1, this.#tableRows() - (selectedWhy !== null ? 1 : 0));
     if (this.#selected < this.#top) this.#top = this.#selected;
     else if (this.#selected >= this.#top + visible) this.#top = this.#selected - visible + 1;
     this.#top = Math.max(0, Math.min(this.#top, Math.max(0, this.#shown.length - visible)));
@@ -272,6 +277,7 @@ export class Tui {
     for (let i = this.#top; i < Math.min(this.#shown.length, this.#top + visible); i++) {
       const text = blessed.escape(groupLine(this.#shown[i], width));
       lines.push(i === this.#selected ? `{inverse}${text}{/inverse}` : colourStatus(text));
+      if (i === this.#selected && selectedWhy !== null) lines.push(blessed.escape(selectedWhy));
     }
     this.#table.setContent(lines.join('\n'));
     // The label must fit on the border (blessed would wrap it over the first row).

@@ -676,8 +676,9 @@ describe('over ssh, on two lab hosts', () => {
     const compute = sshName('compute');
     const label = `${compute}:qvb7aa08012-d0`;
     const recording = join(work, 'sshkill.pcapng');
+    // (--no-cause: the capture's ssh session is then the only one)
     const cli = await startCapture(
-      ['-i', label, '--ssh-config', lab.sshConfigPath, '-w', recording, '-f', 'icmp'],
+      ['-i', label, '--ssh-config', lab.sshConfigPath, '-w', recording, '-f', 'icmp', '--no-cause'],
       1,
     );
     try {

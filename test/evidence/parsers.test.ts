@@ -223,6 +223,12 @@ describe('packets', () => {
     expect(isSamePacket({ ...drop, ipId: 4243 }, echo)).toBe(false);
     expect(isSamePacket({ ...drop, dport: 4 }, echo)).toBe(false);
     expect(isSamePacket({ ...drop, src: '192.0.2.9', dst: '192.0.2.10' }, echo)).toBe(false);
+    // another ping of the same sequence number to one of its addresses: not it
+    const answer = { ...echo, ipId: null, icmpType: 0 };
+    const other = { ...drop, ipId: 0, src: '203.0.113.101', dst: '203.0.113.1', icmpType: 0 };
+    expect(isSamePacket(other, answer)).toBe(false);
+    // its own echo id from an address it was not seen with (translated after): it
+    expect(isSamePacket({ ...other, sport: 77 }, answer)).toBe(true);
   });
 
   it('the answer an unanswered question expected', () => {

@@ -20,6 +20,7 @@ import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { canCapture, canEnterNamespaces } from '../privileges.js';
 import { closeReport, openReport } from '../report-option.js';
+import { EvidenceGatherer } from '../../evidence/gatherer.js';
 
 const OPTIONS: OptionSpec[] = [
   { name: 'interface', short: 'i', kind: 'list' },
@@ -40,6 +41,8 @@ const OPTIONS: OptionSpec[] = [
   { name: 'path', kind: 'string' },
   { name: 'host', kind: 'list' },
   { name: 'netns', kind: 'string' },
+  { name: 'no-cause', kind: 'flag' },
+  { name: 'trace-rules', kind: 'flag' },
 ];
 
 interface CaptureOptions {
@@ -60,6 +63,10 @@ interface CaptureOptions {
   remoteTcpdump: string | undefined;
   /** --report FILE.html */
   report: string | undefined;
+  /** gather the cause of each problem verdict (not --no-cause) */
+  causes: boolean;
+  /** --trace-rules: nftrace for the flows that break (changes the ruleset while it runs) */
+  traceRules: boolean;
 }
 
 function parseOptions(argv: string[]): CaptureOptions {
@@ -123,6 +130,8 @@ function parseOptions(argv: string[]): CaptureOptions {
   if (snaplen !== undefined && (!Number.isInteger(snaplen) || snaplen > 262144))
     throw new UserError('capture: --snaplen must be a whole number from 1 to 262144');
   const bufferKiB = numberOption(args, 'buffer-size', 'capture', undefined, 1);
+  if (args.flags.has('no-cause') && args.flags.has('trace-rules'))
+    throw new UserError('capture: --trace-rules gathers causes, and --no-cause turns that off: give one');
   return {
     specs,
     path:
@@ -147,6 +156,8 @@ function parseOptions(argv: string[]): CaptureOptions {
     bufferSize: bufferKiB === undefined ? undefined : Math.round(bufferKiB * 1024),
     remoteTcpdump: args.values.get('remote-tcpdump'),
     report: args.values.get('report'),
+    causes: !args.flags.has('no-cause'),
+    traceRules: args.flags.has('trace-rules'),
   };
 }
 
@@ -226,6 +237,7 @@ export async function runCapture(argv: string[]): Promise<number> {
       maxSizeBytes: opts.maxSizeBytes,
       maxFiles: opts.maxFiles,
       referenceHost: referenceHost(session),
+      causes: opts.causes,
       out,
       json: opts.json,
     });
@@ -237,7 +249,20 @@ export async function runCapture(argv: string[]): Promise<number> {
   try {
     summary = await runLive(
       session,
-      { out, json: opts.json, packets: opts.packets, durationS: opts.durationS, recording, records: report },
+      {
+        out,
+        json: opts.json,
+        packets: opts.packets,
+        durationS: opts.durationS,
+        recording,
+        records: report,
+        gatherer: opts.causes
+          ? new EvidenceGatherer({
+              ...(opts.sshConfig !== undefined ? { sshConfig: opts.sshConfig } : {}),
+              traceRules: opts.traceRules,
+            })
+          : null,
+      },
       {
         report: ({ finals, counts, lifecycle }) =>
           finalReport(finals, session, counts, out, opts, recording, lifecycle),

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { execa, type ResultPromise } from 'execa';
 import { sshArgv } from '../../sources/ssh.js';
+import { acquireSshStart } from '../../sources/ssh-start-gate.js';
 import { SYNC_MARK, TICK_MARK, TRACEFS_MARKER, tracefsCommand } from './tracefs-script.js';
 
 export interface TracefsDrop {
@@ -138,6 +139,8 @@ export class RemoteDropTrace {
       { host: this.host, sshConfig: this.#options.sshConfig, sshProgram: this.#options.sshProgram },
       tracefsCommand(this.nonce),
     );
+    // One of the few connections to this host set up at a time (the capture's too).
+    const releaseStart = await acquireSshStart(this.host, this.#options.sshConfig);
     const child = execa(argv[0], argv.slice(1), {
       reject: false,
       stdin: 'pipe',
@@ -174,6 +177,7 @@ export class RemoteDropTrace {
       t.unref();
     });
     await Promise.race([ready, timeout]);
+    releaseStart();
   }
 
   #onData(chunk: string): void {

@@ -11,6 +11,7 @@
 // Off the capture path: child processes, awaited on the event loop.
 import { execa } from 'execa';
 import { sshArgv } from '../../sources/ssh.js';
+import { acquireSshStart, SSH_REFUSED_AT_STARTUP } from '../../sources/ssh-start-gate.js';
 import { splitHostOutput, splitSections } from './hop-output.js';
 import { hopFacts, unenterableFacts, type HopFacts } from './hop-facts.js';
 import { hostCommand, localArgv, type HopScriptRequest, type RouteQuery } from './hop-script.js';
@@ -140,6 +141,31 @@ export class HopReader {
     }
   }
 
+  /**
+   * One reading over ssh: among the few connections to the host set up at a time, and
+   * tried again (twice) when sshd closed it before the key exchange (its MaxStartups).
+   */
+  async #ssh(
+    host: string,
+    argv: readonly string[],
+  ): Promise<{ stdout: unknown; stderr: unknown; exitCode?: number }> {
+    for (let attempt = 0; ; attempt++) {
+      const release = await acquireSshStart(host, this.#options.sshConfig);
+      try {
+        const r = await execa(argv[0], argv.slice(1), {
+          reject: false,
+          timeout: this.#options.sshTimeoutMs,
+          stdin: 'ignore',
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        if (attempt < 2 && r.exitCode === 255 && SSH_REFUSED_AT_STARTUP.test(String(r.stderr))) continue;
+        return r;
+      } finally {
+        release();
+      }
+    }
+  }
+
   async #readNow(host: string | null, requests: readonly HopReadRequest[]): Promise<HopFacts[]> {
     this.readings++;
     if (host === null) return Promise.all(requests.map((r) => this.#readLocal(r)));
@@ -147,12 +173,7 @@ export class HopReader {
       { host, sshConfig: this.#options.sshConfig, sshProgram: this.#options.sshProgram },
       hostCommand(requests),
     );
-    const r = await execa(argv[0], argv.slice(1), {
-      reject: false,
-      timeout: this.#options.sshTimeoutMs,
-      stdin: 'ignore',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const r = await this.#ssh(host, argv);
     const at = this.#options.now();
     const outputs = splitHostOutput(String(r.stdout));
     return requests.map((req) => {

@@ -1,7 +1,8 @@
-// What every lab run with the gatherer must show, whatever its fault: the fault's
-// exchanges with their expected cause, every other problem explained too, no cause
-// on an ok exchange, no evidence from a namespace the exchange never crossed, the
-// rulesets as they were, and nothing of ours left behind.
+// What every lab run of the CLI must show, whatever its fault: the fault's exchanges
+// with their expected cause, every other problem explained too, no cause on an ok
+// exchange, no evidence from a namespace the exchange never crossed, the same causes
+// from the replay of the run's recording, the rulesets as they were, and nothing of
+// ours left behind.
 import { expect } from 'vitest';
 import { parseLabel } from '../../../src/shared/label.js';
 import type { ExchangeRecord } from '../../../src/events/types.js';
@@ -37,7 +38,7 @@ export async function checkCauses(run: CauseRun, fault: FaultCauses): Promise<vo
       const c = h.cause;
       expect(c, where(h.exchange)).not.toBeNull();
       if (c === null) continue;
-      expect(c.code, `${where(h.exchange)}: ${JSON.stringify(c)}`).toBe(exp.code);
+      expect(c.code, `${JSON.stringify(h.exchange)}: ${JSON.stringify(c)}`).toBe(exp.code);
       const at = exp.at(p);
       if (typeof at === 'string') expect(c.at, where(h.exchange)).toBe(at);
       else expect(c.at, where(h.exchange)).toMatch(at);
@@ -60,8 +61,34 @@ export async function checkCauses(run: CauseRun, fault: FaultCauses): Promise<vo
         expect(seen.has(e.host), `${where(exchange)}: evidence from ${e.host}`).toBe(true);
     }
   }
+  checkReplay(run);
   for (const [ns, before] of run.before) expect(run.after.get(ns), `ruleset of ${ns}`).toBe(before);
   expect(run.leftovers.nftTables).toEqual([]);
   expect(tracefsInstances()).toEqual([]);
   await waitFor('no BPF program of ours', () => ourBpfPrograms().length === 0, 10_000);
+}
+
+/** The replay of the run's recording gives every verdict of the live run the same cause. */
+export function checkReplay(run: CauseRun): void {
+  const key = (e: ExchangeRecord): string => `${e.kind} ${e.key} ${e.ts}`;
+  // (two verdicts may share kind, key and first time stamp: a DNS query repeated with its id)
+  const replayed = new Map<string, typeof run.replayed>();
+  for (const x of run.replayed) replayed.set(key(x.exchange), [...(replayed.get(key(x.exchange)) ?? []), x]);
+  expect(run.replayStderr, 'replay of a recording with causes says nothing of them').not.toMatch(/causes/);
+  for (const { exchange, cause } of run.explained) {
+    const again = replayed.get(key(exchange))?.shift();
+    if (cause === null) continue;
+    expect(again, `${key(exchange)} replayed`).toBeDefined();
+    expect(again?.cause, `${key(exchange)} replayed`).toEqual(cause);
+  }
+  for (const { exchange, cause } of run.replayed)
+    if (exchange.status === 'ok') expect(cause, `${key(exchange)} replayed gets no cause`).toBeNull();
+}
+
+/** Until each of the fault's expectations has a broken exchange (runWithCauses' `until`). */
+export function untilBroken(fault: FaultCauses): (exchanges: readonly ExchangeRecord[]) => boolean {
+  return (exchanges) =>
+    fault.expected.every((exp) =>
+      exchanges.some((e) => exp.exchanges(e) && e.status !== 'ok' && e.status !== 'inconclusive'),
+    );
 }

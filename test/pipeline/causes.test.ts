@@ -1,0 +1,104 @@
+// Verdicts and their causes between the correlator and the sinks (src/pipeline/causes.ts):
+// records keep the order of their verdicts while a problem waits for its cause; a
+// recording's causes are joined to the replay's verdicts by kind, key and first time
+// stamp, two verdicts that share those in the order they came, and a cause that never
+// comes is given up once the replay has read far enough past the exchange.
+import { describe, expect, it } from 'vitest';
+import type { Cause, ExchangeRecord } from '../../src/events/types.js';
+import { encodeCauseComment } from '../../src/evidence/recording.js';
+import {
+  MAX_WAITING,
+  RECORDED_CAUSE_SLACK_S,
+  RecordedCauses,
+  VerdictOrder,
+  type CauseProvider,
+} from '../../src/pipeline/causes.js';
+
+function exchange(
+  key: string,
+  status: ExchangeRecord['status'],
+  ts = '1700000000.000000000',
+): ExchangeRecord {
+  return {
+    type: 'exchange',
+    kind: 'icmp-echo',
+    key,
+    flow: { src: '10.0.0.1', dst: '10.0.0.2', id: 1, seq: 1 },
+    status,
+    stages: [{ name: 'request', packets: 1, seen: [{ iface: 'a', ts }] }],
+    ...(status === 'ok' ? {} : { lost: { stage: 'reply', lastSeen: 'a', missingOn: [] } }),
+    ts,
+  };
+}
+
+const cause = (summary: string): Cause => ({ code: 'no-route', summary, at: 'a', evidence: [] });
+
+describe('verdict order', () => {
+  it('a problem waits for its cause, and the verdicts after it wait behind it', async () => {
+    const pending = new Map<string, (c: Cause | null) => void>();
+    const provider: CauseProvider = {
+      causeOf: (ex) => (ex.status === 'ok' ? null : new Promise((resolve) => pending.set(ex.key, resolve))),
+      giveUp: () => null,
+    };
+    const out: string[] = [];
+    const order = new VerdictOrder(provider, (ex) =>
+      out.push(`${ex.key}${ex.cause ? `: ${ex.cause.summary}` : ''}`),
+    );
+    order.add(exchange('ok-1', 'ok'), true, false);
+    order.add(exchange('lost-1', 'lost'), true, false);
+    order.add(exchange('ok-2', 'ok'), true, false);
+    order.add(exchange('lost-2', 'lost'), true, false);
+    expect(out).toEqual(['ok-1']);
+    pending.get('lost-2')?.(cause('second'));
+    await Promise.resolve();
+    expect(out).toEqual(['ok-1']);
+    pending.get('lost-1')?.(cause('first'));
+    await order.settled();
+    expect(out).toEqual(['ok-1', 'lost-1: first', 'ok-2', 'lost-2: second']);
+  });
+
+  it(`more than ${MAX_WAITING} verdicts held by a cause: it is given up`, () => {
+    const provider: CauseProvider = {
+      causeOf: (ex) => (ex.status === 'ok' ? null : new Promise<Cause | null>(() => undefined)),
+      giveUp: () => cause('given up'),
+    };
+    const out: ExchangeRecord[] = [];
+    const order = new VerdictOrder(provider, (ex) => out.push(ex));
+    order.add(exchange('lost', 'lost'), true, false);
+    for (let i = 1; i < MAX_WAITING; i++) order.add(exchange(`ok-${i}`, 'ok'), true, false);
+    expect(out).toHaveLength(0);
+    order.add(exchange('one more', 'ok'), true, false);
+    expect(out).toHaveLength(MAX_WAITING + 1);
+    expect(out[0].cause?.summary).toBe('given up');
+    expect(order.waiting).toBe(0);
+  });
+});
+
+describe('recorded causes', () => {
+  it('two verdicts sharing kind, key and time get their causes in the order they were recorded', async () => {
+    const recorded = new RecordedCauses();
+    recorded.carried = true;
+    const a = exchange('dns-like', 'lost');
+    const b = exchange('dns-like', 'lost');
+    recorded.comments([encodeCauseComment(a, cause('first')), encodeCauseComment(b, cause('second'))]);
+    expect(recorded.causeOf(a)).toEqual(cause('first'));
+    expect(recorded.causeOf(b)).toEqual(cause('second'));
+    // a verdict before its comment waits for it
+    const c = exchange('later', 'unanswered');
+    const waiting = recorded.causeOf(c);
+    recorded.comments([encodeCauseComment(c, cause('came later'))]);
+    expect(await waiting).toEqual(cause('came later'));
+    expect(recorded.found).toBe(3);
+  });
+
+  it('a cause never recorded is given up once the replay is far past the exchange', async () => {
+    const recorded = new RecordedCauses();
+    recorded.carried = true;
+    const waiting = recorded.causeOf(exchange('never', 'lost', '1700000000.500000000'));
+    recorded.advance(1_700_000_000 + RECORDED_CAUSE_SLACK_S);
+    recorded.advance(1_700_000_000 + RECORDED_CAUSE_SLACK_S + 1);
+    expect(await waiting).toBeNull();
+    // a file that does not say it carries causes: none are waited for
+    expect(new RecordedCauses().causeOf(exchange('plain', 'lost'))).toBeNull();
+  });
+});
