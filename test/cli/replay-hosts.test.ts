@@ -10,10 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClockRecord } from '../../src/events/types.js';
 import { PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
-
-/** What a replay of files tcpdump wrote says once, when it has problem exchanges (they carry no causes). */
-const NO_CAUSES =
-  'hopscope: replay: no causes: the recording carries none (made without cause gathering, or not by hopscope capture)\n';
+import { NO_CAUSES_NOTE } from '../support/replay-notes.js';
 
 const RECORDING = join(PROJECT_ROOT, 'captures/nova-flat-reply-drop-br100.pcapng');
 let dir: string;
@@ -80,7 +77,7 @@ describe('replay of files from two machines', () => {
         .sort();
     const recorded = runCli(['replay', RECORDING, '--json']);
     const split = replay([...args, '--json']);
-    expect(split.stderr).toBe(NO_CAUSES);
+    expect(split.stderr).toBe(NO_CAUSES_NOTE);
     expect(verdicts(split.stdout)).toEqual(verdicts(recorded.stdout));
     expect(verdicts(split.stdout).filter((v) => v.includes(' lost '))).toHaveLength(3);
     const external = (records(split.stdout, 'clock') as unknown as ClockRecord[])
@@ -92,7 +89,7 @@ describe('replay of files from two machines', () => {
 
   it('LABEL=FILE: each interface on its host, and the host 0.3 s ahead measured so', () => {
     const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:eth0=ext.pcap', '--json']);
-    expect(r.stderr).toBe(NO_CAUSES);
+    expect(r.stderr).toBe(NO_CAUSES_NOTE);
     expect(records(r.stdout, 'interface')).toEqual([
       {
         type: 'interface',
@@ -139,7 +136,7 @@ describe('replay of files from two machines', () => {
 
   it('HOST:=FILE keeps the file-derived name behind the host; decoded on this thread too (--packets)', () => {
     const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:=ext.pcap', '--packets', '--json']);
-    expect(r.stderr).toBe(NO_CAUSES);
+    expect(r.stderr).toBe(NO_CAUSES_NOTE);
     expect(records(r.stdout, 'interface').map((i) => [i.label, i.host, i.name])).toEqual([
       ['compute:tap7aa08012-d0', 'compute', 'tap7aa08012-d0'],
       ['external:ext', 'external', 'ext'],
@@ -210,10 +207,10 @@ describe('replay of files from two machines', () => {
     expect(r.stderr).toBe(
       'hopscope: warning: interfaces 0 (compute/eth0.pcap) and 1 (external/eth0.pcap) are both labelled "eth0": ' +
         'name them with LABEL=FILE or HOST:=FILE\n' +
-        NO_CAUSES,
+        NO_CAUSES_NOTE,
     );
     const named = replay(['compute:=compute/eth0.pcap', 'external:=external/eth0.pcap', '--json']);
-    expect(named.stderr).toBe(NO_CAUSES);
+    expect(named.stderr).toBe(NO_CAUSES_NOTE);
     expect(records(named.stdout, 'interface').map((i) => i.label)).toEqual(['compute:eth0', 'external:eth0']);
   });
 });

@@ -13,6 +13,7 @@ import type { LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { runCli } from '../support/run-cli.js';
 import { expectSameVerdictsOnHostClocks, ofKind, runScenario, verdictOf } from './support/scenario-run.js';
+import { CAUSES_SECTION_COMMENT } from '../../src/evidence/recording.js';
 
 const PREFIX = runPrefix('vsx');
 const POD2 = 'cni-9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -174,14 +175,14 @@ describe('sdn-vxlan', () => {
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
     await expectSameVerdictsOnHostClocks(run);
 
-    // The recording names the first host given as the clock reference.
+    // The recording names the first host given as the clock reference (and says it carries causes).
     const shb: string[] = [];
     await readCaptureFile(run.recording, {
       onSection: (s) => shb.push(...s.comments),
       onInterface() {},
       onPacket() {},
     });
-    expect(shb).toEqual([`hopscope clock reference: ${node1}`]);
+    expect(shb).toEqual([`hopscope clock reference: ${node1}`, CAUSES_SECTION_COMMENT]);
 
     const work = mkdtempSync(join(tmpdir(), 'hopscope-shift-'));
     onTestFinished(() => rmSync(work, { recursive: true, force: true }));

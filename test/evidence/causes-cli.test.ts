@@ -16,6 +16,7 @@ import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { handleOf, nft, tracefsInstances } from './support/cause-run.js';
 import { ourBpfPrograms } from './support/bpf-programs.js';
 import { waitFor } from '../native/netns-topology.js';
+import { NO_CAUSES_NOTE } from '../support/replay-notes.js';
 
 const PREFIX = runPrefix('ccl');
 const SOCKET = `hopscope-causes-${process.pid}`;
@@ -162,9 +163,7 @@ describe('causes as a user sees them', () => {
     for (const r of records) expect(r.cause, JSON.stringify(r)).toBeUndefined();
     const replay = runCli(['replay', plain, '--json']);
     expect(replay.status).toBe(1);
-    expect(replay.stderr).toBe(
-      'hopscope: replay: no causes: the recording carries none (made without cause gathering, or not by hopscope capture)\n',
-    );
+    expect(replay.stderr).toBe(NO_CAUSES_NOTE);
     for (const r of jsonRecords(replay.stdout.split('\n'))) expect(r.cause).toBeUndefined();
     // the recording with causes says nothing of the kind
     expect(runCli(['replay', recording(), '--json']).stderr).toBe('');
