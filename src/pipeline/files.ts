@@ -258,7 +258,8 @@ export async function runFiles(
     // (verdicts still waiting for a recorded cause have none: the recording is read)
     const summary = await stages.finish(undefined, undefined, () => causes.end());
     const causeNote = recordedCausesNote(causes, summary);
-    if (model !== null && causeNote !== null) model.note(causeNote);
+    // (the header's notice is short: it goes before the verdict counts)
+    if (model !== null && causeNote !== null) model.note(causeNote.replace(/ \(.*\)$/, ''));
     if (model !== null && screen !== null) {
       // The whole recording is in: the operator reads it until q.
       model.finished = true;
