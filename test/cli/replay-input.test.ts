@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { epb, idb, isb, manyIdbs, shb, tsoffset, tsresol } from '../framing/pcapng-blocks.js';
 import { CLI, PROJECT_ROOT, runCli, type CliResult } from '../support/run-cli.js';
+import { asNobodyArgv } from '../support/as-nobody.js';
 
 /** The peak memory the README promises a replay stays under, whatever the file. */
 const PEAK_RSS_LIMIT_MB = 200;
@@ -139,19 +140,13 @@ describe('a file that cannot be read', () => {
     writeFileSync(file, readFileSync(join(PROJECT_ROOT, 'captures/dvr-fip-sg-drop.pcapng')));
     chmodSync(file, 0o600);
     const asNobody = (extra: string[]): CliResult => {
-      const r = spawnSync(
-        'setpriv',
-        ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'replay', file, ...extra],
-        { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 },
-      );
+      const [cmd, ...args] = asNobodyArgv([process.execPath, CLI, 'replay', file, ...extra]);
+      const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     // the user can run hopscope (the project is readable to all), only not read the file
-    const version = spawnSync(
-      'setpriv',
-      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, '--version'],
-      { cwd: PROJECT_ROOT, encoding: 'utf8' },
-    );
+    const [cmd, ...args] = asNobodyArgv([process.execPath, CLI, '--version']);
+    const version = spawnSync(cmd, args, { encoding: 'utf8' });
     expect(version.status, `uid 65534 cannot run ${CLI}: ${version.stderr}`).toBe(0);
     for (const extra of [[], ['--packets']]) {
       const r = asNobody(extra);

@@ -10,6 +10,7 @@ import { Kallsyms } from '../../src/evidence/kernel/kallsyms.js';
 import { LocalDropTracer } from '../../src/evidence/kernel/drop-tracer.js';
 import { requireRoot, Topology, waitFor, A_ADDR, B_ADDR } from '../native/netns-topology.js';
 import { ourBpfPrograms } from './support/bpf-programs.js';
+import { asNobodyArgv } from '../support/as-nobody.js';
 
 const NS = 1_000_000_000n;
 const now = (): bigint => BigInt(Date.now()) * 1_000_000n;
@@ -171,18 +172,12 @@ describe('local drop tracer', () => {
   });
 
   it('without privileges: the tracer says it cannot load, and why', async () => {
-    const child = spawn(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        process.execPath,
-        'test/evidence/support/ts-child.mjs',
-        'test/evidence/support/tracer-child.ts',
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const [cmd, ...args] = asNobodyArgv([
+      process.execPath,
+      'test/evidence/support/ts-child.mjs',
+      'test/evidence/support/tracer-child.ts',
+    ]);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const code = await new Promise((r) => child.once('exit', r));

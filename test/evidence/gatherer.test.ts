@@ -10,6 +10,7 @@ import { downAllLabs, inNetns, requireRoot, runPrefix } from '../lab/support/lab
 import { nft, runWithCauses } from './support/cause-run.js';
 import { checkCauses } from './support/check-causes.js';
 import { EXPECTED_CAUSES } from './support/expected-causes.js';
+import { asNobodyArgv } from '../support/as-nobody.js';
 
 const PREFIX = runPrefix('cga');
 const DHCP_NS = 'qdhcp-8e1b2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -99,29 +100,25 @@ describe('evidence gatherer', () => {
     });
     afterAll(async () => labDown(prefix));
 
-    const run = (wrapper: string[]): { cause: Cause; kernelUnavailable: string } => {
-      const r = spawnSync(
-        wrapper[0],
-        [
-          ...wrapper.slice(1),
-          process.execPath,
-          'test/evidence/support/ts-child.mjs',
-          'test/evidence/support/gatherer-child.ts',
-          input,
-        ],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
+    const run = (wrap: (argv: string[]) => string[]): { cause: Cause; kernelUnavailable: string } => {
+      const [cmd, ...args] = wrap([
+        process.execPath,
+        'test/evidence/support/ts-child.mjs',
+        'test/evidence/support/gatherer-child.ts',
+        input,
+      ]);
+      const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
       return JSON.parse(r.stdout) as { cause: Cause; kernelUnavailable: string };
     };
 
     it.each([
-      ['root without capabilities', ['setpriv', '--bounding-set=-all', '--inh-caps=-all']],
-      ['nobody', ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']],
+      [
+        'root without capabilities',
+        (argv: string[]) => ['setpriv', '--bounding-set=-all', '--inh-caps=-all', ...argv],
+      ],
+      ['nobody', asNobodyArgv],
     ])('%s: each source says it could not be read, the verdict stands, nothing throws', (_what, wrapper) => {
       const { cause, kernelUnavailable } = run(wrapper);
       expect(kernelUnavailable).toMatch(/needs root/);
