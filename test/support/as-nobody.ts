@@ -5,7 +5,7 @@
 // a mount namespace of its own where the project is bind-mounted on a directory anyone
 // may enter, and sees the project there. Every path of the project in argv is given
 // with its place in that mount.
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './run-cli.js';
@@ -15,8 +15,11 @@ let mountPoint: string | null = null;
 /** Where the project is seen by the unprivileged command (a directory of /tmp, 0755). */
 export function nobodyProjectRoot(): string {
   if (mountPoint === null) {
-    mountPoint = mkdtempSync(join(tmpdir(), 'hopscope-nobody-'));
-    chmodSync(mountPoint, 0o755);
+    const made = mkdtempSync(join(tmpdir(), 'hopscope-nobody-'));
+    chmodSync(made, 0o755);
+    // (only ever a mount point in the commands' own namespaces: empty here)
+    process.once('exit', () => rmdirSync(made));
+    mountPoint = made;
   }
   return mountPoint;
 }
