@@ -5,23 +5,23 @@
 // a mount namespace of its own where the project is bind-mounted on a directory anyone
 // may enter, and sees the project there. Every path of the project in argv is given
 // with its place in that mount.
-import { chmodSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './run-cli.js';
 
-let mountPoint: string | null = null;
-
-/** Where the project is seen by the unprivileged command (a directory of /tmp, 0755). */
+/**
+ * Where the project is seen by the unprivileged command: one empty directory of /tmp
+ * (0755) that every test process shares — each mounts on it in its own namespace only.
+ */
 export function nobodyProjectRoot(): string {
-  if (mountPoint === null) {
-    const made = mkdtempSync(join(tmpdir(), 'hopscope-nobody-'));
-    chmodSync(made, 0o755);
-    // (only ever a mount point in the commands' own namespaces: empty here)
-    process.once('exit', () => rmdirSync(made));
-    mountPoint = made;
-  }
-  return mountPoint;
+  const dir = join(tmpdir(), 'hopscope-nobody-mount');
+  mkdirSync(dir, { recursive: true });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid?.())
+    throw new Error(`${dir} is not a directory of ours: remove it`);
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 /**
