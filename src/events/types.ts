@@ -303,13 +303,13 @@ export interface StatsRecord {
 export type ContractRecord =
   InterfaceRecord | InterfaceStateRecord | StatsRecord | ExchangeRecord | ClockRecord | SummaryRecord;
 
-// ── Why an exchange broke (DESIGN §3 `cause`, §5.7) ──────────────────────────
+// ── Why an exchange broke (docs/json-lines.md `cause`) ──────────────────────────
 // Evidence gathered at the hop where an exchange broke; src/evidence/ gathers it
 // and infers the cause. Every evidence item names its `source`; where it applies
 // to one namespace of one machine, `host` (absent: this machine) and `netns`
 // (absent: the root namespace) say which.
 
-/** `cause.code` (DESIGN §3; more may be added). */
+/** `cause.code` (docs/json-lines.md `cause`; more may be added). */
 export type CauseCode =
   | 'netfilter-drop'
   | 'no-neighbour'
@@ -324,15 +324,7 @@ export type CauseCode =
   | 'unknown';
 
 export type EvidenceSource =
-  | 'kernel'
-  | 'nftables'
-  | 'iptables'
-  | 'neighbour'
-  | 'route'
-  | 'sysctl'
-  | 'link'
-  | 'conntrack'
-  | 'socket';
+  'kernel' | 'nftables' | 'iptables' | 'neighbour' | 'route' | 'sysctl' | 'link' | 'conntrack' | 'socket';
 
 /** Where an evidence item was read. */
 export interface EvidencePlace {
@@ -474,7 +466,7 @@ export type EvidenceItem =
   | SocketEvidence
   | UnreadableEvidence;
 
-/** DESIGN §3 `cause`: on lost, unanswered and error exchanges where evidence was gathered. */
+/** docs/json-lines.md `cause`: on lost, unanswered and error exchanges where evidence was gathered. */
 export interface Cause {
   code: CauseCode;
   /** one line (`dropped by nftables rule handle 7 in bridge sg forward: …`) */

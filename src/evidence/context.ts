@@ -1,4 +1,4 @@
-// What the evidence gatherer is told about a broken exchange (DESIGN §5.7): the
+// What the evidence gatherer is told about a broken exchange (docs/json-lines.md `cause`): the
 // verdict, the packet that went missing as it was seen last, the hops on both sides
 // of the break, and the time window. Types only, plus the label → place helper.
 import type { ExchangeRecord } from '../events/types.js';
@@ -6,7 +6,7 @@ import { parseLabel } from '../shared/label.js';
 
 /** One captured interface, where it lives. */
 export interface HopPlace {
-  /** the interface's label, `[HOST:][NETNS/]NAME` (DESIGN §3) */
+  /** the interface's label, `[HOST:][NETNS/]NAME` (docs/json-lines.md "Labels") */
   label: string;
   /** ssh destination; null for this machine */
   host: string | null;
@@ -76,7 +76,7 @@ export function sameNamespace(a: NamespaceKey, b: NamespaceKey): boolean {
   return a.host === b.host && a.netns === b.netns;
 }
 
-/** Decimal seconds with nanosecond digits (DESIGN §3 time stamps). */
+/** Decimal seconds with nanosecond digits (docs/json-lines.md "Time stamps"). */
 export function nsToTs(ns: bigint): string {
   const sec = ns / 1_000_000_000n;
   const frac = ns % 1_000_000_000n;

@@ -1,4 +1,4 @@
-// The evidence gatherer (DESIGN §5.7): what the pipeline calls while it captures.
+// The evidence gatherer (docs/json-lines.md `cause`): what the pipeline calls while it captures.
 //
 //   start(places)   when the capture starts, with every interface captured: kernel drop
 //                   tracing begins (the addon's BPF program for this machine's

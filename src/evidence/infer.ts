@@ -1,4 +1,4 @@
-// Why an exchange broke (DESIGN §3 `cause`, §5.7): from the evidence read at the hop
+// Why an exchange broke (docs/json-lines.md `cause`): from the evidence read at the hop
 // where it broke, the one cause that explains it, with the evidence that supports it.
 // Pure: the gatherer reads, this decides.
 //

@@ -2,7 +2,7 @@
 // sighting, and compared with what the kernel reported of a dropped packet.
 //
 // A drop is the exchange's packet when the fields forwarding and NAT leave alone
-// agree (DESIGN §5.1): the IP id and protocol, ICMP type and sequence, and the echo
+// agree (docs/verdicts.md "The same packet on several interfaces"): the IP id and protocol, ICMP type and sequence, and the echo
 // id or else both addresses (NAT may rewrite the id), TCP sequence number, the IP length for UDP (NAT rewrites
 // ports); and at least one address is one the packet had somewhere on its path.
 import type { PacketView } from '../events/types.js';

@@ -1,5 +1,6 @@
-// The causes gathered live, carried in a recording (DESIGN §5.7 "a recording carries
-// the evidence gathered live, so a replay explains as the live capture did").
+// The causes gathered live, carried in a recording (docs/json-lines.md `cause`): a
+// recording carries the evidence gathered live, so a replay explains as the live
+// capture did.
 //
 // Where: an Interface Statistics Block of the interface the cause is `at` (else of the
 // exchange's last-seen interface), written when the cause is known, with the

@@ -1,4 +1,4 @@
-// Causes joined to verdicts (DESIGN §5.7; docs/json-lines.md `cause`), between the
+// Causes joined to verdicts (docs/json-lines.md `cause`), between the
 // correlator and the sinks:
 //
 //   verdict ─► VerdictOrder ─(problem: waits for its cause)─► sinks, in verdict order

@@ -1,4 +1,4 @@
-// Opt-in rule tracing (`--trace-rules`, DESIGN §5.7): for one flow in one namespace,
+// Opt-in rule tracing (`--trace-rules`, docs/json-lines.md `cause`): for one flow in one namespace,
 // a temporary table marks its packets with `meta nftrace set 1` at the earliest hooks,
 // and `nft -a monitor trace` says which rule of which chain each marked packet met
 // and what it decided — the rule that dropped it by its handle, with no guessing. It

@@ -1,4 +1,4 @@
-// The kernel's drop reasons on this machine (DESIGN §5.7): the addon's BPF program on
+// The kernel's drop reasons on this machine (docs/json-lines.md `cause`): the addon's BPF program on
 // skb:kfree_skb (native/drop_tracer.h), watching the namespaces being captured.
 //
 // Why BPF and not a tracefs instance here: tracefs's kfree_skb event carries the

@@ -1,4 +1,4 @@
-// The kernel's drop reasons on a remote host, over ssh (DESIGN §5.7): one session per
+// The kernel's drop reasons on a remote host, over ssh (docs/json-lines.md `cause`): one session per
 // host runs tracefs-script.ts and streams its skb:kfree_skb lines back. tracefs
 // records nothing of the packet (reason, location, EtherType only), so these drops
 // are matched to an exchange by time alone, and marked so (`matchedBy: "time"`).

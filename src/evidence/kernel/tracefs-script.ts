@@ -1,4 +1,4 @@
-// The script that traces skb:kfree_skb on a remote host (DESIGN §5.7), in a tracefs
+// The script that traces skb:kfree_skb on a remote host (docs/json-lines.md `cause`), in a tracefs
 // instance of its own — never the global trace buffer other tools use:
 //
 //   /sys/kernel/tracing/instances/hopscope-<pid>-<nonce>

@@ -1,4 +1,4 @@
-// The one shell script that reads a hop's state (DESIGN §5.7): what a namespace's
+// The one shell script that reads a hop's state (docs/json-lines.md `cause`): what a namespace's
 // stack would do with the packet — addresses and links, neighbours, route lookups,
 // sysctls, listening sockets, conntrack, nftables and iptables rules — each command's
 // output in a section of its own, with its exit status, so one failing command (not
