@@ -18,6 +18,7 @@
 // at most 8 readings a second).
 import type { Cause, KernelDropEvidence } from '../events/types.js';
 import { answerOf } from './answer-packet.js';
+import type { HopView } from './cause/hop-view.js';
 import {
   namespaceKey,
   sameNamespace,
@@ -30,7 +31,7 @@ import {
 import { hookPasses } from './firewall/hooks.js';
 import { nftNatRules } from './firewall/nft-walk.js';
 import { RuleTraces } from './firewall/rule-traces.js';
-import { inferCause, type HopView } from './infer.js';
+import { inferCause } from './infer.js';
 import { DropTracerUnavailable, LocalDropTracer } from './kernel/drop-tracer.js';
 import { Kallsyms } from './kernel/kallsyms.js';
 import { RemoteDropTrace } from './kernel/tracefs-drops.js';
