@@ -31,6 +31,7 @@ function prefixOf(a: { address: Address; prefixLength: number }): Prefix {
   return { family: a.address.family, bytes: a.address.bytes, length: a.prefixLength };
 }
 
+/** One walk, the request's or the reply's: the hops it passed, and where the packet ended. */
 export class Walker {
   readonly hops: PathHop[] = [];
   readonly #topo: Topology;

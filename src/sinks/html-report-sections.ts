@@ -29,6 +29,7 @@ export interface ListedProblem {
   words: string;
 }
 
+/** An ok exchange listed (the first REPORT_LIMITS.okRows). */
 export interface OkRow {
   kind: string;
   key: string;
@@ -48,6 +49,7 @@ export interface CollectedProblems {
   onlyCounted: number;
 }
 
+/** Links to the drawn problem exchanges, under the header (none when none is drawn). */
 export function contentsNav(drawn: readonly ExchangeRecord[]): string {
   if (drawn.length === 0) return '';
   const items = drawn.map(

@@ -31,6 +31,7 @@ function netnsPath(netns: string | null): string | null {
   return pid !== null ? `/proc/${pid[1]}/ns/net` : `/run/netns/${netns}`;
 }
 
+/** The kernel's drops of one gatherer's namespaces: open, watch, ask, stop. */
 export class KernelDropWatch {
   readonly #options: KernelDropWatchOptions;
   readonly #kallsyms = new Kallsyms();

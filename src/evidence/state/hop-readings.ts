@@ -24,6 +24,7 @@ export interface ReadAsk {
   request: HopScriptRequest;
 }
 
+/** The readings of one gatherer: `kept` readings of a namespace are kept besides its first. */
 export class HopReadings {
   readonly #reader: HopReader;
   /** readings kept besides the first */
