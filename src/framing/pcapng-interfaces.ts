@@ -30,7 +30,7 @@ import {
   OPT_IF_IPV4ADDR,
   OPT_IF_IPV6ADDR,
 } from './interface-address.js';
-import { BLOCK_IDB, OPT_COMMENT } from './pcapng-blocks.js';
+import { BLOCK_IDB, blockName, OPT_COMMENT } from './pcapng-blocks.js';
 import { forEachOption } from './pcapng-options.js';
 import { makeTimestampConverter, type TimestampConverter } from './timestamp.js';
 import { MAX_INTERFACE_ADDRESSES, MAX_SECTION_INTERFACES, type TimestampResolution } from './types.js';
@@ -69,20 +69,23 @@ export class PcapngInterfaces {
   }
 
   /**
-   * The interface a packet block at stream offset `at` names (packet `packetNumber`);
-   * an error when its section has not described it. `what` names the block.
+   * The interface a packet block of `type` at stream offset `at` names (packet
+   * `packetNumber`); an error when its section has not described it.
    */
-  ofPacket(sectionInterfaceId: number, what: string, at: number, packetNumber: number): InterfaceState {
+  ofPacket(sectionInterfaceId: number, type: number, at: number, packetNumber: number): InterfaceState {
     const iface = this.inSection[sectionInterfaceId];
-    if (iface === undefined) {
-      throw new CaptureFormatError(
-        'unknown_interface',
-        `pcapng ${what} on interface ${sectionInterfaceId}, but section ${this.section} has described ${this.inSection.length} interface(s)`,
-        at,
-        packetNumber,
-      );
-    }
+    if (iface === undefined) this.unknown(sectionInterfaceId, type, at, packetNumber);
     return iface;
+  }
+
+  // Apart from ofPacket(), which stays small enough to be inlined into the packet loop.
+  private unknown(sectionInterfaceId: number, type: number, at: number, packetNumber: number): never {
+    throw new CaptureFormatError(
+      'unknown_interface',
+      `pcapng ${blockName(type)} on interface ${sectionInterfaceId}, but section ${this.section} has described ${this.inSection.length} interface(s)`,
+      at,
+      packetNumber,
+    );
   }
 
   /** Reads the Interface Description Block at b[off] (`length` bytes) and hands the interface on. */

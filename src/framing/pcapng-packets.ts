@@ -2,8 +2,8 @@
 // record (format-parser.ts): the framing hot path, millions of blocks a second.
 //
 //  Enhanced Packet Block (6):              Packet Block (2, obsolete): as EPB but
-//     8  interface id   12 timestamp high     8  interface id(16) | drops count(16)
-//    16  timestamp low  20 captured length       and pack_flags (2) for epb_flags
+//     8  interface id   12 timestamp high     8  interface id(16) | drops count(16),
+//    16  timestamp low  20 captured length       and pack_flags (2) laid out as epb_flags
 //    24  original length                   Simple Packet Block (3):
 //    28  data, padded                         8  original length
 //        then options: epb_flags 2 (bits      12  data: min(original, snaplen) bytes
@@ -22,7 +22,7 @@
 import { pad4, readU16, readU32 } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { decodeOptionString, type ParserContext } from './format-parser.js';
-import { OPT_COMMENT, OPT_ENDOFOPT } from './pcapng-blocks.js';
+import { BLOCK_EPB, BLOCK_SPB, blockName, OPT_COMMENT, OPT_ENDOFOPT } from './pcapng-blocks.js';
 import type { InterfaceState, PcapngInterfaces } from './pcapng-interfaces.js';
 import { describeOutOfRange, unitsToTimestamp } from './timestamp.js';
 
@@ -38,19 +38,37 @@ export class PcapngPackets {
     private readonly interfaces: PcapngInterfaces,
   ) {}
 
-  /** The Enhanced Packet Block at b[off], `length` bytes; `base` is the stream offset of b[0]. */
-  readEnhanced(b: Uint8Array, off: number, length: number, base: number, le: boolean): void {
-    this.readTimed(b, off, length, base, le, readU32(b, off + 8, le), 'Enhanced Packet Block');
-  }
-
-  /** The obsolete Packet Block at b[off]: an EPB with a 16-bit interface id. */
-  readObsolete(b: Uint8Array, off: number, length: number, base: number, le: boolean): void {
-    this.readTimed(b, off, length, base, le, readU16(b, off + 8, le), 'Packet Block');
+  /**
+   * The Enhanced Packet Block at b[off], `length` bytes (`base` is the stream offset of
+   * b[0]), or, `type` BLOCK_PB, the obsolete Packet Block: the same layout but for its
+   * 16-bit interface id (then a drops count), and pack_flags for epb_flags. The hot path.
+   */
+  readEnhanced(b: Uint8Array, off: number, length: number, base: number, le: boolean, type: number): void {
+    const sectionInterfaceId = type === BLOCK_EPB ? readU32(b, off + 8, le) : readU16(b, off + 8, le);
+    const iface = this.interfaces.ofPacket(sectionInterfaceId, type, base + off, this.count + 1);
+    const caplen = readU32(b, off + 20, le);
+    const dataEnd = 28 + pad4(caplen);
+    if (dataEnd > length - 4) this.overrun(caplen, length, off, base);
+    const p = this.ctx.packet;
+    const hi = readU32(b, off + 12, le);
+    const lo = readU32(b, off + 16, le);
+    if (!unitsToTimestamp(iface.conv, hi, lo, p)) this.timeOutOfRange(iface, hi, lo, type, off, base);
+    this.lastSec = p.tsSec;
+    this.lastNsec = p.tsNsec;
+    p.interfaceId = iface.id;
+    p.caplen = caplen;
+    p.len = readU32(b, off + 24, le);
+    p.data = b;
+    p.offset = off + 28;
+    p.hasTimestamp = true;
+    p.packetNumber = ++this.count;
+    this.readOptions(b, off + dataEnd, off + length - 4, base, le);
+    this.ctx.handlers.onPacket(p);
   }
 
   /** The Simple Packet Block at b[off]: interface 0, no time. */
   readSimple(b: Uint8Array, off: number, length: number, base: number, le: boolean): void {
-    const iface = this.interfaces.ofPacket(0, 'Simple Packet Block', base + off, this.count + 1);
+    const iface = this.interfaces.ofPacket(0, BLOCK_SPB, base + off, this.count + 1);
     const len = readU32(b, off + 8, le);
     // Captured bytes are min(original length, snaplen); the block's size bounds them too.
     let caplen = iface.snaplen > 0 && iface.snaplen < len ? iface.snaplen : len;
@@ -77,40 +95,6 @@ export class PcapngPackets {
     p.comment = null;
     p.hasTimestamp = false;
     p.packetNumber = ++this.count;
-    this.ctx.handlers.onPacket(p);
-  }
-
-  /**
-   * An Enhanced Packet Block or a Packet Block (one layout from byte 12 on), on the
-   * section's interface `sectionInterfaceId`; `what` names the block in errors.
-   */
-  private readTimed(
-    b: Uint8Array,
-    off: number,
-    length: number,
-    base: number,
-    le: boolean,
-    sectionInterfaceId: number,
-    what: string,
-  ): void {
-    const iface = this.interfaces.ofPacket(sectionInterfaceId, what, base + off, this.count + 1);
-    const caplen = readU32(b, off + 20, le);
-    const dataEnd = 28 + pad4(caplen);
-    if (dataEnd > length - 4) this.overrun(caplen, length, off, base);
-    const p = this.ctx.packet;
-    const hi = readU32(b, off + 12, le);
-    const lo = readU32(b, off + 16, le);
-    if (!unitsToTimestamp(iface.conv, hi, lo, p)) this.timeOutOfRange(iface, hi, lo, what, off, base);
-    this.lastSec = p.tsSec;
-    this.lastNsec = p.tsNsec;
-    p.interfaceId = iface.id;
-    p.caplen = caplen;
-    p.len = readU32(b, off + 24, le);
-    p.data = b;
-    p.offset = off + 28;
-    p.hasTimestamp = true;
-    p.packetNumber = ++this.count;
-    this.readOptions(b, off + dataEnd, off + length - 4, base, le);
     this.ctx.handlers.onPacket(p);
   }
 
@@ -145,13 +129,13 @@ export class PcapngPackets {
     iface: InterfaceState,
     hi: number,
     lo: number,
-    what: string,
+    type: number,
     off: number,
     base: number,
   ): never {
     throw new CaptureFormatError(
       'time_out_of_range',
-      `pcapng ${what} time stamp out of range (${describeOutOfRange(iface.conv, hi, lo)})`,
+      `pcapng ${blockName(type)} time stamp out of range (${describeOutOfRange(iface.conv, hi, lo)})`,
       base + off + 12,
       this.count + 1,
     );

@@ -51,8 +51,9 @@ import { forEachOption } from './pcapng-options.js';
 import { PcapngPackets } from './pcapng-packets.js';
 import { PcapngStatistics } from './pcapng-statistics.js';
 
-// The block types, for the modules that still take them from the reader (the writer,
-// the recorder's annotations, the annotated replay): pcapng-blocks.ts is their home.
+// The block types, for the modules that still take them from the reader (the capture
+// reader, the writer, the recorder's annotations, the annotated replay):
+// pcapng-blocks.ts is their home.
 export { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC };
 
 export class PcapngParser implements FormatParser {
@@ -101,10 +102,10 @@ export class PcapngParser implements FormatParser {
       if (type === BLOCK_SHB) this.readSectionHeader(b, off, length, base);
       else if (this.skipping) {
         // a section of unknown version: only its blocks' frames are trusted
-      } else if (type === BLOCK_EPB) this.packets.readEnhanced(b, off, length, base, le);
+      } else if (type === BLOCK_EPB || type === BLOCK_PB)
+        this.packets.readEnhanced(b, off, length, base, le, type);
       else if (type === BLOCK_IDB) this.interfaces.read(b, off, length, base, le);
       else if (type === BLOCK_SPB) this.packets.readSimple(b, off, length, base, le);
-      else if (type === BLOCK_PB) this.packets.readObsolete(b, off, length, base, le);
       else if (type === BLOCK_ISB) this.statistics.read(b, off, length, base, le);
       // NRB, DSB, custom and unknown blocks: nothing framing needs.
       off += length;
