@@ -17,7 +17,8 @@ import { hex32, readU32 } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { ParserContext, type FormatParser } from './format-parser.js';
 import { isPcapMagic, PcapParser } from './pcap-reader.js';
-import { BLOCK_SHB, PcapngParser } from './pcapng-reader.js';
+import { BLOCK_SHB } from './pcapng-blocks.js';
+import { PcapngParser } from './pcapng-reader.js';
 import {
   MAX_BLOCK_BYTES,
   type CaptureFormat,

@@ -51,11 +51,6 @@ import { forEachOption } from './pcapng-options.js';
 import { PcapngPackets } from './pcapng-packets.js';
 import { PcapngStatistics } from './pcapng-statistics.js';
 
-// The block types, for the modules that still take them from the reader (the capture
-// reader, the writer, the recorder's annotations, the annotated replay):
-// pcapng-blocks.ts is their home.
-export { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC };
-
 export class PcapngParser implements FormatParser {
   headerDone = false;
   /** byte order of the current section */

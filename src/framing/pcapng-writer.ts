@@ -28,7 +28,7 @@ import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
 import { copyBytes, pad4, writeU16LE, writeU32LE } from './bytes.js';
 import { addressOption } from './interface-address.js';
-import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-reader.js';
+import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-blocks.js';
 import { timestampToUnits, type Units64 } from './timestamp.js';
 import { MAX_INTERFACE_ADDRESSES } from './types.js';
 

@@ -19,7 +19,7 @@ import { isCaptureInputError } from '../framing/errors.js';
 import { PcapngWriter } from '../framing/index.js';
 import { InterfaceLabelError, type CaptureFileInput } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
-import { BLOCK_SHB } from '../framing/pcapng-reader.js';
+import { BLOCK_SHB } from '../framing/pcapng-blocks.js';
 import type { AnnotationTable } from '../sinks/annotations.js';
 import { copyAnnotated } from '../sinks/pcapng-annotate.js';
 import type { RecordingFile } from '../sinks/recording-file.js';

@@ -24,7 +24,7 @@ import {
 import type { LineWriter } from '../sinks/line-writer.js';
 import { AnnotateError, annotateRecording } from '../sinks/pcapng-annotate.js';
 import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
-import { BufferPool, MAX_SPARE_BYTES } from '../sinks/recording-file.js';
+import { BufferPool, MAX_SPARE_BYTES } from '../sinks/buffer-pool.js';
 import type { TuiModel } from '../ui/model.js';
 import type { PacketTap } from './stages.js';
 

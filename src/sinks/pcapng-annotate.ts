@@ -34,11 +34,11 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pad4, readI64, readU16, readU32 } from '../framing/bytes.js';
-import { BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC } from '../framing/pcapng-reader.js';
+import { BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC } from '../framing/pcapng-blocks.js';
 import { makeTimestampConverter, unitsToTimestamp, type TimestampConverter } from '../framing/timestamp.js';
 import { MAX_BLOCK_BYTES, type TimestampResolution } from '../framing/types.js';
 import type { AnnotationTable } from './annotations.js';
-import { errnoCode, reason } from './recording-file.js';
+import { errnoCode, reason } from './recording-error.js';
 
 const CHUNK_BYTES = 1 << 20;
 const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;

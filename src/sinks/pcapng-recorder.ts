@@ -65,14 +65,9 @@ import { readdirSync, unlinkSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { PcapngWriter, type WriterInterface } from '../framing/index.js';
-import {
-  BufferPool,
-  errnoCode,
-  reason,
-  RecordingError,
-  RecordingFile,
-  type CutBack,
-} from './recording-file.js';
+import { BufferPool } from './buffer-pool.js';
+import { errnoCode, reason, RecordingError } from './recording-error.js';
+import { RecordingFile, type CutBack } from './recording-file.js';
 
 /** Creating, writing or closing a recording failed; names the file and the errno code. */
 export { RecordingError };

@@ -33,15 +33,11 @@
 // at once through onFailure, so the recording stops then, not at the next write.
 import { closeSync, fsyncSync, ftruncateSync, writev } from 'node:fs';
 import type { ByteSink } from '../framing/index.js';
-import { BufferPool, MAX_QUEUED_BYTES, MAX_SPARE_BYTES } from './buffer-pool.js';
+import { BufferPool, MAX_QUEUED_BYTES } from './buffer-pool.js';
 import { BlockEnds } from './recording-block-ends.js';
 import { markWritten, writeFully, writeRest, type Chunk } from './recording-chunks.js';
 import { errnoCode, reason, RecordingError } from './recording-error.js';
 import { openRecording, type RecordingOpenOptions } from './recording-open.js';
-
-// Also exported from here, where the recorder, the replay, the annotations and the
-// report file import them.
-export { BufferPool, errnoCode, MAX_SPARE_BYTES, reason, RecordingError, type RecordingOpenOptions };
 
 /** Chunks in one writev at most (Linux's IOV_MAX is 1024). */
 const MAX_CHUNKS_PER_WRITE = 64;

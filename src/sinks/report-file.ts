@@ -32,7 +32,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { errnoCode, reason } from './recording-file.js';
+import { errnoCode, reason } from './recording-error.js';
 import { nextRecordingSeries } from './pcapng-recorder.js';
 
 export class ReportFileError extends Error {

@@ -266,7 +266,10 @@ describe('where recordings go', () => {
 
   it('--overwrite without -w FILE: a usage error in one line, exit 2', () => {
     const r = runCli(['capture', '-i', 'lo', '--record', '--overwrite', '--duration', '1', ...QUIET]);
-    expectOneLineError(r, 'hopscope: capture: --overwrite replaces the file of -w FILE or --report FILE: give one');
+    expectOneLineError(
+      r,
+      'hopscope: capture: --overwrite replaces the file of -w FILE or --report FILE: give one',
+    );
   });
 
   it('capture --help says where --record writes and what --overwrite does', () => {
@@ -275,7 +278,9 @@ describe('where recordings go', () => {
     expect(r.stdout).toMatch(
       /--record +record to hopscope-YYYYMMDD-HHMMSS\.pcapng \(UTC\) in the\s+working directory/,
     );
-    expect(r.stdout).toMatch(/--overwrite +replace FILE \(or the --report file\) if it is a regular\s+file of yours/);
+    expect(r.stdout).toMatch(
+      /--overwrite +replace FILE \(or the --report file\) if it is a regular\s+file of yours/,
+    );
   });
 
   it('--record writes into the working directory and names the file, absolute, on the first line', () => {

@@ -34,7 +34,7 @@ import {
   type PcapngRecorderOptions,
   type RecordingStop,
 } from '../../src/sinks/pcapng-recorder.js';
-import { BufferPool } from '../../src/sinks/recording-file.js';
+import { BufferPool } from '../../src/sinks/buffer-pool.js';
 import { requireRoot } from '../lab/support/lab-env.js';
 import { collector } from '../framing/support.js';
 

@@ -11,7 +11,8 @@ import { runFiles, type FilesEnd, type FilesOutcome } from '../../pipeline/files
 import { writeAnnotatedReplay } from '../../pipeline/annotated-replay.js';
 import { AnnotationTable } from '../../sinks/annotations.js';
 import { LineWriter } from '../../sinks/line-writer.js';
-import { RecordingError, RecordingFile } from '../../sinks/recording-file.js';
+import { RecordingError } from '../../sinks/recording-error.js';
+import { RecordingFile } from '../../sinks/recording-file.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { parseReplayFile } from '../replay-files.js';
