@@ -22,9 +22,9 @@ import {
   RemoteCaptureError,
   type RemoteCaptureOptions,
 } from '../../src/sources/remote-capture.js';
-import { downAllLabs, namespacesStartingWith, requireRoot, run } from '../lab/support/lab-env.js';
+import { downAllLabs, namespacesStartingWith, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
 
-const RUN = `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-rc-`;
+const RUN = runPrefix('rc');
 /** Every capture of this file uses this snaplen, so its remote tcpdumps can be found in /proc. */
 const SNAP = 60_000 + (process.pid % 2000);
 const POD1 = 'cni-5c1e7a2d-8b3f-4a6e-9d0c-1f2e3a4b5c6d';

@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { recordTestRun } from '../../support/test-runs.js';
 import { labDown, labUp, LAB_STATE_ROOT, runTraffic, type LabView } from '../../../src/lab/index.js';
 
 /** Lab tests are never skipped: without root they fail, saying why. */
@@ -16,9 +17,15 @@ export function requireRoot(): void {
   }
 }
 
-/** A prefix unique to this test run and this tag, e.g. `t3f9a1c-dnat-`. */
+/**
+ * A prefix unique to this test run and this tag, e.g. `t3f9a1c-dnat-`, recorded with
+ * this process: should it be killed before its afterAll, the next run takes down
+ * what the prefix names (test/support/test-runs.ts).
+ */
 export function runPrefix(tag: string): string {
-  return `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-${tag}-`;
+  const prefix = `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-${tag}-`;
+  recordTestRun(prefix);
+  return prefix;
 }
 
 export function namespacesStartingWith(prefix: string): string[] {
