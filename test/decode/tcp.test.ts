@@ -10,9 +10,10 @@ import {
   corpusIpFrames,
   cutEveryLengthDirect,
   decodeWith,
+  itAgreesWithTshark,
+  l4Range,
   mutateAndDecode,
   recordFor,
-  tsharkRows,
   values,
 } from './support/l4.js';
 
@@ -314,32 +315,25 @@ describe.skipIf(!CORPUS_AVAILABLE)('TCP against tshark (corpus)', () => {
     'vlan-qinqinq.pcap',
     'dns-edns-ecs.pcap',
   ];
-  for (const name of files) {
-    it(name, () => {
-      const rows = tsharkRows(name);
-      let checked = 0;
-      for (const f of corpusIpFrames(name)) {
-        if (f.proto !== 6 || f.laterFragment) continue;
-        const rec = recordFor(f);
-        expect(() => decodeTcp(f.bytes, f.l4Off, f.l4End, rec)).not.toThrow();
-        const row = rows.get(f.number);
-        const what = `${name} #${f.number}`;
-        const sport = values(row, 'tcp.srcport');
-        if (sport.length === 0) continue;
-        checked++;
-        expect([rec.srcPort, rec.dstPort], what).toEqual([
-          Number(sport[0]),
-          Number(values(row, 'tcp.dstport')[0]),
-        ]);
-        expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
-        expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
-        const dnsId = values(row, 'dns.id');
-        if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
-        if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
-      }
-      expect(checked).toBeGreaterThan(0);
-    });
-  }
+  itAgreesWithTshark(
+    files,
+    decodeTcp,
+    (f) => (f.proto !== 6 || f.laterFragment ? null : l4Range(f)),
+    ({ rec, row, what }) => {
+      const sport = values(row, 'tcp.srcport');
+      if (sport.length === 0) return false;
+      expect([rec.srcPort, rec.dstPort], what).toEqual([
+        Number(sport[0]),
+        Number(values(row, 'tcp.dstport')[0]),
+      ]);
+      expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
+      expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
+      const dnsId = values(row, 'dns.id');
+      if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
+      if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
+      return true;
+    },
+  );
 
   it('options.pcap and tcp-fast-open.pcap: SYN options as tshark reads them', () => {
     const expected: Record<string, [number, number, number][]> = {

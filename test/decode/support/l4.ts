@@ -4,7 +4,7 @@
 // fields for them (corpus README "Using the TSVs in a test").
 
 import { existsSync, readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { PacketRecord, TRUNCATED_REASONS } from '../../../src/decode/record.js';
 import { corpusPath, readCorpusPcap } from './corpus.js';
 
@@ -258,4 +258,50 @@ export function tsharkRows(name: string): Map<number, TsharkRow> {
 export function values(row: TsharkRow | undefined, field: string): string[] {
   const v = row?.[field] ?? '';
   return v === '' ? [] : v.split(',');
+}
+
+/** What a decoder is checked against tshark with: its record of one frame, and tshark's row of it. */
+export interface TsharkCheck {
+  rec: PacketRecord;
+  row: TsharkRow | undefined;
+  /** the file and frame number, for messages */
+  what: string;
+  frame: IpFrame;
+  file: string;
+}
+
+/** A frame's transport layer, [l4Off, l4End). */
+export function l4Range(f: IpFrame): { off: number; end: number } {
+  return { off: f.l4Off, end: f.l4End };
+}
+
+/**
+ * One test per corpus file: every IP frame whose bytes `region` gives the decoder
+ * (null: not this decoder's) is decoded into a fresh record, never throwing, and
+ * `check`ed against tshark's row of the frame. `check` returns false when tshark did
+ * not decode that far: the frame does not count. Each file must have a frame counted,
+ * unless it is one of `mayCheckNone`.
+ */
+export function itAgreesWithTshark(
+  files: readonly string[],
+  decoder: Decoder,
+  region: (f: IpFrame) => { off: number; end: number } | null,
+  check: (c: TsharkCheck) => boolean,
+  mayCheckNone: readonly string[] = [],
+): void {
+  for (const file of files) {
+    it(file, () => {
+      const rows = tsharkRows(file);
+      let checked = 0;
+      for (const frame of corpusIpFrames(file)) {
+        const at = region(frame);
+        if (at === null) continue;
+        const rec = recordFor(frame);
+        expect(() => decoder(frame.bytes, at.off, at.end, rec)).not.toThrow();
+        const what = `${file} #${frame.number}`;
+        if (check({ rec, row: rows.get(frame.number), what, frame, file })) checked++;
+      }
+      if (!mayCheckNone.includes(file)) expect(checked, file).toBeGreaterThan(0);
+    });
+  }
 }
