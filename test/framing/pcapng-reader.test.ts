@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { PCAP_MICRO_LE, PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { concat, hex } from './hex.js';
 import { epb, idb, isb, shb, time64, tsoffset, tsresol, u64 } from './pcapng-blocks.js';
 import { collector, readChunked } from './support.js';
+import { tsharkRows } from '../support/tshark-fields.js';
 
 function read(bytes: Uint8Array, packetComments = true): ReturnType<typeof collector>['seen'] {
   const { seen, handlers } = collector();
@@ -219,31 +219,9 @@ describe('pcapng reader: the two-section fixture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hopscope-framing-'));
     const path = join(dir, 'fixture.pcapng');
     writeFileSync(path, PCAPNG_TWO_SECTIONS);
-    const out = execFileSync(
-      'tshark',
-      [
-        '-r',
-        path,
-        '-T',
-        'fields',
-        '-E',
-        'separator=/t',
-        '-e',
-        'frame.interface_id',
-        '-e',
-        'frame.time_epoch',
-        '-e',
-        'frame.len',
-        '-e',
-        'frame.cap_len',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const rows = out
-      .trimEnd()
-      .split('\n')
-      .map((l) => l.split('\t'))
-      .filter((r) => r[0] !== ''); // tshark lists the custom block as a frame without interface
+    const rows = tsharkRows(path, ['frame.interface_id', 'frame.time_epoch', 'frame.len', 'frame.cap_len'])
+      // tshark lists the custom block as a frame without interface
+      .filter((r) => r[0] !== '');
     expect(rows).toEqual([
       ['0', '1700000000.123456000', '60', '5'],
       ['1', '1700000000.123456789', '4', '4'],
