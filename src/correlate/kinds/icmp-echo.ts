@@ -9,8 +9,9 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashBytes, HASH_SEED, mix } from '../hash.js';
-import { addrText, keepIpAddresses, type KindSpec } from './kind-spec.js';
+import { ICMP_ID_SEQ_KEY, questionAndAnswer, type KindSpec } from './kind-spec.js';
 
+/** questionAndAnswer's stage numbers */
 export const enum EchoStage {
   Request = 0,
   Reply = 1,
@@ -48,14 +49,6 @@ function quoteKey(rec: PacketRecord, out: Classified, l4: number, end: number, v
   return true;
 }
 
-function keepKey(rec: PacketRecord, out: Classified): void {
-  keepIpAddresses(rec, out);
-  out.keyPart0 = rec.icmpId;
-  out.keyPart1 = rec.icmpSeq;
-}
-
-const SEQUENCE = [EchoStage.Request, EchoStage.Reply];
-
 /** Ping over ICMP or ICMPv6 (`v6`: the key's seed differs), claiming its request and reply types. */
 function echoSpec(name: string, v6: boolean, request: number, reply: number): KindSpec<IcmpFlow> {
   const types = [
@@ -64,18 +57,11 @@ function echoSpec(name: string, v6: boolean, request: number, reply: number): Ki
   ] as const;
   return {
     name,
-    stages: ['request', 'reply', 'icmp-error'],
-    opening: [{ stage: EchoStage.Request, answeredBy: [EchoStage.Reply] }],
-    asking: [[EchoStage.Reply, EchoStage.Request]],
-    clockPairs: [[EchoStage.Request, EchoStage.Reply]],
-    rttTo: 'first-answer',
-    sequence: () => SEQUENCE,
+    ...questionAndAnswer('request', 'reply'),
+    ...ICMP_ID_SEQ_KEY,
     claims: v6 ? { icmpv6: types } : { icmp: types },
     classify: (rec, out, claimed) => classifyEcho(rec, out, claimed, v6),
-    keepKey,
     quote: { stage: EchoStage.IcmpError, by: 'icmp', key: quoteKey },
-    flow: (k) => ({ src: k.src(), dst: k.dst(), id: k.part0, seq: k.part1 }),
-    keyText: (f) => `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} seq=${f.seq}`,
   };
 }
 
