@@ -2,14 +2,15 @@
 // `npm run bench`: hopscope measured against tcpdump and tshark on the same input in
 // the same run, reported as ratios (absolute times depend on the machine; ratios to
 // the field's tools on the same machine and file are what the budgets are about).
-//   node scripts/bench.mjs [--packets N] [--big-packets N] [--pipeline-packets N] [--runs R]
+//   node scripts/bench.mjs [--packets N] [--big-packets N] [--pipeline-packets N] [--memory-packets N] [--runs R]
 //                          [--skip-tshark] [--skip-live] [--skip-ui]
 // The full pipeline (framing, decode, correlation, verdicts) is `hopscope replay`, timed
 // like tcpdump -nr, on two mixes of --packets packets: gen-mixed-pcap.mjs's (every exchange
 // answered) and gen-unanswered-pcap.mjs's (DNS queries nobody answers: a hundred thousand
 // exchanges open at once) — the text report, --json, and --packets --json, each round
 // alternating with tcpdump -nr so that the machine's other load weighs on both; its
-// memory is also measured on --pipeline-packets (10M) with 1M flows. The live case
+// memory is also measured on --pipeline-packets (10M) with 1M flows, and on an unanswered
+// mix of --memory-packets (5M); hopscope runs with the node flags of bin/hopscope.js. The live case
 // (scripts/bench-live.mjs, sender and capture pinned to different cores) and the TUI's
 // cost run last; then every budget, next to its reference from this run, with ✔ or ✘.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ const RUNS = opt('--runs', 3);
 const skipTshark = args.includes('--skip-tshark');
 const skipLive = args.includes('--skip-live');
 const PIPELINE_PACKETS = opt('--pipeline-packets', 10_000_000);
+const MEMORY_PACKETS = opt('--memory-packets', 5_000_000);
 
 const dir = join(tmpdir(), 'hopscope-bench');
 mkdirSync(dir, { recursive: true });
@@ -166,6 +168,16 @@ if (BIG_PACKETS > 0) {
 }
 
 const hopscope = join(root, 'bin', 'hopscope.js');
+// hopscope as its command runs it: node with the flags of bin/hopscope.js's first line
+const shebang = readFileSync(hopscope, 'utf8').split('\n', 1)[0];
+const hopscopeArgv = [
+  ...(shebang
+    .match(/\bnode\b(.*)$/)?.[1]
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean) ?? []),
+  hopscope,
+];
 /** Budgets of this run: what, hopscope's figure, the reference from this run, the budget, met. */
 const budgets = [];
 const budget = (what, value, reference, limit, met) => budgets.push({ what, value, reference, limit, met });
@@ -186,7 +198,7 @@ for (const mix of MIXES) {
     const t = timed('tcpdump', ['-nr', mix.file]);
     if (bestOf.tcpdump === null || t.seconds < bestOf.tcpdump.seconds) bestOf.tcpdump = t;
     for (const m of MODES) {
-      const r = timed(process.execPath, [hopscope, 'replay', mix.file, ...m.argv], false, [0, 1]);
+      const r = timed(process.execPath, [...hopscopeArgv, 'replay', mix.file, ...m.argv], false, [0, 1]);
       if (!bestOf[m.name] || r.seconds < bestOf[m.name].seconds) bestOf[m.name] = r;
       peakRss = Math.max(peakRss, r.maxRssMB);
     }
@@ -226,12 +238,49 @@ for (const mix of MIXES) {
     peakRss <= 150,
   );
 }
+if (MEMORY_PACKETS > 0) {
+  // Memory where most exchanges stay open until their timeout, at five times the size:
+  // peak RSS of the text report and of --json (each once; the time is not the point).
+  const many = join(dir, `unanswered-${MEMORY_PACKETS}.pcap`);
+  if (!existsSync(many)) {
+    process.stderr.write(`generating ${many} (${MEMORY_PACKETS} packets)\n`);
+    execFileSync(
+      process.execPath,
+      [join(root, 'scripts/gen-unanswered-pcap.mjs'), many, String(MEMORY_PACKETS)],
+      {
+        stdio: 'inherit',
+      },
+    );
+  }
+  let peak = 0;
+  for (const argv of [[], ['--json']]) {
+    const r = timed(process.execPath, [...hopscopeArgv, 'replay', many, ...argv], false, [0, 1]);
+    row(
+      `full pipeline, unanswered, ${fmt(MEMORY_PACKETS / 1e6, 0)}M packets`,
+      `hopscope replay ${argv.join(' ')}`,
+      r.seconds,
+      MEMORY_PACKETS,
+      r.maxRssMB,
+      null,
+    );
+    peak = Math.max(peak, r.maxRssMB);
+  }
+  budget(
+    `peak RSS, unanswered mix of ${fmt(MEMORY_PACKETS / 1e6, 0)}M packets (text, --json)`,
+    `${fmt(peak, 0)} MB`,
+    '–',
+    '≤ 150 MB',
+    peak <= 150,
+  );
+}
 if (PIPELINE_PACKETS > 0) {
   const huge = generate(PIPELINE_PACKETS, 1_000_000);
   // No tcpdump -nr on this file: with a million TCP flows it had not finished after ten
   // minutes (its table for relative TCP sequence numbers has a fixed number of chained
   // buckets), which says nothing about reading speed.
-  const r = best(Math.min(RUNS, 2), () => timed(process.execPath, [hopscope, 'replay', huge], false, [0, 1]));
+  const r = best(Math.min(RUNS, 2), () =>
+    timed(process.execPath, [...hopscopeArgv, 'replay', huge], false, [0, 1]),
+  );
   row(
     `full pipeline, ${fmt(PIPELINE_PACKETS / 1e6, 0)}M packets, 1M flows`,
     'hopscope replay',

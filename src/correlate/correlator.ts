@@ -32,6 +32,7 @@
 import { parseIp } from '../decode/format.js';
 import type { PacketRecord } from '../decode/record.js';
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
+import type { JudgedExchange } from '../shared/judged-exchange.js';
 import {
   EX_DOUBLES,
   EX_INTS,
@@ -48,7 +49,9 @@ import {
   TrackRows,
 } from './tables.js';
 import { classify, Classified, hashAddr } from './classify.js';
+import { ExchangeJsonWriter } from './exchange-json.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
+import { JudgedView } from './judged-view.js';
 import { answeredBy, Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
 import { ClockEstimator } from './clock.js';
 import { ClockSampling } from './clock-sampling.js';
@@ -87,7 +90,11 @@ export interface CorrelatorInterface {
 }
 
 export interface CorrelatorOptions {
-  onExchange(record: ExchangeRecord): void;
+  /**
+   * A verdict: its record, or its JSON line straight from the correlator's rows, for
+   * the asking — only during this call (shared/judged-exchange.ts).
+   */
+  onExchange(judged: JudgedExchange): void;
   /**
    * Whether a verdict of this status is wanted as a record; false skips building it
    * (it is still counted in the summary). Default: every verdict.
@@ -160,6 +167,8 @@ export class Correlator {
   readonly #labels: string[] = [];
   /** writes verdicts as records (reads #labels) */
   readonly #records = new ExchangeRecordWriter(this.#labels);
+  /** the verdict handed to onExchange (records built, or JSON written, only when asked) */
+  readonly #judged = new JudgedView(this.#records, new ExchangeJsonWriter(this.#records));
   /** interface id → order of announcement */
   readonly #rank: number[] = [];
   #announced = 0;
@@ -707,11 +716,14 @@ export class Correlator {
       this.#release(x);
       return;
     }
-    const records = this.#records;
-    records.baseSec = this.#baseSec;
-    const record = records.record(X, x, kind, stages, verdict);
-    this.#release(x);
-    this.#options.onExchange(record);
+    this.#records.baseSec = this.#baseSec;
+    const judged = this.#judged.at(X, x, kind, stages, verdict);
+    try {
+      this.#options.onExchange(judged);
+    } finally {
+      judged.done();
+      this.#release(x);
+    }
   }
 
   /** A judged exchange's stage tracks are freed (its row may wait in the queue a while). */

@@ -6,7 +6,7 @@
 import { readDnsName } from '../decode/dns.js';
 import { formatIp, formatMac } from '../decode/format.js';
 import { TUNNEL_NAMES } from '../decode/record.js';
-import type { ExchangeRecord, StageSighting } from '../events/types.js';
+import type { ExchangeFlow, ExchangeRecord, StageSighting } from '../events/types.js';
 import { formatTimestamp } from '../shared/timestamp-text.js';
 import { keyAddrBytes, type Classified } from './classified.js';
 import type { KeptKey } from './kinds/kind-spec.js';
@@ -126,16 +126,41 @@ export class ExchangeRecordWriter {
     this.#labels = labels;
   }
 
-  #label(iface: number): string {
-    return this.#labels[iface] ?? `#${iface}`;
-  }
-
   /** Decimal seconds with nanosecond digits, from relative ns. */
   tsText(rel: number): string {
     if (!Number.isFinite(rel)) return '0.000000000';
     const r = Math.round(rel);
     const whole = Math.floor(r / NS);
     return formatTimestamp(this.baseSec + whole, r - whole * NS);
+  }
+
+  /** Interface `iface`'s label (`#id` for one never announced). */
+  label(iface: number): string {
+    return this.#labels[iface] ?? `#${iface}`;
+  }
+
+  /** The label of the last interface that saw a lost packet, as the record's `lost.lastSeen` has it. */
+  lastSeenLabel(iface: number | null): string | null {
+    return iface === null ? null : (this.#labels[iface] ?? null);
+  }
+
+  /** Exchange x's `flow`: its kind's, from the key kept in its row. */
+  flow(X: ExchangeRows, x: number, kind: Kind): ExchangeFlow {
+    return KIND_SPECS[kind].flow(this.#key.at(X, x));
+  }
+
+  /** The record's `detail`: the verdict's, else an ICMP error about the answer, else the capture problems. */
+  detail(X: ExchangeRows, x: number, kind: Kind, verdict: Verdict): string | undefined {
+    if (verdict.detail !== null) return verdict.detail;
+    if (X.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
+      return `${X.answerError[x]} (an ICMP error about the ${STAGE_NAMES[kind][answerStageOf(kind)]})`;
+    }
+    if (verdict.problems.length > 0) {
+      return verdict.problems
+        .map((p) => `capture on ${this.label(p.iface)} ${problemText(p.text)}`)
+        .join('; ');
+    }
+    return undefined;
   }
 
   /** The record of exchange x of `kind`, judged `verdict` from its ordered `stages`. */
@@ -147,30 +172,26 @@ export class ExchangeRecordWriter {
     verdict: Verdict,
   ): ExchangeRecord {
     const names = STAGE_NAMES[kind];
-    const spec = KIND_SPECS[kind];
-    const flow = spec.flow(this.#key.at(X, x));
-    // Plain loops: with the TUI or --json every verdict becomes a record.
-    let first = Number.POSITIVE_INFINITY;
-    for (const s of stages)
-      if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
+    const flow = this.flow(X, x, kind);
     const record: ExchangeRecord = {
       type: 'exchange',
       kind: KIND_NAMES[kind],
-      key: spec.keyText(flow),
+      key: KIND_SPECS[kind].keyText(flow),
       flow,
       status: verdict.status,
-      ts: this.tsText(first),
+      ts: this.tsText(firstTime(stages)),
       stages: [],
     };
+    // Plain loops: with the TUI or --json every verdict becomes a record.
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i];
       if (s === undefined) continue;
       const seen: StageSighting[] = new Array<StageSighting>(s.ifaces.length);
       for (let j = 0; j < s.ifaces.length; j++) {
-        const sighting: StageSighting = { iface: this.#label(s.ifaces[j]), ts: this.tsText(s.times[j]) };
-        if (j > 0) sighting.hopMs = Math.round((s.times[j] - s.times[j - 1]) / 1e3) / 1e3;
+        const sighting: StageSighting = { iface: this.label(s.ifaces[j]), ts: this.tsText(s.times[j]) };
+        if (j > 0) sighting.hopMs = hopMs(s.times[j - 1], s.times[j]);
         const tun = s.tunnels[j];
-        if (tun >= 0) sighting.tunnel = { type: TUNNEL_NAMES[tun >>> 24] ?? 'tunnel', vni: tun & 0xffffff };
+        if (tun >= 0) sighting.tunnel = { type: tunnelName(tun), vni: tun & 0xffffff };
         seen[j] = sighting;
       }
       record.stages.push({ name: names[i], packets: s.packets, seen });
@@ -178,19 +199,38 @@ export class ExchangeRecordWriter {
     if (verdict.lost !== null) {
       record.lost = {
         stage: names[verdict.lost.stage],
-        lastSeen: verdict.lost.lastSeen === null ? null : (this.#labels[verdict.lost.lastSeen] ?? null),
-        missingOn: verdict.lost.missingOn.map((i) => this.#label(i)),
+        lastSeen: this.lastSeenLabel(verdict.lost.lastSeen),
+        missingOn: verdict.lost.missingOn.map((i) => this.label(i)),
       };
     }
-    if (verdict.detail !== null) record.detail = verdict.detail;
-    else if (X.ints[x * EX_INTS + ExInt.AnswerError] !== 0 && verdict.status !== 'ok') {
-      record.detail = `${X.answerError[x]} (an ICMP error about the ${names[answerStageOf(kind)]})`;
-    } else if (verdict.problems.length > 0) {
-      record.detail = verdict.problems
-        .map((p) => `capture on ${this.#label(p.iface)} ${problemText(p.text)}`)
-        .join('; ');
-    }
-    if (verdict.rttNs !== null) record.rttMs = Math.round(verdict.rttNs / 1e3) / 1e3;
+    const detail = this.detail(X, x, kind, verdict);
+    if (detail !== undefined) record.detail = detail;
+    if (verdict.rttNs !== null) record.rttMs = rttMs(verdict.rttNs);
     return record;
   }
+}
+
+/** The exchange's first packet's relative ns: the earliest first sighting of its stages (+∞ when none). */
+export function firstTime(stages: ReadonlyArray<OrderedStage | undefined>): number {
+  let first = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < stages.length; i++) {
+    const s = stages[i];
+    if (s !== undefined && s.times.length > 0 && s.times[0] < first) first = s.times[0];
+  }
+  return first;
+}
+
+/** A sighting's `hopMs`: ms since the sighting before it, to the µs. */
+export function hopMs(before: number, at: number): number {
+  return Math.round((at - before) / 1e3) / 1e3;
+}
+
+/** The record's `rttMs`, to the µs. */
+export function rttMs(rttNs: number): number {
+  return Math.round(rttNs / 1e3) / 1e3;
+}
+
+/** A sighting's tunnel type, from the correlator's tunnel word (type << 24 | VNI). */
+export function tunnelName(tun: number): string {
+  return TUNNEL_NAMES[tun >>> 24] ?? 'tunnel';
 }

@@ -2,7 +2,7 @@
 // straight into the output's bytes (shared/json-bytes.ts) for `--packets --json`: the
 // same bytes as JSON.stringify(describePacket(...)) (packet-view.ts), without making
 // the view object, its strings, or the generic walk over them — on a million packets
-// those cost several times the decoding. test/sinks/record-json.test.ts compares the
+// those cost several times the decoding. test/shared/record-json.test.ts compares the
 // two on every packet of the shipped captures and the corpus. packet-view.ts says what
 // each field means; a field added there is added here (PACKET_FIELDS fails to compile
 // until it is listed).

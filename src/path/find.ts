@@ -3,10 +3,11 @@
 // captures on: the capture SPECs of every interface of that chain, both ways.
 import { RemoteCaptureError } from '../sources/remote-error.js';
 import { parseSpec, SpecError, type CaptureSpec } from '../sources/spec.js';
-import { followPath, PathError, type PathQuery, type PathResult } from './follow.js';
+import { followPath } from './follow.js';
 import { captureLabels } from './format.js';
 import { gatherHost, GatherError } from './gather.js';
-import { parsePathQuery } from './query.js';
+import type { PathResult } from './path-result.js';
+import { parsePathQuery, PathError, type PathQuery } from './query.js';
 import { Topology } from './topology.js';
 
 export interface FindPathOptions {

@@ -21,7 +21,7 @@
 // capture: the labels of the forward hops, then those only the return path crosses —
 // what `capture --path` captures on.
 import { columnNames } from '../shared/ladder-layout.js';
-import type { PathHop, PathLeg, PathResult } from './follow.js';
+import type { PathHop, PathLeg, PathResult } from './path-result.js';
 
 export interface PathHopRecord {
   label: string;

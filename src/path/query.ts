@@ -2,8 +2,25 @@
 // DST optionally a port (`198.51.100.1:80`, `[2001:db8::1]:443`) — what a port
 // forward matches on. The protocol is tcp when a port is given, else icmp, unless
 // named.
-import { parseAddress } from './address.js';
-import { PathError, type PathQuery, type Proto } from './follow.js';
+import { parseAddress, type Address } from './address.js';
+
+export type Proto = 'icmp' | 'tcp' | 'udp';
+
+export interface PathQuery {
+  src: Address;
+  dst: Address;
+  proto: Proto;
+  /** destination port (tcp, udp); what a port forward matches on */
+  dport: number | null;
+}
+
+/** A question the user caused (an address that is none, SRC held nowhere or in several places): one line. */
+export class PathError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PathError';
+  }
+}
 
 const PROTOS: readonly Proto[] = ['icmp', 'tcp', 'udp'];
 

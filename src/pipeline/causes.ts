@@ -43,6 +43,8 @@ export interface CauseProvider {
    * none will come (an ok verdict, nothing to read from).
    */
   causeOf(ex: ExchangeRecord): Cause | Promise<Cause | null> | null;
+  /** Whether a verdict of this status may get a cause (false: causeOf would say null). */
+  mayHaveCause(status: ExchangeRecord['status']): boolean;
   /** The order can hold it no longer (MAX_WAITING verdicts behind it): its cause now, if any. */
   giveUp(ex: ExchangeRecord): Cause | null;
 }
@@ -73,6 +75,16 @@ export class VerdictOrder {
   /** Verdicts waiting (for their cause, or behind one). */
   get waiting(): number {
     return this.#queue.length - this.#head;
+  }
+
+  /**
+   * Whether a verdict of this status would go to the sinks at once, as it is: one that
+   * has no cause to find (not a problem; a replay of a recording without causes) while
+   * none waits ahead of it. The pipeline then hands it on as judged, without building
+   * its record for add().
+   */
+  passesAtOnce(status: ExchangeRecord['status']): boolean {
+    return this.waiting === 0 && !this.#provider.mayHaveCause(status);
   }
 
   /** A verdict: to the output and/or the other sink of records, once its cause is known. */
@@ -163,6 +175,10 @@ export class GatheredCauses implements CauseProvider {
     this.#memory = memory;
     this.#waitMs = options.waitMs ?? CAUSE_WAIT_MS;
     this.#remoteWaitMs = options.remoteWaitMs ?? REMOTE_CAUSE_WAIT_MS;
+  }
+
+  mayHaveCause(status: ExchangeRecord['status']): boolean {
+    return isProblem(status);
   }
 
   causeOf(ex: ExchangeRecord): Promise<Cause | null> | null {
@@ -269,8 +285,7 @@ function timeoutCause(ex: ExchangeRecord, progress: ExplainProgress, waitMs: num
 export class RecordedCauses implements CauseProvider {
   /** a section said its recording carries causes */
   carried = false;
-  /** problem verdicts seen, and those that got a recorded cause */
-  problems = 0;
+  /** problem verdicts that got a recorded cause */
   found = 0;
   /** comments that could not be used, and why (the first) */
   damaged = 0;
@@ -326,10 +341,12 @@ export class RecordedCauses implements CauseProvider {
     }
   }
 
+  mayHaveCause(status: ExchangeRecord['status']): boolean {
+    return this.carried && isProblem(status);
+  }
+
   causeOf(ex: ExchangeRecord): Cause | Promise<Cause | null> | null {
-    if (!isProblem(ex.status)) return null;
-    this.problems++;
-    if (!this.carried) return null;
+    if (!isProblem(ex.status) || !this.carried) return null;
     const key = causeKey(ex);
     const early = this.#early.get(key);
     const cause = early?.shift();

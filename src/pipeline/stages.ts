@@ -31,6 +31,7 @@ import {
 import { formatTimestamp } from '../framing/timestamp.js';
 import type { AnnotationTable } from '../sinks/annotations.js';
 import { JsonBytes } from '../shared/json-bytes.js';
+import type { JudgedExchange } from '../shared/judged-exchange.js';
 import { ExchangeOutput } from '../sinks/exchange-output.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { formatPacketLine } from '../sinks/packet-text.js';
@@ -220,11 +221,17 @@ export class Stages {
     this.#records = records;
     this.#memory = options.memory ?? null;
     // The TUI when it is up, else stdout; and the other sink of records, when there is one.
-    const primary: RecordSink & { clock(c: ClockRecord): void } =
+    // Stdout takes a verdict as judged (with --json, written straight from the correlator
+    // when nothing else asked for its record), or as its record (one with its cause).
+    const primary: RecordSink & { judged(j: JudgedExchange): void; clock(c: ClockRecord): void } =
       tui !== null
         ? {
             record: (ex) => {
               tui.model.exchange(ex as ExchangeRecord);
+              tui.changed();
+            },
+            judged: (j) => {
+              tui.model.exchange(j.record());
               tui.changed();
             },
             wants: (status) => tui.model.wants(status),
@@ -232,6 +239,7 @@ export class Stages {
           }
         : {
             record: (ex) => verdicts.exchange(ex as ExchangeRecord),
+            judged: (j) => verdicts.judged(j),
             wants: (status) => verdicts.wants(status),
             clock: (c) => verdicts.clock(c),
           };
@@ -253,14 +261,16 @@ export class Stages {
     this.#order = order;
     this.correlator = new Correlator({
       // each sink is asked (their counts depend on it); the record goes where it is wanted
-      onExchange: (ex) => {
+      onExchange: (judged) => {
         // as judged: the sightings' clock offsets are those the verdict used (a cause
         // found later joins the same record, and the comment is made at the end)
-        if (this.#annotationsWant) annotations?.exchange(ex);
-        if (order !== null) order.add(ex, this.#outputWants, this.#recordsWant);
+        if (this.#annotationsWant) annotations?.exchange(judged.record());
+        if (order !== null && !order.passesAtOnce(judged.status))
+          order.add(judged.record(), this.#outputWants, this.#recordsWant);
         else {
-          if (this.#outputWants) primary.record(ex);
-          if (this.#recordsWant) records?.record(ex);
+          // the other sink first: once it asked for the record, the output writes that
+          if (this.#recordsWant) records?.record(judged.record());
+          if (this.#outputWants) primary.judged(judged);
         }
       },
       wants: (status) => {

@@ -1,5 +1,5 @@
 // JSON written straight into bytes, for the records printed by the hundred thousand
-// (`exchange`, `packet`: sinks/record-json.ts, decode/packet-json.ts). Building them as
+// (`exchange`, `packet`: shared/record-json.ts, decode/packet-json.ts). Building them as
 // strings cost more than deciding what they hold: JSON.stringify walks every object
 // generically, and a line concatenated from pieces is a rope of small strings the
 // garbage collector visits and the write flattens again. Here a line's bytes go into

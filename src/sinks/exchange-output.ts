@@ -4,7 +4,8 @@
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
 import { formatClock, formatExchange, formatSummary } from './exchange-text.js';
 import type { LineWriter } from './line-writer.js';
-import { writeExchangeJson } from './record-json.js';
+import type { JudgedExchange } from '../shared/judged-exchange.js';
+import { writeExchangeJson } from '../shared/record-json.js';
 
 export interface ExchangeOutputOptions {
   json: boolean;
@@ -23,6 +24,19 @@ export class ExchangeOutput {
     this.#out = out;
     this.#json = options.json;
     this.#okLines = options.okLines ?? 20;
+  }
+
+  /** A verdict as judged: with --json its line written from it (its record only if built), else its record's text. */
+  judged(j: JudgedExchange): void {
+    if (!this.#json) {
+      this.exchange(j.record());
+      return;
+    }
+    const w = this.#out.record();
+    if (w === null) return;
+    const start = w.pos;
+    j.writeJson(w);
+    this.#out.endRecord(start);
   }
 
   exchange(ex: ExchangeRecord): void {

@@ -43,7 +43,7 @@ const rec = new PacketRecord();
 /** Every packet through Correlator.packet (the main thread's path), on interface `iface` of each. */
 function correlate(packets: ReadonlyArray<Timed & { iface?: number }>, labels = ['eth0']): ExchangeRecord[] {
   const records: ExchangeRecord[] = [];
-  const corr = new Correlator({ onExchange: (r) => records.push(r) });
+  const corr = new Correlator({ onExchange: (j) => records.push(j.record()) });
   labels.forEach((label, id) => corr.addInterface({ id, label, host: null }));
   for (const p of packets) {
     decodePacket(p.frame, 0, p.frame.length, 1, p.frame.length, rec);
@@ -369,7 +369,7 @@ function tsharkTcpDns(file: string): TsharkDns[] {
 function replayInProcess(file: string): ExchangeRecord[] {
   const { file: bytes, pcap } = readCorpusPcap(file);
   const records: ExchangeRecord[] = [];
-  const corr = new Correlator({ onExchange: (r) => records.push(r) });
+  const corr = new Correlator({ onExchange: (j) => records.push(j.record()) });
   corr.addInterface({ id: 0, label: 'x', host: null });
   for (const p of pcap.packets) {
     decodePacket(bytes, p.offset, p.offset + p.caplen, pcap.linktype & 0xffff, p.len, rec);

@@ -278,7 +278,7 @@ describe('classification and the correlator', () => {
 
   it('judges by packet time in replay; a request seen again after its answer is a new exchange, judged on the learned path', () => {
     const records: ExchangeRecord[] = [];
-    const corr = new Correlator({ onExchange: (r) => records.push(r) });
+    const corr = new Correlator({ onExchange: (j) => records.push(j.record()) });
     corr.addInterface({ id: 0, label: 'tap0', host: null });
     corr.addInterface({ id: 1, label: 'eth1', host: null });
     const at = (b: Uint8Array, iface: number, ms: number): void => {
@@ -309,7 +309,7 @@ describe('classification and the correlator', () => {
 
   it('state stays bounded: beyond maxExchanges the oldest is judged early, as inconclusive', () => {
     const records: ExchangeRecord[] = [];
-    const corr = new Correlator({ onExchange: (r) => records.push(r), maxExchanges: 100 });
+    const corr = new Correlator({ onExchange: (j) => records.push(j.record()), maxExchanges: 100 });
     corr.addInterface({ id: 0, label: 'tap0', host: null });
     for (let i = 0; i < 1000; i++) {
       const b = echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 7, i);

@@ -2,8 +2,9 @@
 // evidence makes of it, and what an unknown cause still says.
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
+import type { HopView } from '../../src/evidence/cause/hop-view.js';
 import type { ExchangePacket } from '../../src/evidence/context.js';
-import { inferCause, type HopView } from '../../src/evidence/infer.js';
+import { inferCause } from '../../src/evidence/infer.js';
 import type { HopFacts } from '../../src/evidence/state/hop-facts.js';
 
 const packet: ExchangePacket = {

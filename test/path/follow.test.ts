@@ -8,9 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { findScenario } from '../../src/lab/scenarios/index.js';
 import { parseAddress } from '../../src/path/address.js';
-import { followPath, PathError, type PathResult } from '../../src/path/follow.js';
+import { followPath } from '../../src/path/follow.js';
 import { pathRecord } from '../../src/path/format.js';
-import { parsePathQuery } from '../../src/path/query.js';
+import type { PathResult } from '../../src/path/path-result.js';
+import { parsePathQuery, PathError } from '../../src/path/query.js';
 import type { Topology } from '../../src/path/topology.js';
 import { expectContract } from '../support/json-schema.js';
 import { SCENARIO_NAMES, scenarioPaths, type ScenarioPath } from './support/scenario-paths.js';

@@ -38,6 +38,7 @@ describe('verdict order', () => {
     const pending = new Map<string, (c: Cause | null) => void>();
     const provider: CauseProvider = {
       causeOf: (ex) => (ex.status === 'ok' ? null : new Promise((resolve) => pending.set(ex.key, resolve))),
+      mayHaveCause: (status) => status !== 'ok',
       giveUp: () => null,
     };
     const out: string[] = [];
@@ -55,11 +56,17 @@ describe('verdict order', () => {
     pending.get('lost-1')?.(cause('first'));
     await order.settled();
     expect(out).toEqual(['ok-1', 'lost-1: first', 'ok-2', 'lost-2: second']);
+    // what may go out as judged, without its record: only what has no cause to wait for, and nothing waits ahead
+    expect(order.passesAtOnce('ok')).toBe(true);
+    expect(order.passesAtOnce('lost')).toBe(false);
+    order.add(exchange('lost-3', 'lost'), true, false);
+    expect(order.passesAtOnce('ok')).toBe(false);
   });
 
   it(`more than ${MAX_WAITING} verdicts held by a cause: it is given up`, () => {
     const provider: CauseProvider = {
       causeOf: (ex) => (ex.status === 'ok' ? null : new Promise<Cause | null>(() => undefined)),
+      mayHaveCause: (status) => status !== 'ok',
       giveUp: () => cause('given up'),
     };
     const out: ExchangeRecord[] = [];

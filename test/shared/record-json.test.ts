@@ -1,4 +1,4 @@
-// The JSON lines written by code that knows the records' shapes (sinks/record-json.ts
+// The JSON lines written by code that knows the records' shapes (shared/record-json.ts
 // for verdicts, decode/packet-json.ts for --packets, into shared/json-bytes.ts) are
 // byte for byte what JSON.stringify writes for the same records: on every shipped
 // capture and every corpus file, each `exchange` line against JSON.stringify of the
@@ -20,7 +20,7 @@ import { Stages } from '../../src/pipeline/stages.js';
 import { JsonBytes } from '../../src/shared/json-bytes.js';
 import { formatTimestamp } from '../../src/shared/timestamp-text.js';
 import { LineWriter } from '../../src/sinks/line-writer.js';
-import { writeExchangeJson } from '../../src/sinks/record-json.js';
+import { writeExchangeJson } from '../../src/shared/record-json.js';
 import { CORPUS_AVAILABLE, CORPUS_DIR } from '../decode/support/corpus.js';
 import { PROJECT_ROOT } from '../support/run-cli.js';
 
@@ -34,8 +34,18 @@ const corpus = CORPUS_AVAILABLE
       .map((f) => join(CORPUS_DIR, f))
   : [];
 
-/** What a replay of `file` with --packets --json wrote, and what JSON.stringify writes for the same records. */
-async function bothWays(file: string): Promise<{ fast: string[]; generic: string[] }> {
+/**
+ * What a replay of `file` with --packets --json wrote, and what JSON.stringify writes for
+ * the same records. `viaRecords`: another sink asks for every verdict's record, so the
+ * output serializes that record (shared/record-json.ts); else nothing does, and each
+ * exchange line is written straight from the correlator's rows (correlate/exchange-json.ts;
+ * `generic` then holds the packets only). `labelPrefix` goes before every interface's label.
+ */
+async function bothWays(
+  file: string,
+  viaRecords = true,
+  labelPrefix = '',
+): Promise<{ fast: string[]; generic: string[] }> {
   const chunks: Buffer[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -53,18 +63,20 @@ async function bothWays(file: string): Promise<{ fast: string[]; generic: string
     packets: true,
     tui: null,
     // the same exchange records the output is written from, for JSON.stringify
-    records: {
-      record: (r: ContractRecord) => {
-        if (r.type === 'exchange') exchanges.push(JSON.stringify(r));
-      },
-      wants: () => true,
-    },
+    records: viaRecords
+      ? {
+          record: (r: ContractRecord) => {
+            if (r.type === 'exchange') exchanges.push(JSON.stringify(r));
+          },
+          wants: () => true,
+        }
+      : null,
   });
   const rec = new PacketRecord();
   try {
     await mergeCaptureFiles(
       [file],
-      (iface) => stages.interface(iface, iface.file),
+      (iface) => stages.interface({ ...iface, label: labelPrefix + iface.label }, iface.file),
       (p) => {
         const iface = stages.interfaces[p.interfaceId];
         decodePacket(p.data, p.offset, p.offset + p.caplen, iface.linktype, p.len, rec);
@@ -98,7 +110,20 @@ describe('JSON lines of the shipped captures and the corpus are JSON.stringifyâ€
   it.each(shipped)('%s', async (file) => {
     const { fast, generic } = await bothWays(file);
     expect(generic.some((l) => l.startsWith('{"type":"exchange"'))).toBe(true);
+    expect(generic.some((l) => l.startsWith('{"type":"exchange"') && !l.includes('"status":"ok"'))).toBe(
+      true,
+    );
     expect(fast).toEqual(generic);
+    // no record built: the lines written from the correlator's rows are the same
+    expect((await bothWays(file, false)).fast).toEqual(generic);
+  });
+
+  it('written from the rows, interface labels JSON must escape or that are not ASCII', async () => {
+    const hostileLabel = 'br-"q"\\ Ã© â˜ƒ ðŸ˜€ \u0001 ';
+    const file = shipped[0];
+    const { generic } = await bothWays(file, true, hostileLabel);
+    expect(generic.some((l) => l.includes('"iface":"br-\\"q\\"'))).toBe(true);
+    expect((await bothWays(file, false, hostileLabel)).fast).toEqual(generic);
   });
 
   it.skipIf(!CORPUS_AVAILABLE)(
@@ -109,6 +134,7 @@ describe('JSON lines of the shipped captures and the corpus are JSON.stringifyâ€
       for (const file of corpus) {
         const { fast, generic } = await bothWays(file);
         expect(fast, file).toEqual(generic);
+        expect((await bothWays(file, false)).fast, file).toEqual(generic);
         for (const l of generic) {
           if (l.startsWith('{"type":"packet"')) packets++;
           else exchanges++;

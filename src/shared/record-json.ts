@@ -2,12 +2,12 @@
 // by code that knows its shape instead of by JSON.stringify, which walks every object
 // generically and was two thirds of `replay --json`'s time; it goes straight into the
 // output's bytes (shared/json-bytes.ts). The bytes are JSON.stringify's for the same
-// record (test/sinks/record-json.test.ts compares them on every shipped capture and
+// record (test/shared/record-json.test.ts compares them on every shipped capture and
 // corpus file): the fields in the order correlate/exchange-record.ts sets them, one
 // that is undefined left out. A field added to the record's type fails to compile here
 // until it is written (EXCHANGE_FIELDS).
 import type { ExchangeRecord, StageSighting } from '../events/types.js';
-import type { JsonBytes } from '../shared/json-bytes.js';
+import type { JsonBytes } from './json-bytes.js';
 
 // Every field of the record and of a sighting: `satisfies` fails on one added to the
 // type until it is listed, and listing it is the reminder to write it below.
@@ -36,7 +36,7 @@ void SIGHTING_FIELDS;
  * its own fields in their order: strings, numbers and nulls written here, anything else
  * as JSON.stringify writes that value.
  */
-function writeFlat(w: JsonBytes, o: object): void {
+export function writeFlat(w: JsonBytes, o: object): void {
   w.byte(0x7b);
   let first = true;
   for (const k in o) {

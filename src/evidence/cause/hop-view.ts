@@ -1,0 +1,42 @@
+// What cause inference (infer.ts) is given and weighs: a view per namespace and packet,
+// as the gatherer read it, and the findings made from each view.
+import type { CauseCode, EvidenceItem, ExchangeRecord, KernelDropEvidence } from '../../events/types.js';
+import type { ExchangePacket } from '../context.js';
+import type { HopFacts } from '../state/hop-facts.js';
+
+/** One namespace, as one packet crossed it (or should have). */
+export interface HopView {
+  /** the label `at` names when the cause is found here */
+  label: string;
+  role: 'last-seen' | 'next' | 'path';
+  packet: ExchangePacket;
+  /** the missing packet itself, the question of an unanswered exchange, or the answer it never got */
+  which: 'missing' | 'question' | 'answer';
+  /** devices of the packet in this namespace (null: not known) */
+  iif: string | null;
+  oif: string | null;
+  /** the device it should have appeared on next, when in this namespace */
+  expectedIface: string | null;
+  /** bytes of encapsulation around the packet on the links here (VXLAN: 50) */
+  encapsulation: number;
+  facts: HopFacts;
+  /** an earlier reading of this namespace (rule counters) */
+  before: HopFacts | null;
+  drops: KernelDropEvidence[];
+  /** why the kernel's drops could not be read here; null when they were */
+  kernelUnreadable: string | null;
+}
+
+export interface CauseInput {
+  exchange: ExchangeRecord;
+  views: readonly HopView[];
+}
+
+/** One cause a view supports, with its strength (infer.ts lists the scale). */
+export interface Finding {
+  code: CauseCode;
+  strength: number;
+  summary: string;
+  evidence: EvidenceItem[];
+  view: HopView;
+}

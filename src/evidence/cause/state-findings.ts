@@ -1,0 +1,224 @@
+// What a namespace's state says about the packet, each a finding of strength 70 (60
+// where less sure): the next device down, the packet larger than a link's MTU,
+// forwarding off, no route, the reverse-path filter, 127/8 without route_localnet, the
+// neighbour unresolved, nobody listening.
+import type { CauseCode, EvidenceItem, SysctlEvidence } from '../../events/types.js';
+import { isUnreadable } from '../state/hop-facts.js';
+import { isLocalAddress, type LinkInfo } from '../state/links.js';
+import { isUnresolved } from '../state/neighbours.js';
+import { isListening } from '../state/sockets.js';
+import { dnatTarget } from './dnat.js';
+import { linkEvidence, linksOf, placeOf, routeEvidence, sysctl } from './evidence-items.js';
+import type { Finding, HopView } from './hop-view.js';
+
+function isBroadcast(address: string): boolean {
+  return address === '255.255.255.255' || /\.255$/.test(address);
+}
+
+export function stateFindings(v: HopView): Finding[] {
+  const f = v.facts;
+  const p = v.packet;
+  const out: Finding[] = [];
+  const links = linksOf(f);
+  const link = (name: string | null): LinkInfo | undefined =>
+    name === null ? undefined : links?.find((l) => l.name === name);
+  const add = (code: CauseCode, summary: string, evidence: EvidenceItem[], strength = 70): void => {
+    out.push({ code, strength, summary, evidence, view: v });
+  };
+
+  // the device it was expected on next
+  for (const name of [v.expectedIface, v.oif]) {
+    const l = link(name);
+    if (l === undefined) continue;
+    const portBlocked = l.portState !== null && l.portState !== 'forwarding';
+    if (!l.up || !l.carrier || portBlocked) {
+      const why = !l.up
+        ? 'down'
+        : !l.carrier
+          ? 'up without carrier'
+          : `a bridge port in state ${l.portState}`;
+      add('link-down', `${l.name} is ${why} (${l.operstate})`, [linkEvidence(f, l)]);
+      break;
+    }
+  }
+
+  // MTU: the packet with its encapsulation against the link that receives it (it drops
+  // what does not fit), or sends it with DF set; a VXLAN device's underlay too
+  if (p.family !== 'arp') {
+    const bytes = p.ipLength + v.encapsulation;
+    const receiving = link(v.expectedIface);
+    const sending = link(v.oif);
+    if (receiving !== undefined && bytes > receiving.mtu && receiving.kind !== 'vxlan') {
+      add('mtu', `${bytes}-byte packets do not fit ${receiving.name}'s MTU of ${receiving.mtu}`, [
+        linkEvidence(f, receiving, bytes),
+      ]);
+    } else if (sending !== undefined && sending !== receiving && p.dontFragment && bytes > sending.mtu) {
+      add('mtu', `${bytes}-byte packets with DF set do not fit ${sending.name}'s MTU of ${sending.mtu}`, [
+        linkEvidence(f, sending, bytes),
+      ]);
+    }
+    for (const dev of [receiving, sending]) {
+      if (dev?.kind !== 'vxlan' || dev.vxlanUnderlay === null) continue;
+      const under = link(dev.vxlanUnderlay);
+      if (under !== undefined && p.ipLength + 14 + 50 > under.mtu + 14) {
+        add('mtu', `${p.ipLength + 50}-byte VXLAN packets do not fit ${under.name}'s MTU of ${under.mtu}`, [
+          linkEvidence(f, dev),
+          linkEvidence(f, under, p.ipLength + 50),
+        ]);
+      }
+    }
+  }
+
+  // routing
+  const dnat = p.family === 4 ? dnatTarget(v) : null;
+  const dst = dnat?.addr ?? p.dst;
+  const toLocal =
+    links !== null && (isLocalAddress(links, dst) || dst.startsWith('127.') || isBroadcast(dst));
+  const fromLocal = links !== null && isLocalAddress(links, p.src);
+  const forwarded = p.family !== 'arp' && links !== null && !toLocal && !fromLocal && v.iif !== null;
+  if (forwarded) {
+    const fwd = sysctl(f, 'net.ipv4.ip_forward', null);
+    const perDev = v.iif !== null ? sysctl(f, 'forwarding', v.iif) : null;
+    if ((fwd !== null && fwd.value === '0') || (perDev !== null && perDev.value === '0')) {
+      add(
+        'forwarding-off',
+        `forwarding is off in ${f.netns ?? 'the root namespace'} (${(fwd?.value === '0' ? fwd : perDev)?.key} = 0): it does not route ${p.src} → ${p.dst}`,
+        [fwd, perDev].filter((e): e is SysctlEvidence => e !== null),
+      );
+    }
+  }
+  for (const r of f.routes) {
+    const err = r.answer.error;
+    // ARP is answered on its link: routes say nothing about it
+    if (err === null || r.query.dst !== dst || p.family === 'arp') continue;
+    // a packet received here is judged by the lookup made as if received (iif), one sent from here by the plain one
+    const received = r.query.iif !== undefined;
+    if (received !== (!fromLocal && v.iif !== null)) continue;
+    const ev = routeEvidence(f, r);
+    if (/cross-device/i.test(err)) {
+      const rp = v.iif !== null ? sysctl(f, 'rp_filter', v.iif) : null;
+      add('rp-filter', `the reverse-path filter drops ${p.src} arriving on ${v.iif ?? '?'}`, [
+        ev,
+        ...(rp !== null ? [rp] : []),
+      ]);
+    } else if (dst.startsWith('127.') && /invalid argument/i.test(err)) {
+      const rl = v.iif !== null ? sysctl(f, 'route_localnet', v.iif) : null;
+      add(
+        'localnet',
+        `${p.dst}${dnat !== null ? ` DNAT-ed to ${dst}` : ''} arriving on ${v.iif ?? '?'}: 127/8 is not routed from outside without route_localnet${rl !== null ? ` (${rl.key} = ${rl.value})` : ''}`,
+        [ev, ...(rl !== null ? [rl] : [])],
+      );
+    } else if (/no route to host|network is unreachable/i.test(err)) {
+      const fwd = sysctl(f, 'net.ipv4.ip_forward', null);
+      if (
+        /no route to host/i.test(err) &&
+        fwd?.value === '0' &&
+        !out.some((o) => o.code === 'forwarding-off')
+      ) {
+        add('forwarding-off', `forwarding is off in ${f.netns ?? 'the root namespace'} (${fwd.key} = 0)`, [
+          fwd,
+          ev,
+        ]);
+      } else if (!out.some((o) => o.code === 'forwarding-off')) {
+        add('no-route', `no route to ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [ev]);
+      }
+    }
+  }
+  // reverse path: the route back to the source leaves by another device, and rp_filter is strict
+  if (v.iif !== null && p.family === 4 && !fromLocal) {
+    const back = f.routes.find(
+      (r) => r.query.dst === p.src && r.query.iif === undefined && r.query.from === undefined,
+    );
+    const rp = sysctl(f, 'rp_filter', v.iif);
+    const ingress = link(v.iif);
+    const expectedIn = ingress?.master ?? v.iif;
+    if (
+      back !== undefined &&
+      rp?.value === '1' &&
+      back.answer.dev !== null &&
+      back.answer.dev !== expectedIn &&
+      back.answer.dev !== v.iif
+    ) {
+      add(
+        'rp-filter',
+        `the reverse-path filter (strict) drops ${p.src} arriving on ${v.iif}: the route back leaves by ${back.answer.dev}`,
+        [rp, routeEvidence(f, back)],
+      );
+    }
+  }
+
+  // the next hop's neighbour entry
+  if (f.neighbours !== null && !isUnreadable(f.neighbours)) {
+    const neighbours = f.neighbours;
+    const wanted: Array<{ address: string; iface: string | null }> = [];
+    if (p.family === 'arp') wanted.push({ address: p.dst, iface: v.iif ?? v.oif });
+    for (const r of f.routes) {
+      if (r.answer.dev === null || (r.query.dst !== dst && r.query.dst !== p.dst)) continue;
+      wanted.push({ address: r.answer.gateway ?? r.query.dst, iface: r.answer.dev });
+    }
+    for (const w of wanted) {
+      const n = neighbours.find((x) => x.address === w.address && (w.iface === null || x.iface === w.iface));
+      if (n !== undefined && isUnresolved(n)) {
+        add(
+          'no-neighbour',
+          `the neighbour ${n.address} on ${n.iface} is ${n.state.join(' ')}: nothing answers ARP for it`,
+          [
+            {
+              source: 'neighbour',
+              ...placeOf(f),
+              iface: n.iface,
+              address: n.address,
+              state: [...n.state],
+              ...(n.lladdr !== null ? { lladdr: n.lladdr } : {}),
+            },
+          ],
+        );
+        break;
+      }
+      // the namespace that asked: it keeps no entry of a resolution that never began or was forgotten
+      if (
+        n === undefined &&
+        p.family === 'arp' &&
+        v.which !== 'answer' &&
+        links !== null &&
+        isLocalAddress(links, p.src)
+      ) {
+        add('no-neighbour', `nothing answers ARP for ${w.address} on ${w.iface ?? '?'}`, [], 60);
+      }
+    }
+  }
+
+  // nobody listening (a SYN, a UDP query) where it arrived
+  if (
+    p.family !== 'arp' &&
+    (p.proto === 6 || p.proto === 17) &&
+    v.which !== 'answer' &&
+    toLocal &&
+    f.sockets !== null &&
+    !isUnreadable(f.sockets)
+  ) {
+    const port = dnat?.port ?? p.dport;
+    const isSyn = p.proto === 6 && p.tcpFlags === 0x02;
+    if (
+      port !== null &&
+      (isSyn || p.proto === 17) &&
+      !isListening(f.sockets, p.proto === 6 ? 'tcp' : 'udp', dst, port)
+    ) {
+      add(
+        'no-listener',
+        `nothing listens on ${p.proto === 6 ? 'TCP' : 'UDP'} ${dst}:${port} in ${f.netns ?? 'the root namespace'}`,
+        [
+          {
+            source: 'socket',
+            ...placeOf(f),
+            protocol: p.proto === 6 ? 'tcp' : 'udp',
+            address: dst,
+            port,
+            listening: false,
+          },
+        ],
+      );
+    }
+  }
+  return out;
+}
