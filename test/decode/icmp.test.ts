@@ -11,7 +11,7 @@ import {
   cutEveryLengthDirect,
   decodeWith,
   itAgreesWithTshark,
-  l4Range,
+  transportOf,
   mutateAndDecode,
   recordFor,
   values,
@@ -404,7 +404,7 @@ describe.skipIf(!CORPUS_AVAILABLE)('ICMP against tshark (corpus)', () => {
   itAgreesWithTshark(
     files,
     decodeIcmp,
-    (f) => (f.ipVersion !== 4 || f.proto !== 1 || f.laterFragment ? null : l4Range(f)),
+    transportOf(1, 4),
     ({ rec, row, what, frame: f }) => {
       const types = values(row, 'icmp.type').map(Number);
       const codes = values(row, 'icmp.code').map(Number);

@@ -11,7 +11,7 @@ import {
   cutEveryLengthDirect,
   decodeWith,
   itAgreesWithTshark,
-  l4Range,
+  transportOf,
   mutateAndDecode,
   recordFor,
   values,
@@ -312,25 +312,20 @@ describe.skipIf(!CORPUS_AVAILABLE)('TCP against tshark (corpus)', () => {
     'vlan-qinqinq.pcap',
     'dns-edns-ecs.pcap',
   ];
-  itAgreesWithTshark(
-    files,
-    decodeTcp,
-    (f) => (f.proto !== 6 || f.laterFragment ? null : l4Range(f)),
-    ({ rec, row, what }) => {
-      const sport = values(row, 'tcp.srcport');
-      if (sport.length === 0) return false;
-      expect([rec.srcPort, rec.dstPort], what).toEqual([
-        Number(sport[0]),
-        Number(values(row, 'tcp.dstport')[0]),
-      ]);
-      expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
-      expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
-      const dnsId = values(row, 'dns.id');
-      if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
-      if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
-      return true;
-    },
-  );
+  itAgreesWithTshark(files, decodeTcp, transportOf(6), ({ rec, row, what }) => {
+    const sport = values(row, 'tcp.srcport');
+    if (sport.length === 0) return false;
+    expect([rec.srcPort, rec.dstPort], what).toEqual([
+      Number(sport[0]),
+      Number(values(row, 'tcp.dstport')[0]),
+    ]);
+    expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
+    expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
+    const dnsId = values(row, 'dns.id');
+    if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
+    if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
+    return true;
+  });
 
   it('options.pcap and tcp-fast-open.pcap: SYN options as tshark reads them', () => {
     const expected: Record<string, [number, number, number][]> = {

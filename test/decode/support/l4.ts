@@ -270,9 +270,19 @@ export interface TsharkCheck {
   file: string;
 }
 
-/** A frame's transport layer, [l4Off, l4End). */
-export function l4Range(f: IpFrame): { off: number; end: number } {
-  return { off: f.l4Off, end: f.l4End };
+/**
+ * The region of itAgreesWithTshark for a transport decoder: the transport layer
+ * [l4Off, l4End) of first fragments carrying IP protocol `proto` (over IP version
+ * `ipVersion`, or either).
+ */
+export function transportOf(
+  proto: number,
+  ipVersion?: 4 | 6,
+): (f: IpFrame) => { off: number; end: number } | null {
+  return (f) =>
+    f.proto !== proto || f.laterFragment || (ipVersion !== undefined && f.ipVersion !== ipVersion)
+      ? null
+      : { off: f.l4Off, end: f.l4End };
 }
 
 /**
