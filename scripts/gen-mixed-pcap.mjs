@@ -33,19 +33,19 @@ for (let i = 0; i < N; i++) {
   const client = (0x0a000000 | ((flow + 2) & 0xffffff)) >>> 0; // 10.x.y.z per flow
   const server = 0xc633640a; // 198.51.100.10
   const reply = (i & 1) === 1;
+  const src = reply ? server : client;
+  const dst = reply ? client : server;
   const id = i & 0xffff;
   const seq = (i >> 3) & 0xffff;
   switch ((i >> 1) & 3) {
     case 0: {
-      o = pcapgen.ethernet(buf, o, 0x0800);
-      o = pcapgen.ipv4(buf, o, 1, reply ? server : client, reply ? client : server, 84, id);
-      o = pcapgen.icmpEcho(buf, o, reply ? 0 : 8, flow & 0xffff, seq, 0x61, true);
+      o = pcapgen.ipv4EchoFrame(buf, o, src, dst, id, reply ? 0 : 8, flow & 0xffff, seq, 0x61, true);
       break;
     }
     case 1: {
       o = pcapgen.ethernet(buf, o, 0x0800);
       const dnsLen = 12 + QNAME.length + 4 + (reply ? 16 : 0);
-      o = pcapgen.ipv4(buf, o, 17, reply ? server : client, reply ? client : server, 20 + 8 + dnsLen, id);
+      o = pcapgen.ipv4(buf, o, 17, src, dst, 20 + 8 + dnsLen, id);
       const clientPort = 30000 + (flow & 0x7fff);
       o = pcapgen.udp(buf, o, reply ? 53 : clientPort, reply ? clientPort : 53, 8 + dnsLen);
       o = pcapgen.dnsHeader(buf, o, seq, reply ? 0x8180 : 0x0100, reply ? 1 : 0);
@@ -63,7 +63,7 @@ for (let i = 0; i < N; i++) {
     case 2: {
       o = pcapgen.ethernet(buf, o, 0x0800);
       const payload = reply ? 0 : 100;
-      o = pcapgen.ipv4(buf, o, 6, reply ? server : client, reply ? client : server, 40 + payload, id);
+      o = pcapgen.ipv4(buf, o, 6, src, dst, 40 + payload, id);
       const clientPort = 40000 + (flow & 0x3fff);
       const isn = (i * 7919) >>> 0;
       o = pcapgen.tcp(
@@ -80,14 +80,9 @@ for (let i = 0; i < N; i++) {
       break;
     }
     default: {
-      o = pcapgen.ethernet(buf, o, 0x0800);
-      const inner = 14 + 20 + 64;
-      o = pcapgen.ipv4(buf, o, 17, 0xc0a80a01, 0xc0a80a02, 20 + 8 + 8 + inner, id);
-      o = pcapgen.udp(buf, o, 49152 + (flow & 0x3fff), 4789, 8 + 8 + inner);
-      o = pcapgen.vxlan(buf, o, 4360);
-      o = pcapgen.ethernet(buf, o, 0x0800);
-      o = pcapgen.ipv4(buf, o, 1, reply ? server : client, reply ? client : server, 84, id);
-      o = pcapgen.icmpEcho(buf, o, reply ? 0 : 8, 777, seq, 0x61, true);
+      const tunnelPort = 49152 + (flow & 0x3fff);
+      o = pcapgen.vxlanOuter(buf, o, 0xc0a80a01, 0xc0a80a02, id, tunnelPort, pcapgen.ECHO_FRAME_BYTES);
+      o = pcapgen.ipv4EchoFrame(buf, o, src, dst, id, reply ? 0 : 8, 777, seq, 0x61, true);
     }
   }
   usec += 10;

@@ -20,9 +20,9 @@ for (let i = 0; i < N; i++) {
   const id = i & 0xffff;
   if (kind === 0) {
     // ICMP echo request/reply alternating
-    o = pcapgen.ethernet(buf, o, 0x0800);
-    o = pcapgen.ipv4(buf, o, 1, i & 8 ? B : A, i & 8 ? A : B, 84, id);
-    o = pcapgen.icmpEcho(buf, o, i & 8 ? 0 : 8, 24895, (i >> 4) & 0xffff, 0x61, true);
+    const src = i & 8 ? B : A;
+    const dst = i & 8 ? A : B;
+    o = pcapgen.ipv4EchoFrame(buf, o, src, dst, id, i & 8 ? 0 : 8, 24895, (i >> 4) & 0xffff, 0x61, true);
   } else if (kind === 1) {
     // DNS query A? openstack.org
     o = pcapgen.ethernet(buf, o, 0x0800);
@@ -39,14 +39,8 @@ for (let i = 0; i < N; i++) {
     o += 100;
   } else {
     // VXLAN(UDP 4789) carrying Ethernet/IPv4/ICMP echo, its checksum left 0
-    o = pcapgen.ethernet(buf, o, 0x0800);
-    const inner = 14 + 20 + 64;
-    o = pcapgen.ipv4(buf, o, 17, 0x0a0b0010, 0x0a0b000f, 20 + 8 + 8 + inner, id);
-    o = pcapgen.udp(buf, o, 40000 + (i & 0xff), 4789, 8 + 8 + inner);
-    o = pcapgen.vxlan(buf, o, 4360);
-    o = pcapgen.ethernet(buf, o, 0x0800);
-    o = pcapgen.ipv4(buf, o, 1, 0x0a80020a, 0x0a800304, 84, id);
-    o = pcapgen.icmpEcho(buf, o, 8, 777, i & 0xffff, 0x63, false);
+    o = pcapgen.vxlanOuter(buf, o, 0x0a0b0010, 0x0a0b000f, id, 40000 + (i & 0xff), pcapgen.ECHO_FRAME_BYTES);
+    o = pcapgen.ipv4EchoFrame(buf, o, 0x0a80020a, 0x0a800304, id, 8, 777, i & 0xffff, 0x63, false);
   }
   // The time stamp steps in floating point (as the captures benchmarked so far were made).
   t += 0.00001;

@@ -157,3 +157,28 @@ export function dnsQuestionA(b, o, qname) {
   b.writeUInt32BE(0x00010001, o);
   return o + 4;
 }
+
+/**
+ * A whole Ethernet/IPv4 ICMP echo frame (98 bytes) from `src` to `dst`, IP id `ipId`:
+ * icmpEcho's `type`, `id`, `seq`, `fill` and `withChecksum`.
+ */
+export function ipv4EchoFrame(b, o, src, dst, ipId, type, id, seq, fill, withChecksum) {
+  o = ethernet(b, o, 0x0800);
+  o = ipv4(b, o, 1, src, dst, 20 + 64, ipId);
+  return icmpEcho(b, o, type, id, seq, fill, withChecksum);
+}
+
+/** The length of ipv4EchoFrame's frames. */
+export const ECHO_FRAME_BYTES = 14 + 20 + 64;
+
+/**
+ * The outer headers of a VXLAN packet (VNI 4360) carrying `innerLen` bytes: Ethernet,
+ * IPv4 from `src` to `dst` (IP id `ipId`), UDP from `srcPort` to 4789, VXLAN. Returns
+ * where the inner frame goes.
+ */
+export function vxlanOuter(b, o, src, dst, ipId, srcPort, innerLen) {
+  o = ethernet(b, o, 0x0800);
+  o = ipv4(b, o, 17, src, dst, 20 + 8 + 8 + innerLen, ipId);
+  o = udp(b, o, srcPort, 4789, 8 + 8 + innerLen);
+  return vxlan(b, o, 4360);
+}
