@@ -6,24 +6,11 @@ import { CaptureFormatError, MAX_INTERFACE_ADDRESSES, readCaptureBytes } from '.
 import { PCAP_MICRO_LE, PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { concat, hex } from './hex.js';
 import { epb, idb, isb, shb, time64, tsoffset, tsresol, u64 } from './pcapng-blocks.js';
-import { collector, readChunked } from './support.js';
+import { collector, readAll, readChunked, readError, type Seen } from './support.js';
+
+/** Reads `bytes` whole, packet comments decoded. */
+const read = (bytes: Uint8Array): Seen => readAll(bytes, { packetComments: true });
 import { tsharkRows } from '../support/tshark-fields.js';
-
-function read(bytes: Uint8Array, packetComments = true): ReturnType<typeof collector>['seen'] {
-  const { seen, handlers } = collector();
-  readCaptureBytes(bytes, handlers, { packetComments });
-  return seen;
-}
-
-function readError(bytes: Uint8Array): CaptureFormatError {
-  try {
-    read(bytes);
-  } catch (err) {
-    if (err instanceof CaptureFormatError) return err;
-    throw err;
-  }
-  throw new Error('expected a CaptureFormatError');
-}
 
 const SHB_LE = hex`
   0a 0d 0d 0a  1c 00 00 00  4d 3c 2b 1a  01 00 00 00   // SHB, 28 bytes, LE, 1.0
@@ -207,7 +194,7 @@ describe('pcapng reader: the two-section fixture', () => {
   });
 
   it('decodes packet comments only when asked', () => {
-    expect(read(PCAPNG_TWO_SECTIONS, false).packets[0].comment).toBeNull();
+    expect(readAll(PCAPNG_TWO_SECTIONS, { packetComments: false }).packets[0].comment).toBeNull();
   });
 
   it('gives the same result in 1-byte chunks and in odd-sized chunks', () => {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { PacketRecord, TRUNCATED_REASONS } from '../../../src/decode/record.js';
+import { seededRandom } from '../../support/seeded-random.js';
 import { corpusPath, readCorpusPcap } from './corpus.js';
 
 export type Decoder = (b: Uint8Array, off: number, end: number, rec: PacketRecord) => void;
@@ -57,19 +58,6 @@ export function cutEveryLengthDirect(
   }
 }
 
-/** Deterministic xorshift PRNG for mutation tests. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
-
 /** Flips random bytes of `bytes` (after `off`) `rounds` times and decodes each: never throws. */
 export function mutateAndDecode(
   decoder: Decoder,
@@ -78,7 +66,7 @@ export function mutateAndDecode(
   rounds = 300,
   seed = 7,
 ): void {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   for (let r = 0; r < rounds; r++) {
     const copy = bytes.slice();
     const flips = 1 + Math.floor(rnd() * 4);
