@@ -11,7 +11,7 @@ async function cleanUp(): Promise<void> {
   for (const run of cleaned) {
     if (run.namespaces.length === 0 && run.labs.length === 0) continue;
     process.stderr.write(
-      `test runs: took down what a run that ended early left (prefix ${run.prefix}): ${run.labs.length} labs, ${run.namespaces.length} namespaces\n`,
+      `test runs: took down what a test run that has ended left (prefix ${run.prefix}): ${run.labs.length} labs, ${run.namespaces.length} namespaces\n`,
     );
   }
   for (const problem of problems) process.stderr.write(`test runs: ${problem}\n`);

@@ -84,9 +84,8 @@ export interface DeadRunCleanup {
 export async function cleanUpDeadTestRuns(dir = TEST_RUNS_DIR): Promise<DeadRunCleanup> {
   const cleaned: { prefix: string; labs: string[]; namespaces: string[] }[] = [];
   const problems: string[] = [];
-  for (const name of namesStartingWith(dir, '')
-    .filter((n) => n.endsWith('.json'))
-    .sort()) {
+  const records = namesStartingWith(dir, '').filter((n) => n.endsWith('.json'));
+  for (const name of records.sort()) {
     const file = join(dir, name);
     const record = readRecord(file);
     if (record === null) {
@@ -108,8 +107,8 @@ export async function cleanUpDeadTestRuns(dir = TEST_RUNS_DIR): Promise<DeadRunC
     namespaces.push(...report.namespacesDeleted);
     runProblems.push(...report.problems);
     cleaned.push({ prefix: record.prefix, labs, namespaces });
-    if (runProblems.length === 0)
-      rmSync(file, { force: true }); // (a cleanup running alongside may be first)
+    // (force: a cleanup running alongside may have removed it first)
+    if (runProblems.length === 0) rmSync(file, { force: true });
     else problems.push(...runProblems.map((p) => `test run ${record.prefix} (pid ${record.pid}): ${p}`));
   }
   return { cleaned, problems };
