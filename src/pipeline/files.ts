@@ -197,24 +197,31 @@ export async function runFiles(
     let failure: string | null = null;
     // Paced lines come out as they happen, as live capture's do.
     if (paced && model === null) stop.every(FLUSH_INTERVAL_MS, () => out.flush());
-    const onSecondThread = !paced && model === null && !options.packets;
-    // Packets printed, paced or shown in the TUI are decoded here: the early thread goes.
+    // --packets --json: the decoder thread writes the packet lines too (not text lines:
+    // those are sinks' words, made here).
+    const onSecondThread = !paced && model === null && (!options.packets || json);
+    // Packets printed as text, paced or shown in the TUI are decoded here: the early thread goes.
     if (!onSecondThread) await releaseDecoderThread();
     try {
       if (onSecondThread) {
-        // Only verdicts: files decoded and classified on a second thread while this one correlates.
-        const end = await decodeFilesOnThread(files, {
-          onInterface,
-          onPacket: (c, iface, sec, nsec) => {
-            causes.advance(sec);
-            correlator.classified(c, iface, sec, nsec);
+        // Files decoded and classified (and packet lines written) on a second thread while this one correlates.
+        const end = await decodeFilesOnThread(
+          files,
+          {
+            onInterface,
+            onPacket: (c, iface, sec, nsec) => {
+              causes.advance(sec);
+              correlator.classified(c, iface, sec, nsec);
+            },
+            onSection,
+            onStats,
+            onWarning,
+            onProgress: (bytes) => progress?.advance(bytes),
+            onLines: (u8, start, end) => out.bytes(u8, start, end),
+            betweenSlots: waitForReader,
           },
-          onSection,
-          onStats,
-          onWarning,
-          onProgress: (bytes) => progress?.advance(bytes),
-          betweenSlots: waitForReader,
-        });
+          { packetLines: options.packets && json },
+        );
         stages.packets = end.packets;
         for (let id = 0; id < end.counts.length; id++)
           if (end.counts[id] !== undefined) stages.counts[id] = end.counts[id];

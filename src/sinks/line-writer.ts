@@ -108,6 +108,22 @@ export class LineWriter {
   }
 
   /**
+   * Bytes that are lines already (the decoder thread's packet lines), as they are:
+   * src[start, end). A replay's output only: no line is skipped here.
+   */
+  bytes(src: Uint8Array, start: number, end: number): void {
+    if (this.#closed) return;
+    const w = this.#pending;
+    const n = end - start;
+    w.room(n);
+    const b = w.buf;
+    const at = w.pos;
+    for (let i = 0; i < n; i++) b[at + i] = src[start + i];
+    w.pos = at + n;
+    if (w.pos >= FLUSH_AT) this.flush();
+  }
+
+  /**
    * Where a JSON record is written as bytes: the caller writes one record into it, then
    * calls endRecord(with what this returned). Returns null when the output has ended.
    */

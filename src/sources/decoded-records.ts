@@ -1,9 +1,10 @@
 // The records the replay's decoder thread sends the correlating thread through a
 // SlotRing (slot-ring.ts): a classified packet (the Classified fields, its interface
 // and time stamp — what Correlator.classified takes), an event (interface, section,
-// statistics, warning, end: rare, structured-cloned), and the bytes read so far (for
-// the progress line). Packets of no exchange are counted on the decoder thread and
-// never sent.
+// statistics, warning, end: rare, structured-cloned), the bytes read so far (for
+// the progress line), and with --packets --json the packets' JSON lines, made on the
+// decoder thread and printed as they are. Packets of no exchange are counted on the
+// decoder thread and not sent.
 import { deserialize, serialize } from 'node:v8';
 import { Classified, keyAddrBytes } from '../correlate/classify.js';
 import { copyBytes } from '../framing/bytes.js';
@@ -12,6 +13,7 @@ import { recordBytes, recordHeader, recordType, type SlotReader, type SlotWriter
 export const RECORD_PACKET = 1;
 export const RECORD_EVENT = 2;
 export const RECORD_PROGRESS = 3;
+export const RECORD_LINES = 4;
 
 const BROADCAST = 1;
 const MUST_MATCH = 2;
@@ -63,6 +65,14 @@ const EVENT_PART_BYTES = 64 * 1024;
  */
 const EVENT_PART_WORD = 1;
 const EVENT_DATA_AT = 8;
+/**
+ * Output bytes per lines record; more go in several records (the bytes are only
+ * appended to the output: a record may end inside a line).
+ */
+const LINES_PART_BYTES = 64 * 1024;
+/** A lines record: its header word, then the byte count, then from LINES_DATA_AT the bytes. */
+const LINES_COUNT_WORD = 1;
+const LINES_DATA_AT = 8;
 /** A progress record: its header word, then from byte 8 the bytes read (a double). */
 const PROGRESS_BYTES_DOUBLE = 1;
 const PROGRESS_RECORD_BYTES = 16;
@@ -143,6 +153,19 @@ export function writeEvent(w: SlotWriter, event: unknown): void {
   }
 }
 
+/** Writes output bytes (whole packet lines, in the order they are printed): src[start, end). */
+export function writeLines(w: SlotWriter, src: Uint8Array, start: number, end: number): void {
+  for (let off = start; off < end; off += LINES_PART_BYTES) {
+    const n = Math.min(LINES_PART_BYTES, end - off);
+    const bytes = align8(LINES_DATA_AT + n);
+    const at = w.reserve(bytes);
+    w.i32[at >>> 2] = recordHeader(RECORD_LINES, bytes);
+    w.i32[(at >>> 2) + LINES_COUNT_WORD] = n;
+    copyBytes(w.u8, at + LINES_DATA_AT, src, off, n);
+    w.commit(bytes);
+  }
+}
+
 /** Notes how many bytes of the files have been read (for a progress line). */
 export function writeProgress(w: SlotWriter, bytesRead: number): void {
   const at = w.reserve(PROGRESS_RECORD_BYTES);
@@ -155,6 +178,8 @@ export interface DecodedRecordHandlers {
   packet(c: Classified, iface: number, sec: number, nsec: number): void;
   event(event: unknown): void;
   progress(bytesRead: number): void;
+  /** output bytes to print as they are: u8[start, end), valid during the call */
+  lines(u8: Uint8Array, start: number, end: number): void;
 }
 
 /** Reads the records of one slot [start, end), in order. */
@@ -229,6 +254,9 @@ export class DecodedRecordReader {
         }
       } else if (type === RECORD_PROGRESS) {
         h.progress(f64[(at >>> 3) + PROGRESS_BYTES_DOUBLE]);
+      } else if (type === RECORD_LINES) {
+        const from = at + LINES_DATA_AT;
+        h.lines(u8, from, from + i32[(at >>> 2) + LINES_COUNT_WORD]);
       } else throw new Error(`decoder thread: unknown record type ${type} at byte ${at}`);
       at += bytes;
     }

@@ -3,7 +3,8 @@
 // it sends its first packets the correlating thread has nothing to do. The CLI starts
 // it as soon as it knows the command is `replay`, before loading the command's modules,
 // so the two start-ups overlap; the thread then waits for its input (files and ring).
-// Not for a replay that will decode on its own thread (paced, the TUI, --packets); one
+// Not for a replay that will decode on its own thread (paced, the TUI, --packets as
+// text); one
 // started for nothing is let go. Until taken, the thread does not keep the process alive.
 import { Worker } from 'node:worker_threads';
 
@@ -37,13 +38,14 @@ function start(): DecoderThread {
 
 /**
  * Whether a `replay` with these arguments will likely decode on a second thread: not
- * paced, not printing packets, not the TUI (a terminal without --json). A guess from
+ * paced, not printing packets as text (--packets without --json), not the TUI (a
+ * terminal without --json). A guess from
  * the raw arguments, before they are parsed: a wrong guess only costs a thread started
  * for nothing, or started later.
  */
 export function replayMayUseDecoderThread(argv: readonly string[], stdoutIsTerminal: boolean): boolean {
   const has = (flag: string): boolean => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
-  if (has('--packets') || has('--speed') || has('--realtime')) return false;
+  if ((has('--packets') && !has('--json')) || has('--speed') || has('--realtime')) return false;
   return !stdoutIsTerminal || has('--json');
 }
 

@@ -1,5 +1,6 @@
-// `replay` without pacing, TUI or packet printing: capture files read, decoded and
-// classified on a second thread (file-decoder-worker.ts) while this one correlates —
+// `replay` without pacing, TUI or packet lines of text: capture files read, decoded and
+// classified on a second thread (which also writes the packets' JSON lines with
+// --packets --json) (file-decoder-worker.ts) while this one correlates —
 // the two halves of the pipeline each get a core. Records arrive through a slot ring
 // (slot-ring.ts) in file order, so the correlator sees exactly what it would see
 // reading the files itself (the same verdicts; test/cli/replay.test.ts compares).
@@ -14,6 +15,8 @@ import { createSlotRing, SlotReader, type SlotRingBuffers } from './slot-ring.js
 export interface DecoderThreadInput {
   files: Array<string | CaptureFileInput>;
   ring: SlotRingBuffers;
+  /** --packets --json: the thread writes each packet's JSON line (onLines) */
+  packetLines: boolean;
 }
 
 /** What the replay needs of an interface: the merge's record without what the file said of it. */
@@ -53,6 +56,11 @@ export interface DecodedFilesHandlers {
   onWarning(message: string): void;
   onProgress?(bytesRead: number): void;
   /**
+   * With `packetLines`: output bytes (whole packet lines, or part of a run of them) to
+   * print as they are, u8[start, end) — valid during the call only.
+   */
+  onLines?(u8: Uint8Array, start: number, end: number): void;
+  /**
    * Called after each slot of records: a consumer whose output fell behind (stdout
    * into a slow reader) returns a promise and the ring is not read until it settles;
    * the decoder thread then fills the ring and sleeps (Atomics.wait) until a slot is
@@ -65,11 +73,12 @@ export interface DecodedFilesHandlers {
 export async function decodeFilesOnThread(
   files: ReadonlyArray<string | CaptureFileInput>,
   h: DecodedFilesHandlers,
+  options: { packetLines?: boolean } = {},
 ): Promise<DecodedFilesEnd> {
   // 8 MiB of records (~70k packets): while this thread is still cold and opening the
   // first second's exchanges, the decoder thread reads on instead of waiting for slots.
   const ring = createSlotRing(32, 256 * 1024);
-  const input: DecoderThreadInput = { files: [...files], ring };
+  const input: DecoderThreadInput = { files: [...files], ring, packetLines: options.packetLines ?? false };
   const thread = takeDecoderThread();
   const worker = thread.worker;
   const reader = new SlotReader(ring);
@@ -87,6 +96,7 @@ export async function decodeFilesOnThread(
   let previous = 0;
   const handlers = {
     packet: h.onPacket,
+    lines: (u8: Uint8Array, start: number, end: number): void => h.onLines?.(u8, start, end),
     progress: (bytes: number): void => {
       h.onProgress?.(bytes - previous);
       previous = bytes;

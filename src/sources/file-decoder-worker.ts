@@ -1,18 +1,23 @@
 // The replay's decoder thread (started by decoder-thread-boot.ts): reads the capture
 // files merged by time, decodes and classifies every packet, and sends the packets of
 // exchanges, in order, with the files' interfaces, sections, statistics and warnings,
-// through the shared slot ring. Packets of no exchange are only counted.
+// through the shared slot ring. Packets of no exchange are only counted. With
+// --packets --json it also writes every packet's JSON line (decode/packet-json.ts, as
+// the replay's own thread would) and sends the lines in order with the packets: a
+// packet's line after the packet itself (whose correlation may print verdicts first).
 import { once } from 'node:events';
 import { parentPort } from 'node:worker_threads';
 import { classify, Classified } from '../correlate/classify.js';
 import { Kind } from '../correlate/kinds/table.js';
 import { DnsTcpStreams } from '../correlate/dns-tcp.js';
 import { decodePacket } from '../decode/decode-packet.js';
+import { writePacketJson } from '../decode/packet-json.js';
 import { PacketRecord } from '../decode/record.js';
 import { isCaptureInputError } from '../framing/errors.js';
 import { InterfaceLabelError } from '../framing/label.js';
 import { mergeCaptureFiles } from '../framing/merge.js';
-import { writeEvent, writePacket, writeProgress } from './decoded-records.js';
+import { JsonBytes } from '../shared/json-bytes.js';
+import { writeEvent, writeLines, writePacket, writeProgress } from './decoded-records.js';
 import type { DecoderEvent, DecoderThreadInput, ThreadInterface } from './file-decoder-thread.js';
 import { SlotWriter } from './slot-ring.js';
 
@@ -23,6 +28,8 @@ const PROGRESS_EVERY_BYTES = 4 * 1024 * 1024;
  * until slots go full: the correlating thread starts while this one reads on.
  */
 const FIRST_HANDOVER_PACKETS = 512;
+/** Packet lines are sent once this many bytes wait (or before anything else is sent). */
+const LINES_SEND_BYTES = 64 * 1024;
 
 // Started early (decoder-thread-boot.ts): the input comes once the replay knows it.
 if (parentPort === null) throw new Error('file-decoder-worker: not started as a worker thread');
@@ -37,7 +44,16 @@ const w = new SlotWriter(input.ring);
 const EVENTS_PER_BATCH = 1024;
 let batch: DecoderEvent[] = [];
 let batched = 0;
+/** --packets --json: the lines not sent yet, and the last packet's number */
+const lines = input.packetLines ? new JsonBytes(LINES_SEND_BYTES + 16 * 1024) : null;
+let lineNumber = 0;
+const sendLines = (): void => {
+  if (lines === null || lines.pos === 0) return;
+  writeLines(w, lines.buf, 0, lines.pos);
+  lines.pos = 0;
+};
 const sendBatch = (): void => {
+  sendLines();
   writeEvent(w, batch);
   batch = [];
   batched = 0;
@@ -58,6 +74,7 @@ const rec = new PacketRecord();
 const c = new Classified();
 const dnsTcp = new DnsTcpStreams();
 const linktypes: number[] = [];
+const labels: string[] = [];
 const counts: number[] = [];
 let packets = 0;
 let lastSec = 0;
@@ -72,6 +89,7 @@ let sentInSlot = 0;
 /** Sends `c`, classified already; hands the slot on when it holds enough. */
 function sendPacket(iface: number, sec: number, nsec: number): void {
   if (batch.length > 0) sendBatch();
+  sendLines();
   writePacket(w, c, iface, sec, nsec);
   if (++sentInSlot === handoverAt) {
     w.publish();
@@ -85,6 +103,7 @@ try {
     input.files,
     (iface) => {
       linktypes[iface.id] = iface.linktype;
+      labels[iface.id] = iface.label;
       counts[iface.id] = 0;
       // Not `capture` (the file's own record of it, comments and all): nothing there uses it.
       const {
@@ -129,7 +148,13 @@ try {
       // DNS over TCP: the messages the segment begins or completes (as Correlator.packet does)
       if (dnsTcp.segment(rec, c, p.interfaceId))
         while (dnsTcp.next(c)) sendPacket(p.interfaceId, p.tsSec, p.tsNsec);
+      if (lines !== null) {
+        writePacketJson(lines, rec, ++lineNumber, labels[p.interfaceId], p.tsSec, p.tsNsec, p.caplen, p.len);
+        lines.byte(0x0a);
+        if (lines.pos >= LINES_SEND_BYTES) sendLines();
+      }
       if (bytesRead >= progressAt) {
+        sendLines();
         writeProgress(w, bytesRead);
         progressAt = bytesRead + PROGRESS_EVERY_BYTES;
       }
@@ -149,6 +174,7 @@ try {
   else if (!isCaptureInputError(err)) throw err;
   else failure = err.message;
 }
+sendLines();
 writeProgress(w, bytesRead);
 send({ type: 'end', packets, counts, lastSec, lastNsec, failure, refused });
 sendBatch();

@@ -1,5 +1,6 @@
 // `replay` without pacing decodes on a second thread (src/sources/file-decoder-thread.ts);
-// a paced replay reads in one thread. Both must give the same records, byte for byte:
+// a paced replay reads in one thread. Both must give the same records (and with
+// --packets --json the same packet lines, in the same places), byte for byte:
 // the shipped incidents (lost, unanswered, error, several hosts), two recordings merged,
 // a damaged file, DNS over TCP (the corpus's, and crafted: reassembled, pipelined, resent),
 // and 200k generated packets (the ring between the threads laps many times).
@@ -50,6 +51,8 @@ describe('replay on the decoder thread', () => {
     it(`${file}: the same JSON records and text report as one thread`, () => {
       both([`captures/${file}`, '--json']);
       both([`captures/${file}`]);
+      // every packet's JSON line, written on the decoder thread, in the same place among the verdicts
+      both([`captures/${file}`, '--packets', '--json']);
     });
   }
 
@@ -71,7 +74,10 @@ describe('replay on the decoder thread', () => {
       ['10.0.0.5>10.0.0.53 id=6 six.example.org A', 'ok'],
     ]);
     if (CORPUS_AVAILABLE) {
-      for (const name of ['dns_tcp.pcap', 'dns-edns-ecs.pcap']) both([corpusPath(name), '--json']);
+      for (const name of ['dns_tcp.pcap', 'dns-edns-ecs.pcap']) {
+        both([corpusPath(name), '--json']);
+        both([corpusPath(name), '--packets', '--json']);
+      }
       const corpus = runCli(['replay', corpusPath('dns_tcp.pcap'), '--json']).stdout;
       expect(corpus).toMatch(
         /"kind":"dns","key":"192.168.1.11>209.87.249.18 id=17177 www.tcpdump.org A","flow":\{[^}]*"transport":"tcp"\},"status":"ok"/,
@@ -133,9 +139,11 @@ describe('replay on the decoder thread', () => {
   it('the CLI starts it early only for a replay that will take it', () => {
     expect(replayMayUseDecoderThread(['a.pcap'], false)).toBe(true);
     expect(replayMayUseDecoderThread(['a.pcap', '--json'], true)).toBe(true);
-    // the TUI, packets printed, paced: decoded on the command's own thread
+    // the TUI, packets printed as text, paced: decoded on the command's own thread
     expect(replayMayUseDecoderThread(['a.pcap'], true)).toBe(false);
     expect(replayMayUseDecoderThread(['a.pcap', '--packets'], false)).toBe(false);
+    // packets as JSON lines: written on the decoder thread
+    expect(replayMayUseDecoderThread(['a.pcap', '--packets', '--json'], false)).toBe(true);
     expect(replayMayUseDecoderThread(['a.pcap', '--speed', '2'], false)).toBe(false);
     expect(replayMayUseDecoderThread(['a.pcap', '--speed=2', '--json'], false)).toBe(false);
     expect(replayMayUseDecoderThread(['--realtime', 'a.pcap'], false)).toBe(false);
@@ -153,6 +161,21 @@ describe('replay on the decoder thread', () => {
     ]);
     expect(gen.status).toBe(0);
     both([file, '--json']);
+  });
+
+  it('60k generated packets with --packets --json: the same lines (the ring laps several times)', () => {
+    // (35 MB of output: within what the comparison holds in memory)
+    const file = join(dir, 'mixed-60k.pcap');
+    const gen = spawnSync(process.execPath, [
+      'scripts/gen-mixed-pcap.mjs',
+      file,
+      '--packets',
+      '60000',
+      '--flows',
+      '5000',
+    ]);
+    expect(gen.status).toBe(0);
+    both([file, '--packets', '--json']);
   });
 });
 

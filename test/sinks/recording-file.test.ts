@@ -9,12 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { concat } from '../framing/hex.js';
-import {
-  BufferPool,
-  MAX_SPARE_BYTES,
-  RecordingError,
-  RecordingFile,
-} from '../../src/sinks/recording-file.js';
+import { BufferPool, MAX_SPARE_BYTES } from '../../src/sinks/buffer-pool.js';
+import { RecordingError } from '../../src/sinks/recording-error.js';
+import { RecordingFile } from '../../src/sinks/recording-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-recording-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

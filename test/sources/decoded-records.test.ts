@@ -13,7 +13,12 @@ import { DnsTcpStreams } from '../../src/correlate/dns-tcp.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import { mergeCaptureFiles } from '../../src/framing/merge.js';
-import { DecodedRecordReader, writeEvent, writePacket } from '../../src/sources/decoded-records.js';
+import {
+  DecodedRecordReader,
+  writeEvent,
+  writeLines,
+  writePacket,
+} from '../../src/sources/decoded-records.js';
 import { createSlotRing, SlotReader, SlotWriter } from '../../src/sources/slot-ring.js';
 import {
   Conversation,
@@ -97,6 +102,7 @@ describe('decoded records', () => {
           packet: (c, iface, sec, nsec) => received.push(fieldsOf(c, iface, sec, nsec)),
           event: () => undefined,
           progress: () => undefined,
+          lines: () => undefined,
         });
         reader.release();
       }
@@ -161,9 +167,44 @@ describe('decoded records', () => {
         packet: () => undefined,
         event: (e) => events.push(e),
         progress: () => undefined,
+        lines: () => undefined,
       });
       reader.release();
     }
     expect(events).toEqual([{ type: 'warning', message: 'first' }, long]);
+  });
+
+  it('carry output lines, longer ones in several records, in order with the packets', async () => {
+    const ring = createSlotRing(4, 256 * 1024);
+    const w = new SlotWriter(ring);
+    const reader = new SlotReader(ring);
+    const records = new DecodedRecordReader(reader);
+    const short = Buffer.from('{"type":"packet","n":1}\n');
+    // 200 kB: more than one record's worth (64 KiB), a run of lines cut anywhere
+    const long = Buffer.from(`${'{"type":"packet","x":"ünï"}\n'.repeat(7000)}`);
+    const c = new Classified();
+    c.kind = Kind.IcmpEcho;
+    writeLines(w, short, 0, short.length);
+    writePacket(w, c, 3, 1700000000, 5);
+    writeLines(w, long, 0, long.length);
+    w.publish();
+    const seen: string[] = [];
+    let printed = Buffer.alloc(0);
+    const slot = await reader.next();
+    expect(slot).not.toBeNull();
+    if (slot === null) return;
+    records.read(slot.start, slot.end, {
+      packet: (_c, iface) => seen.push(`packet on ${iface}`),
+      event: () => undefined,
+      progress: () => undefined,
+      lines: (u8, start, end) => {
+        seen.push('lines');
+        printed = Buffer.concat([printed, Buffer.from(u8.subarray(start, end))]);
+      },
+    });
+    reader.release();
+    expect(seen.slice(0, 3)).toEqual(['lines', 'packet on 3', 'lines']);
+    expect(seen.filter((s) => s === 'lines').length).toBeGreaterThan(3);
+    expect(printed.equals(Buffer.concat([short, long]))).toBe(true);
   });
 });
