@@ -82,3 +82,19 @@ export function numberOption(
     throw new UserError(`${command}: --${name} must be a number ≥ ${min}, got '${raw}'`);
   return n;
 }
+
+/**
+ * A file name option's value, undefined when it is not given. An empty name (an unset
+ * shell variable, most likely) is refused; `shown` is how the message names the option.
+ */
+export function fileNameOption(
+  args: ParsedArgs,
+  name: string,
+  command: string,
+  shown = `--${name}`,
+): string | undefined {
+  const value = args.values.get(name);
+  if (value === '')
+    throw new UserError(`${command}: ${shown} needs a file name, and '' was given (an unset variable?)`);
+  return value;
+}

@@ -18,17 +18,23 @@ export interface TeardownReport {
 }
 
 export async function teardownLab(input: TeardownInput, stateDir: string): Promise<TeardownReport> {
-  const report: TeardownReport = { namespacesDeleted: [], problems: [] };
   // Daemons first: a namespace with processes in it outlives `ip netns del`.
   await Promise.all([...input.processes].reverse().map((p) => stopProcess(p)));
-  for (const ns of [...input.namespaces].reverse()) {
+  const report = await deleteNamespaces(input.namespaces);
+  if (report.problems.length === 0) rmSync(stateDir, { recursive: true, force: true });
+  return report;
+}
+
+/** Deletes these namespaces, the last first, with whatever still runs inside them. */
+export async function deleteNamespaces(namespaces: readonly string[]): Promise<TeardownReport> {
+  const report: TeardownReport = { namespacesDeleted: [], problems: [] };
+  for (const ns of [...namespaces].reverse()) {
     if (!namespaceExists(ns)) continue;
     await killEverythingIn(ns);
     const result = await runCommand(['ip', 'netns', 'del', ns]);
     if (result.exitCode === 0 || !namespaceExists(ns)) report.namespacesDeleted.push(ns);
     else report.problems.push(`could not delete namespace ${ns}: ${result.stderr.trim()}`);
   }
-  if (report.problems.length === 0) rmSync(stateDir, { recursive: true, force: true });
   return report;
 }
 

@@ -3,7 +3,7 @@
 // back, and they are on exactly the packets the --json exchange records' sightings
 // name for non-ok exchanges — nothing on an ok exchange's packets. A pass that runs out
 // of disk (a real tmpfs) leaves the recording as it was.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -23,8 +23,10 @@ import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
 import { AnnotationTable } from '../../src/sinks/annotations.js';
 import { AnnotateError, annotateRecording } from '../../src/sinks/pcapng-annotate.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
+import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
 import { jsonRecords, startCli } from '../support/cli-process.js';
 import { PROJECT_ROOT, runCli } from '../support/run-cli.js';
+import { tsharkRows } from '../support/tshark-fields.js';
 
 const SHIPPED = join(PROJECT_ROOT, 'captures', 'dvr-fip-sg-drop.pcapng');
 let work: string;
@@ -53,29 +55,9 @@ function tshark(args: readonly string[]): string {
 
 /** Packets tshark shows with a comment (with `filter`, only those it keeps). */
 function commentedPackets(file: string, filter = 'frame.comment'): Commented[] {
-  const out = tshark([
-    '-r',
-    file,
-    '-Y',
-    filter,
-    '-T',
-    'fields',
-    '-E',
-    'separator=/t',
-    '-e',
-    'frame.interface_name',
-    '-e',
-    'frame.time_epoch',
-    '-e',
-    'frame.comment',
-  ]);
-  return out
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [iface, epoch, comment] = l.split('\t');
-      return { iface, ns: toNs(epoch), comment };
-    });
+  return tsharkRows(file, ['frame.interface_name', 'frame.time_epoch', 'frame.comment'], filter).map(
+    ([iface, epoch, comment]) => ({ iface, ns: toNs(epoch), comment }),
+  );
 }
 
 function toNs(ts: string): bigint {
@@ -260,11 +242,10 @@ describe('a live recording on a lab fault, and tcpdump files of it', () => {
     const recording = join(dir, 'incident.pcapng');
     const outside = `${lab.prefix}outside`;
     const tap = `${lab.prefix}compute`;
-    const witnesses = [
-      startTcpdump(outside, 'eth0', join(dir, 'outside.pcap')),
-      startTcpdump(tap, 'tap7aa08012-d0', join(dir, 'tap.pcap')),
-    ];
-    await Promise.all(witnesses.map((w) => w.ready));
+    const witnesses = await Promise.all([
+      tcpdumpToFile(outside, 'eth0', join(dir, 'outside.pcap')),
+      tcpdumpToFile(tap, 'tap7aa08012-d0', join(dir, 'tap.pcap')),
+    ]);
     const specs = lab.capturePoints.flatMap((p) => ['-i', `${p.netns}/${p.iface}`]);
     const cli = startCli(['capture', ...specs, '-w', recording, '--json']);
     await cli.waitForLine(
@@ -275,7 +256,7 @@ describe('a live recording on a lab fault, and tcpdump files of it', () => {
     await runTraffic(lab, { timeoutMs: 20_000 });
     cli.child.kill('SIGINT');
     expect(await cli.exited, cli.stderr()).toBe(1);
-    for (const w of witnesses) await stop(w.child);
+    for (const w of witnesses) await stopTcpdump(w);
 
     const records = exchanges(cli.lines);
     expect(records.some((e) => e.status === 'lost')).toBe(true);
@@ -314,48 +295,3 @@ describe('a live recording on a lab fault, and tcpdump files of it', () => {
     expect(count(out)).toBe(count(join(dir, 'outside.pcap')) + count(join(dir, 'tap.pcap')) - 1);
   }, 120_000);
 });
-
-/** tcpdump writing a pcap in a namespace; `ready` once it listens. */
-function startTcpdump(
-  netns: string,
-  iface: string,
-  file: string,
-): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '-i',
-      iface,
-      '-n',
-      '-U',
-      '--immediate-mode',
-      '--time-stamp-precision=nano',
-      '-w',
-      file,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump ${netns}/${iface}: ${stderr}`)), 10_000);
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { child, ready };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  await exited;
-}

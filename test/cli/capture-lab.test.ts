@@ -4,7 +4,7 @@
 // the time stamp; each interface's own addresses are what `ip addr` lists; its recording
 // is read back by tshark; SIGINT and SIGTERM leave a complete recording; an interface
 // deleted and re-created mid-capture comes back.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import type { FramedPacket } from '../../src/events/types.js';
 import { readCaptureFile } from '../../src/framing/index.js';
 import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
+import { tcpdumpToFile } from '../lab/support/tcpdump.js';
 import { jsonRecords, startCli, type CliProcess } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 import { asTsharkShows, tsharkInterfaceAddresses } from '../support/tshark-interfaces.js';
@@ -66,43 +67,6 @@ async function readByInterface(file: string, pcapName = ''): Promise<Map<string,
     },
   });
   return out;
-}
-
-/** tcpdump as the independent witness: immediate mode, nanosecond stamps, a pcap file. */
-async function startTcpdump(netns: string, iface: string, file: string): Promise<ChildProcess> {
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '-i',
-      iface,
-      '-n',
-      '-U',
-      '--immediate-mode',
-      '--time-stamp-precision=nano',
-      '-s',
-      '262144',
-      '-w',
-      file,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tcpdump ${netns}/${iface}: ${stderr}`)), 10_000);
-    child.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error(`tcpdump ${netns}/${iface} exited: ${stderr}`)));
-  });
-  return child;
 }
 
 async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<void> {
@@ -198,7 +162,9 @@ describe('capture on 8 interfaces in 5 namespaces of dvr-fip, against tcpdump', 
   it('captures the same packets with the same time stamps as tcpdump, and records them for tshark', async () => {
     const points = POINTS.map(([ns, iface]) => ({ netns: `${lab.prefix}${ns}`, iface }));
     const witnesses = await Promise.all(
-      points.map((p, i) => startTcpdump(p.netns, p.iface, join(work, `witness-${i}.pcap`))),
+      points.map((p, i) =>
+        tcpdumpToFile(p.netns, p.iface, join(work, `witness-${i}.pcap`), ['-s', '262144']),
+      ),
     );
     const recording = join(work, 'eight.pcapng');
     const specs = points.flatMap((p) => ['-i', `${p.netns}/${p.iface}`]);
@@ -547,7 +513,9 @@ describe('over ssh, on two lab hosts', () => {
       `${lab.prefix}compute/qvb7aa08012-d0`,
     ];
     const witnesses = await Promise.all(
-      points.map((p, i) => startTcpdump(p.netns, p.iface, join(work, `remote-witness-${i}.pcap`))),
+      points.map((p, i) =>
+        tcpdumpToFile(p.netns, p.iface, join(work, `remote-witness-${i}.pcap`), ['-s', '262144']),
+      ),
     );
     const recording = join(work, 'remote.pcapng');
     const cli = await startCapture(

@@ -11,8 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, requireRoot } from '../lab/support/lab-env.js';
 import { CLI, PROJECT_ROOT, runCli } from '../support/run-cli.js';
+import { recordTestRun } from '../support/test-runs.js';
 
 const PREFIX = `hsif${process.pid.toString(36)}${randomBytes(2).toString('hex')}-`;
+recordTestRun(PREFIX); // taken down by the next run should this one be killed
 /** compute-like: qbr… with the tap and qvb…, qvo… in br-int */
 const NS_A = `${PREFIX}ns-a`;
 /** router-like: qr-/qg- ports with addresses */

@@ -17,9 +17,9 @@ import {
   corpusIpFrames,
   cutEveryLengthDirect,
   decodeWith,
+  itAgreesWithTshark,
   mutateAndDecode,
   recordFor,
-  tsharkRows,
   udpPayload,
   values,
 } from './support/l4.js';
@@ -522,47 +522,43 @@ describe.skipIf(!CORPUS_AVAILABLE)('DNS against tshark (corpus)', () => {
     'ech.pcap',
     'ipv6-fragmented-dns.pcap',
   ];
-  for (const name of files) {
-    it(name, () => {
-      const rows = tsharkRows(name);
-      let checked = 0;
-      for (const f of corpusIpFrames(name)) {
-        const udp = udpPayload(f);
-        if (udp === null || (![53, 5353].includes(udp.srcPort) && ![53, 5353].includes(udp.dstPort)))
-          continue;
-        const rec = recordFor(f);
-        expect(() => decodeDns(f.bytes, udp.off, udp.end, rec)).not.toThrow();
-        const row = rows.get(f.number);
-        const what = `${name} #${f.number}`;
-        const id = values(row, 'dns.id');
-        if (id.length === 0) continue;
-        checked++;
-        expect(rec.dnsId, what).toBe(parseInt(id[0], 16));
-        expect(rec.dnsQr ? '1' : '0', what).toBe(values(row, 'dns.flags.response')[0]);
-        const rcode = values(row, 'dns.flags.rcode');
-        if (rcode.length > 0) expect(rec.dnsRcode, what).toBe(Number(rcode[0]));
-        const qname = values(row, 'dns.qry.name');
-        if (qname.length > 0 && name !== 'dns_fwdptr.pcap') {
-          const expectedAnomalies = PLACEHOLDER_ANOMALIES[qname[0]];
-          if (expectedAnomalies) {
-            expect(expectedAnomalies, what).toContain(rec.malformedReason);
-          } else {
-            expect(readDnsName(f.bytes, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff), what).toBe(qname[0]);
-            expect(rec.dnsQtype, what).toBe(Number(values(row, 'dns.qry.type')[0]));
-          }
+  itAgreesWithTshark(
+    files,
+    decodeDns,
+    (f) => {
+      const udp = udpPayload(f);
+      return udp === null || (![53, 5353].includes(udp.srcPort) && ![53, 5353].includes(udp.dstPort))
+        ? null
+        : udp;
+    },
+    ({ rec, row, what, frame: f, file: name }) => {
+      const id = values(row, 'dns.id');
+      if (id.length === 0) return false;
+      expect(rec.dnsId, what).toBe(parseInt(id[0], 16));
+      expect(rec.dnsQr ? '1' : '0', what).toBe(values(row, 'dns.flags.response')[0]);
+      const rcode = values(row, 'dns.flags.rcode');
+      if (rcode.length > 0) expect(rec.dnsRcode, what).toBe(Number(rcode[0]));
+      const qname = values(row, 'dns.qry.name');
+      if (qname.length > 0 && name !== 'dns_fwdptr.pcap') {
+        const expectedAnomalies = PLACEHOLDER_ANOMALIES[qname[0]];
+        if (expectedAnomalies) {
+          expect(expectedAnomalies, what).toContain(rec.malformedReason);
+        } else {
+          expect(readDnsName(f.bytes, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff), what).toBe(qname[0]);
+          expect(rec.dnsQtype, what).toBe(Number(values(row, 'dns.qry.type')[0]));
         }
-        const ours: string[] = [];
-        for (let i = 0; i < rec.dnsAnswerCount; i++) {
-          if (rec.dnsAnswerType[i] === 1 && rec.dnsAnswerDataLen[i] === 4) {
-            ours.push(formatIpv4(f.bytes, rec.dnsAnswerDataOff[i]));
-          }
-        }
-        // tshark lists A records of every section, answers first
-        expect(values(row, 'dns.a').slice(0, ours.length), what).toEqual(ours);
       }
-      expect(checked).toBeGreaterThan(0);
-    });
-  }
+      const ours: string[] = [];
+      for (let i = 0; i < rec.dnsAnswerCount; i++) {
+        if (rec.dnsAnswerType[i] === 1 && rec.dnsAnswerDataLen[i] === 4) {
+          ours.push(formatIpv4(f.bytes, rec.dnsAnswerDataOff[i]));
+        }
+      }
+      // tshark lists A records of every section, answers first
+      expect(values(row, 'dns.a').slice(0, ours.length), what).toEqual(ours);
+      return true;
+    },
+  );
 
   it('dns-zlip-1.pcap (compression loop; its UDP length says 8, the message is read to the IP end)', () => {
     const [f] = corpusIpFrames('dns-zlip-1.pcap');

@@ -3,16 +3,17 @@ import { formatIpv4 } from '../../src/decode/format.js';
 import { decodeIcmp } from '../../src/decode/icmp.js';
 import type { PacketRecord } from '../../src/decode/record.js';
 import { CORPUS_AVAILABLE } from './support/corpus.js';
-import { cutAtEveryLength } from './support/cut-at-every-length.js';
-import { anomaly, decode, ethernet, ipv4Header, layerNames, LT_EN10MB } from './support/frames.js';
-import { concat, hex } from './support/hex.js';
+import { wholeFrameSurvivesEveryCut } from './support/cut-at-every-length.js';
+import { anomaly } from './support/frames.js';
+import { hex } from './support/hex.js';
 import {
   corpusIpFrames,
   cutEveryLengthDirect,
   decodeWith,
+  itAgreesWithTshark,
+  transportOf,
   mutateAndDecode,
   recordFor,
-  tsharkRows,
   values,
 } from './support/l4.js';
 
@@ -108,11 +109,8 @@ describe('ICMP echo', () => {
   });
 
   it('decodes inside a whole frame (eth/ipv4/icmp) and survives every cut', () => {
-    const frame = concat(ethernet('0800'), ipv4Header(1, echoRequest.length), echoRequest);
-    const rec = decode(frame, LT_EN10MB);
-    expect(layerNames(rec)).toEqual(['eth', 'ipv4', 'icmp']);
+    const rec = wholeFrameSurvivesEveryCut(echoRequest, 'ipv4', 1, 'icmp');
     expect([rec.icmpId, rec.icmpSeq]).toEqual([24895, 1]);
-    cutAtEveryLength(frame, LT_EN10MB);
   });
 });
 
@@ -403,54 +401,47 @@ describe.skipIf(!CORPUS_AVAILABLE)('ICMP against tshark (corpus)', () => {
     'timeout-with-pings.pcap',
     'icmp-icmp_print-oobr-1.pcap',
   ];
-  for (const name of files) {
-    it(name, () => {
-      const rows = tsharkRows(name);
-      let checked = 0;
-      for (const f of corpusIpFrames(name)) {
-        if (f.ipVersion !== 4 || f.proto !== 1 || f.laterFragment) continue;
-        const rec = recordFor(f);
-        expect(() => decodeIcmp(f.bytes, f.l4Off, f.l4End, rec)).not.toThrow();
-        const row = rows.get(f.number);
-        const what = `${name} #${f.number}`;
-        const types = values(row, 'icmp.type').map(Number);
-        const codes = values(row, 'icmp.code').map(Number);
-        if (types.length === 0) continue; // tshark did not get that far
-        checked++;
-        expect(rec.icmpType, what).toBe(types[0]);
-        expect(rec.icmpCode, what).toBe(codes[0]);
-        const ident = values(row, 'icmp.ident').map(Number);
-        const seq = values(row, 'icmp.seq').map(Number);
-        const outerEcho = types[0] === 0 || types[0] === 8;
-        if (outerEcho) expect([rec.icmpId, rec.icmpSeq], what).toEqual([ident[0], seq[0]]);
-        if (types.length > 1) {
-          expect(rec.quotedIcmpType, what).toBe(types[1]);
-          if (ident.length > 0)
-            expect([rec.quotedIcmpId, rec.quotedIcmpSeq], what).toEqual([ident[0], seq[0]]);
-        }
-        const src = values(row, 'ip.src');
-        if (src.length > 1 && !outerEcho) {
-          expect(formatIpv4(f.bytes, rec.quotedSrcAddrOff), what).toBe(src[1]);
-          expect(formatIpv4(f.bytes, rec.quotedDstAddrOff), what).toBe(values(row, 'ip.dst')[1]);
-          expect(rec.quotedIpProto, what).toBe(Number(values(row, 'ip.proto')[1]));
-          expect(rec.quotedIpId, what).toBe(parseInt(values(row, 'ip.id')[1], 16));
-        }
-        for (const l4 of ['udp', 'tcp']) {
-          const sport = values(row, `${l4}.srcport`);
-          if (sport.length > 0 && !outerEcho) {
-            expect([rec.quotedSrcPort, rec.quotedDstPort], what).toEqual([
-              Number(sport[0]),
-              Number(values(row, `${l4}.dstport`)[0]),
-            ]);
-          }
-        }
-        const seqRaw = values(row, 'tcp.seq_raw');
-        if (seqRaw.length > 0) expect(rec.quotedTcpSeq, what).toBe(Number(seqRaw[0]));
-        if (types[0] === 3 && codes[0] === 4) expect(rec.icmpMtu, what).toBeGreaterThan(0);
+  itAgreesWithTshark(
+    files,
+    decodeIcmp,
+    transportOf(1, 4),
+    ({ rec, row, what, frame: f }) => {
+      const types = values(row, 'icmp.type').map(Number);
+      const codes = values(row, 'icmp.code').map(Number);
+      if (types.length === 0) return false; // tshark did not get that far
+      expect(rec.icmpType, what).toBe(types[0]);
+      expect(rec.icmpCode, what).toBe(codes[0]);
+      const ident = values(row, 'icmp.ident').map(Number);
+      const seq = values(row, 'icmp.seq').map(Number);
+      const outerEcho = types[0] === 0 || types[0] === 8;
+      if (outerEcho) expect([rec.icmpId, rec.icmpSeq], what).toEqual([ident[0], seq[0]]);
+      if (types.length > 1) {
+        expect(rec.quotedIcmpType, what).toBe(types[1]);
+        if (ident.length > 0) expect([rec.quotedIcmpId, rec.quotedIcmpSeq], what).toEqual([ident[0], seq[0]]);
       }
-      if (name !== 'icmp-icmp_print-oobr-1.pcap') expect(checked).toBeGreaterThan(0);
-    });
-  }
+      const src = values(row, 'ip.src');
+      if (src.length > 1 && !outerEcho) {
+        expect(formatIpv4(f.bytes, rec.quotedSrcAddrOff), what).toBe(src[1]);
+        expect(formatIpv4(f.bytes, rec.quotedDstAddrOff), what).toBe(values(row, 'ip.dst')[1]);
+        expect(rec.quotedIpProto, what).toBe(Number(values(row, 'ip.proto')[1]));
+        expect(rec.quotedIpId, what).toBe(parseInt(values(row, 'ip.id')[1], 16));
+      }
+      for (const l4 of ['udp', 'tcp']) {
+        const sport = values(row, `${l4}.srcport`);
+        if (sport.length > 0 && !outerEcho) {
+          expect([rec.quotedSrcPort, rec.quotedDstPort], what).toEqual([
+            Number(sport[0]),
+            Number(values(row, `${l4}.dstport`)[0]),
+          ]);
+        }
+      }
+      const seqRaw = values(row, 'tcp.seq_raw');
+      if (seqRaw.length > 0) expect(rec.quotedTcpSeq, what).toBe(Number(seqRaw[0]));
+      if (types[0] === 3 && codes[0] === 4) expect(rec.icmpMtu, what).toBeGreaterThan(0);
+      return true;
+    },
+    ['icmp-icmp_print-oobr-1.pcap'],
+  );
 
   it('smtp.pcap: the four frag-needed say MTU 1492 and quote the SMTP session', () => {
     const frames = corpusIpFrames('smtp.pcap').filter((f) => [26, 28, 29, 30].includes(f.number));

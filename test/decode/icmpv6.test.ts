@@ -3,16 +3,17 @@ import { formatIpv6 } from '../../src/decode/format.js';
 import { decodeIcmpv6 } from '../../src/decode/icmpv6.js';
 import type { PacketRecord } from '../../src/decode/record.js';
 import { CORPUS_AVAILABLE } from './support/corpus.js';
-import { cutAtEveryLength } from './support/cut-at-every-length.js';
-import { anomaly, decode, ethernet, ipv6Header, layerNames, LT_EN10MB } from './support/frames.js';
-import { concat, hex } from './support/hex.js';
+import { wholeFrameSurvivesEveryCut } from './support/cut-at-every-length.js';
+import { anomaly } from './support/frames.js';
+import { hex } from './support/hex.js';
 import {
   corpusIpFrames,
   cutEveryLengthDirect,
   decodeWith,
+  itAgreesWithTshark,
+  transportOf,
   mutateAndDecode,
   recordFor,
-  tsharkRows,
   values,
 } from './support/l4.js';
 
@@ -92,11 +93,8 @@ describe('ICMPv6 echo', () => {
   });
 
   it('decodes inside a whole frame (eth/ipv6/icmpv6) and survives every cut', () => {
-    const frame = concat(ethernet('86dd'), ipv6Header(58, echoRequest.length), echoRequest);
-    const rec = decode(frame, LT_EN10MB);
-    expect(layerNames(rec)).toEqual(['eth', 'ipv6', 'icmpv6']);
+    const rec = wholeFrameSurvivesEveryCut(echoRequest, 'ipv6', 58, 'icmpv6');
     expect([rec.icmpType, rec.icmpId, rec.icmpSeq]).toEqual([128, 0x3456, 30864]);
-    cutAtEveryLength(frame, LT_EN10MB);
   });
 });
 
@@ -354,45 +352,33 @@ describe.skipIf(!CORPUS_AVAILABLE)('ICMPv6 against tshark (corpus)', () => {
     'linux_dlt_sll2.pcap',
     'ipv6_zero_len_ah.pcap',
   ];
-  for (const name of files) {
-    it(name, () => {
-      const rows = tsharkRows(name);
-      let checked = 0;
-      for (const f of corpusIpFrames(name)) {
-        if (f.ipVersion !== 6 || f.proto !== 58 || f.laterFragment) continue;
-        const rec = recordFor(f);
-        expect(() => decodeIcmpv6(f.bytes, f.l4Off, f.l4End, rec)).not.toThrow();
-        const row = rows.get(f.number);
-        const what = `${name} #${f.number}`;
-        const types = values(row, 'icmpv6.type').map(Number);
-        if (types.length === 0) continue;
-        checked++;
-        expect(rec.icmpType, what).toBe(types[0]);
-        expect(anomaly(rec), what).toBeNull();
-        const ident = values(row, 'icmpv6.echo.identifier');
-        if (types[0] === 128 || types[0] === 129) {
-          expect([rec.icmpId, rec.icmpSeq], what).toEqual([
-            parseInt(ident[0], 16),
-            Number(values(row, 'icmpv6.echo.sequence_number')[0]),
-          ]);
-        }
-        if (types[0] === 135 || types[0] === 136) expect(rec.ndTargetOff, what).toBe(f.l4Off + 8);
-        const src = values(row, 'ipv6.src');
-        if (types[0] >= 1 && types[0] <= 4 && src.length > 1) {
-          expect(formatIpv6(f.bytes, rec.quotedSrcAddrOff), what).toBe(src[1]);
-          expect(formatIpv6(f.bytes, rec.quotedDstAddrOff), what).toBe(values(row, 'ipv6.dst')[1]);
-          const sport = values(row, 'udp.srcport');
-          if (sport.length > 0) {
-            expect([rec.quotedSrcPort, rec.quotedDstPort], what).toEqual([
-              Number(sport[0]),
-              Number(values(row, 'udp.dstport')[0]),
-            ]);
-          }
-        }
+  itAgreesWithTshark(files, decodeIcmpv6, transportOf(58, 6), ({ rec, row, what, frame: f }) => {
+    const types = values(row, 'icmpv6.type').map(Number);
+    if (types.length === 0) return false;
+    expect(rec.icmpType, what).toBe(types[0]);
+    expect(anomaly(rec), what).toBeNull();
+    const ident = values(row, 'icmpv6.echo.identifier');
+    if (types[0] === 128 || types[0] === 129) {
+      expect([rec.icmpId, rec.icmpSeq], what).toEqual([
+        parseInt(ident[0], 16),
+        Number(values(row, 'icmpv6.echo.sequence_number')[0]),
+      ]);
+    }
+    if (types[0] === 135 || types[0] === 136) expect(rec.ndTargetOff, what).toBe(f.l4Off + 8);
+    const src = values(row, 'ipv6.src');
+    if (types[0] >= 1 && types[0] <= 4 && src.length > 1) {
+      expect(formatIpv6(f.bytes, rec.quotedSrcAddrOff), what).toBe(src[1]);
+      expect(formatIpv6(f.bytes, rec.quotedDstAddrOff), what).toBe(values(row, 'ipv6.dst')[1]);
+      const sport = values(row, 'udp.srcport');
+      if (sport.length > 0) {
+        expect([rec.quotedSrcPort, rec.quotedDstPort], what).toEqual([
+          Number(sport[0]),
+          Number(values(row, 'udp.dstport')[0]),
+        ]);
       }
-      expect(checked).toBeGreaterThan(0);
-    });
-  }
+    }
+    return true;
+  });
 
   it('icmp6-toobig.pcap: MTU 1280 and the quoted UDP ports', () => {
     const [f] = corpusIpFrames('icmp6-toobig.pcap');

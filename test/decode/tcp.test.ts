@@ -3,16 +3,17 @@ import { readDnsName } from '../../src/decode/dns.js';
 import type { PacketRecord } from '../../src/decode/record.js';
 import { decodeTcp, TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/decode/tcp.js';
 import { CORPUS_AVAILABLE } from './support/corpus.js';
-import { cutAtEveryLength } from './support/cut-at-every-length.js';
+import { cutAtEveryLength, wholeFrameSurvivesEveryCut } from './support/cut-at-every-length.js';
 import { anomaly, decode, ethernet, ipv4Header, layerNames, LT_EN10MB } from './support/frames.js';
 import { concat, hex } from './support/hex.js';
 import {
   corpusIpFrames,
   cutEveryLengthDirect,
   decodeWith,
+  itAgreesWithTshark,
+  transportOf,
   mutateAndDecode,
   recordFor,
-  tsharkRows,
   values,
 } from './support/l4.js';
 
@@ -157,11 +158,8 @@ describe('TCP header and options', () => {
   });
 
   it('decodes inside a whole frame (eth/ipv4/tcp) and survives every cut', () => {
-    const frame = concat(ethernet('0800'), ipv4Header(6, syn.length), syn);
-    const rec = decode(frame, LT_EN10MB);
-    expect(layerNames(rec)).toEqual(['eth', 'ipv4', 'tcp']);
+    const rec = wholeFrameSurvivesEveryCut(syn, 'ipv4', 6, 'tcp');
     expect([rec.srcPort, rec.dstPort, rec.tcpMss]).toEqual([50000, 22, 1460]);
-    cutAtEveryLength(frame, LT_EN10MB);
   });
 });
 
@@ -314,32 +312,20 @@ describe.skipIf(!CORPUS_AVAILABLE)('TCP against tshark (corpus)', () => {
     'vlan-qinqinq.pcap',
     'dns-edns-ecs.pcap',
   ];
-  for (const name of files) {
-    it(name, () => {
-      const rows = tsharkRows(name);
-      let checked = 0;
-      for (const f of corpusIpFrames(name)) {
-        if (f.proto !== 6 || f.laterFragment) continue;
-        const rec = recordFor(f);
-        expect(() => decodeTcp(f.bytes, f.l4Off, f.l4End, rec)).not.toThrow();
-        const row = rows.get(f.number);
-        const what = `${name} #${f.number}`;
-        const sport = values(row, 'tcp.srcport');
-        if (sport.length === 0) continue;
-        checked++;
-        expect([rec.srcPort, rec.dstPort], what).toEqual([
-          Number(sport[0]),
-          Number(values(row, 'tcp.dstport')[0]),
-        ]);
-        expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
-        expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
-        const dnsId = values(row, 'dns.id');
-        if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
-        if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
-      }
-      expect(checked).toBeGreaterThan(0);
-    });
-  }
+  itAgreesWithTshark(files, decodeTcp, transportOf(6), ({ rec, row, what }) => {
+    const sport = values(row, 'tcp.srcport');
+    if (sport.length === 0) return false;
+    expect([rec.srcPort, rec.dstPort], what).toEqual([
+      Number(sport[0]),
+      Number(values(row, 'tcp.dstport')[0]),
+    ]);
+    expect(rec.tcpFlags, what).toBe(parseInt(values(row, 'tcp.flags')[0], 16) & 0xff);
+    expect(rec.tcpSeq, what).toBe(Number(values(row, 'tcp.seq_raw')[0]));
+    const dnsId = values(row, 'dns.id');
+    if (dnsId.length > 0) expect(rec.dnsId, what).toBe(parseInt(dnsId[0], 16));
+    if (rec.malformedReason !== '') expect(rec.malformedReason, what).toMatch(/^dns_/);
+    return true;
+  });
 
   it('options.pcap and tcp-fast-open.pcap: SYN options as tshark reads them', () => {
     const expected: Record<string, [number, number, number][]> = {

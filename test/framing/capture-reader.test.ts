@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { CaptureFormatError, CaptureReader, readCaptureBytes } from '../../src/framing/index.js';
 import { PCAP_MICRO_LE, PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { hex } from './hex.js';
-import { collector, readChunked, seededRandom, type Seen } from './support.js';
+import { seededRandom } from '../support/seeded-random.js';
+import { collector, readChunked, type Seen } from './support.js';
 
 const CORPUS = '/work/shared/corpus';
 

@@ -14,7 +14,9 @@ import {
   readCaptureBytes,
   readCaptureFile,
   type CaptureErrorCode,
+  type CaptureHandlers,
   type CaptureInterface,
+  type CapturePacket,
 } from '../../src/framing/index.js';
 
 const CORPUS = '/work/shared/corpus';
@@ -62,32 +64,44 @@ function tsharkRows(file: string): Array<Record<string, string>> {
   });
 }
 
+/** Handlers that keep every packet read as a ReadPacket (after `check`ing it, if given). */
+function collectPackets(
+  packets: ReadPacket[],
+  check?: (p: CapturePacket) => void,
+): Pick<CaptureHandlers, 'onInterface' | 'onPacket'> {
+  const ifaces: CaptureInterface[] = [];
+  return {
+    onInterface: (i) => void (ifaces[i.id] = i),
+    onPacket: (p) => {
+      const iface = ifaces[p.interfaceId];
+      packets.push({
+        ts: formatTimestamp(p.tsSec, p.tsNsec),
+        hasTimestamp: p.hasTimestamp,
+        len: p.len,
+        caplen: p.caplen,
+        sectionInterfaceId: iface.sectionInterfaceId,
+        format: iface.format,
+      });
+      check?.(p);
+    },
+  };
+}
+
 async function readAll(
   path: string,
   chunkSize: number,
 ): Promise<{ packets: ReadPacket[]; warnings: string[]; error: CaptureFormatError | null }> {
   const packets: ReadPacket[] = [];
   const warnings: string[] = [];
-  const ifaces: CaptureInterface[] = [];
   let error: CaptureFormatError | null = null;
   try {
     await readCaptureFile(
       path,
       {
-        onInterface: (i) => void (ifaces[i.id] = i),
-        onPacket: (p) => {
-          const iface = ifaces[p.interfaceId];
-          packets.push({
-            ts: formatTimestamp(p.tsSec, p.tsNsec),
-            hasTimestamp: p.hasTimestamp,
-            len: p.len,
-            caplen: p.caplen,
-            sectionInterfaceId: iface.sectionInterfaceId,
-            format: iface.format,
-          });
+        ...collectPackets(packets, (p) => {
           // The bytes handed over must really be there.
           expect(p.offset + p.caplen).toBeLessThanOrEqual(p.data.length);
-        },
+        }),
         onWarning: (m) => void warnings.push(m),
       },
       { chunkSize },
@@ -105,21 +119,7 @@ function readInChunks(
   chunk: number,
 ): { packets: ReadPacket[]; error: CaptureFormatError | null } {
   const packets: ReadPacket[] = [];
-  const ifaces: CaptureInterface[] = [];
-  const reader = new CaptureReader({
-    onInterface: (i) => void (ifaces[i.id] = i),
-    onPacket: (p) => {
-      const iface = ifaces[p.interfaceId];
-      packets.push({
-        ts: formatTimestamp(p.tsSec, p.tsNsec),
-        hasTimestamp: p.hasTimestamp,
-        len: p.len,
-        caplen: p.caplen,
-        sectionInterfaceId: iface.sectionInterfaceId,
-        format: iface.format,
-      });
-    },
-  });
+  const reader = new CaptureReader(collectPackets(packets));
   try {
     for (let o = 0; o < bytes.length; o += chunk) reader.push(bytes.subarray(o, o + chunk));
     reader.end();

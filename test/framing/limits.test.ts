@@ -18,20 +18,11 @@ import {
 } from '../../src/framing/index.js';
 import type { InterfaceStats } from '../../src/events/types.js';
 import { epb, idb, isb, manyIdbs, shb, text, u64 } from './pcapng-blocks.js';
+import { readError } from './support.js';
 
 const IDB_BYTES = idb().length; // 20
 const SHB_BYTES = shb().length; // 28
 const T = 1_700_000_000_000_000n; // 1700000000 s in µs
-
-function readError(bytes: Uint8Array): CaptureFormatError {
-  try {
-    readCaptureBytes(bytes, { onInterface: () => undefined, onPacket: () => undefined });
-  } catch (err) {
-    if (err instanceof CaptureFormatError) return err;
-    throw err;
-  }
-  throw new Error('expected a CaptureFormatError');
-}
 
 let dir: string;
 beforeAll(() => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CaptureFormatError, readCaptureBytes } from '../../src/framing/index.js';
 import {
   PCAP_KUZNETZOV_LE,
   PCAP_MICRO_BE,
@@ -9,23 +8,7 @@ import {
   PCAP_V22_SWAPPED,
 } from './fixtures.js';
 import { concat, hex } from './hex.js';
-import { collector, readChunked } from './support.js';
-
-function read(bytes: Uint8Array): ReturnType<typeof collector>['seen'] {
-  const { seen, handlers } = collector();
-  readCaptureBytes(bytes, handlers);
-  return seen;
-}
-
-function readError(bytes: Uint8Array): CaptureFormatError {
-  try {
-    read(bytes);
-  } catch (err) {
-    if (err instanceof CaptureFormatError) return err;
-    throw err;
-  }
-  throw new Error('expected a CaptureFormatError');
-}
+import { readAll, readChunked, readError } from './support.js';
 
 const HEADER_LE = hex`
   d4 c3 b2 a1  02 00 04 00  00 00 00 00  00 00 00 00   // µs, LE, 2.4
@@ -34,7 +17,7 @@ const HEADER_LE = hex`
 
 describe('pcap reader', () => {
   it('µs little-endian: one interface without name, records cut by the snaplen', () => {
-    const seen = read(PCAP_MICRO_LE);
+    const seen = readAll(PCAP_MICRO_LE);
     expect(seen.sections).toEqual([
       {
         index: 0,
@@ -95,8 +78,8 @@ describe('pcap reader', () => {
   });
 
   it('µs big-endian reads the same packets; F bit gives the FCS length (2 words = 4 bytes)', () => {
-    const le = read(PCAP_MICRO_LE);
-    const be = read(PCAP_MICRO_BE);
+    const le = readAll(PCAP_MICRO_LE);
+    const be = readAll(PCAP_MICRO_BE);
     expect(be.packets).toEqual(le.packets);
     expect(be.sections[0].byteOrder).toBe('BE');
     expect(be.interfaces[0].linktype).toBe(1);
@@ -105,7 +88,7 @@ describe('pcap reader', () => {
 
   it('ns, both byte orders', () => {
     for (const bytes of [PCAP_NANO_LE, PCAP_NANO_BE]) {
-      const seen = read(bytes);
+      const seen = readAll(bytes);
       expect(seen.interfaces[0].tsResolution).toEqual({ base: 10, exponent: 9 });
       expect(seen.interfaces[0].linktype).toBe(113);
       expect(seen.packets.map((p) => [p.ts, p.bytes])).toEqual([['1700000000.123456789', '0a0b0c']]);
@@ -113,20 +96,20 @@ describe('pcap reader', () => {
   });
 
   it('Kuznetzov pcap: 24-byte records; pkt_type OUTGOING is outbound', () => {
-    const seen = read(PCAP_KUZNETZOV_LE);
+    const seen = readAll(PCAP_KUZNETZOV_LE);
     expect(seen.packets.map((p) => [p.ts, p.bytes, p.direction])).toEqual([
       ['1700000000.123456000', 'cafe', 2],
     ]);
   });
 
   it('version 2.2: caplen and len stored swapped, as libpcap untangles them', () => {
-    expect(read(PCAP_V22_SWAPPED).packets.map((p) => [p.caplen, p.len, p.bytes])).toEqual([
+    expect(readAll(PCAP_V22_SWAPPED).packets.map((p) => [p.caplen, p.len, p.bytes])).toEqual([
       [4, 60, '01020304'],
     ]);
   });
 
   it('header only: zero packets, no error, no warning', () => {
-    const seen = read(HEADER_LE);
+    const seen = readAll(HEADER_LE);
     expect(seen.interfaces.length).toBe(1);
     expect(seen.packets).toEqual([]);
     expect(seen.warnings).toEqual([]);
@@ -139,7 +122,7 @@ describe('pcap reader', () => {
       00 f1 53 65  00 00 00 00  04 00 00 00  04 00 00 00  01 02 03 04   // caplen 4
       00 f1 53 65  00 00 00 00  04 00 00 00  04 00 00 00  05 06 07 08   // caplen 4
     `;
-    const seen = read(small);
+    const seen = readAll(small);
     expect(seen.packets.map((p) => p.bytes)).toEqual(['01020304', '05060708']);
     expect(seen.warnings).toEqual([
       "pcap record caplen 4 exceeds the file's snaplen 2 at byte 24 (packet 1); kept as stored",
@@ -166,7 +149,7 @@ describe('pcap reader', () => {
     const header = hex`d4 c3 b2 a1  02 00 04 00  00 00 00 00  00 00 00 00  00 00 10 00  01 00 00 00`; // snaplen 1 MiB
     const big = new Uint8Array(16 + 300000);
     big.set(hex`00 f1 53 65  00 00 00 00  e0 93 04 00  e0 93 04 00`); // caplen 300000
-    expect(read(concat(header, big)).packets[0].caplen).toBe(300000);
+    expect(readAll(concat(header, big)).packets[0].caplen).toBe(300000);
   });
 
   it('reserved link-type bits are an error; unsupported versions too', () => {
@@ -191,7 +174,7 @@ describe('pcap reader', () => {
       b.writeUInt32LE(1, 20);
       b.writeUInt32LE(0xffffffff, 24); // seconds
       b.writeUInt32LE(0xffffffff, 28); // a fraction far past one second
-      const seen = read(new Uint8Array(b));
+      const seen = readAll(new Uint8Array(b));
       const total = 0xffffffffn * perSec + 0xffffffffn;
       const frac = ((total % perSec) * 1_000_000_000n) / perSec;
       expect(seen.packets[0].ts).toBe(`${total / perSec}.${String(frac).padStart(9, '0')}`);
@@ -207,7 +190,7 @@ describe('pcap reader', () => {
       PCAP_KUZNETZOV_LE,
       PCAP_V22_SWAPPED,
     ]) {
-      const whole = read(bytes);
+      const whole = readAll(bytes);
       expect(readChunked(bytes, [1])).toEqual(whole);
       expect(readChunked(bytes, [5, 1, 23, 2])).toEqual(whole);
     }

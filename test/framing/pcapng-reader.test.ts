@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,23 +6,11 @@ import { CaptureFormatError, MAX_INTERFACE_ADDRESSES, readCaptureBytes } from '.
 import { PCAP_MICRO_LE, PCAPNG_TWO_SECTIONS } from './fixtures.js';
 import { concat, hex } from './hex.js';
 import { epb, idb, isb, shb, time64, tsoffset, tsresol, u64 } from './pcapng-blocks.js';
-import { collector, readChunked } from './support.js';
+import { collector, readAll, readChunked, readError, type Seen } from './support.js';
 
-function read(bytes: Uint8Array, packetComments = true): ReturnType<typeof collector>['seen'] {
-  const { seen, handlers } = collector();
-  readCaptureBytes(bytes, handlers, { packetComments });
-  return seen;
-}
-
-function readError(bytes: Uint8Array): CaptureFormatError {
-  try {
-    read(bytes);
-  } catch (err) {
-    if (err instanceof CaptureFormatError) return err;
-    throw err;
-  }
-  throw new Error('expected a CaptureFormatError');
-}
+/** Reads `bytes` whole, packet comments decoded. */
+const read = (bytes: Uint8Array): Seen => readAll(bytes, { packetComments: true });
+import { tsharkRows } from '../support/tshark-fields.js';
 
 const SHB_LE = hex`
   0a 0d 0d 0a  1c 00 00 00  4d 3c 2b 1a  01 00 00 00   // SHB, 28 bytes, LE, 1.0
@@ -207,7 +194,7 @@ describe('pcapng reader: the two-section fixture', () => {
   });
 
   it('decodes packet comments only when asked', () => {
-    expect(read(PCAPNG_TWO_SECTIONS, false).packets[0].comment).toBeNull();
+    expect(readAll(PCAPNG_TWO_SECTIONS, { packetComments: false }).packets[0].comment).toBeNull();
   });
 
   it('gives the same result in 1-byte chunks and in odd-sized chunks', () => {
@@ -219,31 +206,9 @@ describe('pcapng reader: the two-section fixture', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hopscope-framing-'));
     const path = join(dir, 'fixture.pcapng');
     writeFileSync(path, PCAPNG_TWO_SECTIONS);
-    const out = execFileSync(
-      'tshark',
-      [
-        '-r',
-        path,
-        '-T',
-        'fields',
-        '-E',
-        'separator=/t',
-        '-e',
-        'frame.interface_id',
-        '-e',
-        'frame.time_epoch',
-        '-e',
-        'frame.len',
-        '-e',
-        'frame.cap_len',
-      ],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const rows = out
-      .trimEnd()
-      .split('\n')
-      .map((l) => l.split('\t'))
-      .filter((r) => r[0] !== ''); // tshark lists the custom block as a frame without interface
+    const rows = tsharkRows(path, ['frame.interface_id', 'frame.time_epoch', 'frame.len', 'frame.cap_len'])
+      // tshark lists the custom block as a frame without interface
+      .filter((r) => r[0] !== '');
     expect(rows).toEqual([
       ['0', '1700000000.123456000', '60', '5'],
       ['1', '1700000000.123456789', '4', '4'],

@@ -1,6 +1,11 @@
 // Collects what a reader reports, as plain values, for tests to compare.
 
-import { CaptureReader, formatTimestamp } from '../../src/framing/index.js';
+import {
+  CaptureFormatError,
+  CaptureReader,
+  formatTimestamp,
+  readCaptureBytes,
+} from '../../src/framing/index.js';
 import type { InterfaceStats } from '../../src/events/types.js';
 import type { CaptureInterface, CaptureReaderOptions, CaptureSection } from '../../src/framing/index.js';
 
@@ -87,15 +92,20 @@ export function readChunked(bytes: Uint8Array, sizes: number[], options?: Captur
   return seen;
 }
 
-/** Deterministic pseudo-random numbers (tests must replay the same way). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
+/** Reads `bytes` in one go: everything the reader handed over. */
+export function readAll(bytes: Uint8Array, options?: CaptureReaderOptions): Seen {
+  const { seen, handlers } = collector();
+  readCaptureBytes(bytes, handlers, options);
+  return seen;
+}
+
+/** The format error reading `bytes` stops at; an error when it reads them without one. */
+export function readError(bytes: Uint8Array, options?: CaptureReaderOptions): CaptureFormatError {
+  try {
+    readAll(bytes, options);
+  } catch (err) {
+    if (err instanceof CaptureFormatError) return err;
+    throw err;
+  }
+  throw new Error('expected a CaptureFormatError');
 }

@@ -12,7 +12,7 @@ import {
   unitsToTimestamp,
   type TimestampConverter,
 } from '../../src/framing/index.js';
-import { seededRandom } from './support.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 describe('formatTimestamp / parseTimestamp', () => {
   it('nine digits, no float', () => {

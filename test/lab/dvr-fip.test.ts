@@ -1,19 +1,11 @@
 // dvr-fip: DVR floating IP through qrouter and fip namespaces, hybrid plugging,
 // DHCP from the network node over VXLAN; security-group drop and br-ex without
 // uplink, witnessed by tcpdump on the hops.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labUp, runTraffic, type LabView } from '../../src/lab/index.js';
-import {
-  downAllLabs,
-  inNetns,
-  namespacesStartingWith,
-  requireRoot,
-  run,
-  runPrefix,
-} from './support/lab-env.js';
+import { describe, expect, it } from 'vitest';
+import { type LabView } from '../../src/lab/index.js';
+import { inNetns, run, suiteLabs, trafficOutcomes } from './support/lab-env.js';
 import { captureDuring } from './support/tcpdump.js';
 
-const RUN = runPrefix('dvr');
 const TAP = 'tap7aa08012-d0';
 const QVB = 'qvb7aa08012-d0';
 const QR = 'qr-56c70d72-3b';
@@ -27,32 +19,15 @@ function netns(lab: LabView, startsWith: string): string {
   return found.name;
 }
 
-/** Each traffic command, in the scenario's order (the VM's own traffic first), with how it went. */
-async function outcomes(lab: LabView): Promise<[string, boolean, boolean][]> {
-  return (await runTraffic(lab)).map((r) => [r.name, r.succeeded, r.expectSuccess]);
-}
-
 describe('lab dvr-fip', () => {
-  let healthy: LabView;
-  let sgDrop: LabView;
-  let noUplink: LabView;
-
-  beforeAll(async () => {
-    requireRoot();
-    [healthy, sgDrop, noUplink] = await Promise.all([
-      labUp('dvr-fip', { prefix: `${RUN}ok-` }),
-      labUp('dvr-fip', { prefix: `${RUN}sg-`, fault: 'sg-drop' }),
-      labUp('dvr-fip', { prefix: `${RUN}nu-`, fault: 'br-ex-no-uplink' }),
-    ]);
-  });
-
-  afterAll(async () => {
-    await downAllLabs(RUN);
-    expect(namespacesStartingWith(RUN)).toEqual([]);
+  const labs = suiteLabs('dvr-fip', 'dvr', {
+    healthy: { prefix: 'ok' },
+    sgDrop: { prefix: 'sg', fault: 'sg-drop' },
+    noUplink: { prefix: 'nu', fault: 'br-ex-no-uplink' },
   });
 
   it('without a fault: floating IP ping and ssh port, VM to outside, DHCP over the tunnel all work', async () => {
-    expect(await outcomes(healthy)).toEqual([
+    expect(await trafficOutcomes(labs.healthy)).toEqual([
       ['dhcp', true, true],
       ['ping-outside', true, true],
       ['ping-floating-ip', true, true],
@@ -64,12 +39,12 @@ describe('lab dvr-fip', () => {
     const r = await run([
       'ssh',
       '-F',
-      healthy.sshConfigPath,
-      `${healthy.prefix}compute`,
+      labs.healthy.sshConfigPath,
+      `${labs.healthy.prefix}compute`,
       'ip',
       'netns',
       'exec',
-      netns(healthy, 'qrouter-'),
+      netns(labs.healthy, 'qrouter-'),
       'ip',
       '-br',
       'link',
@@ -79,9 +54,9 @@ describe('lab dvr-fip', () => {
   });
 
   it('sg-drop: inbound ICMP and TCP 22 are seen on qr- and qvb, never on the tap', async () => {
-    const compute = netns(sgDrop, 'compute');
-    const qrouter = netns(sgDrop, 'qrouter-');
-    const outside = netns(sgDrop, 'outside');
+    const compute = netns(labs.sgDrop, 'compute');
+    const qrouter = netns(labs.sgDrop, 'qrouter-');
+    const outside = netns(labs.sgDrop, 'outside');
     let ping = -1;
     let ssh = -1;
     const lines = await captureDuring(
@@ -108,7 +83,7 @@ describe('lab dvr-fip', () => {
     }
     expect(lines.get(`${compute}/${TAP}`)).toEqual([]);
     // Outbound from the VM is not filtered.
-    expect(await outcomes(sgDrop)).toEqual([
+    expect(await trafficOutcomes(labs.sgDrop)).toEqual([
       ['dhcp', true, true],
       ['ping-outside', true, true],
       ['ping-floating-ip', false, false],
@@ -117,8 +92,8 @@ describe('lab dvr-fip', () => {
   });
 
   it('br-ex-no-uplink: fg- asks ARP for the outside gateway and never gets a reply (INCOMPLETE)', async () => {
-    const fip = netns(noUplink, 'fip-');
-    const outside = netns(noUplink, 'outside');
+    const fip = netns(labs.noUplink, 'fip-');
+    const outside = netns(labs.noUplink, 'outside');
     let ping = -1;
     const lines = await captureDuring(
       [
@@ -128,7 +103,7 @@ describe('lab dvr-fip', () => {
       'arp or icmp',
       async () => {
         ping = (
-          await inNetns(netns(noUplink, 'instance-'), [
+          await inNetns(netns(labs.noUplink, 'instance-'), [
             'ping',
             '-c',
             '3',
@@ -148,7 +123,7 @@ describe('lab dvr-fip', () => {
     expect(lines.get(`${outside}/eth0`)).toEqual([]);
     const neigh = await run(['ip', '-n', fip, 'neigh', 'show', '203.0.113.1', 'dev', FG]);
     expect(neigh.stdout).toMatch(/INCOMPLETE|FAILED/);
-    expect(await outcomes(noUplink)).toEqual([
+    expect(await trafficOutcomes(labs.noUplink)).toEqual([
       ['dhcp', true, true],
       ['ping-outside', false, false],
       ['ping-floating-ip', false, false],

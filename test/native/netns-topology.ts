@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 
 import type { FramedPacket } from '../../src/events/types.js';
+import { recordTestRun } from '../support/test-runs.js';
 import type { CaptureError } from '../../src/sources/native-addon.js';
 import type { LiveCapture, PacketBatchView } from '../../src/sources/live-capture.js';
 
@@ -55,6 +56,8 @@ export class Topology {
 
   constructor(tag: string) {
     this.prefix = `nt${process.pid}${randomBytes(2).toString('hex')}${tag}`;
+    // Should this run be killed before down(), the next one removes the namespaces.
+    recordTestRun(this.prefix);
     this.nsA = `${this.prefix}-a`;
     this.nsB = `${this.prefix}-b`;
   }

@@ -8,46 +8,14 @@ import { describe, expect, it } from 'vitest';
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../../src/events/types.js';
 import { HtmlReport, REPORT_LIMITS, type ReportRecord } from '../../src/sinks/html-report.js';
 import { ladderLines } from '../../src/ui/ladder.js';
+import { replyLostOnBr100, sightingsAt } from '../support/exchange-records.js';
 
 const MADE_AT = new Date('2026-11-22T13:10:00.000Z');
 
-const seen = (
-  iface: string,
-  hopMs?: number,
-  ts = '1795352627.112200674',
-): { iface: string; ts: string; hopMs?: number } => ({
-  iface,
-  ts,
-  ...(hopMs !== undefined ? { hopMs } : {}),
-});
+const seen = sightingsAt('1795352627.112200674');
 
 /** nova-flat, reply dropped on br100 (as the shipped recording has it). */
-const replyLost: ExchangeRecord = {
-  type: 'exchange',
-  kind: 'icmp-echo',
-  key: '10.0.0.10>203.0.113.10 id=1 seq=1',
-  flow: { src: '10.0.0.10', dst: '203.0.113.10', id: 1, seq: 1 },
-  status: 'lost',
-  ts: '1795352627.112200674',
-  stages: [
-    {
-      name: 'request',
-      packets: 1,
-      seen: [
-        seen('compute:vm/eth0'),
-        seen('compute:tap1', 0.134),
-        seen('compute:br100', 0),
-        seen('external:eth0', 0.2),
-      ],
-    },
-    {
-      name: 'reply',
-      packets: 1,
-      seen: [seen('external:eth0', undefined, '1795352627.112734674'), seen('compute:br100', 0.007)],
-    },
-  ],
-  lost: { stage: 'reply', lastSeen: 'compute:br100', missingOn: ['compute:tap1', 'compute:vm/eth0'] },
-};
+const replyLost = replyLostOnBr100('1795352627.112200674', '1795352627.112734674');
 
 const unanswered: ExchangeRecord = {
   type: 'exchange',

@@ -37,6 +37,7 @@ import {
 import { BufferPool } from '../../src/sinks/buffer-pool.js';
 import { requireRoot } from '../lab/support/lab-env.js';
 import { collector } from '../framing/support.js';
+import { tsharkFields } from '../support/tshark-fields.js';
 
 const CORPUS = '/work/shared/corpus';
 const dir = mkdtempSync(join(tmpdir(), 'hopscope-recorder-'));
@@ -161,34 +162,8 @@ function writer(recorder: PcapngRecorder): (p: StoredPacket, shiftSec?: number) 
 }
 
 function tsharkRows(path: string): { rows: Row[]; status: number | null; stderr: string } {
-  const r = spawnSync(
-    'tshark',
-    [
-      '-r',
-      path,
-      '-T',
-      'fields',
-      '-E',
-      'separator=/t',
-      '-e',
-      'frame.interface_name',
-      '-e',
-      'frame.time_epoch',
-      '-e',
-      'frame.len',
-    ],
-    { encoding: 'utf8' },
-  );
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [label, ts, len] = l.split('\t');
-      return { label, ts, len: Number(len) };
-    });
-  // tshark's warning about running as root is not about the file
-  const stderr = r.stderr.replace(/^Running as user "root".*\n/m, '');
-  return { rows, status: r.status, stderr };
+  const r = tsharkFields(path, ['frame.interface_name', 'frame.time_epoch', 'frame.len']);
+  return { ...r, rows: r.rows.map(([label, ts, len]) => ({ label, ts, len: Number(len) })) };
 }
 
 /** tshark's rows of a file it must read without complaint. */

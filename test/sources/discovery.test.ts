@@ -15,6 +15,7 @@ import {
 import { roleOf } from '../../src/shared/roles.js';
 import { globToRegExp, isGlob, NamePattern } from '../../src/sources/glob.js';
 import { requireRoot } from '../lab/support/lab-env.js';
+import { recordTestRun } from '../support/test-runs.js';
 
 describe('roleOf', () => {
   it('guesses roles the way OpenStack, OpenShift, libvirt and plain Linux name things', () => {
@@ -279,6 +280,7 @@ describe('glob.ts', () => {
 // ---- on a real namespace -------------------------------------------------------------
 
 const PREFIX = `hsif${process.pid.toString(36)}${randomBytes(2).toString('hex')}-`;
+recordTestRun(PREFIX); // taken down by the next run should this one be killed
 const NS = `${PREFIX}d`;
 let sleeper: ChildProcess | undefined;
 

@@ -3,7 +3,7 @@
 // tcpdump to the nanosecond, filters, a killed ssh or sshd survived, clean
 // stop with tcpdump's counts, and one-line errors — also for hostile names,
 // which must reach tcpdump as data and never run anything.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +22,10 @@ import {
   RemoteCaptureError,
   type RemoteCaptureOptions,
 } from '../../src/sources/remote-capture.js';
-import { downAllLabs, namespacesStartingWith, requireRoot, run } from '../lab/support/lab-env.js';
+import { downAllLabs, namespacesStartingWith, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
+import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
 
-const RUN = `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-rc-`;
+const RUN = runPrefix('rc');
 /** Every capture of this file uses this snaplen, so its remote tcpdumps can be found in /proc. */
 const SNAP = 60_000 + (process.pid % 2000);
 const POD1 = 'cni-5c1e7a2d-8b3f-4a6e-9d0c-1f2e3a4b5c6d';
@@ -103,41 +104,10 @@ function record(options: Partial<RemoteCaptureOptions> & { host: string; iface: 
 /** An independent witness: tcpdump in the namespace itself, writing a nanosecond pcap file. */
 async function witness(netns: string, iface: string, filter: string): Promise<{ stop(): Promise<string[]> }> {
   const file = join(work, `${netns}-${iface}-${randomBytes(3).toString('hex')}.pcap`);
-  const child = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '-i',
-      iface,
-      '-U',
-      '-w',
-      file,
-      '--time-stamp-precision=nano',
-      '-n',
-      filter,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`witness tcpdump did not start: ${stderr}`)), 10_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error(`witness tcpdump exited: ${stderr}`)));
-  });
+  const child = await tcpdumpToFile(netns, iface, file, [filter]);
   return {
     async stop(): Promise<string[]> {
-      child.kill('SIGINT');
-      await exited;
+      await stopTcpdump(child);
       const lines: string[] = [];
       readCaptureBytes(readFileSync(file), {
         onInterface: () => {},

@@ -4,44 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { columnNames, ladderColumns, ladderLines, tsDiffMs } from '../../src/ui/ladder.js';
+import { replyLostOnBr100, sightingsAt } from '../support/exchange-records.js';
 
-const seen = (
-  iface: string,
-  hopMs?: number,
-  ts = '1700000000.000000000',
-): { iface: string; ts: string; hopMs?: number } => ({
-  iface,
-  ts,
-  ...(hopMs !== undefined ? { hopMs } : {}),
-});
+const seen = sightingsAt('1700000000.000000000');
 
 /** nova-flat, reply dropped on br100 (as the shipped recording has it). */
-const replyLost: ExchangeRecord = {
-  type: 'exchange',
-  kind: 'icmp-echo',
-  key: '10.0.0.10>203.0.113.10 id=1 seq=1',
-  flow: { src: '10.0.0.10', dst: '203.0.113.10', id: 1, seq: 1 },
-  status: 'lost',
-  ts: '1700000000.000000000',
-  stages: [
-    {
-      name: 'request',
-      packets: 1,
-      seen: [
-        seen('compute:vm/eth0'),
-        seen('compute:tap1', 0.134),
-        seen('compute:br100', 0),
-        seen('external:eth0', 0.2),
-      ],
-    },
-    {
-      name: 'reply',
-      packets: 1,
-      seen: [seen('external:eth0', undefined, '1700000000.000534000'), seen('compute:br100', 0.007)],
-    },
-  ],
-  lost: { stage: 'reply', lastSeen: 'compute:br100', missingOn: ['compute:tap1', 'compute:vm/eth0'] },
-};
+const replyLost = replyLostOnBr100('1700000000.000000000', '1700000000.000534000');
 
 describe('ladder', () => {
   it('differences of time stamps keep every nanosecond', () => {

@@ -16,31 +16,44 @@ import { Recording } from '../../pipeline/recording.js';
 import { DiscoveryError } from '../../sources/discovery.js';
 import { RemoteCaptureError } from '../../sources/remote-capture.js';
 import { parseSpec, SpecError, type CaptureSpec } from '../../sources/spec.js';
-import { numberOption, parseArgs, type OptionSpec } from '../args.js';
+import { fileNameOption, numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { canCapture, canEnterNamespaces } from '../privileges.js';
+import { OUTPUT_OPTIONS } from '../output-options.js';
 import { closeReport, openReport } from '../report-option.js';
 import { EvidenceGatherer } from '../../evidence/gatherer.js';
 
-const OPTIONS: OptionSpec[] = [
+/** Which interfaces, and how each is captured (here or on a remote host over ssh). */
+const SOURCE_OPTIONS: readonly OptionSpec[] = [
   { name: 'interface', short: 'i', kind: 'list' },
   { name: 'filter', short: 'f', kind: 'string' },
-  { name: 'write', short: 'w', kind: 'string' },
-  { name: 'record', kind: 'flag' },
-  { name: 'overwrite', kind: 'flag' },
-  { name: 'max-size', kind: 'string' },
-  { name: 'max-files', kind: 'string' },
-  { name: 'json', kind: 'flag' },
-  { name: 'packets', kind: 'flag' },
-  { name: 'duration', kind: 'string' },
-  { name: 'ssh-config', kind: 'string' },
   { name: 'snaplen', short: 's', kind: 'string' },
   { name: 'buffer-size', short: 'B', kind: 'string' },
+  { name: 'ssh-config', kind: 'string' },
   { name: 'remote-tcpdump', kind: 'string' },
-  { name: 'report', kind: 'string' },
+];
+
+/** --path SRC DST: the interfaces between two addresses, found rather than named. */
+const PATH_OPTIONS: readonly OptionSpec[] = [
   { name: 'path', kind: 'string' },
   { name: 'host', kind: 'list' },
   { name: 'netns', kind: 'string' },
+];
+
+/** The pcapng recording: -w FILE or --record, rotated by size. */
+const RECORDING_OPTIONS: readonly OptionSpec[] = [
+  { name: 'write', short: 'w', kind: 'string' },
+  { name: 'record', kind: 'flag' },
+  { name: 'max-size', kind: 'string' },
+  { name: 'max-files', kind: 'string' },
+];
+
+const OPTIONS: readonly OptionSpec[] = [
+  ...SOURCE_OPTIONS,
+  ...PATH_OPTIONS,
+  ...RECORDING_OPTIONS,
+  ...OUTPUT_OPTIONS,
+  { name: 'duration', kind: 'string' },
   { name: 'no-cause', kind: 'flag' },
   { name: 'trace-rules', kind: 'flag' },
 ];
@@ -116,12 +129,10 @@ function parseOptions(argv: string[]): CaptureOptions {
     throw new UserError(
       'capture: -w FILE and --record exclude each other (--record picks a name in the working directory)',
     );
-  if (args.values.get('write') === '')
-    throw new UserError("capture: -w needs a file name, and '' was given (an unset variable?)");
+  fileNameOption(args, 'write', 'capture', '-w');
   if (args.flags.has('overwrite') && !args.values.has('write') && !args.values.has('report'))
     throw new UserError('capture: --overwrite replaces the file of -w FILE or --report FILE: give one');
-  if (args.values.get('report') === '')
-    throw new UserError("capture: --report needs a file name, and '' was given (an unset variable?)");
+  fileNameOption(args, 'report', 'capture');
   if (maxSizeMB !== undefined && !writing)
     throw new UserError('capture: --max-size rotates a recording: give -w FILE.pcapng or --record');
   if (args.values.get('write') === '-')

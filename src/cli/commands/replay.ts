@@ -13,18 +13,16 @@ import { AnnotationTable } from '../../sinks/annotations.js';
 import { LineWriter } from '../../sinks/line-writer.js';
 import { RecordingError } from '../../sinks/recording-error.js';
 import { RecordingFile } from '../../sinks/recording-file.js';
-import { numberOption, parseArgs, type OptionSpec } from '../args.js';
+import { fileNameOption, numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { exitStatus, UserError } from '../errors.js';
 import { parseReplayFile } from '../replay-files.js';
+import { OUTPUT_OPTIONS } from '../output-options.js';
 import { closeReport, openReport } from '../report-option.js';
 
-const OPTIONS: OptionSpec[] = [
-  { name: 'packets', kind: 'flag' },
-  { name: 'json', kind: 'flag' },
+const OPTIONS: readonly OptionSpec[] = [
+  ...OUTPUT_OPTIONS,
   { name: 'speed', kind: 'string' },
   { name: 'realtime', kind: 'flag' },
-  { name: 'report', kind: 'string' },
-  { name: 'overwrite', kind: 'flag' },
   { name: 'annotate', kind: 'string' },
 ];
 
@@ -53,13 +51,10 @@ export async function runReplay(argv: string[]): Promise<number> {
     throw new UserError(
       'replay: --overwrite replaces the file of --report FILE or --annotate FILE: give one',
     );
-  const annotatePath = args.values.get('annotate');
-  if (annotatePath === '')
-    throw new UserError("replay: --annotate needs a file name, and '' was given (an unset variable?)");
+  const annotatePath = fileNameOption(args, 'annotate', 'replay');
   if (annotatePath !== undefined && files.some((f) => sameFile(f.path, annotatePath)))
     throw new UserError(`replay: --annotate ${annotatePath} is one of the files replayed; give another name`);
-  if (args.values.get('report') === '')
-    throw new UserError("replay: --report needs a file name, and '' was given (an unset variable?)");
+  fileNameOption(args, 'report', 'replay');
   const report = openReport(
     args.values.get('report'),
     args.flags.has('overwrite'),

@@ -11,8 +11,9 @@ import type { DnsFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashFoldedBytes, HASH_SEED, mix } from '../hash.js';
 import { KEY_NAME_BYTES } from '../tables.js';
-import { addrText, keepIpAddresses, type KeptKey, type KindSpec } from './kind-spec.js';
+import { addrText, keepIpAddresses, questionAndAnswer, type KeptKey, type KindSpec } from './kind-spec.js';
 
+/** questionAndAnswer's stage numbers */
 export const enum DnsStage {
   Query = 0,
   Response = 1,
@@ -112,16 +113,9 @@ export function keepDnsKey(rec: PacketRecord, out: Classified, transport: number
   }
 }
 
-const SEQUENCE = [DnsStage.Query, DnsStage.Response];
-
 export const DNS = {
   name: 'dns',
-  stages: ['query', 'response', 'icmp-error'],
-  opening: [{ stage: DnsStage.Query, answeredBy: [DnsStage.Response] }],
-  asking: [[DnsStage.Response, DnsStage.Query]],
-  clockPairs: [[DnsStage.Query, DnsStage.Response]],
-  rttTo: 'first-answer',
-  sequence: () => SEQUENCE,
+  ...questionAndAnswer('query', 'response'),
   claims: { udp: [DNS_UDP_PORT, MDNS_UDP_PORT, LLMNR_UDP_PORT] },
   classify: classifyDns,
   keepKey(rec: PacketRecord, out: Classified): void {

@@ -9,8 +9,9 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashBytes, HASH_SEED, mix } from '../hash.js';
-import { addrText, keepIpAddresses, type KeptKey, type KindSpec } from './kind-spec.js';
+import { ICMP_ID_SEQ_KEY, questionAndAnswer, type KindSpec } from './kind-spec.js';
 
+/** questionAndAnswer's stage numbers */
 export const enum EchoStage {
   Request = 0,
   Reply = 1,
@@ -48,50 +49,21 @@ function quoteKey(rec: PacketRecord, out: Classified, l4: number, end: number, v
   return true;
 }
 
-function keepKey(rec: PacketRecord, out: Classified): void {
-  keepIpAddresses(rec, out);
-  out.keyPart0 = rec.icmpId;
-  out.keyPart1 = rec.icmpSeq;
+/** Ping over ICMP or ICMPv6 (`v6`: the key's seed differs), claiming its request and reply types. */
+function echoSpec(name: string, v6: boolean, request: number, reply: number): KindSpec<IcmpFlow> {
+  const types = [
+    [request, EchoStage.Request],
+    [reply, EchoStage.Reply],
+  ] as const;
+  return {
+    name,
+    ...questionAndAnswer('request', 'reply'),
+    ...ICMP_ID_SEQ_KEY,
+    claims: v6 ? { icmpv6: types } : { icmp: types },
+    classify: (rec, out, claimed) => classifyEcho(rec, out, claimed, v6),
+    quote: { stage: EchoStage.IcmpError, by: 'icmp', key: quoteKey },
+  };
 }
 
-const SEQUENCE = [EchoStage.Request, EchoStage.Reply];
-
-const common = {
-  stages: ['request', 'reply', 'icmp-error'],
-  opening: [{ stage: EchoStage.Request, answeredBy: [EchoStage.Reply] }],
-  asking: [[EchoStage.Reply, EchoStage.Request]],
-  clockPairs: [[EchoStage.Request, EchoStage.Reply]],
-  rttTo: 'first-answer',
-  sequence: () => SEQUENCE,
-  keepKey,
-  flow: (k: KeptKey): IcmpFlow => ({ src: k.src(), dst: k.dst(), id: k.part0, seq: k.part1 }),
-  keyText: (f: IcmpFlow): string => `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} seq=${f.seq}`,
-} as const;
-
-export const ICMP_ECHO = {
-  ...common,
-  name: 'icmp-echo',
-  claims: {
-    icmp: [
-      [ICMP_ECHO_REQUEST, EchoStage.Request],
-      [ICMP_ECHO_REPLY, EchoStage.Reply],
-    ],
-  },
-  classify: (rec: PacketRecord, out: Classified, claimed: number): number =>
-    classifyEcho(rec, out, claimed, false),
-  quote: { stage: EchoStage.IcmpError, by: 'icmp', key: quoteKey },
-} satisfies KindSpec<IcmpFlow>;
-
-export const ICMPV6_ECHO = {
-  ...common,
-  name: 'icmpv6-echo',
-  claims: {
-    icmpv6: [
-      [ICMPV6_ECHO_REQUEST, EchoStage.Request],
-      [ICMPV6_ECHO_REPLY, EchoStage.Reply],
-    ],
-  },
-  classify: (rec: PacketRecord, out: Classified, claimed: number): number =>
-    classifyEcho(rec, out, claimed, true),
-  quote: { stage: EchoStage.IcmpError, by: 'icmp', key: quoteKey },
-} satisfies KindSpec<IcmpFlow>;
+export const ICMP_ECHO = echoSpec('icmp-echo', false, ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY);
+export const ICMPV6_ECHO = echoSpec('icmpv6-echo', true, ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY);

@@ -7,8 +7,9 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashBytes, HASH_SEED, mix } from '../hash.js';
-import { addrText, keepIpAddresses, type KeptKey, type KindSpec } from './kind-spec.js';
+import { ICMP_ID_SEQ_KEY, questionAndAnswer, type KindSpec } from './kind-spec.js';
 
+/** questionAndAnswer's stage numbers */
 export const enum TimestampStage {
   Request = 0,
   Reply = 1,
@@ -26,16 +27,10 @@ function timestampKey(id: number, seq: number, b: Uint8Array, originateOff: numb
   return finish(h);
 }
 
-const SEQUENCE = [TimestampStage.Request, TimestampStage.Reply];
-
 export const ICMP_TIMESTAMP = {
   name: 'icmp-timestamp',
-  stages: ['request', 'reply', 'icmp-error'],
-  opening: [{ stage: TimestampStage.Request, answeredBy: [TimestampStage.Reply] }],
-  asking: [[TimestampStage.Reply, TimestampStage.Request]],
-  clockPairs: [[TimestampStage.Request, TimestampStage.Reply]],
-  rttTo: 'first-answer',
-  sequence: () => SEQUENCE,
+  ...questionAndAnswer('request', 'reply'),
+  ...ICMP_ID_SEQ_KEY,
   claims: {
     icmp: [
       [ICMP_TIMESTAMP_REQUEST, TimestampStage.Request],
@@ -48,11 +43,6 @@ export const ICMP_TIMESTAMP = {
     out.key = timestampKey(rec.icmpId, rec.icmpSeq, rec.bytes, rec.payloadOff, end);
     return claimed;
   },
-  keepKey(rec: PacketRecord, out: Classified): void {
-    keepIpAddresses(rec, out);
-    out.keyPart0 = rec.icmpId;
-    out.keyPart1 = rec.icmpSeq;
-  },
   quote: {
     stage: TimestampStage.IcmpError,
     by: 'icmp',
@@ -62,6 +52,4 @@ export const ICMP_TIMESTAMP = {
       return true;
     },
   },
-  flow: (k: KeptKey): IcmpFlow => ({ src: k.src(), dst: k.dst(), id: k.part0, seq: k.part1 }),
-  keyText: (f: IcmpFlow): string => `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} seq=${f.seq}`,
 } satisfies KindSpec<IcmpFlow>;

@@ -21,7 +21,7 @@
 //   dhcp                                     DhcpFlow  {xid, chaddr}
 //   arp                                      ArpFlow   {sender, target} (protocol addresses)
 import type { PacketRecord } from '../../decode/record.js';
-import type { ExchangeFlow } from '../../events/types.js';
+import type { ExchangeFlow, IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 
 /** Stages per exchange at most (TCP and DHCP have five). */
@@ -149,3 +149,38 @@ export function keepIpAddresses(rec: PacketRecord, out: Classified): void {
 export function addrText(addr: string | null): string {
   return addr ?? '?';
 }
+
+const QUESTION_THEN_ANSWER: readonly number[] = [0, 1];
+
+/**
+ * The stages of a kind that is one question and its answer, an ICMP error quoting
+ * either ending it (ping, ICMP timestamp, DNS): stage 0 the question, 1 the answer,
+ * 2 the error. The pair samples the hosts' clocks; the RTT runs to the answer.
+ */
+export function questionAndAnswer(
+  question: string,
+  answer: string,
+): Pick<KindSpec, 'stages' | 'opening' | 'asking' | 'clockPairs' | 'rttTo' | 'sequence'> {
+  return {
+    stages: [question, answer, 'icmp-error'],
+    opening: [{ stage: 0, answeredBy: [1] }],
+    asking: [[1, 0]],
+    clockPairs: [[0, 1]],
+    rttTo: 'first-answer',
+    sequence: () => QUESTION_THEN_ANSWER,
+  };
+}
+
+/**
+ * ICMP kinds keyed by identifier and sequence (echo, timestamp): what an opening packet
+ * keeps (its addresses, identifier and sequence), and the flow and key text made of it.
+ */
+export const ICMP_ID_SEQ_KEY = {
+  keepKey(rec: PacketRecord, out: Classified): void {
+    keepIpAddresses(rec, out);
+    out.keyPart0 = rec.icmpId;
+    out.keyPart1 = rec.icmpSeq;
+  },
+  flow: (k: KeptKey): IcmpFlow => ({ src: k.src(), dst: k.dst(), id: k.part0, seq: k.part1 }),
+  keyText: (f: IcmpFlow): string => `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} seq=${f.seq}`,
+} satisfies Pick<KindSpec<IcmpFlow>, 'keepKey' | 'flow' | 'keyText'>;

@@ -10,6 +10,8 @@
 // lo is not a capture point: a packet DNAT-ed to 127.0.0.1 is delivered locally
 // straight from eth0 and never crosses lo, so a capture there stays empty either way.
 import type { ScenarioSpec } from '../topology.js';
+import { connectArgv, pingArgv } from './probes.js';
+import { faultRuleset } from './rulesets.js';
 
 const CLIENT = 'client';
 const EDGE = 'edge';
@@ -89,12 +91,7 @@ export const dnatLocal: ScenarioSpec = {
   neighbors: [],
   nftables: [
     { netns: EDGE, name: 'dnat-to-localhost', ruleset: DNAT_RULESET },
-    {
-      netns: EDGE,
-      name: 'edge-firewall',
-      ruleset: NOTRACK_AND_INVALID_DROP,
-      when: { withFault: 'ct-invalid-drop' },
-    },
+    faultRuleset(EDGE, 'edge-firewall', NOTRACK_AND_INVALID_DROP, 'ct-invalid-drop'),
   ],
   iptables: [],
   daemons: [
@@ -104,14 +101,14 @@ export const dnatLocal: ScenarioSpec = {
     {
       name: 'ping-edge',
       netns: CLIENT,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', EDGE_IP],
+      argv: pingArgv(EDGE_IP),
       description: 'the edge host answers pings (the link is fine)',
       failsWith: ['ct-invalid-drop'],
     },
     {
       name: 'connect-dnat-port',
       netns: CLIENT,
-      argv: ['nc', '-z', '-w', '2', EDGE_IP, String(PUBLIC_PORT)],
+      argv: connectArgv(EDGE_IP, PUBLIC_PORT),
       description: `TCP connect to ${EDGE_IP}:${PUBLIC_PORT}, DNAT-ed to 127.0.0.1:${LOCAL_PORT}`,
       failsWith: ['no-route-localnet'],
     },

@@ -14,6 +14,8 @@
 // rfp/fpr use 10.254.106.114/31 where Neutron uses 169.254.106.114/31 (the lab keeps
 // to its address ranges).
 import type { ScenarioSpec } from '../topology.js';
+import { connectArgv, DHCP_LEASE_ARGV, pingArgv } from './probes.js';
+import { faultRuleset, filterRuleset, floatingIpNat } from './rulesets.js';
 
 const ROUTER_ID = '6f774e8e-2f5b-4c1d-9a3e-0b1c2d3e4f50';
 const EXT_NET_ID = '2b9c3e1a-7d4f-4e8b-a1c2-d3e4f5a6b7c8';
@@ -60,28 +62,14 @@ const TENANT_MTU = 1450; // VXLAN tenant network: 1500 - 50
 const VNI = 1074;
 
 // What the L3 agent's iptables rules do for a floating IP, in nftables.
-const FLOATING_IP_NAT = `table ip nat {
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${FLOATING_IP} dnat to ${VM_IP}
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr ${VM_IP} oifname "${RFP}" snat to ${FLOATING_IP}
-  }
-}
-`;
+const FLOATING_IP_NAT = floatingIpNat(FLOATING_IP, VM_IP, RFP);
 
 // The VM's security group without its ingress rules for ICMP and SSH, enforced on
 // qbr as the hybrid firewall driver does: requests cross qvb and die before the tap.
-const SECURITY_GROUP_DROP = `table bridge neutron_sg {
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    iifname "${QVB}" oifname "${TAP}" icmp type echo-request drop
-    iifname "${QVB}" oifname "${TAP}" tcp dport 22 drop
-  }
-}
-`;
+const SECURITY_GROUP_DROP = filterRuleset('bridge neutron_sg', 'forward', [
+  `iifname "${QVB}" oifname "${TAP}" icmp type echo-request drop`,
+  `iifname "${QVB}" oifname "${TAP}" tcp dport 22 drop`,
+]);
 
 export const dvrFip: ScenarioSpec = {
   name: 'dvr-fip',
@@ -257,7 +245,7 @@ export const dvrFip: ScenarioSpec = {
   neighbors: [],
   nftables: [
     { netns: QROUTER, name: 'floating-ip-nat', ruleset: FLOATING_IP_NAT },
-    { netns: COMPUTE, name: 'security-group', ruleset: SECURITY_GROUP_DROP, when: { withFault: 'sg-drop' } },
+    faultRuleset(COMPUTE, 'security-group', SECURITY_GROUP_DROP, 'sg-drop'),
   ],
   iptables: [],
   daemons: [
@@ -281,28 +269,28 @@ export const dvrFip: ScenarioSpec = {
     {
       name: 'dhcp',
       netns: VM,
-      argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true'],
+      argv: DHCP_LEASE_ARGV,
       description: 'the VM renews its lease from the network node’s dnsmasq, over the VXLAN tunnel',
       failsWith: [],
     },
     {
       name: 'ping-outside',
       netns: VM,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', OUTSIDE_GATEWAY_IP],
+      argv: pingArgv(OUTSIDE_GATEWAY_IP),
       description: 'the VM pings the outside router, SNAT-ed to its floating IP',
       failsWith: ['br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },
     {
       name: 'ping-floating-ip',
       netns: OUTSIDE,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', FLOATING_IP],
+      argv: pingArgv(FLOATING_IP),
       description: 'the outside pings the VM’s floating IP',
       failsWith: ['sg-drop', 'br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },
     {
       name: 'ssh-floating-ip',
       netns: OUTSIDE,
-      argv: ['nc', '-z', '-w', '2', FLOATING_IP, '22'],
+      argv: connectArgv(FLOATING_IP, 22),
       description: 'the outside connects to the VM’s port 22 through its floating IP',
       failsWith: ['sg-drop', 'br-ex-no-uplink', 'router-forwarding-off', 'router-wrong-gateway'],
     },

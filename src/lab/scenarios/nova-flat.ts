@@ -6,6 +6,8 @@
 //   eth0 ═tap═ tap7aa08012-d0 ─ br100 (10.0.0.1, dnsmasq) ─route/NAT─ eth1 ──veth── eth0
 //   10.0.0.10                                        203.0.113.2 + floating .101   203.0.113.10
 import type { ScenarioSpec } from '../topology.js';
+import { connectArgv, DHCP_LEASE_ARGV, pingArgv } from './probes.js';
+import { faultRuleset, filterRuleset, floatingIpNat } from './rulesets.js';
 
 const VM = 'instance-00000001';
 const COMPUTE = 'compute';
@@ -19,46 +21,20 @@ const EXTERNAL_IP = '203.0.113.10';
 const WEB_NAME = 'web.lab';
 
 // What nova-network's nova-network-float-snat / floating-ip chains do, in nftables.
-const FLOATING_IP_NAT = `table ip nat {
-  chain prerouting {
-    type nat hook prerouting priority dstnat; policy accept;
-    ip daddr ${FLOATING_IP} dnat to ${VM_IP}
-  }
-  chain postrouting {
-    type nat hook postrouting priority srcnat; policy accept;
-    ip saddr ${VM_IP} oifname "eth1" snat to ${FLOATING_IP}
-  }
-}
-`;
+const FLOATING_IP_NAT = floatingIpNat(FLOATING_IP, VM_IP, 'eth1');
 
 // Bridge-level filter on br100's port to the VM: the reply has crossed eth1 and
 // br100, and dies before the tap.
-const DROP_ECHO_REPLY_TO_VM = `table bridge filter {
-  chain postrouting {
-    type filter hook postrouting priority filter; policy accept;
-    oifname "${TAP}" icmp type echo-reply drop
-  }
-}
-`;
+const DROP_ECHO_REPLY_TO_VM = filterRuleset('bridge filter', 'postrouting', [
+  `oifname "${TAP}" icmp type echo-reply drop`,
+]);
 
 // Bridge-level filter on the VM's port for what the host itself sends: dnsmasq's DHCP
 // answers leave br100 and never reach the tap (a security group that forgot DHCP).
-const DROP_DHCP_TO_VM = `table bridge dhcp {
-  chain output {
-    type filter hook output priority filter; policy accept;
-    oifname "${TAP}" udp sport 67 drop
-  }
-}
-`;
+const DROP_DHCP_TO_VM = filterRuleset('bridge dhcp', 'output', [`oifname "${TAP}" udp sport 67 drop`]);
 
 // A host firewall rule that swallows dnsmasq's answers: queries arrive, nothing leaves.
-const DROP_DNS_ANSWERS = `table inet filter {
-  chain output {
-    type filter hook output priority filter; policy accept;
-    oifname "br100" udp sport 53 drop
-  }
-}
-`;
+const DROP_DNS_ANSWERS = filterRuleset('inet filter', 'output', ['oifname "br100" udp sport 53 drop']);
 
 // nova-network's security groups were iptables chains per instance on the compute
 // host: this one lost its rule allowing ICMP in (x_tables, the legacy backend, as then).
@@ -72,13 +48,7 @@ COMMIT
 
 // A host firewall that tracks connections: conntrack runs in the compute namespace
 // before the floating IP's NAT rules exist.
-const HOST_FIREWALL = `table inet host-firewall {
-  chain forward {
-    type filter hook forward priority filter; policy accept;
-    ct state established,related accept
-  }
-}
-`;
+const HOST_FIREWALL = filterRuleset('inet host-firewall', 'forward', ['ct state established,related accept']);
 
 export const novaFlat: ScenarioSpec = {
   name: 'nova-flat',
@@ -156,12 +126,7 @@ export const novaFlat: ScenarioSpec = {
       ruleset: FLOATING_IP_NAT,
       when: { withoutFault: 'stale-conntrack-snat' },
     },
-    {
-      netns: COMPUTE,
-      name: 'host-firewall',
-      ruleset: HOST_FIREWALL,
-      when: { withFault: 'stale-conntrack-snat' },
-    },
+    faultRuleset(COMPUTE, 'host-firewall', HOST_FIREWALL, 'stale-conntrack-snat'),
     {
       netns: COMPUTE,
       name: 'floating-ip-nat',
@@ -169,24 +134,9 @@ export const novaFlat: ScenarioSpec = {
       late: true,
       when: { withFault: 'stale-conntrack-snat' },
     },
-    {
-      netns: COMPUTE,
-      name: 'drop-echo-reply-to-vm',
-      ruleset: DROP_ECHO_REPLY_TO_VM,
-      when: { withFault: 'reply-drop-br100' },
-    },
-    {
-      netns: COMPUTE,
-      name: 'drop-dhcp-to-vm',
-      ruleset: DROP_DHCP_TO_VM,
-      when: { withFault: 'dhcp-offer-drop' },
-    },
-    {
-      netns: COMPUTE,
-      name: 'drop-dns-answers',
-      ruleset: DROP_DNS_ANSWERS,
-      when: { withFault: 'dns-answer-drop' },
-    },
+    faultRuleset(COMPUTE, 'drop-echo-reply-to-vm', DROP_ECHO_REPLY_TO_VM, 'reply-drop-br100'),
+    faultRuleset(COMPUTE, 'drop-dhcp-to-vm', DROP_DHCP_TO_VM, 'dhcp-offer-drop'),
+    faultRuleset(COMPUTE, 'drop-dns-answers', DROP_DNS_ANSWERS, 'dns-answer-drop'),
   ],
   iptables: [
     {
@@ -224,8 +174,7 @@ export const novaFlat: ScenarioSpec = {
     {
       name: 'dhcp',
       netns: VM,
-      // -s /bin/true: perform the exchange, leave eth0 as it is.
-      argv: ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true'],
+      argv: DHCP_LEASE_ARGV,
       description: 'the VM asks dnsmasq for a lease (DISCOVER, OFFER, REQUEST, ACK)',
       failsWith: ['dnsmasq-stopped', 'dhcp-offer-drop'],
     },
@@ -239,21 +188,21 @@ export const novaFlat: ScenarioSpec = {
     {
       name: 'ping-external',
       netns: VM,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', EXTERNAL_IP],
+      argv: pingArgv(EXTERNAL_IP),
       description: 'the VM pings the external host, SNAT-ed to its floating IP',
       failsWith: ['reply-drop-br100'],
     },
     {
       name: 'http-external',
       netns: VM,
-      argv: ['nc', '-z', '-w', '2', EXTERNAL_IP, '80'],
+      argv: connectArgv(EXTERNAL_IP, 80),
       description: 'the VM connects to the external web server',
       failsWith: [],
     },
     {
       name: 'ping-floating-ip',
       netns: EXTERNAL,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', FLOATING_IP],
+      argv: pingArgv(FLOATING_IP),
       description: 'the external host pings the VM’s floating IP (DNAT)',
       failsWith: ['sg-iptables'],
     },

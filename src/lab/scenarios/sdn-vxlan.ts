@@ -10,6 +10,7 @@
 // a veth whose other end, vethtun0, is a br0 port. The OVS flows that send remote
 // pod subnets into the tunnel are routes plus a static neighbour entry here.
 import type { NeighborSpec, RouteSpec, ScenarioSpec } from '../topology.js';
+import { connectArgv, pingArgv } from './probes.js';
 
 const OVERLAY_MTU = 1450;
 const VNI = 5624913; // a project's NETID
@@ -173,21 +174,21 @@ export const sdnVxlan: ScenarioSpec = {
     {
       name: 'ping-pod',
       netns: NODE1.pod,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', NODE2.podIp],
+      argv: pingArgv(NODE2.podIp),
       description: 'pod on node1 pings the pod on node2 (small packets)',
       failsWith: ['missing-route', 'rp-filter-asymmetric'],
     },
     {
       name: 'ping-pod-large-df',
       netns: NODE1.pod,
-      argv: ['ping', '-c', '3', '-i', '0.2', '-W', '1', '-M', 'do', '-s', '1400', NODE2.podIp],
+      argv: pingArgv(NODE2.podIp, '-M', 'do', '-s', '1400'),
       description: '1428-byte pings with DF set: fit the overlay MTU, not a smaller underlay',
       failsWith: ['mtu-mismatch', 'missing-route', 'rp-filter-asymmetric'],
     },
     {
       name: 'http-pod',
       netns: NODE1.pod,
-      argv: ['nc', '-z', '-w', '2', NODE2.podIp, '8080'],
+      argv: connectArgv(NODE2.podIp, 8080),
       description: 'pod on node1 connects to hello-openshift on node2, port 8080',
       failsWith: ['missing-route', 'rp-filter-asymmetric'],
     },

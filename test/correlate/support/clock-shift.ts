@@ -8,6 +8,7 @@
 import { readCaptureFile, parseLabel, PcapngWriter } from '../../../src/framing/index.js';
 import type { CaptureInterface } from '../../../src/framing/index.js';
 import type { ExchangeRecord, InterfaceStats } from '../../../src/events/types.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 export interface ShiftOptions {
   seed: number;
@@ -28,19 +29,6 @@ export interface ShiftResult {
 }
 
 const NS = 1_000_000_000n;
-
-/** A small deterministic generator (tests must be repeatable from their seed). */
-function generator(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
 
 interface Read {
   interfaces: CaptureInterface[];
@@ -106,7 +94,7 @@ export async function shiftRecording(
   options: ShiftOptions,
 ): Promise<ShiftResult> {
   const read = await readAll(input);
-  const random = generator(options.seed);
+  const random = seededRandom(options.seed);
   const relabel = options.relabel ?? ((l: string) => l);
   const labels = read.interfaces.map((i) => relabel(i.name ?? `if${i.id}`));
   const hostOfIface = (id: number): string | null => parseLabel(labels[id]).host;

@@ -13,6 +13,8 @@
 import { expect } from 'vitest';
 import { decodePacket } from '../../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../../src/decode/record.js';
+import { decode, ethernet, ipv4Header, ipv6Header, layerNames, LT_EN10MB } from './frames.js';
+import { concat } from './hex.js';
 
 export interface CutOptions {
   /** cuts shorter than this must be marked truncated (default: the fixture's length) */
@@ -99,4 +101,22 @@ export function offsetProblems(rec: PacketRecord, what: string, problems: string
 /** Every `...Off` field name of the record (for tests that check offsets themselves). */
 export function offsetFieldNames(): readonly string[] {
   return OFFSET_FIELDS;
+}
+
+/**
+ * `l4` (IP protocol `proto`) in an Ethernet frame over `ip`: decoded whole, its layers
+ * eth, `ip` and `layer`, then cut at every length. Returns the whole frame's record.
+ */
+export function wholeFrameSurvivesEveryCut(
+  l4: Uint8Array,
+  ip: 'ipv4' | 'ipv6',
+  proto: number,
+  layer: string,
+): PacketRecord {
+  const header = ip === 'ipv4' ? ipv4Header(proto, l4.length) : ipv6Header(proto, l4.length);
+  const frame = concat(ethernet(ip === 'ipv4' ? '0800' : '86dd'), header, l4);
+  const rec = decode(frame, LT_EN10MB);
+  expect(layerNames(rec)).toEqual(['eth', ip, layer]);
+  cutAtEveryLength(frame, LT_EN10MB);
+  return rec;
 }

@@ -4,8 +4,9 @@
 // fields for them (corpus README "Using the TSVs in a test").
 
 import { existsSync, readFileSync } from 'node:fs';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import { PacketRecord, TRUNCATED_REASONS } from '../../../src/decode/record.js';
+import { seededRandom } from '../../support/seeded-random.js';
 import { corpusPath, readCorpusPcap } from './corpus.js';
 
 export type Decoder = (b: Uint8Array, off: number, end: number, rec: PacketRecord) => void;
@@ -57,19 +58,6 @@ export function cutEveryLengthDirect(
   }
 }
 
-/** Deterministic xorshift PRNG for mutation tests. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x100000000;
-  };
-}
-
 /** Flips random bytes of `bytes` (after `off`) `rounds` times and decodes each: never throws. */
 export function mutateAndDecode(
   decoder: Decoder,
@@ -78,7 +66,7 @@ export function mutateAndDecode(
   rounds = 300,
   seed = 7,
 ): void {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   for (let r = 0; r < rounds; r++) {
     const copy = bytes.slice();
     const flips = 1 + Math.floor(rnd() * 4);
@@ -258,4 +246,60 @@ export function tsharkRows(name: string): Map<number, TsharkRow> {
 export function values(row: TsharkRow | undefined, field: string): string[] {
   const v = row?.[field] ?? '';
   return v === '' ? [] : v.split(',');
+}
+
+/** What a decoder is checked against tshark with: its record of one frame, and tshark's row of it. */
+export interface TsharkCheck {
+  rec: PacketRecord;
+  row: TsharkRow | undefined;
+  /** the file and frame number, for messages */
+  what: string;
+  frame: IpFrame;
+  file: string;
+}
+
+/**
+ * The region of itAgreesWithTshark for a transport decoder: the transport layer
+ * [l4Off, l4End) of first fragments carrying IP protocol `proto` (over IP version
+ * `ipVersion`, or either).
+ */
+export function transportOf(
+  proto: number,
+  ipVersion?: 4 | 6,
+): (f: IpFrame) => { off: number; end: number } | null {
+  return (f) =>
+    f.proto !== proto || f.laterFragment || (ipVersion !== undefined && f.ipVersion !== ipVersion)
+      ? null
+      : { off: f.l4Off, end: f.l4End };
+}
+
+/**
+ * One test per corpus file: every IP frame whose bytes `region` gives the decoder
+ * (null: not this decoder's) is decoded into a fresh record, never throwing, and
+ * `check`ed against tshark's row of the frame. `check` returns false when tshark did
+ * not decode that far: the frame does not count. Each file must have a frame counted,
+ * unless it is one of `mayCheckNone`.
+ */
+export function itAgreesWithTshark(
+  files: readonly string[],
+  decoder: Decoder,
+  region: (f: IpFrame) => { off: number; end: number } | null,
+  check: (c: TsharkCheck) => boolean,
+  mayCheckNone: readonly string[] = [],
+): void {
+  for (const file of files) {
+    it(file, () => {
+      const rows = tsharkRows(file);
+      let checked = 0;
+      for (const frame of corpusIpFrames(file)) {
+        const at = region(frame);
+        if (at === null) continue;
+        const rec = recordFor(frame);
+        expect(() => decoder(frame.bytes, at.off, at.end, rec)).not.toThrow();
+        const what = `${file} #${frame.number}`;
+        if (check({ rec, row: rows.get(frame.number), what, frame, file })) checked++;
+      }
+      if (!mayCheckNone.includes(file)) expect(checked, file).toBeGreaterThan(0);
+    });
+  }
 }

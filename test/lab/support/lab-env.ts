@@ -4,7 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
 import { execa } from 'execa';
-import { labDown, LAB_STATE_ROOT } from '../../../src/lab/index.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { recordTestRun } from '../../support/test-runs.js';
+import { labDown, labUp, LAB_STATE_ROOT, runTraffic, type LabView } from '../../../src/lab/index.js';
 
 /** Lab tests are never skipped: without root they fail, saying why. */
 export function requireRoot(): void {
@@ -15,9 +17,15 @@ export function requireRoot(): void {
   }
 }
 
-/** A prefix unique to this test run and this tag, e.g. `t3f9a1c-dnat-`. */
+/**
+ * A prefix unique to this test run and this tag, e.g. `t3f9a1c-dnat-`, recorded with
+ * this process: should it be killed before its afterAll, the next run takes down
+ * what the prefix names (test/support/test-runs.ts).
+ */
 export function runPrefix(tag: string): string {
-  return `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-${tag}-`;
+  const prefix = `t${process.pid.toString(36)}${randomBytes(2).toString('hex')}-${tag}-`;
+  recordTestRun(prefix);
+  return prefix;
 }
 
 export function namespacesStartingWith(prefix: string): string[] {
@@ -60,4 +68,45 @@ export async function inNetns(netns: string, argv: readonly string[], timeoutMs 
 export async function run(argv: readonly string[], timeoutMs = 20_000): Promise<NsResult> {
   const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore' });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** One lab of a suite: the last part of its prefix, and its fault (none: healthy). */
+export interface SuiteLab {
+  readonly prefix: string;
+  readonly fault?: string;
+}
+
+/**
+ * The labs of `scenario` a describe block's tests look at: brought up side by side in
+ * its beforeAll under one run prefix (`runPrefix(tag)`), taken down in its afterAll,
+ * which checks that no namespace of the run is left. The views are there once
+ * beforeAll has run.
+ */
+export function suiteLabs<K extends string>(
+  scenario: string,
+  tag: string,
+  labs: Readonly<Record<K, SuiteLab>>,
+): Readonly<Record<K, LabView>> {
+  const run = runPrefix(tag);
+  const views = {} as Record<K, LabView>;
+  beforeAll(async () => {
+    requireRoot();
+    const names = Object.keys(labs) as K[];
+    const up = await Promise.all(
+      names.map((name) =>
+        labUp(scenario, { prefix: `${run}${labs[name].prefix}-`, fault: labs[name].fault }),
+      ),
+    );
+    names.forEach((name, i) => (views[name] = up[i]));
+  });
+  afterAll(async () => {
+    await downAllLabs(run);
+    expect(namespacesStartingWith(run)).toEqual([]);
+  });
+  return views;
+}
+
+/** Each traffic command of a lab, in the scenario's order: its name, whether it succeeded, whether it should have. */
+export async function trafficOutcomes(lab: LabView): Promise<[string, boolean, boolean][]> {
+  return (await runTraffic(lab)).map((r) => [r.name, r.succeeded, r.expectSuccess]);
 }

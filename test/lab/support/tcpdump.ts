@@ -12,25 +12,27 @@ export interface RunningCapture {
 const START_TIMEOUT_MS = 10_000;
 const SETTLE_MS = 300;
 
-export async function startTcpdump(netns: string, iface: string, filter: string): Promise<RunningCapture> {
-  const child = spawn(
-    'ip',
-    ['netns', 'exec', netns, 'tcpdump', '-i', iface, '-nn', '-l', '-U', '-e', filter],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
+/**
+ * tcpdump inside `netns` on `iface` (`args` follow `-i IFACE`), once it says it listens;
+ * fails if it does not within 10 s, or exits first. Its stdout is piped when `stdout`
+ * says so (for the lines it prints), else discarded.
+ */
+export async function spawnTcpdump(
+  netns: string,
+  iface: string,
+  args: readonly string[],
+  stdout: 'pipe' | 'ignore' = 'ignore',
+): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-i', iface, ...args], {
+    stdio: ['ignore', stdout, 'pipe'],
   });
+  let stderr = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`tcpdump on ${netns}/${iface} did not start: ${stderr.trim()}`)),
       START_TIMEOUT_MS,
     );
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (stderr.includes('listening on')) {
         clearTimeout(timer);
@@ -41,6 +43,45 @@ export async function startTcpdump(netns: string, iface: string, filter: string)
       clearTimeout(timer);
       reject(new Error(`tcpdump on ${netns}/${iface} exited (${code}): ${stderr.trim()}`));
     });
+  });
+  return child;
+}
+
+/**
+ * tcpdump writing what `iface` carries to the pcap `file` (nanosecond stamps, each
+ * packet as it comes); `args` follow (-s, a filter). Stop it with stopTcpdump.
+ */
+export function tcpdumpToFile(
+  netns: string,
+  iface: string,
+  file: string,
+  args: readonly string[] = [],
+): Promise<ChildProcess> {
+  return spawnTcpdump(netns, iface, [
+    '-n',
+    '-U',
+    '--immediate-mode',
+    '--time-stamp-precision=nano',
+    '-w',
+    file,
+    ...args,
+  ]);
+}
+
+/** Stops tcpdump as Ctrl-C does: it writes out what it holds, then exits. */
+export async function stopTcpdump(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGINT');
+  await exited;
+}
+
+/** tcpdump printing one line per packet `filter` takes (stop() returns them). */
+export async function startTcpdump(netns: string, iface: string, filter: string): Promise<RunningCapture> {
+  const child = await spawnTcpdump(netns, iface, ['-nn', '-l', '-U', '-e', filter], 'pipe');
+  let stdout = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
   });
   return {
     async stop(): Promise<string[]> {
