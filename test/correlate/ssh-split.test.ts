@@ -13,6 +13,7 @@ import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import {
   canonicalLabel,
   comparableVerdicts,
+  packetsInWindow,
   runSplit,
   splitSpecs,
   summaryOf,
@@ -48,6 +49,10 @@ function expectSameVerdicts(run: SplitRun): void {
       ]).size >= 2,
   );
   expect(crossing.length, where).toBeGreaterThan(0);
+
+  // Each interface over ssh captured from the moment it was reported up: in the window,
+  // both recordings hold as many packets of every capture point.
+  expect(packetsInWindow(run, run.split), where).toEqual(packetsInWindow(run, run.local));
 
   expect([...split.keys()], where).toEqual([...local.keys()]);
   for (const [exchange, verdicts] of local)

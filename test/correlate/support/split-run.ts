@@ -10,6 +10,7 @@
 // the tunnel peer's ARP entry); the all-local capture is up within a second or two, the
 // ssh one after many sessions, so such a packet may be seen by one capture only. The
 // verdicts are compared on that common window (comparableVerdicts).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +220,28 @@ function outsideWindow(ex: ExchangeRecord, window: CaptureWindow): boolean {
       if (ns < window.fromNs || ns > window.toNs) return true;
     }
   return false;
+}
+
+/**
+ * Packets a capture's recording holds, stamped inside the window, by capture point
+ * (canonicalLabel), as tshark reads the file.
+ */
+export function packetsInWindow(run: SplitRun, capture: CaptureRun): Map<string, number> {
+  const out = execFileSync(
+    'tshark',
+    ['-r', capture.recording, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.interface_name'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+  );
+  const counts = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const [ts, label] = line.split('\t');
+    if (label === undefined) continue;
+    const ns = tsNs(ts);
+    if (ns < run.window.fromNs || ns > run.window.toNs) continue;
+    const point = canonicalLabel(run.lab, label);
+    counts.set(point, (counts.get(point) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export interface ComparableVerdicts {
