@@ -4,16 +4,19 @@
 // same status, lost at the same stage, last seen and missing on the same capture points,
 // and each lost exchange's path in the same order — captured at the same time, on the
 // same packets. The split capture's ssh hosts get clock offsets, each with its
-// uncertainty; the verdicts must not depend on them.
+// uncertainty; the verdicts must not depend on them. Compared is what both captured:
+// the exchanges of the window in which both had every interface up (split-run.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturePoint } from '../../src/lab/index.js';
 import { parseLabel } from '../../src/framing/index.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import {
   canonicalLabel,
+  comparableVerdicts,
+  packetsInWindow,
   runSplit,
   splitSpecs,
-  verdictsByExchange,
+  summaryOf,
   type SplitRun,
 } from './support/split-run.js';
 
@@ -28,15 +31,17 @@ function hostsTouched(run: SplitRun, labels: readonly string[]): Set<string> {
 }
 
 function expectSameVerdicts(run: SplitRun): void {
-  const where = `recordings: all local ${run.local.recording}, split ${run.split.recording}`;
+  const { local, split, outside } = comparableVerdicts(run);
+  const where = `recordings: all local ${run.local.recording}, split ${run.split.recording}; left out (seen outside the window both captured in): ${outside.join('; ') || 'none'}`;
   const localSpecs = run.split.specs.filter((s) => parseLabel(s).host === null);
   expect(run.sshHosts.length, run.split.specs.join(' ')).toBeGreaterThanOrEqual(2);
   expect(localSpecs.length, run.split.specs.join(' ')).toBeGreaterThanOrEqual(1);
 
-  // The fault shows, across hosts: not a comparison of two empty runs.
+  // The fault shows, across hosts, in the window compared: not a comparison of two empty runs.
   const crossing = run.local.exchanges.filter(
     (e) =>
       e.lost !== undefined &&
+      !outside.includes(`${e.kind} ${e.key}`) &&
       hostsTouched(run, [
         ...e.stages.flatMap((s) => s.seen.map((x) => x.iface)),
         ...e.lost.missingOn,
@@ -45,12 +50,16 @@ function expectSameVerdicts(run: SplitRun): void {
   );
   expect(crossing.length, where).toBeGreaterThan(0);
 
-  const local = verdictsByExchange(run.lab, run.local);
-  const split = verdictsByExchange(run.lab, run.split);
+  // Each interface over ssh captured from the moment it was reported up: in the window,
+  // both recordings hold as many packets of every capture point.
+  expect(packetsInWindow(run, run.split), where).toEqual(packetsInWindow(run, run.local));
+
   expect([...split.keys()], where).toEqual([...local.keys()]);
   for (const [exchange, verdicts] of local)
     expect(split.get(exchange), `${exchange}; ${where}`).toEqual(verdicts);
-  expect(run.split.summary, where).toEqual(run.local.summary);
+  // Each summary counts the verdicts its capture printed (those compared above among them).
+  expect(run.local.summary, where).toEqual(summaryOf(run.local.exchanges));
+  expect(run.split.summary, where).toEqual(summaryOf(run.split.exchanges));
   expect(run.split.exit, where).toBe(run.local.exit);
 
   // Every host of the split capture but the reference (the first named) has its clock

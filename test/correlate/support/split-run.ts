@@ -2,6 +2,15 @@
 // all local (every point by its namespace) and once split between ssh hosts and local
 // namespaces. Both see the same packets; the verdicts must not depend on where each
 // interface was captured from — nor on the ssh hosts' clocks.
+//
+// Both see the same packets only while both are capturing on every interface: from the
+// moment each has reported every interface up until they are told to stop. The lab sends
+// packets of its own outside the scenario's traffic (a bridge coming up reports its
+// multicast group, the VXLAN tunnel carries it, and five seconds later the kernel probes
+// the tunnel peer's ARP entry); the all-local capture is up within a second or two, the
+// ssh one after many sessions, so such a packet may be seen by one capture only. The
+// verdicts are compared on that common window (comparableVerdicts).
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +31,18 @@ export interface CaptureRun {
   stderr: string;
 }
 
+/** Wall-clock nanoseconds (the clock the lab's packets are stamped with: one machine). */
+export interface CaptureWindow {
+  /** both captures had reported every interface up */
+  fromNs: bigint;
+  /** neither had been told to stop yet */
+  toNs: bigint;
+}
+
 export interface SplitRun {
   lab: LabView;
+  /** when both captures were capturing on every interface */
+  window: CaptureWindow;
   local: CaptureRun;
   split: CaptureRun;
   /** ssh destinations the split capture used */
@@ -79,12 +98,21 @@ function start(specs: readonly string[], extra: readonly string[], recording: st
   return startCli(['capture', ...specs.flatMap((s) => ['-i', s]), ...extra, '--json', '-w', recording]);
 }
 
-async function allUp(cli: CliProcess, count: number): Promise<void> {
-  await cli.waitForLine(
-    () => jsonRecords(cli.lines).filter((r) => r.type === 'state' && r.state === 'up').length >= count,
-    60_000,
-  );
+/** How many interfaces are up now: each one's latest `state` record says `up`. */
+function interfacesUp(cli: CliProcess): number {
+  const latest = new Map<unknown, unknown>();
+  for (const r of jsonRecords(cli.lines))
+    if (r.type === 'state' && 'iface' in r) latest.set(r.iface, r.state);
+  let up = 0;
+  for (const state of latest.values()) if (state === 'up') up++;
+  return up;
 }
+
+async function allUp(cli: CliProcess, count: number): Promise<void> {
+  await cli.waitForLine(() => interfacesUp(cli) >= count, 60_000);
+}
+
+const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 
 function result(cli: CliProcess, specs: string[], exit: number | null, recording: string): CaptureRun {
   const records = jsonRecords(cli.lines);
@@ -122,12 +150,23 @@ export async function runSplit(
     clis.push(start(splitAll, ['--ssh-config', lab.sshConfigPath], splitRecording));
     const [local, remote] = clis;
     await Promise.all([allUp(local, localAll.length), allUp(remote, splitAll.length)]);
+    // Read after both said so: every packet stamped from here on was sent while both captured.
+    const fromNs = nowNs();
     await runTraffic(lab, { timeoutMs: 20_000 });
     await sleep(SETTLE_MS);
+    // Every interface still up in both: no gap inside the window.
+    for (const [cli, count] of [
+      [local, localAll.length],
+      [remote, splitAll.length],
+    ] as const)
+      if (interfacesUp(cli) < count)
+        throw new Error(`an interface left \`up\` during the run:\n${cli.lines.join('\n')}`);
+    const toNs = nowNs();
     for (const cli of clis) cli.child.kill('SIGINT');
     const [localExit, splitExit] = await Promise.all(clis.map((c) => c.exited));
     return {
       lab,
+      window: { fromNs, toNs },
       local: result(local, localAll, localExit, localRecording),
       split: result(remote, splitAll, splitExit, splitRecording),
       sshHosts: sshHostsOf(splitAll),
@@ -165,4 +204,86 @@ export function verdictsByExchange(lab: LabView, run: CaptureRun): Map<string, s
   }
   for (const list of byExchange.values()) list.sort();
   return new Map([...byExchange].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** A `ts` field (decimal seconds, nine fraction digits) in nanoseconds. */
+function tsNs(ts: string): bigint {
+  const [sec, frac = ''] = ts.split('.');
+  return BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
+}
+
+/** Whether any sighting of the exchange was stamped outside the window. */
+function outsideWindow(ex: ExchangeRecord, window: CaptureWindow): boolean {
+  for (const stage of ex.stages)
+    for (const s of stage.seen) {
+      const ns = tsNs(s.ts);
+      if (ns < window.fromNs || ns > window.toNs) return true;
+    }
+  return false;
+}
+
+/**
+ * Packets a capture's recording holds, stamped inside the window, by capture point
+ * (canonicalLabel), as tshark reads the file.
+ */
+export function packetsInWindow(run: SplitRun, capture: CaptureRun): Map<string, number> {
+  const out = execFileSync(
+    'tshark',
+    ['-r', capture.recording, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'frame.interface_name'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 },
+  );
+  const counts = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const [ts, label] = line.split('\t');
+    if (label === undefined) continue;
+    const ns = tsNs(ts);
+    if (ns < run.window.fromNs || ns > run.window.toNs) continue;
+    const point = canonicalLabel(run.lab, label);
+    counts.set(point, (counts.get(point) ?? 0) + 1);
+  }
+  return new Map([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export interface ComparableVerdicts {
+  local: Map<string, string[]>;
+  split: Map<string, string[]>;
+  /** exchanges (kind and key) left out: one of the captures saw some of them outside the window */
+  outside: string[];
+}
+
+/**
+ * The verdicts of both captures by exchange (verdictsByExchange), without the exchanges
+ * either capture saw any part of outside the window both captured in: what only one of
+ * them could have seen. An exchange is left out with every verdict of its kind and key,
+ * in both, so a key that recurs is never compared half.
+ */
+export function comparableVerdicts(run: SplitRun): ComparableVerdicts {
+  const outside = new Set<string>();
+  for (const capture of [run.local, run.split])
+    for (const ex of capture.exchanges)
+      if (outsideWindow(ex, run.window)) outside.add(`${ex.kind} ${ex.key}`);
+  const within = (capture: CaptureRun): CaptureRun => ({
+    ...capture,
+    exchanges: capture.exchanges.filter((ex) => !outside.has(`${ex.kind} ${ex.key}`)),
+  });
+  return {
+    local: verdictsByExchange(run.lab, within(run.local)),
+    split: verdictsByExchange(run.lab, within(run.split)),
+    outside: [...outside].sort(),
+  };
+}
+
+/** The summary record the exchanges add up to (its fields are the statuses counted). */
+export function summaryOf(exchanges: readonly ExchangeRecord[]): SummaryRecord {
+  const summary: SummaryRecord = {
+    type: 'summary',
+    exchanges: exchanges.length,
+    ok: 0,
+    lost: 0,
+    unanswered: 0,
+    error: 0,
+    inconclusive: 0,
+  };
+  for (const ex of exchanges) summary[ex.status]++;
+  return summary;
 }
