@@ -6,8 +6,10 @@
 //   ─► order sightings (stage-order.ts) ─► verdict (verdict.ts) ─► learn paths
 //   (path-learning.ts) ─► ExchangeRecord to the sinks (exchange-record.ts)
 //
-// This file holds the packet path and the exchanges' lifetime: what each kind of
-// exchange is lives in kinds/. Identity: an exchange's packets are recognised by
+// This file holds the packet path, the deadline queue and judging: what each kind of
+// exchange is lives in kinds/, the interfaces and hosts known in capture-interfaces.ts,
+// what a packet asks of an exchange in flight in exchange-questions.ts, the options and
+// bounds in correlator-options.ts. Identity: an exchange's packets are recognised by
 // invariant fields (its kind's key: echo id/seq and payload, the SYN's ISN, DNS id and
 // question, DHCP xid and client MAC, ARP sender and target), and each packet by its
 // fingerprint (classify.ts); neither includes
@@ -29,10 +31,8 @@
 // DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
-import { parseIp } from '../decode/format.js';
 import type { PacketRecord } from '../decode/record.js';
-import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
-import type { JudgedExchange } from '../shared/judged-exchange.js';
+import type { SummaryRecord } from '../events/types.js';
 import {
   EX_DOUBLES,
   EX_INTS,
@@ -48,15 +48,24 @@ import {
   TRACK_INTS,
   TrackRows,
 } from './tables.js';
-import { classify, Classified, hashAddr } from './classify.js';
+import { CaptureInterfaces, type CorrelatorInterface } from './capture-interfaces.js';
+import { classify, Classified } from './classify.js';
+import {
+  type CorrelatorOptions,
+  LATE_JOIN_NS,
+  MAX_EXCHANGE_NS,
+  MAX_SIGHTINGS,
+  MAX_STAGE_PACKETS,
+  REMOTE_UNFLUSHED_NS,
+  RTT_TIMEOUT_FACTOR,
+} from './correlator-options.js';
 import { ExchangeJsonWriter } from './exchange-json.js';
+import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
-import { answeredBy, Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
-import { ClockEstimator } from './clock.js';
+import { Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
 import { DnsTcpStreams } from './dns-tcp.js';
-import { MAX_HOPS } from './hop-order.js';
 import { CaptureHealth } from './health.js';
 import type { LearnedTable } from './learned.js';
 import { flowKey, PathKnowledge } from './path-learning.js';
@@ -69,78 +78,6 @@ import {
   type PathOracle,
   type Verdict,
 } from './verdict.js';
-
-export interface CorrelatorInterface {
-  id: number;
-  label: string;
-  /** ssh destination; null for this machine */
-  host: string | null;
-  /**
-   * How finely its time stamps tell time apart, in ns (1: nanosecond stamps; 1000: a
-   * µs pcap, a remote tcpdump without nanosecond support). Two stamps closer than this
-   * say nothing about which packet came first. Default 1.
-   */
-  tsResolutionNs?: number;
-  /**
-   * The interface's own IP addresses (`10.0.0.5`, `10.0.0.5/24`, `fe80::1/64`), where
-   * known (a live capture's listing, a recording's IDB): a packet starts where its
-   * source lives and ends where its destination does (hop-order.ts).
-   */
-  addresses?: readonly string[];
-}
-
-export interface CorrelatorOptions {
-  /**
-   * A verdict: its record, or its JSON line straight from the correlator's rows, for
-   * the asking — only during this call (shared/judged-exchange.ts).
-   */
-  onExchange(judged: JudgedExchange): void;
-  /**
-   * Whether a verdict of this status is wanted as a record; false skips building it
-   * (it is still counted in the summary). Default: every verdict.
-   */
-  wants?(status: ExchangeRecord['status']): boolean;
-  onClock?(record: ClockRecord): void;
-  /** timeout before any RTT is known, default 1000 ms */
-  defaultTimeoutMs?: number;
-  /** bounds of RTT-adaptive timeouts, default 500 ms .. 5000 ms */
-  minTimeoutMs?: number;
-  maxTimeoutMs?: number;
-  /** exchanges in flight at most, default 200 000 */
-  maxExchanges?: number;
-  /** learned flow paths and routes kept, default 65 536 each */
-  maxFlows?: number;
-  /**
-   * true (replay): packet time judges exchanges as it passes their deadlines. false
-   * (live capture): only advance() does — packets of several interfaces and hosts
-   * arrive out of order, so the caller advances to a time all sources have passed.
-   */
-  advanceWithPackets?: boolean;
-  /**
-   * With advanceWithPackets: judge only what is due this long before the latest packet —
-   * a recording made live holds packets in arrival order, which across interfaces and
-   * hosts trails their time stamps by up to the live hold.
-   */
-  packetLagMs?: number;
-}
-
-/** Sightings kept per stage (interfaces on one path); more are counted, not kept. */
-const MAX_SIGHTINGS = MAX_HOPS;
-/** Distinct packets (fingerprints) remembered per stage, to count retransmissions. */
-const MAX_STAGE_PACKETS = 16;
-/** An exchange is judged at most this long after its first packet (retries included). */
-const MAX_EXCHANGE_NS = 10e9;
-/** tcpdump's buffer timeout (1 s) and a margin: what a remote session that died may not have sent. */
-const REMOTE_UNFLUSHED_NS = 1.5e9;
-/**
- * Packets of an exchange up to this long after its timeout still join it (a retry sent
- * right at the timeout); later ones do not, however long the capture holds packets for
- * late sources (0.6 s locally, 2.5 s with remote hosts): verdicts must not depend on it.
- * The local hold, so a local capture judges as it always did.
- */
-const LATE_JOIN_NS = 0.6e9;
-/** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
-const RTT_TIMEOUT_FACTOR = 8;
 
 /** No exchange row (SlotIndex.get's miss). */
 const NONE = -1;
@@ -162,36 +99,15 @@ export class Correlator {
   /** #learned.flows (read when an exchange opens, for its flow's smoothed RTT) */
   readonly #flows: LearnedTable;
   readonly #health = new CaptureHealth();
-  readonly #clock = new ClockEstimator();
+  /** the interfaces and hosts known: labels, hosts, clock offsets, stop times */
+  readonly #ifaces = new CaptureInterfaces();
   readonly #clockSampling: ClockSampling;
-  readonly #labels: string[] = [];
-  /** writes verdicts as records (reads #labels) */
-  readonly #records = new ExchangeRecordWriter(this.#labels);
+  /** writes verdicts as records (reads the interfaces' labels) */
+  readonly #records = new ExchangeRecordWriter(this.#ifaces.labels);
   /** the verdict handed to onExchange (records built, or JSON written, only when asked) */
   readonly #judged = new JudgedView(this.#records, new ExchangeJsonWriter(this.#records));
-  /** interface id → order of announcement */
-  readonly #rank: number[] = [];
-  #announced = 0;
-  /** interface id → host index (0 = reference host) */
-  readonly #hostOf: number[] = [];
-  /** interface id → time stamp resolution in ns */
-  readonly #resolutionOf: number[] = [];
-  /** interface id → hashes of its own addresses (as classify hashes a packet's), or undefined */
-  readonly #addressesOf: Array<readonly number[] | undefined> = [];
-  /**
-   * host index → its clock's estimated offset (ns) as of now, subtracted from a packet's
-   * time to judge deadlines on the reference clock (a plain typed array: read per packet)
-   */
-  #offsetOf = new Float64Array(16);
-  /** host index → how far that offset may be off (0 for the reference, Infinity until measured) */
-  #uncertaintyOf = new Float64Array(16).fill(Number.POSITIVE_INFINITY);
-  /** host index → its latest packet's time (relative ns on its own clock) */
-  readonly #hostLastRel: number[] = [];
-  /** interface id → when its capture stopped (relative ns on its host's clock), if told */
-  readonly #stoppedRel: number[] = [];
-  readonly #hosts: Array<string | null> = [];
-  /** host → its index in #hosts: a file may name 65,536 interfaces, each on a host of its own */
-  readonly #hostIndex = new Map<string | null, number>();
+  /** what the packet path asks of an exchange in flight */
+  readonly #questions = new ExchangeQuestions(this.#ex, this.#tracks, this.#ifaces);
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
   /**
@@ -258,26 +174,23 @@ export class Correlator {
     this.#learned = new PathKnowledge(options.maxFlows ?? 65_536);
     this.#flows = this.#learned.flows;
     this.#clockSampling = new ClockSampling({
-      clock: this.#clock,
-      hosts: this.#hosts,
-      hostOf: this.#hostOf,
-      resolutionOf: this.#resolutionOf,
-      offsetChanged: (host) => {
-        this.#offsetOf[host] = this.#clock.offsetNs(host);
-        this.#uncertaintyOf[host] = this.#clock.uncertaintyNs(host);
-      },
+      clock: this.#ifaces.clock,
+      hosts: this.#ifaces.hosts,
+      hostOf: this.#ifaces.hostOf,
+      resolutionOf: this.#ifaces.resolutionOf,
+      offsetChanged: (host) => this.#ifaces.offsetChanged(host),
       onClock: options.onClock,
     });
     this.#stageOrder = new StageOrder({
       ex: this.#ex,
       tracks: this.#tracks,
-      clock: this.#clock,
+      clock: this.#ifaces.clock,
       learned: this.#learned,
-      hosts: this.#hosts,
-      hostOf: this.#hostOf,
-      resolutionOf: this.#resolutionOf,
-      addressesOf: this.#addressesOf,
-      rank: this.#rank,
+      hosts: this.#ifaces.hosts,
+      hostOf: this.#ifaces.hostOf,
+      resolutionOf: this.#ifaces.resolutionOf,
+      addressesOf: this.#ifaces.addressesOf,
+      rank: this.#ifaces.rank,
     });
   }
 
@@ -306,7 +219,7 @@ export class Correlator {
    * time stamp, to half a nanosecond (the recording's annotation finds packets so).
    */
   clockOffsetNs(iface: number): number {
-    return this.#hosts.length < 2 ? 0 : this.#clock.offsetNs(this.#hostOf[iface] ?? 0);
+    return this.#ifaces.clockOffsetNs(iface);
   }
 
   /** Raise the packet lag (a replay learns of remote interfaces as it reads them). */
@@ -319,39 +232,11 @@ export class Correlator {
    * it, the host of the first interface added. Only before any interface is added.
    */
   setReferenceHost(host: string | null): void {
-    if (this.#hosts.length === 0) {
-      this.#hosts.push(host);
-      this.#hostIndex.set(host, 0);
-    }
+    this.#ifaces.setReferenceHost(host);
   }
 
   addInterface(iface: CorrelatorInterface): void {
-    if (this.#labels[iface.id] === undefined) this.#rank[iface.id] = this.#announced++;
-    this.#labels[iface.id] = iface.label;
-    let host = this.#hostIndex.get(iface.host);
-    if (host === undefined) {
-      host = this.#hosts.length;
-      this.#hosts.push(iface.host);
-      this.#hostIndex.set(iface.host, host);
-    }
-    this.#hostOf[iface.id] = host;
-    if (host >= this.#offsetOf.length) {
-      const size = this.#offsetOf.length * 2 > host ? this.#offsetOf.length * 2 : host + 1;
-      const offsets = new Float64Array(size);
-      offsets.set(this.#offsetOf);
-      this.#offsetOf = offsets;
-      const uncertainties = new Float64Array(size).fill(Number.POSITIVE_INFINITY);
-      uncertainties.set(this.#uncertaintyOf);
-      this.#uncertaintyOf = uncertainties;
-    }
-    this.#uncertaintyOf[0] = 0;
-    const hashes: number[] = [];
-    for (const text of iface.addresses ?? []) {
-      const bytes = parseIp(text);
-      if (bytes !== null) hashes.push(hashAddr(bytes, 0, bytes.length));
-    }
-    this.#addressesOf[iface.id] = hashes.length > 0 ? hashes : undefined;
-    this.#resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
+    this.#ifaces.add(iface);
   }
 
   /** Relative ns of a timestamp (the first one seen sets the base second). */
@@ -370,7 +255,7 @@ export class Correlator {
    * statistics block): finish() without a time ends it there, on the reference clock.
    */
   interfaceStopped(id: number, sec: number, nsec: number): void {
-    this.#stoppedRel[id] = this.rel(sec, nsec);
+    this.#ifaces.stoppedRel[id] = this.rel(sec, nsec);
   }
   /**
    * The capture of `id` stopped (interface gone, remote session lost) at (sec, nsec). A
@@ -378,8 +263,7 @@ export class Correlator {
    * of packets before that are missing too, so the gap starts that much earlier.
    */
   interfaceGone(id: number, sec: number, nsec: number): void {
-    const remote = (this.#hosts[this.#hostOf[id] ?? 0] ?? null) !== null;
-    this.#health.gone(id, this.rel(sec, nsec) - (remote ? REMOTE_UNFLUSHED_NS : 0));
+    this.#health.gone(id, this.rel(sec, nsec) - (this.#ifaces.remote(id) ? REMOTE_UNFLUSHED_NS : 0));
   }
   interfaceBack(id: number, sec: number, nsec: number): void {
     this.#health.back(id, this.rel(sec, nsec));
@@ -421,8 +305,9 @@ export class Correlator {
     const rel = (sec - this.#baseSec) * NS + nsec;
     // Deadlines and the judging time are on the reference clock: a host's clock ahead
     // would otherwise judge everything early, one behind make a capture "end" too soon.
-    const host = this.#hostOf[iface] ?? 0;
-    const refRel = rel - this.#offsetOf[host];
+    const I = this.#ifaces;
+    const host = I.hostOf[iface] ?? 0;
+    const refRel = rel - I.offsetOf[host];
     // A 30-bit slot indexes the exchange; the key's two bits above it are checked.
     const slot = c.keySlot;
     const check = c.keyCheck;
@@ -433,7 +318,7 @@ export class Correlator {
       this.#collisions++;
       return;
     }
-    if (x !== NONE && refRel - this.#uncertaintyOf[host] > this.#deadline(x) + LATE_JOIN_NS) {
+    if (x !== NONE && refRel - I.uncertaintyOf[host] > this.#deadline(x) + LATE_JOIN_NS) {
       // Past its timeout (and the grace a retry gets): the exchange is over, whenever it
       // would have been judged — what a verdict holds must not depend on how long the
       // capture waited for late sources. (A host whose clock is not known yet cannot tell.)
@@ -446,8 +331,8 @@ export class Correlator {
       x !== NONE &&
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
       opens(c.kind, c.stage) &&
-      this.#answered(x, c.kind, c.stage) &&
-      this.#repeated(x, c.stage, c.fingerprint, iface)
+      this.#questions.answered(x, c.kind, c.stage) &&
+      this.#questions.repeated(x, c.stage, c.fingerprint, iface)
     ) {
       // The same question again after its answer (ARP refreshing, a DNS id reused, a new
       // DHCP transaction with the old xid): the old exchange is over, this one begins.
@@ -531,7 +416,7 @@ export class Correlator {
     }
     if (refRel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
-    if (!(rel <= this.#hostLastRel[host])) this.#hostLastRel[host] = rel;
+    if (!(rel <= I.hostLastRel[host])) I.hostLastRel[host] = rel;
     if (this.#advanceWithPackets) {
       // (checked here, not in a call: a time in ns is a double, boxed when passed)
       const at = refRel - this.#lagNs;
@@ -566,7 +451,7 @@ export class Correlator {
       const t = X.ints[i] - 1;
       if (t < 0) continue;
       for (let r = T.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
-        const at = this.#referenceTime(r);
+        const at = this.#questions.referenceTime(r);
         if (at < first) first = at;
         if (at > last) last = at;
       }
@@ -629,19 +514,15 @@ export class Correlator {
         this.#clockSampling.sample(this.#ex, this.#tracks, x);
     }
     this.#clocksSampled = true;
-    for (let id = 0; id < this.#labels.length; id++) {
-      if (this.#labels[id] === undefined) continue;
+    const labels = this.#ifaces.labels;
+    for (let id = 0; id < labels.length; id++) {
+      if (labels[id] === undefined) continue;
       if (sec !== undefined) {
         this.#health.stopped(id, end);
         continue;
       }
-      const host = this.#hostOf[id] ?? 0;
-      const own = Math.max(
-        this.#stoppedRel[id] ?? Number.NEGATIVE_INFINITY,
-        this.#hostLastRel[host] ?? Number.NEGATIVE_INFINITY,
-      );
-      if (own === Number.NEGATIVE_INFINITY) continue;
-      const stop = own - this.#clock.offsetNs(host);
+      const stop = this.#ifaces.stopRel(id);
+      if (stop === Number.NEGATIVE_INFINITY) continue;
       this.#health.stopped(id, stop);
       if (stop > end) end = stop;
     }
@@ -698,7 +579,7 @@ export class Correlator {
     }
     this.#judgedKind = kind;
     const timing = this.#timing;
-    timing.deadline = this.#hosts.length < 2 ? this.#deadline(x) : this.#deadlineNow(x);
+    timing.deadline = this.#ifaces.hosts.length < 2 ? this.#deadline(x) : this.#deadlineNow(x);
     timing.now = this.#judgeNow;
     timing.forcedReason = forcedReason ?? null;
     const verdict = judge(
@@ -741,67 +622,5 @@ export class Correlator {
     const X = this.#ex;
     if (X.longNames.size > 0) X.longNames.delete(x);
     X.rows.give(x);
-  }
-
-  /**
-   * Whether the asker already got an answer to this stage: an answer (or error) was seen on
-   * the interface where the question was first seen. Then the same question again starts
-   * a new exchange (ARP refreshing, a DNS id reused, a new DHCP transaction with the old
-   * xid); an answer that never reached the asker leaves retransmissions in the exchange.
-   */
-  #answered(x: number, kind: Kind, stage: number): boolean {
-    const X = this.#ex;
-    const T = this.#tracks;
-    const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
-    if (ask < 0 || T.ints[ask * TRACK_INTS + Tr.Count] === 0) return false;
-    const f = T.sightings.f;
-    // where the question started: its highest TTL, then its earliest on the reference clock
-    let r = T.ints[ask * TRACK_INTS + Tr.Head];
-    let origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
-    let ttl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
-    let first = this.#referenceTime(r);
-    for (r = f[r * SIGHTING_FIELDS + Sighting.Next]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
-      const rTtl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
-      const t = this.#referenceTime(r);
-      if (rTtl > ttl || (rTtl === ttl && t < first)) {
-        first = t;
-        ttl = rTtl;
-        origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
-      }
-    }
-    // the answers that end it (kinds/: an echo's reply; a DHCP discover's offer, ack or nak), or an error answer
-    for (let answers = answeredBy(kind, stage), s = 0; answers !== 0; answers >>>= 1, s++)
-      if ((answers & 1) !== 0 && this.#reached(x, s, origin)) return true;
-    return (
-      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
-      this.#reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin)
-    );
-  }
-
-  /** A sighting's time on the reference clock. */
-  #referenceTime(r: number): number {
-    const f = this.#tracks.sightings.f;
-    const t = f[r * SIGHTING_FIELDS + Sighting.Time];
-    return this.#hosts.length < 2
-      ? t
-      : t - this.#clock.offsetNs(this.#hostOf[f[r * SIGHTING_FIELDS + Sighting.Iface]] ?? 0);
-  }
-
-  /** Whether a packet of the exchange's stage was seen on `iface`. */
-  #reached(x: number, stage: number, iface: number): boolean {
-    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
-    return t >= 0 && this.#tracks.find(t, iface) >= 0;
-  }
-
-  /**
-   * Whether an asking packet is a new one rather than the same packet reaching one more
-   * interface (live, interfaces deliver in batches: a request's later hops may arrive
-   * after its answer): another fingerprint, or one more sighting where it was seen.
-   */
-  #repeated(x: number, stage: number, fingerprint: number, iface: number): boolean {
-    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
-    if (t < 0) return true;
-    if (!this.#tracks.hasPacket(t, fingerprint)) return true;
-    return this.#tracks.find(t, iface) >= 0;
   }
 }

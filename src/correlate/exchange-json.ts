@@ -7,7 +7,7 @@
 // and labels; its time stamps digit for digit), as test/shared/record-json.test.ts
 // checks on every shipped capture and corpus file.
 import type { JsonBytes } from '../shared/json-bytes.js';
-import { writeFlat } from '../shared/record-json.js';
+import { writeFlat, writeLostHead, writeSightingTunnel } from '../shared/record-json.js';
 import { type ExchangeRecordWriter, firstTime, hopMs, rttMs, tunnelName } from './exchange-record.js';
 import { type Kind, KIND_NAMES, KIND_SPECS, STAGE_NAMES } from './kinds/table.js';
 import type { ExchangeRows } from './tables.js';
@@ -53,10 +53,8 @@ export class ExchangeJsonWriter {
     const flow = records.flow(X, x, kind);
     w.ascii(this.#heads[kind]);
     w.str(KIND_SPECS[kind].keyText(flow));
-    w.ascii(',"flow":');
-    writeFlat(w, flow);
-    w.ascii(',"status":');
-    w.str(verdict.status);
+    writeFlat(w.key(',"flow":'), flow);
+    w.key(',"status":').str(verdict.status);
     w.ascii(',"ts":');
     this.#timestamp(w, firstTime(stages));
     w.ascii(',"stages":[');
@@ -76,18 +74,9 @@ export class ExchangeJsonWriter {
         if (j > 0) w.byte(0x2c);
         this.#sightingStart(w, ifaces[j]);
         this.#timestamp(w, times[j]);
-        if (j > 0) {
-          w.ascii(`,"hopMs":`);
-          w.num(hopMs(times[j - 1], times[j]));
-        }
+        if (j > 0) w.key(',"hopMs":').num(hopMs(times[j - 1], times[j]));
         const tun = s.tunnels[j];
-        if (tun >= 0) {
-          w.ascii(',"tunnel":{"type":');
-          w.str(tunnelName(tun));
-          w.ascii(',"vni":');
-          w.num(tun & 0xffffff);
-          w.byte(0x7d);
-        }
+        if (tun >= 0) writeSightingTunnel(w, tunnelName(tun), tun & 0xffffff);
         w.byte(0x7d);
       }
       w.ascii(']}');
@@ -95,11 +84,8 @@ export class ExchangeJsonWriter {
     w.byte(0x5d);
     const lost = verdict.lost;
     if (lost !== null) {
-      w.ascii(',"lost":{"stage":');
-      w.str(STAGE_NAMES[kind][lost.stage]);
-      w.ascii(',"lastSeen":');
-      w.strOrNull(records.lastSeenLabel(lost.lastSeen));
-      w.ascii(',"missingOn":[');
+      writeLostHead(w, STAGE_NAMES[kind][lost.stage], records.lastSeenLabel(lost.lastSeen));
+      w.byte(0x5b);
       for (let i = 0; i < lost.missingOn.length; i++) {
         if (i > 0) w.byte(0x2c);
         w.str(records.label(lost.missingOn[i]));
@@ -107,14 +93,8 @@ export class ExchangeJsonWriter {
       w.ascii(']}');
     }
     const detail = records.detail(X, x, kind, verdict);
-    if (detail !== undefined) {
-      w.ascii(',"detail":');
-      w.str(detail);
-    }
-    if (verdict.rttNs !== null) {
-      w.ascii(',"rttMs":');
-      w.num(rttMs(verdict.rttNs));
-    }
+    if (detail !== undefined) w.key(',"detail":').str(detail);
+    if (verdict.rttNs !== null) w.key(',"rttMs":').num(rttMs(verdict.rttNs));
     w.byte(0x7d);
   }
 

@@ -50,42 +50,31 @@ const PACKET_FIELDS = {
 } as const satisfies Record<keyof PacketView, 1>;
 void PACKET_FIELDS;
 
-/** `"a.b.c.d"` from 4 bytes. */
-function writeIpv4(w: JsonBytes, b: Uint8Array, off: number): void {
+/** `"a.b.c.d"` from its four numbers. */
+function writeDottedQuad(w: JsonBytes, a: number, b: number, c: number, d: number): void {
   w.byte(0x22);
-  w.num(b[off]);
+  w.num(a);
   w.byte(0x2e);
-  w.num(b[off + 1]);
+  w.num(b);
   w.byte(0x2e);
-  w.num(b[off + 2]);
+  w.num(c);
   w.byte(0x2e);
-  w.num(b[off + 3]);
+  w.num(d);
   w.byte(0x22);
 }
 
 /** An address as format.ts's formatIp writes it, null when `off` < 0. */
 function writeIp(w: JsonBytes, b: Uint8Array, off: number, version: number): void {
   if (off < 0) w.ascii('null');
-  else if (version === 4) writeIpv4(w, b, off);
+  else if (version === 4) writeDottedQuad(w, b[off], b[off + 1], b[off + 2], b[off + 3]);
   else if (version === 6) w.str(formatIpv6(b, off));
   else w.ascii('""');
 }
 
 /** `"a.b.c.d"` from an address held as an unsigned 32-bit number; null when < 0. */
 function writeIpv4Number(w: JsonBytes, n: number): void {
-  if (n < 0) {
-    w.ascii('null');
-    return;
-  }
-  w.byte(0x22);
-  w.num((n >>> 24) & 0xff);
-  w.byte(0x2e);
-  w.num((n >>> 16) & 0xff);
-  w.byte(0x2e);
-  w.num((n >>> 8) & 0xff);
-  w.byte(0x2e);
-  w.num(n & 0xff);
-  w.byte(0x22);
+  if (n < 0) w.ascii('null');
+  else writeDottedQuad(w, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 /** A field of the record that is null when negative. */
@@ -111,8 +100,7 @@ export function writePacketJson(
 
 /** The record's start, up to its number: what writePacketFields continues. */
 export function writePacketHead(w: JsonBytes, n: number): void {
-  w.ascii('{"type":"packet","n":');
-  w.num(n);
+  w.key('{"type":"packet","n":').num(n);
 }
 
 /**
@@ -129,14 +117,10 @@ export function writePacketFields(
   len: number,
 ): void {
   const b = rec.bytes;
-  w.ascii(',"iface":');
-  w.str(iface);
-  w.ascii(',"ts":');
-  w.timestamp(tsSec, tsNsec);
-  w.ascii(',"len":');
-  w.num(len);
-  w.ascii(',"caplen":');
-  w.num(caplen);
+  w.key(',"iface":').str(iface);
+  w.key(',"ts":').timestamp(tsSec, tsNsec);
+  w.key(',"len":').num(len);
+  w.key(',"caplen":').num(caplen);
   w.ascii(',"layers":[');
   for (let i = 0; i < rec.layerCount; i++) {
     if (i > 0) w.byte(0x2c);
@@ -149,73 +133,53 @@ export function writePacketFields(
   w.ascii(',"dst":');
   if (arp) writeIp(w, b, rec.arpTpaOff, 4);
   else writeIp(w, b, rec.dstAddrOff, rec.ipVersion);
-  w.ascii(',"proto":');
-  w.strOrNull(protoName(rec));
-  w.ascii(',"ipId":');
-  writeNullable(w, rec.ipId);
-  w.ascii(',"ttl":');
-  writeNullable(w, rec.ttl);
-  w.ascii(',"sport":');
-  writeNullable(w, rec.srcPort);
-  w.ascii(',"dport":');
-  writeNullable(w, rec.dstPort);
+  w.key(',"proto":').strOrNull(protoName(rec));
+  writeNullable(w.key(',"ipId":'), rec.ipId);
+  writeNullable(w.key(',"ttl":'), rec.ttl);
+  writeNullable(w.key(',"sport":'), rec.srcPort);
+  writeNullable(w.key(',"dport":'), rec.dstPort);
 
   w.ascii(',"icmp":');
   if (rec.icmpType >= 0) {
     const isEcho = rec.icmpId >= 0;
-    w.ascii('{"type":');
-    w.num(rec.icmpType);
-    w.ascii(',"code":');
-    w.num(rec.icmpCode);
+    w.key('{"type":').num(rec.icmpType);
+    w.key(',"code":').num(rec.icmpCode);
     w.ascii(',"id":');
     if (isEcho) w.num(rec.icmpId);
     else w.ascii('null');
     w.ascii(',"seq":');
     if (isEcho) w.num(rec.icmpSeq);
     else w.ascii('null');
-    if (rec.icmpMtu >= 0) {
-      w.ascii(',"mtu":');
-      w.num(rec.icmpMtu);
-    }
+    if (rec.icmpMtu >= 0) w.key(',"mtu":').num(rec.icmpMtu);
     w.byte(0x7d);
   } else w.ascii('null');
 
   w.ascii(',"tcp":');
   if (rec.ipProto === 6 && rec.l4Off >= 0 && rec.tcpHeaderLen > 0) {
-    w.ascii('{"flags":');
-    w.str(tcpFlagLetters(rec.tcpFlags));
-    w.ascii(',"seq":');
-    w.num(rec.tcpSeq);
-    w.ascii(',"ack":');
-    w.num(rec.tcpAck);
+    w.key('{"flags":').str(tcpFlagLetters(rec.tcpFlags));
+    w.key(',"seq":').num(rec.tcpSeq);
+    w.key(',"ack":').num(rec.tcpAck);
     w.byte(0x7d);
   } else w.ascii('null');
 
   w.ascii(',"tunnel":');
   if (rec.tunnelType !== TunnelType.None) {
-    w.ascii('{"type":');
-    w.str(TUNNEL_NAMES[rec.tunnelType]);
-    w.ascii(',"vni":');
-    writeNullable(w, rec.tunnelVni);
-    w.ascii(',"outerSrc":');
-    writeIp(w, b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion);
-    w.ascii(',"outerDst":');
-    writeIp(w, b, rec.tunnelOuterDstOff, rec.tunnelOuterIpVersion);
+    w.key('{"type":').str(TUNNEL_NAMES[rec.tunnelType]);
+    writeNullable(w.key(',"vni":'), rec.tunnelVni);
+    writeIp(w.key(',"outerSrc":'), b, rec.tunnelOuterSrcOff, rec.tunnelOuterIpVersion);
+    writeIp(w.key(',"outerDst":'), b, rec.tunnelOuterDstOff, rec.tunnelOuterIpVersion);
     w.byte(0x7d);
   } else w.ascii('null');
 
   w.ascii(',"dns":');
   if (rec.dnsId >= 0) {
-    w.ascii('{"id":');
-    w.num(rec.dnsId);
-    w.ascii(',"qr":');
-    w.bool(rec.dnsQr);
-    w.ascii(',"rcode":');
-    w.num(rec.dnsRcode);
-    w.ascii(',"qname":');
-    w.strOrNull(rec.dnsQnameOff < 0 ? null : readDnsName(b, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff));
-    w.ascii(',"qtype":');
-    w.strOrNull(rec.dnsQtype < 0 ? null : dnsTypeName(rec.dnsQtype));
+    w.key('{"id":').num(rec.dnsId);
+    w.key(',"qr":').bool(rec.dnsQr);
+    w.key(',"rcode":').num(rec.dnsRcode);
+    w.key(',"qname":').strOrNull(
+      rec.dnsQnameOff < 0 ? null : readDnsName(b, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff),
+    );
+    w.key(',"qtype":').strOrNull(rec.dnsQtype < 0 ? null : dnsTypeName(rec.dnsQtype));
     w.ascii(',"answers":[');
     for (let i = 0; i < rec.dnsAnswerCount; i++) {
       if (i > 0) w.byte(0x2c);
@@ -226,33 +190,24 @@ export function writePacketFields(
 
   w.ascii(',"dhcp":');
   if (rec.dhcpOp >= 0) {
-    w.ascii('{"op":');
-    w.num(rec.dhcpOp);
-    w.ascii(',"xid":');
-    w.num(rec.dhcpXid);
-    w.ascii(',"chaddr":');
-    w.strOrNull(rec.dhcpChaddrOff >= 0 && rec.dhcpHlen === 6 ? formatMac(b, rec.dhcpChaddrOff) : null);
-    w.ascii(',"msgType":');
-    w.strOrNull(rec.dhcpMsgType < 0 ? null : dhcpMessageTypeName(rec.dhcpMsgType));
-    w.ascii(',"yiaddr":');
-    writeIpv4Number(w, rec.dhcpYiaddr);
-    w.ascii(',"serverId":');
-    writeIpv4Number(w, rec.dhcpServerId);
+    w.key('{"op":').num(rec.dhcpOp);
+    w.key(',"xid":').num(rec.dhcpXid);
+    w.key(',"chaddr":').strOrNull(
+      rec.dhcpChaddrOff >= 0 && rec.dhcpHlen === 6 ? formatMac(b, rec.dhcpChaddrOff) : null,
+    );
+    w.key(',"msgType":').strOrNull(rec.dhcpMsgType < 0 ? null : dhcpMessageTypeName(rec.dhcpMsgType));
+    writeIpv4Number(w.key(',"yiaddr":'), rec.dhcpYiaddr);
+    writeIpv4Number(w.key(',"serverId":'), rec.dhcpServerId);
     w.byte(0x7d);
   } else w.ascii('null');
 
   w.ascii(',"arp":');
   if (arp) {
-    w.ascii('{"op":');
-    w.num(rec.arpOp);
-    w.ascii(',"spa":');
-    writeIp(w, b, rec.arpSpaOff, 4);
-    w.ascii(',"tpa":');
-    writeIp(w, b, rec.arpTpaOff, 4);
-    w.ascii(',"sha":');
-    w.strOrNull(rec.arpShaOff < 0 ? null : formatMac(b, rec.arpShaOff));
-    w.ascii(',"tha":');
-    w.strOrNull(rec.arpThaOff < 0 ? null : formatMac(b, rec.arpThaOff));
+    w.key('{"op":').num(rec.arpOp);
+    writeIp(w.key(',"spa":'), b, rec.arpSpaOff, 4);
+    writeIp(w.key(',"tpa":'), b, rec.arpTpaOff, 4);
+    w.key(',"sha":').strOrNull(rec.arpShaOff < 0 ? null : formatMac(b, rec.arpShaOff));
+    w.key(',"tha":').strOrNull(rec.arpThaOff < 0 ? null : formatMac(b, rec.arpThaOff));
     w.byte(0x7d);
   } else w.ascii('null');
 
@@ -261,8 +216,7 @@ export function writePacketFields(
     if (i > 0) w.byte(0x2c);
     w.num(rec.vlanIds[i]);
   }
-  w.ascii('],"truncated":');
-  w.bool(rec.truncated || caplen < len);
+  w.key('],"truncated":').bool(rec.truncated || caplen < len);
 
   w.ascii(',"malformed":');
   const onlyTruncated =
@@ -270,35 +224,24 @@ export function writePacketFields(
     rec.malformedLayer !== Layer.None &&
     rec.malformedReason === TRUNCATED_REASONS[rec.malformedLayer];
   if (rec.malformedLayer !== Layer.None && !onlyTruncated) {
-    w.ascii('{"layer":');
-    w.str(LAYER_NAMES[rec.malformedLayer]);
-    w.ascii(',"reason":');
-    w.str(rec.malformedReason);
-    w.ascii(',"offset":');
-    w.num(rec.malformedOff - rec.start);
+    w.key('{"layer":').str(LAYER_NAMES[rec.malformedLayer]);
+    w.key(',"reason":').str(rec.malformedReason);
+    w.key(',"offset":').num(rec.malformedOff - rec.start);
     w.byte(0x7d);
   } else w.ascii('null');
 
   if (rec.quotedIpVersion !== 0) {
-    w.ascii(',"quoted":{"src":');
-    writeIp(w, b, rec.quotedSrcAddrOff, rec.quotedIpVersion);
-    w.ascii(',"dst":');
-    writeIp(w, b, rec.quotedDstAddrOff, rec.quotedIpVersion);
-    w.ascii(',"proto":');
-    w.num(rec.quotedIpProto);
-    w.ascii(',"sport":');
-    writeNullable(w, rec.quotedSrcPort);
-    w.ascii(',"dport":');
-    writeNullable(w, rec.quotedDstPort);
+    writeIp(w.key(',"quoted":{"src":'), b, rec.quotedSrcAddrOff, rec.quotedIpVersion);
+    writeIp(w.key(',"dst":'), b, rec.quotedDstAddrOff, rec.quotedIpVersion);
+    w.key(',"proto":').num(rec.quotedIpProto);
+    writeNullable(w.key(',"sport":'), rec.quotedSrcPort);
+    writeNullable(w.key(',"dport":'), rec.quotedDstPort);
     w.byte(0x7d);
   }
   if (rec.fragOffset > 0 || rec.moreFragments) {
-    w.ascii(',"fragment":{"offset":');
-    w.num(rec.fragOffset);
-    w.ascii(',"more":');
-    w.bool(rec.moreFragments);
-    w.ascii(',"later":');
-    w.bool(rec.laterFragment);
+    w.key(',"fragment":{"offset":').num(rec.fragOffset);
+    w.key(',"more":').bool(rec.moreFragments);
+    w.key(',"later":').bool(rec.laterFragment);
     w.byte(0x7d);
   }
   w.byte(0x7d);

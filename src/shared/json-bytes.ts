@@ -46,6 +46,15 @@ export class JsonBytes {
     this.pos = p;
   }
 
+  /**
+   * A field's name with its punctuation (`,"seq":`, `{"id":`), ASCII, then its value by
+   * the call that follows: `w.key(',"seq":').num(seq)` writes a field a line.
+   */
+  key(head: string): this {
+    this.ascii(head);
+    return this;
+  }
+
   /** One ASCII character by its code. */
   byte(c: number): void {
     if (this.pos >= this.buf.length) this.room(1);

@@ -64,22 +64,25 @@ function writeStrings(w: JsonBytes, a: readonly string[]): void {
 }
 
 function writeSighting(w: JsonBytes, g: StageSighting): void {
-  w.ascii('{"iface":');
-  w.str(g.iface);
-  w.ascii(',"ts":');
-  w.str(g.ts);
-  if (g.hopMs !== undefined) {
-    w.ascii(',"hopMs":');
-    w.num(g.hopMs);
-  }
-  if (g.tunnel !== undefined) {
-    w.ascii(',"tunnel":{"type":');
-    w.str(g.tunnel.type);
-    w.ascii(',"vni":');
-    w.numOrNull(g.tunnel.vni);
-    w.byte(0x7d);
-  }
+  w.key('{"iface":').str(g.iface);
+  w.key(',"ts":').str(g.ts);
+  if (g.hopMs !== undefined) w.key(',"hopMs":').num(g.hopMs);
+  if (g.tunnel !== undefined) writeSightingTunnel(w, g.tunnel.type, g.tunnel.vni);
   w.byte(0x7d);
+}
+
+/** A sighting's `,"tunnel":{"type":…,"vni":…}` (correlate/exchange-json.ts writes it from the rows). */
+export function writeSightingTunnel(w: JsonBytes, type: string, vni: number | null): void {
+  w.key(',"tunnel":{"type":').str(type);
+  w.key(',"vni":').numOrNull(vni);
+  w.byte(0x7d);
+}
+
+/** `,"lost":{"stage":…,"lastSeen":…,"missingOn":` — the caller writes the array and the closing brace. */
+export function writeLostHead(w: JsonBytes, stage: string, lastSeen: string | null): void {
+  w.key(',"lost":{"stage":').str(stage);
+  w.key(',"lastSeen":').strOrNull(lastSeen);
+  w.ascii(',"missingOn":');
 }
 
 /**
@@ -89,26 +92,19 @@ function writeSighting(w: JsonBytes, g: StageSighting): void {
  * JSON.stringify's.
  */
 export function writeExchangeJson(w: JsonBytes, ex: ExchangeRecord): void {
-  w.ascii('{"type":');
-  w.str(ex.type);
-  w.ascii(',"kind":');
-  w.str(ex.kind);
-  w.ascii(',"key":');
-  w.str(ex.key);
-  w.ascii(',"flow":');
-  writeFlat(w, ex.flow);
-  w.ascii(',"status":');
-  w.str(ex.status);
-  w.ascii(',"ts":');
-  w.str(ex.ts);
+  w.key('{"type":').str(ex.type);
+  w.key(',"kind":').str(ex.kind);
+  w.key(',"key":').str(ex.key);
+  writeFlat(w.key(',"flow":'), ex.flow);
+  w.key(',"status":').str(ex.status);
+  w.key(',"ts":').str(ex.ts);
   w.ascii(',"stages":[');
   const stages = ex.stages;
   for (let i = 0; i < stages.length; i++) {
     const st = stages[i];
     w.ascii(i === 0 ? '{"name":' : ',{"name":');
     w.str(st.name);
-    w.ascii(',"packets":');
-    w.num(st.packets);
+    w.key(',"packets":').num(st.packets);
     w.ascii(',"seen":[');
     const seen = st.seen;
     for (let j = 0; j < seen.length; j++) {
@@ -120,25 +116,12 @@ export function writeExchangeJson(w: JsonBytes, ex: ExchangeRecord): void {
   w.byte(0x5d);
   const lost = ex.lost;
   if (lost !== undefined) {
-    w.ascii(',"lost":{"stage":');
-    w.str(lost.stage);
-    w.ascii(',"lastSeen":');
-    w.strOrNull(lost.lastSeen);
-    w.ascii(',"missingOn":');
+    writeLostHead(w, lost.stage, lost.lastSeen);
     writeStrings(w, lost.missingOn);
     w.byte(0x7d);
   }
-  if (ex.detail !== undefined) {
-    w.ascii(',"detail":');
-    w.str(ex.detail);
-  }
-  if (ex.rttMs !== undefined) {
-    w.ascii(',"rttMs":');
-    w.num(ex.rttMs);
-  }
-  if (ex.cause !== undefined) {
-    w.ascii(',"cause":');
-    w.text(JSON.stringify(ex.cause));
-  }
+  if (ex.detail !== undefined) w.key(',"detail":').str(ex.detail);
+  if (ex.rttMs !== undefined) w.key(',"rttMs":').num(ex.rttMs);
+  if (ex.cause !== undefined) w.key(',"cause":').text(JSON.stringify(ex.cause));
   w.byte(0x7d);
 }

@@ -1,0 +1,91 @@
+// What the packet path asks of an exchange in flight before a packet joins it: was the
+// question answered where it was asked, did a stage reach an interface, is an asking
+// packet a new one — read from the exchange's rows (tables.ts), on the reference clock.
+// Per packet that asks again (rare), allocation-free.
+import type { CaptureInterfaces } from './capture-interfaces.js';
+import { answeredBy, type Kind } from './kinds/table.js';
+import {
+  EX_INTS,
+  ExInt,
+  type ExchangeRows,
+  Sighting,
+  SIGHTING_FIELDS,
+  Tr,
+  TRACK_INTS,
+  type TrackRows,
+} from './tables.js';
+
+export class ExchangeQuestions {
+  readonly #ex: ExchangeRows;
+  readonly #tracks: TrackRows;
+  readonly #ifaces: CaptureInterfaces;
+
+  constructor(ex: ExchangeRows, tracks: TrackRows, ifaces: CaptureInterfaces) {
+    this.#ex = ex;
+    this.#tracks = tracks;
+    this.#ifaces = ifaces;
+  }
+
+  /**
+   * Whether the asker already got an answer to this stage: an answer (or error) was seen on
+   * the interface where the question was first seen. Then the same question again starts
+   * a new exchange (ARP refreshing, a DNS id reused, a new DHCP transaction with the old
+   * xid); an answer that never reached the asker leaves retransmissions in the exchange.
+   */
+  answered(x: number, kind: Kind, stage: number): boolean {
+    const X = this.#ex;
+    const T = this.#tracks;
+    const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
+    if (ask < 0 || T.ints[ask * TRACK_INTS + Tr.Count] === 0) return false;
+    const f = T.sightings.f;
+    // where the question started: its highest TTL, then its earliest on the reference clock
+    let r = T.ints[ask * TRACK_INTS + Tr.Head];
+    let origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
+    let ttl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
+    let first = this.referenceTime(r);
+    for (r = f[r * SIGHTING_FIELDS + Sighting.Next]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
+      const rTtl = f[r * SIGHTING_FIELDS + Sighting.Ttl];
+      const t = this.referenceTime(r);
+      if (rTtl > ttl || (rTtl === ttl && t < first)) {
+        first = t;
+        ttl = rTtl;
+        origin = f[r * SIGHTING_FIELDS + Sighting.Iface];
+      }
+    }
+    // the answers that end it (kinds/: an echo's reply; a DHCP discover's offer, ack or nak), or an error answer
+    for (let answers = answeredBy(kind, stage), s = 0; answers !== 0; answers >>>= 1, s++)
+      if ((answers & 1) !== 0 && this.reached(x, s, origin)) return true;
+    return (
+      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
+      this.reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin)
+    );
+  }
+
+  /** A sighting's time on the reference clock. */
+  referenceTime(r: number): number {
+    const f = this.#tracks.sightings.f;
+    const t = f[r * SIGHTING_FIELDS + Sighting.Time];
+    const I = this.#ifaces;
+    return I.hosts.length < 2
+      ? t
+      : t - I.clock.offsetNs(I.hostOf[f[r * SIGHTING_FIELDS + Sighting.Iface]] ?? 0);
+  }
+
+  /** Whether a packet of the exchange's stage was seen on `iface`. */
+  reached(x: number, stage: number, iface: number): boolean {
+    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
+    return t >= 0 && this.#tracks.find(t, iface) >= 0;
+  }
+
+  /**
+   * Whether an asking packet is a new one rather than the same packet reaching one more
+   * interface (live, interfaces deliver in batches: a request's later hops may arrive
+   * after its answer): another fingerprint, or one more sighting where it was seen.
+   */
+  repeated(x: number, stage: number, fingerprint: number, iface: number): boolean {
+    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
+    if (t < 0) return true;
+    if (!this.#tracks.hasPacket(t, fingerprint)) return true;
+    return this.#tracks.find(t, iface) >= 0;
+  }
+}
