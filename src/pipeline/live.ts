@@ -182,7 +182,7 @@ export async function runLive(
       json,
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
-      tap: recording,
+      // (no tap: the recording takes local batches whole, and remote packets, below)
       records: options.records ?? null,
       annotations,
       memory,
@@ -211,7 +211,13 @@ export async function runLive(
         correlator.interfaceStarted(iface.id, t.sec, t.nsec);
       },
       onPacket(p, iface) {
+        // a remote packet: recorded before it is decoded, as a local batch is
+        recording.packet(p);
         stages.packet(p, iface);
+      },
+      onBatch(batch, iface) {
+        recording.batch(batch, iface.id);
+        batch.forEach((p) => stages.packet(p, iface));
       },
       onState(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null) {
         const t = wallNow();
