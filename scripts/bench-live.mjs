@@ -49,6 +49,7 @@
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
 //                               [--threads N] [--pin] [--json FILE] [--dir DIR]
 //                               [--exchanges PER_S] [--no-latency]
+//                               [--hopscope BIN] (another build's bin/hopscope.js, to compare)
 //                               [--capture-args '--no-cause'] (more arguments for hopscope capture)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -86,6 +87,8 @@ const command = (argv) => [argv[0], argv.slice(1)];
 const CPU_BUDGET = 1.25;
 /** More arguments for hopscope capture (`--no-cause`: the capture without cause gathering, to compare). */
 const CAPTURE_ARGS = String(opt('--capture-args', '')).split(' ').filter(Boolean);
+/** The hopscope measured (another build's, to compare builds on the same lab and tcpdump). */
+const HOPSCOPE_BIN = opt('--hopscope', join(root, 'bin', 'hopscope.js'));
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -463,7 +466,7 @@ async function hopscopeTrial(path, perIface, i, latency = false) {
         process.execPath,
         // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
         ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-        join(root, 'bin', 'hopscope.js'),
+        HOPSCOPE_BIN,
         'capture',
         ...path.points.flatMap((pt) => ['-i', pt.label]),
         '-f',
