@@ -68,8 +68,8 @@ const DEFAULT_POLL_MS = COUNTER_POLL_MS;
  * 250 ms took most of a core.
  */
 const DISCOVERY_MS = 1000;
-/** Several times the addon's ring-block timeout (10 ms, native/capture_handle.h). */
-const LOCAL_STOP_SETTLE_MS = 60;
+/** Several times the addon's ring-block timeout (50 ms, native/capture_handle.h). */
+const LOCAL_STOP_SETTLE_MS = 150;
 
 interface LocalEntry {
   kind: 'local';

@@ -29,7 +29,7 @@ export interface LiveCaptureOptions {
   bufferSize?: number;
   /** default true, like tcpdump */
   promisc?: boolean;
-  /** default true; false trades up to 10 ms of latency for a dense ring that survives bursts (NativeOpenOptions) */
+  /** default true; false trades up to 50 ms of latency for a dense ring that survives bursts (NativeOpenOptions) */
   immediate?: boolean;
   /** FramedPacket.interfaceId / InterfaceStats.interfaceId for this capture, default 0 */
   interfaceId?: number;

@@ -87,7 +87,7 @@ export interface NativeOpenOptions {
   /**
    * default true: each packet is handed over at once (TPACKET_V2 ring of
    * fixed ~64 KiB slots on offloading interfaces: few packets of headroom).
-   * false: TPACKET_V3 blocks, packets packed densely, handed over within 10 ms
+   * false: TPACKET_V3 blocks, packets packed densely, handed over within 50 ms
    * — far fewer drops under bursts (see native/addon.cc for the measurement).
    */
   immediate?: boolean;
