@@ -8,6 +8,7 @@
 //       loopback, addresses: [{family, address, prefixLength}]}]
 //   listInterfacesAsync(netnsPath?) → Promise of the same, listed on the thread pool
 //   defaults, recordHeaderBytes, libpcapVersion
+//   batchToEpbs(...) a batch's packets as pcapng EPBs, for a live recording (epb.h)
 //   openDropTracer, dropReasonNames, dropTracerBuilt, dropRecordBytes
 //       the kernel's drop reasons per packet (drop_tracer.h)
 //
@@ -27,6 +28,7 @@
 
 #include "capture_handle.h"
 #include "drop_tracer.h"
+#include "epb.h"
 #include "errors.h"
 #include "netns.h"
 
@@ -453,6 +455,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recordHeaderBytes", Napi::Number::New(env, static_cast<double>(kRecordHeaderBytes)));
   exports.Set("libpcapVersion", Napi::String::New(env, pcap_lib_version()));
   InitDropTracer(env, exports);
+  InitEpb(env, exports);
   return exports;
 }
 

@@ -8,7 +8,7 @@
   "targets": [
     {
       "target_name": "hopscope_native",
-      "sources": ["addon.cc", "capture_handle.cc", "netns.cc", "drop_tracer.cc"],
+      "sources": ["addon.cc", "capture_handle.cc", "epb.cc", "netns.cc", "drop_tracer.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -34,8 +34,22 @@
 // CPU; then CPU seconds per million captured packets, at each rate both captured without
 // a drop, compare the tools at equal offered rate (budget: hopscope ≤ 1.25× tcpdump).
 //
+// Verdict latency: the UDP stream forms no exchanges, so a last hopscope trial, at the
+// highest rate it captured without a drop, adds DNS exchanges (scripts/exchangegen.c: a
+// client in the outside namespace, --exchanges a second, and a responder in the fip
+// namespace that leaves every 10th query unanswered, so timeouts fire). Each exchange
+// record is stamped as it arrives on hopscope's standard output; its deadline is its last
+// sighting (the latest `ts` of its stages) plus its timeout, which docs/verdicts.md
+// "Timeouts" defines: 1 s until the flow's RTT is known, then 8 × its smoothed RTT within
+// 0.5–5 s (and at most 10 s after its first sighting). The exchanges start EXCHANGE_LEAD_S
+// before the stream, so the flow's RTT is known when it starts; only exchanges that began
+// with the stream or later count, each with its flow's smoothed RTT (from the rttMs of the
+// records before it). Budget: p99 ≤ 1 s.
+//
 //   node scripts/bench-live.mjs [--rates 100000,200000,...] [--seconds S] [--size BYTES]
 //                               [--threads N] [--pin] [--json FILE] [--dir DIR]
+//                               [--exchanges PER_S] [--no-latency]
+//                               [--hopscope BIN] (another build's bin/hopscope.js, to compare)
 //                               [--capture-args '--no-cause'] (more arguments for hopscope capture)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -73,6 +87,8 @@ const command = (argv) => [argv[0], argv.slice(1)];
 const CPU_BUDGET = 1.25;
 /** More arguments for hopscope capture (`--no-cause`: the capture without cause gathering, to compare). */
 const CAPTURE_ARGS = String(opt('--capture-args', '')).split(' ').filter(Boolean);
+/** The hopscope measured (another build's, to compare builds on the same lab and tcpdump). */
+const HOPSCOPE_BIN = opt('--hopscope', join(root, 'bin', 'hopscope.js'));
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -82,6 +98,21 @@ const LOAD_AT_START = Math.round(loadavg()[0] * 100) / 100;
 const SCENARIO = 'dvr-fip';
 const PORT = 9;
 const FILTER = `udp and dst port ${PORT}`;
+/** The latency trial: DNS exchanges a second alongside the stream, on this port. */
+const EXCHANGES = Number(opt('--exchanges', 1000));
+const LATENCY = !args.includes('--no-latency') && EXCHANGES > 0;
+const DNS_PORT = 53;
+const UNANSWERED_EVERY = 10;
+const LATENCY_FILTER = `udp and (dst port ${PORT} or port ${DNS_PORT})`;
+/** An exchange's timeout once its flow's RTT is known (docs/verdicts.md "Timeouts"), seconds. */
+const RTT_TIMEOUT_FACTOR = 8;
+const MIN_TIMEOUT_S = 0.5;
+const MAX_TIMEOUT_S = 5;
+const MAX_EXCHANGE_S = 10;
+/** The exchanges begin this long before the stream: their flow's RTT is known by then (s). */
+const EXCHANGE_LEAD_S = 2.5;
+/** Verdict latency budget: p99 from an exchange's deadline to its record, seconds. */
+const LATENCY_BUDGET_S = 1;
 /** Below this share of its target the sender is the limit, not the capture. */
 const SENDER_KEEPS_UP = 0.9;
 
@@ -176,10 +207,10 @@ function usage(pids) {
 // ---------------------------------------------------------------------------------------
 // the generator
 
-/** scripts/.build/trafficgen, compiled when missing or older than its source. */
-function buildGenerator() {
-  const src = join(root, 'scripts', 'trafficgen.c');
-  const bin = join(root, 'scripts', '.build', 'trafficgen');
+/** scripts/.build/NAME from scripts/NAME.c, compiled when missing or older than its source. */
+function buildGenerator(name = 'trafficgen') {
+  const src = join(root, 'scripts', `${name}.c`);
+  const bin = join(root, 'scripts', '.build', name);
   let stale = true;
   try {
     stale = statSync(bin).mtimeMs < statSync(src).mtimeMs;
@@ -247,11 +278,14 @@ const carried = (before, after, sent) => before.map((b, i) => Math.min(sent, aft
 // ---------------------------------------------------------------------------------------
 // trials
 
-/** Runs the generator between two counter readings and CPU samples of the capturing processes. */
-async function traffic(path, perIface, pids) {
+/**
+ * Runs the generator between two counter readings and CPU samples of the capturing
+ * processes; `alongside()`, when given, starts more traffic at the same moment (awaited too).
+ */
+async function traffic(path, perIface, pids, alongside = null) {
   const before = counters(path.points);
   const cpu0 = usage(pids);
-  const g = await generate(path, perIface);
+  const [g] = await Promise.all([generate(path, perIface), alongside?.()]);
   await sleep(1000);
   const cpu1 = usage(pids);
   const expected = carried(before, counters(path.points), g.sent);
@@ -348,9 +382,83 @@ async function tcpdumpTrial(path, perIface, i) {
 /** `hopscope capture` could not be measured at all (not there, failed, no final counters). */
 class Unavailable extends Error {}
 
-async function hopscopeTrial(path, perIface, i) {
+/**
+ * The DNS exchanges of the latency trial: the client, from the outside namespace, for
+ * the trial's seconds (the responder runs in the fip namespace: startResponder).
+ */
+async function exchanges(path, seconds) {
+  const p = start('ip', [
+    'netns',
+    'exec',
+    path.senderNetns,
+    ...pinned(SENDER_CPU, []),
+    path.exchangegen,
+    'client',
+    path.dst,
+    String(DNS_PORT),
+    String(EXCHANGES),
+    String(seconds),
+  ]);
+  if (!(await stopWithin(p, seconds * 1000 + 10_000))) throw new Error('the exchange client did not stop');
+  const m = /sent (\d+) answered (\d+)/.exec(p.io.stdout);
+  if (!m) throw new Error(`the exchange client failed: ${tail(p.io.stderr || p.io.stdout)}`);
+  return { sent: Number(m[1]), answered: Number(m[2]) };
+}
+
+/** The DNS responder in the fip namespace, until stopped (it leaves every UNANSWERED_EVERY-th query). */
+async function startResponder(path) {
+  const p = start(
+    ...command([
+      'ip',
+      'netns',
+      'exec',
+      path.dstNetns,
+      ...pinned(SENDER_CPU, []),
+      path.exchangegen,
+      'server',
+      String(DNS_PORT),
+      String(UNANSWERED_EVERY),
+    ]),
+    (io) => io.stdout.includes('listening'),
+    10_000,
+    'the DNS responder',
+  );
+  await p.started;
+  return p;
+}
+
+/**
+ * An exchange record's deadline in seconds since 1970 (a double: µs precision is plenty):
+ * its last sighting plus the timeout of its flow — `srtt`, the flow's smoothed RTT in
+ * seconds so far (0: not known yet) — and at most MAX_EXCHANGE_S after its first.
+ */
+function deadlineOf(record, srtt) {
+  let first = Infinity;
+  let last = 0;
+  for (const stage of record.stages ?? [])
+    for (const seen of stage.seen ?? []) {
+      const t = Number(seen.ts);
+      first = Math.min(first, t);
+      last = Math.max(last, t);
+    }
+  const timeout = srtt > 0 ? Math.min(MAX_TIMEOUT_S, Math.max(MIN_TIMEOUT_S, RTT_TIMEOUT_FACTOR * srtt)) : 1;
+  return { first, deadline: Math.min(last + timeout, first + MAX_EXCHANGE_S) };
+}
+
+/** Verdict latency figures (seconds) of the exchange records stamped as they arrived. */
+function latencyFigures(stamped) {
+  const lat = stamped.map((x) => x.arrived - x.deadline).sort((a, b) => a - b);
+  const q = (f) =>
+    lat.length === 0 ? null : round(lat[Math.min(lat.length - 1, Math.ceil(f * lat.length) - 1)], 3);
+  const byStatus = {};
+  for (const x of stamped) byStatus[x.status] = (byStatus[x.status] ?? 0) + 1;
+  return { exchanges: lat.length, byStatus, p50: q(0.5), p99: q(0.99), max: q(1) };
+}
+
+async function hopscopeTrial(path, perIface, i, latency = false) {
   const file = join(WORK, `hopscope-${i}.pcapng`);
-  const duration = SECONDS + 2.5; // 0.5 s to settle, the traffic, 2 s to spare
+  // 0.5 s to settle (the latency trial: the exchanges' lead), the traffic, 2 s to spare
+  const duration = SECONDS + 2 + (latency ? EXCHANGE_LEAD_S : 0.5);
   const interfaces = (io) => (io.stdout.match(/"type"\s*:\s*"interface"/g) ?? []).length;
   const p = start(
     ...command(
@@ -358,11 +466,11 @@ async function hopscopeTrial(path, perIface, i) {
         process.execPath,
         // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
         ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-        join(root, 'bin', 'hopscope.js'),
+        HOPSCOPE_BIN,
         'capture',
         ...path.points.flatMap((pt) => ['-i', pt.label]),
         '-f',
-        FILTER,
+        latency ? LATENCY_FILTER : FILTER,
         '-w',
         file,
         '--json',
@@ -375,14 +483,51 @@ async function hopscopeTrial(path, perIface, i) {
     20_000,
     'hopscope capture',
   );
+  // The latency trial: each exchange record stamped (wall clock, s) as its line arrives,
+  // with its deadline; the flows' smoothed RTTs (s) learned from the records, in order.
+  const stamped = [];
+  const srtt = new Map();
+  if (latency) {
+    let partial = '';
+    p.child.stdout.on('data', (d) => {
+      const arrived = (performance.timeOrigin + performance.now()) / 1000;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop();
+      for (const line of lines) {
+        if (!line.includes('"type":"exchange"')) continue;
+        let r;
+        try {
+          r = JSON.parse(line);
+        } catch {
+          continue; // not a record
+        }
+        const flow = `${r.kind} ${r.flow?.src} ${r.flow?.dst}`;
+        const { first, deadline } = deadlineOf(r, srtt.get(flow) ?? 0);
+        stamped.push({ arrived, first, deadline, status: r.status });
+        if (typeof r.rttMs === 'number' && r.rttMs > 0) {
+          const s = srtt.get(flow) ?? 0;
+          srtt.set(flow, s === 0 ? r.rttMs / 1000 : (7 * s + r.rttMs / 1000) / 8);
+        }
+      }
+    });
+  }
+  let responder = null;
   try {
     try {
       await p.started;
     } catch (err) {
       throw new Unavailable(err.message);
     }
-    await sleep(500);
-    const t = await traffic(path, perIface, [p.child.pid]);
+    let dns = null;
+    let client = null;
+    if (latency) {
+      responder = await startResponder(path);
+      client = exchanges(path, EXCHANGE_LEAD_S + SECONDS).then((r) => (dns = r));
+      client.catch(() => {}); // awaited below
+      await sleep(EXCHANGE_LEAD_S * 1000);
+    } else await sleep(500);
+    const streamStart = Date.now() / 1000;
+    const t = await traffic(path, perIface, [p.child.pid], client === null ? null : () => client);
     const stoppedByItself = await stopWithin(p, (duration + 15) * 1000);
     const finals = new Map();
     for (const line of p.io.stdout.split('\n')) {
@@ -413,8 +558,13 @@ async function hopscopeTrial(path, perIface, i) {
       peakRssMB: t.peakRssMB ?? null,
       exitCode: p.child.exitCode,
       stoppedByItself,
+      ...(latency ? { dns, latency: latencyFigures(stamped.filter((x) => x.first >= streamStart)) } : {}),
     });
   } finally {
+    if (responder !== null && responder.child.exitCode === null) {
+      responder.child.kill('SIGTERM');
+      await stopWithin(responder, 5000);
+    }
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     rmSync(file, { force: true });
   }
@@ -424,7 +574,7 @@ async function hopscopeTrial(path, perIface, i) {
 // the lab
 
 /** The 4 capture points of the path, found in the lab as built (names carry the prefix). */
-function pathOf(view, generator) {
+function pathOf(view, generator, exchangegen) {
   const find = (pred, what) => {
     const i = view.interfaces.find(pred);
     if (!i) throw new Error(`the ${SCENARIO} lab has no ${what} (the scenario changed?)`);
@@ -444,7 +594,9 @@ function pathOf(view, generator) {
   });
   return {
     generator,
+    exchangegen,
     senderNetns: outside.netns,
+    dstNetns: fg.netns,
     dst,
     points: [point(outside, 'tx'), point(eth1, 'rx'), point(fgPeer, 'tx'), point(fg, 'rx')],
   };
@@ -483,7 +635,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // ---------------------------------------------------------------------------------------
 // the ladder and its report
 
-function summarize(rows, tools, generatorAlone, path) {
+function summarize(rows, tools, generatorAlone, path, latency) {
   const best = {};
   for (const tool of ['tcpdump', 'hopscope']) {
     const trials = rows.map((r) => r[tool]).filter((t) => t && !t.unavailable);
@@ -579,6 +731,33 @@ function summarize(rows, tools, generatorAlone, path) {
     ratioKind,
     budget: { required: 1.5, status: budget },
     cpu,
+    latency:
+      latency === null
+        ? { status: LATENCY ? 'not measured' : 'not run (--no-latency)' }
+        : {
+            /** aggregate packets/s of the stream during the trial (its target) */
+            target: latency.target,
+            exchangesPerSecond: EXCHANGES,
+            unansweredEvery: UNANSWERED_EVERY,
+            dropFree: latency.trial.dropFree,
+            dropped: latency.trial.dropped,
+            missing: latency.trial.missing,
+            aggregate: latency.trial.aggregate,
+            cpuSeconds: latency.trial.cpuSeconds,
+            dns: latency.trial.dns,
+            exchanges: latency.exchanges,
+            byStatus: latency.byStatus,
+            p50: latency.p50,
+            p99: latency.p99,
+            max: latency.max,
+            budget: LATENCY_BUDGET_S,
+            status:
+              latency.p99 === null
+                ? 'not measured: no exchange records'
+                : latency.p99 <= LATENCY_BUDGET_S
+                  ? 'met'
+                  : 'not met',
+          },
     rows,
     date: new Date().toISOString(),
   };
@@ -662,6 +841,15 @@ function printReport(result) {
       );
     out.push(`  budget ≤ ${result.cpu.budget}× at the highest such rate: ${result.cpu.status}`);
   }
+  const l = result.latency;
+  if (l.p99 !== undefined) {
+    const mark = l.status === 'met' ? '✔' : '✘';
+    out.push(
+      `verdict latency (deadline → record) at ${k(l.target)} pkt/s agg.${l.dropFree ? ' (drop-free)' : ' (with drops)'} ` +
+        `and ${k(l.exchangesPerSecond)} DNS exchanges/s: p50 ${l.p50} s, p99 ${l.p99} s, max ${l.max} s ` +
+        `over ${l.exchanges} records; budget p99 ≤ ${l.budget} s: ${l.status} ${mark}`,
+    );
+  } else out.push(`verdict latency: ${l.status}`);
   out.push(`(JSON: ${JSON_OUT})`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -678,18 +866,20 @@ async function main() {
     return 2;
   }
   const generator = buildGenerator();
+  const exchangegen = LATENCY ? buildGenerator('exchangegen') : null;
   const { labUp } = await import(join(root, 'dist', 'lab', 'index.js'));
   mkdirSync(WORK, { recursive: true });
   const rows = [];
   const tools = { tcpdump: { failures: 0 }, hopscope: { failures: 0 } };
   let generatorAlone;
   let path;
+  let latency = null;
   try {
     lab = PREFIX;
     log(`live capture bench: building the ${SCENARIO} lab (prefix ${PREFIX})`);
     building = labUp(SCENARIO, { prefix: PREFIX, signal: abort.signal });
     const view = await building;
-    path = pathOf(view, generator);
+    path = pathOf(view, generator, exchangegen);
     log(`path: ${path.points.map((p) => p.label).join(' → ')}; UDP to ${path.dst}:${PORT}`);
     await generate(path, 1000, 1); // warm-up: ARP, route and neighbour caches
 
@@ -731,6 +921,17 @@ async function main() {
         break;
       }
     }
+    if (!interrupted && LATENCY && !tools.hopscope.unavailable) {
+      // Verdict latency at the highest rate hopscope captured without a drop (else the lowest tried).
+      const ok = rows.filter((r) => r.hopscope?.dropFree).map((r) => r.target);
+      const target = ok.length > 0 ? Math.max(...ok) : RATES[0];
+      const t = await hopscopeTrial(path, target / 4, 'latency', true);
+      latency = { target, trial: t, ...t.latency };
+      log(
+        `  latency trial at ${k(target)} target: ${t.latency.exchanges} exchange records, ` +
+          `deadline → record p50 ${t.latency.p50} s, p99 ${t.latency.p99} s${t.dropFree ? '' : ' — DROPS'}`,
+      );
+    }
     if (!interrupted) {
       // What the sender reaches with nobody capturing: what capturing itself costs it.
       const top = RATES[RATES.length - 1] / 4;
@@ -741,7 +942,7 @@ async function main() {
     if (!interrupted) await teardown();
   }
   if (interrupted) return 130;
-  const result = summarize(rows, tools, generatorAlone, path);
+  const result = summarize(rows, tools, generatorAlone, path, latency);
   mkdirSync(dirname(JSON_OUT), { recursive: true });
   writeFileSync(JSON_OUT, `${JSON.stringify(result, null, 2)}\n`);
   printReport(result);

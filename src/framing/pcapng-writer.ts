@@ -313,6 +313,37 @@ export class PcapngWriter {
   }
 
   /**
+   * EPBs assembled elsewhere (a live capture's batch, converted natively: native/epb.h)
+   * go straight into the buffer: reserve(min) flushes unless `min` more bytes fit and
+   * returns where in `buffer` to write; commit() says how many bytes of whole EPBs, and
+   * how many packets, were written there.
+   */
+  reserve(min: number): number {
+    this.checkOpen();
+    if (min > this.buf.length - this.used) this.flush();
+    return this.used;
+  }
+
+  /** The buffer reserve() points into (another one after a flush). */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  commit(bytes: number, packets: number): void {
+    this.used += bytes;
+    this.packets += packets;
+  }
+
+  /** The pcapng index of an added interface (-1: not added) and ns per unit of its time stamps. */
+  interfaceIndex(id: number): number {
+    return this.interfaces[id]?.index ?? -1;
+  }
+
+  interfaceUnitNs(id: number): number {
+    return this.interfaces[id]?.unitNs ?? 1;
+  }
+
+  /**
    * One EPB with an opt_comment per comment (`replay --annotate`: a packet of a non-ok
    * exchange). Not the hot path: the block is assembled on its own, then copied.
    */

@@ -182,7 +182,7 @@ export async function runLive(
       json,
       packets: options.packets,
       tui: model === null || screen === null ? null : { model, changed: () => screen.changed() },
-      tap: recording,
+      // (no tap: the recording takes local batches whole, and remote packets, below)
       records: options.records ?? null,
       annotations,
       memory,
@@ -211,7 +211,13 @@ export async function runLive(
         correlator.interfaceStarted(iface.id, t.sec, t.nsec);
       },
       onPacket(p, iface) {
+        // a remote packet: recorded before it is decoded, as a local batch is
+        recording.packet(p);
         stages.packet(p, iface);
+      },
+      onBatch(batch, iface) {
+        recording.batch(batch, iface.id);
+        batch.forEach((p) => stages.packet(p, iface));
       },
       onState(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null) {
         const t = wallNow();
@@ -294,6 +300,10 @@ export async function runLive(
       const held = t.sec + t.nsec / 1e9 - hold;
       const sec = Math.floor(held);
       correlator.advance(sec, Math.round((held - sec) * 1e9));
+      // The verdicts go out now, not at the next FLUSH_INTERVAL_MS (also those that waited
+      // for their cause since the last tick): a script reading them gets each within a
+      // judge interval of its hold. (A flush with nothing pending writes nothing.)
+      out.flush();
     });
     await stop.stopped();
 

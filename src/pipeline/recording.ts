@@ -25,6 +25,8 @@ import type { LineWriter } from '../sinks/line-writer.js';
 import { AnnotateError, annotateRecording } from '../sinks/pcapng-annotate.js';
 import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
 import { BufferPool, MAX_SPARE_BYTES } from '../sinks/buffer-pool.js';
+import type { RecordBatch } from '../sinks/recording-batch.js';
+import { nativeEpbConverter } from '../sources/native-addon.js';
 import type { TuiModel } from '../ui/model.js';
 import type { PacketTap } from './stages.js';
 
@@ -125,6 +127,11 @@ export class Recording implements PacketTap {
 
   packet(p: FramedPacket): void {
     this.recorder?.writePacket(p);
+  }
+
+  /** A local capture's batch, every packet of interface `id` (PcapngRecorder.writeBatch). */
+  batch(batch: RecordBatch & { forEach(visit: (p: FramedPacket) => void): void }, id: number): void {
+    this.recorder?.writeBatch(batch, id);
   }
 
   /** The recording keeps the capture's gaps too, for a replay to judge them as live capture did. */
@@ -230,6 +237,8 @@ export class Recording implements PacketTap {
       overwrite: this.#options.overwrite,
       pool: this.#buffers,
       reserveBytes: MAX_SPARE_BYTES,
+      // a local capture's batches become EPBs natively (recording-batch.ts)
+      epbs: nativeEpbConverter(),
       maxSizeBytes: this.#options.maxSizeBytes,
       maxFiles: this.#options.maxFiles,
       comment: [

@@ -5,7 +5,7 @@ import { COUNTER_POLL_MS } from '../sources/counter-poll.js';
 
 /**
  * The hold: how long live packet lines and verdicts wait for other interfaces' packets
- * before they are printed in time order or judged (local: ring blocks of 10 ms and
+ * before they are printed in time order or judged (local: ring blocks of 50 ms and
  * counters read every COUNTER_POLL_MS; remote: tcpdump's 1 s buffer and ssh). A
  * recording holds packets in the order they arrived, which trails their time stamps by
  * up to the same hold: the replay judges only what is due that long before its latest

@@ -61,16 +61,32 @@
 // Buffer ownership (docs/architecture.md "Buffers"): writePacket copies the packet's bytes into the writer's
 // buffer before returning — that is the one copy; nothing else is allocated per packet.
 
-import { readdirSync, unlinkSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { PcapngWriter, type WriterInterface } from '../framing/index.js';
 import { BufferPool } from './buffer-pool.js';
+import { BatchEpbs, type EpbConverter, type RecordBatch } from './recording-batch.js';
 import { errnoCode, reason, RecordingError } from './recording-error.js';
 import { RecordingFile, type CutBack } from './recording-file.js';
+import {
+  defaultRecordingSeries,
+  MAX_NAMES_TRIED,
+  nameTaken,
+  openFirstFree,
+  recordingFilePath,
+  workingDirectory,
+} from './recording-names.js';
 
 /** Creating, writing or closing a recording failed; names the file and the errno code. */
 export { RecordingError };
+export type { EpbConverter, RecordBatch };
+export {
+  defaultRecordingSeries,
+  defaultRecordingStem,
+  nextRecordingSeries,
+  recordingFilePath,
+} from './recording-names.js';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 
@@ -131,40 +147,12 @@ export interface PcapngRecorderOptions {
    * capture's first burst then costs no page faults (see recording-file.ts).
    */
   reserveBytes?: number;
+  /**
+   * The capture addon's batch converter (native/epb.h): writeBatch() then makes a
+   * batch's EPBs in one call (recording-batch.ts); without it, packet by packet.
+   */
+  epbs?: EpbConverter | null;
 }
-
-/**
- * The path of file number `n` of a recording (0 is the path itself): `name.pcapng` →
- * `name-1.pcapng`, `name-2.pcapng`, ...; a path without extension gets `-n` appended.
- */
-export function recordingFilePath(path: string, n: number): string {
-  if (n === 0) return path;
-  const ext = extname(path);
-  const stem = ext === '' ? path : path.slice(0, -ext.length);
-  return `${stem}-${n}${ext}`;
-}
-
-/**
- * The names of another recording in the same run (the TUI's `r` after a stop), next to
- * `-w name.pcapng`: `name.2.pcapng`, `name.3.pcapng`, ... (k = 1, 2, ...); the recorder
- * takes the first that does not exist.
- */
-export function nextRecordingSeries(written: string): (k: number) => string {
-  const ext = extname(written);
-  const stem = ext === '' ? written : written.slice(0, -ext.length);
-  return (k) => `${stem}.${k + 1}${ext}`;
-}
-
-/** `hopscope-YYYYMMDD-HHMMSS` in UTC. */
-export function defaultRecordingStem(date: Date): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return (
-    `hopscope-${date.getUTCFullYear()}${p(date.getUTCMonth() + 1)}${p(date.getUTCDate())}` +
-    `-${p(date.getUTCHours())}${p(date.getUTCMinutes())}${p(date.getUTCSeconds())}`
-  );
-}
-
-const RECORDING_EXT = '.pcapng';
 
 // Block sizes as PcapngWriter lays them out (see pcapng-writer.ts): an EPB is 28 bytes
 // of header and fixed fields, the data padded to 32 bits, epb_flags (12 bytes with
@@ -175,9 +163,6 @@ const EPB_FLAGS_BYTES = 12;
 const ISB_BYTES = 76;
 
 type RecorderState = 'open' | 'closed' | 'stopped';
-
-/** Names tried for a file (a series, a ring's next number) before giving up. */
-const MAX_NAMES_TRIED = 1000;
 
 export class PcapngRecorder {
   /** the path given, or the default one chosen (absolute); file 0 of a ring buffer */
@@ -204,6 +189,7 @@ export class PcapngRecorder {
   private closedFilesPackets = 0;
   private ignored = 0;
   private timer: NodeJS.Timeout | null = null;
+  private readonly epbs: BatchEpbs | null;
   private state: RecorderState = 'open';
   private stop: RecordingStop | null = null;
 
@@ -225,6 +211,7 @@ export class PcapngRecorder {
     this.onNotice = options.onNotice;
     this.overwrite = options.overwrite === true;
     this.pool = options.pool ?? new BufferPool();
+    this.epbs = options.epbs != null ? new BatchEpbs(options.epbs) : null;
     if (options.path !== null && options.path !== undefined) {
       if (options.path === '') throw new Error('pcapng recorder: an empty path');
       this.basePath = resolve(options.path);
@@ -351,6 +338,35 @@ export class PcapngRecorder {
     // (no closure here: this is the per-packet path)
     try {
       this.writer.writePacket(p);
+    } catch (err) {
+      this.stopAfter(err);
+    }
+  }
+
+  /**
+   * Records a live capture's batch, every packet of interface `interfaceId` (the addon's
+   * layout; `forEach` walks it as FramedPackets): converted to EPBs in one call when the
+   * recorder has the addon's converter and is not a ring buffer (a rotation is decided
+   * packet by packet); else, and after close() or a stop, as writePacket would.
+   */
+  writeBatch(
+    batch: RecordBatch & { forEach(visit: (p: FramedPacket) => void): void },
+    interfaceId: number,
+  ): void {
+    if (this.state !== 'open') {
+      this.ignored += batch.count;
+      return;
+    }
+    const epbs = this.epbs;
+    if (epbs === null || this.maxSizeBytes !== null) {
+      batch.forEach((p) => this.writePacket(p));
+      return;
+    }
+    if (this.known[interfaceId] !== true) {
+      throw new Error(`pcapng recorder: packet on interface ${interfaceId}, which was not added`);
+    }
+    try {
+      epbs.write(this.writer, batch, interfaceId);
     } catch (err) {
       this.stopAfter(err);
     }
@@ -541,65 +557,6 @@ export class PcapngRecorder {
       complete: kept.complete,
     };
     this.onStop?.(this.stop);
-  }
-}
-
-/** A name another file (or a symbolic link) holds: the next name of a series is tried. */
-function nameTaken(err: RecordingError): boolean {
-  return err.code === 'EEXIST' || err.code === 'ELOOP';
-}
-
-/**
- * The default names in `directory` (listed now): `hopscope-YYYYMMDD-HHMMSS.pcapng`, then
- * `_2`, `_3`, ...; the recorder takes the first it can create.
- */
-export function defaultRecordingSeries(directory: string, date: Date): (k: number) => string {
-  const stem = defaultRecordingStem(date);
-  let names: string[] = [];
-  try {
-    names = readdirSync(directory);
-  } catch {
-    // unreadable: the exclusive create below still never takes an existing name
-  }
-  // A ring buffer of that second whose first file is gone (--max-files) keeps its name too.
-  const ringOf = (s: string): boolean =>
-    names.some((n) => n.startsWith(`${s}-`) && n.endsWith(RECORDING_EXT));
-  const free: string[] = [];
-  let n = 1;
-  return (k) => {
-    while (free.length < k) {
-      const s = n === 1 ? stem : `${stem}_${n}`;
-      n++;
-      if (!ringOf(s)) free.push(join(directory, `${s}${RECORDING_EXT}`));
-    }
-    return free[k - 1];
-  };
-}
-
-/** The working directory, or why a recording cannot go there (it was removed). */
-function workingDirectory(): string {
-  try {
-    return process.cwd();
-  } catch (err) {
-    throw new RecordingError(
-      `cannot record in the working directory: ${reason(err)}`,
-      '.',
-      errnoCode(err),
-      err,
-      reason(err),
-    );
-  }
-}
-
-/** Creates the first name of `series` that does not exist yet (exclusively: no race). */
-function openFirstFree(series: (k: number) => string, pool: BufferPool): RecordingFile {
-  for (let k = 1; ; k++) {
-    const path = resolve(series(k));
-    try {
-      return RecordingFile.open(path, pool);
-    } catch (err) {
-      if (!(err instanceof RecordingError) || !nameTaken(err) || k === MAX_NAMES_TRIED) throw err;
-    }
   }
 }
 

@@ -22,14 +22,13 @@
 //     remote globs are re-asked over ssh, one request at a time per host.
 //   - counters: pcap_stats polled every COUNTER_POLL_MS (counter-poll.ts), cumulative over re-attachments.
 //   - kernel rings: RingBudget bounds them in all (ring-budget.ts).
-import { stat } from 'node:fs/promises';
 import {
   interfaceLabel,
-  type FramedPacket,
   type InterfaceDescriptor,
   type InterfaceState,
   type InterfaceStats,
 } from '../events/types.js';
+import type { CaptureSessionHandlers, CaptureSessionOptions } from './capture-session-contract.js';
 import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
 import {
   interfaceAddresses,
@@ -38,11 +37,16 @@ import {
   netnsPathOf,
   type PacketBatchView,
 } from './live-capture.js';
-import type { CaptureError, CaptureErrorCode } from './native-addon.js';
+import type { CaptureError } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
-import type { BackoffOptions } from './remote-backoff.js';
+import { absent, namespaceInode, namespaceLostReason, sameAddresses } from './netns-follow.js';
 import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
 import { COUNTER_POLL_MS } from './counter-poll.js';
+export type {
+  CaptureSessionHandlers,
+  CaptureSessionOptions,
+  IdentityResolver,
+} from './capture-session-contract.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
   resolveSpecs,
@@ -54,63 +58,6 @@ import {
   type CaptureTarget,
 } from './spec.js';
 
-export interface CaptureSessionOptions {
-  /** tcpdump filter syntax, in the kernel of every source */
-  filter?: string;
-  snaplen?: number;
-  /** kernel ring per local interface, bytes (-B); absent: shared within RING_TOTAL_BYTES (ring-budget.ts) */
-  bufferSize?: number;
-  /** `ssh -F` for remote hosts */
-  sshConfig?: string;
-  /** how often counters are read, default 250 ms (namespaces are listed every DISCOVERY_MS) */
-  pollIntervalMs?: number;
-  /** remote: program on the host (tests name a missing one) */
-  tcpdumpPath?: string;
-  /** remote: how ssh is run */
-  sshProgram?: readonly string[];
-  remoteBackoff?: Partial<BackoffOptions>;
-  remoteStartTimeoutMs?: number;
-  /**
-   * How cloud identities (port:, router:, dhcp:, ip:) become targets: from a listing of
-   * their own, by the path module (src/path/identity.ts), which sources do not import —
-   * the command hands it in. Without it a spec naming one is refused.
-   */
-  identities?: IdentityResolver;
-}
-
-/** Cloud identity specs → their capture targets (the others are not looked at). */
-export type IdentityResolver = (
-  specs: readonly CaptureSpec[],
-  options: { sshConfig?: string },
-) => Promise<Map<CaptureSpec, CaptureTarget[]>>;
-
-export interface CaptureSessionHandlers {
-  /**
-   * An interface's id becomes known: before any of its packets (the recorder adds its IDB
-   * here). Again, same id, when it came back with other addresses or another link type.
-   */
-  onInterface(iface: InterfaceDescriptor): void;
-  /** The record is reused and `data` valid only during the call (copy what you keep). */
-  onPacket(packet: FramedPacket, iface: InterfaceDescriptor): void;
-  /** After a batch of packets: a point to flush output. */
-  onBatchEnd?(): void;
-  /** up / gone / retrying / stopped, with a reason (null for up). */
-  onState?(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null): void;
-  /** Cumulative counters, once a second per local interface and when a remote session ends; final at stop. */
-  onStats?(stats: InterfaceStats, iface: CaptureTarget & { id: number }): void;
-  onWarning?(message: string): void;
-  /** Something the user should know once, not a problem (the kernel rings scaled down). */
-  onNotice?(message: string): void;
-}
-
-/** Opening errors that mean "not there (yet)": the interface is waited for, not fatal. */
-const ABSENT: ReadonlySet<CaptureErrorCode> = new Set<CaptureErrorCode>([
-  'ERR_NO_SUCH_DEVICE',
-  'ERR_NETNS_NOT_FOUND',
-  'ERR_IFACE_DOWN',
-  'ERR_IFACE_GONE',
-]);
-
 // Counters are read this often so that a drop is known before the verdicts of its time
 // are given (the capture command holds verdicts for longer than this).
 const DEFAULT_POLL_MS = COUNTER_POLL_MS;
@@ -121,8 +68,8 @@ const DEFAULT_POLL_MS = COUNTER_POLL_MS;
  * 250 ms took most of a core.
  */
 const DISCOVERY_MS = 1000;
-/** Several times the addon's ring-block timeout (10 ms, native/capture_handle.h). */
-const LOCAL_STOP_SETTLE_MS = 60;
+/** Several times the addon's ring-block timeout (50 ms, native/capture_handle.h). */
+const LOCAL_STOP_SETTLE_MS = 150;
 
 interface LocalEntry {
   kind: 'local';
@@ -156,41 +103,6 @@ export class CaptureStartError extends Error {
     super(message);
     this.name = 'CaptureStartError';
   }
-}
-
-/** Whether two address lists hold the same addresses (listings may order them differently). */
-function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-function absent(err: unknown): err is CaptureError {
-  return isCaptureError(err) && ABSENT.has(err.code);
-}
-
-/**
- * Inode of the namespace a path leads to now (stat follows /proc/N/ns/net and the bind
- * mount of /run/netns/NAME), null when there is none (deleted, the process gone), or
- * undefined when that cannot be told (then nothing is concluded).
- */
-async function namespaceInode(path: string): Promise<number | null | undefined> {
-  try {
-    return (await stat(path)).ino;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? null : undefined;
-  }
-}
-
-/** Why the interfaces of `netns` are gone: it was deleted, or its name now leads to another one. */
-function namespaceLostReason(netns: string, replaced: boolean): string {
-  const pid = /^pid:(\d+)$/.exec(netns);
-  if (pid !== null) {
-    return replaced
-      ? `the namespace of process ${pid[1]} is another one now`
-      : `process ${pid[1]} exited (namespace ${netns} gone)`;
-  }
-  return replaced
-    ? `namespace ${netns} deleted (its name names a new namespace now)`
-    : `namespace ${netns} deleted`;
 }
 
 export class CaptureSession {
@@ -426,7 +338,8 @@ export class CaptureSession {
         // (per batch: the descriptor is replaced when the interface's addresses change)
         const desc = e.descriptor;
         if (handlers === null || desc === null) return;
-        batch.forEach((p) => handlers.onPacket(p, desc));
+        if (handlers.onBatch !== undefined) handlers.onBatch(batch, desc);
+        else batch.forEach((p) => handlers.onPacket(p, desc));
         handlers.onBatchEnd?.();
       },
       (err) => this.#lost(e, err),

@@ -29,7 +29,7 @@ export interface LiveCaptureOptions {
   bufferSize?: number;
   /** default true, like tcpdump */
   promisc?: boolean;
-  /** default true; false trades up to 10 ms of latency for a dense ring that survives bursts (NativeOpenOptions) */
+  /** default true; false trades up to 50 ms of latency for a dense ring that survives bursts (NativeOpenOptions) */
   immediate?: boolean;
   /** FramedPacket.interfaceId / InterfaceStats.interfaceId for this capture, default 0 */
   interfaceId?: number;
@@ -43,6 +43,7 @@ export interface StartOptions {
 }
 
 const TWO_POW_32 = 4294967296;
+const EMPTY = new ArrayBuffer(0);
 
 /**
  * A view of one batch. The same object (and the same FramedPacket inside it)
@@ -84,6 +85,11 @@ export class PacketBatchView {
     }
     this.count = count;
     this.byteLength = byteLength;
+  }
+
+  /** The batch's ArrayBuffer (the addon's layout, see native-addon.ts). */
+  get buffer(): ArrayBuffer {
+    return this.#buffer ?? EMPTY;
   }
 
   /** The whole batch buffer; packets are at the offsets forEach reports. */

@@ -87,7 +87,7 @@ export interface NativeOpenOptions {
   /**
    * default true: each packet is handed over at once (TPACKET_V2 ring of
    * fixed ~64 KiB slots on offloading interfaces: few packets of headroom).
-   * false: TPACKET_V3 blocks, packets packed densely, handed over within 10 ms
+   * false: TPACKET_V3 blocks, packets packed densely, handed over within 50 ms
    * — far fewer drops under bursts (see native/addon.cc for the measurement).
    */
   immediate?: boolean;
@@ -185,6 +185,23 @@ export interface NativeAddon {
   }>;
   readonly recordHeaderBytes: number;
   readonly libpcapVersion: string;
+  /**
+   * A batch's records from byte `from` as pcapng EPBs written at out[at..outEnd)
+   * (native/epb.h); returns the packets converted, state = [next from, next at].
+   * Absent on big-endian hosts.
+   */
+  readonly batchToEpbs?: (
+    batch: ArrayBuffer,
+    from: number,
+    end: number,
+    maxPackets: number,
+    out: Uint8Array,
+    at: number,
+    outEnd: number,
+    interfaceIndex: number,
+    unitNs: number,
+    state: Float64Array,
+  ) => number;
 }
 
 const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'hopscope_native.node');
@@ -242,4 +259,13 @@ export function loadNativeAddon(): NativeAddon {
   }
   loaded = exported;
   return loaded;
+}
+
+/** The addon's batch-to-EPB converter, or null where there is none (no addon, a big-endian host). */
+export function nativeEpbConverter(): NonNullable<NativeAddon['batchToEpbs']> | null {
+  try {
+    return loadNativeAddon().batchToEpbs ?? null;
+  } catch {
+    return null; // remote interfaces only, without the addon: packet by packet
+  }
 }
