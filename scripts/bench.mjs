@@ -225,7 +225,7 @@ for (const mix of MIXES) {
     budget(
       `${m.name}, ${mix.name} mix`,
       `${fmt(r.seconds)} s`,
-      `tcpdump -nr ${fmt(bestOf.tcpdump.seconds)} s (${fmt(ratio, 1)}×)`,
+      `tcpdump -nr ${fmt(bestOf.tcpdump.seconds)} s (${fmt(ratio, 2)}×)`,
       `≥ ${m.atLeast}×`,
       ratio >= m.atLeast,
     );
