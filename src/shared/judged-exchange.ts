@@ -15,7 +15,7 @@ export interface JudgedExchange {
   record(): ExchangeRecord;
   /**
    * Writes its `exchange` JSON line's record (no newline) into `w`: the record's
-   * serialization (sinks/record-json.ts) once the record is built, else the same bytes
+   * serialization (shared/record-json.ts) once the record is built, else the same bytes
    * straight from the correlator's state.
    */
   writeJson(w: JsonBytes): void;
