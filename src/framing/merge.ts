@@ -45,6 +45,7 @@ import {
   type CaptureFileInput,
 } from './label.js';
 import { parseLabel } from '../shared/label.js';
+import { reusedFramedPacket } from './reused-packet.js';
 import { resolutionNs } from './timestamp.js';
 import type { CaptureInterface, CapturePacket, CaptureReaderOptions, CaptureSection } from './types.js';
 
@@ -284,16 +285,7 @@ export async function mergeCaptureFiles(
     return c.queue.count > 0;
   };
 
-  const out: FramedPacket = {
-    interfaceId: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    caplen: 0,
-    len: 0,
-    data: new Uint8Array(0),
-    offset: 0,
-    direction: 0,
-  };
+  const out: FramedPacket = reusedFramedPacket();
   let packets = 0;
   /**
    * One file, read without pacing: once its first chunk has been handed on there is

@@ -23,7 +23,8 @@ import {
 } from '../evidence/recording.js';
 import type { LineWriter } from '../sinks/line-writer.js';
 import { AnnotateError, annotateRecording } from '../sinks/pcapng-annotate.js';
-import { nextRecordingSeries, PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
+import { PcapngRecorder, type RecordingStop } from '../sinks/pcapng-recorder.js';
+import { nextRecordingSeries } from '../sinks/recording-names.js';
 import { BufferPool, MAX_SPARE_BYTES } from '../sinks/buffer-pool.js';
 import type { RecordBatch } from '../sinks/recording-batch.js';
 import { nativeEpbConverter } from '../sources/native-addon.js';

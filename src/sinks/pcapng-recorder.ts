@@ -66,7 +66,8 @@ import { resolve } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { PcapngWriter, type WriterInterface } from '../framing/index.js';
 import { BufferPool } from './buffer-pool.js';
-import { BatchEpbs, type EpbConverter, type RecordBatch } from './recording-batch.js';
+import type { EpbConverter } from '../framing/epb-converter.js';
+import { BatchEpbs, type RecordBatch } from './recording-batch.js';
 import { errnoCode, reason, RecordingError } from './recording-error.js';
 import { RecordingFile, type CutBack } from './recording-file.js';
 import {
@@ -76,16 +77,6 @@ import {
   openFirstFree,
   recordingFilePath,
   workingDirectory,
-} from './recording-names.js';
-
-/** Creating, writing or closing a recording failed; names the file and the errno code. */
-export { RecordingError };
-export type { EpbConverter, RecordBatch };
-export {
-  defaultRecordingSeries,
-  defaultRecordingStem,
-  nextRecordingSeries,
-  recordingFilePath,
 } from './recording-names.js';
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;

@@ -7,7 +7,9 @@
 // larger than the writer's whole buffer goes through writePacket, which writes it in
 // pieces.
 import type { FramedPacket } from '../events/types.js';
+import type { EpbConverter } from '../framing/epb-converter.js';
 import type { PcapngWriter } from '../framing/index.js';
+import { reusedFramedPacket } from '../framing/reused-packet.js';
 
 /** A batch as the capture addon lays it out (src/sources/native-addon.ts "Batch layout"). */
 export interface RecordBatch {
@@ -18,20 +20,6 @@ export interface RecordBatch {
   readonly byteLength: number;
 }
 
-/** native/epb.h: converts records from byte `from`; returns packets; state = [next from, next at]. */
-export type EpbConverter = (
-  batch: ArrayBuffer,
-  from: number,
-  end: number,
-  maxPackets: number,
-  out: Uint8Array,
-  at: number,
-  outEnd: number,
-  interfaceIndex: number,
-  unitNs: number,
-  state: Float64Array,
-) => number;
-
 /** The addon's record header (src/sources/native-addon.ts RECORD_HEADER_BYTES). */
 const RECORD_HEADER_BYTES = 24;
 const TWO_POW_32 = 4294967296;
@@ -40,16 +28,7 @@ export class BatchEpbs {
   readonly #convert: EpbConverter;
   readonly #state = new Float64Array(2);
   /** a packet larger than the writer's buffer, for writePacket (rare: allocated then) */
-  readonly #single: FramedPacket = {
-    interfaceId: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    caplen: 0,
-    len: 0,
-    data: new Uint8Array(0),
-    offset: 0,
-    direction: 0,
-  };
+  readonly #single: FramedPacket = reusedFramedPacket();
 
   constructor(convert: EpbConverter) {
     this.#convert = convert;

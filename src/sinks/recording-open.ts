@@ -99,8 +99,8 @@ function openWithoutClobbering(path: string, overwrite: boolean): number {
   }
 }
 
-/** Why an existing regular file may not be replaced by a recording (null: it may). */
-function replaceRefusal(st: { nlink: number; uid: number }, overwrite: boolean): string | null {
+/** Why an existing regular file may not be replaced by a recording or a report (null: it may). */
+export function replaceRefusal(st: { nlink: number; uid: number }, overwrite: boolean): string | null {
   if (!overwrite) return 'exists (give --overwrite to replace it, or another name)';
   if (st.nlink > 1)
     return `has ${st.nlink} hard links; not replacing it (remove it first, or give another name)`;

@@ -33,7 +33,8 @@ import {
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { errnoCode, reason } from './recording-error.js';
-import { nextRecordingSeries } from './pcapng-recorder.js';
+import { nextRecordingSeries } from './recording-names.js';
+import { replaceRefusal } from './recording-open.js';
 
 export class ReportFileError extends Error {
   readonly path: string;
@@ -88,13 +89,7 @@ function existingRefusal(
   if (st.isSymbolicLink()) return 'is a symbolic link; not replacing it (give another name)';
   if (st.isDirectory()) return 'is a directory (give a file name)';
   if (!st.isFile()) return 'is not a regular file; not replacing it (give another name)';
-  if (!overwrite) return 'exists (give --overwrite to replace it, or another name)';
-  if (st.nlink > 1)
-    return `has ${st.nlink} hard links; not replacing it (remove it first, or give another name)`;
-  const me = process.geteuid?.();
-  if (me !== undefined && st.uid !== me)
-    return `belongs to another user (uid ${st.uid}); not replacing it (remove it first, or give another name)`;
-  return null;
+  return replaceRefusal(st, overwrite);
 }
 
 function cannotWrite(path: string, err: unknown): ReportFileError {

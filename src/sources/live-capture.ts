@@ -8,6 +8,7 @@
 // addon reuses the buffer for the next batch. Copy what you keep.
 
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
+import { reusedFramedPacket } from '../framing/reused-packet.js';
 import {
   RECORD_HEADER_BYTES,
   RECORD_WORD,
@@ -60,17 +61,8 @@ export class PacketBatchView {
   readonly #packet: FramedPacket;
 
   constructor(interfaceId: number) {
-    this.#packet = {
-      interfaceId,
-      tsSec: 0,
-      tsNsec: 0,
-      caplen: 0,
-      len: 0,
-      data: this.#bytes,
-      offset: 0,
-      // libpcap's header does not say which way a packet went on EN10MB.
-      direction: 0,
-    };
+    // (libpcap's header does not say which way a packet went on EN10MB)
+    this.#packet = reusedFramedPacket(interfaceId, this.#bytes);
   }
 
   /** @internal the capture points the view at a new batch */

@@ -27,6 +27,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EpbConverter } from '../framing/epb-converter.js';
 
 export const RECORD_HEADER_BYTES = 24;
 /** Index of each header field in a Uint32Array view, relative to the record's offset / 4. */
@@ -190,18 +191,7 @@ export interface NativeAddon {
    * (native/epb.h); returns the packets converted, state = [next from, next at].
    * Absent on big-endian hosts.
    */
-  readonly batchToEpbs?: (
-    batch: ArrayBuffer,
-    from: number,
-    end: number,
-    maxPackets: number,
-    out: Uint8Array,
-    at: number,
-    outEnd: number,
-    interfaceIndex: number,
-    unitNs: number,
-    state: Float64Array,
-  ) => number;
+  readonly batchToEpbs?: EpbConverter;
 }
 
 const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'hopscope_native.node');

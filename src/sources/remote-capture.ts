@@ -5,6 +5,7 @@
 // (remote-stats.ts). What the sessions say on stderr is read in tcpdump-stderr.ts.
 // The interface, its packets, its states and its counters go to the handlers.
 
+import { reusedFramedPacket } from '../framing/reused-packet.js';
 import { resolutionNs } from '../framing/timestamp.js';
 import type { CaptureInterface, CapturePacket } from '../framing/types.js';
 import {
@@ -150,17 +151,8 @@ export class RemoteCapture {
     this.iface = options.iface;
     this.interfaceId = options.interfaceId;
     this.label = interfaceLabel({ host: options.host, netns: options.netns, name: options.iface });
-    this.#packet = {
-      interfaceId: options.interfaceId,
-      tsSec: 0,
-      tsNsec: 0,
-      caplen: 0,
-      len: 0,
-      data: new Uint8Array(0),
-      offset: 0,
-      // pcap records no direction.
-      direction: 0,
-    };
+    // (pcap records no direction)
+    this.#packet = reusedFramedPacket(options.interfaceId);
     // Built once here so a bad value fails in the constructor, not in a later session.
     this.argv();
   }

@@ -32,6 +32,21 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A mixed capture of `packets` packets in 5000 flows (scripts/gen-mixed-pcap.mjs), in the test's directory. */
+function generated(name: string, packets: number): string {
+  const file = join(dir, name);
+  const gen = spawnSync(process.execPath, [
+    'scripts/gen-mixed-pcap.mjs',
+    file,
+    '--packets',
+    String(packets),
+    '--flows',
+    '5000',
+  ]);
+  expect(gen.status).toBe(0);
+  return file;
+}
+
 function both(args: string[]): void {
   const threaded = runCli(['replay', ...args]);
   const single = runCli(['replay', ...args, ...ONE_THREAD]);
@@ -150,32 +165,12 @@ describe('replay on the decoder thread', () => {
   });
 
   it('200k generated packets: the same records', () => {
-    const file = join(dir, 'mixed.pcap');
-    const gen = spawnSync(process.execPath, [
-      'scripts/gen-mixed-pcap.mjs',
-      file,
-      '--packets',
-      '200000',
-      '--flows',
-      '5000',
-    ]);
-    expect(gen.status).toBe(0);
-    both([file, '--json']);
+    both([generated('mixed.pcap', 200_000), '--json']);
   });
 
   it('60k generated packets with --packets --json: the same lines (the ring laps several times)', () => {
     // (35 MB of output: within what the comparison holds in memory)
-    const file = join(dir, 'mixed-60k.pcap');
-    const gen = spawnSync(process.execPath, [
-      'scripts/gen-mixed-pcap.mjs',
-      file,
-      '--packets',
-      '60000',
-      '--flows',
-      '5000',
-    ]);
-    expect(gen.status).toBe(0);
-    both([file, '--packets', '--json']);
+    both([generated('mixed-60k.pcap', 60_000), '--packets', '--json']);
   });
 });
 

@@ -25,15 +25,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../../src/events/types.js';
 import { formatTimestamp, readCaptureBytes, readCaptureFile } from '../../src/framing/index.js';
 import {
-  defaultRecordingSeries,
-  defaultRecordingStem,
-  nextRecordingSeries,
   PcapngRecorder,
-  recordingFilePath,
-  RecordingError,
   type PcapngRecorderOptions,
   type RecordingStop,
 } from '../../src/sinks/pcapng-recorder.js';
+import { RecordingError } from '../../src/sinks/recording-error.js';
+import {
+  defaultRecordingSeries,
+  defaultRecordingStem,
+  nextRecordingSeries,
+  recordingFilePath,
+} from '../../src/sinks/recording-names.js';
 import { BufferPool } from '../../src/sinks/buffer-pool.js';
 import { requireRoot } from '../lab/support/lab-env.js';
 import { collector } from '../framing/support.js';

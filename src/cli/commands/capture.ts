@@ -6,7 +6,7 @@
 // counters and recordings.
 import type { ContractRecord, InterfaceStats, StatsRecord, SummaryRecord } from '../../events/types.js';
 import type { LineWriter } from '../../sinks/line-writer.js';
-import { RecordingError } from '../../sinks/pcapng-recorder.js';
+import { RecordingError } from '../../sinks/recording-error.js';
 import { capturePathSpecs, pathErrorMessage } from '../../path/find.js';
 import { identityTargets } from '../../path/identity.js';
 import { CaptureSession, CaptureStartError } from '../../sources/capture-session.js';
