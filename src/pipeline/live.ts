@@ -103,6 +103,17 @@ export function referenceHost(session: CaptureSession): string | null {
   return session.targets[0]?.host ?? null;
 }
 
+/** The latest end of the captures' final statistics, or null when none says. */
+function captureEnd(finals: readonly InterfaceStats[]): { sec: number; nsec: number } | null {
+  let end: { sec: number; nsec: number } | null = null;
+  for (const f of finals) {
+    const e = f.end;
+    if (e !== undefined && (end === null || e.sec > end.sec || (e.sec === end.sec && e.nsec > end.nsec)))
+      end = e;
+  }
+  return end;
+}
+
 function wallNow(): { sec: number; nsec: number } {
   const ms = Date.now();
   return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
@@ -310,7 +321,11 @@ export async function runLive(
     // The terminal is the operator's again before the final report is printed.
     screen?.destroy();
     const finals = await session.stop();
-    const end = wallNow();
+    // Open exchanges are judged where the captures stopped (their final statistics'
+    // end), as a replay of the recording judges them — not after the stop's own waits
+    // (remote drains, discovery), which on a busy machine made a verdict lost live
+    // and inconclusive in the replay.
+    const end = captureEnd(finals) ?? wallNow();
     stages.drainLines();
     let finishing: Promise<SummaryRecord> | null = null;
     if (gatherer !== null) {
