@@ -45,6 +45,18 @@ const MEMORY_PACKETS = opt('--memory-packets', 5_000_000);
 const dir = join(tmpdir(), 'hopscope-bench');
 mkdirSync(dir, { recursive: true });
 
+/** gen-unanswered-pcap.mjs's mix of `packets` packets, made once in the bench's directory. */
+function generateUnanswered(packets) {
+  const file = join(dir, `unanswered-${packets}.pcap`);
+  if (!existsSync(file)) {
+    process.stderr.write(`generating ${file} (${packets} packets)\n`);
+    execFileSync(process.execPath, [join(root, 'scripts/gen-unanswered-pcap.mjs'), file, String(packets)], {
+      stdio: 'inherit',
+    });
+  }
+  return file;
+}
+
 function generate(packets, flows) {
   const file = join(dir, `mixed-${packets}-${flows}.pcap`);
   if (!existsSync(file)) {
@@ -108,17 +120,7 @@ function row(what, tool, seconds, packets, rss, reference) {
 }
 
 const file = generate(PACKETS, 1000);
-const unanswered = join(dir, `unanswered-${PACKETS}.pcap`);
-if (!existsSync(unanswered)) {
-  process.stderr.write(`generating ${unanswered} (${PACKETS} packets)\n`);
-  execFileSync(
-    process.execPath,
-    [join(root, 'scripts/gen-unanswered-pcap.mjs'), unanswered, String(PACKETS)],
-    {
-      stdio: 'inherit',
-    },
-  );
-}
+const unanswered = generateUnanswered(PACKETS);
 process.stderr.write(`file: ${file} (${fmt(statSync(file).size / 1e6, 1)} MB)\n`);
 
 const tcpdump = best(RUNS, () => timed('tcpdump', ['-nr', file]));
@@ -241,17 +243,7 @@ for (const mix of MIXES) {
 if (MEMORY_PACKETS > 0) {
   // Memory where most exchanges stay open until their timeout, at five times the size:
   // peak RSS of the text report and of --json (each once; the time is not the point).
-  const many = join(dir, `unanswered-${MEMORY_PACKETS}.pcap`);
-  if (!existsSync(many)) {
-    process.stderr.write(`generating ${many} (${MEMORY_PACKETS} packets)\n`);
-    execFileSync(
-      process.execPath,
-      [join(root, 'scripts/gen-unanswered-pcap.mjs'), many, String(MEMORY_PACKETS)],
-      {
-        stdio: 'inherit',
-      },
-    );
-  }
+  const many = generateUnanswered(MEMORY_PACKETS);
   let peak = 0;
   for (const argv of [[], ['--json']]) {
     const r = timed(process.execPath, [...hopscopeArgv, 'replay', many, ...argv], false, [0, 1]);

@@ -53,7 +53,6 @@ import { classify, Classified } from './classify.js';
 import {
   type CorrelatorOptions,
   LATE_JOIN_NS,
-  MAX_EXCHANGE_NS,
   MAX_SIGHTINGS,
   MAX_STAGE_PACKETS,
   REMOTE_UNFLUSHED_NS,
@@ -318,13 +317,11 @@ export class Correlator {
       this.#collisions++;
       return;
     }
-    if (x !== NONE && refRel - I.uncertaintyOf[host] > this.#deadline(x) + LATE_JOIN_NS) {
+    if (x !== NONE && refRel - I.uncertaintyOf[host] > this.#questions.deadline(x) + LATE_JOIN_NS) {
       // Past its timeout (and the grace a retry gets): the exchange is over, whenever it
       // would have been judged — what a verdict holds must not depend on how long the
       // capture waited for late sources. (A host whose clock is not known yet cannot tell.)
-      const deadline = this.#deadline(x);
-      this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
-      this.#judge(x);
+      this.#judgeAtDeadline(x);
       x = NONE;
     }
     if (
@@ -336,9 +333,7 @@ export class Correlator {
     ) {
       // The same question again after its answer (ARP refreshing, a DNS id reused, a new
       // DHCP transaction with the old xid): the old exchange is over, this one begins.
-      const deadline = this.#deadline(x);
-      this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
-      this.#judge(x);
+      this.#judgeAtDeadline(x);
       x = NONE;
     }
     if (c.mustMatch >= 0) {
@@ -427,39 +422,6 @@ export class Correlator {
     }
   }
 
-  /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
-  #deadline(x: number): number {
-    const X = this.#ex;
-    return Math.min(
-      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs],
-      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] + MAX_EXCHANGE_NS,
-    );
-  }
-
-  /**
-   * #deadline with every sighting put on the reference clock by today's offsets (several
-   * hosts): packets read before a host's offset was known were timed with an older
-   * estimate, and a replay of several hosts' files judges its first seconds only then.
-   */
-  #deadlineNow(x: number): number {
-    const X = this.#ex;
-    const T = this.#tracks;
-    const f = T.sightings.f;
-    let first = Number.POSITIVE_INFINITY;
-    let last = Number.NEGATIVE_INFINITY;
-    for (let i = x * EX_INTS + ExInt.Stages; i < x * EX_INTS + ExInt.Stages + MAX_STAGES; i++) {
-      const t = X.ints[i] - 1;
-      if (t < 0) continue;
-      for (let r = T.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
-        const at = this.#questions.referenceTime(r);
-        if (at < first) first = at;
-        if (at > last) last = at;
-      }
-    }
-    if (last === Number.NEGATIVE_INFINITY) return this.#deadline(x);
-    return Math.min(last + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs], first + MAX_EXCHANGE_NS);
-  }
-
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
   advance(sec: number, nsec: number): void {
     if (this.#baseSec < 0) return;
@@ -538,7 +500,7 @@ export class Correlator {
     while (this.#queue.length > 0) {
       const x = this.#queue.peek();
       if (ints[x * EX_INTS + ExInt.Judged] === 0) {
-        const deadline = this.#deadline(x);
+        const deadline = this.#questions.deadline(x);
         if (deadline >= rel) {
           this.#dueAfter = deadline;
           return;
@@ -564,6 +526,13 @@ export class Correlator {
     }
   }
 
+  /** Judges exchange x, over before this packet: at its deadline, or now if that is later. */
+  #judgeAtDeadline(x: number): void {
+    const deadline = this.#questions.deadline(x);
+    this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
+    this.#judge(x);
+  }
+
   /** Judges exchange x at packet time #judgeNow. */
   #judge(x: number, forcedReason?: string): void {
     const X = this.#ex;
@@ -579,7 +548,8 @@ export class Correlator {
     }
     this.#judgedKind = kind;
     const timing = this.#timing;
-    timing.deadline = this.#ifaces.hosts.length < 2 ? this.#deadline(x) : this.#deadlineNow(x);
+    timing.deadline =
+      this.#ifaces.hosts.length < 2 ? this.#questions.deadline(x) : this.#questions.deadlineNow(x);
     timing.now = this.#judgeNow;
     timing.forcedReason = forcedReason ?? null;
     const verdict = judge(

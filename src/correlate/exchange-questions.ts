@@ -1,11 +1,16 @@
 // What the packet path asks of an exchange in flight before a packet joins it: was the
 // question answered where it was asked, did a stage reach an interface, is an asking
-// packet a new one — read from the exchange's rows (tables.ts), on the reference clock.
+// packet a new one, when is it due — read from the exchange's rows (tables.ts), on the
+// reference clock.
 // Per packet that asks again (rare), allocation-free.
 import type { CaptureInterfaces } from './capture-interfaces.js';
 import { answeredBy, type Kind } from './kinds/table.js';
+import { MAX_EXCHANGE_NS } from './correlator-options.js';
+import { MAX_STAGES } from './kinds/kind-spec.js';
 import {
+  EX_DOUBLES,
   EX_INTS,
+  ExDouble,
   ExInt,
   type ExchangeRows,
   Sighting,
@@ -87,5 +92,38 @@ export class ExchangeQuestions {
     if (t < 0) return true;
     if (!this.#tracks.hasPacket(t, fingerprint)) return true;
     return this.#tracks.find(t, iface) >= 0;
+  }
+
+  /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
+  deadline(x: number): number {
+    const X = this.#ex;
+    return Math.min(
+      X.doubles[x * EX_DOUBLES + ExDouble.LastRel] + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs],
+      X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] + MAX_EXCHANGE_NS,
+    );
+  }
+
+  /**
+   * deadline() with every sighting put on the reference clock by today's offsets (several
+   * hosts): packets read before a host's offset was known were timed with an older
+   * estimate, and a replay of several hosts' files judges its first seconds only then.
+   */
+  deadlineNow(x: number): number {
+    const X = this.#ex;
+    const T = this.#tracks;
+    const f = T.sightings.f;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (let i = x * EX_INTS + ExInt.Stages; i < x * EX_INTS + ExInt.Stages + MAX_STAGES; i++) {
+      const t = X.ints[i] - 1;
+      if (t < 0) continue;
+      for (let r = T.ints[t * TRACK_INTS + Tr.Head]; r >= 0; r = f[r * SIGHTING_FIELDS + Sighting.Next]) {
+        const at = this.referenceTime(r);
+        if (at < first) first = at;
+        if (at > last) last = at;
+      }
+    }
+    if (last === Number.NEGATIVE_INFINITY) return this.deadline(x);
+    return Math.min(last + X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs], first + MAX_EXCHANGE_NS);
   }
 }
