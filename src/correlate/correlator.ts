@@ -409,6 +409,7 @@ export class Correlator {
         T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = rel;
       } else T.ints[ti + Tr.Extra]++;
     }
+    if (c.stage > 0 && X.ints[x * EX_INTS + ExInt.RttSampled] === 0) this.#sampleRtt(x, c.stage, iface, rel);
     if (refRel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
     if (!(rel <= I.hostLastRel[host])) I.hostLastRel[host] = rel;
@@ -419,6 +420,28 @@ export class Correlator {
         this.#nowRel = at;
         if (at > this.#dueAfter) this.#judgeDue();
       }
+    }
+  }
+
+  /**
+   * The flow's RTT, sampled once per exchange: when a packet of a later stage (an answer,
+   * an error; the asker's next step) is first seen on an interface an earlier stage
+   * passed — the time between the two on that interface's clock. Taken here, in the order
+   * packets are read, and not when the exchange is judged: live, judging runs on the
+   * wall clock's ticks, and a replay of the recording reads the same packets in the same
+   * order, so both give each exchange the same timeout.
+   */
+  #sampleRtt(x: number, stage: number, iface: number, rel: number): void {
+    const X = this.#ex;
+    const T = this.#tracks;
+    for (let s = 0; s < stage; s++) {
+      const t = X.ints[x * EX_INTS + ExInt.Stages + s] - 1;
+      const r = t < 0 ? -1 : T.find(t, iface);
+      if (r < 0) continue;
+      X.ints[x * EX_INTS + ExInt.RttSampled] = 1;
+      const rtt = rel - T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time];
+      if (rtt > 0) this.#learned.sampleRtt(X.ints[x * EX_INTS + ExInt.Flow], rtt);
+      return;
     }
   }
 
@@ -561,7 +584,7 @@ export class Correlator {
       timing,
       this.#verdict,
     );
-    this.#learned.learn(kind, X.ints[x * EX_INTS + ExInt.Flow], stages, verdict.delivered, verdict.rttNs);
+    this.#learned.learn(kind, stages, verdict.delivered);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
       this.#release(x);

@@ -1,8 +1,11 @@
-// What judged exchanges teach: paths that made it become the
-// expected paths of their flow direction, every hop of a path the route on from there
-// towards its destination (and back towards its source), and RTTs the flow's smoothed
-// RTT, which sets its next exchanges' timeout. Per exchange judged, never per packet;
-// held in the bounded tables of learned.ts.
+// What exchanges teach. Judged ones: paths that made it become the expected paths of
+// their flow direction, every hop of a path the route on from there towards its
+// destination (and back towards its source) — per exchange judged, never per packet.
+// Answered ones: an RTT sample for the flow's smoothed RTT, which sets its next
+// exchanges' timeout — taken as the answer is read (correlator.ts), not when the
+// exchange is judged: live, judging runs on wall-clock ticks, so what it had taught by
+// the time a later exchange opened would differ from a replay of the same packets.
+// Held in the bounded tables of learned.ts.
 import type { Kind } from './kinds/table.js';
 import { finish30, HASH_SEED, mix } from './hash.js';
 import { LearnedTable, PathStore } from './learned.js';
@@ -52,17 +55,8 @@ export class PathKnowledge {
     return row < 0 || table.path[row] < 0 ? null : this.#paths.path(table.path[row]);
   }
 
-  /**
-   * Paths that made it become expectations: of the stages `delivered` (a bit
-   * each); routes from every path; the RTT adapts the exchange's flow's timeout.
-   */
-  learn(
-    kind: Kind,
-    exchangeFlow: number,
-    stages: ReadonlyArray<OrderedStage | undefined>,
-    delivered: number,
-    rttNs: number | null,
-  ): void {
+  /** Paths that made it become expectations: of the stages `delivered` (a bit each); routes from every path. */
+  learn(kind: Kind, stages: ReadonlyArray<OrderedStage | undefined>, delivered: number): void {
     for (const s of stages) {
       // A flooded packet's sightings form a tree, not a path: nothing to learn about routes.
       if (s === undefined || s.ifaces.length < 2 || s.broadcast) continue;
@@ -91,11 +85,14 @@ export class PathKnowledge {
       )
         flows.path[row] = this.#intern(s.ifaces, 0, s.ifaces.length, false);
     }
-    if (rttNs !== null && rttNs > 0) {
-      const row = flows.row(exchangeFlow);
-      const srtt = flows.value[row];
-      flows.value[row] = srtt === 0 ? rttNs : (7 * srtt + rttNs) / 8;
-    }
+  }
+
+  /** An RTT sample of the flow (flowKey): its smoothed RTT moves an eighth of the way to it. */
+  sampleRtt(flow: number, rttNs: number): void {
+    const flows = this.flows;
+    const row = flows.row(flow);
+    const srtt = flows.value[row];
+    flows.value[row] = srtt === 0 ? rttNs : (7 * srtt + rttNs) / 8;
   }
 
   /** The number of a path (part), stored when new; a full store forgets everything learned. */

@@ -279,6 +279,8 @@ export const enum ExInt {
   AnswerError = 9,
   /** track row + 1 per stage (0: no packet of that stage yet), MAX_STAGES of them */
   Stages = 10,
+  /** 1 once the exchange gave its flow an RTT sample (after the MAX_STAGES stage slots) */
+  RttSampled = 15,
 }
 export const enum ExDouble {
   /** relative ns of the first packet, the latest packet, and the packet the key was taken from (reference clock) */
@@ -339,6 +341,7 @@ export class ExchangeRows {
     n[i + ExInt.Check] = check;
     n[i + ExInt.ErrorStage] = -1;
     n[i + ExInt.AnswerError] = 0;
+    n[i + ExInt.RttSampled] = 0;
     for (let k = i + ExInt.Stages; k < i + ExInt.Stages + MAX_STAGES; k++) n[k] = 0;
     const d = x * EX_DOUBLES;
     this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;

@@ -23,6 +23,7 @@ import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/v
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import type { ExchangeRecord } from '../../src/events/types.js';
+import { echoFrame } from './support/echo-frame.js';
 
 function stage(ifaces: number[], opts: Partial<OrderedStage> = {}): OrderedStage {
   return {
@@ -237,24 +238,6 @@ describe('learned tables', () => {
   });
 });
 
-/** An Ethernet + IPv4 + ICMP echo frame. */
-function echo(
-  type: number,
-  src: number[],
-  dst: number[],
-  id: number,
-  seq: number,
-  ttl = 64,
-  ipId = 7,
-): Uint8Array {
-  const b = new Uint8Array(14 + 20 + 8 + 16);
-  b.set([2, 0, 0, 0, 0, ttl, 2, 0, 0, 0, 0, 2, 0x08, 0x00], 0);
-  b.set([0x45, 0, 0, 44, ipId >> 8, ipId & 0xff, 0x40, 0, ttl, 1, 0, 0, ...src, ...dst], 14);
-  b.set([type, 0, 0, 0, id >> 8, id & 0xff, seq >> 8, seq & 0xff], 34);
-  for (let i = 0; i < 16; i++) b[42 + i] = i * 3;
-  return b;
-}
-
 describe('classification and the correlator', () => {
   const rec = new PacketRecord();
   const c = new Classified();
@@ -264,13 +247,13 @@ describe('classification and the correlator', () => {
   };
 
   it('the same echo before and after SNAT, TTL and MAC rewrite: one fingerprint, one key', () => {
-    fill(echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 4242, 1, 64));
+    fill(echoFrame(8, [10, 0, 0, 5], [203, 0, 113, 1], 4242, 1, 64));
     const before = { fp: c.fingerprint, key: c.key, kind: c.kind, stage: c.stage };
-    fill(echo(8, [203, 0, 113, 20], [203, 0, 113, 1], 4242, 1, 63));
+    fill(echoFrame(8, [203, 0, 113, 20], [203, 0, 113, 1], 4242, 1, 63));
     expect({ fp: c.fingerprint, key: c.key, kind: c.kind, stage: c.stage }).toEqual(before);
     expect(before.kind).toBe(Kind.IcmpEcho);
     // the reply belongs to the same exchange, as a different packet
-    fill(echo(0, [203, 0, 113, 1], [203, 0, 113, 20], 4242, 1, 64, 9));
+    fill(echoFrame(0, [203, 0, 113, 1], [203, 0, 113, 20], 4242, 1, 64, 9));
     expect(c.key).toBe(before.key);
     expect(c.stage).toBe(EchoStage.Reply);
     expect(c.fingerprint).not.toBe(before.fp);
@@ -285,8 +268,8 @@ describe('classification and the correlator', () => {
       decodePacket(b, 0, b.length, 1, b.length, rec);
       corr.packet(rec, iface, 1_700_000_000, ms * 1e6);
     };
-    const req = echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 1, 1);
-    const rep = echo(0, [203, 0, 113, 1], [10, 0, 0, 5], 1, 1, 64, 9);
+    const req = echoFrame(8, [10, 0, 0, 5], [203, 0, 113, 1], 1, 1);
+    const rep = echoFrame(0, [203, 0, 113, 1], [10, 0, 0, 5], 1, 1, 64, 9);
     at(req, 0, 0);
     at(req, 1, 0.01);
     at(rep, 1, 0.5);
@@ -312,7 +295,7 @@ describe('classification and the correlator', () => {
     const corr = new Correlator({ onExchange: (j) => records.push(j.record()), maxExchanges: 100 });
     corr.addInterface({ id: 0, label: 'tap0', host: null });
     for (let i = 0; i < 1000; i++) {
-      const b = echo(8, [10, 0, 0, 5], [203, 0, 113, 1], 7, i);
+      const b = echoFrame(8, [10, 0, 0, 5], [203, 0, 113, 1], 7, i);
       decodePacket(b, 0, b.length, 1, b.length, rec);
       corr.packet(rec, 0, 1_700_000_000, i * 1000);
       expect(corr.pending).toBeLessThanOrEqual(100);
