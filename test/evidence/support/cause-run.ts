@@ -27,6 +27,13 @@ export interface CauseRun {
   lab: LabView;
   /** the live capture's exchange records, with their causes */
   explained: ExplainedExchange[];
+  /**
+   * When every capture point was up (epoch seconds, as the test saw it). Traffic that runs
+   * from before the capture (a monitoring ping) has exchanges from while the captures were
+   * still opening one by one: those seen only where a capture was already up are judged
+   * on what those captures saw, not on the fault's hop.
+   */
+  capturingSince: number;
   /** the replay of its recording's */
   replayed: ExplainedExchange[];
   /** the capture's stderr, and the replay's */
@@ -74,8 +81,9 @@ export interface RunOptions {
   prepare?: (lab: LabView) => Promise<void>;
   traffic?: readonly string[];
   /**
-   * The capture is stopped once its exchange records so far make this true (after the
-   * traffic ran); default: at least one exchange that is not ok.
+   * The capture is stopped once its exchange records so far — of exchanges that began
+   * once every capture point was up — make this true (after the traffic ran); default: at
+   * least one exchange that is not ok.
    */
   until?: (exchanges: readonly ExchangeRecord[]) => boolean;
 }
@@ -118,6 +126,7 @@ export async function runWithCauses(
       () => jsonRecords(c.lines).filter((r) => r.type === 'state' && r.state === 'up').length >= specs.length,
       90_000,
     );
+    const capturingSince = Date.now() / 1000;
     await runTraffic(lab, {
       timeoutMs: 20_000,
       ...(options.traffic !== undefined ? { only: options.traffic } : {}),
@@ -127,9 +136,9 @@ export async function runWithCauses(
     await c.waitForLine(
       () =>
         until(
-          explained(jsonRecords(c.lines.filter((l) => l.startsWith('{"type":"exchange"')))).map(
-            (x) => x.exchange,
-          ),
+          explained(jsonRecords(c.lines.filter((l) => l.startsWith('{"type":"exchange"'))))
+            .map((x) => x.exchange)
+            .filter((e) => Number(e.ts) >= capturingSince),
         ),
       60_000,
     );
@@ -148,6 +157,7 @@ export async function runWithCauses(
     return {
       lab,
       explained: live,
+      capturingSince,
       replayed: explained(jsonRecords(replay.stdout.split('\n'))),
       stderr: c.stderr(),
       replayStderr: replay.stderr,

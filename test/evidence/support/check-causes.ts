@@ -30,8 +30,13 @@ export async function checkCauses(run: CauseRun, fault: FaultCauses): Promise<vo
   const p = run.lab.prefix;
   const where = (e: ExchangeRecord): string => `${e.kind} ${e.key} ${e.status}`;
   for (const exp of fault.expected) {
+    // (of exchanges that began once every capture point was up: see CauseRun.capturingSince)
     const hits = run.explained.filter(
-      (x) => exp.exchanges(x.exchange) && x.exchange.status !== 'ok' && x.exchange.status !== 'inconclusive',
+      (x) =>
+        Number(x.exchange.ts) >= run.capturingSince &&
+        exp.exchanges(x.exchange) &&
+        x.exchange.status !== 'ok' &&
+        x.exchange.status !== 'inconclusive',
     );
     expect(hits.length, `${fault.scenario} ${fault.fault}: ${exp.what} broken`).toBeGreaterThan(0);
     for (const h of hits) {
