@@ -6,7 +6,7 @@
 // process ids, which are checked to be digits, and the ssh destination, which goes
 // to ssh as an argument after `--`.
 import { readdirSync } from 'node:fs';
-import { execa } from 'execa';
+import { launch, type LaunchedCommandResult } from '../shared/command-launcher.js';
 import { roleOf, type InterfaceRole } from '../shared/roles.js';
 import { shellJoin, shellQuote } from './shell-quote.js';
 import { sshArgv, validateHost } from './ssh.js';
@@ -127,6 +127,9 @@ export function listLocalNamespaces(): string[] {
   }
 }
 
+/** Output of one listing kept at most (a host with thousands of interfaces fits). */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+
 function ipArgv(netns: string | null): string[] {
   if (netns === null) return ['ip', '-j', '-d', 'addr', 'show'];
   const pid = /^pid:(\d+)$/.exec(netns);
@@ -135,27 +138,24 @@ function ipArgv(netns: string | null): string[] {
 }
 
 /** Why a command run with `reject: false` failed, in a few words. */
-function failureText(
-  r: { exitCode?: number; signal?: string; timedOut: boolean; code?: string; stderr: string },
-  command: string,
-  timeoutMs: number,
-): string {
+function failureText(r: LaunchedCommandResult, command: string, timeoutMs: number): string {
   if (r.timedOut) return `${command} did not answer within ${timeoutMs / 1000} s`;
-  if (r.code === 'ENOENT')
+  if (r.errorCode === 'ENOENT')
     return `${command} not found (is ${command === 'ip' ? 'iproute2' : 'util-linux'} installed?)`;
   const lines = r.stderr
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
   if (lines.length > 0) return lines[0];
-  if (r.signal !== undefined) return `${command} killed by ${r.signal}`;
+  if (r.error !== null) return r.error;
+  if (r.signal !== null) return `${command} killed by ${r.signal}`;
   return `${command} exited with status ${r.exitCode ?? 'unknown'}`;
 }
 
 async function askLocalNamespace(netns: string | null, timeoutMs: number): Promise<NamespaceInventory> {
   const [cmd, ...args] = ipArgv(netns);
-  const r = await execa(cmd, args, { reject: false, timeout: timeoutMs, stdin: 'ignore' });
-  if (r.failed) {
+  const r = await launch([cmd, ...args], { timeoutMs, maxBuffer: MAX_LISTING_BYTES });
+  if (r.exitCode !== 0) {
     return { host: null, netns, interfaces: [], error: failureText(r, cmd, timeoutMs) };
   }
   try {
@@ -302,17 +302,19 @@ async function discoverRemote(
   validateHost(host);
   const command = `exec sh -c ${shellQuote(remoteDiscoveryScript(scope))} sh ${shellJoin(pids.map(String))}`;
   const argv = sshArgv({ host, sshConfig }, command.trimEnd());
-  const r = await execa(argv[0], argv.slice(1), { reject: false, timeout: timeoutMs, stdin: 'ignore' });
+  const r = await launch(argv, { timeoutMs, maxBuffer: MAX_LISTING_BYTES });
   if (r.timedOut) throw new DiscoveryError(`${host}: no answer from ssh within ${timeoutMs / 1000} s`);
-  if (r.code === 'ENOENT') throw new DiscoveryError(`${host}: cannot list interfaces: ${argv[0]} not found`);
-  if (r.failed) {
+  if (r.errorCode === 'ENOENT')
+    throw new DiscoveryError(`${host}: cannot list interfaces: ${argv[0]} not found`);
+  if (r.exitCode !== 0) {
     const lines = r.stderr
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('Warning: Permanently added'));
     const last =
       lines[lines.length - 1] ??
-      (r.signal !== undefined ? `ssh killed by ${r.signal}` : `ssh exited with status ${r.exitCode}`);
+      r.error ??
+      (r.signal !== null ? `ssh killed by ${r.signal}` : `ssh exited with status ${r.exitCode}`);
     throw new DiscoveryError(`${host}: cannot list interfaces: ${last}`);
   }
   try {

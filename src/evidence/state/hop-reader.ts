@@ -8,13 +8,17 @@
 //     turn, and when `maxWaiting` (64) already wait it is not made: its sources are
 //     reported unreadable ("not read: more than 8 hop readings a second");
 //   - each reading is killed after `timeoutMs` (10 s locally, 20 s over ssh).
-// Off the capture path: child processes, awaited on the event loop.
-import { execa } from 'execa';
+// Off the capture path: child processes started by the command helper
+// (shared/command-launcher.ts: this process never forks for them), awaited on the event loop.
+import { launch, type LaunchedCommandResult } from '../../shared/command-launcher.js';
 import { sshArgv } from '../../sources/ssh.js';
 import { acquireSshStart, SSH_REFUSED_AT_STARTUP } from '../../sources/ssh-start-gate.js';
 import { splitHostOutput, splitSections } from './hop-output.js';
 import { hopFacts, unenterableFacts, type HopFacts } from './hop-facts.js';
 import { hostCommand, localArgv, type HopScriptRequest, type RouteQuery } from './hop-script.js';
+
+/** Output of one reading kept at most (a namespace's ruleset and sockets fit many times). */
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 export const HOP_READER_DEFAULTS = {
   cacheMs: 1000,
@@ -39,6 +43,13 @@ export interface HopReaderOptions {
 export interface HopReadRequest {
   netns: string | null;
   request: HopScriptRequest;
+}
+
+/** A reading that said nothing on stderr: why it failed. */
+function whyFailed(r: LaunchedCommandResult): string {
+  if (r.error !== null) return r.error;
+  if (r.timedOut) return 'timed out';
+  return r.exitCode !== null ? `exit status ${r.exitCode}` : `killed by ${r.signal ?? 'a signal'}`;
 }
 
 function routeKey(r: RouteQuery): string {
@@ -145,19 +156,11 @@ export class HopReader {
    * One reading over ssh: among the few connections to the host set up at a time, and
    * tried again (twice) when sshd closed it before the key exchange (its MaxStartups).
    */
-  async #ssh(
-    host: string,
-    argv: readonly string[],
-  ): Promise<{ stdout: unknown; stderr: unknown; exitCode?: number }> {
+  async #ssh(host: string, argv: readonly string[]): Promise<LaunchedCommandResult> {
     for (let attempt = 0; ; attempt++) {
       const release = await acquireSshStart(host, this.#options.sshConfig);
       try {
-        const r = await execa(argv[0], argv.slice(1), {
-          reject: false,
-          timeout: this.#options.sshTimeoutMs,
-          stdin: 'ignore',
-          maxBuffer: 64 * 1024 * 1024,
-        });
+        const r = await launch(argv, { timeoutMs: this.#options.sshTimeoutMs, maxBuffer: MAX_OUTPUT_BYTES });
         if (attempt < 2 && r.exitCode === 255 && SSH_REFUSED_AT_STARTUP.test(String(r.stderr))) continue;
         return r;
       } finally {
@@ -183,7 +186,7 @@ export class HopReader {
         return unenterableFacts(
           { host, netns: req.netns },
           req.request,
-          `ssh ${host}: ${why || `exit status ${r.exitCode}`}`,
+          `ssh ${host}: ${why || whyFailed(r)}`,
           at,
         );
       }
@@ -200,12 +203,7 @@ export class HopReader {
 
   async #readLocal(req: HopReadRequest): Promise<HopFacts> {
     const argv = localArgv(req.netns, req.request);
-    const r = await execa(argv[0], argv.slice(1), {
-      reject: false,
-      timeout: this.#options.localTimeoutMs,
-      stdin: 'ignore',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const r = await launch(argv, { timeoutMs: this.#options.localTimeoutMs, maxBuffer: MAX_OUTPUT_BYTES });
     const at = this.#options.now();
     const sections = splitSections(String(r.stdout));
     if (sections.size === 0) {
@@ -214,8 +212,8 @@ export class HopReader {
         { host: null, netns: req.netns },
         req.request,
         req.netns === null
-          ? `sh: ${why || `exit status ${r.exitCode}`}`
-          : `cannot enter namespace ${req.netns}: ${why || `exit status ${r.exitCode}`}`,
+          ? `sh: ${why || whyFailed(r)}`
+          : `cannot enter namespace ${req.netns}: ${why || whyFailed(r)}`,
         at,
       );
     }
