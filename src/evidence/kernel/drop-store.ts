@@ -5,7 +5,7 @@
 // first, and a query says when its window reaches back before what is kept.
 import type { ExchangePacket } from '../context.js';
 import { isSamePacket } from '../packet-fields.js';
-import { decodeDrop, DROP_RECORD_BYTES, DropField, type KernelDrop } from './drop-record.js';
+import { decodeDrop, DROP_RECORD_BYTES, DropField, DropFlag, type KernelDrop } from './drop-record.js';
 
 export const DROP_STORE_DEFAULTS = { capacity: 65_536 } as const;
 
@@ -86,10 +86,59 @@ export class DropStore {
       if (sec < startSec || (sec === startSec && nsec < startNsec)) continue;
       if (sec > endSec || (sec === endSec && nsec > endNsec)) continue;
       if (!q.netns.has(v.getUint32(at + DropField.Netns, true))) continue;
-      const drop = decodeDrop(this.#bytes, v, at);
-      if (q.packet !== null && isSamePacket(drop, q.packet)) result.byPacket.push(drop);
-      else if (result.byTime.length < limit) result.byTime.push(drop);
+      // Most drops in a window are other packets' (a flood to a closed port is 150k a
+      // second): only a record whose raw fields may be the packet's is decoded and compared.
+      if (q.packet !== null && mayBeSamePacket(this.#bytes, v, at, q.packet)) {
+        const drop = decodeDrop(this.#bytes, v, at);
+        if (isSamePacket(drop, q.packet)) {
+          result.byPacket.push(drop);
+          continue;
+        }
+        if (result.byTime.length < limit) result.byTime.push(drop);
+      } else if (result.byTime.length < limit) result.byTime.push(decodeDrop(this.#bytes, v, at));
     }
     return result;
+  }
+}
+
+/**
+ * False when the record at `at` cannot be `packet` by isSamePacket's rules, read from its
+ * raw bytes (no decoding, no strings): every field isSamePacket requires to be equal but
+ * the addresses — the kind of packet (ARP, IPv4, IPv6), the IP protocol, an IPv4 packet's
+ * IP id, and the transport's fields it compares (ICMP type and sequence, TCP sequence or
+ * ports, UDP length or ports), as isSamePacket chooses them. True: decode it and ask
+ * isSamePacket.
+ */
+export function mayBeSamePacket(bytes: Uint8Array, v: DataView, at: number, packet: ExchangePacket): boolean {
+  const flags = bytes[at + DropField.Flags];
+  if ((flags & DropFlag.Arp) !== 0)
+    return packet.family === 'arp' && bytes[at + DropField.IcmpType] === packet.icmpType;
+  if (packet.family === 'arp') return false;
+  if (bytes[at + DropField.IpProto] !== packet.proto) return false;
+  const v4 = v.getUint16(at + DropField.L3proto, true) === 0x0800 || (flags & DropFlag.Inner) !== 0;
+  if (packet.family === 4) {
+    if (!v4) return false;
+    if (packet.ipId !== null && v.getUint16(at + DropField.IpId, true) !== packet.ipId) return false;
+  } else if (v4 || (flags & DropFlag.Ipv6) === 0) return false;
+  if ((flags & DropFlag.L4) === 0) return packet.family === 4 && packet.ipId !== null;
+  const sport = v.getUint16(at + DropField.Sport, true);
+  const dport = v.getUint16(at + DropField.Dport, true);
+  switch (packet.proto) {
+    case 1:
+    case 58:
+      return (
+        bytes[at + DropField.IcmpType] === packet.icmpType &&
+        (packet.icmpSeq === null || dport === packet.icmpSeq)
+      );
+    case 6:
+      return packet.tcpSeq !== null
+        ? v.getUint32(at + DropField.TcpSeq, true) === packet.tcpSeq
+        : sport === packet.sport && dport === packet.dport;
+    case 17:
+      return packet.ipLength > 0
+        ? v.getUint16(at + DropField.IpLen, true) === packet.ipLength
+        : sport === packet.sport && dport === packet.dport;
+    default:
+      return packet.ipId !== null;
   }
 }

@@ -3,7 +3,8 @@
 // bound, so a burst of verdicts broken at the same hop reads it once:
 //
 //   - a namespace read within `cacheMs` (1 s) is answered from that reading when it
-//     covered what is asked (same route lookups or fewer, same sources or fewer);
+//     covered what is asked (same route lookups or fewer, same sources or fewer), and
+//     one being read (or waiting its turn) from the reading under way when it covers it;
 //   - at most `perSecond` (8) readings start per second; beyond, a reading waits its
 //     turn, and when `maxWaiting` (64) already wait it is not made: its sources are
 //     reported unreadable ("not read: more than 8 hop readings a second");
@@ -69,6 +70,10 @@ function covers(had: HopScriptRequest, want: HopScriptRequest): boolean {
   );
 }
 
+function placeKey(host: string | null, netns: string | null): string {
+  return `${host ?? ''}\u0000${netns ?? ''}`;
+}
+
 /** The union of two requests (a reading for both). */
 export function mergeRequests(a: HopScriptRequest, b: HopScriptRequest): HopScriptRequest {
   const routes = [...a.routes];
@@ -87,6 +92,8 @@ export class HopReader {
   readonly #options: Required<Omit<HopReaderOptions, 'sshConfig' | 'sshProgram'>> &
     Pick<HopReaderOptions, 'sshConfig' | 'sshProgram'>;
   readonly #cache = new Map<string, { request: HopScriptRequest; facts: HopFacts }>();
+  /** readings under way (or waiting to be admitted), by namespace: a burst of verdicts at one hop shares one */
+  readonly #going = new Map<string, { request: HopScriptRequest; facts: Promise<HopFacts> }>();
   /** start times of the readings of the last second */
   #started: number[] = [];
   #waiting = 0;
@@ -98,39 +105,59 @@ export class HopReader {
   }
 
   /** The facts of each namespace of one host (null: this machine), in the order asked. */
-  async read(host: string | null, requests: readonly HopReadRequest[]): Promise<HopFacts[]> {
+  read(host: string | null, requests: readonly HopReadRequest[]): Promise<HopFacts[]> {
     const now = this.#options.now();
-    const results: Array<HopFacts | null> = requests.map((r) => {
-      const hit = this.#cache.get(`${host ?? ''}\u0000${r.netns ?? ''}`);
-      return hit !== undefined &&
+    const results: Array<HopFacts | Promise<HopFacts> | null> = requests.map((r) => {
+      const key = placeKey(host, r.netns);
+      const hit = this.#cache.get(key);
+      if (
+        hit !== undefined &&
         now - hit.facts.readAtMs <= this.#options.cacheMs &&
         covers(hit.request, r.request)
-        ? hit.facts
-        : null;
+      )
+        return hit.facts;
+      // a reading under way that covers it: its answer, not one more reading
+      const going = this.#going.get(key);
+      return going !== undefined && covers(going.request, r.request) ? going.facts : null;
     });
     const missing = requests.filter((_, k) => results[k] === null);
     if (missing.length > 0) {
-      const admitted = await this.#admit();
-      const fresh = admitted
-        ? await this.#readNow(host, missing)
-        : missing.map((r) =>
-            unenterableFacts(
-              { host, netns: r.netns },
-              r.request,
-              `not read: more than ${this.#options.perSecond} hop readings a second`,
-              this.#options.now(),
-            ),
-          );
+      const fresh = this.#readAdmitted(host, missing);
       let k = 0;
       for (let j = 0; j < results.length; j++) {
         if (results[j] !== null) continue;
-        const facts = fresh[k];
-        const r = missing[k++];
+        const at = k++;
+        const r = missing[at];
+        const key = placeKey(host, r.netns);
+        const facts = fresh.then((all) => all[at]);
+        this.#going.set(key, { request: r.request, facts });
+        const done = (): void => {
+          if (this.#going.get(key)?.facts === facts) this.#going.delete(key);
+        };
+        facts.then(done, done);
         results[j] = facts;
-        if (admitted) this.#cache.set(`${host ?? ''}\u0000${r.netns ?? ''}`, { request: r.request, facts });
       }
     }
-    return results as HopFacts[];
+    return Promise.all(results as Array<HopFacts | Promise<HopFacts>>);
+  }
+
+  /** A reading of `missing` once the per-second bound admits it (else each says it was not read); cached. */
+  async #readAdmitted(host: string | null, missing: readonly HopReadRequest[]): Promise<HopFacts[]> {
+    const admitted = await this.#admit();
+    if (!admitted)
+      return missing.map((r) =>
+        unenterableFacts(
+          { host, netns: r.netns },
+          r.request,
+          `not read: more than ${this.#options.perSecond} hop readings a second`,
+          this.#options.now(),
+        ),
+      );
+    const fresh = await this.#readNow(host, missing);
+    missing.forEach((r, k) =>
+      this.#cache.set(placeKey(host, r.netns), { request: r.request, facts: fresh[k] }),
+    );
+    return fresh;
   }
 
   /** Waits for a slot under the per-second bound; false when too many already wait. */

@@ -1,0 +1,167 @@
+// The drop store's query (src/evidence/kernel/drop-store.ts) decodes only the records whose
+// raw fields may be the missing packet: that check must never turn away a record that
+// isSamePacket accepts. Random records — many of them close to the packet, differing in
+// one field — against the packets of every kind; and a query over a flood of other drops
+// still finds the packet's.
+import { describe, expect, it } from 'vitest';
+import type { ExchangePacket } from '../../src/evidence/context.js';
+import { decodeDrop, DROP_RECORD_BYTES, DropField, DropFlag } from '../../src/evidence/kernel/drop-record.js';
+import { DropStore, mayBeSamePacket } from '../../src/evidence/kernel/drop-store.js';
+import { isSamePacket } from '../../src/evidence/packet-fields.js';
+
+/** mulberry32: the same cases every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PACKETS: ExchangePacket[] = [
+  base({
+    family: 4,
+    src: '10.0.0.10',
+    dst: '203.0.113.10',
+    proto: 1,
+    ipId: 4660,
+    icmpType: 8,
+    icmpId: 7,
+    icmpSeq: 3,
+  }),
+  base({
+    family: 4,
+    src: '10.0.0.10',
+    dst: '203.0.113.10',
+    proto: 17,
+    ipId: 99,
+    ipLength: 61,
+    sport: 40000,
+    dport: 53,
+  }),
+  base({
+    family: 4,
+    src: '10.0.0.10',
+    dst: '203.0.113.10',
+    proto: 6,
+    ipId: null,
+    sport: 40000,
+    dport: 22,
+    tcpSeq: 5,
+  }),
+  // a missing answer: no IP id or length known, its ports
+  base({ family: 4, src: '203.0.113.10', dst: '10.0.0.10', proto: 17, sport: 53, dport: 40000 }),
+  base({ family: 4, src: '203.0.113.10', dst: '10.0.0.10', proto: 6, sport: 22, dport: 40000 }),
+  base({ family: 6, src: 'fd00::10', dst: 'fd00::1', proto: 58, icmpType: 128, icmpId: 7, icmpSeq: 3 }),
+  base({ family: 'arp', src: '10.0.0.10', dst: '10.0.0.1', proto: 0, ipLength: 28, icmpType: 1 }),
+];
+
+function base(p: Partial<ExchangePacket>): ExchangePacket {
+  return {
+    family: 4,
+    src: '',
+    dst: '',
+    proto: 0,
+    ipId: null,
+    ipLength: 0,
+    sport: null,
+    dport: null,
+    icmpType: null,
+    icmpId: null,
+    icmpSeq: null,
+    tcpSeq: null,
+    tcpFlags: null,
+    dontFragment: false,
+    aliases: [],
+    ...p,
+  };
+}
+
+function put(bytes: Uint8Array, at: number, text: string): void {
+  if (text.includes(':')) {
+    // fd00::N
+    bytes[at] = 0xfd;
+    bytes[at + 15] = Number.parseInt(text.split('::')[1], 16);
+  } else text.split('.').forEach((o, i) => (bytes[at + i] = Number(o)));
+}
+
+/** A record that is the packet with some of its fields changed at random. */
+function record(bytes: Uint8Array, v: DataView, at: number, p: ExchangePacket, rnd: () => number): void {
+  bytes.fill(0, at, at + DROP_RECORD_BYTES);
+  const change = (): boolean => rnd() < 0.3;
+  const family = change() ? (['arp', 4, 6] as const)[Math.floor(rnd() * 3)] : p.family;
+  let flags = rnd() < 0.5 ? DropFlag.L4 : 0;
+  if (family === 'arp') flags |= DropFlag.Arp;
+  if (family === 6) flags |= DropFlag.Ipv6;
+  if (family === 4 && rnd() < 0.2) flags |= DropFlag.Inner;
+  bytes[at + DropField.Flags] = flags;
+  v.setUint16(
+    at + DropField.L3proto,
+    family === 4 && (flags & DropFlag.Inner) === 0 ? 0x0800 : family === 6 ? 0x86dd : 0x0806,
+    true,
+  );
+  bytes[at + DropField.IpProto] = change() ? Math.floor(rnd() * 20) : p.proto;
+  v.setUint16(at + DropField.IpId, change() || p.ipId === null ? Math.floor(rnd() * 65536) : p.ipId, true);
+  v.setUint16(at + DropField.IpLen, change() ? Math.floor(rnd() * 100) : p.ipLength, true);
+  put(bytes, at + DropField.Src, change() ? '192.0.2.1' : p.src);
+  put(bytes, at + DropField.Dst, change() ? '192.0.2.2' : p.dst);
+  v.setUint16(at + DropField.Sport, change() ? 1 : (p.sport ?? p.icmpId ?? 0), true);
+  v.setUint16(at + DropField.Dport, change() ? 2 : (p.dport ?? p.icmpSeq ?? 0), true);
+  v.setUint32(at + DropField.TcpSeq, change() ? 77 : (p.tcpSeq ?? 0), true);
+  bytes[at + DropField.IcmpType] = change() ? Math.floor(rnd() * 256) : (p.icmpType ?? 0);
+}
+
+describe('drop store', () => {
+  it('the raw check never turns away a record isSamePacket accepts', () => {
+    const bytes = new Uint8Array(DROP_RECORD_BYTES);
+    const v = new DataView(bytes.buffer);
+    const rnd = random(7);
+    let same = 0;
+    let turnedAway = 0;
+    for (let k = 0; k < 20_000; k++) {
+      const p = PACKETS[k % PACKETS.length];
+      record(bytes, v, 0, p, rnd);
+      const accepted = isSamePacket(decodeDrop(bytes, v, 0), p);
+      const may = mayBeSamePacket(bytes, v, 0, p);
+      if (accepted) {
+        same++;
+        expect(may, `record ${k} for ${p.family}/${p.proto}`).toBe(true);
+      } else if (!may) turnedAway++;
+    }
+    // both sides of the check were exercised
+    expect(same).toBeGreaterThan(1000);
+    expect(turnedAway).toBeGreaterThan(5000);
+  });
+
+  it("finds the packet's drop among a flood of other packets' drops in the window", () => {
+    const store = new DropStore(4096);
+    const batch = new Uint8Array(4096 * DROP_RECORD_BYTES);
+    const v = new DataView(batch.buffer);
+    const packet = PACKETS[1];
+    for (let k = 0; k < 4096; k++) {
+      const at = k * DROP_RECORD_BYTES;
+      v.setUint32(at + DropField.TsSec, 1000, true);
+      v.setUint32(at + DropField.TsNsec, k * 1000, true);
+      v.setUint32(at + DropField.Netns, 42, true);
+      v.setUint16(at + DropField.L3proto, 0x0800, true);
+      batch[at + DropField.Flags] = DropFlag.L4;
+      batch[at + DropField.IpProto] = 17;
+      v.setUint16(at + DropField.IpId, k === 3000 ? (packet.ipId as number) : 20_000 + k, true);
+      v.setUint16(at + DropField.IpLen, packet.ipLength, true);
+      put(batch, at + DropField.Src, packet.src);
+      put(batch, at + DropField.Dst, packet.dst);
+    }
+    store.push(batch.buffer, 4096);
+    const r = store.query({
+      netns: new Set([42]),
+      startNs: 1000n * 1_000_000_000n,
+      endNs: 1001n * 1_000_000_000n,
+      packet,
+    });
+    expect(r.byPacket.map((d) => d.tsNsec)).toEqual([3_000_000]);
+    expect(r.byTime).toHaveLength(16);
+  });
+});
