@@ -31,7 +31,7 @@ export function packetFromView(view: PacketView, aliases: readonly string[] = []
   if (view.arp !== null) {
     if (view.arp.spa === null || view.arp.tpa === null) return null;
     return {
-      ...empty(),
+      ...emptyExchangePacket(),
       family: 'arp',
       src: view.arp.spa,
       dst: view.arp.tpa,
@@ -49,7 +49,7 @@ export function packetFromView(view: PacketView, aliases: readonly string[] = []
   let flags = 0;
   for (const ch of view.tcp?.flags ?? '') flags |= TCP_FLAG_BITS[ch] ?? 0;
   return {
-    ...empty(),
+    ...emptyExchangePacket(),
     family: view.src.includes(':') ? 6 : 4,
     src: view.src,
     dst: view.dst,
@@ -67,7 +67,8 @@ export function packetFromView(view: PacketView, aliases: readonly string[] = []
   };
 }
 
-function empty(): ExchangePacket {
+/** A packet with no field known (what packetFromView fills in). */
+export function emptyExchangePacket(): ExchangePacket {
   return {
     family: 4,
     src: '',

@@ -5,6 +5,7 @@
 // the packets in the order the capture read them (the recording's order). Here both
 // correlators get the same packets in the same order; only when judging happens differs.
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../support/seeded-random.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
@@ -103,18 +104,6 @@ function ping(
   return out;
 }
 
-/** mulberry32: the same cases every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('a replay judges as the capture did live', () => {
   it('an answered ping judged live on a tick before the next request was handed over: that request gets the same timeout in the replay', () => {
     // seq=1 answered in 1 ms: the flow's RTT is known, the next exchange's timeout is 0.5 s
@@ -131,7 +120,7 @@ describe('a replay judges as the capture did live', () => {
 
   it('on random traffic (answered and unanswered pings, RTTs that lengthen timeouts, hand-over delays within the hold, any tick phase), every verdict agrees', () => {
     for (let seed = 1; seed <= 150; seed++) {
-      const rnd = random(seed);
+      const rnd = seededRandom(seed);
       const deliveries: Delivery[] = [];
       const flows = [
         [203, 0, 113, 10],
