@@ -66,7 +66,6 @@ import { Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
 import { DnsTcpStreams } from './dns-tcp.js';
 import { CaptureHealth } from './health.js';
-import type { LearnedTable } from './learned.js';
 import { flowKey, PathKnowledge } from './path-learning.js';
 import { StageOrder } from './stage-order.js';
 import {
@@ -95,8 +94,6 @@ export class Correlator {
   readonly #queue = new RowQueue();
   /** learned per flow direction: path and smoothed RTT; per (interface, address): the route on */
   readonly #learned: PathKnowledge;
-  /** #learned.flows (read when an exchange opens, for its flow's smoothed RTT) */
-  readonly #flows: LearnedTable;
   readonly #health = new CaptureHealth();
   /** the interfaces and hosts known: labels, hosts, clock offsets, stop times */
   readonly #ifaces = new CaptureInterfaces();
@@ -171,7 +168,6 @@ export class Correlator {
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
     this.#learned = new PathKnowledge(options.maxFlows ?? 65_536);
-    this.#flows = this.#learned.flows;
     this.#clockSampling = new ClockSampling({
       clock: this.#ifaces.clock,
       hosts: this.#ifaces.hosts,
@@ -358,8 +354,9 @@ export class Correlator {
       keepKey(X, x, c);
       const fk = flowKey(c.kind, c.srcHash, c.dstHash);
       X.ints[x * EX_INTS + ExInt.Flow] = fk;
-      const flow = this.#flows.find(fk);
-      const srtt = flow >= 0 ? this.#flows.value[flow] : 0;
+      const flows = this.#learned.flows;
+      const flow = flows.find(fk);
+      const srtt = flow >= 0 ? flows.value[flow] : 0;
       if (srtt > 0) {
         // RTT_TIMEOUT_FACTOR × the flow's smoothed RTT, within bounds (written out: no boxed double)
         const t = srtt * RTT_TIMEOUT_FACTOR;
@@ -409,7 +406,12 @@ export class Correlator {
         T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = rel;
       } else T.ints[ti + Tr.Extra]++;
     }
-    if (c.stage > 0 && X.ints[x * EX_INTS + ExInt.RttSampled] === 0) this.#sampleRtt(x, c.stage, iface, rel);
+    if (c.stage > 0 && X.ints[x * EX_INTS + ExInt.RttSampled] === 0) {
+      // the flow's RTT, sampled as the answer is read (not when judged: see answerRtt);
+      // checked here first: a time passed in a call is a boxed double
+      const rtt = this.#questions.answerRtt(x, c.stage, iface, rel);
+      if (rtt > 0) this.#learned.sampleRtt(X.ints[x * EX_INTS + ExInt.Flow], rtt);
+    }
     if (refRel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
     if (!(rel <= I.hostLastRel[host])) I.hostLastRel[host] = rel;
@@ -420,28 +422,6 @@ export class Correlator {
         this.#nowRel = at;
         if (at > this.#dueAfter) this.#judgeDue();
       }
-    }
-  }
-
-  /**
-   * The flow's RTT, sampled once per exchange: when a packet of a later stage (an answer,
-   * an error; the asker's next step) is first seen on an interface an earlier stage
-   * passed — the time between the two on that interface's clock. Taken here, in the order
-   * packets are read, and not when the exchange is judged: live, judging runs on the
-   * wall clock's ticks, and a replay of the recording reads the same packets in the same
-   * order, so both give each exchange the same timeout.
-   */
-  #sampleRtt(x: number, stage: number, iface: number, rel: number): void {
-    const X = this.#ex;
-    const T = this.#tracks;
-    for (let s = 0; s < stage; s++) {
-      const t = X.ints[x * EX_INTS + ExInt.Stages + s] - 1;
-      const r = t < 0 ? -1 : T.find(t, iface);
-      if (r < 0) continue;
-      X.ints[x * EX_INTS + ExInt.RttSampled] = 1;
-      const rtt = rel - T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time];
-      if (rtt > 0) this.#learned.sampleRtt(X.ints[x * EX_INTS + ExInt.Flow], rtt);
-      return;
     }
   }
 

@@ -1,6 +1,6 @@
 // What the packet path asks of an exchange in flight before a packet joins it: was the
 // question answered where it was asked, did a stage reach an interface, is an asking
-// packet a new one, when is it due — read from the exchange's rows (tables.ts), on the
+// packet a new one, when is it due, how long its answer took — read from the exchange's rows (tables.ts), on the
 // reference clock.
 // Per packet that asks again (rare), allocation-free.
 import type { CaptureInterfaces } from './capture-interfaces.js';
@@ -29,6 +29,27 @@ export class ExchangeQuestions {
     this.#ex = ex;
     this.#tracks = tracks;
     this.#ifaces = ifaces;
+  }
+
+  /**
+   * The exchange's RTT sample, once: when a packet of a later stage (an answer, an error;
+   * the asker's next step) is first seen on an interface an earlier stage passed, the time
+   * between the two on that interface's clock (ns; marks the exchange sampled), else -1.
+   * Asked only while the exchange is not sampled (ExInt.RttSampled). Taken as packets are read, not when the exchange is judged: live,
+   * judging runs on the wall clock's ticks, and a replay of the recording reads the same
+   * packets in the same order, so both give the exchanges after it the same timeout.
+   */
+  answerRtt(x: number, stage: number, iface: number, rel: number): number {
+    const X = this.#ex;
+    const T = this.#tracks;
+    for (let s = 0; s < stage; s++) {
+      const t = X.ints[x * EX_INTS + ExInt.Stages + s] - 1;
+      const r = t < 0 ? -1 : T.find(t, iface);
+      if (r < 0) continue;
+      X.ints[x * EX_INTS + ExInt.RttSampled] = 1;
+      return rel - T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time];
+    }
+    return -1;
   }
 
   /**

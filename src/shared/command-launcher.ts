@@ -15,6 +15,7 @@
 // the next command, at most once per RESTART_MS; a command that finds none gets an
 // error result, as one whose program could not start.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
 export interface LaunchedCommandResult {
@@ -154,14 +155,11 @@ class CommandLauncher {
   }
 
   #hold(helper: Helper, hold: boolean): void {
-    const handles = [helper, helper.stdout as unknown as { ref(): void; unref(): void }];
-    for (const h of handles) {
+    // (its pipes are sockets: they keep the loop alive as the process does)
+    for (const h of [helper, helper.stdin as Socket, helper.stdout as Socket]) {
       if (hold) h.ref();
       else h.unref();
     }
-    const stdin = helper.stdin as unknown as { ref?(): void; unref?(): void };
-    if (hold) stdin.ref?.();
-    else stdin.unref?.();
   }
 }
 

@@ -188,7 +188,7 @@ export class HopReader {
       const release = await acquireSshStart(host, this.#options.sshConfig);
       try {
         const r = await launch(argv, { timeoutMs: this.#options.sshTimeoutMs, maxBuffer: MAX_OUTPUT_BYTES });
-        if (attempt < 2 && r.exitCode === 255 && SSH_REFUSED_AT_STARTUP.test(String(r.stderr))) continue;
+        if (attempt < 2 && r.exitCode === 255 && SSH_REFUSED_AT_STARTUP.test(r.stderr)) continue;
         return r;
       } finally {
         release();
@@ -205,11 +205,11 @@ export class HopReader {
     );
     const r = await this.#ssh(host, argv);
     const at = this.#options.now();
-    const outputs = splitHostOutput(String(r.stdout));
+    const outputs = splitHostOutput(r.stdout);
     return requests.map((req) => {
       const out = outputs.find((o) => o.netns === req.netns);
       if (out === undefined) {
-        const why = String(r.stderr).trim().split('\n').pop() ?? '';
+        const why = r.stderr.trim().split('\n').pop() ?? '';
         return unenterableFacts(
           { host, netns: req.netns },
           req.request,
@@ -232,9 +232,9 @@ export class HopReader {
     const argv = localArgv(req.netns, req.request);
     const r = await launch(argv, { timeoutMs: this.#options.localTimeoutMs, maxBuffer: MAX_OUTPUT_BYTES });
     const at = this.#options.now();
-    const sections = splitSections(String(r.stdout));
+    const sections = splitSections(r.stdout);
     if (sections.size === 0) {
-      const why = String(r.stderr).trim().split('\n')[0] ?? '';
+      const why = r.stderr.trim().split('\n')[0] ?? '';
       return unenterableFacts(
         { host: null, netns: req.netns },
         req.request,
