@@ -17,7 +17,8 @@ import type { ContractRecord, ExchangeRecord } from '../../src/events/types.js';
 import { isCaptureInputError } from '../../src/framing/errors.js';
 import { mergeCaptureFiles } from '../../src/framing/merge.js';
 import { Stages } from '../../src/pipeline/stages.js';
-import { JsonBytes } from '../../src/shared/json-bytes.js';
+import { formatIpv4 } from '../../src/decode/format.js';
+import { JsonBytes, literal } from '../../src/shared/json-bytes.js';
 import { formatTimestamp } from '../../src/shared/timestamp-text.js';
 import { LineWriter } from '../../src/sinks/line-writer.js';
 import { writeExchangeJson } from '../../src/shared/record-json.js';
@@ -225,5 +226,35 @@ describe('records the captures do not hold', () => {
     ];
     for (const [sec, nsec] of stamps)
       expect(bytesOf((w) => w.timestamp(sec, nsec))).toBe(JSON.stringify(formatTimestamp(sec, nsec)));
+  });
+
+  it('time stamps one after another, in a buffer written over and handed on between them', () => {
+    // timestamp() keeps the last seconds' text: it must not be a view of the bytes written over
+    const w = new JsonBytes(256);
+    const seconds = [1700000000, 1700000000, 1700000001, 5, 5, 1700000001, 4294967295];
+    seconds.forEach((sec, i) => {
+      const at = w.pos;
+      w.timestamp(sec, i);
+      expect(w.buf.subarray(at, w.pos).toString()).toBe(JSON.stringify(formatTimestamp(sec, i)));
+      // the next one goes where this one was, in this buffer or in a new one
+      if (i % 2 === 0) {
+        w.buf.fill(0x3a, 0, w.pos);
+        w.pos = 0;
+      } else w.swap(Buffer.alloc(256, 0x3a));
+    });
+  });
+
+  it('IPv4 addresses: every octet as formatIpv4 writes it', () => {
+    const b = new Uint8Array(4);
+    for (let v = 0; v < 256; v++) {
+      b.set([v, 255 - v, (v * 7) & 0xff, v >> 1]);
+      expect(bytesOf((w) => w.ipv4(b, 0))).toBe(JSON.stringify(formatIpv4(b, 0)));
+    }
+  });
+
+  it('a literal is printable ASCII, copied as it is', () => {
+    expect(bytesOf((w) => w.field(literal(',"seq":')).num(7))).toBe(',"seq":7');
+    expect(() => literal('é')).toThrow(/printable ASCII/);
+    expect(() => literal('a\nb')).toThrow(/printable ASCII/);
   });
 });
