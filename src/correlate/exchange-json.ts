@@ -6,11 +6,18 @@
 // its order, its texts made by the same functions (the record writer's flow, detail
 // and labels; its time stamps digit for digit), as test/shared/record-json.test.ts
 // checks on every shipped capture and corpus file.
-import type { ExchangeFlow } from '../events/types.js';
 import { type JsonBytes, literal } from '../shared/json-bytes.js';
 import { writeLostHead } from '../shared/record-json.js';
-import { type ExchangeRecordWriter, firstTime, hopMs, rttMs, tunnelName } from './exchange-record.js';
-import { type Kind, KIND_NAMES, KIND_SPECS, STAGE_NAMES } from './kinds/table.js';
+import {
+  type ExchangeRecordWriter,
+  firstTime,
+  hopMs,
+  type KeptKeyView,
+  rttMs,
+  tunnelName,
+} from './exchange-record.js';
+import { flowValue, KeyFormat, keyValueText, Source } from './kinds/flow-spec.js';
+import { FLOWS, type Kind, KIND_NAMES, STAGE_NAMES } from './kinds/table.js';
 import type { ExchangeRows } from './tables.js';
 import type { OrderedStage, Verdict } from './verdict.js';
 
@@ -29,10 +36,22 @@ const DETAIL = literal(',"detail":');
 const RTT_MS = literal(',"rttMs":');
 const NULL = literal('null');
 
-/** A flow's fields in the order its kind's `flow` sets them, each as `{"name":` / `,"name":`. */
+/** A kind's flow as bytes: each field's `{"name":` / `,"name":`, the key's literal pieces. */
 interface FlowShape {
-  readonly names: readonly string[];
   readonly heads: readonly Uint8Array[];
+  readonly keyLiterals: readonly Uint8Array[];
+}
+
+/** The most fields a flow has (DNS: 6). */
+const MAX_FLOW_FIELDS = 8;
+
+/** What a flow value of the record being written is. */
+const enum Value {
+  Null = 0,
+  Number = 1,
+  /** an IPv4 address: its offset in the key's bytes */
+  Ipv4 = 2,
+  Text = 3,
 }
 
 /** JSON text made once (a label may be any UTF-8) as the bytes JsonBytes.lit copies. */
@@ -47,8 +66,12 @@ export class ExchangeJsonWriter {
   /** per kind, per stage: `{"name":"…","packets":`, and with a comma before it */
   readonly #stageHeads: Uint8Array[][];
   readonly #nextStageHeads: Uint8Array[][];
-  /** per kind: its flow's fields, learnt from its first flow (a kind's `flow` is one object literal) */
-  readonly #flowShapes: Array<FlowShape | undefined> = [];
+  /** per kind: the bytes of its flow's field names and of its key text's literal pieces */
+  readonly #shapes: FlowShape[];
+  /** one record's flow values (#keyAndFlow): what each is, a number or address offset, a text */
+  readonly #tags = new Uint8Array(MAX_FLOW_FIELDS);
+  readonly #nums = new Float64Array(MAX_FLOW_FIELDS);
+  readonly #strs: Array<string | null> = new Array<string | null>(MAX_FLOW_FIELDS).fill(null);
   /** per verdict status: `"ok"` … */
   readonly #statuses = new Map<string, Uint8Array>();
   /** per interface id: the label its sighting head was made from, and the head `{"iface":"…","ts":` */
@@ -63,6 +86,13 @@ export class ExchangeJsonWriter {
     this.#stageHeads = STAGE_NAMES.map((names) =>
       names.map((name) => utf8(`{"name":${JSON.stringify(name)},"packets":`)),
     );
+    this.#shapes = FLOWS.map((c) => {
+      if (c.names.length > MAX_FLOW_FIELDS) throw new Error(`a flow of ${c.names.length} fields`);
+      return {
+        heads: c.names.map((name, i) => utf8(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
+        keyLiterals: c.keyLiterals.map((text) => literal(text)),
+      };
+    });
     this.#nextStageHeads = STAGE_NAMES.map((names) =>
       names.map((name) => utf8(`,{"name":${JSON.stringify(name)},"packets":`)),
     );
@@ -78,11 +108,8 @@ export class ExchangeJsonWriter {
     verdict: Verdict,
   ): void {
     const records = this.#records;
-    const flow = records.flow(X, x, kind);
     w.lit(this.#heads[kind]);
-    w.str(KIND_SPECS[kind].keyText(flow));
-    w.lit(FLOW);
-    this.#flow(w, kind, flow);
+    this.#keyAndFlow(w, records.keptKey(X, x), kind);
     w.lit(STATUS);
     this.#status(w, verdict.status);
     w.lit(TS);
@@ -130,34 +157,87 @@ export class ExchangeJsonWriter {
   }
 
   /**
-   * The flow object as record-json.ts's writeFlat writes it (its own fields in order;
-   * strings, numbers and nulls; undefined left out), with its names' bytes made once per kind.
+   * `"<key text>","flow":{…}` from the key kept, by the kind's flow declaration
+   * (kinds/flow-spec.ts) as flowOf and keyTextOf read it: each field's value found once,
+   * an IPv4 address written from its bytes, no object or string made for the rest.
    */
-  #flow(w: JsonBytes, kind: Kind, flow: ExchangeFlow): void {
-    const o = flow as unknown as Record<string, unknown>;
-    let shape = this.#flowShapes[kind];
-    if (shape === undefined) {
-      const names = Object.keys(o);
-      shape = { names, heads: names.map((k, i) => utf8(`${i === 0 ? '{' : ','}${JSON.stringify(k)}:`)) };
-      this.#flowShapes[kind] = shape;
+  #keyAndFlow(w: JsonBytes, key: KeptKeyView, kind: Kind): void {
+    const c = FLOWS[kind];
+    const shape = this.#shapes[kind];
+    const n = c.names.length;
+    const tags = this.#tags;
+    const nums = this.#nums;
+    const strs = this.#strs;
+    for (let i = 0; i < n; i++) {
+      const source = c.sources[i];
+      if (source === Source.Src || source === Source.Dst) {
+        const at = key.ipv4At(source === Source.Src ? 1 : 2);
+        if (at >= 0) {
+          tags[i] = Value.Ipv4;
+          nums[i] = at;
+          continue;
+        }
+      }
+      const v = flowValue(c, i, key);
+      if (v === null) tags[i] = Value.Null;
+      else if (typeof v === 'number') {
+        tags[i] = Value.Number;
+        nums[i] = v;
+      } else {
+        tags[i] = Value.Text;
+        strs[i] = v;
+      }
     }
-    const { names, heads } = shape;
-    // (its values in one call: a load by each name, across kinds' shapes, cost more)
-    const values = Object.values(o);
-    let first = true;
-    for (let i = 0; i < names.length; i++) {
-      const v = values[i];
-      if (v === undefined) continue;
-      // a field left out: the next one's head is written with `{` or `,` as it falls
-      if (first && i > 0) w.ascii(`{${JSON.stringify(names[i])}:`);
-      else w.lit(heads[i]);
-      first = false;
-      if (typeof v === 'string') w.str(v);
-      else if (typeof v === 'number') w.num(v);
-      else if (v === null) w.lit(NULL);
-      else w.text(JSON.stringify(v));
+    const bytes = key.bytes;
+    w.byte(0x22);
+    for (let p = 0; p < c.keyFields.length; p++) {
+      const f = c.keyFields[p];
+      if (f < 0) {
+        w.lit(shape.keyLiterals[p]);
+        continue;
+      }
+      switch (tags[f]) {
+        case Value.Null:
+          w.byte(0x3f);
+          break;
+        case Value.Ipv4:
+          w.ipv4Text(bytes, nums[f]);
+          break;
+        case Value.Number:
+          // an integer as JSON writes it is its String(); anything else (or hex) as keyTextOf makes it
+          if (
+            c.keyFormats[p] === KeyFormat.Plain &&
+            nums[f] >= 0 &&
+            nums[f] <= 0xffffffff &&
+            nums[f] === Math.floor(nums[f])
+          )
+            w.num(nums[f]);
+          else w.strContent(keyValueText(nums[f], c.keyFormats[p]));
+          break;
+        default:
+          w.strContent(strs[f] as string);
+      }
     }
-    if (first) w.byte(0x7b);
+    w.byte(0x22);
+    w.lit(FLOW);
+    for (let i = 0; i < n; i++) {
+      w.lit(shape.heads[i]);
+      switch (tags[i]) {
+        case Value.Null:
+          w.lit(NULL);
+          break;
+        case Value.Ipv4:
+          w.ipv4(bytes, nums[i]);
+          break;
+        case Value.Number:
+          w.num(nums[i]);
+          break;
+        default:
+          w.str(strs[i] as string);
+      }
+      strs[i] = null;
+    }
+    if (n === 0) w.byte(0x7b);
     w.byte(0x7d);
   }
 

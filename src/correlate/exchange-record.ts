@@ -9,8 +9,9 @@ import { TUNNEL_NAMES } from '../decode/record.js';
 import type { ExchangeFlow, ExchangeRecord, StageSighting } from '../events/types.js';
 import { formatTimestamp } from '../shared/timestamp-text.js';
 import { keyAddrBytes, type Classified } from './classified.js';
+import { flowOf, keyTextOf } from './kinds/flow-spec.js';
 import type { KeptKey } from './kinds/kind-spec.js';
-import { answerStageOf, type Kind, KIND_NAMES, KIND_SPECS, STAGE_NAMES } from './kinds/table.js';
+import { answerStageOf, FLOWS, type Kind, KIND_NAMES, STAGE_NAMES } from './kinds/table.js';
 import {
   EX_DOUBLES,
   EX_INTS,
@@ -55,7 +56,7 @@ export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
 }
 
 /** The key kept in one exchange row, as a kind's `flow` reads it (one view, moved from row to row). */
-class KeptKeyView implements KeptKey {
+export class KeptKeyView implements KeptKey {
   #X: ExchangeRows | null = null;
   /** IPv4 addresses' text by their number (at most IPV4_TEXTS, then started again) */
   readonly #ipv4Text = new Map<number, string>();
@@ -90,6 +91,18 @@ class KeptKeyView implements KeptKey {
       this.#ipv4Text.set(n, text);
     }
     return text;
+  }
+
+  /** The row's key bytes (what ipv4At's offsets are into). */
+  get bytes(): Uint8Array {
+    return (this.#X as ExchangeRows).keyBytes;
+  }
+
+  /** Where in `bytes` the source (bit 1) or destination (bit 2) address is, when it is a known IPv4 one; else -1. */
+  ipv4At(bit: 1 | 2): number {
+    const addr = (this.#X as ExchangeRows).ints[this.#x * EX_INTS + ExInt.Addr];
+    if (((addr >>> 8) & bit) === 0 || (addr & 0xff) !== 4) return -1;
+    return this.#x * KEY_STRIDE + (bit === 1 ? KEY_SRC_AT : KEY_DST_AT);
   }
 
   src(): string | null {
@@ -161,7 +174,12 @@ export class ExchangeRecordWriter {
 
   /** Exchange x's `flow`: its kind's, from the key kept in its row. */
   flow(X: ExchangeRows, x: number, kind: Kind): ExchangeFlow {
-    return KIND_SPECS[kind].flow(this.#key.at(X, x));
+    return flowOf(FLOWS[kind], this.#key.at(X, x));
+  }
+
+  /** The key kept in exchange x's row, as its kind's flow reads it (one view, moved by the next call). */
+  keptKey(X: ExchangeRows, x: number): KeptKeyView {
+    return this.#key.at(X, x);
   }
 
   /** The record's `detail`: the verdict's, else an ICMP error about the answer, else the capture problems. */
@@ -191,7 +209,7 @@ export class ExchangeRecordWriter {
     const record: ExchangeRecord = {
       type: 'exchange',
       kind: KIND_NAMES[kind],
-      key: KIND_SPECS[kind].keyText(flow),
+      key: keyTextOf(FLOWS[kind], flow),
       flow,
       status: verdict.status,
       ts: this.tsText(firstTime(stages)),

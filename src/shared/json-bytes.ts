@@ -96,10 +96,16 @@ export class JsonBytes {
 
   /** `"a.b.c.d"`: the IPv4 address in the 4 bytes at `off`, in quotes (as format.ts's formatIpv4). */
   ipv4(from: Uint8Array, off: number): void {
-    if (this.pos + 17 > this.buf.length) this.room(17);
+    this.byte(0x22);
+    this.ipv4Text(from, off);
+    this.byte(0x22);
+  }
+
+  /** `a.b.c.d` without quotes (inside a string: an exchange's key text). */
+  ipv4Text(from: Uint8Array, off: number): void {
+    if (this.pos + 15 > this.buf.length) this.room(15);
     const b = this.buf;
     let p = this.pos;
-    b[p++] = 0x22;
     for (let i = 0; i < 4; i++) {
       if (i > 0) b[p++] = 0x2e;
       const t = from[off + i] * 4;
@@ -108,7 +114,6 @@ export class JsonBytes {
       if (n > 1) b[p++] = OCTET_TEXT[t + 2];
       if (n > 2) b[p++] = OCTET_TEXT[t + 3];
     }
-    b[p++] = 0x22;
     this.pos = p;
   }
 
@@ -150,6 +155,24 @@ export class JsonBytes {
       b[p++] = c;
     }
     b[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** A string's JSON text without its quotes (part of a string written piece by piece: str()'s escaping). */
+  strContent(s: string): void {
+    const n = s.length;
+    if (this.pos + n > this.buf.length) this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7f) {
+        const json = JSON.stringify(s);
+        this.text(json.slice(1, json.length - 1));
+        return;
+      }
+      b[p++] = c;
+    }
     this.pos = p;
   }
 

@@ -6,10 +6,11 @@
 // packet's view (decode/packet-view.ts); and on records made to hold what the captures
 // do not — strings JSON must escape, characters beyond ASCII, lone surrogates, numbers
 // that are not integers or not finite, a `cause`.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { describePacket } from '../../src/decode/packet-view.js';
 import { PacketRecord } from '../../src/decode/record.js';
@@ -22,7 +23,9 @@ import { JsonBytes, literal } from '../../src/shared/json-bytes.js';
 import { formatTimestamp } from '../../src/shared/timestamp-text.js';
 import { LineWriter } from '../../src/sinks/line-writer.js';
 import { writeExchangeJson } from '../../src/shared/record-json.js';
+import { pcapFile, type Timed } from '../correlate/support/dns-tcp-frames.js';
 import { CORPUS_AVAILABLE, CORPUS_DIR } from '../decode/support/corpus.js';
+import { ethIpv4Udp } from '../decode/support/frames.js';
 import { PROJECT_ROOT } from '../support/run-cli.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -154,6 +157,46 @@ function bytesOf(write: (w: JsonBytes) => void): string {
   write(w);
   return w.buf.subarray(0, w.pos).toString('utf8');
 }
+
+describe('exchange keys and flows with DNS names JSON must escape', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hopscope-record-json-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A query for the name of these labels (raw bytes: quotes, backslashes, UTF-8, control bytes, invalid UTF-8). */
+  function query(id: number, labels: readonly Uint8Array[], qtype: number): Uint8Array {
+    const head = Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const name = labels.flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+    return Buffer.concat([head, ...name, Buffer.from([0, qtype >> 8, qtype & 0xff, 0, 1])]);
+  }
+  const hostile = [
+    Buffer.from('say"hi"'),
+    Buffer.from('back\\slash'),
+    Buffer.from('é☃😀', 'utf8'),
+    Buffer.from([0x01, 0x09, 0x7f, 0x20]),
+    Buffer.from([0xff, 0xc3, 0x41]),
+  ];
+
+  it('the rows write what JSON.stringify writes of the record, key text and flow', async () => {
+    const packets: Timed[] = [];
+    hostile.forEach((label, i) => {
+      // unanswered queries of several types (a mnemonic and TYPE65280), two labels each
+      const payload = query(100 + i, [label, Buffer.from('lab')], i % 2 === 0 ? 1 : 65280);
+      packets.push({
+        frame: ethIpv4Udp(40000 + i, 53, payload, { src: '0a000005', dst: '0a000035' }),
+        ms: i,
+      });
+    });
+    const file = join(dir, 'hostile-names.pcap');
+    writeFileSync(file, pcapFile(packets));
+    const { generic } = await bothWays(file);
+    const exchanges = generic.filter((l) => l.startsWith('{"type":"exchange"'));
+    expect(exchanges).toHaveLength(hostile.length);
+    // the names needed escaping in the key and in the flow
+    expect(exchanges.some((l) => l.includes('say\\"hi\\"'))).toBe(true);
+    expect(exchanges.some((l) => l.includes('TYPE65280'))).toBe(true);
+    expect((await bothWays(file, false)).fast).toEqual(generic);
+  });
+});
 
 describe('records the captures do not hold', () => {
   const hostile = 'a"b\\c\n\u0001\u001f\u007f é ☃ 😀 \ud800 x\udc00';

@@ -5,7 +5,7 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { ArpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashBytes, HASH_SEED } from '../hash.js';
-import { addrText, type KeptKey, type KindSpec } from './kind-spec.js';
+import type { KindSpec } from './kind-spec.js';
 
 export const enum ArpStage {
   Request = 0,
@@ -55,6 +55,5 @@ export const ARP = {
     out.addrKnown = (rec.arpSpaOff >= 0 ? 1 : 0) | (rec.arpTpaOff >= 0 ? 2 : 0);
   },
   quote: null,
-  flow: (k: KeptKey): ArpFlow => ({ sender: k.src(), target: k.dst() }),
-  keyText: (f: ArpFlow): string => `who-has ${addrText(f.target)} tell ${addrText(f.sender)}`,
+  flow: { fields: { sender: 'src', target: 'dst' }, key: 'who-has {target} tell {sender}' },
 } satisfies KindSpec<ArpFlow>;

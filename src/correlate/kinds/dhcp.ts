@@ -7,7 +7,7 @@ import { DHCP_CLIENT_UDP_PORT, DHCP_SERVER_UDP_PORT } from '../../decode/udp.js'
 import type { DhcpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashBytes, HASH_SEED, mix } from '../hash.js';
-import type { KeptKey, KindSpec } from './kind-spec.js';
+import type { KindSpec } from './kind-spec.js';
 
 export const enum DhcpStage {
   Discover = 0,
@@ -73,6 +73,5 @@ export const DHCP = {
     out.addrKnown = rec.dhcpChaddrOff >= 0 ? 1 : 0;
   },
   quote: null,
-  flow: (k: KeptKey): DhcpFlow => ({ xid: k.part0, chaddr: k.mac() }),
-  keyText: (f: DhcpFlow): string => `xid=0x${f.xid.toString(16).padStart(8, '0')} chaddr=${f.chaddr ?? '?'}`,
+  flow: { fields: { xid: 'part0', chaddr: 'mac' }, key: 'xid=0x{xid:hex8} chaddr={chaddr}' },
 } satisfies KindSpec<DhcpFlow>;

@@ -11,7 +11,7 @@ import type { DnsFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, hashFoldedBytes, HASH_SEED, mix } from '../hash.js';
 import { KEY_NAME_BYTES } from '../tables.js';
-import { addrText, keepIpAddresses, questionAndAnswer, type KeptKey, type KindSpec } from './kind-spec.js';
+import { keepIpAddresses, questionAndAnswer, type KeptKey, type KindSpec } from './kind-spec.js';
 
 /** questionAndAnswer's stage numbers */
 export const enum DnsStage {
@@ -132,14 +132,15 @@ export const DNS = {
       return true;
     },
   },
-  flow: (k: KeptKey): DnsFlow => ({
-    src: k.src(),
-    dst: k.dst(),
-    id: k.part0,
-    qname: k.name(),
-    qtype: dnsTypeName(k.part1),
-    transport: k.part2 === DNS_OVER_TCP ? 'tcp' : 'udp',
-  }),
-  keyText: (f: DnsFlow): string =>
-    `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} ${f.qname ?? '?'} ${f.qtype}`,
+  flow: {
+    fields: {
+      src: 'src',
+      dst: 'dst',
+      id: 'part0',
+      qname: 'name',
+      qtype: (k: KeptKey): string => dnsTypeName(k.part1),
+      transport: (k: KeptKey): string => (k.part2 === DNS_OVER_TCP ? 'tcp' : 'udp'),
+    },
+    key: '{src}>{dst} id={id} {qname} {qtype}',
+  },
 } satisfies KindSpec<DnsFlow>;

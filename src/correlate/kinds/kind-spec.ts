@@ -23,6 +23,7 @@
 import type { PacketRecord } from '../../decode/record.js';
 import type { ExchangeFlow, IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
+import type { FlowSpec } from './flow-spec.js';
 
 /** Stages per exchange at most (TCP and DHCP have five). */
 export const MAX_STAGES = 5;
@@ -119,10 +120,8 @@ export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
   /** An opening packet: what its key text and flow are written from (beginKey has reset it). */
   keepKey(rec: PacketRecord, out: Classified): void;
   readonly quote: QuoteClaims | null;
-  /** The record's `flow`, from the key kept. */
-  flow(key: KeptKey): F;
-  /** The record's `key` text, from its flow. */
-  keyText(flow: F): string;
+  /** The record's `flow` and `key` text, from the key kept (flow-spec.ts). */
+  readonly flow: FlowSpec<F>;
 }
 
 /** What an opening packet keeps starts empty: no numbers, addresses or name. */
@@ -143,11 +142,6 @@ export function keepIpAddresses(rec: PacketRecord, out: Classified): void {
   out.keySrcAt = rec.srcAddrOff;
   out.keyDstAt = rec.dstAddrOff;
   out.addrKnown = (rec.srcAddrOff >= 0 ? 1 : 0) | (rec.dstAddrOff >= 0 ? 2 : 0);
-}
-
-/** An address of a key or flow as text: `?` when not known. */
-export function addrText(addr: string | null): string {
-  return addr ?? '?';
 }
 
 const QUESTION_THEN_ANSWER: readonly number[] = [0, 1];
@@ -181,6 +175,8 @@ export const ICMP_ID_SEQ_KEY = {
     out.keyPart0 = rec.icmpId;
     out.keyPart1 = rec.icmpSeq;
   },
-  flow: (k: KeptKey): IcmpFlow => ({ src: k.src(), dst: k.dst(), id: k.part0, seq: k.part1 }),
-  keyText: (f: IcmpFlow): string => `${addrText(f.src)}>${addrText(f.dst)} id=${f.id} seq=${f.seq}`,
-} satisfies Pick<KindSpec<IcmpFlow>, 'keepKey' | 'flow' | 'keyText'>;
+  flow: {
+    fields: { src: 'src', dst: 'dst', id: 'part0', seq: 'part1' },
+    key: '{src}>{dst} id={id} seq={seq}',
+  },
+} satisfies Pick<KindSpec<IcmpFlow>, 'keepKey' | 'flow'>;

@@ -4,6 +4,7 @@
 // asking whether a stage opens an exchange) are plain typed arrays and arrays of
 // functions indexed by kind, stage, ICMP type or port — never a property of a spec
 // looked up per packet.
+import { type CompiledFlow, compileFlow } from './flow-spec.js';
 import { ARP } from './arp.js';
 import { DHCP } from './dhcp.js';
 import { DNS } from './dns.js';
@@ -38,10 +39,7 @@ const NO_KIND: KindSpec = {
   classify: () => -1,
   keepKey: () => undefined,
   quote: null,
-  flow: () => {
-    throw new Error('no exchange is of kind None');
-  },
-  keyText: () => '',
+  flow: { fields: {}, key: '' },
 };
 
 export const KIND_SPECS: Readonly<Record<Kind, KindSpec>> = {
@@ -69,6 +67,8 @@ export const KIND_COUNT = SPECS.length;
 export const KIND_NAMES: readonly string[] = SPECS.map((s) => s.name);
 /** Stage names by kind and stage. */
 export const STAGE_NAMES: ReadonlyArray<readonly string[]> = SPECS.map((s) => s.stages);
+/** Each kind's flow and key declaration, read once (flow-spec.ts). */
+export const FLOWS: readonly CompiledFlow[] = SPECS.map((s) => compileFlow(s.flow));
 
 /** Per kind and stage (kind * MAX_STAGES + stage): 1 when the stage opens an exchange. */
 const OPENS = new Uint8Array(KIND_COUNT * MAX_STAGES);

@@ -12,7 +12,7 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { TcpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import { finish, HASH_SEED, mix } from '../hash.js';
-import { addrText, keepIpAddresses, type KeptKey, type KindSpec } from './kind-spec.js';
+import { keepIpAddresses, type KindSpec } from './kind-spec.js';
 
 export const enum TcpStage {
   Syn = 0,
@@ -80,12 +80,8 @@ export const TCP_HANDSHAKE = {
       return true;
     },
   },
-  flow: (k: KeptKey): TcpFlow => ({
-    src: k.src(),
-    dst: k.dst(),
-    sport: k.part0,
-    dport: k.part1,
-    isn: k.part2,
-  }),
-  keyText: (f: TcpFlow): string => `${addrText(f.src)}:${f.sport}>${addrText(f.dst)}:${f.dport} isn=${f.isn}`,
+  flow: {
+    fields: { src: 'src', dst: 'dst', sport: 'part0', dport: 'part1', isn: 'part2' },
+    key: '{src}:{sport}>{dst}:{dport} isn={isn}',
+  },
 } satisfies KindSpec<TcpFlow>;
