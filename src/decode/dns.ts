@@ -354,6 +354,42 @@ export function readDnsName(b: Uint8Array, msgOff: number, msgEnd: number, nameO
   return escapeControls(utf8.decode(nameBytes.subarray(0, n)));
 }
 
+/**
+ * The name at `nameOff` as readDnsName would write it, copied into `out` when that text
+ * is its bytes as they are: every label byte printable ASCII other than `"` and `\`, which
+ * a JSON string also holds as they are. Returns the length, or -1 when the name needs
+ * readDnsName (any other byte, the root name) or is malformed or cut. No string is made:
+ * for the JSON line of each DNS packet.
+ */
+export function copyPlainDnsName(
+  b: Uint8Array,
+  msgOff: number,
+  msgEnd: number,
+  nameOff: number,
+  out: Uint8Array,
+): number {
+  if (nameOff < msgOff || walkName(b, msgOff, msgEnd, msgEnd, nameOff) < 0) return -1;
+  let n = 0;
+  let p = nameOff;
+  // walkName proved the walk ends within DNS_MAX_POINTER_JUMPS jumps and 255 bytes
+  for (let steps = 0; steps <= DNS_MAX_NAME_LEN + DNS_MAX_POINTER_JUMPS; steps++) {
+    const len = b[p];
+    if (len === 0) break;
+    if ((len & 0xc0) === 0xc0) {
+      p = msgOff + (((len & 0x3f) << 8) | b[p + 1]);
+      continue;
+    }
+    if (n > 0) out[n++] = 0x2e; // '.'
+    for (let i = 1; i <= len; i++) {
+      const c = b[p + i];
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+      out[n++] = c;
+    }
+    p += len + 1;
+  }
+  return n === 0 ? -1 : n;
+}
+
 const C_ESCAPES: Record<number, string> = {
   7: '\\a',
   8: '\\b',

@@ -9,7 +9,7 @@
 import type { PacketView } from '../events/types.js';
 import { type JsonBytes, literal } from '../shared/json-bytes.js';
 import { dhcpMessageTypeName } from './dhcp.js';
-import { dnsTypeName, readDnsName } from './dns.js';
+import { copyPlainDnsName, DNS_MAX_NAME_LEN, dnsTypeName, readDnsName } from './dns.js';
 import { formatIpv6, formatMac } from './format.js';
 import { dnsAnswerText, protoName, tcpFlagLetters } from './packet-view.js';
 import {
@@ -244,6 +244,9 @@ function writeBool(w: JsonBytes, v: boolean): void {
   w.lit(v ? L.true : L.false);
 }
 
+/** A DNS name's text, when it is its bytes (copyPlainDnsName). */
+const nameText = new Uint8Array(DNS_MAX_NAME_LEN);
+
 /** The record's sections that are an object or null, in their order. */
 const enum Section {
   Icmp = 0,
@@ -299,9 +302,14 @@ function writeDns(w: JsonBytes, rec: PacketRecord): void {
   w.field(L.dnsId).num(rec.dnsId);
   writeBool(w.field(L.qr), rec.dnsQr);
   w.field(L.rcode).num(rec.dnsRcode);
-  w.field(L.qname).strOrNull(
-    rec.dnsQnameOff < 0 ? null : readDnsName(b, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff),
-  );
+  w.lit(L.qname);
+  const plain =
+    rec.dnsQnameOff < 0 ? -1 : copyPlainDnsName(b, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff, nameText);
+  if (plain >= 0) {
+    w.byte(0x22);
+    w.copy(nameText, 0, plain);
+    w.byte(0x22);
+  } else w.strOrNull(rec.dnsQnameOff < 0 ? null : readDnsName(b, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff));
   w.field(L.qtype).strOrNull(rec.dnsQtype < 0 ? null : dnsTypeName(rec.dnsQtype));
   w.lit(L.answers);
   for (let i = 0; i < rec.dnsAnswerCount; i++) {

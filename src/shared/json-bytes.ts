@@ -88,6 +88,16 @@ export class JsonBytes {
     this.pos = p;
   }
 
+  /** Bytes that are JSON text already (nothing in them to escape): src[start, end). */
+  copy(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.pos + n > this.buf.length) this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = start; i < end; i++) b[p++] = src[i];
+    this.pos = p;
+  }
+
   /** lit() of a field's name with its punctuation, then its value by the call that follows (as key()). */
   field(piece: Uint8Array): this {
     this.lit(piece);

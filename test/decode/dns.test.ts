@@ -4,11 +4,13 @@ import {
   decodeDnsPrefix,
   DNS_MAX_POINTER_JUMPS,
   dnsRcodeName,
+  copyPlainDnsName,
   dnsTypeName,
   readDnsName,
 } from '../../src/decode/dns.js';
 import { formatIpv4, formatIpv6 } from '../../src/decode/format.js';
 import { MAX_DNS_ANSWERS, type PacketRecord } from '../../src/decode/record.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { CORPUS_AVAILABLE } from './support/corpus.js';
 import { cutAtEveryLength } from './support/cut-at-every-length.js';
 import { anomaly, decode, ethIpv4Udp, layerNames, LT_EN10MB } from './support/frames.js';
@@ -134,6 +136,47 @@ describe('DNS header and question', () => {
     expect(readDnsName(query, rec.dnsOff, rec.dnsEnd, rec.dnsQnameOff)).toBe('www.example.com');
     expect([rec.dnsAnswerCount, rec.dnsEdnsUdpSize, rec.dnsExtRcode]).toEqual([0, -1, -1]);
     expect(anomaly(rec)).toBeNull();
+  });
+
+  it('a plain name is copied as readDnsName writes it; any other is left to readDnsName', () => {
+    // names of random labels, some bytes ones JSON or readDnsName would not leave as they are,
+    // some behind a compression pointer to a name earlier in the message
+    const random = seededRandom(53);
+    const out = new Uint8Array(255);
+    const pick = (): number => {
+      const r = random();
+      if (r < 0.9) return 0x61 + Math.floor(random() * 26);
+      const odd = [0x22, 0x5c, 0x2e, 0x20, 0x7e, 0x7f, 0x00, 0x0a, 0xc3, 0xff, 0x2d];
+      return odd[Math.floor(random() * odd.length)];
+    };
+    let plain = 0;
+    for (let round = 0; round < 2000; round++) {
+      const label = (): number[] => {
+        const n = 1 + Math.floor(random() * 12);
+        return [n, ...Array.from({ length: n }, pick)];
+      };
+      const first = [...label(), ...label(), 0];
+      const pointed = random() < 0.3;
+      const second = pointed ? [...label(), 0xc0, 0x00] : [...label(), 0];
+      const msg = Uint8Array.from([...first, ...second]);
+      const at = first.length;
+      const n = copyPlainDnsName(msg, 0, msg.length, at, out);
+      const text = readDnsName(msg, 0, msg.length, at);
+      if (n >= 0) {
+        plain++;
+        expect(Buffer.from(out.subarray(0, n)).toString('latin1')).toBe(text);
+        expect(JSON.stringify(text)).toBe(`"${text}"`);
+      } else if (text !== null) {
+        // left to readDnsName: its text is not the bytes as they are, or JSON escapes it
+        const raw = /^[\x20-\x7e]*$/.test(text) && !/["\\]/.test(text);
+        expect(raw && text !== '<Root>').toBe(false);
+      }
+    }
+    expect(plain).toBeGreaterThan(200);
+    // malformed: a pointer forward, a name cut short
+    expect(copyPlainDnsName(Uint8Array.from([0xc0, 0x05, 0, 0, 0, 1, 0x61, 0]), 0, 8, 0, out)).toBe(-1);
+    expect(copyPlainDnsName(Uint8Array.from([3, 0x61, 0x62]), 0, 3, 0, out)).toBe(-1);
+    expect(copyPlainDnsName(Uint8Array.from([0]), 0, 1, 0, out)).toBe(-1);
   });
 
   it('the root name reads as tshark prints it: <Root>', () => {
