@@ -3,9 +3,10 @@
 // (shared/record-json.ts): with --json every verdict is a line, and building the
 // record — an object per sighting, time stamps and labels as strings — then walking it
 // again cost more than judging. The bytes are the same as that record's: the fields in
-// its order, its texts made by the same functions (the record writer's flow, detail
-// and labels; its time stamps digit for digit), as test/shared/record-json.test.ts
-// checks on every shipped capture and corpus file.
+// its order, its texts made from the same sources (the kind's flow declaration,
+// kinds/flow-spec.ts, read here value by value; the record writer's detail and labels;
+// its time stamps digit for digit), as test/shared/record-json.test.ts checks on every
+// shipped capture and corpus file.
 import { type JsonBytes, literal } from '../shared/json-bytes.js';
 import { writeLostHead } from '../shared/record-json.js';
 import {
