@@ -327,41 +327,12 @@ const nameBytes = new Uint8Array(DNS_MAX_NAME_LEN);
 const utf8 = new TextDecoder('utf-8');
 
 /**
- * The name at `nameOff` in the message [msgOff, msgEnd) as text, following
- * compression pointers with the decoder's bounds; null when the name is malformed or
- * cut. Written as tshark's `dns.qry.name` is: labels joined by '.', no trailing dot,
- * the root name as `<Root>`; bytes are read as UTF-8 (invalid sequences become
- * U+FFFD), control characters are escaped C-style (`\n`, `\t`, ...) or as three octal
- * digits (`\001`, `\177`); a '.' or '\' inside a label is left as it is.
+ * The name at `nameOff` in the message [msgOff, msgEnd) as its label bytes joined by
+ * '.', into `out` (DNS_MAX_NAME_LEN bytes hold any name), following compression
+ * pointers with the decoder's bounds. Returns the length (0: the root name), or -1 when
+ * the name is malformed or cut.
  */
-export function readDnsName(b: Uint8Array, msgOff: number, msgEnd: number, nameOff: number): string | null {
-  if (nameOff < msgOff || walkName(b, msgOff, msgEnd, msgEnd, nameOff) < 0) return null;
-  let n = 0;
-  let p = nameOff;
-  // walkName proved the walk ends within DNS_MAX_POINTER_JUMPS jumps and 255 bytes
-  for (let steps = 0; steps <= DNS_MAX_NAME_LEN + DNS_MAX_POINTER_JUMPS; steps++) {
-    const len = b[p];
-    if (len === 0) break;
-    if ((len & 0xc0) === 0xc0) {
-      p = msgOff + (((len & 0x3f) << 8) | b[p + 1]);
-      continue;
-    }
-    if (n > 0) nameBytes[n++] = 0x2e; // '.'
-    for (let i = 1; i <= len; i++) nameBytes[n++] = b[p + i];
-    p += len + 1;
-  }
-  if (n === 0) return '<Root>';
-  return escapeControls(utf8.decode(nameBytes.subarray(0, n)));
-}
-
-/**
- * The name at `nameOff` as readDnsName would write it, copied into `out` when that text
- * is its bytes as they are: every label byte printable ASCII other than `"` and `\`, which
- * a JSON string also holds as they are. Returns the length, or -1 when the name needs
- * readDnsName (any other byte, the root name) or is malformed or cut. No string is made:
- * for the JSON line of each DNS packet.
- */
-export function copyPlainDnsName(
+function nameBytesOf(
   b: Uint8Array,
   msgOff: number,
   msgEnd: number,
@@ -380,14 +351,48 @@ export function copyPlainDnsName(
       continue;
     }
     if (n > 0) out[n++] = 0x2e; // '.'
-    for (let i = 1; i <= len; i++) {
-      const c = b[p + i];
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
-      out[n++] = c;
-    }
+    for (let i = 1; i <= len; i++) out[n++] = b[p + i];
     p += len + 1;
   }
-  return n === 0 ? -1 : n;
+  return n;
+}
+
+/**
+ * The name at `nameOff` in the message [msgOff, msgEnd) as text, following
+ * compression pointers with the decoder's bounds; null when the name is malformed or
+ * cut. Written as tshark's `dns.qry.name` is: labels joined by '.', no trailing dot,
+ * the root name as `<Root>`; bytes are read as UTF-8 (invalid sequences become
+ * U+FFFD), control characters are escaped C-style (`\n`, `\t`, ...) or as three octal
+ * digits (`\001`, `\177`); a '.' or '\' inside a label is left as it is.
+ */
+export function readDnsName(b: Uint8Array, msgOff: number, msgEnd: number, nameOff: number): string | null {
+  const n = nameBytesOf(b, msgOff, msgEnd, nameOff, nameBytes);
+  if (n < 0) return null;
+  if (n === 0) return '<Root>';
+  return escapeControls(utf8.decode(nameBytes.subarray(0, n)));
+}
+
+/**
+ * The name at `nameOff` as readDnsName would write it, copied into `out` when that text
+ * is its bytes as they are: every label byte printable ASCII other than `"` and `\`, which
+ * a JSON string also holds as they are. Returns the length, or -1 when the name needs
+ * readDnsName (any other byte, the root name) or is malformed or cut. No string is made:
+ * for the JSON line of each DNS packet.
+ */
+export function copyPlainDnsName(
+  b: Uint8Array,
+  msgOff: number,
+  msgEnd: number,
+  nameOff: number,
+  out: Uint8Array,
+): number {
+  const n = nameBytesOf(b, msgOff, msgEnd, nameOff, out);
+  if (n <= 0) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = out[i];
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return -1;
+  }
+  return n;
 }
 
 const C_ESCAPES: Record<number, string> = {
