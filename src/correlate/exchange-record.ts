@@ -27,8 +27,6 @@ import {
 import type { OrderedStage, Verdict } from './verdict.js';
 
 const NS = 1_000_000_000;
-/** IPv4 address texts kept for the next record's flow (a scan's many addresses only refill it). */
-const IPV4_TEXTS = 4096;
 
 /** Keeps an opening packet's key (Classified's numbers and key bytes) in the exchange's row. */
 export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
@@ -58,8 +56,6 @@ export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
 /** The key kept in one exchange row, as a kind's `flow` reads it (one view, moved from row to row). */
 export class KeptKeyView implements KeptKey {
   #X: ExchangeRows | null = null;
-  /** IPv4 addresses' text by their number (at most IPV4_TEXTS, then started again) */
-  readonly #ipv4Text = new Map<number, string>();
   #x = 0;
   part0 = 0;
   part1 = 0;
@@ -79,18 +75,7 @@ export class KeptKeyView implements KeptKey {
     const X = this.#X as ExchangeRows;
     const addr = X.ints[this.#x * EX_INTS + ExInt.Addr];
     if (((addr >>> 8) & bit) === 0) return null;
-    const b = X.keyBytes;
-    const off = this.#x * KEY_STRIDE + at;
-    if ((addr & 0xff) !== 4) return formatIp(b, off, addr & 0xff);
-    // IPv4: the few addresses of a capture come back exchange after exchange, their text with them
-    const n = ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-    let text = this.#ipv4Text.get(n);
-    if (text === undefined) {
-      if (this.#ipv4Text.size >= IPV4_TEXTS) this.#ipv4Text.clear();
-      text = formatIp(b, off, 4);
-      this.#ipv4Text.set(n, text);
-    }
-    return text;
+    return formatIp(X.keyBytes, this.#x * KEY_STRIDE + at, addr & 0xff);
   }
 
   /** The row's key bytes (what ipv4At's offsets are into). */

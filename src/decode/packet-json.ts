@@ -188,7 +188,7 @@ function writeLayers(w: JsonBytes, rec: PacketRecord): void {
   w.lit(piece);
 }
 
-/** `,"proto":"icmp"` and so on, by IP protocol number (arp and none apart). */
+/** `,"proto":"icmp"` and so on, by IP protocol number (a byte; arp and none apart). */
 const protoPieces: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(256).fill(undefined);
 const PROTO_ARP = literal(',"proto":"arp"');
 const PROTO_NULL = literal(',"proto":null');
@@ -197,27 +197,13 @@ function writeProto(w: JsonBytes, rec: PacketRecord): void {
   if (rec.arpOp >= 0) w.lit(PROTO_ARP);
   else if (rec.ipProto < 0) w.lit(PROTO_NULL);
   else {
-    const p = rec.ipProto & 0xff;
-    let piece = protoPieces[p];
-    if (piece === undefined || p !== rec.ipProto) {
+    let piece = protoPieces[rec.ipProto];
+    if (piece === undefined) {
       piece = literal(`,"proto":${JSON.stringify(protoName(rec))}`);
-      if (p === rec.ipProto) protoPieces[p] = piece;
+      protoPieces[rec.ipProto] = piece;
     }
     w.lit(piece);
   }
-}
-
-/** `"a.b.c.d"` from its four numbers. */
-function writeDottedQuad(w: JsonBytes, a: number, b: number, c: number, d: number): void {
-  w.byte(0x22);
-  w.num(a);
-  w.byte(0x2e);
-  w.num(b);
-  w.byte(0x2e);
-  w.num(c);
-  w.byte(0x2e);
-  w.num(d);
-  w.byte(0x22);
 }
 
 /** An address as format.ts's formatIp writes it, null when `off` < 0. */
@@ -228,10 +214,20 @@ function writeIp(w: JsonBytes, b: Uint8Array, off: number, version: number): voi
   else w.ascii('""');
 }
 
+/** An address held as a number (DHCP's), as its 4 bytes for JsonBytes.ipv4. */
+const ipv4Scratch = new Uint8Array(4);
+
 /** `"a.b.c.d"` from an address held as an unsigned 32-bit number; null when < 0. */
 function writeIpv4Number(w: JsonBytes, n: number): void {
-  if (n < 0) w.lit(L.null);
-  else writeDottedQuad(w, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  if (n < 0) {
+    w.lit(L.null);
+    return;
+  }
+  ipv4Scratch[0] = n >>> 24;
+  ipv4Scratch[1] = n >>> 16;
+  ipv4Scratch[2] = n >>> 8;
+  ipv4Scratch[3] = n;
+  w.ipv4(ipv4Scratch, 0);
 }
 
 /** A field of the record that is null when negative. */

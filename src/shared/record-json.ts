@@ -71,8 +71,8 @@ function writeSighting(w: JsonBytes, g: StageSighting): void {
   w.byte(0x7d);
 }
 
-/** A sighting's `,"tunnel":{"type":…,"vni":…}` (correlate/exchange-json.ts writes it from the rows). */
-export function writeSightingTunnel(w: JsonBytes, type: string, vni: number | null): void {
+/** A sighting's `,"tunnel":{"type":…,"vni":…}` (correlate/exchange-json.ts writes the same bytes from the rows). */
+function writeSightingTunnel(w: JsonBytes, type: string, vni: number | null): void {
   w.key(',"tunnel":{"type":').str(type);
   w.key(',"vni":').numOrNull(vni);
   w.byte(0x7d);
