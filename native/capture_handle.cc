@@ -2,6 +2,7 @@
 // namespaces, lifetime) are at the top of capture_handle.h.
 #include "capture_handle.h"
 
+#include <poll.h>
 #include <string.h>
 
 #include <algorithm>
@@ -287,6 +288,7 @@ Napi::Value CaptureHandle::Start(const Napi::CallbackInfo& info) {
   onError_ = Napi::Persistent(info[1].As<Napi::Function>());
   if (!asyncContext_) asyncContext_ = std::make_unique<Napi::AsyncContext>(env, "hopscope.LiveCapture", Value());
   maxPackets_ = maxPackets;
+  backlog_ = false;
 
   auto* poll = new uv_poll_t;
   int rc = uv_poll_init(loop, poll, fd_);
@@ -352,6 +354,15 @@ void CaptureHandle::OnPoll(uv_poll_t* poll, int status, int /*events*/) {
 void CaptureHandle::OnTimer(uv_timer_t* timer) {
   auto* self = static_cast<CaptureHandle*>(timer->data);
   if (self == nullptr || self->timer_ != timer) return;
+  if (self->backlog_) {
+    // Looking for an emptied ring: while the fd is readable, this turn's poll phase
+    // reads it (a wake here too would double the time timers and immediates wait).
+    struct pollfd p = {self->fd_, POLLIN, 0};
+    if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) != 0) {
+      uv_timer_start(timer, OnTimer, kBacklogLookMs, 0);
+      return;
+    }
+  }
   self->Drain();
 }
 
@@ -362,6 +373,7 @@ void CaptureHandle::Drain() {
   // close() (dropping the self reference), GC cannot finalize us mid-function.
   Napi::Object keepAlive = Value();
   (void)keepAlive;
+  const uint64_t began = uv_hrtime();
   try {
     for (int round = 0; round < kMaxBatchesPerWake; ++round) {
       if (poll_ == nullptr || closed_) return;
@@ -374,13 +386,24 @@ void CaptureHandle::Drain() {
         return;
       }
       if (n > 0) {
+        backlog_ = more;
         Napi::ArrayBuffer buffer = bufferRef_.Value();
         if (!CallBack(onBatch_, {buffer, Napi::Number::New(env, n),
-                                 Napi::Number::New(env, static_cast<double>(used_))})) {
+                                 Napi::Number::New(env, static_cast<double>(used_)),
+                                 Napi::Boolean::New(env, more)})) {
+          break;
+        }
+      } else if (backlog_) {
+        // The last batch ended full and the ring turned out empty: an empty batch says so.
+        backlog_ = false;
+        Napi::ArrayBuffer buffer = bufferRef_.Value();
+        if (!CallBack(onBatch_, {buffer, Napi::Number::New(env, 0), Napi::Number::New(env, 0),
+                                 Napi::Boolean::New(env, false)})) {
           break;
         }
       }
       if (!more) break;
+      if (uv_hrtime() - began >= kWakeBudgetNs) break;
     }
   } catch (const Napi::Error& e) {
     // Only our own N-API calls can throw here (e.g. no memory for a buffer);
@@ -394,6 +417,10 @@ void CaptureHandle::Drain() {
     return;
   }
   ArmRequiredTimeout();
+  // Left with a batch that ended full: look again on the loop's next turn, whether or
+  // not the fd is readable then, so that an emptied ring is reported (the empty batch).
+  // (not 0 ms: a timer started from a timer callback with 0 ms runs again in the same phase)
+  if (backlog_ && timer_ != nullptr && poll_ != nullptr && !closed_) uv_timer_start(timer_, OnTimer, kBacklogLookMs, 0);
 }
 
 void CaptureHandle::ArmRequiredTimeout() {

@@ -41,9 +41,16 @@
 // start() puts a uv_poll_t on pcap's selectable fd in Node's own event loop
 // (napi_get_uv_event_loop), so callbacks run on the main thread with no
 // thread-safe function and no copy between threads. On each readiness it drains
-// up to kMaxBatchesPerWake batches, calling onBatch(buffer, count, byteLength)
-// once per batch, then gives the loop back (uv_poll is level-triggered, so what
-// is left wakes it again). How many packets a wake finds depends on the ring:
+// up to kMaxBatchesPerWake batches, or batches for kWakeBudgetNs, calling
+// onBatch(buffer, count, byteLength, more) once per batch, then gives the loop
+// back (uv_poll is level-triggered, so what is left wakes it again). `more` says
+// the batch ended full, so the ring may hold more: after the last batch of a wake,
+// packets later than its last may wait unread (the caller judges nothing past it);
+// the capture then looks again on the loop's next turn, and if the ring turned out
+// empty, an empty batch (count 0, more false) says it was read to its end.
+// The budget is there because a loop turn runs every ready capture's wake before
+// any timer: under load, 16 batches of 4096 on each of several interfaces held
+// timers (verdicts, the TUI, counters) back by half a second. How many packets a wake finds depends on the ring:
 // immediate mode (default) hands each packet over at once; without it the
 // kernel hands over TPACKET_V3 blocks within kBlockTimeoutMs (see addon.cc for
 // why that matters under bursts). libpcap's pcap_get_required_select_timeout() is
@@ -82,6 +89,8 @@ namespace hopscope {
 
 constexpr size_t kRecordHeaderBytes = 24;
 constexpr int kMaxBatchesPerWake = 16;
+constexpr uint64_t kWakeBudgetNs = 10'000'000;  // 10 ms of batches a wake, then the loop's turn
+constexpr uint64_t kBacklogLookMs = 1;          // a wake that left a full batch looks again after
 constexpr int kDefaultMaxPacketsPerBatch = 4096;
 constexpr int kDefaultSnaplen = 262144;          // tcpdump's default (MAXIMUM_SNAPLEN)
 constexpr int kDefaultBufferSize = 4 << 20;      // kernel ring, bytes
@@ -195,6 +204,8 @@ class CaptureHandle : public Napi::ObjectWrap<CaptureHandle> {
   size_t used_ = 0;
   int count_ = 0;
   bool full_ = false;
+  // the last batch handed over ended full (more): the ring may hold more
+  bool backlog_ = false;
   bool dispatching_ = false;
 
   // event-driven reading

@@ -452,6 +452,7 @@ function latencyFigures(stamped) {
     lat.length === 0 ? null : round(lat[Math.min(lat.length - 1, Math.ceil(f * lat.length) - 1)], 3);
   const byStatus = {};
   for (const x of stamped) byStatus[x.status] = (byStatus[x.status] ?? 0) + 1;
+  if (process.env.HOPSCOPE_BENCH_STAMPS) writeFileSync(process.env.HOPSCOPE_BENCH_STAMPS, JSON.stringify(stamped));
   return { exchanges: lat.length, byStatus, p50: q(0.5), p99: q(0.99), max: q(1) };
 }
 
@@ -503,7 +504,7 @@ async function hopscopeTrial(path, perIface, i, latency = false) {
         }
         const flow = `${r.kind} ${r.flow?.src} ${r.flow?.dst}`;
         const { first, deadline } = deadlineOf(r, srtt.get(flow) ?? 0);
-        stamped.push({ arrived, first, deadline, status: r.status });
+        stamped.push({ arrived, first, deadline, status: r.status, cause: r.cause?.code ?? null });
         if (typeof r.rttMs === 'number' && r.rttMs > 0) {
           const s = srtt.get(flow) ?? 0;
           srtt.set(flow, s === 0 ? r.rttMs / 1000 : (7 * s + r.rttMs / 1000) / 8);

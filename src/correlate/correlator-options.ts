@@ -11,6 +11,12 @@ export interface CorrelatorOptions {
    */
   onExchange(judged: JudgedExchange): void;
   /**
+   * Live: an exchange whose deadline passed while the hold has not (Correlator
+   * lookAhead), as it would be judged now — only during this call. Its verdict may
+   * still change (a late packet); the pipeline starts looking for a problem's cause.
+   */
+  onOverdue?(judged: JudgedExchange): void;
+  /**
    * Whether a verdict of this status is wanted as a record; false skips building it
    * (it is still counted in the summary). Default: every verdict.
    */

@@ -62,6 +62,7 @@ import { ExchangeJsonWriter } from './exchange-json.js';
 import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
+import { OverdueMarks } from './overdue-marks.js';
 import { Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
 import { DnsTcpStreams } from './dns-tcp.js';
@@ -123,6 +124,8 @@ export class Correlator {
   readonly #maxExchanges: number;
   readonly #advanceWithPackets: boolean;
   #lagNs: number;
+  /** the open exchanges lookAhead handed on, by row (made on its first call) */
+  #overdue: OverdueMarks | null = null;
   #collisions = 0;
   /** finish() sampled the clocks of every exchange still open: #judge does not again */
   #clocksSampled = false;
@@ -516,6 +519,41 @@ export class Correlator {
     }
   }
 
+  /**
+   * Live, before the hold has passed: each open exchange whose deadline is before
+   * (sec, nsec) on the reference clock is handed to `onOverdue` as it would be judged
+   * now, once per deadline (again only when a later packet moved its deadline on). The
+   * verdict it is given after the hold is advance()'s alone; this one only lets the
+   * pipeline start what a problem verdict will need (its cause) while the hold lasts.
+   * The queue is walked as advance() walks it: up to the first open exchange not yet due.
+   */
+  lookAhead(sec: number, nsec: number): void {
+    const onOverdue = this.#options.onOverdue;
+    if (onOverdue === undefined || this.#baseSec < 0) return;
+    const marks = (this.#overdue ??= new OverdueMarks());
+    const at = this.rel(sec, nsec);
+    const X = this.#ex;
+    const queue = this.#queue;
+    for (let k = 0; k < queue.length; k++) {
+      const x = queue.at(k);
+      if (X.ints[x * EX_INTS + ExInt.Judged] !== 0) continue;
+      const deadline = this.#questions.deadline(x);
+      if (deadline >= at) return;
+      if (marks.seen(x, deadline)) continue;
+      const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
+      const stages = this.#judgedStages[kind];
+      this.#judgeNow = at;
+      const verdict = this.#verdictOf(x, kind, stages, undefined);
+      this.#records.baseSec = this.#baseSec;
+      const judged = this.#judged.at(X, x, kind, stages, verdict);
+      try {
+        onOverdue(judged);
+      } finally {
+        judged.done();
+      }
+    }
+  }
+
   #judgeOldest(): void {
     while (this.#queue.length > 0) {
       const x = this.#queue.shift();
@@ -545,25 +583,7 @@ export class Correlator {
     if (!this.#clocksSampled) this.#clockSampling.sample(X, this.#tracks, x);
     const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
     const stages = this.#judgedStages[kind];
-    for (let i = 0; i < stages.length; i++) {
-      const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
-      stages[i] = t < 0 ? undefined : this.#stageOrder.ordered(x, kind, t, i, stages);
-    }
-    this.#judgedKind = kind;
-    const timing = this.#timing;
-    timing.deadline =
-      this.#ifaces.hosts.length < 2 ? this.#questions.deadline(x) : this.#questions.deadlineNow(x);
-    timing.now = this.#judgeNow;
-    timing.forcedReason = forcedReason ?? null;
-    const verdict = judge(
-      kind,
-      stages,
-      X.ints[x * EX_INTS + ExInt.ErrorStage],
-      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 ? X.errorDetail[x] : '',
-      this.#oracle,
-      timing,
-      this.#verdict,
-    );
+    const verdict = this.#verdictOf(x, kind, stages, forcedReason);
     this.#learned.learn(kind, stages, verdict.delivered);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
@@ -580,6 +600,39 @@ export class Correlator {
     }
   }
 
+  /**
+   * Exchange x's verdict at #judgeNow, as it stands (its stages ordered into `stages`):
+   * nothing of the correlator's state changes, so an exchange still open may be looked at
+   * (lookAhead) and judged later all the same.
+   */
+  #verdictOf(
+    x: number,
+    kind: Kind,
+    stages: Array<OrderedStage | undefined>,
+    forcedReason: string | undefined,
+  ): Verdict {
+    const X = this.#ex;
+    for (let i = 0; i < stages.length; i++) {
+      const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
+      stages[i] = t < 0 ? undefined : this.#stageOrder.ordered(x, kind, t, i, stages);
+    }
+    this.#judgedKind = kind;
+    const timing = this.#timing;
+    timing.deadline =
+      this.#ifaces.hosts.length < 2 ? this.#questions.deadline(x) : this.#questions.deadlineNow(x);
+    timing.now = this.#judgeNow;
+    timing.forcedReason = forcedReason ?? null;
+    return judge(
+      kind,
+      stages,
+      X.ints[x * EX_INTS + ExInt.ErrorStage],
+      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 ? X.errorDetail[x] : '',
+      this.#oracle,
+      timing,
+      this.#verdict,
+    );
+  }
+
   /** A judged exchange's stage tracks are freed (its row may wait in the queue a while). */
   #release(x: number): void {
     const st = this.#ex.ints;
@@ -593,6 +646,7 @@ export class Correlator {
   /** A row the queue has passed (judged, referenced nowhere else) is free again. */
   #recycle(x: number): void {
     const X = this.#ex;
+    this.#overdue?.forget(x);
     if (X.longNames.size > 0) X.longNames.delete(x);
     X.rows.give(x);
   }

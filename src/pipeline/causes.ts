@@ -15,6 +15,7 @@ import type { Cause, EvidenceItem, EvidenceSource, ExchangeRecord } from '../eve
 import type { EvidenceGatherer, ExplainProgress } from '../evidence/gatherer.js';
 import { causeKey, decodeCauseComment } from '../evidence/recording.js';
 import { verdictContext } from '../evidence/verdict-context.js';
+import type { JudgedExchange } from '../shared/judged-exchange.js';
 import type { PacketMemory } from './packet-memory.js';
 
 /** Longest a verdict's record waits for its cause, live (ms): broken on this machine … */
@@ -27,6 +28,13 @@ export const MAX_WAITING = 20_000;
 export const EXPLAINED_PER_SECOND = 50;
 /** A cause found at a hop answers for the same break there this long (ms) once over the bound. */
 const SAME_BREAK_MS = 5000;
+/**
+ * A cause begun for an overdue exchange waits this long (ms) for its verdict, at most
+ * MAX_ANTICIPATED of them: the hold (2.5 s with remote hosts) and then some. One whose
+ * verdict came out otherwise (its answer arrived late) is dropped unused.
+ */
+const ANTICIPATED_KEEP_MS = 10_000;
+const MAX_ANTICIPATED = 4096;
 /** A replay gives up on a recorded cause once packets this far past the exchange are read (s). */
 export const RECORDED_CAUSE_SLACK_S = 20;
 /** Causes read from a recording before their verdicts, kept at most. */
@@ -47,6 +55,12 @@ export interface CauseProvider {
   mayHaveCause(status: ExchangeRecord['status']): boolean;
   /** The order can hold it no longer (MAX_WAITING verdicts behind it): its cause now, if any. */
   giveUp(ex: ExchangeRecord): Cause | null;
+  /**
+   * Live: an exchange overdue but not yet judged (its hold lasts), as it would be judged
+   * now (Correlator lookAhead). A provider may start on the cause of a problem, for the
+   * verdict to find it when it is judged the same way.
+   */
+  anticipate?(overdue: JudgedExchange): void;
 }
 
 interface Waiting {
@@ -169,6 +183,13 @@ export class GatheredCauses implements CauseProvider {
   #thisSecond = 0;
   /** the latest cause found per break (kind, status, stage, last seen, next), with when */
   readonly #byBreak = new Map<string, { cause: Cause; ms: number }>();
+  /**
+   * Causes begun before their verdicts (anticipate), by exchange (kind, key, first time
+   * stamp), in the order begun; each with the break it was begun for.
+   */
+  readonly #anticipated = new Map<string, { breakKey: string; cause: Promise<Cause | null>; ms: number }>();
+  /** verdicts that found their cause begun already (the rest are read when judged) */
+  anticipatedUsed = 0;
 
   constructor(gatherer: EvidenceGatherer, memory: PacketMemory, options: GatheredCausesOptions = {}) {
     this.#gatherer = gatherer;
@@ -181,15 +202,49 @@ export class GatheredCauses implements CauseProvider {
     return isProblem(status);
   }
 
+  anticipate(overdue: JudgedExchange): void {
+    if (!isProblem(overdue.status)) return;
+    const ex = overdue.record();
+    const now = Date.now();
+    const anticipated = this.#anticipated;
+    for (const [k, a] of anticipated) {
+      if (anticipated.size < MAX_ANTICIPATED && now - a.ms < ANTICIPATED_KEEP_MS) break;
+      anticipated.delete(k);
+    }
+    const key = causeKey(ex);
+    const breakKey = breakKeyOf(ex);
+    // the same break looked at already (an exchange's deadline moved, its break did not)
+    if (anticipated.get(key)?.breakKey === breakKey) return;
+    anticipated.delete(key);
+    // (a cause never asked for must not become an unhandled rejection)
+    const cause = this.#gather(ex, breakKey, now).catch(() => null);
+    anticipated.set(key, { breakKey, cause, ms: now });
+  }
+
   causeOf(ex: ExchangeRecord): Promise<Cause | null> | null {
     if (!isProblem(ex.status)) return null;
-    const now = Date.now();
+    const breakKey = breakKeyOf(ex);
+    if (this.#anticipated.size > 0) {
+      const key = causeKey(ex);
+      const begun = this.#anticipated.get(key);
+      if (begun !== undefined) {
+        this.#anticipated.delete(key);
+        if (begun.breakKey === breakKey) {
+          this.anticipatedUsed++;
+          return begun.cause;
+        }
+      }
+    }
+    return this.#gather(ex, breakKey, Date.now());
+  }
+
+  /** Reads the evidence of a problem verdict (or of an overdue exchange judged so). */
+  #gather(ex: ExchangeRecord, key: string, now: number): Promise<Cause | null> {
     const second = Math.floor(now / 1000);
     if (second !== this.#second) {
       this.#second = second;
       this.#thisSecond = 0;
     }
-    const key = breakKey(ex);
     if (++this.#thisSecond > EXPLAINED_PER_SECOND) {
       const same = this.#byBreak.get(key);
       const cause: Cause =
@@ -232,7 +287,8 @@ export class GatheredCauses implements CauseProvider {
   }
 }
 
-function breakKey(ex: ExchangeRecord): string {
+/** A problem's break: kind, status, stage, last seen, next (a cause found for one answers for the same). */
+function breakKeyOf(ex: ExchangeRecord): string {
   return `${ex.kind}\u0000${ex.status}\u0000${ex.lost?.stage ?? ''}\u0000${ex.lost?.lastSeen ?? ''}\u0000${ex.lost?.missingOn[0] ?? ''}`;
 }
 

@@ -35,7 +35,7 @@ import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
-import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, PRINT_INTERVAL_MS } from './timing.js';
+import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, overdueMs, PRINT_INTERVAL_MS } from './timing.js';
 
 /**
  * Output waiting for stdout's reader, at most (bytes): the capture and the recording
@@ -203,6 +203,7 @@ export async function runLive(
     const correlator = stages.correlator;
     correlator.setReferenceHost(referenceHost(session));
     const hold = holdMs(session.hasRemote) / 1000;
+    const overdue = overdueMs(session.hasRemote) / 1000;
     const note = (text: string): void => {
       // The TUI shows states itself; stderr would write over its screen.
       if (json || screen !== null) return;
@@ -286,7 +287,7 @@ export async function runLive(
 
     if (options.packets) {
       stop.every(PRINT_INTERVAL_MS, () => {
-        stages.releaseLines(Date.now() / 1000 - hold);
+        stages.releaseLines(Math.min(Date.now() / 1000 - hold, session.unreadAfter() ?? Infinity));
         out.flush();
       });
     }
@@ -308,9 +309,17 @@ export async function runLive(
       }
       skipped = false;
       const t = wallNow();
-      const held = t.sec + t.nsec / 1e9 - hold;
+      // nothing is judged past a packet that may still wait unread in a ring
+      const unread = session.unreadAfter() ?? Infinity;
+      const held = Math.min(t.sec + t.nsec / 1e9 - hold, unread);
       const sec = Math.floor(held);
       correlator.advance(sec, Math.round((held - sec) * 1e9));
+      if (gatherer !== null) {
+        // exchanges overdue whose hold lasts: a problem's cause is read from now
+        const due = Math.min(t.sec + t.nsec / 1e9 - overdue, unread);
+        const dueSec = Math.floor(due);
+        stages.lookAhead(dueSec, Math.round((due - dueSec) * 1e9));
+      }
       // The verdicts go out now, not at the next FLUSH_INTERVAL_MS (also those that waited
       // for their cause since the last tick): a script reading them gets each within a
       // judge interval of its hold. (A flush with nothing pending writes nothing.)

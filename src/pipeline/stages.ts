@@ -284,7 +284,20 @@ export class Stages {
         records?.record(c);
       },
       advanceWithPackets: !options.live,
+      // live, with causes: a problem's cause is read while its verdict waits for the hold
+      ...(options.live && options.causes?.anticipate !== undefined
+        ? { onOverdue: options.causes.anticipate.bind(options.causes) }
+        : {}),
     });
+  }
+
+  /**
+   * Live: exchanges overdue by (sec, nsec) on the reference clock, whose hold has not
+   * passed, are shown to the cause provider as they would be judged now (see
+   * Correlator.lookAhead).
+   */
+  lookAhead(sec: number, nsec: number): void {
+    this.correlator.lookAhead(sec, nsec);
   }
 
   /** A record of the run's lifecycle (state, counters) for the other sink of records. */

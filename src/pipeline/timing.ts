@@ -20,6 +20,21 @@ export function holdMs(remote: boolean): number {
 }
 
 /**
+ * Live: an exchange whose deadline passed this long ago (ms) is overdue. Its packets
+ * have reached the capture by then (locally a ring block of 50 ms and a judge interval;
+ * remotely tcpdump's 1 s buffer), so what it would be judged now is, almost always,
+ * its verdict after the hold: the cause of a problem is looked for from then
+ * (Correlator lookAhead, causes.ts anticipate), and the hold and the reading overlap.
+ */
+export const OVERDUE_LOCAL_MS = 100;
+export const OVERDUE_REMOTE_MS = 1200;
+
+/** The overdue lag of a run with (or without) interfaces on remote hosts. */
+export function overdueMs(remote: boolean): number {
+  return remote ? OVERDUE_REMOTE_MS : OVERDUE_LOCAL_MS;
+}
+
+/**
  * A live capture learns of kernel drops when it reads the counters: the drops a
  * recording's statistics block reports happened in the poll interval before it.
  */

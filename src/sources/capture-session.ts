@@ -86,6 +86,12 @@ interface LocalEntry {
   baseReceived: number;
   baseDropped: number;
   lastReported: string;
+  /**
+   * Epoch seconds of the last packet handed over when its capture's last batch ended
+   * full (the ring may hold later ones, unread: the loop's turn came first); -1 when
+   * the ring was read to its end.
+   */
+  unreadAfterS: number;
 }
 
 interface RemoteEntry {
@@ -180,6 +186,20 @@ export class CaptureSession {
     return this.#entries.some((e) => e.kind === 'remote');
   }
 
+  /**
+   * The earliest time (epoch seconds) after which packets of a local capture may still
+   * wait unread in its kernel ring — its last batch ended full, and the event loop's
+   * turn came before the rest was read (native/capture_handle.h) — or null when every
+   * ring was read to its end. Nothing stamped later may be judged yet.
+   */
+  unreadAfter(): number | null {
+    let earliest: number | null = null;
+    for (const e of this.#entries)
+      if (e.kind === 'local' && e.unreadAfterS >= 0 && (earliest === null || e.unreadAfterS < earliest))
+        earliest = e.unreadAfterS;
+    return earliest;
+  }
+
   #addTarget(target: CaptureTarget): Entry {
     const id = this.#nextId++;
     let entry: Entry;
@@ -196,6 +216,7 @@ export class CaptureSession {
         baseReceived: 0,
         baseDropped: 0,
         lastReported: '',
+        unreadAfterS: -1,
       };
     } else {
       entry = { kind: 'remote', target, id, capture: this.#remoteCapture(target, id) };
@@ -337,7 +358,9 @@ export class CaptureSession {
       (batch: PacketBatchView) => {
         // (per batch: the descriptor is replaced when the interface's addresses change)
         const desc = e.descriptor;
-        if (handlers === null || desc === null) return;
+        e.unreadAfterS = batch.more && batch.lastTsSec >= 0 ? batch.lastTsSec + batch.lastTsNsec / 1e9 : -1;
+        // (an empty batch only says the ring was read to its end)
+        if (handlers === null || desc === null || batch.count === 0) return;
         if (handlers.onBatch !== undefined) handlers.onBatch(batch, desc);
         else batch.forEach((p) => handlers.onPacket(p, desc));
         handlers.onBatchEnd?.();
@@ -370,6 +393,8 @@ export class CaptureSession {
     }
     e.capture = null;
     e.ringBytes = 0;
+    // a closed ring holds nothing more to read
+    e.unreadAfterS = -1;
     return s;
   }
 

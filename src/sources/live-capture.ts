@@ -55,6 +55,14 @@ export class PacketBatchView {
   count = 0;
   /** bytes of the batch buffer in use */
   byteLength = 0;
+  /**
+   * The batch ended full: the ring may hold more. When the last batch handed over
+   * says so, packets stamped after its last may still wait unread in the ring.
+   */
+  more = false;
+  /** with `more`: the time stamp of the batch's last packet (else -1) */
+  lastTsSec = -1;
+  lastTsNsec = 0;
   #buffer: ArrayBuffer | null = null;
   #bytes: Uint8Array = new Uint8Array(0);
   #words: Uint32Array = new Uint32Array(0);
@@ -66,7 +74,8 @@ export class PacketBatchView {
   }
 
   /** @internal the capture points the view at a new batch */
-  reset(buffer: ArrayBuffer, count: number, byteLength: number): void {
+  reset(buffer: ArrayBuffer, count: number, byteLength: number, more = false): void {
+    this.more = more;
     if (buffer !== this.#buffer) {
       // Views are only rebuilt when the addon hands over a different buffer
       // (first batch, or after a transfer), not per batch.
@@ -77,6 +86,25 @@ export class PacketBatchView {
     }
     this.count = count;
     this.byteLength = byteLength;
+    this.lastTsSec = -1;
+    if (more) this.#findLast();
+  }
+
+  /** The last packet's time stamp (headers only; a batch that ends full, rare under light load). */
+  #findLast(): void {
+    const words = this.#words;
+    let offset = 0;
+    for (let i = 0; i < this.count; i++) {
+      const w = offset >>> 2;
+      const caplen = words[w + RECORD_WORD.CAPLEN];
+      const next = offset + RECORD_HEADER_BYTES + ((caplen + 7) & ~7);
+      if (i === this.count - 1 || next + RECORD_HEADER_BYTES > this.byteLength) {
+        this.lastTsSec = words[w + RECORD_WORD.TS_SEC_LO] + words[w + RECORD_WORD.TS_SEC_HI] * TWO_POW_32;
+        this.lastTsNsec = words[w + RECORD_WORD.TS_NSEC];
+        return;
+      }
+      offset = next;
+    }
   }
 
   /** The batch's ArrayBuffer (the addon's layout, see native-addon.ts). */
@@ -184,8 +212,8 @@ export class LiveCapture {
   ): void {
     const view = this.#view;
     this.#handle.start(
-      (buffer, count, byteLength) => {
-        view.reset(buffer, count, byteLength);
+      (buffer, count, byteLength, more) => {
+        view.reset(buffer, count, byteLength, more);
         onBatch(view);
       },
       onError,

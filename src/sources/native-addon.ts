@@ -113,7 +113,12 @@ export interface NativeStats {
   ifDropped: number | null;
 }
 
-export type NativeBatchCallback = (buffer: ArrayBuffer, count: number, byteLength: number) => void;
+/**
+ * One batch; `more`: it ended full, so the ring may hold more — after a wake's last
+ * batch (capture_handle.h "Event-driven reading"), packets after it may wait unread.
+ * An empty batch (count 0, more false) says the ring was then read to its end.
+ */
+export type NativeBatchCallback = (buffer: ArrayBuffer, count: number, byteLength: number, more: boolean) => void;
 
 export interface NativeCaptureHandle {
   /** LINKTYPE_* number of the interface (1 = EN10MB) */

@@ -4,13 +4,15 @@
 // after their time stamps; a replay judges by packet time, the same hold behind, over
 // the packets in the order the capture read them (the recording's order). Here both
 // correlators get the same packets in the same order; only when judging happens differs.
+// Live, each tick also looks ahead (Correlator lookAhead) at what is overdue, for the
+// causes of problems to be read during the hold: looking must change no verdict.
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../support/seeded-random.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import type { ExchangeRecord } from '../../src/events/types.js';
-import { HOLD_LOCAL_MS, JUDGE_INTERVAL_MS } from '../../src/pipeline/timing.js';
+import { HOLD_LOCAL_MS, JUDGE_INTERVAL_MS, OVERDUE_LOCAL_MS } from '../../src/pipeline/timing.js';
 import { echoFrame } from './support/echo-frame.js';
 
 const BASE_SEC = 1_700_000_000;
@@ -30,9 +32,22 @@ function verdictOf(r: ExchangeRecord): Verdict {
   return { key: r.key, status: r.status, ts: r.ts, rttMs: r.rttMs ?? null };
 }
 
-function correlator(live: boolean, out: Verdict[]): Correlator {
+/** What lookAhead handed on: the exchange as it stood, and whether it had been judged already. */
+interface Look extends Verdict {
+  judgedBefore: boolean;
+}
+
+function correlator(live: boolean, out: Verdict[], looks?: Look[]): Correlator {
   const corr = new Correlator({
     onExchange: (j) => out.push(verdictOf(j.record())),
+    ...(looks === undefined
+      ? {}
+      : {
+          onOverdue: (j) => {
+            const v = verdictOf(j.record());
+            looks.push({ ...v, judgedBefore: out.some((o) => o.key === v.key && o.ts === v.ts) });
+          },
+        }),
     advanceWithPackets: !live,
     packetLagMs: live ? 0 : HOLD_LOCAL_MS,
   });
@@ -54,17 +69,24 @@ function feed(corr: Correlator, d: Delivery): void {
  * capture ended at `endMs`. Replay: the same packets in the same order, judged by their
  * time; every capture stopped at `endMs` (the recording's statistics).
  */
-function liveAndReplay(deliveries: Delivery[], endMs: number, tickPhaseMs: number): [Verdict[], Verdict[]] {
+function liveAndReplay(
+  deliveries: Delivery[],
+  endMs: number,
+  tickPhaseMs: number,
+  looks: Look[] = [],
+): [Verdict[], Verdict[]] {
   const order = [...deliveries].sort((a, b) => a.atMs - b.atMs);
   const live: Verdict[] = [];
   const replay: Verdict[] = [];
-  const l = correlator(true, live);
+  const l = correlator(true, live, looks);
   const r = correlator(false, replay);
   let tick = tickPhaseMs;
   const tickUntil = (ms: number): void => {
     for (; tick < ms && tick <= endMs; tick += JUDGE_INTERVAL_MS) {
       const held = Math.round((tick - HOLD_LOCAL_MS) * 1e6);
       if (held > 0) l.advance(BASE_SEC + Math.floor(held / 1e9), held % 1e9);
+      const overdue = Math.round((tick - OVERDUE_LOCAL_MS) * 1e6);
+      if (overdue > 0) l.lookAhead(BASE_SEC + Math.floor(overdue / 1e9), overdue % 1e9);
     }
   };
   for (const d of order) {
@@ -139,8 +161,56 @@ describe('a replay judges as the capture did live', () => {
         }
         endMs = Math.max(endMs, t);
       });
-      const [live, replay] = liveAndReplay(deliveries, endMs, rnd() * JUDGE_INTERVAL_MS);
+      const looks: Look[] = [];
+      const [live, replay] = liveAndReplay(deliveries, endMs, rnd() * JUDGE_INTERVAL_MS, looks);
       expect(replay, `seed ${seed}`).toEqual(live);
+      // looked at only while open
+      expect(looks.filter((l) => l.judgedBefore), `seed ${seed}`).toEqual([]);
     }
+  });
+});
+
+describe('looking ahead at overdue exchanges (live: a problem\'s cause is read during the hold)', () => {
+  const dst = [203, 0, 113, 10];
+  const keyOf = (v: Verdict): string => `${v.key} ${v.ts}`;
+
+  it('packets handed over within the overdue lag: every problem is looked at once, as it is then judged, before its verdict', () => {
+    for (let seed = 1; seed <= 50; seed++) {
+      const rnd = seededRandom(seed);
+      const deliveries: Delivery[] = [];
+      const soon = (): number => rnd() * (OVERDUE_LOCAL_MS - JUDGE_INTERVAL_MS / 2);
+      let t = 1000;
+      for (let seq = 1; seq <= 30; seq++) {
+        deliveries.push(...ping(dst, 9, seq, t, rnd() < 0.5 ? 0.5 + rnd() * 20 : null, soon));
+        t += 100 + rnd() * 1500;
+      }
+      const looks: Look[] = [];
+      const [live, replay] = liveAndReplay(deliveries, t + 3000, rnd() * JUDGE_INTERVAL_MS, looks);
+      expect(replay, `seed ${seed}`).toEqual(live);
+      const problems = live.filter((v) => v.status !== 'ok');
+      expect(problems.length, `seed ${seed}`).toBeGreaterThan(0);
+      const looked = looks.filter((l) => l.status !== 'ok');
+      expect(looked.map(keyOf), `seed ${seed}`).toEqual(problems.map(keyOf));
+      expect(looked.map((l) => l.status)).toEqual(problems.map((v) => v.status));
+      expect(looks.filter((l) => l.judgedBefore)).toEqual([]);
+    }
+  });
+
+  it('a reply handed over after the look: looked at as unanswered, and again as ok once the reply moved its deadline on; judged ok after the hold', () => {
+    // seq=1 answered at once: the flow's RTT sets the next timeout to the 0.5 s floor.
+    // seq=2's reply is stamped 20 ms after its request but handed over 0.45 s later than
+    // that — after its exchange is overdue, within the hold.
+    const replyLate = [
+      ...ping(dst, 5, 1, 1000, 1, () => 1),
+      ...ping(dst, 5, 2, 2000, 20, (iface) => (iface === 0 ? 1 : 2)).map((d, i) =>
+        i >= 2 ? { ...d, atMs: 2000 + 520 + OVERDUE_LOCAL_MS + 2 * JUDGE_INTERVAL_MS } : d,
+      ),
+    ];
+    const looks: Look[] = [];
+    const [live, replay] = liveAndReplay(replyLate, 4000, 0, looks);
+    expect(live.map((v) => v.status)).toEqual(['ok', 'ok']);
+    expect(replay).toEqual(live);
+    const second = looks.filter((l) => keyOf(l) === keyOf(live[1]));
+    expect(second.map((l) => l.status)).toEqual(['unanswered', 'ok']);
   });
 });

@@ -287,6 +287,60 @@ describe('live capture in a network namespace', () => {
     expectOrdered(got.packets);
   });
 
+  it('gives the event loop its turn within a wake while a backlog is read, and says which batch left packets unread', async () => {
+    // The burst waits in the ring before reading starts; each batch is 50 packets and
+    // takes its callback 3 ms. A wake stops after 10 ms of batches (capture_handle.h),
+    // so at most 4 batches pass between two turns of the loop (16 without the budget).
+    // Full batches say the ring may hold more; once it is empty, a batch says not.
+    const capture = open({ iface: 'a0', netnsPath: topo.pathA, filter: 'icmp', immediate: false });
+    await topo.inB(FLOOD);
+    await waitFor('the burst in the ring', () => capture.stats().received === 4000);
+    let turn = 0;
+    let spinning = true;
+    const spin = (): void => {
+      turn++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const batches: Array<{ turn: number; count: number; more: boolean; last: number; lastSaid: number }> = [];
+    let delivered = 0;
+    capture.start(
+      (batch) => {
+        let last = 0;
+        batch.forEach((p) => (last = p.tsSec * 1e9 + p.tsNsec));
+        delivered += batch.count;
+        batches.push({
+          turn,
+          count: batch.count,
+          more: batch.more,
+          last,
+          lastSaid: batch.more ? batch.lastTsSec * 1e9 + batch.lastTsNsec : 0,
+        });
+        const until = performance.now() + 3;
+        while (performance.now() < until);
+      },
+      (err) => {
+        throw err;
+      },
+      { maxPacketsPerBatch: 50 },
+    );
+    try {
+      await waitFor('the whole burst', () => delivered === 4000, 20_000);
+    } finally {
+      spinning = false;
+      capture.stop();
+    }
+    const perTurn = new Map<number, number>();
+    for (const b of batches) perTurn.set(b.turn, (perTurn.get(b.turn) ?? 0) + 1);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(4);
+    // full batches said the ring may hold more; the one that emptied it did not
+    // (and named their last packet's time: nothing later may be judged before it is read)
+    const full = batches.filter((b) => b.count === 50);
+    expect(full.length).toBeGreaterThanOrEqual(79);
+    expect(full.every((b) => b.more && b.lastSaid === b.last)).toBe(true);
+    expect(batches.at(-1)?.more).toBe(false);
+  });
+
   it('delivers the whole burst, none dropped, in a few large batches when not in immediate mode', async () => {
     const capture = open({ iface: 'a0', netnsPath: topo.pathA, filter: 'icmp', immediate: false });
     const got = startCollecting(capture);

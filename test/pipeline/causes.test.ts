@@ -2,11 +2,20 @@
 // records keep the order of their verdicts while a problem waits for its cause; a
 // recording's causes are joined to the replay's verdicts by kind, key and first time
 // stamp, two verdicts that share those in the order they came, and a cause that never
-// comes is given up once the replay has read far enough past the exchange.
+// comes is given up once the replay has read far enough past the exchange. Live, the
+// cause of an exchange overdue during the hold is begun then, and its verdict takes it
+// when it is judged with the same break.
 import { describe, expect, it } from 'vitest';
 import type { Cause, ExchangeRecord } from '../../src/events/types.js';
 import { encodeCauseComment } from '../../src/evidence/recording.js';
+import { EvidenceGatherer, type ExplainProgress } from '../../src/evidence/gatherer.js';
+import type { VerdictContext } from '../../src/evidence/context.js';
+import type { JudgedExchange } from '../../src/shared/judged-exchange.js';
+import { JsonBytes } from '../../src/shared/json-bytes.js';
+import { writeExchangeJson } from '../../src/shared/record-json.js';
+import { PacketMemory } from '../../src/pipeline/packet-memory.js';
 import {
+  GatheredCauses,
   MAX_WAITING,
   RECORDED_CAUSE_SLACK_S,
   RecordedCauses,
@@ -107,5 +116,52 @@ describe('recorded causes', () => {
     expect(await waiting).toBeNull();
     // a file that does not say it carries causes: none are waited for
     expect(new RecordedCauses().causeOf(exchange('plain', 'lost'))).toBeNull();
+  });
+});
+
+/** The gatherer, counting what it is asked to explain (no places watched: nothing is read). */
+class CountingGatherer extends EvidenceGatherer {
+  explained: string[] = [];
+  override explain(ctx: VerdictContext, progress?: ExplainProgress): Promise<Cause | null> {
+    this.explained.push(`${ctx.exchange.key} ${ctx.exchange.status} ${ctx.exchange.lost?.lastSeen ?? ''}`);
+    return super.explain(ctx, progress);
+  }
+}
+
+/** An exchange as the correlator hands it on (an overdue one, or a verdict). */
+function judged(ex: ExchangeRecord): JudgedExchange {
+  return { status: ex.status, record: () => ex, writeJson: (w: JsonBytes) => writeExchangeJson(w, ex) };
+}
+
+describe('causes begun for overdue exchanges (live)', () => {
+  it('the verdict judged with the same break takes the cause begun; another break, or none, is read anew', async () => {
+    const gatherer = new CountingGatherer({ kernel: 'off' });
+    const causes = new GatheredCauses(gatherer, new PacketMemory());
+    // ok when overdue: nothing to read
+    causes.anticipate(judged(exchange('answered', 'ok')));
+    expect(gatherer.explained).toEqual([]);
+    // overdue and unanswered: read now, once however often it is looked at with that break
+    const overdue = exchange('q1', 'unanswered');
+    causes.anticipate(judged(overdue));
+    causes.anticipate(judged(exchange('q1', 'unanswered')));
+    expect(gatherer.explained).toEqual(['q1 unanswered a']);
+    const begun = await causes.causeOf(exchange('q1', 'unanswered'));
+    expect(begun?.code).toBe('unknown');
+    expect(gatherer.explained).toHaveLength(1);
+    expect(causes.anticipatedUsed).toBe(1);
+    // taken once: the same exchange judged again is read again
+    await causes.causeOf(exchange('q1', 'unanswered'));
+    expect(gatherer.explained).toHaveLength(2);
+    // judged with another break than it was overdue with (a late packet moved it on)
+    causes.anticipate(judged(exchange('q2', 'unanswered')));
+    const moved = exchange('q2', 'lost');
+    if (moved.lost) moved.lost.lastSeen = 'b';
+    await causes.causeOf(moved);
+    expect(gatherer.explained.slice(2)).toEqual(['q2 unanswered a', 'q2 lost b']);
+    expect(causes.anticipatedUsed).toBe(1);
+    // its verdict came out ok: the cause begun is never asked for, and nothing fails
+    causes.anticipate(judged(exchange('q3', 'unanswered')));
+    expect(causes.causeOf(exchange('q3', 'ok'))).toBeNull();
+    expect(gatherer.explained).toHaveLength(5);
   });
 });
