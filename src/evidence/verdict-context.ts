@@ -31,7 +31,7 @@ export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeout
     if (v?.src) aliases.add(v.src);
     if (v?.dst) aliases.add(v.dst);
   }
-  const lastView = last !== undefined ? lookup(last.iface, last.ts) : null;
+  const lastView = last !== undefined ? (views[seen.indexOf(last)] ?? null) : null;
   const packet = lastView !== null ? packetFromView(lastView) : null;
   if (packet !== null) packet.aliases = [...aliases].filter((a) => a !== packet.src && a !== packet.dst);
   const all = ex.stages.flatMap((s) => s.seen.map((x) => tsToNs(x.ts)));

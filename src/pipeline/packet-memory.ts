@@ -81,16 +81,23 @@ export class PacketMemory {
     // ns since the sighting's second, on its host's clock (the offset moved back)
     const wantSec = Number(secText);
     const wantNs = Number(fracText.padEnd(9, '0').slice(0, 9)) + offset;
+    // First the packets stamped exactly so (a sighting on this machine's clock): only
+    // they are decoded. The nearest within REMOTE_NEAR_NS is looked for only after —
+    // under a flood of other exchange packets, thousands are that near, and decoding
+    // each held the event loop for a burst of verdicts.
+    for (let slot = 0; slot < PACKET_MEMORY_SLOTS; slot++) {
+      if (this.#iface[slot] !== id || (this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] !== wantNs) continue;
+      const view = this.#view(slot, iface);
+      if (belongsTo(view, ex)) return view;
+    }
     let bestView: PacketView | null = null;
     let bestDistance = Number.POSITIVE_INFINITY;
     for (let slot = 0; slot < PACKET_MEMORY_SLOTS; slot++) {
       if (this.#iface[slot] !== id) continue;
       const d = Math.abs((this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] - wantNs);
-      if (d > REMOTE_NEAR_NS || d >= bestDistance) continue;
+      if (d === 0 || d > REMOTE_NEAR_NS || d >= bestDistance) continue;
       const view = this.#view(slot, iface);
       if (!belongsTo(view, ex)) continue;
-      // on the packet's own clock the time stamp is exact
-      if (d === 0) return view;
       bestView = view;
       bestDistance = d;
     }

@@ -28,11 +28,17 @@ export interface DropQueryResult {
 }
 
 const NS = 1_000_000_000n;
+/** Word indexes of a record's fields read on every record (host order, as the addon writes them). */
+const WORD_TS_SEC = DropField.TsSec >>> 2;
+const WORD_TS_NSEC = DropField.TsNsec >>> 2;
+const WORD_NETNS = DropField.Netns >>> 2;
 
 export class DropStore {
   readonly #capacity: number;
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  /** the same bytes as host-order words (a record is DROP_RECORD_BYTES / 4 of them) */
+  readonly #words: Uint32Array;
   /** next slot to write */
   #next = 0;
   /** records held (≤ capacity) */
@@ -45,6 +51,7 @@ export class DropStore {
     this.#capacity = capacity;
     this.#bytes = new Uint8Array(capacity * DROP_RECORD_BYTES);
     this.#view = new DataView(this.#bytes.buffer);
+    this.#words = new Uint32Array(this.#bytes.buffer);
   }
 
   get size(): number {
@@ -76,21 +83,41 @@ export class DropStore {
     const endSec = Number(q.endNs / NS);
     const endNsec = Number(q.endNs % NS);
     const v = this.#view;
+    const words = this.#words;
+    const packet = q.packet;
     const oldest = (this.#next - this.#held + this.#capacity) % this.#capacity;
-    for (let k = 0; k < this.#held; k++) {
-      const at = ((oldest + k) % this.#capacity) * DROP_RECORD_BYTES;
-      const sec = v.getUint32(at + DropField.TsSec, true);
-      const nsec = v.getUint32(at + DropField.TsNsec, true);
+    // the two fields mayBeSamePacket rejects most records by, read inline: an IP
+    // packet's protocol, and an IPv4 packet's id (-1: not compared)
+    const bytes = this.#bytes;
+    const wantProto = packet === null || packet.family === 'arp' ? -1 : packet.proto;
+    const wantIpId = packet !== null && packet.family === 4 && packet.ipId !== null ? packet.ipId : -1;
+    // Live, a burst of verdicts queries one after another on the event loop, each over
+    // every record a flood left (65 536): the cheapest tests come first — the time, then,
+    // once `byTime` is full, whether the record may be the packet at all — and the
+    // namespace set is asked only of records that pass them.
+    let slot = oldest;
+    for (let k = 0; k < this.#held; k++, slot = slot + 1 === this.#capacity ? 0 : slot + 1) {
+      const at = slot * DROP_RECORD_BYTES;
+      const w = at >>> 2;
+      const sec = words[w + WORD_TS_SEC];
+      const nsec = words[w + WORD_TS_NSEC];
       if (k === 0 && this.#overwritten > 0 && (sec > startSec || (sec === startSec && nsec > startNsec)))
         result.truncated = true;
       if (sec < startSec || (sec === startSec && nsec < startNsec)) continue;
       if (sec > endSec || (sec === endSec && nsec > endNsec)) continue;
-      if (!q.netns.has(v.getUint32(at + DropField.Netns, true))) continue;
+      const timeFull = result.byTime.length >= limit;
+      if (timeFull) {
+        if (packet === null) continue;
+        if (wantProto >= 0 && bytes[at + DropField.IpProto] !== wantProto) continue;
+        if (wantIpId >= 0 && (bytes[at + DropField.IpId] | (bytes[at + DropField.IpId + 1] << 8)) !== wantIpId) continue;
+        if (!mayBeSamePacket(bytes, v, at, packet)) continue;
+      }
+      if (!q.netns.has(words[w + WORD_NETNS])) continue;
       // Most drops in a window are other packets' (a flood to a closed port is 150k a
       // second): only a record whose raw fields may be the packet's is decoded and compared.
-      if (q.packet !== null && mayBeSamePacket(this.#bytes, v, at, q.packet)) {
+      if (packet !== null && (timeFull || mayBeSamePacket(this.#bytes, v, at, packet))) {
         const drop = decodeDrop(this.#bytes, v, at);
-        if (isSamePacket(drop, q.packet)) {
+        if (isSamePacket(drop, packet)) {
           result.byPacket.push(drop);
           continue;
         }
