@@ -526,10 +526,14 @@ export class Correlator {
    * verdict it is given after the hold is advance()'s alone; this one only lets the
    * pipeline start what a problem verdict will need (its cause) while the hold lasts.
    * The queue is walked as advance() walks it: up to the first open exchange not yet due.
+   * At most `most` exchanges are judged so per call (the rest are looked at by a later
+   * call, or just judged): the look costs a verdict's work, and under many exchanges a
+   * second it must not double judging's.
    */
-  lookAhead(sec: number, nsec: number): void {
+  lookAhead(sec: number, nsec: number, most = Number.POSITIVE_INFINITY): void {
     const onOverdue = this.#options.onOverdue;
     if (onOverdue === undefined || this.#baseSec < 0) return;
+    let looked = 0;
     const marks = (this.#overdue ??= new OverdueMarks());
     const at = this.rel(sec, nsec);
     const X = this.#ex;
@@ -540,6 +544,10 @@ export class Correlator {
       const deadline = this.#questions.deadline(x);
       if (deadline >= at) return;
       if (marks.seen(x, deadline)) continue;
+      if (++looked > most) {
+        marks.forget(x);
+        return;
+      }
       const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
       const stages = this.#judgedStages[kind];
       this.#judgeNow = at;

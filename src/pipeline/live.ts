@@ -46,8 +46,17 @@ const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
 const GATHERER_START_WAIT_MS = 10_000;
 /** At the end, the recording waits this long at most for the last verdicts' causes (ms). */
 const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
-/** A judge tick this much later than due means the process was held up (ms). */
-const LATE_TICK_MS = 50;
+/**
+ * A judge tick this much later than due means the process was held up so long that
+ * what it judges may not be safe (ms): packets stamped within the hold (HOLD_LOCAL_MS,
+ * 600) of now may wait unread in a ring — a TPACKET_V3 block is handed over 50 ms
+ * after its first packet, so those waiting are stamped after now − late − 50 ms — and
+ * the drop counters, read every COUNTER_POLL_MS (250), may be that much older too.
+ * Below 200 ms both stay well inside the hold; a ring left with packets unread is
+ * covered by the session's unreadAfter. (It was 50 ms, which skipped ticks a busy
+ * capture could judge, and added a tick to those verdicts.)
+ */
+const LATE_TICK_MS = 200;
 
 export interface LiveRunOptions {
   /** standard output (liveOutput) */

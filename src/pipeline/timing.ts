@@ -29,6 +29,13 @@ export function holdMs(remote: boolean): number {
 export const OVERDUE_LOCAL_MS = 100;
 export const OVERDUE_REMOTE_MS = 1200;
 
+/**
+ * Overdue exchanges looked at per judge interval at most: 2560 a second, far more than
+ * the problems explained a second (causes.ts EXPLAINED_PER_SECOND), while under tens of
+ * thousands of exchanges a second the look does not double the work of judging.
+ */
+export const OVERDUE_LOOKS_PER_TICK = 256;
+
 /** The overdue lag of a run with (or without) interfaces on remote hosts. */
 export function overdueMs(remote: boolean): number {
   return remote ? OVERDUE_REMOTE_MS : OVERDUE_LOCAL_MS;

@@ -165,12 +165,15 @@ describe('a replay judges as the capture did live', () => {
       const [live, replay] = liveAndReplay(deliveries, endMs, rnd() * JUDGE_INTERVAL_MS, looks);
       expect(replay, `seed ${seed}`).toEqual(live);
       // looked at only while open
-      expect(looks.filter((l) => l.judgedBefore), `seed ${seed}`).toEqual([]);
+      expect(
+        looks.filter((l) => l.judgedBefore),
+        `seed ${seed}`,
+      ).toEqual([]);
     }
   });
 });
 
-describe('looking ahead at overdue exchanges (live: a problem\'s cause is read during the hold)', () => {
+describe("looking ahead at overdue exchanges (live: a problem's cause is read during the hold)", () => {
   const dst = [203, 0, 113, 10];
   const keyOf = (v: Verdict): string => `${v.key} ${v.ts}`;
 
@@ -194,6 +197,25 @@ describe('looking ahead at overdue exchanges (live: a problem\'s cause is read d
       expect(looked.map((l) => l.status)).toEqual(problems.map((v) => v.status));
       expect(looks.filter((l) => l.judgedBefore)).toEqual([]);
     }
+  });
+
+  it('at most `most` exchanges a call: the next calls take the rest, none twice', () => {
+    const live: Verdict[] = [];
+    const looks: Look[] = [];
+    const corr = correlator(true, live, looks);
+    // ten unanswered pings 10 ms apart, all overdue 2 s later
+    for (let seq = 1; seq <= 10; seq++)
+      feed(corr, { frame: echoFrame(8, VM, dst, 3, seq), iface: 0, tsMs: 1000 + seq * 10, atMs: 0 });
+    const perCall: number[] = [];
+    for (let call = 0; call < 5; call++) {
+      const before = looks.length;
+      corr.lookAhead(BASE_SEC + 3, 0, 3);
+      perCall.push(looks.length - before);
+    }
+    expect(perCall).toEqual([3, 3, 3, 1, 0]);
+    expect(new Set(looks.map((l) => l.key)).size).toBe(10);
+    expect(looks.every((l) => l.status === 'unanswered')).toBe(true);
+    expect(live).toEqual([]);
   });
 
   it('a reply handed over after the look: looked at as unanswered, and again as ok once the reply moved its deadline on; judged ok after the hold', () => {
