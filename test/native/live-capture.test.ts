@@ -290,7 +290,9 @@ describe('live capture in a network namespace', () => {
   it('gives the event loop its turn within a wake while a backlog is read, and says which batch left packets unread', async () => {
     // The burst waits in the ring before reading starts; each batch is 50 packets and
     // takes its callback 3 ms. A wake stops after 10 ms of batches (capture_handle.h),
-    // so at most 4 batches pass between two turns of the loop (16 without the budget).
+    // so a wake reads at most 4; one turn of the loop may hold two wakes (the look for
+    // an emptied ring in its timers, the fd's in its poll phase): at most 8 batches pass
+    // between two turns (16 in one wake without the budget).
     // Full batches say the ring may hold more; once it is empty, a batch says not.
     const capture = open({ iface: 'a0', netnsPath: topo.pathA, filter: 'icmp', immediate: false });
     await topo.inB(FLOOD);
@@ -332,7 +334,7 @@ describe('live capture in a network namespace', () => {
     }
     const perTurn = new Map<number, number>();
     for (const b of batches) perTurn.set(b.turn, (perTurn.get(b.turn) ?? 0) + 1);
-    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(4);
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(8);
     // full batches said the ring may hold more; the one that emptied it did not
     // (and named their last packet's time: nothing later may be judged before it is read)
     const full = batches.filter((b) => b.count === 50);
