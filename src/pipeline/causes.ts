@@ -12,6 +12,7 @@
 // both by MAX_WAITING verdicts behind a cause. Nothing here is on the packet path:
 // verdicts only, and gathering runs on the event loop, off the capture.
 import type { Cause, EvidenceItem, EvidenceSource, ExchangeRecord } from '../events/types.js';
+import type { VerdictContext } from '../evidence/context.js';
 import type { EvidenceGatherer, ExplainProgress } from '../evidence/gatherer.js';
 import { causeKey, decodeCauseComment } from '../evidence/recording.js';
 import { verdictContext } from '../evidence/verdict-context.js';
@@ -173,6 +174,15 @@ export interface GatheredCausesOptions {
   remoteWaitMs?: number;
 }
 
+/** A cause begun for an overdue exchange (GatheredCauses.anticipate). */
+interface Begun {
+  breakKey: string;
+  /** its context, with the packets found then; null: not looked into (over the bound) */
+  ctx: VerdictContext | null;
+  cause: Promise<Cause | null>;
+  ms: number;
+}
+
 /** Live: the evidence gatherer explains each problem, with the packet the memory kept. */
 export class GatheredCauses implements CauseProvider {
   readonly #gatherer: EvidenceGatherer;
@@ -185,9 +195,10 @@ export class GatheredCauses implements CauseProvider {
   readonly #byBreak = new Map<string, { cause: Cause; ms: number }>();
   /**
    * Causes begun before their verdicts (anticipate), by exchange (kind, key, first time
-   * stamp), in the order begun; each with the break it was begun for.
+   * stamp), in the order begun: the break each was begun for, the context read then
+   * (its packets: the memory moves on), and the cause found then.
    */
-  readonly #anticipated = new Map<string, { breakKey: string; cause: Promise<Cause | null>; ms: number }>();
+  readonly #anticipated = new Map<string, Begun>();
   /** verdicts that found their cause begun already (the rest are read when judged) */
   anticipatedUsed = 0;
 
@@ -216,9 +227,19 @@ export class GatheredCauses implements CauseProvider {
     // the same break looked at already (an exchange's deadline moved, its break did not)
     if (anticipated.get(key)?.breakKey === breakKey) return;
     anticipated.delete(key);
-    // (a cause never asked for must not become an unhandled rejection)
-    const cause = this.#gather(ex, breakKey, now).catch(() => null);
-    anticipated.set(key, { breakKey, cause, ms: now });
+    const admitted = this.#admit(ex, breakKey, now);
+    anticipated.set(
+      key,
+      admitted instanceof Promise
+        ? { breakKey, ctx: null, cause: admitted, ms: now }
+        : {
+            breakKey,
+            ctx: admitted,
+            // (a cause never asked for must not become an unhandled rejection)
+            cause: this.#explain(ex, admitted, breakKey).catch(() => null),
+            ms: now,
+          },
+    );
   }
 
   causeOf(ex: ExchangeRecord): Promise<Cause | null> | null {
@@ -231,15 +252,24 @@ export class GatheredCauses implements CauseProvider {
         this.#anticipated.delete(key);
         if (begun.breakKey === breakKey) {
           this.anticipatedUsed++;
-          return begun.cause;
+          const ctx = begun.ctx;
+          if (ctx === null) return begun.cause;
+          // Explained again once the reading begun is done, on the packets found then:
+          // the hop's readings are shared and cached, so this costs little, and the
+          // cause is the verdict's (what the kernel reported since, the record itself).
+          return begun.cause.then(() => this.#explain(ex, { ...ctx, exchange: ex }, breakKey));
         }
       }
     }
-    return this.#gather(ex, breakKey, Date.now());
+    const admitted = this.#admit(ex, breakKey, Date.now());
+    return admitted instanceof Promise ? admitted : this.#explain(ex, admitted, breakKey);
   }
 
-  /** Reads the evidence of a problem verdict (or of an overdue exchange judged so). */
-  #gather(ex: ExchangeRecord, key: string, now: number): Promise<Cause | null> {
+  /**
+   * A problem's context (its packets looked up now: the memory moves on), or, beyond
+   * EXPLAINED_PER_SECOND, the cause found at the same break lately (else `unknown`).
+   */
+  #admit(ex: ExchangeRecord, key: string, now: number): VerdictContext | Promise<Cause> {
     const second = Math.floor(now / 1000);
     if (second !== this.#second) {
       this.#second = second;
@@ -258,8 +288,11 @@ export class GatheredCauses implements CauseProvider {
             };
       return Promise.resolve(cause);
     }
-    // the packets are looked up now: the memory moves on
-    const ctx = verdictContext(ex, (iface, ts) => this.#memory.find(iface, ts, ex));
+    return verdictContext(ex, (iface, ts) => this.#memory.find(iface, ts, ex));
+  }
+
+  /** The gatherer's cause for a problem, within CAUSE_WAIT_MS (REMOTE_CAUSE_WAIT_MS). */
+  #explain(ex: ExchangeRecord, ctx: VerdictContext, key: string): Promise<Cause | null> {
     const progress: ExplainProgress = { step: null };
     const remote = ctx.lastSeen?.host != null || ctx.next?.host != null;
     const waitMs = remote ? this.#remoteWaitMs : this.#waitMs;

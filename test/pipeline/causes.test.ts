@@ -122,7 +122,9 @@ describe('recorded causes', () => {
 /** The gatherer, counting what it is asked to explain (no places watched: nothing is read). */
 class CountingGatherer extends EvidenceGatherer {
   explained: string[] = [];
+  contexts: VerdictContext[] = [];
   override explain(ctx: VerdictContext, progress?: ExplainProgress): Promise<Cause | null> {
+    this.contexts.push(ctx);
     this.explained.push(`${ctx.exchange.key} ${ctx.exchange.status} ${ctx.exchange.lost?.lastSeen ?? ''}`);
     return super.explain(ctx, progress);
   }
@@ -134,7 +136,7 @@ function judged(ex: ExchangeRecord): JudgedExchange {
 }
 
 describe('causes begun for overdue exchanges (live)', () => {
-  it('the verdict judged with the same break takes the cause begun; another break, or none, is read anew', async () => {
+  it('the verdict judged with the same break is explained once the cause begun is done, on its packets; another break, or none, is read anew', async () => {
     const gatherer = new CountingGatherer({ kernel: 'off' });
     const causes = new GatheredCauses(gatherer, new PacketMemory());
     // ok when overdue: nothing to read
@@ -145,23 +147,29 @@ describe('causes begun for overdue exchanges (live)', () => {
     causes.anticipate(judged(overdue));
     causes.anticipate(judged(exchange('q1', 'unanswered')));
     expect(gatherer.explained).toEqual(['q1 unanswered a']);
-    const begun = await causes.causeOf(exchange('q1', 'unanswered'));
+    // the verdict with that break: once the reading begun is done, explained again on the
+    // same packets (the hop's readings cached by then), for its own record
+    const verdict = exchange('q1', 'unanswered');
+    verdict.detail = 'the verdict';
+    const begun = await causes.causeOf(verdict);
     expect(begun?.code).toBe('unknown');
-    expect(gatherer.explained).toHaveLength(1);
+    expect(gatherer.explained).toEqual(['q1 unanswered a', 'q1 unanswered a']);
+    expect(gatherer.contexts.at(-1)?.exchange.detail).toBe('the verdict');
     expect(causes.anticipatedUsed).toBe(1);
-    // taken once: the same exchange judged again is read again
+    // taken once: the same exchange judged again is read afresh
     await causes.causeOf(exchange('q1', 'unanswered'));
-    expect(gatherer.explained).toHaveLength(2);
+    expect(gatherer.explained).toHaveLength(3);
+    expect(causes.anticipatedUsed).toBe(1);
     // judged with another break than it was overdue with (a late packet moved it on)
     causes.anticipate(judged(exchange('q2', 'unanswered')));
     const moved = exchange('q2', 'lost');
     if (moved.lost) moved.lost.lastSeen = 'b';
     await causes.causeOf(moved);
-    expect(gatherer.explained.slice(2)).toEqual(['q2 unanswered a', 'q2 lost b']);
+    expect(gatherer.explained.slice(3)).toEqual(['q2 unanswered a', 'q2 lost b']);
     expect(causes.anticipatedUsed).toBe(1);
     // its verdict came out ok: the cause begun is never asked for, and nothing fails
     causes.anticipate(judged(exchange('q3', 'unanswered')));
     expect(causes.causeOf(exchange('q3', 'ok'))).toBeNull();
-    expect(gatherer.explained).toHaveLength(5);
+    expect(gatherer.explained).toHaveLength(6);
   });
 });
