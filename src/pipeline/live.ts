@@ -35,7 +35,14 @@ import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
-import { FLUSH_INTERVAL_MS, holdMs, JUDGE_INTERVAL_MS, overdueMs, PRINT_INTERVAL_MS } from './timing.js';
+import {
+  FLUSH_INTERVAL_MS,
+  holdMs,
+  JUDGE_INTERVAL_MS,
+  OVERDUE_LOOKS_PER_TICK,
+  overdueMs,
+  PRINT_INTERVAL_MS,
+} from './timing.js';
 
 /**
  * Output waiting for stdout's reader, at most (bytes): the capture and the recording
@@ -327,7 +334,7 @@ export async function runLive(
         // exchanges overdue whose hold lasts: a problem's cause is read from now
         const due = Math.min(t.sec + t.nsec / 1e9 - overdue, unread);
         const dueSec = Math.floor(due);
-        stages.lookAhead(dueSec, Math.round((due - dueSec) * 1e9));
+        correlator.lookAhead(dueSec, Math.round((due - dueSec) * 1e9), OVERDUE_LOOKS_PER_TICK);
       }
       // The verdicts go out now, not at the next FLUSH_INTERVAL_MS (also those that waited
       // for their cause since the last tick): a script reading them gets each within a

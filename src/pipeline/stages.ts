@@ -40,7 +40,7 @@ import type { TuiModel } from '../ui/model.js';
 import type { Tui, TuiOptions } from '../ui/tui.js';
 import { VerdictOrder, type CauseProvider } from './causes.js';
 import type { PacketMemory } from './packet-memory.js';
-import { FINISH_STEP, OVERDUE_LOOKS_PER_TICK } from './timing.js';
+import { FINISH_STEP } from './timing.js';
 
 /** Whatever sees every packet before it is decoded (the recorder; a progress meter). */
 export interface PacketTap {
@@ -289,15 +289,6 @@ export class Stages {
         ? { onOverdue: options.causes.anticipate.bind(options.causes) }
         : {}),
     });
-  }
-
-  /**
-   * Live: exchanges overdue by (sec, nsec) on the reference clock, whose hold has not
-   * passed, are shown to the cause provider as they would be judged now (see
-   * Correlator.lookAhead).
-   */
-  lookAhead(sec: number, nsec: number): void {
-    this.correlator.lookAhead(sec, nsec, OVERDUE_LOOKS_PER_TICK);
   }
 
   /** A record of the run's lifecycle (state, counters) for the other sink of records. */
