@@ -2,7 +2,7 @@
 // a kind's own classify, kinds/) fills without allocating, and that alone carries a
 // packet on (the replay's decoder thread sends only this: sources/decoded-records.ts).
 import { UNSIGNED_32 } from '../decode/record.js';
-import type { Kind } from './kinds/table.js';
+import type { Kind } from './kinds/kind.js';
 
 export class Classified {
   /** hash of the fields forwarding does not change (32 bits); 0 when the packet has no usable identity */

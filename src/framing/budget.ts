@@ -1,10 +1,18 @@
-// What readers hand on that callers keep, counted against the limits of types.ts:
+// What readers hand on that callers keep, counted against the limits declared here:
 // interfaces (the merge, the replay and the correlator keep one record each) and their
 // text. One budget per stream, or one shared by the files a merge reads together, so
 // that neither a file of many sections nor many files get past the limits.
 
 import { CaptureFormatError } from './errors.js';
-import { MAX_INTERFACES, MAX_KEPT_TEXT_BYTES } from './types.js';
+
+/** Interfaces one stream may describe over all its sections, and files merged together over all of theirs. */
+export const MAX_INTERFACES = 65_536;
+/**
+ * Bytes of option text handed on in interface and statistics records, which callers
+ * keep: if_name, if_description and opt_comment of every Interface Description and
+ * Interface Statistics Block, counted over the stream (or the files merged together).
+ */
+export const MAX_KEPT_TEXT_BYTES = 4 * 1024 * 1024;
 
 export class ReaderBudget {
   private interfaces = 0;

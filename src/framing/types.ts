@@ -132,14 +132,8 @@ export const MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 
 /** Interfaces one pcapng section may describe (its ids run 0 .. 65535). */
 export const MAX_SECTION_INTERFACES = 65_536;
-/** Interfaces one stream may describe over all its sections, and files merged together over all of theirs. */
-export const MAX_INTERFACES = 65_536;
-/**
- * Bytes of option text handed on in interface and statistics records, which callers
- * keep: if_name, if_description and opt_comment of every Interface Description and
- * Interface Statistics Block, counted over the stream (or the files merged together).
- */
-export const MAX_KEPT_TEXT_BYTES = 4 * 1024 * 1024;
+// (the budget that counts against them declares them: budget.ts)
+export { MAX_INTERFACES, MAX_KEPT_TEXT_BYTES } from './budget.js';
 /**
  * Most addresses (if_IPv4addr and if_IPv6addr options together) one pcapng interface
  * may have: more is a hostile or broken file (an IDB of 16 MiB would hold a million),

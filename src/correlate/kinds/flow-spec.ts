@@ -5,7 +5,24 @@
 // straight from the rows (exchange-json.ts: bytes, no object or string made for them)
 // are made from the one declaration, so the two cannot drift apart.
 import type { ExchangeFlow } from '../../events/types.js';
-import type { KeptKey } from './kind-spec.js';
+
+/**
+ * An exchange's key as the correlator kept it (from the asking packet nearest the
+ * asker), for `flow`: the three numbers the kind's keepKey wrote, its addresses and
+ * name as text.
+ */
+export interface KeptKey {
+  readonly part0: number;
+  readonly part1: number;
+  readonly part2: number;
+  /** the source and destination address (IPv4, IPv6), null when not known */
+  src(): string | null;
+  dst(): string | null;
+  /** the first key address read as a MAC (a DHCP client's), null when not known */
+  mac(): string | null;
+  /** the DNS name kept, null when none or unreadable */
+  name(): string | null;
+}
 
 /**
  * Where a flow field's value comes from in the key kept:

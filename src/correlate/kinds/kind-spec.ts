@@ -24,6 +24,8 @@ import type { PacketRecord } from '../../decode/record.js';
 import type { ExchangeFlow, IcmpFlow } from '../../events/types.js';
 import type { Classified } from '../classified.js';
 import type { FlowSpec } from './flow-spec.js';
+// (declared beside flow-spec's readers of it; the kinds' modules take it from here)
+export type { KeptKey } from './flow-spec.js';
 
 /** Stages per exchange at most (TCP and DHCP have five). */
 export const MAX_STAGES = 5;
@@ -69,24 +71,6 @@ export interface UdpQuote {
 export interface Opening {
   readonly stage: number;
   readonly answeredBy: readonly number[];
-}
-
-/**
- * An exchange's key as the correlator kept it (from the asking packet nearest the
- * asker), for `flow`: the three numbers the kind's keepKey wrote, its addresses and
- * name as text.
- */
-export interface KeptKey {
-  readonly part0: number;
-  readonly part1: number;
-  readonly part2: number;
-  /** the source and destination address (IPv4, IPv6), null when not known */
-  src(): string | null;
-  dst(): string | null;
-  /** the first key address read as a MAC (a DHCP client's), null when not known */
-  mac(): string | null;
-  /** the DNS name kept, null when none or unreadable */
-  name(): string | null;
 }
 
 export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {

@@ -12,17 +12,9 @@ import { ICMP_ECHO, ICMPV6_ECHO } from './icmp-echo.js';
 import { ICMP_TIMESTAMP } from './icmp-timestamp.js';
 import { MAX_STAGES, type KindSpec } from './kind-spec.js';
 import { TCP_HANDSHAKE } from './tcp-handshake.js';
+import { Kind } from './kind.js';
 
-export const enum Kind {
-  None = 0,
-  IcmpEcho = 1,
-  Icmpv6Echo = 2,
-  TcpHandshake = 3,
-  Dns = 4,
-  Dhcp = 5,
-  Arp = 6,
-  IcmpTimestamp = 7,
-}
+export { Kind } from './kind.js';
 
 const NO_STAGES: readonly number[] = [];
 
