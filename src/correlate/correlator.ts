@@ -6,8 +6,9 @@
 //   ─► order sightings (stage-order.ts) ─► verdict (verdict.ts) ─► learn paths
 //   (path-learning.ts) ─► ExchangeRecord to the sinks (exchange-record.ts)
 //
-// This file holds the packet path, the deadline queue and judging: what each kind of
-// exchange is lives in kinds/, the interfaces and hosts known in capture-interfaces.ts,
+// This file holds the packet path, the deadline queue and when an exchange is judged:
+// what its verdict is lives in exchange-verdicts.ts, what each kind of
+// exchange is in kinds/, the interfaces and hosts known in capture-interfaces.ts,
 // what a packet asks of an exchange in flight in exchange-questions.ts, the options and
 // bounds in correlator-options.ts. Identity: an exchange's packets are recognised by
 // invariant fields (its kind's key: echo id/seq and payload, the SYN's ISN, DNS id and
@@ -63,20 +64,12 @@ import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
 import { OverdueMarks } from './overdue-marks.js';
-import { Kind, KIND_NAMES, opens, STAGE_NAMES } from './kinds/table.js';
+import { Kind, opens } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
 import { DnsTcpStreams } from './dns-tcp.js';
 import { CaptureHealth } from './health.js';
 import { flowKey, PathKnowledge } from './path-learning.js';
-import { StageOrder } from './stage-order.js';
-import {
-  judge,
-  newVerdict,
-  type JudgeTiming,
-  type OrderedStage,
-  type PathOracle,
-  type Verdict,
-} from './verdict.js';
+import { ExchangeVerdicts } from './exchange-verdicts.js';
 
 /** No exchange row (SlotIndex.get's miss). */
 const NONE = -1;
@@ -105,13 +98,10 @@ export class Correlator {
   readonly #judged = new JudgedView(this.#records, new ExchangeJsonWriter(this.#records));
   /** what the packet path asks of an exchange in flight */
   readonly #questions = new ExchangeQuestions(this.#ex, this.#tracks, this.#ifaces);
+  /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */
+  readonly #verdicts: ExchangeVerdicts;
   #baseSec = -1;
   #nowRel = Number.NEGATIVE_INFINITY;
-  /**
-   * The time #judge judges at, set just before each call: a time in ns is a double, and
-   * a double passed as an argument to a call that is not inlined is boxed on the heap.
-   */
-  #judgeNow = Number.NEGATIVE_INFINITY;
   /**
    * Packet time up to which nothing in the queue is due: the deadline of the unjudged
    * exchange at its head when last looked at (a deadline only moves later while the
@@ -131,27 +121,6 @@ export class Correlator {
   #clocksSampled = false;
   /** the time finish() judges what is still open at, once it began */
   #finishEnd: number | undefined = undefined;
-  /** Scratch for judging (synchronous, so reused): per kind, the array of its ordered stages. */
-  readonly #judgedStages: Array<Array<OrderedStage | undefined>> = KIND_NAMES.map((_, kind) =>
-    new Array<OrderedStage | undefined>(STAGE_NAMES[kind as Kind].length).fill(undefined),
-  );
-  /** puts a stage's sightings in path order when it is judged */
-  readonly #stageOrder: StageOrder;
-  /** Scratch verdict and timing: judging is synchronous, its results are used before the next. */
-  readonly #verdict: Verdict = newVerdict();
-  // (times start as -Infinity: a double, so that the first time stored keeps the shape; see UNSIGNED_32)
-  readonly #timing: JudgeTiming = {
-    deadline: Number.NEGATIVE_INFINITY,
-    now: Number.NEGATIVE_INFINITY,
-    forcedReason: null,
-  };
-  /** the kind of the exchange being judged (the oracle's flow paths are per kind) */
-  #judgedKind: Kind = Kind.None;
-  readonly #oracle: PathOracle = {
-    flowPath: (src, dst) => this.#learned.flowPath(this.#judgedKind, src, dst),
-    towards: (iface, addr) => this.#learned.towardsPath(iface, addr),
-    problem: (iface, from, to) => this.#health.problem(iface, from, to),
-  };
   readonly #summary: SummaryRecord = {
     type: 'summary',
     exchanges: 0,
@@ -179,16 +148,13 @@ export class Correlator {
       offsetChanged: (host) => this.#ifaces.offsetChanged(host),
       onClock: options.onClock,
     });
-    this.#stageOrder = new StageOrder({
+    this.#verdicts = new ExchangeVerdicts({
       ex: this.#ex,
       tracks: this.#tracks,
-      clock: this.#ifaces.clock,
+      ifaces: this.#ifaces,
       learned: this.#learned,
-      hosts: this.#ifaces.hosts,
-      hostOf: this.#ifaces.hostOf,
-      resolutionOf: this.#ifaces.resolutionOf,
-      addressesOf: this.#ifaces.addressesOf,
-      rank: this.#ifaces.rank,
+      health: this.#health,
+      questions: this.#questions,
     });
   }
 
@@ -461,7 +427,7 @@ export class Correlator {
     while (this.#queue.length > 0 && judged < count) {
       const x = this.#queue.shift();
       if (this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0) {
-        this.#judgeNow = end;
+        this.#verdicts.now = end;
         this.#judge(x);
         judged++;
       }
@@ -497,7 +463,7 @@ export class Correlator {
     return end;
   }
 
-  /** Judges what is due at #nowRel (the time is a field, not a parameter: see #judgeNow). */
+  /** Judges what is due at #nowRel (a field, not a parameter: see ExchangeVerdicts.now). */
   #judgeDue(): void {
     const rel = this.#nowRel;
     // Most packets move time on without reaching the head's deadline.
@@ -511,7 +477,7 @@ export class Correlator {
           this.#dueAfter = deadline;
           return;
         }
-        this.#judgeNow = rel;
+        this.#verdicts.now = rel;
         this.#judge(x);
       }
       this.#queue.shift();
@@ -549,11 +515,10 @@ export class Correlator {
         return;
       }
       const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
-      const stages = this.#judgedStages[kind];
-      this.#judgeNow = at;
-      const verdict = this.#verdictOf(x, kind, stages, undefined);
+      this.#verdicts.now = at;
+      const verdict = this.#verdicts.of(x, kind, undefined);
       this.#records.baseSec = this.#baseSec;
-      const judged = this.#judged.at(X, x, kind, stages, verdict);
+      const judged = this.#judged.at(X, x, kind, this.#verdicts.stages(kind), verdict);
       try {
         onOverdue(judged);
       } finally {
@@ -567,7 +532,7 @@ export class Correlator {
       const x = this.#queue.shift();
       const open = this.#ex.ints[x * EX_INTS + ExInt.Judged] === 0;
       if (open) {
-        this.#judgeNow = this.#nowRel;
+        this.#verdicts.now = this.#nowRel;
         this.#judge(x, 'state limit reached: judged before its timeout');
       }
       this.#recycle(x);
@@ -578,11 +543,11 @@ export class Correlator {
   /** Judges exchange x, over before this packet: at its deadline, or now if that is later. */
   #judgeAtDeadline(x: number): void {
     const deadline = this.#questions.deadline(x);
-    this.#judgeNow = this.#nowRel > deadline ? this.#nowRel : deadline;
+    this.#verdicts.now = this.#nowRel > deadline ? this.#nowRel : deadline;
     this.#judge(x);
   }
 
-  /** Judges exchange x at packet time #judgeNow. */
+  /** Judges exchange x at packet time #verdicts.now. */
   #judge(x: number, forcedReason?: string): void {
     const X = this.#ex;
     X.ints[x * EX_INTS + ExInt.Judged] = 1;
@@ -590,8 +555,8 @@ export class Correlator {
     this.#index.delete(X.ints[x * EX_INTS + ExInt.Slot]);
     if (!this.#clocksSampled) this.#clockSampling.sample(X, this.#tracks, x);
     const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
-    const stages = this.#judgedStages[kind];
-    const verdict = this.#verdictOf(x, kind, stages, forcedReason);
+    const verdict = this.#verdicts.of(x, kind, forcedReason);
+    const stages = this.#verdicts.stages(kind);
     this.#learned.learn(kind, stages, verdict.delivered);
     this.#summary[verdict.status]++;
     if (this.#options.wants !== undefined && !this.#options.wants(verdict.status)) {
@@ -606,39 +571,6 @@ export class Correlator {
       judged.done();
       this.#release(x);
     }
-  }
-
-  /**
-   * Exchange x's verdict at #judgeNow, as it stands (its stages ordered into `stages`):
-   * nothing of the correlator's state changes, so an exchange still open may be looked at
-   * (lookAhead) and judged later all the same.
-   */
-  #verdictOf(
-    x: number,
-    kind: Kind,
-    stages: Array<OrderedStage | undefined>,
-    forcedReason: string | undefined,
-  ): Verdict {
-    const X = this.#ex;
-    for (let i = 0; i < stages.length; i++) {
-      const t = X.ints[x * EX_INTS + ExInt.Stages + i] - 1;
-      stages[i] = t < 0 ? undefined : this.#stageOrder.ordered(x, kind, t, i, stages);
-    }
-    this.#judgedKind = kind;
-    const timing = this.#timing;
-    timing.deadline =
-      this.#ifaces.hosts.length < 2 ? this.#questions.deadline(x) : this.#questions.deadlineNow(x);
-    timing.now = this.#judgeNow;
-    timing.forcedReason = forcedReason ?? null;
-    return judge(
-      kind,
-      stages,
-      X.ints[x * EX_INTS + ExInt.ErrorStage],
-      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 ? X.errorDetail[x] : '',
-      this.#oracle,
-      timing,
-      this.#verdict,
-    );
   }
 
   /** A judged exchange's stage tracks are freed (its row may wait in the queue a while). */
