@@ -29,17 +29,12 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import type { CaptureSessionHandlers, CaptureSessionOptions } from './capture-session-contract.js';
-import { discoverInterfaces, listLocalNamespaces, type HostInventory } from './discovery.js';
-import {
-  interfaceAddresses,
-  LiveCapture,
-  listInterfacesAsync,
-  netnsPathOf,
-  type PacketBatchView,
-} from './live-capture.js';
+import { discoverInterfaces, type HostInventory } from './discovery.js';
+import { listNamespaces, namespacesToList } from './local-listing.js';
+import { LiveCapture, netnsPathOf, type PacketBatchView } from './live-capture.js';
 import type { CaptureError } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
-import { absent, namespaceInode, namespaceLostReason, sameAddresses } from './netns-follow.js';
+import { absent, namespaceLostReason, sameAddresses } from './netns-follow.js';
 import { RemoteCapture, RemoteCaptureError } from './remote-capture.js';
 import { COUNTER_POLL_MS } from './counter-poll.js';
 export type {
@@ -454,9 +449,8 @@ export class CaptureSession {
 
   /**
    * Lists the local namespaces that matter — those of the captured interfaces and those
-   * an open glob selects — on libuv's thread pool, never on this thread (a compute node
-   * has a namespace per router and network, and this thread drains every capture ring),
-   * then acts on what they hold now:
+   * an open glob selects — off this thread (local-listing.ts), then acts on what they
+   * hold now:
    * - a link set down (a DHCP client, `ip link set … down`) keeps its packet socket but
    *   carries nothing: it is shown `gone` while down and `up` again when it comes back,
    *   without re-opening (so nothing between is lost);
@@ -469,39 +463,9 @@ export class CaptureSession {
    */
   async #discoverLocal(): Promise<void> {
     const open = this.#specs.filter((s) => s.host === null && specIsOpen(s));
-    const namespaces = new Set<string | null>();
-    for (const e of this.#entries) if (e.kind === 'local') namespaces.add(e.target.netns);
-    if (open.length > 0) {
-      const needsNamed = open.some((s) => s.netns.kind === 'all' || s.netns.kind === 'named');
-      const candidates: Array<string | null> = [null, ...(needsNamed ? listLocalNamespaces() : [])];
-      for (const s of open) if (s.netns.kind === 'pid') candidates.push(`pid:${s.netns.pid}`);
-      for (const netns of candidates)
-        if (open.some((s) => specSelectsNamespace(s, netns))) namespaces.add(netns);
-    }
-    const listed = new Map<string | null, Map<string, { up: boolean; addresses: string[] }>>();
-    /** inode of the namespace each name leads to now; null: none (absent: unknown) */
-    const inodes = new Map<string, number | null>();
-    await Promise.all(
-      [...namespaces].map(async (netns) => {
-        const path = netns === null ? undefined : netnsPathOf(netns);
-        if (netns !== null && path !== undefined) {
-          // stat, like the listing, runs on the thread pool
-          const inode = await namespaceInode(path);
-          if (inode !== undefined) inodes.set(netns, inode);
-        }
-        try {
-          const list = await listInterfacesAsync(path);
-          listed.set(
-            netns,
-            new Map(list.map((i) => [i.name, { up: i.up, addresses: interfaceAddresses(i) }])),
-          );
-        } catch (err) {
-          // gone between the stat and the listing; other failures conclude nothing
-          if (netns !== null && isCaptureError(err) && err.code === 'ERR_NETNS_NOT_FOUND')
-            inodes.set(netns, null);
-        }
-      }),
-    );
+    const captured: Array<string | null> = [];
+    for (const e of this.#entries) if (e.kind === 'local') captured.push(e.target.netns);
+    const { interfaces: listed, inodes } = await listNamespaces(namespacesToList(captured, open));
     if (this.#stopped) return;
     for (const e of this.#entries) {
       if (e.kind !== 'local') continue;
