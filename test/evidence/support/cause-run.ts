@@ -9,7 +9,7 @@
 // `nft -s list ruleset` (the rules without their counters) printed it before and after, byte for byte, and that no
 // tracefs instance, BPF program or nft table of ours is left.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cause, ExchangeRecord } from '../../../src/events/types.js';
@@ -52,12 +52,30 @@ export function nft(netns: string, args: string[]): string {
   return execFileSync('ip', ['netns', 'exec', netns, 'nft', ...args], { encoding: 'utf8' });
 }
 
+/**
+ * hopscope's tracefs instances on this machine (they are the kernel's, whichever mount
+ * shows them). Where this mount namespace has no tracefs mounted (a machine whose boot
+ * did not mount it), they are listed through a mount of its own in a mount namespace
+ * that ends with the command, as the remote script mounts it (tracefs-script.ts): the
+ * host's mounts are left as they are, and an instance left behind is still seen.
+ */
 export function tracefsInstances(): string[] {
-  try {
-    return readdirSync('/sys/kernel/tracing/instances').filter((n) => n.startsWith('hopscope-'));
-  } catch {
-    return [];
-  }
+  const dir = '/sys/kernel/tracing/instances';
+  const names = existsSync(dir)
+    ? readdirSync(dir)
+    : execFileSync(
+        'unshare',
+        [
+          '-m',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          `mount -t tracefs nodev /sys/kernel/tracing && ls -1 ${dir}`,
+        ],
+        { encoding: 'utf8' },
+      ).split('\n');
+  return names.filter((n) => n.startsWith('hopscope-'));
 }
 
 /** The handle `nft -a list ruleset` gives the rule whose text contains `text`, in table FAMILY NAME. */
