@@ -115,26 +115,32 @@ describe('drop store', () => {
     const capacity = 3000;
     const store = new DropStore(capacity);
     const kept: Uint8Array[] = [];
-    for (let round = 0; round < 3; round++) {
-      const n = 1500;
+    // batches that wrap the ring anywhere, one larger than the ring (only its newest are kept)
+    const sizes = [1100, 1700, 3500, 450];
+    let made = 0;
+    for (let round = 0; round < sizes.length; round++) {
+      const n = sizes[round];
       const batch = new Uint8Array(n * DROP_RECORD_BYTES);
       const v = new DataView(batch.buffer);
       for (let k = 0; k < n; k++) {
         const at = k * DROP_RECORD_BYTES;
         record(batch, v, at, PACKETS[Math.floor(rnd() * PACKETS.length)], rnd);
-        const t = (round * n + k) * 1_000_000 + Math.floor(rnd() * 3_000_000);
+        const t = (made + k) * 1_000_000 + Math.floor(rnd() * 3_000_000);
         v.setUint32(at + DropField.TsSec, 500 + Math.floor(t / 1e9), true);
         v.setUint32(at + DropField.TsNsec, t % 1e9, true);
         v.setUint32(at + DropField.Netns, 40 + Math.floor(rnd() * 3), true);
         kept.push(batch.slice(at, at + DROP_RECORD_BYTES));
       }
       store.push(batch.buffer, n);
+      made += n;
+      expect(store.size).toBe(Math.min(made, capacity));
+      expect(store.overwritten).toBe(Math.max(0, made - capacity));
     }
     const held = kept.slice(-capacity);
     for (let q = 0; q < 300; q++) {
       const packet = rnd() < 0.1 ? null : PACKETS[q % PACKETS.length];
       const netns = new Set([40 + Math.floor(rnd() * 3), ...(rnd() < 0.5 ? [40 + Math.floor(rnd() * 3)] : [])]);
-      const from = 500e9 + Math.floor(rnd() * 4.5e9);
+      const from = 500e9 + Math.floor(rnd() * 6.7e9);
       const to = from + Math.floor(rnd() * 2e9);
       const limit = 1 + Math.floor(rnd() * 20);
       const got = store.query({ netns, startNs: BigInt(from), endNs: BigInt(to), packet }, limit);

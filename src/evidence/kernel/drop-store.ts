@@ -62,18 +62,28 @@ export class DropStore {
     return this.#overwritten;
   }
 
-  /** Copies `count` records from a tracer batch. */
+  /**
+   * Copies `count` records from a tracer batch: in at most two runs (the ring's end,
+   * then its start), no view made per record — under a flood this runs per drop. Of a
+   * batch larger than the ring, only its newest `capacity` records can be kept.
+   */
   push(batch: ArrayBuffer, count: number): void {
-    const src = new Uint8Array(batch, 0, count * DROP_RECORD_BYTES);
-    for (let k = 0; k < count; k++) {
+    const cap = this.#capacity;
+    const skipped = count > cap ? count - cap : 0;
+    let from = skipped;
+    while (from < count) {
+      const run = Math.min(count - from, cap - this.#next);
       this.#bytes.set(
-        src.subarray(k * DROP_RECORD_BYTES, (k + 1) * DROP_RECORD_BYTES),
+        new Uint8Array(batch, from * DROP_RECORD_BYTES, run * DROP_RECORD_BYTES),
         this.#next * DROP_RECORD_BYTES,
       );
-      this.#next = (this.#next + 1) % this.#capacity;
-      if (this.#held < this.#capacity) this.#held++;
-      else this.#overwritten++;
+      this.#next = (this.#next + run) % cap;
+      from += run;
     }
+    const room = cap - this.#held;
+    const added = count - skipped;
+    this.#held += Math.min(room, added);
+    this.#overwritten += skipped + Math.max(0, added - room);
   }
 
   query(q: DropQuery, limit = 16): DropQueryResult {
