@@ -6,6 +6,7 @@
 // torn down on the way out, Ctrl-C included. Not root: the shipped recording of the same
 // incident is replayed (in the TUI on a terminal).
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labDown, labUp, runTraffic } from '../../lab/index.js';
 import { untilSignal } from '../../pipeline/stop.js';
@@ -17,7 +18,21 @@ import { runReplay } from './replay.js';
 const SCENARIO = 'dvr-fip';
 const FAULT = 'sg-drop';
 const PREFIX = 'hsdemo-';
-const RECORDING = fileURLToPath(new URL(`../../../captures/${SCENARIO}-${FAULT}.pcapng`, import.meta.url));
+/** The shipped recording of the incident, in captures/ of the project this module is built in. */
+const RECORDING = shippedRecording(`${SCENARIO}-${FAULT}.pcapng`);
+
+/**
+ * captures/NAME of the project: looked for upwards from this module, which is
+ * src/cli/commands/ (tests), dist/cli/commands/ or dist/app/ (the bundled CLI).
+ */
+function shippedRecording(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const candidate = join(dir, 'captures', name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '../../../captures', name);
+}
 
 const OPTIONS: OptionSpec[] = [{ name: 'duration', kind: 'string' }];
 
