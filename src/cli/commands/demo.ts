@@ -18,20 +18,20 @@ import { runReplay } from './replay.js';
 const SCENARIO = 'dvr-fip';
 const FAULT = 'sg-drop';
 const PREFIX = 'hsdemo-';
-/** The shipped recording of the incident, in captures/ of the project this module is built in. */
-const RECORDING = shippedRecording(`${SCENARIO}-${FAULT}.pcapng`);
+const RECORDING_NAME = `${SCENARIO}-${FAULT}.pcapng`;
 
 /**
- * captures/NAME of the project: looked for upwards from this module, which is
- * src/cli/commands/ (tests), dist/cli/commands/ or dist/app/ (the bundled CLI).
+ * The shipped recording of the incident, captures/NAME of the project: looked for
+ * upwards from this module, which is src/cli/commands/ (tests), dist/cli/commands/ or
+ * dist/app/ (the bundled CLI); null when there is none.
  */
-function shippedRecording(name: string): string {
+function shippedRecording(name: string): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let up = 0; up < 4; up++, dir = dirname(dir)) {
     const candidate = join(dir, 'captures', name);
     if (existsSync(candidate)) return candidate;
   }
-  return join(dirname(fileURLToPath(import.meta.url)), '../../../captures', name);
+  return null;
 }
 
 const OPTIONS: OptionSpec[] = [{ name: 'duration', kind: 'string' }];
@@ -40,13 +40,15 @@ export async function runDemo(argv: string[]): Promise<number> {
   const args = parseArgs(argv, OPTIONS, 'demo');
   const durationS = numberOption(args, 'duration', 'demo', 6, 1) ?? 6;
   if (process.getuid?.() !== 0) {
-    if (!existsSync(RECORDING)) throw new UserError(`demo: not root and no recording at ${RECORDING}`);
+    const recording = shippedRecording(RECORDING_NAME);
+    if (recording === null)
+      throw new UserError(`demo: not root, and no captures/${RECORDING_NAME} in the project to replay`);
     process.stdout.write(
       `Not root, so no live lab: replaying the recording of ${SCENARIO} with fault ${FAULT}.\n` +
         `(Run as root to build the lab and capture it live.)\n\n`,
     );
     // The verdicts of the incident (lost exchanges make replay say 1; the demo itself went fine).
-    await runReplay([RECORDING]);
+    await runReplay([recording]);
     return EXIT_OK;
   }
   return liveDemo(durationS);
