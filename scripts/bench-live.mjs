@@ -452,7 +452,8 @@ function latencyFigures(stamped) {
     lat.length === 0 ? null : round(lat[Math.min(lat.length - 1, Math.ceil(f * lat.length) - 1)], 3);
   const byStatus = {};
   for (const x of stamped) byStatus[x.status] = (byStatus[x.status] ?? 0) + 1;
-  if (process.env.HOPSCOPE_BENCH_STAMPS) writeFileSync(process.env.HOPSCOPE_BENCH_STAMPS, JSON.stringify(stamped));
+  if (process.env.HOPSCOPE_BENCH_STAMPS)
+    writeFileSync(process.env.HOPSCOPE_BENCH_STAMPS, JSON.stringify(stamped));
   return { exchanges: lat.length, byStatus, p50: q(0.5), p99: q(0.99), max: q(1) };
 }
 

@@ -86,7 +86,8 @@ export class PacketMemory {
     // under a flood of other exchange packets, thousands are that near, and decoding
     // each held the event loop for a burst of verdicts.
     for (let slot = 0; slot < PACKET_MEMORY_SLOTS; slot++) {
-      if (this.#iface[slot] !== id || (this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] !== wantNs) continue;
+      if (this.#iface[slot] !== id || (this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] !== wantNs)
+        continue;
       const view = this.#view(slot, iface);
       if (belongsTo(view, ex)) return view;
     }

@@ -118,7 +118,12 @@ export interface NativeStats {
  * batch (capture_handle.h "Event-driven reading"), packets after it may wait unread.
  * An empty batch (count 0, more false) says the ring was then read to its end.
  */
-export type NativeBatchCallback = (buffer: ArrayBuffer, count: number, byteLength: number, more: boolean) => void;
+export type NativeBatchCallback = (
+  buffer: ArrayBuffer,
+  count: number,
+  byteLength: number,
+  more: boolean,
+) => void;
 
 export interface NativeCaptureHandle {
   /** LINKTYPE_* number of the interface (1 = EN10MB) */

@@ -139,7 +139,10 @@ describe('drop store', () => {
     const held = kept.slice(-capacity);
     for (let q = 0; q < 300; q++) {
       const packet = rnd() < 0.1 ? null : PACKETS[q % PACKETS.length];
-      const netns = new Set([40 + Math.floor(rnd() * 3), ...(rnd() < 0.5 ? [40 + Math.floor(rnd() * 3)] : [])]);
+      const netns = new Set([
+        40 + Math.floor(rnd() * 3),
+        ...(rnd() < 0.5 ? [40 + Math.floor(rnd() * 3)] : []),
+      ]);
       const from = 500e9 + Math.floor(rnd() * 6.7e9);
       const to = from + Math.floor(rnd() * 2e9);
       const limit = 1 + Math.floor(rnd() * 20);
@@ -155,7 +158,8 @@ describe('drop store', () => {
         if (packet !== null && isSamePacket(drop, packet)) byPacket.push(t);
         else if (byTime.length < limit) byTime.push(t);
       }
-      const times = (ds: ReturnType<typeof decodeDrop>[]): number[] => ds.map((d) => d.tsSec * 1e9 + d.tsNsec);
+      const times = (ds: ReturnType<typeof decodeDrop>[]): number[] =>
+        ds.map((d) => d.tsSec * 1e9 + d.tsNsec);
       expect(times(got.byPacket), `query ${q}`).toEqual(byPacket);
       expect(times(got.byTime), `query ${q}`).toEqual(byTime);
     }

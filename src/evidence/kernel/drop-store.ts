@@ -119,7 +119,11 @@ export class DropStore {
       if (timeFull) {
         if (packet === null) continue;
         if (wantProto >= 0 && bytes[at + DropField.IpProto] !== wantProto) continue;
-        if (wantIpId >= 0 && (bytes[at + DropField.IpId] | (bytes[at + DropField.IpId + 1] << 8)) !== wantIpId) continue;
+        if (
+          wantIpId >= 0 &&
+          (bytes[at + DropField.IpId] | (bytes[at + DropField.IpId + 1] << 8)) !== wantIpId
+        )
+          continue;
         if (!mayBeSamePacket(bytes, v, at, packet)) continue;
       }
       if (!q.netns.has(words[w + WORD_NETNS])) continue;
