@@ -51,8 +51,19 @@
 //                               [--exchanges PER_S] [--no-latency]
 //                               [--hopscope BIN] (another build's bin/hopscope.js, to compare)
 //                               [--capture-args '--no-cause'] (more arguments for hopscope capture)
+// Diagnostics: HOPSCOPE_BENCH_STAMPS=FILE keeps the latency trial's stamped records,
+// HOPSCOPE_BENCH_STDOUT=FILE its standard output as it arrived (each chunk after `@` and
+// its arrival time), HOPSCOPE_BENCH_NODE_FLAGS node flags for the capture.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -493,6 +504,8 @@ async function hopscopeTrial(path, perIface, i, latency = false) {
     let partial = '';
     p.child.stdout.on('data', (d) => {
       const arrived = (performance.timeOrigin + performance.now()) / 1000;
+      if (process.env.HOPSCOPE_BENCH_STDOUT)
+        appendFileSync(process.env.HOPSCOPE_BENCH_STDOUT, `@${arrived}\n${d}`);
       const lines = (partial + d).split('\n');
       partial = lines.pop();
       for (const line of lines) {

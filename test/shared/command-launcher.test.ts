@@ -1,8 +1,9 @@
 // The command helper (src/shared/command-launcher.ts): commands run as its children, never
 // as this process's, with their arguments as given (no shell), their exit status, output,
-// timeout and failures reported; a helper that dies fails what it was running and is
+// timeout and failures reported; they run at nice 19; a helper that dies fails what it was running and is
 // started again; an idle helper never keeps hopscope from exiting.
 import { execFileSync } from 'node:child_process';
+import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { launch, launcherPid } from '../../src/shared/command-launcher.js';
@@ -20,6 +21,15 @@ describe('command helper', () => {
     const parent = Number(r.stdout.trim());
     expect(parent).toBe(launcherPid());
     expect(parent).not.toBe(process.pid);
+  });
+
+  it('runs the helper and its commands at the lowest priority, below the capture', async () => {
+    // `nice` with no arguments prints the niceness it runs at
+    const r = await launch(['nice'], OPTIONS);
+    expect(r.exitCode).toBe(0);
+    expect(Number(r.stdout.trim())).toBe(19);
+    expect(getPriority(launcherPid())).toBe(19);
+    expect(getPriority()).toBe(0);
   });
 
   it('passes arguments as they are: nothing reaches a shell', async () => {
