@@ -232,8 +232,15 @@ export class Correlator {
   interfaceBack(id: number, sec: number, nsec: number): void {
     this.#health.back(id, this.rel(sec, nsec));
   }
-  interfaceDrops(id: number, totalDropped: number, sec: number, nsec: number): void {
-    this.#health.dropCounter(id, totalDropped, this.rel(sec, nsec));
+  /**
+   * A capture's cumulative drop counter read at (sec, nsec). An increase is blamed on
+   * the time since the reading before, and on at least `windowNs` before this one: the
+   * window a replay blames the same drops on (files.ts, from the recording's statistics
+   * block), so that both judge the same moments suspect however often the counters
+   * were read live.
+   */
+  interfaceDrops(id: number, totalDropped: number, sec: number, nsec: number, windowNs = 0): void {
+    this.#health.dropCounter(id, totalDropped, this.rel(sec, nsec), windowNs);
   }
   /** Drops known only as a whole-capture total (a recording's statistics block). */
   interfaceDropsOverall(

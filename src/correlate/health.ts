@@ -71,12 +71,15 @@ export class CaptureHealth {
     if (last >= 0 && h.gone[last + Gone.To] === Number.POSITIVE_INFINITY) h.gone[last + Gone.To] = at;
   }
 
-  /** A cumulative drop counter read at `at`: an increase is blamed on the time since the last reading. */
-  dropCounter(iface: number, total: number, at: number): void {
+  /**
+   * A cumulative drop counter read at `at`: an increase is blamed on the time since the
+   * last reading, and on at least `window` before `at`.
+   */
+  dropCounter(iface: number, total: number, at: number, window = 0): void {
     const h = this.#get(iface);
     if (total > h.lastDropTotal) {
       if (h.drops.length >= MAX_INTERVALS * Drops.Fields) h.drops.splice(0, Drops.Fields);
-      h.drops.push(h.lastPoll, at, total - h.lastDropTotal);
+      h.drops.push(Math.min(h.lastPoll, at - window), at, total - h.lastDropTotal);
       h.lastDropTotal = total;
     }
     h.lastPoll = at;

@@ -36,6 +36,7 @@ import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import {
+  DROP_WINDOW_NS,
   FLUSH_INTERVAL_MS,
   holdMs,
   JUDGE_INTERVAL_MS,
@@ -56,12 +57,12 @@ const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
 /**
  * A judge tick this much later than due means the process was held up so long that
  * what it judges may not be safe (ms): packets stamped within the hold (HOLD_LOCAL_MS,
- * 600) of now may wait unread in a ring — a TPACKET_V3 block is handed over 50 ms
- * after its first packet, so those waiting are stamped after now − late − 50 ms — and
- * the drop counters, read every COUNTER_POLL_MS (250), may be that much older too.
- * Below 200 ms both stay well inside the hold; a ring left with packets unread is
- * covered by the session's unreadAfter. (It was 50 ms, which skipped ticks a busy
- * capture could judge, and added a tick to those verdicts.)
+ * 350) of now may wait unread in a ring — a TPACKET_V3 block is handed over 50 ms
+ * after its first packet, so those waiting are stamped after now − late − 50 ms.
+ * Below 200 ms that stays inside the hold; a ring left with packets unread is covered
+ * by the session's unreadAfter, and the drop counters are read at the tick itself.
+ * (It was 50 ms, which skipped ticks a busy capture could judge, and added a tick to
+ * those verdicts.)
  */
 const LATE_TICK_MS = 200;
 
@@ -269,7 +270,7 @@ export async function runLive(
       onStats(stats, iface) {
         recording.stats(stats);
         const t = wallNow();
-        correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec);
+        correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec, DROP_WINDOW_NS);
         model?.setDropped(stats.interfaceId, stats.dropped);
         if (!stats.final) {
           const record: StatsRecord = {
@@ -324,6 +325,8 @@ export async function runLive(
         return;
       }
       skipped = false;
+      // drops up to now are known before anything up to now less the hold is judged
+      session.readCounters();
       const t = wallNow();
       // nothing is judged past a packet that may still wait unread in a ring
       const unread = session.unreadAfter() ?? Infinity;

@@ -414,7 +414,13 @@ export class CaptureSession {
     return { interfaceId: e.id, received, dropped, final };
   }
 
-  #poll(): void {
+  /**
+   * Reads the local captures' kernel counters now (pcap_stats, a getsockopt each) and
+   * reports those that changed. The poll does it every COUNTER_POLL_MS; live judging
+   * does it before each judge tick, so that a drop before a deadline is known when the
+   * exchange is judged, without a hold long enough for the next poll.
+   */
+  readCounters(): void {
     if (this.#stopped) return;
     for (const e of this.#entries) {
       if (e.kind !== 'local' || e.descriptor === null) continue; // never opened: no counters to speak of
@@ -425,6 +431,11 @@ export class CaptureSession {
         this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
       }
     }
+  }
+
+  #poll(): void {
+    if (this.#stopped) return;
+    this.readCounters();
     if (this.#localDiscovery === null && performance.now() - this.#discoveredAt >= DISCOVERY_MS) {
       this.#discoveredAt = performance.now();
       this.#localDiscovery = this.#discoverLocal()

@@ -195,6 +195,21 @@ describe('capture health', () => {
     expect(h.problem(9, 0, 1)).toBeNull();
   });
 
+  it('live drops are blamed on at least the window a replay blames them on, however often the counters were read', () => {
+    // counters read at each judge tick (100 apart) and at the poll: a replay knows these
+    // drops only from the statistics block at 500, and blames the 250 before it
+    const h = new CaptureHealth();
+    h.started(0, 0);
+    h.dropCounter(0, 0, 300, 250);
+    h.dropCounter(0, 0, 400, 250);
+    h.dropCounter(0, 5, 500, 250);
+    expect(h.problem(0, 260, 270)).toBe('dropped 5 packets');
+    expect(h.problem(0, 240, 245)).toBeNull();
+    // counters not read for longer than the window: the whole time since is suspect
+    h.dropCounter(0, 9, 1500, 250);
+    expect(h.problem(0, 600, 610)).toBe('dropped 4 packets');
+  });
+
   it('drops from statistics blocks are bounded like those from live counters: the oldest forgotten', () => {
     // a recording may hold any number of statistics blocks, each with a larger total
     const h = new CaptureHealth();
