@@ -112,6 +112,8 @@ describe('drop store', () => {
 
   it('gives what a plain walk of every kept record gives (window, namespaces, packet, byTime bound)', () => {
     const rnd = seededRandom(11);
+    // namespace inodes as the kernel numbers them: above 2^31
+    const NS0 = 4_026_532_000;
     const capacity = 3000;
     const store = new DropStore(capacity);
     const kept: Uint8Array[] = [];
@@ -128,7 +130,7 @@ describe('drop store', () => {
         const t = (made + k) * 1_000_000 + Math.floor(rnd() * 3_000_000);
         v.setUint32(at + DropField.TsSec, 500 + Math.floor(t / 1e9), true);
         v.setUint32(at + DropField.TsNsec, t % 1e9, true);
-        v.setUint32(at + DropField.Netns, 40 + Math.floor(rnd() * 3), true);
+        v.setUint32(at + DropField.Netns, NS0 + Math.floor(rnd() * 3), true);
         kept.push(batch.slice(at, at + DROP_RECORD_BYTES));
       }
       store.push(batch.buffer, n);
@@ -139,13 +141,17 @@ describe('drop store', () => {
     const held = kept.slice(-capacity);
     for (let q = 0; q < 300; q++) {
       const packet = rnd() < 0.1 ? null : PACKETS[q % PACKETS.length];
+      // one or two of the records' namespaces; now and then a dozen, most of them not
+      // the records' (more than the query's scratch holds at first)
       const netns = new Set([
-        40 + Math.floor(rnd() * 3),
-        ...(rnd() < 0.5 ? [40 + Math.floor(rnd() * 3)] : []),
+        ...(rnd() < 0.1 ? Array.from({ length: 11 }, (_, i) => NS0 + 3 + i) : []),
+        NS0 + Math.floor(rnd() * 3),
+        ...(rnd() < 0.5 ? [NS0 + Math.floor(rnd() * 3)] : []),
       ]);
       const from = 500e9 + Math.floor(rnd() * 6.7e9);
       const to = from + Math.floor(rnd() * 2e9);
-      const limit = 1 + Math.floor(rnd() * 20);
+      // 0: only the packet's own drops, as the evidence asks
+      const limit = Math.floor(rnd() * 21);
       const got = store.query({ netns, startNs: BigInt(from), endNs: BigInt(to), packet }, limit);
       // the plain walk
       const byPacket: number[] = [];
@@ -162,6 +168,48 @@ describe('drop store', () => {
         ds.map((d) => d.tsSec * 1e9 + d.tsNsec);
       expect(times(got.byPacket), `query ${q}`).toEqual(byPacket);
       expect(times(got.byTime), `query ${q}`).toEqual(byTime);
+    }
+  });
+
+  it("finds the packet's drops at both ends of a ring that has wrapped, by each way the compact keys are compared", () => {
+    const capacity = 1000;
+    for (const packet of PACKETS) {
+      const store = new DropStore(capacity);
+      const rnd = seededRandom(5);
+      // 1700 records in a ring of 1000, the oldest kept in slot 700: the packet's drops
+      // are the oldest kept, the last at the ring's end, the first at its start, and the newest
+      const n = 1700;
+      const batch = new Uint8Array(n * DROP_RECORD_BYTES);
+      const v = new DataView(batch.buffer);
+      const own = [700, 999, 1000, n - 1];
+      for (let k = 0; k < n; k++) {
+        const at = k * DROP_RECORD_BYTES;
+        // the others: the same kind of packet with fields changed at random
+        record(batch, v, at, packet, own.includes(k) ? () => 0.99 : rnd);
+        if (own.includes(k) && packet.family !== 'arp') batch[at + DropField.Flags] |= DropFlag.L4;
+        v.setUint32(at + DropField.TsSec, 700, true);
+        v.setUint32(at + DropField.TsNsec, k * 1000, true);
+        v.setUint32(at + DropField.Netns, 4_026_532_001, true);
+      }
+      // two batches, so that the second wraps the ring (one larger than the ring would not)
+      store.push(batch.buffer.slice(0, 700 * DROP_RECORD_BYTES), 700);
+      store.push(batch.buffer.slice(700 * DROP_RECORD_BYTES), n - 700);
+      const r = store.query(
+        {
+          netns: new Set([4_026_532_001]),
+          startNs: 700n * 1_000_000_000n,
+          endNs: 701n * 1_000_000_000n,
+          packet,
+        },
+        0,
+      );
+      // the plain walk of the records kept
+      const expected: number[] = [];
+      for (let k = n - capacity; k < n; k++)
+        if (isSamePacket(decodeDrop(batch, v, k * DROP_RECORD_BYTES), packet)) expected.push(k);
+      expect(expected, `${packet.family} ${packet.proto}`).toEqual(expect.arrayContaining(own));
+      expect(r.byPacket.map((d) => d.tsNsec / 1000)).toEqual(expected);
+      expect(r.byTime).toEqual([]);
     }
   });
 

@@ -108,11 +108,12 @@ describe('local drop tracer', () => {
       });
       const where = await new Kallsyms().symbolise([drop.location]);
       expect(where.get(drop.location)).toMatch(/^(nf_hook_slow|nft_do_chain)\+0x[0-9a-f]+$/);
-      // another packet of the same flow is not this drop
+      // another packet of the same flow is not this drop, only one at the same time (asked for)
       const other = tracer.query(
         new Set([inode]),
         { startNs: start, endNs: now() + NS },
         { ...packet, ipId: (ipId + 1) & 0xffff },
+        16,
       );
       expect(other.byPacket).toEqual([]);
       expect(other.byTime).toHaveLength(1);
@@ -135,6 +136,7 @@ describe('local drop tracer', () => {
         new Set([watchedA, inodeB]),
         { startNs: start, endNs: now() + NS },
         echoRequest(ipId, icmpId),
+        16,
       );
       expect(r.byPacket).toEqual([]);
       expect(r.byTime).toEqual([]);

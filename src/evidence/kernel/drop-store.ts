@@ -32,6 +32,11 @@ const NS = 1_000_000_000n;
 const WORD_TS_SEC = DropField.TsSec >>> 2;
 const WORD_TS_NSEC = DropField.TsNsec >>> 2;
 const WORD_NETNS = DropField.Netns >>> 2;
+/** Byte offsets read inline by the query's loop. */
+const IP_PROTO = DropField.IpProto;
+const IP_ID = DropField.IpId;
+const SPORT = DropField.Sport;
+const DPORT = DropField.Dport;
 
 export class DropStore {
   readonly #capacity: number;
@@ -45,6 +50,17 @@ export class DropStore {
   #held = 0;
   /** records that were overwritten before a query could see them, all time */
   #overwritten = 0;
+  /** a query's namespace inodes (#netnsOf) */
+  #netnsScratch = new Float64Array(8);
+  /**
+   * Per slot, the fields most records are turned away by, side by side (256 KiB each
+   * for 65 536 records, where the records are 5.8 MB): (IP protocol << 16) | IP id,
+   * and (source port << 16) | destination port. A query over a flood of other packets'
+   * drops reads these instead of every record — the walk was bound by memory, ~7 ns a
+   * record.
+   */
+  readonly #idKeys: Uint32Array;
+  readonly #portKeys: Uint32Array;
 
   constructor(capacity: number = DROP_STORE_DEFAULTS.capacity) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`drop store capacity ${capacity}`);
@@ -52,6 +68,8 @@ export class DropStore {
     this.#bytes = new Uint8Array(capacity * DROP_RECORD_BYTES);
     this.#view = new DataView(this.#bytes.buffer);
     this.#words = new Uint32Array(this.#bytes.buffer);
+    this.#idKeys = new Uint32Array(capacity);
+    this.#portKeys = new Uint32Array(capacity);
   }
 
   get size(): number {
@@ -77,6 +95,7 @@ export class DropStore {
         new Uint8Array(batch, from * DROP_RECORD_BYTES, run * DROP_RECORD_BYTES),
         this.#next * DROP_RECORD_BYTES,
       );
+      this.#keyRecords(this.#next, run);
       this.#next = (this.#next + run) % cap;
       from += run;
     }
@@ -84,6 +103,27 @@ export class DropStore {
     const added = count - skipped;
     this.#held += Math.min(room, added);
     this.#overwritten += skipped + Math.max(0, added - room);
+  }
+
+  /** Fills the compact keys of `count` records from `slot` on (little-endian fields, as the addon writes them). */
+  #keyRecords(slot: number, count: number): void {
+    const b = this.#bytes;
+    const idKeys = this.#idKeys;
+    const portKeys = this.#portKeys;
+    for (let s = slot, end = slot + count; s < end; s++) {
+      const at = s * DROP_RECORD_BYTES;
+      idKeys[s] = (b[at + IP_PROTO] << 16) | b[at + IP_ID] | (b[at + IP_ID + 1] << 8);
+      portKeys[s] =
+        ((b[at + SPORT] | (b[at + SPORT + 1] << 8)) << 16) | b[at + DPORT] | (b[at + DPORT + 1] << 8);
+    }
+  }
+
+  /** The namespaces of a query as numbers in a typed array (grown, never made per query). */
+  #netnsOf(set: ReadonlySet<number>): Float64Array {
+    if (this.#netnsScratch.length < set.size) this.#netnsScratch = new Float64Array(set.size * 2);
+    let i = 0;
+    for (const inode of set) this.#netnsScratch[i++] = inode;
+    return this.#netnsScratch;
   }
 
   query(q: DropQuery, limit = 16): DropQueryResult {
@@ -96,47 +136,97 @@ export class DropStore {
     const words = this.#words;
     const packet = q.packet;
     const oldest = (this.#next - this.#held + this.#capacity) % this.#capacity;
-    // the two fields mayBeSamePacket rejects most records by, read inline: an IP
-    // packet's protocol, and an IPv4 packet's id (-1: not compared)
     const bytes = this.#bytes;
-    const wantProto = packet === null || packet.family === 'arp' ? -1 : packet.proto;
-    const wantIpId = packet !== null && packet.family === 4 && packet.ipId !== null ? packet.ipId : -1;
+    const idKeys = this.#idKeys;
+    const portKeys = this.#portKeys;
+    // What the compact keys must hold for mayBeSamePacket to accept a record (-1: not
+    // compared). Each is implied by its rules: an ARP record is never a packet of
+    // another family, an IP record must have the packet's protocol, its IP id when an
+    // IPv4 packet's is known; without one, both ports (UDP of unknown length, TCP of
+    // unknown sequence) or an ICMP sequence in the destination port's place.
+    let wantIdKey = -1;
+    let wantProto = -1;
+    let wantPorts = -1;
+    let wantDport = -1;
+    if (packet !== null && packet.family !== 'arp') {
+      if (packet.family === 4 && packet.ipId !== null) wantIdKey = ((packet.proto << 16) | packet.ipId) >>> 0;
+      else {
+        wantProto = packet.proto;
+        if (
+          packet.sport !== null &&
+          packet.dport !== null &&
+          ((packet.proto === 17 && packet.ipLength <= 0) || (packet.proto === 6 && packet.tcpSeq === null))
+        )
+          wantPorts = ((packet.sport << 16) | packet.dport) >>> 0;
+        else if ((packet.proto === 1 || packet.proto === 58) && packet.icmpSeq !== null)
+          wantDport = packet.icmpSeq;
+      }
+    }
     // Live, a burst of verdicts queries one after another on the event loop, each over
-    // every record a flood left (65 536): the cheapest tests come first — the time, then,
-    // once `byTime` is full, whether the record may be the packet at all — and the
-    // namespace set is asked only of records that pass them.
-    let slot = oldest;
-    for (let k = 0; k < this.#held; k++, slot = slot + 1 === this.#capacity ? 0 : slot + 1) {
+    // every record a flood left (65 536): the cheapest tests come first — once `byTime`
+    // is full (at once when no time-matched drops are asked for), the compact keys,
+    // then the time, then whether the record may be the packet at all — and the
+    // namespaces are compared only for records that pass them. They are compared as
+    // numbers in a typed array: an inode above 2^31 is no small integer to V8, and a
+    // Set asked for it hashes a heap number — when the flood's drops are in another
+    // namespace than the one asked for, that was most of a query's time.
+    const netns = this.#netnsOf(q.netns);
+    const netnsCount = q.netns.size;
+    const held = this.#held;
+    const capacity = this.#capacity;
+    // the oldest record kept is past the window's start: some of the window's drops were written over
+    if (held > 0 && this.#overwritten > 0) {
+      const w = (oldest * DROP_RECORD_BYTES) >>> 2;
+      const sec = words[w + WORD_TS_SEC];
+      if (sec > startSec || (sec === startSec && words[w + WORD_TS_NSEC] > startNsec))
+        result.truncated = true;
+    }
+    // A record in the window and the namespaces: the packet's drop, or (while fewer
+    // than `limit`) another drop of that time.
+    const consider = (slot: number, timeFull: boolean): void => {
       const at = slot * DROP_RECORD_BYTES;
       const w = at >>> 2;
       const sec = words[w + WORD_TS_SEC];
       const nsec = words[w + WORD_TS_NSEC];
-      if (k === 0 && this.#overwritten > 0 && (sec > startSec || (sec === startSec && nsec > startNsec)))
-        result.truncated = true;
-      if (sec < startSec || (sec === startSec && nsec < startNsec)) continue;
-      if (sec > endSec || (sec === endSec && nsec > endNsec)) continue;
-      const timeFull = result.byTime.length >= limit;
-      if (timeFull) {
-        if (packet === null) continue;
-        if (wantProto >= 0 && bytes[at + DropField.IpProto] !== wantProto) continue;
-        if (
-          wantIpId >= 0 &&
-          (bytes[at + DropField.IpId] | (bytes[at + DropField.IpId + 1] << 8)) !== wantIpId
-        )
-          continue;
-        if (!mayBeSamePacket(bytes, v, at, packet)) continue;
-      }
-      if (!q.netns.has(words[w + WORD_NETNS])) continue;
+      if (sec < startSec || (sec === startSec && nsec < startNsec)) return;
+      if (sec > endSec || (sec === endSec && nsec > endNsec)) return;
+      if (timeFull && packet !== null && !mayBeSamePacket(bytes, v, at, packet)) return;
+      const inode = words[w + WORD_NETNS];
+      let i = 0;
+      while (i < netnsCount && netns[i] !== inode) i++;
+      if (i === netnsCount) return;
       // Most drops in a window are other packets' (a flood to a closed port is 150k a
       // second): only a record whose raw fields may be the packet's is decoded and compared.
-      if (packet !== null && (timeFull || mayBeSamePacket(this.#bytes, v, at, packet))) {
-        const drop = decodeDrop(this.#bytes, v, at);
-        if (isSamePacket(drop, packet)) {
-          result.byPacket.push(drop);
-          continue;
+      if (packet !== null && (timeFull || mayBeSamePacket(bytes, v, at, packet))) {
+        const drop = decodeDrop(bytes, v, at);
+        if (isSamePacket(drop, packet)) result.byPacket.push(drop);
+        else if (result.byTime.length < limit) result.byTime.push(drop);
+      } else if (result.byTime.length < limit) result.byTime.push(decodeDrop(bytes, v, at));
+    };
+    // Every record, oldest first, until `limit` time-matched drops are found ...
+    let k = 0;
+    let slot = oldest;
+    for (; k < held && result.byTime.length < limit; k++) {
+      consider(slot, false);
+      if (++slot === capacity) slot = 0;
+    }
+    if (packet === null) return result;
+    // ... then only those whose compact keys may be the packet's: the ring's end, then its start.
+    const left = held - k;
+    const tail = Math.min(left, capacity - slot);
+    for (let run = 0; run < 2; run++) {
+      const from = run === 0 ? slot : 0;
+      const to = run === 0 ? slot + tail : left - tail;
+      if (wantIdKey >= 0) {
+        for (let cur = from; cur < to; cur++) if (idKeys[cur] === wantIdKey) consider(cur, true);
+      } else if (wantProto >= 0) {
+        for (let cur = from; cur < to; cur++) {
+          if (idKeys[cur] >>> 16 !== wantProto) continue;
+          if (wantPorts >= 0 && portKeys[cur] !== wantPorts) continue;
+          if (wantDport >= 0 && (portKeys[cur] & 0xffff) !== wantDport) continue;
+          consider(cur, true);
         }
-        if (result.byTime.length < limit) result.byTime.push(drop);
-      } else if (result.byTime.length < limit) result.byTime.push(decodeDrop(this.#bytes, v, at));
+      } else for (let cur = from; cur < to; cur++) consider(cur, true);
     }
     return result;
   }

@@ -136,13 +136,20 @@ export class LocalDropTracer {
     if (batch.count > 0) this.#store.push(batch.buffer, batch.count);
   }
 
+  /**
+   * The drops of `packet` in the window and namespaces, and at most `timeMatched` other
+   * drops of theirs. None by default: the evidence of a verdict is its packet's own
+   * drops, and asking for others in a namespace the flood is not in walked every record
+   * kept (the store's comment), per hop of each problem's verdict.
+   */
   query(
     netns: ReadonlySet<number>,
     window: { startNs: bigint; endNs: bigint },
     packet: ExchangePacket | null,
+    timeMatched = 0,
   ): DropQueryResult {
     this.poll();
-    return this.#store.query({ netns, ...window, packet });
+    return this.#store.query({ netns, ...window, packet }, timeMatched);
   }
 
   /** skb_drop_reason value → name (NETFILTER_DROP); the number as text when the kernel has no name for it. */
