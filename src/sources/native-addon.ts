@@ -23,11 +23,10 @@
 // valid until the next batch (the next read(), or the return of the onBatch
 // callback). Whoever keeps bytes longer copies them.
 
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { EpbConverter } from '../framing/epb-converter.js';
+import { findProjectFile } from '../shared/project-file.js';
 
 export const RECORD_HEADER_BYTES = 24;
 /** Index of each header field in a Uint32Array view, relative to the record's offset / 4. */
@@ -205,9 +204,6 @@ export interface NativeAddon {
 }
 
 const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'hopscope_native.node');
-// This file runs from src/sources/ (tsx, vitest) and from dist/src/sources/
-// (built): look for native/ a few levels up instead of hard-coding one depth.
-const MAX_LEVELS_UP = 5;
 
 let loaded: NativeAddon | undefined;
 
@@ -216,15 +212,7 @@ function addonError(message: string): CaptureError {
 }
 
 function findAddon(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let level = 0; level <= MAX_LEVELS_UP; level++) {
-    const candidate = path.join(dir, ADDON_RELATIVE_PATH);
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return undefined;
+  return findProjectFile(import.meta.url, ADDON_RELATIVE_PATH) ?? undefined;
 }
 
 function isNativeAddon(value: unknown): value is NativeAddon {

@@ -5,11 +5,10 @@
 // (q quits), otherwise for a few seconds with the text report of verdicts. The lab is
 // torn down on the way out, Ctrl-C included. Not root: the shipped recording of the same
 // incident is replayed (in the TUI on a terminal).
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { labDown, labUp, runTraffic } from '../../lab/index.js';
 import { untilSignal } from '../../pipeline/stop.js';
+import { findProjectFile } from '../../shared/project-file.js';
 import { numberOption, parseArgs, type OptionSpec } from '../args.js';
 import { EXIT_OK, UserError } from '../errors.js';
 import { runCapture } from './capture.js';
@@ -26,12 +25,7 @@ const RECORDING_NAME = `${SCENARIO}-${FAULT}.pcapng`;
  * dist/app/ (the bundled CLI); null when there is none.
  */
 function shippedRecording(name: string): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
-    const candidate = join(dir, 'captures', name);
-    if (existsSync(candidate)) return candidate;
-  }
-  return null;
+  return findProjectFile(import.meta.url, join('captures', name));
 }
 
 const OPTIONS: OptionSpec[] = [{ name: 'duration', kind: 'string' }];
