@@ -326,7 +326,7 @@ export async function runLive(
       }
       skipped = false;
       // drops up to now are known before anything up to now less the hold is judged
-      session.readCounters();
+      session.readCounters(true);
       const t = wallNow();
       // nothing is judged past a packet that may still wait unread in a ring
       const unread = session.unreadAfter() ?? Infinity;

@@ -81,6 +81,8 @@ interface LocalEntry {
   baseReceived: number;
   baseDropped: number;
   lastReported: string;
+  /** the drop counter last reported */
+  lastReportedDropped: number;
   /**
    * Epoch seconds of the last packet handed over when its capture's last batch ended
    * full (the ring may hold later ones, unread: the loop's turn came first); -1 when
@@ -211,6 +213,7 @@ export class CaptureSession {
         baseReceived: 0,
         baseDropped: 0,
         lastReported: '',
+        lastReportedDropped: 0,
         unreadAfterS: -1,
       };
     } else {
@@ -416,15 +419,19 @@ export class CaptureSession {
 
   /**
    * Reads the local captures' kernel counters now (pcap_stats, a getsockopt each) and
-   * reports those that changed. The poll does it every COUNTER_POLL_MS; live judging
-   * does it before each judge tick, so that a drop before a deadline is known when the
-   * exchange is judged, without a hold long enough for the next poll.
+   * reports those that changed — with `dropsOnly`, those whose drop counter grew. The
+   * poll reports every change, every COUNTER_POLL_MS; live judging reads before each
+   * judge tick for drops only, so that a drop before a deadline is known when the
+   * exchange is judged, without a hold long enough for the next poll (and the counters
+   * of a busy interface are not reported ten times a second).
    */
-  readCounters(): void {
+  readCounters(dropsOnly = false): void {
     if (this.#stopped) return;
     for (const e of this.#entries) {
       if (e.kind !== 'local' || e.descriptor === null) continue; // never opened: no counters to speak of
       const s = this.#localStats(e, false);
+      if (dropsOnly && s.dropped === e.lastReportedDropped) continue;
+      e.lastReportedDropped = s.dropped;
       const key = `${s.received}/${s.dropped}`;
       if (key !== e.lastReported) {
         e.lastReported = key;
