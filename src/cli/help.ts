@@ -143,7 +143,7 @@ r stops the recording or starts one (next to -w FILE as FILE.2.pcapng, else in t
 working directory), ? lists every key, q quits (the recording is closed complete).
 
 Output: every exchange (ICMP echo and timestamp, TCP handshake, DNS over UDP and
-TCP, DHCP, ARP) is judged about a third of a second after its timeout: ok, lost (where it
+TCP, DHCP, ARP) is judged about half a second after its timeout: ok, lost (where it
 was last seen, where it went missing), unanswered, error or inconclusive (the
 capture was not looking). Not on a terminal: problems in full, the first 20 ok ones a line each,
 then a table of packets captured, received and dropped (by the kernel) per

@@ -55,13 +55,10 @@ export const MAX_EXCHANGE_NS = 10e9;
 export const REMOTE_UNFLUSHED_NS = 1.5e9;
 /**
  * Packets of an exchange up to this long after its timeout still join it (a retry sent
- * right at the timeout: the kernel's retransmission and ARP timers fire within a few
- * ms of theirs); later ones do not, however long the capture holds packets for late
- * sources (0.35 s locally, 2.5 s with remote hosts, and longer in a replay): verdicts
- * must not depend on it. The live hold covers it, a ring block's 50 ms and a judge tick
- * up to 200 ms late (pipeline/timing.ts HOLD_LOCAL_MS). It was 0.6 s, the local hold
- * then.
+ * right at the timeout); later ones do not, however long the capture holds packets for
+ * late sources (0.6 s locally, 2.5 s with remote hosts): verdicts must not depend on it.
+ * The local hold, so a local capture judges as it always did.
  */
-export const LATE_JOIN_NS = 0.1e9;
+export const LATE_JOIN_NS = 0.6e9;
 /** Multiples of the flow's smoothed RTT before an unanswered stage is judged. */
 export const RTT_TIMEOUT_FACTOR = 8;

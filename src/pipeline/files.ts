@@ -41,7 +41,7 @@ import { CAUSES_SECTION_COMMENT } from '../evidence/recording.js';
 import { RecordedCauses } from './causes.js';
 import { openTui, Stages, wantsTui, type PacketTap, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
-import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, replayLagMs } from './timing.js';
+import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, holdMs } from './timing.js';
 
 /** Files large enough that a progress line on a terminal helps. */
 const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
@@ -140,8 +140,8 @@ export async function runFiles(
     const onInterface = (iface: ThreadInterface): void => {
       interfaces[iface.id] = iface;
       stages.interface(iface, iface.file);
-      // Judge as live capture did: after its hold, or longer (remote sources trail by up to 2.5 s).
-      correlator.setPacketLagMs(replayLagMs(iface.host !== null));
+      // Judge as live capture did: after its hold (remote sources trail by up to 2.5 s).
+      correlator.setPacketLagMs(holdMs(iface.host !== null));
     };
     // A hopscope recording names the host its live run's time stamps were on.
     const onSection = (comments: string[]): void => {

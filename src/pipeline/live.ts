@@ -57,12 +57,12 @@ const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
 /**
  * A judge tick this much later than due means the process was held up so long that
  * what it judges may not be safe (ms): packets stamped within the hold (HOLD_LOCAL_MS,
- * 350) of now may wait unread in a ring — a TPACKET_V3 block is handed over 50 ms
+ * 600) of now may wait unread in a ring — a TPACKET_V3 block is handed over 50 ms
  * after its first packet, so those waiting are stamped after now − late − 50 ms.
- * Below 200 ms that stays inside the hold; a ring left with packets unread is covered
- * by the session's unreadAfter, and the drop counters are read at the tick itself.
- * (It was 50 ms, which skipped ticks a busy capture could judge, and added a tick to
- * those verdicts.)
+ * Below 200 ms that stays well inside the hold; a ring left with packets unread is
+ * covered by the session's unreadAfter, and the drop counters are read at the tick
+ * itself. (It was 50 ms, which skipped ticks a busy capture could judge, and added a
+ * tick to those verdicts.)
  */
 const LATE_TICK_MS = 200;
 

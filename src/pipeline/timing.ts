@@ -5,36 +5,23 @@ import { COUNTER_POLL_MS } from '../sources/counter-poll.js';
 
 /**
  * The hold: how long live packet lines and verdicts wait for other interfaces' packets
- * before they are printed in time order or judged. Local: a TPACKET_V3 ring block is
- * handed over at most 50 ms after its first packet and read at once (a ring left with
- * packets unread holds judging back by itself: CaptureSession.unreadAfter), and the
- * drop counters are read at each judge tick, before judging — 350 ms covers a block, a
- * judge tick (JUDGE_INTERVAL_MS) and a tick up to LATE_TICK_MS (live.ts) late. It was
- * 600 ms while the counters were read only every COUNTER_POLL_MS (250). Remote:
- * tcpdump's 1 s buffer and ssh.
+ * before they are printed in time order or judged. Local: as long as a packet past an
+ * exchange's timeout may still join it (Correlator LATE_JOIN_NS: a retry a client sends
+ * a little after the timeout: busybox udhcpc's came 0.13 and 0.24 s after it in the lab), so no
+ * verdict is given before its retries could have joined it; a TPACKET_V3 ring block is
+ * handed over at most 50 ms after its first packet (a ring left with packets unread
+ * holds judging back by itself: CaptureSession.unreadAfter), and the drop counters are
+ * read at each judge tick, before judging. Remote: tcpdump's 1 s buffer and ssh. A
+ * recording holds packets in the order they arrived, which trails their time stamps by
+ * up to the same hold: the replay judges only what is due that long before its latest
+ * packet (Correlator packetLagMs).
  */
-export const HOLD_LOCAL_MS = 350;
+export const HOLD_LOCAL_MS = 600;
 export const HOLD_REMOTE_MS = 2500;
 
 /** The hold of a run with (or without) interfaces on remote hosts. */
 export function holdMs(remote: boolean): number {
   return remote ? HOLD_REMOTE_MS : HOLD_LOCAL_MS;
-}
-
-/**
- * A replay judges only what is due this long before the latest packet it read
- * (Correlator packetLagMs): a recording holds packets in the order the capture read
- * them, which trails their time stamps by up to the live hold, and by more where the
- * capture was held up and its judging waited for the packets it read late. A verdict
- * depends on the order packets were read, never on when it was judged, so waiting
- * longer than the live hold gives the same verdicts: locally the replay keeps 600 ms,
- * the live hold of earlier recordings, whichever made the recording.
- */
-export const REPLAY_LAG_LOCAL_MS = 600;
-
-/** The replay's lag for a recording with (or without) interfaces on remote hosts. */
-export function replayLagMs(remote: boolean): number {
-  return remote ? HOLD_REMOTE_MS : REPLAY_LAG_LOCAL_MS;
 }
 
 /**
