@@ -6,9 +6,9 @@ import { COUNTER_POLL_MS } from '../sources/counter-poll.js';
 /**
  * The hold: how long live packet lines and verdicts wait for other interfaces' packets
  * before they are printed in time order or judged. Local: as long as a packet past an
- * exchange's timeout may still join it (Correlator LATE_JOIN_NS: a retry a client sends
- * a little after the timeout: busybox udhcpc's came 0.13 and 0.24 s after it in the lab), so no
- * verdict is given before its retries could have joined it; a TPACKET_V3 ring block is
+ * exchange's timeout may still join it (Correlator LATE_JOIN_NS, a client's retry sent
+ * a little late; busybox udhcpc's came 0.13 and 0.24 s late in the lab), so no verdict
+ * is given before its retries could have joined it; a TPACKET_V3 ring block is
  * handed over at most 50 ms after its first packet (a ring left with packets unread
  * holds judging back by itself: CaptureSession.unreadAfter), and the drop counters are
  * read at each judge tick, before judging. Remote: tcpdump's 1 s buffer and ssh. A

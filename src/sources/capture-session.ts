@@ -80,9 +80,9 @@ interface LocalEntry {
   /** counters of captures of this interface that ended (before a re-attach) */
   baseReceived: number;
   baseDropped: number;
-  lastReported: string;
-  /** the drop counter last reported */
-  lastReportedDropped: number;
+  /** the counters last reported (-1: none yet, so the first reading is reported) */
+  lastReceived: number;
+  lastDropped: number;
   /**
    * Epoch seconds of the last packet handed over when its capture's last batch ended
    * full (the ring may hold later ones, unread: the loop's turn came first); -1 when
@@ -212,8 +212,8 @@ export class CaptureSession {
         state: 'stopped',
         baseReceived: 0,
         baseDropped: 0,
-        lastReported: '',
-        lastReportedDropped: 0,
+        lastReceived: -1,
+        lastDropped: 0,
         unreadAfterS: -1,
       };
     } else {
@@ -422,21 +422,18 @@ export class CaptureSession {
    * reports those that changed — with `dropsOnly`, those whose drop counter grew. The
    * poll reports every change, every COUNTER_POLL_MS; live judging reads before each
    * judge tick for drops only, so that a drop before a deadline is known when the
-   * exchange is judged, without a hold long enough for the next poll (and the counters
-   * of a busy interface are not reported ten times a second).
+   * exchange is judged whatever the poll's phase (and the counters of a busy interface
+   * are not reported ten times a second).
    */
   readCounters(dropsOnly = false): void {
     if (this.#stopped) return;
     for (const e of this.#entries) {
       if (e.kind !== 'local' || e.descriptor === null) continue; // never opened: no counters to speak of
       const s = this.#localStats(e, false);
-      if (dropsOnly && s.dropped === e.lastReportedDropped) continue;
-      e.lastReportedDropped = s.dropped;
-      const key = `${s.received}/${s.dropped}`;
-      if (key !== e.lastReported) {
-        e.lastReported = key;
-        this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
-      }
+      if (s.dropped === e.lastDropped && (dropsOnly || s.received === e.lastReceived)) continue;
+      e.lastReceived = s.received;
+      e.lastDropped = s.dropped;
+      this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
     }
   }
 
