@@ -9,12 +9,13 @@
 // shipped capture and corpus file.
 import { type JsonBytes, literal } from '../shared/json-bytes.js';
 import { writeLostHead } from '../shared/record-json.js';
+import { DNS_MAX_NAME_LEN } from '../decode/dns.js';
 import {
   type ExchangeRecordWriter,
   firstTime,
-  hopMs,
+  hopUs,
   type KeptKeyView,
-  rttMs,
+  rttUs,
   tunnelName,
 } from './exchange-record.js';
 import { flowValue, KeyFormat, keyValueText, Source } from './kinds/flow-spec.js';
@@ -24,21 +25,23 @@ import type { OrderedStage, Verdict } from './verdict.js';
 
 const NS = 1_000_000_000;
 
-// The line's constant pieces as bytes (json-bytes.ts literal).
-const FLOW = literal(',"flow":');
-const STATUS = literal(',"status":');
-const TS = literal(',"ts":');
-const STAGES = literal(',"stages":[');
-const SEEN = literal(',"seen":[');
+// The line's constant pieces as bytes (json-bytes.ts literal); pieces that always follow
+// one another are one literal, made per kind, stage, status or interface below: a copy
+// costs about the same whatever its length, so a line is cheaper in fewer of them.
 const HOP_MS = literal(',"hopMs":');
 const TUNNEL = literal(',"tunnel":{"type":');
 const VNI = literal(',"vni":');
 const DETAIL = literal(',"detail":');
 const RTT_MS = literal(',"rttMs":');
 const NULL = literal('null');
+const NO_STAGES = literal(',"stages":[]');
+const STAGES_END = literal(']}]');
+const SEEN_NONE = literal(',"seen":[');
 
 /** A kind's flow as bytes: each field's `{"name":` / `,"name":`, the key's literal pieces. */
 interface FlowShape {
+  /** `","flow":{"<first field>":` (the key text's closing quote first), or `","flow":{` */
+  readonly open: Uint8Array;
   readonly heads: readonly Uint8Array[];
   readonly keyLiterals: readonly Uint8Array[];
 }
@@ -53,19 +56,31 @@ const enum Value {
   /** an IPv4 address: its offset in the key's bytes */
   Ipv4 = 2,
   Text = 3,
+  /** the DNS name as its bytes in #name (its length in nums) */
+  Name = 4,
 }
 
 /** JSON text made once (a label may be any UTF-8) as the bytes JsonBytes.lit copies. */
 function utf8(json: string): Uint8Array {
-  return Buffer.from(json, 'utf8');
+  return new Uint8Array(Buffer.from(json, 'utf8'));
+}
+
+/** An interface's sighting heads, made from its label. */
+interface SightingHeads {
+  readonly label: string;
+  /** `,"seen":[{"iface":"<label>","ts":` */
+  readonly first: Uint8Array;
+  /** `},{"iface":"<label>","ts":` */
+  readonly next: Uint8Array;
 }
 
 export class ExchangeJsonWriter {
   readonly #records: ExchangeRecordWriter;
-  /** per kind: `{"type":"exchange","kind":"…","key":` */
+  /** per kind: `{"type":"exchange","kind":"…","key":"` */
   readonly #heads: Uint8Array[];
-  /** per kind, per stage: `{"name":"…","packets":`, and with a comma before it */
-  readonly #stageHeads: Uint8Array[][];
+  /** per kind, per stage: `,"stages":[{"name":"…","packets":` (the first stage written) */
+  readonly #firstStageHeads: Uint8Array[][];
+  /** per kind, per stage: `]},{"name":"…","packets":` (a stage after another) */
   readonly #nextStageHeads: Uint8Array[][];
   /** per kind: the bytes of its flow's field names and of its key text's literal pieces */
   readonly #shapes: FlowShape[];
@@ -73,30 +88,35 @@ export class ExchangeJsonWriter {
   readonly #tags = new Uint8Array(MAX_FLOW_FIELDS);
   readonly #nums = new Float64Array(MAX_FLOW_FIELDS);
   readonly #strs: Array<string | null> = new Array<string | null>(MAX_FLOW_FIELDS).fill(null);
-  /** per verdict status: `"ok"` … */
+  /** the DNS name of the record being written, when its text is its bytes (KeptKeyView.plainName) */
+  readonly #name = new Uint8Array(DNS_MAX_NAME_LEN);
+  /** per verdict status: `},"status":"ok","ts":` (the flow's closing brace first) … */
   readonly #statuses = new Map<string, Uint8Array>();
-  /** per interface id: the label its sighting head was made from, and the head `{"iface":"…","ts":` */
-  readonly #headLabel: Array<string | undefined> = [];
-  readonly #sightingHead: Uint8Array[] = [];
+  #lastStatus = '';
+  #lastStatusBytes: Uint8Array = new Uint8Array(0);
+  /** per interface id: its sighting heads, made again when its label changed */
+  readonly #sightingHeads: Array<SightingHeads | undefined> = [];
   /** per tunnel type: `"vxlan"` … */
   readonly #tunnelNames = new Map<number, Uint8Array>();
 
   constructor(records: ExchangeRecordWriter) {
     this.#records = records;
-    this.#heads = KIND_NAMES.map((name) => utf8(`{"type":"exchange","kind":${JSON.stringify(name)},"key":`));
-    this.#stageHeads = STAGE_NAMES.map((names) =>
-      names.map((name) => utf8(`{"name":${JSON.stringify(name)},"packets":`)),
+    this.#heads = KIND_NAMES.map((name) => utf8(`{"type":"exchange","kind":${JSON.stringify(name)},"key":"`));
+    this.#firstStageHeads = STAGE_NAMES.map((names) =>
+      names.map((name) => utf8(`,"stages":[{"name":${JSON.stringify(name)},"packets":`)),
+    );
+    this.#nextStageHeads = STAGE_NAMES.map((names) =>
+      names.map((name) => utf8(`]},{"name":${JSON.stringify(name)},"packets":`)),
     );
     this.#shapes = FLOWS.map((c) => {
       if (c.names.length > MAX_FLOW_FIELDS) throw new Error(`a flow of ${c.names.length} fields`);
+      const heads = c.names.map((name, i) => utf8(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`));
       return {
-        heads: c.names.map((name, i) => utf8(`${i === 0 ? '{' : ','}${JSON.stringify(name)}:`)),
+        open: utf8(`","flow":${c.names.length > 0 ? `{${JSON.stringify(c.names[0])}:` : '{'}`),
+        heads,
         keyLiterals: c.keyLiterals.map((text) => literal(text)),
       };
     });
-    this.#nextStageHeads = STAGE_NAMES.map((names) =>
-      names.map((name) => utf8(`,{"name":${JSON.stringify(name)},"packets":`)),
-    );
   }
 
   /** Writes exchange x's record as records.record(X, x, kind, stages, verdict) serialized would read. */
@@ -111,36 +131,31 @@ export class ExchangeJsonWriter {
     const records = this.#records;
     w.lit(this.#heads[kind]);
     this.#keyAndFlow(w, records.keptKey(X, x), kind);
-    w.lit(STATUS);
     this.#status(w, verdict.status);
-    w.lit(TS);
     this.#timestamp(w, firstTime(stages));
-    w.lit(STAGES);
-    const heads = this.#stageHeads[kind];
+    const firstHeads = this.#firstStageHeads[kind];
     const nextHeads = this.#nextStageHeads[kind];
     let firstStage = true;
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i];
       if (s === undefined) continue;
-      w.lit(firstStage ? heads[i] : nextHeads[i]);
+      w.lit(firstStage ? firstHeads[i] : nextHeads[i]);
       firstStage = false;
       w.num(s.packets);
-      w.lit(SEEN);
       const ifaces = s.ifaces;
       const times = s.times;
+      if (ifaces.length === 0) w.lit(SEEN_NONE);
       for (let j = 0; j < ifaces.length; j++) {
-        if (j > 0) w.byte(0x2c);
-        this.#sightingStart(w, ifaces[j]);
+        const heads = this.#sightingHeadsOf(ifaces[j]);
+        w.lit(j === 0 ? heads.first : heads.next);
         this.#timestamp(w, times[j]);
-        if (j > 0) w.field(HOP_MS).num(hopMs(times[j - 1], times[j]));
+        if (j > 0) w.field(HOP_MS).thousandths(hopUs(times[j - 1], times[j]));
         const tun = s.tunnels[j];
         if (tun >= 0) this.#tunnel(w, tun);
-        w.byte(0x7d);
       }
-      w.byte(0x5d);
-      w.byte(0x7d);
+      if (ifaces.length > 0) w.byte(0x7d);
     }
-    w.byte(0x5d);
+    w.lit(firstStage ? NO_STAGES : STAGES_END);
     const lost = verdict.lost;
     if (lost !== null) {
       writeLostHead(w, STAGE_NAMES[kind][lost.stage], records.lastSeenLabel(lost.lastSeen));
@@ -153,7 +168,7 @@ export class ExchangeJsonWriter {
     }
     const detail = records.detail(X, x, kind, verdict);
     if (detail !== undefined) w.field(DETAIL).str(detail);
-    if (verdict.rttNs !== null) w.field(RTT_MS).num(rttMs(verdict.rttNs));
+    if (verdict.rttNs !== null) w.field(RTT_MS).thousandths(rttUs(verdict.rttNs));
     w.byte(0x7d);
   }
 
@@ -178,6 +193,13 @@ export class ExchangeJsonWriter {
           nums[i] = at;
           continue;
         }
+      } else if (source === Source.Name) {
+        const len = key.plainName(this.#name);
+        if (len > 0) {
+          tags[i] = Value.Name;
+          nums[i] = len;
+          continue;
+        }
       }
       const v = flowValue(c, i, key);
       if (v === null) tags[i] = Value.Null;
@@ -190,7 +212,6 @@ export class ExchangeJsonWriter {
       }
     }
     const bytes = key.bytes;
-    w.byte(0x22);
     for (let p = 0; p < c.keyFields.length; p++) {
       const f = c.keyFields[p];
       if (f < 0) {
@@ -203,6 +224,9 @@ export class ExchangeJsonWriter {
           break;
         case Value.Ipv4:
           w.ipv4Text(bytes, nums[f]);
+          break;
+        case Value.Name:
+          w.copy(this.#name, 0, nums[f]);
           break;
         case Value.Number:
           // an integer as JSON writes it is its String(); anything else (or hex) as keyTextOf makes it
@@ -219,16 +243,20 @@ export class ExchangeJsonWriter {
           w.strContent(strs[f] as string);
       }
     }
-    w.byte(0x22);
-    w.lit(FLOW);
+    w.lit(shape.open);
     for (let i = 0; i < n; i++) {
-      w.lit(shape.heads[i]);
+      if (i > 0) w.lit(shape.heads[i]);
       switch (tags[i]) {
         case Value.Null:
           w.lit(NULL);
           break;
         case Value.Ipv4:
           w.ipv4(bytes, nums[i]);
+          break;
+        case Value.Name:
+          w.byte(0x22);
+          w.copy(this.#name, 0, nums[i]);
+          w.byte(0x22);
           break;
         case Value.Number:
           w.num(nums[i]);
@@ -238,17 +266,20 @@ export class ExchangeJsonWriter {
       }
       strs[i] = null;
     }
-    if (n === 0) w.byte(0x7b);
-    w.byte(0x7d);
   }
 
+  /** `},"status":"<status>","ts":`: the flow closed, the status, the head of the first time stamp. */
   #status(w: JsonBytes, status: string): void {
-    let bytes = this.#statuses.get(status);
-    if (bytes === undefined) {
-      bytes = utf8(JSON.stringify(status));
-      this.#statuses.set(status, bytes);
+    if (status !== this.#lastStatus) {
+      let bytes = this.#statuses.get(status);
+      if (bytes === undefined) {
+        bytes = utf8(`},"status":${JSON.stringify(status)},"ts":`);
+        this.#statuses.set(status, bytes);
+      }
+      this.#lastStatus = status;
+      this.#lastStatusBytes = bytes;
     }
-    w.lit(bytes);
+    w.lit(this.#lastStatusBytes);
   }
 
   /** A sighting's `,"tunnel":{"type":…,"vni":…}` (record-json.ts writeSightingTunnel's bytes). */
@@ -265,14 +296,16 @@ export class ExchangeJsonWriter {
     w.byte(0x7d);
   }
 
-  /** `{"iface":"<label>","ts":` of interface `iface`, made again when its label changed. */
-  #sightingStart(w: JsonBytes, iface: number): void {
+  /** Interface `iface`'s sighting heads, made again when its label changed. */
+  #sightingHeadsOf(iface: number): SightingHeads {
     const label = this.#records.label(iface);
-    if (this.#headLabel[iface] !== label) {
-      this.#headLabel[iface] = label;
-      this.#sightingHead[iface] = utf8(`{"iface":${JSON.stringify(label)},"ts":`);
+    let heads = this.#sightingHeads[iface];
+    if (heads === undefined || heads.label !== label) {
+      const head = `{"iface":${JSON.stringify(label)},"ts":`;
+      heads = { label, first: utf8(`,"seen":[${head}`), next: utf8(`},${head}`) };
+      this.#sightingHeads[iface] = heads;
     }
-    w.lit(this.#sightingHead[iface]);
+    return heads;
   }
 
   /** A relative time as the record's time stamp text (records.tsText), in quotes. */

@@ -3,7 +3,7 @@
 // their sightings in path order, where it was lost, the detail, the RTT, and the key
 // as text and as the structured `flow` (its kind's: kinds/kind-spec.ts). Per exchange
 // judged, never per packet; nothing here is built for a verdict no sink wants.
-import { readDnsName } from '../decode/dns.js';
+import { copyPlainDnsName, readDnsName } from '../decode/dns.js';
 import { formatIp, formatMac } from '../decode/format.js';
 import { TUNNEL_NAMES } from '../decode/record.js';
 import type { ExchangeFlow, ExchangeRecord, StageSighting } from '../events/types.js';
@@ -102,6 +102,21 @@ export class KeptKeyView implements KeptKey {
     const X = this.#X as ExchangeRows;
     if (((X.ints[this.#x * EX_INTS + ExInt.Addr] >>> 8) & 1) === 0) return null;
     return formatMac(X.keyBytes, this.#x * KEY_STRIDE + KEY_SRC_AT);
+  }
+
+  /**
+   * The DNS name kept, copied into `out` as its JSON string text when that is its bytes
+   * as they are (decode/dns.ts copyPlainDnsName); its length, or -1 when name() must
+   * make it (no name, the root, bytes JSON or the name text would escape).
+   */
+  plainName(out: Uint8Array): number {
+    const X = this.#X as ExchangeRows;
+    const len = X.ints[this.#x * EX_INTS + ExInt.NameLen];
+    if (len <= 0) return -1;
+    if (len > KEY_NAME_INLINE)
+      return copyPlainDnsName(X.longNames.get(this.#x) as Uint8Array, 0, len, 0, out);
+    const from = this.#x * KEY_STRIDE + KEY_NAME_AT;
+    return copyPlainDnsName(X.keyBytes, from, from + len, from, out);
   }
 
   name(): string | null {
@@ -240,12 +255,22 @@ export function firstTime(stages: ReadonlyArray<OrderedStage | undefined>): numb
 
 /** A sighting's `hopMs`: ms since the sighting before it, to the µs. */
 export function hopMs(before: number, at: number): number {
-  return Math.round((at - before) / 1e3) / 1e3;
+  return hopUs(before, at) / 1e3;
+}
+
+/** hopMs in whole µs (what the JSON writer writes as thousandths). */
+export function hopUs(before: number, at: number): number {
+  return Math.round((at - before) / 1e3);
 }
 
 /** The record's `rttMs`, to the µs. */
 export function rttMs(rttNs: number): number {
-  return Math.round(rttNs / 1e3) / 1e3;
+  return rttUs(rttNs) / 1e3;
+}
+
+/** rttMs in whole µs. */
+export function rttUs(rttNs: number): number {
+  return Math.round(rttNs / 1e3);
 }
 
 /** A sighting's tunnel type, from the correlator's tunnel word (type << 24 | VNI). */

@@ -34,6 +34,26 @@ for (let v = 0; v < 256; v++) {
   for (let i = 0; i < t.length; i++) OCTET_TEXT[v * 4 + 1 + i] = t.charCodeAt(i);
 }
 
+/** 0–99 as two digits: DIGIT_PAIRS[2v], DIGIT_PAIRS[2v + 1] (half the divisions of one digit at a time). */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let v = 0; v < 100; v++) {
+  DIGIT_PAIRS[2 * v] = 0x30 + Math.floor(v / 10);
+  DIGIT_PAIRS[2 * v + 1] = 0x30 + (v % 10);
+}
+
+/** Writes `v` (0 ≤ v < 10^9, an integer) as nine digits, zero-padded, at b[p, p + 9). */
+function nineDigits(b: Uint8Array, p: number, v: number): void {
+  let n = v | 0;
+  for (let i = p + 7; i > p; i -= 2) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    b[i] = DIGIT_PAIRS[r];
+    b[i + 1] = DIGIT_PAIRS[r + 1];
+    n = q;
+  }
+  b[p] = 0x30 + n;
+}
+
 /** A buffer's worth of JSON lines being written; `pos` is where the next byte goes. */
 export class JsonBytes {
   buf: Buffer;
@@ -180,6 +200,40 @@ export class JsonBytes {
     else this.ascii(Number.isFinite(n) ? String(n) : 'null');
   }
 
+  /**
+   * `k / 1000` as num() writes it, for an integer `k` (a time in µs written in ms: rttMs,
+   * hopMs): the integer part, then the thousandths with trailing zeros dropped. Below
+   * 2^31 the quotient's shortest decimal is exactly that (k / 1000 is the double nearest
+   * it, and no shorter decimal lies within half an ulp), so no String() is made per line.
+   */
+  thousandths(k: number): void {
+    if (!(k > -0x80000000 && k < 0x80000000 && k === Math.floor(k))) {
+      this.num(k / 1000);
+      return;
+    }
+    let v = k | 0;
+    if (v < 0) {
+      this.byte(0x2d);
+      v = -v;
+    }
+    const whole = (v / 1000) | 0;
+    let frac = v - whole * 1000;
+    this.#uint(whole);
+    if (frac === 0) return;
+    if (this.pos + 4 > this.buf.length) this.room(4);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x2e;
+    let unit = 100;
+    while (frac > 0) {
+      const d = (frac / unit) | 0;
+      b[p++] = 0x30 + d;
+      frac -= d * unit;
+      unit = (unit / 10) | 0;
+    }
+    this.pos = p;
+  }
+
   numOrNull(n: number | null): void {
     if (n === null) this.ascii('null');
     else this.num(n);
@@ -209,33 +263,39 @@ export class JsonBytes {
       this.byte(0x22);
       this.#uint(sec);
       this.#secText = new Uint8Array(this.buf.subarray(at, this.pos)); // a copy: the buffer is written on
-    } else this.lit(this.#secText);
+    } else {
+      const t = this.#secText;
+      if (this.pos + t.length > this.buf.length) this.room(t.length);
+      const b = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < t.length; i++) b[p++] = t[i];
+      this.pos = p;
+    }
     if (this.pos + 11 > this.buf.length) this.room(11);
     const b = this.buf;
     const p = this.pos;
     b[p] = 0x2e;
-    let v = nsec;
-    for (let i = 9; i >= 1; i--) {
-      const q = (v / 10) >>> 0;
-      b[p + i] = 0x30 + (v - q * 10);
-      v = q;
-    }
+    nineDigits(b, p + 1, nsec);
     b[p + 10] = 0x22;
     this.pos = p + 11;
   }
 
   #uint(n: number): void {
-    // n < 2^32: its digit count by comparison, each digit by an integer division (>>> 0)
+    // n < 2^32: its digit count by comparison, then two digits per division from the right
     let digits = 1;
     for (let ten = 10; digits < 10 && n >= ten; ten *= 10) digits++;
     if (this.pos + digits > this.buf.length) this.room(digits);
     const b = this.buf;
     let v = n;
-    for (let i = this.pos + digits - 1; i >= this.pos; i--) {
-      const q = (v / 10) >>> 0;
-      b[i] = 0x30 + (v - q * 10);
+    let i = this.pos + digits - 2;
+    for (; i >= this.pos; i -= 2) {
+      const q = Math.floor(v / 100);
+      const r = (v - q * 100) << 1;
+      b[i] = DIGIT_PAIRS[r];
+      b[i + 1] = DIGIT_PAIRS[r + 1];
       v = q;
     }
+    if (i === this.pos - 1) b[this.pos] = 0x30 + v;
     this.pos += digits;
   }
 }

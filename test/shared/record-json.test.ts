@@ -271,6 +271,26 @@ describe('records the captures do not hold', () => {
       expect(bytesOf((w) => w.timestamp(sec, nsec))).toBe(JSON.stringify(formatTimestamp(sec, nsec)));
   });
 
+  it('integers of every digit count, nine-digit fractions, and times in µs written as ms', () => {
+    // the digits are written two at a time: every count of digits, odd and even, and zeros inside
+    const integers = [0, 7, 10, 99, 100, 101, 1000, 90909, 123456, 1000000, 98765432, 100000001, 4294967295];
+    expect(bytesOf((w) => integers.forEach((n) => (w.num(n), w.byte(0x2c))))).toBe(
+      integers.map((n) => `${n},`).join(''),
+    );
+    const fractions = [0, 1, 9, 10, 99, 100, 500000000, 10101010, 999999999, 123456789];
+    for (const nsec of fractions)
+      expect(bytesOf((w) => w.timestamp(1700000000, nsec))).toBe(
+        JSON.stringify(formatTimestamp(1700000000, nsec)),
+      );
+    // thousandths(k) is num(k / 1000) — what rttMs and hopMs hold — for any integer k
+    const micros = [0, -0, 1, 10, 100, 999, 1000, 1001, 1010, 1100, 12345, -1, -999, -1000, -12340];
+    for (let i = 0; i < 2000; i++) micros.push(Math.round((Math.random() - 0.2) * 10 ** (1 + (i % 10))));
+    micros.push(2 ** 31 - 1, -(2 ** 31) + 1, 2 ** 31, 2 ** 40 + 7, -(2 ** 45) - 3);
+    expect(bytesOf((w) => micros.forEach((k) => (w.thousandths(k), w.byte(0x2c))))).toBe(
+      micros.map((k) => `${JSON.stringify(k / 1000)},`).join(''),
+    );
+  });
+
   it('time stamps one after another, in a buffer written over and handed on between them', () => {
     // timestamp() keeps the last seconds' text: it must not be a view of the bytes written over
     const w = new JsonBytes(256);
