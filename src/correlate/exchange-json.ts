@@ -38,10 +38,11 @@ const NO_STAGES = literal(',"stages":[]');
 const STAGES_END = literal(']}]');
 const SEEN_NONE = literal(',"seen":[');
 
-/** A kind's flow as bytes: each field's `{"name":` / `,"name":`, the key's literal pieces. */
+/** A kind's flow as bytes: its opening, each further field's `,"name":`, the key's literal pieces. */
 interface FlowShape {
   /** `","flow":{"<first field>":` (the key text's closing quote first), or `","flow":{` */
   readonly open: Uint8Array;
+  /** per field: `,"name":` (the first field's, `{"name":`, is not written: it is in `open`) */
   readonly heads: readonly Uint8Array[];
   readonly keyLiterals: readonly Uint8Array[];
 }
