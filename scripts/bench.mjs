@@ -9,7 +9,8 @@
 // answered) and gen-unanswered-pcap.mjs's (DNS queries nobody answers: a hundred thousand
 // exchanges open at once) — the text report, --json, and --packets --json, each round
 // alternating with tcpdump -nr so that the machine's other load weighs on both; its
-// memory is also measured on --pipeline-packets (10M) with 1M flows, and on an unanswered
+// memory is also measured on --pipeline-packets (10M) with 1M flows, on a scan nobody answers
+// (gen-scan-pcap.mjs, every packet an exchange of its own), and on an unanswered
 // mix of --memory-packets (5M); hopscope runs with the node flags of bin/hopscope.js. The live case
 // (scripts/bench-live.mjs, sender and capture pinned to different cores) and the TUI's
 // cost run last; then every budget, next to its reference from this run, with ✔ or ✘.
@@ -51,6 +52,18 @@ function generateUnanswered(packets) {
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} (${packets} packets)\n`);
     execFileSync(process.execPath, [join(root, 'scripts/gen-unanswered-pcap.mjs'), file, String(packets)], {
+      stdio: 'inherit',
+    });
+  }
+  return file;
+}
+
+/** gen-scan-pcap.mjs's scan of `packets` packets (every one a question nobody answers), made once. */
+function generateScan(packets) {
+  const file = join(dir, `scan-${packets}.pcap`);
+  if (!existsSync(file)) {
+    process.stderr.write(`generating ${file} (${packets} packets)\n`);
+    execFileSync(process.execPath, [join(root, 'scripts/gen-scan-pcap.mjs'), file, String(packets)], {
       stdio: 'inherit',
     });
   }
@@ -264,6 +277,19 @@ if (MEMORY_PACKETS > 0) {
     '≤ 150 MB',
     peak <= 150,
   );
+}
+{
+  // Memory where every packet is a question nobody answers (a SYN scan and a ping sweep):
+  // exchanges pile up to the in-flight limit and stay there. Peak RSS of the text report
+  // and of --json, each once, at 1M packets.
+  const scan = generateScan(PACKETS);
+  let peak = 0;
+  for (const argv of [[], ['--json']]) {
+    const r = timed(process.execPath, [...hopscopeArgv, 'replay', scan, ...argv], false, [0, 1]);
+    row('full pipeline, scan', `hopscope replay ${argv.join(' ')}`, r.seconds, PACKETS, r.maxRssMB, null);
+    peak = Math.max(peak, r.maxRssMB);
+  }
+  budget('peak RSS, scan (text, --json)', `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
 }
 if (PIPELINE_PACKETS > 0) {
   const huge = generate(PIPELINE_PACKETS, 1_000_000);
