@@ -46,29 +46,21 @@ const MEMORY_PACKETS = opt('--memory-packets', 5_000_000);
 const dir = join(tmpdir(), 'hopscope-bench');
 mkdirSync(dir, { recursive: true });
 
-/** gen-unanswered-pcap.mjs's mix of `packets` packets, made once in the bench's directory. */
-function generateUnanswered(packets) {
-  const file = join(dir, `unanswered-${packets}.pcap`);
+/** The capture scripts/gen-`name`-pcap.mjs writes of `packets` packets, made once in the bench's directory. */
+function generated(name, packets) {
+  const file = join(dir, `${name}-${packets}.pcap`);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} (${packets} packets)\n`);
-    execFileSync(process.execPath, [join(root, 'scripts/gen-unanswered-pcap.mjs'), file, String(packets)], {
+    execFileSync(process.execPath, [join(root, `scripts/gen-${name}-pcap.mjs`), file, String(packets)], {
       stdio: 'inherit',
     });
   }
   return file;
 }
-
-/** gen-scan-pcap.mjs's scan of `packets` packets (every one a question nobody answers), made once. */
-function generateScan(packets) {
-  const file = join(dir, `scan-${packets}.pcap`);
-  if (!existsSync(file)) {
-    process.stderr.write(`generating ${file} (${packets} packets)\n`);
-    execFileSync(process.execPath, [join(root, 'scripts/gen-scan-pcap.mjs'), file, String(packets)], {
-      stdio: 'inherit',
-    });
-  }
-  return file;
-}
+/** gen-unanswered-pcap.mjs's mix (DNS queries nobody answers). */
+const generateUnanswered = (packets) => generated('unanswered', packets);
+/** gen-scan-pcap.mjs's scan (every packet a question nobody answers). */
+const generateScan = (packets) => generated('scan', packets);
 
 function generate(packets, flows) {
   const file = join(dir, `mixed-${packets}-${flows}.pcap`);
