@@ -19,7 +19,8 @@
 //   - tcpdump: `ip netns exec NS tcpdump -i IFACE -w FILE -s 262144 -n FILTER` × 4, started
 //     and "listening on", the generator, 1.5 s, SIGINT; their "captured", "received by
 //     filter" and "dropped by kernel" counts;
-//   - hopscope: `hopscope capture -i NS/IFACE ×4 -f FILTER -w FILE.pcapng --json --duration S`,
+//   - hopscope: `hopscope capture -i NS/IFACE ×4 -f FILTER -w FILE.pcapng --json --duration S`
+//     (node with the flags of bin/hopscope.js's first line, as the command runs),
 //     the generator once it has printed its 4 `interface` records; it ends by itself; its
 //     final `stats` records.
 // A trial is drop-free when every interface reports 0 kernel drops and the tool captured
@@ -67,6 +68,7 @@ import {
 import { availableParallelism, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hopscopeNodeFlags } from './hopscope-node-flags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -100,6 +102,8 @@ const CPU_BUDGET = 1.25;
 const CAPTURE_ARGS = String(opt('--capture-args', '')).split(' ').filter(Boolean);
 /** The hopscope measured (another build's, to compare builds on the same lab and tcpdump). */
 const HOPSCOPE_BIN = opt('--hopscope', join(root, 'bin', 'hopscope.js'));
+/** hopscope measured as its command runs it (hopscope-node-flags.mjs). */
+const HOPSCOPE_NODE_FLAGS = hopscopeNodeFlags(HOPSCOPE_BIN);
 const JSON_OUT = opt('--json', join(tmpdir(), 'hopscope-bench', 'live.json'));
 /** The capture files of a trial (deleted after it) go to a directory of this run in here. */
 const WORK = join(opt('--dir', join(tmpdir(), 'hopscope-bench')), `live-${process.pid}`);
@@ -477,6 +481,7 @@ async function hopscopeTrial(path, perIface, i, latency = false) {
     ...command(
       pinned(CAPTURE_CPU, [
         process.execPath,
+        ...HOPSCOPE_NODE_FLAGS,
         // e.g. HOPSCOPE_BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/prof': profile the capture under load
         ...(process.env.HOPSCOPE_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
         HOPSCOPE_BIN,

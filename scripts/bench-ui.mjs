@@ -21,9 +21,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hopscopeNodeFlags } from './hopscope-node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const hopscope = join(root, 'bin', 'hopscope.js');
+/** hopscope measured as its command runs it (hopscope-node-flags.mjs). */
+const nodeFlags = hopscopeNodeFlags(hopscope);
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(name);
@@ -83,7 +86,7 @@ async function withTui() {
     '200',
     '-y',
     '50',
-    `exec env LANG=C.UTF-8 ${process.execPath} ${hopscope} replay ${file} --speed ${SPEED}`,
+    `exec env LANG=C.UTF-8 ${process.execPath} ${nodeFlags.join(' ')} ${hopscope} replay ${file} --speed ${SPEED}`,
   );
   const pid = Number(tmux('display-message', '-p', '#{pane_pid}').trim());
   let cpu;
@@ -104,7 +107,7 @@ async function withTui() {
 function alone() {
   const r = spawnSync(
     '/usr/bin/time',
-    ['-f', '%U %S %e', process.execPath, hopscope, 'replay', file, '--speed', String(SPEED)],
+    ['-f', '%U %S %e', process.execPath, ...nodeFlags, hopscope, 'replay', file, '--speed', String(SPEED)],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'ignore', 'pipe'],

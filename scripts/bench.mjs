@@ -28,6 +28,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hopscopeNodeFlags } from './hopscope-node-flags.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -176,15 +177,7 @@ if (BIG_PACKETS > 0) {
 
 const hopscope = join(root, 'bin', 'hopscope.js');
 // hopscope as its command runs it: node with the flags of bin/hopscope.js's first line
-const shebang = readFileSync(hopscope, 'utf8').split('\n', 1)[0];
-const hopscopeArgv = [
-  ...(shebang
-    .match(/\bnode\b(.*)$/)?.[1]
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean) ?? []),
-  hopscope,
-];
+const hopscopeArgv = [...hopscopeNodeFlags(hopscope), hopscope];
 /** Budgets of this run: what, hopscope's figure, the reference from this run, the budget, met. */
 const budgets = [];
 const budget = (what, value, reference, limit, met) => budgets.push({ what, value, reference, limit, met });
