@@ -263,14 +263,7 @@ export class JsonBytes {
       this.byte(0x22);
       this.#uint(sec);
       this.#secText = new Uint8Array(this.buf.subarray(at, this.pos)); // a copy: the buffer is written on
-    } else {
-      const t = this.#secText;
-      if (this.pos + t.length > this.buf.length) this.room(t.length);
-      const b = this.buf;
-      let p = this.pos;
-      for (let i = 0; i < t.length; i++) b[p++] = t[i];
-      this.pos = p;
-    }
+    } else this.lit(this.#secText);
     if (this.pos + 11 > this.buf.length) this.room(11);
     const b = this.buf;
     const p = this.pos;
