@@ -3,6 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <atomic>
@@ -55,7 +58,8 @@ struct KernelDropEvent {
 static_assert(sizeof(KernelDropEvent) == kDropRecordBytes, "record layout of drop_tracer.h");
 
 constexpr uint64_t kNsPerSec = 1000000000ULL;
-constexpr int kPollMs = 100;
+// The reader thread's round: what came without a wakeup waits at most this long.
+constexpr int kDefaultRoundMs = 100;
 
 uint64_t ClockNs(clockid_t clock) {
   struct timespec ts;
@@ -110,8 +114,10 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
   ~DropTracer() override { Shutdown(); }
 
   // Loads, configures and attaches; throws a JS error with a code on failure.
-  void Open(Napi::Env env, TracerEnv* owner, const std::vector<uint32_t>& reasons, size_t queueRecords) {
+  void Open(Napi::Env env, TracerEnv* owner, const std::vector<uint32_t>& reasons, size_t queueRecords,
+            int roundMs) {
     capacity_ = queueRecords;
+    roundMs_ = roundMs;
     owner_ = owner;
     owner_->open.insert(this);
     {
@@ -142,6 +148,15 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
     if (link_ == nullptr) Fail(env, errno, "cannot attach the drop tracer to skb:kfree_skb");
     ring_ = ring_buffer__new(eventsFd, &DropTracer::OnEvent, this, nullptr);
     if (ring_ == nullptr) Fail(env, errno, "cannot map the drop tracer's ring buffer");
+    // the reader's own epoll: the ring's wakeups, and close() waking it at once
+    wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakeFd_ < 0) Fail(env, errno, "cannot make the drop tracer's wakeup eventfd");
+    epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epollFd_ < 0) Fail(env, errno, "cannot make the drop tracer's epoll");
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;
+    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, eventsFd, &ev) != 0 || epoll_ctl(epollFd_, EPOLL_CTL_ADD, wakeFd_, &ev) != 0)
+      Fail(env, errno, "cannot wait on the drop tracer's ring buffer");
     queue_.reserve(1024);
     running_ = true;
     reader_ = std::thread([this] { ReaderLoop(); });
@@ -154,7 +169,15 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
     if (closed_) return;
     closed_ = true;
     running_ = false;
+    if (wakeFd_ >= 0) {
+      uint64_t one = 1;
+      (void)!write(wakeFd_, &one, sizeof one);
+    }
     if (reader_.joinable()) reader_.join();
+    if (epollFd_ >= 0) close(epollFd_);
+    if (wakeFd_ >= 0) close(wakeFd_);
+    epollFd_ = -1;
+    wakeFd_ = -1;
     if (ring_ != nullptr) ring_buffer__free(ring_);
     ring_ = nullptr;
     // The link first: the program stops running before its maps go.
@@ -196,14 +219,23 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
     return 0;
   }
 
+  // Takes what the ring holds into the queue. Either thread may call it: libbpf's
+  // consume is not safe from two threads at once, hence the lock.
+  void Consume() {
+    std::lock_guard<std::mutex> lock(consumeMutex_);
+    monoToRealNs_ = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
+    (void)ring_buffer__consume(ring_);
+  }
+
   void ReaderLoop() {
+    // (not ring_buffer__poll: it would consume outside the lock)
+    struct epoll_event ready[2];
     while (running_.load()) {
-      monoToRealNs_ = ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC);
-      int n = ring_buffer__poll(ring_, kPollMs);
-      if (n < 0 && n != -EINTR) break;
+      int n = epoll_wait(epollFd_, ready, 2, roundMs_);
+      if (n < 0 && errno != EINTR) break;
       // the program wakes this thread only when the ring fills up (drop_tracer.bpf.c):
       // what came without a wakeup is taken every round
-      (void)ring_buffer__consume(ring_);
+      Consume();
     }
   }
 
@@ -250,6 +282,9 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
 
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    // read(true): what the ring holds now too, not only what the last round took
+    // (a query about a packet that died a few ms ago: the round may be 100 ms away)
+    if (info.Length() > 0 && info[0].ToBoolean().Value() && !closed_ && ring_ != nullptr) Consume();
     std::vector<uint8_t> taken;
     uint64_t overflow = 0;
     {
@@ -286,7 +321,11 @@ class DropTracer : public Napi::ObjectWrap<DropTracer> {
   std::thread reader_;
   std::atomic<bool> running_{false};
   bool closed_ = false;
-  // written by the reader thread only, read by OnEvent on the same thread
+  int epollFd_ = -1;
+  int wakeFd_ = -1;
+  int roundMs_ = kDefaultRoundMs;
+  // held while the ring is consumed (Consume); monoToRealNs_ is read by OnEvent under it
+  std::mutex consumeMutex_;
   uint64_t monoToRealNs_ = 0;
   std::mutex mutex_;
   std::vector<uint8_t> queue_;
@@ -336,6 +375,7 @@ Napi::Value OpenDropTracer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<uint32_t> reasons;
   size_t queueRecords = kDefaultDropQueueRecords;
+  int roundMs = kDefaultRoundMs;
   bool reasonsGiven = false;
   if (info.Length() > 0 && info[0].IsObject()) {
     Napi::Object opts = info[0].As<Napi::Object>();
@@ -356,6 +396,13 @@ Napi::Value OpenDropTracer(const Napi::CallbackInfo& info) {
         throw CaptureError(env, "ERR_INVALID_ARG", "openDropTracer: queueRecords is 1..1048576");
       queueRecords = static_cast<size_t>(d);
     }
+    Napi::Value round = opts.Get("roundMs");
+    if (round.IsNumber()) {
+      double d = round.As<Napi::Number>().DoubleValue();
+      if (!(d >= 1 && d <= 60000))
+        throw CaptureError(env, "ERR_INVALID_ARG", "openDropTracer: roundMs is 1..60000");
+      roundMs = static_cast<int>(d);
+    }
   }
   if (!reasonsGiven) {
     // Every reason but SKB_NOT_DROPPED_YET (0) and SKB_CONSUMED (1).
@@ -364,7 +411,7 @@ Napi::Value OpenDropTracer(const Napi::CallbackInfo& info) {
   libbpf_set_print(LibbpfPrint);
   auto* owner = static_cast<TracerEnv*>(info.Data());
   Napi::Object object = owner->tracerClass.New({});
-  DropTracer::Unwrap(object)->Open(env, owner, reasons, queueRecords);
+  DropTracer::Unwrap(object)->Open(env, owner, reasons, queueRecords, roundMs);
   return object;
 }
 

@@ -3,14 +3,17 @@
 // libbpf, read on a thread of its own.
 //
 // ── JavaScript API ──────────────────────────────────────────────────────────
-//   openDropTracer({ reasons?: number[], queueRecords?: number }) → DropTracer
+//   openDropTracer({ reasons?: number[], queueRecords?: number, roundMs?: number }) → DropTracer
 //       loads and attaches the program; `reasons` are the skb_drop_reason values
-//       to report (default: every one but NOT_DROPPED_YET and CONSUMED)
+//       to report (default: every one but NOT_DROPPED_YET and CONSUMED);
+//       `roundMs` the reader thread's round (default 100)
 //   tracer.watch(netnsInode) / tracer.unwatch(netnsInode)
 //       the namespaces whose drops are reported (none at first)
-//   tracer.read() → { buffer, count, byteLength, lost }
+//   tracer.read(now = false) → { buffer, count, byteLength, lost }
 //       the records queued since the last read, and how many were lost (kernel
-//       ring full, or the queue full) since the last read
+//       ring full, or the queue full) since the last read; `now`: the BPF ring is
+//       emptied into the queue first (otherwise what came since the reader
+//       thread's last round waits for its next)
 //   tracer.close()   detaches and unloads; idempotent
 //   dropReasonNames() → string[]   value → name, from the kernel's BTF
 //   dropTracerBuilt: boolean       false when built without clang/libbpf
@@ -41,9 +44,11 @@
 //   84     4    outerLen   IP length of the VXLAN packet around it (flag 2)
 //
 // ── Threads and lifetime ────────────────────────────────────────────────────
-// A reader thread polls the BPF ring buffer (1 MiB; epoll, 100 ms, woken early
-// only when a quarter of it is pending) and appends the
-// records to a bounded queue; read() on the main thread swaps the queue out. So
+// A reader thread polls the BPF ring buffer (1 MiB; epoll, a round of 100 ms,
+// woken early only when a quarter of it is pending, or by close()) and appends the
+// records to a bounded queue; read() on the main thread swaps the queue out
+// (read(true) empties the ring itself first; a lock keeps the two threads from
+// consuming it at once). So
 // nothing of the tracer runs on the thread that reads the captures, and a read
 // costs one copy of what accumulated. The BPF link is owned by this process's
 // file descriptor only (never pinned): it is detached when close() runs, when

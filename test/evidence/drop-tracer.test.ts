@@ -1,7 +1,8 @@
 // The local drop tracer (BPF on skb:kfree_skb, native/drop_tracer.bpf.c): a packet
 // dropped by a firewall rule in a watched namespace is reported with its reason,
 // where in the kernel, and its own fields, so it is matched to the packet that went
-// missing; an unwatched namespace reports nothing; the program is gone from the
+// missing, also by a query made before the reader thread took it; an unwatched
+// namespace reports nothing; the program is gone from the
 // kernel after close() and after the process holding it is killed.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +123,28 @@ describe('local drop tracer', () => {
     }
     // The kernel frees a detached program after an RCU grace period.
     await waitFor('the program gone', () => ourBpfPrograms().length === 0, 10_000);
+  });
+
+  it('a query finds a drop of a moment ago, before the reader thread’s round takes it from the kernel', async () => {
+    // a verdict whose ICMP error came at once is explained within ms of the drop: with
+    // a round of a minute, only the query's own taking of the ring can find it
+    const tracer = LocalDropTracer.open({ roundMs: 60_000 });
+    try {
+      const inode = tracer.watch(`/run/netns/${topo.nsB}`);
+      const start = now();
+      const { ipId, icmpId } = await pingOnce(topo, 1);
+      const found = tracer.query(
+        new Set([inode]),
+        { startNs: start, endNs: now() + NS },
+        echoRequest(ipId, icmpId),
+      );
+      expect(found.byPacket).toHaveLength(1);
+      expect(tracer.reasonName(found.byPacket[0].reason)).toBe('NETFILTER_DROP');
+    } finally {
+      // (close() wakes the reader from its minute-long wait: a close that waited it out
+      // would outlast the test's time)
+      tracer.close();
+    }
   });
 
   it('reports nothing of a namespace it does not watch', async () => {

@@ -23,13 +23,14 @@ import { DROP_RECORD_BYTES } from './drop-record.js';
 export interface NativeDropTracer {
   watch(netnsInode: number): void;
   unwatch(netnsInode: number): void;
-  read(): { buffer: ArrayBuffer; count: number; byteLength: number; lost: number };
+  /** `now`: what the kernel's ring holds too, not only what the reader thread's last round took */
+  read(now?: boolean): { buffer: ArrayBuffer; count: number; byteLength: number; lost: number };
   close(): void;
   readonly closed: boolean;
 }
 
 interface DropTracerAddon {
-  openDropTracer(options?: { reasons?: number[]; queueRecords?: number }): NativeDropTracer;
+  openDropTracer(options?: { reasons?: number[]; queueRecords?: number; roundMs?: number }): NativeDropTracer;
   dropReasonNames(): string[];
   dropTracerBuilt: boolean;
   dropRecordBytes: number;
@@ -38,6 +39,8 @@ interface DropTracerAddon {
 export const DROP_TRACER_DEFAULTS = {
   /** how often queued drops are taken from the addon */
   pollMs: 200,
+  /** how often the addon's reader thread takes the kernel's ring when nothing wakes it */
+  roundMs: 100,
   storeCapacity: 65_536,
 } as const;
 
@@ -97,17 +100,18 @@ export class LocalDropTracer {
   }
 
   /** Loads and attaches the program; throws DropTracerUnavailable saying why it cannot run. */
-  static open(options: Partial<typeof DROP_TRACER_DEFAULTS> = {}): LocalDropTracer {
+  static open(options: Partial<Record<keyof typeof DROP_TRACER_DEFAULTS, number>> = {}): LocalDropTracer {
     const a = addon();
+    const settings = { ...DROP_TRACER_DEFAULTS, ...options };
     let names: string[];
     let native: NativeDropTracer;
     try {
       names = a.dropReasonNames();
-      native = a.openDropTracer();
+      native = a.openDropTracer({ roundMs: settings.roundMs });
     } catch (err) {
       throw new DropTracerUnavailable(err instanceof Error ? err.message : String(err));
     }
-    return new LocalDropTracer(native, names, { ...DROP_TRACER_DEFAULTS, ...options });
+    return new LocalDropTracer(native, names, settings);
   }
 
   /** Reports drops in the namespace at `netnsPath` (null: this process's); returns its inode. Counted: watch twice, unwatch twice. */
@@ -127,10 +131,14 @@ export class LocalDropTracer {
     } else this.#watched.set(inode, n - 1);
   }
 
-  /** Takes what the addon queued (the timer does this; a query does it first too). */
-  poll(): void {
+  /**
+   * Takes what the addon queued (the timer does this); `now`: what the kernel's ring
+   * holds too (a query does this first: the packet it asks about may have died a few
+   * ms ago, and the reader thread takes the ring only every 100 ms).
+   */
+  poll(now = false): void {
     if (this.#native.closed) return;
-    const batch = this.#native.read();
+    const batch = this.#native.read(now);
     this.#lost += batch.lost;
     this.#reported += batch.count;
     if (batch.count > 0) this.#store.push(batch.buffer, batch.count);
@@ -148,7 +156,7 @@ export class LocalDropTracer {
     packet: ExchangePacket | null,
     timeMatched = 0,
   ): DropQueryResult {
-    this.poll();
+    this.poll(true);
     return this.#store.query({ netns, ...window, packet }, timeMatched);
   }
 
