@@ -19,7 +19,6 @@ import {
   ExDouble,
   ExInt,
   KEY_DST_AT,
-  KEY_NAME_AT,
   KEY_NAME_INLINE,
   KEY_SRC_AT,
   KEY_STRIDE,
@@ -48,7 +47,9 @@ export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
     for (let i = 0, s = c.keyDstAt; i < addrLen; i++) to[at + KEY_DST_AT + i] = from[s + i];
   const n = c.nameLen;
   if (n <= KEY_NAME_INLINE) {
-    for (let i = 0, s = c.keyNameAt; i < n; i++) to[at + KEY_NAME_AT + i] = from[s + i];
+    const names = X.nameBytes;
+    const nameAt = x * KEY_NAME_INLINE;
+    for (let i = 0, s = c.keyNameAt; i < n; i++) names[nameAt + i] = from[s + i];
     if (X.longNames.size > 0) X.longNames.delete(x);
   } else X.longNames.set(x, from.slice(c.keyNameAt, c.keyNameAt + n));
 }
@@ -115,8 +116,8 @@ export class KeptKeyView implements KeptKey {
     if (len <= 0) return -1;
     if (len > KEY_NAME_INLINE)
       return copyPlainDnsName(X.longNames.get(this.#x) as Uint8Array, 0, len, 0, out);
-    const from = this.#x * KEY_STRIDE + KEY_NAME_AT;
-    return copyPlainDnsName(X.keyBytes, from, from + len, from, out);
+    const from = this.#x * KEY_NAME_INLINE;
+    return copyPlainDnsName(X.nameBytes, from, from + len, from, out);
   }
 
   name(): string | null {
@@ -127,8 +128,8 @@ export class KeptKeyView implements KeptKey {
       const long = X.longNames.get(this.#x) as Uint8Array;
       return readDnsName(long, 0, len, 0);
     }
-    const from = this.#x * KEY_STRIDE + KEY_NAME_AT;
-    return readDnsName(X.keyBytes, from, from + len, from);
+    const from = this.#x * KEY_NAME_INLINE;
+    return readDnsName(X.nameBytes, from, from + len, from);
   }
 }
 

@@ -14,18 +14,21 @@ import { MAX_STAGES } from './kinds/kind-spec.js';
 export { MAX_STAGES };
 /**
  * Key bytes per exchange row: the source address at KEY_SRC_AT, the destination
- * address at KEY_DST_AT (16 bytes each: IPv4 uses 4, a DHCP client's MAC 6), the DNS
- * name (up to KEY_NAME_BYTES) at KEY_NAME_AT when it fits KEY_NAME_INLINE, else in
- * ExchangeRows.longNames. Every row's bytes are touched, exchange or not: a row sized
- * for the longest name (256 bytes) was most of a replay's memory when a hundred
- * thousand queries stayed open.
+ * address at KEY_DST_AT (16 bytes each: IPv4 uses 4, a DHCP client's MAC 6). Every
+ * row's key bytes are touched, whatever its kind.
  */
 export const KEY_SRC_AT = 0;
 export const KEY_DST_AT = 16;
-export const KEY_NAME_AT = 32;
+export const KEY_STRIDE = 32;
+/**
+ * A DNS name (up to KEY_NAME_BYTES on the wire) is kept in ExchangeRows.nameBytes when it
+ * fits KEY_NAME_INLINE, else in ExchangeRows.longNames. Apart from the key bytes: only
+ * DNS rows touch those pages. A row sized for the longest name (256 bytes) was once most
+ * of a replay's memory when a hundred thousand queries stayed open; names in the key
+ * bytes (96 a row) were 13 MB of a scan's 200 000 open exchanges with no name at all.
+ */
 export const KEY_NAME_BYTES = 255;
 export const KEY_NAME_INLINE = 64;
-export const KEY_STRIDE = KEY_NAME_AT + KEY_NAME_INLINE;
 
 const INITIAL_ROWS = 262144;
 /**
@@ -312,9 +315,11 @@ export class ExchangeRows {
   /**
    * The key's bytes (of the record's `key`), from the packet of the asking stage nearest the
    * asker: source and destination address (DHCP: the client MAC) at KEY_SRC_AT and
-   * KEY_DST_AT, the DNS name as on the wire at KEY_NAME_AT.
+   * KEY_DST_AT.
    */
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
+  /** the key's DNS name as on the wire, KEY_NAME_INLINE bytes a row (ExInt.NameLen: its length) */
+  nameBytes = new Uint8Array(INITIAL_ROWS * KEY_NAME_INLINE);
   /** a DNS name longer than KEY_NAME_INLINE, by row (rare) */
   readonly longNames = new Map<number, Uint8Array>();
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
@@ -354,6 +359,7 @@ export class ExchangeRows {
     this.ints = grownI32(this.ints, n, EX_INTS);
     this.doubles = grownF64(this.doubles, n, EX_DOUBLES);
     this.keyBytes = grownU8(this.keyBytes, n, KEY_STRIDE);
+    this.nameBytes = grownU8(this.nameBytes, n, KEY_NAME_INLINE);
     this.rows.capacity = n;
   }
 }
