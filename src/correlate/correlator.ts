@@ -60,6 +60,7 @@ import {
   RTT_TIMEOUT_FACTOR,
 } from './correlator-options.js';
 import { ExchangeJsonWriter } from './exchange-json.js';
+import { ExchangeTextWriter } from './exchange-text-writer.js';
 import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
@@ -95,7 +96,11 @@ export class Correlator {
   /** writes verdicts as records (reads the interfaces' labels) */
   readonly #records = new ExchangeRecordWriter(this.#ifaces.labels);
   /** the verdict handed to onExchange (records built, or JSON written, only when asked) */
-  readonly #judged = new JudgedView(this.#records, new ExchangeJsonWriter(this.#records));
+  readonly #judged = new JudgedView(
+    this.#records,
+    new ExchangeJsonWriter(this.#records),
+    new ExchangeTextWriter(this.#records),
+  );
   /** what the packet path asks of an exchange in flight */
   readonly #questions = new ExchangeQuestions(this.#ex, this.#tracks, this.#ifaces);
   /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */

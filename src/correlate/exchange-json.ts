@@ -9,7 +9,6 @@
 // shipped capture and corpus file.
 import { type JsonBytes, literal } from '../shared/json-bytes.js';
 import { writeLostHead } from '../shared/record-json.js';
-import { DNS_MAX_NAME_LEN } from '../decode/dns.js';
 import {
   type ExchangeRecordWriter,
   firstTime,
@@ -18,7 +17,7 @@ import {
   rttUs,
   tunnelName,
 } from './exchange-record.js';
-import { flowValue, KeyFormat, keyValueText, Source } from './kinds/flow-spec.js';
+import { KeptKeyValues, MAX_FLOW_FIELDS, Value } from './kept-key-values.js';
 import { FLOWS, type Kind, KIND_NAMES, STAGE_NAMES } from './kinds/table.js';
 import type { ExchangeRows } from './tables.js';
 import type { OrderedStage, Verdict } from './verdict.js';
@@ -47,20 +46,6 @@ interface FlowShape {
   readonly keyLiterals: readonly Uint8Array[];
 }
 
-/** The most fields a flow has (DNS: 6). */
-const MAX_FLOW_FIELDS = 8;
-
-/** What a flow value of the record being written is. */
-const enum Value {
-  Null = 0,
-  Number = 1,
-  /** an IPv4 address: its offset in the key's bytes */
-  Ipv4 = 2,
-  Text = 3,
-  /** the DNS name as its bytes in #name (its length in nums) */
-  Name = 4,
-}
-
 /** JSON text made once (a label may be any UTF-8) as the bytes JsonBytes.lit copies. */
 function utf8(json: string): Uint8Array {
   return new Uint8Array(Buffer.from(json, 'utf8'));
@@ -85,12 +70,8 @@ export class ExchangeJsonWriter {
   readonly #nextStageHeads: Uint8Array[][];
   /** per kind: the bytes of its flow's field names and of its key text's literal pieces */
   readonly #shapes: FlowShape[];
-  /** one record's flow values (#keyAndFlow): what each is, a number or address offset, a text */
-  readonly #tags = new Uint8Array(MAX_FLOW_FIELDS);
-  readonly #nums = new Float64Array(MAX_FLOW_FIELDS);
-  readonly #strs: Array<string | null> = new Array<string | null>(MAX_FLOW_FIELDS).fill(null);
-  /** the DNS name of the record being written, when its text is its bytes (KeptKeyView.plainName) */
-  readonly #name = new Uint8Array(DNS_MAX_NAME_LEN);
+  /** one record's flow values (#keyAndFlow) */
+  readonly #values = new KeptKeyValues();
   /** per verdict status: `},"status":"ok","ts":` (the flow's closing brace first) … */
   readonly #statuses = new Map<string, Uint8Array>();
   #lastStatus = '';
@@ -173,90 +154,26 @@ export class ExchangeJsonWriter {
     w.byte(0x7d);
   }
 
-  /**
-   * `"<key text>","flow":{…}` from the key kept, by the kind's flow declaration
-   * (kinds/flow-spec.ts) as flowOf and keyTextOf read it: each field's value found once,
-   * an IPv4 address written from its bytes, no object or string made for the rest.
-   */
+  /** `"<key text>","flow":{…}` from the key kept, by the kind's flow declaration (kept-key-values.ts). */
   #keyAndFlow(w: JsonBytes, key: KeptKeyView, kind: Kind): void {
-    const c = FLOWS[kind];
     const shape = this.#shapes[kind];
-    const n = c.names.length;
-    const tags = this.#tags;
-    const nums = this.#nums;
-    const strs = this.#strs;
-    for (let i = 0; i < n; i++) {
-      const source = c.sources[i];
-      if (source === Source.Src || source === Source.Dst) {
-        const at = key.ipv4At(source === Source.Src ? 1 : 2);
-        if (at >= 0) {
-          tags[i] = Value.Ipv4;
-          nums[i] = at;
-          continue;
-        }
-      } else if (source === Source.Name) {
-        const len = key.plainName(this.#name);
-        if (len > 0) {
-          tags[i] = Value.Name;
-          nums[i] = len;
-          continue;
-        }
-      }
-      const v = flowValue(c, i, key);
-      if (v === null) tags[i] = Value.Null;
-      else if (typeof v === 'number') {
-        tags[i] = Value.Number;
-        nums[i] = v;
-      } else {
-        tags[i] = Value.Text;
-        strs[i] = v;
-      }
-    }
-    const bytes = key.bytes;
-    for (let p = 0; p < c.keyFields.length; p++) {
-      const f = c.keyFields[p];
-      if (f < 0) {
-        w.lit(shape.keyLiterals[p]);
-        continue;
-      }
-      switch (tags[f]) {
-        case Value.Null:
-          w.byte(0x3f);
-          break;
-        case Value.Ipv4:
-          w.ipv4Text(bytes, nums[f]);
-          break;
-        case Value.Name:
-          w.copy(this.#name, 0, nums[f]);
-          break;
-        case Value.Number:
-          // an integer as JSON writes it is its String(); anything else (or hex) as keyTextOf makes it
-          if (
-            c.keyFormats[p] === KeyFormat.Plain &&
-            nums[f] >= 0 &&
-            nums[f] <= 0xffffffff &&
-            nums[f] === Math.floor(nums[f])
-          )
-            w.num(nums[f]);
-          else w.strContent(keyValueText(nums[f], c.keyFormats[p]));
-          break;
-        default:
-          w.strContent(strs[f] as string);
-      }
-    }
+    const values = this.#values;
+    values.read(key, kind);
+    values.writeKey(w, kind, shape.keyLiterals, true);
+    const { tags, nums, strs } = values;
     w.lit(shape.open);
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < FLOWS[kind].names.length; i++) {
       if (i > 0) w.lit(shape.heads[i]);
       switch (tags[i]) {
         case Value.Null:
           w.lit(NULL);
           break;
         case Value.Ipv4:
-          w.ipv4(bytes, nums[i]);
+          w.ipv4(values.bytes, nums[i]);
           break;
         case Value.Name:
           w.byte(0x22);
-          w.copy(this.#name, 0, nums[i]);
+          w.copy(values.name, 0, nums[i]);
           w.byte(0x22);
           break;
         case Value.Number:

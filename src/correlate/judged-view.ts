@@ -8,6 +8,7 @@ import type { JudgedExchange } from '../shared/judged-exchange.js';
 import { writeExchangeJson } from '../shared/record-json.js';
 import type { ExchangeJsonWriter } from './exchange-json.js';
 import type { ExchangeRecordWriter } from './exchange-record.js';
+import type { ExchangeTextWriter } from './exchange-text-writer.js';
 import type { Kind } from './kinds/table.js';
 import type { ExchangeRows } from './tables.js';
 import type { OrderedStage, Verdict } from './verdict.js';
@@ -16,6 +17,7 @@ import type { OrderedStage, Verdict } from './verdict.js';
 export class JudgedView implements JudgedExchange {
   readonly #records: ExchangeRecordWriter;
   readonly #json: ExchangeJsonWriter;
+  readonly #text: ExchangeTextWriter;
   #X: ExchangeRows | null = null;
   #x = -1;
   #kind = 0 as Kind;
@@ -23,9 +25,10 @@ export class JudgedView implements JudgedExchange {
   #verdict: Verdict | null = null;
   #record: ExchangeRecord | null = null;
 
-  constructor(records: ExchangeRecordWriter, json: ExchangeJsonWriter) {
+  constructor(records: ExchangeRecordWriter, json: ExchangeJsonWriter, text: ExchangeTextWriter) {
     this.#records = records;
     this.#json = json;
+    this.#text = text;
   }
 
   /** Points at exchange x (its row still holds the key; `stages` and `verdict` are the judge's). */
@@ -73,6 +76,10 @@ export class JudgedView implements JudgedExchange {
   writeJson(w: JsonBytes): void {
     if (this.#record !== null) writeExchangeJson(w, this.#record);
     else this.#json.write(w, this.#X as ExchangeRows, this.#x, this.#kind, this.#stages, this.#live());
+  }
+
+  writeText(w: JsonBytes): void {
+    this.#text.write(w, this.#X as ExchangeRows, this.#x, this.#kind, this.#stages, this.#live());
   }
 
   #live(): Verdict {

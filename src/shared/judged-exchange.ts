@@ -19,4 +19,10 @@ export interface JudgedExchange {
    * straight from the correlator's state.
    */
   writeJson(w: JsonBytes): void;
+  /**
+   * Writes its lines of the text report (newline-separated, no last newline) straight
+   * from the correlator's state: formatExchange of its record without a cause
+   * (sinks/exchange-text.ts, correlate/exchange-text-writer.ts).
+   */
+  writeText(w: JsonBytes): void;
 }

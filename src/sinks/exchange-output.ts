@@ -26,16 +26,20 @@ export class ExchangeOutput {
     this.#okLines = options.okLines ?? 20;
   }
 
-  /** A verdict as judged: with --json its line written from it (its record only if built), else its record's text. */
+  /**
+   * A verdict as judged (it has no cause: one with a cause comes as its record): its JSON
+   * line or a problem's report lines written from it, an ok exchange's line from its record.
+   */
   judged(j: JudgedExchange): void {
-    if (!this.#json) {
+    if (!this.#json && j.status === 'ok') {
       this.exchange(j.record());
       return;
     }
     const w = this.#out.record();
     if (w === null) return;
     const start = w.pos;
-    j.writeJson(w);
+    if (this.#json) j.writeJson(w);
+    else j.writeText(w);
     this.#out.endRecord(start);
   }
 

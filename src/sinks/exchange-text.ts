@@ -8,15 +8,10 @@
 //     why: dropped by nftables rule handle 7 in bridge neutron_sg forward: icmp type echo-request drop
 //
 // The `why:` line is the cause's summary (docs/json-lines.md `cause`), where one was gathered.
+// A problem's lines without a cause are written straight from the correlator's rows
+// instead (correlate/exchange-text-writer.ts): the same bytes, as its test checks.
 import type { ClockRecord, ExchangeRecord, SummaryRecord } from '../events/types.js';
-
-const STATUS_WORDS: Record<ExchangeRecord['status'], string> = {
-  ok: 'OK',
-  lost: 'LOST',
-  unanswered: 'UNANSWERED',
-  error: 'ERROR',
-  inconclusive: 'INCONCLUSIVE',
-};
+import { STATUS_WORDS, verdictSentence } from '../shared/verdict-words.js';
 
 function chain(stage: ExchangeRecord['stages'][number]): string {
   return stage.seen
@@ -30,34 +25,15 @@ function chain(stage: ExchangeRecord['stages'][number]): string {
     .join(' → ');
 }
 
-function list(labels: readonly string[]): string {
-  return labels.join(', ');
-}
-
 /** The verdict in words: where it went and where it disappeared. */
 export function verdictWords(ex: ExchangeRecord): string {
-  const lost = ex.lost;
-  switch (ex.status) {
-    case 'ok':
-      return ex.rttMs !== undefined ? `answered in ${ex.rttMs.toFixed(3)} ms` : 'answered';
-    case 'error':
-      return `answered with an error: ${ex.detail ?? 'error'}`;
-    case 'lost':
-      if (lost === undefined) return 'lost';
-      return `${lost.stage} last seen on ${lost.lastSeen ?? '(nowhere)'}, never reached ${list(lost.missingOn)}`;
-    case 'unanswered':
-      if (lost === undefined) return 'unanswered';
-      return `no ${lost.stage} anywhere: the ${ex.stages[ex.stages.length - 1]?.name ?? 'request'} reached ${lost.lastSeen ?? '(nowhere)'} and nothing answered`;
-    case 'inconclusive': {
-      const would =
-        lost === undefined
-          ? ''
-          : lost.missingOn.length > 0
-            ? `${lost.stage} last seen on ${lost.lastSeen ?? '?'}, missing on ${list(lost.missingOn)}; `
-            : `no ${lost.stage} seen; `;
-      return `${would}cannot tell: ${ex.detail ?? 'the capture was incomplete'}`;
-    }
-  }
+  return verdictSentence({
+    status: ex.status,
+    lost: ex.lost,
+    detail: ex.detail,
+    rttMs: ex.rttMs,
+    lastStage: ex.stages[ex.stages.length - 1]?.name,
+  });
 }
 
 /** The lines of one exchange. */

@@ -1,7 +1,8 @@
 // Buffered line output for stdout: printing a million packets one write() at a time
 // would cost more than decoding them. Lines are gathered as bytes into ~64 KiB buffers
-// and written in one call each: a line of text, or a JSON record its writer puts in
-// `json` itself (record(), endRecord(): no string made for it at all).
+// and written in one call each: a line of text, or a JSON record (or a problem's report
+// lines) its writer puts in the buffer itself (record(), endRecord(): no string made for
+// it at all).
 //
 // A reader slower than hopscope (`hopscope replay big.pcap --json | jq`, a pipe not
 // read at all) must not make the output queue grow without bound. Two ways out:

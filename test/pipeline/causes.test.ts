@@ -12,6 +12,7 @@ import { EvidenceGatherer, type ExplainProgress } from '../../src/evidence/gathe
 import type { VerdictContext } from '../../src/evidence/context.js';
 import type { JudgedExchange } from '../../src/shared/judged-exchange.js';
 import { JsonBytes } from '../../src/shared/json-bytes.js';
+import { formatExchange } from '../../src/sinks/exchange-text.js';
 import { writeExchangeJson } from '../../src/shared/record-json.js';
 import { PacketMemory } from '../../src/pipeline/packet-memory.js';
 import {
@@ -132,7 +133,12 @@ class CountingGatherer extends EvidenceGatherer {
 
 /** An exchange as the correlator hands it on (an overdue one, or a verdict). */
 function judged(ex: ExchangeRecord): JudgedExchange {
-  return { status: ex.status, record: () => ex, writeJson: (w: JsonBytes) => writeExchangeJson(w, ex) };
+  return {
+    status: ex.status,
+    record: () => ex,
+    writeJson: (w: JsonBytes) => writeExchangeJson(w, ex),
+    writeText: (w: JsonBytes) => w.text(formatExchange(ex).join('\n')),
+  };
 }
 
 describe('causes begun for overdue exchanges (live)', () => {

@@ -9,7 +9,6 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { describePacket } from '../../src/decode/packet-view.js';
@@ -21,11 +20,11 @@ import { Stages } from '../../src/pipeline/stages.js';
 import { formatIpv4 } from '../../src/decode/format.js';
 import { JsonBytes, literal } from '../../src/shared/json-bytes.js';
 import { formatTimestamp } from '../../src/shared/timestamp-text.js';
-import { LineWriter } from '../../src/sinks/line-writer.js';
 import { writeExchangeJson } from '../../src/shared/record-json.js';
 import { pcapFile, type Timed } from '../correlate/support/dns-tcp-frames.js';
 import { CORPUS_AVAILABLE, CORPUS_DIR } from '../decode/support/corpus.js';
 import { ethIpv4Udp } from '../decode/support/frames.js';
+import { collectedOutput } from '../support/collected-output.js';
 import { PROJECT_ROOT } from '../support/run-cli.js';
 
 const CAPTURES = join(PROJECT_ROOT, 'captures');
@@ -50,14 +49,7 @@ async function bothWays(
   viaRecords = true,
   labelPrefix = '',
 ): Promise<{ fast: string[]; generic: string[] }> {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  const out = new LineWriter(sink);
+  const { out, lines } = collectedOutput();
   const exchanges: string[] = [];
   const packets: string[] = [];
   const stages = new Stages({
@@ -102,8 +94,7 @@ async function bothWays(
   }
   await stages.finish();
   await out.end();
-  const lines = Buffer.concat(chunks).toString('utf8').split('\n').slice(0, -1);
-  const fast = lines.filter((l) => l.startsWith('{"type":"packet"') || l.startsWith('{"type":"exchange"'));
+  const fast = lines().filter((l) => l.startsWith('{"type":"packet"') || l.startsWith('{"type":"exchange"'));
   // packet lines come as the packets do, each exchange's when it is judged: compare each kind in its order
   const generic = [...packets, ...exchanges];
   const order = (l: string): number => (l.startsWith('{"type":"packet"') ? 0 : 1);
