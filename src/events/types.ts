@@ -33,7 +33,7 @@ export interface InterfaceDescriptor extends InterfaceLocation {
    * when it came back), a recording's if_IPv4addr / if_IPv6addr; empty when none are
    * known. Where a packet's source lives is where it starts (correlate/hop-order.ts).
    */
-  addresses: string[];
+  addresses: readonly string[];
   description?: string;
 }
 
@@ -273,7 +273,7 @@ export interface InterfaceRecord {
   name: string;
   linktype: string;
   tsResolutionNs: number;
-  addresses: string[];
+  addresses: readonly string[];
   /** a replay's: the file it was read from */
   file?: string;
 }

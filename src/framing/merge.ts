@@ -320,6 +320,8 @@ export async function mergeCaptureFiles(
     }
     for (const c of cursors) {
       for (const [ci, label] of named[c.index]) announce(c, c.globalIds[ci.id], ci, label);
+      // (let go: this frame lasts the whole read, and a file may name 65,536 interfaces here)
+      named[c.index] = [];
       for (const s of c.pendingStats) options.onStats?.(s);
       c.pendingStats = [];
       if (hasPackets[c.index]) heapPush(heap, c);

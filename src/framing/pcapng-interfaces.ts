@@ -42,6 +42,11 @@ export interface InterfaceState {
   conv: TimestampConverter;
 }
 
+/** Shared by interfaces that have none, and by those of these units (never changed: readonly). */
+const NONE: readonly string[] = Object.freeze([]);
+const MICROSECONDS: TimestampResolution = Object.freeze({ base: 10, exponent: 6 });
+const NANOSECONDS: TimestampResolution = Object.freeze({ base: 10, exponent: 9 });
+
 export class PcapngInterfaces {
   private sectionIndex = -1;
   /** the current section's interfaces, by their number in it */
@@ -104,11 +109,12 @@ export class PcapngInterfaces {
     const snaplen = readU32(b, off + 12, le);
     let name: string | null = null;
     let description: string | null = null;
-    const comments: string[] = [];
-    let resolution: TimestampResolution = { base: 10, exponent: 6 };
+    // (most interfaces have no comment, no address and a common unit: shared, not one each)
+    let comments: string[] | null = null;
+    let resolution: TimestampResolution = MICROSECONDS;
     let offsetSec = 0n;
     let fcsLen: number | null = null;
-    const addresses: string[] = [];
+    let addresses: string[] | null = null;
     let addressOptions = 0;
     forEachOption(this.ctx, b, off + 16, off + length - 4, base, le, BLOCK_IDB, (code, start, len, at) => {
       if (code === OPT_COMMENT || code === 2 || code === 3) {
@@ -119,7 +125,7 @@ export class PcapngInterfaces {
           base + at,
         );
         const text = decodeOptionString(b, start, len);
-        if (code === OPT_COMMENT) comments.push(text);
+        if (code === OPT_COMMENT) (comments ??= []).push(text);
         else if (code === 2) name = text;
         else description = text;
       } else if (code === OPT_IF_IPV4ADDR || code === OPT_IF_IPV6ADDR) {
@@ -138,7 +144,7 @@ export class PcapngInterfaces {
           this.ctx.warn(
             `pcapng ${v4 ? 'if_IPv4addr' : 'if_IPv6addr'} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`,
           );
-        } else addresses.push(v4 ? ipv4AddressText(b, start) : ipv6AddressText(b, start));
+        } else (addresses ??= []).push(v4 ? ipv4AddressText(b, start) : ipv6AddressText(b, start));
       } else if (code === 9 || code === 13 || code === 14) {
         const want = code === 14 ? 8 : 1;
         if (len !== want) {
@@ -149,7 +155,12 @@ export class PcapngInterfaces {
           );
         } else if (code === 9) {
           const v = b[start];
-          resolution = (v & 0x80) !== 0 ? { base: 2, exponent: v & 0x7f } : { base: 10, exponent: v };
+          resolution =
+            v === 6
+              ? MICROSECONDS
+              : v === 9
+                ? NANOSECONDS
+                : { base: (v & 0x80) !== 0 ? 2 : 10, exponent: v & 0x7f };
         } else if (code === 13) fcsLen = b[start];
         else offsetSec = readI64(b, start, le);
       }
@@ -165,12 +176,12 @@ export class PcapngInterfaces {
       snaplen,
       name,
       description,
-      comments,
+      comments: comments ?? NONE,
       tsResolution: resolution,
       tsOffsetSec: Number(offsetSec),
       fcsLen,
       blockOffset: base + off,
-      addresses,
+      addresses: addresses ?? NONE,
     });
   }
 

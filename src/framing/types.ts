@@ -9,8 +9,8 @@ export type ByteOrder = 'LE' | 'BE';
 
 /** A timestamp unit of base^-exponent seconds (pcap: 10^-6 or 10^-9; pcapng if_tsresol). */
 export interface TimestampResolution {
-  base: 10 | 2;
-  exponent: number;
+  readonly base: 10 | 2;
+  readonly exponent: number;
 }
 
 /** One pcapng section, or the single "section" of a pcap file. */
@@ -49,7 +49,7 @@ export interface CaptureInterface {
   /** if_description */
   description: string | null;
   /** opt_comment values of the IDB */
-  comments: string[];
+  comments: readonly string[];
   tsResolution: TimestampResolution;
   /**
    * if_tsoffset, seconds added to every timestamp of this interface. Exact within
@@ -67,7 +67,7 @@ export interface CaptureInterface {
    * if_IPv4addr / if_IPv6addr: the interface's own addresses as `a.b.c.d/len` and
    * `x::y/len` (interface-address.ts), at most MAX_INTERFACE_ADDRESSES; empty for pcap.
    */
-  addresses: string[];
+  addresses: readonly string[];
 }
 
 /**
