@@ -51,7 +51,7 @@ export function keepKey(X: ExchangeRows, x: number, c: Classified): void {
     const nameAt = x * KEY_NAME_INLINE;
     for (let i = 0, s = c.keyNameAt; i < n; i++) names[nameAt + i] = from[s + i];
     if (X.longNames.size > 0) X.longNames.delete(x);
-  } else X.longNames.set(x, from.slice(c.keyNameAt, c.keyNameAt + n));
+  } else X.longNames.set(x, from, c.keyNameAt, n);
 }
 
 /** The key kept in one exchange row, as a kind's `flow` reads it (one view, moved from row to row). */
@@ -114,8 +114,10 @@ export class KeptKeyView implements KeptKey {
     const X = this.#X as ExchangeRows;
     const len = X.ints[this.#x * EX_INTS + ExInt.NameLen];
     if (len <= 0) return -1;
-    if (len > KEY_NAME_INLINE)
-      return copyPlainDnsName(X.longNames.get(this.#x) as Uint8Array, 0, len, 0, out);
+    if (len > KEY_NAME_INLINE) {
+      const at = X.longNames.at(this.#x);
+      return copyPlainDnsName(X.longNames.bytes, at, at + len, at, out);
+    }
     const from = this.#x * KEY_NAME_INLINE;
     return copyPlainDnsName(X.nameBytes, from, from + len, from, out);
   }
@@ -125,8 +127,8 @@ export class KeptKeyView implements KeptKey {
     const len = X.ints[this.#x * EX_INTS + ExInt.NameLen];
     if (len <= 0) return null;
     if (len > KEY_NAME_INLINE) {
-      const long = X.longNames.get(this.#x) as Uint8Array;
-      return readDnsName(long, 0, len, 0);
+      const at = X.longNames.at(this.#x);
+      return readDnsName(X.longNames.bytes, at, at + len, at);
     }
     const from = this.#x * KEY_NAME_INLINE;
     return readDnsName(X.nameBytes, from, from + len, from);

@@ -320,8 +320,8 @@ export class ExchangeRows {
   keyBytes = new Uint8Array(INITIAL_ROWS * KEY_STRIDE);
   /** the key's DNS name as on the wire, KEY_NAME_INLINE bytes a row (ExInt.NameLen: its length) */
   nameBytes = new Uint8Array(INITIAL_ROWS * KEY_NAME_INLINE);
-  /** a DNS name longer than KEY_NAME_INLINE, by row (rare) */
-  readonly longNames = new Map<number, Uint8Array>();
+  /** a DNS name longer than KEY_NAME_INLINE, by row */
+  readonly longNames = new LongNames();
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
   errorDetail: string[] = [];
   answerError: string[] = [];
@@ -399,6 +399,68 @@ export class RowQueue {
     this.#head = (this.#head + 1) & (this.#ring.length - 1);
     this.length--;
     return row;
+  }
+}
+
+/**
+ * DNS names longer than KEY_NAME_INLINE, by exchange row: each in a slot of
+ * LONG_NAME_SLOT bytes of one pool, slots reused through a free list. (A Uint8Array
+ * per name in a Map cost ~1.5 KB each in V8's heap and malloc: a flood of queries for
+ * names of 74 bytes, 200,000 open, took a replay to 550 MB.)
+ */
+export const LONG_NAME_SLOT = KEY_NAME_BYTES + 1;
+
+export class LongNames {
+  /** the names' bytes, LONG_NAME_SLOT a slot (sized as the tables are: untouched pages cost nothing) */
+  bytes = new Uint8Array(INITIAL_ROWS * LONG_NAME_SLOT);
+  /** per exchange row: its slot + 1 (0: none) */
+  #slotOf = new Int32Array(INITIAL_ROWS);
+  readonly #free: number[] = [];
+  #slots = 0;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Keeps row x's name, src[start, start + len) (len ≤ LONG_NAME_SLOT). */
+  set(x: number, src: Uint8Array, start: number, len: number): void {
+    if (x >= this.#slotOf.length) {
+      const grown = new Int32Array(Math.max(x + 1, this.#slotOf.length * GROWTH));
+      grown.set(this.#slotOf);
+      this.#slotOf = grown;
+    }
+    let slot = this.#slotOf[x] - 1;
+    if (slot < 0) {
+      slot = this.#free.pop() ?? this.#newSlot();
+      this.#slotOf[x] = slot + 1;
+      this.#size++;
+    }
+    const b = this.bytes;
+    const at = slot * LONG_NAME_SLOT;
+    for (let i = 0; i < len; i++) b[at + i] = src[start + i];
+  }
+
+  /** Where row x's name starts in `bytes`, or -1 when it has none. */
+  at(x: number): number {
+    return x < this.#slotOf.length && this.#slotOf[x] > 0 ? (this.#slotOf[x] - 1) * LONG_NAME_SLOT : -1;
+  }
+
+  delete(x: number): void {
+    if (x >= this.#slotOf.length || this.#slotOf[x] === 0) return;
+    this.#free.push(this.#slotOf[x] - 1);
+    this.#slotOf[x] = 0;
+    this.#size--;
+  }
+
+  #newSlot(): number {
+    const slot = this.#slots++;
+    if ((slot + 1) * LONG_NAME_SLOT > this.bytes.length) {
+      const grown = new Uint8Array(this.#slots * GROWTH * LONG_NAME_SLOT);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    return slot;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   EX_DOUBLES,
   EX_INTS,
   ExchangeRows,
+  LongNames,
   ExDouble,
   ExInt,
   MAX_STAGES,
@@ -194,5 +195,36 @@ describe('RowQueue', () => {
     expect(q.length).toBe(want.length);
     expect(q.peek()).toBe(want[0]);
     while (q.length > 0) expect(q.shift()).toBe(want.shift());
+  });
+});
+
+describe('LongNames', () => {
+  it('keeps each row’s long name in a slot of its own, reuses freed slots, and forgets a row’s name when asked', () => {
+    const names = new LongNames();
+    const name = (i: number): Uint8Array =>
+      Uint8Array.from({ length: 70 + (i % 100) }, (_, k) => (i + k) & 0xff);
+    // rows far apart, past the first slots
+    const rows = [0, 5, 70_000, 300_000];
+    rows.forEach((x, i) => names.set(x, name(i), 0, name(i).length));
+    expect(names.size).toBe(4);
+    rows.forEach((x, i) => {
+      const at = names.at(x);
+      expect([...names.bytes.subarray(at, at + name(i).length)]).toEqual([...name(i)]);
+    });
+    expect(names.at(6)).toBe(-1);
+    const freed = names.at(5);
+    names.delete(5);
+    expect(names.at(5)).toBe(-1);
+    expect(names.size).toBe(3);
+    // the freed slot is the next one used; a row's name set again keeps its slot
+    names.set(9, name(9), 0, name(9).length);
+    expect(names.at(9)).toBe(freed);
+    const slot = names.at(0);
+    names.set(0, name(10), 0, name(10).length);
+    expect(names.at(0)).toBe(slot);
+    expect(names.size).toBe(4);
+    // others untouched
+    const at = names.at(300_000);
+    expect([...names.bytes.subarray(at, at + name(3).length)]).toEqual([...name(3)]);
   });
 });
