@@ -10,7 +10,8 @@
 // exchanges open at once) — the text report, --json, and --packets --json, each round
 // alternating with tcpdump -nr so that the machine's other load weighs on both; its
 // memory is also measured on --pipeline-packets (10M) with 1M flows, on a scan nobody answers
-// (gen-scan-pcap.mjs, every packet an exchange of its own), and on an unanswered
+// (gen-scan-pcap.mjs, every packet an exchange of its own), on a flood of DNS queries
+// nobody answers, each for a name of its own (gen-dnsflood-pcap.mjs), and on an unanswered
 // mix of --memory-packets (5M); hopscope runs with the node flags of bin/hopscope.js. The live case
 // (scripts/bench-live.mjs, sender and capture pinned to different cores) and the TUI's
 // cost run last; then every budget, next to its reference from this run, with ✔ or ✘.
@@ -62,6 +63,8 @@ function generated(name, packets) {
 const generateUnanswered = (packets) => generated('unanswered', packets);
 /** gen-scan-pcap.mjs's scan (every packet a question nobody answers). */
 const generateScan = (packets) => generated('scan', packets);
+/** gen-dnsflood-pcap.mjs's flood (every packet a query nobody answers, for a name of its own). */
+const generateDnsFlood = (packets) => generated('dnsflood', packets);
 
 function generate(packets, flows) {
   const file = join(dir, `mixed-${packets}-${flows}.pcap`);
@@ -275,6 +278,24 @@ if (MEMORY_PACKETS > 0) {
     peak = Math.max(peak, r.maxRssMB);
   }
   budget('peak RSS, scan (text, --json)', `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
+}
+{
+  // The same where every query keeps a name, half of them longer than an exchange row holds.
+  const flood = generateDnsFlood(PACKETS);
+  let peak = 0;
+  for (const argv of [[], ['--json']]) {
+    const r = timed(process.execPath, [...hopscopeArgv, 'replay', flood, ...argv], false, [0, 1]);
+    row(
+      'full pipeline, DNS flood',
+      `hopscope replay ${argv.join(' ')}`,
+      r.seconds,
+      PACKETS,
+      r.maxRssMB,
+      null,
+    );
+    peak = Math.max(peak, r.maxRssMB);
+  }
+  budget('peak RSS, DNS flood (text, --json)', `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
 }
 if (PIPELINE_PACKETS > 0) {
   const huge = generate(PIPELINE_PACKETS, 1_000_000);

@@ -26,8 +26,8 @@
 // live. Verdicts come out in deadline order (of the oldest exchange first, a blocked
 // queue costs at most one timeout of delay).
 //
-// Bounds (all documented in the README): exchanges in flight (`maxExchanges`, the
-// oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
+// Bounds (all documented in the README): exchanges in flight (`maxExchanges`, weighed
+// by the memory they hold, the oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
 // recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples,
 // DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
@@ -53,10 +53,12 @@ import { CaptureInterfaces, type CorrelatorInterface } from './capture-interface
 import { classify, Classified } from './classify.js';
 import {
   type CorrelatorOptions,
+  exchangeWeight,
   LATE_JOIN_NS,
   MAX_SIGHTINGS,
   MAX_STAGE_PACKETS,
   REMOTE_UNFLUSHED_NS,
+  ROW_WEIGHT,
   RTT_TIMEOUT_FACTOR,
 } from './correlator-options.js';
 import { ExchangeJsonWriter } from './exchange-json.js';
@@ -116,7 +118,9 @@ export class Correlator {
   readonly #defaultTimeoutNs: number;
   readonly #minTimeoutNs: number;
   readonly #maxTimeoutNs: number;
-  readonly #maxExchanges: number;
+  /** what the rows in flight weigh (exchangeWeight), and what they may */
+  #weight = 0;
+  readonly #maxWeight: number;
   readonly #advanceWithPackets: boolean;
   #lagNs: number;
   /** the open exchanges lookAhead handed on, by row (made on its first call) */
@@ -141,7 +145,7 @@ export class Correlator {
     this.#defaultTimeoutNs = (options.defaultTimeoutMs ?? 1000) * 1e6;
     this.#minTimeoutNs = (options.minTimeoutMs ?? 500) * 1e6;
     this.#maxTimeoutNs = (options.maxTimeoutMs ?? 5000) * 1e6;
-    this.#maxExchanges = options.maxExchanges ?? 200_000;
+    this.#maxWeight = (options.maxExchanges ?? 200_000) * ROW_WEIGHT;
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
     this.#learned = new PathKnowledge(options.maxFlows ?? 65_536);
@@ -327,7 +331,9 @@ export class Correlator {
     if (x === NONE) {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opens(c.kind, c.stage)) return;
-      if (this.#index.size >= this.#maxExchanges) this.#judgeOldest();
+      const weight = exchangeWeight(c.nameLen);
+      while (this.#weight + weight > this.#maxWeight && this.#queue.length > 0) this.#judgeOldest();
+      this.#weight += weight;
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
       X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
@@ -600,6 +606,7 @@ export class Correlator {
     const X = this.#ex;
     this.#overdue?.forget(x);
     if (X.longNames.size > 0) X.longNames.delete(x);
+    this.#weight -= exchangeWeight(X.ints[x * EX_INTS + ExInt.NameLen]);
     X.rows.give(x);
   }
 }

@@ -24,6 +24,8 @@ import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { echoFrame } from './support/echo-frame.js';
+import { dnsQuery } from './support/dns-tcp-frames.js';
+import { ethIpv4Udp } from '../decode/support/frames.js';
 
 function stage(ifaces: number[], opts: Partial<OrderedStage> = {}): OrderedStage {
   return {
@@ -319,6 +321,30 @@ describe('classification and the correlator', () => {
     expect(records.every((r) => r.status === 'inconclusive' && /state limit/.test(r.detail ?? ''))).toBe(
       true,
     );
+  });
+
+  it('the limit weighs what an exchange holds: a DNS name 1.2 exchanges, one over 64 bytes 2', () => {
+    for (const [label, open] of [
+      ['a'.repeat(40), 83], // 45 bytes on the wire: 100 / 1.2
+      ['b'.repeat(63) + '.' + 'c'.repeat(20), 50], // 87 bytes: 100 / 2
+    ] as const) {
+      const records: ExchangeRecord[] = [];
+      const corr = new Correlator({ onExchange: (j) => records.push(j.record()), maxExchanges: 100 });
+      corr.addInterface({ id: 0, label: 'tap0', host: null });
+      let most = 0;
+      for (let i = 0; i < 1000; i++) {
+        const b = ethIpv4Udp(40000 + i, 53, dnsQuery(i, `q${i}.${label}.example`));
+        decodePacket(b, 0, b.length, 1, b.length, rec);
+        corr.packet(rec, 0, 1_700_000_000, i * 1000);
+        most = Math.max(most, corr.pending);
+      }
+      expect(most, label).toBe(open);
+      expect(records.length).toBe(1000 - open);
+      expect(records.every((r) => r.kind === 'dns' && r.status === 'inconclusive')).toBe(true);
+      // the names kept are the queries' own, whichever row they were kept in
+      corr.finish();
+      expect(records.at(-1)?.key).toContain(`q999.${label}.example`);
+    }
   });
 });
 
