@@ -241,62 +241,31 @@ for (const mix of MIXES) {
     peakRss <= 150,
   );
 }
-if (MEMORY_PACKETS > 0) {
-  // Memory where most exchanges stay open until their timeout, at five times the size:
-  // peak RSS of the text report and of --json (each once; the time is not the point).
-  const many = generateUnanswered(MEMORY_PACKETS);
+/**
+ * Peak RSS of the text report and of --json on `file` (each once; the time is not the
+ * point), a row each as `what`, and the budget of 150 MB on the higher.
+ */
+function peakMemory(what, file, packets) {
   let peak = 0;
   for (const argv of [[], ['--json']]) {
-    const r = timed(process.execPath, [...hopscopeArgv, 'replay', many, ...argv], false, [0, 1]);
-    row(
-      `full pipeline, unanswered, ${fmt(MEMORY_PACKETS / 1e6, 0)}M packets`,
-      `hopscope replay ${argv.join(' ')}`,
-      r.seconds,
-      MEMORY_PACKETS,
-      r.maxRssMB,
-      null,
-    );
+    const r = timed(process.execPath, [...hopscopeArgv, 'replay', file, ...argv], false, [0, 1]);
+    row(`full pipeline, ${what}`, `hopscope replay ${argv.join(' ')}`, r.seconds, packets, r.maxRssMB, null);
     peak = Math.max(peak, r.maxRssMB);
   }
-  budget(
-    `peak RSS, unanswered mix of ${fmt(MEMORY_PACKETS / 1e6, 0)}M packets (text, --json)`,
-    `${fmt(peak, 0)} MB`,
-    '–',
-    '≤ 150 MB',
-    peak <= 150,
+  budget(`peak RSS, ${what} (text, --json)`, `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
+}
+// Memory where most exchanges stay open until their timeout, at five times the size.
+if (MEMORY_PACKETS > 0)
+  peakMemory(
+    `unanswered mix of ${fmt(MEMORY_PACKETS / 1e6, 0)}M packets`,
+    generateUnanswered(MEMORY_PACKETS),
+    MEMORY_PACKETS,
   );
-}
-{
-  // Memory where every packet is a question nobody answers (a SYN scan and a ping sweep):
-  // exchanges pile up to the in-flight limit and stay there. Peak RSS of the text report
-  // and of --json, each once, at 1M packets.
-  const scan = generateScan(PACKETS);
-  let peak = 0;
-  for (const argv of [[], ['--json']]) {
-    const r = timed(process.execPath, [...hopscopeArgv, 'replay', scan, ...argv], false, [0, 1]);
-    row('full pipeline, scan', `hopscope replay ${argv.join(' ')}`, r.seconds, PACKETS, r.maxRssMB, null);
-    peak = Math.max(peak, r.maxRssMB);
-  }
-  budget('peak RSS, scan (text, --json)', `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
-}
-{
-  // The same where every query keeps a name, half of them longer than an exchange row holds.
-  const flood = generateDnsFlood(PACKETS);
-  let peak = 0;
-  for (const argv of [[], ['--json']]) {
-    const r = timed(process.execPath, [...hopscopeArgv, 'replay', flood, ...argv], false, [0, 1]);
-    row(
-      'full pipeline, DNS flood',
-      `hopscope replay ${argv.join(' ')}`,
-      r.seconds,
-      PACKETS,
-      r.maxRssMB,
-      null,
-    );
-    peak = Math.max(peak, r.maxRssMB);
-  }
-  budget('peak RSS, DNS flood (text, --json)', `${fmt(peak, 0)} MB`, '–', '≤ 150 MB', peak <= 150);
-}
+// Memory where every packet is a question nobody answers (a SYN scan and a ping sweep):
+// exchanges pile up to the in-flight limit and stay there.
+peakMemory('scan', generateScan(PACKETS), PACKETS);
+// The same where every query keeps a name, half of them longer than an exchange row holds.
+peakMemory('DNS flood', generateDnsFlood(PACKETS), PACKETS);
 if (PIPELINE_PACKETS > 0) {
   const huge = generate(PIPELINE_PACKETS, 1_000_000);
   // No tcpdump -nr on this file: with a million TCP flows it had not finished after ten
