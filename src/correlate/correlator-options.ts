@@ -3,7 +3,6 @@
 import type { ClockRecord, ExchangeRecord } from '../events/types.js';
 import type { JudgedExchange } from '../shared/judged-exchange.js';
 import { MAX_HOPS } from './hop-order.js';
-import { KEY_NAME_INLINE } from './tables.js';
 
 export interface CorrelatorOptions {
   /**
@@ -30,7 +29,7 @@ export interface CorrelatorOptions {
   maxTimeoutMs?: number;
   /**
    * exchanges in flight at most, default 200 000 — those without a DNS name; one with a
-   * name weighs 1.2, one with a name over 64 bytes 2 (exchangeWeight)
+   * name weighs 1.2, one with a name over 64 bytes 2 (tables.ts exchangeWeight)
    */
   maxExchanges?: number;
   /** learned flow paths and routes kept, default 65 536 each */
@@ -47,18 +46,6 @@ export interface CorrelatorOptions {
    * hosts trails their time stamps by up to the live hold.
    */
   packetLagMs?: number;
-}
-
-/**
- * What an exchange in flight weighs against `maxExchanges`, in 64-byte units of the
- * memory it holds until its row is free: its rows (exchange, track, sighting, index:
- * ~320 bytes), a DNS name kept beside them (64 more), one longer than 64 bytes its slot
- * of 256 (tables.ts LongNames). So the limit bounds memory, not a count: 200,000
- * exchanges of a scan, 167,000 queries for short names, 100,000 for long ones.
- */
-export const ROW_WEIGHT = 5;
-export function exchangeWeight(nameLen: number): number {
-  return nameLen <= 0 ? ROW_WEIGHT : nameLen <= KEY_NAME_INLINE ? ROW_WEIGHT + 1 : ROW_WEIGHT * 2;
 }
 
 /** Sightings kept per stage (interfaces on one path); more are counted, not kept. */

@@ -26,10 +26,10 @@
 // live. Verdicts come out in deadline order (of the oldest exchange first, a blocked
 // queue costs at most one timeout of delay).
 //
-// Bounds (all documented in the README): exchanges in flight (`maxExchanges`, weighed
-// by the memory they hold, the oldest judged early beyond it), learned flows and routes (`maxFlows` each, least
-// recently learned forgotten), sightings per stage (MAX_SIGHTINGS), clock samples,
-// DNS-over-TCP flows followed (dns-tcp.ts).
+// Bounds (all documented in the README): exchanges in flight (`maxExchanges`, weighed by
+// the memory they hold, the oldest judged early beyond it), learned flows and routes
+// (`maxFlows` each, least recently learned forgotten), sightings per stage
+// (MAX_SIGHTINGS), clock samples, DNS-over-TCP flows followed (dns-tcp.ts).
 // The state in flight is rows of typed arrays (tables.ts, learned.ts), reused: no
 // object is made per packet, exchange or flow, and an ok verdict allocates nothing.
 import type { PacketRecord } from '../decode/record.js';
@@ -38,9 +38,11 @@ import {
   EX_DOUBLES,
   EX_INTS,
   ExchangeRows,
+  exchangeWeight,
   ExDouble,
   ExInt,
   MAX_STAGES,
+  ROW_WEIGHT,
   RowQueue,
   Sighting,
   SIGHTING_FIELDS,
@@ -53,16 +55,12 @@ import { CaptureInterfaces, type CorrelatorInterface } from './capture-interface
 import { classify, Classified } from './classify.js';
 import {
   type CorrelatorOptions,
-  exchangeWeight,
   LATE_JOIN_NS,
   MAX_SIGHTINGS,
   MAX_STAGE_PACKETS,
   REMOTE_UNFLUSHED_NS,
-  ROW_WEIGHT,
   RTT_TIMEOUT_FACTOR,
 } from './correlator-options.js';
-import { ExchangeJsonWriter } from './exchange-json.js';
-import { ExchangeTextWriter } from './exchange-text-writer.js';
 import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
@@ -98,11 +96,7 @@ export class Correlator {
   /** writes verdicts as records (reads the interfaces' labels) */
   readonly #records = new ExchangeRecordWriter(this.#ifaces.labels);
   /** the verdict handed to onExchange (records built, or JSON written, only when asked) */
-  readonly #judged = new JudgedView(
-    this.#records,
-    new ExchangeJsonWriter(this.#records),
-    new ExchangeTextWriter(this.#records),
-  );
+  readonly #judged = new JudgedView(this.#records);
   /** what the packet path asks of an exchange in flight */
   readonly #questions = new ExchangeQuestions(this.#ex, this.#tracks, this.#ifaces);
   /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */
@@ -118,8 +112,7 @@ export class Correlator {
   readonly #defaultTimeoutNs: number;
   readonly #minTimeoutNs: number;
   readonly #maxTimeoutNs: number;
-  /** what the rows in flight weigh (exchangeWeight), and what they may */
-  #weight = 0;
+  /** what the rows in flight may weigh (tables.ts exchangeWeight) */
   readonly #maxWeight: number;
   readonly #advanceWithPackets: boolean;
   #lagNs: number;
@@ -332,9 +325,8 @@ export class Correlator {
       // Answers without their question (capture started in between) are not exchanges.
       if (!opens(c.kind, c.stage)) return;
       const weight = exchangeWeight(c.nameLen);
-      while (this.#weight + weight > this.#maxWeight && this.#queue.length > 0) this.#judgeOldest();
-      this.#weight += weight;
-      x = X.open(c.kind, slot, check, this.#defaultTimeoutNs);
+      while (X.weight + weight > this.#maxWeight && this.#queue.length > 0) this.#judgeOldest();
+      x = X.open(c.kind, slot, check, this.#defaultTimeoutNs, c.nameLen);
       X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
       X.doubles[x * EX_DOUBLES + ExDouble.KeyRel] = refRel;
@@ -603,10 +595,7 @@ export class Correlator {
 
   /** A row the queue has passed (judged, referenced nowhere else) is free again. */
   #recycle(x: number): void {
-    const X = this.#ex;
     this.#overdue?.forget(x);
-    if (X.longNames.size > 0) X.longNames.delete(x);
-    this.#weight -= exchangeWeight(X.ints[x * EX_INTS + ExInt.NameLen]);
-    X.rows.give(x);
+    this.#ex.free(x);
   }
 }

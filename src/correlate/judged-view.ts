@@ -6,9 +6,9 @@ import type { ExchangeRecord, ExchangeStatus } from '../events/types.js';
 import type { JsonBytes } from '../shared/json-bytes.js';
 import type { JudgedExchange } from '../shared/judged-exchange.js';
 import { writeExchangeJson } from '../shared/record-json.js';
-import type { ExchangeJsonWriter } from './exchange-json.js';
+import { ExchangeJsonWriter } from './exchange-json.js';
 import type { ExchangeRecordWriter } from './exchange-record.js';
-import type { ExchangeTextWriter } from './exchange-text-writer.js';
+import { ExchangeTextWriter } from './exchange-text-writer.js';
 import type { Kind } from './kinds/table.js';
 import type { ExchangeRows } from './tables.js';
 import type { OrderedStage, Verdict } from './verdict.js';
@@ -25,10 +25,10 @@ export class JudgedView implements JudgedExchange {
   #verdict: Verdict | null = null;
   #record: ExchangeRecord | null = null;
 
-  constructor(records: ExchangeRecordWriter, json: ExchangeJsonWriter, text: ExchangeTextWriter) {
+  constructor(records: ExchangeRecordWriter) {
     this.#records = records;
-    this.#json = json;
-    this.#text = text;
+    this.#json = new ExchangeJsonWriter(records);
+    this.#text = new ExchangeTextWriter(records);
   }
 
   /** Points at exchange x (its row still holds the key; `stages` and `verdict` are the judge's). */

@@ -13,6 +13,9 @@ import { FLOWS, type Kind } from './kinds/table.js';
 /** The most fields a flow has (DNS: 6). */
 export const MAX_FLOW_FIELDS = 8;
 
+for (const c of FLOWS)
+  if (c.names.length > MAX_FLOW_FIELDS) throw new Error(`a flow of ${c.names.length} fields`);
+
 /** What a flow value of the verdict being written is. */
 export const enum Value {
   Null = 0,
@@ -31,13 +34,12 @@ export class KeptKeyValues {
   readonly strs: Array<string | null> = new Array<string | null>(MAX_FLOW_FIELDS).fill(null);
   /** the DNS name, when its text is its bytes (KeptKeyView.plainName) */
   readonly name = new Uint8Array(DNS_MAX_NAME_LEN);
-  /** the key's bytes the Ipv4 offsets are in */
-  bytes: Uint8Array = this.name;
+  /** the key's bytes the Ipv4 offsets are in (the last key read) */
+  bytes: Uint8Array = new Uint8Array(0);
 
   /** Reads the flow values of `key` (exchange of `kind`); valid until the next read. */
   read(key: KeptKeyView, kind: Kind): void {
     const c = FLOWS[kind];
-    if (c.names.length > MAX_FLOW_FIELDS) throw new Error(`a flow of ${c.names.length} fields`);
     const tags = this.tags;
     const nums = this.nums;
     const strs = this.strs;

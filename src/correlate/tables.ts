@@ -30,6 +30,18 @@ export const KEY_STRIDE = 32;
 export const KEY_NAME_BYTES = 255;
 export const KEY_NAME_INLINE = 64;
 
+/**
+ * What an exchange in flight weighs against the correlator's `maxExchanges`, in 64-byte
+ * units of the memory it holds until its row is free: its rows (exchange, track,
+ * sighting, index: ~320 bytes), a DNS name kept beside them (64 more), one longer than
+ * 64 bytes its slot of 256 (LongNames). So the limit bounds memory, not a count: 200,000
+ * exchanges of a scan, 167,000 queries for short names, 100,000 for long ones.
+ */
+export const ROW_WEIGHT = 5;
+export function exchangeWeight(nameLen: number): number {
+  return nameLen <= 0 ? ROW_WEIGHT : nameLen <= KEY_NAME_INLINE ? ROW_WEIGHT + 1 : ROW_WEIGHT * 2;
+}
+
 const INITIAL_ROWS = 262144;
 /**
  * A full table grows fourfold: fewer copies on the way to its peak (each copy touches
@@ -322,6 +334,8 @@ export class ExchangeRows {
   nameBytes = new Uint8Array(INITIAL_ROWS * KEY_NAME_INLINE);
   /** a DNS name longer than KEY_NAME_INLINE, by row */
   readonly longNames = new LongNames();
+  /** what the rows handed out weigh (exchangeWeight of each, from open to free) */
+  weight = 0;
   /** error text of a stage (when ExInt.ErrorStage >= 0) and of an error about the answer (ExInt.AnswerError) */
   errorDetail: string[] = [];
   answerError: string[] = [];
@@ -329,10 +343,12 @@ export class ExchangeRows {
   static readonly KEY_STRIDE = KEY_STRIDE;
 
   /**
-   * A row for a new exchange, its stages empty and key not yet kept; the caller sets
-   * its times (ExDouble.FirstRel, LastRel, KeyRel: doubles, not passed, so never boxed).
+   * A row for a new exchange, its stages empty and key not yet kept (a name of
+   * `nameLen` bytes: what it weighs); the caller sets its times (ExDouble.FirstRel,
+   * LastRel, KeyRel: doubles, not passed, so never boxed).
    */
-  open(kind: number, slot: number, check: number, timeoutNs: number): number {
+  open(kind: number, slot: number, check: number, timeoutNs: number, nameLen: number): number {
+    this.weight += exchangeWeight(nameLen);
     let x = this.rows.take();
     if (x < 0) {
       this.#grow();
@@ -352,6 +368,13 @@ export class ExchangeRows {
     this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;
     this.doubles[d + ExDouble.Kept] = -1;
     return x;
+  }
+
+  /** Row x is free again: its long name and its weight go with it. */
+  free(x: number): void {
+    this.longNames.delete(x);
+    this.weight -= exchangeWeight(this.ints[x * EX_INTS + ExInt.NameLen]);
+    this.rows.give(x);
   }
 
   #grow(): void {

@@ -135,7 +135,7 @@ describe('ExchangeRows', () => {
     // more than the initial rows (64k): the table grows
     const ROWS = 70_000;
     for (let i = 0; i < ROWS; i++) {
-      const x = rows.open(1, i, 7, 1e9);
+      const x = rows.open(1, i, 7, 1e9, -1);
       rows.doubles[x * EX_DOUBLES + ExDouble.FirstRel] = i * 1.5;
       rows.doubles[x * EX_DOUBLES + ExDouble.LastRel] = i * 1.5 + 1;
       rows.keyBytes[x * ExchangeRows.KEY_STRIDE + 31] = i & 0xff;
@@ -167,7 +167,7 @@ describe('ExchangeRows', () => {
     rows.ints[xs[10] * EX_INTS + ExInt.AnswerError] = 1;
     rows.ints[xs[10] * EX_INTS + ExInt.Judged] = 1;
     rows.rows.give(xs[10]);
-    const again = rows.open(3, 99, 0, 1e9);
+    const again = rows.open(3, 99, 0, 1e9, -1);
     expect(again).toBe(xs[10]);
     expect([
       int(again, ExInt.Kind),
