@@ -24,8 +24,11 @@ const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
   W: 0x80,
 };
 
-/** The identifying fields of one decoded packet (`--packets` record); null when it has no IP or ARP layer. */
-export function packetFromView(view: PacketView, aliases: readonly string[] = []): ExchangePacket | null {
+/**
+ * The identifying fields of one decoded packet (`--packets` record; `dontFragment`, IPv4's
+ * DF bit, is not in it); null when it has no IP or ARP layer.
+ */
+export function packetFromView(view: PacketView, dontFragment = false): ExchangePacket | null {
   const frameToIp =
     ETHERNET_HEADER + VLAN_TAG * view.vlan.length + (view.tunnel !== null ? VXLAN_OVERHEAD : 0);
   if (view.arp !== null) {
@@ -38,7 +41,6 @@ export function packetFromView(view: PacketView, aliases: readonly string[] = []
       proto: 0,
       ipLength: 28,
       icmpType: view.arp.op,
-      aliases: [...aliases],
     };
   }
   if (view.src === null || view.dst === null || view.proto === null) return null;
@@ -63,7 +65,7 @@ export function packetFromView(view: PacketView, aliases: readonly string[] = []
     icmpSeq: view.icmp?.seq ?? null,
     tcpSeq: view.tcp?.seq ?? null,
     tcpFlags: view.tcp !== null ? flags : null,
-    aliases: [...aliases],
+    dontFragment: !view.src.includes(':') && dontFragment,
   };
 }
 

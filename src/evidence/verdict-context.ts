@@ -13,8 +13,14 @@ import type { ExchangeRecord, PacketView } from '../events/types.js';
 import { placeOf, tsToNs, type VerdictContext } from './context.js';
 import { packetFromView } from './packet-fields.js';
 
+/** A packet as a lookup finds it: the decoder's view, and the IP header's DF bit the view (a `--packets` record) leaves out. */
+export interface SightedPacket {
+  view: PacketView;
+  dontFragment: boolean;
+}
+
 /** The decoded packet seen on `iface` at `ts` (the sighting's time stamp), or null. */
-export type PacketLookup = (iface: string, ts: string) => PacketView | null;
+export type PacketLookup = (iface: string, ts: string) => SightedPacket | null;
 
 export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeoutMs = 1000): VerdictContext {
   const stageName = ex.status === 'lost' ? ex.lost?.stage : ex.stages[0]?.name;
@@ -25,14 +31,15 @@ export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeout
       ? (ex.lost?.lastSeen ?? null)
       : (seen[seen.length - 1]?.iface ?? null);
   const last = [...seen].reverse().find((s) => s.iface === lastLabel) ?? seen[seen.length - 1];
-  const views = seen.map((s) => lookup(s.iface, s.ts));
+  const found = seen.map((s) => lookup(s.iface, s.ts));
+  const views = found.map((f) => f?.view ?? null);
   const aliases = new Set<string>();
   for (const v of views) {
     if (v?.src) aliases.add(v.src);
     if (v?.dst) aliases.add(v.dst);
   }
-  const lastView = last !== undefined ? (views[seen.indexOf(last)] ?? null) : null;
-  const packet = lastView !== null ? packetFromView(lastView) : null;
+  const lastFound = last !== undefined ? (found[seen.indexOf(last)] ?? null) : null;
+  const packet = lastFound !== null ? packetFromView(lastFound.view, lastFound.dontFragment) : null;
   if (packet !== null) packet.aliases = [...aliases].filter((a) => a !== packet.src && a !== packet.dst);
   const all = ex.stages.flatMap((s) => s.seen.map((x) => tsToNs(x.ts)));
   const lastNs = all.reduce((a, b) => (b > a ? b : a), tsToNs(ex.ts));

@@ -14,6 +14,7 @@ import { decodePacket } from '../decode/decode-packet.js';
 import { describePacket } from '../decode/packet-view.js';
 import { PacketRecord } from '../decode/record.js';
 import type { ExchangeRecord, FramedPacket, InterfaceDescriptor, PacketView } from '../events/types.js';
+import type { SightedPacket } from '../evidence/verdict-context.js';
 import { formatTimestamp } from '../framing/timestamp.js';
 
 /** Packets remembered: at 10,000 exchange packets a second, the last 6.5 seconds. */
@@ -71,7 +72,7 @@ export class PacketMemory {
    * clock the time stamp is the packet's own; on another host's, the nearest packet of
    * the exchange within REMOTE_NEAR_NS of it (an offset is an estimate).
    */
-  find(label: string, ts: string, ex: ExchangeRecord): PacketView | null {
+  find(label: string, ts: string, ex: ExchangeRecord): SightedPacket | null {
     const id = this.#ids.get(label);
     if (id === undefined) return null;
     const iface = this.#interfaces[id];
@@ -88,28 +89,28 @@ export class PacketMemory {
     for (let slot = 0; slot < PACKET_MEMORY_SLOTS; slot++) {
       if (this.#iface[slot] !== id || (this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] !== wantNs)
         continue;
-      const view = this.#view(slot, iface);
-      if (belongsTo(view, ex)) return view;
+      const found = this.#decoded(slot, iface);
+      if (belongsTo(found.view, ex)) return found;
     }
-    let bestView: PacketView | null = null;
+    let best: SightedPacket | null = null;
     let bestDistance = Number.POSITIVE_INFINITY;
     for (let slot = 0; slot < PACKET_MEMORY_SLOTS; slot++) {
       if (this.#iface[slot] !== id) continue;
       const d = Math.abs((this.#sec[slot] - wantSec) * 1e9 + this.#nsec[slot] - wantNs);
       if (d === 0 || d > REMOTE_NEAR_NS || d >= bestDistance) continue;
-      const view = this.#view(slot, iface);
-      if (!belongsTo(view, ex)) continue;
-      bestView = view;
+      const found = this.#decoded(slot, iface);
+      if (!belongsTo(found.view, ex)) continue;
+      best = found;
       bestDistance = d;
     }
-    return bestView;
+    return best;
   }
 
-  #view(slot: number, iface: InterfaceDescriptor): PacketView {
+  #decoded(slot: number, iface: InterfaceDescriptor): SightedPacket {
     const rec = this.#rec;
     const at = slot * SNAP_BYTES;
     decodePacket(this.#bytes, at, at + this.#caplen[slot], iface.linktype, this.#len[slot], rec);
-    return describePacket(
+    const view = describePacket(
       rec,
       0,
       iface.label,
@@ -117,6 +118,7 @@ export class PacketMemory {
       this.#caplen[slot],
       this.#len[slot],
     );
+    return { view, dontFragment: rec.dontFragment };
   }
 }
 

@@ -158,6 +158,92 @@ describe('cause inference', () => {
     );
   });
 
+  it('the kernel’s PKT_TOO_BIG where no capture showed the packet leave: the routed device’s MTU says why', () => {
+    // a router whose next hop is not captured (no hop order known yet): the device the
+    // packet leaves by is the one its route lookup, as received on eth0, gives
+    const f = facts({
+      routes: [
+        {
+          query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
+          answer: {
+            dev: 'eth1',
+            gateway: null,
+            prefsrc: null,
+            type: 'unicast',
+            error: null,
+            text: '192.0.2.9 dev eth1',
+          },
+        },
+      ],
+    });
+    f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
+      ...l,
+      carrier: true,
+      operstate: 'UP',
+    }));
+    const drops = [
+      {
+        source: 'kernel' as const,
+        netns: 'r',
+        reason: 'PKT_TOO_BIG',
+        location: 'ip_forward+0x2c0',
+        matchedBy: 'packet' as const,
+        drops: 1,
+        ts: '1.0',
+      },
+    ];
+    const cause = inferCause({
+      exchange: exchange('error', { detail: 'frag-needed mtu=1400', lost: undefined }),
+      views: [view({ facts: f, oif: null, expectedIface: null, drops })],
+    });
+    expect(cause).toMatchObject({ code: 'mtu', at: 'r/eth0' });
+    expect(cause?.summary).toMatch(
+      /^1428-byte packets with DF set do not fit eth1's MTU of 1400; the kernel dropped it/,
+    );
+    expect(cause?.evidence).toContainEqual(
+      expect.objectContaining({ source: 'link', iface: 'eth1', mtu: 1400 }),
+    );
+    // the same packet without DF is fragmented, not dropped: the state says nothing of MTU
+    const fragmentable = inferCause({
+      exchange: exchange('lost'),
+      views: [view({ facts: f, oif: null, expectedIface: null, packet: { ...packet, dontFragment: false } })],
+    });
+    expect(fragmentable?.code).not.toBe('mtu');
+  });
+
+  it('a route to a device without carrier, where no capture showed the packet leave: link-down', () => {
+    const f = facts({
+      routes: [
+        {
+          query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
+          answer: {
+            dev: 'eth1',
+            gateway: null,
+            prefsrc: null,
+            type: 'unicast',
+            error: null,
+            text: '192.0.2.9 dev eth1',
+          },
+        },
+      ],
+    });
+    const cause = inferCause({
+      exchange: exchange('lost'),
+      views: [view({ facts: f, oif: null, expectedIface: null, packet: { ...packet, ipLength: 84 } })],
+    });
+    expect(cause).toMatchObject({
+      code: 'link-down',
+      summary: 'eth1 is up without carrier (LOWERLAYERDOWN)',
+    });
+    // without the route lookup nothing names eth1
+    expect(
+      inferCause({
+        exchange: exchange('lost'),
+        views: [view({ oif: null, expectedIface: null, packet: { ...packet, ipLength: 84 } })],
+      })?.code,
+    ).toBe('unknown');
+  });
+
   it('forwarding off in a namespace that should route the packet: the sysctl and its value', () => {
     const f = facts({ sysctls: new Map([['net.ipv4.ip_forward', '0']]) });
     f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({

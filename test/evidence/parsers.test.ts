@@ -290,14 +290,16 @@ describe('packets', () => {
         truncated: false,
         malformed: null,
       }) satisfies PacketView;
-    const ctx = verdictContext(ex, (iface) =>
-      view(iface, iface.endsWith('qvb') ? '10.0.0.5' : '203.0.113.20'),
-    );
+    const ctx = verdictContext(ex, (iface) => ({
+      view: view(iface, iface.endsWith('qvb') ? '10.0.0.5' : '203.0.113.20'),
+      dontFragment: true,
+    }));
     expect(ctx.packet).toMatchObject({
       dst: '10.0.0.5',
       ipLength: 84,
       icmpSeq: 3,
       aliases: ['203.0.113.20'],
+      dontFragment: true,
     });
     expect(ctx.lastSeen).toEqual({ label: 'h:compute/qvb', host: 'h', netns: 'compute', iface: 'qvb' });
     expect(ctx.next?.iface).toBe('tap');

@@ -63,10 +63,21 @@ describe('packet memory', () => {
       keep(memory, 0, echoFrame(8, VM, DST, 9, 1000 + (k % 500)), 450_000_000 + k * 10_000);
     keep(memory, 0, echoFrame(8, VM, DST, 9, 7), 500_000_000);
     const found = memory.find('vm/eth0', ts(500_000_000), echo(7));
-    expect(found?.icmp?.seq).toBe(7);
-    expect(found?.ts).toBe(ts(500_000_000));
+    expect(found?.view.icmp?.seq).toBe(7);
+    expect(found?.view.ts).toBe(ts(500_000_000));
+    // the DF bit, which the decoder's view does not carry (echoFrame sets it)
+    expect(found?.dontFragment).toBe(true);
     // nothing of the exchange within 50 ms of the time asked for
     expect(memory.find('vm/eth0', ts(440_000_000), echo(7))).toBeNull();
+  });
+
+  it('the DF bit of the packet found, as it was sent', () => {
+    const memory = new PacketMemory();
+    memory.interface(iface(0, 'vm/eth0', null));
+    const mayFragment = echoFrame(8, VM, DST, 9, 8);
+    mayFragment[14 + 6] = 0; // flags: DF clear
+    keep(memory, 0, mayFragment, 500_000_000);
+    expect(memory.find('vm/eth0', ts(500_000_000), echo(8))?.dontFragment).toBe(false);
   });
 
   it("on another host's clock: the exchange's packet nearest the offset-corrected time, within 50 ms", () => {
@@ -76,7 +87,7 @@ describe('packet memory', () => {
     keep(memory, 0, echoFrame(8, VM, DST, 9, 5), 503_400_000); // 0.4 ms from the corrected time
     keep(memory, 0, echoFrame(8, VM, DST, 9, 5), 540_000_000); // 37 ms from it
     keep(memory, 0, echoFrame(8, VM, DST, 9, 6), 503_000_000); // exactly there, another exchange's
-    expect(memory.find('b:eth0', ts(500_000_000), echo(5))?.ts).toBe(ts(503_400_000));
+    expect(memory.find('b:eth0', ts(500_000_000), echo(5))?.view.ts).toBe(ts(503_400_000));
     expect(memory.find('b:eth0', ts(450_000_000), echo(5))).toBeNull(); // 53.4 ms away
   });
 });

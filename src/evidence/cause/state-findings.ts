@@ -15,6 +15,18 @@ function isBroadcast(address: string): boolean {
   return address === '255.255.255.255' || /\.255$/.test(address);
 }
 
+/**
+ * The device the namespace's route lookup sends the packet to: the lookup as received on
+ * its device (iif) for a packet that came in, the plain one for a packet sent from here.
+ */
+function routedDevice(v: HopView, dst: string, fromLocal: boolean): string | null {
+  const received = !fromLocal && v.iif !== null;
+  const r = v.facts.routes.find(
+    (x) => x.query.dst === dst && (x.query.iif !== undefined) === received && x.answer.dev !== null,
+  );
+  return r?.answer.dev ?? null;
+}
+
 export function stateFindings(v: HopView): Finding[] {
   const f = v.facts;
   const p = v.packet;
@@ -26,8 +38,17 @@ export function stateFindings(v: HopView): Finding[] {
     out.push({ code, strength, summary, evidence, view: v });
   };
 
+  const dnat = p.family === 4 ? dnatTarget(v) : null;
+  const dst = dnat?.addr ?? p.dst;
+  const toLocal =
+    links !== null && (isLocalAddress(links, dst) || dst.startsWith('127.') || isBroadcast(dst));
+  const fromLocal = links !== null && isLocalAddress(links, p.src);
+  // the device it leaves by: as captured, or where no capture showed it leaving (the next
+  // hop is not known), the one the namespace's route sends it to
+  const leaving = v.oif ?? (p.family === 'arp' ? null : routedDevice(v, dst, fromLocal));
+
   // the device it was expected on next
-  for (const name of [v.expectedIface, v.oif]) {
+  for (const name of [v.expectedIface, leaving]) {
     const l = link(name);
     if (l === undefined) continue;
     const portBlocked = l.portState !== null && l.portState !== 'forwarding';
@@ -47,15 +68,20 @@ export function stateFindings(v: HopView): Finding[] {
   if (p.family !== 'arp') {
     const bytes = p.ipLength + v.encapsulation;
     const receiving = link(v.expectedIface);
-    const sending = link(v.oif);
+    const sending = link(leaving);
     if (receiving !== undefined && bytes > receiving.mtu && receiving.kind !== 'vxlan') {
       add('mtu', `${bytes}-byte packets do not fit ${receiving.name}'s MTU of ${receiving.mtu}`, [
         linkEvidence(f, receiving, bytes),
       ]);
-    } else if (sending !== undefined && sending !== receiving && p.dontFragment && bytes > sending.mtu) {
-      add('mtu', `${bytes}-byte packets with DF set do not fit ${sending.name}'s MTU of ${sending.mtu}`, [
-        linkEvidence(f, sending, bytes),
-      ]);
+    } else if (sending !== undefined && sending !== receiving && bytes > sending.mtu) {
+      // what a router may not fragment: IPv4 with DF set, any IPv6 packet it forwards
+      const forwardedV6 = p.family === 6 && !fromLocal && v.iif !== null;
+      if (p.dontFragment || forwardedV6)
+        add(
+          'mtu',
+          `${bytes}-byte ${forwardedV6 ? 'IPv6 packets (a router never fragments them)' : 'packets with DF set'} do not fit ${sending.name}'s MTU of ${sending.mtu}`,
+          [linkEvidence(f, sending, bytes)],
+        );
     }
     for (const dev of [receiving, sending]) {
       if (dev?.kind !== 'vxlan' || dev.vxlanUnderlay === null) continue;
@@ -70,11 +96,6 @@ export function stateFindings(v: HopView): Finding[] {
   }
 
   // routing
-  const dnat = p.family === 4 ? dnatTarget(v) : null;
-  const dst = dnat?.addr ?? p.dst;
-  const toLocal =
-    links !== null && (isLocalAddress(links, dst) || dst.startsWith('127.') || isBroadcast(dst));
-  const fromLocal = links !== null && isLocalAddress(links, p.src);
   const forwarded = p.family !== 'arp' && links !== null && !toLocal && !fromLocal && v.iif !== null;
   if (forwarded) {
     const fwd = sysctl(f, 'net.ipv4.ip_forward', null);
