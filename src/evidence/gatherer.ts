@@ -231,6 +231,7 @@ export class EvidenceGatherer {
           iif: s.iif,
           oif: s.oif,
           expectedIface: s.expectedIface,
+          entered: s.entered,
           encapsulation,
           facts: f,
           before: this.#readings.before(s.place, windowStartMs),

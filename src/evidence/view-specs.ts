@@ -31,6 +31,8 @@ export interface ViewSpec {
   iif: string | null;
   oif: string | null;
   expectedIface: string | null;
+  /** HopView.entered */
+  entered: string | null;
 }
 
 /** Everything a view reads: routes to and from the packet's ends, its devices' sysctls, sockets, conntrack, rules. */
@@ -62,9 +64,7 @@ function devicesOf(
   ctx: VerdictContext,
   at: HopPlace,
   next: HopPlace | null,
-): { iif: string | null; oif: string | null; expected: string | null } {
-  if (next !== null && sameNamespace(next, at))
-    return { iif: at.iface, oif: next.iface, expected: next.iface };
+): { iif: string | null; oif: string | null; expected: string | null; entered: string | null } {
   const upTo = ctx.path.slice(
     0,
     Math.max(
@@ -73,8 +73,12 @@ function devicesOf(
     ) + 1,
   );
   const here = upTo.filter((p) => sameNamespace(p, at));
-  if (here.length > 1) return { iif: here[0].iface, oif: at.iface, expected: null };
-  return { iif: at.iface, oif: null, expected: null };
+  if (next !== null && sameNamespace(next, at)) {
+    const entered = here.length > 1 ? here[0].iface : null;
+    return { iif: at.iface, oif: next.iface, expected: next.iface, entered };
+  }
+  if (here.length > 1) return { iif: here[0].iface, oif: at.iface, expected: null, entered: null };
+  return { iif: at.iface, oif: null, expected: null, entered: null };
 }
 
 export function viewSpecs(
@@ -99,6 +103,7 @@ export function viewSpecs(
       iif: null,
       oif: asker.iface,
       expectedIface: null,
+      entered: null,
     });
   }
   if (ex.status === 'unanswered') {
@@ -111,6 +116,7 @@ export function viewSpecs(
       iif: d.iif,
       oif: null,
       expectedIface: null,
+      entered: null,
     });
     const answer = answerOf(packet);
     if (answer !== null)
@@ -123,6 +129,7 @@ export function viewSpecs(
         iif: null,
         oif: d.iif,
         expectedIface: null,
+        entered: null,
       });
     return specs;
   }
@@ -135,6 +142,7 @@ export function viewSpecs(
     iif: d.iif,
     oif: d.oif,
     expectedIface: d.expected,
+    entered: d.entered,
   });
   if (next !== null && !sameNamespace(next, last)) {
     specs.push({
@@ -146,6 +154,7 @@ export function viewSpecs(
       iif: next.iface,
       oif: null,
       expectedIface: next.iface,
+      entered: null,
     });
   }
   return specs;
@@ -170,6 +179,7 @@ export function pathSpecs(
       iif: inNs.length > 1 ? inNs[0].iface : null,
       oif: inNs[inNs.length - 1].iface,
       expectedIface: null,
+      entered: null,
     });
   }
   return specs;
@@ -185,7 +195,7 @@ export function dnatRouteAsks(specs: readonly ViewSpec[], facts: readonly HopFac
     const f = facts[k];
     if (s.packet.family !== 4 || f.nftables === null || isUnreadable(f.nftables)) return;
     const links = f.links !== null && !isUnreadable(f.links) ? f.links : null;
-    for (const n of nftNatRules(f.nftables, hookPasses(s.packet, s.iif, s.oif, links), s.packet)) {
+    for (const n of nftNatRules(f.nftables, hookPasses(s.packet, s.iif, s.oif, links, s.entered), s.packet)) {
       const v = n.rule.verdict;
       if (
         n.fit.fits === 'yes' &&

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangePacket } from '../../src/evidence/context.js';
 import { hookPasses, type HookPass } from '../../src/evidence/firewall/hooks.js';
+import type { LinkInfo } from '../../src/evidence/state/links.js';
 import { iptablesCandidates } from '../../src/evidence/firewall/iptables-save.js';
 import { evaluateRule } from '../../src/evidence/firewall/nft-match.js';
 import { parseNftRuleset, type NftRuleset } from '../../src/evidence/firewall/nft-ruleset.js';
@@ -318,6 +319,7 @@ COMMIT
           iif: 'b0',
           oif: 'b1',
           expectedIface: 'b1',
+          entered: null,
           encapsulation: 0,
           facts,
           before: null,
@@ -331,5 +333,60 @@ COMMIT
       expect.objectContaining({ source: 'iptables', backend: 'nft', chain: 'nova-compute-inst-1' }),
     ]);
     expect(hookPasses(echo, 'b0', 'b1', null).some((p) => p.hook === 'forward')).toBe(true);
+  });
+});
+
+describe('the hooks a packet crosses', () => {
+  const link = (
+    name: string,
+    kind: string | null,
+    master: string | null,
+    addresses: string[] = [],
+  ): LinkInfo => ({
+    ifindex: 0,
+    name,
+    up: true,
+    carrier: true,
+    operstate: 'UP',
+    mtu: 1500,
+    master,
+    kind,
+    portState: master !== null ? 'forwarding' : null,
+    addresses: addresses.map((local) => ({ family: 'inet' as const, local, prefixlen: 24 })),
+    vxlanUnderlay: null,
+  });
+  const links = [
+    link('br0', 'bridge', null, ['10.9.0.1']),
+    link('p1', 'veth', 'br0'),
+    link('p2', 'veth', 'br0'),
+    link('eth1', 'veth', null, ['192.0.2.1']),
+  ];
+  const echo = packet({ src: '10.9.0.5', dst: '10.9.0.6' });
+
+  it('seen on the bridge device after entering by one of its ports: bridged between the ports', () => {
+    expect(hookPasses(echo, 'br0', 'p1', links, 'p2')).toEqual(
+      expect.arrayContaining([
+        { layer: 'bridge', hook: 'prerouting', iifname: 'p2', oifname: null },
+        { layer: 'bridge', hook: 'forward', iifname: 'p2', oifname: 'p1' },
+        { layer: 'bridge', hook: 'postrouting', iifname: null, oifname: 'p1' },
+      ]),
+    );
+    expect(hookPasses(echo, 'br0', 'p1', links, 'p2').some((p) => p.layer === 'ip')).toBe(false);
+  });
+
+  it('seen on the bridge device after entering by a routed device: forwarded into the bridge, out of its port', () => {
+    const routed = packet({ src: '198.51.100.7', dst: '10.9.0.6' });
+    expect(hookPasses(routed, 'br0', 'p1', links, 'eth1')).toEqual(
+      expect.arrayContaining([
+        { layer: 'ip', hook: 'forward', iifname: 'eth1', oifname: 'br0' },
+        { layer: 'bridge', hook: 'output', iifname: null, oifname: 'p1' },
+      ]),
+    );
+  });
+
+  it('entering by the device it was seen on: as before', () => {
+    expect(hookPasses(echo, 'p2', 'p1', links, null)).toEqual(hookPasses(echo, 'p2', 'p1', links));
+    // a device that is not a bridge keeps its own hooks whatever came before it
+    expect(hookPasses(echo, 'eth1', 'p1', links, 'p2')).toEqual(hookPasses(echo, 'eth1', 'p1', links));
   });
 });

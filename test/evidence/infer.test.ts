@@ -78,6 +78,7 @@ function view(over: Partial<HopView> = {}): HopView {
     iif: 'eth0',
     oif: 'eth1',
     expectedIface: 'eth1',
+    entered: null,
     encapsulation: 0,
     facts: facts(),
     before: null,

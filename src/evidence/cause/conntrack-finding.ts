@@ -58,9 +58,11 @@ export function staleNatFinding(v: HopView): Finding | null {
     return null;
   // the packet went on with the addresses it had here: no translation seen on its path
   if (v.packet.aliases.length > 0) return null;
-  const nat = nftNatRules(f.nftables, hookPasses(v.packet, v.iif, v.oif, linksOf(f)), v.packet).filter(
-    (n) => n.fit.fits === 'yes',
-  );
+  const nat = nftNatRules(
+    f.nftables,
+    hookPasses(v.packet, v.iif, v.oif, linksOf(f), v.entered),
+    v.packet,
+  ).filter((n) => n.fit.fits === 'yes');
   if (nat.length === 0) return null;
   const entry = entryOfFlow(f.conntrack.entries, v.packet);
   if (entry === undefined || !isUntranslated(entry)) return null;

@@ -12,7 +12,11 @@ import type { HopView } from './hop-view.js';
 export function dnatTarget(v: HopView): { addr: string; port: number | null } | null {
   const f = v.facts;
   if (f.nftables === null || isUnreadable(f.nftables)) return null;
-  for (const n of nftNatRules(f.nftables, hookPasses(v.packet, v.iif, v.oif, linksOf(f)), v.packet)) {
+  for (const n of nftNatRules(
+    f.nftables,
+    hookPasses(v.packet, v.iif, v.oif, linksOf(f), v.entered),
+    v.packet,
+  )) {
     const verdict = n.rule.verdict;
     if (
       n.fit.fits === 'yes' &&

@@ -102,7 +102,7 @@ function ctState(v: HopView): string | null {
 export function firewallHits(v: HopView): FirewallHit[] {
   const f = v.facts;
   // where it goes (input or forward) is decided after the DNAT
-  const passes = hookPasses(translated(v), v.iif, v.oif, linksOf(f));
+  const passes = hookPasses(translated(v), v.iif, v.oif, linksOf(f), v.entered);
   const packet = packetByHook(v);
   const hits: FirewallHit[] = [];
   const invalid = (text: string): boolean =>

@@ -17,6 +17,13 @@ export interface HopView {
   oif: string | null;
   /** the device it should have appeared on next, when in this namespace */
   expectedIface: string | null;
+  /**
+   * the device it entered this namespace by, as captured, when that was before iif (a
+   * bridge port before the bridge device a capture also saw it on): the hooks it
+   * crossed depend on it (firewall/hooks.ts); null when iif is where it entered or
+   * nothing is known
+   */
+  entered: string | null;
   /** bytes of encapsulation around the packet on the links here (VXLAN: 50) */
   encapsulation: number;
   facts: HopFacts;

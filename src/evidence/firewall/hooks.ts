@@ -1,9 +1,10 @@
 // Which netfilter hooks a packet crosses in one namespace, and with which input and
 // output devices — what decides which chains of a ruleset can have dropped it. Pure.
 //
-// Known: the device it was seen on there (`iif`, the last-seen hop's interface when
-// in this namespace) and the one it was expected on next (`oif`), the namespace's
-// links (bridge ports and their bridge) and own addresses.
+// Known: the device it was seen on there (`seenOn`, the last-seen hop's interface when
+// in this namespace; `entered`, the one it came in by when a capture saw it before
+// that), the one it was expected on next (`oif`), the namespace's links (bridge ports
+// and their bridge) and own addresses.
 //   - between two ports of one bridge: bridge prerouting, forward, postrouting;
 //   - entering through a bridge port: bridge prerouting and input, then the IP stack
 //     sees it on the bridge device; leaving through one: the IP stack sends it out of
@@ -28,11 +29,19 @@ export interface HookPass {
 
 export function hookPasses(
   packet: ExchangePacket,
-  iif: string | null,
+  seenOn: string | null,
   oif: string | null,
   links: readonly LinkInfo[] | null,
+  entered: string | null = null,
 ): HookPass[] {
   const passes: HookPass[] = [];
+  // Seen on a bridge device itself (a capture on the bridge sees what it forwards between
+  // its ports too) after entering by another device: that device decides the hooks — a
+  // port of the bridge (bridged, or up into the IP stack), or a routed one (out through the bridge).
+  const iif =
+    entered !== null && seenOn !== null && links?.find((l) => l.name === seenOn)?.kind === 'bridge'
+      ? entered
+      : seenOn;
   const add = (layer: Layer, hook: Hook, iifname: string | null, oifname: string | null): void => {
     passes.push({ layer, hook, iifname, oifname });
   };
