@@ -265,6 +265,64 @@ describe('cause inference', () => {
     });
   });
 
+  it('IPv6 is forwarded by net.ipv6.conf.all.forwarding, whatever IPv4’s switch says', () => {
+    const v6: ExchangePacket = {
+      ...packet,
+      family: 6,
+      src: 'fd00:1::2',
+      dst: 'fd00:2::9',
+      ipId: null,
+      ipLength: 104,
+    };
+    const up = (f: HopFacts): HopFacts => {
+      f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
+        ...l,
+        carrier: true,
+        operstate: 'UP',
+      }));
+      return f;
+    };
+    const routing = up(
+      facts({
+        sysctls: new Map([
+          ['net.ipv4.ip_forward', '0'],
+          ['net.ipv6.conf.all.forwarding', '1'],
+        ]),
+        neighbours: [{ address: 'fd00:2::9', iface: 'eth1', state: ['INCOMPLETE'], lladdr: null }],
+        routes: [
+          {
+            query: { dst: 'fd00:2::9', from: 'fd00:1::2', iif: 'eth0' },
+            answer: {
+              dev: 'eth1',
+              gateway: null,
+              prefsrc: null,
+              type: 'unicast',
+              error: null,
+              text: 'fd00:2::9 dev eth1',
+            },
+          },
+        ],
+      }),
+    );
+    const cause = inferCause({
+      exchange: exchange('unanswered'),
+      views: [view({ facts: routing, packet: v6 })],
+    });
+    expect(cause).toMatchObject({
+      code: 'no-neighbour',
+      summary: 'the neighbour fd00:2::9 on eth1 is INCOMPLETE: nothing answers its neighbour solicitations',
+    });
+    const off = up(facts({ sysctls: new Map([['net.ipv6.conf.all.forwarding', '0']]) }));
+    const offCause = inferCause({ exchange: exchange('lost'), views: [view({ facts: off, packet: v6 })] });
+    expect(offCause).toMatchObject({ code: 'forwarding-off' });
+    expect(offCause?.evidence).toContainEqual({
+      source: 'sysctl',
+      netns: 'r',
+      key: 'net.ipv6.conf.all.forwarding',
+      value: '0',
+    });
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

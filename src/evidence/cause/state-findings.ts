@@ -27,6 +27,11 @@ function routedDevice(v: HopView, dst: string, fromLocal: boolean): string | nul
   return r?.answer.dev ?? null;
 }
 
+/** The namespace's forwarding switch for the packet's family: net.ipv4.ip_forward, or IPv6's net.ipv6.conf.all.forwarding. */
+function forwardingSwitch(f: HopView['facts'], family: HopView['packet']['family']): SysctlEvidence | null {
+  return sysctl(f, family === 6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward', null);
+}
+
 export function stateFindings(v: HopView): Finding[] {
   const f = v.facts;
   const p = v.packet;
@@ -98,8 +103,9 @@ export function stateFindings(v: HopView): Finding[] {
   // routing
   const forwarded = p.family !== 'arp' && links !== null && !toLocal && !fromLocal && v.iif !== null;
   if (forwarded) {
-    const fwd = sysctl(f, 'net.ipv4.ip_forward', null);
-    const perDev = v.iif !== null ? sysctl(f, 'forwarding', v.iif) : null;
+    const fwd = forwardingSwitch(f, p.family);
+    // (IPv4 also asks the input device's own switch; IPv6 only `all`'s)
+    const perDev = p.family === 4 && v.iif !== null ? sysctl(f, 'forwarding', v.iif) : null;
     if ((fwd !== null && fwd.value === '0') || (perDev !== null && perDev.value === '0')) {
       add(
         'forwarding-off',
@@ -130,7 +136,7 @@ export function stateFindings(v: HopView): Finding[] {
         [ev, ...(rl !== null ? [rl] : [])],
       );
     } else if (/no route to host|network is unreachable/i.test(err)) {
-      const fwd = sysctl(f, 'net.ipv4.ip_forward', null);
+      const fwd = forwardingSwitch(f, p.family);
       if (
         /no route to host/i.test(err) &&
         fwd?.value === '0' &&
@@ -182,7 +188,7 @@ export function stateFindings(v: HopView): Finding[] {
       if (n !== undefined && isUnresolved(n)) {
         add(
           'no-neighbour',
-          `the neighbour ${n.address} on ${n.iface} is ${n.state.join(' ')}: nothing answers ARP for it`,
+          `the neighbour ${n.address} on ${n.iface} is ${n.state.join(' ')}: nothing answers ${n.address.includes(':') ? 'its neighbour solicitations' : 'ARP for it'}`,
           [
             {
               source: 'neighbour',
