@@ -180,18 +180,22 @@ describe('local drop tracer', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(
-      'the child attached its tracer',
-      () => out.includes('ready') || out.includes('unavailable'),
-      20_000,
-    );
-    expect(out).toBe('ready\n');
-    expect(ourBpfPrograms()).toEqual(['hopscope_drops']);
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    try {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor(
+        'the child attached its tracer',
+        () => out.includes('ready') || out.includes('unavailable'),
+        20_000,
+      );
+      expect(out).toBe('ready\n');
+      expect(ourBpfPrograms()).toEqual(['hopscope_drops']);
+    } finally {
+      // killed whatever was found: a child left holding its program would fail every later check of none
+      child.kill('SIGKILL');
+      await exited;
+    }
     // The kernel releases the program with its last file descriptor (asynchronously).
     await waitFor('the program gone', () => ourBpfPrograms().length === 0, 10_000);
   });
