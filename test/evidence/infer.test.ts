@@ -323,6 +323,53 @@ describe('cause inference', () => {
     });
   });
 
+  it('a blackhole or prohibit route: no-route, said by the lookup’s error', () => {
+    const failed = (error: string, iif?: string) => ({
+      query: { dst: '192.0.2.9', ...(iif !== undefined ? { from: '10.0.0.5', iif } : {}) },
+      answer: {
+        dev: null,
+        gateway: null,
+        prefsrc: null,
+        type: 'none',
+        error,
+        text: `RTNETLINK answers: ${error}`,
+      },
+    });
+    const ok = {
+      query: { dst: '192.0.2.9' },
+      answer: {
+        dev: 'eth1',
+        gateway: null,
+        prefsrc: null,
+        type: 'unicast',
+        error: null,
+        text: '192.0.2.9 dev eth1',
+      },
+    };
+    const causeWith = (routes: HopFacts['routes']) =>
+      inferCause({
+        exchange: exchange('unanswered'),
+        views: [
+          view({
+            facts: facts({ routes }),
+            oif: null,
+            expectedIface: null,
+            packet: { ...packet, ipLength: 84 },
+          }),
+        ],
+      });
+    expect(causeWith([failed('Invalid argument', 'eth0'), failed('Invalid argument')])).toMatchObject({
+      code: 'no-route',
+      summary: 'a blackhole route or rule for 192.0.2.9 in r: Invalid argument',
+    });
+    expect(causeWith([failed('Permission denied', 'eth0'), failed('Permission denied')])).toMatchObject({
+      code: 'no-route',
+      summary: 'a prohibit route or rule for 192.0.2.9 in r: Permission denied',
+    });
+    // EINVAL as received only (a martian source), while the destination is routed: no blackhole
+    expect(causeWith([failed('Invalid argument', 'eth0'), ok])?.code).not.toBe('no-route');
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

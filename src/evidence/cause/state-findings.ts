@@ -32,6 +32,22 @@ function forwardingSwitch(f: HopView['facts'], family: HopView['packet']['family
   return sysctl(f, family === 6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward', null);
 }
 
+/**
+ * Whether the namespace's routes discard what goes to `dst`: a blackhole answers a lookup
+ * with EINVAL, the plain one too (a lookup as received also says EINVAL of a martian
+ * source, which the plain lookup does not see).
+ */
+function blackholed(f: HopView['facts'], dst: string): boolean {
+  return f.routes.some(
+    (r) =>
+      r.query.dst === dst &&
+      r.query.iif === undefined &&
+      r.query.from === undefined &&
+      r.answer.error !== null &&
+      /invalid argument/i.test(r.answer.error),
+  );
+}
+
 export function stateFindings(v: HopView): Finding[] {
   const f = v.facts;
   const p = v.packet;
@@ -135,6 +151,14 @@ export function stateFindings(v: HopView): Finding[] {
         `${p.dst}${dnat !== null ? ` DNAT-ed to ${dst}` : ''} arriving on ${v.iif ?? '?'}: 127/8 is not routed from outside without route_localnet${rl !== null ? ` (${rl.key} = ${rl.value})` : ''}`,
         [ev, ...(rl !== null ? [rl] : [])],
       );
+    } else if (/permission denied/i.test(err)) {
+      add('no-route', `a prohibit route or rule for ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [
+        ev,
+      ]);
+    } else if (/invalid argument/i.test(err) && blackholed(f, dst)) {
+      add('no-route', `a blackhole route or rule for ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [
+        ev,
+      ]);
     } else if (/no route to host|network is unreachable/i.test(err)) {
       const fwd = forwardingSwitch(f, p.family);
       if (
