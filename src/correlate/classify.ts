@@ -59,7 +59,9 @@ function payloadHash(rec: PacketRecord, h: number): number {
   return hashBytes(h, rec.bytes, rec.payloadOff, end);
 }
 
-const ICMP_ERROR_TYPES_V4 = new Set([3, 4, 5, 11, 12]);
+// (A redirect, 5, and a source quench, 4 — deprecated, RFC 6633 — quote the packet too,
+// but it went on: they end no exchange.)
+const ICMP_ERROR_TYPES_V4 = new Set([3, 11, 12]);
 const ICMP_ERROR_TYPES_V6 = new Set([1, 2, 3, 4]);
 
 const UNREACH_V4: Record<number, string> = {
@@ -90,7 +92,6 @@ export function icmpErrorDetail(v6: boolean, type: number, code: number, mtu: nu
     if (type === 3) return UNREACH_V4[code] ?? `unreachable code=${code}`;
     if (type === 11) return code === 1 ? 'fragment-reassembly-time-exceeded' : 'time-exceeded';
     if (type === 12) return 'parameter-problem';
-    if (type === 4) return 'source-quench';
     return `icmp type=${type} code=${code}`;
   }
   if (type === 2) return `packet-too-big mtu=${mtu}`;
