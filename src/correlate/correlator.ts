@@ -303,7 +303,7 @@ export class Correlator {
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
       opens(c.kind, c.stage) &&
       this.#questions.answered(x, c.kind, c.stage) &&
-      this.#questions.repeated(x, c.stage, c.fingerprint, iface)
+      this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl)
     ) {
       // The same question again after its answer (ARP refreshing, a DNS id reused, a new
       // DHCP transaction with the old xid): the old exchange is over, this one begins.

@@ -106,13 +106,17 @@ export class ExchangeQuestions {
   /**
    * Whether an asking packet is a new one rather than the same packet reaching one more
    * interface (live, interfaces deliver in batches: a request's later hops may arrive
-   * after its answer): another fingerprint, or one more sighting where it was seen.
+   * after its answer): another fingerprint, or one more sighting where it was seen —
+   * unless with a lower TTL than there (`ttl`, -1 for none): that is the same packet
+   * back from a routing loop, still going round when its ICMP error was read.
    */
-  repeated(x: number, stage: number, fingerprint: number, iface: number): boolean {
+  repeated(x: number, stage: number, fingerprint: number, iface: number, ttl: number): boolean {
     const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     if (t < 0) return true;
     if (!this.#tracks.hasPacket(t, fingerprint)) return true;
-    return this.#tracks.find(t, iface) >= 0;
+    const r = this.#tracks.find(t, iface);
+    if (r < 0) return false;
+    return !(ttl >= 0 && ttl < this.#tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Ttl]);
   }
 
   /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */

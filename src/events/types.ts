@@ -321,6 +321,7 @@ export type CauseCode =
   | 'conntrack'
   | 'link-down'
   | 'no-listener'
+  | 'routing-loop'
   | 'unknown';
 
 export type EvidenceSource =

@@ -47,6 +47,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'conntrack',
   'link-down',
   'no-listener',
+  'routing-loop',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([

@@ -370,6 +370,41 @@ describe('cause inference', () => {
     expect(causeWith([failed('Invalid argument', 'eth0'), ok])?.code).not.toBe('no-route');
   });
 
+  it('routed back out of the device it came in by, to a router there: a routing loop', () => {
+    const back = (gateway: string | null) =>
+      facts({
+        routes: [
+          {
+            query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
+            answer: {
+              dev: 'eth0',
+              gateway,
+              prefsrc: null,
+              type: 'unicast',
+              error: null,
+              text: '192.0.2.9 dev eth0',
+            },
+          },
+        ],
+      });
+    const causeWith = (f: HopFacts) =>
+      inferCause({
+        exchange: exchange('error', { detail: 'time-exceeded', lost: undefined }),
+        views: [view({ facts: f, oif: null, expectedIface: null, packet: { ...packet, ipLength: 84 } })],
+      });
+    expect(causeWith(back('10.0.0.7'))).toMatchObject({
+      code: 'routing-loop',
+      at: 'r/eth0',
+      summary:
+        'the route for 192.0.2.9 in r sends it back out eth0, the device it came in by, to 10.0.0.7: a routing loop',
+    });
+    expect(causeWith(back('10.0.0.7'))?.evidence).toContainEqual(
+      expect.objectContaining({ source: 'route', netns: 'r' }),
+    );
+    // on the link itself (no router): delivered there, no loop
+    expect(causeWith(back(null))?.code).not.toBe('routing-loop');
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

@@ -1,7 +1,8 @@
 // What a namespace's state says about the packet, each a finding of strength 70 (60
 // where less sure): the next device down, the packet larger than a link's MTU,
-// forwarding off, no route, the reverse-path filter, 127/8 without route_localnet, the
-// neighbour unresolved, nobody listening.
+// forwarding off, no route, a route back out of the device it came in by (a loop), the
+// reverse-path filter, 127/8 without route_localnet, the neighbour unresolved, nobody
+// listening.
 import type { CauseCode, EvidenceItem, SysctlEvidence } from '../../events/types.js';
 import { isUnreadable } from '../state/hop-facts.js';
 import { isLocalAddress, type LinkInfo } from '../state/links.js';
@@ -175,6 +176,22 @@ export function stateFindings(v: HopView): Finding[] {
       }
     }
   }
+  // a loop: a packet that came in is routed back out of the device it came in by, to a
+  // router on that link (a hairpin a router on a stick also makes: less sure)
+  if (p.family !== 'arp' && v.iif !== null && !fromLocal && !toLocal) {
+    const r = f.routes.find(
+      (x) =>
+        x.query.dst === dst && x.query.iif === v.iif && x.answer.dev === v.iif && x.answer.gateway !== null,
+    );
+    if (r !== undefined)
+      add(
+        'routing-loop',
+        `the route for ${dst} in ${f.netns ?? 'the root namespace'} sends it back out ${v.iif}, the device it came in by, to ${r.answer.gateway}: a routing loop`,
+        [routeEvidence(f, r)],
+        60,
+      );
+  }
+
   // reverse path: the route back to the source leaves by another device, and rp_filter is strict
   if (v.iif !== null && p.family === 4 && !fromLocal) {
     const back = f.routes.find(

@@ -1,7 +1,9 @@
 // An ICMP redirect (RFC 792 type 5) quotes the packet it is about, as an error does, but
 // the router sent the packet on as well: a ping answered after its redirect is ok, and
-// one never answered is unanswered, never an `error` ended by the redirect. Crafted
-// recordings of a VM and its router, replayed as a user would (`replay --json`).
+// one never answered is unanswered, never an `error` ended by the redirect. And a packet
+// going round a routing loop is one exchange, ended by the time-exceeded error, however
+// late a copy of it with a lower TTL is read. Crafted recordings of a VM and its router,
+// replayed as a user would (`replay --json`).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,5 +91,54 @@ describe('ICMP redirects', () => {
       ['10.0.0.5>203.0.113.1 id=16962 seq=3', 'ok', ['request', 'reply']],
     ]);
     expect(records.some((e) => e.detail !== undefined)).toBe(false);
+  });
+});
+
+describe('a routing loop', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hopscope-routing-loop-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // the request leaves the VM with TTL 3 and crosses the router's interface twice (TTL 2,
+  // then 0 after one more router: the last copy, read after the error reached the VM, as
+  // a batch of another interface may deliver it live); the router that drops it says time exceeded
+  const req = (ttl: number): Uint8Array => {
+    const f = icmpFrame(VM, SERVER, ttl, echo(8, 7));
+    // one packet: the same IP id in every copy
+    f[14 + 4] = 0x03;
+    f[14 + 5] = 0x00;
+    return f;
+  };
+  const vm: Timed[] = [{ frame: req(3), ms: 0 }];
+  const router: Timed[] = [{ frame: req(2), ms: 0.1 }];
+  const exceeded = icmpFrame(
+    ROUTER,
+    VM,
+    64,
+    concat(hex('0b', '00', '0000', '00000000'), req(1).subarray(14)),
+  );
+  router.push({ frame: exceeded, ms: 0.3 });
+  vm.push({ frame: exceeded, ms: 0.4 });
+  router.push({ frame: req(0), ms: 0.45 }); // after the error reached the VM
+  writeFileSync(join(dir, 'vm.pcap'), pcapFile(vm));
+  writeFileSync(join(dir, 'router.pcap'), pcapFile(router));
+
+  it('is one exchange, ended by the time-exceeded error', () => {
+    const r = runCli([
+      'replay',
+      `vm=${join(dir, 'vm.pcap')}`,
+      `router=${join(dir, 'router.pcap')}`,
+      '--json',
+    ]);
+    const records = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{"type":"exchange"'))
+      .map((l) => JSON.parse(l) as ExchangeRecord);
+    expect(records.map((e) => [e.key, e.status, e.detail])).toEqual([
+      ['10.0.0.5>203.0.113.1 id=16962 seq=7', 'error', 'time-exceeded'],
+    ]);
+    expect(records[0].stages.map((s) => [s.name, s.seen.map((x) => x.iface)])).toEqual([
+      ['request', ['vm', 'router']],
+      ['icmp-error', ['router', 'vm']],
+    ]);
   });
 });
