@@ -43,6 +43,15 @@ function redirect(request: Uint8Array): Uint8Array {
   return concat(hex('05', '01', '0000', OTHER_ROUTER), request.subarray(14));
 }
 
+/** The exchange records of `replay --json` of dir's vm.pcap and router.pcap. */
+function exchangesOf(dir: string): ExchangeRecord[] {
+  const r = runCli(['replay', `vm=${join(dir, 'vm.pcap')}`, `router=${join(dir, 'router.pcap')}`, '--json']);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"exchange"'))
+    .map((l) => JSON.parse(l) as ExchangeRecord);
+}
+
 describe('ICMP redirects', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hopscope-icmp-redirect-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,16 +83,7 @@ describe('ICMP redirects', () => {
   writeFileSync(join(dir, 'router.pcap'), pcapFile(router));
 
   it('ends no exchange: answered after it is ok, never answered is unanswered', () => {
-    const r = runCli([
-      'replay',
-      `vm=${join(dir, 'vm.pcap')}`,
-      `router=${join(dir, 'router.pcap')}`,
-      '--json',
-    ]);
-    const records = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{"type":"exchange"'))
-      .map((l) => JSON.parse(l) as ExchangeRecord);
+    const records = exchangesOf(dir);
     const byKey = records.map((e) => [e.key, e.status, e.stages.map((s) => s.name)]).sort();
     expect(byKey).toEqual([
       ['10.0.0.5>203.0.113.1 id=16962 seq=1', 'ok', ['request', 'reply']],
@@ -123,16 +123,7 @@ describe('a routing loop', () => {
   writeFileSync(join(dir, 'router.pcap'), pcapFile(router));
 
   it('is one exchange, ended by the time-exceeded error', () => {
-    const r = runCli([
-      'replay',
-      `vm=${join(dir, 'vm.pcap')}`,
-      `router=${join(dir, 'router.pcap')}`,
-      '--json',
-    ]);
-    const records = r.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{"type":"exchange"'))
-      .map((l) => JSON.parse(l) as ExchangeRecord);
+    const records = exchangesOf(dir);
     expect(records.map((e) => [e.key, e.status, e.detail])).toEqual([
       ['10.0.0.5>203.0.113.1 id=16962 seq=7', 'error', 'time-exceeded'],
     ]);

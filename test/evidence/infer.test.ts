@@ -1,7 +1,7 @@
 // Cause inference alone (pure): which verdicts get a cause, what the strongest
 // evidence makes of it, and what an unknown cause still says.
 import { describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
+import type { ExchangeRecord, KernelDropEvidence } from '../../src/events/types.js';
 import type { HopView } from '../../src/evidence/cause/hop-view.js';
 import type { ExchangePacket } from '../../src/evidence/context.js';
 import { inferCause } from '../../src/evidence/infer.js';
@@ -88,6 +88,41 @@ function view(over: Partial<HopView> = {}): HopView {
   };
 }
 
+/** A route lookup that found `dev` (as received on `iif` when given, from the packet's source). */
+function routed(
+  dst: string,
+  dev: string,
+  gateway: string | null = null,
+  iif?: string,
+  from = packet.src,
+): HopFacts['routes'][number] {
+  return {
+    query: { dst, ...(iif !== undefined ? { from, iif } : {}) },
+    answer: { dev, gateway, prefsrc: null, type: 'unicast', error: null, text: `${dst} dev ${dev}` },
+  };
+}
+
+/** `f` with every link up and with carrier. */
+function withCarrier(f: HopFacts): HopFacts {
+  f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
+    ...l,
+    carrier: true,
+    operstate: 'UP',
+  }));
+  return f;
+}
+
+/** The kernel's drop of this very packet, in namespace r. */
+function kernelDrop(reason: string, location: string): KernelDropEvidence {
+  return { source: 'kernel', netns: 'r', reason, location, matchedBy: 'packet', drops: 1, ts: '1.0' };
+}
+
+/** The cause is forwarding-off, with the switch `key` at 0 as its evidence. */
+function expectForwardingOff(cause: ReturnType<typeof inferCause>, key: string): void {
+  expect(cause).toMatchObject({ code: 'forwarding-off' });
+  expect(cause?.evidence).toContainEqual({ source: 'sysctl', netns: 'r', key, value: '0' });
+}
+
 function exchange(status: ExchangeRecord['status'], over: Partial<ExchangeRecord> = {}): ExchangeRecord {
   return {
     type: 'exchange',
@@ -127,17 +162,7 @@ describe('cause inference', () => {
   });
 
   it('the kernel’s drop of this very packet outranks the state: its reason names the cause', () => {
-    const drops = [
-      {
-        source: 'kernel' as const,
-        netns: 'r',
-        reason: 'NEIGH_FAILED',
-        location: 'neigh_invalidate+0x7e',
-        matchedBy: 'packet' as const,
-        drops: 1,
-        ts: '1.0',
-      },
-    ];
+    const drops = [kernelDrop('NEIGH_FAILED', 'neigh_invalidate+0x7e')];
     expect(inferCause({ exchange: exchange('lost'), views: [view({ drops })] })?.code).toBe('no-neighbour');
     // only time-matched (a remote host's tracefs): the state wins
     expect(
@@ -162,37 +187,8 @@ describe('cause inference', () => {
   it('the kernel’s PKT_TOO_BIG where no capture showed the packet leave: the routed device’s MTU says why', () => {
     // a router whose next hop is not captured (no hop order known yet): the device the
     // packet leaves by is the one its route lookup, as received on eth0, gives
-    const f = facts({
-      routes: [
-        {
-          query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
-          answer: {
-            dev: 'eth1',
-            gateway: null,
-            prefsrc: null,
-            type: 'unicast',
-            error: null,
-            text: '192.0.2.9 dev eth1',
-          },
-        },
-      ],
-    });
-    f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
-      ...l,
-      carrier: true,
-      operstate: 'UP',
-    }));
-    const drops = [
-      {
-        source: 'kernel' as const,
-        netns: 'r',
-        reason: 'PKT_TOO_BIG',
-        location: 'ip_forward+0x2c0',
-        matchedBy: 'packet' as const,
-        drops: 1,
-        ts: '1.0',
-      },
-    ];
+    const f = withCarrier(facts({ routes: [routed('192.0.2.9', 'eth1', null, 'eth0')] }));
+    const drops = [kernelDrop('PKT_TOO_BIG', 'ip_forward+0x2c0')];
     const cause = inferCause({
       exchange: exchange('error', { detail: 'frag-needed mtu=1400', lost: undefined }),
       views: [view({ facts: f, oif: null, expectedIface: null, drops })],
@@ -213,21 +209,7 @@ describe('cause inference', () => {
   });
 
   it('a route to a device without carrier, where no capture showed the packet leave: link-down', () => {
-    const f = facts({
-      routes: [
-        {
-          query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
-          answer: {
-            dev: 'eth1',
-            gateway: null,
-            prefsrc: null,
-            type: 'unicast',
-            error: null,
-            text: '192.0.2.9 dev eth1',
-          },
-        },
-      ],
-    });
+    const f = facts({ routes: [routed('192.0.2.9', 'eth1', null, 'eth0')] });
     const cause = inferCause({
       exchange: exchange('lost'),
       views: [view({ facts: f, oif: null, expectedIface: null, packet: { ...packet, ipLength: 84 } })],
@@ -246,23 +228,12 @@ describe('cause inference', () => {
   });
 
   it('forwarding off in a namespace that should route the packet: the sysctl and its value', () => {
-    const f = facts({ sysctls: new Map([['net.ipv4.ip_forward', '0']]) });
-    f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
-      ...l,
-      carrier: true,
-      operstate: 'UP',
-    }));
+    const f = withCarrier(facts({ sysctls: new Map([['net.ipv4.ip_forward', '0']]) }));
     const cause = inferCause({
       exchange: exchange('lost'),
       views: [view({ facts: f, packet: { ...packet, ipLength: 84 } })],
     });
-    expect(cause).toMatchObject({ code: 'forwarding-off' });
-    expect(cause?.evidence).toContainEqual({
-      source: 'sysctl',
-      netns: 'r',
-      key: 'net.ipv4.ip_forward',
-      value: '0',
-    });
+    expectForwardingOff(cause, 'net.ipv4.ip_forward');
   });
 
   it('IPv6 is forwarded by net.ipv6.conf.all.forwarding, whatever IPv4’s switch says', () => {
@@ -274,34 +245,14 @@ describe('cause inference', () => {
       ipId: null,
       ipLength: 104,
     };
-    const up = (f: HopFacts): HopFacts => {
-      f.links = (f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>).map((l) => ({
-        ...l,
-        carrier: true,
-        operstate: 'UP',
-      }));
-      return f;
-    };
-    const routing = up(
+    const routing = withCarrier(
       facts({
         sysctls: new Map([
           ['net.ipv4.ip_forward', '0'],
           ['net.ipv6.conf.all.forwarding', '1'],
         ]),
         neighbours: [{ address: 'fd00:2::9', iface: 'eth1', state: ['INCOMPLETE'], lladdr: null }],
-        routes: [
-          {
-            query: { dst: 'fd00:2::9', from: 'fd00:1::2', iif: 'eth0' },
-            answer: {
-              dev: 'eth1',
-              gateway: null,
-              prefsrc: null,
-              type: 'unicast',
-              error: null,
-              text: 'fd00:2::9 dev eth1',
-            },
-          },
-        ],
+        routes: [routed('fd00:2::9', 'eth1', null, 'eth0', 'fd00:1::2')],
       }),
     );
     const cause = inferCause({
@@ -312,15 +263,9 @@ describe('cause inference', () => {
       code: 'no-neighbour',
       summary: 'the neighbour fd00:2::9 on eth1 is INCOMPLETE: nothing answers its neighbour solicitations',
     });
-    const off = up(facts({ sysctls: new Map([['net.ipv6.conf.all.forwarding', '0']]) }));
+    const off = withCarrier(facts({ sysctls: new Map([['net.ipv6.conf.all.forwarding', '0']]) }));
     const offCause = inferCause({ exchange: exchange('lost'), views: [view({ facts: off, packet: v6 })] });
-    expect(offCause).toMatchObject({ code: 'forwarding-off' });
-    expect(offCause?.evidence).toContainEqual({
-      source: 'sysctl',
-      netns: 'r',
-      key: 'net.ipv6.conf.all.forwarding',
-      value: '0',
-    });
+    expectForwardingOff(offCause, 'net.ipv6.conf.all.forwarding');
   });
 
   it('a blackhole or prohibit route: no-route, said by the lookup’s error', () => {
@@ -335,17 +280,7 @@ describe('cause inference', () => {
         text: `RTNETLINK answers: ${error}`,
       },
     });
-    const ok = {
-      query: { dst: '192.0.2.9' },
-      answer: {
-        dev: 'eth1',
-        gateway: null,
-        prefsrc: null,
-        type: 'unicast',
-        error: null,
-        text: '192.0.2.9 dev eth1',
-      },
-    };
+    const ok = routed('192.0.2.9', 'eth1');
     const causeWith = (routes: HopFacts['routes']) =>
       inferCause({
         exchange: exchange('unanswered'),
@@ -372,21 +307,7 @@ describe('cause inference', () => {
 
   it('routed back out of the device it came in by, to a router there: a routing loop', () => {
     const back = (gateway: string | null) =>
-      facts({
-        routes: [
-          {
-            query: { dst: '192.0.2.9', from: '10.0.0.5', iif: 'eth0' },
-            answer: {
-              dev: 'eth0',
-              gateway,
-              prefsrc: null,
-              type: 'unicast',
-              error: null,
-              text: '192.0.2.9 dev eth0',
-            },
-          },
-        ],
-      });
+      facts({ routes: [routed('192.0.2.9', 'eth0', gateway, 'eth0')] });
     const causeWith = (f: HopFacts) =>
       inferCause({
         exchange: exchange('error', { detail: 'time-exceeded', lost: undefined }),
