@@ -42,6 +42,16 @@ table inet f {
     oifname "lo" accept
   }
 }
+table netdev edge {
+  chain in_b0 {
+    type filter hook ingress device "b0" priority filter; policy accept;
+    icmp type echo-reply drop
+  }
+  chain out_b {
+    type filter hook egress devices = { b0, b1 } priority filter; policy accept;
+    udp dport 9 drop
+  }
+}
 `;
 
 function packet(p: Partial<ExchangePacket>): ExchangePacket {
@@ -184,6 +194,27 @@ describe('nftables ruleset reader', () => {
     expect(found[0].rule).toBeNull();
     expect(found[0].chain).toMatchObject({ name: 'out', policy: 'drop' });
     expect(nftCandidates(ruleset, [{ ...out[0], oifname: 'lo' }], packet({}), 'new')).toEqual([]);
+  });
+
+  it('netdev: a chain hooks the devices nft names, one or a set (its JSON may leave them out)', () => {
+    expect(ruleset.chains.find((c) => c.name === 'in_b0')?.devices).toEqual(['b0']);
+    expect(ruleset.chains.find((c) => c.name === 'out_b')?.devices).toEqual(['b0', 'b1']);
+    const ingress = (dev: string): HookPass[] => [
+      { layer: 'netdev', hook: 'ingress', iifname: dev, oifname: null },
+    ];
+    const egress = (dev: string): HookPass[] => [
+      { layer: 'netdev', hook: 'egress', iifname: null, oifname: dev },
+    ];
+    const reply = packet({ icmpType: 0 });
+    expect(handles(nftCandidates(ruleset, ingress('b0'), reply, null))).toEqual([
+      [handleOf(text, 'netdev edge', 'icmp type echo-reply drop'), 'yes'],
+    ]);
+    expect(nftCandidates(ruleset, ingress('b1'), reply, null)).toEqual([]);
+    const discard = packet({ proto: 17, icmpType: null, sport: 4000, dport: 9 });
+    expect(handles(nftCandidates(ruleset, egress('b1'), discard, null))).toEqual([
+      [handleOf(text, 'netdev edge', 'udp dport 9 drop'), 'yes'],
+    ]);
+    expect(nftCandidates(ruleset, egress('b2'), discard, null)).toEqual([]);
   });
 
   it('an address the packet had only before a NAT on its path is undecided, not a match', () => {

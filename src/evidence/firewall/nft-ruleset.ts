@@ -15,8 +15,8 @@ export interface NftChain {
   type: string | null;
   prio: number;
   policy: 'accept' | 'drop' | null;
-  /** netdev chains: the device */
-  dev: string | null;
+  /** netdev chains: the devices they hook (empty: other families, or not known) */
+  devices: readonly string[];
 }
 
 /** What a rule does when it matches (its last verdict statement). */
@@ -116,6 +116,7 @@ export function parseNftRuleset(json: string, text = ''): NftRuleset {
   const parsed = JSON.parse(json) as { nftables?: Array<Record<string, Record<string, unknown>>> };
   if (!Array.isArray(parsed.nftables)) throw new Error('nft -j: no "nftables" array');
   const texts = parseRuleTexts(text);
+  const textDevices = parseChainDevices(text);
   const ruleset: NftRuleset = { chains: [], rules: [] };
   for (const item of parsed.nftables) {
     const chain = item.chain;
@@ -129,7 +130,14 @@ export function parseNftRuleset(json: string, text = ''): NftRuleset {
         type: typeof chain.type === 'string' ? chain.type : null,
         prio: typeof chain.prio === 'number' ? chain.prio : 0,
         policy: chain.policy === 'drop' ? 'drop' : chain.policy === 'accept' ? 'accept' : null,
-        dev: typeof chain.dev === 'string' ? chain.dev : null,
+        // (nft 1.0.6's JSON leaves a netdev chain's device out: its text has it)
+        devices:
+          typeof chain.dev === 'string'
+            ? [chain.dev]
+            : Array.isArray(chain.dev)
+              ? chain.dev.filter((d): d is string => typeof d === 'string')
+              : (textDevices.get(`${String(chain.family)} ${String(chain.table)} ${String(chain.name)}`) ??
+                []),
       });
     }
     const rule = item.rule;
@@ -193,6 +201,46 @@ export function parseRuleTexts(text: string): Map<string, string> {
     }
   }
   return texts;
+}
+
+/**
+ * The devices of each netdev base chain in `nft list ruleset`'s text (`type filter hook
+ * ingress device "eth0" …`, or `devices = { eth0, eth1 }`), by `family table chain`.
+ */
+export function parseChainDevices(text: string): Map<string, string[]> {
+  const devices = new Map<string, string[]>();
+  let family = '';
+  let table = '';
+  let chain = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const t = /^table (\S+) (\S+) \{/.exec(line);
+    if (t !== null) {
+      family = t[1];
+      table = t[2];
+      continue;
+    }
+    const c = /^chain (\S+) \{/.exec(line);
+    if (c !== null) {
+      chain = c[1];
+      continue;
+    }
+    if (chain === '' || !/^type \S+ hook /.test(line)) continue;
+    const one = /\bdevice "?([^"\s;]+)"?/.exec(line);
+    const many = /\bdevices = \{([^}]*)\}/.exec(line);
+    const names =
+      one !== null
+        ? [one[1]]
+        : many !== null
+          ? many[1].split(',').map((d) => d.trim().replace(/^"|"$/g, ''))
+          : [];
+    if (names.length > 0)
+      devices.set(
+        `${family} ${table} ${chain}`,
+        names.filter((d) => d !== ''),
+      );
+  }
+  return devices;
 }
 
 /** `table FAMILY NAME` as nft names tables in messages (`bridge neutron_sg`). */

@@ -58,7 +58,9 @@ export function nftCandidates(
     const base = ruleset.chains
       .filter((c) => c.hook === pass.hook && families.includes(c.family) && c.type !== 'nat')
       .filter(
-        (c) => pass.layer !== 'netdev' || c.dev === (pass.hook === 'ingress' ? pass.iifname : pass.oifname),
+        (c) =>
+          pass.layer !== 'netdev' ||
+          c.devices.includes((pass.hook === 'ingress' ? pass.iifname : pass.oifname) ?? ''),
       )
       .sort((a, b) => a.prio - b.prio);
     const at: PacketAtHook = { packet, iifname: pass.iifname, oifname: pass.oifname, ctState };
