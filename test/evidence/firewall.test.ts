@@ -385,6 +385,7 @@ describe('the hooks a packet crosses', () => {
     portState: master !== null ? 'forwarding' : null,
     addresses: addresses.map((local) => ({ family: 'inet' as const, local, prefixlen: 24 })),
     vxlanUnderlay: null,
+    noArp: false,
   });
   const links = [
     link('br0', 'bridge', null, ['10.9.0.1']),

@@ -43,6 +43,7 @@ function facts(over: Partial<HopFacts> = {}): HopFacts {
         portState: null,
         addresses: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }],
         vxlanUnderlay: null,
+        noArp: false,
       },
       {
         ifindex: 3,
@@ -56,6 +57,7 @@ function facts(over: Partial<HopFacts> = {}): HopFacts {
         portState: null,
         addresses: [],
         vxlanUnderlay: null,
+        noArp: false,
       },
     ],
     neighbours: [],
@@ -324,6 +326,55 @@ describe('cause inference', () => {
     );
     // on the link itself (no router): delivered there, no loop
     expect(causeWith(back(null))?.code).not.toBe('routing-loop');
+  });
+
+  it('an ARP request that reached the namespace holding its address: NOARP or arp_ignore says why none answered', () => {
+    const arp: ExchangePacket = {
+      ...packet,
+      family: 'arp',
+      src: '10.0.0.9',
+      dst: '10.0.0.1',
+      proto: 0,
+      ipId: null,
+      ipLength: 28,
+      icmpType: 1,
+    };
+    const target = (ignore: string, noArp = false, where = 'lo'): HopFacts => {
+      const f = withCarrier(facts({ sysctls: new Map([['net.ipv4.conf.eth0.arp_ignore', ignore]]) }));
+      const links = f.links as NonNullable<Exclude<HopFacts['links'], { unreadable: string }>>;
+      f.links = [
+        ...links.map((l) => ({
+          ...l,
+          noArp: l.name === 'eth0' && noArp,
+          addresses: where === 'eth0' && l.name === 'eth0' ? l.addresses : [],
+        })),
+        {
+          ...links[0],
+          ifindex: 1,
+          name: 'lo',
+          kind: null,
+          addresses: where === 'lo' ? links[0].addresses : [],
+        },
+      ];
+      return f;
+    };
+    const causeAt = (f: HopFacts) =>
+      inferCause({
+        exchange: exchange('unanswered', { kind: 'arp' }),
+        views: [view({ facts: f, packet: arp, which: 'question', oif: null, expectedIface: null })],
+      });
+    expect(causeAt(target('1'))).toMatchObject({
+      code: 'no-neighbour',
+      summary:
+        'r holds 10.0.0.1 on lo, not on eth0, and answers ARP on a device only for its own addresses (net.ipv4.conf.eth0.arp_ignore = 1)',
+    });
+    expect(causeAt(target('0', true, 'eth0'))).toMatchObject({
+      code: 'no-neighbour',
+      summary: 'eth0 has ARP off (NOARP): r answers no ARP for 10.0.0.1 there',
+    });
+    // answered on any device (arp_ignore 0), or held on the device asked: nothing to say
+    expect(causeAt(target('0'))?.summary ?? '').not.toMatch(/holds|NOARP/);
+    expect(causeAt(target('1', false, 'eth0'))?.summary ?? '').not.toMatch(/holds|NOARP/);
   });
 
   it('nothing found: unknown, with what was looked at and what could not be read', () => {

@@ -256,6 +256,35 @@ export function stateFindings(v: HopView): Finding[] {
     }
   }
 
+  // the namespace an ARP request reached that holds its address, and does not answer it
+  if (p.family === 'arp' && v.which !== 'answer' && v.iif !== null && links !== null) {
+    const holder = links.find((l) => l.addresses.some((a) => a.local === p.dst));
+    // a bridge port's requests are answered by the bridge
+    const master = link(v.iif)?.master ?? null;
+    const asked = link(link(master)?.kind === 'bridge' ? master : v.iif);
+    const ns = f.netns ?? 'the root namespace';
+    if (holder !== undefined && asked !== undefined) {
+      const ignore = sysctl(f, 'arp_ignore', asked.name);
+      if (asked.noArp) {
+        add(
+          'no-neighbour',
+          `${asked.name} has ARP off (NOARP): ${ns} answers no ARP for ${p.dst} there`,
+          [linkEvidence(f, asked)],
+          80,
+        );
+      } else if (ignore?.value === '8') {
+        add('no-neighbour', `${ns} answers no ARP on ${asked.name} (${ignore.key} = 8)`, [ignore], 80);
+      } else if (holder !== asked && (ignore?.value === '1' || ignore?.value === '2')) {
+        add(
+          'no-neighbour',
+          `${ns} holds ${p.dst} on ${holder.name}, not on ${asked.name}, and answers ARP on a device only for its own addresses (${ignore.key} = ${ignore.value})`,
+          [ignore, linkEvidence(f, holder)],
+          80,
+        );
+      }
+    }
+  }
+
   // nobody listening (a SYN, a UDP query) where it arrived
   if (
     p.family !== 'arp' &&

@@ -166,12 +166,14 @@ function ruleTextKey(family: string, table: string, chain: string, handle: numbe
 }
 
 /**
- * `nft -a list ruleset`: `table FAMILY NAME { # handle N`, `chain NAME { # handle N`,
- * and rule lines ending in `# handle N`. Counter values are left out of the text
- * (`counter packets 3 bytes 252` → `counter`): the rule is the same rule whatever it counted.
+ * `nft -a list ruleset`'s lines inside a chain, each with the chain's family, table and
+ * name: `table FAMILY NAME { # handle N` and `chain NAME { # handle N` open them, `}`
+ * closes a chain, a set or the table (a chain's lines are done either way).
  */
-export function parseRuleTexts(text: string): Map<string, string> {
-  const texts = new Map<string, string>();
+function forEachChainLine(
+  text: string,
+  each: (family: string, table: string, chain: string, line: string) => void,
+): void {
   let family = '';
   let table = '';
   let chain = '';
@@ -188,44 +190,37 @@ export function parseRuleTexts(text: string): Map<string, string> {
       chain = c[1];
       continue;
     }
+    if (line === '}') chain = '';
+    else if (chain !== '') each(family, table, chain, line);
+  }
+}
+
+/**
+ * Rule lines end in `# handle N`. Counter values are left out of the text (`counter
+ * packets 3 bytes 252` → `counter`): the rule is the same rule whatever it counted.
+ */
+export function parseRuleTexts(text: string): Map<string, string> {
+  const texts = new Map<string, string>();
+  forEachChainLine(text, (family, table, chain, line) => {
     const r = /^(.*\S)\s+# handle (\d+)$/.exec(line);
-    if (r !== null && chain !== '' && !/^(set|map|flowtable) /.test(line)) {
+    if (r !== null && !/^(set|map|flowtable) /.test(line)) {
       texts.set(
         ruleTextKey(family, table, chain, Number(r[2])),
         r[1].replace(/counter packets \d+ bytes \d+/g, 'counter'),
       );
     }
-    if (line === '}') {
-      // closes a chain, a set or the table: a chain's rules are done either way
-      chain = '';
-    }
-  }
+  });
   return texts;
 }
 
 /**
- * The devices of each netdev base chain in `nft list ruleset`'s text (`type filter hook
- * ingress device "eth0" …`, or `devices = { eth0, eth1 }`), by `family table chain`.
+ * The devices of each netdev base chain (`type filter hook ingress device "eth0" …`, or
+ * `devices = { eth0, eth1 }`), by `family table chain`.
  */
 export function parseChainDevices(text: string): Map<string, string[]> {
   const devices = new Map<string, string[]>();
-  let family = '';
-  let table = '';
-  let chain = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    const t = /^table (\S+) (\S+) \{/.exec(line);
-    if (t !== null) {
-      family = t[1];
-      table = t[2];
-      continue;
-    }
-    const c = /^chain (\S+) \{/.exec(line);
-    if (c !== null) {
-      chain = c[1];
-      continue;
-    }
-    if (chain === '' || !/^type \S+ hook /.test(line)) continue;
+  forEachChainLine(text, (family, table, chain, line) => {
+    if (!/^type \S+ hook /.test(line)) return;
     const one = /\bdevice "?([^"\s;]+)"?/.exec(line);
     const many = /\bdevices = \{([^}]*)\}/.exec(line);
     const names =
@@ -239,7 +234,7 @@ export function parseChainDevices(text: string): Map<string, string[]> {
         `${family} ${table} ${chain}`,
         names.filter((d) => d !== ''),
       );
-  }
+  });
   return devices;
 }
 

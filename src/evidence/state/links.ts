@@ -25,6 +25,8 @@ export interface LinkInfo {
   addresses: LinkAddress[];
   /** VXLAN device: its underlay device */
   vxlanUnderlay: string | null;
+  /** NOARP: the device neither asks nor answers ARP */
+  noArp: boolean;
 }
 
 interface IpLink {
@@ -70,6 +72,7 @@ export function parseLinks(json: string): LinkInfo[] {
             prefixlen: a.prefixlen ?? 0,
           })),
         vxlanUnderlay: l.linkinfo?.info_kind === 'vxlan' ? (l.linkinfo.info_data?.link ?? null) : null,
+        noArp: flags.includes('NOARP'),
       };
     });
 }
