@@ -45,7 +45,8 @@ export function inferCause(input: CauseInput): Cause | null {
   if (ex.status !== 'lost' && ex.status !== 'unanswered' && ex.status !== 'error') return null;
   if (ex.status === 'error' && isServerError(ex)) return null;
   const findings: Finding[] = [];
-  const stateOf = new Map(input.views.map((v) => [v, stateFindings(v)]));
+  const ttlRanOut = ex.status === 'error' && ex.detail === 'time-exceeded';
+  const stateOf = new Map(input.views.map((v) => [v, stateFindings(v, ttlRanOut)]));
   for (const v of input.views) {
     const state = stateOf.get(v) ?? [];
     const hits = firewallHits(v);

@@ -319,13 +319,28 @@ describe('cause inference', () => {
       code: 'routing-loop',
       at: 'r/eth0',
       summary:
-        'the route for 192.0.2.9 in r sends it back out eth0, the device it came in by, to 10.0.0.7: a routing loop',
+        'the route for 192.0.2.9 in r sends it back out eth0, the device it came in by, to 10.0.0.7: a routing loop (its TTL ran out)',
     });
     expect(causeWith(back('10.0.0.7'))?.evidence).toContainEqual(
       expect.objectContaining({ source: 'route', netns: 'r' }),
     );
     // on the link itself (no router): delivered there, no loop
     expect(causeWith(back(null))?.code).not.toBe('routing-loop');
+    // lost, its TTL not known to have run out: that router may send it on — said so, and
+    // anything surer wins (the next device without carrier)
+    const lost = (expectedIface: string | null) =>
+      inferCause({
+        exchange: exchange('lost'),
+        views: [
+          view({ facts: back('10.0.0.7'), oif: null, expectedIface, packet: { ...packet, ipLength: 84 } }),
+        ],
+      });
+    expect(lost(null)).toMatchObject({
+      code: 'routing-loop',
+      summary:
+        'the route for 192.0.2.9 in r sends it back out eth0, the device it came in by, to 10.0.0.7: a routing loop, unless that router sends it on',
+    });
+    expect(lost('eth1')?.code).toBe('link-down');
   });
 
   it('an ARP request that reached the namespace holding its address: NOARP or arp_ignore says why none answered', () => {

@@ -49,7 +49,11 @@ function blackholed(f: HopView['facts'], dst: string): boolean {
   );
 }
 
-export function stateFindings(v: HopView): Finding[] {
+/**
+ * `ttlRanOut`: the exchange was answered "time exceeded" (its packet's TTL ran out on the
+ * way), which makes a route back out of the device it came in by a loop for certain.
+ */
+export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
   const f = v.facts;
   const p = v.packet;
   const out: Finding[] = [];
@@ -177,7 +181,8 @@ export function stateFindings(v: HopView): Finding[] {
     }
   }
   // a loop: a packet that came in is routed back out of the device it came in by, to a
-  // router on that link (a hairpin a router on a stick also makes: less sure)
+  // router on that link — certain when its TTL ran out; else that router may send it on
+  // (a host that chose the wrong one of two routers on its link: a redirect, no loop)
   if (p.family !== 'arp' && v.iif !== null && !fromLocal && !toLocal) {
     const r = f.routes.find(
       (x) =>
@@ -186,9 +191,9 @@ export function stateFindings(v: HopView): Finding[] {
     if (r !== undefined)
       add(
         'routing-loop',
-        `the route for ${dst} in ${f.netns ?? 'the root namespace'} sends it back out ${v.iif}, the device it came in by, to ${r.answer.gateway}: a routing loop`,
+        `the route for ${dst} in ${f.netns ?? 'the root namespace'} sends it back out ${v.iif}, the device it came in by, to ${r.answer.gateway}: ${ttlRanOut ? 'a routing loop (its TTL ran out)' : 'a routing loop, unless that router sends it on'}`,
         [routeEvidence(f, r)],
-        60,
+        ttlRanOut ? 80 : 50,
       );
   }
 
