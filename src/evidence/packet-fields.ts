@@ -44,6 +44,7 @@ export function packetFromView(view: PacketView, dontFragment = false): Exchange
     };
   }
   if (view.src === null || view.dst === null || view.proto === null) return null;
+  const v6 = view.src.includes(':');
   const proto =
     PROTO_NUMBER[view.proto] ??
     (/^ip-(\d+)$/.exec(view.proto)?.[1] !== undefined ? Number(view.proto.slice(3)) : -1);
@@ -52,11 +53,11 @@ export function packetFromView(view: PacketView, dontFragment = false): Exchange
   for (const ch of view.tcp?.flags ?? '') flags |= TCP_FLAG_BITS[ch] ?? 0;
   return {
     ...emptyExchangePacket(),
-    family: view.src.includes(':') ? 6 : 4,
+    family: v6 ? 6 : 4,
     src: view.src,
     dst: view.dst,
     proto,
-    ipId: view.src.includes(':') ? null : view.ipId,
+    ipId: v6 ? null : view.ipId,
     ipLength: Math.max(0, view.len - frameToIp),
     sport: view.sport,
     dport: view.dport,
@@ -65,7 +66,7 @@ export function packetFromView(view: PacketView, dontFragment = false): Exchange
     icmpSeq: view.icmp?.seq ?? null,
     tcpSeq: view.tcp?.seq ?? null,
     tcpFlags: view.tcp !== null ? flags : null,
-    dontFragment: !view.src.includes(':') && dontFragment,
+    dontFragment: !v6 && dontFragment,
   };
 }
 

@@ -3,13 +3,12 @@
 // from before a NAT rule that fits it.
 import type { EvidenceItem } from '../../events/types.js';
 import type { ExchangePacket } from '../context.js';
-import { hookPasses } from '../firewall/hooks.js';
 import { nftNatRules } from '../firewall/nft-walk.js';
 import { tableName } from '../firewall/nft-ruleset.js';
 import { isUntranslated, type ConntrackEntry } from '../state/conntrack.js';
 import { isUnreadable } from '../state/hop-facts.js';
-import { linksOf, placeOf, quote } from './evidence-items.js';
-import type { Finding, HopView } from './hop-view.js';
+import { placeOf, quote } from './evidence-items.js';
+import { hookPassesOf, type Finding, type HopView } from './hop-view.js';
 
 function entryOfFlow(entries: readonly ConntrackEntry[], p: ExchangePacket): ConntrackEntry | undefined {
   const addresses = new Set([p.src, p.dst, ...p.aliases]);
@@ -58,11 +57,7 @@ export function staleNatFinding(v: HopView): Finding | null {
     return null;
   // the packet went on with the addresses it had here: no translation seen on its path
   if (v.packet.aliases.length > 0) return null;
-  const nat = nftNatRules(
-    f.nftables,
-    hookPasses(v.packet, v.iif, v.oif, linksOf(f), v.entered),
-    v.packet,
-  ).filter((n) => n.fit.fits === 'yes');
+  const nat = nftNatRules(f.nftables, hookPassesOf(v), v.packet).filter((n) => n.fit.fits === 'yes');
   if (nat.length === 0) return null;
   const entry = entryOfFlow(f.conntrack.entries, v.packet);
   if (entry === undefined || !isUntranslated(entry)) return null;

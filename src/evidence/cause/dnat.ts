@@ -2,21 +2,15 @@
 // the sockets see it: a firewall rule, a route or a listener is judged against the
 // address the packet was sent on to, not the one it arrived for.
 import type { ExchangePacket } from '../context.js';
-import { hookPasses } from '../firewall/hooks.js';
 import { nftNatRules, type PacketAtPass } from '../firewall/nft-walk.js';
 import { isUnreadable } from '../state/hop-facts.js';
-import { linksOf } from './evidence-items.js';
-import type { HopView } from './hop-view.js';
+import { hookPassesOf, type HopView } from './hop-view.js';
 
 /** The DNAT target when a dnat rule of this namespace fits the packet. */
 export function dnatTarget(v: HopView): { addr: string; port: number | null } | null {
   const f = v.facts;
   if (f.nftables === null || isUnreadable(f.nftables)) return null;
-  for (const n of nftNatRules(
-    f.nftables,
-    hookPasses(v.packet, v.iif, v.oif, linksOf(f), v.entered),
-    v.packet,
-  )) {
+  for (const n of nftNatRules(f.nftables, hookPassesOf(v), v.packet)) {
     const verdict = n.rule.verdict;
     if (
       n.fit.fits === 'yes' &&

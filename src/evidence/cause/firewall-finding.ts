@@ -2,15 +2,14 @@
 // nft) that fit the packet at the hooks it passes, each with its counter's move since
 // the earlier reading, and the finding one of them makes.
 import type { IptablesEvidence, KernelDropEvidence, NftablesEvidence } from '../../events/types.js';
-import { hookPasses } from '../firewall/hooks.js';
 import { iptablesCandidates, type IptablesCandidate, type IptablesRule } from '../firewall/iptables-save.js';
 import { nftCandidates, type NftCandidate } from '../firewall/nft-walk.js';
 import type { NftRule } from '../firewall/nft-ruleset.js';
 import { isUnreadable, type HopFacts } from '../state/hop-facts.js';
 import { conntrackOfFlow } from './conntrack-finding.js';
 import { packetByHook, translated } from './dnat.js';
-import { linksOf, placeOf, quote } from './evidence-items.js';
-import type { Finding, HopView } from './hop-view.js';
+import { placeOf, quote } from './evidence-items.js';
+import { hookPassesOf, type Finding, type HopView } from './hop-view.js';
 
 function counterDelta(before: HopFacts | null, r: NftRule): number | undefined {
   if (r.packets === null || before === null || before.nftables === null || isUnreadable(before.nftables))
@@ -102,7 +101,7 @@ function ctState(v: HopView): string | null {
 export function firewallHits(v: HopView): FirewallHit[] {
   const f = v.facts;
   // where it goes (input or forward) is decided after the DNAT
-  const passes = hookPasses(translated(v), v.iif, v.oif, linksOf(f), v.entered);
+  const passes = hookPassesOf(v, translated(v));
   const packet = packetByHook(v);
   const hits: FirewallHit[] = [];
   const invalid = (text: string): boolean =>

@@ -2,7 +2,9 @@
 // as the gatherer read it, and the findings made from each view.
 import type { CauseCode, EvidenceItem, ExchangeRecord, KernelDropEvidence } from '../../events/types.js';
 import type { ExchangePacket } from '../context.js';
+import { hookPasses, type HookPass } from '../firewall/hooks.js';
 import type { HopFacts } from '../state/hop-facts.js';
+import { linksOf } from './evidence-items.js';
 
 /** One namespace, as one packet crossed it (or should have). */
 export interface HopView {
@@ -46,4 +48,9 @@ export interface Finding {
   summary: string;
   evidence: EvidenceItem[];
   view: HopView;
+}
+
+/** The netfilter hooks the view's packet (or `packet`, its form at a hook: after a DNAT) crosses in its namespace. */
+export function hookPassesOf(v: HopView, packet: ExchangePacket = v.packet): HookPass[] {
+  return hookPasses(packet, v.iif, v.oif, linksOf(v.facts), v.entered);
 }

@@ -63,6 +63,7 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
   const add = (code: CauseCode, summary: string, evidence: EvidenceItem[], strength = 70): void => {
     out.push({ code, strength, summary, evidence, view: v });
   };
+  const ns = f.netns ?? 'the root namespace';
 
   const dnat = p.family === 4 ? dnatTarget(v) : null;
   const dst = dnat?.addr ?? p.dst;
@@ -130,7 +131,7 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
     if ((fwd !== null && fwd.value === '0') || (perDev !== null && perDev.value === '0')) {
       add(
         'forwarding-off',
-        `forwarding is off in ${f.netns ?? 'the root namespace'} (${(fwd?.value === '0' ? fwd : perDev)?.key} = 0): it does not route ${p.src} → ${p.dst}`,
+        `forwarding is off in ${ns} (${(fwd?.value === '0' ? fwd : perDev)?.key} = 0): it does not route ${p.src} → ${p.dst}`,
         [fwd, perDev].filter((e): e is SysctlEvidence => e !== null),
       );
     }
@@ -157,13 +158,9 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
         [ev, ...(rl !== null ? [rl] : [])],
       );
     } else if (/permission denied/i.test(err)) {
-      add('no-route', `a prohibit route or rule for ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [
-        ev,
-      ]);
+      add('no-route', `a prohibit route or rule for ${dst} in ${ns}: ${err}`, [ev]);
     } else if (/invalid argument/i.test(err) && blackholed(f, dst)) {
-      add('no-route', `a blackhole route or rule for ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [
-        ev,
-      ]);
+      add('no-route', `a blackhole route or rule for ${dst} in ${ns}: ${err}`, [ev]);
     } else if (/no route to host|network is unreachable/i.test(err)) {
       const fwd = forwardingSwitch(f, p.family);
       if (
@@ -171,12 +168,9 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
         fwd?.value === '0' &&
         !out.some((o) => o.code === 'forwarding-off')
       ) {
-        add('forwarding-off', `forwarding is off in ${f.netns ?? 'the root namespace'} (${fwd.key} = 0)`, [
-          fwd,
-          ev,
-        ]);
+        add('forwarding-off', `forwarding is off in ${ns} (${fwd.key} = 0)`, [fwd, ev]);
       } else if (!out.some((o) => o.code === 'forwarding-off')) {
-        add('no-route', `no route to ${dst} in ${f.netns ?? 'the root namespace'}: ${err}`, [ev]);
+        add('no-route', `no route to ${dst} in ${ns}: ${err}`, [ev]);
       }
     }
   }
@@ -191,7 +185,7 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
     if (r !== undefined)
       add(
         'routing-loop',
-        `the route for ${dst} in ${f.netns ?? 'the root namespace'} sends it back out ${v.iif}, the device it came in by, to ${r.answer.gateway}: ${ttlRanOut ? 'a routing loop (its TTL ran out)' : 'a routing loop, unless that router sends it on'}`,
+        `the route for ${dst} in ${ns} sends it back out ${v.iif}, the device it came in by, to ${r.answer.gateway}: ${ttlRanOut ? 'a routing loop (its TTL ran out)' : 'a routing loop, unless that router sends it on'}`,
         [routeEvidence(f, r)],
         ttlRanOut ? 80 : 50,
       );
@@ -267,7 +261,6 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
     // a bridge port's requests are answered by the bridge
     const master = link(v.iif)?.master ?? null;
     const asked = link(link(master)?.kind === 'bridge' ? master : v.iif);
-    const ns = f.netns ?? 'the root namespace';
     if (holder !== undefined && asked !== undefined) {
       const ignore = sysctl(f, 'arp_ignore', asked.name);
       if (asked.noArp) {
@@ -306,20 +299,16 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
       (isSyn || p.proto === 17) &&
       !isListening(f.sockets, p.proto === 6 ? 'tcp' : 'udp', dst, port)
     ) {
-      add(
-        'no-listener',
-        `nothing listens on ${p.proto === 6 ? 'TCP' : 'UDP'} ${dst}:${port} in ${f.netns ?? 'the root namespace'}`,
-        [
-          {
-            source: 'socket',
-            ...placeOf(f),
-            protocol: p.proto === 6 ? 'tcp' : 'udp',
-            address: dst,
-            port,
-            listening: false,
-          },
-        ],
-      );
+      add('no-listener', `nothing listens on ${p.proto === 6 ? 'TCP' : 'UDP'} ${dst}:${port} in ${ns}`, [
+        {
+          source: 'socket',
+          ...placeOf(f),
+          protocol: p.proto === 6 ? 'tcp' : 'udp',
+          address: dst,
+          port,
+          listening: false,
+        },
+      ]);
     }
   }
   return out;
