@@ -196,6 +196,13 @@ void OpenInCurrentNamespace(const OpenOptions& o, OpenedPcap* out, OpenFailure* 
     return;
   }
   if (status > 0) out->warning = std::string(pcap_statustostr(status)) + ": " + pcap_geterr(p);
+  // A capture of every device ("any") in LINUX_SLL2, as tcpdump asks for it: its header
+  // carries the ifindex each packet was seen on, by which hopscope tells the devices
+  // apart (src/framing/device-split.ts); libpcap's default for "any" is LINUX_SLL (v1),
+  // which does not. Set before any filter is compiled (the filter's offsets follow it).
+#ifdef DLT_LINUX_SLL2
+  if (o.target.iface == "any" && pcap_datalink(p) == DLT_LINUX_SLL) (void)pcap_set_datalink(p, DLT_LINUX_SLL2);
+#endif
 
   if (pcap_setnonblock(p, 1, errbuf) != 0) {
     failure->code = "ERR_CAPTURE";

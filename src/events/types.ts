@@ -35,6 +35,20 @@ export interface InterfaceDescriptor extends InterfaceLocation {
    */
   addresses: readonly string[];
   description?: string;
+  /**
+   * A capture of every device (`any`, split by device: framing/device-split.ts): the
+   * devices it knows by ifindex — a live capture's listing of its namespace when it
+   * was attached, a recording's IDB comments.
+   */
+  devices?: readonly CaptureDevice[];
+}
+
+/** One device of a capture of every device, as its packets' ifindex names it. */
+export interface CaptureDevice {
+  ifindex: number;
+  name: string;
+  /** its own addresses, as InterfaceDescriptor.addresses */
+  addresses: readonly string[];
 }
 
 /**
@@ -69,6 +83,11 @@ export interface InterfaceStats {
   end?: { sec: number; nsec: number };
   /** opt_comment of a statistics block (the recorder notes capture gaps: CAPTURE_GONE / CAPTURE_BACK) */
   comments?: string[];
+  /**
+   * A capture of every device's block as another of its devices' (framing/device-split.ts):
+   * the block itself was handed on already, so what it says once (causes) is read there.
+   */
+  deviceCopy?: boolean;
 }
 
 /** ISB comments the recorder writes when a capture stops seeing an interface and when it sees it again. */

@@ -10,6 +10,13 @@ export {
   type CaptureErrorCode,
 } from './errors.js';
 export {
+  deviceComment,
+  DeviceSplit,
+  knownDevices,
+  splitsByDevice,
+  sll2Ifindex,
+} from './device-split.js';
+export {
   CaptureFileReader,
   DEFAULT_CHUNK_BYTES,
   readCaptureFile,

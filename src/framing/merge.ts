@@ -24,7 +24,8 @@
 // as `LABEL=FILE` or `HOST:=FILE` (CaptureFileInput) is named so (givenInterfaceLabel);
 // every file's interfaces up to its first packet are named before any is announced, so
 // a file that cannot be named as asked stops the merge before anything is handed on.
-//
+// A capture of every device (`tcpdump -i any`) is announced as its devices instead,
+// each when its first packet comes, with the next id (device-split.ts).
 //
 // Bounds: the files' readers share one budget (budget.ts): MAX_INTERFACES interfaces
 // and MAX_KEPT_TEXT_BYTES of their text over all the files. Statistics blocks met
@@ -36,6 +37,7 @@ import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../event
 import { copyBytes } from './bytes.js';
 import { ReaderBudget } from './budget.js';
 import { isCaptureInputError, type CaptureFormatError, type CaptureReadError } from './errors.js';
+import { DeviceSplit, knownDevices, splitsByDevice } from './device-split.js';
 import { CaptureFileReader, type ReadFileSummary } from './file-source.js';
 import {
   fileBaseLabel,
@@ -200,13 +202,29 @@ export async function mergeCaptureFiles(
   const budget =
     options.budget ?? new ReaderBudget(paths.length > 1 ? `in the ${paths.length} files together` : null);
   let nextId = 0;
+  const devices = new DeviceSplit<MergedInterface>(
+    () => nextId++,
+    (device, _capture, stats) => {
+      announceLabelled(device);
+      for (const s of stats) options.onStats?.(s);
+    },
+  );
 
   const labelOf = (c: FileCursor, ci: CaptureInterface, severalUnnamed: boolean): string => {
     const own = fileInterfaceLabel(ci.name, c.base, ci.id, severalUnnamed);
     return c.given === null ? own : givenInterfaceLabel(c.given, own, c.globalIds.length);
   };
+  const onStats = (s: InterfaceStats): void => {
+    if (!devices.active) options.onStats?.(s);
+    else for (const d of devices.stats(s)) options.onStats?.(d);
+  };
   const announce = (c: FileCursor, id: number, ci: CaptureInterface, label: string): void => {
     const iface = describe(id, label, c.path, ci);
+    // A capture of every device (`tcpdump -i any`): its devices are announced as its packets show them.
+    if (splitsByDevice(ci.linktype, ci.name)) devices.add(iface);
+    else announceLabelled(iface);
+  };
+  const announceLabelled = (iface: MergedInterface): void => {
     const clash = labels.get(iface.label);
     if (clash !== undefined) {
       // Two files of one name in different folders (a tcpdump per machine): their hosts tell them apart.
@@ -228,7 +246,7 @@ export async function mergeCaptureFiles(
     const pending = c.pending ?? [];
     c.pending = null;
     for (const ci of pending) announce(c, c.globalIds[ci.id], ci, labelOf(c, ci, c.unnamed > 1));
-    for (const s of c.pendingStats) options.onStats?.(s);
+    for (const s of c.pendingStats) onStats(s);
     c.pendingStats = [];
   };
 
@@ -254,7 +272,7 @@ export async function mergeCaptureFiles(
         },
         onStats(s: InterfaceStats): void {
           const mapped = { ...s, interfaceId: c.globalIds[s.interfaceId] };
-          if (c.pending === null) options.onStats?.(mapped);
+          if (c.pending === null) onStats(mapped);
           else if (c.pendingStats.push(mapped) >= MAX_PENDING_STATS) announcePending(c);
         },
         onWarning(message: string): void {
@@ -301,6 +319,7 @@ export async function mergeCaptureFiles(
     out.data = p.data;
     out.offset = p.offset;
     out.direction = p.direction;
+    if (devices.active) out.interfaceId = devices.route(out.interfaceId, p.data, p.offset, p.caplen);
     onPacket(out);
     packets++;
   };
@@ -322,7 +341,7 @@ export async function mergeCaptureFiles(
       for (const [ci, label] of named[c.index]) announce(c, c.globalIds[ci.id], ci, label);
       // (let go: this frame lasts the whole read, and a file may name 65,536 interfaces here)
       named[c.index] = [];
-      for (const s of c.pendingStats) options.onStats?.(s);
+      for (const s of c.pendingStats) onStats(s);
       c.pendingStats = [];
       if (hasPackets[c.index]) heapPush(heap, c);
     }
@@ -339,6 +358,7 @@ export async function mergeCaptureFiles(
       out.data = q.bytes;
       out.offset = q.offset[i];
       out.direction = q.direction[i];
+      if (devices.active) out.interfaceId = devices.route(out.interfaceId, q.bytes, out.offset, out.caplen);
       if (options.pace !== undefined) {
         const wait = options.pace(out.tsSec, out.tsNsec);
         if (wait !== undefined) await wait;
@@ -392,6 +412,8 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
     capture: ci,
   };
   if (ci.description !== null) iface.description = ci.description;
+  const named = knownDevices(ci.comments);
+  if (named.length > 0) iface.devices = named;
   return iface;
 }
 

@@ -70,6 +70,8 @@ export interface WriterInterface {
    * written as if_IPv4addr / if_IPv6addr; text that is no address is left out
    */
   addresses?: readonly string[];
+  /** opt_comment values (a capture of every device names its devices so: device-split.ts) */
+  comments?: readonly string[];
 }
 
 export interface PcapngWriterOptions {
@@ -205,6 +207,7 @@ export class PcapngWriter {
     writeU32LE(body, 4, iface.snaplen);
     const opts = [option(2, encoder.encode(iface.label))];
     if (iface.description !== undefined) opts.push(option(3, encoder.encode(iface.description)));
+    for (const comment of iface.comments ?? []) opts.push(option(1, encoder.encode(comment)));
     let addresses = 0;
     for (const text of iface.addresses ?? []) {
       const address = addressOption(text);

@@ -150,7 +150,7 @@ export async function runFiles(
       if (comments.includes(CAUSES_SECTION_COMMENT)) causes.carried = true;
     };
     const onStats = (s: InterfaceStats): void => {
-      if (s.comments !== undefined) causes.comments(s.comments);
+      if (s.comments !== undefined && s.deviceCopy !== true) causes.comments(s.comments);
       fileStats.set(s.interfaceId, s);
       // The recorder writes a statistics block whenever a capture's drop counter grows,
       // and at the end: the drops between two blocks make verdicts of that time inconclusive.

@@ -14,6 +14,7 @@
 // (waiting no longer than a cause may take).
 import {
   type ContractRecord,
+  type FramedPacket,
   type InterfaceDescriptor,
   type InterfaceState,
   type InterfaceStateRecord,
@@ -22,6 +23,7 @@ import {
   type StatsRecord,
   type SummaryRecord,
 } from '../events/types.js';
+import { DeviceSplit, splitsByDevice } from '../framing/index.js';
 import { AnnotationTable } from '../sinks/annotations.js';
 import { placeOf } from '../evidence/context.js';
 import type { EvidenceGatherer } from '../evidence/gatherer.js';
@@ -84,7 +86,7 @@ export interface LiveRunOptions {
 export interface LiveEnd {
   /** final counters, one per interface in id order */
   finals: InterfaceStats[];
-  /** packets captured per interface id */
+  /** packets captured per capture's id (a capture of every device: all its devices') */
   counts: readonly number[];
   /** hands a record the command makes (the final counters) to the other sink of records */
   lifecycle(r: ContractRecord): void;
@@ -227,33 +229,62 @@ export async function runLive(
       process.stderr.write(`hopscope: ${text}\n`);
     };
 
+    const announced = (iface: InterfaceDescriptor, start: { sec: number; nsec: number }): void => {
+      stages.interface(iface);
+      if (gatherer !== null && !watched.has(iface.label)) {
+        // a glob's new match: its namespace's counters and drops are watched from now
+        watched.add(iface.label);
+        gatherer.watch([placeOf(iface.label)]).catch(() => undefined);
+      }
+      correlator.interfaceStarted(iface.id, start.sec, start.nsec);
+    };
+    // A capture of every device (`-i NS/any`) is recorded as captured, and its packets
+    // are the sightings of the devices they were seen on (framing/device-split.ts): each
+    // an interface of its own from its first packet, running since the capture started.
+    const started: Array<{ sec: number; nsec: number }> = [];
+    const devices = new DeviceSplit<InterfaceDescriptor>(
+      () => session.newInterfaceId(),
+      (device, capture) => {
+        // (a cause at the device is written to its capture's statistics)
+        recording.device(device, capture.id);
+        announced(device, started[capture.id] ?? wallNow());
+      },
+    );
+    /** the interfaces a capture's lifecycle (state, drops) is about: its devices, when split */
+    const interfacesOf = (id: number): readonly number[] => (devices.isSplit(id) ? devices.devicesOf(id) : [id]);
+    const packetOf = (iface: InterfaceDescriptor): ((p: FramedPacket) => void) =>
+      devices.isSplit(iface.id)
+        ? (p) => stages.packet(p, stages.interfaces[devices.route(iface.id, p.data, p.offset, p.caplen)])
+        : (p) => stages.packet(p, iface);
+
     await session.start({
       onInterface(iface: InterfaceDescriptor) {
         recording.interface(iface);
-        stages.interface(iface);
-        if (gatherer !== null && !watched.has(iface.label)) {
-          // a glob's new match: its namespace's counters and drops are watched from now
-          watched.add(iface.label);
-          gatherer.watch([placeOf(iface.label)]).catch(() => undefined);
-        }
         const t = wallNow();
-        correlator.interfaceStarted(iface.id, t.sec, t.nsec);
+        if (!splitsByDevice(iface.linktype, iface.name)) announced(iface, t);
+        else if (!devices.isSplit(iface.id)) {
+          // (announced again with new addresses: its devices stay)
+          devices.add(iface);
+          started[iface.id] = t;
+        }
       },
       onPacket(p, iface) {
         // a remote packet: recorded before it is decoded, as a local batch is
         recording.packet(p);
-        stages.packet(p, iface);
+        packetOf(iface)(p);
       },
       onBatch(batch, iface) {
         recording.batch(batch, iface.id);
-        batch.forEach((p) => stages.packet(p, iface));
+        batch.forEach(packetOf(iface));
       },
       onState(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null) {
         const t = wallNow();
-        if (state === 'gone' || state === 'retrying') correlator.interfaceGone(iface.id, t.sec, t.nsec);
-        else if (state === 'up') correlator.interfaceBack(iface.id, t.sec, t.nsec);
+        for (const id of interfacesOf(iface.id)) {
+          if (state === 'gone' || state === 'retrying') correlator.interfaceGone(id, t.sec, t.nsec);
+          else if (state === 'up') correlator.interfaceBack(id, t.sec, t.nsec);
+          model?.setState(id, state);
+        }
         recording.state(iface.id, state);
-        model?.setState(iface.id, state);
         screen?.changed();
         const record: InterfaceStateRecord = { type: 'state', iface: iface.label, state, reason };
         stages.lifecycle(record);
@@ -270,8 +301,10 @@ export async function runLive(
       onStats(stats, iface) {
         recording.stats(stats);
         const t = wallNow();
-        correlator.interfaceDrops(stats.interfaceId, stats.dropped, t.sec, t.nsec, DROP_WINDOW_NS);
-        model?.setDropped(stats.interfaceId, stats.dropped);
+        for (const id of interfacesOf(stats.interfaceId)) {
+          correlator.interfaceDrops(id, stats.dropped, t.sec, t.nsec, DROP_WINDOW_NS);
+          model?.setDropped(id, stats.dropped);
+        }
         if (!stats.final) {
           const record: StatsRecord = {
             type: 'stats',
@@ -376,7 +409,10 @@ export async function runLive(
     const summary = await (finishing ?? stages.finish(end.sec, end.nsec));
     await gatherer?.stop();
     if (annotations !== null) recording.annotate(annotations);
-    handlers.report({ finals, counts: stages.counts, lifecycle: (r) => stages.lifecycle(r) });
+    const counts: number[] = [];
+    for (const t of session.targets)
+      counts[t.id] = interfacesOf(t.id).reduce((n, id) => n + (stages.counts[id] ?? 0), 0);
+    handlers.report({ finals, counts, lifecycle: (r) => stages.lifecycle(r) });
     stages.printSummary(summary);
     return summary;
   } finally {

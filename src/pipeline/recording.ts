@@ -95,6 +95,14 @@ export class Recording implements PacketTap {
   }
 
   /**
+   * A device of capture `captureId`, a capture of every device (framing/device-split.ts):
+   * recorded within the capture, so its causes go to the capture's statistics.
+   */
+  device(device: InterfaceDescriptor, captureId: number): void {
+    this.#ids.set(device.label, captureId);
+  }
+
+  /**
    * A verdict's cause, as it is known (evidence/recording.ts): a statistics block of the
    * interface it is at, with one comment, so a replay gives the same cause. At most
    * MAX_CAUSE_BYTES_PER_FILE of them a file; the rest are left out, and said once.

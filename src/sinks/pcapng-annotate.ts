@@ -3,7 +3,8 @@
 // same directory, with the comments of an AnnotationTable (annotations.ts) added to
 // the Enhanced Packet Blocks of the packets of non-ok exchanges — found by their
 // interface (the IDB's if_name, which is the label the verdicts name) and their exact
-// time stamp. Every other block (section and interface headers, statistics blocks,
+// time stamp (a capture of every device's packets: by the device their LINUX_SLL2
+// header names, framing/device-split.ts). Every other block (section and interface headers, statistics blocks,
 // whatever the file holds) and every option already there, comments included, are
 // copied as they are; an annotated EPB gets its opt_comment options before its
 // opt_endofopt.
@@ -34,6 +35,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pad4, readI64, readU16, readU32 } from '../framing/bytes.js';
+import { deviceLabel, knownDevices, sll2Ifindex, splitsByDevice } from '../framing/device-split.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC } from '../framing/pcapng-blocks.js';
 import { makeTimestampConverter, unitsToTimestamp, type TimestampConverter } from '../framing/timestamp.js';
 import { MAX_BLOCK_BYTES, type TimestampResolution } from '../framing/types.js';
@@ -62,6 +64,11 @@ interface PassInterface {
   /** its index in the table, -1 when none of its packets is annotated */
   ix: number;
   conv: TimestampConverter;
+  /**
+   * A capture of every device (framing/device-split.ts): its packets are its devices'
+   * sightings, so each one's table index is its device's (by ifindex, as found)
+   */
+  devices: { ix: Map<number, number>; of: (ifindex: number) => number } | null;
 }
 
 const encoder = new TextEncoder();
@@ -222,6 +229,8 @@ export function copyAnnotated(
     let copied = false;
     if (type === BLOCK_EPB && length >= 32) {
       const iface = interfaces[readU32(buf, o + 8, le)];
+      // (the EPB's packet data starts 28 bytes in; its LINUX_SLL2 header's ifindex 4 bytes later)
+      if (iface?.devices != null) iface.ix = deviceIx(iface.devices, sll2Ifindex(buf, o + 28, readU32(buf, o + 20, le)));
       if (iface !== undefined && iface.ix >= 0) {
         const hi = readU32(buf, o + 12, le);
         const lo = readU32(buf, o + 16, le);
@@ -255,18 +264,40 @@ function passInterface(
   label: string | undefined,
 ): PassInterface {
   let name: string | null = label ?? null;
+  let recorded = null as string | null;
+  const comments: string[] = [];
   let resolution: TimestampResolution = { base: 10, exponent: 6 };
   let offsetSec = 0n;
   forEachOption(b, o + 16, o + length - 4, le, (code, at, len) => {
-    if (code === 2 && label === undefined) name = new TextDecoder().decode(b.subarray(at, at + len));
+    if (code === 2) {
+      recorded = new TextDecoder().decode(b.subarray(at, at + len));
+      if (label === undefined) name = recorded;
+    } else if (code === 1) comments.push(new TextDecoder().decode(b.subarray(at, at + len)));
     else if (code === 9 && len === 1)
       resolution = (b[at] & 0x80) !== 0 ? { base: 2, exponent: b[at] & 0x7f } : { base: 10, exponent: b[at] };
     else if (code === 14 && len === 8) offsetSec = readI64(b, at, le);
   });
-  return {
-    ix: name === null ? -1 : table.interfaceIndex(name),
-    conv: makeTimestampConverter(resolution, offsetSec),
-  };
+  const conv = makeTimestampConverter(resolution, offsetSec);
+  // A capture of every device is labelled by its recorded name (a replay's label of it
+  // is its first device's); one without a name is not annotated here.
+  const captureLabel: string | null = recorded;
+  if (splitsByDevice(readU16(b, o + 8, le), captureLabel)) {
+    if (captureLabel === null) return { ix: -1, conv, devices: null };
+    const known = new Map(knownDevices(comments).map((d) => [d.ifindex, d]));
+    const of = (ifindex: number): number => table.interfaceIndex(deviceLabel(captureLabel, ifindex, known).label);
+    return { ix: -1, conv, devices: { ix: new Map(), of } };
+  }
+  return { ix: name === null ? -1 : table.interfaceIndex(name), conv, devices: null };
+}
+
+/** The table index of a device's packets (looked up once per device). */
+function deviceIx(devices: NonNullable<PassInterface['devices']>, ifindex: number): number {
+  let ix = devices.ix.get(ifindex);
+  if (ix === undefined) {
+    ix = devices.of(ifindex);
+    devices.ix.set(ifindex, ix);
+  }
+  return ix;
 }
 
 /** Calls `each` for every option in b[from, to) up to opt_endofopt; returns where the options end. */

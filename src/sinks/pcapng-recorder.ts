@@ -64,7 +64,7 @@
 import { unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
-import { PcapngWriter, type WriterInterface } from '../framing/index.js';
+import { deviceComment, PcapngWriter, type WriterInterface } from '../framing/index.js';
 import { BufferPool } from './buffer-pool.js';
 import type { EpbConverter } from '../framing/epb-converter.js';
 import { BatchEpbs, type RecordBatch } from './recording-batch.js';
@@ -290,6 +290,7 @@ export class PcapngRecorder {
       tsResolutionNs: desc.tsResolutionNs,
       addresses: desc.addresses,
       ...(desc.description !== undefined ? { description: desc.description } : {}),
+      ...(desc.devices !== undefined ? { comments: desc.devices.map(deviceComment) } : {}),
     };
     this.interfaces.push(iface);
     this.known[desc.id] = true;

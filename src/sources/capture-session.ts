@@ -197,6 +197,14 @@ export class CaptureSession {
     return earliest;
   }
 
+  /**
+   * An interface id no capture of this run has: the devices of a capture of every
+   * device (`any`) are interfaces of their own (framing/device-split.ts).
+   */
+  newInterfaceId(): number {
+    return this.#nextId++;
+  }
+
   #addTarget(target: CaptureTarget): Entry {
     const id = this.#nextId++;
     let entry: Entry;
@@ -236,6 +244,7 @@ export class CaptureSession {
         snaplen: this.#options.snaplen,
         interfaceId: id,
         addresses: target.addresses,
+        ...(target.devices !== undefined ? { devices: target.devices } : {}),
         tcpdumpPath: this.#options.tcpdumpPath,
         sshProgram: this.#options.sshProgram,
         backoff: this.#options.remoteBackoff,
@@ -245,7 +254,7 @@ export class CaptureSession {
         onInterface: (desc) => this.#handlers?.onInterface(desc),
         onPacket: (p) => {
           const h = this.#handlers;
-          const entry = this.#entries[id] as RemoteEntry;
+          const entry = this.#byLabel.get(target.label) as RemoteEntry;
           const desc = entry.capture.descriptor;
           if (h !== null && desc !== null) h.onPacket(p, desc);
         },
@@ -346,6 +355,7 @@ export class CaptureSession {
         // The addon asks libpcap for nanosecond stamps; where it refused, µs ones are scaled.
         tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
         addresses: e.addresses,
+        ...(t.devices !== undefined ? { devices: t.devices } : {}),
       };
       this.#handlers?.onInterface(e.descriptor);
     }

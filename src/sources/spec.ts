@@ -23,7 +23,7 @@
 // with its user: root@port:eth0). A glob never matches `lo` or libpcap's
 // pseudo-devices (any, nflog, …): name them.
 import { formatIp, parseIp } from '../decode/format.js';
-import { interfaceLabel, type InterfaceLocation } from '../events/types.js';
+import { interfaceLabel, type CaptureDevice, type InterfaceLocation } from '../events/types.js';
 import type { HostInventory } from './discovery.js';
 import { NamePattern } from './glob.js';
 import { RemoteCaptureError } from './remote-error.js';
@@ -171,6 +171,8 @@ export interface CaptureTarget extends InterfaceLocation {
   spec: string;
   /** its own addresses (`10.0.0.1/24`) as the listing that found it gave them */
   addresses: string[];
+  /** `any`: the devices of its namespace by ifindex, as the listing gave them (InterfaceDescriptor.devices) */
+  devices?: readonly CaptureDevice[];
 }
 
 /** Whether a spec names this (host, netns, iface) — also used to attach interfaces that appear later. */
@@ -228,11 +230,16 @@ export function resolveSpecs(
 ): CaptureTarget[] {
   const targets: CaptureTarget[] = [];
   const seen = new Set<string>();
-  const add = (spec: CaptureSpec, loc: InterfaceLocation, addresses: string[]): void => {
+  const add = (
+    spec: CaptureSpec,
+    loc: InterfaceLocation,
+    addresses: string[],
+    devices?: readonly CaptureDevice[],
+  ): void => {
     const label = interfaceLabel(loc);
     if (seen.has(label)) return;
     seen.add(label);
-    targets.push({ ...loc, label, spec: spec.text, addresses });
+    targets.push({ ...loc, label, spec: spec.text, addresses, ...(devices !== undefined ? { devices } : {}) });
   };
   for (const spec of specs) {
     if (spec.identity !== undefined)
@@ -261,8 +268,10 @@ export function resolveSpecs(
     for (const ns of selected) {
       if (ns.error !== null) continue;
       if (spec.iface.text === 'any') {
-        // (libpcap's pseudo-device of every interface holds no address of its own)
-        add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, []);
+        // (libpcap's pseudo-device of every interface holds no address of its own; its
+        // packets are told apart by their devices' ifindex: framing/device-split.ts)
+        const devices = ns.interfaces.map((i) => ({ ifindex: i.ifindex, name: i.name, addresses: i.addresses }));
+        add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, [], devices);
         matched++;
         continue;
       }

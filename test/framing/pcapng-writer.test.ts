@@ -76,7 +76,9 @@ const packet = (
 });
 
 describe('pcapng writer: round trip through tshark and our reader', () => {
-  // Five link types: EN10MB, LINUX_SLL (ns pcap), RAW, LINUX_SLL2, NULL; named and unnamed interfaces.
+  // Five link types: EN10MB, LINUX_SLL (ns pcap), RAW, LINUX_SLL2, NULL; named and unnamed
+  // interfaces; a capture of every device (linux_dlt_sll2: ifindex 1 and 26), which the
+  // merge hands on as its two devices, each announced at its first packet.
   const sources = [
     'dns_tcp.pcap',
     'tcp-handshake-nano.pcap',
@@ -110,7 +112,7 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
         const direction = n++ % 3;
         w.writePacket({ ...p, direction });
         written.push({
-          label: ifaces[p.interfaceId].label,
+          label: ifaces.find((i) => i.id === p.interfaceId)?.label ?? '',
           ts: formatTimestamp(p.tsSec, p.tsNsec),
           len: p.len,
           caplen: p.caplen,
@@ -145,10 +147,11 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
       'dns_tcp',
       'tcp-handshake-nano',
       'LINKTYPE_RAW_ipv6',
-      'linux_dlt_sll2',
       'dns-badcookie',
       'eth0',
       '\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}', // as recorded by Wireshark on Windows
+      'linux_dlt_sll2#if1',
+      'linux_dlt_sll2#if26',
     ]);
   });
 
@@ -159,7 +162,7 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
     });
     expect(info).toMatch(/File type:\s+pcapng/);
     expect(info).toMatch(/Number of packets:\s+31/);
-    expect(info).toMatch(/Number of interfaces in file: 7/);
+    expect(info).toMatch(/Number of interfaces in file: 8/);
     expect(info).toMatch(/Encapsulation = Linux cooked-mode capture v2/);
     // each interface in its source's resolution: a µs pcap's stamps stay µs, not ns
     expect(
@@ -168,16 +171,17 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
       ['dns_tcp', 'microseconds'],
       ['tcp-handshake-nano', 'nanoseconds'],
       ['LINKTYPE_RAW_ipv6', 'microseconds'],
-      ['linux_dlt_sll2', 'microseconds'],
       ['dns-badcookie', 'microseconds'],
       ['eth0', 'nanoseconds'],
       ['\\Device\\NPF_{5AE6EDB4-EFF9-46B3-A3C2-EE50C688A9E6}', 'microseconds'],
+      ['linux_dlt_sll2#if1', 'microseconds'],
+      ['linux_dlt_sll2#if26', 'microseconds'],
     ]);
     expect(info).toMatch(/Capture application: hopscope/);
     expect(info).toMatch(/Name = tcp-handshake-nano\n\s+Encapsulation = Linux cooked-mode capture v1/);
     expect(info).toMatch(/Description = Ethernet 2/);
     // one ISB per interface (capinfos counts them; our reader checks their values below)
-    expect(info.match(/Number of stat entries = 1/g)?.length).toBe(7);
+    expect(info.match(/Number of stat entries = 1/g)?.length).toBe(8);
   });
 
   it('our reader reads back exactly what was written, statistics included', () => {
@@ -185,7 +189,7 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
     readCaptureBytes(readFileSync(out), handlers);
     expect(seen.sections.map((s) => s.userAppl)).toEqual(['hopscope']);
     expect(seen.interfaces.map((i) => [i.name, i.linktype, i.tsResolution.exponent])).toEqual(
-      ifaces.map((i, k) => [i.label, i.linktype, [6, 9, 6, 6, 6, 9, 6][k]]),
+      ifaces.map((i, k) => [i.label, i.linktype, [6, 9, 6, 6, 9, 6, 6, 6][k]]),
     );
     expect(
       seen.packets.map((p) => ({
@@ -198,7 +202,8 @@ describe('pcapng writer: round trip through tshark and our reader', () => {
       })),
     ).toEqual(written);
     expect(seen.stats.filter((s) => s.final)).toEqual(
-      ifaces.map((i) => ({ interfaceId: i.id, received: 1000 + i.id, dropped: i.id, final: true })),
+      // (read back by the order they were written in)
+      ifaces.map((i, k) => ({ interfaceId: k, received: 1000 + i.id, dropped: i.id, final: true })),
     );
   });
 

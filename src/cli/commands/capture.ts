@@ -297,11 +297,13 @@ function finalReport(
   recording: Recording,
   lifecycle: (r: ContractRecord) => void,
 ): void {
-  const targets = session.targets;
+  // (by id: the devices of a capture of every device took ids between the captures')
+  const targets = new Map(session.targets.map((t) => [t.id, t]));
+  const labelOf = (id: number): string => targets.get(id)?.label ?? String(id);
   for (const s of finals) {
     const record: StatsRecord = {
       type: 'stats',
-      iface: targets[s.interfaceId].label,
+      iface: labelOf(s.interfaceId),
       received: s.received,
       dropped: s.dropped,
       captured: counts[s.interfaceId] ?? 0,
@@ -312,13 +314,13 @@ function finalReport(
   }
   if (opts.json) return;
   const total = counts.reduce((a, b) => a + (b ?? 0), 0);
-  const width = Math.max(9, ...targets.map((t) => t.label.length));
+  const width = Math.max(9, ...[...targets.values()].map((t) => t.label.length));
   const lines = [
-    `${total} packets captured on ${targets.length} interface${targets.length === 1 ? '' : 's'}:`,
+    `${total} packets captured on ${targets.size} interface${targets.size === 1 ? '' : 's'}:`,
     `  ${'interface'.padEnd(width)}  captured  received   dropped`,
     ...finals.map(
       (s) =>
-        `  ${targets[s.interfaceId].label.padEnd(width)}  ${String(counts[s.interfaceId] ?? 0).padStart(8)}  ${String(s.received).padStart(8)}  ${String(s.dropped).padStart(8)}`,
+        `  ${labelOf(s.interfaceId).padEnd(width)}  ${String(counts[s.interfaceId] ?? 0).padStart(8)}  ${String(s.received).padStart(8)}  ${String(s.dropped).padStart(8)}`,
     ),
   ];
   for (const recorder of recording.all) lines.push(recording.reportLine(recorder));
