@@ -43,7 +43,11 @@ Usage:
 
 SPEC is [HOST:][NETNS/]IFACE:
   IFACE   an interface name or a glob: tap7aa08012-d0, 'tap*', 'qr-*', br100, any
-          (globs never match lo or libpcap's pseudo-devices; name those)
+          (globs never match lo or libpcap's pseudo-devices; name those). 'any'
+          is one capture of every device of its namespace; its packets are
+          sightings on the devices they were seen on (NETNS/eth1, NETNS/br100),
+          so a router's any capture shows where inside it a packet stopped
+          (docs/spec-grammar.md "Captures of every device")
   NETNS   a named namespace (qrouter-6f774e8e-...), a glob ('qrouter-*'),
           pid:1234 (the namespace of a process: a pod or container), or '*'
           (every named namespace and the root one); without it: the root namespace
@@ -192,7 +196,9 @@ Usage:
 Reads pcap (microsecond or nanosecond, either byte order) and pcapng (several
 interfaces, any timestamp resolution), merging several files by timestamp. An
 interface without a recorded name is labelled by its file's name without
-extension (natdrop-qg.pcap -> natdrop-qg).
+extension (natdrop-qg.pcap -> natdrop-qg). A capture of every device (tcpdump -i
+any -w router.pcap) is split into the devices its packets name by ifindex:
+router#if2, router#if3 (ip link in that namespace tells their names).
 
 Files from several machines are several clocks: say which machine each came from.
   LABEL=FILE   names the file's one interface; LABEL is a capture SPEC without globs,

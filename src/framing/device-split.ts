@@ -62,7 +62,8 @@ export function knownDevices(comments: readonly string[]): CaptureDevice[] {
     const [index, name, ...addresses] = c.slice(DEVICE_COMMENT_PREFIX.length).split(' ');
     const ifindex = Number(index);
     // (Linux names: 1..15 bytes, no '/' and no white space)
-    if (!Number.isInteger(ifindex) || ifindex < 0 || name === undefined || !/^[^/\s]{1,15}$/.test(name)) continue;
+    if (!Number.isInteger(ifindex) || ifindex < 0 || name === undefined || !/^[^/\s]{1,15}$/.test(name))
+      continue;
     devices.push({ ifindex, name, addresses });
   }
   return devices;

@@ -9,13 +9,7 @@ export {
   isCaptureInputError,
   type CaptureErrorCode,
 } from './errors.js';
-export {
-  deviceComment,
-  DeviceSplit,
-  knownDevices,
-  splitsByDevice,
-  sll2Ifindex,
-} from './device-split.js';
+export { deviceComment, DeviceSplit, knownDevices, splitsByDevice, sll2Ifindex } from './device-split.js';
 export {
   CaptureFileReader,
   DEFAULT_CHUNK_BYTES,

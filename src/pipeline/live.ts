@@ -251,7 +251,8 @@ export async function runLive(
       },
     );
     /** the interfaces a capture's lifecycle (state, drops) is about: its devices, when split */
-    const interfacesOf = (id: number): readonly number[] => (devices.isSplit(id) ? devices.devicesOf(id) : [id]);
+    const interfacesOf = (id: number): readonly number[] =>
+      devices.isSplit(id) ? devices.devicesOf(id) : [id];
     const packetOf = (iface: InterfaceDescriptor): ((p: FramedPacket) => void) =>
       devices.isSplit(iface.id)
         ? (p) => stages.packet(p, stages.interfaces[devices.route(iface.id, p.data, p.offset, p.caplen)])

@@ -230,7 +230,8 @@ export function copyAnnotated(
     if (type === BLOCK_EPB && length >= 32) {
       const iface = interfaces[readU32(buf, o + 8, le)];
       // (the EPB's packet data starts 28 bytes in; its LINUX_SLL2 header's ifindex 4 bytes later)
-      if (iface?.devices != null) iface.ix = deviceIx(iface.devices, sll2Ifindex(buf, o + 28, readU32(buf, o + 20, le)));
+      if (iface?.devices != null)
+        iface.ix = deviceIx(iface.devices, sll2Ifindex(buf, o + 28, readU32(buf, o + 20, le)));
       if (iface !== undefined && iface.ix >= 0) {
         const hi = readU32(buf, o + 12, le);
         const lo = readU32(buf, o + 16, le);
@@ -284,7 +285,8 @@ function passInterface(
   if (splitsByDevice(readU16(b, o + 8, le), captureLabel)) {
     if (captureLabel === null) return { ix: -1, conv, devices: null };
     const known = new Map(knownDevices(comments).map((d) => [d.ifindex, d]));
-    const of = (ifindex: number): number => table.interfaceIndex(deviceLabel(captureLabel, ifindex, known).label);
+    const of = (ifindex: number): number =>
+      table.interfaceIndex(deviceLabel(captureLabel, ifindex, known).label);
     return { ix: -1, conv, devices: { ix: new Map(), of } };
   }
   return { ix: name === null ? -1 : table.interfaceIndex(name), conv, devices: null };

@@ -239,7 +239,13 @@ export function resolveSpecs(
     const label = interfaceLabel(loc);
     if (seen.has(label)) return;
     seen.add(label);
-    targets.push({ ...loc, label, spec: spec.text, addresses, ...(devices !== undefined ? { devices } : {}) });
+    targets.push({
+      ...loc,
+      label,
+      spec: spec.text,
+      addresses,
+      ...(devices !== undefined ? { devices } : {}),
+    });
   };
   for (const spec of specs) {
     if (spec.identity !== undefined)
@@ -270,7 +276,11 @@ export function resolveSpecs(
       if (spec.iface.text === 'any') {
         // (libpcap's pseudo-device of every interface holds no address of its own; its
         // packets are told apart by their devices' ifindex: framing/device-split.ts)
-        const devices = ns.interfaces.map((i) => ({ ifindex: i.ifindex, name: i.name, addresses: i.addresses }));
+        const devices = ns.interfaces.map((i) => ({
+          ifindex: i.ifindex,
+          name: i.name,
+          addresses: i.addresses,
+        }));
         add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, [], devices);
         matched++;
         continue;

@@ -160,7 +160,11 @@ describe('a capture of every device replayed', () => {
       ['compute:qrouter-1/qr-1', 'compute', 'qrouter-1', 'qr-1', ['10.0.0.1/24']],
       ['compute:qrouter-1/any#if9', 'compute', 'qrouter-1', 'any#if9', []],
     ]);
-    expect(r.packets).toEqual(['compute:qrouter-1/qr-1', 'compute:qrouter-1/any#if9', 'compute:qrouter-1/qg-1']);
+    expect(r.packets).toEqual([
+      'compute:qrouter-1/qr-1',
+      'compute:qrouter-1/any#if9',
+      'compute:qrouter-1/qg-1',
+    ]);
   });
 
   it('the capture’s statistics are every device’s: those before a device are given to it when it comes', async () => {
@@ -169,7 +173,16 @@ describe('a capture of every device replayed', () => {
     w.addInterface({ id: 0, label: 'any', linktype: SLL2, snaplen: 262144 });
     const packet = (ifindex: number): void => {
       const data = sll2Packet(ifindex);
-      w.writePacket({ interfaceId: 0, tsSec: SEC, tsNsec: 0, caplen: 24, len: 24, data, offset: 0, direction: 0 });
+      w.writePacket({
+        interfaceId: 0,
+        tsSec: SEC,
+        tsNsec: 0,
+        caplen: 24,
+        len: 24,
+        data,
+        offset: 0,
+        direction: 0,
+      });
     };
     packet(2);
     w.writeStats({ interfaceId: 0, received: 10, dropped: 1, final: false });

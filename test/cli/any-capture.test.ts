@@ -1,0 +1,123 @@
+// A capture of every device of a host (`-i NS/any`, and `tcpdump -i any -w` replayed):
+// on nova-flat with the echo reply dropped on br100, the reply must be lost between two
+// devices of the one capture — last seen on br100, never on the tap — where a single
+// "any" interface would have seen request and reply and called the ping ok.
+// (docs/spec-grammar.md "Captures of every device")
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExchangeRecord } from '../../src/events/types.js';
+import { labUp, type LabView } from '../../src/lab/index.js';
+import { downAllLabs, inNetns, requireRoot, runPrefix } from '../lab/support/lab-env.js';
+import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
+import { jsonRecords, startCli } from '../support/cli-process.js';
+import { runCli } from '../support/run-cli.js';
+import { tsharkRows } from '../support/tshark-fields.js';
+
+const TAP = 'tap7aa08012-d0';
+
+/** The echo exchanges of JSON lines. */
+function echoes(lines: readonly string[]): ExchangeRecord[] {
+  return jsonRecords(lines).filter(
+    (r) => r.type === 'exchange' && r.kind === 'icmp-echo',
+  ) as unknown as ExchangeRecord[];
+}
+
+describe('a capture of every device, on nova-flat with the echo reply dropped on br100', () => {
+  const PREFIX = runPrefix('any');
+  let lab: LabView;
+  let work: string;
+  let compute: string;
+  /** the compute namespace's devices by ifindex */
+  const names = new Map<number, string>();
+
+  beforeAll(async () => {
+    requireRoot();
+    work = mkdtempSync(join(tmpdir(), 'hopscope-any-'));
+    lab = await labUp('nova-flat', { fault: 'reply-drop-br100', prefix: PREFIX });
+    compute = `${lab.prefix}compute`;
+    const links = JSON.parse(
+      execFileSync('ip', ['-n', compute, '-j', 'link', 'show'], { encoding: 'utf8' }),
+    ) as Array<{ ifindex: number; ifname: string }>;
+    for (const l of links) names.set(l.ifindex, l.ifname);
+  }, 180_000);
+
+  afterAll(async () => {
+    await downAllLabs(PREFIX);
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('live and from tcpdump’s file: the reply is last seen on br100 and never reaches the tap', async () => {
+    const recording = join(work, 'any.pcapng');
+    const tcpdumpFile = join(work, 'compute-any.pcap');
+    const tcpdump = await tcpdumpToFile(compute, 'any', tcpdumpFile, ['icmp']);
+    const cli = startCli(['capture', '-i', `${compute}/any`, '-f', 'icmp', '-w', recording, '--json']);
+    try {
+      await cli.waitForLine(() => jsonRecords(cli.lines).some((r) => r.type === 'state' && r.state === 'up'));
+      const ping = await inNetns(`${lab.prefix}instance-00000001`, [
+        'ping',
+        '-c',
+        '3',
+        '-i',
+        '1.5',
+        '-W',
+        '1',
+        '203.0.113.10',
+      ]);
+      expect(ping.exitCode).not.toBe(0);
+      // (a file without statistics ends at its last packet: the pings after the first
+      // let its echo's timeout pass within tcpdump's file)
+      await cli.waitForLine(() => echoes(cli.lines).length > 0, 30_000);
+    } finally {
+      cli.child.kill('SIGINT');
+      await stopTcpdump(tcpdump);
+    }
+    expect(await cli.exited, cli.stderr()).toBe(1);
+
+    // Live: the devices are interfaces of their own, named as in the namespace.
+    const [live] = echoes(cli.lines);
+    expect(live.status).toBe('lost');
+    expect(live.lost?.stage).toBe('reply');
+    expect(live.lost?.lastSeen).toBe(`${compute}/br100`);
+    expect(live.lost?.missingOn).toContain(`${compute}/${TAP}`);
+    const request = live.stages[0].seen.map((s) => s.iface);
+    expect(request[0]).toBe(`${compute}/${TAP}`);
+    expect(request).toContain(`${compute}/eth1`);
+    const announced = jsonRecords(cli.lines)
+      .filter((r) => r.type === 'interface')
+      .map((r) => r.label as string);
+    expect(announced).not.toContain(`${compute}/any`);
+    expect(announced).toEqual(
+      expect.arrayContaining([`${compute}/${TAP}`, `${compute}/br100`, `${compute}/eth1`]),
+    );
+    // the capture's own lifecycle keeps its name: what was asked for
+    expect(jsonRecords(cli.lines).some((r) => r.type === 'stats' && r.iface === `${compute}/any`)).toBe(true);
+
+    // The recording is the capture as tcpdump writes it: one LINUX_SLL2 interface, each
+    // packet's ifindex in its header; private; the lost packets carry the verdict.
+    expect(statSync(recording).mode & 0o777).toBe(0o600);
+    const rows = tsharkRows(recording, ['frame.interface_name', 'sll.ifindex', 'frame.comment']);
+    expect(new Set(rows.map((r) => r[0]))).toEqual(new Set([`${compute}/any`]));
+    expect([...new Set(rows.map((r) => names.get(Number(r[1]))))]).toEqual(
+      expect.arrayContaining([TAP, 'br100', 'eth1']),
+    );
+    expect(rows.filter((r) => r[2].includes('LOST reply, last seen on')).length).toBeGreaterThan(0);
+
+    // Its replay judges as the capture did, with the devices' names.
+    const replayed = echoes(runCli(['replay', recording, '--json']).stdout.split('\n'));
+    expect(replayed.map((e) => [e.status, e.lost])).toEqual(echoes(cli.lines).map((e) => [e.status, e.lost]));
+
+    // tcpdump's file knows only the ifindex: the devices are <file>#if<ifindex>.
+    const r = runCli(['replay', tcpdumpFile, '--json']);
+    expect(r.status, r.stderr).toBe(1);
+    const [fromTcpdump] = echoes(r.stdout.split('\n'));
+    const named = (label: string): string | undefined =>
+      names.get(Number(/^compute-any#if(\d+)$/.exec(label)?.[1] ?? NaN));
+    expect(fromTcpdump.status).toBe('lost');
+    expect(named(fromTcpdump.lost?.lastSeen ?? '')).toBe('br100');
+    expect(fromTcpdump.lost?.missingOn.map(named)).toContain(TAP);
+    expect(fromTcpdump.stages[0].seen.map((s) => named(s.iface))[0]).toBe(TAP);
+  }, 120_000);
+});
