@@ -69,12 +69,12 @@ const ADDRESSES: Record<string, string[]> = {
   'root@compute2:tun0': ['10.128.0.1/14'],
 };
 
-function iface(host: string | null, netns: string | null, name: string): DiscoveredInterface {
+function iface(host: string | null, netns: string | null, name: string, ifindex = 1): DiscoveredInterface {
   return {
     host,
     netns,
     name,
-    ifindex: 1,
+    ifindex,
     kind: null,
     role: name === 'lo' ? 'loopback' : 'other',
     state: 'UP',
@@ -95,7 +95,7 @@ function ns(
   return {
     host,
     netns,
-    interfaces: error === null ? names.map((n) => iface(host, netns, n)) : [],
+    interfaces: error === null ? names.map((n, i) => iface(host, netns, n, i + 1)) : [],
     error,
   };
 }
@@ -460,9 +460,25 @@ describe('resolveSpecs', () => {
   });
 
   it("'any' is libpcap's pseudo-device, per namespace", () => {
-    expect(resolveSpecs([parseSpec('any')], BOTH)).toEqual([
-      { host: null, netns: null, name: 'any', label: 'any', spec: 'any', addresses: [] },
-    ]);
+    const [any] = resolveSpecs([parseSpec('any')], BOTH);
+    expect(any).toMatchObject({
+      host: null,
+      netns: null,
+      name: 'any',
+      label: 'any',
+      spec: 'any',
+      addresses: [],
+    });
+    // its devices by ifindex, with their addresses: its packets are their sightings
+    expect(any.devices?.map((d) => [d.ifindex, d.name])).toEqual(
+      ['lo', 'eth0', 'br-int', 'tap7aa08012-d0', 'tap1b2c3d4e-f5', 'nflog', 'usbmon0'].map((n, i) => [
+        i + 1,
+        n,
+      ]),
+    );
+    const [inRouter] = resolveSpecs([parseSpec('qrouter-6f774e8e/any')], BOTH);
+    expect(inRouter.devices?.map((d) => d.name)).toEqual(['lo', 'qr-56c70d72-3b', 'qg-0a1b2c3d-4e', 'eth0']);
+    expect(inRouter.devices?.[1].addresses).toEqual(ADDRESSES['qrouter-6f774e8e/qr-56c70d72-3b']);
     expect(labels(['*/any'])).toEqual([
       'any',
       'qrouter-6f774e8e/any',
