@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { ExchangeRecord, KernelDropEvidence } from '../../src/events/types.js';
 import type { HopView } from '../../src/evidence/cause/hop-view.js';
 import type { ExchangePacket } from '../../src/evidence/context.js';
+import { parseNftRuleset } from '../../src/evidence/firewall/nft-ruleset.js';
 import { inferCause } from '../../src/evidence/infer.js';
+import { parseConntrack } from '../../src/evidence/state/conntrack.js';
 import type { HopFacts } from '../../src/evidence/state/hop-facts.js';
 
 const packet: ExchangePacket = {
@@ -390,6 +392,73 @@ describe('cause inference', () => {
     // answered on any device (arp_ignore 0), or held on the device asked: nothing to say
     expect(causeAt(target('0'))?.summary ?? '').not.toMatch(/holds|NOARP/);
     expect(causeAt(target('1', false, 'eth0'))?.summary ?? '').not.toMatch(/holds|NOARP/);
+  });
+
+  it('a reply to a masqueraded flow, dropped in forward: conntrack sends it on, so the forward rule is why', () => {
+    // nft -j of `table inet t { chain f { type filter hook forward priority 0; icmp type echo-reply drop } }`
+    const nftables = parseNftRuleset(
+      JSON.stringify({
+        nftables: [
+          { table: { family: 'inet', name: 't', handle: 2 } },
+          {
+            chain: {
+              family: 'inet',
+              table: 't',
+              name: 'f',
+              handle: 1,
+              type: 'filter',
+              hook: 'forward',
+              prio: 0,
+            },
+          },
+          {
+            rule: {
+              family: 'inet',
+              table: 't',
+              chain: 'f',
+              handle: 2,
+              expr: [
+                {
+                  match: {
+                    op: '==',
+                    left: { payload: { protocol: 'icmp', field: 'type' } },
+                    right: 'echo-reply',
+                  },
+                },
+                { drop: null },
+              ],
+            },
+          },
+        ],
+      }),
+      'table inet t { # handle 2\n\tchain f { # handle 1\n\t\ttype filter hook forward priority filter; policy accept;\n\t\ticmp type echo-reply drop # handle 2\n\t}\n}\n',
+    );
+    // the echo reply comes back for the router's own address on eth1 (masqueraded there)
+    const reply = { ...packet, src: '192.0.2.9', dst: '10.0.0.1', icmpType: 0, ipLength: 84 };
+    const entry =
+      'ipv4 2 icmp 1 29 src=10.9.9.5 dst=192.0.2.9 type=8 code=0 id=1 src=192.0.2.9 dst=10.0.0.1 type=0 code=0 id=1 mark=0 use=1';
+    const at = (conntrack: string): ReturnType<typeof inferCause> =>
+      inferCause({
+        exchange: exchange('lost', { lost: { stage: 'reply', lastSeen: 'r/eth0', missingOn: ['r/eth1'] } }),
+        views: [
+          view({
+            packet: reply,
+            iif: 'eth0',
+            oif: null,
+            expectedIface: 'eth1',
+            facts: withCarrier(
+              facts({ nftables, conntrack: { entries: parseConntrack(conntrack), invalid: 0 } }),
+            ),
+          }),
+        ],
+      });
+    expect(at(entry)).toMatchObject({
+      code: 'netfilter-drop',
+      summary: expect.stringContaining('nftables rule handle 2 in inet t f') as string,
+    });
+    // without the entry (or for the router itself) the reply is the router's: input, where nothing drops it
+    expect(at('')?.summary).not.toContain('rule handle 2');
+    expect(at(entry.replace('src=10.9.9.5', 'src=10.0.0.1'))?.summary).not.toContain('rule handle 2');
   });
 
   it('nothing found: unknown, with what was looked at and what could not be read', () => {

@@ -8,7 +8,7 @@ import { isUnreadable } from '../state/hop-facts.js';
 import { isLocalAddress, type LinkInfo } from '../state/links.js';
 import { isUnresolved } from '../state/neighbours.js';
 import { isListening } from '../state/sockets.js';
-import { dnatTarget } from './dnat.js';
+import { preroutingTarget } from './dnat.js';
 import { linkEvidence, linksOf, placeOf, routeEvidence, sysctl } from './evidence-items.js';
 import type { Finding, HopView } from './hop-view.js';
 
@@ -65,7 +65,7 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
   };
   const ns = f.netns ?? 'the root namespace';
 
-  const dnat = p.family === 4 ? dnatTarget(v) : null;
+  const dnat = preroutingTarget(v);
   const dst = dnat?.addr ?? p.dst;
   const toLocal =
     links !== null && (isLocalAddress(links, dst) || dst.startsWith('127.') || isBroadcast(dst));
