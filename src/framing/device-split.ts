@@ -1,5 +1,5 @@
 // One capture of every device (`tcpdump -i any`, libpcap's "any") seen as the devices
-// it holds (docs/spec-grammar.md "Replay's files"). A router's `-i any` capture sees a
+// it holds (docs/spec-grammar.md "Captures of every device"). A router's `-i any` capture sees a
 // forwarded packet twice, coming in on one device and leaving by another; as a single
 // interface that is one sighting, and a reply dropped inside the router after it came
 // in "was seen" — the capture's verdict would be ok. LINUX_SLL2 records carry the
@@ -18,10 +18,14 @@
 //
 // Ids: a capture's first device takes the capture's id, every other one the next id
 // of the stream (`allocate`), when its first packet comes; each is announced then,
-// before that packet. The capture itself is not
-// announced: its statistics blocks are every device's — the capture's drops may have
-// been any device's packets — so each goes to every device found so far, and a device
-// found later is given the blocks before it (the last MAX_KEPT_STATS).
+// before that packet. The capture itself is not announced: its statistics blocks are
+// every device's — the capture's drops may have been any device's packets — so each
+// goes to every device found so far, and a device found later is given the blocks
+// before it (the last MAX_KEPT_STATS).
+//
+// Bounds: MAX_DEVICES over all the captures of a stream (a compute node's `any` holds
+// four devices per VM; a hostile file could name 2^32 ifindexes): past it, a capture's
+// packets of a new ifindex go to the device it found last.
 
 import {
   interfaceLabel,
@@ -31,14 +35,15 @@ import {
   type InterfaceStats,
 } from '../events/types.js';
 import { parseLabel } from '../shared/label.js';
+import { MAX_INTERFACES } from './budget.js';
 
 /** Start of the IDB comment that names one device of a split capture. */
 export const DEVICE_COMMENT_PREFIX = 'hopscope: device ';
 /** Bytes of a LINUX_SLL2 header before the ifindex, and the ifindex's own. */
 const SLL2_IFINDEX_AT = 4;
 const SLL2_IFINDEX_END = 8;
-/** Devices one capture is split into at most; more (a hostile file) share the last. */
-export const MAX_DEVICES_PER_CAPTURE = 4096;
+/** Devices all the captures of a stream are split into at most (framing's MAX_INTERFACES). */
+export const MAX_DEVICES = MAX_INTERFACES;
 /** Statistics blocks of a capture kept for its devices found later. */
 export const MAX_KEPT_STATS = 256;
 
@@ -96,6 +101,8 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
   readonly #split: Array<SplitCapture<I> | undefined> = [];
   readonly #allocate: () => number;
   readonly #announce: (device: I, capture: I, stats: readonly InterfaceStats[]) => void;
+  /** devices found so far, over every capture */
+  #devices = 0;
 
   /**
    * @param allocate the stream's next interface id
@@ -159,7 +166,7 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
     const ifindex = sll2Ifindex(data, offset, caplen);
     const known = s.ids.get(ifindex);
     if (known !== undefined) return known;
-    if (s.devices.length >= MAX_DEVICES_PER_CAPTURE) return s.devices[s.devices.length - 1];
+    if (this.#devices >= MAX_DEVICES && s.devices.length > 0) return s.devices[s.devices.length - 1];
     return this.#device(s, ifindex);
   }
 
@@ -182,6 +189,7 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
     const copies = s.devices.length > 0;
     s.ids.set(ifindex, id);
     s.devices.push(id);
+    this.#devices++;
     this.#announce(
       device,
       capture,

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { InterfaceStats } from '../../src/events/types.js';
+import { MAX_DEVICES } from '../../src/framing/device-split.js';
 import {
   deviceComment,
   knownDevices,
@@ -62,13 +63,17 @@ interface Read {
 
 async function read(...paths: string[]): Promise<Read> {
   const ifaces: MergedInterface[] = [];
+  const byId = new Map<number, MergedInterface>();
   const packets: string[] = [];
   const stats: InterfaceStats[] = [];
   await mergeCaptureFiles(
     paths,
-    (i) => ifaces.push(i),
+    (i) => {
+      ifaces.push(i);
+      byId.set(i.id, i);
+    },
     (p) => {
-      const iface = ifaces.find((i) => i.id === p.interfaceId);
+      const iface = byId.get(p.interfaceId);
       if (iface === undefined) throw new Error(`packet on ${p.interfaceId}, not announced`);
       packets.push(iface.label);
     },
@@ -122,6 +127,17 @@ describe('a capture of every device replayed', () => {
     const cooked = await read(pcap('v1.pcap', 113, [Buffer.alloc(20), Buffer.alloc(20)]));
     expect(cooked.ifaces.map((i) => i.label)).toEqual(['v1']);
     expect(cooked.packets).toEqual(['v1', 'v1']);
+  });
+
+  it('a file naming more ifindexes than a stream may have interfaces: the rest go to the last device found', async () => {
+    const ifindexes = Array.from({ length: MAX_DEVICES + 2 }, (_, i) => i + 1);
+    const r = await read(pcap('hostile.pcap', SLL2, ifindexes.map(sll2Packet)));
+    expect(r.ifaces).toHaveLength(MAX_DEVICES);
+    expect(r.packets.slice(-3)).toEqual([
+      `hostile#if${MAX_DEVICES}`,
+      `hostile#if${MAX_DEVICES}`,
+      `hostile#if${MAX_DEVICES}`,
+    ]);
   });
 
   it('a recording names its devices: in the capture’s namespace and host, with their addresses', async () => {
