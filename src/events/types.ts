@@ -341,6 +341,7 @@ export type CauseCode =
   | 'link-down'
   | 'no-listener'
   | 'routing-loop'
+  | 'ttl-expired'
   | 'unknown';
 
 export type EvidenceSource =

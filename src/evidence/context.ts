@@ -37,6 +37,8 @@ export interface ExchangePacket {
   tcpFlags: number | null;
   /** IPv4 "don't fragment" */
   dontFragment: boolean;
+  /** IPv4 TTL, IPv6 hop limit, as sighted; null when not known (ARP) */
+  ttl: number | null;
   /** the other addresses it had on its path (before or after NAT) */
   aliases: string[];
 }

@@ -67,6 +67,7 @@ export function packetFromView(view: PacketView, dontFragment = false): Exchange
     tcpSeq: view.tcp?.seq ?? null,
     tcpFlags: view.tcp !== null ? flags : null,
     dontFragment: !v6 && dontFragment,
+    ttl: view.ttl,
   };
 }
 
@@ -87,6 +88,7 @@ export function emptyExchangePacket(): ExchangePacket {
     tcpSeq: null,
     tcpFlags: null,
     dontFragment: false,
+    ttl: null,
     aliases: [],
   };
 }

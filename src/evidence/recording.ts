@@ -48,6 +48,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'link-down',
   'no-listener',
   'routing-loop',
+  'ttl-expired',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([

@@ -59,6 +59,7 @@ function echoRequest(ipId: number, icmpId: number): ExchangePacket {
     tcpSeq: null,
     tcpFlags: null,
     dontFragment: true,
+    ttl: 64,
     aliases: [],
   };
 }

@@ -70,6 +70,7 @@ function packet(p: Partial<ExchangePacket>): ExchangePacket {
     tcpSeq: null,
     tcpFlags: null,
     dontFragment: false,
+    ttl: 64,
     aliases: [],
     ...p,
   };

@@ -24,6 +24,7 @@ const packet: ExchangePacket = {
   tcpSeq: null,
   tcpFlags: null,
   dontFragment: true,
+  ttl: 64,
   aliases: [],
 };
 
@@ -343,6 +344,31 @@ describe('cause inference', () => {
         'the route for 192.0.2.9 in r sends it back out eth0, the device it came in by, to 10.0.0.7: a routing loop, unless that router sends it on',
     });
     expect(lost('eth1')?.code).toBe('link-down');
+  });
+
+  it('time exceeded where it came in with TTL 1, routed on: ttl-expired, with the route it would have taken', () => {
+    const causeWith = (ttl: number, family: 4 | 6 = 4) =>
+      inferCause({
+        exchange: exchange('error', { detail: 'time-exceeded', lost: undefined }),
+        views: [
+          view({
+            facts: withCarrier(facts({ routes: [routed(packet.dst, 'eth1', null, 'eth0')] })),
+            oif: null,
+            expectedIface: null,
+            packet: { ...packet, ipLength: 84, ttl, family },
+          }),
+        ],
+      });
+    expect(causeWith(1)).toMatchObject({
+      code: 'ttl-expired',
+      at: 'r/eth0',
+      summary:
+        'it came into r on eth0 with TTL 1: a router does not forward a packet whose TTL would reach 0',
+    });
+    expect(causeWith(1)?.evidence).toContainEqual(expect.objectContaining({ source: 'route', netns: 'r' }));
+    expect(causeWith(1, 6)?.summary).toContain('with hop limit 1');
+    // with TTL to spare here, it ran out further on: not this hop's doing
+    expect(causeWith(5)?.code).not.toBe('ttl-expired');
   });
 
   it('an ARP request that reached the namespace holding its address: NOARP or arp_ignore says why none answered', () => {

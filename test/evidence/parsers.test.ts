@@ -202,6 +202,7 @@ describe('packets', () => {
     tcpSeq: null,
     tcpFlags: null,
     dontFragment: true,
+    ttl: 64,
     aliases: ['10.0.0.5'],
   };
   const drop: DroppedPacketFields = {

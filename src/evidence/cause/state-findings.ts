@@ -191,6 +191,28 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
       );
   }
 
+  // its TTL ran out here, not in a loop: it came in with TTL (hop limit) 1, and a router
+  // does not send on what would leave with 0 — its sender set it so low (a tunnel's
+  // fixed TTL, a traceroute), or the path is longer than it allows
+  if (
+    ttlRanOut &&
+    p.family !== 'arp' &&
+    p.ttl !== null &&
+    p.ttl <= 1 &&
+    v.iif !== null &&
+    !fromLocal &&
+    !toLocal &&
+    !out.some((o) => o.code === 'routing-loop')
+  ) {
+    const r = f.routes.find((x) => x.query.dst === dst && x.query.iif === v.iif && x.answer.error === null);
+    const what = p.family === 6 ? 'hop limit' : 'TTL';
+    add(
+      'ttl-expired',
+      `it came into ${ns} on ${v.iif} with ${what} ${p.ttl}: a router does not forward a packet whose ${what} would reach 0`,
+      r !== undefined ? [routeEvidence(f, r)] : [],
+    );
+  }
+
   // reverse path: the route back to the source leaves by another device, and rp_filter is strict
   if (v.iif !== null && p.family === 4 && !fromLocal) {
     const back = f.routes.find(
