@@ -26,6 +26,11 @@ export interface CorrelatorInterface {
    * source lives and ends where its destination does (hop-order.ts).
    */
   addresses?: readonly string[];
+  /**
+   * The capture it is seen through, when that capture sees several interfaces (the
+   * devices of an `any` capture): its id. Default: its own id.
+   */
+  capture?: number;
 }
 
 export class CaptureInterfaces {
@@ -35,6 +40,8 @@ export class CaptureInterfaces {
   readonly labels: string[] = [];
   /** interface id → order of announcement */
   readonly rank: number[] = [];
+  /** interface id → the capture it is seen through (CorrelatorInterface.capture) */
+  readonly captureOf: number[] = [];
   #announced = 0;
   /** interface id → host index (0 = reference host) */
   readonly hostOf: number[] = [];
@@ -82,6 +89,7 @@ export class CaptureInterfaces {
   add(iface: CorrelatorInterface): void {
     if (this.labels[iface.id] === undefined) this.rank[iface.id] = this.#announced++;
     this.labels[iface.id] = iface.label;
+    this.captureOf[iface.id] = iface.capture ?? iface.id;
     let host = this.#hostIndex.get(iface.host);
     if (host === undefined) {
       host = this.hosts.length;

@@ -79,6 +79,7 @@ export class ExchangeVerdicts {
       resolutionOf: ifaces.resolutionOf,
       addressesOf: ifaces.addressesOf,
       rank: ifaces.rank,
+      captureOf: ifaces.captureOf,
     });
   }
 

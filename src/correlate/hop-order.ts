@@ -23,6 +23,9 @@
 //        without any clock offset; only where the round trips differ by more than
 //        twice the stamps' resolution;
 //      - time on one clock, where two stamps differ by more than their resolution;
+//        where they do not, and one capture saw both on two of its devices (`any`), the
+//        order it was handed them: the kernel hands a packet to the capture at each
+//        device as the packet crosses it (a bridged packet keeps the very same stamp);
 //   2. encapsulation: on a host where the inner packet comes before its tunnelled form,
 //      the packet is leaving (that host encapsulates); where the tunnelled form comes
 //      first, it is arriving. Every hop of the leaving host precedes every hop of the
@@ -87,6 +90,12 @@ export class HopOrder {
   roundTripSign = 0;
   /** the order the interface was announced in: the last tie-break */
   readonly rank = new Int32Array(MAX_HOPS);
+  /**
+   * the capture the interface is seen through (the devices of one `any` capture share
+   * it); sightings are given in the order they arrived, so within a capture that is the
+   * order it was handed them
+   */
+  readonly capture = new Int32Array(MAX_HOPS);
 
   /** the result of finish(): sighting indices in path order */
   readonly order = new Int32Array(MAX_HOPS);
@@ -170,6 +179,8 @@ export class HopOrder {
     const host = this.host;
     const t = this.time;
     const res = this.resolution;
+    const capture = this.capture;
+    const iface = this.iface;
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         if (host[i] !== host[j]) continue;
@@ -177,6 +188,15 @@ export class HopOrder {
         const margin = res[i] > res[j] ? res[i] : res[j];
         if (d > margin) this.before(i, j);
         else if (-d > margin) this.before(j, i);
+      }
+    }
+    // stamps that tie, on two devices of one capture: the order it was handed them
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        if (capture[i] !== capture[j] || iface[i] === iface[j]) continue;
+        const d = t[j] - t[i];
+        const margin = res[i] > res[j] ? res[i] : res[j];
+        if (d <= margin && -d <= margin) this.before(i, j);
       }
     }
     this.#addEncapsulation();

@@ -33,6 +33,8 @@ export interface StageOrderContext {
   readonly resolutionOf: readonly number[];
   readonly addressesOf: ReadonlyArray<readonly number[] | undefined>;
   readonly rank: readonly number[];
+  /** interface id → the capture it is seen through (several interfaces share an `any` capture) */
+  readonly captureOf: readonly number[];
 }
 
 export class StageOrder {
@@ -117,6 +119,7 @@ export class StageOrder {
       h.holdsSource[i] = own !== undefined && own.includes(f[b + Sighting.Src]) ? 1 : 0;
       h.holdsDestination[i] = own !== undefined && own.includes(f[b + Sighting.Dst]) ? 1 : 0;
       h.rank[i] = c.rank[iface] ?? 0;
+      h.capture[i] = c.captureOf[iface] ?? iface;
       // the local round trip on this interface, when it saw the partner stage too
       const p = partner < 0 ? -1 : T.find(partner, iface);
       h.roundTrip[i] =

@@ -41,6 +41,12 @@ export interface InterfaceDescriptor extends InterfaceLocation {
    * was attached, a recording's IDB comments.
    */
   devices?: readonly CaptureDevice[];
+  /**
+   * A device of a capture of every device: that capture's id. Its sightings and its
+   * fellow devices' come in the order the kernel handed the capture the packet, which
+   * is the packet's path (correlate/hop-order.ts).
+   */
+  deviceOf?: number;
 }
 
 /** One device of a capture of every device, as its packets' ifindex names it. */

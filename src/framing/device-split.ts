@@ -184,6 +184,7 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
       name,
       addresses: named?.addresses ?? [],
       description: `ifindex ${ifindex} of ${capture.label}`,
+      deviceOf: capture.id,
     };
     // (the blocks so far were given to no device yet when this is the first)
     const copies = s.devices.length > 0;

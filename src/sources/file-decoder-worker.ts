@@ -119,6 +119,7 @@ try {
         fileInterfaceId,
         tsResolutionNs,
         addresses,
+        deviceOf,
       } = iface;
       sendInterface({
         id,
@@ -133,6 +134,7 @@ try {
         fileInterfaceId,
         tsResolutionNs,
         addresses,
+        ...(deviceOf !== undefined ? { deviceOf } : {}),
       });
     },
     (p) => {

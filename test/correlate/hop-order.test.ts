@@ -18,6 +18,8 @@ interface Hop {
   holdsSource?: boolean;
   holdsDestination?: boolean;
   rank?: number;
+  /** the capture it is seen through (the devices of one `any` capture share one); default its own */
+  capture?: number;
 }
 
 /** Orders `hops` (given in arrival order) and returns their interfaces in path order. */
@@ -46,6 +48,7 @@ function order(
     h.holdsSource[i] = hop.holdsSource === true ? 1 : 0;
     h.holdsDestination[i] = hop.holdsDestination === true ? 1 : 0;
     h.rank[i] = hop.rank ?? hop.iface;
+    h.capture[i] = hop.capture ?? 1000 + hop.iface;
   });
   h.roundTripSign = options.roundTripSign ?? 0;
   h.addNetworkEvidence();
@@ -65,6 +68,23 @@ describe('HopOrder', () => {
         { iface: 2, time: 200 },
       ]),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('stamps that tie on two devices of one capture (any): the order it was handed them', () => {
+    // a bridged packet keeps its stamp: the tap, then the bridge, then (routed) eth1;
+    // the bridge was announced first
+    const tap = { iface: 5, time: 100, rank: 1 };
+    const bridge = { iface: 7, time: 100, rank: 0 };
+    const eth1 = { iface: 6, time: 140, rank: 2 };
+    const oneCapture = (hops: Hop[]) =>
+      order(
+        hops.map((h) => ({ ...h, capture: 0 })),
+        { clock: false },
+      );
+    expect(oneCapture([tap, bridge, eth1])).toEqual([5, 7, 6]);
+    expect(oneCapture([bridge, tap, eth1])).toEqual([7, 5, 6]);
+    // captures of their own say nothing by arriving first: announcement order, as before
+    expect(order([tap, bridge, eth1], { clock: false })).toEqual([7, 5, 6]);
   });
 
   it('a µs source: stamps 1 µs apart say nothing, 2 µs apart do', () => {
