@@ -2,12 +2,12 @@
 // exchange is judged, the recording is copied block by block into a new file in the
 // same directory, with the comments of an AnnotationTable (annotations.ts) added to
 // the Enhanced Packet Blocks of the packets of non-ok exchanges — found by their
-// interface (the IDB's if_name, which is the label the verdicts name) and their exact
-// time stamp (a capture of every device's packets: by the device their LINUX_SLL2
-// header names, framing/device-split.ts). Every other block (section and interface headers, statistics blocks,
-// whatever the file holds) and every option already there, comments included, are
-// copied as they are; an annotated EPB gets its opt_comment options before its
-// opt_endofopt.
+// interface (the IDB's if_name, which is the label the verdicts name; for a capture of
+// every device, the device its LINUX_SLL2 header names: framing/device-split.ts) and
+// their exact time stamp. Every other block (section and interface headers,
+// statistics blocks, whatever the file holds) and every option already there,
+// comments included, are copied as they are; an annotated EPB gets its opt_comment
+// options before its opt_endofopt.
 //
 // The new file is created O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600, as `.NAME.annotating-XXXX`
 // next to NAME, fsynced, and only when complete renamed over NAME in one step. Until
