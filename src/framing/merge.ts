@@ -220,8 +220,9 @@ export async function mergeCaptureFiles(
   };
   const announce = (c: FileCursor, id: number, ci: CaptureInterface, label: string): void => {
     const iface = describe(id, label, c.path, ci);
-    // A capture of every device (`tcpdump -i any`): its devices are announced as its packets show them.
-    if (splitsByDevice(ci.linktype, ci.name)) devices.add(iface);
+    // A capture of every device (`tcpdump -i any`): its devices are announced as its
+    // packets show them — unless LABEL=FILE names it one interface other than `any`.
+    if (splitsByDevice(ci.linktype, c.given?.label ?? ci.name)) devices.add(iface);
     else announceLabelled(iface);
   };
   const announceLabelled = (iface: MergedInterface): void => {

@@ -13,6 +13,7 @@ import {
   mergeCaptureFiles,
   PcapngWriter,
   splitsByDevice,
+  type CaptureFileInput,
   type MergedInterface,
 } from '../../src/framing/index.js';
 
@@ -61,7 +62,7 @@ interface Read {
   stats: InterfaceStats[];
 }
 
-async function read(...paths: string[]): Promise<Read> {
+async function read(...paths: Array<string | CaptureFileInput>): Promise<Read> {
   const ifaces: MergedInterface[] = [];
   const byId = new Map<number, MergedInterface>();
   const packets: string[] = [];
@@ -119,6 +120,21 @@ describe('a capture of every device replayed', () => {
     ]);
     expect(r.ifaces[0].description).toBe('ifindex 2 of router');
     expect(r.packets).toEqual(['router#if2', 'router#if3', 'router#if3', 'router#if2', 'router#if7']);
+  });
+
+  it('LABEL=FILE naming one interface other than any keeps it one; naming any, it is split in its place', async () => {
+    const path = pcap('given.pcap', SLL2, [2, 3].map(sll2Packet));
+    const given = (label: string): CaptureFileInput => ({
+      path,
+      label,
+      host: null,
+      text: `${label}=${path}`,
+    });
+    expect((await read(given('compute:eth0'))).ifaces.map((i) => i.label)).toEqual(['compute:eth0']);
+    expect((await read(given('compute:qrouter-1/any'))).packets).toEqual([
+      'compute:qrouter-1/any#if2',
+      'compute:qrouter-1/any#if3',
+    ]);
   });
 
   it('a packet too short to hold its ifindex goes to device 0; Ethernet and SLL v1 files are one interface', async () => {
