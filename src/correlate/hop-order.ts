@@ -190,7 +190,8 @@ export class HopOrder {
         else if (-d > margin) this.before(j, i);
       }
     }
-    // stamps that tie, on two devices of one capture: the order it was handed them
+    // stamps that tie, on two devices of one capture: the order it was handed them (after
+    // every time edge, so that it never stands against one)
     for (let i = 0; i < n; i++) {
       for (let j = i + 1; j < n; j++) {
         if (capture[i] !== capture[j] || iface[i] === iface[j]) continue;

@@ -259,7 +259,10 @@ export async function runLive(
         : (p) => stages.packet(p, iface);
 
     await session.start({
-      onInterface(iface: InterfaceDescriptor) {
+      onInterface(announcedIface: InterfaceDescriptor) {
+        // an `any` capture knows its devices as its namespace's listing gave them (spec.ts)
+        const known = session.targets.find((t) => t.id === announcedIface.id)?.devices;
+        const iface = known !== undefined ? { ...announcedIface, devices: known } : announcedIface;
         recording.interface(iface);
         const t = wallNow();
         if (!splitsByDevice(iface.linktype, iface.name)) announced(iface, t);

@@ -197,10 +197,7 @@ export class CaptureSession {
     return earliest;
   }
 
-  /**
-   * An interface id no capture of this run has: the devices of a capture of every
-   * device (`any`) are interfaces of their own (framing/device-split.ts).
-   */
+  /** An id no interface of this run has (for a device of an `any` capture: framing/device-split.ts). */
   newInterfaceId(): number {
     return this.#nextId++;
   }
@@ -244,7 +241,6 @@ export class CaptureSession {
         snaplen: this.#options.snaplen,
         interfaceId: id,
         addresses: target.addresses,
-        ...(target.devices !== undefined ? { devices: target.devices } : {}),
         tcpdumpPath: this.#options.tcpdumpPath,
         sshProgram: this.#options.sshProgram,
         backoff: this.#options.remoteBackoff,
@@ -355,7 +351,6 @@ export class CaptureSession {
         // The addon asks libpcap for nanosecond stamps; where it refused, µs ones are scaled.
         tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
         addresses: e.addresses,
-        ...(t.devices !== undefined ? { devices: t.devices } : {}),
       };
       this.#handlers?.onInterface(e.descriptor);
     }

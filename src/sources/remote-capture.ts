@@ -9,7 +9,6 @@ import { reusedFramedPacket } from '../framing/reused-packet.js';
 import { resolutionNs } from '../framing/timestamp.js';
 import type { CaptureInterface, CapturePacket } from '../framing/types.js';
 import {
-  type CaptureDevice,
   interfaceLabel,
   type FramedPacket,
   type InterfaceDescriptor,
@@ -52,8 +51,6 @@ export interface RemoteCaptureOptions {
   interfaceId: number;
   /** the interface's own addresses (`10.0.0.1/24`) as the host's listing gave them; default none */
   addresses?: readonly string[];
-  /** `any`: the devices of its namespace by ifindex (InterfaceDescriptor.devices) */
-  devices?: readonly CaptureDevice[];
   /** program run on the host, default 'tcpdump' (tests name a missing one) */
   tcpdumpPath?: string;
   /**
@@ -352,7 +349,6 @@ export class RemoteCapture {
       snaplen: iface.snaplen,
       tsResolutionNs,
       addresses: [...(this.#options.addresses ?? [])],
-      ...(this.#options.devices !== undefined ? { devices: this.#options.devices } : {}),
     };
     this.#handlers.onInterface?.(this.#descriptor);
   }

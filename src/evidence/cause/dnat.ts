@@ -71,8 +71,7 @@ export function translated(v: HopView): ExchangePacket {
 }
 
 /** The packet as each hook sees it: a translation rewrites it in prerouting, for every hook after. */
-export function packetByHook(v: HopView): PacketAtPass {
-  const after = translated(v);
+export function packetByHook(v: HopView, after = translated(v)): PacketAtPass {
   if (after === v.packet) return v.packet;
   return (pass) =>
     pass.hook === 'prerouting' || pass.hook === 'ingress' || pass.layer === 'bridge' ? v.packet : after;

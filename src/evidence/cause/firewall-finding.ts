@@ -101,8 +101,9 @@ function ctState(v: HopView): string | null {
 export function firewallHits(v: HopView): FirewallHit[] {
   const f = v.facts;
   // where it goes (input or forward) is decided after the DNAT
-  const passes = hookPassesOf(v, translated(v));
-  const packet = packetByHook(v);
+  const after = translated(v);
+  const passes = hookPassesOf(v, after);
+  const packet = packetByHook(v, after);
   const hits: FirewallHit[] = [];
   const invalid = (text: string): boolean =>
     /ct state[^a-z]*(\S+,)*invalid|--(ct)?state (\S+,)*INVALID/.test(text);
