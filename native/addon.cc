@@ -7,6 +7,8 @@
 //   listInterfaces(netnsPath?) → [{name, description, flags, up, running,
 //       loopback, addresses: [{family, address, prefixLength}]}]
 //   listInterfacesAsync(netnsPath?) → Promise of the same, listed on the thread pool
+//   deviceAt(socketFd, ifindex) → {name, addresses} | null: a device of a capture's
+//       namespace by ifindex (a capture of every device's packets name it so)
 //   defaults, recordHeaderBytes, libpcapVersion
 //   batchToEpbs(...) a batch's packets as pcapng EPBs, for a live recording (epb.h)
 //   openDropTracer, dropReasonNames, dropTracerBuilt, dropRecordBytes
@@ -16,6 +18,7 @@
 // why); every error is a JS Error with a `code` (errors.h) and a message that
 // names the interface and the namespace.
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pcap/pcap.h>
@@ -301,20 +304,20 @@ int PrefixLength(const struct sockaddr* mask) {
   return bits;
 }
 
-bool AddressOf(const struct pcap_addr* a, AddressInfo* out) {
-  if (a->addr == nullptr) return false;
+bool AddressOf(const struct sockaddr* addr, const struct sockaddr* netmask, AddressInfo* out) {
+  if (addr == nullptr) return false;
   char text[INET6_ADDRSTRLEN] = "";
-  if (a->addr->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->addr)->sin_addr, text, sizeof text);
+  if (addr->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, text, sizeof text);
     out->family = "ipv4";
-  } else if (a->addr->sa_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a->addr)->sin6_addr, text, sizeof text);
+  } else if (addr->sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, text, sizeof text);
     out->family = "ipv6";
   } else {
     return false;  // AF_PACKET (MAC) entries: not an address an operator looks for here
   }
   out->address = text;
-  out->prefixLength = PrefixLength(a->netmask);
+  out->prefixLength = PrefixLength(netmask);
   return true;
 }
 
@@ -349,7 +352,7 @@ void ListIn(InterfaceListing* out) {
           i.flags = d->flags;
           for (const pcap_addr* a = d->addresses; a != nullptr; a = a->next) {
             AddressInfo addr;
-            if (AddressOf(a, &addr)) i.addresses.push_back(addr);
+            if (AddressOf(a->addr, a->netmask, &addr)) i.addresses.push_back(addr);
           }
           out->list.push_back(std::move(i));
         }
@@ -367,6 +370,18 @@ void ListIn(InterfaceListing* out) {
   }
 }
 
+Napi::Array AddressesToJs(Napi::Env env, const std::vector<AddressInfo>& list) {
+  Napi::Array addresses = Napi::Array::New(env, list.size());
+  for (size_t j = 0; j < list.size(); ++j) {
+    Napi::Object a = Napi::Object::New(env);
+    a.Set("family", list[j].family);
+    a.Set("address", list[j].address);
+    a.Set("prefixLength", list[j].prefixLength < 0 ? env.Null() : Napi::Number::New(env, list[j].prefixLength));
+    addresses.Set(static_cast<uint32_t>(j), a);
+  }
+  return addresses;
+}
+
 Napi::Array ListingToJs(Napi::Env env, const std::vector<InterfaceInfo>& list) {
   Napi::Array result = Napi::Array::New(env, list.size());
   for (size_t k = 0; k < list.size(); ++k) {
@@ -378,17 +393,7 @@ Napi::Array ListingToJs(Napi::Env env, const std::vector<InterfaceInfo>& list) {
     o.Set("up", Napi::Boolean::New(env, (i.flags & PCAP_IF_UP) != 0));
     o.Set("running", Napi::Boolean::New(env, (i.flags & PCAP_IF_RUNNING) != 0));
     o.Set("loopback", Napi::Boolean::New(env, (i.flags & PCAP_IF_LOOPBACK) != 0));
-    Napi::Array addresses = Napi::Array::New(env, i.addresses.size());
-    for (size_t j = 0; j < i.addresses.size(); ++j) {
-      Napi::Object a = Napi::Object::New(env);
-      a.Set("family", i.addresses[j].family);
-      a.Set("address", i.addresses[j].address);
-      a.Set("prefixLength", i.addresses[j].prefixLength < 0
-                                ? env.Null()
-                                : Napi::Number::New(env, i.addresses[j].prefixLength));
-      addresses.Set(static_cast<uint32_t>(j), a);
-    }
-    o.Set("addresses", addresses);
+    o.Set("addresses", AddressesToJs(env, i.addresses));
     result.Set(static_cast<uint32_t>(k), o);
   }
   return result;
@@ -442,6 +447,42 @@ Napi::Value ListInterfacesAsync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// deviceAt(socketFd, ifindex): the name and addresses interface `ifindex` has in the
+// namespace of socket `socketFd` (a capture's fd, CaptureHandle.fd), or null when it
+// has none there (gone, or the namespace cannot be entered). A capture of every
+// device names its packets' devices by ifindex only; a device that came after the
+// capture's listing is looked up here once, at its first packet: if_indextoname and
+// getifaddrs ask netlink and an ioctl socket made on the namespace's thread.
+Napi::Value DeviceAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    throw CaptureError(env, "ERR_INVALID_ARG", "deviceAt(socketFd, ifindex): two numbers expected");
+  }
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const uint32_t ifindex = info[1].As<Napi::Number>().Uint32Value();
+  if (fd < 0 || ifindex == 0) return env.Null();
+  std::string name;
+  std::vector<AddressInfo> addresses;
+  RunInNetnsOfSocket(fd, [&] {
+    char buf[IF_NAMESIZE] = "";
+    if (if_indextoname(ifindex, buf) == nullptr) return;
+    name = buf;
+    struct ifaddrs* all = nullptr;
+    if (getifaddrs(&all) != 0) return;
+    for (const struct ifaddrs* a = all; a != nullptr; a = a->ifa_next) {
+      AddressInfo addr;
+      if (a->ifa_name != nullptr && name == a->ifa_name && AddressOf(a->ifa_addr, a->ifa_netmask, &addr))
+        addresses.push_back(addr);
+    }
+    freeifaddrs(all);
+  });
+  if (name.empty()) return env.Null();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", name);
+  o.Set("addresses", AddressesToJs(env, addresses));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->captureHandleClass = Napi::Persistent(CaptureHandle::DefineClass(env));
@@ -450,6 +491,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("listInterfaces", Napi::Function::New(env, ListInterfaces, "listInterfaces"));
   exports.Set("listInterfacesAsync", Napi::Function::New(env, ListInterfacesAsync, "listInterfacesAsync"));
+  exports.Set("deviceAt", Napi::Function::New(env, DeviceAt, "deviceAt"));
   Napi::Object defaults = Napi::Object::New(env);
   defaults.Set("snaplen", Napi::Number::New(env, kDefaultSnaplen));
   defaults.Set("bufferSize", Napi::Number::New(env, kDefaultBufferSize));

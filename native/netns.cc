@@ -6,7 +6,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <linux/sockios.h>
 #include <unistd.h>
 
 #include <system_error>
@@ -24,6 +26,31 @@ std::string ErrnoText(int err) {
   char buf[256];
   // GNU strerror_r returns the message (possibly not in buf).
   return std::string(strerror_r(err, buf, sizeof buf));
+}
+
+// Runs `work` on a new thread that entered namespace `nsfd` first, and joins it.
+// False when no thread could be started; *setnsErrno is setns's errno (0: entered).
+bool RunOnThreadIn(int nsfd, const std::function<void()>& work, int* setnsErrno) {
+  *setnsErrno = 0;
+  try {
+    std::thread worker([&] {
+      // Block every signal on this thread so that a process-directed signal is
+      // never handled here while the thread sits in a foreign namespace.
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_BLOCK, &all, nullptr);
+      if (setns(nsfd, CLONE_NEWNET) != 0) {
+        *setnsErrno = errno;
+        return;
+      }
+      work();
+      // No way back needed: the thread ends here, and its namespace with it.
+    });
+    worker.join();
+  } catch (const std::system_error&) {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -78,25 +105,10 @@ bool RunInNetns(const std::string& path, const std::function<void()>& work,
   if (inode != nullptr && fstat(fd, &st) == 0) *inode = static_cast<uint64_t>(st.st_ino);
 
   int setnsErrno = 0;
-  try {
-    std::thread worker([&] {
-      // Block every signal on this thread so that a process-directed signal is
-      // never handled here while the thread sits in a foreign namespace.
-      sigset_t all;
-      sigfillset(&all);
-      pthread_sigmask(SIG_BLOCK, &all, nullptr);
-      if (setns(fd, CLONE_NEWNET) != 0) {
-        setnsErrno = errno;
-        return;
-      }
-      work();
-      // No way back needed: the thread ends here, and its namespace with it.
-    });
-    worker.join();
-  } catch (const std::system_error& e) {
+  if (!RunOnThreadIn(fd, work, &setnsErrno)) {
     close(fd);
     failure->code = "ERR_NETNS";
-    failure->message = "cannot start a thread to enter network namespace " + shown + ": " + e.what();
+    failure->message = "cannot start a thread to enter network namespace " + shown;
     return false;
   }
   close(fd);
@@ -116,6 +128,16 @@ bool RunInNetns(const std::string& path, const std::function<void()>& work,
     return false;
   }
   return true;
+}
+
+bool RunInNetnsOfSocket(int socketFd, const std::function<void()>& work) {
+  // SIOCGSKNS (Linux 4.9): a file descriptor of the namespace the socket lives in.
+  int nsfd = ioctl(socketFd, SIOCGSKNS);
+  if (nsfd < 0) return false;
+  int setnsErrno = 0;
+  bool ran = RunOnThreadIn(nsfd, work, &setnsErrno) && setnsErrno == 0;
+  close(nsfd);
+  return ran;
 }
 
 }  // namespace hopscope

@@ -44,4 +44,9 @@ struct NetnsFailure {
 bool RunInNetns(const std::string& path, const std::function<void()>& work,
                 NetnsFailure* failure, uint64_t* inode = nullptr);
 
+// Runs `work` in the network namespace socket `socketFd` lives in (a capture's packet
+// socket: its namespace, even once its name leads elsewhere or nowhere). False,
+// without running `work`, when the namespace cannot be had or entered.
+bool RunInNetnsOfSocket(int socketFd, const std::function<void()>& work);
+
 }  // namespace hopscope

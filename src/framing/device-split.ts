@@ -12,9 +12,13 @@
 // recorded) is one device. LINUX_SLL (v1) carries no ifindex and is not split.
 //
 // Names: a file records only the ifindex, so a device is `<label>#if<ifindex>`
-// (`router#if3`) unless the capture says which device has the index: an IDB comment
+// (`router#if3`) unless the capture says which device has the index: a comment
 // `hopscope: device <ifindex> <name> [<address/len> ...]` (DEVICE_COMMENT_PREFIX)
-// names it in the capture's namespace and host (`qrouter-1/qr-56c7`).
+// names it in the capture's namespace and host (`qrouter-1/qr-56c7`) — in the IDB for
+// the devices listed when the capture began, in a statistics block before its first
+// packet for a device a live capture found later (a VM's tap made after the start,
+// `learn`). A live capture asks its namespace at such a device's first packet
+// (`lookup`: the device may be gone by the next listing).
 //
 // Ids: a capture's first device takes the capture's id, every other one the next id
 // of the stream (`allocate`), when its first packet comes; each is announced then,
@@ -93,6 +97,22 @@ interface SplitCapture<I extends InterfaceDescriptor> {
 }
 
 /**
+ * Announces a device (before its first packet): `device` is the capture's descriptor
+ * with the device's id, label, name and addresses; `stats`, the capture's statistics
+ * blocks so far, as the device's; `looked`, the device as `lookup` found it when the
+ * capture was not told of it (null otherwise): a recording names it then.
+ */
+export type DeviceAnnouncer<I extends InterfaceDescriptor> = (
+  device: I,
+  capture: I,
+  stats: readonly InterfaceStats[],
+  looked: CaptureDevice | null,
+) => void;
+
+/** Device `ifindex` of capture `captureId` as its namespace has it now, or null. */
+export type DeviceLookup = (captureId: number, ifindex: number) => CaptureDevice | null;
+
+/**
  * The split captures of one stream. `route` is on the packet path: a Map lookup per
  * packet of a split capture, nothing else.
  */
@@ -100,22 +120,21 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
   /** capture id → its split, or undefined when it is not split */
   readonly #split: Array<SplitCapture<I> | undefined> = [];
   readonly #allocate: () => number;
-  readonly #announce: (device: I, capture: I, stats: readonly InterfaceStats[]) => void;
+  readonly #announce: DeviceAnnouncer<I>;
+  readonly #lookup: DeviceLookup | null;
   /** devices found so far, over every capture */
   #devices = 0;
 
   /**
    * @param allocate the stream's next interface id
-   * @param announce a device is known (before its first packet): `device` is the
-   *   capture's descriptor with the device's id, label, name and addresses; `stats`, the
-   *   capture's statistics blocks so far, as the device's
+   * @param announce a device is known (before its first packet)
+   * @param lookup asks for a device the capture was not told of (a live capture's
+   *   namespace), at its first packet
    */
-  constructor(
-    allocate: () => number,
-    announce: (device: I, capture: I, stats: readonly InterfaceStats[]) => void,
-  ) {
+  constructor(allocate: () => number, announce: DeviceAnnouncer<I>, lookup: DeviceLookup | null = null) {
     this.#allocate = allocate;
     this.#announce = announce;
+    this.#lookup = lookup;
   }
 
   /** Whether any capture is split (false: route is never needed). */
@@ -132,6 +151,16 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
       devices: [],
       stats: [],
     };
+  }
+
+  /**
+   * Devices split capture `id` names later (a statistics block's comments, knownDevices):
+   * named so from their first packet on. A device found before keeps its name.
+   */
+  learn(id: number, devices: readonly CaptureDevice[]): void {
+    const split = this.#split[id];
+    if (split === undefined) return;
+    for (const d of devices) if (!split.ids.has(d.ifindex)) split.known.set(d.ifindex, d);
   }
 
   /**
@@ -174,7 +203,12 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
     // (the first device takes the capture's own id: ids stay dense, as announced)
     const id = s.devices.length === 0 ? s.capture.id : this.#allocate();
     const capture = s.capture;
-    const named = s.known.get(ifindex);
+    let named = s.known.get(ifindex);
+    let looked: CaptureDevice | null = null;
+    if (named === undefined && this.#lookup !== null) {
+      looked = this.#lookup(capture.id, ifindex);
+      if (looked !== null) s.known.set(ifindex, (named = looked));
+    }
     const { label, name } = deviceLabel(capture.label, ifindex, s.known);
     const { devices: _, ...parent } = capture;
     const device: I = {
@@ -195,6 +229,7 @@ export class DeviceSplit<I extends InterfaceDescriptor> {
       device,
       capture,
       s.stats.map((b) => copyFor(b, id, copies)),
+      looked,
     );
     return id;
   }

@@ -216,7 +216,11 @@ export async function mergeCaptureFiles(
   };
   const onStats = (s: InterfaceStats): void => {
     if (!devices.active) options.onStats?.(s);
-    else for (const d of devices.stats(s)) options.onStats?.(d);
+    else {
+      // (a device a live capture found later is named in a block before its first packet)
+      if (s.comments !== undefined) devices.learn(s.interfaceId, knownDevices(s.comments));
+      for (const d of devices.stats(s)) options.onStats?.(d);
+    }
   };
   const announce = (c: FileCursor, id: number, ci: CaptureInterface, label: string): void => {
     const iface = describe(id, label, c.path, ci);

@@ -242,13 +242,16 @@ export async function runLive(
     // are the sightings of the devices they were seen on (framing/device-split.ts): each
     // an interface of its own from its first packet, running since the capture started.
     const started: Array<{ sec: number; nsec: number }> = [];
+    // A device the namespace's listing did not name (made after it: a VM's tap) is asked
+    // for at its first packet, and the recording names it before that packet.
     const devices = new DeviceSplit<InterfaceDescriptor>(
       () => session.newInterfaceId(),
-      (device, capture) => {
+      (device, capture, _stats, looked) => {
         // (a cause at the device is written to its capture's statistics)
-        recording.device(device, capture.id);
+        recording.device(device, capture.id, looked);
         announced(device, started[capture.id] ?? wallNow());
       },
+      (captureId, ifindex) => session.deviceAt(captureId, ifindex),
     );
     /** the interfaces a capture's lifecycle (state, drops) is about: its devices, when split */
     const interfacesOf = (id: number): readonly number[] =>
@@ -257,6 +260,9 @@ export async function runLive(
       devices.isSplit(iface.id)
         ? (p) => stages.packet(p, stages.interfaces[devices.route(iface.id, p.data, p.offset, p.caplen)])
         : (p) => stages.packet(p, iface);
+    /** finds a split capture's new devices before its packets are recorded (route again is a Map hit) */
+    const findDevices = (iface: InterfaceDescriptor): ((p: FramedPacket) => void) | null =>
+      devices.isSplit(iface.id) ? (p) => void devices.route(iface.id, p.data, p.offset, p.caplen) : null;
 
     await session.start({
       onInterface(announcedIface: InterfaceDescriptor) {
@@ -274,10 +280,13 @@ export async function runLive(
       },
       onPacket(p, iface) {
         // a remote packet: recorded before it is decoded, as a local batch is
+        findDevices(iface)?.(p);
         recording.packet(p);
         packetOf(iface)(p);
       },
       onBatch(batch, iface) {
+        const find = findDevices(iface);
+        if (find !== null) batch.forEach(find);
         recording.batch(batch, iface.id);
         batch.forEach(packetOf(iface));
       },

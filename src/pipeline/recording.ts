@@ -8,6 +8,7 @@ import { clockReferenceComment } from '../correlate/clock.js';
 import {
   CAPTURE_BACK,
   CAPTURE_GONE,
+  type CaptureDevice,
   type Cause,
   type ExchangeRecord,
   type FramedPacket,
@@ -96,10 +97,16 @@ export class Recording implements PacketTap {
 
   /**
    * A device of capture `captureId`, a capture of every device (framing/device-split.ts):
-   * recorded within the capture, so its causes go to the capture's statistics.
+   * recorded within the capture, so its causes go to the capture's statistics. One the
+   * capture was not told of when it began (`looked`, found in its namespace) is named in
+   * a statistics block now, before its first packet, and in the IDB of any later file.
    */
-  device(device: InterfaceDescriptor, captureId: number): void {
+  device(device: InterfaceDescriptor, captureId: number, looked: CaptureDevice | null): void {
     this.#ids.set(device.label, captureId);
+    const capture = this.#interfaces[captureId];
+    if (looked === null || capture === undefined) return;
+    this.#interfaces[captureId] = { ...capture, devices: [...(capture.devices ?? []), looked] };
+    this.recorder?.addDevice(captureId, looked);
   }
 
   /**

@@ -36,9 +36,10 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { pad4, readI64, readU16, readU32 } from '../framing/bytes.js';
 import { deviceLabel, knownDevices, sll2Ifindex, splitsByDevice } from '../framing/device-split.js';
-import { BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, BYTE_ORDER_MAGIC } from '../framing/pcapng-blocks.js';
+import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from '../framing/pcapng-blocks.js';
 import { makeTimestampConverter, unitsToTimestamp, type TimestampConverter } from '../framing/timestamp.js';
 import { MAX_BLOCK_BYTES, type TimestampResolution } from '../framing/types.js';
+import type { CaptureDevice } from '../events/types.js';
 import type { AnnotationTable } from './annotations.js';
 import { errnoCode, reason } from './recording-error.js';
 
@@ -68,7 +69,12 @@ interface PassInterface {
    * A capture of every device (framing/device-split.ts): its packets are its devices'
    * sightings, so each one's table index is its device's (by ifindex, as found)
    */
-  devices: { ix: Map<number, number>; of: (ifindex: number) => number } | null;
+  devices: {
+    ix: Map<number, number>;
+    of: (ifindex: number) => number;
+    /** its devices' names by ifindex: the IDB's, and those its statistics blocks add */
+    known: Map<number, CaptureDevice>;
+  } | null;
 }
 
 const encoder = new TextEncoder();
@@ -226,6 +232,13 @@ export function copyAnnotated(
     if (!want(length)) break;
     const o = start;
     if (type === BLOCK_IDB) interfaces.push(passInterface(buf, o, length, le, table, labels?.[idbs++]));
+    // (a device found after the IDB is named in a statistics block before its first packet)
+    if (type === BLOCK_ISB && length >= 24) {
+      const devices = interfaces[readU32(buf, o + 8, le)]?.devices;
+      if (devices != null)
+        for (const d of knownDevices(optionComments(buf, o + 20, o + length - 4, le)))
+          devices.known.set(d.ifindex, d);
+    }
     let copied = false;
     if (type === BLOCK_EPB && length >= 32) {
       const iface = interfaces[readU32(buf, o + 8, le)];
@@ -266,15 +279,13 @@ function passInterface(
 ): PassInterface {
   let name: string | null = label ?? null;
   let recorded = null as string | null;
-  const comments: string[] = [];
   let resolution: TimestampResolution = { base: 10, exponent: 6 };
   let offsetSec = 0n;
   forEachOption(b, o + 16, o + length - 4, le, (code, at, len) => {
     if (code === 2) {
       recorded = new TextDecoder().decode(b.subarray(at, at + len));
       if (label === undefined) name = recorded;
-    } else if (code === 1) comments.push(new TextDecoder().decode(b.subarray(at, at + len)));
-    else if (code === 9 && len === 1)
+    } else if (code === 9 && len === 1)
       resolution = (b[at] & 0x80) !== 0 ? { base: 2, exponent: b[at] & 0x7f } : { base: 10, exponent: b[at] };
     else if (code === 14 && len === 8) offsetSec = readI64(b, at, le);
   });
@@ -284,10 +295,11 @@ function passInterface(
   const captureLabel: string | null = recorded;
   if (splitsByDevice(readU16(b, o + 8, le), captureLabel)) {
     if (captureLabel === null) return { ix: -1, conv, devices: null };
+    const comments = optionComments(b, o + 16, o + length - 4, le);
     const known = new Map(knownDevices(comments).map((d) => [d.ifindex, d]));
     const of = (ifindex: number): number =>
       table.interfaceIndex(deviceLabel(captureLabel, ifindex, known).label);
-    return { ix: -1, conv, devices: { ix: new Map(), of } };
+    return { ix: -1, conv, devices: { ix: new Map(), of, known } };
   }
   return { ix: name === null ? -1 : table.interfaceIndex(name), conv, devices: null };
 }
@@ -303,6 +315,15 @@ function deviceIx(devices: NonNullable<PassInterface['devices']>, ifindex: numbe
 }
 
 /** Calls `each` for every option in b[from, to) up to opt_endofopt; returns where the options end. */
+/** The opt_comment texts among the options at b[from, to). */
+function optionComments(b: Uint8Array, from: number, to: number, le: boolean): string[] {
+  const comments: string[] = [];
+  forEachOption(b, from, to, le, (code, at, len) => {
+    if (code === OPT_COMMENT) comments.push(new TextDecoder().decode(b.subarray(at, at + len)));
+  });
+  return comments;
+}
+
 function forEachOption(
   b: Uint8Array,
   from: number,

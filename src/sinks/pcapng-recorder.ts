@@ -63,7 +63,7 @@
 
 import { unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
+import type { CaptureDevice, FramedPacket, InterfaceDescriptor, InterfaceStats } from '../events/types.js';
 import { deviceComment, PcapngWriter, type WriterInterface } from '../framing/index.js';
 import { BufferPool } from './buffer-pool.js';
 import type { EpbConverter } from '../framing/epb-converter.js';
@@ -391,6 +391,20 @@ export class PcapngRecorder {
     } catch (err) {
       this.stopAfter(err);
     }
+  }
+
+  /**
+   * A device of capture `interfaceId` found after its IDB was written (a capture of every
+   * device, framing/device-split.ts): named now in a statistics block, which a reader
+   * meets before the device's first packet, and in the IDB of every later file.
+   */
+  addDevice(interfaceId: number, device: CaptureDevice): void {
+    const k = this.interfaces.findIndex((i) => i.id === interfaceId);
+    if (k < 0) return;
+    const iface = this.interfaces[k];
+    const comment = deviceComment(device);
+    this.interfaces[k] = { ...iface, comments: [...(iface.comments ?? []), comment] };
+    this.recordGap(interfaceId, comment);
   }
 
   /** Keeps the latest counters of an interface, for the ISBs written at close and rotation. */

@@ -24,6 +24,7 @@
 //   - kernel rings: RingBudget bounds them in all (ring-budget.ts).
 import {
   interfaceLabel,
+  type CaptureDevice,
   type InterfaceDescriptor,
   type InterfaceState,
   type InterfaceStats,
@@ -200,6 +201,15 @@ export class CaptureSession {
   /** An id no interface of this run has (for a device of an `any` capture: framing/device-split.ts). */
   newInterfaceId(): number {
     return this.#nextId++;
+  }
+
+  /**
+   * Device `ifindex` of capture `id` (an `any` capture) as its namespace has it now; null
+   * when that capture is remote (its packets alone do not say) or not open.
+   */
+  deviceAt(id: number, ifindex: number): CaptureDevice | null {
+    const e = this.#entries.find((x) => x.id === id);
+    return e?.kind === 'local' && e.capture !== null ? e.capture.deviceAt(ifindex) : null;
   }
 
   #addTarget(target: CaptureTarget): Entry {
@@ -545,6 +555,11 @@ export class CaptureSession {
     for (const ns of inv.inventories) {
       for (const iface of ns.interfaces)
         this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name }, iface.addresses);
+      // (`ip addr` lists no `any`: a namespace is one, named by the devices it holds)
+      if (ns.error === null) {
+        const devices = ns.interfaces.map(({ ifindex, name, addresses }) => ({ ifindex, name, addresses }));
+        this.#attachIfNew(open, { host, netns: ns.netns, name: 'any' }, [], devices);
+      }
     }
   }
 
@@ -552,12 +567,19 @@ export class CaptureSession {
     open: readonly CaptureSpec[],
     loc: { host: string | null; netns: string | null; name: string },
     addresses: string[],
+    devices?: readonly CaptureDevice[],
   ): void {
     const spec = open.find((s) => specMatches(s, loc));
     if (spec === undefined) return;
     const label = interfaceLabel(loc);
     if (this.#byLabel.has(label)) return;
-    const entry = this.#addTarget({ ...loc, label, spec: spec.text, addresses });
+    const entry = this.#addTarget({
+      ...loc,
+      label,
+      spec: spec.text,
+      addresses,
+      ...(devices ? { devices } : {}),
+    });
     if (entry.kind === 'local') this.#openLocal(entry, false);
     else {
       entry.capture.start().catch((err: unknown) => {

@@ -7,7 +7,7 @@
 // are valid only during the onBatch callback (or until the next read()); the
 // addon reuses the buffer for the next batch. Copy what you keep.
 
-import type { FramedPacket, InterfaceStats } from '../events/types.js';
+import type { CaptureDevice, FramedPacket, InterfaceStats } from '../events/types.js';
 import { reusedFramedPacket } from '../framing/reused-packet.js';
 import {
   RECORD_HEADER_BYTES,
@@ -194,6 +194,17 @@ export class LiveCapture {
     return this.#handle.closed;
   }
 
+  /**
+   * Device `ifindex` as the capture's namespace has it now (a capture of every device
+   * names its packets' devices by ifindex only), or null: gone, closed, or an addon
+   * built before it could ask. Asks the kernel: once per device, not per packet.
+   */
+  deviceAt(ifindex: number): CaptureDevice | null {
+    const addon = loadNativeAddon();
+    const found = addon.deviceAt?.(this.#handle.fd, ifindex) ?? null;
+    return found === null ? null : { ifindex, name: found.name, addresses: interfaceAddresses(found) };
+  }
+
   get started(): boolean {
     return this.#handle.started;
   }
@@ -292,6 +303,6 @@ export function listInterfacesAsync(netnsPath?: string): Promise<NativeInterface
 }
 
 /** An interface's own addresses as `ip -j addr` writes them (`10.0.0.1/24`, `fe80::1/64`). */
-export function interfaceAddresses(info: NativeInterfaceInfo): string[] {
+export function interfaceAddresses(info: Pick<NativeInterfaceInfo, 'addresses'>): string[] {
   return info.addresses.map((a) => (a.prefixLength !== null ? `${a.address}/${a.prefixLength}` : a.address));
 }

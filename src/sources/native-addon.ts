@@ -185,6 +185,11 @@ export interface NativeAddon {
   listInterfaces(netnsPath?: string | null): NativeInterfaceInfo[];
   /** The same on libuv's thread pool; rejects with the same CaptureError. */
   listInterfacesAsync(netnsPath?: string | null): Promise<NativeInterfaceInfo[]>;
+  /**
+   * Interface `ifindex` of the namespace socket `socketFd` (a capture's fd) lives in,
+   * or null. Absent from an addon built before it.
+   */
+  deviceAt?(socketFd: number, ifindex: number): { name: string; addresses: NativeInterfaceAddress[] } | null;
   readonly defaults: Readonly<{
     snaplen: number;
     bufferSize: number;

@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
-import { downAllLabs, inNetns, requireRoot, runPrefix } from '../lab/support/lab-env.js';
+import {
+  downAllLabs,
+  inNetns,
+  namespacesStartingWith,
+  requireRoot,
+  run,
+  runPrefix,
+} from '../lab/support/lab-env.js';
 import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
 import { jsonRecords, startCli } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
@@ -138,4 +145,106 @@ describe('a capture of every device, on nova-flat with the echo reply dropped on
     expect(fromTcpdump.lost?.missingOn.map(named)).toContain(TAP);
     expect(fromTcpdump.stages[0].seen.map((s) => named(s.iface))[0]).toBe(TAP);
   }, 120_000);
+});
+
+describe('a capture of every device of namespaces and devices made after it began', () => {
+  const P = runPrefix('late');
+  let work: string;
+
+  beforeAll(async () => {
+    requireRoot();
+    work = mkdtempSync(join(tmpdir(), 'hopscope-late-'));
+    // the router's namespace is there at the start, with nothing in it but lo
+    expect((await run(['ip', 'netns', 'add', `${P}r`])).exitCode).toBe(0);
+  });
+
+  afterAll(async () => {
+    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
+  });
+
+  /** Runs each command, failing the test with its error. */
+  const sh = async (...commands: string[][]): Promise<void> => {
+    for (const argv of commands) {
+      const r = await run(argv);
+      expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+  };
+
+  it('names the devices as their namespace does, finds the reply lost inside the router, and records the names', async () => {
+    const [r, c, s] = [`${P}r`, `${P}c`, `${P}s`];
+    const recording = join(work, 'late.pcapng');
+    const cli = startCli(['capture', '-i', `${P}*/any`, '-f', 'icmp', '-w', recording, '--json']);
+    const up = (label: string) => () =>
+      jsonRecords(cli.lines).some((x) => x.type === 'state' && x.iface === label && x.state === 'up');
+    try {
+      await cli.waitForLine(up(`${r}/any`));
+      // A client and a server namespace, made now: their `any` is attached as they appear.
+      await sh(['ip', 'netns', 'add', c], ['ip', 'netns', 'add', s]);
+      await cli.waitForLine(up(`${c}/any`), 10_000);
+      await cli.waitForLine(up(`${s}/any`), 10_000);
+      // Then their devices and the router's, none of which any listing has seen.
+      await sh(
+        ['ip', '-n', r, 'link', 'add', 'rc', 'type', 'veth', 'peer', 'name', 'cr', 'netns', c],
+        ['ip', '-n', r, 'link', 'add', 'rs', 'type', 'veth', 'peer', 'name', 'sr', 'netns', s],
+        ['ip', '-n', r, 'addr', 'add', '10.91.1.1/24', 'dev', 'rc'],
+        ['ip', '-n', r, 'addr', 'add', '10.91.2.1/24', 'dev', 'rs'],
+        ['ip', '-n', c, 'addr', 'add', '10.91.1.2/24', 'dev', 'cr'],
+        ['ip', '-n', s, 'addr', 'add', '10.91.2.2/24', 'dev', 'sr'],
+        ['ip', '-n', r, 'link', 'set', 'rc', 'up'],
+        ['ip', '-n', r, 'link', 'set', 'rs', 'up'],
+        ['ip', '-n', c, 'link', 'set', 'cr', 'up'],
+        ['ip', '-n', s, 'link', 'set', 'sr', 'up'],
+        ['ip', '-n', c, 'route', 'add', 'default', 'via', '10.91.1.1'],
+        ['ip', '-n', s, 'route', 'add', 'default', 'via', '10.91.2.1'],
+        ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+        [
+          'ip',
+          'netns',
+          'exec',
+          r,
+          'nft',
+          'add table inet t; add chain inet t f { type filter hook forward priority 0; }; add rule inet t f icmp type echo-reply drop',
+        ],
+      );
+      const ping = await inNetns(c, ['ping', '-c', '2', '-i', '0.5', '-W', '1', '10.91.2.2']);
+      expect(ping.exitCode).not.toBe(0);
+      await cli.waitForLine(() => echoes(cli.lines).length >= 2, 30_000);
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    expect(await cli.exited, cli.stderr()).toBe(1);
+
+    // Each device is announced by its name and addresses, none as `any#if<N>`.
+    const announced = new Map(
+      jsonRecords(cli.lines)
+        .filter((x) => x.type === 'interface')
+        .map((x) => [x.label as string, x.addresses as string[]]),
+    );
+    expect([...announced.keys()].filter((l) => l.includes('#if'))).toEqual([]);
+    expect(announced.get(`${r}/rc`)).toContain('10.91.1.1/24');
+    expect(announced.get(`${r}/rs`)).toContain('10.91.2.1/24');
+    expect(announced.get(`${c}/cr`)).toContain('10.91.1.2/24');
+    // The reply came into the router and never left it.
+    const judged = echoes(cli.lines);
+    for (const e of judged) {
+      expect(e.status).toBe('lost');
+      expect(e.stages[0].seen.map((x) => x.iface)).toEqual([`${c}/cr`, `${r}/rc`, `${r}/rs`, `${s}/sr`]);
+      expect(e.lost?.stage).toBe('reply');
+      expect(e.lost?.lastSeen).toBe(`${r}/rs`);
+      expect(e.lost?.missingOn).toEqual(expect.arrayContaining([`${r}/rc`, `${c}/cr`]));
+    }
+
+    // The recording names the devices found late (a statistics block before their first
+    // packet), so its replay judges with the same names.
+    const replayed = echoes(runCli(['replay', recording, '--json']).stdout.split('\n'));
+    expect(replayed.map((e) => [e.key, e.status, e.lost, e.stages[0].seen.map((x) => x.iface)])).toEqual(
+      judged.map((e) => [e.key, e.status, e.lost, e.stages[0].seen.map((x) => x.iface)]),
+    );
+    // …and its annotation pass found them by those names too
+    const rows = tsharkRows(recording, ['frame.interface_name', 'frame.comment']);
+    expect(
+      rows.filter((x) => x[0] === `${r}/any` && x[1].includes('LOST reply, last seen on')).length,
+    ).toBeGreaterThan(0);
+  }, 90_000);
 });

@@ -230,4 +230,38 @@ describe('a capture of every device replayed', () => {
     expect(byDevice('any#if2')).toEqual([1, 2, 2]);
     expect(byDevice('any#if3')).toEqual([1, 2, 2]);
   });
+
+  it('a device a statistics block names before its first packet is named so (a live capture found it late)', async () => {
+    const path = join(dir, 'late.pcapng');
+    const w = PcapngWriter.toFile(path, { now: () => ({ sec: SEC, nsec: 0 }) });
+    w.addInterface({ id: 0, label: 'qrouter-1/any', linktype: SLL2, snaplen: 262144 });
+    const packet = (ifindex: number): void => {
+      const data = sll2Packet(ifindex);
+      w.writePacket({
+        interfaceId: 0,
+        tsSec: SEC,
+        tsNsec: 0,
+        caplen: 24,
+        len: 24,
+        data,
+        offset: 0,
+        direction: 0,
+      });
+    };
+    packet(2);
+    // (what a live capture writes when it finds a device its listing did not name)
+    w.writeStats(
+      { interfaceId: 0, received: 1, dropped: 0, final: false },
+      deviceComment({ ifindex: 3, name: 'tap-late', addresses: ['10.0.0.9/24'] }),
+    );
+    packet(3);
+    packet(2);
+    w.close();
+    const r = await read(path);
+    expect(r.ifaces.map((i) => [i.label, i.addresses])).toEqual([
+      ['qrouter-1/any#if2', []],
+      ['qrouter-1/tap-late', ['10.0.0.9/24']],
+    ]);
+    expect(r.packets).toEqual(['qrouter-1/any#if2', 'qrouter-1/tap-late', 'qrouter-1/any#if2']);
+  });
 });
