@@ -42,6 +42,8 @@ export class CaptureInterfaces {
   readonly rank: number[] = [];
   /** interface id → the capture it is seen through (CorrelatorInterface.capture) */
   readonly captureOf: number[] = [];
+  /** interface id → the capture of every device it is a device of, or -1 (CorrelatorInterface.capture) */
+  readonly anyCaptureOf: number[] = [];
   #announced = 0;
   /** interface id → host index (0 = reference host) */
   readonly hostOf: number[] = [];
@@ -90,6 +92,7 @@ export class CaptureInterfaces {
     if (this.labels[iface.id] === undefined) this.rank[iface.id] = this.#announced++;
     this.labels[iface.id] = iface.label;
     this.captureOf[iface.id] = iface.capture ?? iface.id;
+    this.anyCaptureOf[iface.id] = iface.capture ?? -1;
     let host = this.#hostIndex.get(iface.host);
     if (host === undefined) {
       host = this.hosts.length;

@@ -68,6 +68,7 @@ export class ExchangeVerdicts {
       flowPath: (src, dst) => learned.flowPath(this.#kind, src, dst),
       towards: (iface, addr) => learned.towardsPath(iface, addr),
       problem: (iface, from, to) => health.problem(iface, from, to),
+      anyCaptureOf: (iface) => ifaces.anyCaptureOf[iface] ?? -1,
     };
     this.#stageOrder = new StageOrder({
       ex,

@@ -11,7 +11,9 @@
 //   1. the path learned for its flow direction from packets that made it;
 //   2. for an answer, the asking stage's path in reverse (it goes back the way it came);
 //   3. the route learned towards its destination from that interface (any packet
-//      that went on from there to that address, or came from it).
+//      that went on from there to that address, or came from it);
+//   4. for an answer seen nowhere on its question's path, the asker: where the question
+//      started (any device of it, for a capture of every device).
 // A lost/unanswered verdict becomes inconclusive when a capture where the packet was
 // missing (or, for unanswered, where the answer would have appeared) was not
 // running, gone, or dropping packets at the time.
@@ -38,6 +40,8 @@ export interface PathOracle {
   towards(iface: number, addr: number): readonly number[] | null;
   /** what was wrong with the capture on `iface` during [from, to], or null */
   problem(iface: number, from: number, to: number): string | null;
+  /** the capture of every device (`any`) `iface` is a device of, or -1 */
+  anyCaptureOf(iface: number): number;
 }
 
 export interface JudgeTiming {
@@ -117,7 +121,20 @@ function missingAfter(
   if (missing === null && a !== undefined) missing = missingAlong(a.ifaces, seen, true);
   if (missing === null && !s.broadcast) {
     const towards = oracle.towards(lastSeen, s.dsts[last]);
-    missing = towards === null ? NOTHING_MISSING : towards.filter((i) => !seen.includes(i));
+    if (towards !== null) missing = towards.filter((i) => !seen.includes(i));
+  }
+  // An answer that went back another way than its question came (asymmetric routes),
+  // with nothing learned of where it goes from there, must still reach the asker: where
+  // its question started — or, when that is a device of a capture of every device (the
+  // asker's namespace), any device of it: a namespace may be entered by another device
+  // than it was left by.
+  if (missing === null && a !== undefined && a.ifaces.length > 0) {
+    const origin = a.ifaces[0];
+    const capture = oracle.anyCaptureOf(origin);
+    let arrived = false;
+    for (let i = 0; i < seen.length && !arrived; i++)
+      arrived = capture >= 0 && oracle.anyCaptureOf(seen[i]) === capture;
+    missing = arrived ? NOTHING_MISSING : [origin];
   }
   return missing ?? NOTHING_MISSING;
 }

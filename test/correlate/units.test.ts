@@ -40,7 +40,12 @@ function stage(ifaces: number[], opts: Partial<OrderedStage> = {}): OrderedStage
   };
 }
 
-const noKnowledge: PathOracle = { flowPath: () => null, towards: () => null, problem: () => null };
+const noKnowledge: PathOracle = {
+  flowPath: () => null,
+  towards: () => null,
+  problem: () => null,
+  anyCaptureOf: () => -1,
+};
 const timing = { deadline: 1e9, now: 2e9, forcedReason: null };
 
 describe('verdict', () => {
@@ -75,6 +80,30 @@ describe('verdict', () => {
     expect(v).toMatchObject({
       status: 'lost',
       lost: { stage: TcpStage.Syn, lastSeen: 2, missingOn: [5, 6] },
+    });
+  });
+
+  it('an answer that went back another way, with nothing known of where it goes: it must reach the asker', () => {
+    // SYN out by 0 → 1 → 2 → 3; the SYN-ACK came back by 13 → 12 and no further
+    const stages = [stage([0, 1, 2, 3]), stage([13, 12])];
+    const lost = judge(Kind.TcpHandshake, stages, -1, '', noKnowledge, timing);
+    expect(lost).toMatchObject({ status: 'lost', lost: { stage: 1, lastSeen: 12, missingOn: [0] } });
+    // …on to the asker's other device (10), both devices of one capture of every device (50)
+    const anyAt = (devices: Record<number, number>): PathOracle => ({
+      ...noKnowledge,
+      anyCaptureOf: (i) => devices[i] ?? -1,
+    });
+    const back = [stage([0, 1, 2, 3]), stage([13, 12, 11, 10])];
+    expect(judge(Kind.TcpHandshake, back, -1, '', anyAt({ 0: 50, 10: 50 }), timing).status).toBe('ok');
+    // (another capture's device is not the asker)
+    expect(judge(Kind.TcpHandshake, back, -1, '', anyAt({ 0: 50, 10: 60 }), timing)).toMatchObject({
+      status: 'lost',
+      lost: { lastSeen: 10, missingOn: [0] },
+    });
+    // A route learned from where it was last seen still comes first.
+    const routed: PathOracle = { ...noKnowledge, towards: (i) => (i === 12 ? [11, 10] : null) };
+    expect(judge(Kind.TcpHandshake, stages, -1, '', routed, timing)).toMatchObject({
+      lost: { lastSeen: 12, missingOn: [11, 10] },
     });
   });
 
