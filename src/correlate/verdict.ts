@@ -6,7 +6,9 @@
 //   - its packet did not get as far as expected  → lost (that stage, lastSeen, missingOn)
 //   - it got there and was the last of the kind  → ok
 //   - it got there and nothing answered it       → unanswered (the next stage)
-// An error answer (ICMP error quoting the request, RST, NAK, DNS rcode) → error.
+// An error answer (ICMP error quoting the request, RST, NAK, DNS rcode) → error; so is
+// an answer that reached the asker from another address than its question went to, for
+// an asker that takes none such (TCP, DNS: `misaddressed`).
 // Where a packet is expected after the last interface it was seen on, nearest first:
 //   1. the path learned for its flow direction from packets that made it;
 //   2. for an answer, the asking stage's path in reverse (it goes back the way it came);
@@ -18,7 +20,7 @@
 // missing (or, for unanswered, where the answer would have appeared) was not
 // running, gone, or dropping packets at the time.
 import type { ExchangeStatus } from '../events/types.js';
-import { askingStageOf, type Kind, rttToFinalAnswer, sequenceOf } from './kinds/table.js';
+import { answerFromAsked, askingStageOf, type Kind, rttToFinalAnswer, sequenceOf } from './kinds/table.js';
 
 export interface OrderedStage {
   /** interface ids in time order (reference clock) */
@@ -139,6 +141,25 @@ function missingAfter(
   return missing ?? NOTHING_MISSING;
 }
 
+/** The detail of an answer that reached its asker from or to other addresses than asked. */
+export const MISADDRESSED = 'misaddressed';
+
+/**
+ * Whether `answer`, where `ask` started, has other addresses than the question's there
+ * mirrored: from another address than it went to (a DNAT it went around), or to
+ * another than it came from. A flooded question is to no one address.
+ */
+function misaddressed(ask: OrderedStage, answer: OrderedStage): boolean {
+  if (ask.broadcast || ask.ifaces.length === 0) return false;
+  const j = answer.ifaces.indexOf(ask.ifaces[0]);
+  if (j < 0) return false;
+  const src = ask.srcs[0];
+  const dst = ask.dsts[0];
+  // (0: an address not known there)
+  if (src === 0 || dst === 0 || answer.srcs[j] === 0 || answer.dsts[j] === 0) return false;
+  return answer.srcs[j] !== dst || answer.dsts[j] !== src;
+}
+
 function rttOf(ask: OrderedStage | undefined, answer: OrderedStage | undefined): number | null {
   if (ask === undefined || answer === undefined || ask.ifaces.length === 0 || answer.ifaces.length === 0)
     return null;
@@ -187,6 +208,15 @@ export function judge(
     out.status = 'inconclusive';
     out.detail = 'no packet of it was kept';
     return out;
+  }
+  if (lastIdx > 0 && answerFromAsked(kind)) {
+    const answer = stages[seq[1]];
+    if (first !== undefined && answer !== undefined && misaddressed(first, answer)) {
+      out.status = 'error';
+      out.detail = MISADDRESSED;
+      out.rttNs = rttOf(first, answer);
+      return out;
+    }
   }
   const stageIdx = seq[lastIdx];
   const missing = missingAfter(kind, stageIdx, stages, oracle);

@@ -348,6 +348,7 @@ export type CauseCode =
   | 'no-listener'
   | 'routing-loop'
   | 'ttl-expired'
+  | 'nat-bypassed'
   | 'unknown';
 
 export type EvidenceSource =

@@ -43,6 +43,26 @@ export interface ExchangePacket {
   aliases: string[];
 }
 
+/**
+ * The exchange as its asker saw it, on the interface where its question started: what
+ * tells an answer that came back with other addresses than the question went to (a NAT
+ * it went around) and an error the asker sent itself (its reset of such an answer).
+ */
+export interface AskerView {
+  /** the question's first sighting */
+  origin: HopPlace;
+  /** the question there, and its stage's name (`syn`) */
+  question: ExchangePacket;
+  questionStage: string;
+  /** the answer there, or null when it was not seen there; its stage's name (`syn-ack`) */
+  answer: ExchangePacket | null;
+  answerStage: string | null;
+  /** the error (a RST, an ICMP error) came from the question's own source: the asker sent it */
+  errorFromAsker: boolean;
+  /** where the question's destination was changed on its way (DNAT): its first sighting with another */
+  translatedAt: HopPlace | null;
+}
+
 /** What the gatherer needs about one lost, unanswered or error exchange. */
 export interface VerdictContext {
   exchange: ExchangeRecord;
@@ -56,6 +76,8 @@ export interface VerdictContext {
   path: HopPlace[];
   /** first sighting of the exchange to the end of its timeout, ns since 1970 (capture clock) */
   window: { startNs: bigint; endNs: bigint };
+  /** the exchange at its asker; null for ARP and DHCP, or when the question's first sighting is not known */
+  asker: AskerView | null;
 }
 
 /** A label's host, namespace and interface (parseLabel). */

@@ -174,13 +174,13 @@ export class EvidenceGatherer {
     }
     const specs = viewSpecs(ctx, ctx.packet, ctx.lastSeen, ctx.next);
     let views = await this.#views(ctx, specs, progress);
-    let cause = inferCause({ exchange: ex, views });
+    let cause = inferCause({ exchange: ex, views, asker: ctx.asker });
     if (cause !== null && (cause.code === 'unknown' || cause.code === 'no-route')) {
       // NAT hops on the path: a flow that a NAT rule should have translated and did not
       const path = pathSpecs(ctx, ctx.packet, specs);
       if (path.length > 0) {
         views = [...views, ...(await this.#views(ctx, path, progress))];
-        const again = inferCause({ exchange: ex, views });
+        const again = inferCause({ exchange: ex, views, asker: ctx.asker });
         if (again !== null && again.code === 'conntrack') cause = again;
       }
     }

@@ -8,6 +8,8 @@
 // came), its devices there, the namespace's state (hop-facts.ts), an earlier reading
 // of it (counters), and the kernel's drops matched to the packet.
 //
+// First, what the packets alone show: an answer that reached its asker from another
+// address than its question went to went around a NAT (cause/asker-finding.ts).
 // Findings, strongest first (the strongest wins; among equals, the earlier view):
 //   100  the kernel dropped this very packet, for a reason that names the cause
 //        (NETFILTER_DROP with the rule that fits, NEIGH_FAILED, IP_RPFILTER, …)
@@ -26,6 +28,7 @@
 // rules (firewall-finding.ts), conntrack (conntrack-finding.ts), the namespace's state
 // (state-findings.ts); this file weighs them and says the one that wins.
 import type { Cause, EvidenceItem, ExchangeRecord } from '../events/types.js';
+import { bypassedNatCause } from './cause/asker-finding.js';
 import { staleNatFinding } from './cause/conntrack-finding.js';
 import { linkEvidence, linksOf, placeOf, routeEvidence } from './cause/evidence-items.js';
 import { firewallFinding, firewallHits } from './cause/firewall-finding.js';
@@ -44,6 +47,9 @@ export function inferCause(input: CauseInput): Cause | null {
   const ex = input.exchange;
   if (ex.status !== 'lost' && ex.status !== 'unanswered' && ex.status !== 'error') return null;
   if (ex.status === 'error' && isServerError(ex)) return null;
+  // the answer came back around a NAT: the packets say so, whatever the state read
+  const bypassed = input.asker != null ? bypassedNatCause(ex, input.asker) : null;
+  if (bypassed !== null) return bypassed;
   const findings: Finding[] = [];
   const ttlRanOut = ex.status === 'error' && ex.detail === 'time-exceeded';
   const stateOf = new Map(input.views.map((v) => [v, stateFindings(v, ttlRanOut)]));
@@ -62,8 +68,14 @@ export function inferCause(input: CauseInput): Cause | null {
     }
     findings.push(...state);
   }
-  // the destination's own answer: nothing listens there (ICMP port unreachable, a TCP reset)
-  if (ex.status === 'error' && input.views.length > 0 && /^(port-unreachable|RST)$/.test(ex.detail ?? '')) {
+  // the destination's own answer: nothing listens there (ICMP port unreachable, a TCP
+  // reset) — unless the asker sent it itself
+  if (
+    ex.status === 'error' &&
+    input.views.length > 0 &&
+    /^(port-unreachable|RST)$/.test(ex.detail ?? '') &&
+    input.asker?.errorFromAsker !== true
+  ) {
     const v = input.views[0];
     const p = v.packet;
     if (p.family !== 'arp' && (p.proto === 6 || p.proto === 17) && p.dport !== null) {

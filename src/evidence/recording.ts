@@ -49,6 +49,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'no-listener',
   'routing-loop',
   'ttl-expired',
+  'nat-bypassed',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([

@@ -8,9 +8,10 @@
 //   error       the question's packet at its last sighting; no next
 // The path is the interfaces the packet was seen on, in path order; aliases the
 // other addresses it had there (NAT); the window runs from the exchange's first
-// sighting to `timeoutMs` after its last.
+// sighting to `timeoutMs` after its last. The asker's view: the question, its answer
+// and its error as the interface where the question started saw them.
 import type { ExchangeRecord, PacketView } from '../events/types.js';
-import { placeOf, tsToNs, type VerdictContext } from './context.js';
+import { placeOf, tsToNs, type AskerView, type ExchangePacket, type VerdictContext } from './context.js';
 import { packetFromView } from './packet-fields.js';
 
 /** A packet as a lookup finds it: the decoder's view, and the IP header's DF bit the view (a `--packets` record) leaves out. */
@@ -51,5 +52,44 @@ export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeout
     next: next !== null ? placeOf(next) : null,
     path: seen.map((s) => placeOf(s.iface)),
     window: { startNs: tsToNs(ex.ts), endNs: lastNs + BigInt(timeoutMs) * 1_000_000n },
+    asker: askerView(ex, lookup),
+  };
+}
+
+/** Stages that are errors about the question, not its answer (correlate/kinds/). */
+const ERROR_STAGES = new Set(['rst', 'icmp-error', 'nak']);
+
+/** See AskerView. ARP and DHCP ask from addresses the answer need not mirror: none. */
+function askerView(ex: ExchangeRecord, lookup: PacketLookup): AskerView | null {
+  if (ex.kind === 'arp' || ex.kind === 'dhcp') return null;
+  const packetAt = (iface: string, ts: string): ExchangePacket | null => {
+    const found = lookup(iface, ts);
+    return found === null ? null : packetFromView(found.view, found.dontFragment);
+  };
+  const asked = ex.stages[0];
+  const origin = asked?.seen[0];
+  if (origin === undefined) return null;
+  const question = packetAt(origin.iface, origin.ts);
+  if (question === null || question.family === 'arp') return null;
+  const answerStage = ex.stages.find((s, i) => i > 0 && !ERROR_STAGES.has(s.name));
+  const answerThere = answerStage?.seen.find((s) => s.iface === origin.iface);
+  const errorFirst = ex.stages.find((s) => ERROR_STAGES.has(s.name))?.seen[0];
+  const error = errorFirst !== undefined ? packetAt(errorFirst.iface, errorFirst.ts) : null;
+  let translatedAt = null;
+  for (const s of asked.seen.slice(1)) {
+    const p = packetAt(s.iface, s.ts);
+    if (p !== null && p.dst !== question.dst) {
+      translatedAt = placeOf(s.iface);
+      break;
+    }
+  }
+  return {
+    origin: placeOf(origin.iface),
+    question,
+    questionStage: asked.name,
+    answer: answerThere !== undefined ? packetAt(answerThere.iface, answerThere.ts) : null,
+    answerStage: answerStage?.name ?? null,
+    errorFromAsker: error !== null && error.family === question.family && error.src === question.src,
+    translatedAt,
   };
 }

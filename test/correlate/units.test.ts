@@ -107,6 +107,25 @@ describe('verdict', () => {
     });
   });
 
+  it('an answer from another address than asked, where the question started: misaddressed, for TCP and DNS', () => {
+    // SYN from 11 to 22 out by 0 → 1 → 2; the SYN-ACK back from 33 (a DNAT gone around)
+    const syn = stage([0, 1, 2]);
+    const synAck = stage([2, 1, 0], { srcs: [33, 33, 33], dsts: [11, 11, 11] });
+    expect(judge(Kind.TcpHandshake, [syn, synAck], -1, '', noKnowledge, timing)).toMatchObject({
+      status: 'error',
+      detail: 'misaddressed',
+      lost: null,
+    });
+    expect(judge(Kind.Dns, [syn, synAck], -1, '', noKnowledge, timing).status).toBe('error');
+    // translated back before it reached the asker: ok, whatever it was on the way
+    const back = stage([2, 1, 0], { srcs: [33, 33, 22], dsts: [11, 11, 11] });
+    expect(judge(Kind.TcpHandshake, [syn, back], -1, '', noKnowledge, timing).status).toBe('ok');
+    // a ping takes a reply from anywhere; a flooded question is to no one address
+    expect(judge(Kind.IcmpEcho, [syn, synAck], -1, '', noKnowledge, timing).status).toBe('ok');
+    const flooded = stage([0, 1, 2], { broadcast: true });
+    expect(judge(Kind.Dns, [flooded, synAck], -1, '', noKnowledge, timing).status).toBe('ok');
+  });
+
   it('unanswered: the request went as far as anything is known, no answer anywhere', () => {
     const v = judge(Kind.Dns, [stage([0, 1])], -1, '', noKnowledge, timing);
     expect(v).toMatchObject({

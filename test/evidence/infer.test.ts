@@ -487,6 +487,47 @@ describe('cause inference', () => {
     expect(at(entry.replace('src=10.9.9.5', 'src=10.0.0.1'))?.summary).not.toContain('rule handle 2');
   });
 
+  it('an answer that reached its asker from another address than asked went around a NAT; the asker’s own reset is no sign that nothing listens', () => {
+    const tcp = (src: string, dst: string, sport: number, dport: number): ExchangePacket => ({
+      ...packet,
+      proto: 6,
+      ipLength: 60,
+      src,
+      dst,
+      sport,
+      dport,
+      icmpType: null,
+      icmpId: null,
+      icmpSeq: null,
+    });
+    const syn = tcp('10.0.0.2', '10.0.9.9', 40000, 80);
+    const asker = {
+      origin: { label: 'c/eth0', host: null, netns: 'c', iface: 'eth0' },
+      question: syn,
+      questionStage: 'syn',
+      answer: tcp('10.0.0.3', '10.0.0.2', 8080, 40000),
+      answerStage: 'syn-ack',
+      errorFromAsker: true,
+      translatedAt: { label: 'r/rs', host: null, netns: 'r', iface: 'rs' },
+    };
+    const reset = exchange('error', { kind: 'tcp-handshake', detail: 'RST', lost: undefined });
+    const v = view({ packet: syn, facts: withCarrier(facts()) });
+    expect(inferCause({ exchange: reset, views: [v], asker })).toEqual({
+      code: 'nat-bypassed',
+      summary:
+        'the syn-ack reached 10.0.0.2 from 10.0.0.3 port 8080, not from 10.0.9.9 port 80 where the syn was sent, so 10.0.0.2 resets it: the syn was translated (DNAT) in r, and the syn-ack did not pass back through it to be translated back',
+      at: 'r/rs',
+      evidence: [],
+    });
+    // Mirrored, the reset is the asker's own: no listener is inferred at the far end…
+    const mirrored = { ...asker, answer: tcp('10.0.9.9', '10.0.0.2', 80, 40000) };
+    expect(inferCause({ exchange: reset, views: [v], asker: mirrored })?.code).not.toBe('no-listener');
+    // …while a reset from the far end says nothing listens there.
+    expect(
+      inferCause({ exchange: reset, views: [v], asker: { ...mirrored, errorFromAsker: false } })?.code,
+    ).toBe('no-listener');
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

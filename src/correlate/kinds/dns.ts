@@ -116,6 +116,7 @@ export function keepDnsKey(rec: PacketRecord, out: Classified, transport: number
 export const DNS = {
   name: 'dns',
   ...questionAndAnswer('query', 'response'),
+  answerFromAsked: true,
   claims: { udp: [DNS_UDP_PORT, MDNS_UDP_PORT, LLMNR_UDP_PORT] },
   classify: classifyDns,
   keepKey(rec: PacketRecord, out: Classified): void {

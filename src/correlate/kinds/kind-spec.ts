@@ -87,6 +87,13 @@ export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
   /** an ok exchange's RTT runs from its first packet to its first answer, or to its final one (DHCP's ack) */
   readonly rttTo: 'first-answer' | 'final-answer';
   /**
+   * The asker takes an answer only from where its question went, to where it came from
+   * (a TCP socket; a resolver): an answer seen where the question started with other
+   * addresses is no answer to it (verdict.ts, `misaddressed`). Default false: a ping
+   * takes a reply from anywhere, a DHCP or ARP question is not to one address.
+   */
+  readonly answerFromAsked?: boolean;
+  /**
    * The stages it goes through given which were seen (`stages[i]` defined: stage i
    * was), first to last; its last stage seen decides the verdict (verdict.ts).
    * Returns shared arrays: read only.

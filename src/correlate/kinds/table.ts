@@ -72,6 +72,7 @@ const ASKING = new Int8Array(KIND_COUNT * MAX_STAGES).fill(-1);
 const PARTNER = new Int8Array(KIND_COUNT * MAX_STAGES).fill(-1);
 /** Per kind: 1 when an ok exchange's RTT runs to its final answer. */
 const RTT_TO_FINAL = new Uint8Array(KIND_COUNT);
+const FROM_ASKED = new Uint8Array(KIND_COUNT);
 /** Per kind: the answer to its (first) opening stage (-1: none), named when an ICMP error was about it. */
 const ANSWER = new Int8Array(KIND_COUNT).fill(-1);
 
@@ -92,6 +93,7 @@ for (let k = 0; k < KIND_COUNT; k++) {
         if (asking === stage && PARTNER[at + stage] < 0) PARTNER[at + stage] = answer;
   }
   RTT_TO_FINAL[k] = s.rttTo === 'final-answer' ? 1 : 0;
+  FROM_ASKED[k] = s.answerFromAsked === true ? 1 : 0;
   if (s.opening.length > 0) ANSWER[k] = PARTNER[at + s.opening[0].stage];
 }
 
@@ -124,6 +126,11 @@ const SEQUENCE: ReadonlyArray<KindSpec['sequence']> = SPECS.map((s) => s.sequenc
 /** The stages an exchange of `kind` goes through, given which were seen (shared arrays: read only). */
 export function sequenceOf(kind: Kind, stages: ReadonlyArray<object | undefined>): readonly number[] {
   return SEQUENCE[kind](stages);
+}
+
+/** Whether the kind's asker takes an answer only from where its question went (KindSpec.answerFromAsked). */
+export function answerFromAsked(kind: Kind): boolean {
+  return FROM_ASKED[kind] === 1;
 }
 
 /** Whether an ok exchange's RTT runs to its final answer rather than its first. */

@@ -39,6 +39,7 @@ export const TCP_HANDSHAKE = {
   ],
   clockPairs: [[TcpStage.Syn, TcpStage.SynAck]],
   rttTo: 'first-answer',
+  answerFromAsked: true,
   sequence: (stages) => (stages[TcpStage.Ack] !== undefined ? SEQUENCE_WITH_ACK : SEQUENCE),
   claims: { tcp: true },
   classify(rec: PacketRecord, out: Classified): number {

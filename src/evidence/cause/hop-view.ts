@@ -1,7 +1,7 @@
 // What cause inference (infer.ts) is given and weighs: a view per namespace and packet,
 // as the gatherer read it, and the findings made from each view.
 import type { CauseCode, EvidenceItem, ExchangeRecord, KernelDropEvidence } from '../../events/types.js';
-import type { ExchangePacket } from '../context.js';
+import type { AskerView, ExchangePacket } from '../context.js';
 import { hookPasses, type HookPass } from '../firewall/hooks.js';
 import type { HopFacts } from '../state/hop-facts.js';
 import { linksOf } from './evidence-items.js';
@@ -39,6 +39,8 @@ export interface HopView {
 export interface CauseInput {
   exchange: ExchangeRecord;
   views: readonly HopView[];
+  /** the exchange as its asker saw it (VerdictContext.asker) */
+  asker?: AskerView | null;
 }
 
 /** One cause a view supports, with its strength (infer.ts lists the scale). */

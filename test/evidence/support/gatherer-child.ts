@@ -26,6 +26,7 @@ try {
     next: input.next,
     path: input.path,
     window: { startNs: BigInt(input.window.startNs), endNs: BigInt(input.window.endNs) },
+    asker: null,
   });
   process.stdout.write(`${JSON.stringify({ cause, kernelUnavailable: gatherer.kernelUnavailable })}\n`);
 } finally {
