@@ -4,9 +4,9 @@
 // That is what an answer does that went around the NAT its question went through — a
 // DNAT'd server answering its client straight back on their shared link (hairpin NAT
 // without SNAT), a reply taking another router than the one holding the conntrack
-// entry — and the packets themselves show it, so it is certain (90): no state read can
-// say more. A reset or ICMP error the asker sent itself is no sign that nothing listens
-// at the far end (infer.ts).
+// entry — and the packets themselves show it: infer.ts takes it before any finding of
+// the state read, which can say no more. A reset or ICMP error the asker sent itself is
+// no sign that nothing listens at the far end (infer.ts).
 import type { Cause, ExchangeRecord } from '../../events/types.js';
 import type { AskerView, ExchangePacket, HopPlace } from '../context.js';
 
