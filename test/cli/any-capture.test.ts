@@ -16,6 +16,7 @@ import {
   namespacesStartingWith,
   requireRoot,
   run,
+  runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
 import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
@@ -163,14 +164,6 @@ describe('a capture of every device of namespaces and devices made after it bega
     if (work !== undefined) rmSync(work, { recursive: true, force: true });
   });
 
-  /** Runs each command, failing the test with its error. */
-  const sh = async (...commands: string[][]): Promise<void> => {
-    for (const argv of commands) {
-      const r = await run(argv);
-      expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
-    }
-  };
-
   it('names the devices as their namespace does, finds the reply lost inside the router, and records the names', async () => {
     const [r, c, s] = [`${P}r`, `${P}c`, `${P}s`];
     const recording = join(work, 'late.pcapng');
@@ -180,11 +173,11 @@ describe('a capture of every device of namespaces and devices made after it bega
     try {
       await cli.waitForLine(up(`${r}/any`));
       // A client and a server namespace, made now: their `any` is attached as they appear.
-      await sh(['ip', 'netns', 'add', c], ['ip', 'netns', 'add', s]);
+      await runAll(['ip', 'netns', 'add', c], ['ip', 'netns', 'add', s]);
       await cli.waitForLine(up(`${c}/any`), 10_000);
       await cli.waitForLine(up(`${s}/any`), 10_000);
       // Then their devices and the router's, none of which any listing has seen.
-      await sh(
+      await runAll(
         ['ip', '-n', r, 'link', 'add', 'rc', 'type', 'veth', 'peer', 'name', 'cr', 'netns', c],
         ['ip', '-n', r, 'link', 'add', 'rs', 'type', 'veth', 'peer', 'name', 'sr', 'netns', s],
         ['ip', '-n', r, 'addr', 'add', '10.91.1.1/24', 'dev', 'rc'],

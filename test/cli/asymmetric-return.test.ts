@@ -7,7 +7,15 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
-import { inNetns, namespacesStartingWith, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
+import {
+  inNetns,
+  listeningIn,
+  namespacesStartingWith,
+  requireRoot,
+  run,
+  runAll,
+  runPrefix,
+} from '../lab/support/lab-env.js';
 import { jsonRecords, startCli } from '../support/cli-process.js';
 
 /** The TCP handshakes of JSON lines. */
@@ -21,13 +29,6 @@ describe('a SYN-ACK that goes back by another router than the SYN went', () => {
   const P = runPrefix('asym');
   const [a, r1, r2, b] = ['a', 'r1', 'r2', 'b'].map((n) => `${P}${n}`);
 
-  /** Runs each command, failing the test with its error. */
-  const sh = async (...commands: string[][]): Promise<void> => {
-    for (const argv of commands) {
-      const r = await run(argv);
-      expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
-    }
-  };
   /** A veth between two namespaces, each end addressed and up. */
   const link = (
     x: string,
@@ -47,9 +48,9 @@ describe('a SYN-ACK that goes back by another router than the SYN went', () => {
   beforeAll(async () => {
     requireRoot();
     for (const ns of [a, r1, r2, b])
-      await sh(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     // The client's and the server's addresses live on lo; each has a link to both routers.
-    await sh(
+    await runAll(
       ...link(a, 'a1', '10.93.1.2/24', r1, 'r1a', '10.93.1.1/24'),
       ...link(a, 'a2', '10.93.3.2/24', r2, 'r2a', '10.93.3.1/24'),
       ...link(b, 'b1', '10.93.2.2/24', r1, 'r1b', '10.93.2.1/24'),
@@ -90,8 +91,7 @@ describe('a SYN-ACK that goes back by another router than the SYN went', () => {
     });
     const cli = startCli(['capture', '-i', `${P}*/any`, '-f', 'tcp', '--json']);
     try {
-      while ((await run(['ip', 'netns', 'exec', b, 'ss', '-Hltn', `sport = :${port}`])).stdout.trim() === '')
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      await listeningIn(b, `sport = :${port}`);
       await cli.waitForLine(
         () => jsonRecords(cli.lines).filter((x) => x.type === 'state' && x.state === 'up').length === 4,
       );
@@ -119,7 +119,7 @@ describe('a SYN-ACK that goes back by another router than the SYN went', () => {
   }, 60_000);
 
   it('let through: it reaches the client by its other device, and the handshake is ok', async () => {
-    await sh(['ip', 'netns', 'exec', r2, 'nft', 'delete table inet t']);
+    await runAll(['ip', 'netns', 'exec', r2, 'nft', 'delete table inet t']);
     const h = await handshake(8082);
     expect(h.status).toBe('ok');
     expect(h.stages[1].seen.map((x) => x.iface)).toEqual([`${b}/b2`, `${r2}/r2b`, `${r2}/r2a`, `${a}/a2`]);

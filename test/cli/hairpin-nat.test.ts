@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
-import { inNetns, namespacesStartingWith, requireRoot, run, runPrefix } from '../lab/support/lab-env.js';
+import {
+  inNetns,
+  listeningIn,
+  namespacesStartingWith,
+  requireRoot,
+  run,
+  runAll,
+  runPrefix,
+} from '../lab/support/lab-env.js';
 import { jsonRecords, startCli } from '../support/cli-process.js';
 
 const VIP = '10.96.9.9';
@@ -27,20 +35,12 @@ describe('hairpin NAT without SNAT: the answers go around the DNAT', () => {
   const [c, r, s] = ['c', 'r', 's'].map((n) => `${P}${n}`);
   let work: string;
 
-  /** Runs each command, failing the test with its error. */
-  const sh = async (...commands: string[][]): Promise<void> => {
-    for (const argv of commands) {
-      const x = await run(argv);
-      expect(x.exitCode, `${argv.join(' ')}: ${x.stderr}`).toBe(0);
-    }
-  };
-
   beforeAll(async () => {
     requireRoot();
     work = mkdtempSync(join(tmpdir(), 'hopscope-hairpin-'));
     for (const ns of [c, r, s])
-      await sh(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await sh(
+      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await runAll(
       ['ip', '-n', r, 'link', 'add', 'br0', 'type', 'bridge'],
       ['ip', '-n', r, 'link', 'set', 'br0', 'up'],
       ['ip', '-n', r, 'addr', 'add', '10.96.0.1/24', 'dev', 'br0'],
@@ -104,19 +104,13 @@ describe('hairpin NAT without SNAT: the answers go around the DNAT', () => {
     return cli.lines;
   }
 
-  /** Waits until something listens on `port` (`ss` filter) in the server. */
-  async function listening(filter: string): Promise<void> {
-    while ((await run(['ip', 'netns', 'exec', s, 'ss', '-Hln', filter])).stdout.trim() === '')
-      await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-
   it('TCP: the client resets the SYN-ACK from the server’s own address; why: the DNAT it went around', async () => {
     const server = execa('ip', ['netns', 'exec', s, 'nc', '-l', '-p', '8080'], {
       reject: false,
       stdin: 'ignore',
     });
     try {
-      await listening('sport = :8080');
+      await listeningIn(s, 'sport = :8080');
       const lines = await capture(
         'tcp',
         () => inNetns(c, ['timeout', '3', 'nc', VIP, '80']),
@@ -158,7 +152,7 @@ describe('hairpin NAT without SNAT: the answers go around the DNAT', () => {
       { reject: false, stdin: 'ignore' },
     );
     try {
-      await listening('sport = :53');
+      await listeningIn(s, 'sport = :53');
       let dig = { exitCode: 0, stdout: '', stderr: '' };
       const lines = await capture(
         'udp port 53',

@@ -70,6 +70,20 @@ export async function run(argv: readonly string[], timeoutMs = 20_000): Promise<
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** Runs each command in turn, failing the test at the first that fails (with its stderr). */
+export async function runAll(...commands: ReadonlyArray<readonly string[]>): Promise<void> {
+  for (const argv of commands) {
+    const r = await run(argv);
+    expect(r.exitCode, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+  }
+}
+
+/** Waits until `ss -Hln FILTER` in `netns` lists a socket: a server started in the background listens. */
+export async function listeningIn(netns: string, filter: string): Promise<void> {
+  while ((await run(['ip', 'netns', 'exec', netns, 'ss', '-Hln', filter])).stdout.trim() === '')
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /** One lab of a suite: the last part of its prefix, and its fault (none: healthy). */
 export interface SuiteLab {
   readonly prefix: string;
