@@ -55,6 +55,21 @@ function pcap(name: string, linktype: number, packets: Buffer[]): string {
   return path;
 }
 
+/** One LINUX_SLL2 packet of device `ifindex` on interface 0 of `w`. */
+function writeSll2(w: PcapngWriter, ifindex: number): void {
+  const data = sll2Packet(ifindex);
+  w.writePacket({
+    interfaceId: 0,
+    tsSec: SEC,
+    tsNsec: 0,
+    caplen: 24,
+    len: 24,
+    data,
+    offset: 0,
+    direction: 0,
+  });
+}
+
 interface Read {
   ifaces: MergedInterface[];
   /** the label of each packet's interface, in order */
@@ -203,19 +218,7 @@ describe('a capture of every device replayed', () => {
     const path = join(dir, 'stats.pcapng');
     const w = PcapngWriter.toFile(path, { now: () => ({ sec: SEC, nsec: 0 }) });
     w.addInterface({ id: 0, label: 'any', linktype: SLL2, snaplen: 262144 });
-    const packet = (ifindex: number): void => {
-      const data = sll2Packet(ifindex);
-      w.writePacket({
-        interfaceId: 0,
-        tsSec: SEC,
-        tsNsec: 0,
-        caplen: 24,
-        len: 24,
-        data,
-        offset: 0,
-        direction: 0,
-      });
-    };
+    const packet = (ifindex: number): void => writeSll2(w, ifindex);
     packet(2);
     w.writeStats({ interfaceId: 0, received: 10, dropped: 1, final: false });
     packet(3);
@@ -235,19 +238,7 @@ describe('a capture of every device replayed', () => {
     const path = join(dir, 'late.pcapng');
     const w = PcapngWriter.toFile(path, { now: () => ({ sec: SEC, nsec: 0 }) });
     w.addInterface({ id: 0, label: 'qrouter-1/any', linktype: SLL2, snaplen: 262144 });
-    const packet = (ifindex: number): void => {
-      const data = sll2Packet(ifindex);
-      w.writePacket({
-        interfaceId: 0,
-        tsSec: SEC,
-        tsNsec: 0,
-        caplen: 24,
-        len: 24,
-        data,
-        offset: 0,
-        direction: 0,
-      });
-    };
+    const packet = (ifindex: number): void => writeSll2(w, ifindex);
     packet(2);
     // (what a live capture writes when it finds a device its listing did not name)
     w.writeStats(
