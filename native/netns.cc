@@ -29,8 +29,10 @@ std::string ErrnoText(int err) {
 }
 
 // Runs `work` on a new thread that entered namespace `nsfd` first, and joins it.
-// False when no thread could be started; *setnsErrno is setns's errno (0: entered).
-bool RunOnThreadIn(int nsfd, const std::function<void()>& work, int* setnsErrno) {
+// False when no thread could be started (*threadError says why); *setnsErrno is
+// setns's errno (0: entered).
+bool RunOnThreadIn(int nsfd, const std::function<void()>& work, int* setnsErrno,
+                   std::string* threadError) {
   *setnsErrno = 0;
   try {
     std::thread worker([&] {
@@ -47,7 +49,8 @@ bool RunOnThreadIn(int nsfd, const std::function<void()>& work, int* setnsErrno)
       // No way back needed: the thread ends here, and its namespace with it.
     });
     worker.join();
-  } catch (const std::system_error&) {
+  } catch (const std::system_error& e) {
+    *threadError = e.what();
     return false;
   }
   return true;
@@ -105,10 +108,11 @@ bool RunInNetns(const std::string& path, const std::function<void()>& work,
   if (inode != nullptr && fstat(fd, &st) == 0) *inode = static_cast<uint64_t>(st.st_ino);
 
   int setnsErrno = 0;
-  if (!RunOnThreadIn(fd, work, &setnsErrno)) {
+  std::string threadError;
+  if (!RunOnThreadIn(fd, work, &setnsErrno, &threadError)) {
     close(fd);
     failure->code = "ERR_NETNS";
-    failure->message = "cannot start a thread to enter network namespace " + shown;
+    failure->message = "cannot start a thread to enter network namespace " + shown + ": " + threadError;
     return false;
   }
   close(fd);
@@ -135,7 +139,8 @@ bool RunInNetnsOfSocket(int socketFd, const std::function<void()>& work) {
   int nsfd = ioctl(socketFd, SIOCGSKNS);
   if (nsfd < 0) return false;
   int setnsErrno = 0;
-  bool ran = RunOnThreadIn(nsfd, work, &setnsErrno) && setnsErrno == 0;
+  std::string threadError;
+  bool ran = RunOnThreadIn(nsfd, work, &setnsErrno, &threadError) && setnsErrno == 0;
   close(nsfd);
   return ran;
 }

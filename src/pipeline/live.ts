@@ -260,7 +260,10 @@ export async function runLive(
       devices.isSplit(iface.id)
         ? (p) => stages.packet(p, stages.interfaces[devices.route(iface.id, p.data, p.offset, p.caplen)])
         : (p) => stages.packet(p, iface);
-    /** finds a split capture's new devices before its packets are recorded (route again is a Map hit) */
+    /**
+     * A split capture's new devices found before its batch is recorded, so the recording
+     * names a device before its first packet (routing again, below, is a Map hit).
+     */
     const findDevices = (iface: InterfaceDescriptor): ((p: FramedPacket) => void) | null =>
       devices.isSplit(iface.id) ? (p) => void devices.route(iface.id, p.data, p.offset, p.caplen) : null;
 
@@ -279,10 +282,13 @@ export async function runLive(
         }
       },
       onPacket(p, iface) {
-        // a remote packet: recorded before it is decoded, as a local batch is
-        findDevices(iface)?.(p);
+        // a remote packet: recorded before it is decoded, as a local batch is (its device
+        // found first, so the recording names a new one before it)
+        const at = devices.isSplit(iface.id)
+          ? stages.interfaces[devices.route(iface.id, p.data, p.offset, p.caplen)]
+          : iface;
         recording.packet(p);
-        packetOf(iface)(p);
+        stages.packet(p, at);
       },
       onBatch(batch, iface) {
         const find = findDevices(iface);
