@@ -349,6 +349,7 @@ export type CauseCode =
   | 'routing-loop'
   | 'ttl-expired'
   | 'nat-bypassed'
+  | 'listener-stalled'
   | 'unknown';
 
 export type EvidenceSource =
@@ -474,6 +475,10 @@ export interface SocketEvidence extends EvidencePlace {
   port: number;
   /** a socket listens there */
   listening: boolean;
+  /** TCP: connections waiting to be accepted; UDP: bytes waiting to be read (the socket's Recv-Q when read) */
+  queued?: number;
+  /** TCP: the socket's listen backlog */
+  backlog?: number;
 }
 
 /** A source that could not be read there (not root, no tracefs, no nft binary): the verdict stands without it. */

@@ -50,6 +50,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'routing-loop',
   'ttl-expired',
   'nat-bypassed',
+  'listener-stalled',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([

@@ -528,6 +528,81 @@ describe('cause inference', () => {
     ).toBe('no-listener');
   });
 
+  it('a question that reached its own address: nobody listening, or a listener whose application takes nothing', () => {
+    const toLocal = (proto: 6 | 17, dport: number): ExchangePacket => ({
+      ...packet,
+      proto,
+      ipLength: 60,
+      src: '10.0.0.2',
+      dst: '10.0.0.1',
+      sport: 40000,
+      dport,
+      tcpFlags: proto === 6 ? 0x02 : null,
+      icmpType: null,
+      icmpId: null,
+      icmpSeq: null,
+    });
+    const socket = (protocol: 'tcp' | 'udp', port: number, queued: number, backlog: number | null) => ({
+      protocol,
+      address: '0.0.0.0',
+      port,
+      queued,
+      backlog,
+    });
+    const causeOf = (p: ExchangePacket, sockets: HopFacts['sockets']) =>
+      inferCause({
+        exchange: exchange('unanswered', { lost: undefined }),
+        views: [view({ packet: p, oif: null, expectedIface: null, facts: withCarrier(facts({ sockets })) })],
+      });
+    const syn = toLocal(6, 8080);
+    expect(causeOf(syn, [])).toMatchObject({
+      code: 'no-listener',
+      summary: 'nothing listens on TCP 10.0.0.1:8080 in r',
+    });
+    // a listener with room in its accept queue: no cause of the socket
+    expect(causeOf(syn, [socket('tcp', 8080, 2, 2)])?.code).not.toMatch(/listener/);
+    const full = causeOf(syn, [socket('tcp', 8080, 3, 2)]);
+    expect(full).toMatchObject({
+      code: 'listener-stalled',
+      summary:
+        'the accept queue of TCP 10.0.0.1:8080 in r is full (3 connections wait, backlog 2): the kernel drops new SYNs until the application accepts',
+    });
+    expect(full?.evidence).toContainEqual({
+      source: 'socket',
+      netns: 'r',
+      protocol: 'tcp',
+      address: '10.0.0.1',
+      port: 8080,
+      listening: true,
+      queued: 3,
+      backlog: 2,
+    });
+    const query = toLocal(17, 53);
+    expect(causeOf(query, [socket('udp', 53, 0, null)])?.code).not.toMatch(/listener/);
+    expect(causeOf(query, [socket('udp', 53, 1536, null)])).toMatchObject({
+      code: 'listener-stalled',
+      summary:
+        '1536 bytes wait unread on UDP 10.0.0.1:53 in r: the application behind it does not read them (stopped or busy)',
+    });
+    // the kernel's word that the receive buffer overflowed, with the state that says why
+    const overflow = inferCause({
+      exchange: exchange('unanswered', { lost: undefined }),
+      views: [
+        view({
+          packet: query,
+          oif: null,
+          expectedIface: null,
+          facts: withCarrier(facts({ sockets: [socket('udp', 53, 212_000, null)] })),
+          drops: [kernelDrop('SOCKET_RCVBUFF', 'sock_queue_rcv_skb_reason+0x4c/0x60')],
+        }),
+      ],
+    });
+    expect(overflow?.code).toBe('listener-stalled');
+    expect(overflow?.summary).toMatch(
+      /^212000 bytes wait unread .*; the kernel dropped it \(SOCKET_RCVBUFF at /,
+    );
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

@@ -19,7 +19,7 @@ import {
   type HopScriptRequest,
 } from '../../src/evidence/state/hop-script.js';
 import { parseRouteAnswer } from '../../src/evidence/state/routes.js';
-import { isListening, parseSockets } from '../../src/evidence/state/sockets.js';
+import { isListening, isStalled, listenerFor, parseSockets } from '../../src/evidence/state/sockets.js';
 import { effectiveSysctl, parseSysctls } from '../../src/evidence/state/sysctls.js';
 import { verdictContext } from '../../src/evidence/verdict-context.js';
 
@@ -115,13 +115,35 @@ describe('tool output', () => {
       ].join('\n'),
     );
     expect(sockets).toEqual([
-      { protocol: 'tcp', address: '127.0.0.1', port: 8080 },
-      { protocol: 'udp', address: '0.0.0.0', port: 67 },
-      { protocol: 'tcp', address: '::', port: 22 },
+      { protocol: 'tcp', address: '127.0.0.1', port: 8080, queued: 0, backlog: 5 },
+      { protocol: 'udp', address: '0.0.0.0', port: 67, queued: 0, backlog: null },
+      { protocol: 'tcp', address: '::', port: 22, queued: 0, backlog: 128 },
     ]);
     expect(isListening(sockets, 'tcp', '127.0.0.1', 8080)).toBe(true);
     expect(isListening(sockets, 'tcp', '198.51.100.1', 8080)).toBe(false);
     expect(isListening(sockets, 'udp', '255.255.255.255', 67)).toBe(true);
+  });
+
+  it('ss: the socket that takes a packet (its own address before any), and whether its queue is stuck', () => {
+    const sockets = parseSockets(
+      [
+        'tcp   LISTEN 0      5      0.0.0.0:80      0.0.0.0:*',
+        'tcp   LISTEN 6      5      10.0.0.3:80     0.0.0.0:*',
+        'tcp   LISTEN 5      5      10.0.0.4:80     0.0.0.0:*',
+        'udp   UNCONN 768    0      10.0.0.3:53     0.0.0.0:*',
+        'udp   UNCONN 0      0      0.0.0.0:53      0.0.0.0:*',
+      ].join('\n'),
+    );
+    const full = listenerFor(sockets, 'tcp', '10.0.0.3', 80);
+    expect(full).toEqual({ protocol: 'tcp', address: '10.0.0.3', port: 80, queued: 6, backlog: 5 });
+    // more waiting than the backlog is full (sk_acceptq_is_full); as many is not yet
+    expect(isStalled(full!)).toBe(true);
+    expect(isStalled(listenerFor(sockets, 'tcp', '10.0.0.4', 80)!)).toBe(false);
+    expect(listenerFor(sockets, 'tcp', '10.0.0.9', 80)?.address).toBe('0.0.0.0');
+    expect(listenerFor(sockets, 'tcp', '10.0.0.9', 81)).toBeNull();
+    // UDP: bytes unread
+    expect(isStalled(listenerFor(sockets, 'udp', '10.0.0.3', 53)!)).toBe(true);
+    expect(isStalled(listenerFor(sockets, 'udp', '10.0.0.9', 53)!)).toBe(false);
   });
 
   it('sysctls: the value that applies to a device (rp_filter: the larger of all and the device’s)', () => {

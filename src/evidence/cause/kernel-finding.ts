@@ -24,6 +24,7 @@ export const REASON_CODES: Readonly<Record<string, CauseCode>> = {
   IP_LOCALNET: 'localnet',
   PKT_TOO_BIG: 'mtu',
   NO_SOCKET: 'no-listener',
+  SOCKET_RCVBUFF: 'listener-stalled',
 };
 
 /** The finding of the view's first kernel drop: 100 when matched by the packet's fields, 40 by time only. */

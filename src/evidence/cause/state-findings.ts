@@ -2,12 +2,12 @@
 // where less sure): the next device down, the packet larger than a link's MTU,
 // forwarding off, no route, a route back out of the device it came in by (a loop), the
 // reverse-path filter, 127/8 without route_localnet, the neighbour unresolved, nobody
-// listening.
+// listening, a listener whose application does not take what waits for it.
 import type { CauseCode, EvidenceItem, SysctlEvidence } from '../../events/types.js';
 import { isUnreadable } from '../state/hop-facts.js';
 import { isLocalAddress, type LinkInfo } from '../state/links.js';
 import { isUnresolved } from '../state/neighbours.js';
-import { isListening } from '../state/sockets.js';
+import { isStalled, listenerFor } from '../state/sockets.js';
 import { preroutingTarget } from './dnat.js';
 import { linkEvidence, linksOf, placeOf, routeEvidence, sysctl } from './evidence-items.js';
 import type { Finding, HopView } from './hop-view.js';
@@ -305,7 +305,8 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
     }
   }
 
-  // nobody listening (a SYN, a UDP query) where it arrived
+  // nobody listening (a SYN, a UDP query) where it arrived, or a listener whose
+  // application does not take what waits for it (sockets.ts)
   if (
     p.family !== 'arp' &&
     (p.proto === 6 || p.proto === 17) &&
@@ -316,21 +317,24 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
   ) {
     const port = dnat?.port ?? p.dport;
     const isSyn = p.proto === 6 && p.tcpFlags === 0x02;
-    if (
-      port !== null &&
-      (isSyn || p.proto === 17) &&
-      !isListening(f.sockets, p.proto === 6 ? 'tcp' : 'udp', dst, port)
-    ) {
-      add('no-listener', `nothing listens on ${p.proto === 6 ? 'TCP' : 'UDP'} ${dst}:${port} in ${ns}`, [
-        {
-          source: 'socket',
-          ...placeOf(f),
-          protocol: p.proto === 6 ? 'tcp' : 'udp',
-          address: dst,
-          port,
-          listening: false,
-        },
-      ]);
+    if (port !== null && (isSyn || p.proto === 17)) {
+      const protocol = p.proto === 6 ? 'tcp' : 'udp';
+      const listener = listenerFor(f.sockets, protocol, dst, port);
+      const socket = { source: 'socket', ...placeOf(f), protocol, address: dst, port } as const;
+      if (listener === null) {
+        add('no-listener', `nothing listens on ${protocol.toUpperCase()} ${dst}:${port} in ${ns}`, [
+          { ...socket, listening: false },
+        ]);
+      } else if (isStalled(listener)) {
+        const { queued, backlog } = listener;
+        add(
+          'listener-stalled',
+          backlog !== null
+            ? `the accept queue of TCP ${dst}:${port} in ${ns} is full (${queued === 1 ? '1 connection waits' : `${queued} connections wait`}, backlog ${backlog}): the kernel drops new SYNs until the application accepts`
+            : `${queued} bytes wait unread on UDP ${dst}:${port} in ${ns}: the application behind it does not read them (stopped or busy)`,
+          [{ ...socket, listening: true, queued, ...(backlog !== null ? { backlog } : {}) }],
+        );
+      }
     }
   }
   return out;
