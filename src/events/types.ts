@@ -350,6 +350,7 @@ export type CauseCode =
   | 'ttl-expired'
   | 'nat-bypassed'
   | 'listener-stalled'
+  | 'echo-ignored'
   | 'unknown';
 
 export type EvidenceSource =

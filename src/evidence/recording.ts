@@ -51,6 +51,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'ttl-expired',
   'nat-bypassed',
   'listener-stalled',
+  'echo-ignored',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([

@@ -603,6 +603,53 @@ describe('cause inference', () => {
     );
   });
 
+  it('a ping to a namespace that answers none: the sysctl that says so (broadcast and multicast ones too)', () => {
+    const ping = (family: 4 | 6, dst: string): ExchangePacket => ({
+      ...packet,
+      family,
+      proto: family === 6 ? 58 : 1,
+      icmpType: family === 6 ? 128 : 8,
+      src: family === 6 ? 'fd00::2' : '10.0.0.2',
+      dst,
+    });
+    const causeOf = (p: ExchangePacket, sysctls: Array<[string, string]>) =>
+      inferCause({
+        exchange: exchange('unanswered', { lost: undefined }),
+        views: [
+          view({
+            packet: p,
+            oif: null,
+            expectedIface: null,
+            facts: withCarrier(facts({ sysctls: new Map(sysctls) })),
+          }),
+        ],
+      });
+    const ignoring = (key: string) => ({ source: 'sysctl', netns: 'r', key, value: '1' });
+    expect(causeOf(ping(4, '10.0.0.1'), [['net.ipv4.icmp_echo_ignore_all', '1']])).toMatchObject({
+      code: 'echo-ignored',
+      summary: 'r answers no pings (net.ipv4.icmp_echo_ignore_all = 1)',
+      evidence: [ignoring('net.ipv4.icmp_echo_ignore_all')],
+    });
+    expect(causeOf(ping(4, '10.0.0.1'), [['net.ipv4.icmp_echo_ignore_all', '0']])?.code).not.toBe(
+      'echo-ignored',
+    );
+    // a ping that only passes through is no business of this namespace's switch
+    expect(causeOf(ping(4, '192.0.2.9'), [['net.ipv4.icmp_echo_ignore_all', '1']])?.code).not.toBe(
+      'echo-ignored',
+    );
+    const broadcast: Array<[string, string]> = [
+      ['net.ipv4.icmp_echo_ignore_all', '0'],
+      ['net.ipv4.icmp_echo_ignore_broadcasts', '1'],
+    ];
+    expect(causeOf(ping(4, '10.0.0.255'), broadcast)?.summary).toBe(
+      'r answers no broadcast pings (net.ipv4.icmp_echo_ignore_broadcasts = 1)',
+    );
+    expect(causeOf(ping(4, '10.0.0.1'), broadcast)?.code).not.toBe('echo-ignored');
+    expect(causeOf(ping(6, 'ff02::1'), [['net.ipv6.icmp.echo_ignore_multicast', '1']])?.summary).toBe(
+      'r answers no multicast pings (net.ipv6.icmp.echo_ignore_multicast = 1)',
+    );
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

@@ -2,7 +2,8 @@
 // where less sure): the next device down, the packet larger than a link's MTU,
 // forwarding off, no route, a route back out of the device it came in by (a loop), the
 // reverse-path filter, 127/8 without route_localnet, the neighbour unresolved, nobody
-// listening, a listener whose application does not take what waits for it.
+// listening, a listener whose application does not take what waits for it, pings
+// ignored.
 import type { CauseCode, EvidenceItem, SysctlEvidence } from '../../events/types.js';
 import { isUnreadable } from '../state/hop-facts.js';
 import { isLocalAddress, type LinkInfo } from '../state/links.js';
@@ -302,6 +303,30 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
           80,
         );
       }
+    }
+  }
+
+  // a ping to the namespace's own address (or its broadcast, an IPv6 multicast group),
+  // where the kernel is told to answer none
+  const echoRequest =
+    p.family !== 'arp' && p.icmpType === (p.family === 6 ? 128 : 8) && p.proto === (p.family === 6 ? 58 : 1);
+  const multicast = p.family === 6 && /^ff/i.test(dst);
+  if (echoRequest && v.which !== 'answer' && (toLocal || multicast)) {
+    const keys =
+      p.family === 6
+        ? ['net.ipv6.icmp.echo_ignore_all', ...(multicast ? ['net.ipv6.icmp.echo_ignore_multicast'] : [])]
+        : [
+            'net.ipv4.icmp_echo_ignore_all',
+            ...(isBroadcast(dst) ? ['net.ipv4.icmp_echo_ignore_broadcasts'] : []),
+          ];
+    const ignoring = keys.map((k) => sysctl(f, k, null)).find((e) => e !== null && e.value === '1');
+    if (ignoring !== undefined && ignoring !== null) {
+      const which = /broadcast/.test(ignoring.key)
+        ? 'broadcast '
+        : /multicast/.test(ignoring.key)
+          ? 'multicast '
+          : '';
+      add('echo-ignored', `${ns} answers no ${which}pings (${ignoring.key} = 1)`, [ignoring]);
     }
   }
 

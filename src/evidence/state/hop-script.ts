@@ -67,7 +67,15 @@ export const DEVICE_SYSCTLS = [
   'proxy_arp',
   'arp_ignore',
 ] as const;
-export const GLOBAL_SYSCTLS = ['net/ipv4/ip_forward', 'net/ipv6/conf/all/forwarding'] as const;
+export const GLOBAL_SYSCTLS = [
+  'net/ipv4/ip_forward',
+  'net/ipv6/conf/all/forwarding',
+  // whether the namespace answers pings (its own, broadcast, multicast ones)
+  'net/ipv4/icmp_echo_ignore_all',
+  'net/ipv4/icmp_echo_ignore_broadcasts',
+  'net/ipv6/icmp/echo_ignore_all',
+  'net/ipv6/icmp/echo_ignore_multicast',
+] as const;
 /** Lines of `conntrack -L` kept (a NAT gateway may hold hundreds of thousands). */
 export const CONNTRACK_MAX_LINES = 4000;
 

@@ -1,9 +1,10 @@
-// A server that is running and listening, and takes nothing: its event loop is stuck.
-// The SYNs of new connections reach its namespace and are dropped by the kernel without
-// a reset and without a drop it reports (the accept queue is full: tcp_conn_request),
-// and a DNS query waits unread in the socket. Every packet "arrived"; the cause is the
-// socket's queue, read with `ss` where the question stopped (`listener-stalled`,
-// docs/json-lines.md `cause`).
+// A server that gets every question and answers none, for reasons only its state shows
+// (docs/json-lines.md `cause`):
+// - it is running and listening, and takes nothing: its event loop is stuck. The SYNs
+//   of new connections are dropped by the kernel without a reset and without a drop it
+//   reports (the accept queue is full: tcp_conn_request), and a DNS query waits unread
+//   in the socket: `listener-stalled`, from the socket's queues as `ss` shows them;
+// - its kernel is told to answer no pings: `echo-ignored`, with the sysctl.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { jsonRecords, startCli } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const SERVER = '10.98.0.3';
+const SERVER6 = 'fd98::3';
 const BACKLOG = 1;
 
 /**
@@ -57,7 +59,7 @@ async function acceptQueue(ns: string): Promise<[number, number]> {
   return [Number(f[1]), Number(f[2])];
 }
 
-describe('a stalled listener: the accept queue full, datagrams unread', () => {
+describe('a server that answers nothing: a stalled listener, pings ignored', () => {
   const P = runPrefix('stall');
   const [c, s] = ['c', 's'].map((n) => `${P}${n}`);
   const children: ResultPromise[] = [];
@@ -91,6 +93,8 @@ describe('a stalled listener: the accept queue full, datagrams unread', () => {
       ['ip', '-n', c, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', s],
       ['ip', '-n', c, 'addr', 'add', '10.98.0.2/24', 'dev', 'eth0'],
       ['ip', '-n', s, 'addr', 'add', `${SERVER}/24`, 'dev', 'eth0'],
+      ['ip', '-n', c, 'addr', 'add', 'fd98::2/64', 'dev', 'eth0', 'nodad'],
+      ['ip', '-n', s, 'addr', 'add', `${SERVER6}/64`, 'dev', 'eth0', 'nodad'],
       ['ip', '-n', c, 'link', 'set', 'eth0', 'up'],
       ['ip', '-n', s, 'link', 'set', 'eth0', 'up'],
     );
@@ -152,6 +156,35 @@ describe('a stalled listener: the accept queue full, datagrams unread', () => {
     expect(q.cause?.evidence).toContainEqual(
       expect.objectContaining({ source: 'socket', protocol: 'udp', port: 53, listening: true }),
     );
+  }, 60_000);
+
+  it('pings, IPv4 and IPv6, to a server that ignores them: unanswered; why: the sysctl', async () => {
+    await runAll(
+      ['ip', 'netns', 'exec', s, 'sysctl', '-qw', 'net.ipv4.icmp_echo_ignore_all=1'],
+      ['ip', 'netns', 'exec', s, 'sysctl', '-qw', 'net.ipv6.icmp.echo_ignore_all=1'],
+    );
+    const lines = await captureWhile(
+      async () => {
+        await inNetns(c, ['ping', '-c1', '-W1', SERVER]);
+        await inNetns(c, ['ping', '-c1', '-W1', SERVER6]);
+      },
+      (l) => exchangesOf(l, 'icmp-echo').length + exchangesOf(l, 'icmpv6-echo').length === 2,
+    );
+    const pings = [...exchangesOf(lines, 'icmp-echo'), ...exchangesOf(lines, 'icmpv6-echo')];
+    expect(pings.map((x) => [x.status, x.cause?.code, x.cause?.summary, x.cause?.evidence])).toEqual([
+      [
+        'unanswered',
+        'echo-ignored',
+        `${s} answers no pings (net.ipv4.icmp_echo_ignore_all = 1)`,
+        [{ source: 'sysctl', netns: s, key: 'net.ipv4.icmp_echo_ignore_all', value: '1' }],
+      ],
+      [
+        'unanswered',
+        'echo-ignored',
+        `${s} answers no pings (net.ipv6.icmp.echo_ignore_all = 1)`,
+        [{ source: 'sysctl', netns: s, key: 'net.ipv6.icmp.echo_ignore_all', value: '1' }],
+      ],
+    ]);
   }, 60_000);
 
   /** Captures both ends while `traffic` runs, until `done` holds of the JSON lines. */
