@@ -559,6 +559,10 @@ describe('cause inference', () => {
       code: 'no-listener',
       summary: 'nothing listens on TCP 10.0.0.1:8080 in r',
     });
+    // the service bound to another address: said
+    expect(causeOf(syn, [{ ...socket('tcp', 8080, 0, 5), address: '127.0.0.1' }])?.summary).toBe(
+      'nothing listens on TCP 10.0.0.1:8080 in r (a socket listens on 127.0.0.1:8080 only)',
+    );
     // a listener with room in its accept queue: no cause of the socket
     expect(causeOf(syn, [socket('tcp', 8080, 2, 2)])?.code).not.toMatch(/listener/);
     const full = causeOf(syn, [socket('tcp', 8080, 3, 2)]);

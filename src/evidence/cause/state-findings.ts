@@ -347,7 +347,12 @@ export function stateFindings(v: HopView, ttlRanOut = false): Finding[] {
       const listener = listenerFor(f.sockets, protocol, dst, port);
       const socket = { source: 'socket', ...placeOf(f), protocol, address: dst, port } as const;
       if (listener === null) {
-        add('no-listener', `nothing listens on ${protocol.toUpperCase()} ${dst}:${port} in ${ns}`, [
+        // the classic: the service is up, bound to another address (127.0.0.1 only)
+        const elsewhere = f.sockets
+          .filter((x) => x.protocol === protocol && x.port === port)
+          .map((x) => (x.address.includes(':') ? `[${x.address}]:${port}` : `${x.address}:${port}`));
+        const only = elsewhere.length > 0 ? ` (a socket listens on ${elsewhere.join(', ')} only)` : '';
+        add('no-listener', `nothing listens on ${protocol.toUpperCase()} ${dst}:${port} in ${ns}${only}`, [
           { ...socket, listening: false },
         ]);
       } else if (isStalled(listener)) {
