@@ -209,7 +209,9 @@ Files from several machines are several clocks: say which machine each came from
 The correlator estimates each host's clock offset, with its uncertainty, from
 packets seen on two hosts and puts every host on the first one's clock ("clock"
 records with --json); hops are ordered by the network (TTL, addresses, round
-trips), and by time across hosts only beyond that uncertainty. The workflow:
+trips), and by time across hosts only beyond that uncertainty. Files of several
+hosts are read twice: first for the clocks (any skew, seconds too), then merged on
+the first host's clock (docs/verdicts.md "Clocks"). The workflow:
 tcpdump -w on each machine, then one replay naming each file's host. A file
 whose name holds '=' is given as ./a=b.pcap (a LABEL never starts with . or /).
 

@@ -95,6 +95,13 @@ export class ClockSampling {
     }
   }
 
+  /** A bound on `host`'s offset known before any exchange (a replay's first read: clock-probe.ts). */
+  seed(host: number, loNs: number, hiNs: number): void {
+    if (!this.#c.clock.addSample(host, loNs, hiNs, false)) return;
+    this.#c.offsetChanged(host);
+    this.#changed(host);
+  }
+
   /** Reports the first estimate of a host and changes beyond REPORT_CHANGE_NS. */
   #changed(host: number): void {
     const offset = this.#c.clock.offsetNs(host);

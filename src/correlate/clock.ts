@@ -58,9 +58,10 @@ export class ClockEstimator {
 
   /**
    * Adds one sample: `host`'s offset against the reference lies in [loNs, hiNs]. Returns
-   * true when the estimate changed.
+   * true when the estimate changed. `counted` false: a bound known before any exchange
+   * (clock-probe.ts), not one of the exchanges' samples.
    */
-  addSample(host: number, loNs: number, hiNs: number): boolean {
+  addSample(host: number, loNs: number, hiNs: number, counted = true): boolean {
     let c = this.#hosts.get(host);
     if (c === undefined) {
       c = new HostClock();
@@ -70,7 +71,7 @@ export class ClockEstimator {
     c.hi[c.next] = hiNs;
     c.next = (c.next + 1) % MAX_SAMPLES;
     if (c.held < MAX_SAMPLES) c.held++;
-    c.count++;
+    if (counted) c.count++;
     // the newest samples, as far back as they still overlap
     let lo = Number.NEGATIVE_INFINITY;
     let hi = Number.POSITIVE_INFINITY;

@@ -67,6 +67,7 @@ import { JudgedView } from './judged-view.js';
 import { OverdueMarks } from './overdue-marks.js';
 import { Kind, opens } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
+import type { ProbedOffset } from './clock-probe.js';
 import { DnsTcpStreams } from './dns-tcp.js';
 import { CaptureHealth } from './health.js';
 import { flowKey, PathKnowledge } from './path-learning.js';
@@ -92,6 +93,8 @@ export class Correlator {
   readonly #health = new CaptureHealth();
   /** the interfaces and hosts known: labels, hosts, clock offsets, stop times */
   readonly #ifaces = new CaptureInterfaces();
+  /** host → a bound on its clock offset, until its first interface is added (seedClocks) */
+  readonly #clockSeeds = new Map<string | null, ProbedOffset>();
   readonly #clockSampling: ClockSampling;
   /** writes verdicts as records (reads the interfaces' labels) */
   readonly #records = new ExchangeRecordWriter(this.#ifaces.labels);
@@ -201,8 +204,20 @@ export class Correlator {
     this.#ifaces.setReferenceHost(host);
   }
 
+  /**
+   * Bounds on hosts' clock offsets known before the first packet (a replay's first read
+   * of several hosts' files: clock-probe.ts), each taken when its host's first interface
+   * is added.
+   */
+  seedClocks(offsets: readonly ProbedOffset[]): void {
+    for (const o of offsets) this.#clockSeeds.set(o.host, o);
+  }
+
   addInterface(iface: CorrelatorInterface): void {
+    const hosts = this.#ifaces.hosts.length;
     this.#ifaces.add(iface);
+    const seed = this.#ifaces.hosts.length > hosts ? this.#clockSeeds.get(iface.host) : undefined;
+    if (seed !== undefined) this.#clockSampling.seed(hosts, seed.loNs, seed.hiNs);
   }
 
   /** Relative ns of a timestamp (the first one seen sets the base second). */

@@ -13,7 +13,9 @@
 // Order: by (seconds, nanoseconds), then by file position on the command line, then by
 // order within the file — equal timestamps come out stably. Each file is assumed to be
 // in time order itself (as captures are); one that is not is merged as it stands,
-// like mergecap does.
+// like mergecap does. Files from hosts whose clocks disagree are merged on one clock
+// when told how far each file's clock is ahead (`clockAheadNs`): its packets keep their
+// own time stamps, and are ordered as if stamped that much earlier.
 //
 // Interfaces get ids across all files in the order they are found (file by file at
 // start) and labels (docs/spec-grammar.md "Replay's files"): the recorded if_name (parsed as
@@ -67,6 +69,11 @@ export interface MergeOptions extends CaptureReaderOptions {
   blocking?: boolean;
   /** statistics blocks, with interfaceId the merged id */
   onStats?(stats: InterfaceStats): void;
+  /**
+   * ns each file's clock is ahead of the clock to merge on, by position in `paths`
+   * (missing: 0). Pacing follows the merged clock.
+   */
+  clockAheadNs?: readonly number[];
   /** each file's sections, before the interfaces they describe */
   onSection?(section: CaptureSection, path: string): void;
   /** reader warnings, prefixed by the file's path; duplicate labels */
@@ -169,6 +176,10 @@ class FileCursor {
   failure: CaptureFormatError | CaptureReadError | InterfaceLabelError | null = null;
 
   readonly base: string;
+  /** how far the file's clock is ahead, split as a time stamp is (0 ≤ aheadNsec < 1e9); `ahead` when not 0 */
+  ahead = false;
+  aheadSec = 0;
+  aheadNsec = 0;
 
   constructor(
     readonly index: number,
@@ -197,6 +208,13 @@ export async function mergeCaptureFiles(
   const cursors = paths.map((p, i) =>
     typeof p === 'string' ? new FileCursor(i, p, null) : new FileCursor(i, p.path, p),
   );
+  for (const c of cursors) {
+    const ns = Math.round(options.clockAheadNs?.[c.index] ?? 0);
+    if (ns === 0 || !Number.isFinite(ns)) continue;
+    c.ahead = true;
+    c.aheadSec = Math.floor(ns / 1e9);
+    c.aheadNsec = ns - c.aheadSec * 1e9;
+  }
   /** label → the first interface with it: its merged id and file (not the whole record: 65k of those add up) */
   const labels = new Map<string, { id: number; file: string }>();
   const budget =
@@ -365,7 +383,9 @@ export async function mergeCaptureFiles(
       out.direction = q.direction[i];
       if (devices.active) out.interfaceId = devices.route(out.interfaceId, q.bytes, out.offset, out.caplen);
       if (options.pace !== undefined) {
-        const wait = options.pace(out.tsSec, out.tsNsec);
+        const wait = c.ahead
+          ? options.pace(mergedSec(c, out.tsSec, out.tsNsec), mergedNsec(c, out.tsNsec))
+          : options.pace(out.tsSec, out.tsNsec);
         if (wait !== undefined) await wait;
       }
       onPacket(out);
@@ -427,13 +447,31 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
 function before(a: FileCursor, b: FileCursor): boolean {
   const qa = a.queue;
   const qb = b.queue;
-  const sa = qa.sec[qa.head];
-  const sb = qb.sec[qb.head];
+  let sa = qa.sec[qa.head];
+  let sb = qb.sec[qb.head];
+  let na = qa.nsec[qa.head];
+  let nb = qb.nsec[qb.head];
+  if (a.ahead) {
+    sa = mergedSec(a, sa, na);
+    na = mergedNsec(a, na);
+  }
+  if (b.ahead) {
+    sb = mergedSec(b, sb, nb);
+    nb = mergedNsec(b, nb);
+  }
   if (sa !== sb) return sa < sb;
-  const na = qa.nsec[qa.head];
-  const nb = qb.nsec[qb.head];
   if (na !== nb) return na < nb;
   return a.index < b.index;
+}
+
+/** A time stamp of the cursor's file on the merged clock: its seconds … */
+function mergedSec(c: FileCursor, sec: number, nsec: number): number {
+  return sec - c.aheadSec - (nsec < c.aheadNsec ? 1 : 0);
+}
+
+/** … and nanoseconds. */
+function mergedNsec(c: FileCursor, nsec: number): number {
+  return nsec < c.aheadNsec ? nsec + 1e9 - c.aheadNsec : nsec - c.aheadNsec;
 }
 
 function heapPush(heap: FileCursor[], c: FileCursor): void {

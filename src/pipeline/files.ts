@@ -42,6 +42,7 @@ import { RecordedCauses } from './causes.js';
 import { openTui, Stages, wantsTui, type PacketTap, type RecordSink } from './stages.js';
 import { RunStop } from './stop.js';
 import { DROP_WINDOW_NS, FLUSH_INTERVAL_MS, holdMs } from './timing.js';
+import { namesSeveralHosts, probeClocks } from './clock-probe-pass.js';
 
 /** Files large enough that a progress line on a terminal helps. */
 const PROGRESS_ABOVE_BYTES = 32 * 1024 * 1024;
@@ -195,6 +196,10 @@ export async function runFiles(
     };
 
     let failure: string | null = null;
+    // Several hosts' files: their clocks first (clock-probe-pass.ts)
+    const clocks = namesSeveralHosts(files) ? await probeClocks(files) : null;
+    if (clocks !== null) correlator.seedClocks(clocks.offsets);
+    const clockAheadNs = clocks?.clockAheadNs;
     // Paced lines come out as they happen, as live capture's do.
     if (paced && model === null) stop.every(FLUSH_INTERVAL_MS, () => out.flush());
     // --packets --json: the decoder thread writes the packet lines too (not text lines:
@@ -220,7 +225,7 @@ export async function runFiles(
             onLines: (u8, start, end) => out.bytes(u8, start, end),
             betweenSlots: waitForReader,
           },
-          { packetLines: options.packets && json },
+          { packetLines: options.packets && json, ...(clockAheadNs !== undefined ? { clockAheadNs } : {}) },
         );
         stages.packets = end.packets;
         for (let id = 0; id < end.counts.length; id++)
@@ -239,6 +244,7 @@ export async function runFiles(
             onWarning,
             betweenChunks: waitForReader,
             ...(pace !== undefined ? { pace } : {}),
+            ...(clockAheadNs !== undefined ? { clockAheadNs } : {}),
           },
         );
       }

@@ -68,5 +68,7 @@ export function offsetText(offsetMs: number): string {
 }
 
 export function formatClock(c: ClockRecord): string {
-  return `clock of ${c.host}: ${offsetText(c.offsetMs)} ± ${c.uncertaintyMs.toFixed(3)} ms against ${c.reference} (${c.samples} estimates, applied)`;
+  const from =
+    c.samples === 0 ? 'from the packets both saw' : `${c.samples} estimate${c.samples === 1 ? '' : 's'}`;
+  return `clock of ${c.host}: ${offsetText(c.offsetMs)} ± ${c.uncertaintyMs.toFixed(3)} ms against ${c.reference} (${from}, applied)`;
 }

@@ -17,6 +17,8 @@ export interface DecoderThreadInput {
   ring: SlotRingBuffers;
   /** --packets --json: the thread writes each packet's JSON line (onLines) */
   packetLines: boolean;
+  /** ns each file's clock is ahead of the reference clock (MergeOptions.clockAheadNs) */
+  clockAheadNs?: number[];
 }
 
 /** What the replay needs of an interface: the merge's record without what the file said of it. */
@@ -73,12 +75,13 @@ export interface DecodedFilesHandlers {
 export async function decodeFilesOnThread(
   files: ReadonlyArray<string | CaptureFileInput>,
   h: DecodedFilesHandlers,
-  options: { packetLines?: boolean } = {},
+  options: { packetLines?: boolean; clockAheadNs?: readonly number[] } = {},
 ): Promise<DecodedFilesEnd> {
   // 8 MiB of records (~70k packets): while this thread is still cold and opening the
   // first second's exchanges, the decoder thread reads on instead of waiting for slots.
   const ring = createSlotRing(32, 256 * 1024);
   const input: DecoderThreadInput = { files: [...files], ring, packetLines: options.packetLines ?? false };
+  if (options.clockAheadNs !== undefined) input.clockAheadNs = [...options.clockAheadNs];
   const thread = takeDecoderThread();
   const worker = thread.worker;
   const reader = new SlotReader(ring);

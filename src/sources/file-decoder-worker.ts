@@ -163,6 +163,7 @@ try {
     },
     {
       blocking: true,
+      ...(input.clockAheadNs !== undefined ? { clockAheadNs: input.clockAheadNs } : {}),
       onSection: (section) => send({ type: 'section', comments: section.comments }),
       onStats: (stats) => send({ type: 'stats', stats }),
       onWarning: (message) => send({ type: 'warning', message }),

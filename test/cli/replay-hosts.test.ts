@@ -53,8 +53,11 @@ function clocks(stdout: string): Array<{ host: string; reference: string; offset
 }
 
 describe('replay of files from two machines', () => {
-  it('every interface a tcpdump of its own, the external host 0.3 s ahead: the verdicts of the recording, the offset within its uncertainty', () => {
-    // the recording's five interfaces, each as `tcpdump -i IFACE -w FILE` on its machine
+  /**
+   * The recording's five interfaces, each as `tcpdump -i IFACE -w FILE` on its machine,
+   * the external host's clock `aheadS` seconds ahead: LABEL=FILE arguments.
+   */
+  function perInterfaceFiles(aheadS: number): string[] {
     const ifaces = [
       'compute:instance-00000001/eth0',
       'compute:tap7aa08012-d0',
@@ -62,13 +65,18 @@ describe('replay of files from two machines', () => {
       'compute:eth1',
       'external:eth0',
     ];
-    const args = ifaces.map((label, i) => {
+    return ifaces.map((label, i) => {
       const own = `all-${i}-own.pcap`;
       cut(label, own);
       if (!label.startsWith('external:')) return `${label}=${own}`;
-      execFileSync('editcap', ['-t', '0.3', join(dir, own), join(dir, `all-${i}.pcap`)]);
-      return `${label}=all-${i}.pcap`;
+      const skewed = `all-${i}-${aheadS}.pcap`;
+      execFileSync('editcap', ['-t', String(aheadS), join(dir, own), join(dir, skewed)]);
+      return `${label}=${skewed}`;
     });
+  }
+
+  it('every interface a tcpdump of its own, the external host 0.3 s ahead: the verdicts of the recording, the offset within its uncertainty', () => {
+    const args = perInterfaceFiles(0.3);
     const verdicts = (stdout: string): string[] =>
       records(stdout, 'exchange')
         .map(
@@ -86,6 +94,37 @@ describe('replay of files from two machines', () => {
     expect(external?.reference).toBe('compute');
     expect(Math.abs((external?.offsetMs ?? 0) - 300)).toBeLessThanOrEqual(external?.uncertaintyMs ?? -1);
   });
+
+  // Clocks further apart than an exchange's timeout: read merged by raw time stamps, the
+  // external host's sightings came seconds away from the compute node's, and every
+  // exchange was judged (split in two, or inconclusive) before its other half was read.
+  it.each([4, -3])(
+    'the external host %d s off, more than any timeout: the verdicts of the recording, from the first clock record on',
+    (aheadS) => {
+      const verdicts = (stdout: string): string[] =>
+        records(stdout, 'exchange')
+          .map(
+            (e) => `${String(e.kind)} ${String(e.key)} ${String(e.status)} ${JSON.stringify(e.lost ?? null)}`,
+          )
+          .sort();
+      const recorded = runCli(['replay', RECORDING, '--json']);
+      const split = replay([...perInterfaceFiles(aheadS), '--json']);
+      expect(split.stderr).toBe(NO_CAUSES_NOTE);
+      expect(verdicts(split.stdout)).toEqual(verdicts(recorded.stdout));
+      // known before the first exchange, from the packets both hosts saw, and right
+      const external = (records(split.stdout, 'clock') as unknown as ClockRecord[]).filter(
+        (c) => c.host === 'external',
+      );
+      const first = split.stdout.split('\n').findIndex((l) => l.includes('"type":"clock"'));
+      const firstExchange = split.stdout.split('\n').findIndex((l) => l.includes('"type":"exchange"'));
+      expect(first).toBeLessThan(firstExchange);
+      expect(external[0].samples).toBe(0);
+      for (const c of external) {
+        expect(c.reference).toBe('compute');
+        expect(Math.abs(c.offsetMs - aheadS * 1000)).toBeLessThanOrEqual(c.uncertaintyMs);
+      }
+    },
+  );
 
   it('LABEL=FILE: each interface on its host, and the host 0.3 s ahead measured so', () => {
     const r = replay(['compute:tap7aa08012-d0=tap.pcap', 'external:eth0=ext.pcap', '--json']);

@@ -24,6 +24,7 @@ const us = (n: number): bigint => S + BigInt(n) * 1000n;
 async function merge(
   paths: string[],
   chunkSize?: number,
+  clockAheadNs?: number[],
 ): Promise<{
   ifaces: MergedInterface[];
   packets: string[];
@@ -54,6 +55,7 @@ async function merge(
     },
     {
       chunkSize,
+      ...(clockAheadNs !== undefined ? { clockAheadNs } : {}),
       onStats: (s) => void stats.push(s),
       onWarning: (m) => void warnings.push(m),
     },
@@ -78,6 +80,31 @@ describe('mergeCaptureFiles', () => {
         '1 1700000000.000006000 00000000',
       ]);
     }
+  });
+
+  it('files of clocks that disagree: merged on one clock, each packet keeping its own time stamp', async () => {
+    // b's clock 2.0015 s ahead (its packets of 2, 3, 4, 6 µs stamped so), a's 1.5 ms behind
+    const ahead = 2_001_500_000;
+    const bAhead = file(
+      'b-ahead.pcapng',
+      pcapngOneInterface(
+        'compute:eth0',
+        [2, 3, 4, 6].map((n) => us(n) + BigInt(ahead)),
+      ),
+    );
+    const aBehind = file('a-behind.pcap', pcapMicro([1, 3, 5].map((n) => us(n) - 1_500_000n)));
+    for (const chunkSize of [undefined, 1, 17]) {
+      const { packets } = await merge([aBehind, bAhead], chunkSize, [-1_500_000, ahead]);
+      expect(
+        packets.map((p) => p.slice(0, 2)),
+        `chunkSize ${chunkSize}`,
+      ).toEqual(['0 ', '1 ', '0 ', '1 ', '1 ', '0 ', '1 ']);
+      expect(packets[1]).toBe('1 1700000002.001502000 00000000');
+      expect(packets[0]).toBe('0 1699999999.998501000 00000000');
+    }
+    // told nothing: by the stamps as they are
+    const { packets } = await merge([aBehind, bAhead]);
+    expect(packets.map((p) => p.slice(0, 2))).toEqual(['0 ', '0 ', '0 ', '1 ', '1 ', '1 ', '1 ']);
   });
 
   it('labels: recorded name (parsed into host/netns/name), else the file base name', async () => {
