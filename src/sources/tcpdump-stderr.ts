@@ -25,8 +25,10 @@ export type StderrLine =
   | { kind: 'warning'; message: string }
   | { kind: 'other'; text: string };
 
+// tcpdump's messages begin with its program's name: `tcpdump: `, or another name a
+// --remote-tcpdump path gives it (`tcpdump-4.99: listening on …`).
 const LISTENING =
-  /^(?:tcpdump: )?listening on (.+?)(?:, link-type (\S+)(?: \([^)]*\))?)?(?:, snapshot length (\d+) bytes)?$/;
+  /^(?:[^\s:]+: )?listening on (.+?)(?:, link-type (\S+)(?: \([^)]*\))?)?(?:, snapshot length (\d+) bytes)?$/;
 const COUNT = /^(\d+) packets? (captured|received by filter|dropped by kernel|dropped by interface)$/;
 const COUNT_FIELDS: Record<string, CountField> = {
   captured: 'captured',
@@ -49,7 +51,7 @@ export function parseStderrLine(raw: string): StderrLine {
   }
   const count = COUNT.exec(line);
   if (count !== null) return { kind: 'count', field: COUNT_FIELDS[count[2]], value: Number(count[1]) };
-  if (/^tcpdump: WARNING: /.test(line)) return { kind: 'warning', message: line };
+  if (/^[^\s:]+: WARNING: /.test(line)) return { kind: 'warning', message: line };
   return { kind: 'other', text: line };
 }
 
@@ -163,11 +165,11 @@ function isCommandMissing(line: string, program: string): boolean {
   );
 }
 
-function firstTcpdumpError(lines: readonly string[]): string | null {
+/** tcpdump's first own error: a line that begins with its program's name (the path's last part). */
+function firstTcpdumpError(lines: readonly string[], tcpdumpPath: string): string | null {
+  const name = `${tcpdumpPath.slice(tcpdumpPath.lastIndexOf('/') + 1)}: `;
   return (
-    lines.find(
-      (l) => l.startsWith('tcpdump: ') && !l.startsWith('tcpdump: WARNING:') && !LISTENING.test(l),
-    ) ?? null
+    lines.find((l) => l.startsWith(name) && !l.startsWith(`${name}WARNING:`) && !LISTENING.test(l)) ?? null
   );
 }
 
@@ -212,7 +214,7 @@ export function classifyFailure(o: SessionOutcome, ctx: FailureContext): RemoteF
   }
   const nano = lines.find((l) => NANO_UNSUPPORTED.test(l));
   if (nano !== undefined) return { kind: 'no_nano_precision', message: `${nano} on ${host}` };
-  const tcpdumpError = firstTcpdumpError(lines);
+  const tcpdumpError = firstTcpdumpError(lines, ctx.tcpdumpPath);
   if (tcpdumpError !== null) {
     if (/No such device|SIOCGIFINDEX|SIOCGIFHWADDR: No such device/.test(tcpdumpError)) {
       return {

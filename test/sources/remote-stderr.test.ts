@@ -38,6 +38,29 @@ describe('parseStderrLine', () => {
     ).toEqual({ kind: 'listening', iface: 'any', linktypeName: 'LINUX_SLL2', snaplen: 96 });
   });
 
+  it('a tcpdump by another name (--remote-tcpdump /opt/bin/tcpdump-4.99) prefixes its messages with it', () => {
+    expect(
+      parseStderrLine(
+        'tcpdump-4.99: listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes',
+      ),
+    ).toEqual({
+      kind: 'listening',
+      iface: 'eth0',
+      linktypeName: 'EN10MB',
+      snaplen: 262144,
+    });
+    expect(parseStderrLine('tcpdump-4.99: WARNING: eth0: no IPv4 address assigned').kind).toBe('warning');
+    expect(
+      classifyFailure(outcome({ remoteLines: ['tcpdump-4.99: eth9: No such device exists'] }), {
+        ...CTX,
+        tcpdumpPath: '/opt/bin/tcpdump-4.99',
+      }),
+    ).toEqual({
+      kind: 'interface_not_found',
+      message: 'interface not found on compute: eth9 (tcpdump-4.99: eth9: No such device exists)',
+    });
+  });
+
   it('reads the final counts, singular and plural', () => {
     expect(parseStderrLine('12 packets captured')).toEqual({ kind: 'count', field: 'captured', value: 12 });
     expect(parseStderrLine('1 packet received by filter')).toEqual({
