@@ -21,10 +21,12 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
 #include <pcap/pcap.h>
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -284,7 +286,19 @@ struct InterfaceInfo {
   std::string description;
   bpf_u_int32 flags = 0;
   std::vector<AddressInfo> addresses;
+  std::string mac;  // its Ethernet address (`fa:16:3e:00:00:01`); empty: none
 };
+
+// The Ethernet address of an AF_PACKET entry (getifaddrs, through pcap_findalldevs), or "".
+std::string MacOf(const struct sockaddr* addr) {
+  if (addr == nullptr || addr->sa_family != AF_PACKET) return "";
+  const auto* ll = reinterpret_cast<const sockaddr_ll*>(addr);
+  if (ll->sll_halen != 6) return "";
+  char text[18];
+  snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", ll->sll_addr[0], ll->sll_addr[1], ll->sll_addr[2],
+           ll->sll_addr[3], ll->sll_addr[4], ll->sll_addr[5]);
+  return text;
+}
 
 int PrefixLength(const struct sockaddr* mask) {
   if (mask == nullptr) return -1;
@@ -353,6 +367,7 @@ void ListIn(InterfaceListing* out) {
           for (const pcap_addr* a = d->addresses; a != nullptr; a = a->next) {
             AddressInfo addr;
             if (AddressOf(a->addr, a->netmask, &addr)) i.addresses.push_back(addr);
+            else if (i.mac.empty()) i.mac = MacOf(a->addr);
           }
           out->list.push_back(std::move(i));
         }
@@ -394,6 +409,7 @@ Napi::Array ListingToJs(Napi::Env env, const std::vector<InterfaceInfo>& list) {
     o.Set("running", Napi::Boolean::New(env, (i.flags & PCAP_IF_RUNNING) != 0));
     o.Set("loopback", Napi::Boolean::New(env, (i.flags & PCAP_IF_LOOPBACK) != 0));
     o.Set("addresses", AddressesToJs(env, i.addresses));
+    o.Set("mac", i.mac.empty() ? env.Null() : Napi::String::New(env, i.mac));
     result.Set(static_cast<uint32_t>(k), o);
   }
   return result;

@@ -6,7 +6,7 @@
 // are on). The arrays are shared, never copied: clock sampling and stage ordering read
 // them, and the packet path reads a host's offset per packet.
 import { parseIp } from '../decode/format.js';
-import { hashAddr } from './classify.js';
+import { hashAddr, hashMacText } from './classify.js';
 import { ClockEstimator } from './clock.js';
 
 export interface CorrelatorInterface {
@@ -26,6 +26,12 @@ export interface CorrelatorInterface {
    * source lives and ends where its destination does (hop-order.ts).
    */
   addresses?: readonly string[];
+  /**
+   * Its own MAC address (`fa:16:3e:00:00:01`), where known: a frame starts on the
+   * interface that owns its source MAC and ends on the one that owns its destination's
+   * (hop-order.ts) — a tap and its bridge stamp a packet the same nanosecond.
+   */
+  mac?: string | null;
   /**
    * The capture it is seen through, when that capture sees several interfaces (the
    * devices of an `any` capture): its id. Default: its own id.
@@ -51,6 +57,8 @@ export class CaptureInterfaces {
   readonly resolutionOf: number[] = [];
   /** interface id → hashes of its own addresses (as classify hashes a packet's), or undefined */
   readonly addressesOf: Array<readonly number[] | undefined> = [];
+  /** interface id → hash of its own MAC (classify.ts hashMac), 0 when not known */
+  readonly macOf: number[] = [];
   /** host index → its name (null: this machine); its length: how many hosts */
   readonly hosts: Array<string | null> = [];
   /** host → its index in hosts: a file may name 65,536 interfaces, each on a host of its own */
@@ -116,6 +124,9 @@ export class CaptureInterfaces {
       if (bytes !== null) hashes.push(hashAddr(bytes, 0, bytes.length));
     }
     this.addressesOf[iface.id] = hashes.length > 0 ? hashes : undefined;
+    // (announced again without it, as a listing without MACs may: the one known stays)
+    const mac = iface.mac != null ? hashMacText(iface.mac) : 0;
+    if (mac !== 0 || this.macOf[iface.id] === undefined) this.macOf[iface.id] = mac;
     this.resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
   }
 

@@ -29,6 +29,13 @@ export class Classified {
   errorDetail = '';
   /** the ICMP error quotes the answer (an echo reply that could not be delivered), not the question */
   errorAboutAnswer = false;
+  /**
+   * the (innermost) Ethernet frame's source and destination MAC as 26-bit hashes (0: no
+   * Ethernet header): a frame starts on the interface that owns its source MAC and ends
+   * on the one that owns its destination's (correlate/hop-order.ts)
+   */
+  l2Src = 0;
+  l2Dst = 0;
   /** flow direction (addresses at this sighting, before NAT; 30-bit hashes, 0: none), for learned paths */
   srcHash = 0;
   dstHash = 0;

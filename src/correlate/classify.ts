@@ -44,6 +44,25 @@ const PAYLOAD_HASH_BYTES = 32;
  * flow and route keys made of it are 30 bits anyway, and a small integer crosses calls
  * without being boxed.
  */
+/** The 26-bit hash of the MAC address at `off` (0: none), as Classified.l2Src and l2Dst hold it. */
+export function hashMac(b: Uint8Array, off: number): number {
+  if (off < 0) return 0;
+  return finish30(hashBytes(HASH_SEED ^ 0x4d4143, b, off, off + 6)) & 0x3ffffff || 1;
+}
+
+/** hashMac of a MAC address in text (`fa:16:3e:00:00:01`); 0 when it is not one. */
+export function hashMacText(text: string): number {
+  const parts = text.split(':');
+  // (a loopback's all-zero address is nobody's)
+  if (parts.length !== 6 || /^(0{1,2}:){5}0{1,2}$/.test(text)) return 0;
+  const bytes = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) {
+    if (!/^[0-9a-fA-F]{1,2}$/.test(parts[i])) return 0;
+    bytes[i] = parseInt(parts[i], 16);
+  }
+  return hashMac(bytes, 0);
+}
+
 /** The 30-bit hash of the address bytes at `off` (4 or 16 long), as srcHash and dstHash hold it. */
 export function hashAddr(b: Uint8Array, off: number, len: number): number {
   if (off < 0) return 0;
@@ -116,6 +135,8 @@ export function classify(rec: PacketRecord, out: Classified): void {
   out.keySlot = out.key & 0x3fffffff;
   out.keyCheck = out.key >>> 30;
   out.tunnel = tunnelOf(rec);
+  out.l2Src = hashMac(rec.bytes, rec.ethSrcOff);
+  out.l2Dst = hashMac(rec.bytes, rec.ethDstOff);
   if (opens(out.kind, out.stage)) {
     beginKey(rec, out);
     KEEP_KEY[out.kind](rec, out);
@@ -164,6 +185,8 @@ export function classifyDnsMessage(
   out.keyCheck = out.key >>> 30;
   out.tunnel = tunnelOf(seg);
   out.ttl = seg.ttl;
+  out.l2Src = hashMac(seg.bytes, seg.ethSrcOff);
+  out.l2Dst = hashMac(seg.bytes, seg.ethDstOff);
   if (!opens(Kind.Dns, stage)) return true;
   beginKey(msg, out);
   out.addrVersion = seg.ipVersion;

@@ -396,7 +396,7 @@ export class Correlator {
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
       if (T.ints[ti + Tr.Count] < MAX_SIGHTINGS) {
-        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel, c.ttl);
+        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel, c.ttl, c.l2Src, c.l2Dst);
         T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = rel;
       } else T.ints[ti + Tr.Extra]++;
     }

@@ -79,6 +79,7 @@ export class ExchangeVerdicts {
       hostOf: ifaces.hostOf,
       resolutionOf: ifaces.resolutionOf,
       addressesOf: ifaces.addressesOf,
+      macOf: ifaces.macOf,
       rank: ifaces.rank,
       captureOf: ifaces.captureOf,
     });

@@ -16,6 +16,13 @@
 //        its destination — where that sighting has the packet's highest TTL (lowest,
 //        for the destination), so that a source rewritten to a router's own address by
 //        SNAT, seen after a routed hop, is not taken for the start;
+//      - where the MAC addresses live: among the sightings of one routed hop (the same
+//        TTL), a frame starts on the interface that owns its source MAC and ends on the
+//        one that owns its destination MAC — a VM's frame to its gateway reaches the
+//        tap before the bridge that owns the gateway's MAC, though both stamp it the
+//        same nanosecond. A bridge takes the MAC of one of its ports: where several
+//        own it, the one with IP addresses (a port has none: it hands the frame to its
+//        bridge), else none of them;
 //      - nested round trips: where an interface saw both the question and its answer,
 //        answer − question is a round trip on ONE clock; the interface nearer the asker
 //        sees the longer one (it encloses the other's), so a question goes from longer
@@ -84,6 +91,12 @@ export class HopOrder {
   readonly holdsSource = new Uint8Array(MAX_HOPS);
   /** 1 when the interface holds the packet's destination address as seen there, else 0 */
   readonly holdsDestination = new Uint8Array(MAX_HOPS);
+  /** 1 when the interface owns the source MAC of the frame it saw, else 0 */
+  readonly ownsFrameSource = new Uint8Array(MAX_HOPS);
+  /** 1 when the interface owns the destination MAC of the frame it saw, else 0 */
+  readonly ownsFrameDestination = new Uint8Array(MAX_HOPS);
+  /** 1 when the interface holds IP addresses of its own (a bridge port holds none), else 0 */
+  readonly hasAddresses = new Uint8Array(MAX_HOPS);
   /** the local round trip on this interface (answer − question, one clock), NaN when it did not see both */
   readonly roundTrip = new Float64Array(MAX_HOPS);
   /** +1: this stage asks (longer round trips are nearer the start); -1: it answers; 0: no round trips */
@@ -160,6 +173,7 @@ export class HopOrder {
       }
     }
     this.#addAddressOwners();
+    this.#addFrameOwners();
     const sign = this.roundTripSign;
     if (sign !== 0) {
       const rt = this.roundTrip;
@@ -220,6 +234,47 @@ export class HopOrder {
       if (this.holdsDestination[i] === 1 && (ttl[i] === NO_TTL || ttl[i] === lowest))
         for (let j = 0; j < n; j++) if (j !== i) this.before(j, i);
     }
+  }
+
+  /**
+   * Evidence 1: among the sightings of one routed hop (one TTL), the frame starts where
+   * its source MAC lives and ends where its destination MAC does.
+   */
+  #addFrameOwners(): void {
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      const start = this.#frameOwner(this.ownsFrameSource, i);
+      if (start === i)
+        for (let j = 0; j < n; j++) if (j !== i && this.ttl[j] === this.ttl[i]) this.before(i, j);
+      const end = this.#frameOwner(this.ownsFrameDestination, i);
+      if (end === i)
+        for (let j = 0; j < n; j++) if (j !== i && this.ttl[j] === this.ttl[i]) this.before(j, i);
+    }
+  }
+
+  /**
+   * The sighting of i's routed hop that owns the frame's MAC by `owns`: the one that
+   * does, or of several (a bridge and the port whose MAC it took) the one alone with IP
+   * addresses; -1 when none or no single one.
+   */
+  #frameOwner(owns: Uint8Array, i: number): number {
+    if (owns[i] === 0) return -1;
+    const ttl = this.ttl;
+    let owners = 0;
+    let owner = -1;
+    let withAddresses = 0;
+    let addressed = -1;
+    for (let j = 0; j < this.n; j++) {
+      if (owns[j] === 0 || ttl[j] !== ttl[i]) continue;
+      owners++;
+      owner = j;
+      if (this.hasAddresses[j] === 1) {
+        withAddresses++;
+        addressed = j;
+      }
+    }
+    if (owners === 1) return owner;
+    return withAddresses === 1 ? addressed : -1;
   }
 
   /**

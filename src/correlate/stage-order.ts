@@ -11,6 +11,7 @@ import {
   EX_INTS,
   ExInt,
   type ExchangeRows,
+  L2_SRC_UNIT,
   MAX_STAGES,
   Sighting,
   SIGHTING_FIELDS,
@@ -32,6 +33,8 @@ export interface StageOrderContext {
   readonly hostOf: readonly number[];
   readonly resolutionOf: readonly number[];
   readonly addressesOf: ReadonlyArray<readonly number[] | undefined>;
+  /** interface id → its own MAC's hash (0: not known) */
+  readonly macOf: readonly number[];
   readonly rank: readonly number[];
   /** interface id → the capture it is seen through (several interfaces share an `any` capture) */
   readonly captureOf: readonly number[];
@@ -118,6 +121,11 @@ export class StageOrder {
       const own = c.addressesOf[iface];
       h.holdsSource[i] = own !== undefined && own.includes(f[b + Sighting.Src]) ? 1 : 0;
       h.holdsDestination[i] = own !== undefined && own.includes(f[b + Sighting.Dst]) ? 1 : 0;
+      const mac = c.macOf[iface] ?? 0;
+      const l2 = f[b + Sighting.L2];
+      h.ownsFrameSource[i] = mac !== 0 && Math.floor(l2 / L2_SRC_UNIT) === mac ? 1 : 0;
+      h.ownsFrameDestination[i] = mac !== 0 && l2 % L2_SRC_UNIT === mac ? 1 : 0;
+      h.hasAddresses[i] = own !== undefined ? 1 : 0;
       h.rank[i] = c.rank[iface] ?? 0;
       h.capture[i] = c.captureOf[iface] ?? iface;
       // the local round trip on this interface, when it saw the partner stage too

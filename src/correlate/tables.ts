@@ -105,7 +105,11 @@ export const enum Sighting {
   Next = 5,
   /** TTL / hop limit of the innermost IP header (-1: none) */
   Ttl = 6,
+  /** the frame's source and destination MAC hashes (Classified.l2Src, l2Dst): src × 2^26 + dst, 0: none */
+  L2 = 7,
 }
+/** Sighting.L2 of a frame's MAC hashes (26 bits each: exact in a double). */
+export const L2_SRC_UNIT = 67108864;
 export const SIGHTING_FIELDS = 8;
 
 /** Sightings, chained per stage track in arrival order. */
@@ -115,7 +119,15 @@ export class SightingRows {
   f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
 
   /** A sighting row (its time is the caller's to set: see TrackRows.addSighting). */
-  add(iface: number, src: number, dst: number, tunnel: number, ttl: number): number {
+  add(
+    iface: number,
+    src: number,
+    dst: number,
+    tunnel: number,
+    ttl: number,
+    l2Src: number,
+    l2Dst: number,
+  ): number {
     let r = this.rows.take();
     if (r < 0) {
       this.#grow();
@@ -128,6 +140,7 @@ export class SightingRows {
     f[b + Sighting.Dst] = dst;
     f[b + Sighting.Tunnel] = tunnel;
     f[b + Sighting.Ttl] = ttl;
+    f[b + Sighting.L2] = l2Src * L2_SRC_UNIT + l2Dst;
     f[b + Sighting.Next] = -1;
     return r;
   }
@@ -211,8 +224,17 @@ export class TrackRows {
    * `sightings.f[row * SIGHTING_FIELDS + Sighting.Time]` (a time in ns is a double, and a double
    * passed to a call that is not inlined is boxed on the heap: once per packet).
    */
-  addSighting(t: number, iface: number, src: number, dst: number, tunnel: number, ttl: number): number {
-    const r = this.sightings.add(iface, src, dst, tunnel, ttl);
+  addSighting(
+    t: number,
+    iface: number,
+    src: number,
+    dst: number,
+    tunnel: number,
+    ttl: number,
+    l2Src: number,
+    l2Dst: number,
+  ): number {
+    const r = this.sightings.add(iface, src, dst, tunnel, ttl, l2Src, l2Dst);
     const i = t * TRACK_INTS;
     const n = this.ints;
     if (n[i + Tr.Head] < 0) n[i + Tr.Head] = r;

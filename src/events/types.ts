@@ -34,6 +34,12 @@ export interface InterfaceDescriptor extends InterfaceLocation {
    * known. Where a packet's source lives is where it starts (correlate/hop-order.ts).
    */
   addresses: readonly string[];
+  /**
+   * Its own MAC address (`fa:16:3e:00:00:01`), where known: a live capture's listing, a
+   * recording's if_MACaddr. A frame starts where its source MAC lives and ends where its
+   * destination MAC does (correlate/hop-order.ts).
+   */
+  mac?: string | null;
   description?: string;
   /**
    * A capture of every device (`any`, split by device: framing/device-split.ts): the

@@ -4,6 +4,8 @@
 //   if_IPv4addr  code 4, 8 bytes:   address (4) | netmask (4)   192 168 1 1 255 255 255 0
 //   if_IPv6addr  code 5, 17 bytes:  address (16) | prefix length (1)
 //
+//   if_MACaddr   code 6, 6 bytes:   the Ethernet address (InterfaceDescriptor.mac)
+//
 // both in network byte order whatever the section's. In hopscope they are text as
 // `ip -j addr` gives them (InterfaceDescriptor.addresses): `10.0.0.1/24`, `fe80::1/64`
 // — the address text of decode/format.ts (RFC 5952 for IPv6), so an interface's
@@ -14,6 +16,16 @@ export const OPT_IF_IPV4ADDR = 4;
 export const OPT_IF_IPV6ADDR = 5;
 export const IF_IPV4ADDR_BYTES = 8;
 export const IF_IPV6ADDR_BYTES = 17;
+/** if_MACaddr, code 6: the interface's Ethernet address, 6 bytes */
+export const OPT_IF_MACADDR = 6;
+export const IF_MACADDR_BYTES = 6;
+
+/** The if_MACaddr value of `fa:16:3e:00:00:01`; null when it is not a MAC address. */
+export function macOption(text: string): Uint8Array | null {
+  const parts = text.split(':');
+  if (parts.length !== 6 || !parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return null;
+  return Uint8Array.from(parts, (p) => parseInt(p, 16));
+}
 
 /**
  * The option code and value for `text` (an address, `/prefix` optional: without one it

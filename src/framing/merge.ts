@@ -432,6 +432,7 @@ function describe(id: number, label: string, file: string, ci: CaptureInterface)
     snaplen: ci.snaplen,
     tsResolutionNs: resolutionNs(ci.tsResolution),
     addresses: ci.addresses,
+    ...(ci.mac !== null ? { mac: ci.mac } : {}),
     file,
     fileInterfaceId: ci.id,
     capture: ci,

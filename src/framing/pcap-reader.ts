@@ -235,6 +235,7 @@ export class PcapParser implements FormatParser {
       blockOffset: base + off,
       // (a pcap header has no room for them)
       addresses: [],
+      mac: null,
     });
   }
 }

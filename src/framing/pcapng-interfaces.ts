@@ -3,7 +3,8 @@
 //
 //     8  linktype(16) | reserved(16)
 //    12  snaplen
-//    16  options: opt_comment 1, if_name 2, if_description 3, if_IPv4addr 4, if_IPv6addr 5
+//    16  options: opt_comment 1, if_name 2, if_description 3, if_IPv4addr 4, if_IPv6addr 5,
+//        if_MACaddr 6
 //        (repeated, interface-address.ts), if_tsresol 9, if_fcslen 13, if_tsoffset 14
 //
 // Numbering is per section: a block names its interface by its place among the IDBs of
@@ -19,6 +20,7 @@
 // what its packets need is kept (InterfaceState); interfaces alike share one timestamp
 // converter.
 
+import { formatMac } from '../decode/format.js';
 import { readI64, readU16, readU32 } from './bytes.js';
 import { CaptureFormatError } from './errors.js';
 import { decodeOptionString, type ParserContext } from './format-parser.js';
@@ -28,6 +30,8 @@ import {
   ipv4AddressText,
   ipv6AddressText,
   OPT_IF_IPV4ADDR,
+  OPT_IF_MACADDR,
+  IF_MACADDR_BYTES,
   OPT_IF_IPV6ADDR,
 } from './interface-address.js';
 import { BLOCK_IDB, blockName, OPT_COMMENT } from './pcapng-blocks.js';
@@ -116,6 +120,7 @@ export class PcapngInterfaces {
     let fcsLen: number | null = null;
     let addresses: string[] | null = null;
     let addressOptions = 0;
+    let mac: string | null = null;
     forEachOption(this.ctx, b, off + 16, off + length - 4, base, le, BLOCK_IDB, (code, start, len, at) => {
       if (code === OPT_COMMENT || code === 2 || code === 3) {
         const what = code === OPT_COMMENT ? 'opt_comment' : code === 2 ? 'if_name' : 'if_description';
@@ -145,6 +150,13 @@ export class PcapngInterfaces {
             `pcapng ${v4 ? 'if_IPv4addr' : 'if_IPv6addr'} option of ${len} bytes (not ${want}) at byte ${base + at} ignored`,
           );
         } else (addresses ??= []).push(v4 ? ipv4AddressText(b, start) : ipv6AddressText(b, start));
+      } else if (code === OPT_IF_MACADDR) {
+        if (len !== IF_MACADDR_BYTES)
+          this.ctx.warnOnce(
+            'idb-option-6',
+            `pcapng if_MACaddr option of ${len} bytes (not ${IF_MACADDR_BYTES}) at byte ${base + at} ignored`,
+          );
+        else mac = formatMac(b, start);
       } else if (code === 9 || code === 13 || code === 14) {
         const want = code === 14 ? 8 : 1;
         if (len !== want) {
@@ -182,6 +194,7 @@ export class PcapngInterfaces {
       fcsLen,
       blockOffset: base + off,
       addresses: addresses ?? NONE,
+      mac,
     });
   }
 

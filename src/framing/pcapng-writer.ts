@@ -27,7 +27,7 @@
 import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import type { FramedPacket, InterfaceStats } from '../events/types.js';
 import { copyBytes, pad4, writeU16LE, writeU32LE } from './bytes.js';
-import { addressOption } from './interface-address.js';
+import { addressOption, macOption, OPT_IF_MACADDR } from './interface-address.js';
 import { BLOCK_EPB, BLOCK_IDB, BLOCK_ISB, BLOCK_SHB, BYTE_ORDER_MAGIC } from './pcapng-blocks.js';
 import { timestampToUnits, type Units64 } from './timestamp.js';
 import { MAX_INTERFACE_ADDRESSES } from './types.js';
@@ -70,6 +70,8 @@ export interface WriterInterface {
    * written as if_IPv4addr / if_IPv6addr; text that is no address is left out
    */
   addresses?: readonly string[];
+  /** its MAC address (InterfaceDescriptor.mac), written as if_MACaddr */
+  mac?: string | null;
   /** opt_comment values (a capture of every device names its devices so: device-split.ts) */
   comments?: readonly string[];
 }
@@ -215,6 +217,8 @@ export class PcapngWriter {
       if (addresses++ === MAX_INTERFACE_ADDRESSES) break;
       opts.push(option(address.code, address.value));
     }
+    const mac = iface.mac != null ? macOption(iface.mac) : null;
+    if (mac !== null) opts.push(option(OPT_IF_MACADDR, mac));
     const exponent = decimalExponent(iface.tsResolutionNs ?? 1);
     opts.push(option(9, Uint8Array.of(exponent)));
     this.block(BLOCK_IDB, body, opts);

@@ -68,6 +68,8 @@ export interface CaptureInterface {
    * `x::y/len` (interface-address.ts), at most MAX_INTERFACE_ADDRESSES; empty for pcap.
    */
   addresses: readonly string[];
+  /** if_MACaddr as `fa:16:3e:00:00:01`; null when not recorded (always for pcap) */
+  mac: string | null;
 }
 
 /**

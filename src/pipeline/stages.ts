@@ -312,6 +312,7 @@ export class Stages {
       host: iface.host,
       tsResolutionNs: iface.tsResolutionNs,
       addresses: iface.addresses,
+      mac: iface.mac ?? null,
       ...(iface.deviceOf !== undefined ? { capture: iface.deviceOf } : {}),
     });
     if (this.#json || this.#records !== null) {

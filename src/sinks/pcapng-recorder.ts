@@ -289,6 +289,7 @@ export class PcapngRecorder {
       snaplen: desc.snaplen,
       tsResolutionNs: desc.tsResolutionNs,
       addresses: desc.addresses,
+      mac: desc.mac ?? null,
       ...(desc.description !== undefined ? { description: desc.description } : {}),
       ...(desc.devices !== undefined ? { comments: desc.devices.map(deviceComment) } : {}),
     };

@@ -251,6 +251,7 @@ export class CaptureSession {
         snaplen: this.#options.snaplen,
         interfaceId: id,
         addresses: target.addresses,
+        mac: target.mac ?? null,
         tcpdumpPath: this.#options.tcpdumpPath,
         sshProgram: this.#options.sshProgram,
         backoff: this.#options.remoteBackoff,
@@ -361,6 +362,7 @@ export class CaptureSession {
         // The addon asks libpcap for nanosecond stamps; where it refused, µs ones are scaled.
         tsResolutionNs: capture.tsPrecision === 'nano' ? 1 : 1000,
         addresses: e.addresses,
+        mac: t.mac ?? null,
       };
       this.#handlers?.onInterface(e.descriptor);
     }
@@ -527,8 +529,8 @@ export class CaptureSession {
     }
     for (const [netns, names] of listed) {
       if (!open.some((s) => specSelectsNamespace(s, netns))) continue;
-      for (const [name, { addresses }] of names)
-        this.#attachIfNew(open, { host: null, netns, name }, addresses);
+      for (const [name, { addresses, mac }] of names)
+        this.#attachIfNew(open, { host: null, netns, name }, addresses, undefined, mac);
     }
   }
 
@@ -554,7 +556,13 @@ export class CaptureSession {
     if (this.#stopped) return;
     for (const ns of inv.inventories) {
       for (const iface of ns.interfaces)
-        this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name }, iface.addresses);
+        this.#attachIfNew(
+          open,
+          { host, netns: ns.netns, name: iface.name },
+          iface.addresses,
+          undefined,
+          iface.mac,
+        );
       // (`ip addr` lists no `any`: a namespace is one, named by the devices it holds)
       if (ns.error === null) {
         const devices = ns.interfaces.map(({ ifindex, name, addresses }) => ({ ifindex, name, addresses }));
@@ -568,6 +576,7 @@ export class CaptureSession {
     loc: { host: string | null; netns: string | null; name: string },
     addresses: string[],
     devices?: readonly CaptureDevice[],
+    mac?: string | null,
   ): void {
     const spec = open.find((s) => specMatches(s, loc));
     if (spec === undefined) return;
@@ -579,6 +588,7 @@ export class CaptureSession {
       spec: spec.text,
       addresses,
       ...(devices ? { devices } : {}),
+      ...(mac != null ? { mac } : {}),
     });
     if (entry.kind === 'local') this.#openLocal(entry, false);
     else {

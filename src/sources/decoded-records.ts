@@ -43,9 +43,11 @@ const enum PacketWord {
   KeyCheck = 11,
   SrcHash = 12,
   DstHash = 13,
+  L2Src = 14,
+  L2Dst = 15,
 }
 const SEC_DOUBLE = PacketWord.Sec / 2;
-const PACKET_FIXED_BYTES = 56;
+const PACKET_FIXED_BYTES = 64;
 /** A key's numbers, by 32-bit word from the end of the fixed part: three doubles, then two integers. */
 const enum KeyWord {
   Part0 = 0,
@@ -114,6 +116,8 @@ export function writePacket(w: SlotWriter, c: Classified, iface: number, sec: nu
   i32[wd + PacketWord.KeyCheck] = c.keyCheck;
   i32[wd + PacketWord.SrcHash] = c.srcHash;
   i32[wd + PacketWord.DstHash] = c.dstHash;
+  i32[wd + PacketWord.L2Src] = c.l2Src;
+  i32[wd + PacketWord.L2Dst] = c.l2Dst;
   let p = at + PACKET_FIXED_BYTES;
   if (c.hasKey) {
     f64[(p >>> 3) + KeyWord.Part0 / 2] = c.keyPart0;
@@ -219,6 +223,8 @@ export class DecodedRecordReader {
         c.keyCheck = i32[wd + PacketWord.KeyCheck];
         c.srcHash = i32[wd + PacketWord.SrcHash];
         c.dstHash = i32[wd + PacketWord.DstHash];
+        c.l2Src = i32[wd + PacketWord.L2Src];
+        c.l2Dst = i32[wd + PacketWord.L2Dst];
         let p = at + PACKET_FIXED_BYTES;
         if (c.hasKey) {
           c.keyPart0 = f64[(p >>> 3) + KeyWord.Part0 / 2];

@@ -119,6 +119,7 @@ try {
         fileInterfaceId,
         tsResolutionNs,
         addresses,
+        mac,
         deviceOf,
       } = iface;
       sendInterface({
@@ -134,6 +135,7 @@ try {
         fileInterfaceId,
         tsResolutionNs,
         addresses,
+        ...(mac != null ? { mac } : {}),
         ...(deviceOf !== undefined ? { deviceOf } : {}),
       });
     },

@@ -12,6 +12,8 @@ import { specSelectsNamespace, type CaptureSpec } from './spec.js';
 export interface ListedInterface {
   up: boolean;
   addresses: string[];
+  /** its MAC address, where the addon lists it */
+  mac: string | null;
 }
 
 export interface LocalListing {
@@ -56,7 +58,9 @@ export async function listNamespaces(namespaces: Iterable<string | null>): Promi
         const list = await listInterfacesAsync(path);
         interfaces.set(
           netns,
-          new Map(list.map((i) => [i.name, { up: i.up, addresses: interfaceAddresses(i) }])),
+          new Map(
+            list.map((i) => [i.name, { up: i.up, addresses: interfaceAddresses(i), mac: i.mac ?? null }]),
+          ),
         );
       } catch (err) {
         // gone between the stat and the listing; other failures conclude nothing

@@ -177,6 +177,8 @@ export interface NativeInterfaceInfo {
   running: boolean;
   loopback: boolean;
   addresses: NativeInterfaceAddress[];
+  /** its Ethernet address (`fa:16:3e:00:00:01`); null: none (absent from an addon built before it) */
+  mac?: string | null;
 }
 
 export interface NativeAddon {

@@ -51,6 +51,8 @@ export interface RemoteCaptureOptions {
   interfaceId: number;
   /** the interface's own addresses (`10.0.0.1/24`) as the host's listing gave them; default none */
   addresses?: readonly string[];
+  /** its MAC address as the host's listing gave it */
+  mac?: string | null;
   /** program run on the host, default 'tcpdump' (tests name a missing one) */
   tcpdumpPath?: string;
   /**
@@ -349,6 +351,7 @@ export class RemoteCapture {
       snaplen: iface.snaplen,
       tsResolutionNs,
       addresses: [...(this.#options.addresses ?? [])],
+      mac: this.#options.mac ?? null,
     };
     this.#handlers.onInterface?.(this.#descriptor);
   }

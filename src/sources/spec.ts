@@ -171,6 +171,8 @@ export interface CaptureTarget extends InterfaceLocation {
   spec: string;
   /** its own addresses (`10.0.0.1/24`) as the listing that found it gave them */
   addresses: string[];
+  /** its own MAC address as the listing gave it (InterfaceDescriptor.mac) */
+  mac?: string | null;
   /** `any`: the devices of its namespace by ifindex, as the listing gave them (InterfaceDescriptor.devices) */
   devices?: readonly CaptureDevice[];
 }
@@ -235,6 +237,7 @@ export function resolveSpecs(
     loc: InterfaceLocation,
     addresses: string[],
     devices?: readonly CaptureDevice[],
+    mac?: string | null,
   ): void => {
     const label = interfaceLabel(loc);
     if (seen.has(label)) return;
@@ -245,6 +248,7 @@ export function resolveSpecs(
       spec: spec.text,
       addresses,
       ...(devices !== undefined ? { devices } : {}),
+      ...(mac != null ? { mac } : {}),
     });
   };
   for (const spec of specs) {
@@ -288,7 +292,7 @@ export function resolveSpecs(
       for (const iface of ns.interfaces) {
         const loc = { host: spec.host, netns: ns.netns, name: iface.name };
         if (specMatches(spec, loc)) {
-          add(spec, loc, iface.addresses);
+          add(spec, loc, iface.addresses, undefined, iface.mac);
           matched++;
         }
       }

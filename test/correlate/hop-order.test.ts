@@ -17,6 +17,10 @@ interface Hop {
   roundTrip?: number;
   holdsSource?: boolean;
   holdsDestination?: boolean;
+  /** the interface owns the frame's source / destination MAC */
+  ownsFrameSource?: boolean;
+  ownsFrameDestination?: boolean;
+  hasAddresses?: boolean;
   rank?: number;
   /** the capture it is seen through (the devices of one `any` capture share one); default its own */
   capture?: number;
@@ -47,6 +51,9 @@ function order(
     h.roundTrip[i] = hop.roundTrip ?? Number.NaN;
     h.holdsSource[i] = hop.holdsSource === true ? 1 : 0;
     h.holdsDestination[i] = hop.holdsDestination === true ? 1 : 0;
+    h.ownsFrameSource[i] = hop.ownsFrameSource === true ? 1 : 0;
+    h.ownsFrameDestination[i] = hop.ownsFrameDestination === true ? 1 : 0;
+    h.hasAddresses[i] = hop.hasAddresses === true ? 1 : 0;
     h.rank[i] = hop.rank ?? hop.iface;
     h.capture[i] = hop.capture ?? 1000 + hop.iface;
   });
@@ -68,6 +75,44 @@ describe('HopOrder', () => {
         { iface: 2, time: 200 },
       ]),
     ).toEqual([1, 2, 3]);
+  });
+
+  it('a frame starts where its source MAC lives and ends where its destination MAC does, within one routed hop', () => {
+    // a VM's echo to its gateway: the tap (announced last) and the bridge that owns the
+    // gateway's MAC stamp it the same nanosecond; routed, it leaves by eth1
+    const request = [
+      { iface: 2, time: 100, ttl: 64, ownsFrameDestination: true, rank: 0 },
+      { iface: 1, time: 100, ttl: 64, rank: 1 },
+      { iface: 3, time: 150, ttl: 63, rank: 2 },
+    ];
+    expect(order(request, { clock: false })).toEqual([1, 2, 3]);
+    // the reply, sent by the bridge (its MAC the frame's source): the bridge, then the tap
+    const reply = [
+      { iface: 1, time: 500, ttl: 63, rank: 0 },
+      { iface: 2, time: 500, ttl: 63, ownsFrameSource: true, rank: 1 },
+      { iface: 3, time: 450, ttl: 64, rank: 2 },
+    ];
+    expect(order(reply, { clock: false })).toEqual([3, 2, 1]);
+    // a bridge that took the MAC of its port (the tap): the one with addresses owns it
+    const shared = [
+      { iface: 2, time: 100, ttl: 64, ownsFrameDestination: true, hasAddresses: true, rank: 0 },
+      { iface: 1, time: 100, ttl: 64, ownsFrameDestination: true, rank: 1 },
+    ];
+    expect(order(shared, { clock: false })).toEqual([1, 2]);
+    // two that own it and hold addresses (or none does): nothing is said
+    for (const hasAddresses of [true, false]) {
+      const neither = [
+        { iface: 2, time: 100, ttl: 64, ownsFrameDestination: true, hasAddresses, rank: 0 },
+        { iface: 1, time: 100, ttl: 64, ownsFrameDestination: true, hasAddresses, rank: 1 },
+      ];
+      expect(order(neither, { clock: false })).toEqual([2, 1]);
+    }
+    // the MAC owner of one hop says nothing of another hop (another TTL)
+    const otherHop = [
+      { iface: 5, time: 100, ttl: 63, rank: 0 },
+      { iface: 4, time: 100, ttl: 64, ownsFrameDestination: true, rank: 1 },
+    ];
+    expect(order(otherHop, { clock: false })).toEqual([4, 5]);
   });
 
   it('stamps that tie on two devices of one capture (any): the order it was handed them', () => {

@@ -48,6 +48,8 @@ describe('pcap reader', () => {
         fcsLen: null,
         blockOffset: 0,
         addresses: [],
+        // (a pcap file has no room for it)
+        mac: null,
       },
     ]);
     expect(seen.packets).toEqual([

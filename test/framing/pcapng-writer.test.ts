@@ -523,6 +523,25 @@ describe('pcapng writer: buffering and blocks', () => {
     expect(tshark(path, ['frame.interface_name'])).toEqual([['outside:eth0'], ['compute:tap1'], ['lb:lo']]);
   });
 
+  it("writes an interface's MAC (if_MACaddr) for our reader and tshark; none when unknown or not one", () => {
+    const path = join(dir, 'mac.pcapng');
+    const w = PcapngWriter.toFile(path, { now: fixedClock });
+    w.addInterface({ id: 0, label: 'compute:br100', linktype: 1, snaplen: 0, mac: 'FA:16:3e:00:00:01' });
+    w.addInterface({ id: 1, label: 'compute:tap1', linktype: 1, snaplen: 0, mac: null });
+    w.addInterface({ id: 2, label: 'compute:tun0', linktype: 101, snaplen: 0, mac: 'not a mac' });
+    for (const id of [0, 1, 2]) w.writePacket(packet(id, 1_700_000_000, id, [id]));
+    w.close();
+    const { seen, handlers } = collector();
+    readCaptureBytes(readFileSync(path), handlers);
+    expect(seen.warnings).toEqual([]);
+    expect(seen.interfaces.map((i) => i.mac)).toEqual(['fa:16:3e:00:00:01', null, null]);
+    const shown = execFileSync('tshark', ['-r', path, '-X', 'read_format:MIME Files Format', '-V'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    expect(shown.match(/Option: MAC Address = .*/g)).toEqual(['Option: MAC Address = fa:16:3e:00:00:01']);
+  });
+
   it('refuses packets on interfaces it was not told of, and times it cannot write', () => {
     const w = new PcapngWriter(memorySink());
     w.addInterface({ id: 0, label: 'eth0', linktype: 1, snaplen: 0 });

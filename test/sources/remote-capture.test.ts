@@ -272,6 +272,7 @@ describe('remote capture over ssh (lab sdn-vxlan)', () => {
           tsResolutionNs: 1,
           // (none given: a capture session gives those the host's listing showed)
           addresses: [],
+          mac: null,
         },
       ]);
       // (a µs stream's stamps would all end in 000)
