@@ -26,6 +26,7 @@ import {
   interfaceLabel,
   type CaptureDevice,
   type InterfaceDescriptor,
+  type InterfaceLocation,
   type InterfaceState,
   type InterfaceStats,
 } from '../events/types.js';
@@ -45,6 +46,7 @@ export type {
 } from './capture-session-contract.js';
 import { mappedRingBytes, RingBudget } from './ring-budget.js';
 import {
+  captureTarget,
   resolveSpecs,
   SpecError,
   specIsOpen,
@@ -52,6 +54,7 @@ import {
   specSelectsNamespace,
   type CaptureSpec,
   type CaptureTarget,
+  type FoundInterface,
 } from './spec.js';
 
 // Counters are read this often so that a drop is known before the verdicts of its time
@@ -529,8 +532,7 @@ export class CaptureSession {
     }
     for (const [netns, names] of listed) {
       if (!open.some((s) => specSelectsNamespace(s, netns))) continue;
-      for (const [name, { addresses, mac }] of names)
-        this.#attachIfNew(open, { host: null, netns, name }, addresses, undefined, mac);
+      for (const [name, found] of names) this.#attachIfNew(open, { host: null, netns, name }, found);
     }
   }
 
@@ -556,40 +558,21 @@ export class CaptureSession {
     if (this.#stopped) return;
     for (const ns of inv.inventories) {
       for (const iface of ns.interfaces)
-        this.#attachIfNew(
-          open,
-          { host, netns: ns.netns, name: iface.name },
-          iface.addresses,
-          undefined,
-          iface.mac,
-        );
+        this.#attachIfNew(open, { host, netns: ns.netns, name: iface.name }, iface);
       // (`ip addr` lists no `any`: a namespace is one, named by the devices it holds)
       if (ns.error === null) {
         const devices = ns.interfaces.map(({ ifindex, name, addresses }) => ({ ifindex, name, addresses }));
-        this.#attachIfNew(open, { host, netns: ns.netns, name: 'any' }, [], devices);
+        this.#attachIfNew(open, { host, netns: ns.netns, name: 'any' }, { addresses: [], devices });
       }
     }
   }
 
-  #attachIfNew(
-    open: readonly CaptureSpec[],
-    loc: { host: string | null; netns: string | null; name: string },
-    addresses: string[],
-    devices?: readonly CaptureDevice[],
-    mac?: string | null,
-  ): void {
+  /** Attaches the interface at `loc`, found after the start, when an open spec names it and it is not captured. */
+  #attachIfNew(open: readonly CaptureSpec[], loc: InterfaceLocation, found: FoundInterface): void {
     const spec = open.find((s) => specMatches(s, loc));
-    if (spec === undefined) return;
-    const label = interfaceLabel(loc);
-    if (this.#byLabel.has(label)) return;
-    const entry = this.#addTarget({
-      ...loc,
-      label,
-      spec: spec.text,
-      addresses,
-      ...(devices ? { devices } : {}),
-      ...(mac != null ? { mac } : {}),
-    });
+    if (spec === undefined || this.#byLabel.has(interfaceLabel(loc))) return;
+    const entry = this.#addTarget(captureTarget(spec, loc, found));
+    const label = entry.target.label;
     if (entry.kind === 'local') this.#openLocal(entry, false);
     else {
       entry.capture.start().catch((err: unknown) => {

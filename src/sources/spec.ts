@@ -177,6 +177,29 @@ export interface CaptureTarget extends InterfaceLocation {
   devices?: readonly CaptureDevice[];
 }
 
+/** What a listing found of an interface: its own addresses and MAC; of an `any`, its namespace's devices. */
+export interface FoundInterface {
+  addresses: string[];
+  mac?: string | null;
+  devices?: readonly CaptureDevice[];
+}
+
+/** The target `spec` makes of the interface at `loc`, as a listing found it. */
+export function captureTarget(
+  spec: CaptureSpec,
+  loc: InterfaceLocation,
+  found: FoundInterface,
+): CaptureTarget {
+  return {
+    ...loc,
+    label: interfaceLabel(loc),
+    spec: spec.text,
+    addresses: found.addresses,
+    ...(found.devices !== undefined ? { devices: found.devices } : {}),
+    ...(found.mac != null ? { mac: found.mac } : {}),
+  };
+}
+
 /** Whether a spec names this (host, netns, iface) — also used to attach interfaces that appear later. */
 export function specMatches(spec: CaptureSpec, loc: InterfaceLocation): boolean {
   // (an identity names what it resolved to, once: identity.ts)
@@ -232,24 +255,11 @@ export function resolveSpecs(
 ): CaptureTarget[] {
   const targets: CaptureTarget[] = [];
   const seen = new Set<string>();
-  const add = (
-    spec: CaptureSpec,
-    loc: InterfaceLocation,
-    addresses: string[],
-    devices?: readonly CaptureDevice[],
-    mac?: string | null,
-  ): void => {
+  const add = (spec: CaptureSpec, loc: InterfaceLocation, found: FoundInterface): void => {
     const label = interfaceLabel(loc);
     if (seen.has(label)) return;
     seen.add(label);
-    targets.push({
-      ...loc,
-      label,
-      spec: spec.text,
-      addresses,
-      ...(devices !== undefined ? { devices } : {}),
-      ...(mac != null ? { mac } : {}),
-    });
+    targets.push(captureTarget(spec, loc, found));
   };
   for (const spec of specs) {
     if (spec.identity !== undefined)
@@ -285,14 +295,14 @@ export function resolveSpecs(
           name: i.name,
           addresses: i.addresses,
         }));
-        add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, [], devices);
+        add(spec, { host: spec.host, netns: ns.netns, name: 'any' }, { addresses: [], devices });
         matched++;
         continue;
       }
       for (const iface of ns.interfaces) {
         const loc = { host: spec.host, netns: ns.netns, name: iface.name };
         if (specMatches(spec, loc)) {
-          add(spec, loc, iface.addresses, undefined, iface.mac);
+          add(spec, loc, iface);
           matched++;
         }
       }

@@ -20,7 +20,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
+import { captureWhile, jsonRecords } from '../support/cli-process.js';
 
 const VIP = '10.96.9.9';
 
@@ -90,18 +90,7 @@ describe('hairpin NAT without SNAT: the answers go around the DNAT', () => {
     traffic: () => Promise<unknown>,
     done: (lines: readonly string[]) => boolean,
   ): Promise<string[]> {
-    const cli = startCli(['capture', '-i', `${P}*/any`, '-f', filter, '--json']);
-    try {
-      await cli.waitForLine(
-        () => jsonRecords(cli.lines).filter((x) => x.type === 'state' && x.state === 'up').length === 3,
-      );
-      await traffic();
-      await cli.waitForLine(() => done(cli.lines), 30_000);
-    } finally {
-      cli.child.kill('SIGINT');
-    }
-    await cli.exited;
-    return cli.lines;
+    return (await captureWhile(['-i', `${P}*/any`, '-f', filter], 3, traffic, done)).lines;
   }
 
   it('TCP: the client resets the SYN-ACK from the server’s own address; why: the DNAT it went around', async () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, inNetns, requireRoot, runPrefix } from '../lab/support/lab-env.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
+import { captureWhile, jsonRecords } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const TAP = 'tap7aa08012-d0';
@@ -43,31 +43,25 @@ describe('interfaces named against the path: a bridge before its port', () => {
 
   /** Captures `specs` (in that order) while the VM pings the external host twice; its echo records. */
   async function pingWhile(specs: string[], extra: string[]): Promise<ExchangeRecord[]> {
-    const cli = startCli(['capture', ...specs.flatMap((s) => ['-i', s]), '-f', 'icmp', '--json', ...extra]);
-    try {
-      await cli.waitForLine(
-        () =>
-          jsonRecords(cli.lines).filter((r) => r.type === 'state' && r.state === 'up').length ===
-          specs.length,
-        60_000,
-      );
-      const ping = await inNetns(`${lab.prefix}instance-00000001`, [
-        'ping',
-        '-c',
-        '2',
-        '-i',
-        '0.2',
-        '-W',
-        '1',
-        '203.0.113.10',
-      ]);
-      expect(ping.exitCode).not.toBe(0);
-      await cli.waitForLine(() => echoes(cli.lines).length === 2, 30_000);
-    } finally {
-      cli.child.kill('SIGINT');
-    }
-    await cli.exited;
-    return echoes(cli.lines);
+    const { lines } = await captureWhile(
+      [...specs.flatMap((s) => ['-i', s]), '-f', 'icmp', ...extra],
+      specs.length,
+      async () => {
+        const ping = await inNetns(`${lab.prefix}instance-00000001`, [
+          'ping',
+          '-c',
+          '2',
+          '-i',
+          '0.2',
+          '-W',
+          '1',
+          '203.0.113.10',
+        ]);
+        expect(ping.exitCode).not.toBe(0);
+      },
+      (l) => echoes(l).length === 2,
+    );
+    return echoes(lines);
   }
 
   function expectLostBeforeTheTap(echo: ExchangeRecord, compute: string, external: string): void {

@@ -47,6 +47,13 @@ function records(stdout: string, type: string): Array<Record<string, unknown>> {
     .filter((r) => r.type === type);
 }
 
+/** Each exchange's verdict, sorted: kind, key, status and where it was lost. */
+function verdicts(stdout: string): string[] {
+  return records(stdout, 'exchange')
+    .map((e) => `${String(e.kind)} ${String(e.key)} ${String(e.status)} ${JSON.stringify(e.lost ?? null)}`)
+    .sort();
+}
+
 /** The clock records; the last is the estimate at the end of the replay. */
 function clocks(stdout: string): Array<{ host: string; reference: string; offsetMs: number }> {
   return records(stdout, 'clock') as unknown as Array<{ host: string; reference: string; offsetMs: number }>;
@@ -77,12 +84,6 @@ describe('replay of files from two machines', () => {
 
   it('every interface a tcpdump of its own, the external host 0.3 s ahead: the verdicts of the recording, the offset within its uncertainty', () => {
     const args = perInterfaceFiles(0.3);
-    const verdicts = (stdout: string): string[] =>
-      records(stdout, 'exchange')
-        .map(
-          (e) => `${String(e.kind)} ${String(e.key)} ${String(e.status)} ${JSON.stringify(e.lost ?? null)}`,
-        )
-        .sort();
     const recorded = runCli(['replay', RECORDING, '--json']);
     const split = replay([...args, '--json']);
     expect(split.stderr).toBe(NO_CAUSES_NOTE);
@@ -101,12 +102,6 @@ describe('replay of files from two machines', () => {
   it.each([4, -3])(
     'the external host %d s off, more than any timeout: the verdicts of the recording, from the first clock record on',
     (aheadS) => {
-      const verdicts = (stdout: string): string[] =>
-        records(stdout, 'exchange')
-          .map(
-            (e) => `${String(e.kind)} ${String(e.key)} ${String(e.status)} ${JSON.stringify(e.lost ?? null)}`,
-          )
-          .sort();
       const recorded = runCli(['replay', RECORDING, '--json']);
       const split = replay([...perInterfaceFiles(aheadS), '--json']);
       expect(split.stderr).toBe(NO_CAUSES_NOTE);

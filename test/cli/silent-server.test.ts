@@ -19,7 +19,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
+import { captureWhile, jsonRecords } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const SERVER = '10.98.0.3';
@@ -115,7 +115,7 @@ describe('a server that answers nothing: a stalled listener, pings ignored', () 
   it('a new connection: unanswered where the SYN arrived; why: the accept queue is full; its recording replays it', async () => {
     expect(await acceptQueue(s)).toEqual([BACKLOG + 1, BACKLOG]);
     const recording = join(work ?? '', 'stall.pcapng');
-    const lines = await captureWhile(
+    const lines = await capture(
       () => inNetns(c, ['timeout', '3', 'nc', SERVER, '8080']),
       (l) => exchangesOf(l, 'tcp-handshake').length > 0,
       ['-w', recording],
@@ -143,7 +143,7 @@ describe('a server that answers nothing: a stalled listener, pings ignored', () 
   }, 60_000);
 
   it('a DNS query: unanswered; why: it waits unread in the socket', async () => {
-    const lines = await captureWhile(
+    const lines = await capture(
       () => inNetns(c, ['dig', '+tries=1', '+time=1', `@${SERVER}`, 'stalled.test', 'A']),
       (l) => exchangesOf(l, 'dns').length > 0,
     );
@@ -163,7 +163,7 @@ describe('a server that answers nothing: a stalled listener, pings ignored', () 
       ['ip', 'netns', 'exec', s, 'sysctl', '-qw', 'net.ipv4.icmp_echo_ignore_all=1'],
       ['ip', 'netns', 'exec', s, 'sysctl', '-qw', 'net.ipv6.icmp.echo_ignore_all=1'],
     );
-    const lines = await captureWhile(
+    const lines = await capture(
       async () => {
         await inNetns(c, ['ping', '-c1', '-W1', SERVER]);
         await inNetns(c, ['ping', '-c1', '-W1', SERVER6]);
@@ -188,22 +188,11 @@ describe('a server that answers nothing: a stalled listener, pings ignored', () 
   }, 60_000);
 
   /** Captures both ends while `traffic` runs, until `done` holds of the JSON lines. */
-  async function captureWhile(
+  async function capture(
     traffic: () => Promise<unknown>,
     done: (lines: readonly string[]) => boolean,
     extra: readonly string[] = [],
   ): Promise<string[]> {
-    const cli = startCli(['capture', '-i', `${c}/eth0`, '-i', `${s}/eth0`, '--json', ...extra]);
-    try {
-      await cli.waitForLine(
-        () => jsonRecords(cli.lines).filter((x) => x.type === 'state' && x.state === 'up').length === 2,
-      );
-      await traffic();
-      await cli.waitForLine(() => done(cli.lines), 30_000);
-    } finally {
-      cli.child.kill('SIGINT');
-    }
-    await cli.exited;
-    return cli.lines;
+    return (await captureWhile(['-i', `${c}/eth0`, '-i', `${s}/eth0`, ...extra], 2, traffic, done)).lines;
   }
 });

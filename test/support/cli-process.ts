@@ -101,3 +101,31 @@ export function jsonRecords(lines: readonly string[]): Array<Record<string, unkn
 
 /** Lines already checked against the contract. */
 const keptContract = new Set<string>();
+
+/**
+ * `hopscope capture ARGS --json` while `traffic` runs: once `interfaces` captures are up,
+ * `traffic`; then until `done` holds of the lines; then SIGINT. Its lines, and whether
+ * it exited (its status).
+ */
+export async function captureWhile(
+  args: readonly string[],
+  interfaces: number,
+  traffic: () => Promise<unknown>,
+  done: (lines: readonly string[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ lines: string[]; status: number | null }> {
+  const cli = startCli(['capture', ...args, '--json']);
+  try {
+    await cli.waitForLine(
+      () =>
+        jsonRecords(cli.lines).filter((x) => x.type === 'state' && x.state === 'up').length === interfaces,
+      60_000,
+    );
+    await traffic();
+    await cli.waitForLine(() => done(cli.lines), timeoutMs);
+  } finally {
+    cli.child.kill('SIGINT');
+  }
+  const status = await cli.exited;
+  return { lines: cli.lines, status };
+}
