@@ -654,6 +654,62 @@ describe('cause inference', () => {
     );
   });
 
+  it('a drop in ip_error: the route error the lookups show, or one they do not (a policy rule by mark)', () => {
+    const drop = kernelDrop('NOT_SPECIFIED', 'ip_error+0x94');
+    const hidden = inferCause({
+      exchange: exchange('unanswered', { lost: undefined }),
+      views: [
+        view({
+          oif: null,
+          expectedIface: null,
+          facts: withCarrier(facts({ routes: [routed(packet.dst, 'eth1', null, 'eth0')] })),
+          drops: [drop],
+        }),
+      ],
+    });
+    expect(hidden?.code).toBe('no-route');
+    expect(hidden?.summary).toBe(
+      `the kernel dropped it on input: its route lookup found a blackhole, unreachable or prohibit route or rule (NOT_SPECIFIED at ip_error+0x94); \`ip route get ${packet.dst} from ${packet.src} iif eth0\` in r finds ${packet.dst} dev eth1, so a policy rule chose another table for this packet (\`ip rule\`: by its firewall mark?)`,
+    );
+    expect(hidden?.evidence).toEqual([
+      drop,
+      {
+        source: 'route',
+        netns: 'r',
+        query: `${packet.dst} from ${packet.src} iif eth0`,
+        route: `${packet.dst} dev eth1`,
+        iface: 'eth1',
+      },
+    ]);
+    // where the plain lookup fails too, the state says which route it is
+    const unreachable = {
+      query: { dst: packet.dst, from: packet.src, iif: 'eth0' },
+      answer: {
+        dev: null,
+        gateway: null,
+        prefsrc: null,
+        type: 'unicast',
+        error: 'No route to host',
+        text: '',
+      },
+    };
+    const shown = inferCause({
+      exchange: exchange('unanswered', { lost: undefined }),
+      views: [
+        view({
+          oif: null,
+          expectedIface: null,
+          facts: withCarrier(facts({ routes: [unreachable] })),
+          drops: [drop],
+        }),
+      ],
+    });
+    expect(shown?.code).toBe('no-route');
+    expect(shown?.summary).toMatch(
+      /^no route to 192\.0\.2\.9 in r: No route to host; the kernel dropped it \(NOT_SPECIFIED at ip_error\+0x94\)$/,
+    );
+  });
+
   it('nothing found: unknown, with what was looked at and what could not be read', () => {
     const f = facts({
       nftables: { unreadable: 'nft is not installed' },

@@ -2,8 +2,15 @@
 // its reason mapped to a cause, with the state or the rule that says the same as its
 // evidence.
 import type { CauseCode, KernelDropEvidence } from '../../events/types.js';
+import { routeEvidence } from './evidence-items.js';
 import { firewallFinding, type FirewallHit } from './firewall-finding.js';
 import type { Finding, HopView } from './hop-view.js';
+
+/**
+ * Where a drop without a reason is a packet whose input route lookup failed: ip_error,
+ * the input path of a blackhole, unreachable or prohibit route or rule.
+ */
+const ROUTE_ERROR_LOCATIONS = /^ip_error\b/;
 
 /** Where a drop without a reason is a frame too large for the device it is handed to. */
 const MTU_LOCATIONS =
@@ -39,6 +46,11 @@ export function kernelFinding(
   let code: CauseCode | undefined = REASON_CODES[d.reason];
   if (d.reason === 'NOT_SPECIFIED' && MTU_LOCATIONS.test(d.location)) code = 'mtu';
   const strength = d.matchedBy === 'packet' ? 100 : 40;
+  if (d.reason === 'NOT_SPECIFIED' && ROUTE_ERROR_LOCATIONS.test(d.location)) {
+    // (the state's own route error, where the lookups show it, says the same and more)
+    if (state.some((s) => s.code === 'no-route')) code = 'no-route';
+    else return hiddenRouteErrorFinding(v, d, strength, drops);
+  }
   if (code === 'netfilter-drop' || (code === undefined && hits.length > 0 && d.reason === 'NETFILTER_DROP')) {
     const hit = hits.find((h) => h.certain) ?? hits[0];
     if (hit !== undefined) return firewallFinding(v, hit, strength, drops);
@@ -62,5 +74,34 @@ export function kernelFinding(
     evidence: [...drops, ...(same?.evidence ?? [])],
     // where the state that explains it is (an MTU drop on hand-over: the receiving side)
     view: same?.view ?? v,
+  };
+}
+
+/**
+ * A route error met on input that the namespace's route lookups do not show: the lookup
+ * as received finds a route, so the packet's own lookup went elsewhere — a policy rule
+ * that selects it by what `ip route get` was not told (its firewall mark, most often).
+ */
+function hiddenRouteErrorFinding(
+  v: HopView,
+  d: KernelDropEvidence,
+  strength: number,
+  drops: KernelDropEvidence[],
+): Finding {
+  const received = v.facts.routes.find(
+    (r) => r.query.iif !== undefined && r.answer.error === null && r.answer.dev !== null,
+  );
+  const ns = v.facts.netns ?? 'the root namespace';
+  const kernelSays = `the kernel dropped it on input: its route lookup found a blackhole, unreachable or prohibit route or rule (${d.reason} at ${d.location})`;
+  const summary =
+    received !== undefined
+      ? `${kernelSays}; \`ip route get ${received.query.dst} from ${received.query.from ?? '?'} iif ${received.query.iif ?? '?'}\` in ${ns} finds ${received.answer.text}, so a policy rule chose another table for this packet (\`ip rule\`: by its firewall mark?)`
+      : `${kernelSays} in ${ns}`;
+  return {
+    code: 'no-route',
+    strength,
+    summary,
+    evidence: [...drops, ...(received !== undefined ? [routeEvidence(v.facts, received)] : [])],
+    view: v,
   };
 }
