@@ -3,7 +3,7 @@
 // one (for an unanswered exchange the question and the answer that never came; for ARP
 // also the namespace that asked), then NAT hops on the path when those do not explain it.
 import { answerOf } from './answer-packet.js';
-import type { HopView } from './cause/hop-view.js';
+import { bridgeCallsIp, type HopView } from './cause/hop-view.js';
 import {
   sameNamespace,
   type ExchangePacket,
@@ -195,7 +195,8 @@ export function dnatRouteAsks(specs: readonly ViewSpec[], facts: readonly HopFac
     const f = facts[k];
     if (s.packet.family !== 4 || f.nftables === null || isUnreadable(f.nftables)) return;
     const links = f.links !== null && !isUnreadable(f.links) ? f.links : null;
-    for (const n of nftNatRules(f.nftables, hookPasses(s.packet, s.iif, s.oif, links, s.entered), s.packet)) {
+    const passes = hookPasses(s.packet, s.iif, s.oif, links, s.entered, bridgeCallsIp(f, s.packet) !== null);
+    for (const n of nftNatRules(f.nftables, passes, s.packet)) {
       const v = n.rule.verdict;
       if (
         n.fit.fits === 'yes' &&

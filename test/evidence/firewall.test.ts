@@ -417,6 +417,25 @@ describe('the hooks a packet crosses', () => {
     );
   });
 
+  it('bridged, with br_netfilter handing bridged IP to the IP hooks: those too, with the bridge as device', () => {
+    const bridged = hookPasses(echo, 'p2', 'p1', links, null, true);
+    expect(bridged.filter((p) => p.layer === 'ip')).toEqual([
+      { layer: 'ip', hook: 'prerouting', iifname: 'br0', oifname: null, bridged: true },
+      { layer: 'ip', hook: 'forward', iifname: 'br0', oifname: 'br0', bridged: true },
+      { layer: 'ip', hook: 'postrouting', iifname: null, oifname: 'br0', bridged: true },
+    ]);
+    // without the switch, none
+    expect(hookPasses(echo, 'p2', 'p1', links, null, false).some((p) => p.layer === 'ip')).toBe(false);
+    // the port it leaves by unknown: bridged when the bridge holds no address to route with
+    const bare = links.map((l) => (l.name === 'br0' ? { ...l, addresses: [] } : l));
+    expect(hookPasses(echo, 'p2', null, bare, null, true).filter((p) => p.layer === 'ip')).toHaveLength(3);
+    expect(hookPasses(echo, 'p2', null, bare, null, true).every((p) => p.layer !== 'ip' || p.bridged)).toBe(
+      true,
+    );
+    // one that holds one may route it: the IP stack's own hooks, on the bridge device
+    expect(hookPasses(echo, 'p2', null, links, null, true).some((p) => p.bridged === true)).toBe(false);
+  });
+
   it('entering by the device it was seen on: as before', () => {
     expect(hookPasses(echo, 'p2', 'p1', links, null)).toEqual(hookPasses(echo, 'p2', 'p1', links));
     // a device that is not a bridge keeps its own hooks whatever came before it

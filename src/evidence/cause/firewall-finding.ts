@@ -9,7 +9,7 @@ import { isUnreadable, type HopFacts } from '../state/hop-facts.js';
 import { conntrackOfFlow } from './conntrack-finding.js';
 import { packetByHook, translated } from './dnat.js';
 import { placeOf, quote } from './evidence-items.js';
-import { hookPassesOf, type Finding, type HopView } from './hop-view.js';
+import { bridgeCallsIp, hookPassesOf, type Finding, type HopView } from './hop-view.js';
 
 function counterDelta(before: HopFacts | null, r: NftRule): number | undefined {
   if (r.packets === null || before === null || before.nftables === null || isUnreadable(before.nftables))
@@ -133,6 +133,11 @@ export function firewallHits(v: HopView): FirewallHit[] {
   return hits;
 }
 
+/** A rule of the IP layer (ip, ip6, inet tables; iptables), not of the bridge's. */
+function isIpRule(e: NftablesEvidence | IptablesEvidence): boolean {
+  return e.source === 'iptables' || e.family === 'ip' || e.family === 'ip6' || e.family === 'inet';
+}
+
 function describeRule(e: NftablesEvidence | IptablesEvidence): string {
   if (e.source === 'nftables') {
     if (e.rule === 'policy drop')
@@ -160,11 +165,18 @@ export function firewallFinding(
     };
   }
   const verb = e.verdict === 'reject' ? 'rejected' : 'dropped';
+  // an IP rule that met a packet the namespace only bridged: br_netfilter handed it over
+  const viaBridge =
+    isIpRule(e) && hookPassesOf(v).some((p) => p.bridged === true) ? bridgeCallsIp(v.facts, v.packet) : null;
   return {
     code: 'netfilter-drop',
     strength,
-    summary: `${hit.certain || kernel.length > 0 ? verb : `probably ${verb}`} by ${describeRule(e)}`,
-    evidence: [...kernel, e],
+    summary:
+      `${hit.certain || kernel.length > 0 ? verb : `probably ${verb}`} by ${describeRule(e)}` +
+      (viaBridge !== null
+        ? `, which the bridged packet meets because ${viaBridge.key} = 1 (br_netfilter)`
+        : ''),
+    evidence: [...kernel, e, ...(viaBridge !== null ? [viaBridge] : [])],
     view: v,
   };
 }

@@ -1,10 +1,16 @@
 // What cause inference (infer.ts) is given and weighs: a view per namespace and packet,
 // as the gatherer read it, and the findings made from each view.
-import type { CauseCode, EvidenceItem, ExchangeRecord, KernelDropEvidence } from '../../events/types.js';
+import type {
+  CauseCode,
+  EvidenceItem,
+  ExchangeRecord,
+  KernelDropEvidence,
+  SysctlEvidence,
+} from '../../events/types.js';
 import type { AskerView, ExchangePacket } from '../context.js';
 import { hookPasses, type HookPass } from '../firewall/hooks.js';
 import type { HopFacts } from '../state/hop-facts.js';
-import { linksOf } from './evidence-items.js';
+import { linksOf, sysctl } from './evidence-items.js';
 
 /** One namespace, as one packet crossed it (or should have). */
 export interface HopView {
@@ -54,5 +60,25 @@ export interface Finding {
 
 /** The netfilter hooks the view's packet (or `packet`, its form at a hook: after a DNAT) crosses in its namespace. */
 export function hookPassesOf(v: HopView, packet: ExchangePacket = v.packet): HookPass[] {
-  return hookPasses(packet, v.iif, v.oif, linksOf(v.facts), v.entered);
+  return hookPasses(
+    packet,
+    v.iif,
+    v.oif,
+    linksOf(v.facts),
+    v.entered,
+    bridgeCallsIp(v.facts, packet) !== null,
+  );
+}
+
+/**
+ * The br_netfilter switch that makes a bridged packet of this family pass the IP hooks
+ * (`net.bridge.bridge-nf-call-iptables` or `-ip6tables`), when it is on in the
+ * namespace; null when off, absent (the module not loaded) or not read.
+ */
+export function bridgeCallsIp(f: HopFacts, packet: ExchangePacket): SysctlEvidence | null {
+  if (packet.family === 'arp') return null;
+  const key =
+    packet.family === 6 ? 'net.bridge.bridge-nf-call-ip6tables' : 'net.bridge.bridge-nf-call-iptables';
+  const e = sysctl(f, key, null);
+  return e !== null && e.value === '1' ? e : null;
 }

@@ -5,7 +5,10 @@
 // in this namespace; `entered`, the one it came in by when a capture saw it before
 // that), the one it was expected on next (`oif`), the namespace's links (bridge ports
 // and their bridge) and own addresses.
-//   - between two ports of one bridge: bridge prerouting, forward, postrouting;
+//   - between two ports of one bridge: bridge prerouting, forward, postrouting; and where
+//     br_netfilter hands bridged IP to the IP stack's hooks too
+//     (net.bridge.bridge-nf-call-iptables / -ip6tables = 1: Docker and Kubernetes turn it
+//     on), IP prerouting, forward and postrouting with the bridge as in and out device;
 //   - entering through a bridge port: bridge prerouting and input, then the IP stack
 //     sees it on the bridge device; leaving through one: the IP stack sends it out of
 //     the bridge device, then bridge output and postrouting (routed and local alike);
@@ -25,6 +28,8 @@ export interface HookPass {
   hook: Hook;
   iifname: string | null;
   oifname: string | null;
+  /** an IP hook a bridged packet passes only through br_netfilter (`bridgeCallsIp`) */
+  bridged?: true;
 }
 
 export function hookPasses(
@@ -33,6 +38,8 @@ export function hookPasses(
   oif: string | null,
   links: readonly LinkInfo[] | null,
   entered: string | null = null,
+  /** a bridged packet of its family passes the IP hooks too (br_netfilter: bridge-nf-call-iptables) */
+  bridgeCallsIp = false,
 ): HookPass[] {
   const passes: HookPass[] = [];
   // Seen on a bridge device itself (a capture on the bridge sees what it forwards between
@@ -61,10 +68,25 @@ export function hookPasses(
   };
   const inBridge = bridgeOf(iif);
   const outBridge = bridgeOf(oif);
-  if (inBridge !== null && inBridge === outBridge) {
+  // between two of its ports; or, the port it leaves by unknown, through a bridge that
+  // holds no address of the packet's family (a link-local one aside): the namespace
+  // cannot have routed it
+  const routable = (name: string): boolean =>
+    (link(name)?.addresses ?? []).some((a) =>
+      packet.family === 6
+        ? a.family === 'inet6' && !a.local.toLowerCase().startsWith('fe80:')
+        : a.family === 'inet',
+    );
+  const bridged = inBridge !== null && (inBridge === outBridge || (oif === null && !routable(inBridge)));
+  if (bridged) {
     add('bridge', 'prerouting', iif, null);
     add('bridge', 'forward', iif, oif);
     add('bridge', 'postrouting', null, oif);
+    if (bridgeCallsIp && packet.family !== 'arp') {
+      passes.push({ layer: 'ip', hook: 'prerouting', iifname: inBridge, oifname: null, bridged: true });
+      passes.push({ layer: 'ip', hook: 'forward', iifname: inBridge, oifname: inBridge, bridged: true });
+      passes.push({ layer: 'ip', hook: 'postrouting', iifname: null, oifname: inBridge, bridged: true });
+    }
     return passes;
   }
   let ipIn = iif;

@@ -75,6 +75,9 @@ export const GLOBAL_SYSCTLS = [
   'net/ipv4/icmp_echo_ignore_broadcasts',
   'net/ipv6/icmp/echo_ignore_all',
   'net/ipv6/icmp/echo_ignore_multicast',
+  // whether bridged packets pass the IP hooks too (br_netfilter; absent without it)
+  'net/bridge/bridge-nf-call-iptables',
+  'net/bridge/bridge-nf-call-ip6tables',
 ] as const;
 /** Lines of `conntrack -L` kept (a NAT gateway may hold hundreds of thousands). */
 export const CONNTRACK_MAX_LINES = 4000;
