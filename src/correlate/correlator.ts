@@ -313,6 +313,9 @@ export class Correlator {
       this.#judgeAtDeadline(x);
       x = NONE;
     }
+    const Q = this.#questions;
+    Q.packetRel = refRel;
+    Q.packetUncertainty = I.uncertaintyOf[host];
     if (
       x !== NONE &&
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
@@ -320,8 +323,9 @@ export class Correlator {
       this.#questions.answered(x, c.kind, c.stage) &&
       this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl)
     ) {
-      // The same question again after its answer (ARP refreshing, a DNS id reused, a new
-      // DHCP transaction with the old xid): the old exchange is over, this one begins.
+      // The same question again after its answer reached the asker (ARP refreshing, a DNS
+      // id reused, a new DHCP transaction with the old xid): the old exchange is over,
+      // this one begins.
       this.#judgeAtDeadline(x);
       x = NONE;
     }

@@ -25,6 +25,15 @@ export class ExchangeQuestions {
   readonly #tracks: TrackRows;
   readonly #ifaces: CaptureInterfaces;
 
+  /**
+   * The packet being placed: its time on the reference clock and how far that may be off
+   * (set by the correlator before answered/repeated: a time passed in a call is boxed)
+   */
+  packetRel = 0;
+  packetUncertainty = 0;
+  /** when the answer last found by answered() reached the asker (reference clock; Infinity: none) */
+  #answeredAt = Number.POSITIVE_INFINITY;
+
   constructor(ex: ExchangeRows, tracks: TrackRows, ifaces: CaptureInterfaces) {
     this.#ex = ex;
     this.#tracks = tracks;
@@ -59,6 +68,7 @@ export class ExchangeQuestions {
    * xid); an answer that never reached the asker leaves retransmissions in the exchange.
    */
   answered(x: number, kind: Kind, stage: number): boolean {
+    this.#answeredAt = Number.POSITIVE_INFINITY;
     const X = this.#ex;
     const T = this.#tracks;
     const ask = X.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
@@ -80,11 +90,19 @@ export class ExchangeQuestions {
     }
     // the answers that end it (kinds/: an echo's reply; a DHCP discover's offer, ack or nak), or an error answer
     for (let answers = answeredBy(kind, stage), s = 0; answers !== 0; answers >>>= 1, s++)
-      if ((answers & 1) !== 0 && this.reached(x, s, origin)) return true;
-    return (
-      X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 &&
-      this.reached(x, X.ints[x * EX_INTS + ExInt.ErrorStage], origin)
-    );
+      if ((answers & 1) !== 0) this.#noteAnswer(x, s, origin);
+    const error = X.ints[x * EX_INTS + ExInt.ErrorStage];
+    if (error >= 0) this.#noteAnswer(x, error, origin);
+    return this.#answeredAt !== Number.POSITIVE_INFINITY;
+  }
+
+  /** Keeps in #answeredAt the earliest time (reference clock) stage `s` of x reached `origin`. */
+  #noteAnswer(x: number, s: number, origin: number): void {
+    const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + s] - 1;
+    const r = t < 0 ? -1 : this.#tracks.find(t, origin);
+    if (r < 0) return;
+    const at = this.referenceTime(r);
+    if (at < this.#answeredAt) this.#answeredAt = at;
   }
 
   /** A sighting's time on the reference clock. */
@@ -112,8 +130,11 @@ export class ExchangeQuestions {
    */
   repeated(x: number, stage: number, fingerprint: number, iface: number, ttl: number): boolean {
     const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
-    if (t < 0) return true;
-    if (!this.#tracks.hasPacket(t, fingerprint)) return true;
+    // another packet: a new question if it came after the answer reached the asker —
+    // not one a relay made of the question before (a DHCP relay's, read after the
+    // answer because live interfaces deliver in batches)
+    if (t < 0 || !this.#tracks.hasPacket(t, fingerprint))
+      return this.packetRel - this.packetUncertainty > this.#answeredAt;
     const r = this.#tracks.find(t, iface);
     if (r < 0) return false;
     return !(ttl >= 0 && ttl < this.#tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Ttl]);

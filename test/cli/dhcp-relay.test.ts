@@ -1,0 +1,127 @@
+// DHCP through a relay (RFC 2131 §4.1: the relay unicasts the client's broadcast to the
+// server from its own address, giaddr set, and hands the server's answers back): real
+// dnsmasq as server and as relay, busybox udhcpc as client. The relay's copy of a message
+// is a packet of its own, and live interfaces deliver in batches: read after the offer,
+// it was taken for a new transaction with the same xid, and one handshake became four
+// exchanges, one "unanswered". A question is new only when it comes after its answer
+// reached the asker (docs/verdicts.md). (The answers' hops are not asserted in order: the
+// server's and the relay's copies carry different addresses, and the address rules of the
+// hop order read them as one packet.) And a server with no route back to the relay
+// leaves the discover unanswered there, with that as its cause.
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExchangeRecord } from '../../src/events/types.js';
+import {
+  inNetns,
+  listeningIn,
+  namespacesStartingWith,
+  requireRoot,
+  run,
+  runAll,
+  runPrefix,
+} from '../lab/support/lab-env.js';
+import { captureWhile, jsonRecords } from '../support/cli-process.js';
+
+function dhcpExchanges(lines: readonly string[]): ExchangeRecord[] {
+  return jsonRecords(lines).filter(
+    (r) => r.type === 'exchange' && r.kind === 'dhcp',
+  ) as unknown as ExchangeRecord[];
+}
+
+describe('DHCP through a relay', () => {
+  const P = runPrefix('relay');
+  const [c, rl, s] = ['c', 'rl', 's'].map((n) => `${P}${n}`);
+  const daemons: ResultPromise[] = [];
+  const dnsmasq = (ns: string, args: string[]): ResultPromise => {
+    const d = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        ns,
+        'dnsmasq',
+        '--keep-in-foreground',
+        '--conf-file=/dev/null',
+        '--no-resolv',
+        '--no-hosts',
+        '--port=0',
+        ...args,
+      ],
+      { reject: false, stdin: 'ignore' },
+    );
+    daemons.push(d);
+    return d;
+  };
+  const interfaces = ['-i', `${c}/eth0`, '-i', `${rl}/rc`, '-i', `${rl}/rs`, '-i', `${s}/eth0`];
+
+  beforeAll(async () => {
+    requireRoot();
+    for (const ns of [c, rl, s])
+      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await runAll(
+      ['ip', '-n', c, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rc', 'netns', rl],
+      ['ip', '-n', s, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rs', 'netns', rl],
+      ['ip', '-n', rl, 'addr', 'add', '10.97.1.1/24', 'dev', 'rc'],
+      ['ip', '-n', rl, 'addr', 'add', '10.97.2.1/24', 'dev', 'rs'],
+      ['ip', '-n', s, 'addr', 'add', '10.97.2.2/24', 'dev', 'eth0'],
+      ['ip', '-n', c, 'link', 'set', 'eth0', 'up'],
+      ['ip', '-n', rl, 'link', 'set', 'rc', 'up'],
+      ['ip', '-n', rl, 'link', 'set', 'rs', 'up'],
+      ['ip', '-n', s, 'link', 'set', 'eth0', 'up'],
+      ['ip', 'netns', 'exec', rl, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+    );
+    dnsmasq(s, [
+      '--dhcp-range=10.97.1.50,10.97.1.60,255.255.255.0',
+      '--interface=eth0',
+      `--pid-file=/run/${s}.pid`,
+    ]);
+    dnsmasq(rl, ['--dhcp-relay=10.97.1.1,10.97.2.2', '--interface=rc', `--pid-file=/run/${rl}.pid`]);
+    await listeningIn(s, 'sport = :67');
+    await listeningIn(rl, 'sport = :67');
+  });
+
+  afterAll(async () => {
+    for (const d of daemons) d.kill();
+    await Promise.all(daemons);
+    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
+  });
+
+  const lease = (): Promise<unknown> =>
+    inNetns(c, ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true']);
+
+  it('the server without a route back to the relay: the discover is unanswered there; why: no route', async () => {
+    const { lines } = await captureWhile(interfaces, 4, lease, (l) => dhcpExchanges(l).length > 0);
+    const [first] = dhcpExchanges(lines);
+    expect(first.status).toBe('unanswered');
+    expect(first.stages[0].seen.map((x) => x.iface)).toEqual([
+      `${c}/eth0`,
+      `${rl}/rc`,
+      `${rl}/rs`,
+      `${s}/eth0`,
+    ]);
+    expect(first.cause?.code).toBe('no-route');
+    expect(first.cause?.summary).toContain(`no route to 10.97.1.1 in ${s}`);
+  }, 60_000);
+
+  it('with the route: one exchange, ok, the relay between client and server both ways', async () => {
+    await runAll(['ip', '-n', s, 'route', 'add', 'default', 'via', '10.97.2.1']);
+    const { lines } = await captureWhile(interfaces, 4, lease, (l) =>
+      dhcpExchanges(l).some((x) => x.stages.some((st) => st.name === 'ack')),
+    );
+    const handshakes = dhcpExchanges(lines);
+    expect(handshakes.map((x) => x.status)).toEqual(['ok']);
+    // every message of it, the relay's copies too, seen on all four interfaces
+    const where = (name: string): string[] =>
+      (handshakes[0].stages.find((st) => st.name === name)?.seen.map((x) => x.iface) ?? []).sort();
+    for (const stage of ['discover', 'offer', 'request', 'ack'])
+      expect(where(stage), stage).toEqual([`${c}/eth0`, `${rl}/rc`, `${rl}/rs`, `${s}/eth0`].sort());
+    // the client's questions, one packet to the relay and the relay's own copy on, in path order
+    for (const asked of ['discover', 'request'])
+      expect(handshakes[0].stages.find((st) => st.name === asked)?.seen.map((x) => x.iface)).toEqual([
+        `${c}/eth0`,
+        `${rl}/rc`,
+        `${rl}/rs`,
+        `${s}/eth0`,
+      ]);
+  }, 60_000);
+});
