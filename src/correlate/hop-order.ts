@@ -228,12 +228,23 @@ export class HopOrder {
       if (ttl[i] > highest) highest = ttl[i];
       if (ttl[i] < lowest) lowest = ttl[i];
     }
-    for (let i = 0; i < n; i++) {
-      if (this.holdsSource[i] === 1 && (ttl[i] === NO_TTL || ttl[i] === highest))
-        for (let j = 0; j < n; j++) if (j !== i) this.before(i, j);
-      if (this.holdsDestination[i] === 1 && (ttl[i] === NO_TTL || ttl[i] === lowest))
-        for (let j = 0; j < n; j++) if (j !== i) this.before(j, i);
+    // (only where one sighting alone holds it: a relay's own copy of the packet — a DHCP
+    // relay's — starts where the relay holds its source too, and time tells them apart)
+    const start = this.#onlyOne(this.holdsSource, highest);
+    if (start >= 0) for (let j = 0; j < n; j++) if (j !== start) this.before(start, j);
+    const end = this.#onlyOne(this.holdsDestination, lowest);
+    if (end >= 0) for (let j = 0; j < n; j++) if (j !== end) this.before(j, end);
+  }
+
+  /** The one sighting with `holds` set and this TTL (or none); -1 when none or several. */
+  #onlyOne(holds: Uint8Array, ttlThere: number): number {
+    let found = -1;
+    for (let i = 0; i < this.n; i++) {
+      if (holds[i] === 0 || (this.ttl[i] !== NO_TTL && this.ttl[i] !== ttlThere)) continue;
+      if (found >= 0) return -1;
+      found = i;
     }
+    return found;
   }
 
   /**
