@@ -313,15 +313,12 @@ export class Correlator {
       this.#judgeAtDeadline(x);
       x = NONE;
     }
-    const Q = this.#questions;
-    Q.packetRel = refRel;
-    Q.packetUncertainty = I.uncertaintyOf[host];
     if (
       x !== NONE &&
       X.ints[x * EX_INTS + ExInt.Kind] === c.kind &&
       opens(c.kind, c.stage) &&
       this.#questions.answered(x, c.kind, c.stage) &&
-      this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl)
+      this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl, refRel - I.uncertaintyOf[host])
     ) {
       // The same question again after its answer reached the asker (ARP refreshing, a DNS
       // id reused, a new DHCP transaction with the old xid): the old exchange is over,

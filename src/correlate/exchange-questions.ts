@@ -25,12 +25,6 @@ export class ExchangeQuestions {
   readonly #tracks: TrackRows;
   readonly #ifaces: CaptureInterfaces;
 
-  /**
-   * The packet being placed: its time on the reference clock and how far that may be off
-   * (set by the correlator before answered/repeated: a time passed in a call is boxed)
-   */
-  packetRel = 0;
-  packetUncertainty = 0;
   /** when the answer last found by answered() reached the asker (reference clock; Infinity: none) */
   #answeredAt = Number.POSITIVE_INFINITY;
 
@@ -128,13 +122,20 @@ export class ExchangeQuestions {
    * unless with a lower TTL than there (`ttl`, -1 for none): that is the same packet
    * back from a routing loop, still going round when its ICMP error was read.
    */
-  repeated(x: number, stage: number, fingerprint: number, iface: number, ttl: number): boolean {
+  repeated(
+    x: number,
+    stage: number,
+    fingerprint: number,
+    iface: number,
+    ttl: number,
+    /** the packet's time on the reference clock, less how far that may be off (called only once answered) */
+    earliestRel: number,
+  ): boolean {
     const t = this.#ex.ints[x * EX_INTS + ExInt.Stages + stage] - 1;
     // another packet: a new question if it came after the answer reached the asker —
     // not one a relay made of the question before (a DHCP relay's, read after the
     // answer because live interfaces deliver in batches)
-    if (t < 0 || !this.#tracks.hasPacket(t, fingerprint))
-      return this.packetRel - this.packetUncertainty > this.#answeredAt;
+    if (t < 0 || !this.#tracks.hasPacket(t, fingerprint)) return earliestRel > this.#answeredAt;
     const r = this.#tracks.find(t, iface);
     if (r < 0) return false;
     return !(ttl >= 0 && ttl < this.#tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Ttl]);
