@@ -15,6 +15,11 @@ export interface CorrelatorInterface {
   /** ssh destination; null for this machine */
   host: string | null;
   /**
+   * The network namespace it is in on its host (null: the host's own); absent when not
+   * known (a plain pcap's). A packet that reached a namespace reached its addresses.
+   */
+  netns?: string | null;
+  /**
    * How finely its time stamps tell time apart, in ns (1: nanosecond stamps; 1000: a
    * µs pcap, a remote tcpdump without nanosecond support). Two stamps closer than this
    * say nothing about which packet came first. Default 1.
@@ -59,6 +64,12 @@ export class CaptureInterfaces {
   readonly addressesOf: Array<readonly number[] | undefined> = [];
   /** interface id → hash of its own MAC (classify.ts hashMac), 0 when not known */
   readonly macOf: number[] = [];
+  /** interface id → its namespace (host and netns) as a number, -1 when not known */
+  readonly namespaceOf: number[] = [];
+  /** host and netns → its number in namespaceOf */
+  readonly #namespaceIndex = new Map<string, number>();
+  /** address hash → the interfaces holding it (as announced last) */
+  readonly #holders = new Map<number, number[]>();
   /** host index → its name (null: this machine); its length: how many hosts */
   readonly hosts: Array<string | null> = [];
   /** host → its index in hosts: a file may name 65,536 interfaces, each on a host of its own */
@@ -123,11 +134,67 @@ export class CaptureInterfaces {
       const bytes = parseIp(text);
       if (bytes !== null) hashes.push(hashAddr(bytes, 0, bytes.length));
     }
+    this.#setHolder(iface.id, this.addressesOf[iface.id], hashes);
     this.addressesOf[iface.id] = hashes.length > 0 ? hashes : undefined;
+    this.namespaceOf[iface.id] =
+      iface.netns === undefined ? -1 : this.#namespace(`${iface.host ?? ''}\0${iface.netns ?? ''}`);
     // (announced again without it, as a listing without MACs may: the one known stays)
     const mac = iface.mac != null ? hashMacText(iface.mac) : 0;
     if (mac !== 0 || this.macOf[iface.id] === undefined) this.macOf[iface.id] = mac;
     this.resolutionOf[iface.id] = Math.max(1, iface.tsResolutionNs ?? 1);
+  }
+
+  /**
+   * Where a packet last seen on `lastSeen` going to `addr` (a hash, as classify's) is
+   * expected to end: the one interface holding that address in a known namespace —
+   * the nearest, on `lastSeen`'s host, where interfaces on several hold it — unless the
+   * packet was already seen in that namespace (`seen`): it reached its address, by
+   * whichever device it entered. -1 when no interface holds it, several do, or it
+   * arrived.
+   */
+  destinationOf(lastSeen: number, addr: number, seen: readonly number[]): number {
+    const holders = this.#holders.get(addr);
+    if (holders === undefined) return -1;
+    const host = this.hostOf[lastSeen];
+    let found = -1;
+    let onHost = false;
+    let several = false;
+    for (const h of holders) {
+      const ns = this.namespaceOf[h];
+      if (ns < 0) continue;
+      for (const i of seen) if (this.namespaceOf[i] === ns) return -1;
+      const here = this.hostOf[h] === host;
+      if (found < 0 || (here && !onHost)) {
+        found = h;
+        onHost = here;
+        several = false;
+      } else if (here === onHost) several = true;
+    }
+    return several ? -1 : found;
+  }
+
+  /** `id` holds `now` instead of `before` (its addresses as announced, hashed). */
+  #setHolder(id: number, before: readonly number[] | undefined, now: readonly number[]): void {
+    for (const addr of before ?? []) {
+      const list = this.#holders.get(addr);
+      const at = list?.indexOf(id) ?? -1;
+      if (list !== undefined && at >= 0) list.splice(at, 1);
+      if (list?.length === 0) this.#holders.delete(addr);
+    }
+    for (const addr of now) {
+      const list = this.#holders.get(addr);
+      if (list === undefined) this.#holders.set(addr, [id]);
+      else if (!list.includes(id)) list.push(id);
+    }
+  }
+
+  #namespace(key: string): number {
+    let n = this.#namespaceIndex.get(key);
+    if (n === undefined) {
+      n = this.#namespaceIndex.size;
+      this.#namespaceIndex.set(key, n);
+    }
+    return n;
   }
 
   /** The clock's estimate for `host` changed: packets are put on the reference clock with it from now on. */

@@ -397,8 +397,9 @@ export class Correlator {
     // Within a stage the first sighting per interface counts.
     if (T.find(t, iface) < 0) {
       if (T.ints[ti + Tr.Count] < MAX_SIGHTINGS) {
-        const r = T.addSighting(t, iface, c.srcHash, c.dstHash, c.tunnel, c.ttl, c.l2Src, c.l2Dst);
+        const r = T.sightings.add(iface, c.srcHash, c.dstHash, c.tunnel, c.ttl, c.l2Src, c.l2Dst);
         T.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = rel;
+        T.chain(t, r);
       } else T.ints[ti + Tr.Extra]++;
     }
     if (c.stage > 0 && X.ints[x * EX_INTS + ExInt.RttSampled] === 0) {

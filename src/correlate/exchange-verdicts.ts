@@ -69,6 +69,7 @@ export class ExchangeVerdicts {
       towards: (iface, addr) => learned.towardsPath(iface, addr),
       problem: (iface, from, to) => health.problem(iface, from, to),
       anyCaptureOf: (iface) => ifaces.anyCaptureOf[iface] ?? -1,
+      destinationOf: (lastSeen, addr, seen) => ifaces.destinationOf(lastSeen, addr, seen),
     };
     this.#stageOrder = new StageOrder({
       ex,

@@ -118,7 +118,11 @@ export class SightingRows {
   /** SIGHTING_FIELDS numbers per row */
   f = new Float64Array(INITIAL_ROWS * SIGHTING_FIELDS);
 
-  /** A sighting row (its time is the caller's to set: see TrackRows.addSighting). */
+  /**
+   * A sighting row, for TrackRows.chain. Its time is the caller's to write into
+   * `f[row * SIGHTING_FIELDS + Sighting.Time]`: a time in ns is a double, and a double
+   * passed to a call that is not inlined is boxed on the heap, once per packet.
+   */
   add(
     iface: number,
     src: number,
@@ -220,28 +224,16 @@ export class TrackRows {
   }
 
   /**
-   * Adds a sighting to track t and returns its row; the caller writes its time into
-   * `sightings.f[row * SIGHTING_FIELDS + Sighting.Time]` (a time in ns is a double, and a double
-   * passed to a call that is not inlined is boxed on the heap: once per packet).
+   * Appends sighting row r (SightingRows.add: its time is the caller's to write, see
+   * there) to track t's chain.
    */
-  addSighting(
-    t: number,
-    iface: number,
-    src: number,
-    dst: number,
-    tunnel: number,
-    ttl: number,
-    l2Src: number,
-    l2Dst: number,
-  ): number {
-    const r = this.sightings.add(iface, src, dst, tunnel, ttl, l2Src, l2Dst);
+  chain(t: number, r: number): void {
     const i = t * TRACK_INTS;
     const n = this.ints;
     if (n[i + Tr.Head] < 0) n[i + Tr.Head] = r;
     else this.sightings.f[n[i + Tr.Tail] * SIGHTING_FIELDS + Sighting.Next] = r;
     n[i + Tr.Tail] = r;
     n[i + Tr.Count]++;
-    return r;
   }
 
   /** The sighting row of `iface` on track t, or -1. */

@@ -15,7 +15,8 @@
 //   3. the route learned towards its destination from that interface (any packet
 //      that went on from there to that address, or came from it);
 //   4. for an answer seen nowhere on its question's path, the asker: where the question
-//      started (any device of it, for a capture of every device).
+//      started (any device of it, for a capture of every device);
+//   5. the interface holding its destination address, in a namespace it never reached.
 // A lost/unanswered verdict becomes inconclusive when a capture where the packet was
 // missing (or, for unanswered, where the answer would have appeared) was not
 // running, gone, or dropping packets at the time.
@@ -44,6 +45,11 @@ export interface PathOracle {
   problem(iface: number, from: number, to: number): string | null;
   /** the capture of every device (`any`) `iface` is a device of, or -1 */
   anyCaptureOf(iface: number): number;
+  /**
+   * the interface holding `addr` where a packet last seen on `lastSeen` should end, or -1
+   * (none known, several, or the packet was seen in its namespace: CaptureInterfaces.destinationOf)
+   */
+  destinationOf(lastSeen: number, addr: number, seen: readonly number[]): number;
 }
 
 export interface JudgeTiming {
@@ -137,6 +143,13 @@ function missingAfter(
     for (let i = 0; i < seen.length && !arrived; i++)
       arrived = capture >= 0 && oracle.anyCaptureOf(seen[i]) === capture;
     missing = arrived ? NOTHING_MISSING : [origin];
+  }
+  // Nothing learned of where it goes: it still ends where its destination address lives,
+  // when a capture holds it in a namespace the packet never reached (a first packet
+  // dropped on its last hop, with no path learned yet).
+  if (missing === null && !s.broadcast) {
+    const end = oracle.destinationOf(lastSeen, s.dsts[last], seen);
+    if (end >= 0) missing = [end];
   }
   return missing ?? NOTHING_MISSING;
 }

@@ -310,6 +310,7 @@ export class Stages {
       id: iface.id,
       label: iface.label,
       host: iface.host,
+      netns: iface.netns,
       tsResolutionNs: iface.tsResolutionNs,
       addresses: iface.addresses,
       mac: iface.mac ?? null,

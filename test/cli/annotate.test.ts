@@ -24,7 +24,7 @@ import { AnnotationTable } from '../../src/sinks/annotations.js';
 import { AnnotateError, annotateRecording } from '../../src/sinks/pcapng-annotate.js';
 import { downAllLabs, requireRoot, runPrefix } from '../lab/support/lab-env.js';
 import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
+import { exchangesOf, jsonRecords, startCli } from '../support/cli-process.js';
 import { PROJECT_ROOT, runCli } from '../support/run-cli.js';
 import { tsharkRows } from '../support/tshark-fields.js';
 
@@ -63,10 +63,6 @@ function commentedPackets(file: string, filter = 'frame.comment'): Commented[] {
 function toNs(ts: string): bigint {
   const [sec, frac = ''] = ts.split('.');
   return BigInt(sec) * 1_000_000_000n + BigInt(frac.padEnd(9, '0').slice(0, 9));
-}
-
-function exchanges(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter((r) => r.type === 'exchange') as unknown as ExchangeRecord[];
 }
 
 /**
@@ -140,7 +136,7 @@ describe('replay --annotate', () => {
     const out = join(work, 'dvr-annotated.pcapng');
     const r = runCli(['replay', SHIPPED, '--json', '--annotate', out]);
     expect(r.status, r.stderr).toBe(1);
-    const records = exchanges(r.stdout.split('\n'));
+    const records = exchangesOf(r.stdout.split('\n'));
     expect(r.stderr).toMatch(
       /hopscope: wrote .*dvr-annotated\.pcapng: 32 packets of 4 non-ok exchanges annotated/,
     );
@@ -172,7 +168,7 @@ describe('replay --annotate', () => {
     expect(after.stats).toEqual(before.stats);
     expect(after.sections).toEqual(before.sections);
     const again = runCli(['replay', out, '--json']);
-    expect(exchanges(again.stdout.split('\n'))).toEqual(records);
+    expect(exchangesOf(again.stdout.split('\n'))).toEqual(records);
   });
 
   it('refuses an existing file without --overwrite, a file replayed, and an empty name; --overwrite replaces', () => {
@@ -206,7 +202,7 @@ describe('the annotation pass over a recording', () => {
     // The table of the shipped recording's verdicts (the compute host's sightings match as they are).
     const table = new AnnotationTable();
     const r = runCli(['replay', SHIPPED, '--json']);
-    for (const ex of exchanges(r.stdout.split('\n'))) if (table.wants(ex.status)) table.exchange(ex);
+    for (const ex of exchangesOf(r.stdout.split('\n'))) if (table.wants(ex.status)) table.exchange(ex);
     const dir = mkdtempSync(join(work, 'tmpfs-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48k,mode=0700', 'tmpfs', dir]);
     try {
@@ -258,7 +254,7 @@ describe('a live recording on a lab fault, and tcpdump files of it', () => {
     expect(await cli.exited, cli.stderr()).toBe(1);
     for (const w of witnesses) await stopTcpdump(w);
 
-    const records = exchanges(cli.lines);
+    const records = exchangesOf(cli.lines);
     expect(records.some((e) => e.status === 'lost')).toBe(true);
     const commented = commentedPackets(recording);
     // one host: the packets carry the very stamps of the sightings
@@ -284,7 +280,7 @@ describe('a live recording on a lab fault, and tcpdump files of it', () => {
       out,
     ]);
     expect(r.status, r.stderr).toBe(1);
-    const replayed = exchanges(r.stdout.split('\n'));
+    const replayed = exchangesOf(r.stdout.split('\n'));
     const fromTcpdump = commentedPackets(out);
     expect(fromTcpdump.length).toBeGreaterThan(0);
     expectCommentsOnSightings(replayed, fromTcpdump);

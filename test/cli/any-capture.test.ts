@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import {
   downAllLabs,
@@ -20,18 +19,11 @@ import {
   runPrefix,
 } from '../lab/support/lab-env.js';
 import { stopTcpdump, tcpdumpToFile } from '../lab/support/tcpdump.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
+import { exchangesOf, jsonRecords, startCli } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 import { tsharkRows } from '../support/tshark-fields.js';
 
 const TAP = 'tap7aa08012-d0';
-
-/** The echo exchanges of JSON lines. */
-function echoes(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === 'icmp-echo',
-  ) as unknown as ExchangeRecord[];
-}
 
 describe('a capture of every device, on nova-flat with the echo reply dropped on br100', () => {
   const PREFIX = runPrefix('any');
@@ -92,7 +84,7 @@ describe('a capture of every device, on nova-flat with the echo reply dropped on
       expect(ping.exitCode).not.toBe(0);
       // (a file without statistics ends at its last packet: the pings after the first
       // let its echo's timeout pass within tcpdump's file)
-      await cli.waitForLine(() => echoes(cli.lines).length > 0, 30_000);
+      await cli.waitForLine(() => exchangesOf(cli.lines, 'icmp-echo').length > 0, 30_000);
     } finally {
       cli.child.kill('SIGINT');
       await stopTcpdump(tcpdump);
@@ -100,7 +92,7 @@ describe('a capture of every device, on nova-flat with the echo reply dropped on
     expect(await cli.exited, cli.stderr()).toBe(1);
 
     // Live: the devices are interfaces of their own, named as in the namespace.
-    const [live] = echoes(cli.lines);
+    const [live] = exchangesOf(cli.lines, 'icmp-echo');
     expect(live.status).toBe('lost');
     expect(live.lost?.stage).toBe('reply');
     expect(live.lost?.lastSeen).toBe(`${compute}/br100`);
@@ -132,13 +124,15 @@ describe('a capture of every device, on nova-flat with the echo reply dropped on
     expect(rows.filter((r) => r[2].includes('LOST reply, last seen on')).length).toBeGreaterThan(0);
 
     // Its replay judges as the capture did, with the devices' names.
-    const replayed = echoes(runCli(['replay', recording, '--json']).stdout.split('\n'));
-    expect(replayed.map((e) => [e.status, e.lost])).toEqual(echoes(cli.lines).map((e) => [e.status, e.lost]));
+    const replayed = exchangesOf(runCli(['replay', recording, '--json']).stdout.split('\n'), 'icmp-echo');
+    expect(replayed.map((e) => [e.status, e.lost])).toEqual(
+      exchangesOf(cli.lines, 'icmp-echo').map((e) => [e.status, e.lost]),
+    );
 
     // tcpdump's file knows only the ifindex: the devices are <file>#if<ifindex>.
     const r = runCli(['replay', tcpdumpFile, '--json']);
     expect(r.status, r.stderr).toBe(1);
-    const [fromTcpdump] = echoes(r.stdout.split('\n'));
+    const [fromTcpdump] = exchangesOf(r.stdout.split('\n'), 'icmp-echo');
     const named = (label: string): string | undefined =>
       names.get(Number(/^compute-any#if(\d+)$/.exec(label)?.[1] ?? NaN));
     expect(fromTcpdump.status).toBe('lost');
@@ -202,7 +196,7 @@ describe('a capture of every device of namespaces and devices made after it bega
       );
       const ping = await inNetns(c, ['ping', '-c', '2', '-i', '0.5', '-W', '1', '10.91.2.2']);
       expect(ping.exitCode).not.toBe(0);
-      await cli.waitForLine(() => echoes(cli.lines).length >= 2, 30_000);
+      await cli.waitForLine(() => exchangesOf(cli.lines, 'icmp-echo').length >= 2, 30_000);
     } finally {
       cli.child.kill('SIGINT');
     }
@@ -219,7 +213,7 @@ describe('a capture of every device of namespaces and devices made after it bega
     expect(announced.get(`${r}/rs`)).toContain('10.91.2.1/24');
     expect(announced.get(`${c}/cr`)).toContain('10.91.1.2/24');
     // The reply came into the router and never left it.
-    const judged = echoes(cli.lines);
+    const judged = exchangesOf(cli.lines, 'icmp-echo');
     for (const e of judged) {
       expect(e.status).toBe('lost');
       expect(e.stages[0].seen.map((x) => x.iface)).toEqual([`${c}/cr`, `${r}/rc`, `${r}/rs`, `${s}/sr`]);
@@ -230,7 +224,7 @@ describe('a capture of every device of namespaces and devices made after it bega
 
     // The recording names the devices found late (a statistics block before their first
     // packet), so its replay judges with the same names.
-    const replayed = echoes(runCli(['replay', recording, '--json']).stdout.split('\n'));
+    const replayed = exchangesOf(runCli(['replay', recording, '--json']).stdout.split('\n'), 'icmp-echo');
     expect(replayed.map((e) => [e.key, e.status, e.lost, e.stages[0].seen.map((x) => x.iface)])).toEqual(
       judged.map((e) => [e.key, e.status, e.lost, e.stages[0].seen.map((x) => x.iface)]),
     );

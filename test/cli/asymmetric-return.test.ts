@@ -16,14 +16,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { jsonRecords, startCli } from '../support/cli-process.js';
-
-/** The TCP handshakes of JSON lines. */
-function handshakes(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === 'tcp-handshake',
-  ) as unknown as ExchangeRecord[];
-}
+import { exchangesOf, jsonRecords, startCli } from '../support/cli-process.js';
 
 describe('a SYN-ACK that goes back by another router than the SYN went', () => {
   const P = runPrefix('asym');
@@ -96,14 +89,14 @@ describe('a SYN-ACK that goes back by another router than the SYN went', () => {
         () => jsonRecords(cli.lines).filter((x) => x.type === 'state' && x.state === 'up').length === 4,
       );
       await inNetns(a, ['timeout', '4', 'nc', '-s', '10.93.9.1', '10.93.9.2', String(port)]);
-      await cli.waitForLine(() => handshakes(cli.lines).length > 0, 30_000);
+      await cli.waitForLine(() => exchangesOf(cli.lines, 'tcp-handshake').length > 0, 30_000);
     } finally {
       cli.child.kill('SIGINT');
       listener.kill();
       await listener;
     }
     await cli.exited;
-    return handshakes(cli.lines)[0];
+    return exchangesOf(cli.lines, 'tcp-handshake')[0];
   }
 
   it('dropped as invalid there: lost on the way back, never reached the client, with the rule as cause', async () => {

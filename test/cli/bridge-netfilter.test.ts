@@ -16,13 +16,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { captureWhile, jsonRecords } from '../support/cli-process.js';
-
-function echoes(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === 'icmp-echo',
-  ) as unknown as ExchangeRecord[];
-}
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 describe('bridged traffic meeting the IP FORWARD policy through br_netfilter', () => {
   const P = runPrefix('brnf');
@@ -62,9 +56,9 @@ describe('bridged traffic meeting the IP FORWARD policy through br_netfilter', (
       ['-i', `${c1}/eth0`, '-i', `${r}/p1`, '-i', `${r}/p2`, '-i', `${c2}/eth0`],
       4,
       () => inNetns(c1, ['ping', '-c1', '-W1', '10.94.0.3']),
-      (l) => echoes(l).length > 0,
+      (l) => exchangesOf(l, 'icmp-echo').length > 0,
     );
-    return echoes(lines)[0];
+    return exchangesOf(lines, 'icmp-echo')[0];
   }
 
   it('the switch on: lost between the two ports; why: the FORWARD policy, met because of the switch', async () => {

@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
 import {
   inNetns,
   listeningIn,
@@ -23,13 +22,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { captureWhile, jsonRecords } from '../support/cli-process.js';
-
-function dhcpExchanges(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === 'dhcp',
-  ) as unknown as ExchangeRecord[];
-}
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 describe('DHCP through a relay', () => {
   const P = runPrefix('relay');
@@ -97,8 +90,8 @@ describe('DHCP through a relay', () => {
     inNetns(c, ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-t', '3', '-T', '1', '-s', '/bin/true']);
 
   it('the server without a route back to the relay: the discover is unanswered there; why: no route', async () => {
-    const { lines } = await captureWhile(interfaces, 4, lease, (l) => dhcpExchanges(l).length > 0);
-    const [first] = dhcpExchanges(lines);
+    const { lines } = await captureWhile(interfaces, 4, lease, (l) => exchangesOf(l, 'dhcp').length > 0);
+    const [first] = exchangesOf(lines, 'dhcp');
     expect(first.status).toBe('unanswered');
     expect(first.stages[0].seen.map((x) => x.iface)).toEqual([
       `${c}/eth0`,
@@ -113,9 +106,9 @@ describe('DHCP through a relay', () => {
   it('with the route: one exchange, ok, the relay between client and server both ways', async () => {
     await runAll(['ip', '-n', s, 'route', 'add', 'default', 'via', '10.97.2.1']);
     const { lines } = await captureWhile(interfaces, 4, lease, (l) =>
-      dhcpExchanges(l).some((x) => x.stages.some((st) => st.name === 'ack')),
+      exchangesOf(l, 'dhcp').some((x) => x.stages.some((st) => st.name === 'ack')),
     );
-    const handshakes = dhcpExchanges(lines);
+    const handshakes = exchangesOf(lines, 'dhcp');
     expect(handshakes.map((x) => x.status)).toEqual(['ok']);
     // every message of it, the relay's copies too, on all four interfaces in path order
     const path = (name: string): string[] =>

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
 import {
   inNetns,
   listeningIn,
@@ -20,15 +19,9 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { captureWhile, jsonRecords } from '../support/cli-process.js';
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 const VIP = '10.96.9.9';
-
-function exchangesOf(lines: readonly string[], kind: string): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === kind,
-  ) as unknown as ExchangeRecord[];
-}
 
 describe('hairpin NAT without SNAT: the answers go around the DNAT', () => {
   const P = runPrefix('hairpin');

@@ -14,16 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { labUp, type LabView } from '../../src/lab/index.js';
 import { downAllLabs, inNetns, requireRoot, runPrefix } from '../lab/support/lab-env.js';
-import { captureWhile, jsonRecords } from '../support/cli-process.js';
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const TAP = 'tap7aa08012-d0';
-
-function echoes(lines: readonly string[]): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === 'icmp-echo',
-  ) as unknown as ExchangeRecord[];
-}
 
 describe('interfaces named against the path: a bridge before its port', () => {
   const PREFIX = runPrefix('order');
@@ -59,9 +53,9 @@ describe('interfaces named against the path: a bridge before its port', () => {
         ]);
         expect(ping.exitCode).not.toBe(0);
       },
-      (l) => echoes(l).length === 2,
+      (l) => exchangesOf(l, 'icmp-echo').length === 2,
     );
-    return echoes(lines);
+    return exchangesOf(lines, 'icmp-echo');
   }
 
   function expectLostBeforeTheTap(echo: ExchangeRecord, compute: string, external: string): void {
@@ -89,7 +83,7 @@ describe('interfaces named against the path: a bridge before its port', () => {
     );
     for (const echo of live) expectLostBeforeTheTap(echo, compute, external);
     // (its interface blocks carry each interface's MAC: if_MACaddr)
-    const replayed = echoes(runCli(['replay', recording, '--json']).stdout.split('\n'));
+    const replayed = exchangesOf(runCli(['replay', recording, '--json']).stdout.split('\n'), 'icmp-echo');
     expect(replayed.map((e) => [e.status, e.lost])).toEqual(live.map((e) => [e.status, e.lost]));
   }, 120_000);
 

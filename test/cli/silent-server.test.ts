@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExchangeRecord } from '../../src/events/types.js';
 import {
   inNetns,
   namespacesStartingWith,
@@ -19,7 +18,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
-import { captureWhile, jsonRecords } from '../support/cli-process.js';
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
 const SERVER = '10.98.0.3';
@@ -45,12 +44,6 @@ server.listen({ host: '${SERVER}', port: 8080, backlog: ${BACKLOG} }, () => {
 
 /** Opens a connection and holds it. */
 const HOLDING_CLIENT = `require('node:net').connect(8080, '${SERVER}').on('connect', () => console.log('connected'));`;
-
-function exchangesOf(lines: readonly string[], kind: string): ExchangeRecord[] {
-  return jsonRecords(lines).filter(
-    (r) => r.type === 'exchange' && r.kind === kind,
-  ) as unknown as ExchangeRecord[];
-}
 
 /** Recv-Q and Send-Q of the listener on TCP 8080 in `ns`, as `ss` shows them. */
 async function acceptQueue(ns: string): Promise<[number, number]> {

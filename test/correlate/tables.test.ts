@@ -76,7 +76,8 @@ describe('TrackRows', () => {
       const row = tracks.open();
       opened.push(row);
       for (let s = 0; s < (t % 4) + 1; s++) {
-        const r = tracks.addSighting(row, 100 + s, s, -s, -1, 64, 0, 0);
+        const r = tracks.sightings.add(100 + s, s, -s, -1, 64, 0, 0);
+        tracks.chain(row, r);
         tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Time] = t * 10 + s;
       }
     }
@@ -100,7 +101,7 @@ describe('TrackRows', () => {
     expect(tracks.rows.live).toBe(0);
     expect(tracks.sightings.rows.live).toBe(0);
     // Reopening as many uses the freed rows: nothing new is handed out.
-    for (let t = 0; t < TRACKS; t++) tracks.addSighting(tracks.open(), 1, 1, 1, -1, 64, 0, 0);
+    for (let t = 0; t < TRACKS; t++) tracks.chain(tracks.open(), tracks.sightings.add(1, 1, 1, -1, 64, 0, 0));
     expect(tracks.rows.used).toBe(TRACKS);
     expect(tracks.sightings.rows.used).toBe(sightingRows);
   });

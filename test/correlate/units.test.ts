@@ -45,6 +45,7 @@ const noKnowledge: PathOracle = {
   towards: () => null,
   problem: () => null,
   anyCaptureOf: () => -1,
+  destinationOf: () => -1,
 };
 const timing = { deadline: 1e9, now: 2e9, forcedReason: null };
 
@@ -124,6 +125,20 @@ describe('verdict', () => {
     expect(judge(Kind.IcmpEcho, [syn, synAck], -1, '', noKnowledge, timing).status).toBe('ok');
     const flooded = stage([0, 1, 2], { broadcast: true });
     expect(judge(Kind.Dns, [flooded, synAck], -1, '', noKnowledge, timing).status).toBe('ok');
+  });
+
+  it('nothing learned: a request ends where its destination address lives, in a namespace it never reached', () => {
+    // a first ping 0 → 1 → 2, the interface 7 holding its destination (22) not reached
+    const holder: PathOracle = { ...noKnowledge, destinationOf: (_, addr) => (addr === 22 ? 7 : -1) };
+    expect(judge(Kind.IcmpEcho, [stage([0, 1, 2])], -1, '', holder, timing)).toMatchObject({
+      status: 'lost',
+      lost: { stage: 0, lastSeen: 2, missingOn: [7] },
+    });
+    // a route learned from there comes first; a flooded question has no path to expect
+    const routed: PathOracle = { ...holder, towards: (i) => (i === 2 ? [3] : null) };
+    expect(judge(Kind.IcmpEcho, [stage([0, 1, 2])], -1, '', routed, timing).lost?.missingOn).toEqual([3]);
+    const flooded = stage([0, 1, 2], { broadcast: true });
+    expect(judge(Kind.Dns, [flooded], -1, '', holder, timing).status).toBe('unanswered');
   });
 
   it('unanswered: the request went as far as anything is known, no answer anywhere', () => {

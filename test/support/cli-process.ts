@@ -1,6 +1,7 @@
 // The built CLI as a long-running child (a capture): its stdout lines as they come,
 // a way to wait for one, signals, and its exit.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ExchangeRecord } from '../../src/events/types.js';
 import { expectContract } from './json-schema.js';
 import { CLI, PROJECT_ROOT } from './run-cli.js';
 
@@ -97,6 +98,13 @@ export function jsonRecords(lines: readonly string[]): Array<Record<string, unkn
     records.push(record);
   }
   return records;
+}
+
+/** The exchange records among the lines (checked as jsonRecords does), of one kind if given. */
+export function exchangesOf(lines: readonly string[], kind?: string): ExchangeRecord[] {
+  return jsonRecords(lines).filter(
+    (r) => r.type === 'exchange' && (kind === undefined || r.kind === kind),
+  ) as unknown as ExchangeRecord[];
 }
 
 /** Lines already checked against the contract. */
