@@ -357,6 +357,7 @@ export type CauseCode =
   | 'nat-bypassed'
   | 'listener-stalled'
   | 'echo-ignored'
+  | 'upstream-failed'
   | 'unknown';
 
 export type EvidenceSource =
@@ -488,6 +489,21 @@ export interface SocketEvidence extends EvidencePlace {
   backlog?: number;
 }
 
+/**
+ * Another exchange of the capture that explains this one: the question its server asked
+ * in turn (a DNS forwarder's query upstream), as its own record says it; `host`,
+ * `netns`: where that question started.
+ */
+export interface ExchangeEvidence extends EvidencePlace {
+  source: 'exchange';
+  kind: string;
+  key: string;
+  status: ExchangeStatus;
+  detail?: string;
+  /** its first sighting (its record's `ts`) */
+  ts: string;
+}
+
 /** A source that could not be read there (not root, no tracefs, no nft binary): the verdict stands without it. */
 export interface UnreadableEvidence extends EvidencePlace {
   source: EvidenceSource;
@@ -504,6 +520,7 @@ export type EvidenceItem =
   | LinkEvidence
   | ConntrackEvidence
   | SocketEvidence
+  | ExchangeEvidence
   | UnreadableEvidence;
 
 /** docs/json-lines.md `cause`: on lost, unanswered and error exchanges where evidence was gathered. */

@@ -52,9 +52,10 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'nat-bypassed',
   'listener-stalled',
   'echo-ignored',
+  'upstream-failed',
   'unknown',
 ]);
-const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([
+const SOURCES: ReadonlySet<string> = new Set<EvidenceSource | 'exchange'>([
   'kernel',
   'nftables',
   'iptables',
@@ -64,6 +65,7 @@ const SOURCES: ReadonlySet<string> = new Set<EvidenceSource>([
   'link',
   'conntrack',
   'socket',
+  'exchange',
 ]);
 
 /** Which verdict a recorded cause belongs to. */

@@ -33,6 +33,7 @@ import type { CaptureTarget } from '../sources/spec.js';
 import { TuiModel } from '../ui/model.js';
 import type { Tui } from '../ui/tui.js';
 import { GatheredCauses, REMOTE_CAUSE_WAIT_MS } from './causes.js';
+import { type NamespaceOf, OnwardCauses } from './onward-causes.js';
 import { PacketMemory } from './packet-memory.js';
 import type { Recording } from './recording.js';
 import { openTui, Stages, wantsTui, type RecordSink } from './stages.js';
@@ -206,7 +207,7 @@ export async function runLive(
     // A recording (or one the TUI's r may start) gets the non-ok verdicts as packet comments.
     const annotations = recording.recorder !== null || model !== null ? new AnnotationTable() : null;
     const watched = new Set(session.targets.map((t) => t.label));
-    const stages = new Stages({
+    const stages: Stages = new Stages({
       live: true,
       out,
       json,
@@ -216,7 +217,13 @@ export async function runLive(
       records: options.records ?? null,
       annotations,
       memory,
-      causes: gatherer !== null && memory !== null ? new GatheredCauses(gatherer, memory) : null,
+      // (a DNS forwarder's failed query upstream explains its client's: the labels' namespaces tell)
+      causes:
+        gatherer !== null && memory !== null
+          ? new OnwardCauses(new GatheredCauses(gatherer, memory), (label): ReturnType<NamespaceOf> =>
+              stages.namespaceOf(label),
+            )
+          : null,
       onCause: (ex, cause) => recording.cause(ex, cause),
     });
     const correlator = stages.correlator;

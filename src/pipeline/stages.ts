@@ -296,6 +296,14 @@ export class Stages {
     this.#records?.record(r);
   }
 
+  /** Where the interface labelled `label` is: its host and namespace, as a key; null when not known. */
+  namespaceOf(label: string): { key: string; host: string | null; netns: string | null } | null {
+    const id = this.#ids.get(label);
+    const iface = id === undefined ? undefined : this.interfaces[id];
+    if (iface === undefined) return null;
+    return { key: `${iface.host ?? ''}\u0000${iface.netns ?? ''}`, host: iface.host, netns: iface.netns };
+  }
+
   /**
    * An interface is known (again, same id, when its addresses or link type changed):
    * before any packet of it. With --json, its `interface` record (`file`: a replay's).

@@ -1,0 +1,124 @@
+// A DNS query's cause from its server's own query onward (src/pipeline/onward-causes.ts):
+// the same question, asked from the namespace the query reached, after it got there —
+// judged before or after it, within the wait; never a query from elsewhere, another
+// question, one asked before, or where the hop's own cause says something.
+import { describe, expect, it } from 'vitest';
+import type { Cause, ExchangeRecord } from '../../src/events/types.js';
+import type { CauseProvider } from '../../src/pipeline/causes.js';
+import { type NamespaceOf, OnwardCauses } from '../../src/pipeline/onward-causes.js';
+
+/** Interfaces `ns/dev` are in namespace `ns` of this machine. */
+const namespaceOf: NamespaceOf = (label) => {
+  const slash = label.indexOf('/');
+  if (slash < 0) return null;
+  const netns = label.slice(0, slash);
+  return { key: `\u0000${netns}`, host: null, netns };
+};
+
+/** A DNS query from `path[0]` to the last interface of `path`, at `ms` ms, its hops 1 µs apart. */
+function query(
+  dst: string,
+  path: string[],
+  ms: number,
+  status: ExchangeRecord['status'],
+  qname = 'www.example.lab',
+  detail?: string,
+): ExchangeRecord {
+  const ts = (i: number): string => `1700000000.${String(ms * 1_000_000 + i * 1000).padStart(9, '0')}`;
+  return {
+    type: 'exchange',
+    kind: 'dns',
+    key: `to ${dst} at ${ms}`,
+    flow: { src: '10.0.0.9', dst, id: ms, qname, qtype: 'A', transport: 'udp' },
+    status,
+    stages: [{ name: 'query', packets: 1, seen: path.map((iface, i) => ({ iface, ts: ts(i) })) }],
+    ...(status === 'error'
+      ? {}
+      : { lost: { stage: 'response', lastSeen: path[path.length - 1], missingOn: [] } }),
+    ...(detail !== undefined ? { detail } : {}),
+    ts: ts(0),
+  };
+}
+
+/** Every problem's own cause: `unknown`, except for queries to 10.0.0.53 (the upstream's: a rule). */
+const inner: CauseProvider = {
+  causeOf: (ex) =>
+    Promise.resolve<Cause>(
+      (ex.flow as { dst: string }).dst === '10.0.0.53'
+        ? { code: 'netfilter-drop', summary: 'dropped by a rule', at: 'up/eth0', evidence: [] }
+        : { code: 'unknown', summary: 'no cause found', at: 'r/ra', evidence: [] },
+    ),
+  mayHaveCause: (status) => status !== 'ok',
+  giveUp: () => null,
+};
+
+describe('the cause of a DNS query from its server’s query onward', () => {
+  const client = query('10.0.0.1', ['c/eth0', 'r/ra'], 100, 'unanswered');
+
+  it('judged before or after the client’s: its outcome and its own cause', async () => {
+    const onward = query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered');
+    const summary =
+      'the server 10.0.0.1 asked 10.0.0.53 in turn for www.example.lab A, and that query got no answer (it reached up/eth0): dropped by a rule';
+    for (const order of [
+      [onward, client],
+      [client, onward],
+    ]) {
+      const causes = new OnwardCauses(inner, namespaceOf, 1000);
+      const found = order.map((ex) => causes.causeOf(ex));
+      const cause = await found[order.indexOf(client)];
+      expect(cause).toEqual({
+        code: 'upstream-failed',
+        summary,
+        at: 'up/eth0',
+        evidence: [
+          {
+            source: 'exchange',
+            netns: 'r',
+            kind: 'dns',
+            key: onward.key,
+            status: 'unanswered',
+            ts: onward.ts,
+          },
+        ],
+      });
+    }
+  });
+
+  it('not another question, not from elsewhere, not asked before the query arrived: its own cause', async () => {
+    for (const other of [
+      query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered', 'other.example.lab'),
+      query('10.0.0.53', ['x/eth0', 'up/eth0'], 101, 'unanswered'),
+      query('10.0.0.53', ['r/rb', 'up/eth0'], 99, 'unanswered'),
+    ]) {
+      const causes = new OnwardCauses(inner, namespaceOf, 50);
+      causes.causeOf(other);
+      expect((await causes.causeOf(client))?.code).toBe('unknown');
+    }
+  });
+
+  it('an rcode passed on: the onward query answered with an error, without a cause of its own', async () => {
+    const noCause: CauseProvider = { ...inner, causeOf: () => null };
+    const causes = new OnwardCauses(noCause, namespaceOf, 50);
+    causes.causeOf(query('10.0.0.53', ['r/rb', 'up/eth0', 'up/eth0'], 101, 'error', undefined, 'REFUSED'));
+    const refused = query('10.0.0.1', ['c/eth0', 'r/ra'], 100, 'error', undefined, 'REFUSED');
+    expect(await causes.causeOf(refused)).toMatchObject({
+      code: 'upstream-failed',
+      summary:
+        'the server 10.0.0.1 asked 10.0.0.53 in turn for www.example.lab A, and that query was answered with REFUSED',
+      at: 'up/eth0',
+    });
+  });
+
+  it('a cause found at the hop stands; other kinds pass through', async () => {
+    const found: CauseProvider = {
+      ...inner,
+      causeOf: () =>
+        Promise.resolve<Cause>({ code: 'no-listener', summary: 'nothing listens', at: 'r/ra', evidence: [] }),
+    };
+    const causes = new OnwardCauses(found, namespaceOf, 50);
+    causes.causeOf(query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered'));
+    expect((await causes.causeOf(client))?.code).toBe('no-listener');
+    const echo: ExchangeRecord = { ...client, kind: 'icmp-echo' };
+    expect((await new OnwardCauses(inner, namespaceOf, 50).causeOf(echo))?.code).toBe('unknown');
+  });
+});
