@@ -358,6 +358,7 @@ export type CauseCode =
   | 'listener-stalled'
   | 'echo-ignored'
   | 'upstream-failed'
+  | 'wrong-neighbour'
   | 'unknown';
 
 export type EvidenceSource =
@@ -464,6 +465,8 @@ export interface LinkEvidence extends EvidencePlace {
   master?: string;
   /** for an MTU finding: the packet's size on this link, encapsulation included */
   packetBytes?: number;
+  /** for a wrong-neighbour finding: the device's own MAC address */
+  mac?: string;
 }
 
 export interface ConntrackEvidence extends EvidencePlace {

@@ -175,13 +175,17 @@ export class EvidenceGatherer {
     const specs = viewSpecs(ctx, ctx.packet, ctx.lastSeen, ctx.next);
     let views = await this.#views(ctx, specs, progress);
     let cause = inferCause({ exchange: ex, views, asker: ctx.asker });
-    if (cause !== null && (cause.code === 'unknown' || cause.code === 'no-route')) {
-      // NAT hops on the path: a flow that a NAT rule should have translated and did not
+    if (
+      cause !== null &&
+      (cause.code === 'unknown' || cause.code === 'no-route' || cause.code === 'wrong-neighbour')
+    ) {
+      // The hops before on the path: NAT hops, a flow that a NAT rule should have
+      // translated and did not; the sender of a frame to a wrong MAC, its neighbour entry.
       const path = pathSpecs(ctx, ctx.packet, specs);
       if (path.length > 0) {
         views = [...views, ...(await this.#views(ctx, path, progress))];
         const again = inferCause({ exchange: ex, views, asker: ctx.asker });
-        if (again !== null && again.code === 'conntrack') cause = again;
+        if (again !== null && (again.code === 'conntrack' || again.code === 'wrong-neighbour')) cause = again;
       }
     }
     if (this.#traces !== null && cause !== null) {

@@ -34,6 +34,7 @@ import { linkEvidence, linksOf, placeOf, routeEvidence } from './cause/evidence-
 import { firewallFinding, firewallHits } from './cause/firewall-finding.js';
 import type { CauseInput, Finding, HopView } from './cause/hop-view.js';
 import { kernelFinding, REASON_CODES } from './cause/kernel-finding.js';
+import { wrongNeighbourFinding } from './cause/neighbour-finding.js';
 import { stateFindings } from './cause/state-findings.js';
 import { unreadableSources } from './state/hop-facts.js';
 
@@ -60,6 +61,8 @@ export function inferCause(input: CauseInput): Cause | null {
     const allState = [...state, ...[...stateOf].filter(([w]) => w !== v).flatMap(([, s]) => s)];
     const kernel = kernelFinding(v, v.drops, allState, hits);
     if (kernel !== null) findings.push(kernel);
+    const neighbour = wrongNeighbourFinding(v, input.views);
+    if (neighbour !== null) findings.push(neighbour);
     const stale = staleNatFinding(v);
     if (stale !== null) findings.push(stale);
     for (const h of hits) {

@@ -53,6 +53,7 @@ const CODES: ReadonlySet<string> = new Set<CauseCode>([
   'listener-stalled',
   'echo-ignored',
   'upstream-failed',
+  'wrong-neighbour',
   'unknown',
 ]);
 const SOURCES: ReadonlySet<string> = new Set<EvidenceSource | 'exchange'>([

@@ -387,6 +387,7 @@ describe('the hooks a packet crosses', () => {
     addresses: addresses.map((local) => ({ family: 'inet' as const, local, prefixlen: 24 })),
     vxlanUnderlay: null,
     noArp: false,
+    mac: null,
   });
   const links = [
     link('br0', 'bridge', null, ['10.9.0.1']),

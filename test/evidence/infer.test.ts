@@ -47,6 +47,7 @@ function facts(over: Partial<HopFacts> = {}): HopFacts {
         addresses: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }],
         vxlanUnderlay: null,
         noArp: false,
+        mac: null,
       },
       {
         ifindex: 3,
@@ -61,6 +62,7 @@ function facts(over: Partial<HopFacts> = {}): HopFacts {
         addresses: [],
         vxlanUnderlay: null,
         noArp: false,
+        mac: null,
       },
     ],
     neighbours: [],

@@ -28,7 +28,7 @@ export function sysctl(f: HopFacts, key: string, dev: string | null): SysctlEvid
   return { source: 'sysctl', ...placeOf(f), key: dev === null ? key : `net.ipv4.conf.${dev}.${key}`, value };
 }
 
-export function linkEvidence(f: HopFacts, l: LinkInfo, packetBytes?: number): LinkEvidence {
+export function linkEvidence(f: HopFacts, l: LinkInfo, packetBytes?: number, withMac = false): LinkEvidence {
   const e: LinkEvidence = {
     source: 'link',
     ...placeOf(f),
@@ -40,6 +40,7 @@ export function linkEvidence(f: HopFacts, l: LinkInfo, packetBytes?: number): Li
   };
   if (l.master !== null) e.master = l.master;
   if (packetBytes !== undefined) e.packetBytes = packetBytes;
+  if (withMac && l.mac !== null) e.mac = l.mac;
   return e;
 }
 

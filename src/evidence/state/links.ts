@@ -27,10 +27,14 @@ export interface LinkInfo {
   vxlanUnderlay: string | null;
   /** NOARP: the device neither asks nor answers ARP */
   noArp: boolean;
+  /** its own MAC address (an Ethernet device's); null for one without */
+  mac: string | null;
 }
 
 interface IpLink {
   ifindex?: number;
+  link_type?: string;
+  address?: string;
   ifname?: string;
   flags?: string[];
   mtu?: number;
@@ -73,6 +77,7 @@ export function parseLinks(json: string): LinkInfo[] {
           })),
         vxlanUnderlay: l.linkinfo?.info_kind === 'vxlan' ? (l.linkinfo.info_data?.link ?? null) : null,
         noArp: flags.includes('NOARP'),
+        mac: l.link_type === 'ether' && typeof l.address === 'string' ? l.address : null,
       };
     });
 }

@@ -1,0 +1,91 @@
+// A frame its receiver dropped as another host's (the kernel's OTHERHOST, in ip_rcv_core
+// or ip6_rcv_core): it was addressed to a MAC the receiving device does not own. The
+// sender resolved its next hop to a wrong or stale MAC — an address that moved to
+// another VM, two hosts sharing one, a static entry left behind. Where a namespace on
+// the path holds a neighbour entry for the packet's next hop there with another MAC than
+// the receiver's, that entry is the cause, and where it is.
+import type { KernelDropEvidence, NeighbourEvidence } from '../../events/types.js';
+import { sameNamespace } from '../context.js';
+import { isUnreadable } from '../state/hop-facts.js';
+import type { LinkInfo } from '../state/links.js';
+import type { NeighbourEntry } from '../state/neighbours.js';
+import { linkEvidence, linksOf, placeOf } from './evidence-items.js';
+import type { Finding, HopView } from './hop-view.js';
+
+/** The kernel's reason for a frame to another MAC than the receiver's. */
+export const OTHERHOST = 'OTHERHOST';
+
+/** The finding for view `v`'s OTHERHOST drop (100 matched by the packet's fields, 40 by time), or null. */
+export function wrongNeighbourFinding(v: HopView, views: readonly HopView[]): Finding | null {
+  const drop = v.drops.find((d) => d.reason === OTHERHOST);
+  if (drop === undefined || v.packet.family === 'arp') return null;
+  const strength = drop.matchedBy === 'packet' ? 100 : 40;
+  const receiving = linksOf(v.facts)?.find((l) => l.name === (drop.iface ?? v.iif)) ?? null;
+  const ns = v.facts.netns ?? 'the root namespace';
+  const kernelSays = `${ns} dropped it as addressed to another host (${drop.reason} at ${drop.location})`;
+  const own =
+    receiving?.mac != null ? `${receiving.name}'s ${receiving.mac}` : `${receiving?.name ?? 'its'} own`;
+  // the nearest namespace before it on the path whose entry for its next hop has another MAC
+  for (let i = views.length - 1; i >= 0; i--) {
+    const w = views[i];
+    if (w.role !== 'path' || sameNamespace(w.facts, v.facts)) continue;
+    const entry = entryUsed(w, receiving);
+    if (entry === null) continue;
+    const wns = w.facts.netns ?? 'the root namespace';
+    return {
+      code: 'wrong-neighbour',
+      strength,
+      summary: `${wns}'s neighbour entry for ${entry.address} on ${entry.iface} is ${entry.lladdr ?? '?'} (${entry.state.join(' ')}), not ${own}: ${kernelSays}`,
+      evidence: evidenceOf(drop, v, receiving, w, entry),
+      view: w,
+    };
+  }
+  return {
+    code: 'wrong-neighbour',
+    strength,
+    summary: `the frame was addressed to another MAC than ${own}: ${kernelSays}; the sender's neighbour entry for its next hop is wrong or stale`,
+    evidence: evidenceOf(drop, v, receiving, null, null),
+    view: v,
+  };
+}
+
+/**
+ * The neighbour entry `w` sends the packet by — for its route's gateway, else its
+ * destination, on the route's device — when it names another MAC than `receiving`'s.
+ */
+function entryUsed(w: HopView, receiving: LinkInfo | null): NeighbourEntry | null {
+  const neighbours = w.facts.neighbours;
+  if (neighbours === null || isUnreadable(neighbours)) return null;
+  const p = w.packet;
+  for (const r of w.facts.routes) {
+    if (r.query.dst !== p.dst || r.query.iif !== undefined || r.answer.dev === null) continue;
+    if (w.oif !== null && r.answer.dev !== w.oif) continue;
+    const address = r.answer.gateway ?? p.dst;
+    const n = neighbours.find((x) => x.address === address && x.iface === r.answer.dev);
+    if (n !== undefined && n.lladdr !== null && n.lladdr !== (receiving?.mac ?? null)) return n;
+  }
+  return null;
+}
+
+function evidenceOf(
+  drop: KernelDropEvidence,
+  v: HopView,
+  receiving: LinkInfo | null,
+  w: HopView | null,
+  entry: NeighbourEntry | null,
+): Finding['evidence'] {
+  const out: Finding['evidence'] = [drop];
+  if (w !== null && entry !== null) {
+    const n: NeighbourEvidence = {
+      source: 'neighbour',
+      ...placeOf(w.facts),
+      iface: entry.iface,
+      address: entry.address,
+      state: [...entry.state],
+      ...(entry.lladdr !== null ? { lladdr: entry.lladdr } : {}),
+    };
+    out.push(n);
+  }
+  if (receiving !== null) out.push(linkEvidence(v.facts, receiving, undefined, true));
+  return out;
+}

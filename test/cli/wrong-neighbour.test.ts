@@ -1,0 +1,102 @@
+// A router whose neighbour entry for the server names another MAC than the server's (an
+// address moved to another VM, a static entry left behind): every frame it forwards
+// there is addressed to a MAC nobody owns, and the server's kernel drops each as another
+// host's (OTHERHOST). The server's own hop shows nothing wrong; the router's entry is the
+// cause (docs/json-lines.md `cause`, `wrong-neighbour`), for IPv4 (ARP) and IPv6 (NDP).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  inNetns,
+  namespacesStartingWith,
+  requireRoot,
+  run,
+  runAll,
+  runPrefix,
+} from '../lab/support/lab-env.js';
+import { captureWhile, exchangesOf } from '../support/cli-process.js';
+
+const WRONG_MAC = '02:00:00:00:00:99';
+
+describe('a router whose neighbour entry for the server names another MAC', () => {
+  const P = runPrefix('neigh');
+  const [a, r, b] = ['a', 'r', 'b'].map((n) => `${P}${n}`);
+  let serverMac = '';
+
+  beforeAll(async () => {
+    requireRoot();
+    for (const ns of [a, r, b])
+      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await runAll(
+      ['ip', '-n', a, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'ra', 'netns', r],
+      ['ip', '-n', b, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rb', 'netns', r],
+      ...[
+        [a, '10.95.1.2/24', 'eth0'],
+        [r, '10.95.1.1/24', 'ra'],
+        [r, '10.95.2.1/24', 'rb'],
+        [b, '10.95.2.2/24', 'eth0'],
+      ].map(([ns, addr, dev]) => ['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]),
+      ...[
+        [a, 'fd95:1::2/64', 'eth0'],
+        [r, 'fd95:1::1/64', 'ra'],
+        [r, 'fd95:2::1/64', 'rb'],
+        [b, 'fd95:2::2/64', 'eth0'],
+      ].map(([ns, addr, dev]) => ['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev, 'nodad']),
+      ...[
+        [a, 'eth0'],
+        [r, 'ra'],
+        [r, 'rb'],
+        [b, 'eth0'],
+      ].map(([ns, dev]) => ['ip', '-n', ns, 'link', 'set', dev, 'up']),
+      ['ip', '-n', a, 'route', 'add', 'default', 'via', '10.95.1.1'],
+      ['ip', '-n', b, 'route', 'add', 'default', 'via', '10.95.2.1'],
+      ['ip', '-n', a, '-6', 'route', 'add', 'default', 'via', 'fd95:1::1'],
+      ['ip', '-n', b, '-6', 'route', 'add', 'default', 'via', 'fd95:2::1'],
+      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
+      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1'],
+      ['ip', '-n', r, 'neigh', 'replace', '10.95.2.2', 'lladdr', WRONG_MAC, 'dev', 'rb', 'nud', 'permanent'],
+      ['ip', '-n', r, 'neigh', 'replace', 'fd95:2::2', 'lladdr', WRONG_MAC, 'dev', 'rb', 'nud', 'permanent'],
+    );
+    const link = JSON.parse((await run(['ip', '-n', b, '-j', 'link', 'show', 'eth0'])).stdout) as Array<{
+      address: string;
+    }>;
+    serverMac = link[0].address;
+  });
+
+  afterAll(async () => {
+    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
+  });
+
+  for (const [family, kind, server, ping] of [
+    ['IPv4', 'icmp-echo', '10.95.2.2', ['ping', '-c1', '-W1', '10.95.2.2']],
+    ['IPv6', 'icmpv6-echo', 'fd95:2::2', ['ping', '-6', '-c1', '-W1', 'fd95:2::2']],
+  ] as const) {
+    it(`${family}: the ping reaches the server's device and dies there; why: the router's entry`, async () => {
+      const { lines } = await captureWhile(
+        ['-i', `${a}/eth0`, '-i', `${r}/ra`, '-i', `${r}/rb`, '-i', `${b}/eth0`],
+        4,
+        () => inNetns(a, [...ping]).catch(() => undefined),
+        (l) => exchangesOf(l, kind).length > 0,
+      );
+      const [echo] = exchangesOf(lines, kind);
+      expect(echo.status).toBe('unanswered');
+      expect(echo.lost?.lastSeen).toBe(`${b}/eth0`);
+      expect(echo.cause?.code).toBe('wrong-neighbour');
+      expect(echo.cause?.at).toBe(`${r}/rb`);
+      expect(echo.cause?.summary).toMatch(
+        new RegExp(
+          `^${r}'s neighbour entry for ${server} on rb is ${WRONG_MAC} \\(PERMANENT\\), not eth0's ${serverMac}: ${b} dropped it as addressed to another host \\(OTHERHOST at ip6?_rcv_core\\+0x[0-9a-f]+\\)$`,
+        ),
+      );
+      expect(echo.cause?.evidence).toContainEqual({
+        source: 'neighbour',
+        netns: r,
+        iface: 'rb',
+        address: server,
+        state: ['PERMANENT'],
+        lladdr: WRONG_MAC,
+      });
+      expect(echo.cause?.evidence).toContainEqual(
+        expect.objectContaining({ source: 'link', netns: b, iface: 'eth0', mac: serverMac }),
+      );
+    }, 60_000);
+  }
+});
