@@ -177,10 +177,15 @@ export class EvidenceGatherer {
     let cause = inferCause({ exchange: ex, views, asker: ctx.asker });
     if (
       cause !== null &&
-      (cause.code === 'unknown' || cause.code === 'no-route' || cause.code === 'wrong-neighbour')
+      (cause.code === 'unknown' ||
+        cause.code === 'no-route' ||
+        cause.code === 'forwarding-off' ||
+        cause.code === 'wrong-neighbour')
     ) {
       // The hops before on the path: NAT hops, a flow that a NAT rule should have
-      // translated and did not; the sender of a frame to a wrong MAC, its neighbour entry.
+      // translated and did not; the sender of a frame to a wrong MAC (one dropped as
+      // another host's, or one a namespace that is no router then could not route), its
+      // neighbour entry.
       const path = pathSpecs(ctx, ctx.packet, specs);
       if (path.length > 0) {
         views = [...views, ...(await this.#views(ctx, path, progress))];

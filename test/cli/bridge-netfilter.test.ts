@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import {
+  bridgePortsForwarding,
   inNetns,
   namespacesStartingWith,
   requireRoot,
@@ -43,6 +44,7 @@ describe('bridged traffic meeting the IP FORWARD policy through br_netfilter', (
       ['ip', '-n', c2, 'link', 'set', 'eth0', 'up'],
       ['ip', 'netns', 'exec', r, 'iptables', '-P', 'FORWARD', 'DROP'],
     );
+    await bridgePortsForwarding(r, ['p1', 'p2']);
   });
 
   afterAll(async () => {

@@ -84,6 +84,23 @@ export async function listeningIn(netns: string, filter: string): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/**
+ * Waits until each of `ports` in `netns` is a bridge port in state forwarding: a port
+ * gets there only once the kernel's link watch saw its carrier, up to a second after
+ * its link came up, and drops what it is handed until then.
+ */
+export async function bridgePortsForwarding(netns: string, ports: readonly string[]): Promise<void> {
+  const state = async (port: string): Promise<string | undefined> => {
+    const r = await run(['ip', '-n', netns, '-j', '-d', 'link', 'show', 'dev', port]);
+    const links = JSON.parse(r.stdout || '[]') as Array<{
+      linkinfo?: { info_slave_data?: { state?: string } };
+    }>;
+    return links[0]?.linkinfo?.info_slave_data?.state;
+  };
+  for (const port of ports)
+    while ((await state(port)) !== 'forwarding') await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /** One lab of a suite: the last part of its prefix, and its fault (none: healthy). */
 export interface SuiteLab {
   readonly prefix: string;
