@@ -26,11 +26,15 @@ const TCP_FLAG_BITS: Readonly<Record<string, number>> = {
 
 /**
  * The identifying fields of one decoded packet (`--packets` record; `dontFragment`, IPv4's
- * DF bit, is not in it); null when it has no IP or ARP layer.
+ * DF bit, is not in it); null when it has no IP or ARP layer. `ipOffset`: the bytes
+ * before its innermost IP header, where the decoder told (SightedPacket.ipOffset);
+ * without it, an Ethernet frame's.
  */
-export function packetFromView(view: PacketView, dontFragment = false): ExchangePacket | null {
+export function packetFromView(view: PacketView, dontFragment = false, ipOffset = -1): ExchangePacket | null {
   const frameToIp =
-    ETHERNET_HEADER + VLAN_TAG * view.vlan.length + (view.tunnel !== null ? VXLAN_OVERHEAD : 0);
+    ipOffset >= 0
+      ? ipOffset
+      : ETHERNET_HEADER + VLAN_TAG * view.vlan.length + (view.tunnel !== null ? VXLAN_OVERHEAD : 0);
   if (view.arp !== null) {
     if (view.arp.spa === null || view.arp.tpa === null) return null;
     return {

@@ -18,6 +18,11 @@ import { packetFromView } from './packet-fields.js';
 export interface SightedPacket {
   view: PacketView;
   dontFragment: boolean;
+  /**
+   * bytes of the frame before its innermost IP header (link layer, VLAN tags, a
+   * tunnel's outer headers), -1 when it has none: its IP length is the rest
+   */
+  ipOffset: number;
 }
 
 /** The decoded packet seen on `iface` at `ts` (the sighting's time stamp), or null. */
@@ -40,7 +45,8 @@ export function verdictContext(ex: ExchangeRecord, lookup: PacketLookup, timeout
     if (v?.dst) aliases.add(v.dst);
   }
   const lastFound = last !== undefined ? (found[seen.indexOf(last)] ?? null) : null;
-  const packet = lastFound !== null ? packetFromView(lastFound.view, lastFound.dontFragment) : null;
+  const packet =
+    lastFound !== null ? packetFromView(lastFound.view, lastFound.dontFragment, lastFound.ipOffset) : null;
   if (packet !== null) packet.aliases = [...aliases].filter((a) => a !== packet.src && a !== packet.dst);
   const all = ex.stages.flatMap((s) => s.seen.map((x) => tsToNs(x.ts)));
   const lastNs = all.reduce((a, b) => (b > a ? b : a), tsToNs(ex.ts));
@@ -64,7 +70,7 @@ function askerView(ex: ExchangeRecord, lookup: PacketLookup): AskerView | null {
   if (ex.kind === 'arp' || ex.kind === 'dhcp') return null;
   const packetAt = (iface: string, ts: string): ExchangePacket | null => {
     const found = lookup(iface, ts);
-    return found === null ? null : packetFromView(found.view, found.dontFragment);
+    return found === null ? null : packetFromView(found.view, found.dontFragment, found.ipOffset);
   };
   const asked = ex.stages[0];
   const origin = asked?.seen[0];

@@ -118,7 +118,7 @@ export class PacketMemory {
       this.#caplen[slot],
       this.#len[slot],
     );
-    return { view, dontFragment: rec.dontFragment };
+    return { view, dontFragment: rec.dontFragment, ipOffset: rec.l3Off >= 0 ? rec.l3Off - at : -1 };
   }
 }
 

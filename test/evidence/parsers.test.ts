@@ -316,6 +316,7 @@ describe('packets', () => {
     const ctx = verdictContext(ex, (iface) => ({
       view: view(iface, iface.endsWith('qvb') ? '10.0.0.5' : '203.0.113.20'),
       dontFragment: true,
+      ipOffset: 14,
     }));
     expect(ctx.packet).toMatchObject({
       dst: '10.0.0.5',
@@ -334,5 +335,9 @@ describe('packets', () => {
         arp: { op: 1, spa: '10.0.0.1', tpa: '10.0.0.2', sha: null, tha: null },
       }),
     ).toMatchObject({ family: 'arp', icmpType: 1 });
+    // the IP length is what follows the innermost IP header's offset: on a device of an
+    // `any` capture (LINUX_SLL2, 20 bytes), on a tun device (raw IP)
+    expect(packetFromView(view('x', '10.0.0.5'), false, 20)?.ipLength).toBe(78);
+    expect(packetFromView(view('x', '10.0.0.5'), false, 0)?.ipLength).toBe(98);
   });
 });

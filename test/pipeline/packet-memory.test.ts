@@ -65,8 +65,10 @@ describe('packet memory', () => {
     const found = memory.find('vm/eth0', ts(500_000_000), echo(7));
     expect(found?.view.icmp?.seq).toBe(7);
     expect(found?.view.ts).toBe(ts(500_000_000));
-    // the DF bit, which the decoder's view does not carry (echoFrame sets it)
+    // the DF bit, which the decoder's view does not carry (echoFrame sets it), and where
+    // its IP header starts (after the Ethernet header, in the slot it was kept in)
     expect(found?.dontFragment).toBe(true);
+    expect(found?.ipOffset).toBe(14);
     // nothing of the exchange within 50 ms of the time asked for
     expect(memory.find('vm/eth0', ts(440_000_000), echo(7))).toBeNull();
   });
