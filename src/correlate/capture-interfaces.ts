@@ -168,7 +168,8 @@ export class CaptureInterfaces {
         found = h;
         onHost = here;
         several = false;
-      } else if (here === onHost) several = true;
+        // (one namespace is one destination: a device captured by name and in an `any` capture)
+      } else if (here === onHost && ns !== this.namespaceOf[found]) several = true;
     }
     return several ? -1 : found;
   }

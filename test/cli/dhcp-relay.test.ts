@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   inNetns,
@@ -22,34 +22,16 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
+import { dnsmasqIn } from '../lab/support/dnsmasq.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 describe('DHCP through a relay', () => {
   const P = runPrefix('relay');
   const [c, rl, s] = ['c', 'rl', 's'].map((n) => `${P}${n}`);
   const daemons: ResultPromise[] = [];
-  // (its own lease and pid files: dnsmasq's default lease file is the machine's, and a
-  // pool filled by earlier runs offers nothing)
   const work = mkdtempSync(join(tmpdir(), 'hopscope-relay-'));
   const dnsmasq = (ns: string, args: string[]): ResultPromise => {
-    const d = execa(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        'dnsmasq',
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--no-resolv',
-        '--no-hosts',
-        '--port=0',
-        `--dhcp-leasefile=${join(work, `${ns}.leases`)}`,
-        `--pid-file=${join(work, `${ns}.pid`)}`,
-        ...args,
-      ],
-      { reject: false, stdin: 'ignore' },
-    );
+    const d = dnsmasqIn(ns, work, ['--port=0', ...args]);
     daemons.push(d);
     return d;
   };

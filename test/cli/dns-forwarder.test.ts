@@ -6,18 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DnsFlow, ExchangeRecord } from '../../src/events/types.js';
-import {
-  inNetns,
-  listeningIn,
-  namespacesStartingWith,
-  requireRoot,
-  run,
-  runAll,
-  runPrefix,
-} from '../lab/support/lab-env.js';
+import { inNetns, listeningIn, runPrefix } from '../lab/support/lab-env.js';
+import { dnsmasqIn } from '../lab/support/dnsmasq.js';
+import { downRoutedPair, routedPair } from '../lab/support/routed-pair.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
@@ -32,45 +26,13 @@ describe('a forwarding resolver whose upstream does not answer', () => {
   const work = mkdtempSync(join(tmpdir(), 'hopscope-forwarder-'));
   let resolver: ResultPromise | undefined;
   const dnsmasq = (ns: string, args: readonly string[]): ResultPromise =>
-    execa(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        'dnsmasq',
-        '--keep-in-foreground',
-        '--conf-file=/dev/null',
-        '--no-resolv',
-        '--no-hosts',
-        '--bind-interfaces',
-        `--pid-file=${join(work, `${ns}.pid`)}`,
-        ...args,
-      ],
-      { reject: false, stdin: 'ignore' },
-    );
+    dnsmasqIn(ns, work, ['--bind-interfaces', ...args]);
   const interfaces = ['-i', `${a}/eth0`, '-i', `${r}/ra`, '-i', `${r}/rb`, '-i', `${b}/eth0`];
   const ask = (): Promise<unknown> =>
     inNetns(a, ['dig', '+tries=1', '+time=2', `@${RESOLVER}`, 'www.example.lab', 'A']);
 
   beforeAll(async () => {
-    requireRoot();
-    for (const ns of [a, r, b])
-      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await runAll(
-      ['ip', '-n', a, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'ra', 'netns', r],
-      ['ip', '-n', b, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rb', 'netns', r],
-      ['ip', '-n', a, 'addr', 'add', '10.96.1.2/24', 'dev', 'eth0'],
-      ['ip', '-n', r, 'addr', 'add', `${RESOLVER}/24`, 'dev', 'ra'],
-      ['ip', '-n', r, 'addr', 'add', '10.96.2.1/24', 'dev', 'rb'],
-      ['ip', '-n', b, 'addr', 'add', `${UPSTREAM}/24`, 'dev', 'eth0'],
-      ...[
-        [a, 'eth0'],
-        [r, 'ra'],
-        [r, 'rb'],
-        [b, 'eth0'],
-      ].map(([ns, dev]) => ['ip', '-n', ns, 'link', 'set', dev, 'up']),
-    );
+    await routedPair(P, 96);
   });
 
   // (a resolver of its own for each test: dnsmasq remembers how its upstream answered)
@@ -85,7 +47,7 @@ describe('a forwarding resolver whose upstream does not answer', () => {
   });
 
   afterAll(async () => {
-    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
+    await downRoutedPair(P);
     rmSync(work, { recursive: true, force: true });
   });
 

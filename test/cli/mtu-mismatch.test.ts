@@ -5,14 +5,8 @@
 // saw it: lost there, not "unanswered" (docs/verdicts.md "The expected path"); why:
 // the receiving side's MTU (docs/json-lines.md `cause`, `mtu`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  inNetns,
-  namespacesStartingWith,
-  requireRoot,
-  run,
-  runAll,
-  runPrefix,
-} from '../lab/support/lab-env.js';
+import { inNetns, runAll, runPrefix } from '../lab/support/lab-env.js';
+import { downRoutedPair, routedPair } from '../lab/support/routed-pair.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 describe('a link whose ends disagree on its MTU', () => {
@@ -20,32 +14,11 @@ describe('a link whose ends disagree on its MTU', () => {
   const [a, r, b] = ['a', 'r', 'b'].map((n) => `${P}${n}`);
 
   beforeAll(async () => {
-    requireRoot();
-    for (const ns of [a, r, b])
-      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    await runAll(
-      ['ip', '-n', a, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'ra', 'netns', r],
-      ['ip', '-n', b, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rb', 'netns', r],
-      ['ip', '-n', a, 'addr', 'add', '10.98.1.2/24', 'dev', 'eth0'],
-      ['ip', '-n', r, 'addr', 'add', '10.98.1.1/24', 'dev', 'ra'],
-      ['ip', '-n', r, 'addr', 'add', '10.98.2.1/24', 'dev', 'rb'],
-      ['ip', '-n', b, 'addr', 'add', '10.98.2.2/24', 'dev', 'eth0'],
-      ['ip', '-n', b, 'link', 'set', 'eth0', 'mtu', '1400'],
-      ...[
-        [a, 'eth0'],
-        [r, 'ra'],
-        [r, 'rb'],
-        [b, 'eth0'],
-      ].map(([ns, dev]) => ['ip', '-n', ns, 'link', 'set', dev, 'up']),
-      ['ip', '-n', a, 'route', 'add', 'default', 'via', '10.98.1.1'],
-      ['ip', '-n', b, 'route', 'add', 'default', 'via', '10.98.2.1'],
-      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
-    );
+    await routedPair(P, 98);
+    await runAll(['ip', '-n', b, 'link', 'set', 'eth0', 'mtu', '1400']);
   });
 
-  afterAll(async () => {
-    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
-  });
+  afterAll(() => downRoutedPair(P));
 
   it('the first big ping is lost before the server’s side, whose MTU says why', async () => {
     const { lines } = await captureWhile(

@@ -5,14 +5,8 @@
 // and where to look (docs/json-lines.md `cause`, `no-route`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelDropEvidence } from '../../src/events/types.js';
-import {
-  inNetns,
-  namespacesStartingWith,
-  requireRoot,
-  run,
-  runAll,
-  runPrefix,
-} from '../lab/support/lab-env.js';
+import { inNetns, runAll, runPrefix } from '../lab/support/lab-env.js';
+import { downRoutedPair, routedPair } from '../lab/support/routed-pair.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 describe('a policy rule that sends a forwarded packet to a blackhole', () => {
@@ -20,25 +14,8 @@ describe('a policy rule that sends a forwarded packet to a blackhole', () => {
   const [a, r, b] = ['a', 'r', 'b'].map((n) => `${P}${n}`);
 
   beforeAll(async () => {
-    requireRoot();
-    for (const ns of [a, r, b])
-      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await routedPair(P, 99);
     await runAll(
-      ['ip', '-n', a, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'ra', 'netns', r],
-      ['ip', '-n', b, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rb', 'netns', r],
-      ['ip', '-n', a, 'addr', 'add', '10.99.1.2/24', 'dev', 'eth0'],
-      ['ip', '-n', r, 'addr', 'add', '10.99.1.1/24', 'dev', 'ra'],
-      ['ip', '-n', r, 'addr', 'add', '10.99.2.1/24', 'dev', 'rb'],
-      ['ip', '-n', b, 'addr', 'add', '10.99.2.2/24', 'dev', 'eth0'],
-      ...[
-        [a, 'eth0'],
-        [r, 'ra'],
-        [r, 'rb'],
-        [b, 'eth0'],
-      ].map(([ns, dev]) => ['ip', '-n', ns, 'link', 'set', dev, 'up']),
-      ['ip', '-n', a, 'route', 'add', 'default', 'via', '10.99.1.1'],
-      ['ip', '-n', b, 'route', 'add', 'default', 'via', '10.99.2.1'],
-      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
       [
         'ip',
         'netns',
@@ -52,9 +29,7 @@ describe('a policy rule that sends a forwarded packet to a blackhole', () => {
     );
   });
 
-  afterAll(async () => {
-    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
-  });
+  afterAll(() => downRoutedPair(P));
 
   it('the ping dies in the router; why: a route error the lookup without the mark does not show', async () => {
     const { lines } = await captureWhile(

@@ -13,6 +13,7 @@ import {
   runAll,
   runPrefix,
 } from '../lab/support/lab-env.js';
+import { downRoutedPair, routedPair } from '../lab/support/routed-pair.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 
 const WRONG_MAC = '02:00:00:00:00:99';
@@ -23,36 +24,8 @@ describe('a router whose neighbour entry for the server names another MAC', () =
   let serverMac = '';
 
   beforeAll(async () => {
-    requireRoot();
-    for (const ns of [a, r, b])
-      await runAll(['ip', 'netns', 'add', ns], ['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    await routedPair(P, 95, { ipv6: true });
     await runAll(
-      ['ip', '-n', a, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'ra', 'netns', r],
-      ['ip', '-n', b, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'rb', 'netns', r],
-      ...[
-        [a, '10.95.1.2/24', 'eth0'],
-        [r, '10.95.1.1/24', 'ra'],
-        [r, '10.95.2.1/24', 'rb'],
-        [b, '10.95.2.2/24', 'eth0'],
-      ].map(([ns, addr, dev]) => ['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev]),
-      ...[
-        [a, 'fd95:1::2/64', 'eth0'],
-        [r, 'fd95:1::1/64', 'ra'],
-        [r, 'fd95:2::1/64', 'rb'],
-        [b, 'fd95:2::2/64', 'eth0'],
-      ].map(([ns, addr, dev]) => ['ip', '-n', ns, 'addr', 'add', addr, 'dev', dev, 'nodad']),
-      ...[
-        [a, 'eth0'],
-        [r, 'ra'],
-        [r, 'rb'],
-        [b, 'eth0'],
-      ].map(([ns, dev]) => ['ip', '-n', ns, 'link', 'set', dev, 'up']),
-      ['ip', '-n', a, 'route', 'add', 'default', 'via', '10.95.1.1'],
-      ['ip', '-n', b, 'route', 'add', 'default', 'via', '10.95.2.1'],
-      ['ip', '-n', a, '-6', 'route', 'add', 'default', 'via', 'fd95:1::1'],
-      ['ip', '-n', b, '-6', 'route', 'add', 'default', 'via', 'fd95:2::1'],
-      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'],
-      ['ip', 'netns', 'exec', r, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1'],
       ['ip', '-n', r, 'neigh', 'replace', '10.95.2.2', 'lladdr', WRONG_MAC, 'dev', 'rb', 'nud', 'permanent'],
       ['ip', '-n', r, 'neigh', 'replace', 'fd95:2::2', 'lladdr', WRONG_MAC, 'dev', 'rb', 'nud', 'permanent'],
     );
@@ -62,9 +35,7 @@ describe('a router whose neighbour entry for the server names another MAC', () =
     serverMac = link[0].address;
   });
 
-  afterAll(async () => {
-    for (const ns of namespacesStartingWith(P)) await run(['ip', 'netns', 'del', ns]);
-  });
+  afterAll(() => downRoutedPair(P));
 
   for (const [family, kind, server, ping] of [
     ['IPv4', 'icmp-echo', '10.95.2.2', ['ping', '-c1', '-W1', '10.95.2.2']],

@@ -26,6 +26,9 @@ describe('CaptureInterfaces.destinationOf: where a packet to an address should e
     // another device of b's namespace saw it: it entered there by that one
     c.add({ id: 4, label: 'b/xb2', host: null, netns: 'b', addresses: ['10.0.9.2/24'] });
     expect(c.destinationOf(4, addr('10.0.0.2'), [0, 1, 4])).toBe(-1);
+    // one namespace is one destination: its device captured by name and in an `any` capture
+    c.add({ id: 5, label: 'b/eth0', host: null, netns: 'b', addresses: ['10.0.0.2/24'], capture: 9 });
+    expect(c.destinationOf(2, addr('10.0.0.2'), [0, 1, 2])).toBe(3);
     // an address no capture holds
     expect(c.destinationOf(2, addr('10.0.0.9'), [0, 1, 2])).toBe(-1);
   });

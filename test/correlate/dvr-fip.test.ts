@@ -58,12 +58,20 @@ describe('dvr-fip', () => {
     expect(arp).toHaveLength(1);
     expect(arp[0].status).toBe('unanswered');
     expect(arp[0].lost).toEqual({ stage: 'reply', lastSeen: `${p}${FIP}/fg-3c1d5e7f-a2`, missingOn: [] });
-    // The VM's pings never come back: no answer, or the router's host-unreachable once ARP gave up.
+    // The VM's pings never reach the outside router, which holds their destination: lost
+    // in the fip namespace, which never sends them out of fg- (docs/verdicts.md "The
+    // expected path", 5), or answered by its host-unreachable once ARP gave up.
     const outbound = ofKind(run.live, 'icmp-echo').filter((e) => e.key.startsWith('10.0.0.5>'));
     expect(outbound).toHaveLength(3);
     for (const e of outbound) {
-      expect(['unanswered', 'error']).toContain(e.status);
+      expect(['lost', 'error']).toContain(e.status);
       if (e.status === 'error') expect(e.detail).toBe('host-unreachable');
+      else
+        expect(e.lost).toEqual({
+          stage: 'request',
+          lastSeen: `${p}${FIP}/fpr-6f774e8e-2`,
+          missingOn: [`${p}outside/eth0`],
+        });
     }
     expect(run.liveExit).toBe(1);
     expect(run.replayed.map(verdictOf).sort()).toEqual(run.live.map(verdictOf).sort());
