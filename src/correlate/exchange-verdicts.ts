@@ -116,6 +116,7 @@ export class ExchangeVerdicts {
       this.#oracle,
       timing,
       this.#verdict,
+      X.ints[x * EX_INTS + ExInt.AskedAgain] === 1,
     );
   }
 }

@@ -310,6 +310,8 @@ export const enum ExInt {
   Stages = 10,
   /** 1 once the exchange gave its flow an RTT sample (after the MAX_STAGES stage slots) */
   RttSampled = 15,
+  /** 1 once its asker asked again after its answer reached it (KindSpec.notTakenWhenAskedAgain) */
+  AskedAgain = 16,
 }
 export const enum ExDouble {
   /** relative ns of the first packet, the latest packet, and the packet the key was taken from (reference clock) */
@@ -328,7 +330,7 @@ export const enum ExDouble {
   Part1 = 6,
   Part2 = 7,
 }
-export const EX_INTS = 16;
+export const EX_INTS = 17;
 export const EX_DOUBLES = 8;
 
 /** Exchanges: one row each, from the first packet until the queue has passed its verdict. */
@@ -377,6 +379,7 @@ export class ExchangeRows {
     n[i + ExInt.ErrorStage] = -1;
     n[i + ExInt.AnswerError] = 0;
     n[i + ExInt.RttSampled] = 0;
+    n[i + ExInt.AskedAgain] = 0;
     for (let k = i + ExInt.Stages; k < i + ExInt.Stages + MAX_STAGES; k++) n[k] = 0;
     const d = x * EX_DOUBLES;
     this.doubles[d + ExDouble.TimeoutNs] = timeoutNs;

@@ -154,8 +154,26 @@ function missingAfter(
   return missing ?? NOTHING_MISSING;
 }
 
+/**
+ * Where `answer` reached the interface its question started on (a device of the same
+ * capture of every device will do), or -1.
+ */
+function whereAskerGot(ask: OrderedStage | undefined, answer: OrderedStage, oracle: PathOracle): number {
+  if (ask === undefined || ask.ifaces.length === 0) return -1;
+  const origin = ask.ifaces[0];
+  const capture = oracle.anyCaptureOf(origin);
+  for (const i of answer.ifaces)
+    if (i === origin || (capture >= 0 && oracle.anyCaptureOf(i) === capture)) return i;
+  return -1;
+}
+
 /** The detail of an answer that reached its asker from or to other addresses than asked. */
 export const MISADDRESSED = 'misaddressed';
+/**
+ * The detail of an answer that reached the interface where its question started and was
+ * not taken there: the asker asked again, without its next step (KindSpec.notTakenWhenAskedAgain).
+ */
+export const NOT_TAKEN = 'not taken: the asker asked again';
 
 /**
  * Whether `answer`, where `ask` started, has other addresses than the question's there
@@ -200,6 +218,8 @@ export function judge(
   oracle: PathOracle,
   timing: JudgeTiming,
   out: Verdict = newVerdict(),
+  /** the asker asked again after an answer reached it (ExInt.AskedAgain) */
+  askedAgain = false,
 ): Verdict {
   const seq = sequenceOf(kind, stages);
   const first = stages[seq[0]];
@@ -232,6 +252,17 @@ export function judge(
     }
   }
   const stageIdx = seq[lastIdx];
+  if (askedAgain && lastIdx > 0 && timing.forcedReason === null) {
+    const at = whereAskerGot(stages[seq[0]], stages[stageIdx] as OrderedStage, oracle);
+    if (at >= 0) {
+      // It reached the asker's interface, and the asker asked again: lost past it.
+      for (let i = 0; i <= lastIdx; i++) if (stages[seq[i]] !== undefined) out.delivered |= 1 << seq[i];
+      out.status = 'lost';
+      out.lost = { stage: stageIdx, lastSeen: at, missingOn: NOTHING_MISSING };
+      out.detail = NOT_TAKEN;
+      return out;
+    }
+  }
   const missing = missingAfter(kind, stageIdx, stages, oracle);
   // Earlier stages were answered, so they got where they had to go.
   for (let i = 0; i < lastIdx; i++) if (stages[seq[i]] !== undefined) out.delivered |= 1 << seq[i];

@@ -36,6 +36,9 @@ export function verdictSentence(f: VerdictFacts): string {
       return `answered with an error: ${f.detail ?? 'error'}`;
     case 'lost':
       if (lost === undefined) return 'lost';
+      // (missing nowhere further: it reached its asker's interface and was not taken there)
+      if (lost.missingOn.length === 0)
+        return `${lost.stage} reached ${lost.lastSeen ?? '(nowhere)'} and was ${f.detail ?? 'not taken'}`;
       return `${lost.stage} last seen on ${lost.lastSeen ?? '(nowhere)'}, never reached ${list(lost.missingOn)}`;
     case 'unanswered':
       if (lost === undefined) return 'unanswered';

@@ -40,7 +40,7 @@ const STATUS_WORDS: Record<ExchangeRecord['status'], string> = {
 export function annotationText(ex: ExchangeRecord): string {
   const lost = ex.lost;
   const words =
-    ex.status === 'lost' && lost !== undefined
+    ex.status === 'lost' && lost !== undefined && lost.missingOn.length > 0
       ? `${lost.stage}, last seen on ${lost.lastSeen ?? '(nowhere)'}, missing on ${lost.missingOn.join(', ')}`
       : verdictWords(ex);
   const why = ex.cause !== undefined ? `; why: ${ex.cause.summary}` : '';

@@ -128,6 +128,8 @@ export function whereItBroke(ex: ExchangeRecord): string {
     case 'ok':
       return ex.rttMs !== undefined ? `ok in ${ex.rttMs.toFixed(3)} ms` : 'ok';
     case 'lost':
+      if (lost?.missingOn.length === 0)
+        return `${lost.stage} not taken at ${shortLabel(lost.lastSeen ?? '?')}: asked again`;
       return lost
         ? `${lost.stage} lost after ${shortLabel(lost.lastSeen ?? '?')}, missing on ${lost.missingOn.map(shortLabel).join(', ')}`
         : 'lost';

@@ -19,7 +19,7 @@ import { HASH_SEED, hashBytes, hashFoldedBytes, mix } from '../../src/correlate/
 import { Correlator } from '../../src/correlate/correlator.js';
 import { CaptureHealth, MAX_INTERVALS } from '../../src/correlate/health.js';
 import { LearnedTable, PathStore } from '../../src/correlate/learned.js';
-import { judge, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
+import { judge, NOT_TAKEN, type OrderedStage, type PathOracle } from '../../src/correlate/verdict.js';
 import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import type { ExchangeRecord } from '../../src/events/types.js';
@@ -139,6 +139,32 @@ describe('verdict', () => {
     expect(judge(Kind.IcmpEcho, [stage([0, 1, 2])], -1, '', routed, timing).lost?.missingOn).toEqual([3]);
     const flooded = stage([0, 1, 2], { broadcast: true });
     expect(judge(Kind.Dns, [flooded], -1, '', holder, timing).status).toBe('unanswered');
+  });
+
+  it('a SYN-ACK that reached the client, which sent its SYN again: lost there, not taken', () => {
+    const syn = stage([0, 1, 2]);
+    const back = (ifaces: number[]): OrderedStage =>
+      stage(ifaces, { srcs: ifaces.map(() => 22), dsts: ifaces.map(() => 11) });
+    const reached = judge(
+      Kind.TcpHandshake,
+      [syn, back([2, 1, 0])],
+      -1,
+      '',
+      noKnowledge,
+      timing,
+      undefined,
+      true,
+    );
+    expect(reached).toMatchObject({
+      status: 'lost',
+      lost: { stage: 1, lastSeen: 0, missingOn: [] },
+      detail: NOT_TAKEN,
+    });
+    // not asked again: ok; asked again, the SYN-ACK short of the client: lost on the way
+    expect(judge(Kind.TcpHandshake, [syn, back([2, 1, 0])], -1, '', noKnowledge, timing).status).toBe('ok');
+    expect(
+      judge(Kind.TcpHandshake, [syn, back([2, 1])], -1, '', noKnowledge, timing, undefined, true),
+    ).toMatchObject({ status: 'lost', lost: { stage: 1, lastSeen: 1, missingOn: [0] }, detail: null });
   });
 
   it('unanswered: the request went as far as anything is known, no answer anywhere', () => {

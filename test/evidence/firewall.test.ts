@@ -36,6 +36,7 @@ table inet f {
   chain more {
     meta l4proto udp udp sport 67 drop
     ip length > 1000 drop
+    tcp flags syn,ack tcp sport 8080 drop
   }
   chain out {
     type filter hook output priority filter; policy drop;
@@ -172,6 +173,14 @@ describe('nftables ruleset reader', () => {
     expect(handles(nftCandidates(ruleset, input(null), big, 'new'))).toEqual([
       [handleOf(text, 'inet f', 'ip length > 1000 drop'), 'yes'],
     ]);
+    // flags against a list: any of them set (a SYN-ACK, a bare ACK), not a FIN alone
+    const fromServer = packet({ proto: 6, icmpType: null, sport: 8080, dport: 4000, tcpFlags: 0x12 });
+    const flagsRule = handleOf(text, 'inet f', 'tcp flags syn,ack tcp sport 8080 drop');
+    expect(handles(nftCandidates(ruleset, input(null), fromServer, 'new'))).toEqual([[flagsRule, 'yes']]);
+    expect(handles(nftCandidates(ruleset, input(null), { ...fromServer, tcpFlags: 0x10 }, 'new'))).toEqual([
+      [flagsRule, 'yes'],
+    ]);
+    expect(nftCandidates(ruleset, input(null), { ...fromServer, tcpFlags: 0x01 }, 'new')).toEqual([]);
   });
 
   it('IPv6: the ip6 and icmpv6 matches, never the IPv4 ones', () => {

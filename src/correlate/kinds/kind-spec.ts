@@ -94,6 +94,16 @@ export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
    */
   readonly answerFromAsked?: boolean;
   /**
+   * An asker that asks the same question again after its answer reached it, before its
+   * next step (`unlessSeen`) was seen, did not take that answer: a TCP client sends its
+   * SYN again when its own firewall dropped the SYN-ACK its interface got. The question
+   * joins its exchange (waiting for the next try: each comes twice as late), and the
+   * answer is lost where it reached the asker, missing nowhere further (verdict.ts,
+   * NOT_TAKEN). Absent: asking again begins a new exchange (ARP refreshing, a new DHCP
+   * transaction with the old xid).
+   */
+  readonly notTakenWhenAskedAgain?: { readonly stage: number; readonly unlessSeen: number };
+  /**
    * The stages it goes through given which were seen (`stages[i]` defined: stage i
    * was), first to last; its last stage seen decides the verdict (verdict.ts).
    * Returns shared arrays: read only.

@@ -75,6 +75,8 @@ const RTT_TO_FINAL = new Uint8Array(KIND_COUNT);
 const FROM_ASKED = new Uint8Array(KIND_COUNT);
 /** Per kind: the answer to its (first) opening stage (-1: none), named when an ICMP error was about it. */
 const ANSWER = new Int8Array(KIND_COUNT).fill(-1);
+/** Per kind and opening stage: the next step whose absence, when it is asked again after its answer, means the answer was not taken (-1: none). */
+const NOT_TAKEN_UNLESS = new Int8Array(KIND_COUNT * MAX_STAGES).fill(-1);
 
 for (let k = 0; k < KIND_COUNT; k++) {
   const s = SPECS[k];
@@ -95,6 +97,8 @@ for (let k = 0; k < KIND_COUNT; k++) {
   RTT_TO_FINAL[k] = s.rttTo === 'final-answer' ? 1 : 0;
   FROM_ASKED[k] = s.answerFromAsked === true ? 1 : 0;
   if (s.opening.length > 0) ANSWER[k] = PARTNER[at + s.opening[0].stage];
+  const notTaken = s.notTakenWhenAskedAgain;
+  if (notTaken !== undefined) NOT_TAKEN_UNLESS[at + notTaken.stage] = notTaken.unlessSeen;
 }
 
 /** Whether `stage` of `kind` may open an exchange (the asking side). */
@@ -131,6 +135,15 @@ export function sequenceOf(kind: Kind, stages: ReadonlyArray<object | undefined>
 /** Whether the kind's asker takes an answer only from where its question went (KindSpec.answerFromAsked). */
 export function answerFromAsked(kind: Kind): boolean {
   return FROM_ASKED[kind] === 1;
+}
+
+/**
+ * For an opening `stage` of `kind` asked again after its answer reached the asker: the
+ * stage whose absence means that answer was not taken (KindSpec.notTakenWhenAskedAgain),
+ * -1 when asking again begins a new exchange.
+ */
+export function notTakenUnless(kind: Kind, stage: number): number {
+  return NOT_TAKEN_UNLESS[kind * MAX_STAGES + stage];
 }
 
 /** Whether an ok exchange's RTT runs to its final answer rather than its first. */

@@ -40,6 +40,8 @@ export const TCP_HANDSHAKE = {
   clockPairs: [[TcpStage.Syn, TcpStage.SynAck]],
   rttTo: 'first-answer',
   answerFromAsked: true,
+  // (the same ISN again, with no ACK: the SYN-ACK that reached the client was not taken)
+  notTakenWhenAskedAgain: { stage: TcpStage.Syn, unlessSeen: TcpStage.Ack },
   sequence: (stages) => (stages[TcpStage.Ack] !== undefined ? SEQUENCE_WITH_ACK : SEQUENCE),
   claims: { tcp: true },
   classify(rec: PacketRecord, out: Classified): number {

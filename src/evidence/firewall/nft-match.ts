@@ -279,7 +279,22 @@ export function evaluateMatch(match: unknown, h: PacketAtHook): { truth: Truth; 
       ? ((right as { set: unknown[] }).set ?? [])
       : [right];
   let truth: Truth;
-  if (op === 'in' || (side.kind === 'name' && Array.isArray(right))) {
+  if (side.kind === 'flags' && op === 'in' && Array.isArray(right)) {
+    // a bitmask against a list (`tcp flags syn,ack`): any of its bits set (nft's flag
+    // comparison; a set in braces is `right.set`, compared value by value below)
+    let bits = 0;
+    let named = true;
+    for (const e of right) {
+      const n = numberOf(e, side.names);
+      if (n === null) named = false;
+      else bits |= n;
+    }
+    truth = !named
+      ? 'unknown'
+      : side.values.some((v) => typeof v === 'number' && ((mask !== null ? v & mask : v) & bits) !== 0)
+        ? 'yes'
+        : 'no';
+  } else if (op === 'in' || (side.kind === 'name' && Array.isArray(right))) {
     // flag-like: `ct state established,related` is any of them
     const list = Array.isArray(right) ? right : elements;
     truth = anyOf(side.values.flatMap((v) => list.map((e) => equalsElement(side, v, e, mask))));
