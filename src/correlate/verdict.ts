@@ -252,7 +252,8 @@ export function judge(
     }
   }
   const stageIdx = seq[lastIdx];
-  if (askedAgain && lastIdx > 0 && timing.forcedReason === null) {
+  // (the last stage seen answers the question asked again: no next step came after it)
+  if (askedAgain && lastIdx > 0 && askingStageOf(kind, stageIdx) === seq[0] && timing.forcedReason === null) {
     const at = whereAskerGot(stages[seq[0]], stages[stageIdx] as OrderedStage, oracle);
     if (at >= 0) {
       // It reached the asker's interface, and the asker asked again: lost past it.

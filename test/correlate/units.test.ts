@@ -165,6 +165,12 @@ describe('verdict', () => {
     expect(
       judge(Kind.TcpHandshake, [syn, back([2, 1])], -1, '', noKnowledge, timing, undefined, true),
     ).toMatchObject({ status: 'lost', lost: { stage: 1, lastSeen: 1, missingOn: [0] }, detail: null });
+    // taken after all (the rule gone before a later try): its ACK came, ok
+    const ack = stage([0, 1, 2]);
+    expect(
+      judge(Kind.TcpHandshake, [syn, back([2, 1, 0]), ack], -1, '', noKnowledge, timing, undefined, true)
+        .status,
+    ).toBe('ok');
   });
 
   it('unanswered: the request went as far as anything is known, no answer anywhere', () => {
