@@ -65,7 +65,7 @@ import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
 import { OverdueMarks } from './overdue-marks.js';
-import { Kind, notTakenUnless, opens } from './kinds/table.js';
+import { Kind, opens } from './kinds/table.js';
 import { ClockSampling } from './clock-sampling.js';
 import type { ProbedOffset } from './clock-probe.js';
 import { DnsTcpStreams } from './dns-tcp.js';
@@ -77,12 +77,6 @@ import { ExchangeVerdicts } from './exchange-verdicts.js';
 const NONE = -1;
 
 const NS = 1_000_000_000;
-/**
- * How long past the time since its first question an exchange asked again waits for
- * the next try, more than that time itself (a TCP SYN's retransmissions come 1, 3, 7 s
- * after the first: each as long after the last as the last after the first, plus 1 s).
- */
-const RETRY_SLACK_NS = 1.5 * NS;
 
 export class Correlator {
   readonly #options: CorrelatorOptions;
@@ -326,19 +320,11 @@ export class Correlator {
       this.#questions.answered(x, c.kind, c.stage) &&
       this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl, refRel - I.uncertaintyOf[host])
     ) {
-      const unless = notTakenUnless(c.kind, c.stage);
-      if (unless >= 0 && X.ints[x * EX_INTS + ExInt.Stages + unless] === 0) {
-        // Asked again with no next step: the answer that reached the asker was not taken
-        // (a TCP client's SYN again after its SYN-ACK). It stays this exchange's, which
-        // waits for the next try: each comes after twice the time since the first.
-        X.ints[x * EX_INTS + ExInt.AskedAgain] = 1;
-        const since = refRel - X.doubles[x * EX_DOUBLES + ExDouble.FirstRel];
-        if (since + RETRY_SLACK_NS > X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs])
-          X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs] = since + RETRY_SLACK_NS;
-      } else {
+      if (!this.#questions.notTaken(x, c.kind, c.stage, refRel)) {
         // The same question again after its answer reached the asker (ARP refreshing, a
         // DNS id reused, a new DHCP transaction with the old xid): the old exchange is
-        // over, this one begins.
+        // over, this one begins. (Else the answer was not taken: a TCP client's SYN again
+        // after its SYN-ACK, which stays this exchange's.)
         this.#judgeAtDeadline(x);
         x = NONE;
       }

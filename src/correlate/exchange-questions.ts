@@ -1,10 +1,10 @@
 // What the packet path asks of an exchange in flight before a packet joins it: was the
 // question answered where it was asked, did a stage reach an interface, is an asking
-// packet a new one, when is it due, how long its answer took — read from the exchange's rows (tables.ts), on the
-// reference clock.
+// packet a new one (or its answer not taken), when is it due, how long its answer
+// took — read from the exchange's rows (tables.ts), on the reference clock.
 // Per packet that asks again (rare), allocation-free.
 import type { CaptureInterfaces } from './capture-interfaces.js';
-import { answeredBy, type Kind } from './kinds/table.js';
+import { answeredBy, type Kind, notTakenUnless } from './kinds/table.js';
 import { MAX_EXCHANGE_NS } from './correlator-options.js';
 import { MAX_STAGES } from './kinds/kind-spec.js';
 import {
@@ -19,6 +19,13 @@ import {
   TRACK_INTS,
   type TrackRows,
 } from './tables.js';
+
+/**
+ * How long past the time since its first question an exchange asked again waits for
+ * the next try, more than that time itself (a TCP SYN's retransmissions come 1, 3, 7 s
+ * after the first: each as long after the last as the last after the first, plus 1 s).
+ */
+const RETRY_SLACK_NS = 1.5e9;
 
 export class ExchangeQuestions {
   readonly #ex: ExchangeRows;
@@ -139,6 +146,25 @@ export class ExchangeQuestions {
     const r = this.#tracks.find(t, iface);
     if (r < 0) return false;
     return !(ttl >= 0 && ttl < this.#tracks.sightings.f[r * SIGHTING_FIELDS + Sighting.Ttl]);
+  }
+
+  /**
+   * The question of x asked again (`repeated`) after its answer reached the asker: when
+   * its kind says that means the answer was not taken (KindSpec.notTakenWhenAskedAgain)
+   * and the next step was not seen, marks x so (ExInt.AskedAgain), lets it wait for the
+   * next try — each comes after twice the time since the first — and returns true: the
+   * packet stays x's. Else false: x is over, and a new exchange begins. Per such packet
+   * only (rare): `refRel` (its time, reference clock) may be boxed.
+   */
+  notTaken(x: number, kind: Kind, stage: number, refRel: number): boolean {
+    const X = this.#ex;
+    const unless = notTakenUnless(kind, stage);
+    if (unless < 0 || X.ints[x * EX_INTS + ExInt.Stages + unless] !== 0) return false;
+    X.ints[x * EX_INTS + ExInt.AskedAgain] = 1;
+    const wait = refRel - X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] + RETRY_SLACK_NS;
+    if (wait > X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs])
+      X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs] = wait;
+    return true;
   }
 
   /** Last activity plus the timeout, and never more than MAX_EXCHANGE_NS after it began. */
