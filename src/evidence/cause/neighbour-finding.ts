@@ -32,11 +32,9 @@ export function wrongNeighbourFinding(v: HopView, views: readonly HopView[]): Fi
   const own =
     receiving?.mac != null ? `${receiving.name}'s ${receiving.mac}` : `${receiving?.name ?? 'its'} own`;
   // the nearest namespace before it on the path whose entry for its next hop has another MAC
-  for (let i = views.length - 1; i >= 0; i--) {
-    const w = views[i];
-    if (w.role !== 'path' || sameNamespace(w.facts, v.facts)) continue;
-    const entry = entryUsed(w);
-    if (entry === null || entry.lladdr === (receiving?.mac ?? null)) continue;
+  const sender = senderEntry(v, views, (entry) => entry.lladdr !== (receiving?.mac ?? null));
+  if (sender !== null) {
+    const { w, entry } = sender;
     const wns = w.facts.netns ?? 'the root namespace';
     return {
       code: 'wrong-neighbour',
@@ -67,11 +65,13 @@ function misdeliveredFinding(v: HopView, views: readonly HopView[]): Finding | n
   if (v.role !== 'last-seen' || v.iif === null || links === null) return null;
   const receiving = links.find((l) => l.name === v.iif);
   if (receiving?.mac == null || isLocalAddress(links, v.packet.dst)) return null;
-  for (let i = views.length - 1; i >= 0; i--) {
-    const w = views[i];
-    if (w.role !== 'path' || sameNamespace(w.facts, v.facts)) continue;
-    const entry = entryUsed(w);
-    if (entry === null || entry.lladdr !== receiving.mac || isLocalAddress(links, entry.address)) continue;
+  const sender = senderEntry(
+    v,
+    views,
+    (entry) => entry.lladdr === receiving.mac && !isLocalAddress(links, entry.address),
+  );
+  if (sender !== null) {
+    const { w, entry } = sender;
     const ns = v.facts.netns ?? 'the root namespace';
     const wns = w.facts.netns ?? 'the root namespace';
     return {
@@ -85,6 +85,21 @@ function misdeliveredFinding(v: HopView, views: readonly HopView[]): Finding | n
       ],
       view: w,
     };
+  }
+  return null;
+}
+
+/** The nearest namespace before `v` on the path whose entry for the packet's next hop `fits`, with that entry. */
+function senderEntry(
+  v: HopView,
+  views: readonly HopView[],
+  fits: (entry: NeighbourEntry) => boolean,
+): { w: HopView; entry: NeighbourEntry } | null {
+  for (let i = views.length - 1; i >= 0; i--) {
+    const w = views[i];
+    if (w.role !== 'path' || sameNamespace(w.facts, v.facts)) continue;
+    const entry = entryUsed(w);
+    if (entry !== null && fits(entry)) return { w, entry };
   }
   return null;
 }
