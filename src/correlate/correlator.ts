@@ -61,6 +61,7 @@ import {
   REMOTE_UNFLUSHED_NS,
   RTT_TIMEOUT_FACTOR,
 } from './correlator-options.js';
+import { EarlyAnswers } from './early-answers.js';
 import { ExchangeQuestions } from './exchange-questions.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
@@ -102,6 +103,10 @@ export class Correlator {
   readonly #judged = new JudgedView(this.#records);
   /** what the packet path asks of an exchange in flight */
   readonly #questions = new ExchangeQuestions(this.#ex, this.#tracks, this.#ifaces);
+  /** answers read before their question, waiting for it */
+  readonly #early = new EarlyAnswers();
+  readonly #rejoin = (c: Classified, iface: number, sec: number, nsec: number): void =>
+    this.classified(c, iface, sec, nsec);
   /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */
   readonly #verdicts: ExchangeVerdicts;
   #baseSec = -1;
@@ -340,9 +345,19 @@ export class Correlator {
         return;
     }
     if (x !== NONE && X.ints[x * EX_INTS + ExInt.Kind] !== c.kind) return; // a key collision across kinds: ignore
+    let opened = false;
     if (x === NONE) {
-      // Answers without their question (capture started in between) are not exchanges.
-      if (!opens(c.kind, c.stage)) return;
+      if (!opens(c.kind, c.stage)) {
+        // An answer read before its question (another interface's batch came first), or
+        // one whose question was never captured: it waits for its question a while.
+        const early = this.#early;
+        early.sec = sec;
+        early.nsec = nsec;
+        early.latestRel = refRel + I.uncertaintyOf[host];
+        early.park(c, iface);
+        return;
+      }
+      opened = true;
       const weight = exchangeWeight(c.nameLen);
       while (X.weight + weight > this.#maxWeight && this.#queue.length > 0) this.#judgeOldest();
       x = X.open(c.kind, slot, check, this.#defaultTimeoutNs, c.nameLen);
@@ -414,6 +429,10 @@ export class Correlator {
     if (refRel > X.doubles[x * EX_DOUBLES + ExDouble.LastRel])
       X.doubles[x * EX_DOUBLES + ExDouble.LastRel] = refRel;
     if (!(rel <= I.hostLastRel[host])) I.hostLastRel[host] = rel;
+    if (opened && this.#early.waitingFor(slot)) {
+      this.#early.earliestRel = refRel - I.uncertaintyOf[host];
+      this.#early.release(slot, check, this.#rejoin);
+    }
     if (this.#advanceWithPackets) {
       // (checked here, not in a call: a time in ns is a double, boxed when passed)
       const at = refRel - this.#lagNs;

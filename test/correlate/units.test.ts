@@ -402,6 +402,36 @@ describe('classification and the correlator', () => {
     expect(summary).toMatchObject({ exchanges: 2, ok: 1, lost: 1 });
   });
 
+  it('an answer read before its question (another interface delivered first) joins the exchange the question opens', () => {
+    const records: ExchangeRecord[] = [];
+    const corr = new Correlator({ onExchange: (j) => records.push(j.record()), advanceWithPackets: false });
+    corr.addInterface({ id: 0, label: 'tap0', host: null });
+    corr.addInterface({ id: 1, label: 'eth1', host: null });
+    const at = (b: Uint8Array, iface: number, ms: number): void => {
+      decodePacket(b, 0, b.length, 1, b.length, rec);
+      corr.packet(rec, iface, 1_700_000_000, ms * 1e6);
+    };
+    const req = (seq: number): Uint8Array => echoFrame(8, [10, 0, 0, 5], [203, 0, 113, 1], 1, seq);
+    const rep = (seq: number): Uint8Array => echoFrame(0, [203, 0, 113, 1], [10, 0, 0, 5], 1, seq, 64, 9);
+    // eth1's batch first: the reply it carried, before tap0's and its own request
+    at(rep(1), 1, 0.5);
+    at(req(1), 0, 0);
+    at(rep(1), 0, 0.51);
+    at(req(1), 1, 0.01);
+    // a reply stamped before its "question": it answered an earlier one, never captured
+    at(rep(2), 0, 10);
+    at(req(2), 0, 20);
+    corr.advance(1_700_000_005, 0);
+    expect(records.map((r) => r.status)).toEqual(['ok', 'lost']);
+    expect(records[0].stages.map((s) => s.seen.map((x) => x.iface))).toEqual([
+      ['tap0', 'eth1'],
+      ['eth1', 'tap0'],
+    ]);
+    expect(records[0].rttMs).toBe(0.51);
+    // (lost where the learned path goes on: the early reply did not join it)
+    expect(records[1].stages.map((s) => s.name)).toEqual(['request']);
+  });
+
   it('state stays bounded: beyond maxExchanges the oldest is judged early, as inconclusive', () => {
     const records: ExchangeRecord[] = [];
     const corr = new Correlator({ onExchange: (j) => records.push(j.record()), maxExchanges: 100 });
