@@ -217,7 +217,7 @@ whose name holds '=' is given as ./a=b.pcap (a LABEL never starts with . or /).
 
 Every exchange is judged as live capture judges it, by packet time: ok, lost (last
 seen on …, never reached …; or reached the asker and not taken: a TCP client sent
-its SYN again), unanswered, error, inconclusive; the text report shows
+its SYN again, a resolver its query), unanswered, error, inconclusive; the text report shows
 each problem with its path hop by hop, --json one exchange record each. Exit status
 1 when anything was lost or unanswered, 2 when a file cannot be read: damaged (with
 the byte offset), not readable (permission denied, I/O error, not a regular file),

@@ -325,7 +325,7 @@ export class Correlator {
       this.#questions.answered(x, c.kind, c.stage) &&
       this.#questions.repeated(x, c.stage, c.fingerprint, iface, c.ttl, refRel - I.uncertaintyOf[host])
     ) {
-      if (!this.#questions.notTaken(x, c.kind, c.stage, refRel)) {
+      if (!this.#questions.notTaken(x, c, refRel)) {
         // The same question again after its answer reached the asker (ARP refreshing, a
         // DNS id reused, a new DHCP transaction with the old xid): the old exchange is
         // over, this one begins. (Else the answer was not taken: a TCP client's SYN again

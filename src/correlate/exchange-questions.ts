@@ -4,7 +4,8 @@
 // took — read from the exchange's rows (tables.ts), on the reference clock.
 // Per packet that asks again (rare), allocation-free.
 import type { CaptureInterfaces } from './capture-interfaces.js';
-import { answeredBy, type Kind, notTakenUnless } from './kinds/table.js';
+import { answeredBy, type Kind, NO_NEXT_STEP, notTakenUnless } from './kinds/table.js';
+import type { Classified } from './classified.js';
 import { MAX_EXCHANGE_NS } from './correlator-options.js';
 import { MAX_STAGES } from './kinds/kind-spec.js';
 import {
@@ -156,10 +157,19 @@ export class ExchangeQuestions {
    * packet stays x's. Else false: x is over, and a new exchange begins. Per such packet
    * only (rare): `refRel` (its time, reference clock) may be boxed.
    */
-  notTaken(x: number, kind: Kind, stage: number, refRel: number): boolean {
+  notTaken(x: number, c: Classified, refRel: number): boolean {
     const X = this.#ex;
-    const unless = notTakenUnless(kind, stage);
-    if (unless < 0 || X.ints[x * EX_INTS + ExInt.Stages + unless] !== 0) return false;
+    const unless = notTakenUnless(c.kind, c.stage);
+    if (unless < 0 || (unless !== NO_NEXT_STEP && X.ints[x * EX_INTS + ExInt.Stages + unless] !== 0))
+      return false;
+    // asked again after an error answer (a resolver tries its next server), by routine (a
+    // flooded question: mDNS), or another way (over TCP after a truncated answer): new
+    if (X.ints[x * EX_INTS + ExInt.ErrorStage] >= 0 || X.ints[x * EX_INTS + ExInt.AnswerError] !== 0)
+      return false;
+    const t = X.ints[x * EX_INTS + ExInt.Stages + c.stage] - 1;
+    if (t >= 0 && this.#tracks.ints[t * TRACK_INTS + Tr.Broadcast] !== 0) return false;
+    // (the key's third number: DNS's transport, TCP's ISN; not the first two — ports a NAT rewrote)
+    if (X.doubles[x * EX_DOUBLES + ExDouble.Part2] !== c.keyPart2) return false;
     X.ints[x * EX_INTS + ExInt.AskedAgain] = 1;
     const wait = refRel - X.doubles[x * EX_DOUBLES + ExDouble.FirstRel] + RETRY_SLACK_NS;
     if (wait > X.doubles[x * EX_DOUBLES + ExDouble.TimeoutNs])

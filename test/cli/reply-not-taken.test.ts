@@ -1,8 +1,9 @@
 // A reply that reaches the asker's interface and dies inside the asker: the client's own
-// firewall drops the server's SYN-ACK. Every capture sees the SYN-ACK arrive; only the
-// client's SYN, sent again and again with the same ISN, tells it was not taken. One
-// exchange, lost where it reached the client (docs/verdicts.md, `not taken`), its cause
-// the client's rule; its recording replays the same.
+// firewall drops the server's SYN-ACK, or its DNS server's response. Every capture sees
+// the answer arrive; only the client's question, asked again with the same ISN (the
+// same DNS id), tells it was not taken. One exchange, lost where it reached the client
+// (docs/verdicts.md, `not taken`), its cause the client's rule; its recording replays
+// the same.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +11,16 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inNetns, listeningIn, runAll, runPrefix } from '../lab/support/lab-env.js';
 import { downRoutedPair, routedPair } from '../lab/support/routed-pair.js';
+import { dnsmasqIn } from '../lab/support/dnsmasq.js';
 import { captureWhile, exchangesOf } from '../support/cli-process.js';
 import { runCli } from '../support/run-cli.js';
 
-describe('a SYN-ACK the client’s own firewall drops', () => {
+describe('an answer the client’s own firewall drops', () => {
   const P = runPrefix('taken');
   const [a, r, b] = ['a', 'r', 'b'].map((n) => `${P}${n}`);
   const work = mkdtempSync(join(tmpdir(), 'hopscope-not-taken-'));
   let server: ResultPromise | undefined;
+  let resolver: ResultPromise | undefined;
 
   beforeAll(async () => {
     await routedPair(P, 93);
@@ -33,20 +36,28 @@ describe('a SYN-ACK the client’s own firewall drops', () => {
       ],
       { reject: false, stdin: 'ignore' },
     );
+    resolver = dnsmasqIn(b, work, [
+      '--bind-interfaces',
+      '--listen-address=10.93.2.2',
+      '--address=/www.example.lab/10.0.0.9',
+    ]);
     await listeningIn(b, 'sport = :8080');
+    await listeningIn(b, 'sport = :53');
     await runAll([
       'ip',
       'netns',
       'exec',
       a,
       'nft',
-      'add table inet f; add chain inet f in { type filter hook input priority 0; }; add rule inet f in tcp flags syn,ack tcp sport 8080 drop',
+      'add table inet f; add chain inet f in { type filter hook input priority 0; }; add rule inet f in tcp flags syn,ack tcp sport 8080 drop; add rule inet f in udp sport 53 drop',
     ]);
   });
 
   afterAll(async () => {
     server?.kill();
+    resolver?.kill();
     await server;
+    await resolver;
     await downRoutedPair(P);
     rmSync(work, { recursive: true, force: true });
   });
@@ -81,5 +92,25 @@ describe('a SYN-ACK the client’s own firewall drops', () => {
     ).toEqual([[h.status, h.lost, h.detail, h.cause]]);
     const text = await runCli(['replay', recording]);
     expect(text.stdout).toContain(`syn-ack reached ${a}/eth0 and was not taken: the asker asked again`);
+  }, 60_000);
+
+  it('a DNS response: the stub resolver asks again with the same id; lost where it reached the client', async () => {
+    const { lines } = await captureWhile(
+      ['-i', `${a}/eth0`, '-i', `${r}/ra`, '-i', `${r}/rb`, '-i', `${b}/eth0`],
+      4,
+      // (dig asks again with the same id after 1 s)
+      () =>
+        inNetns(a, ['dig', '@10.93.2.2', 'www.example.lab', '+tries=2', '+timeout=1']).catch(() => undefined),
+      (l) => exchangesOf(l, 'dns').length > 0,
+    );
+    const queries = exchangesOf(lines, 'dns');
+    expect(queries).toHaveLength(1);
+    const [q] = queries;
+    expect(q.status).toBe('lost');
+    expect(q.lost).toEqual({ stage: 'response', lastSeen: `${a}/eth0`, missingOn: [] });
+    expect(q.detail).toBe('not taken: the asker asked again');
+    expect(q.stages.map((s) => s.packets)).toEqual([2, 2]);
+    expect(q.cause?.code).toBe('netfilter-drop');
+    expect(q.cause?.summary).toContain('`udp sport 53 drop`');
   }, 60_000);
 });

@@ -24,7 +24,7 @@ import { decodePacket } from '../../src/decode/decode-packet.js';
 import { PacketRecord } from '../../src/decode/record.js';
 import type { ExchangeRecord } from '../../src/events/types.js';
 import { echoFrame } from './support/echo-frame.js';
-import { dnsQuery } from './support/dns-tcp-frames.js';
+import { dnsQuery, dnsResponse } from './support/dns-tcp-frames.js';
 import { ethIpv4Udp } from '../decode/support/frames.js';
 
 function stage(ifaces: number[], opts: Partial<OrderedStage> = {}): OrderedStage {
@@ -430,6 +430,46 @@ describe('classification and the correlator', () => {
     expect(records[0].rttMs).toBe(0.51);
     // (lost where the learned path goes on: the early reply did not join it)
     expect(records[1].stages.map((s) => s.name)).toEqual(['request']);
+  });
+
+  it('a DNS query asked again with its id after its response reached the asker: not taken — unless the response was an error, or the query flooded', () => {
+    const run = (response: (id: number) => Uint8Array, dst = 'cb007107'): ExchangeRecord[] => {
+      const records: ExchangeRecord[] = [];
+      const corr = new Correlator({ onExchange: (j) => records.push(j.record()) });
+      corr.addInterface({ id: 0, label: 'eth0', host: null });
+      const at = (b: Uint8Array, ms: number): void => {
+        decodePacket(b, 0, b.length, 1, b.length, rec);
+        corr.packet(rec, 0, 1_700_000_000, ms * 1e6);
+      };
+      const query = (ipId: number): Uint8Array => {
+        const b = ethIpv4Udp(40000, 53, dnsQuery(77, 'www.example.lab'), { id: ipId, dst });
+        // to a multicast group: its MAC's group bit too
+        if (dst.startsWith('e0')) b.set([0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb], 0);
+        return b;
+      };
+      const answer = (ipId: number): Uint8Array =>
+        ethIpv4Udp(53, 40000, response(77), { id: ipId, src: dst, dst: '0a000218' });
+      // (a stub resolver's timeout: 1 s, then the same query again)
+      at(query(1), 0);
+      at(answer(2), 1);
+      at(query(3), 1000);
+      at(answer(4), 1001);
+      corr.finish(1_700_000_020, 0);
+      return records;
+    };
+    const dropped = run((id) => dnsResponse(id, 'www.example.lab', 0, ['0a000009']));
+    expect(dropped.map((r) => [r.status, r.detail])).toEqual([['lost', NOT_TAKEN]]);
+    expect(dropped[0].lost).toEqual({ stage: 'response', lastSeen: 'eth0', missingOn: [] });
+    expect(dropped[0].stages.map((s) => s.packets)).toEqual([2, 2]);
+    // SERVFAIL: a resolver asks again (its next server): two exchanges, each an error
+    const servfail = run((id) => dnsResponse(id, 'www.example.lab', 2));
+    expect(servfail.map((r) => [r.status, r.detail])).toEqual([
+      ['error', 'SERVFAIL'],
+      ['error', 'SERVFAIL'],
+    ]);
+    // mDNS asks again by routine, to its multicast group: each query its own exchange
+    const mdns = run((id) => dnsResponse(id, 'www.example.lab', 0, ['0a000009']), 'e00000fb');
+    expect(mdns.map((r) => r.status)).toEqual(['ok', 'ok']);
   });
 
   it('state stays bounded: beyond maxExchanges the oldest is judged early, as inconclusive', () => {

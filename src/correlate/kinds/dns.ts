@@ -117,6 +117,8 @@ export const DNS = {
   name: 'dns',
   ...questionAndAnswer('query', 'response'),
   answerFromAsked: true,
+  // (a stub resolver asks again with the same id when its own firewall dropped the response)
+  notTakenWhenAskedAgain: { stage: DnsStage.Query },
   claims: { udp: [DNS_UDP_PORT, MDNS_UDP_PORT, LLMNR_UDP_PORT] },
   classify: classifyDns,
   keepKey(rec: PacketRecord, out: Classified): void {

@@ -95,14 +95,17 @@ export interface KindSpec<F extends ExchangeFlow = ExchangeFlow> {
   readonly answerFromAsked?: boolean;
   /**
    * An asker that asks the same question again after its answer reached it, before its
-   * next step (`unlessSeen`) was seen, did not take that answer: a TCP client sends its
-   * SYN again when its own firewall dropped the SYN-ACK its interface got. The question
-   * joins its exchange (waiting for the next try: each comes twice as late), and the
-   * answer is lost where it reached the asker, missing nowhere further (verdict.ts,
-   * NOT_TAKEN). Absent: asking again begins a new exchange (ARP refreshing, a new DHCP
-   * transaction with the old xid).
+   * next step (`unlessSeen`; none when the answer ends the exchange) was seen, did not
+   * take that answer: a TCP client sends its SYN again when its own firewall dropped the
+   * SYN-ACK its interface got, a stub resolver its query. The question joins its
+   * exchange (waiting for the next try: each comes twice as late), and the answer is
+   * lost where it reached the asker, missing nowhere further (verdict.ts, NOT_TAKEN) —
+   * unless the answer was an error (an asker tries again after one), the question was
+   * flooded (asked again by routine: mDNS), or asked again another way (the key's third
+   * number differs: a DNS query over TCP after a truncated answer). Absent: asking again
+   * begins a new exchange (ARP refreshing, a new DHCP transaction with the old xid).
    */
-  readonly notTakenWhenAskedAgain?: { readonly stage: number; readonly unlessSeen: number };
+  readonly notTakenWhenAskedAgain?: { readonly stage: number; readonly unlessSeen?: number };
   /**
    * The stages it goes through given which were seen (`stages[i]` defined: stage i
    * was), first to last; its last stage seen decides the verdict (verdict.ts).

@@ -75,6 +75,9 @@ const RTT_TO_FINAL = new Uint8Array(KIND_COUNT);
 const FROM_ASKED = new Uint8Array(KIND_COUNT);
 /** Per kind: the answer to its (first) opening stage (-1: none), named when an ICMP error was about it. */
 const ANSWER = new Int8Array(KIND_COUNT).fill(-1);
+/** notTakenUnless: the answer ends the exchange, no next step can be seen. */
+export const NO_NEXT_STEP = MAX_STAGES;
+
 /** Per kind and opening stage: the next step whose absence, when it is asked again after its answer, means the answer was not taken (-1: none). */
 const NOT_TAKEN_UNLESS = new Int8Array(KIND_COUNT * MAX_STAGES).fill(-1);
 
@@ -98,7 +101,7 @@ for (let k = 0; k < KIND_COUNT; k++) {
   FROM_ASKED[k] = s.answerFromAsked === true ? 1 : 0;
   if (s.opening.length > 0) ANSWER[k] = PARTNER[at + s.opening[0].stage];
   const notTaken = s.notTakenWhenAskedAgain;
-  if (notTaken !== undefined) NOT_TAKEN_UNLESS[at + notTaken.stage] = notTaken.unlessSeen;
+  if (notTaken !== undefined) NOT_TAKEN_UNLESS[at + notTaken.stage] = notTaken.unlessSeen ?? NO_NEXT_STEP;
 }
 
 /** Whether `stage` of `kind` may open an exchange (the asking side). */
@@ -140,7 +143,7 @@ export function answerFromAsked(kind: Kind): boolean {
 /**
  * For an opening `stage` of `kind` asked again after its answer reached the asker: the
  * stage whose absence means that answer was not taken (KindSpec.notTakenWhenAskedAgain),
- * -1 when asking again begins a new exchange.
+ * NO_NEXT_STEP when there is none to wait for, -1 when asking again begins a new exchange.
  */
 export function notTakenUnless(kind: Kind, stage: number): number {
   return NOT_TAKEN_UNLESS[kind * MAX_STAGES + stage];
