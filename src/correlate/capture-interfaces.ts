@@ -216,7 +216,7 @@ export class CaptureInterfaces {
 
   /**
    * Where interface `id`'s capture stopped on the reference clock, without a time told
-   * for all: where it stopped (interfaceStopped), else at its host's last packet;
+   * for all: where it stopped (CaptureEvents.stopped), else at its host's last packet;
    * -Infinity when neither is known.
    */
   stopRel(id: number): number {

@@ -9,8 +9,10 @@
 // This file holds the packet path, the deadline queue and when an exchange is judged:
 // what its verdict is lives in exchange-verdicts.ts, what each kind of
 // exchange is in kinds/, the interfaces and hosts known in capture-interfaces.ts,
-// what a packet asks of an exchange in flight in exchange-questions.ts, the options and
-// bounds in correlator-options.ts. Identity: an exchange's packets are recognised by
+// what a packet asks of an exchange in flight in exchange-questions.ts, answers read
+// before their question in early-answers.ts, what the captures report besides packets
+// (starts, gaps, drops) in capture-events.ts, the options and bounds in
+// correlator-options.ts. Identity: an exchange's packets are recognised by
 // invariant fields (its kind's key: echo id/seq and payload, the SYN's ISN, DNS id and
 // question, DHCP xid and client MAC, ARP sender and target), and each packet by its
 // fingerprint (classify.ts); neither includes
@@ -58,11 +60,12 @@ import {
   LATE_JOIN_NS,
   MAX_SIGHTINGS,
   MAX_STAGE_PACKETS,
-  REMOTE_UNFLUSHED_NS,
   RTT_TIMEOUT_FACTOR,
 } from './correlator-options.js';
 import { EarlyAnswers } from './early-answers.js';
 import { ExchangeQuestions } from './exchange-questions.js';
+import { CaptureEvents } from './capture-events.js';
+import { RelativeTime } from './relative-time.js';
 import { ExchangeRecordWriter, keepKey } from './exchange-record.js';
 import { JudgedView } from './judged-view.js';
 import { OverdueMarks } from './overdue-marks.js';
@@ -109,7 +112,10 @@ export class Correlator {
     this.classified(c, iface, sec, nsec);
   /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */
   readonly #verdicts: ExchangeVerdicts;
-  #baseSec = -1;
+  /** sightings' time: ns since the first packet's second */
+  readonly #time = new RelativeTime();
+  /** what the captures report besides packets: starts, stops, gaps, drops */
+  readonly captures: CaptureEvents;
   #nowRel = Number.NEGATIVE_INFINITY;
   /**
    * Packet time up to which nothing in the queue is due: the deadline of the unjudged
@@ -150,6 +156,7 @@ export class Correlator {
     this.#advanceWithPackets = options.advanceWithPackets ?? true;
     this.#lagNs = (options.packetLagMs ?? 0) * 1e6;
     this.#learned = new PathKnowledge(options.maxFlows ?? 65_536);
+    this.captures = new CaptureEvents(this.#time, this.#health, this.#ifaces);
     this.#clockSampling = new ClockSampling({
       clock: this.#ifaces.clock,
       hosts: this.#ifaces.hosts,
@@ -225,57 +232,6 @@ export class Correlator {
     if (seed !== undefined) this.#clockSampling.seed(hosts, seed.loNs, seed.hiNs);
   }
 
-  /** Relative ns of a timestamp (the first one seen sets the base second). */
-  rel(sec: number, nsec: number): number {
-    if (this.#baseSec < 0) this.#baseSec = sec;
-    return (sec - this.#baseSec) * NS + nsec;
-  }
-
-  // --- capture health (docs/verdicts.md "Inconclusive") ---
-
-  interfaceStarted(id: number, sec: number, nsec: number): void {
-    this.#health.started(id, this.rel(sec, nsec));
-  }
-  /**
-   * The capture of `id` stopped at (sec, nsec) of its host's clock (a recording's last
-   * statistics block): finish() without a time ends it there, on the reference clock.
-   */
-  interfaceStopped(id: number, sec: number, nsec: number): void {
-    this.#ifaces.stoppedRel[id] = this.rel(sec, nsec);
-  }
-  /**
-   * The capture of `id` stopped (interface gone, remote session lost) at (sec, nsec). A
-   * remote tcpdump that died took its unwritten buffer with it: up to its buffer timeout
-   * of packets before that are missing too, so the gap starts that much earlier.
-   */
-  interfaceGone(id: number, sec: number, nsec: number): void {
-    this.#health.gone(id, this.rel(sec, nsec) - (this.#ifaces.remote(id) ? REMOTE_UNFLUSHED_NS : 0));
-  }
-  interfaceBack(id: number, sec: number, nsec: number): void {
-    this.#health.back(id, this.rel(sec, nsec));
-  }
-  /**
-   * A capture's cumulative drop counter read at (sec, nsec). An increase is blamed on
-   * the time since the reading before, and on at least `windowNs` before this one: the
-   * window a replay blames the same drops on (files.ts, from the recording's statistics
-   * block), so that both judge the same moments suspect however often the counters
-   * were read live.
-   */
-  interfaceDrops(id: number, totalDropped: number, sec: number, nsec: number, windowNs = 0): void {
-    this.#health.dropCounter(id, totalDropped, this.rel(sec, nsec), windowNs);
-  }
-  /** Drops known only as a whole-capture total (a recording's statistics block). */
-  interfaceDropsOverall(
-    id: number,
-    totalDropped: number,
-    fromSec: number,
-    fromNsec: number,
-    toSec: number,
-    toNsec: number,
-  ): void {
-    this.#health.dropsOverall(id, totalDropped, this.rel(fromSec, fromNsec), this.rel(toSec, toNsec));
-  }
-
   // --- packets ---
 
   /** One decoded packet seen on interface `iface` at (sec, nsec) of its host's clock. */
@@ -293,9 +249,10 @@ export class Correlator {
    * on its decoder thread): what `packet` does after classifying.
    */
   classified(c: Classified, iface: number, sec: number, nsec: number): void {
-    // (this.rel, written out: its double result would be boxed when the call is not inlined)
-    if (this.#baseSec < 0) this.#baseSec = sec;
-    const rel = (sec - this.#baseSec) * NS + nsec;
+    // (RelativeTime.rel, written out: its double result would be boxed when the call is not inlined)
+    const time = this.#time;
+    if (time.baseSec < 0) time.baseSec = sec;
+    const rel = (sec - time.baseSec) * NS + nsec;
     // Deadlines and the judging time are on the reference clock: a host's clock ahead
     // would otherwise judge everything early, one behind make a capture "end" too soon.
     const I = this.#ifaces;
@@ -445,8 +402,8 @@ export class Correlator {
 
   /** Time moved on to (sec, nsec) on the reference clock: judge what is due. */
   advance(sec: number, nsec: number): void {
-    if (this.#baseSec < 0) return;
-    this.#nowRel = this.rel(sec, nsec);
+    if (this.#time.baseSec < 0) return;
+    this.#nowRel = this.#time.rel(sec, nsec);
     this.#judgeDue();
   }
 
@@ -454,7 +411,7 @@ export class Correlator {
    * The capture ended: every exchange still open is judged now (one whose timeout had not
    * run out is inconclusive). Live, at (sec, nsec) on the reference clock, where every
    * interface stops. Without a time (a replay), each interface stops where its capture
-   * stopped (interfaceStopped), else at its host's last packet — each on the reference
+   * stopped (captures.stopped), else at its host's last packet — each on the reference
    * clock, since hosts' clocks disagree — and what is open is judged at the latest.
    */
   finish(sec?: number, nsec?: number): SummaryRecord {
@@ -487,7 +444,7 @@ export class Correlator {
 
   /** Where each interface's capture stopped (see finish), once; returns the time open exchanges are judged at. */
   #endCapture(sec?: number, nsec?: number): number {
-    let end = sec !== undefined ? this.rel(sec, nsec ?? 0) : this.#nowRel;
+    let end = sec !== undefined ? this.#time.rel(sec, nsec ?? 0) : this.#nowRel;
     // What the exchanges still open say about the clocks first: the capture's end on
     // each host, and their own deadlines, are put on the reference clock with it.
     const queue = this.#queue;
@@ -547,10 +504,10 @@ export class Correlator {
    */
   lookAhead(sec: number, nsec: number, most = Number.POSITIVE_INFINITY): void {
     const onOverdue = this.#options.onOverdue;
-    if (onOverdue === undefined || this.#baseSec < 0) return;
+    if (onOverdue === undefined || this.#time.baseSec < 0) return;
     let looked = 0;
     const marks = (this.#overdue ??= new OverdueMarks());
-    const at = this.rel(sec, nsec);
+    const at = this.#time.rel(sec, nsec);
     const X = this.#ex;
     const queue = this.#queue;
     for (let k = 0; k < queue.length; k++) {
@@ -566,7 +523,7 @@ export class Correlator {
       const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
       this.#verdicts.now = at;
       const verdict = this.#verdicts.of(x, kind, undefined);
-      this.#records.baseSec = this.#baseSec;
+      this.#records.baseSec = this.#time.baseSec;
       const judged = this.#judged.at(X, x, kind, this.#verdicts.stages(kind), verdict);
       try {
         onOverdue(judged);
@@ -612,7 +569,7 @@ export class Correlator {
       this.#release(x);
       return;
     }
-    this.#records.baseSec = this.#baseSec;
+    this.#records.baseSec = this.#time.baseSec;
     const judged = this.#judged.at(X, x, kind, stages, verdict);
     try {
       this.#options.onExchange(judged);

@@ -155,7 +155,7 @@ export async function runFiles(
       fileStats.set(s.interfaceId, s);
       // The recorder writes a statistics block whenever a capture's drop counter grows,
       // and at the end: the drops between two blocks make verdicts of that time inconclusive.
-      if (s.start !== undefined) correlator.interfaceStarted(s.interfaceId, s.start.sec, s.start.nsec);
+      if (s.start !== undefined) correlator.captures.started(s.interfaceId, s.start.sec, s.start.nsec);
       const before = droppedSoFar.get(s.interfaceId) ?? 0;
       if (s.end !== undefined && s.dropped > before) {
         // Live, counters are read every COUNTER_POLL_MS: the drops happened in the window before the block.
@@ -163,7 +163,7 @@ export async function runFiles(
           s.end.nsec >= DROP_WINDOW_NS
             ? { sec: s.end.sec, nsec: s.end.nsec - DROP_WINDOW_NS }
             : { sec: s.end.sec - 1, nsec: s.end.nsec + 1e9 - DROP_WINDOW_NS };
-        correlator.interfaceDropsOverall(
+        correlator.captures.dropsOverall(
           s.interfaceId,
           s.dropped - before,
           from.sec,
@@ -176,9 +176,9 @@ export async function runFiles(
       // A capture gap noted by the recorder: judged as live capture judged it.
       if (s.end !== undefined && s.comments !== undefined) {
         if (s.comments.includes(CAPTURE_GONE)) {
-          correlator.interfaceGone(s.interfaceId, s.end.sec, s.end.nsec);
+          correlator.captures.gone(s.interfaceId, s.end.sec, s.end.nsec);
         } else if (s.comments.includes(CAPTURE_BACK))
-          correlator.interfaceBack(s.interfaceId, s.end.sec, s.end.nsec);
+          correlator.captures.back(s.interfaceId, s.end.sec, s.end.nsec);
       }
     };
     const onWarning = (message: string): void => {
@@ -267,7 +267,7 @@ export async function runFiles(
     // The end of the recording: where each interface's capture stopped when recorded, else
     // its host's last packet, each on its host's clock (the correlator puts them on one).
     for (const st of fileStats.values())
-      if (st.end !== undefined) correlator.interfaceStopped(st.interfaceId, st.end.sec, st.end.nsec);
+      if (st.end !== undefined) correlator.captures.stopped(st.interfaceId, st.end.sec, st.end.nsec);
     // (verdicts still waiting for a recorded cause have none: the recording is read)
     const summary = await stages.finish(undefined, undefined, () => causes.end());
     const causeNote = recordedCausesNote(causes, summary);

@@ -243,7 +243,7 @@ export async function runLive(
         watched.add(iface.label);
         gatherer.watch([placeOf(iface.label)]).catch(() => undefined);
       }
-      correlator.interfaceStarted(iface.id, start.sec, start.nsec);
+      correlator.captures.started(iface.id, start.sec, start.nsec);
     };
     // A capture of every device (`-i NS/any`) is recorded as captured, and its packets
     // are the sightings of the devices they were seen on (framing/device-split.ts): each
@@ -306,8 +306,8 @@ export async function runLive(
       onState(iface: CaptureTarget & { id: number }, state: InterfaceState, reason: string | null) {
         const t = wallNow();
         for (const id of interfacesOf(iface.id)) {
-          if (state === 'gone' || state === 'retrying') correlator.interfaceGone(id, t.sec, t.nsec);
-          else if (state === 'up') correlator.interfaceBack(id, t.sec, t.nsec);
+          if (state === 'gone' || state === 'retrying') correlator.captures.gone(id, t.sec, t.nsec);
+          else if (state === 'up') correlator.captures.back(id, t.sec, t.nsec);
           model?.setState(id, state);
         }
         recording.state(iface.id, state);
@@ -328,7 +328,7 @@ export async function runLive(
         recording.stats(stats);
         const t = wallNow();
         for (const id of interfacesOf(stats.interfaceId)) {
-          correlator.interfaceDrops(id, stats.dropped, t.sec, t.nsec, DROP_WINDOW_NS);
+          correlator.captures.drops(id, stats.dropped, t.sec, t.nsec, DROP_WINDOW_NS);
           model?.setDropped(id, stats.dropped);
         }
         if (!stats.final) {

@@ -97,7 +97,7 @@ function liveAndReplay(
   tickUntil(endMs);
   const endNs = Math.round(endMs * 1e6);
   l.finish(BASE_SEC + Math.floor(endNs / 1e9), endNs % 1e9);
-  for (const id of [0, 1]) r.interfaceStopped(id, BASE_SEC + Math.floor(endNs / 1e9), endNs % 1e9);
+  for (const id of [0, 1]) r.captures.stopped(id, BASE_SEC + Math.floor(endNs / 1e9), endNs % 1e9);
   r.finish();
   const byTime = (a: Verdict, b: Verdict): number =>
     a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.key < b.key ? -1 : 1;
