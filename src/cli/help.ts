@@ -217,14 +217,14 @@ whose name holds '=' is given as ./a=b.pcap (a LABEL never starts with . or /).
 
 Every exchange is judged as live capture judges it, by packet time: ok, lost (last
 seen on …, never reached …; or reached the asker and not taken: a TCP client sent
-its SYN again, a resolver its query), unanswered, error, inconclusive; the text report shows
-each problem with its path hop by hop, --json one exchange record each. Exit status
-1 when anything was lost or unanswered, 2 when a file cannot be read: damaged (with
-the byte offset), not readable (permission denied, I/O error, not a regular file),
-or past a limit (more than 65,536 interfaces, a time before 1970 or past 2^53 s) —
-one line, after the verdicts of the packets read before it; also when its
-interfaces cannot be named as its argument asks, or stdout cannot be written (a
-full disk).
+its SYN again, a resolver its query), unanswered, error, inconclusive; the text
+report shows each problem with its path hop by hop, --json one exchange record
+each. Exit status 1 when anything was lost or unanswered, 2 when a file cannot be
+read: damaged (with the byte offset), not readable (permission denied, I/O error,
+not a regular file), or past a limit (more than 65,536 interfaces, a time before
+1970 or past 2^53 s) — one line, after the verdicts of the packets read before it;
+also when its interfaces cannot be named as its argument asks, or stdout cannot be
+written (a full disk).
 
 A recording hopscope capture made carries the cause of each problem it found (see
 capture --help): the replay shows the same ("why:" lines, the TUI, "cause" in

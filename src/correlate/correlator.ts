@@ -286,7 +286,8 @@ export class Correlator {
         // The same question again after its answer reached the asker (ARP refreshing, a
         // DNS id reused, a new DHCP transaction with the old xid): the old exchange is
         // over, this one begins. (Else the answer was not taken: a TCP client's SYN again
-        // after its SYN-ACK, which stays this exchange's.)
+        // after its SYN-ACK, a resolver's query after its response, which stays this
+        // exchange's.)
         this.#judgeAtDeadline(x);
         x = NONE;
       }

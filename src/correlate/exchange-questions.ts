@@ -151,8 +151,9 @@ export class ExchangeQuestions {
 
   /**
    * The question of x asked again (`repeated`) after its answer reached the asker: when
-   * its kind says that means the answer was not taken (KindSpec.notTakenWhenAskedAgain)
-   * and the next step was not seen, marks x so (ExInt.AskedAgain), lets it wait for the
+   * its kind says that means the answer was not taken (KindSpec.notTakenWhenAskedAgain),
+   * the next step was not seen, the answer was no error, the question not flooded and
+   * asked the same way, marks x so (ExInt.AskedAgain), lets it wait for the
    * next try — each comes after twice the time since the first — and returns true: the
    * packet stays x's. Else false: x is over, and a new exchange begins. Per such packet
    * only (rare): `refRel` (its time, reference clock) may be boxed.
