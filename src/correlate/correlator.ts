@@ -48,11 +48,11 @@ import {
   RowQueue,
   Sighting,
   SIGHTING_FIELDS,
-  SlotIndex,
   Tr,
   TRACK_INTS,
   TrackRows,
 } from './tables.js';
+import { SlotIndex } from './slot-index.js';
 import { CaptureInterfaces, type CorrelatorInterface } from './capture-interfaces.js';
 import { classify, Classified } from './classify.js';
 import {

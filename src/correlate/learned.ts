@@ -7,7 +7,7 @@
 // in, first out — a ring of rows). Nothing is allocated per flow: with a million
 // flows, learning churns no objects for the garbage collector.
 import { finish30, HASH_SEED, mix } from './hash.js';
-import { SlotIndex } from './tables.js';
+import { SlotIndex } from './slot-index.js';
 
 /** Distinct paths kept at most; beyond it everything learned is forgotten at once. */
 const MAX_PATHS = 65_536;

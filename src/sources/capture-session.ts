@@ -25,7 +25,6 @@
 import {
   interfaceLabel,
   type CaptureDevice,
-  type InterfaceDescriptor,
   type InterfaceLocation,
   type InterfaceState,
   type InterfaceStats,
@@ -34,6 +33,7 @@ import type { CaptureSessionHandlers, CaptureSessionOptions } from './capture-se
 import { discoverInterfaces, type HostInventory } from './discovery.js';
 import { listNamespaces, namespacesToList } from './local-listing.js';
 import { LiveCapture, netnsPathOf, type PacketBatchView } from './live-capture.js';
+import { LocalInterface } from './local-interface.js';
 import type { CaptureError } from './native-addon.js';
 import { isCaptureError } from './native-addon.js';
 import { absent, namespaceLostReason, sameAddresses } from './netns-follow.js';
@@ -70,31 +70,6 @@ const DISCOVERY_MS = 1000;
 /** Several times the addon's ring-block timeout (50 ms, native/capture_handle.h). */
 const LOCAL_STOP_SETTLE_MS = 150;
 
-interface LocalEntry {
-  kind: 'local';
-  target: CaptureTarget;
-  id: number;
-  descriptor: InterfaceDescriptor | null;
-  /** its addresses as last listed (the descriptor's once it is opened) */
-  addresses: string[];
-  capture: LiveCapture | null;
-  /** bytes the open capture's kernel ring maps (0 while closed) */
-  ringBytes: number;
-  state: InterfaceState;
-  /** counters of captures of this interface that ended (before a re-attach) */
-  baseReceived: number;
-  baseDropped: number;
-  /** the counters last reported (-1: none yet, so the first reading is reported) */
-  lastReceived: number;
-  lastDropped: number;
-  /**
-   * Epoch seconds of the last packet handed over when its capture's last batch ended
-   * full (the ring may hold later ones, unread: the loop's turn came first); -1 when
-   * the ring was read to its end.
-   */
-  unreadAfterS: number;
-}
-
 interface RemoteEntry {
   kind: 'remote';
   target: CaptureTarget;
@@ -102,7 +77,7 @@ interface RemoteEntry {
   capture: RemoteCapture;
 }
 
-type Entry = LocalEntry | RemoteEntry;
+type Entry = LocalInterface | RemoteEntry;
 
 /** A capture that cannot start; one line for the user. */
 export class CaptureStartError extends Error {
@@ -219,21 +194,7 @@ export class CaptureSession {
     const id = this.#nextId++;
     let entry: Entry;
     if (target.host === null) {
-      entry = {
-        kind: 'local',
-        target,
-        id,
-        descriptor: null,
-        addresses: target.addresses,
-        capture: null,
-        ringBytes: 0,
-        state: 'stopped',
-        baseReceived: 0,
-        baseDropped: 0,
-        lastReceived: -1,
-        lastDropped: 0,
-        unreadAfterS: -1,
-      };
+      entry = new LocalInterface(target, id);
     } else {
       entry = { kind: 'remote', target, id, capture: this.#remoteCapture(target, id) };
     }
@@ -306,7 +267,7 @@ export class CaptureSession {
   }
 
   /** Opens a local capture; `initial` makes errors other than absence fatal. */
-  #openLocal(e: LocalEntry, initial: boolean): void {
+  #openLocal(e: LocalInterface, initial: boolean): void {
     const t = e.target;
     let open = 0;
     let openBytes = 0;
@@ -369,8 +330,7 @@ export class CaptureSession {
       };
       this.#handlers?.onInterface(e.descriptor);
     }
-    e.capture = capture;
-    e.ringBytes = mappedRingBytes(ring.bytes);
+    e.attach(capture, mappedRingBytes(ring.bytes));
     const handlers = this.#handlers;
     capture.start(
       (batch: PacketBatchView) => {
@@ -388,53 +348,16 @@ export class CaptureSession {
     this.#setState(e, 'up', null);
   }
 
-  #lost(e: LocalEntry, err: CaptureError): void {
+  #lost(e: LocalInterface, err: CaptureError): void {
     if (e.capture === null) return;
-    this.#retire(e);
+    e.retire();
     this.#setState(e, 'gone', err.message);
   }
 
-  /** Closes the entry's capture, keeping its counters in the entry's base. */
-  #retire(e: LocalEntry): InterfaceStats | null {
-    const c = e.capture;
-    if (c === null) return null;
-    c.close();
-    let s: InterfaceStats | null = null;
-    try {
-      s = c.stats();
-    } catch {
-      // no counters from a broken socket: what was reported last stands
-    }
-    if (s !== null) {
-      e.baseReceived += s.received;
-      e.baseDropped += s.dropped;
-    }
-    e.capture = null;
-    e.ringBytes = 0;
-    // a closed ring holds nothing more to read
-    e.unreadAfterS = -1;
-    return s;
-  }
-
-  #setState(e: LocalEntry, state: InterfaceState, reason: string | null): void {
+  #setState(e: LocalInterface, state: InterfaceState, reason: string | null): void {
     if (e.state === state) return;
     e.state = state;
     this.#handlers?.onState?.({ ...e.target, id: e.id }, state, reason);
-  }
-
-  #localStats(e: LocalEntry, final: boolean): InterfaceStats {
-    let received = e.baseReceived;
-    let dropped = e.baseDropped;
-    if (e.capture !== null) {
-      try {
-        const s = e.capture.stats();
-        received += s.received;
-        dropped += s.dropped;
-      } catch {
-        // counted at retire
-      }
-    }
-    return { interfaceId: e.id, received, dropped, final };
   }
 
   /**
@@ -448,12 +371,9 @@ export class CaptureSession {
   readCounters(dropsOnly = false): void {
     if (this.#stopped) return;
     for (const e of this.#entries) {
-      if (e.kind !== 'local' || e.descriptor === null) continue; // never opened: no counters to speak of
-      const s = this.#localStats(e, false);
-      if (s.dropped === e.lastDropped && (dropsOnly || s.received === e.lastReceived)) continue;
-      e.lastReceived = s.received;
-      e.lastDropped = s.dropped;
-      this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
+      if (e.kind !== 'local') continue;
+      const s = e.changedStats(dropsOnly);
+      if (s !== null) this.#handlers?.onStats?.(s, { ...e.target, id: e.id });
     }
   }
 
@@ -511,7 +431,7 @@ export class CaptureSession {
       // built before it reported inodes gives null: then only the first is told).
       const lost = inode === null || (inode !== undefined && opened !== null && inode !== opened);
       if (e.capture !== null && netns !== null && lost) {
-        this.#retire(e);
+        e.retire();
         this.#setState(e, 'gone', namespaceLostReason(netns, inode !== null));
       }
       const now = listed.get(netns)?.get(e.target.name);
@@ -537,7 +457,7 @@ export class CaptureSession {
   }
 
   /** Announces the interface again (same id) when its addresses are not those it was announced with. */
-  #readdress(e: LocalEntry, addresses: string[]): void {
+  #readdress(e: LocalInterface, addresses: string[]): void {
     e.addresses = addresses;
     const d = e.descriptor;
     if (d === null || sameAddresses(d.addresses, addresses)) return;
@@ -583,7 +503,7 @@ export class CaptureSession {
 
   /** Current cumulative counters of every interface. */
   stats(): InterfaceStats[] {
-    return this.#entries.map((e) => (e.kind === 'local' ? this.#localStats(e, false) : e.capture.stats()));
+    return this.#entries.map((e) => (e.kind === 'local' ? e.stats(false) : e.capture.stats()));
   }
 
   /**
@@ -603,8 +523,8 @@ export class CaptureSession {
     }
     const finals: Array<Promise<InterfaceStats>> = this.#entries.map(async (e) => {
       if (e.kind === 'remote') return e.capture.stop();
-      this.#retire(e);
-      const s = this.#localStats(e, true);
+      e.retire();
+      const s = e.stats(true);
       this.#setState(e, 'stopped', 'capture ended');
       return s;
     });

@@ -12,11 +12,11 @@ import {
   RowQueue,
   Sighting,
   SIGHTING_FIELDS,
-  SlotIndex,
   Tr,
   TRACK_INTS,
   TrackRows,
 } from '../../src/correlate/tables.js';
+import { SlotIndex } from '../../src/correlate/slot-index.js';
 
 /** A small deterministic generator (xorshift32): the same churn on every run. */
 function random(seed: number): () => number {
