@@ -54,6 +54,7 @@ import {
 } from './tables.js';
 import { SlotIndex } from './slot-index.js';
 import { CaptureInterfaces, type CorrelatorInterface } from './capture-interfaces.js';
+import { RecentExchanges } from './recent-exchanges.js';
 import { classify, Classified } from './classify.js';
 import {
   type CorrelatorOptions,
@@ -114,6 +115,15 @@ export class Correlator {
   readonly #verdicts: ExchangeVerdicts;
   /** sightings' time: ns since the first packet's second */
   readonly #time = new RelativeTime();
+  /** Live: the exchanges that began since a moment, for a cause that waits on one (recent-exchanges.ts) */
+  readonly recent = new RecentExchanges(
+    this.#queue,
+    this.#ex,
+    this.#tracks,
+    this.#ifaces,
+    this.#records,
+    this.#time,
+  );
   /** what the captures report besides packets: starts, stops, gaps, drops */
   readonly captures: CaptureEvents;
   #nowRel = Number.NEGATIVE_INFINITY;

@@ -23,6 +23,7 @@ import {
   type StatsRecord,
   type SummaryRecord,
 } from '../events/types.js';
+import { Kind } from '../correlate/kinds/kind.js';
 import { DeviceSplit, splitsByDevice } from '../framing/index.js';
 import { AnnotationTable } from '../sinks/annotations.js';
 import { placeOf } from '../evidence/context.js';
@@ -55,6 +56,12 @@ import {
 const OUTPUT_QUEUE_BYTES = 16 * 1024 * 1024;
 /** The gatherer's first readings (every namespace's counters, remote traces) hold the capture's start at most this long (ms). */
 const GATHERER_START_WAIT_MS = 10_000;
+/**
+ * Exchanges looked through at most for a DNS query's onward query (onward-causes.ts
+ * QueriesSince): those of the last hold and timeout, at 1,000 DNS queries a second
+ * and more; past it, the query waits for an onward one as if it may come.
+ */
+const ONWARD_LOOKS = 16_384;
 /** At the end, the recording waits this long at most for the last verdicts' causes (ms). */
 const FINAL_CAUSES_WAIT_MS = REMOTE_CAUSE_WAIT_MS + 1000;
 /**
@@ -220,8 +227,19 @@ export async function runLive(
       // (a DNS forwarder's failed query upstream explains its client's: the labels' namespaces tell)
       causes:
         gatherer !== null && memory !== null
-          ? new OnwardCauses(new GatheredCauses(gatherer, memory), (label): ReturnType<NamespaceOf> =>
-              stages.namespaceOf(label),
+          ? new OnwardCauses(
+              new GatheredCauses(gatherer, memory),
+              (label): ReturnType<NamespaceOf> => stages.namespaceOf(label),
+              // (the queries that began since: a packet is read within the hold of its stamp)
+              (sec, nsec, visit) =>
+                stages.correlator.recent.since(
+                  Kind.Dns,
+                  sec,
+                  nsec,
+                  holdMs(session.hasRemote) * 1e6,
+                  ONWARD_LOOKS,
+                  visit,
+                ),
             )
           : null,
       onCause: (ex, cause) => recording.cause(ex, cause),

@@ -10,11 +10,17 @@
 // own cause is `unknown` (or none: an rcode) looks among them for the same question
 // asked from the namespace its query reached, after it arrived there. The onward
 // query's deadline often comes a moment after the client's, so its verdict is waited
-// for, within the same bound as any cause.
+// for, within the same bound as any cause — when there is one to wait for: a query with
+// that question that began there after and was not judged yet (QueriesSince). A server
+// that asks nobody (it answers from its own zone, or it is not running) holds no verdict
+// back; when every query waited, each unanswered one held its own record and every
+// record behind it for the whole bound (2.7 s from deadline to record, not 0.7).
 import type {
   Cause,
+  DnsFlow,
   EvidenceItem,
   ExchangeEvidence,
+  ExchangeFlow,
   ExchangeRecord,
   StageSighting,
 } from '../events/types.js';
@@ -26,6 +32,19 @@ import { CAUSE_WAIT_MS, type CauseProvider, isProblem } from './causes.js';
 export type NamespaceOf = (
   label: string,
 ) => { key: string; host: string | null; netns: string | null } | null;
+
+/**
+ * The DNS queries that began at or after (sec, nsec) (a record's time stamp) and are not
+ * judged yet: each one's first sighting's label and its flow (made when asked for) to
+ * `visit`, which returns true to stop; false when that could not be told (too many to
+ * look through). Live: the correlator's (correlate/recent-exchanges.ts). Verdicts reach
+ * causeOf as they are judged, so a query judged already was kept, when it was a problem.
+ */
+export type QueriesSince = (
+  sec: number,
+  nsec: number,
+  visit: (firstLabel: string, flow: () => ExchangeFlow) => boolean,
+) => boolean;
 
 /** Problem DNS verdicts kept as possible onward queries: this long (ms) … */
 const KEEP_MS = 10_000;
@@ -48,6 +67,9 @@ interface Asked {
   at: string;
   /** when it reached it */
   arrivedNs: number;
+  /** the same, as the record's time stamp has it: seconds and nanoseconds */
+  arrivedSec: number;
+  arrivedNsec: number;
 }
 
 interface Pending {
@@ -58,13 +80,21 @@ interface Pending {
 export class OnwardCauses implements CauseProvider {
   readonly #inner: CauseProvider;
   readonly #namespaceOf: NamespaceOf;
+  readonly #queriesSince: QueriesSince | null;
   readonly #waitMs: number;
   readonly #kept: Kept[] = [];
   readonly #pending = new Set<Pending>();
 
-  constructor(inner: CauseProvider, namespaceOf: NamespaceOf, waitMs = CAUSE_WAIT_MS) {
+  /** `queriesSince` null: any query may still come, so each waits the whole bound. */
+  constructor(
+    inner: CauseProvider,
+    namespaceOf: NamespaceOf,
+    queriesSince: QueriesSince | null = null,
+    waitMs = CAUSE_WAIT_MS,
+  ) {
     this.#inner = inner;
     this.#namespaceOf = namespaceOf;
+    this.#queriesSince = queriesSince;
     this.#waitMs = waitMs;
   }
 
@@ -132,13 +162,32 @@ export class OnwardCauses implements CauseProvider {
     if (last === undefined || ex.flow === undefined || !('qname' in ex.flow) || ex.flow.qname === null)
       return null;
     const at = this.#namespaceOf(last.iface);
-    return at === null ? null : { ex, at: at.key, arrivedNs: tsNs(last.ts) };
+    if (at === null) return null;
+    const [arrivedSec, arrivedNsec] = tsParts(last.ts);
+    return { ex, at: at.key, arrivedNs: arrivedSec * 1e9 + arrivedNsec, arrivedSec, arrivedNsec };
+  }
+
+  /**
+   * Whether an onward query of `asked` may still be judged: one with its question began
+   * in its server's namespace after it got there and is not judged yet — or that cannot
+   * be told. (One judged already was kept, when it was a problem; an answered one
+   * explains nothing.)
+   */
+  #mayCome(asked: Asked): boolean {
+    if (this.#queriesSince === null) return true;
+    let found = false;
+    const told = this.#queriesSince(asked.arrivedSec, asked.arrivedNsec, (first, flow) => {
+      found = this.#namespaceOf(first)?.key === asked.at && sameQuestion(asked, flow());
+      return found;
+    });
+    return found || !told;
   }
 
   /** The onward query kept or judged within the wait, or null. */
   #onwardOf(asked: Asked): Promise<Kept | null> {
     for (let i = this.#kept.length - 1; i >= 0; i--)
       if (asksOnward(asked, this.#kept[i])) return Promise.resolve(this.#kept[i]);
+    if (!this.#mayCome(asked)) return Promise.resolve(null);
     return new Promise((resolve) => {
       const p: Pending = {
         asked,
@@ -156,13 +205,19 @@ export class OnwardCauses implements CauseProvider {
   }
 }
 
+/** Whether `flow` is the question `asked`, asked again by another asker: `asked`'s own exchange is not. */
+function sameQuestion(asked: Asked, flow: ExchangeFlow): boolean {
+  const a = asked.ex.flow as DnsFlow;
+  const b = flow as Partial<DnsFlow>;
+  if (b.qname !== a.qname || b.qtype !== a.qtype) return false;
+  return b.src !== a.src || b.dst !== a.dst || b.id !== a.id;
+}
+
 /** Whether `k` is the question `asked`'s server asked in turn: the same question, from there, after. */
 function asksOnward(asked: Asked, k: Kept): boolean {
   const ex = asked.ex;
   if (k.ex === ex || k.from !== asked.at || k.startNs < asked.arrivedNs) return false;
-  const a = ex.flow as { qname: string | null; qtype: string };
-  const b = k.ex.flow as { qname?: string | null; qtype?: string };
-  return b.qname === a.qname && b.qtype === a.qtype;
+  return sameQuestion(asked, k.ex.flow);
 }
 
 /** The cause of `ex`: its server's onward query `onward`, as judged, with that query's own cause. */
@@ -208,15 +263,21 @@ function firstSighting(ex: ExchangeRecord): StageSighting | undefined {
 
 /** A record's time stamp (`sec.nsec`) in ns, as a double: close enough to order hops µs apart. */
 function tsNs(ts: string): number {
+  const [sec, nsec] = tsParts(ts);
+  return sec * 1e9 + nsec;
+}
+
+/** A record's time stamp (`sec.nsec`) as seconds and nanoseconds. */
+function tsParts(ts: string): [number, number] {
   const dot = ts.indexOf('.');
-  if (dot < 0) return Number(ts) * 1e9;
-  return (
-    Number(ts.slice(0, dot)) * 1e9 +
+  if (dot < 0) return [Number(ts), 0];
+  return [
+    Number(ts.slice(0, dot)),
     Number(
       ts
         .slice(dot + 1)
         .padEnd(9, '0')
         .slice(0, 9),
-    )
-  );
+    ),
+  ];
 }

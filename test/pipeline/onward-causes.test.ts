@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Cause, ExchangeRecord } from '../../src/events/types.js';
 import type { CauseProvider } from '../../src/pipeline/causes.js';
-import { type NamespaceOf, OnwardCauses } from '../../src/pipeline/onward-causes.js';
+import { type NamespaceOf, OnwardCauses, type QueriesSince } from '../../src/pipeline/onward-causes.js';
 
 /** Interfaces `ns/dev` are in namespace `ns` of this machine. */
 const namespaceOf: NamespaceOf = (label) => {
@@ -63,7 +63,7 @@ describe('the cause of a DNS query from its server’s query onward', () => {
       [onward, client],
       [client, onward],
     ]) {
-      const causes = new OnwardCauses(inner, namespaceOf, 1000);
+      const causes = new OnwardCauses(inner, namespaceOf, null, 1000);
       const found = order.map((ex) => causes.causeOf(ex));
       const cause = await found[order.indexOf(client)];
       expect(cause).toEqual({
@@ -90,7 +90,7 @@ describe('the cause of a DNS query from its server’s query onward', () => {
       query('10.0.0.53', ['x/eth0', 'up/eth0'], 101, 'unanswered'),
       query('10.0.0.53', ['r/rb', 'up/eth0'], 99, 'unanswered'),
     ]) {
-      const causes = new OnwardCauses(inner, namespaceOf, 50);
+      const causes = new OnwardCauses(inner, namespaceOf, null, 50);
       causes.causeOf(other);
       expect((await causes.causeOf(client))?.code).toBe('unknown');
     }
@@ -98,7 +98,7 @@ describe('the cause of a DNS query from its server’s query onward', () => {
 
   it('an rcode passed on: the onward query answered with an error, without a cause of its own', async () => {
     const noCause: CauseProvider = { ...inner, causeOf: () => null };
-    const causes = new OnwardCauses(noCause, namespaceOf, 50);
+    const causes = new OnwardCauses(noCause, namespaceOf, null, 50);
     causes.causeOf(query('10.0.0.53', ['r/rb', 'up/eth0', 'up/eth0'], 101, 'error', undefined, 'REFUSED'));
     const refused = query('10.0.0.1', ['c/eth0', 'r/ra'], 100, 'error', undefined, 'REFUSED');
     expect(await causes.causeOf(refused)).toMatchObject({
@@ -109,16 +109,50 @@ describe('the cause of a DNS query from its server’s query onward', () => {
     });
   });
 
+  it('waits only when a query onward may still come: one with the question, begun at the server since', async () => {
+    const onward = query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered');
+    /** The queries since, as the correlator would list them: each [first label, flow]. */
+    const since =
+      (listed: ExchangeRecord[], told = true, asked: number[][] = []): QueriesSince =>
+      (sec, nsec, visit) => {
+        asked.push([sec, nsec]);
+        for (const q of listed) if (visit(q.stages[0].seen[0].iface, () => q.flow)) return true;
+        return told;
+      };
+    // none, or none like it (another question, from elsewhere, the client's own query):
+    // its own cause at once — a wait of ten minutes would fail the test
+    for (const listed of [
+      [],
+      [query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered', 'other.example.lab')],
+      [query('10.0.0.53', ['x/eth0', 'up/eth0'], 101, 'unanswered')],
+      [client],
+    ]) {
+      const asked: number[][] = [];
+      const causes = new OnwardCauses(inner, namespaceOf, since(listed, true, asked), 600_000);
+      expect((await causes.causeOf(client))?.code).toBe('unknown');
+      // (since the query reached the server: its last sighting, r/ra at 100.001 ms)
+      expect(asked).toEqual([[1_700_000_000, 100_001_000]]);
+    }
+    // one like it, judged after the client's: waited for
+    for (const told of [true, false]) {
+      const listed = told ? [onward] : [];
+      const causes = new OnwardCauses(inner, namespaceOf, since(listed, told), 600_000);
+      const cause = causes.causeOf(client);
+      causes.causeOf(onward);
+      expect((await cause)?.code).toBe('upstream-failed');
+    }
+  });
+
   it('a cause found at the hop stands; other kinds pass through', async () => {
     const found: CauseProvider = {
       ...inner,
       causeOf: () =>
         Promise.resolve<Cause>({ code: 'no-listener', summary: 'nothing listens', at: 'r/ra', evidence: [] }),
     };
-    const causes = new OnwardCauses(found, namespaceOf, 50);
+    const causes = new OnwardCauses(found, namespaceOf, null, 50);
     causes.causeOf(query('10.0.0.53', ['r/rb', 'up/eth0'], 101, 'unanswered'));
     expect((await causes.causeOf(client))?.code).toBe('no-listener');
     const echo: ExchangeRecord = { ...client, kind: 'icmp-echo' };
-    expect((await new OnwardCauses(inner, namespaceOf, 50).causeOf(echo))?.code).toBe('unknown');
+    expect((await new OnwardCauses(inner, namespaceOf, null, 50).causeOf(echo))?.code).toBe('unknown');
   });
 });
