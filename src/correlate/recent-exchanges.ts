@@ -1,9 +1,8 @@
-// The exchanges of one kind that began at or after a moment and are not judged yet:
-// for a cause that depends on
-// another exchange not judged yet — a DNS forwarder's query upstream explains its
-// client's (pipeline/onward-causes.ts), and whether such a query exists at all decides
-// whether the client's verdict waits for it. Off the packet path: asked per problem
-// verdict, and bounded.
+// The exchanges of one kind that began at or after a moment and are not judged yet, for
+// a cause that depends on another exchange's verdict: a DNS forwarder's query upstream
+// explains its client's (pipeline/onward-causes.ts), and whether such a query exists at
+// all decides whether the client's verdict waits for it. Off the packet path: asked per
+// problem verdict, and bounded.
 import type { ExchangeFlow } from '../events/types.js';
 import type { CaptureInterfaces } from './capture-interfaces.js';
 import type { ExchangeRecordWriter } from './exchange-record.js';
