@@ -1,11 +1,18 @@
 // A DNS query's cause from its server's own query onward (src/pipeline/onward-causes.ts):
 // the same question, asked from the namespace the query reached, after it got there —
 // judged before or after it, within the wait; never a query from elsewhere, another
-// question, one asked before, or where the hop's own cause says something.
+// question, one asked before, or where the hop's own cause says something. The wait
+// only while such a query is open, as the correlator's queue has it.
 import { describe, expect, it } from 'vitest';
 import type { Cause, ExchangeRecord } from '../../src/events/types.js';
 import type { CauseProvider } from '../../src/pipeline/causes.js';
+import { Correlator } from '../../src/correlate/correlator.js';
+import { Kind } from '../../src/correlate/kinds/kind.js';
+import { decodePacket } from '../../src/decode/decode-packet.js';
+import { PacketRecord } from '../../src/decode/record.js';
 import { type NamespaceOf, OnwardCauses, type QueriesSince } from '../../src/pipeline/onward-causes.js';
+import { dnsQuery } from '../correlate/support/dns-tcp-frames.js';
+import { ethIpv4Udp } from '../decode/support/frames.js';
 
 /** Interfaces `ns/dev` are in namespace `ns` of this machine. */
 const namespaceOf: NamespaceOf = (label) => {
@@ -154,5 +161,59 @@ describe('the cause of a DNS query from its server’s query onward', () => {
     expect((await causes.causeOf(client))?.code).toBe('no-listener');
     const echo: ExchangeRecord = { ...client, kind: 'icmp-echo' };
     expect((await new OnwardCauses(inner, namespaceOf, null, 50).causeOf(echo))?.code).toBe('unknown');
+  });
+});
+
+describe('the onward query as the correlator has it (live: Correlator.recent)', () => {
+  it('judged after the client’s query: the client’s verdict waits for it, and has it for its cause', async () => {
+    const rec = new PacketRecord();
+    const causes: Array<Promise<Cause | null> | Cause | null> = [];
+    const order: string[] = [];
+    // (the provider is made below: the correlator's verdicts go to it as they are judged)
+    let onward: OnwardCauses | null = null;
+    const corr = new Correlator({
+      onExchange: (j) => {
+        const record = j.record();
+        order.push(record.flow.dst ?? '');
+        causes.push(onward?.causeOf(record) ?? null);
+      },
+    });
+    onward = new OnwardCauses(
+      inner,
+      namespaceOf,
+      (sec, nsec, visit) => corr.recent.since(Kind.Dns, sec, nsec, 600e6, 1000, visit),
+      600_000,
+    );
+    ['c/eth0', 'r/ra', 'r/rb', 'up/eth0'].forEach((label, id) =>
+      corr.addInterface({ id, label, host: null }),
+    );
+    const at = (b: Uint8Array, iface: number, us: number): void => {
+      decodePacket(b, 0, b.length, 1, b.length, rec);
+      corr.packet(rec, iface, 1_700_000_000, us * 1000);
+    };
+    // the client's query reaches its resolver (r) at 0.1 ms; r asks 10.0.0.54 at 1 ms, and
+    // asks again at 300 ms (its own retry): its deadline comes after the client's
+    const client = ethIpv4Udp(40000, 53, dnsQuery(1, 'www.example.lab'), {
+      src: '0a000009',
+      dst: '0a000001',
+    });
+    at(client, 0, 0);
+    at(client, 1, 100);
+    const upstream = ethIpv4Udp(41000, 53, dnsQuery(2, 'www.example.lab'), {
+      src: '0a000101',
+      dst: '0a000036',
+    });
+    at(upstream, 2, 1000);
+    at(upstream, 3, 1010);
+    at(upstream, 2, 300_000);
+    at(upstream, 3, 300_010);
+    corr.finish(1_700_000_020, 0);
+    expect(order).toEqual(['10.0.0.1', '10.0.0.54']);
+    const cause = await causes[0];
+    expect(cause).toMatchObject({
+      code: 'upstream-failed',
+      summary:
+        'the server 10.0.0.1 asked 10.0.0.54 in turn for www.example.lab A, and that query got no answer (it reached up/eth0)',
+    });
   });
 });
