@@ -102,7 +102,9 @@ export class Correlator {
   readonly #clockSeeds = new Map<string | null, ProbedOffset>();
   readonly #clockSampling: ClockSampling;
   /** writes verdicts as records (reads the interfaces' labels) */
-  readonly #records = new ExchangeRecordWriter(this.#ifaces.labels);
+  /** sightings' time: ns since the first packet's second */
+  readonly #time = new RelativeTime();
+  readonly #records = new ExchangeRecordWriter(this.#ifaces.labels, this.#time);
   /** the verdict handed to onExchange (records built, or JSON written, only when asked) */
   readonly #judged = new JudgedView(this.#records);
   /** what the packet path asks of an exchange in flight */
@@ -113,8 +115,6 @@ export class Correlator {
     this.classified(c, iface, sec, nsec);
   /** what each exchange's verdict is (its `now` is the time #judge judges at, set just before each call) */
   readonly #verdicts: ExchangeVerdicts;
-  /** sightings' time: ns since the first packet's second */
-  readonly #time = new RelativeTime();
   /** Live: the exchanges that began since a moment, for a cause that waits on one (recent-exchanges.ts) */
   readonly recent = new RecentExchanges(
     this.#queue,
@@ -534,7 +534,6 @@ export class Correlator {
       const kind = X.ints[x * EX_INTS + ExInt.Kind] as Kind;
       this.#verdicts.now = at;
       const verdict = this.#verdicts.of(x, kind, undefined);
-      this.#records.baseSec = this.#time.baseSec;
       const judged = this.#judged.at(X, x, kind, this.#verdicts.stages(kind), verdict);
       try {
         onOverdue(judged);
@@ -580,7 +579,6 @@ export class Correlator {
       this.#release(x);
       return;
     }
-    this.#records.baseSec = this.#time.baseSec;
     const judged = this.#judged.at(X, x, kind, stages, verdict);
     try {
       this.#options.onExchange(judged);

@@ -23,6 +23,7 @@ import {
   KEY_SRC_AT,
   KEY_STRIDE,
 } from './tables.js';
+import type { RelativeTime } from './relative-time.js';
 import type { OrderedStage, Verdict } from './verdict.js';
 
 const NS = 1_000_000_000;
@@ -149,12 +150,17 @@ function problemText(text: string): string {
 /** Writes judged exchanges as records; interface labels by id (the correlator's list, read as it grows). */
 export class ExchangeRecordWriter {
   readonly #labels: readonly string[];
+  readonly #time: RelativeTime;
   readonly #key = new KeptKeyView();
-  /** the whole second relative times count from (the first packet's) */
-  baseSec = 0;
 
-  constructor(labels: readonly string[]) {
+  constructor(labels: readonly string[], time: RelativeTime) {
     this.#labels = labels;
+    this.#time = time;
+  }
+
+  /** the whole second relative times count from (the first packet's: the correlator's time) */
+  get baseSec(): number {
+    return this.#time.baseSec;
   }
 
   /** Decimal seconds with nanosecond digits, from relative ns. */

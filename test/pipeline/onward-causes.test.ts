@@ -4,7 +4,7 @@
 // question, one asked before, or where the hop's own cause says something. The wait
 // only while such a query is open, as the correlator's queue has it.
 import { describe, expect, it } from 'vitest';
-import type { Cause, ExchangeRecord } from '../../src/events/types.js';
+import type { Cause, DnsFlow, ExchangeRecord } from '../../src/events/types.js';
 import type { CauseProvider } from '../../src/pipeline/causes.js';
 import { Correlator } from '../../src/correlate/correlator.js';
 import { Kind } from '../../src/correlate/kinds/kind.js';
@@ -174,7 +174,7 @@ describe('the onward query as the correlator has it (live: Correlator.recent)', 
     const corr = new Correlator({
       onExchange: (j) => {
         const record = j.record();
-        order.push(record.flow.dst ?? '');
+        order.push((record.flow as DnsFlow).dst ?? '');
         causes.push(onward?.causeOf(record) ?? null);
       },
     });
